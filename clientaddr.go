@@ -1,0 +1,54 @@
+package gatehouse
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+)
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns a copy of ctx that carries addr as the request's
+// resolved client address. The ipallow package sets it once it has resolved
+// the address behind any trusted proxies.
+func WithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFrom returns the client address stored in ctx with
+// [WithClientAddr], and whether there was one.
+func ClientAddrFrom(ctx context.Context) (netip.Addr, bool) {
+	a, ok := ctx.Value(clientAddrKey{}).(netip.Addr)
+	return a, ok
+}
+
+// ClientAddr returns the request's client address: the one resolved by
+// earlier middleware if any, otherwise the connection's peer address taken
+// from r.RemoteAddr. IPv4-mapped IPv6 addresses are unmapped and zones
+// removed. It returns the zero Addr when neither is usable; forwarding
+// headers are never read here.
+func ClientAddr(r *http.Request) netip.Addr {
+	if a, ok := ClientAddrFrom(r.Context()); ok {
+		return a
+	}
+	return RemoteAddr(r)
+}
+
+// RemoteAddr parses r.RemoteAddr ("ip:port", or a bare IP) into a
+// normalized address: unmapped, without zone. It returns the zero Addr when
+// RemoteAddr is not an IP address.
+func RemoteAddr(r *http.Request) netip.Addr {
+	host := r.RemoteAddr
+	if ap, err := netip.ParseAddrPort(host); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap().WithZone("")
+}

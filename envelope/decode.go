@@ -1,0 +1,186 @@
+package envelope
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// DefaultMaxBodyBytes is the body size cap of the zero [Decoder].
+const DefaultMaxBodyBytes = 64 << 10
+
+// A Decoder reads a JSON request body strictly into a struct. Its zero value
+// is ready to use with the defaults documented on each field; it is safe for
+// concurrent use.
+//
+// Failures are *Error values ready for [Write]:
+//
+//	wrong or missing Content-Type              415 ErrUnsupportedMediaType
+//	body larger than MaxBytes                  413 ErrPayloadTooLarge
+//	empty body, malformed JSON, trailing data  400 ErrSyntax
+//	missing required field, wrong type,
+//	unknown field, body not an object          400 ErrValidation naming the field
+//
+// Messages name fields, never the values a client submitted.
+type Decoder struct {
+	// MaxBytes caps the body; 0 means DefaultMaxBodyBytes.
+	MaxBytes int64
+	// AllowUnknownFields accepts object members dst has no field for;
+	// by default they are a validation error.
+	AllowUnknownFields bool
+}
+
+// Decode reads r's body into dst, a pointer to a struct, with the zero
+// [Decoder]. Struct fields tagged `envelope:"required"` must be present and
+// non-zero (an empty string counts as missing).
+func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	return Decoder{}.Decode(w, r, dst)
+}
+
+// Decode reads r's body into dst, a pointer to a struct. w is used to cap
+// the body with [http.MaxBytesReader] (it may be nil). On error dst may be
+// partly filled and must not be used.
+func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		return ErrUnsupportedMediaType
+	}
+	max := d.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > max {
+		return ErrPayloadTooLarge
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return ErrSyntax.WithMessage("Request body is empty")
+	}
+	body := http.MaxBytesReader(w, r.Body, max)
+	dec := json.NewDecoder(body)
+	if !d.AllowUnknownFields {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	// Exactly one JSON value: anything but EOF after it is trailing data.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			if e := sizeError(err); e != nil {
+				return e
+			}
+		}
+		return ErrSyntax.WithMessage("Unexpected data after JSON body")
+	}
+	return checkRequired(dst)
+}
+
+func sizeError(err error) *Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return ErrPayloadTooLarge
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	if e := sizeError(err); e != nil {
+		return e
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return ErrSyntax.WithMessage("Request body is empty")
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return ErrValidation.WithMessage("Request body must be a JSON object")
+		}
+		return ErrValidation.WithField(typeErr.Field).WithMessage("Invalid type for field: " + typeErr.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if !safeFieldName(name) {
+			return ErrValidation.WithMessage("Unknown field in request body")
+		}
+		return ErrValidation.WithField(name).WithMessage("Unknown field: " + name)
+	default:
+		// json.SyntaxError, io.ErrUnexpectedEOF, invalid UTF-8 and the like.
+		return ErrSyntax
+	}
+}
+
+// safeFieldName reports whether a client-supplied member name is short and
+// plain enough to repeat in a message.
+func safeFieldName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isJSONContentType(v string) bool {
+	if v == "" {
+		return false
+	}
+	mt, params, err := mime.ParseMediaType(v)
+	if err != nil {
+		return false
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+type requiredField struct {
+	index []int
+	name  string
+}
+
+var requiredCache sync.Map // reflect.Type -> []requiredField
+
+func requiredFields(t reflect.Type) []requiredField {
+	if v, ok := requiredCache.Load(t); ok {
+		return v.([]requiredField)
+	}
+	var out []requiredField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("envelope") != "required" || !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, requiredField{index: f.Index, name: name})
+	}
+	requiredCache.Store(t, out)
+	return out
+}
+
+func checkRequired(dst any) error {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return ErrInternal.WithCause(errors.New("envelope: Decode needs a non-nil pointer"))
+	}
+	v = v.Elem()
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	for _, f := range requiredFields(v.Type()) {
+		if v.FieldByIndex(f.index).IsZero() {
+			return ErrValidation.WithField(f.name).WithMessage("Missing required field: " + f.name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package envelope
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+type styleKey struct{}
+
+// Use returns middleware that makes style the error style for every
+// gatehouse middleware and [Write] call inside it that has no style of its
+// own. Put it outermost.
+func Use(style Style) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(WithStyle(r.Context(), style)))
+		})
+	}
+}
+
+// WithStyle returns a copy of ctx that selects style for [Write].
+func WithStyle(ctx context.Context, style Style) context.Context {
+	return context.WithValue(ctx, styleKey{}, style)
+}
+
+// StyleFrom returns the style selected in ctx by [Use] or [WithStyle], and
+// whether there was one.
+func StyleFrom(ctx context.Context) (Style, bool) {
+	s, ok := ctx.Value(styleKey{}).(Style)
+	return s, ok && s != nil
+}
+
+// Resolve returns the style to render with: s when it is not nil, else the
+// style selected in the request's context, else [Nested].
+func Resolve(r *http.Request, s Style) Style {
+	if s != nil {
+		return s
+	}
+	if r != nil {
+		if cs, ok := StyleFrom(r.Context()); ok {
+			return cs
+		}
+	}
+	return Nested
+}
+
+// Write renders err in the request's style (see [Resolve]); it is
+// WriteStyle(w, r, nil, err).
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	WriteStyle(w, r, nil, err)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// Pre-built header values; net/http never mutates them.
+var (
+	hdrNoStore = []string{"no-store"}
+	hdrNosniff = []string{"nosniff"}
+	hdrJSON    = []string{contentJSON}
+	hdrProblem = []string{contentProblem}
+)
+
+// WriteStyle renders err with style (or, when style is nil, the request's
+// style). err is converted with [As]: anything that is not an *Error is sent
+// as a generic 500 whose body never contains err's text. The response has
+// the Error's status, Content-Type, "Cache-Control: no-store",
+// "X-Content-Type-Options: nosniff", and WWW-Authenticate and Retry-After
+// when the Error carries them. Headers already set on w (rate-limit headers,
+// for instance) are kept. A nil err writes nothing.
+func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) {
+	e := As(err)
+	if e == nil {
+		return
+	}
+	bp := bufPool.Get().(*[]byte)
+	body, ct := Resolve(r, style).AppendBody((*bp)[:0], r, e)
+
+	h := w.Header()
+	switch ct {
+	case contentJSON:
+		h["Content-Type"] = hdrJSON
+	case contentProblem:
+		h["Content-Type"] = hdrProblem
+	default:
+		h.Set("Content-Type", ct)
+	}
+	h["Cache-Control"] = hdrNoStore
+	h["X-Content-Type-Options"] = hdrNosniff
+	if e.Challenge != "" {
+		h["Www-Authenticate"] = []string{e.Challenge}
+	}
+	if e.RetryAfter > 0 {
+		h["Retry-After"] = []string{strconv.FormatInt(RetryAfterSeconds(e.RetryAfter), 10)}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	status := e.Status
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+
+	if cap(body) <= 64<<10 {
+		*bp = body
+		bufPool.Put(bp)
+	}
+}
+
+// RetryAfterSeconds returns d in whole seconds rounded up, at least 1, as
+// the Retry-After header wants it.
+func RetryAfterSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
