@@ -3,6 +3,9 @@
 // audit [Event], their context accessors, and [Chain], which composes
 // middleware in reading order.
 //
+// [ParseScope] and [ScopesFromClaims] are the one scope-claim parser that
+// bearer and apikey use to fill Principal.Scopes.
+//
 // The policies themselves live in sub-packages, each a plain
 // func(http.Handler) http.Handler so that it plugs into the standard mux,
 // chi, gin or anything else:
