@@ -46,6 +46,9 @@ func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 // the body with [http.MaxBytesReader] (it may be nil). On error dst may be
 // partly filled and must not be used.
 func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if v := reflect.ValueOf(dst); v.Kind() != reflect.Pointer || v.IsNil() {
+		return ErrInternal.WithCause(errors.New("envelope: Decode needs a non-nil pointer"))
+	}
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return ErrUnsupportedMediaType
 	}
@@ -169,11 +172,7 @@ func requiredFields(t reflect.Type) []requiredField {
 }
 
 func checkRequired(dst any) error {
-	v := reflect.ValueOf(dst)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return ErrInternal.WithCause(errors.New("envelope: Decode needs a non-nil pointer"))
-	}
-	v = v.Elem()
+	v := reflect.ValueOf(dst).Elem()
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
