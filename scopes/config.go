@@ -1,0 +1,339 @@
+package scopes
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// Config configures an [Enforcer]. The zero Config is valid: the style of
+// [envelope.Use] (else Nested), a bare "Bearer" challenge, exact matching
+// only, no audit and no route table.
+type Config struct {
+	// Style renders errors; nil selects the request's style (envelope.Use),
+	// else envelope.Nested.
+	Style envelope.Style
+
+	// Realm is the realm parameter of the WWW-Authenticate challenge; empty
+	// leaves it out.
+	Realm string
+
+	// OmitChallenge drops the WWW-Authenticate header from 401 and 403
+	// answers, for APIs whose credentials are not bearer tokens (an API key
+	// in a custom header, for instance). The 403 body is unchanged.
+	OmitChallenge bool
+
+	// Implies maps a granted scope to the scopes it also grants, for example
+	//
+	//	"products:write": {"products:read"}
+	//	"admin":          {"orders:*", "settings:write"}
+	//
+	// Implications are transitive and explicit: nothing is implied unless
+	// listed here. Nil (the default) means exact matching only.
+	Implies map[string][]string
+
+	// Wildcards lets a granted scope of the form "prefix:*" grant every
+	// scope that starts with "prefix:" ("orders:*" grants "orders:read" and
+	// "orders:refunds:write", never "orders" or "ordersx:read"). Off by
+	// default: without it "orders:*" is an ordinary scope string. A bare "*"
+	// is never a wildcard; map a super-scope with Implies instead.
+	Wildcards bool
+
+	// Message returns the 403 message for a missing scope. It is called at
+	// construction, never per request, with the missing scope (Require) or
+	// the alternatives joined by spaces (Any). Nil selects
+	// "Token does not have the required scope: <scope>" for Require and
+	// "Token does not have any of the required scopes: <a b>" for Any.
+	Message func(scope string) string
+
+	// UnauthenticatedMessage is the 401 message when no Principal is
+	// present; empty selects "Authentication required".
+	UnauthenticatedMessage string
+
+	// Routes is the route-table form used by [Enforcer.Middleware] and
+	// [Enforcer.Check]: net/http ServeMux patterns ("GET /orders/{id}",
+	// "POST /orders", "/health") mapped to the scopes each needs, matched
+	// with the standard library's own matcher, most specific pattern
+	// first. Nil means no table.
+	Routes map[string]Rule
+
+	// AllowUnlisted lets requests that match no pattern in Routes through
+	// unchecked. By default they are refused with 403 (fail closed), so a
+	// route added to the application but forgotten in the table is never
+	// open.
+	AllowUnlisted bool
+
+	// Audit receives one event per decision (source "scopes", action
+	// "authorize"); nil disables auditing at no cost.
+	Audit gatehouse.Auditor
+
+	// Now is the clock for audit event times; nil selects time.Now.
+	Now func() time.Time
+}
+
+// A Rule is what one route of a table needs: every scope in All and, when
+// Any is not empty, at least one scope in Any. A Rule with neither needs
+// only an authenticated Principal.
+type Rule struct {
+	All []string
+	Any []string
+}
+
+// An Enforcer checks Principal scopes. It is immutable after [New] and safe
+// for concurrent use.
+type Enforcer struct {
+	cfg        Config
+	now        func() time.Time
+	reach      map[string][]string // granted scope → every scope it implies (transitive)
+	unauth     *envelope.Error
+	notListed  *envelope.Error
+	routes     *http.ServeMux
+	implicates bool // Implies or Wildcards is set
+}
+
+// New validates cfg and returns an Enforcer. Scopes in Implies and Routes
+// must be RFC 6749 scope tokens (printable ASCII without space, '"' or '\');
+// Routes patterns must be valid, non-conflicting ServeMux patterns, and an
+// Any list may not be empty when given.
+func New(cfg Config) (*Enforcer, error) {
+	e := &Enforcer{cfg: cfg, now: cfg.Now}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	for g, implied := range cfg.Implies {
+		if err := validScope(g); err != nil {
+			return nil, fmt.Errorf("scopes: Implies key: %w", err)
+		}
+		for _, s := range implied {
+			if err := validScope(s); err != nil {
+				return nil, fmt.Errorf("scopes: Implies[%q]: %w", g, err)
+			}
+		}
+	}
+	e.reach = closure(cfg.Implies)
+	e.implicates = len(e.reach) > 0 || cfg.Wildcards
+
+	msg := cfg.UnauthenticatedMessage
+	if msg == "" {
+		msg = "Authentication required"
+	}
+	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoPrincipal)
+	if !cfg.OmitChallenge {
+		e.unauth = e.unauth.WithChallenge(envelope.BearerChallenge(cfg.Realm, "", "", ""))
+	}
+	e.notListed = envelope.ErrForbidden.WithMessage("Insufficient permissions").
+		WithOAuthCode("insufficient_scope").WithCause(ErrRouteNotListed)
+
+	if cfg.Routes != nil {
+		mux, err := e.compileRoutes(cfg.Routes)
+		if err != nil {
+			return nil, err
+		}
+		e.routes = mux
+	}
+	return e, nil
+}
+
+// MustNew is like [New] but panics on a configuration error. It is meant
+// for tests and examples whose Config is a literal.
+func MustNew(cfg Config) *Enforcer {
+	e, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// route is the handler registered for each table pattern; the mux is used
+// only to find it, never to serve.
+type route struct{ req *requirement }
+
+func (*route) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+func (e *Enforcer) compileRoutes(routes map[string]Rule) (mux *http.ServeMux, err error) {
+	mux = http.NewServeMux()
+	// Register in a stable order so that a conflict is reported the same
+	// way every time.
+	patterns := make([]string, 0, len(routes))
+	for p := range routes {
+		patterns = append(patterns, p)
+	}
+	slices.Sort(patterns)
+	for _, p := range patterns {
+		req, err := e.compile(routes[p])
+		if err != nil {
+			return nil, fmt.Errorf("scopes: Routes[%q]: %w", p, err)
+		}
+		if err := register(mux, p, &route{req}); err != nil {
+			return nil, fmt.Errorf("scopes: Routes[%q]: %w", p, err)
+		}
+	}
+	return mux, nil
+}
+
+// register adds h under pattern, turning ServeMux's construction-time panic
+// on an invalid or conflicting pattern into an error.
+func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid pattern: %v", r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// validScope reports whether s is an RFC 6749 §3.3 scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScope(s string) error {
+	if s == "" {
+		return errors.New("empty scope")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return fmt.Errorf("invalid character %q in scope %q", c, s)
+		}
+	}
+	return nil
+}
+
+// closure returns, for every key of implies, the transitive set of scopes it
+// implies (itself excluded).
+func closure(implies map[string][]string) map[string][]string {
+	if len(implies) == 0 {
+		return nil
+	}
+	reach := make(map[string][]string, len(implies))
+	for g := range implies {
+		var out []string
+		queue := slices.Clone(implies[g])
+		for len(queue) > 0 {
+			s := queue[0]
+			queue = queue[1:]
+			if s == g || slices.Contains(out, s) {
+				continue
+			}
+			out = append(out, s)
+			queue = append(queue, implies[s]...)
+		}
+		reach[g] = out
+	}
+	return reach
+}
+
+// wildcardsFor returns the wildcard scopes that grant s: "a:*" and "a:b:*"
+// for "a:b:c".
+func wildcardsFor(s string) []string {
+	var out []string
+	for i := 1; i < len(s)-1; i++ {
+		if s[i] == ':' {
+			out = append(out, s[:i+1]+"*")
+		}
+	}
+	return out
+}
+
+// satisfiers returns every granted scope that grants s under the
+// configuration: s itself, its wildcards (when enabled) and every scope that
+// implies one of those.
+func (e *Enforcer) satisfiers(s string) []string {
+	targets := []string{s}
+	if e.cfg.Wildcards {
+		targets = append(targets, wildcardsFor(s)...)
+	}
+	out := slices.Clone(targets)
+	for g, implied := range e.reach {
+		if slices.Contains(out, g) {
+			continue
+		}
+		for _, t := range targets {
+			if slices.Contains(implied, t) {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	slices.Sort(out[1:]) // deterministic; s stays first for the fast path
+	return out
+}
+
+func (e *Enforcer) message(scope string, oneOf bool) string {
+	if e.cfg.Message != nil {
+		return e.cfg.Message(scope)
+	}
+	if oneOf {
+		return "Token does not have any of the required scopes: " + scope
+	}
+	return "Token does not have the required scope: " + scope
+}
+
+// forbidden builds the 403 for a missing scope; challengeScope is the
+// scope parameter of the challenge (the full requirement).
+func (e *Enforcer) forbidden(scope, challengeScope string, oneOf bool) *envelope.Error {
+	err := envelope.ErrForbidden.WithMessage(e.message(scope, oneOf)).
+		WithOAuthCode("insufficient_scope").WithCause(ErrInsufficientScope)
+	if !e.cfg.OmitChallenge {
+		err = err.WithChallenge(envelope.BearerChallenge(e.cfg.Realm, "insufficient_scope", "", challengeScope))
+	}
+	return err
+}
+
+// compile turns a Rule into a requirement with its errors prebuilt.
+func (e *Enforcer) compile(rule Rule) (*requirement, error) {
+	if rule.Any != nil && len(rule.Any) == 0 {
+		return nil, errors.New("empty Any list")
+	}
+	for _, s := range rule.All {
+		if err := validScope(s); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range rule.Any {
+		if err := validScope(s); err != nil {
+			return nil, err
+		}
+	}
+	q := &requirement{}
+	all := dedupe(rule.All)
+	challenge := strings.Join(all, " ")
+	for _, s := range all {
+		q.all = append(q.all, e.term(s))
+		q.allErr = append(q.allErr, e.forbidden(s, challenge, false))
+	}
+	if len(rule.Any) > 0 {
+		anyOf := dedupe(rule.Any)
+		joined := strings.Join(anyOf, " ")
+		for _, s := range anyOf {
+			q.any = append(q.any, e.term(s))
+		}
+		q.anyErr = e.forbidden(joined, joined, true)
+	}
+	return q, nil
+}
+
+func (e *Enforcer) term(s string) term {
+	t := term{scope: s}
+	if e.implicates {
+		if sat := e.satisfiers(s); len(sat) > 1 {
+			t.alt = sat[1:]
+		}
+	}
+	return t
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

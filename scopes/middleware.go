@@ -1,0 +1,187 @@
+package scopes
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// defaultEnforcer backs the package-level Require and Any. It is built from
+// the zero Config and never changes.
+var defaultEnforcer = MustNew(Config{})
+
+// Require returns middleware that lets a request through only when its
+// Principal holds every one of scopes, using the zero [Config] (the request's
+// error style, exact matching). See [Enforcer.Require].
+func Require(scopes ...string) gatehouse.Middleware { return defaultEnforcer.Require(scopes...) }
+
+// Any returns middleware that lets a request through only when its
+// Principal holds at least one of scopes, using the zero [Config]. See
+// [Enforcer.Any].
+func Any(scopes ...string) gatehouse.Middleware { return defaultEnforcer.Any(scopes...) }
+
+// Require returns middleware that lets a request through only when its
+// Principal holds every one of scopes. Without a Principal it answers 401;
+// when a scope is missing it answers 403 naming the first missing scope,
+// with a challenge whose scope parameter lists all of scopes. Require() with
+// no scopes only demands a Principal.
+//
+// Require panics when a scope is not an RFC 6749 scope token (empty, or
+// containing spaces, quotes, backslashes or non-ASCII), like
+// [http.ServeMux.Handle] does for an invalid pattern: scopes are program
+// literals and the mistake shows at start-up, never at request time. Use
+// [Enforcer.Enforce] to get an error instead.
+func (e *Enforcer) Require(scopes ...string) gatehouse.Middleware {
+	return e.mustEnforce(Rule{All: scopes})
+}
+
+// Any returns middleware that lets a request through only when its
+// Principal holds at least one of scopes (401 without a Principal, 403
+// otherwise). It panics, like [Enforcer.Require], on an invalid scope or an
+// empty list.
+func (e *Enforcer) Any(scopes ...string) gatehouse.Middleware {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return e.mustEnforce(Rule{Any: scopes})
+}
+
+// Enforce returns middleware enforcing rule, or an error when rule holds an
+// invalid scope or an empty Any list.
+func (e *Enforcer) Enforce(rule Rule) (gatehouse.Middleware, error) {
+	q, err := e.compile(rule)
+	if err != nil {
+		return nil, fmt.Errorf("scopes: %w", err)
+	}
+	return func(next http.Handler) http.Handler {
+		return &handler{e: e, q: q, next: next}
+	}, nil
+}
+
+func (e *Enforcer) mustEnforce(rule Rule) gatehouse.Middleware {
+	mw, err := e.Enforce(rule)
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
+
+type handler struct {
+	e    *Enforcer
+	q    *requirement
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.e.decide(r, h.q); err != nil {
+		envelope.WriteStyle(w, r, h.e.cfg.Style, err)
+		return
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// Middleware enforces the route table of Config.Routes. With no table every
+// request only needs a Principal. Requests matching no pattern are refused
+// with 403 unless Config.AllowUnlisted is set.
+func (e *Enforcer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := e.Check(r); err != nil {
+			envelope.WriteStyle(w, r, e.cfg.Style, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Check is the decision behind [Enforcer.Middleware]: it finds the route
+// table's rule for r and returns r's Principal when the rule is met. The
+// error is an *envelope.Error: 401 wrapping [ErrNoPrincipal], 403 wrapping
+// [ErrInsufficientScope] or [ErrRouteNotListed]. A request that matches no
+// pattern while Config.AllowUnlisted is set returns its Principal, if any,
+// and a nil error.
+func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
+	var q *requirement
+	if e.routes != nil {
+		h, _ := e.routes.Handler(r)
+		rt, ok := h.(*route)
+		if !ok {
+			p, _ := principalOf(r)
+			if e.cfg.AllowUnlisted {
+				return p, nil
+			}
+			e.audit(r, &p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
+			return gatehouse.Principal{}, e.notListed
+		}
+		q = rt.req
+	}
+	p, err := e.decide(r, q)
+	if err != nil {
+		return gatehouse.Principal{}, err
+	}
+	return p, nil
+}
+
+// decide checks r's Principal against q (nil: only a Principal is needed).
+// It returns a non-nil error only as an *envelope.Error.
+func (e *Enforcer) decide(r *http.Request, q *requirement) (gatehouse.Principal, error) {
+	p, ok := principalOf(r)
+	if !ok {
+		e.audit(r, &p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
+		return p, e.unauth
+	}
+	if q != nil {
+		if err := q.check(p.Scopes); err != nil {
+			e.audit(r, &p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
+			return p, err
+		}
+	}
+	e.audit(r, &p, gatehouse.Allowed, "", 0)
+	return p, nil
+}
+
+// Grants reports whether p holds scope, directly or, when configured,
+// through Implies and Wildcards. Handlers use it for decisions the
+// middleware cannot express, such as letting a caller mint a token only
+// with scopes it holds itself. It allocates when implications are
+// configured; the middleware paths do not.
+func (e *Enforcer) Grants(p gatehouse.Principal, scope string) bool {
+	if p.HasScope(scope) {
+		return true
+	}
+	if !e.implicates || validScope(scope) != nil {
+		return false
+	}
+	t := e.term(scope)
+	return t.grantedBy(p.Scopes)
+}
+
+// principalOf returns r's Principal and whether it is authenticated. The
+// zero Principal (no subject, credential, client, method or scope) counts as
+// absent, as documented on gatehouse.Principal.
+func principalOf(r *http.Request) (gatehouse.Principal, bool) {
+	p, ok := gatehouse.PrincipalFrom(r.Context())
+	if !ok {
+		return p, false
+	}
+	if p.Subject == "" && p.TokenID == "" && p.ClientID == "" && p.Method == "" && len(p.Scopes) == 0 {
+		return p, false
+	}
+	return p, true
+}
+
+func (e *Enforcer) audit(r *http.Request, p *gatehouse.Principal, outcome gatehouse.Outcome, reason string, status int) {
+	if e.cfg.Audit == nil {
+		return
+	}
+	ev := gatehouse.NewEvent(r, "scopes", "authorize")
+	ev.Time = e.now()
+	ev.Outcome = outcome
+	ev.Reason = reason
+	ev.Status = status
+	ev.Subject = p.Subject
+	ev.Tenant = p.Tenant
+	ev.CredID = p.TokenID
+	gatehouse.Emit(r.Context(), e.cfg.Audit, ev)
+}

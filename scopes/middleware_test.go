@@ -1,0 +1,319 @@
+package scopes
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusNoContent)
+})
+
+func withScopes(r *http.Request, scopes ...string) *http.Request {
+	return r.WithContext(gatehouse.WithPrincipal(r.Context(), gatehouse.Principal{
+		Subject: "user-1", Tenant: "acme", TokenID: "tok-1", Method: gatehouse.MethodOpaque, Scopes: scopes,
+	}))
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// TestSeed004Body checks the byte-exact 403 of seed 004 in the flat style.
+func TestSeed004Body(t *testing.T) {
+	h := gatehouse.Chain(envelope.Use(envelope.Flat), Require("orders:write"))(okHandler)
+	w := serve(h, withScopes(httptest.NewRequest("POST", "/orders/1/fulfill", nil), "orders:read"))
+
+	assert.Equal(t, http.StatusForbidden, w.Code)
+	assert.Equal(t, `{"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}`, w.Body.String())
+	assert.Equal(t, `Bearer error="insufficient_scope", scope="orders:write"`, w.Header().Get("WWW-Authenticate"))
+	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+}
+
+func TestRequireOrdering(t *testing.T) {
+	e := MustNew(Config{Realm: "store", Style: envelope.Flat})
+	tests := []struct {
+		name          string
+		mw            gatehouse.Middleware
+		req           *http.Request
+		wantStatus    int
+		wantChallenge string
+		wantBody      string
+	}{
+		{
+			name:          "no principal is 401 even when scopes would also fail",
+			mw:            e.Require("orders:write"),
+			req:           httptest.NewRequest("GET", "/", nil),
+			wantStatus:    401,
+			wantChallenge: `Bearer realm="store"`,
+			wantBody:      `{"success":false,"error":"Unauthorized","message":"Authentication required"}`,
+		},
+		{
+			name: "zero principal counts as none",
+			mw:   e.Require(),
+			req: func() *http.Request {
+				r := httptest.NewRequest("GET", "/", nil)
+				return r.WithContext(gatehouse.WithPrincipal(r.Context(), gatehouse.Principal{}))
+			}(),
+			wantStatus:    401,
+			wantChallenge: `Bearer realm="store"`,
+			wantBody:      `{"success":false,"error":"Unauthorized","message":"Authentication required"}`,
+		},
+		{
+			name:          "missing scope is 403",
+			mw:            e.Require("orders:read", "orders:write"),
+			req:           withScopes(httptest.NewRequest("GET", "/", nil), "orders:read"),
+			wantStatus:    403,
+			wantChallenge: `Bearer realm="store", error="insufficient_scope", scope="orders:read orders:write"`,
+			wantBody:      `{"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}`,
+		},
+		{
+			name:          "any of, none held",
+			mw:            e.Any("reports:read", "admin"),
+			req:           withScopes(httptest.NewRequest("GET", "/", nil), "orders:read"),
+			wantStatus:    403,
+			wantChallenge: `Bearer realm="store", error="insufficient_scope", scope="reports:read admin"`,
+			wantBody:      `{"success":false,"error":"Forbidden","message":"Token does not have any of the required scopes: reports:read admin"}`,
+		},
+		{
+			name:       "all held",
+			mw:         e.Require("orders:read", "orders:write"),
+			req:        withScopes(httptest.NewRequest("GET", "/", nil), "orders:write", "orders:read"),
+			wantStatus: 204,
+		},
+		{
+			name:       "any of, one held",
+			mw:         e.Any("reports:read", "admin"),
+			req:        withScopes(httptest.NewRequest("GET", "/", nil), "admin"),
+			wantStatus: 204,
+		},
+		{
+			name:       "no scopes needed, principal present",
+			mw:         e.Require(),
+			req:        withScopes(httptest.NewRequest("GET", "/", nil)),
+			wantStatus: 204,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := serve(tt.mw(okHandler), tt.req)
+			assert.Equal(t, tt.wantStatus, w.Code)
+			assert.Equal(t, tt.wantChallenge, w.Header().Get("WWW-Authenticate"))
+			if tt.wantBody != "" {
+				assert.Equal(t, tt.wantBody, w.Body.String())
+			}
+		})
+	}
+}
+
+func TestRequirePanicsOnInvalidScope(t *testing.T) {
+	assert.PanicsWithError(t, "scopes: empty scope", func() { Require("") })
+	assert.Panics(t, func() { Require("orders write") })
+	assert.Panics(t, func() { Any() })
+	assert.NotPanics(t, func() { Require() })
+
+	_, err := MustNew(Config{}).Enforce(Rule{Any: []string{"a", "b c"}})
+	assert.Error(t, err)
+}
+
+func TestErrorsAreClientSafeAndMatchable(t *testing.T) {
+	e := MustNew(Config{})
+	var got error
+	capture := envelope.StyleFunc(func(_ *http.Request, err *envelope.Error) ([]byte, string) {
+		got = err
+		return []byte("{}"), "application/json"
+	})
+	e = MustNew(Config{Style: capture})
+
+	serve(e.Require("x")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
+	assert.ErrorIs(t, got, ErrInsufficientScope)
+	assert.ErrorIs(t, got, envelope.ErrForbidden)
+	var ee *envelope.Error
+	require.True(t, errors.As(got, &ee))
+	assert.Equal(t, "insufficient_scope", envelope.OAuthCode(ee))
+
+	serve(e.Require("x")(okHandler), httptest.NewRequest("GET", "/", nil))
+	assert.ErrorIs(t, got, ErrNoPrincipal)
+	assert.ErrorIs(t, got, envelope.ErrUnauthorized)
+}
+
+func TestConfigOptions(t *testing.T) {
+	e := MustNew(Config{
+		Style:                  envelope.Flat,
+		OmitChallenge:          true,
+		UnauthenticatedMessage: "Invalid or missing API token",
+		Message:                func(s string) string { return "missing " + s },
+	})
+	w := serve(e.Require("a")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
+	assert.Equal(t, 403, w.Code)
+	assert.Empty(t, w.Header().Values("WWW-Authenticate"))
+	assert.Equal(t, `{"success":false,"error":"Forbidden","message":"missing a"}`, w.Body.String())
+
+	w = serve(e.Require("a")(okHandler), httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, 401, w.Code)
+	assert.Empty(t, w.Header().Values("WWW-Authenticate"))
+	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, w.Body.String())
+}
+
+func TestRouteTable(t *testing.T) {
+	routes := map[string]Rule{
+		"GET /products":             {All: []string{"products:read"}},
+		"POST /products":            {All: []string{"products:write"}},
+		"POST /orders/{id}/fulfill": {All: []string{"orders:write"}},
+		"GET /reports/":             {Any: []string{"analytics:read", "admin"}},
+		"GET /health":               {},
+	}
+	strict := MustNew(Config{Style: envelope.Flat, Routes: routes})
+	lenient := MustNew(Config{Style: envelope.Flat, Routes: routes, AllowUnlisted: true})
+
+	tests := []struct {
+		name       string
+		e          *Enforcer
+		method     string
+		path       string
+		scopes     []string
+		noAuth     bool
+		wantStatus int
+		wantMsg    string
+	}{
+		{"read allowed", strict, "GET", "/products", []string{"products:read"}, false, 204, ""},
+		{"HEAD follows GET", strict, "HEAD", "/products", []string{"products:read"}, false, 204, ""},
+		{"write needs write", strict, "POST", "/products", []string{"products:read"}, false, 403, "Token does not have the required scope: products:write"},
+		{"wildcard segment", strict, "POST", "/orders/42/fulfill", []string{"orders:write"}, false, 204, ""},
+		{"wildcard segment denied", strict, "POST", "/orders/42/fulfill", []string{"orders:read"}, false, 403, "Token does not have the required scope: orders:write"},
+		{"subtree any", strict, "GET", "/reports/revenue", []string{"admin"}, false, 204, ""},
+		{"principal only", strict, "GET", "/health", nil, false, 204, ""},
+		{"no principal", strict, "GET", "/products", nil, true, 401, "Authentication required"},
+		{"unlisted path refused", strict, "GET", "/secret", []string{"products:read"}, false, 403, "Insufficient permissions"},
+		{"unlisted method refused", strict, "DELETE", "/products", []string{"products:write"}, false, 403, "Insufficient permissions"},
+		{"unlisted allowed when configured", lenient, "GET", "/secret", nil, true, 204, ""},
+		{"listed still enforced when lenient", lenient, "POST", "/products", []string{"products:read"}, false, 403, "Token does not have the required scope: products:write"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, nil)
+			if !tt.noAuth {
+				r = withScopes(r, tt.scopes...)
+			}
+			w := serve(tt.e.Middleware(okHandler), r)
+			assert.Equal(t, tt.wantStatus, w.Code)
+			if tt.wantMsg != "" {
+				assert.Contains(t, w.Body.String(), `"message":"`+tt.wantMsg+`"`)
+			}
+		})
+	}
+}
+
+func TestNoTableNeedsOnlyPrincipal(t *testing.T) {
+	e := MustNew(Config{})
+	assert.Equal(t, 204, serve(e.Middleware(okHandler), withScopes(httptest.NewRequest("GET", "/", nil))).Code)
+	assert.Equal(t, 401, serve(e.Middleware(okHandler), httptest.NewRequest("GET", "/", nil)).Code)
+
+	p, err := e.Check(withScopes(httptest.NewRequest("GET", "/", nil), "a"))
+	require.NoError(t, err)
+	assert.Equal(t, "user-1", p.Subject)
+}
+
+func TestGrants(t *testing.T) {
+	p := gatehouse.Principal{Subject: "u", Scopes: []string{"products:write", "orders:*", "admin"}}
+	exact := MustNew(Config{})
+	assert.True(t, exact.Grants(p, "products:write"))
+	assert.False(t, exact.Grants(p, "products:read"))
+	assert.False(t, exact.Grants(p, "orders:read"))
+
+	rich := MustNew(Config{Wildcards: true, Implies: map[string][]string{"products:write": {"products:read"}}})
+	assert.True(t, rich.Grants(p, "products:read"))
+	assert.True(t, rich.Grants(p, "orders:read"))
+	assert.False(t, rich.Grants(p, "settings:read"))
+	assert.False(t, rich.Grants(p, "bad scope"))
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []gatehouse.Event
+}
+
+func (r *recorder) Audit(_ context.Context, e gatehouse.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func TestAudit(t *testing.T) {
+	rec := &recorder{}
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := MustNew(Config{Audit: rec, Now: func() time.Time { return now }})
+	h := e.Require("orders:write")(okHandler)
+
+	r := withScopes(httptest.NewRequest("POST", "/orders?token=secret", nil), "orders:read")
+	r.RemoteAddr = "192.0.2.7:1234"
+	serve(h, r)
+	serve(h, withScopes(httptest.NewRequest("POST", "/orders", nil), "orders:write"))
+	serve(h, httptest.NewRequest("POST", "/orders", nil))
+
+	require.Len(t, rec.events, 3)
+	d := rec.events[0]
+	assert.Equal(t, "scopes", d.Source)
+	assert.Equal(t, "authorize", d.Action)
+	assert.Equal(t, gatehouse.Denied, d.Outcome)
+	assert.Equal(t, "insufficient_scope", d.Reason)
+	assert.Equal(t, 403, d.Status)
+	assert.Equal(t, "user-1", d.Subject)
+	assert.Equal(t, "acme", d.Tenant)
+	assert.Equal(t, "tok-1", d.CredID)
+	assert.Equal(t, now, d.Time)
+	assert.Equal(t, "/orders", d.Path)
+	assert.Equal(t, "192.0.2.7", d.ClientIP.String())
+
+	assert.Equal(t, gatehouse.Allowed, rec.events[1].Outcome)
+	assert.Equal(t, 0, rec.events[1].Status)
+	assert.Equal(t, "no_principal", rec.events[2].Reason)
+	assert.Equal(t, 401, rec.events[2].Status)
+}
+
+// TestEndToEnd runs a real loopback server behind a fake authenticator.
+func TestEndToEnd(t *testing.T) {
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tok := r.Header.Get("Authorization"); tok == "Bearer reader" {
+				r = withScopes(r, "products:read")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /products", Require("products:read")(okHandler))
+	mux.Handle("POST /products", Require("products:write")(okHandler))
+	srv := httptest.NewServer(gatehouse.Chain(envelope.Use(envelope.Flat), auth)(mux))
+	defer srv.Close()
+
+	do := func(method, token string) *http.Response {
+		req, err := http.NewRequest(method, srv.URL+"/products", nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	assert.Equal(t, 204, do("GET", "reader").StatusCode)
+	res := do("POST", "reader")
+	assert.Equal(t, 403, res.StatusCode)
+	assert.Equal(t, `Bearer error="insufficient_scope", scope="products:write"`, res.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, 401, do("GET", "").StatusCode)
+}
