@@ -1,0 +1,187 @@
+package apikey
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"time"
+
+	gatehouse "github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// Format says which header values are candidate keys before any hashing.
+type Format uint8
+
+const (
+	// FormatStandard, the default, accepts only keys in this package's
+	// format (see [ParseKey]): a wrong prefix, environment or checksum is
+	// refused without hashing and without a store lookup.
+	FormatStandard Format = iota
+	// FormatOpaque accepts any value of visible ASCII characters other than
+	// the comma, up to Config.MaxLength. It is for keys issued elsewhere,
+	// such as seed 002's "ABCD" or seed 003's hex keys, and should only be
+	// used for keys of at least 128 bits of entropy (see the package
+	// documentation on hashing).
+	FormatOpaque
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultHeader        = "ApiKey"
+	DefaultMaxLength     = 128
+	DefaultTouchInterval = time.Minute
+)
+
+// Config configures an [Authenticator]. Only Store is required; every other
+// zero field has the documented default.
+type Config struct {
+	// Store holds the key records. Required.
+	Store Store
+
+	// Header names the request header that carries the key; default
+	// "ApiKey". Header names are case-insensitive: "apikey" and "APIKEY"
+	// are the same header. The key is never read from the query string.
+	Header string
+	// Format chooses which values are candidate keys; default FormatStandard.
+	Format Format
+	// Environments, when not empty, lists the only key environments
+	// accepted (FormatStandard only), e.g. []string{"live"} in production:
+	// a test key is then refused without a store lookup.
+	Environments []string
+	// MaxLength caps the header value's length in bytes; longer values are
+	// refused before hashing. Default 128.
+	MaxLength int
+
+	// Tenant, when set, returns the tenant the request names (see
+	// [TenantHeader], [TenantPathValue], [TenantSubdomain]). A key whose
+	// Record.Tenant differs, or a request naming no tenant (""), is refused
+	// with 401. Nil means keys are not bound to a requested tenant.
+	Tenant func(*http.Request) string
+	// Surface names the API surface this middleware guards ("payment",
+	// "supplier"). A key that does not list it in Record.Surfaces is
+	// refused with 403. Empty means any valid key may pass.
+	Surface string
+
+	// Optional lets a request without the key header through unauthenticated
+	// (no Principal), for routes that also accept another credential or
+	// none. A present but invalid key is still refused.
+	Optional bool
+	// TouchInterval is how stale Record.LastUsed may get before a request
+	// refreshes it with Store.Touch; default one minute, negative disables
+	// last-used tracking. It bounds last-used writes to one per key per
+	// interval, however many requests the key makes.
+	TouchInterval time.Duration
+
+	// Unauthorized, Forbidden and Unavailable are the errors refusals are
+	// derived from (their Message is replaced by the specific refusal's);
+	// nil means envelope.ErrUnauthorized, envelope.ErrForbidden and
+	// envelope.ErrUnavailable. Set them to change the name, the string code
+	// or the numeric code, e.g. seed 003's
+	//	Unauthorized: envelope.ErrUnauthorized.WithNumber(-23)
+	// Their Status must be 401, 403 and 5xx respectively.
+	Unauthorized, Forbidden, Unavailable *envelope.Error
+	// Challenge, when set, is sent as WWW-Authenticate with every 401,
+	// e.g. `ApiKey realm="payments"`. There is no registered scheme for API
+	// keys, so the default is to send none.
+	Challenge string
+	// Style renders refusals; nil uses the style chosen with envelope.Use,
+	// else envelope.Nested.
+	Style envelope.Style
+	// Audit, when set, receives one event per decision.
+	Audit gatehouse.Auditor
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// validate checks cfg and fills in defaults.
+func (cfg *Config) validate() error {
+	var errs []error
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if cfg.Header == "" {
+		cfg.Header = DefaultHeader
+	}
+	if !validHeaderName(cfg.Header) {
+		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", cfg.Header))
+	}
+	cfg.Header = textproto.CanonicalMIMEHeaderKey(cfg.Header)
+	switch cfg.Format {
+	case FormatStandard:
+		for _, env := range cfg.Environments {
+			if !validEnv(env) {
+				errs = append(errs, fmt.Errorf("Environments: %q is not 1-16 characters of [a-z0-9]", env))
+			}
+		}
+	case FormatOpaque:
+		if len(cfg.Environments) > 0 {
+			errs = append(errs, errors.New("Environments needs FormatStandard"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown Format %d", cfg.Format))
+	}
+	switch {
+	case cfg.MaxLength == 0:
+		cfg.MaxLength = DefaultMaxLength
+	case cfg.MaxLength < 0:
+		errs = append(errs, errors.New("MaxLength must not be negative"))
+	case cfg.Format == FormatStandard && cfg.MaxLength < maxKeyLen:
+		// Shorter caps would refuse valid keys of long environments; allow
+		// them only when every accepted environment fits.
+		for _, env := range cfg.Environments {
+			if n := len(KeyPrefix) + len(env) + 1 + tailLen; n > cfg.MaxLength {
+				errs = append(errs, fmt.Errorf("MaxLength %d refuses keys of environment %q (%d bytes)", cfg.MaxLength, env, n))
+			}
+		}
+		if len(cfg.Environments) == 0 {
+			errs = append(errs, fmt.Errorf("MaxLength %d is below the longest key (%d bytes); list Environments or raise it", cfg.MaxLength, maxKeyLen))
+		}
+	}
+	if cfg.TouchInterval == 0 {
+		cfg.TouchInterval = DefaultTouchInterval
+	}
+	check := func(name string, e **envelope.Error, def *envelope.Error, ok func(int) bool) {
+		if *e == nil {
+			*e = def
+		} else if !ok((*e).Status) {
+			errs = append(errs, fmt.Errorf("%s has status %d", name, (*e).Status))
+		}
+	}
+	check("Unauthorized", &cfg.Unauthorized, envelope.ErrUnauthorized, func(s int) bool { return s == http.StatusUnauthorized })
+	check("Forbidden", &cfg.Forbidden, envelope.ErrForbidden, func(s int) bool { return s == http.StatusForbidden })
+	check("Unavailable", &cfg.Unavailable, envelope.ErrUnavailable, func(s int) bool { return s >= 500 && s <= 599 })
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("apikey: invalid config: %w", err)
+	}
+	return nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c < 0x80 && c > 0x20 && c != 0x7f && !isSeparator(c):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isSeparator(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
+		return true
+	}
+	return false
+}

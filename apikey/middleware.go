@@ -1,0 +1,267 @@
+package apikey
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	gatehouse "github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// An Authenticator authenticates requests by the API key in one header. It
+// is safe for concurrent use; create it with [New].
+type Authenticator struct {
+	store    Store
+	header   string // canonical form
+	format   Format
+	envs     []string
+	maxLen   int
+	tenant   func(*http.Request) string
+	surface  string
+	optional bool
+	touch    time.Duration
+	style    envelope.Style
+	audit    gatehouse.Auditor
+	now      func() time.Time
+	unavail  *envelope.Error
+	refusals refusals
+}
+
+// A refusal is a precomputed failure: the client error and the audit reason.
+type refusal struct {
+	err    *envelope.Error
+	reason string
+}
+
+type refusals struct {
+	missing, duplicate, empty, tooLong, malformed, wrongEnv,
+	unknown, revoked, expired, noTenant, wrongTenant, surface refusal
+}
+
+// New returns an Authenticator for cfg, or an error describing every
+// invalid field.
+func New(cfg Config) (*Authenticator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	unauth := func(msg, reason string, cause error) refusal {
+		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause)
+		if cfg.Challenge != "" {
+			e = e.WithChallenge(cfg.Challenge)
+		}
+		return refusal{err: e, reason: reason}
+	}
+	const invalid = "Invalid API key"
+	return &Authenticator{
+		store:    cfg.Store,
+		header:   cfg.Header,
+		format:   cfg.Format,
+		envs:     slices.Clone(cfg.Environments),
+		maxLen:   cfg.MaxLength,
+		tenant:   cfg.Tenant,
+		surface:  cfg.Surface,
+		optional: cfg.Optional,
+		touch:    cfg.TouchInterval,
+		style:    cfg.Style,
+		audit:    cfg.Audit,
+		now:      cfg.Now,
+		unavail:  cfg.Unavailable.WithMessage("Authentication temporarily unavailable"),
+		refusals: refusals{
+			missing:     unauth("API key required", "missing_key", ErrMissingKey),
+			duplicate:   unauth(invalid, "duplicate_header", ErrDuplicateHeader),
+			empty:       unauth(invalid, "empty_key", ErrMalformedKey),
+			tooLong:     unauth(invalid, "key_too_long", ErrKeyTooLong),
+			malformed:   unauth(invalid, "malformed_key", ErrMalformedKey),
+			wrongEnv:    unauth(invalid, "wrong_environment", ErrWrongEnv),
+			unknown:     unauth(invalid, "unknown_key", ErrKeyNotFound),
+			revoked:     unauth("API key revoked", "revoked_key", ErrKeyRevoked),
+			expired:     unauth("API key expired", "expired_key", ErrKeyExpired),
+			noTenant:    unauth(invalid, "no_tenant", ErrNoTenant),
+			wrongTenant: unauth(invalid, "wrong_tenant", ErrWrongTenant),
+			surface: refusal{
+				err:    cfg.Forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
+				reason: "surface_denied",
+			},
+		},
+	}, nil
+}
+
+// MustNew is New that panics on a configuration error, for tests and
+// examples.
+func MustNew(cfg Config) *Authenticator {
+	a, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// Middleware authenticates each request with [Authenticator.Check]. On
+// success it calls next with the Principal in the request context
+// (gatehouse.PrincipalFrom); on failure it renders the refusal with
+// envelope.WriteStyle and does not call next. With Config.Optional, a
+// request without the key header goes to next unauthenticated.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.optional && len(r.Header[a.header]) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := a.Check(r)
+		if err != nil {
+			envelope.WriteStyle(w, r, a.style, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// Check decides whether r carries an acceptable key, in this order, each
+// step cheaper than the next:
+//
+//  1. exactly one key header, not empty, at most MaxLength bytes (401);
+//  2. the key format, checksum and environment (401, no hashing);
+//  3. the SHA-256 lookup in the store (401 unknown, 503 store failure);
+//  4. revoked, expired (401); the requested tenant (401); the surface (403).
+//
+// It returns the Principal for the key: Method gatehouse.MethodAPIKey,
+// TokenID the key ID, Subject the record's Subject (else the key ID),
+// Tenant, Scopes and ExpiresAt from the record, and Claims the *Record
+// (read-only, without its Hash). A refusal is an *envelope.Error wrapping
+// one of the package's Err… causes. Check ignores Config.Optional (a
+// missing key is ErrMissingKey) and emits one audit event per call.
+func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
+	rec, key, ref, err := a.decide(r)
+	if err != nil {
+		a.emit(r, rec, key, gatehouse.Failed, "store_error", err.Status)
+		return gatehouse.Principal{}, err
+	}
+	if ref != nil {
+		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
+		return gatehouse.Principal{}, ref.err
+	}
+	subject := rec.Subject
+	if subject == "" {
+		subject = rec.ID
+	}
+	a.emit(r, rec, key, gatehouse.Allowed, "", 0)
+	return gatehouse.Principal{
+		Subject:   subject,
+		Tenant:    rec.Tenant,
+		Scopes:    rec.Scopes,
+		Method:    gatehouse.MethodAPIKey,
+		TokenID:   rec.ID,
+		ExpiresAt: rec.Expires,
+		Claims:    rec,
+	}, nil
+}
+
+// decide returns the record on success, a precomputed refusal, or a store
+// failure. The key is returned only so that audit events can show its
+// display prefix; it never leaves this file otherwise.
+func (a *Authenticator) decide(r *http.Request) (rec *Record, key string, ref *refusal, fail *envelope.Error) {
+	rs := &a.refusals
+	vals := r.Header[a.header]
+	switch {
+	case len(vals) == 0:
+		return nil, "", &rs.missing, nil
+	case len(vals) > 1:
+		return nil, "", &rs.duplicate, nil
+	}
+	key = vals[0]
+	switch {
+	case key == "":
+		return nil, "", &rs.empty, nil
+	case len(key) > a.maxLen:
+		return nil, "", &rs.tooLong, nil
+	}
+	if a.format == FormatStandard {
+		env, ok := parseKey(key)
+		if !ok {
+			return nil, "", &rs.malformed, nil
+		}
+		if len(a.envs) > 0 && !slices.Contains(a.envs, env) {
+			return nil, key, &rs.wrongEnv, nil
+		}
+	} else if !opaqueKey(key) {
+		return nil, "", &rs.malformed, nil
+	}
+
+	ctx := r.Context()
+	rec, err := a.store.Lookup(ctx, Hash(key))
+	switch {
+	case errors.Is(err, ErrKeyNotFound):
+		return nil, key, &rs.unknown, nil
+	case err != nil:
+		return nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup: %w", ErrStore, err))
+	case rec == nil:
+		return nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup returned no record", ErrStore))
+	}
+	if rec.Hash != ([32]byte{}) {
+		// A store that breaks the "hash never comes out" contract: copy,
+		// so that handlers and logs never see it.
+		c := *rec
+		c.Hash = [32]byte{}
+		rec = &c
+	}
+
+	now := a.now()
+	switch {
+	case rec.Revoked:
+		return rec, key, &rs.revoked, nil
+	case !rec.Expires.IsZero() && !now.Before(rec.Expires):
+		return rec, key, &rs.expired, nil
+	}
+	if a.tenant != nil {
+		switch t := a.tenant(r); {
+		case t == "":
+			return rec, key, &rs.noTenant, nil
+		case t != rec.Tenant:
+			return rec, key, &rs.wrongTenant, nil
+		}
+	}
+	if a.surface != "" && !rec.HasSurface(a.surface) {
+		return rec, key, &rs.surface, nil
+	}
+	if a.touch > 0 && now.Sub(rec.LastUsed) >= a.touch {
+		// Best effort: the request is authenticated whether or not the
+		// write lands, and the next request after it retries.
+		_ = a.store.Touch(ctx, rec.ID, now)
+	}
+	return rec, key, nil, nil
+}
+
+// opaqueKey reports whether key consists of visible ASCII other than the
+// comma (which would make it a header list).
+func opaqueKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c >= 0x7f || c == ',' {
+			return false
+		}
+	}
+	return true
+}
+
+// emit sends one audit event when an Auditor is configured. The credential
+// is named by the record's ID when known, else by the key's display prefix
+// (empty for anything not in this package's format); never by the key.
+func (a *Authenticator) emit(r *http.Request, rec *Record, key string, outcome gatehouse.Outcome, reason string, status int) {
+	if a.audit == nil {
+		return
+	}
+	ev := gatehouse.NewEvent(r, "apikey", "authenticate")
+	ev.Time = a.now()
+	ev.Outcome, ev.Reason, ev.Status = outcome, reason, status
+	if rec != nil {
+		ev.CredID, ev.Tenant, ev.Subject = rec.ID, rec.Tenant, rec.Subject
+		if ev.Subject == "" {
+			ev.Subject = rec.ID
+		}
+	} else {
+		ev.CredID = DisplayPrefix(key)
+	}
+	gatehouse.Emit(r.Context(), a.audit, ev)
+}
