@@ -1,0 +1,37 @@
+package issuer
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// The issuer consumes its siblings through these small interfaces, so it
+// never depends on their concrete types: bearer.MemoryRevocations (or a
+// Redis store) is a Revoker, ipallow.PerPrincipal an AccountChecker and
+// ratelimit.FailureThrottle a Throttle.
+
+// A Revoker records that an access token's jti must be refused until the
+// token expires. It must be the same store the bearer middleware reads, or
+// logout has no effect on API calls.
+type Revoker interface {
+	Revoke(ctx context.Context, jti string, until time.Time) error
+}
+
+// An AccountChecker applies an account's own IP allowlist before a
+// principal exists. CheckAccount returns nil when addr may act for account,
+// an *envelope.Error 403 when it may not and a 503 *envelope.Error when its
+// store failed.
+type AccountChecker interface {
+	CheckAccount(ctx context.Context, account string, addr netip.Addr) error
+}
+
+// A Throttle limits failed attempts per key. Check returns nil under the
+// limit and a 429 *envelope.Error with RetryAfter over it; Fail records one
+// failure; Reset forgets the key's failures. Store failures are returned
+// as errors (the issuer answers 503).
+type Throttle interface {
+	Check(ctx context.Context, key string) error
+	Fail(ctx context.Context, key string) error
+	Reset(ctx context.Context, key string) error
+}

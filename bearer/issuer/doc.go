@@ -1,0 +1,37 @@
+// Package issuer issues gatehouse's own tokens: the login, refresh and
+// logout flow of seed 000 ("The Popup Reward Store API") and seed 001
+// (credential rotation), with refresh-token rotation and reuse detection.
+//
+// An [Issuer] signs access tokens as RFC 9068 JWTs — header typ "at+jwt",
+// claims iss, sub, aud, exp, nbf, iat, a random jti, client_id, scope
+// (space-separated), sid (the refresh family) and tenant — with an HMAC
+// secret (HS256 by default) or an ECDSA / Ed25519 / RSA key carrying a kid.
+// The bearer middleware verifies them from the same key
+// ([Issuer.VerificationKey]) and maps sid to Principal.SessionID and jti to
+// Principal.TokenID.
+//
+// Refresh tokens are opaque: "rt_" and 256 random bits in base64url. Only
+// their SHA-256 is stored, in a [RefreshStore] that groups them in
+// families (one per login). Each refresh rotates: the presented token dies
+// and a new pair is answered. Presenting a token that was already rotated is
+// reuse — the store revokes the whole family in the same atomic step and
+// the issuer revokes the family's live access tokens. Because an access
+// token is a JWT with typ at+jwt and a refresh token is neither, one can
+// never stand in for the other.
+//
+// The handlers ([Issuer.Login], [Issuer.Refresh], [Issuer.Logout]) read
+// bodies with envelope's strict decoder, answer seed 000's shapes with
+// Cache-Control: no-store, render every failure through
+// envelope.WriteStyle and emit audit events without secret material:
+//
+//	mux.HandleFunc("POST /auth/login", iss.Login)
+//	mux.HandleFunc("POST /auth/refresh", iss.Refresh)
+//	mux.HandleFunc("POST /auth/logout", iss.Logout)
+//
+// Siblings are consumed through small interfaces: a [Revoker] (the bearer
+// middleware's revocation store), an [AccountChecker] (ipallow's
+// per-account allowlists, applied at login before the password and at
+// refresh) and a [Throttle] (ratelimit's failure throttle, per client IP and
+// per user name). Every store has a concurrent in-memory default and a
+// conformance kit in package issuertest.
+package issuer

@@ -1,0 +1,55 @@
+package issuer
+
+import (
+	"errors"
+
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// Sentinel errors. The errors the handlers render are *envelope.Error
+// values wrapping one of these, so errors.Is(err, issuer.ErrRefreshReused)
+// works on the server side while the client only ever sees the envelope's
+// client-safe message.
+var (
+	// ErrInvalidCredentials reports an unknown user name or a wrong password;
+	// the two are deliberately indistinguishable.
+	ErrInvalidCredentials = errors.New("issuer: invalid credentials")
+	// ErrInvalidRefreshToken reports a refresh token that is malformed,
+	// unknown or expired.
+	ErrInvalidRefreshToken = errors.New("issuer: invalid refresh token")
+	// ErrInvalidAccessToken reports an access token presented to Logout that
+	// is missing, malformed, not signed by this issuer or not an access token.
+	ErrInvalidAccessToken = errors.New("issuer: invalid access token")
+
+	// ErrAccountNotFound is returned by a CredentialStore for an unknown user.
+	ErrAccountNotFound = errors.New("issuer: account not found")
+	// ErrRefreshNotFound is returned by a RefreshStore for a token hash it
+	// does not hold, or holds only past its expiry.
+	ErrRefreshNotFound = errors.New("issuer: refresh token not found")
+	// ErrRefreshReused is returned by RefreshStore.Rotate when the presented
+	// token was already rotated: the store has revoked the whole family.
+	ErrRefreshReused = errors.New("issuer: refresh token reused")
+	// ErrFamilyRevoked is returned by RefreshStore.Rotate when the token's
+	// family was revoked (logout, or earlier reuse).
+	ErrFamilyRevoked = errors.New("issuer: refresh token family revoked")
+	// ErrFamilyNotFound is returned by RefreshStore.RevokeFamily for a family
+	// id the store does not hold (never issued, or expired and forgotten).
+	ErrFamilyNotFound = errors.New("issuer: refresh token family not found")
+	// ErrFamilyExists is returned by RefreshStore.Create when the family id
+	// or the token hash is already stored.
+	ErrFamilyExists = errors.New("issuer: refresh token family already exists")
+)
+
+// Client-facing errors, built once. The messages follow seed 000's table.
+var (
+	errBadCredentials = envelope.ErrUnauthorized.WithMessage("Invalid credentials").WithCause(ErrInvalidCredentials)
+	errBadRefresh     = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrInvalidRefreshToken)
+	errReusedRefresh  = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrRefreshReused)
+	errRevokedRefresh = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrFamilyRevoked)
+	errBadAccess      = envelope.ErrUnauthorized.WithMessage("Invalid or expired token").WithCause(ErrInvalidAccessToken)
+)
+
+// unavailable wraps a store failure as a 503 that never shows its text.
+func unavailable(err error) *envelope.Error {
+	return envelope.ErrUnavailable.WithCause(err)
+}

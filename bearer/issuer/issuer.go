@@ -1,0 +1,316 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// An Issuer issues and revokes tokens: access JWTs signed with one key,
+// opaque rotating refresh tokens grouped in families, and the Login,
+// Refresh and Logout handlers built on them. It is immutable after New and
+// safe for concurrent use.
+type Issuer struct {
+	signer      *signer
+	issuer      string
+	audience    []string
+	audJSON     json.RawMessage
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	refresh     RefreshStore
+	credentials CredentialStore
+	revoker     Revoker
+	accounts    AccountChecker
+	throttle    Throttle
+	dummyHash   []byte
+	decoder     envelope.Decoder
+	challenge   string
+	style       envelope.Style
+	audit       gatehouse.Auditor
+	now         func() time.Time
+}
+
+// New validates cfg and returns an Issuer. It fails when Issuer, Key,
+// Credentials or Revocations is missing, the key does not suit its
+// algorithm, or a lifetime is negative. Building the dummy bcrypt hash costs
+// one hash at BcryptCost.
+func New(cfg Config) (*Issuer, error) {
+	if cfg.Issuer == "" {
+		return nil, errors.New("issuer: Config.Issuer is required")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("issuer: Config.Credentials is required")
+	}
+	if cfg.Revocations == nil {
+		return nil, errors.New("issuer: Config.Revocations is required (the bearer middleware's revocation store)")
+	}
+	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("issuer: negative AccessTTL, RefreshTTL or MaxBodyBytes")
+	}
+	s, err := newSigner(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	i := &Issuer{
+		signer:      s,
+		issuer:      cfg.Issuer,
+		audience:    slices.Clone(cfg.Audience),
+		accessTTL:   orDefault(cfg.AccessTTL, DefaultAccessTTL),
+		refreshTTL:  orDefault(cfg.RefreshTTL, DefaultRefreshTTL),
+		refresh:     cfg.Refresh,
+		credentials: cfg.Credentials,
+		revoker:     cfg.Revocations,
+		accounts:    cfg.Accounts,
+		throttle:    cfg.Throttle,
+		decoder:     envelope.Decoder{MaxBytes: orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes)},
+		style:       cfg.Style,
+		audit:       cfg.Audit,
+		now:         cfg.Now,
+	}
+	if len(i.audience) == 0 {
+		i.audience = []string{cfg.Issuer}
+	}
+	if slices.Contains(i.audience, "") {
+		return nil, errors.New("issuer: empty Config.Audience member")
+	}
+	if i.audJSON, err = audienceJSON(i.audience); err != nil {
+		return nil, err
+	}
+	if i.refresh == nil {
+		i.refresh = NewMemoryRefresh()
+	}
+	if i.now == nil {
+		i.now = time.Now
+	}
+	dummy, err := HashPassword(rand.Text(), orDefault(cfg.BcryptCost, DefaultBcryptCost))
+	if err != nil {
+		return nil, fmt.Errorf("issuer: BcryptCost: %w", err)
+	}
+	i.dummyHash = []byte(dummy)
+	i.challenge = envelope.BearerChallenge(cfg.Realm, "invalid_token", "", "")
+	return i, nil
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func audienceJSON(aud []string) (json.RawMessage, error) {
+	if len(aud) == 1 {
+		return json.Marshal(aud[0])
+	}
+	return json.Marshal(aud)
+}
+
+// VerificationKey returns what a verifier needs to check this issuer's
+// access tokens: the key id ("" for an HMAC key without ID), the algorithm
+// and the key (the HMAC secret, or the public key). Use it to configure the
+// bearer middleware (bearer.Key{ID: kid, Algorithm: alg, Key: key}) or to
+// publish a JWKS.
+func (i *Issuer) VerificationKey() (kid, alg string, key any) {
+	return i.signer.kid, i.signer.alg, i.signer.public
+}
+
+// Issuer returns the "iss" claim the issuer signs.
+func (i *Issuer) Issuer() string { return i.issuer }
+
+// Audience returns a copy of the default "aud" claim.
+func (i *Issuer) Audience() []string { return slices.Clone(i.audience) }
+
+// A Session is who a token family is for. Every access token issued in the
+// family carries it as claims: Subject "sub", Tenant "tenant", ClientID
+// "client_id" and Scopes the space-separated "scope".
+type Session struct {
+	Subject  string
+	Tenant   string
+	ClientID string
+	Scopes   []string
+}
+
+// AccessClaims describe one access token to sign with [Issuer.IssueAccess].
+type AccessClaims struct {
+	Session
+	// SessionID is the "sid" claim, the refresh family id; empty means none.
+	SessionID string
+	// Audience overrides the issuer's default "aud" claim when not empty.
+	Audience []string
+	// TTL overrides the issuer's AccessTTL when positive.
+	TTL time.Duration
+	// Extra claims are added to the token. They may not redefine the
+	// claims the issuer sets (iss, sub, aud, exp, nbf, iat, jti, client_id,
+	// scope, sid, tenant); values must marshal to JSON.
+	Extra map[string]any
+}
+
+// An AccessToken is a signed access JWT and what identifies it.
+type AccessToken struct {
+	Token     string    // the compact JWS
+	ID        string    // its "jti"
+	IssuedAt  time.Time // its "iat" and "nbf"
+	ExpiresAt time.Time // its "exp"
+}
+
+// accessPayload is the claim set of an access token, in RFC 9068 order.
+type accessPayload struct {
+	Issuer    string          `json:"iss"`
+	Subject   string          `json:"sub"`
+	Audience  json.RawMessage `json:"aud"`
+	ExpiresAt int64           `json:"exp"`
+	NotBefore int64           `json:"nbf"`
+	IssuedAt  int64           `json:"iat"`
+	ID        string          `json:"jti"`
+	ClientID  string          `json:"client_id,omitempty"`
+	Scope     string          `json:"scope,omitempty"`
+	SessionID string          `json:"sid,omitempty"`
+	Tenant    string          `json:"tenant,omitempty"`
+}
+
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "tenant"}
+
+// IssueAccess signs one access token for c, valid from now (truncated to
+// the second) for the access lifetime. Its jti is 128 random bits. It
+// stores nothing; the error is a configuration or marshalling failure.
+func (i *Issuer) IssueAccess(c AccessClaims) (AccessToken, error) {
+	return i.issueAccess(i.clock(), newID(), c)
+}
+
+func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims) (AccessToken, error) {
+	if c.Subject == "" {
+		return AccessToken{}, errors.New("issuer: access token without subject")
+	}
+	ttl := i.accessTTL
+	if c.TTL > 0 {
+		ttl = c.TTL
+	}
+	exp := now.Add(ttl)
+	p := accessPayload{
+		Issuer:    i.issuer,
+		Subject:   c.Subject,
+		Audience:  i.audJSON,
+		ExpiresAt: exp.Unix(),
+		NotBefore: now.Unix(),
+		IssuedAt:  now.Unix(),
+		ID:        jti,
+		ClientID:  c.ClientID,
+		Scope:     strings.Join(c.Scopes, " "),
+		SessionID: c.SessionID,
+		Tenant:    c.Tenant,
+	}
+	if len(c.Audience) > 0 {
+		aud, err := audienceJSON(c.Audience)
+		if err != nil {
+			return AccessToken{}, err
+		}
+		p.Audience = aud
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	if len(c.Extra) > 0 {
+		if payload, err = mergeExtra(payload, c.Extra); err != nil {
+			return AccessToken{}, err
+		}
+	}
+	tok, err := i.signer.signPayload(payload)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return AccessToken{Token: tok, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
+}
+
+// mergeExtra appends the members of extra to the JSON object payload.
+func mergeExtra(payload []byte, extra map[string]any) ([]byte, error) {
+	for name := range extra {
+		if slices.Contains(reservedClaims, name) {
+			return nil, fmt.Errorf("issuer: extra claim %q would redefine a registered claim", name)
+		}
+	}
+	more, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	// payload is {...} and never empty (iss is always set); more is {...}.
+	out := append(payload[:len(payload)-1:len(payload)-1], ',')
+	return append(out, more[1:]...), nil
+}
+
+// clock returns now in UTC truncated to the second, the resolution of JWT
+// NumericDate claims and of the RFC 3339 times in responses.
+func (i *Issuer) clock() time.Time {
+	return i.now().UTC().Truncate(time.Second)
+}
+
+// newID returns 128 random bits, base64url encoded (22 characters): the
+// jti of access tokens and the id of refresh families.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the process instead)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// IssuePair starts a new refresh family for s and returns its first
+// access and refresh tokens. The error is a store failure (or, with a
+// broken configuration, a signing failure); nothing is stored then.
+func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
+	now := i.clock()
+	famID := newID()
+	rt, hash := newRefreshToken()
+	at, err := i.issueAccess(now, newID(), AccessClaims{Session: s, SessionID: famID})
+	if err != nil {
+		return Pair{}, err
+	}
+	rec := RefreshRecord{
+		Hash:      hash,
+		FamilyID:  famID,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(i.refreshTTL),
+		Access:    AccessRef{ID: at.ID, ExpiresAt: at.ExpiresAt},
+	}
+	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now}, rec); err != nil {
+		return Pair{}, err
+	}
+	return newPair(at, rt, rec.ExpiresAt, famID, s.ClientID), nil
+}
+
+// RevokeSession revokes the refresh family id and every live access token
+// it issued, as logout does. Revoking a revoked or unknown (expired)
+// session succeeds. The error is a store failure.
+func (i *Issuer) RevokeSession(ctx context.Context, id string) error {
+	fam, err := i.refresh.RevokeFamily(ctx, id)
+	if errors.Is(err, ErrFamilyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return i.revokeAccess(ctx, fam.Access, "")
+}
+
+// revokeAccess revokes each ref that has not expired, skipping skip.
+func (i *Issuer) revokeAccess(ctx context.Context, refs []AccessRef, skip string) error {
+	now := i.now()
+	for _, ref := range refs {
+		if ref.ID == skip || !now.Before(ref.ExpiresAt) {
+			continue
+		}
+		if err := i.revoker.Revoke(ctx, ref.ID, ref.ExpiresAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package issuer
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// logoutClaims is what Logout reads from an access token.
+type logoutClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+	Tenant    string `json:"tenant"`
+}
+
+// LogoutResult is the data of a successful logout response.
+type LogoutResult struct {
+	LoggedOut bool `json:"logged_out"`
+}
+
+// Logout is the POST /auth/logout handler. The access token comes in
+// "Authorization: Bearer <access>" (seed 001's credential rotation). Logout
+// verifies the token's signature, algorithm, typ, issuer and audience
+// itself — not through the bearer middleware — so that it stays
+// idempotent: logging out with a token that is already revoked, or already
+// expired, still answers 200 {"success":true,"data":{"logged_out":true}}.
+// It revokes the token's jti until its expiry, the refresh family named by
+// its "sid" and every live access token that family issued. Afterwards
+// both the access and the refresh token answer 401.
+//
+// A missing, malformed or foreign token (including a refresh token) is 401
+// with a Bearer challenge; a store failure is 503.
+func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
+	ev := gatehouse.NewEvent(r, auditSource, "logout")
+	token, ok := bearerToken(r)
+	if !ok {
+		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
+		return
+	}
+	var c logoutClaims
+	if err := i.signer.parse(token, &c); err != nil || !i.ownToken(&c) {
+		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
+		return
+	}
+	ev.Subject, ev.Tenant, ev.CredID = c.Subject, c.Tenant, c.ID
+	ctx := r.Context()
+	exp := c.ExpiresAt.Time
+	if i.now().Before(exp) {
+		if err := i.revoker.Revoke(ctx, c.ID, exp); err != nil {
+			i.fail(w, r, ev, reasonStore, unavailable(err))
+			return
+		}
+	}
+	if c.SessionID != "" {
+		fam, err := i.refresh.RevokeFamily(ctx, c.SessionID)
+		switch {
+		case errors.Is(err, ErrFamilyNotFound):
+		case err != nil:
+			i.fail(w, r, ev, reasonStore, unavailable(err))
+			return
+		case fam.Subject != c.Subject:
+			// A sid naming another subject's family can only come from a
+			// forged token; the signature check makes this unreachable.
+			i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
+			return
+		default:
+			if err := i.revokeAccess(ctx, fam.Access, c.ID); err != nil {
+				i.fail(w, r, ev, reasonStore, unavailable(err))
+				return
+			}
+		}
+	}
+	i.succeed(w, r, ev, LogoutResult{LoggedOut: true})
+}
+
+// ownToken checks the claims the signature check does not: iss, an aud
+// this issuer signs for, and the presence of jti, sub and exp.
+func (i *Issuer) ownToken(c *logoutClaims) bool {
+	if c.Issuer != i.issuer || c.ID == "" || c.Subject == "" || c.ExpiresAt == nil {
+		return false
+	}
+	for _, a := range c.Audience {
+		if slices.Contains(i.audience, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header (scheme case-insensitive, RFC 6750 §2.1).
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const scheme = "bearer "
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[len(scheme):])
+	return tok, tok != "" && !strings.ContainsAny(tok, " \t")
+}

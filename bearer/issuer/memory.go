@@ -1,0 +1,187 @@
+package issuer
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// sweepEvery is how many writes a MemoryRefresh lets pass between sweeps
+// of expired tokens and families.
+const sweepEvery = 1024
+
+// MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
+// method atomic, so concurrent rotations of one token have exactly one
+// winner. Expired tokens and families are dropped by an amortised sweep on
+// writes. The zero value is not usable; call [NewMemoryRefresh]. It is safe
+// for concurrent use, never fails except as the interface documents, and
+// holds state for one process only (use a shared store such as Redis behind
+// several instances).
+type MemoryRefresh struct {
+	mu       sync.Mutex
+	tokens   map[[32]byte]memToken
+	families map[string]*memFamily
+	writes   int
+}
+
+type memToken struct {
+	family    string
+	expiresAt time.Time
+}
+
+type memFamily struct {
+	Family
+	current [32]byte
+}
+
+// NewMemoryRefresh returns an empty in-memory refresh store.
+func NewMemoryRefresh() *MemoryRefresh {
+	return &MemoryRefresh{
+		tokens:   make(map[[32]byte]memToken),
+		families: make(map[string]*memFamily),
+	}
+}
+
+var _ RefreshStore = (*MemoryRefresh)(nil)
+
+// Create implements [RefreshStore].
+func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.Scopes = slices.Clone(f.Scopes)
+	f.Access = appendAccess(nil, rec.Access, rec.IssuedAt)
+	f.ExpiresAt = rec.ExpiresAt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.families[f.ID]; ok {
+		return ErrFamilyExists
+	}
+	if _, ok := m.tokens[rec.Hash]; ok {
+		return ErrFamilyExists
+	}
+	m.families[f.ID] = &memFamily{Family: f, current: rec.Hash}
+	m.tokens[rec.Hash] = memToken{family: f.ID, expiresAt: rec.ExpiresAt}
+	m.wrote(rec.IssuedAt)
+	return nil
+}
+
+// Lookup implements [RefreshStore].
+func (m *MemoryRefresh) Lookup(ctx context.Context, hash [32]byte, now time.Time) (Family, error) {
+	if err := ctx.Err(); err != nil {
+		return Family{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fam, _, err := m.find(hash, now)
+	if err != nil {
+		return Family{}, err
+	}
+	return fam.snapshot(), nil
+}
+
+// Rotate implements [RefreshStore].
+func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next RefreshRecord) (Family, error) {
+	if err := ctx.Err(); err != nil {
+		return Family{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fam, _, err := m.find(oldHash, next.IssuedAt)
+	switch {
+	case err != nil:
+		return Family{}, err
+	case fam.Revoked:
+		return fam.snapshot(), ErrFamilyRevoked
+	case fam.current != oldHash:
+		fam.Revoked = true
+		return fam.snapshot(), ErrRefreshReused
+	}
+	if _, taken := m.tokens[next.Hash]; taken {
+		return Family{}, ErrFamilyExists
+	}
+	fam.current = next.Hash
+	fam.ExpiresAt = next.ExpiresAt
+	fam.Access = appendAccess(fam.Access, next.Access, next.IssuedAt)
+	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: next.ExpiresAt}
+	m.wrote(next.IssuedAt)
+	return fam.snapshot(), nil
+}
+
+// RevokeFamily implements [RefreshStore].
+func (m *MemoryRefresh) RevokeFamily(ctx context.Context, id string) (Family, error) {
+	if err := ctx.Err(); err != nil {
+		return Family{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fam, ok := m.families[id]
+	if !ok {
+		return Family{}, ErrFamilyNotFound
+	}
+	fam.Revoked = true
+	return fam.snapshot(), nil
+}
+
+// Len returns how many token hashes the store holds (current and rotated
+// ones not yet swept), for tests and metrics.
+func (m *MemoryRefresh) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tokens)
+}
+
+// find returns the family of an unexpired token. m.mu must be held.
+func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken, error) {
+	tok, ok := m.tokens[hash]
+	if !ok || !now.Before(tok.expiresAt) {
+		return nil, memToken{}, ErrRefreshNotFound
+	}
+	fam, ok := m.families[tok.family]
+	if !ok {
+		return nil, memToken{}, ErrRefreshNotFound
+	}
+	return fam, tok, nil
+}
+
+// wrote counts a write and sweeps expired entries every sweepEvery writes.
+// m.mu must be held.
+func (m *MemoryRefresh) wrote(now time.Time) {
+	m.writes++
+	if m.writes < sweepEvery {
+		return
+	}
+	m.writes = 0
+	for h, t := range m.tokens {
+		if !now.Before(t.expiresAt) {
+			delete(m.tokens, h)
+		}
+	}
+	for id, f := range m.families {
+		if !now.Before(f.ExpiresAt) {
+			delete(m.families, id)
+		}
+	}
+}
+
+func (f *memFamily) snapshot() Family {
+	c := f.Family
+	c.Scopes = slices.Clone(f.Scopes)
+	c.Access = slices.Clone(f.Access)
+	return c
+}
+
+// appendAccess appends ref to refs, dropping refs expired at now and the
+// oldest beyond MaxFamilyAccess. A zero ref (no access token) is skipped.
+// It may reuse refs' backing array.
+func appendAccess(refs []AccessRef, ref AccessRef, now time.Time) []AccessRef {
+	refs = slices.DeleteFunc(refs, func(r AccessRef) bool { return !now.Before(r.ExpiresAt) })
+	if ref.ID != "" && now.Before(ref.ExpiresAt) {
+		refs = append(refs, ref)
+	}
+	if n := len(refs) - MaxFamilyAccess; n > 0 {
+		refs = slices.Delete(refs, 0, n)
+	}
+	return refs
+}

@@ -1,0 +1,101 @@
+package issuer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" envelope:"required"`
+}
+
+// Refresh is the POST /auth/refresh handler. It reads {"refresh_token"}
+// with the strict decoder and answers a new pair in seed 000's shape; the
+// presented token dies (rotation). Failures:
+//
+//	400 ValidationException / SyntaxError   malformed body
+//	403 ForbiddenError                      the account's IP allowlist excludes the client
+//	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
+//	                                        or reuse of a rotated one (which revokes the
+//	                                        whole family and its live access tokens)
+//	503                                     a store failed
+func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
+	ev := gatehouse.NewEvent(r, auditSource, "refresh")
+	var req refreshRequest
+	if err := i.decoder.Decode(w, r, &req); err != nil {
+		i.fail(w, r, ev, reasonBadRequest, err)
+		return
+	}
+	pair, reason, err := i.rotate(r.Context(), req.RefreshToken, gatehouse.ClientAddr(r), &ev)
+	if err != nil {
+		i.fail(w, r, ev, reason, err)
+		return
+	}
+	i.succeed(w, r, ev, pair)
+}
+
+// rotate exchanges a refresh token for a new pair. It returns the audit
+// reason and the client-facing error on failure, and fills ev's subject,
+// tenant and credential id as they become known.
+func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event) (Pair, string, error) {
+	if !wellFormedRefresh(token) {
+		return Pair{}, reasonBadRefresh, errBadRefresh
+	}
+	hash := HashRefreshToken(token)
+	now := i.clock()
+
+	if i.accounts != nil {
+		fam, err := i.refresh.Lookup(ctx, hash, now)
+		if errors.Is(err, ErrRefreshNotFound) {
+			return Pair{}, reasonBadRefresh, errBadRefresh
+		}
+		if err != nil {
+			return Pair{}, reasonStore, unavailable(err)
+		}
+		ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
+		if err := i.accounts.CheckAccount(ctx, fam.Subject, addr); err != nil {
+			return Pair{}, reasonIPDenied, passThrough(err)
+		}
+	}
+
+	// The new access token's id and expiry are known before signing, so the
+	// store learns about it in the same atomic step as the rotation.
+	jti := newID()
+	rt, rtHash := newRefreshToken()
+	next := RefreshRecord{
+		Hash:      rtHash,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(i.refreshTTL),
+		Access:    AccessRef{ID: jti, ExpiresAt: now.Add(i.accessTTL)},
+	}
+	fam, err := i.refresh.Rotate(ctx, hash, next)
+	if fam.ID != "" {
+		ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
+	}
+	switch {
+	case errors.Is(err, ErrRefreshNotFound):
+		return Pair{}, reasonBadRefresh, errBadRefresh
+	case errors.Is(err, ErrRefreshReused), errors.Is(err, ErrFamilyRevoked):
+		// Kill what the family issued; repeating it on every retry makes
+		// the revocation converge even if one attempt's writes failed.
+		if rerr := i.revokeAccess(ctx, fam.Access, ""); rerr != nil {
+			return Pair{}, reasonStore, unavailable(rerr)
+		}
+		if errors.Is(err, ErrRefreshReused) {
+			return Pair{}, reasonReused, errReusedRefresh
+		}
+		return Pair{}, reasonRevoked, errRevokedRefresh
+	case err != nil:
+		return Pair{}, reasonStore, unavailable(err)
+	}
+	at, err := i.issueAccess(now, jti, AccessClaims{Session: fam.Session, SessionID: fam.ID})
+	if err != nil {
+		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
+	}
+	return newPair(at, rt, next.ExpiresAt, fam.ID, fam.ClientID), "", nil
+}

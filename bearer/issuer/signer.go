@@ -1,0 +1,231 @@
+package issuer
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// AccessTokenType is the JWT "typ" header of every access token (RFC 9068).
+const AccessTokenType = "at+jwt"
+
+// A SigningKey is the private key the issuer signs access tokens with.
+type SigningKey struct {
+	// ID is the "kid" header. Empty means none for HMAC keys and the RFC
+	// 7638 JWK thumbprint of the public key for asymmetric keys, so a JWKS
+	// published from VerificationKey matches.
+	ID string
+	// Algorithm is the JWS "alg". Empty means HS256 for a []byte key,
+	// ES256/ES384/ES512 by curve for an *ecdsa.PrivateKey, EdDSA for an
+	// ed25519.PrivateKey and RS256 for an *rsa.PrivateKey.
+	Algorithm string
+	// Key is a []byte HMAC secret (at least as long as the hash: 32 bytes
+	// for HS256), an *ecdsa.PrivateKey, an ed25519.PrivateKey or an
+	// *rsa.PrivateKey (at least 2048 bits).
+	Key any
+}
+
+// signer is the issuer's one signing path. It is immutable after
+// newSigner and safe for concurrent use; the OAuth token endpoint and the
+// login flow both sign through it.
+type signer struct {
+	method jwt.SigningMethod
+	alg    string
+	kid    string
+	key    any    // private key handed to method.Sign
+	public any    // verification key: the HMAC secret or the public key
+	header []byte // base64url(header JSON) + "."
+}
+
+var algFamilies = map[string]string{
+	"HS256": "hmac", "HS384": "hmac", "HS512": "hmac",
+	"ES256": "ecdsa", "ES384": "ecdsa", "ES512": "ecdsa",
+	"EdDSA": "ed25519",
+	"RS256": "rsa", "RS384": "rsa", "RS512": "rsa",
+	"PS256": "rsa", "PS384": "rsa", "PS512": "rsa",
+}
+
+func newSigner(k SigningKey) (*signer, error) {
+	alg := k.Algorithm
+	if alg == "" {
+		alg = defaultAlg(k.Key)
+		if alg == "" {
+			return nil, fmt.Errorf("issuer: unsupported signing key type %T", k.Key)
+		}
+	}
+	family, ok := algFamilies[alg]
+	if !ok {
+		return nil, fmt.Errorf("issuer: unsupported signing algorithm %q", alg)
+	}
+	s := &signer{method: jwt.GetSigningMethod(alg), alg: alg, kid: k.ID, key: k.Key}
+	switch key := k.Key.(type) {
+	case []byte:
+		if family != "hmac" {
+			return nil, fmt.Errorf("issuer: %s needs an asymmetric private key, not an HMAC secret", alg)
+		}
+		if min := hmacMinLen(alg); len(key) < min {
+			return nil, fmt.Errorf("issuer: %s secret must be at least %d bytes", alg, min)
+		}
+		s.public = append([]byte(nil), key...)
+		s.key = s.public
+	case *ecdsa.PrivateKey:
+		if family != "ecdsa" || key == nil || key.Curve != curveFor(alg) {
+			return nil, fmt.Errorf("issuer: ECDSA key does not match %s", alg)
+		}
+		s.public = &key.PublicKey
+	case ed25519.PrivateKey:
+		if family != "ed25519" || len(key) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("issuer: Ed25519 key does not match %s", alg)
+		}
+		s.public = key.Public()
+	case *rsa.PrivateKey:
+		if family != "rsa" || key == nil || key.N.BitLen() < 2048 {
+			return nil, fmt.Errorf("issuer: RSA key must be at least 2048 bits for %s", alg)
+		}
+		s.public = &key.PublicKey
+	default:
+		return nil, fmt.Errorf("issuer: unsupported signing key type %T", k.Key)
+	}
+	if s.kid == "" && family != "hmac" {
+		kid, err := thumbprint(s.public)
+		if err != nil {
+			return nil, err
+		}
+		s.kid = kid
+	}
+	hdr, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Typ string `json:"typ"`
+		Kid string `json:"kid,omitempty"`
+	}{alg, AccessTokenType, s.kid})
+	if err != nil {
+		return nil, err
+	}
+	s.header = append(base64.RawURLEncoding.AppendEncode(nil, hdr), '.')
+	return s, nil
+}
+
+func defaultAlg(key any) string {
+	switch k := key.(type) {
+	case []byte:
+		return "HS256"
+	case *ecdsa.PrivateKey:
+		if k == nil {
+			return ""
+		}
+		switch k.Curve {
+		case elliptic.P256():
+			return "ES256"
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+	case ed25519.PrivateKey:
+		return "EdDSA"
+	case *rsa.PrivateKey:
+		return "RS256"
+	}
+	return ""
+}
+
+func hmacMinLen(alg string) int {
+	switch alg {
+	case "HS384":
+		return 48
+	case "HS512":
+		return 64
+	}
+	return 32
+}
+
+func curveFor(alg string) elliptic.Curve {
+	switch alg {
+	case "ES384":
+		return elliptic.P384()
+	case "ES512":
+		return elliptic.P521()
+	}
+	return elliptic.P256()
+}
+
+// sign returns the compact JWS of claims, which must marshal to a JSON
+// object, under the issuer's header (alg, typ at+jwt, kid).
+func (s *signer) sign(claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return s.signPayload(payload)
+}
+
+// signPayload signs an already encoded JSON claims object.
+func (s *signer) signPayload(payload []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(s.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	buf = append(buf, s.header...)
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := s.method.Sign(string(buf), s.key)
+	if err != nil {
+		return "", err
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+// parse verifies a token's signature, algorithm, kid and typ and decodes
+// its claims into dst. It does not validate exp, iss or aud: callers do.
+func (s *signer) parse(token string, dst jwt.Claims) error {
+	p := jwt.NewParser(jwt.WithValidMethods([]string{s.alg}), jwt.WithoutClaimsValidation())
+	tok, err := p.ParseWithClaims(token, dst, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != s.kid {
+			return nil, errors.New("issuer: unknown kid")
+		}
+		if typ, _ := t.Header["typ"].(string); typ != AccessTokenType && typ != "application/"+AccessTokenType {
+			return nil, errors.New("issuer: not an access token")
+		}
+		return s.public, nil
+	})
+	if err != nil {
+		return err
+	}
+	if !tok.Valid {
+		return errors.New("issuer: invalid token")
+	}
+	return nil
+}
+
+// thumbprint returns the RFC 7638 JWK thumbprint (SHA-256, base64url) of a
+// public key.
+func thumbprint(pub any) (string, error) {
+	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+	var canon string
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		size := (k.Curve.Params().BitSize + 7) / 8
+		raw, err := k.Bytes() // uncompressed point 0x04 || X || Y
+		if err != nil {
+			return "", err
+		}
+		canon = fmt.Sprintf(`{"crv":%q,"kty":"EC","x":%q,"y":%q}`, k.Curve.Params().Name, b64(raw[1:1+size]), b64(raw[1+size:]))
+	case ed25519.PublicKey:
+		canon = fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":%q}`, b64(k))
+	case *rsa.PublicKey:
+		canon = fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, b64(big.NewInt(int64(k.E)).Bytes()), b64(k.N.Bytes()))
+	default:
+		return "", fmt.Errorf("issuer: no thumbprint for %T", pub)
+	}
+	sum := sha256.Sum256([]byte(canon))
+	return b64(sum[:]), nil
+}
+
