@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -58,7 +59,7 @@ func ExampleNew_routeTable() {
 	} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, asCaller(httptest.NewRequest(c.method, "/products", nil), c.scope))
-		fmt.Println(c.method, c.scope, "→", w.Code, w.Body.String())
+		fmt.Println(strings.TrimSpace(fmt.Sprint(c.method, " ", c.scope, " → ", w.Code, " ", w.Body.String())))
 	}
 	// Output:
 	// GET products:write → 200
