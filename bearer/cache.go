@@ -1,0 +1,136 @@
+package bearer
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/gatehouse-go/gatehouse"
+)
+
+// DefaultCacheSize is the number of verified tokens an Authenticator keeps
+// when Config.CacheSize is nil.
+const DefaultCacheSize = 10_000
+
+// cacheEntry is one verified JWT: the Principal built from it and the Unix
+// second at which it expires.
+type cacheEntry struct {
+	p   gatehouse.Principal
+	exp int64
+}
+
+// tokenCache is a bounded map from the exact bytes of a verified token to
+// its Principal, split into shards to keep lock contention low. It never
+// holds a token past its "exp". When a shard is full, an expired entry is
+// dropped if one is found among a few sampled, otherwise a random one.
+type tokenCache struct {
+	shards   []cacheShard
+	mask     uint32
+	perShard int
+}
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[string]*cacheEntry
+	_  [32]byte // keep neighbouring shards' locks off one cache line
+}
+
+func newTokenCache(size int) *tokenCache {
+	if size <= 0 {
+		return nil
+	}
+	n := 1
+	for n < 16 && size/(n*2) >= 64 {
+		n *= 2
+	}
+	c := &tokenCache{shards: make([]cacheShard, n), mask: uint32(n - 1), perShard: (size + n - 1) / n}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*cacheEntry)
+	}
+	return c
+}
+
+// shard picks a shard from the token's last bytes: a JWT ends in its
+// signature, whose encoding is uniformly distributed.
+func (c *tokenCache) shard(tok string) *cacheShard {
+	var h uint32
+	for i := max(0, len(tok)-4); i < len(tok); i++ {
+		h = h<<8 | uint32(tok[i])
+	}
+	return &c.shards[(h*0x9E3779B1)>>28&c.mask]
+}
+
+// get returns the entry for tok if it is present and unexpired at nowUnix.
+func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
+	s := c.shard(tok)
+	s.mu.RLock()
+	e := s.m[tok]
+	s.mu.RUnlock()
+	if e == nil || nowUnix >= e.exp {
+		return nil, false
+	}
+	return e, true
+}
+
+// put stores p for tok until exp, unless it is already expired at nowUnix.
+func (c *tokenCache) put(tok string, p gatehouse.Principal, exp, nowUnix int64) {
+	if nowUnix >= exp {
+		return
+	}
+	e := &cacheEntry{p: p, exp: exp}
+	key := strings.Clone(tok) // never pin the request's header memory
+	s := c.shard(tok)
+	s.mu.Lock()
+	if _, ok := s.m[key]; !ok && len(s.m) >= c.perShard {
+		s.evictLocked(nowUnix)
+	}
+	s.m[key] = e
+	s.mu.Unlock()
+}
+
+func (s *cacheShard) evictLocked(nowUnix int64) {
+	var victim string
+	n := 0
+	for k, e := range s.m { // map iteration starts at a random entry
+		if nowUnix >= e.exp {
+			victim = k
+			break
+		}
+		if n == 0 {
+			victim = k
+		}
+		if n++; n == 8 {
+			break
+		}
+	}
+	delete(s.m, victim)
+}
+
+// remove drops tok.
+func (c *tokenCache) remove(tok string) {
+	s := c.shard(tok)
+	s.mu.Lock()
+	delete(s.m, tok)
+	s.mu.Unlock()
+}
+
+// flush drops every entry.
+func (c *tokenCache) flush() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.mu.Unlock()
+	}
+}
+
+// len returns the number of entries, expired ones included.
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}

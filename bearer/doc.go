@@ -1,0 +1,30 @@
+// Package bearer authenticates requests that carry a bearer token in the
+// Authorization header (RFC 6750 §2.1): JSON Web Tokens verified with
+// golang-jwt/jwt/v5, and opaque tokens looked up by their SHA-256 hash in a
+// [TokenStore].
+//
+// An [Authenticator] is built once with [New] from a [Config] and is safe for
+// concurrent use. Its [Authenticator.Middleware] stores the verified caller as
+// a [gatehouse.Principal] in the request context, or refuses the request with
+// one [envelope.Error] rendered in the configured style:
+//
+//   - no credentials: 401 and `WWW-Authenticate: Bearer realm="api"`;
+//   - another scheme, a malformed header, a bad, expired or revoked token:
+//     401 with error="invalid_token";
+//   - several Authorization header lines: 400 with error="invalid_request";
+//   - a failing revocation store, token store or key source with no known key:
+//     503, never a pass.
+//
+// JWT verification is strict by construction: an explicit algorithm allowlist
+// ("none" is never accepted), every key bound to exactly one algorithm, strict
+// base64url decoding, "exp" required, "nbf" and "iat" checked, issuer and
+// audience matched exactly, an optional "typ" (RFC 9068 "at+jwt"), and
+// unknown "crit" headers refused. Keys come from HMAC secrets, PEM or JWK
+// public keys, and remote JWK Sets fetched through MicahParks/keyfunc/v3;
+// the "jku", "x5u", "x5c" and "jwk" headers of a token are never used.
+//
+// Verified JWTs are kept in a bounded cache keyed by the exact token, so a
+// token reused for many requests is verified once; each entry dies at the
+// token's "exp", and revocation ([RevocationStore]) is still checked on every
+// request.
+package bearer
