@@ -24,21 +24,21 @@ type Authenticator struct {
 	errs     [numReasons]*envelope.Error
 
 	// JWT verification; parser is nil when JWTs are disabled.
-	parser    *jwt.Parser
-	keyfunc   jwt.Keyfunc // static keys only (nil with JWKS)
-	keys      map[string]Key
-	only      *Key // the single static key, used for tokens without kid
-	remote    *remoteKeys
-	issuers   []string
-	typ       string
-	required  []string
-	tenant    string
-	validate  func(context.Context, Claims) error
-	custom    CustomClaims
-	needJTI   bool
-	cache     *tokenCache
-	revoked   RevocationStore
-	tokens    TokenStore
+	parser   *jwt.Parser
+	keyfunc  jwt.Keyfunc // static keys only (nil with JWKS)
+	keys     map[string]Key
+	only     *Key // the single static key, used for tokens without kid
+	remote   *remoteKeys
+	issuers  []string
+	typ      string
+	required []string
+	tenant   string
+	validate func(context.Context, Claims) error
+	custom   CustomClaims
+	needJTI  bool
+	cache    *tokenCache
+	revoked  RevocationStore
+	tokens   TokenStore
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —
