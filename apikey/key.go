@@ -36,6 +36,13 @@ const (
 // and the only form in which a key is ever stored. It accepts any string,
 // including keys that are not in this package's format.
 func Hash(key string) [32]byte {
+	// A plain []byte(key) conversion allocates for keys longer than 32
+	// bytes; copying into a stack buffer keeps the hot path allocation-free.
+	var buf [256]byte
+	if len(key) <= len(buf) {
+		n := copy(buf[:], key)
+		return sha256.Sum256(buf[:n])
+	}
 	return sha256.Sum256([]byte(key))
 }
 
