@@ -42,8 +42,10 @@ type Config struct {
 	// family revocation kills. Required, and it must be the store the
 	// bearer middleware checks.
 	Revocations Revoker
-	// Accounts applies an account's IP allowlist at login and refresh,
-	// keyed by the account's Subject; nil means no per-account allowlists.
+	// Accounts applies an account's IP allowlist at login (before the
+	// password is checked) and at refresh, keyed by the session's Tenant,
+	// or its Subject when Tenant is empty, as ipallow.PerPrincipal keys
+	// API calls by default; nil means no per-account allowlists.
 	Accounts AccountChecker
 	// Throttle limits failed logins per client IP (key "ip:<addr>") and per
 	// user name (key "user:<name>"); nil means no throttling.

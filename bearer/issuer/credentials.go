@@ -28,10 +28,12 @@ type Account struct {
 	// PasswordHash is a bcrypt hash of the password (see HashPassword). It
 	// is never logged or rendered.
 	PasswordHash string
-	// Subject becomes the tokens' "sub" claim and is the account key for the
-	// IP allowlist; empty means Username.
+	// Subject becomes the tokens' "sub" claim; empty means Username.
 	Subject string
-	// Tenant, when set, becomes the tokens' "tenant" claim.
+	// Tenant, when set, becomes the tokens' "tenant" claim. The account's IP
+	// allowlist is looked up under Tenant, or Subject when Tenant is empty
+	// (ipallow.PerPrincipal's default key, so login, refresh and API calls
+	// agree).
 	Tenant string
 	// ClientID becomes the "client_id" claim and the client_id of the login
 	// response (a JSON number when it is all decimal digits, as in seed 000).
@@ -45,6 +47,15 @@ func (a Account) subject() string {
 		return a.Subject
 	}
 	return a.Username
+}
+
+// allowlistKey returns the account key of a session's IP allowlist: the
+// tenant, else the subject (ipallow.PerPrincipal's default).
+func (s Session) allowlistKey() string {
+	if s.Tenant != "" {
+		return s.Tenant
+	}
+	return s.Subject
 }
 
 // A CredentialStore finds accounts by user name. LookupAccount returns

@@ -63,10 +63,11 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		i.fail(w, r, ev, reasonStore, unavailable(err))
 		return
 	}
+	session := Session{Subject: acct.subject(), Tenant: acct.Tenant, ClientID: acct.ClientID, Scopes: acct.Scopes}
 	if found {
-		ev.Subject, ev.Tenant = acct.subject(), acct.Tenant
+		ev.Subject, ev.Tenant = session.Subject, session.Tenant
 		if i.accounts != nil {
-			if err := i.accounts.CheckAccount(ctx, acct.subject(), addr); err != nil {
+			if err := i.accounts.CheckAccount(ctx, session.allowlistKey(), addr); err != nil {
 				i.fail(w, r, ev, reasonIPDenied, passThrough(err))
 				return
 			}
@@ -93,12 +94,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	pair, err := i.IssuePair(ctx, Session{
-		Subject:  acct.subject(),
-		Tenant:   acct.Tenant,
-		ClientID: acct.ClientID,
-		Scopes:   acct.Scopes,
-	})
+	pair, err := i.IssuePair(ctx, session)
 	if err != nil {
 		i.fail(w, r, ev, reasonStore, unavailable(err))
 		return

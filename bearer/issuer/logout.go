@@ -48,7 +48,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.Subject, ev.Tenant, ev.CredID = c.Subject, c.Tenant, c.ID
 	ctx := r.Context()
-	exp := c.ExpiresAt.Time
+	exp := c.ExpiresAt.UTC()
 	if i.now().Before(exp) {
 		if err := i.revoker.Revoke(ctx, c.ID, exp); err != nil {
 			i.fail(w, r, ev, reasonStore, unavailable(err))

@@ -58,7 +58,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 			return Pair{}, reasonStore, unavailable(err)
 		}
 		ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
-		if err := i.accounts.CheckAccount(ctx, fam.Subject, addr); err != nil {
+		if err := i.accounts.CheckAccount(ctx, fam.allowlistKey(), addr); err != nil {
 			return Pair{}, reasonIPDenied, passThrough(err)
 		}
 	}

@@ -228,4 +228,3 @@ func thumbprint(pub any) (string, error) {
 	sum := sha256.Sum256([]byte(canon))
 	return b64(sum[:]), nil
 }
-

@@ -1,0 +1,357 @@
+package issuertest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRefreshStore checks that a RefreshStore implements the documented
+// contract: creation, lookup, rotation, reuse detection that revokes the
+// family atomically, explicit revocation, expiry, access-token bookkeeping,
+// copy semantics, context cancellation, and exactly one winner when many
+// goroutines rotate the same token at once (run it with -race).
+// newStore must return an empty store per call.
+func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshStore) {
+	t.Helper()
+	ctx := context.Background()
+	base := time.Now().UTC().Truncate(time.Second)
+	const ttl = time.Hour
+
+	t.Run("create and lookup", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		got, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, f.ID, got.ID)
+		assert.Equal(t, f.Session, got.Session)
+		assert.True(t, got.CreatedAt.Equal(base), "CreatedAt")
+		assert.True(t, got.ExpiresAt.Equal(r.ExpiresAt), "ExpiresAt is the current token's")
+		assert.False(t, got.Revoked)
+		require.Len(t, got.Access, 1)
+		assert.Equal(t, r.Access.ID, got.Access[0].ID)
+		assert.True(t, got.Access[0].ExpiresAt.Equal(r.Access.ExpiresAt))
+	})
+
+	t.Run("create refuses duplicates", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		f2, r2 := family("bob", base, ttl)
+		f2.ID, r2.FamilyID = f.ID, f.ID
+		assert.ErrorIs(t, s.Create(ctx, f2, r2), issuer.ErrFamilyExists, "same family id")
+		f3, r3 := family("carol", base, ttl)
+		r3.Hash = r.Hash
+		assert.ErrorIs(t, s.Create(ctx, f3, r3), issuer.ErrFamilyExists, "same token hash")
+		got, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, "alice", got.Subject, "the original family is untouched")
+	})
+
+	t.Run("lookup unknown and expired", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.Lookup(ctx, hash(), base)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		_, err = s.Lookup(ctx, r.Hash, base.Add(ttl-time.Second))
+		assert.NoError(t, err, "a second before expiry")
+		_, err = s.Lookup(ctx, r.Hash, base.Add(ttl))
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "at expiry")
+	})
+
+	t.Run("rotate", func(t *testing.T) {
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		r2 := next(base.Add(time.Minute), ttl)
+		got, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err)
+		assert.Equal(t, f.ID, got.ID)
+		assert.Equal(t, f.Session, got.Session)
+		assert.False(t, got.Revoked)
+		assert.True(t, got.ExpiresAt.Equal(r2.ExpiresAt), "ExpiresAt follows the new token")
+		assert.Equal(t, []string{r1.Access.ID, r2.Access.ID}, ids(got.Access))
+
+		// The new token is current, and can itself be rotated.
+		lk, err := s.Lookup(ctx, r2.Hash, base.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, f.ID, lk.ID)
+		r3 := next(base.Add(2*time.Minute), ttl)
+		_, err = s.Rotate(ctx, r2.Hash, r3)
+		require.NoError(t, err)
+		// The rotated token is still known (Lookup finds it) until it expires.
+		lk, err = s.Lookup(ctx, r1.Hash, base.Add(2*time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, f.ID, lk.ID)
+	})
+
+	t.Run("rotate unknown or expired", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.Rotate(ctx, hash(), next(base, ttl))
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		late := next(base.Add(ttl), ttl)
+		_, err = s.Rotate(ctx, r.Hash, late)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "expired at next.IssuedAt")
+		_, err = s.Lookup(ctx, late.Hash, base.Add(ttl))
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "nothing was stored")
+		got, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.False(t, got.Revoked, "an expired token is not reuse")
+	})
+
+	t.Run("reuse revokes the family", func(t *testing.T) {
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		r2 := next(base.Add(time.Minute), ttl)
+		_, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err)
+
+		// r1 again: reuse. The family comes back revoked, with its access refs.
+		r3 := next(base.Add(2*time.Minute), ttl)
+		got, err := s.Rotate(ctx, r1.Hash, r3)
+		require.ErrorIs(t, err, issuer.ErrRefreshReused)
+		assert.Equal(t, f.ID, got.ID)
+		assert.True(t, got.Revoked)
+		assert.Equal(t, []string{r1.Access.ID, r2.Access.ID}, ids(got.Access))
+		_, err = s.Lookup(ctx, r3.Hash, base.Add(2*time.Minute))
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "the reuse stored nothing")
+
+		// The current token r2 is dead too.
+		got, err = s.Rotate(ctx, r2.Hash, next(base.Add(3*time.Minute), ttl))
+		require.ErrorIs(t, err, issuer.ErrFamilyRevoked)
+		assert.True(t, got.Revoked)
+		assert.Equal(t, f.ID, got.ID)
+		lk, err := s.Lookup(ctx, r2.Hash, base.Add(3*time.Minute))
+		require.NoError(t, err)
+		assert.True(t, lk.Revoked)
+	})
+
+	t.Run("families are independent", func(t *testing.T) {
+		s := newStore(t)
+		fa, ra := family("alice", base, ttl)
+		fb, rb := family("bob", base, ttl)
+		require.NoError(t, s.Create(ctx, fa, ra))
+		require.NoError(t, s.Create(ctx, fb, rb))
+		_, err := s.Rotate(ctx, ra.Hash, next(base, ttl))
+		require.NoError(t, err)
+		_, err = s.Rotate(ctx, ra.Hash, next(base, ttl))
+		require.ErrorIs(t, err, issuer.ErrRefreshReused)
+		got, err := s.Rotate(ctx, rb.Hash, next(base, ttl))
+		require.NoError(t, err, "bob's family survives alice's reuse")
+		assert.Equal(t, "bob", got.Subject)
+		_, err = s.RevokeFamily(ctx, fb.ID)
+		require.NoError(t, err)
+		lk, err := s.Lookup(ctx, ra.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, fa.ID, lk.ID)
+	})
+
+	t.Run("revoke family", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		got, err := s.RevokeFamily(ctx, f.ID)
+		require.NoError(t, err)
+		assert.True(t, got.Revoked)
+		assert.Equal(t, f.Session, got.Session)
+		assert.Equal(t, []string{r.Access.ID}, ids(got.Access))
+		got, err = s.RevokeFamily(ctx, f.ID)
+		require.NoError(t, err, "revoking twice succeeds (logout is idempotent)")
+		assert.True(t, got.Revoked)
+		_, err = s.Rotate(ctx, r.Hash, next(base, ttl))
+		assert.ErrorIs(t, err, issuer.ErrFamilyRevoked)
+		_, err = s.RevokeFamily(ctx, "no-such-family")
+		assert.ErrorIs(t, err, issuer.ErrFamilyNotFound)
+	})
+
+	t.Run("access refs are pruned and capped", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		r.Access.ExpiresAt = base.Add(time.Minute)
+		require.NoError(t, s.Create(ctx, f, r))
+		// Rotating after the first access token expired drops its ref.
+		n := next(base.Add(2*time.Minute), ttl)
+		got, err := s.Rotate(ctx, r.Hash, n)
+		require.NoError(t, err)
+		assert.Equal(t, []string{n.Access.ID}, ids(got.Access))
+
+		// Beyond MaxFamilyAccess live refs, the oldest go.
+		prev := n
+		var want []string
+		for k := range issuer.MaxFamilyAccess + 3 {
+			nx := next(base.Add(3*time.Minute+time.Duration(k)*time.Second), ttl)
+			got, err = s.Rotate(ctx, prev.Hash, nx)
+			require.NoError(t, err)
+			want = append(want, nx.Access.ID)
+			prev = nx
+		}
+		assert.Equal(t, want[len(want)-issuer.MaxFamilyAccess:], ids(got.Access))
+
+		// A record without an access token adds no ref.
+		nx := next(base.Add(5*time.Minute), ttl)
+		nx.Access = issuer.AccessRef{}
+		got, err = s.Rotate(ctx, prev.Hash, nx)
+		require.NoError(t, err)
+		assert.Len(t, got.Access, issuer.MaxFamilyAccess)
+	})
+
+	t.Run("returned families are copies", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		f.Scopes = []string{"products:read", "categories:read"}
+		require.NoError(t, s.Create(ctx, f, r))
+		f.Scopes[0] = "admin" // the caller's slice is not retained
+		got, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"products:read", "categories:read"}, got.Scopes)
+		got.Scopes[1] = "admin"
+		got.Access[0].ID = "forged"
+		again, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"products:read", "categories:read"}, again.Scopes)
+		assert.Equal(t, r.Access.ID, again.Access[0].ID)
+	})
+
+	t.Run("canceled context", func(t *testing.T) {
+		s := newStore(t)
+		f, r := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r))
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := s.Rotate(cctx, r.Hash, next(base, ttl))
+		require.Error(t, err)
+		got, err := s.Lookup(ctx, r.Hash, base)
+		require.NoError(t, err)
+		assert.False(t, got.Revoked, "a canceled rotation is not a reuse")
+		f2, r2 := family("bob", base, ttl)
+		assert.Error(t, s.Create(cctx, f2, r2))
+		_, err = s.Lookup(cctx, r.Hash, base)
+		assert.Error(t, err)
+		_, err = s.RevokeFamily(cctx, f.ID)
+		assert.Error(t, err)
+	})
+
+	t.Run("concurrent rotation has exactly one winner", func(t *testing.T) {
+		const goroutines = 32
+		for round := range 5 {
+			s := newStore(t)
+			f, r := family(fmt.Sprint("user", round), base, ttl)
+			require.NoError(t, s.Create(ctx, f, r))
+			var (
+				wg              sync.WaitGroup
+				start           = make(chan struct{})
+				mu              sync.Mutex
+				wins, reuses, n int
+			)
+			for range goroutines {
+				nx := next(base.Add(time.Second), ttl)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, err := s.Rotate(ctx, r.Hash, nx)
+					mu.Lock()
+					defer mu.Unlock()
+					n++
+					switch {
+					case err == nil:
+						wins++
+					case errors.Is(err, issuer.ErrRefreshReused), errors.Is(err, issuer.ErrFamilyRevoked):
+						reuses++
+					default:
+						t.Errorf("unexpected error %v", err)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			require.Equal(t, 1, wins, "round %d: exactly one rotation wins", round)
+			require.Equal(t, goroutines-1, reuses, "round %d: every other one is refused", round)
+			got, err := s.Lookup(ctx, r.Hash, base.Add(time.Second))
+			require.NoError(t, err)
+			assert.True(t, got.Revoked, "the losers' reuse revoked the family")
+		}
+	})
+
+	t.Run("concurrent families", func(t *testing.T) {
+		s := newStore(t)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f, r := family(fmt.Sprint("user", g), base, ttl)
+				if err := s.Create(ctx, f, r); err != nil {
+					t.Errorf("create: %v", err)
+					return
+				}
+				prev := r
+				for k := range 20 {
+					nx := next(base.Add(time.Duration(k)*time.Second), ttl)
+					got, err := s.Rotate(ctx, prev.Hash, nx)
+					if err != nil || got.ID != f.ID {
+						t.Errorf("rotate %d of family %d: %v", k, g, err)
+						return
+					}
+					prev = nx
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+var famSeq struct {
+	sync.Mutex
+	n int
+}
+
+// family returns a new family for subject and its first token record.
+func family(subject string, now time.Time, ttl time.Duration) (issuer.Family, issuer.RefreshRecord) {
+	famSeq.Lock()
+	famSeq.n++
+	id := fmt.Sprintf("fam-%d-%s", famSeq.n, rand.Text()[:8])
+	famSeq.Unlock()
+	f := issuer.Family{
+		ID:        id,
+		Session:   issuer.Session{Subject: subject, Tenant: "t-" + subject, ClientID: "123456", Scopes: []string{"products:read"}},
+		CreatedAt: now,
+	}
+	r := next(now, ttl)
+	r.FamilyID = id
+	return f, r
+}
+
+// next returns a token record issued at now.
+func next(now time.Time, ttl time.Duration) issuer.RefreshRecord {
+	return issuer.RefreshRecord{
+		Hash:      hash(),
+		IssuedAt:  now,
+		ExpiresAt: now.Add(ttl),
+		Access:    issuer.AccessRef{ID: "jti-" + rand.Text(), ExpiresAt: now.Add(ttl / 2)},
+	}
+}
+
+func hash() [32]byte { return sha256.Sum256([]byte(rand.Text())) }
+
+func ids(refs []issuer.AccessRef) []string {
+	out := make([]string, len(refs))
+	for k, r := range refs {
+		out[k] = r.ID
+	}
+	return out
+}
