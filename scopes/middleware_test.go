@@ -130,13 +130,12 @@ func TestRequirePanicsOnInvalidScope(t *testing.T) {
 }
 
 func TestErrorsAreClientSafeAndMatchable(t *testing.T) {
-	e := MustNew(Config{})
 	var got error
 	capture := envelope.StyleFunc(func(_ *http.Request, err *envelope.Error) ([]byte, string) {
 		got = err
 		return []byte("{}"), "application/json"
 	})
-	e = MustNew(Config{Style: capture})
+	e := MustNew(Config{Style: capture})
 
 	serve(e.Require("x")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
 	assert.ErrorIs(t, got, ErrInsufficientScope)

@@ -1,0 +1,20 @@
+package ratelimit
+
+import "errors"
+
+// Sentinel causes wrapped by the *envelope.Error values this package
+// returns, for errors.Is checks on the server side. They are never rendered.
+var (
+	// ErrLimited means a key used up its rate limit (429).
+	ErrLimited = errors.New("ratelimit: rate limit exceeded")
+	// ErrThrottled means a key has too many recent authentication failures
+	// (429), see [FailureThrottle].
+	ErrThrottled = errors.New("ratelimit: too many failed attempts")
+	// ErrStore wraps a counter store failure; the request is refused with
+	// 503, never let through.
+	ErrStore = errors.New("ratelimit: store failure")
+	// ErrInvalidLimit means a Limit has a non-positive Events or Period or
+	// a negative Burst. New reports it for Config.Limit; a Config.Limits
+	// function returning one fails the request with 500.
+	ErrInvalidLimit = errors.New("ratelimit: invalid limit")
+)

@@ -1,0 +1,189 @@
+package ratelimit
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// Config configures a [Limiter]. The zero Config is valid: 60 requests a
+// minute per credential (falling back to client address), in memory.
+type Config struct {
+	// Limit applies to every key that Limits does not override; the zero
+	// Limit selects PerMinute(60).
+	Limit Limit
+
+	// Limits returns the limit of an authenticated request's Principal, a
+	// key's plan for instance; ok false selects Limit. It is called on every
+	// request that carries a Principal and must be fast and safe for
+	// concurrent use. A returned Limit that fails Validate refuses the
+	// request with 500 (fail closed). Nil means Limit for everyone.
+	Limits func(p gatehouse.Principal) (limit Limit, ok bool)
+
+	// Key names each request's bucket; nil selects [ByPrincipal].
+	Key KeyFunc
+
+	// Store holds the buckets; nil selects a new [MemoryStore] with the
+	// default MemoryConfig. Share one Store between Limiters only when they
+	// should share buckets.
+	Store Store
+
+	// Message is the 429 message; empty selects "Too many requests".
+	Message string
+
+	// Style renders errors; nil selects the request's style (envelope.Use),
+	// else envelope.Nested.
+	Style envelope.Style
+
+	// Audit receives an event (source "ratelimit", action "limit") for each
+	// refused request; allowed requests are not audited. Nil disables it.
+	Audit gatehouse.Auditor
+
+	// Now is the clock; nil selects time.Now.
+	Now func() time.Time
+}
+
+// A Limiter charges each request to a token bucket and refuses it with 429
+// when the bucket is empty. It is safe for concurrent use.
+type Limiter struct {
+	limit    Limit
+	limits   func(gatehouse.Principal) (Limit, bool)
+	key      KeyFunc
+	store    Store
+	now      func() time.Time
+	style    envelope.Style
+	audit    gatehouse.Auditor
+	limited  *envelope.Error
+	storeErr *envelope.Error
+	badLimit *envelope.Error
+}
+
+// New validates cfg and returns a Limiter.
+func New(cfg Config) (*Limiter, error) {
+	l := &Limiter{
+		limit:  cfg.Limit,
+		limits: cfg.Limits,
+		key:    cfg.Key,
+		store:  cfg.Store,
+		now:    cfg.Now,
+		style:  cfg.Style,
+		audit:  cfg.Audit,
+	}
+	if l.limit == (Limit{}) {
+		l.limit = PerMinute(60)
+	}
+	if err := l.limit.Validate(); err != nil {
+		return nil, fmt.Errorf("ratelimit: Config.Limit: %w", err)
+	}
+	if l.key == nil {
+		l.key = ByPrincipal
+	}
+	if l.store == nil {
+		l.store = NewMemoryStore(MemoryConfig{})
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	msg := cfg.Message
+	if msg == "" {
+		msg = envelope.ErrTooManyRequests.Message
+	}
+	l.limited = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(ErrLimited)
+	l.storeErr = envelope.ErrUnavailable
+	l.badLimit = envelope.ErrInternal.WithCause(ErrInvalidLimit)
+	return l, nil
+}
+
+// MustNew is like [New] but panics on a configuration error; it is meant
+// for tests and examples.
+func MustNew(cfg Config) *Limiter {
+	l, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Check charges r to its bucket. It returns the store's Result and nil when
+// r may go on; a Result and a 429 *envelope.Error wrapping [ErrLimited]
+// (with RetryAfter set to the time until the next token) when the bucket is
+// empty; a zero Result and a 503 wrapping [ErrStore] when the store fails,
+// or a 500 wrapping [ErrInvalidLimit] when Config.Limits returned an
+// invalid Limit. A request whose key is empty is exempt: zero Result, nil.
+func (l *Limiter) Check(r *http.Request) (Result, error) {
+	key := l.key(r)
+	if key == "" {
+		return Result{}, nil
+	}
+	limit := l.limit
+	if l.limits != nil {
+		if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
+			if pl, ok := l.limits(p); ok {
+				if pl.Validate() != nil {
+					l.emit(r, gatehouse.Failed, "invalid_limit", http.StatusInternalServerError)
+					return Result{}, l.badLimit
+				}
+				limit = pl
+			}
+		}
+	}
+	res, err := l.store.Take(r.Context(), key, limit, l.now())
+	if err != nil {
+		l.emit(r, gatehouse.Failed, "store_error", http.StatusServiceUnavailable)
+		return Result{}, l.storeErr.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	}
+	if !res.Allowed {
+		l.emit(r, gatehouse.Denied, "rate_limited", http.StatusTooManyRequests)
+		return res, l.limited.WithRetryAfter(res.RetryAfter)
+	}
+	return res, nil
+}
+
+// Middleware enforces the limit. Every response to a charged request, allowed
+// or refused, carries RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset (whole seconds until the bucket is full); a refusal is
+// rendered in the configured style with Retry-After.
+func (l *Limiter) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := l.Check(r)
+		if res.Limit > 0 {
+			SetHeaders(w.Header(), res)
+		}
+		if err != nil {
+			envelope.WriteStyle(w, r, l.style, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SetHeaders sets the RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset headers of res on h (draft-ietf-httpapi-ratelimit-headers).
+// Reset is in whole seconds, rounded up. The three values share one
+// allocation.
+func SetHeaders(h http.Header, res Result) {
+	v := make([]string, 3)
+	v[0] = strconv.Itoa(res.Limit)
+	v[1] = strconv.Itoa(res.Remaining)
+	v[2] = strconv.FormatInt(int64((res.ResetAfter+time.Second-1)/time.Second), 10)
+	h["Ratelimit-Limit"] = v[0:1:1]
+	h["Ratelimit-Remaining"] = v[1:2:2]
+	h["Ratelimit-Reset"] = v[2:3:3]
+}
+
+func (l *Limiter) emit(r *http.Request, outcome gatehouse.Outcome, reason string, status int) {
+	if l.audit == nil {
+		return
+	}
+	ev := gatehouse.NewEvent(r, "ratelimit", "limit")
+	ev.Time = l.now()
+	ev.Outcome, ev.Reason, ev.Status = outcome, reason, status
+	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
+		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
+	}
+	gatehouse.Emit(r.Context(), l.audit, ev)
+}

@@ -1,0 +1,137 @@
+package ratelimit
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultMaxKeys is the number of keys a memory store keeps when
+// MemoryConfig.MaxKeys is not set: about 15 MB of buckets at most.
+const DefaultMaxKeys = 65536
+
+// MemoryConfig configures [NewMemoryStore] and [NewMemoryFailureStore].
+// The zero MemoryConfig selects the defaults.
+type MemoryConfig struct {
+	// MaxKeys is the hard cap on keys held (rounded down to a multiple of
+	// 16, the shard count, and at least 16); values <= 0 select
+	// DefaultMaxKeys. When a flood of distinct keys fills the store, the
+	// least recently used key is forgotten, which resets its bucket or
+	// failure count: size the cap above the number of keys active within
+	// one refill period (or failure window).
+	MaxKeys int
+}
+
+func (c MemoryConfig) maxKeys() int {
+	if c.MaxKeys <= 0 {
+		return DefaultMaxKeys
+	}
+	return c.MaxKeys
+}
+
+// MemoryStore is the in-process [Store]: one x/time/rate token bucket per
+// key, in a bounded table. A bucket that has refilled completely carries no
+// state and is evicted as new keys arrive; the table never holds more than
+// MaxKeys buckets. It is safe for concurrent use; its methods never fail.
+type MemoryStore struct {
+	t *table[*bucket]
+}
+
+type bucket struct {
+	limit Limit
+	lim   *rate.Limiter
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	return &MemoryStore{t: newTable(cfg.maxKeys(), func(b *bucket, now time.Time) bool {
+		return b.lim.TokensAt(now) >= float64(b.lim.Burst())
+	})}
+}
+
+// Take implements [Store]. It returns an error only for an invalid limit.
+func (s *MemoryStore) Take(_ context.Context, key string, limit Limit, now time.Time) (Result, error) {
+	if err := limit.Validate(); err != nil {
+		return Result{}, err
+	}
+	r, capacity := limit.Rate(), limit.Capacity()
+	sh, n := s.t.acquire(key, now, func() *bucket {
+		return &bucket{limit: limit, lim: rate.NewLimiter(r, capacity)}
+	})
+	b := n.val
+	if b.limit != limit {
+		b.lim.SetLimitAt(now, r)
+		b.lim.SetBurstAt(now, capacity)
+		b.limit = limit
+	}
+	ok := b.lim.AllowN(now, 1)
+	tokens := b.lim.TokensAt(now)
+	sh.mu.Unlock()
+
+	res := Result{
+		Allowed:    ok,
+		Limit:      capacity,
+		Remaining:  int(math.Max(0, math.Floor(tokens))),
+		ResetAfter: durationFor(r, float64(capacity)-tokens),
+	}
+	if !ok {
+		res.RetryAfter = durationFor(r, 1-tokens)
+	}
+	return res, nil
+}
+
+// Len returns the number of keys held, for tests and metrics.
+func (s *MemoryStore) Len() int { return s.t.len() }
+
+// MemoryFailureStore is the in-process [FailureStore], in a bounded table:
+// a key whose window has ended is evicted as new keys arrive, and the table
+// never holds more than MaxKeys keys. It is safe for concurrent use; its
+// methods never fail.
+type MemoryFailureStore struct {
+	t *table[*failures]
+}
+
+type failures struct {
+	count   int
+	resetAt time.Time
+}
+
+// NewMemoryFailureStore returns an empty MemoryFailureStore.
+func NewMemoryFailureStore(cfg MemoryConfig) *MemoryFailureStore {
+	return &MemoryFailureStore{t: newTable(cfg.maxKeys(), func(f *failures, now time.Time) bool {
+		return !now.Before(f.resetAt)
+	})}
+}
+
+// Failures implements [FailureStore].
+func (s *MemoryFailureStore) Failures(_ context.Context, key string, now time.Time) (int, time.Time, error) {
+	sh, n := s.t.lookup(key)
+	defer sh.mu.Unlock()
+	if n == nil || !now.Before(n.val.resetAt) {
+		return 0, time.Time{}, nil
+	}
+	return n.val.count, n.val.resetAt, nil
+}
+
+// AddFailure implements [FailureStore].
+func (s *MemoryFailureStore) AddFailure(_ context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
+	sh, n := s.t.acquire(key, now, func() *failures { return &failures{} })
+	defer sh.mu.Unlock()
+	f := n.val
+	if !now.Before(f.resetAt) {
+		f.count, f.resetAt = 0, now.Add(window)
+	}
+	f.count++
+	return f.count, f.resetAt, nil
+}
+
+// ResetFailures implements [FailureStore].
+func (s *MemoryFailureStore) ResetFailures(_ context.Context, key string) error {
+	s.t.delete(key)
+	return nil
+}
+
+// Len returns the number of keys held, for tests and metrics.
+func (s *MemoryFailureStore) Len() int { return s.t.len() }

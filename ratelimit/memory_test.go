@@ -1,0 +1,98 @@
+package ratelimit_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/ratelimit"
+	"github.com/gatehouse-go/gatehouse/ratelimit/ratelimittest"
+)
+
+func TestMemoryStoreConformance(t *testing.T) {
+	ratelimittest.TestStore(t, func(*testing.T) ratelimit.Store { return ratelimit.NewMemoryStore(ratelimit.MemoryConfig{}) })
+}
+
+func TestMemoryFailureStoreConformance(t *testing.T) {
+	ratelimittest.TestFailureStore(t, func(*testing.T) ratelimit.FailureStore {
+		return ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})
+	})
+}
+
+var start = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// TestMemoryStoreBounded floods the store with 100,000 distinct keys: the
+// hard cap holds, and recent keys keep their state.
+func TestMemoryStoreBounded(t *testing.T) {
+	ctx := context.Background()
+	const maxKeys = 1024
+	s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{MaxKeys: maxKeys})
+	lim := ratelimit.PerMinute(1)
+	for i := 0; i < 100_000; i++ {
+		res, err := s.Take(ctx, "ip:"+strconv.Itoa(i), lim, start)
+		require.NoError(t, err)
+		require.True(t, res.Allowed)
+		require.LessOrEqual(t, s.Len(), maxKeys)
+	}
+	assert.LessOrEqual(t, s.Len(), maxKeys)
+	assert.Greater(t, s.Len(), maxKeys/2, "the cap is used, not merely respected")
+
+	// The most recent key is still held: its bucket is empty.
+	res, err := s.Take(ctx, "ip:99999", lim, start)
+	require.NoError(t, err)
+	assert.False(t, res.Allowed)
+}
+
+// TestMemoryStoreIdleEviction checks that buckets which have refilled are
+// evicted as new keys arrive, while buckets still holding state stay.
+func TestMemoryStoreIdleEviction(t *testing.T) {
+	ctx := context.Background()
+	s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	fast := ratelimit.PerSecond(1) // full again one second after a request
+	slow := ratelimit.PerHour(1)   // still empty an hour later
+
+	for i := 0; i < 100_000; i++ {
+		_, err := s.Take(ctx, "flood:"+strconv.Itoa(i), fast, start)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, ratelimit.DefaultMaxKeys, s.Len(), "the default cap bounds a flood")
+
+	// A minute later every flood bucket is full again and carries no state;
+	// new keys sweep them out instead of displacing live state.
+	later := start.Add(time.Minute)
+	_, err := s.Take(ctx, "slow", slow, later)
+	require.NoError(t, err)
+	// Each insertion sweeps at most 32 idle buckets from its shard, so 4,096
+	// new keys are enough to clear 65,536.
+	for i := 0; i < 4096; i++ {
+		_, err := s.Take(ctx, "new:"+strconv.Itoa(i), fast, later)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 4096+1, s.Len(), "every idle bucket was evicted, the live ones stayed")
+
+	res, err := s.Take(ctx, "slow", slow, later.Add(time.Second))
+	require.NoError(t, err)
+	assert.False(t, res.Allowed, "a bucket still refilling keeps its state")
+}
+
+func TestMemoryFailureStoreBounded(t *testing.T) {
+	ctx := context.Background()
+	s := ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{MaxKeys: 512})
+	for i := 0; i < 100_000; i++ {
+		_, _, err := s.AddFailure(ctx, "user:"+strconv.Itoa(i), time.Minute, start)
+		require.NoError(t, err)
+	}
+	assert.LessOrEqual(t, s.Len(), 512)
+
+	// Expired windows are swept by new keys.
+	later := start.Add(2 * time.Minute)
+	for i := 0; i < 64; i++ {
+		_, _, err := s.AddFailure(ctx, "late:"+strconv.Itoa(i), time.Minute, later)
+		require.NoError(t, err)
+	}
+	assert.Less(t, s.Len(), 512)
+}

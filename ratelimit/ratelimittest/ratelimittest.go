@@ -1,0 +1,297 @@
+// Package ratelimittest is the conformance kit for ratelimit's counter
+// stores. Every implementation — ratelimit.MemoryStore now, a shared Redis
+// store later — runs the same tests:
+//
+//	func TestRedisStore(t *testing.T) {
+//		ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store { return newRedisStore(t) })
+//	}
+//
+// The kit drives time through the now arguments, so a store under test
+// must honour them (a store that reads a server clock needs a test mode
+// that does not). Durations are compared with a tolerance of one
+// millisecond, the precision of a Redis PTTL, and each test uses keys of
+// its own under a fresh store.
+package ratelimittest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/ratelimit"
+)
+
+// Tolerance is the precision the kit allows a store's durations and times.
+const Tolerance = time.Millisecond
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func near(t *testing.T, want, got time.Duration, msg string) {
+	t.Helper()
+	assert.InDelta(t, float64(want), float64(got), float64(Tolerance), "%s: want %v, got %v", msg, want, got)
+}
+
+// TestStore checks a ratelimit.Store: token-bucket semantics, the Result
+// fields the middleware turns into headers, key isolation, limit changes
+// and exact counting under concurrency. newStore returns an empty store.
+func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
+	ctx := context.Background()
+	// 10 a second (one token per 100ms), capacity 5.
+	lim := ratelimit.Limit{Events: 10, Period: time.Second, Burst: 5}
+
+	take := func(t *testing.T, s ratelimit.Store, key string, l ratelimit.Limit, at time.Time) ratelimit.Result {
+		t.Helper()
+		res, err := s.Take(ctx, key, l, at)
+		require.NoError(t, err)
+		return res
+	}
+
+	t.Run("fresh key starts full and drains", func(t *testing.T) {
+		s := newStore(t)
+		for i := 0; i < 5; i++ {
+			res := take(t, s, "drain", lim, t0)
+			require.True(t, res.Allowed, "request %d", i+1)
+			assert.Equal(t, 5, res.Limit)
+			assert.Equal(t, 4-i, res.Remaining)
+			assert.Zero(t, res.RetryAfter)
+			near(t, time.Duration(i+1)*100*time.Millisecond, res.ResetAfter, "ResetAfter")
+		}
+		res := take(t, s, "drain", lim, t0)
+		assert.False(t, res.Allowed)
+		assert.Equal(t, 5, res.Limit)
+		assert.Equal(t, 0, res.Remaining)
+		near(t, 100*time.Millisecond, res.RetryAfter, "RetryAfter is the time to the next token")
+		near(t, 500*time.Millisecond, res.ResetAfter, "ResetAfter is the time to a full bucket")
+	})
+
+	t.Run("burst defaults to events", func(t *testing.T) {
+		s := newStore(t)
+		l := ratelimit.PerMinute(3)
+		for i := 0; i < 3; i++ {
+			require.True(t, take(t, s, "k", l, t0).Allowed)
+		}
+		res := take(t, s, "k", l, t0)
+		assert.False(t, res.Allowed)
+		assert.Equal(t, 3, res.Limit)
+	})
+
+	t.Run("retry after is one interval, not the window", func(t *testing.T) {
+		s := newStore(t)
+		l := ratelimit.PerMinute(60)
+		for i := 0; i < 60; i++ {
+			require.True(t, take(t, s, "minute", l, t0).Allowed)
+		}
+		res := take(t, s, "minute", l, t0)
+		require.False(t, res.Allowed)
+		near(t, time.Second, res.RetryAfter, "RetryAfter")
+		near(t, time.Minute, res.ResetAfter, "ResetAfter")
+	})
+
+	t.Run("partial refill shortens retry after", func(t *testing.T) {
+		s := newStore(t)
+		for i := 0; i < 5; i++ {
+			take(t, s, "partial", lim, t0)
+		}
+		res := take(t, s, "partial", lim, t0.Add(40*time.Millisecond))
+		require.False(t, res.Allowed)
+		near(t, 60*time.Millisecond, res.RetryAfter, "RetryAfter")
+	})
+
+	t.Run("denied requests consume nothing", func(t *testing.T) {
+		s := newStore(t)
+		for i := 0; i < 5; i++ {
+			take(t, s, "deny", lim, t0)
+		}
+		for i := 0; i < 20; i++ {
+			require.False(t, take(t, s, "deny", lim, t0.Add(time.Duration(i)*time.Millisecond)).Allowed)
+		}
+		res := take(t, s, "deny", lim, t0.Add(100*time.Millisecond+Tolerance))
+		assert.True(t, res.Allowed, "one token refilled despite the denied attempts")
+		assert.Equal(t, 0, res.Remaining)
+		assert.False(t, take(t, s, "deny", lim, t0.Add(100*time.Millisecond+Tolerance)).Allowed)
+	})
+
+	t.Run("refills to capacity and no further", func(t *testing.T) {
+		s := newStore(t)
+		for i := 0; i < 5; i++ {
+			take(t, s, "refill", lim, t0)
+		}
+		res := take(t, s, "refill", lim, t0.Add(250*time.Millisecond+Tolerance))
+		assert.True(t, res.Allowed)
+		assert.Equal(t, 1, res.Remaining, "2.5 tokens refilled, one taken")
+
+		later := t0.Add(time.Hour)
+		for i := 0; i < 5; i++ {
+			res = take(t, s, "refill", lim, later)
+			require.True(t, res.Allowed, "request %d after an hour", i+1)
+			assert.Equal(t, 4-i, res.Remaining)
+		}
+		assert.False(t, take(t, s, "refill", lim, later).Allowed, "capacity caps the refill")
+	})
+
+	t.Run("keys are independent and exact", func(t *testing.T) {
+		s := newStore(t)
+		keys := []string{"ip:192.0.2.1", "ip:192.0.2.10", "IP:192.0.2.1", "tok:ключ", "tok:" + strings.Repeat("x", 1024), "a b\x00c"}
+		for _, k := range keys {
+			for i := 0; i < 5; i++ {
+				require.True(t, take(t, s, k, lim, t0).Allowed, "key %q request %d", k, i+1)
+			}
+		}
+		for _, k := range keys {
+			assert.False(t, take(t, s, k, lim, t0).Allowed, "key %q", k)
+		}
+	})
+
+	t.Run("a changed limit applies", func(t *testing.T) {
+		// How the old bucket's level carries over is the store's choice (an
+		// x/time/rate bucket keeps its tokens, a GCRA its theoretical arrival
+		// time); the new limit's capacity and rate govern once it refills.
+		s := newStore(t)
+		slow := ratelimit.PerHour(1)
+		require.True(t, take(t, s, "plan", slow, t0).Allowed)
+		require.False(t, take(t, s, "plan", slow, t0.Add(time.Second)).Allowed)
+
+		fast := ratelimit.PerSecond(10)
+		res := take(t, s, "plan", fast, t0.Add(2*time.Second))
+		assert.Equal(t, 10, res.Limit, "Result.Limit reports the new capacity")
+
+		later := t0.Add(3 * time.Hour)
+		for i := 0; i < 10; i++ {
+			require.True(t, take(t, s, "plan", fast, later).Allowed, "request %d under the new limit", i+1)
+		}
+		assert.False(t, take(t, s, "plan", fast, later).Allowed)
+	})
+
+	t.Run("invalid limit is an error", func(t *testing.T) {
+		s := newStore(t)
+		for _, l := range []ratelimit.Limit{{}, {Events: 1}, {Period: time.Second}, {Events: -1, Period: time.Second}, {Events: 1, Period: time.Second, Burst: -1}} {
+			_, err := s.Take(ctx, "bad", l, t0)
+			assert.Error(t, err, "%+v", l)
+		}
+	})
+
+	t.Run("concurrent takes are counted exactly", func(t *testing.T) {
+		s := newStore(t)
+		l := ratelimit.Limit{Events: 1, Period: time.Hour, Burst: 100}
+		var allowed atomic.Int64
+		var wg sync.WaitGroup
+		for g := 0; g < 20; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					res, err := s.Take(ctx, "race", l, t0)
+					if err == nil && res.Allowed {
+						allowed.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int64(100), allowed.Load())
+	})
+}
+
+// TestFailureStore checks a ratelimit.FailureStore: fixed windows opened by
+// the first failure, expiry, reset, key isolation and exact counting under
+// concurrency. newStore returns an empty store.
+func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.FailureStore) {
+	ctx := context.Background()
+	const window = 15 * time.Minute
+
+	failures := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) (int, time.Time) {
+		t.Helper()
+		n, resetAt, err := s.Failures(ctx, key, at)
+		require.NoError(t, err)
+		return n, resetAt
+	}
+	add := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) (int, time.Time) {
+		t.Helper()
+		n, resetAt, err := s.AddFailure(ctx, key, window, at)
+		require.NoError(t, err)
+		return n, resetAt
+	}
+
+	t.Run("unknown key has no failures", func(t *testing.T) {
+		s := newStore(t)
+		n, resetAt := failures(t, s, "nobody", t0)
+		assert.Zero(t, n)
+		assert.True(t, resetAt.IsZero())
+	})
+
+	t.Run("the first failure opens the window", func(t *testing.T) {
+		s := newStore(t)
+		for i := 1; i <= 3; i++ {
+			n, resetAt := add(t, s, "user:alice", t0.Add(time.Duration(i-1)*time.Minute))
+			assert.Equal(t, i, n)
+			assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance, "the window is not extended")
+		}
+		n, resetAt := failures(t, s, "user:alice", t0.Add(10*time.Minute))
+		assert.Equal(t, 3, n)
+		assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance)
+	})
+
+	t.Run("counts expire with the window", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "ip:192.0.2.1", t0)
+		add(t, s, "ip:192.0.2.1", t0)
+		n, _ := failures(t, s, "ip:192.0.2.1", t0.Add(window-time.Second))
+		assert.Equal(t, 2, n)
+		n, resetAt := failures(t, s, "ip:192.0.2.1", t0.Add(window+Tolerance))
+		assert.Zero(t, n)
+		assert.True(t, resetAt.IsZero())
+
+		later := t0.Add(window + time.Minute)
+		n, resetAt = add(t, s, "ip:192.0.2.1", later)
+		assert.Equal(t, 1, n, "a new window starts over")
+		assert.WithinDuration(t, later.Add(window), resetAt, Tolerance)
+	})
+
+	t.Run("reset forgets the key", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "user:bob", t0)
+		add(t, s, "user:bob", t0)
+		require.NoError(t, s.ResetFailures(ctx, "user:bob"))
+		n, _ := failures(t, s, "user:bob", t0)
+		assert.Zero(t, n)
+		n, _ = add(t, s, "user:bob", t0)
+		assert.Equal(t, 1, n)
+		assert.NoError(t, s.ResetFailures(ctx, "user:unknown"), "resetting an unknown key is fine")
+	})
+
+	t.Run("keys are independent", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "user:carol", t0)
+		add(t, s, "user:carol", t0)
+		add(t, s, "user:Carol", t0)
+		n, _ := failures(t, s, "user:carol", t0)
+		assert.Equal(t, 2, n)
+		n, _ = failures(t, s, "user:Carol", t0)
+		assert.Equal(t, 1, n)
+		n, _ = failures(t, s, "user:carol2", t0)
+		assert.Zero(t, n)
+	})
+
+	t.Run("concurrent failures are counted exactly", func(t *testing.T) {
+		s := newStore(t)
+		var wg sync.WaitGroup
+		for g := 0; g < 20; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					_, _, _ = s.AddFailure(ctx, "race", window, t0)
+				}
+			}()
+		}
+		wg.Wait()
+		n, _ := failures(t, s, "race", t0)
+		assert.Equal(t, 200, n)
+	})
+}

@@ -1,0 +1,64 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// A Result is a Store's decision for one request.
+type Result struct {
+	// Allowed reports whether the request may go on.
+	Allowed bool
+	// Limit is the bucket's capacity (Limit.Capacity), sent as
+	// RateLimit-Limit.
+	Limit int
+	// Remaining is how many whole requests the bucket holds after this
+	// one, sent as RateLimit-Remaining.
+	Remaining int
+	// RetryAfter is, when Allowed is false, the time until the next token:
+	// when a retry can succeed. It is sent as Retry-After. Zero when Allowed.
+	RetryAfter time.Duration
+	// ResetAfter is the time until the bucket is full again, sent as
+	// RateLimit-Reset.
+	ResetAfter time.Duration
+}
+
+// A Store holds the token buckets of a [Limiter]. The in-memory default is
+// [MemoryStore]; a shared store (Redis with GCRA, for instance) lets several
+// instances enforce one limit. Implementations must be safe for concurrent
+// use and pass [ratelimittest.TestStore].
+//
+// Take charges one request to key's bucket under limit at time now and
+// returns the decision; a key never seen before starts with a full bucket.
+// When limit differs from the one the bucket was last used with, the new
+// limit applies from now on. A denied request consumes nothing. A store
+// may use its own clock instead of now (a shared store should use one
+// clock for all instances), but must be consistent in doing so. Any error
+// makes the Limiter refuse the request with 503.
+//
+// [ratelimittest.TestStore]: https://pkg.go.dev/github.com/gatehouse-go/gatehouse/ratelimit/ratelimittest#TestStore
+type Store interface {
+	Take(ctx context.Context, key string, limit Limit, now time.Time) (Result, error)
+}
+
+// A FailureStore counts failures per key in fixed windows, for a
+// [FailureThrottle]. A window opens at a key's first failure and lasts the
+// window length given then; when it ends the count starts over.
+// Implementations must be safe for concurrent use, count exactly under
+// concurrency, and pass [ratelimittest.TestFailureStore]. In Redis the
+// three methods are GET+PTTL, INCR+PEXPIRE NX and DEL.
+//
+// Failures returns key's count in its open window and when that window
+// ends, or 0 and the zero Time when no window is open at now.
+//
+// AddFailure records one failure for key at now, opening a window of length
+// window when none is open, and returns the new count and the window's end.
+//
+// ResetFailures forgets key; it is not an error when key is unknown.
+//
+// [ratelimittest.TestFailureStore]: https://pkg.go.dev/github.com/gatehouse-go/gatehouse/ratelimit/ratelimittest#TestFailureStore
+type FailureStore interface {
+	Failures(ctx context.Context, key string, now time.Time) (count int, resetAt time.Time, err error)
+	AddFailure(ctx context.Context, key string, window time.Duration, now time.Time) (count int, resetAt time.Time, err error)
+	ResetFailures(ctx context.Context, key string) error
+}

@@ -1,0 +1,127 @@
+package ratelimit
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+const (
+	shardCount = 16
+	// sweepMax bounds the idle entries one insertion evicts, so that no
+	// single request pays for a long quiet period.
+	sweepMax = 32
+)
+
+// A table is a bounded, sharded map from keys to values in least-recently
+// used order. Every insertion first evicts idle entries from the cold end of
+// its shard and, if the shard is still full, its least recently used entry,
+// so memory never exceeds the cap however many distinct keys arrive.
+// Callers hold the shard's lock while they use a value.
+type table[V any] struct {
+	seed     maphash.Seed
+	perShard int
+	idle     func(v V, now time.Time) bool // whether v carries no state any more
+	shards   [shardCount]shard[V]
+}
+
+type shard[V any] struct {
+	mu   sync.Mutex
+	m    map[string]*node[V]
+	root node[V] // sentinel: root.next is the most recent, root.prev the least
+}
+
+type node[V any] struct {
+	key        string
+	val        V
+	prev, next *node[V]
+}
+
+func newTable[V any](maxKeys int, idle func(V, time.Time) bool) *table[V] {
+	per := maxKeys / shardCount
+	if per < 1 {
+		per = 1
+	}
+	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, idle: idle}
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.m = make(map[string]*node[V])
+		s.root.next, s.root.prev = &s.root, &s.root
+	}
+	return t
+}
+
+func (t *table[V]) shard(key string) *shard[V] {
+	return &t.shards[maphash.String(t.seed, key)%shardCount]
+}
+
+// acquire locks key's shard and returns key's node, created with mk when
+// absent. The caller must unlock s.mu when done with the node.
+func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
+	s = t.shard(key)
+	s.mu.Lock()
+	if n = s.m[key]; n != nil {
+		s.moveToFront(n)
+		return s, n
+	}
+	for i := 0; i < sweepMax && len(s.m) > 0 && t.idle(s.root.prev.val, now); i++ {
+		s.remove(s.root.prev)
+	}
+	if len(s.m) >= t.perShard {
+		s.remove(s.root.prev)
+	}
+	n = &node[V]{key: key, val: mk()}
+	s.m[key] = n
+	s.pushFront(n)
+	return s, n
+}
+
+// lookup locks key's shard and returns key's node or nil. The caller must
+// unlock s.mu.
+func (t *table[V]) lookup(key string) (s *shard[V], n *node[V]) {
+	s = t.shard(key)
+	s.mu.Lock()
+	return s, s.m[key]
+}
+
+// delete removes key.
+func (t *table[V]) delete(key string) {
+	s := t.shard(key)
+	s.mu.Lock()
+	if n := s.m[key]; n != nil {
+		s.remove(n)
+	}
+	s.mu.Unlock()
+}
+
+// len returns the number of entries.
+func (t *table[V]) len() int {
+	total := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		total += len(s.m)
+		s.mu.Unlock()
+	}
+	return total
+}
+
+func (s *shard[V]) pushFront(n *node[V]) {
+	n.prev, n.next = &s.root, s.root.next
+	s.root.next.prev = n
+	s.root.next = n
+}
+
+func (s *shard[V]) moveToFront(n *node[V]) {
+	if s.root.next == n {
+		return
+	}
+	n.prev.next, n.next.prev = n.next, n.prev
+	s.pushFront(n)
+}
+
+func (s *shard[V]) remove(n *node[V]) {
+	n.prev.next, n.next.prev = n.next, n.prev
+	n.prev, n.next = nil, nil
+	delete(s.m, n.key)
+}

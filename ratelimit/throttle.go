@@ -1,0 +1,207 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// FailureConfig configures a [FailureThrottle]. The zero FailureConfig is
+// valid: 5 failures per key in 15 minutes, in memory, keyed by client
+// address in the middleware form.
+type FailureConfig struct {
+	// Max is how many failures a key may have in one window; the next
+	// attempt is refused until the window ends. Zero selects 5.
+	Max int
+	// Window is how long failures are counted, from a key's first failure;
+	// zero selects 15 minutes.
+	Window time.Duration
+	// Store holds the counters; nil selects a new [MemoryFailureStore] with
+	// the default MemoryConfig.
+	Store FailureStore
+	// Key names the counter in the middleware form; nil selects [ByIP].
+	Key KeyFunc
+	// Message is the 429 message; empty selects
+	// "Too many failed attempts, try again later".
+	Message string
+	// Style renders errors in the middleware form; nil selects the request's
+	// style (envelope.Use), else envelope.Nested.
+	Style envelope.Style
+	// Audit receives an event (source "ratelimit", action "throttle") for
+	// each request the middleware form refuses; nil disables it.
+	Audit gatehouse.Auditor
+	// Now is the clock; nil selects time.Now.
+	Now func() time.Time
+}
+
+// A FailureThrottle is the brute-force guard of login and token endpoints:
+// after Max failed attempts for one key (a client address, a user name)
+// within Window, further attempts are refused with 429 until the window
+// ends — before any password hashing or token verification happens.
+//
+//	if err := t.Check(ctx, key); err != nil { return err }  // 429 or 503
+//	if !passwordOK { t.Fail(ctx, key); return errBadCredentials }
+//	t.Reset(ctx, key)
+//
+// It is safe for concurrent use.
+type FailureThrottle struct {
+	max       int
+	window    time.Duration
+	store     FailureStore
+	key       KeyFunc
+	now       func() time.Time
+	style     envelope.Style
+	audit     gatehouse.Auditor
+	throttled *envelope.Error
+}
+
+// NewFailureThrottle validates cfg and returns a FailureThrottle.
+func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
+	if cfg.Max < 0 {
+		return nil, fmt.Errorf("ratelimit: FailureConfig.Max %d is negative", cfg.Max)
+	}
+	if cfg.Window < 0 {
+		return nil, fmt.Errorf("ratelimit: FailureConfig.Window %v is negative", cfg.Window)
+	}
+	t := &FailureThrottle{
+		max: cfg.Max, window: cfg.Window, store: cfg.Store, key: cfg.Key,
+		now: cfg.Now, style: cfg.Style, audit: cfg.Audit,
+	}
+	if t.max == 0 {
+		t.max = 5
+	}
+	if t.window == 0 {
+		t.window = 15 * time.Minute
+	}
+	if t.store == nil {
+		t.store = NewMemoryFailureStore(MemoryConfig{})
+	}
+	if t.key == nil {
+		t.key = ByIP
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	msg := cfg.Message
+	if msg == "" {
+		msg = "Too many failed attempts, try again later"
+	}
+	t.throttled = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(ErrThrottled)
+	return t, nil
+}
+
+// Check returns nil while key has fewer than Max failures in its window; a
+// 429 *envelope.Error wrapping [ErrThrottled], with RetryAfter set to the
+// time until the window ends, once it has Max; and a 503 wrapping
+// [ErrStore] when the store fails. It records nothing.
+func (t *FailureThrottle) Check(ctx context.Context, key string) error {
+	now := t.now()
+	n, resetAt, err := t.store.Failures(ctx, key, now)
+	if err != nil {
+		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	}
+	if n < t.max {
+		return nil
+	}
+	return t.throttled.WithRetryAfter(resetAt.Sub(now))
+}
+
+// Fail records one failed attempt for key. It returns a 503 wrapping
+// [ErrStore] when the store fails.
+func (t *FailureThrottle) Fail(ctx context.Context, key string) error {
+	if _, _, err := t.store.AddFailure(ctx, key, t.window, t.now()); err != nil {
+		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	}
+	return nil
+}
+
+// Reset forgets key's failures, after a successful attempt. It returns a
+// 503 wrapping [ErrStore] when the store fails.
+func (t *FailureThrottle) Reset(ctx context.Context, key string) error {
+	if err := t.store.ResetFailures(ctx, key); err != nil {
+		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	}
+	return nil
+}
+
+// Middleware guards next by Config.Key (the client address by default):
+// a key with Max failures in its window is refused with 429 before next
+// runs, and every 401 that next answers counts as a failure. Put it in
+// front of the authentication middleware to throttle clients that keep
+// presenting bad credentials. Successful responses do not reset the count,
+// so that a client cannot interleave one valid credential to keep guessing;
+// counts expire with their window. A request whose key is empty is not
+// guarded.
+func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := t.key(r)
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := t.Check(r.Context(), key); err != nil {
+			t.emit(r, err)
+			envelope.WriteStyle(w, r, t.style, err)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized {
+			// The response is already written; a store failure here can only
+			// lose one count, which the next request's Check reports as 503.
+			_ = t.Fail(r.Context(), key)
+		}
+	})
+}
+
+func (t *FailureThrottle) emit(r *http.Request, err error) {
+	if t.audit == nil {
+		return
+	}
+	ev := gatehouse.NewEvent(r, "ratelimit", "throttle")
+	ev.Time = t.now()
+	ee := envelope.As(err)
+	ev.Status = ee.Status
+	ev.Outcome, ev.Reason = gatehouse.Denied, "too_many_failures"
+	if ee.Status >= 500 {
+		ev.Outcome, ev.Reason = gatehouse.Failed, "store_error"
+	}
+	gatehouse.Emit(r.Context(), t.audit, ev)
+}
+
+// statusWriter records the status code next answers with. Unwrap lets
+// http.ResponseController reach the underlying writer's Flush, Hijack and
+// deadlines.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
