@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/textproto"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -127,7 +128,7 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 // *envelope.Error wrapping [ErrNoClientAddr] or [ErrMalformedHeader].
 // Resolve does not allocate.
 func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
-	peer := gatehouse.RemoteAddr(req)
+	peer := peerAddr(req)
 	if !peer.IsValid() {
 		return netip.Addr{}, r.ref.noAddr
 	}
@@ -179,8 +180,20 @@ func clientAddr(res *Resolver, req *http.Request) (a netip.Addr, store bool, err
 		return a, false, nil
 	}
 	if res == nil {
-		return gatehouse.RemoteAddr(req), false, nil
+		return peerAddr(req), false, nil
 	}
 	a, err = res.Resolve(req)
 	return a, err == nil, err
+}
+
+// peerAddr is gatehouse.RemoteAddr with a fast path for the common
+// "a.b.c.d:port" form, which skips parsing the port; the result is the same.
+func peerAddr(r *http.Request) netip.Addr {
+	s := r.RemoteAddr
+	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 {
+		if a, err := netip.ParseAddr(s[:i]); err == nil {
+			return a // IPv4: never mapped, never zoned
+		}
+	}
+	return gatehouse.RemoteAddr(r)
 }

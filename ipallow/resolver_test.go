@@ -282,3 +282,15 @@ func FuzzForwarded(f *testing.F) {
 		require.True(t, found, "the answer comes from the header")
 	})
 }
+
+func TestPeerAddrMatchesRoot(t *testing.T) {
+	for _, remote := range []string{
+		"203.0.113.9:1", "203.0.113.9:abc", "203.0.113.9:", "203.0.113.9", ":80", "127.1:80", "010.0.0.1:80",
+		"[2001:db8::1]:80", "[::ffff:1.2.3.4]:80", "[fe80::1%eth0]:80", "2001:db8::1", "@", "", "a:b:c",
+	} {
+		t.Run(remote, func(t *testing.T) {
+			r := request(remote)
+			assert.Equal(t, gatehouse.RemoteAddr(r), peerAddr(r))
+		})
+	}
+}
