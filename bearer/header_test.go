@@ -1,0 +1,90 @@
+package bearer
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestTokenFromHeader(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		token  string
+		want   reason
+	}{
+		{"absent", nil, "", rMissing},
+		{"empty", []string{""}, "", rMissing},
+		{"bearer", []string{"Bearer abc"}, "abc", rOK},
+		{"lower case scheme", []string{"bearer abc"}, "abc", rOK},
+		{"mixed case scheme", []string{"BeArEr abc"}, "abc", rOK},
+		{"several spaces", []string{"Bearer    abc"}, "abc", rOK},
+		{"bare Bearer", []string{"Bearer"}, "", rMalformed},
+		{"Bearer and spaces", []string{"Bearer   "}, "", rMalformed},
+		{"no prefix", []string{"eyJhbGciOiJIUzI1NiJ9.e30.sig"}, "", rMalformed},
+		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, "", rMalformed},
+		{"tab separator", []string{"Bearer\tabc"}, "", rMalformed},
+		{"scheme prefix only", []string{"Bearerabc"}, "", rMalformed},
+		{"two lines", []string{"Bearer a", "Bearer b"}, "", rMultiple},
+		{"too long", []string{"Bearer " + strings.Repeat("a", MaxHeaderBytes)}, "", rMalformed},
+		{"just under the cap", []string{"Bearer " + strings.Repeat("a", MaxHeaderBytes-7)}, strings.Repeat("a", MaxHeaderBytes-7), rOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.values != nil {
+				h["Authorization"] = tc.values
+			}
+			tok, rs := tokenFromHeader(h)
+			assert.Equal(t, tc.want, rs)
+			assert.Equal(t, tc.token, tok)
+		})
+	}
+}
+
+func TestValidToken(t *testing.T) {
+	for tok, want := range map[string]bool{
+		"abc":           true,
+		"a.b.c":         true,
+		"A-Z_a~z+0/9":   true,
+		"abc==":         true,
+		"=":             false,
+		"":              false,
+		"ab=c":          false,
+		"a b":           false,
+		"a,b":           false,
+		"a\"b":          false,
+		"a\x00b":        false,
+		"abc\u00e9":     false,
+		"Bearer%20abc":  false,
+		"tok;drop":      false,
+		"eyJ.eyJ.sig==": true,
+	} {
+		assert.Equal(t, want, validToken(tok), tok)
+	}
+}
+
+func FuzzTokenFromHeader(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer  a.b.c", "Basic x", "Bearer", "", "Bearer a b", "BEARER ==="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tok, rs := tokenFromHeader(http.Header{"Authorization": {v}})
+		switch rs {
+		case rOK:
+			if tok == "" || len(v) > MaxHeaderBytes || !strings.HasSuffix(v, tok) || !strings.EqualFold(v[:6], "bearer") || tok[0] == ' ' {
+				t.Fatalf("accepted %q as token %q", v, tok)
+			}
+		case rMissing:
+			if v != "" {
+				t.Fatalf("%q reported missing", v)
+			}
+		case rMalformed:
+		default:
+			t.Fatalf("unexpected reason %d", rs)
+		}
+		_ = validToken(tok)
+	})
+}
