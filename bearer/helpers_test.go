@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -174,4 +175,16 @@ func serve(a *Authenticator, r *http.Request) (*httptest.ResponseRecorder, gateh
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return rec, got, ok
+}
+
+var (
+	jwtHS256 = jwt.SigningMethodHS256
+	jwtPS256 = jwt.SigningMethodPS256
+)
+
+func mustB64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
 }

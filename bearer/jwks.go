@@ -143,7 +143,7 @@ func (rk *remoteKeys) key(ctx context.Context, kid, alg string) (any, error) {
 		}
 		return nil, ErrUnknownKey
 	}
-	k, err := keyFromJWK(j, rk.rsaAlg, false)
+	k, err := keyFromJWK(j, "", rk.rsaAlg, false)
 	if err != nil || k.Algorithm != alg {
 		return nil, ErrUnknownKey
 	}

@@ -160,7 +160,7 @@ func ParseJWK(raw []byte, alg string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%w: parse JWK: %w", ErrConfig, err)
 	}
-	return keyFromJWK(j, alg, true)
+	return keyFromJWK(j, alg, "", true)
 }
 
 // ParseJWKSet parses a JSON Web Key Set document ({"keys":[…]}) into Keys,
@@ -191,9 +191,10 @@ func ParseJWKSet(raw []byte) ([]Key, error) {
 }
 
 // keyFromJWK binds a parsed JWK to one algorithm: its own "alg", else
-// fallback, else the one its key type allows. allowHMAC is false for keys
-// fetched from a remote set, which must never supply a shared secret.
-func keyFromJWK(j jwkset.JWK, fallback string, allowHMAC bool) (Key, error) {
+// explicit, else the one its key type allows (rsaDefault for RSA keys).
+// explicit, when set, must agree with the JWK's "alg". allowHMAC is false for
+// keys fetched from a remote set, which must never supply a shared secret.
+func keyFromJWK(j jwkset.JWK, explicit, rsaDefault string, allowHMAC bool) (Key, error) {
 	m := j.Marshal()
 	if m.USE != "" && m.USE != jwkset.UseSig {
 		return Key{}, fmt.Errorf("%w: JWK use %q is not sig", ErrConfig, m.USE)
@@ -206,17 +207,20 @@ func keyFromJWK(j jwkset.JWK, fallback string, allowHMAC bool) (Key, error) {
 		return Key{}, fmt.Errorf("%w: symmetric JWK refused from a remote set", ErrConfig)
 	}
 	alg := m.ALG.String()
+	if explicit != "" && alg != "" && alg != explicit {
+		return Key{}, fmt.Errorf("%w: JWK alg %q does not match %q", ErrConfig, alg, explicit)
+	}
 	if alg == "" {
-		alg = fallback
+		alg = explicit
 	}
 	if alg == "" {
 		alg = inferAlgorithm(key)
 	}
+	if _, isRSA := key.(*rsa.PublicKey); alg == "" && isRSA {
+		alg = rsaDefault
+	}
 	if alg == "" {
 		return Key{}, fmt.Errorf("%w: JWK %q has no alg and its algorithm is ambiguous", ErrConfig, m.KID)
-	}
-	if fallback != "" && m.ALG != "" && m.ALG.String() != fallback {
-		return Key{}, fmt.Errorf("%w: JWK alg %q does not match %q", ErrConfig, m.ALG, fallback)
 	}
 	k, err := bindKey(alg, key)
 	if err != nil {

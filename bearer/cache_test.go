@@ -1,0 +1,92 @@
+package bearer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse"
+)
+
+func TestCacheSkipsVerification(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	a := mustNew(t, baseConfig(c, hs))
+	tok := hs.sign(t, claimsAt(t0), nil)
+
+	p1, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+	require.Equal(t, 1, a.cache.len())
+
+	// Swap the key: a cache hit must not verify again.
+	a.keys[""] = Key{Algorithm: "HS256", Key: make([]byte, 32)}
+	a.only = &Key{Algorithm: "HS256", Key: make([]byte, 32)}
+	p2, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+	assert.Equal(t, p1, p2)
+
+	a.FlushCache()
+	_, err = a.Check(bearerRequest(tok))
+	assert.ErrorIs(t, err, ErrTokenInvalid, "after a flush the token is verified again")
+}
+
+func TestCacheEntryDiesAtExp(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	cfg := baseConfig(c, hs)
+	cfg.Leeway = time.Minute
+	a := mustNew(t, cfg)
+	tok := hs.sign(t, claimsAt(t0), nil)
+	_, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+
+	c.Add(time.Hour - time.Second)
+	_, ok := a.cache.get(tok, c.Now().Unix())
+	assert.True(t, ok)
+	c.Add(time.Second)
+	_, ok = a.cache.get(tok, c.Now().Unix())
+	assert.False(t, ok, "exp == now is a miss")
+	_, err = a.Check(bearerRequest(tok))
+	require.NoError(t, err, "re-verified within leeway")
+	_, ok = a.cache.get(tok, c.Now().Unix())
+	assert.False(t, ok, "a token past exp is not cached again")
+}
+
+func TestCacheBounded(t *testing.T) {
+	for _, size := range []int{1, 10, 100, 5000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			cache := newTokenCache(size)
+			for i := range 3 * size {
+				cache.put(fmt.Sprintf("tok-%d-xyz", i), gatehouse.Principal{Subject: "s"}, 100, 1)
+			}
+			// Each shard holds at most ceil(size/shards) entries.
+			assert.LessOrEqual(t, cache.len(), size+len(cache.shards))
+			assert.Positive(t, cache.len())
+		})
+	}
+}
+
+func TestCacheEvictsExpiredFirst(t *testing.T) {
+	cache := newTokenCache(2)
+	cache.put("old", gatehouse.Principal{}, 10, 1)
+	cache.put("live", gatehouse.Principal{}, 100, 1)
+	cache.put("new", gatehouse.Principal{}, 100, 50) // "old" is expired at 50
+	_, ok := cache.get("live", 50)
+	assert.True(t, ok)
+	_, ok = cache.get("new", 50)
+	assert.True(t, ok)
+}
+
+func TestCacheDisabled(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	cfg := baseConfig(c, hs)
+	cfg.CacheSize = new(0)
+	a := mustNew(t, cfg)
+	assert.Nil(t, a.cache)
+	_, err := a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
+	require.NoError(t, err)
+}

@@ -1,0 +1,266 @@
+package bearer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// jwksServer is a real JWK Set endpoint on loopback whose keys and health
+// tests change while it runs.
+type jwksServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	body  []byte
+	down  atomic.Bool
+	delay time.Duration
+	hits  atomic.Int32
+}
+
+func newJWKSServer(t *testing.T, keys ...signer) *jwksServer {
+	s := &jwksServer{}
+	s.set(t, keys...)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		time.Sleep(s.delay)
+		if s.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(s.body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) set(t *testing.T, keys ...signer) {
+	t.Helper()
+	var set struct {
+		Keys []jwkset.JWKMarshal `json:"keys"`
+	}
+	set.Keys = []jwkset.JWKMarshal{}
+	for _, k := range keys {
+		j, err := jwkset.NewJWKFromKey(k.pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.ALG(k.alg), USE: jwkset.UseSig}})
+		require.NoError(t, err)
+		set.Keys = append(set.Keys, j.Marshal())
+	}
+	s.setRaw(t, set)
+}
+
+func (s *jwksServer) setRaw(t *testing.T, v any) {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	s.mu.Lock()
+	s.body = b
+	s.mu.Unlock()
+}
+
+func jwksConfig(c *clock, url string) Config {
+	cfg := baseConfig(c)
+	cfg.Algorithms = []string{"RS256", "ES256", "EdDSA"}
+	cfg.JWKS = JWKS{URL: url, UnknownKIDInterval: time.Millisecond, UnknownKIDWait: time.Second, Timeout: time.Second}
+	cfg.CacheSize = new(0)
+	return cfg
+}
+
+func TestJWKSRotationAndRemoval(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	k2 := newSigner(t, "EdDSA", "k2")
+	srv := newJWKSServer(t, k1)
+	a := mustNew(t, jwksConfig(c, srv.URL))
+
+	_, err := a.Check(bearerRequest(k1.sign(t, claimsAt(t0), nil)))
+	require.NoError(t, err)
+
+	// Rotation: the provider publishes k2; its first token triggers a refresh.
+	srv.set(t, k1, k2)
+	time.Sleep(5 * time.Millisecond) // let the rate limiter refill
+	_, err = a.Check(bearerRequest(k2.sign(t, claimsAt(t0), nil)))
+	require.NoError(t, err)
+
+	// Removal: k1 is withdrawn; once the set is refreshed k1 tokens fail.
+	srv.set(t, k2)
+	time.Sleep(5 * time.Millisecond)
+	_, err = a.Check(bearerRequest(newSigner(t, "ES256", "k3").sign(t, claimsAt(t0), nil)))
+	assert.ErrorIs(t, err, ErrUnknownKey) // forces a refresh
+	_, err = a.Check(bearerRequest(k1.sign(t, claimsAt(t0), nil)))
+	assert.ErrorIs(t, err, ErrUnknownKey)
+	_, err = a.Check(bearerRequest(k2.sign(t, claimsAt(t0), nil)))
+	assert.NoError(t, err)
+}
+
+func TestJWKSDownAtStart(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	srv.down.Store(true)
+	var refreshErrs atomic.Int32
+	cfg := jwksConfig(c, srv.URL)
+	cfg.JWKS.OnRefreshError = func(error) { refreshErrs.Add(1) }
+	a := mustNew(t, cfg)
+	tok := k1.sign(t, claimsAt(t0), nil)
+
+	rec, _, _ := serve(a, bearerRequest(tok))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "no key known: fail closed, as an outage")
+	assert.Positive(t, refreshErrs.Load())
+
+	srv.down.Store(false)
+	time.Sleep(5 * time.Millisecond)
+	rec, _, _ = serve(a, bearerRequest(tok))
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+}
+
+func TestJWKSDownMidRunKeepsLastGoodKeys(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	cfg := jwksConfig(c, srv.URL)
+	cfg.JWKS.RefreshInterval = 10 * time.Millisecond
+	a := mustNew(t, cfg)
+	tok := k1.sign(t, claimsAt(t0), nil)
+	_, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+
+	srv.down.Store(true)
+	before := srv.hits.Load()
+	require.Eventually(t, func() bool { return srv.hits.Load() >= before+2 }, 2*time.Second, 5*time.Millisecond, "background refreshes run")
+	_, err = a.Check(bearerRequest(tok))
+	assert.NoError(t, err, "a failed refresh keeps the last good keys")
+	_, err = a.Check(bearerRequest(newSigner(t, "ES256", "kx").sign(t, claimsAt(t0), nil)))
+	assert.ErrorIs(t, err, ErrUnknownKey, "unknown kid with a known set is the client's fault")
+}
+
+func TestJWKSRandomKidFlood(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	cfg := jwksConfig(c, srv.URL)
+	cfg.JWKS.UnknownKIDInterval = 0 // default: one refresh a minute
+	a := mustNew(t, cfg)
+	srv.delay = 50 * time.Millisecond
+	start := srv.hits.Load()
+	attacker := newSigner(t, "ES256", "")
+
+	began := time.Now()
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			attacker.kid = fmt.Sprintf("random-%d", i)
+			_, err := a.Check(bearerRequest(signer{alg: "ES256", kid: fmt.Sprintf("random-%d", i), method: attacker.method, priv: attacker.priv}.sign(t, claimsAt(t0), nil)))
+			assert.ErrorIs(t, err, ErrUnknownKey)
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, srv.hits.Load()-start, int32(1), "at most one refresh for the whole flood")
+	assert.Less(t, time.Since(began), 3*time.Second)
+	_, err := a.Check(bearerRequest(k1.sign(t, claimsAt(t0), nil)))
+	assert.NoError(t, err, "known keys keep working")
+}
+
+func TestJWKSRefusals(t *testing.T) {
+	c := newClock(t0)
+	rsa1 := newSigner(t, "RS256", "r1")
+
+	t.Run("oversized response", func(t *testing.T) {
+		srv := newJWKSServer(t, rsa1)
+		cfg := jwksConfig(c, srv.URL)
+		cfg.JWKS.MaxBytes = 100
+		a := mustNew(t, cfg)
+		_, err := a.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
+		assert.ErrorIs(t, err, ErrUnavailable)
+	})
+	t.Run("symmetric key in a remote set", func(t *testing.T) {
+		srv := newJWKSServer(t)
+		srv.setRaw(t, map[string]any{"keys": []any{json.RawMessage(`{"kty":"oct","kid":"h","alg":"HS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}`)}})
+		cfg := jwksConfig(c, srv.URL)
+		cfg.Algorithms = append(cfg.Algorithms, "HS256")
+		a := mustNew(t, cfg)
+		hs := signer{alg: "HS256", kid: "h", method: jwtHS256, priv: mustB64(t, "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")}
+		_, err := a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
+		assert.ErrorIs(t, err, ErrUnknownKey)
+	})
+	t.Run("RSA key without alg and two RSA algorithms", func(t *testing.T) {
+		srv := newJWKSServer(t)
+		j, err := jwkset.NewJWKFromKey(rsa1.pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "r1"}})
+		require.NoError(t, err)
+		srv.setRaw(t, map[string]any{"keys": []any{j.Marshal()}})
+		cfg := jwksConfig(c, srv.URL)
+		cfg.Algorithms = []string{"RS256", "PS256"}
+		a := mustNew(t, cfg)
+		_, err = a.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
+		assert.ErrorIs(t, err, ErrUnknownKey, "ambiguous binding refused")
+
+		cfg.Algorithms = []string{"RS256"}
+		b := mustNew(t, cfg)
+		_, err = b.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
+		assert.NoError(t, err, "bound to the only RSA algorithm allowed")
+	})
+	t.Run("JWK alg differs from token alg", func(t *testing.T) {
+		srv := newJWKSServer(t, rsa1)
+		cfg := jwksConfig(c, srv.URL)
+		cfg.Algorithms = []string{"RS256", "PS256"}
+		a := mustNew(t, cfg)
+		ps := signer{alg: "PS256", kid: "r1", method: jwtPS256, priv: rsa1.priv}
+		_, err := a.Check(bearerRequest(ps.sign(t, claimsAt(t0), nil)))
+		assert.ErrorIs(t, err, ErrUnknownKey)
+	})
+	t.Run("no kid against a remote set", func(t *testing.T) {
+		k1, k2 := newSigner(t, "ES256", "k1"), newSigner(t, "ES256", "k2")
+		srv := newJWKSServer(t, k1, k2)
+		a := mustNew(t, jwksConfig(c, srv.URL))
+		anon := signer{alg: "ES256", method: k1.method, priv: k1.priv}
+		_, err := a.Check(bearerRequest(anon.sign(t, claimsAt(t0), nil)))
+		assert.ErrorIs(t, err, ErrUnknownKey)
+	})
+	t.Run("request context is honoured", func(t *testing.T) {
+		srv := newJWKSServer(t, rsa1)
+		a := mustNew(t, jwksConfig(c, srv.URL))
+		srv.delay = 200 * time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r := bearerRequest(newSigner(t, "ES256", "zz").sign(t, claimsAt(t0), nil)).WithContext(ctx)
+		_, err := a.Check(r)
+		assert.Error(t, err)
+	})
+}
+
+func TestJWKSURLRules(t *testing.T) {
+	c := newClock(t0)
+	for url, ok := range map[string]bool{
+		"http://127.0.0.1:1/jwks":     true,
+		"http://localhost:1/jwks":     true,
+		"http://[::1]:1/jwks":         true,
+		"http://idp.example.com/jwks": false,
+		"ftp://127.0.0.1/jwks":        false,
+		"/jwks":                       false,
+	} {
+		t.Run(strings.ReplaceAll(url, "/", "_"), func(t *testing.T) {
+			cfg := jwksConfig(c, url)
+			cfg.JWKS.Timeout = 50 * time.Millisecond
+			a, err := New(cfg)
+			if ok {
+				require.NoError(t, err)
+				_ = a.Close()
+			} else {
+				assert.ErrorIs(t, err, ErrConfig)
+			}
+		})
+	}
+}
