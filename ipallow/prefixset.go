@@ -14,6 +14,10 @@ import (
 // sorted, non-overlapping ranges: O(log n), no allocation, no matter how
 // many prefixes the set was built from.
 //
+// Sets of more than a few thousand ranges per address family also keep a
+// 256 KiB index on the top 16 address bits, which narrows each search to
+// a handful of ranges.
+//
 // Addresses and prefixes are normalised on both sides: an IPv4-mapped IPv6
 // address (::ffff:1.2.3.4) matches IPv4 entries, an IPv4-mapped IPv6 prefix
 // (::ffff:10.0.0.0/104) matches IPv4 addresses, and zones are ignored.
@@ -27,6 +31,47 @@ type PrefixSet struct {
 	v4lo, v4hi []uint32
 	// v6lo[i]..v6hi[i] is the i-th IPv6 range, likewise.
 	v6lo, v6hi []u128
+	// idx4 and idx6 index large range lists by the address's top 16 bits
+	// (nil for small lists), so that a search touches a few cache lines
+	// instead of log2(n).
+	idx4, idx6 bucketIndex
+}
+
+// indexMin is the number of ranges from which a family gets a
+// [bucketIndex] (256 KiB); below it a plain binary search is as fast.
+const indexMin = 4096
+
+// A bucketIndex maps the top 16 bits b of an address to positions:
+// ix[b] is the first range whose start has top bits >= b, so the last range
+// starting at or below an address of bucket b lies in [ix[b]-1, ix[b+1]).
+type bucketIndex []uint32
+
+func newBucketIndex(n int, top func(i int) uint32) bucketIndex {
+	if n < indexMin {
+		return nil
+	}
+	ix := make(bucketIndex, 1<<16+1)
+	i := 0
+	for b := range ix {
+		for i < n && top(i) < uint32(b) {
+			i++
+		}
+		ix[b] = uint32(i)
+	}
+	return ix
+}
+
+// window returns the positions [from, to) to search for bucket b in a list
+// of n ranges.
+func (ix bucketIndex) window(b uint32, n int) (from, to int) {
+	if ix == nil {
+		return 0, n
+	}
+	from, to = int(ix[b]), int(ix[b+1])
+	if from > 0 {
+		from--
+	}
+	return from, to
 }
 
 // ParsePrefixes builds a PrefixSet from entries, each an IP address
@@ -92,12 +137,14 @@ func (s *PrefixSet) Contains(a netip.Addr) bool {
 	if a.Is4() {
 		b := a.As4()
 		x := binary.BigEndian.Uint32(b[:])
-		i := search4(s.v4lo, x)
-		return i >= 0 && x <= s.v4hi[i]
+		from, to := s.idx4.window(x>>16, len(s.v4lo))
+		i := search4(s.v4lo[from:to], x)
+		return i >= 0 && x <= s.v4hi[from+i]
 	}
 	x := u128of(a)
-	i := search6(s.v6lo, x)
-	return i >= 0 && !s.v6hi[i].less(x)
+	from, to := s.idx6.window(uint32(x.hi>>48), len(s.v6lo))
+	i := search6(s.v6lo[from:to], x)
+	return i >= 0 && !s.v6hi[from+i].less(x)
 }
 
 // Len returns the number of disjoint address ranges s holds after merging.
@@ -263,5 +310,7 @@ func build(prefixes []netip.Prefix) *PrefixSet {
 	}
 	s.v4lo, s.v4hi = slices.Clip(s.v4lo), slices.Clip(s.v4hi)
 	s.v6lo, s.v6hi = slices.Clip(s.v6lo), slices.Clip(s.v6hi)
+	s.idx4 = newBucketIndex(len(s.v4lo), func(i int) uint32 { return s.v4lo[i] >> 16 })
+	s.idx6 = newBucketIndex(len(s.v6lo), func(i int) uint32 { return uint32(s.v6lo[i].hi >> 48) })
 	return s
 }

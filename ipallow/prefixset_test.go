@@ -245,3 +245,24 @@ func FuzzParsePrefixes(f *testing.F) {
 		require.True(t, set.Contains(p.Masked().Addr()))
 	})
 }
+
+func TestPrefixSetIndexedMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ps := append(benchPrefixes(rng, 20_000), randomPrefixes(rng, 2_000, true)...)
+	ps = append(ps, netip.MustParsePrefix("0.0.0.0/4"), netip.MustParsePrefix("3fff::/16"), netip.MustParsePrefix("255.255.0.0/16"))
+	set, err := NewPrefixSet(ps)
+	require.NoError(t, err)
+	require.NotNil(t, set.idx4, "the IPv4 index is in use")
+	require.NotNil(t, set.idx6, "the IPv6 index is in use")
+	check := func(a netip.Addr) {
+		require.Equal(t, reference(ps, a), set.Contains(a), "addr %s", a)
+	}
+	for range 3000 {
+		check(addrIn(rng, ps[rng.IntN(len(ps))]))
+		check(randomAddr(rng))
+		check(netip.AddrFrom4([4]byte{byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())}))
+	}
+	for _, a := range []string{"0.0.0.0", "15.255.255.255", "16.0.0.0", "255.255.255.255", "3fff::", "3fff:ffff::1", "::", "ffff::"} {
+		check(netip.MustParseAddr(a))
+	}
+}
