@@ -114,7 +114,11 @@ type events struct {
 	evs []gatehouse.Event
 }
 
-func (e *events) Audit(_ context.Context, ev gatehouse.Event) { e.mu.Lock(); e.evs = append(e.evs, ev); e.mu.Unlock() }
+func (e *events) Audit(_ context.Context, ev gatehouse.Event) {
+	e.mu.Lock()
+	e.evs = append(e.evs, ev)
+	e.mu.Unlock()
+}
 
 func (e *events) all() []gatehouse.Event {
 	e.mu.Lock()

@@ -193,3 +193,22 @@ func TestAuditNeverCarriesSecrets(t *testing.T) {
 	assert.True(t, reasons["refresh/refresh_reused"])
 	assert.True(t, reasons["logout/"])
 }
+
+func FuzzLogin(f *testing.F) {
+	for _, s := range []string{`{"username":"demo","password":"demo-password"}`, `{"username":"demo"}`, `{`, `[]`, `{"username":1}`, `null`, ``} {
+		f.Add(s)
+	}
+	fx := newFixture(f, func(c *issuer.Config) { c.Throttle = nil })
+	f.Fuzz(func(t *testing.T, body string) {
+		w := fx.do("POST", "/auth/login", "127.0.0.9", body, "Content-Type", "application/json")
+		switch w.Code {
+		case http.StatusOK:
+			if !strings.Contains(body, "partner-password") && !strings.Contains(body, "demo-password") {
+				t.Fatalf("login succeeded for %q", body)
+			}
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
+		}
+	})
+}

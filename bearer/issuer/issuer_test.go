@@ -1,0 +1,201 @@
+package issuer_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func baseConfig(t testing.TB) issuer.Config {
+	creds, err := issuer.NewMemoryCredentials()
+	require.NoError(t, err)
+	return issuer.Config{
+		Issuer:      "https://rewards.example",
+		Key:         issuer.SigningKey{Key: testSecret},
+		Credentials: creds,
+		Revocations: newRevocations(),
+		BcryptCost:  4,
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		mod  func(*issuer.Config)
+		want string
+	}{
+		{"no issuer", func(c *issuer.Config) { c.Issuer = "" }, "Issuer"},
+		{"no credentials", func(c *issuer.Config) { c.Credentials = nil }, "Credentials"},
+		{"no revocations", func(c *issuer.Config) { c.Revocations = nil }, "Revocations"},
+		{"no key", func(c *issuer.Config) { c.Key = issuer.SigningKey{} }, "key type"},
+		{"short HMAC secret", func(c *issuer.Config) { c.Key.Key = []byte("short") }, "at least 32"},
+		{"HS512 needs 64 bytes", func(c *issuer.Config) { c.Key.Algorithm = "HS512" }, "at least 64"},
+		{"unknown algorithm", func(c *issuer.Config) { c.Key.Algorithm = "none" }, "unsupported"},
+		{"HMAC secret for ES256", func(c *issuer.Config) { c.Key.Algorithm = "ES256" }, "asymmetric"},
+		{"P-384 key for ES256", func(c *issuer.Config) { c.Key = issuer.SigningKey{Algorithm: "ES256", Key: p384} }, "does not match"},
+		{"1024-bit RSA", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: small} }, "2048"},
+		{"public key", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &p384.PublicKey} }, "key type"},
+		{"negative TTL", func(c *issuer.Config) { c.AccessTTL = -time.Second }, "negative"},
+		{"empty audience", func(c *issuer.Config) { c.Audience = []string{"a", ""} }, "Audience"},
+		{"bcrypt cost too high", func(c *issuer.Config) { c.BcryptCost = 99 }, "BcryptCost"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			tc.mod(&cfg)
+			_, err := issuer.New(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), string(testSecret))
+		})
+	}
+}
+
+func TestAccessTokenClaims(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		key     issuer.SigningKey
+		alg     string
+		wantKid string // "" none, "*" any
+	}{
+		{"HS256 default", issuer.SigningKey{Key: testSecret}, "HS256", ""},
+		{"HS256 with kid", issuer.SigningKey{ID: "k1", Key: testSecret}, "HS256", "k1"},
+		{"ES256", issuer.SigningKey{Key: ec}, "ES256", "*"},
+		{"ES256 with kid", issuer.SigningKey{ID: "ec-2026", Key: ec}, "ES256", "ec-2026"},
+		{"EdDSA", issuer.SigningKey{Key: ed}, "EdDSA", "*"},
+		{"RS256", issuer.SigningKey{Key: rk}, "RS256", "*"},
+		{"PS256", issuer.SigningKey{Algorithm: "PS256", Key: rk}, "PS256", "*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.Key = tc.key
+			cfg.Audience = []string{"rewardstore-api", "reports-api"}
+			now := time.Date(2026, 1, 15, 9, 30, 0, 500, time.UTC)
+			cfg.Now = func() time.Time { return now }
+			iss, err := issuer.New(cfg)
+			require.NoError(t, err)
+			kid, alg, key := iss.VerificationKey()
+			assert.Equal(t, tc.alg, alg)
+			switch tc.wantKid {
+			case "*":
+				assert.Len(t, kid, 43, "RFC 7638 thumbprint")
+			default:
+				assert.Equal(t, tc.wantKid, kid)
+			}
+
+			pair, err := iss.IssuePair(context.Background(), issuer.Session{
+				Subject: "demo", Tenant: "123456", ClientID: "123456", Scopes: []string{"products:read", "categories:read"},
+			})
+			require.NoError(t, err)
+			claims := jwt.MapClaims{}
+			tok, err := jwt.NewParser(
+				jwt.WithValidMethods([]string{alg}), jwt.WithIssuer("https://rewards.example"),
+				jwt.WithAudience("reports-api"), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+				jwt.WithTimeFunc(func() time.Time { return now }),
+			).ParseWithClaims(pair.AccessToken, claims, func(*jwt.Token) (any, error) { return key, nil })
+			require.NoError(t, err)
+			assert.Equal(t, "at+jwt", tok.Header["typ"])
+			if kid != "" {
+				assert.Equal(t, kid, tok.Header["kid"])
+			} else {
+				assert.NotContains(t, tok.Header, "kid")
+			}
+			sec := now.Truncate(time.Second).Unix()
+			assert.Equal(t, "demo", claims["sub"])
+			assert.Equal(t, float64(sec), claims["iat"])
+			assert.Equal(t, float64(sec), claims["nbf"])
+			assert.Equal(t, float64(sec+3600), claims["exp"])
+			assert.Equal(t, "123456", claims["client_id"])
+			assert.Equal(t, "123456", claims["tenant"])
+			assert.Equal(t, "products:read categories:read", claims["scope"])
+			assert.Equal(t, pair.SessionID, claims["sid"])
+			assert.Equal(t, pair.TokenID, claims["jti"])
+			assert.Equal(t, []any{"rewardstore-api", "reports-api"}, claims["aud"])
+			assert.Equal(t, []string{"products:read", "categories:read"}, gatehouse.ScopesFromClaims(claims))
+			assert.Equal(t, now.Truncate(time.Second).Add(time.Hour), pair.AccessExpiresAt)
+			assert.Equal(t, now.Truncate(time.Second).Add(7*24*time.Hour), pair.RefreshExpiresAt)
+		})
+	}
+}
+
+func TestIssueAccess(t *testing.T) {
+	cfg := baseConfig(t)
+	iss, err := issuer.New(cfg)
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for range 100 {
+		at, err := iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}})
+		require.NoError(t, err)
+		require.False(t, seen[at.ID], "jti must be unique")
+		seen[at.ID] = true
+	}
+
+	at, err := iss.IssueAccess(issuer.AccessClaims{
+		Session:  issuer.Session{Subject: "svc", ClientID: "my-app"},
+		Audience: []string{"https://api.example"},
+		TTL:      5 * time.Minute,
+		Extra:    map[string]any{"azp": "my-app", "act": map[string]string{"sub": "admin"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, at.IssuedAt.Add(5*time.Minute), at.ExpiresAt)
+	c := jwt.MapClaims{}
+	_, _, err = jwt.NewParser().ParseUnverified(at.Token, c)
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.example", c["aud"], "a single audience is a string")
+	assert.Equal(t, "my-app", c["azp"])
+	assert.Equal(t, map[string]any{"sub": "admin"}, c["act"])
+	assert.NotContains(t, c, "sid")
+	assert.NotContains(t, c, "scope")
+
+	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{"sub": "root"}})
+	assert.ErrorContains(t, err, "redefine")
+	_, err = iss.IssueAccess(issuer.AccessClaims{})
+	assert.ErrorContains(t, err, "subject")
+}
+
+func TestRevokeSession(t *testing.T) {
+	f := newFixture(t)
+	p := f.login(t, "127.0.0.2", "demo", demoPassword)
+	sid := p2SessionID(t, p)
+	require.NoError(t, f.iss.RevokeSession(context.Background(), sid))
+	require.NoError(t, f.iss.RevokeSession(context.Background(), sid), "idempotent")
+	require.NoError(t, f.iss.RevokeSession(context.Background(), "unknown"))
+	ok, _ := f.revoked.IsRevoked(context.Background(), jti(t, p.Data.AccessToken))
+	assert.True(t, ok)
+	assert.Equal(t, 401, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
+}
+
+func TestAccessorsCopy(t *testing.T) {
+	cfg := baseConfig(t)
+	iss, err := issuer.New(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "https://rewards.example", iss.Issuer())
+	aud := iss.Audience()
+	assert.Equal(t, []string{"https://rewards.example"}, aud, "audience defaults to the issuer")
+	aud[0] = "x"
+	assert.Equal(t, []string{"https://rewards.example"}, iss.Audience())
+	assert.True(t, strings.HasPrefix(issuer.RefreshTokenPrefix, "rt_"))
+}
