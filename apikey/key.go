@@ -74,14 +74,15 @@ func parseKey(key string) (env string, ok bool) {
 		return "", false
 	}
 	tail := key[envEnd+1:]
+	var sum uint64
 	for i := 0; i < len(tail); i++ {
-		if base62Value(tail[i]) < 0 {
+		v := base62Values[tail[i]]
+		if v < 0 {
 			return "", false
 		}
-	}
-	var sum uint64
-	for i := len(key) - checkLen; i < len(key); i++ {
-		sum = sum*62 + uint64(base62Value(key[i]))
+		if i >= bodyLen {
+			sum = sum*62 + uint64(v)
+		}
 	}
 	if sum != uint64(checksum(key[:len(key)-checkLen])) {
 		return "", false
@@ -104,28 +105,52 @@ func validEnv(env string) bool {
 }
 
 // base62Value returns the value of the base62 digit c, or -1.
-func base62Value(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'A' && c <= 'Z':
-		return int(c-'A') + 10
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 36
-	}
-	return -1
-}
+func base62Value(c byte) int { return int(base62Values[c]) }
 
-// checksum is crc32.ChecksumIEEE(s) computed on the string directly, so
-// that the hot path converts nothing and allocates nothing.
+// base62Values maps a byte to its base62 value, or -1. It is never
+// modified after initialisation.
+var base62Values = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(base62) {
+		t[base62[i]] = int8(i)
+	}
+	return t
+}()
+
+// checksum is crc32.ChecksumIEEE(s) computed on the string directly with
+// slicing-by-8 (the standard library's portable algorithm), so that the
+// hot path neither converts nor allocates: crc32.ChecksumIEEE would need
+// a []byte, which escapes through its assembly dispatch.
 func checksum(s string) uint32 {
-	tab := crc32.IEEETable
+	t := &crcTables
 	crc := ^uint32(0)
+	for len(s) >= 8 {
+		crc ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		crc = t[0][s[7]] ^ t[1][s[6]] ^ t[2][s[5]] ^ t[3][s[4]] ^
+			t[4][crc>>24] ^ t[5][(crc>>16)&0xff] ^ t[6][(crc>>8)&0xff] ^ t[7][crc&0xff]
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = tab[byte(crc)^s[i]] ^ (crc >> 8)
+		crc = t[0][byte(crc)^s[i]] ^ (crc >> 8)
 	}
 	return ^crc
 }
+
+// crcTables are the slicing-by-8 tables for the IEEE polynomial. They are
+// never modified after initialisation.
+var crcTables = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		crc := t[0][i]
+		for j := 1; j < 8; j++ {
+			crc = t[0][crc&0xff] ^ (crc >> 8)
+			t[j][i] = crc
+		}
+	}
+	return t
+}()
 
 // DisplayPrefix returns the part of a well-formed key that may be shown in
 // dashboards, logs and audit events to tell keys apart: "ak_<env>_" and the

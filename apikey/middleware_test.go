@@ -74,12 +74,12 @@ func (s *spyStore) lookupCount() int {
 // fixture is seed 003's Payment surface: tenant from X-Tenant-ID, numeric
 // code -23 on 401.
 type fixture struct {
-	store                                                  *spyStore
-	mem                                                    *MemoryStore
+	store                                                   *spyStore
+	mem                                                     *MemoryStore
 	valid, supplier, otherTenant, revoked, expired, testEnv string
-	validRec                                               Record
-	events                                                 []gatehouse.Event
-	now                                                    time.Time
+	validRec                                                Record
+	events                                                  []gatehouse.Event
+	now                                                     time.Time
 }
 
 func newFixture(t *testing.T) *fixture {
