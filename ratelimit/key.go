@@ -17,7 +17,10 @@ type KeyFunc func(r *http.Request) string
 // ByIP keys by client address: gatehouse.ClientAddr(r), the address
 // resolved by ipallow's Resolver when it runs first, else the connection's
 // peer. IPv6 clients are grouped by /64 (see [AddrKey]).
-func ByIP(r *http.Request) string { return "ip:" + AddrKey(gatehouse.ClientAddr(r)) }
+func ByIP(r *http.Request) string {
+	var buf [64]byte // "ip:" + the longest /64 prefix fits; one allocation
+	return string(appendAddrKey(append(buf[:0], "ip:"...), gatehouse.ClientAddr(r)))
+}
 
 // ByPrincipal keys by credential: the Principal's TokenID (a JWT "jti", an
 // opaque token's or API key's id) when set, else its Subject. Requests
@@ -60,14 +63,16 @@ func ByTenant(r *http.Request) string {
 // bucket rather than escaping the limit. IPv4-mapped addresses count as
 // IPv4. bearer/issuer uses it to key its login throttle like the
 // middleware does.
-func AddrKey(a netip.Addr) string {
+func AddrKey(a netip.Addr) string { return string(appendAddrKey(nil, a)) }
+
+func appendAddrKey(b []byte, a netip.Addr) []byte {
 	if !a.IsValid() {
-		return "invalid"
+		return append(b, "invalid"...)
 	}
 	a = a.Unmap().WithZone("")
 	if a.Is4() {
-		return a.String()
+		return a.AppendTo(b)
 	}
 	p, _ := a.Prefix(64)
-	return p.String()
+	return p.AppendTo(b)
 }
