@@ -1,42 +1,137 @@
-// Command rewardstore is the main gatehouse example. This first version
-// serves a tiny protected API with a built-in demo token; the full rebuild
-// of seed 000 (login, refresh, logout) replaces it.
+// Command rewardstore is gatehouse's main example: the authentication
+// surface of seed 000 ("The Popup Reward Store API") — login, refresh with
+// rotation and reuse detection, logout, per-account IP whitelists — in
+// front of a small in-memory catalogue. Run it with
+//
+//	go run ./rewardstore            (from the examples directory)
+//
+// and see README.md, or -help, for its configuration.
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 )
 
+const usage = `Usage: rewardstore [-addr host:port]
+
+The Popup Reward Store API (seed 000) on gatehouse.
+
+Endpoints:
+  POST /auth/login          {"username","password"} -> access + refresh token pair
+  POST /auth/refresh        {"refresh_token"}       -> new pair (the old refresh token dies)
+  POST /auth/logout         Authorization: Bearer <access> -> revokes the session
+  GET  /api/v1/products     Authorization: Bearer <access>
+  GET  /api/v1/categories   Authorization: Bearer <access>
+
+Flags:
+  -addr string   listen address (default "127.0.0.1:8080")
+
+Environment:
+  JWT_SECRET        HS256 signing secret, at least 32 bytes (default: random per start)
+  DEMO_USERNAME     demo account user name (default "demo")
+  DEMO_PASSWORD     demo account password (default "demo-password")
+  DEMO_CLIENT_ID    demo account numeric client id (default 123456)
+  DEMO_ALLOWED_IPS  comma list of IPs/CIDRs the demo account may use (default: empty = all)
+  TRUSTED_PROXIES   comma list of proxy CIDRs whose X-Forwarded-For is believed
+                    (default: empty = only the connection address counts)
+  ACCESS_TTL        access token lifetime, Go duration (default 1h)
+  REFRESH_TTL       refresh token lifetime, Go duration (default 168h)
+
+A second account, partner / partner-password (client id 654321), has no IP restrictions.
+`
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
-
-	auth := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "Bearer "+token {
-				envelope.Write(w, r, envelope.ErrUnauthorized)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), gatehouse.Principal{Subject: "demo"})))
-		})
+	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "rewardstore:", err)
+		os.Exit(1)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/products", gatehouse.Chain(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = envelope.OK(w, []map[string]any{{"id": 1, "name": "Gift card"}})
-	})))
-	fmt.Fprintf(os.Stdout, "rewardstore listening on http://%s\n  curl -H 'Authorization: Bearer %s' http://%s/api/v1/products\n", *addr, token, *addr)
-	log.Fatal(http.ListenAndServe(*addr, mux))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rewardstore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := server.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, "http://"+ln.Addr().String(), cfg, srv.RandomSecret)
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(shutdown)
+	}
+}
+
+func printBanner(w io.Writer, base string, cfg server.Config, randomSecret bool) {
+	fmt.Fprintf(w, "rewardstore listening on %s\n\n", base)
+	for _, a := range cfg.Accounts {
+		ips := "any"
+		if len(a.AllowedIPs) > 0 {
+			ips = strings.Join(a.AllowedIPs, ", ")
+		}
+		fmt.Fprintf(w, "  account  %-10s password %-18s client_id %-8s allowed IPs: %s\n", a.Username, a.Password, a.ClientID, ips)
+	}
+	fmt.Fprintf(w, "  tokens   access %v, refresh %v\n", orTTL(cfg.AccessTTL, time.Hour), orTTL(cfg.RefreshTTL, 168*time.Hour))
+	if randomSecret {
+		fmt.Fprintln(w, "  JWT_SECRET not set: signing with a random secret, tokens end with this process")
+	}
+	demo := cfg.Accounts[0]
+	fmt.Fprintf(w, "\nTry:\n  curl -X POST %s/auth/login -H \"Content-Type: application/json\" -d '{\"username\":\"%s\",\"password\":\"%s\"}'\n",
+		base, demo.Username, demo.Password)
+	fmt.Fprintf(w, "  curl %s/api/v1/products -H \"Authorization: Bearer <access_token>\"\n\n", base)
+}
+
+func orTTL(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/ratelimit"
+)
+
+// An Account is a built-in API account (seed 000's "API credentials").
+type Account struct {
+	Username string
+	Password string
+	// ClientID is the numeric client id of the login response; the
+	// account's IP whitelist is keyed by it.
+	ClientID string
+	// AllowedIPs are the account's IP whitelist entries (addresses or
+	// CIDR prefixes); empty allows every address.
+	AllowedIPs []string
+}
+
+// Config configures the reward store. The zero Config is usable: a random
+// signing secret, no accounts, in-memory stores, seed 000's lifetimes.
+type Config struct {
+	// JWTSecret signs access tokens (HS256, at least 32 bytes); empty means
+	// 32 random bytes, so tokens die with the process.
+	JWTSecret []byte
+	// Accounts are the login accounts.
+	Accounts []Account
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; empty means only the connection address counts.
+	TrustedProxies []string
+	// AccessTTL and RefreshTTL are the token lifetimes; zero means 1h and
+	// 168h.
+	AccessTTL, RefreshTTL time.Duration
+	// LoginFailures is how many failed logins a client address or a user
+	// name may have per 15 minutes before login answers 429; 0 means 5.
+	LoginFailures int
+
+	// Shared state, for several instances behind a load balancer (nil
+	// means an in-memory store per instance).
+	Refresh     issuer.RefreshStore
+	Revocations bearer.RevocationStore
+	Lists       ipallow.ListEditor
+	Failures    ratelimit.FailureStore
+
+	// BcryptCost hashes the account passwords at start; 0 means
+	// bcrypt.DefaultCost (10).
+	BcryptCost int
+	// Audit receives every access decision; nil means none.
+	Audit gatehouse.Auditor
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of the command's environment.
+const (
+	DefaultDemoUsername = "demo"
+	DefaultDemoPassword = "demo-password"
+	DefaultDemoClientID = "123456"
+)
+
+// Partner is the second built-in account, without IP restrictions.
+var Partner = Account{Username: "partner", Password: "partner-password", ClientID: "654321"}
+
+// FromEnv builds a Config from environment variables read through getenv
+// (os.Getenv in the command): JWT_SECRET, DEMO_USERNAME, DEMO_PASSWORD,
+// DEMO_CLIENT_ID, DEMO_ALLOWED_IPS, TRUSTED_PROXIES, ACCESS_TTL and
+// REFRESH_TTL. It fails on an unparsable value, naming the variable but
+// never echoing a secret.
+func FromEnv(getenv func(string) string) (Config, error) {
+	var cfg Config
+	if s := getenv("JWT_SECRET"); s != "" {
+		if len(s) < 32 {
+			return cfg, errors.New("JWT_SECRET must be at least 32 bytes")
+		}
+		cfg.JWTSecret = []byte(s)
+	}
+	demo := Account{
+		Username:   orDefault(getenv("DEMO_USERNAME"), DefaultDemoUsername),
+		Password:   orDefault(getenv("DEMO_PASSWORD"), DefaultDemoPassword),
+		ClientID:   orDefault(getenv("DEMO_CLIENT_ID"), DefaultDemoClientID),
+		AllowedIPs: splitList(getenv("DEMO_ALLOWED_IPS")),
+	}
+	if _, err := strconv.ParseUint(demo.ClientID, 10, 64); err != nil {
+		return cfg, errors.New("DEMO_CLIENT_ID must be a positive integer")
+	}
+	if demo.Username == Partner.Username {
+		return cfg, fmt.Errorf("DEMO_USERNAME must differ from the built-in %q account", Partner.Username)
+	}
+	if demo.ClientID == Partner.ClientID {
+		return cfg, fmt.Errorf("DEMO_CLIENT_ID must differ from the built-in partner's %s", Partner.ClientID)
+	}
+	if _, err := ipallow.ParsePrefixes(demo.AllowedIPs); err != nil {
+		return cfg, fmt.Errorf("DEMO_ALLOWED_IPS: %w", err)
+	}
+	cfg.Accounts = []Account{demo, Partner}
+	cfg.TrustedProxies = splitList(getenv("TRUSTED_PROXIES"))
+	if _, err := ipallow.ParsePrefixes(cfg.TrustedProxies); err != nil {
+		return cfg, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	var err error
+	if cfg.AccessTTL, err = duration(getenv, "ACCESS_TTL", issuer.DefaultAccessTTL); err != nil {
+		return cfg, err
+	}
+	if cfg.RefreshTTL, err = duration(getenv, "REFRESH_TTL", issuer.DefaultRefreshTTL); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive Go duration such as 1h or 90m", name)
+	}
+	return d, nil
+}
+
+// randomSecret returns 32 random bytes.
+func randomSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}
