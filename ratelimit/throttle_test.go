@@ -146,7 +146,10 @@ func TestStatusWriter(t *testing.T) {
 		{"explicit", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(401) }, 401},
 		{"implicit 200", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) }, 200},
 		{"informational ignored", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(103); w.WriteHeader(401) }, 401},
-		{"flush", func(w http.ResponseWriter, _ *http.Request) { http.NewResponseController(w).Flush(); w.WriteHeader(401) }, 200},
+		{"flush", func(w http.ResponseWriter, _ *http.Request) {
+			http.NewResponseController(w).Flush()
+			w.WriteHeader(401)
+		}, 200},
 		{"nothing written", func(http.ResponseWriter, *http.Request) {}, 0},
 	}
 	for _, tt := range tests {
