@@ -1,0 +1,143 @@
+package bearer
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// benchWriter is a ResponseWriter that keeps nothing, so that benchmarks
+// measure the middleware and not a recorder. Its header map is reused.
+type benchWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *benchWriter) WriteHeader(code int)        { w.code = code }
+
+func (w *benchWriter) reset() { clear(w.h); w.code = 0 }
+
+var bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+
+// floorHandler is the plain net/http + golang-jwt equivalent: cut the
+// "Bearer " prefix and ParseWithClaims the token with a parser built once
+// with the same options, then call next.
+func floorHandler(key any, alg string, next http.Handler) http.Handler {
+	p := jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithStrictDecoding(), jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), jwt.WithAudience("api://orders"), jwt.WithIssuer("https://issuer.test"))
+	kf := func(*jwt.Token) (any, error) { return key, nil }
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if _, err := p.ParseWithClaims(tok, jwt.MapClaims{}, kf); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func run(b *testing.B, h http.Handler, r *http.Request, want int, after func()) {
+	b.Helper()
+	w := &benchWriter{h: make(http.Header)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w.reset()
+		h.ServeHTTP(w, r)
+		if after != nil {
+			after()
+		}
+	}
+	b.StopTimer()
+	if w.code != want {
+		b.Fatalf("status %d, want %d", w.code, want)
+	}
+}
+
+func benchAuth(b *testing.B, s signer) *Authenticator {
+	cfg := Config{
+		Algorithms:  []string{s.alg},
+		Keys:        []Key{s.key()},
+		Issuers:     []string{"https://issuer.test"},
+		Audiences:   []string{"api://orders"},
+		Revocations: NewMemoryRevocations(nil),
+	}
+	a, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// BenchmarkVerify measures, per algorithm, the golang-jwt floor, the first
+// sight of a token (full verification and cache insert; the entry is
+// removed after each request, which is counted), and a cache hit.
+func BenchmarkVerify(b *testing.B) {
+	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
+		s := newSigner(b, alg, "k1")
+		tok := s.sign(b, claimsAt(time.Now()), nil)
+		r := bearerRequest(tok)
+		a := benchAuth(b, s)
+		h := a.Middleware(bare)
+
+		b.Run(alg+"/floor-golang-jwt", func(b *testing.B) { run(b, floorHandler(s.pub, alg, bare), r, 204, nil) })
+		b.Run(alg+"/first-sight", func(b *testing.B) { run(b, h, r, 204, func() { a.cache.remove(tok) }) })
+		b.Run(alg+"/cache-hit", func(b *testing.B) { run(b, h, r, 204, nil) })
+	}
+}
+
+func BenchmarkBare(b *testing.B) {
+	run(b, bare, bearerRequest("x"), 204, nil)
+}
+
+func BenchmarkMissingHeader(b *testing.B) {
+	s := newSigner(b, "HS256", "k1")
+	r := bearerRequest("")
+	b.Run("floor-golang-jwt", func(b *testing.B) { run(b, floorHandler(s.pub, "HS256", bare), r, 401, nil) })
+	b.Run("gatehouse", func(b *testing.B) { run(b, benchAuth(b, s).Middleware(bare), r, 401, nil) })
+}
+
+func BenchmarkBadSignature(b *testing.B) {
+	for _, alg := range []string{"HS256", "RS256"} {
+		s := newSigner(b, alg, "k1")
+		tok := s.sign(b, claimsAt(time.Now()), nil)
+		r := bearerRequest(flip(tok, len(tok)-5))
+		b.Run(alg+"/floor-golang-jwt", func(b *testing.B) { run(b, floorHandler(s.pub, alg, bare), r, 401, nil) })
+		b.Run(alg+"/gatehouse", func(b *testing.B) { run(b, benchAuth(b, s).Middleware(bare), r, 401, nil) })
+	}
+}
+
+// BenchmarkHugeHeader shows a 1 MiB Authorization header is refused
+// before any parsing.
+func BenchmarkHugeHeader(b *testing.B) {
+	s := newSigner(b, "HS256", "k1")
+	r := bearerRequest(strings.Repeat("a", 1<<20))
+	run(b, benchAuth(b, s).Middleware(bare), r, 401, nil)
+}
+
+// BenchmarkOpaque measures an opaque token looked up in MemoryTokens.
+func BenchmarkOpaque(b *testing.B) {
+	store := NewMemoryTokens()
+	if err := store.Add(b.Context(), "pxl_live_0123456789abcdef0123456789", TokenRecord{ID: "t1", Subject: "s", Scopes: []string{"products:read"}}); err != nil {
+		b.Fatal(err)
+	}
+	a, err := New(Config{Tokens: store})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run(b, a.Middleware(bare), bearerRequest("pxl_live_0123456789abcdef0123456789"), 204, nil)
+}
+
+var _ = httptest.NewRecorder
