@@ -248,7 +248,7 @@ func FuzzParsePrefixes(f *testing.F) {
 
 func TestPrefixSetIndexedMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	ps := append(benchPrefixes(rng, 20_000), randomPrefixes(rng, 2_000, true)...)
+	ps := append(benchPrefixes(rng, 10_000), randomPrefixes(rng, 500, true)...)
 	ps = append(ps, netip.MustParsePrefix("0.0.0.0/4"), netip.MustParsePrefix("3fff::/16"), netip.MustParsePrefix("255.255.0.0/16"))
 	set, err := NewPrefixSet(ps)
 	require.NoError(t, err)
@@ -257,7 +257,7 @@ func TestPrefixSetIndexedMatchesReference(t *testing.T) {
 	check := func(a netip.Addr) {
 		require.Equal(t, reference(ps, a), set.Contains(a), "addr %s", a)
 	}
-	for range 3000 {
+	for range 600 {
 		check(addrIn(rng, ps[rng.IntN(len(ps))]))
 		check(randomAddr(rng))
 		check(netip.AddrFrom4([4]byte{byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())}))
