@@ -99,25 +99,25 @@ type Config struct {
 func (cfg *Config) validate() error {
 	var errs []error
 	if cfg.Store == nil {
-		errs = append(errs, errors.New("Store is required"))
+		errs = append(errs, errors.New("a Store is required"))
 	}
 	if cfg.Header == "" {
 		cfg.Header = DefaultHeader
 	}
 	if !validHeaderName(cfg.Header) {
-		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", cfg.Header))
+		errs = append(errs, fmt.Errorf("the Header %q is not a valid header name", cfg.Header))
 	}
 	cfg.Header = textproto.CanonicalMIMEHeaderKey(cfg.Header)
 	switch cfg.Format {
 	case FormatStandard:
 		for _, env := range cfg.Environments {
 			if !validEnv(env) {
-				errs = append(errs, fmt.Errorf("Environments: %q is not 1-16 characters of [a-z0-9]", env))
+				errs = append(errs, fmt.Errorf("the environment %q in Environments is not 1-16 characters of [a-z0-9]", env))
 			}
 		}
 	case FormatOpaque:
 		if len(cfg.Environments) > 0 {
-			errs = append(errs, errors.New("Environments needs FormatStandard"))
+			errs = append(errs, errors.New("the Environments list needs FormatStandard"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown Format %d", cfg.Format))
@@ -126,17 +126,17 @@ func (cfg *Config) validate() error {
 	case cfg.MaxLength == 0:
 		cfg.MaxLength = DefaultMaxLength
 	case cfg.MaxLength < 0:
-		errs = append(errs, errors.New("MaxLength must not be negative"))
+		errs = append(errs, errors.New("a negative MaxLength"))
 	case cfg.Format == FormatStandard && cfg.MaxLength < maxKeyLen:
 		// Shorter caps would refuse valid keys of long environments; allow
 		// them only when every accepted environment fits.
 		for _, env := range cfg.Environments {
 			if n := len(KeyPrefix) + len(env) + 1 + tailLen; n > cfg.MaxLength {
-				errs = append(errs, fmt.Errorf("MaxLength %d refuses keys of environment %q (%d bytes)", cfg.MaxLength, env, n))
+				errs = append(errs, fmt.Errorf("a MaxLength of %d refuses keys of environment %q (%d bytes)", cfg.MaxLength, env, n))
 			}
 		}
 		if len(cfg.Environments) == 0 {
-			errs = append(errs, fmt.Errorf("MaxLength %d is below the longest key (%d bytes); list Environments or raise it", cfg.MaxLength, maxKeyLen))
+			errs = append(errs, fmt.Errorf("a MaxLength of %d is below the longest key (%d bytes); list Environments or raise it", cfg.MaxLength, maxKeyLen))
 		}
 	}
 	if cfg.TouchInterval == 0 {

@@ -21,10 +21,10 @@ func TestConfigErrors(t *testing.T) {
 		{"header with space", Config{Store: store, Header: "Api Key"}, "not a valid header name"},
 		{"header with colon", Config{Store: store, Header: "ApiKey:"}, "not a valid header name"},
 		{"header non-ASCII", Config{Store: store, Header: "Clé"}, "not a valid header name"},
-		{"bad environment", Config{Store: store, Environments: []string{"Live"}}, `Environments: "Live"`},
+		{"bad environment", Config{Store: store, Environments: []string{"Live"}}, `environment "Live" in Environments`},
 		{"environments with opaque format", Config{Store: store, Format: FormatOpaque, Environments: []string{"live"}}, "needs FormatStandard"},
 		{"unknown format", Config{Store: store, Format: 7}, "unknown Format 7"},
-		{"negative max length", Config{Store: store, MaxLength: -1}, "must not be negative"},
+		{"negative max length", Config{Store: store, MaxLength: -1}, "a negative MaxLength"},
 		{"max length below longest key", Config{Store: store, MaxLength: 40}, "below the longest key"},
 		{"max length below an environment's keys", Config{Store: store, MaxLength: 45, Environments: []string{"live", "staging"}}, `environment "staging"`},
 		{"unauthorized not 401", Config{Store: store, Unauthorized: envelope.ErrForbidden}, "Unauthorized has status 403"},
@@ -43,7 +43,7 @@ func TestConfigErrors(t *testing.T) {
 	t.Run("every problem is reported", func(t *testing.T) {
 		_, err := New(Config{Header: "a b", MaxLength: -1})
 		require.Error(t, err)
-		for _, want := range []string{"Store is required", "not a valid header name", "must not be negative"} {
+		for _, want := range []string{"Store is required", "not a valid header name", "a negative MaxLength"} {
 			assert.Contains(t, err.Error(), want)
 		}
 	})
