@@ -37,7 +37,8 @@ type Error struct {
 	// RetryAfter is sent as Retry-After (whole seconds, rounded up) when > 0.
 	RetryAfter time.Duration
 
-	cause error
+	cause        error
+	challengeHdr []string // []string{Challenge}, built once by WithChallenge
 }
 
 // Error returns the code and message. It never includes the wrapped cause,
@@ -91,6 +92,7 @@ func (e *Error) WithOAuthCode(code string) *Error {
 func (e *Error) WithChallenge(challenge string) *Error {
 	c := *e
 	c.Challenge = challenge
+	c.challengeHdr = []string{challenge}
 	return &c
 }
 
@@ -138,6 +140,9 @@ var (
 func As(err error) *Error {
 	if err == nil {
 		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return e
 	}
 	var e *Error
 	if errors.As(err, &e) {

@@ -90,12 +90,17 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 	h["Cache-Control"] = hdrNoStore
 	h["X-Content-Type-Options"] = hdrNosniff
 	if e.Challenge != "" {
-		h["Www-Authenticate"] = []string{e.Challenge}
+		if len(e.challengeHdr) == 1 && e.challengeHdr[0] == e.Challenge {
+			h["Www-Authenticate"] = e.challengeHdr // precomputed: no allocation
+		} else {
+			h["Www-Authenticate"] = []string{e.Challenge}
+		}
 	}
 	if e.RetryAfter > 0 {
 		h["Retry-After"] = []string{strconv.FormatInt(RetryAfterSeconds(e.RetryAfter), 10)}
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	// Content-Length is left to net/http, which sets it for a body written
+	// in one call before the handler returns; saving two allocations.
 	status := e.Status
 	if status < 100 || status > 999 {
 		status = http.StatusInternalServerError
