@@ -1,0 +1,358 @@
+// Command load compares the throughput of small HTTP servers that differ
+// only in their authentication middleware. It starts each server as a
+// child process of itself on 127.0.0.1 (an ephemeral port; nothing but
+// loopback is ever contacted), checks that it accepts the shared token and
+// refuses a request without one, then drives the servers with wrk one at a
+// time, in interleaved rounds (every server once per round, the order
+// rotated each round), and prints requests per second, p50 and p99 latency
+// and each server's ratio to the no-auth server of the same round.
+//
+// Usage:
+//
+//	go run ./cmd/load [-rounds 3] [-duration 5s] [-warmup 2s] [-connections 64] [-json out.json]
+//
+// wrk must be on PATH (load.sh installs it from the distribution's packages).
+// The whole run is bounded: -timeout (default 10m) kills everything.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/bench/contender"
+	"github.com/gatehouse-go/gatehouse/bench/fixture"
+)
+
+// A server is one contender of the load comparison.
+type server struct {
+	Name string
+	Alg  string // "" for no auth
+	New  func(a *fixture.Alg) (http.Handler, error)
+}
+
+var servers = []server{
+	{Name: "no-auth", New: func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }},
+	{Name: "gatehouse HS256", Alg: "HS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
+	{Name: "gatehouse RS256", Alg: "RS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
+	{Name: "auth0 HS256", Alg: "HS256", New: contender.Auth0},
+	{Name: "auth0 RS256", Alg: "RS256", New: contender.Auth0},
+	{Name: "jwtauth HS256", Alg: "HS256", New: contender.JWTAuth},
+}
+
+// Result is one wrk run.
+type Result struct {
+	Round  int     `json:"round"`
+	Server string  `json:"server"`
+	RPS    float64 `json:"rps"`
+	P50ms  float64 `json:"p50_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	Ratio  float64 `json:"ratio"` // RPS / no-auth RPS of the same round
+	Non2xx int     `json:"non_2xx"`
+}
+
+// Report is what -json writes.
+type Report struct {
+	Rounds      int       `json:"rounds"`
+	Duration    string    `json:"duration"`
+	Warmup      string    `json:"warmup"`
+	Threads     int       `json:"threads"`
+	Connections int       `json:"connections"`
+	Results     []Result  `json:"results"`
+	Servers     []string  `json:"servers"`
+	Started     time.Time `json:"started"`
+}
+
+func main() {
+	serve := flag.String("serve", "", "internal: run one server (by name) and print its address")
+	rounds := flag.Int("rounds", 3, "interleaved rounds (at least 2)")
+	duration := flag.Duration("duration", 5*time.Second, "wrk duration per server per round")
+	warmup := flag.Duration("warmup", 2*time.Second, "wrk warm-up per server before the first round (discarded)")
+	conns := flag.Int("connections", 64, "wrk connections")
+	threads := flag.Int("threads", 1, "wrk threads (the server gets the other core)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
+	jsonOut := flag.String("json", "", "write the results as JSON to this file")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("load: ")
+
+	if *serve != "" {
+		if err := runServer(*serve); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *rounds < 2 {
+		log.Fatal("-rounds must be at least 2")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	rep := Report{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(),
+		Threads: *threads, Connections: *conns, Started: time.Now().UTC()}
+	err := drive(ctx, &rep, *duration, *warmup)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func find(name string) (server, bool) {
+	for _, s := range servers {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return server{}, false
+}
+
+// runServer serves one contender on an ephemeral loopback port until its
+// standard input closes (the parent exits or kills it).
+func runServer(name string) error {
+	s, ok := find(name)
+	if !ok {
+		return fmt.Errorf("unknown server %q", name)
+	}
+	var a *fixture.Alg
+	if s.Alg != "" {
+		a = fixture.Load(s.Alg)
+	}
+	h, err := s.New(a)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr().String())
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(ln)
+}
+
+type running struct {
+	server
+	addr   string
+	header string
+	cmd    *exec.Cmd
+	stdin  io.Closer
+}
+
+func start(ctx context.Context, self string, s server) (*running, error) {
+	cmd := exec.CommandContext(ctx, self, "-serve", s.Name)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("%s: no address: %w", s.Name, err)
+	}
+	r := &running{server: s, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}
+	if s.Alg != "" {
+		r.header = "Bearer " + fixture.Load(s.Alg).Valid
+	}
+	return r, nil
+}
+
+func (r *running) stop() {
+	_ = r.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// check makes sure the server accepts the shared token with 204 and, when
+// it authenticates, refuses a request without one with 401.
+func (r *running) check(ctx context.Context) error {
+	get := func(header string) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.addr+fixture.Path, nil)
+		if err != nil {
+			return 0, err
+		}
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		return res.StatusCode, nil
+	}
+	if code, err := get(r.header); err != nil || code != http.StatusNoContent {
+		return fmt.Errorf("%s: with the token: status %d, %v", r.Name, code, err)
+	}
+	if r.header != "" {
+		if code, err := get(""); err != nil || code != http.StatusUnauthorized {
+			return fmt.Errorf("%s: without a token: status %d, %v", r.Name, code, err)
+		}
+	}
+	return nil
+}
+
+func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk not found: run load.sh, which installs it (apt-get install wrk)")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var rs []*running
+	defer func() {
+		for _, r := range rs {
+			r.stop()
+		}
+	}()
+	for _, s := range servers {
+		r, err := start(ctx, self, s)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+		rep.Servers = append(rep.Servers, s.Name)
+		if err := r.check(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("load: %d servers on 127.0.0.1, wrk -t%d -c%d, %d rounds of %v each (warm-up %v), %d CPUs, %s\n",
+		len(rs), rep.Threads, rep.Connections, rep.Rounds, duration, warmup, runtime.NumCPU(), runtime.Version())
+	for _, r := range rs {
+		if _, err := wrk(ctx, r, rep, warmup); err != nil {
+			return err
+		}
+	}
+	for round := 1; round <= rep.Rounds; round++ {
+		// Interleave: every server once per round, the order rotated so no
+		// server always runs first or right after the same neighbour.
+		order := slices.Clone(rs)
+		k := (round - 1) % len(order)
+		order = append(order[k:], order[:k]...)
+		var got []Result
+		for _, r := range order {
+			res, err := wrk(ctx, r, rep, duration)
+			if err != nil {
+				return err
+			}
+			res.Round = round
+			got = append(got, res)
+		}
+		var base float64
+		for _, g := range got {
+			if g.Server == "no-auth" {
+				base = g.RPS
+			}
+		}
+		fmt.Printf("\nround %d\n%-18s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
+		for _, s := range servers {
+			for i := range got {
+				if got[i].Server != s.Name {
+					continue
+				}
+				got[i].Ratio = got[i].RPS / base
+				g := got[i]
+				fmt.Printf("%-18s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
+				if g.Non2xx > 0 {
+					fmt.Printf("  (%d non-2xx!)", g.Non2xx)
+				}
+				fmt.Println()
+				rep.Results = append(rep.Results, g)
+			}
+		}
+	}
+	for _, r := range rep.Results {
+		if r.Non2xx > 0 {
+			return fmt.Errorf("%s answered %d requests with a non-2xx status", r.Server, r.Non2xx)
+		}
+	}
+	return nil
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func wrk(ctx context.Context, r *running, rep *Report, d time.Duration) (Result, error) {
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	args := []string{"-t" + strconv.Itoa(rep.Threads), "-c" + strconv.Itoa(rep.Connections),
+		"-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
+	if r.header != "" {
+		args = append(args, "-H", "Authorization: "+r.header)
+	}
+	args = append(args, "http://"+r.addr+fixture.Path)
+	wctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(wctx, "wrk", args...).CombinedOutput()
+	if err != nil {
+		return Result{}, fmt.Errorf("wrk %s: %w\n%s", r.Name, err, out)
+	}
+	return parseWrk(r.Name, string(out))
+}
+
+func parseWrk(name, out string) (Result, error) {
+	res := Result{Server: name}
+	m := rpsRe.FindStringSubmatch(out)
+	if m == nil {
+		return res, fmt.Errorf("wrk %s: no Requests/sec in\n%s", name, out)
+	}
+	res.RPS, _ = strconv.ParseFloat(m[1], 64)
+	for _, p := range pctRe.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(p[2], 64)
+		switch p[3] {
+		case "us":
+			v /= 1000
+		case "s":
+			v *= 1000
+		}
+		if p[1] == "50" {
+			res.P50ms = v
+		} else {
+			res.P99ms = v
+		}
+	}
+	if res.P50ms == 0 || res.P99ms == 0 {
+		return res, fmt.Errorf("wrk %s: no latency distribution in\n%s", name, out)
+	}
+	if m := non2xxRe.FindStringSubmatch(out); m != nil {
+		res.Non2xx, _ = strconv.Atoi(m[1])
+	}
+	return res, nil
+}

@@ -1,0 +1,534 @@
+// Command report turns one `go test -bench` run of the bench module and one
+// cmd/load run into bench/RESULTS.md, and rewrites the summary table of
+// bench/README.md (between its summary markers) with ratios only.
+//
+// Benchmark names follow Benchmark<Area>/<row…>/<contender>. In every row,
+// "floor" is the least correct implementation, contenders ending in "-bare"
+// are framework baselines, names starting with "gatehouse" are gatehouse,
+// and every other contender is a peer library. With -count > 1 each cell is
+// the median of the runs.
+//
+// With -profile, every row in which gatehouse is not the fastest contender
+// (floors and baselines aside) is profiled again on its own (-cpuprofile)
+// and the top of `go tool pprof -top` is added to RESULTS.md, beside the
+// hand-written analysis in -notes.
+//
+// Usage:
+//
+//	go run ./cmd/report -bench micro.txt -load load.json -notes NOTES.md -out RESULTS.md -readme README.md [-profile]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type sample struct {
+	ns, bytes, allocs float64
+}
+
+// cell is one contender in one row: the median of its samples.
+type cell struct {
+	ns, allocs float64
+	n          int
+}
+
+type row struct {
+	area, name string // name: the path between area and contender, e.g. "HS256/valid"
+	cells      map[string]cell
+}
+
+type area struct {
+	name        string
+	rows        []*row
+	contenders  []string
+	rowsByName  map[string]*row
+	description string
+}
+
+var benchRe = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:\s+([0-9.]+) B/op)?(?:\s+([0-9.]+) allocs/op)?`)
+
+var descriptions = map[string]string{
+	"JWT": "JWT bearer middleware: a valid token, a token signed with another key of the same algorithm, " +
+		"no Authorization header. `gatehouse` runs with its verified-token cache disabled (every request " +
+		"is a first sight: full signature and claims verification); `gatehouse-cached` has the default cache " +
+		"and reuses the token (every request but the first is a cache hit), so it is not compared with the " +
+		"peers, which have no cache. `floor`: net/http + golang-jwt `ParseWithClaims` (alg, iss, aud, exp). " +
+		"echo-jwt and gin-jwt check neither iss nor aud (no option short of replacing their parser); " +
+		"their numbers include their framework, whose cost alone is `echo-bare` / `gin-bare`.",
+	"APIKey": "API keys in a header, 1 or 10,000 issued keys: the valid key, a well-formed unknown key " +
+		"(right format and checksum, so every contender must hash and look it up), no header. " +
+		"`floor`: SHA-256 + map lookup on net/http; echo's KeyAuth runs the same SHA-256 + map lookup in its validator.",
+	"IPAllow": "Static IP allowlists of N prefixes of the request's family: an address inside the middle " +
+		"prefix (a linear scan finds it half-way) and an address outside all of them. `floor`: netip linear scan.",
+	"RateLimit": "Per-client-address rate limiting, allow path (one client, a limit it never reaches). " +
+		"`floor`: mutex + map + x/time/rate bucket, no headers; gatehouse and httprate also set rate-limit headers.",
+}
+
+func parseBench(path string) ([]*area, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	samples := map[string][]sample{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchRe.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		var s sample
+		s.ns, _ = strconv.ParseFloat(m[2], 64)
+		s.bytes, _ = strconv.ParseFloat(m[3], 64)
+		s.allocs, _ = strconv.ParseFloat(m[4], 64)
+		if _, ok := samples[m[1]]; !ok {
+			order = append(order, m[1])
+		}
+		samples[m[1]] = append(samples[m[1]], s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	var areas []*area
+	byName := map[string]*area{}
+	for _, name := range order {
+		parts := strings.Split(name, "/")
+		if len(parts) < 3 {
+			continue
+		}
+		an, rn, cn := parts[0], strings.Join(parts[1:len(parts)-1], "/"), parts[len(parts)-1]
+		a := byName[an]
+		if a == nil {
+			a = &area{name: an, rowsByName: map[string]*row{}, description: descriptions[an]}
+			byName[an] = a
+			areas = append(areas, a)
+		}
+		r := a.rowsByName[rn]
+		if r == nil {
+			r = &row{area: an, name: rn, cells: map[string]cell{}}
+			a.rowsByName[rn] = r
+			a.rows = append(a.rows, r)
+		}
+		if !slices.Contains(a.contenders, cn) {
+			a.contenders = append(a.contenders, cn)
+		}
+		ss := samples[name]
+		r.cells[cn] = cell{ns: median(ss, func(s sample) float64 { return s.ns }),
+			allocs: median(ss, func(s sample) float64 { return s.allocs }), n: len(ss)}
+	}
+	return areas, nil
+}
+
+func median(ss []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func isGatehouse(c string) bool { return strings.HasPrefix(c, "gatehouse") }
+func isBaseline(c string) bool  { return c == "floor" || strings.HasSuffix(c, "-bare") }
+func isPeer(c string) bool      { return !isGatehouse(c) && !isBaseline(c) }
+
+// fastestPeer returns the fastest peer of r and its cell.
+func fastestPeer(r *row) (string, cell, bool) {
+	var best string
+	var bc cell
+	for c, v := range r.cells {
+		if isPeer(c) && (best == "" || v.ns < bc.ns || (v.ns == bc.ns && c < best)) {
+			best, bc = c, v
+		}
+	}
+	return best, bc, best != ""
+}
+
+func dur(ns float64) string {
+	switch {
+	case ns < 1000:
+		return fmt.Sprintf("%.0f ns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	}
+}
+
+func ratio(x float64) string {
+	switch {
+	case x >= 100:
+		return fmt.Sprintf("%.0f×", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f×", x)
+	default:
+		return fmt.Sprintf("%.2f×", x)
+	}
+}
+
+func rowLabel(name string) string { return strings.ReplaceAll(name, "/", " · ") }
+
+// microTables writes one table per area: every contender's time and
+// allocations, then gatehouse's ratios.
+func microTables(w *bytes.Buffer, areas []*area) (behind []*row) {
+	for _, a := range areas {
+		fmt.Fprintf(w, "### %s\n\n%s\n\n", a.name, a.description)
+		fmt.Fprintf(w, "| row | %s | gatehouse ÷ floor | fastest peer | gatehouse ÷ fastest peer |\n", strings.Join(a.contenders, " | "))
+		fmt.Fprintf(w, "|---|%s---:|---|---:|\n", strings.Repeat("---:|", len(a.contenders)))
+		for _, r := range a.rows {
+			fmt.Fprintf(w, "| %s |", rowLabel(r.name))
+			for _, c := range a.contenders {
+				v, ok := r.cells[c]
+				if !ok {
+					fmt.Fprint(w, " – |")
+					continue
+				}
+				fmt.Fprintf(w, " %s · %.0f |", dur(v.ns), v.allocs)
+			}
+			g, gok := r.cells["gatehouse"]
+			f, fok := r.cells["floor"]
+			if gok && fok {
+				fmt.Fprintf(w, " %s |", ratio(g.ns/f.ns))
+			} else {
+				fmt.Fprint(w, " – |")
+			}
+			if pn, pc, ok := fastestPeer(r); ok && gok {
+				mark := ""
+				if g.ns > pc.ns {
+					mark = " (behind)"
+					behind = append(behind, r)
+				}
+				fmt.Fprintf(w, " %s | %s%s |\n", pn, ratio(g.ns/pc.ns), mark)
+			} else {
+				fmt.Fprint(w, " – | – |\n")
+			}
+		}
+		fmt.Fprintf(w, "\nCells: median ns/op · allocs/op. ")
+		if slices.Contains(a.contenders, "gatehouse-cached") {
+			fmt.Fprintf(w, "gatehouse with the cache hit, ÷ floor: ")
+			var parts []string
+			for _, r := range a.rows {
+				if c, ok := r.cells["gatehouse-cached"]; ok {
+					if f, ok := r.cells["floor"]; ok {
+						parts = append(parts, fmt.Sprintf("%s %s", rowLabel(r.name), ratio(c.ns/f.ns)))
+					}
+				}
+			}
+			fmt.Fprintf(w, "%s.", strings.Join(parts, ", "))
+		}
+		fmt.Fprint(w, "\n\n")
+	}
+	return behind
+}
+
+// Load results, as cmd/load writes them.
+type loadResult struct {
+	Round  int     `json:"round"`
+	Server string  `json:"server"`
+	RPS    float64 `json:"rps"`
+	P50ms  float64 `json:"p50_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	Ratio  float64 `json:"ratio"`
+}
+
+type loadReport struct {
+	Rounds      int          `json:"rounds"`
+	Duration    string       `json:"duration"`
+	Warmup      string       `json:"warmup"`
+	Threads     int          `json:"threads"`
+	Connections int          `json:"connections"`
+	Results     []loadResult `json:"results"`
+	Servers     []string     `json:"servers"`
+}
+
+type loadSummary struct {
+	server                         string
+	rps, p50, p99, ratio, minRatio float64
+}
+
+func summarizeLoad(lr *loadReport) []loadSummary {
+	var out []loadSummary
+	for _, s := range lr.Servers {
+		var rs []sample
+		var ratios, p50s, p99s []sample
+		minRatio := math.Inf(1)
+		for _, r := range lr.Results {
+			if r.Server == s {
+				rs = append(rs, sample{ns: r.RPS})
+				ratios = append(ratios, sample{ns: r.Ratio})
+				p50s = append(p50s, sample{ns: r.P50ms})
+				p99s = append(p99s, sample{ns: r.P99ms})
+				minRatio = min(minRatio, r.Ratio)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		id := func(s sample) float64 { return s.ns }
+		out = append(out, loadSummary{server: s, rps: median(rs, id), ratio: median(ratios, id),
+			p50: median(p50s, id), p99: median(p99s, id), minRatio: minRatio})
+	}
+	return out
+}
+
+func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
+	fmt.Fprintf(w, "Each server is a separate process on 127.0.0.1 serving one 204 route behind its middleware; "+
+		"wrk -t%d -c%d, %s per server per round after a %s warm-up, %d interleaved rounds (every server once per "+
+		"round, the order rotated each round). Ratio: the server's req/s ÷ the no-auth server's req/s in the same round. "+
+		"The bearer servers all receive the same token; gatehouse runs with its default verified-token cache.\n\n",
+		lr.Threads, lr.Connections, lr.Duration, lr.Warmup, lr.Rounds)
+	sum := summarizeLoad(lr)
+	fmt.Fprint(w, "| server | req/s (median) | p50 | p99 | ratio to no-auth (median) | lowest round |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, s := range sum {
+		fmt.Fprintf(w, "| %s | %.0f | %.2f ms | %.2f ms | %s | %s |\n", s.server, s.rps, s.p50, s.p99, ratio(s.ratio), ratio(s.minRatio))
+	}
+	fmt.Fprint(w, "\nEvery round:\n\n| round | server | req/s | p50 | p99 | ratio |\n|---:|---|---:|---:|---:|---:|\n")
+	for _, r := range lr.Results {
+		fmt.Fprintf(w, "| %d | %s | %.0f | %.2f ms | %.2f ms | %s |\n", r.Round, r.Server, r.RPS, r.P50ms, r.P99ms, ratio(r.Ratio))
+	}
+	fmt.Fprintln(w)
+	return sum
+}
+
+// profile re-runs one gatehouse benchmark of r under the CPU profiler and
+// returns the top of pprof's report.
+func profile(testBin, dir string, r *row) (string, error) {
+	var parts []string
+	for _, p := range append(append([]string{"Benchmark" + r.area}, strings.Split(r.name, "/")...), "gatehouse") {
+		parts = append(parts, "^"+regexp.QuoteMeta(p)+"$")
+	}
+	prof := filepath.Join(dir, "cpu.prof")
+	cmd := exec.Command(testBin, "-test.run=^$", "-test.bench="+strings.Join(parts, "/"),
+		"-test.benchtime=1s", "-test.cpuprofile="+prof)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=18", testBin, prof).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("pprof: %v\n%s", err, out)
+	}
+	// Keep the table, drop pprof's preamble.
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "flat%") {
+			return strings.Join(lines[i:], "\n"), nil
+		}
+	}
+	return string(out), nil
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %f kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB RAM", kb/(1<<20))
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = ", load average at report time " + strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return fmt.Sprintf("%s, %d logical CPUs%s, %s/%s%s", model, runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH, load)
+}
+
+func goVersion() string {
+	out, err := exec.Command("go", "version").Output()
+	if err != nil {
+		return runtime.Version()
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func main() {
+	benchPath := flag.String("bench", "", "go test -bench output")
+	loadPath := flag.String("load", "", "cmd/load JSON (optional)")
+	notesPath := flag.String("notes", "", "hand-written analysis to include (optional)")
+	outPath := flag.String("out", "RESULTS.md", "results file to write")
+	readmePath := flag.String("readme", "", "README whose summary section to rewrite (optional)")
+	doProfile := flag.Bool("profile", false, "profile the rows where gatehouse is not the fastest")
+	command := flag.String("command", "./run.sh", "the command that produced the run, for the header")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("report: ")
+
+	areas, err := parseBench(*benchPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if len(areas) == 0 {
+		log.Fatalf("no benchmark results in %s", *benchPath)
+	}
+	var lr *loadReport
+	if *loadPath != "" {
+		b, err := os.ReadFile(*loadPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		lr = new(loadReport)
+		if err := json.Unmarshal(b, lr); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	var w bytes.Buffer
+	fmt.Fprintf(&w, "# gatehouse bench results\n\nGenerated by `%s` on %s.\n\n", *command, time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&w, "- Machine: %s\n- Go: %s\n", machine(), goVersion())
+	fmt.Fprintf(&w, "- Micro-benchmarks: one `go test -bench` run of this module; each cell is the median of %d runs.\n", samplesPerCell(areas))
+	fmt.Fprint(&w, "- Ratios below 1× mean gatehouse is faster. \"Peers\" are the other libraries; `floor` and `*-bare` are reference points, not contenders.\n\n")
+	fmt.Fprint(&w, "## Micro-benchmarks (per request through the middleware, no network)\n\n")
+	behind := microTables(&w, areas)
+
+	var sum []loadSummary
+	if lr != nil {
+		fmt.Fprint(&w, "## Under load (wrk against servers on 127.0.0.1)\n\n")
+		sum = loadTables(&w, lr)
+	}
+
+	fmt.Fprint(&w, "## Where gatehouse is not the fastest\n\n")
+	if len(behind) == 0 {
+		fmt.Fprint(&w, "In this run gatehouse is the fastest contender in every row.\n\n")
+	} else {
+		fmt.Fprint(&w, "Rows where a peer beat gatehouse in this run:\n\n")
+		for _, r := range behind {
+			pn, pc, _ := fastestPeer(r)
+			g := r.cells["gatehouse"]
+			fmt.Fprintf(&w, "- %s · %s: gatehouse %s, %s %s (%s)\n", r.area, rowLabel(r.name), dur(g.ns), pn, dur(pc.ns), ratio(g.ns/pc.ns))
+		}
+		fmt.Fprintln(&w)
+	}
+	if *notesPath != "" {
+		b, err := os.ReadFile(*notesPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		w.Write(bytes.TrimSpace(b))
+		fmt.Fprint(&w, "\n\n")
+	}
+	if *doProfile && len(behind) > 0 {
+		dir, err := os.MkdirTemp("", "gatehouse-bench-prof")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		bin := filepath.Join(dir, "bench.test")
+		if out, err := exec.Command("go", "test", "-c", "-o", bin, ".").CombinedOutput(); err != nil {
+			log.Fatalf("go test -c: %v\n%s", err, out)
+		}
+		fmt.Fprint(&w, "### CPU profiles of those rows\n\n`go tool pprof -top -cum` of gatehouse alone in each row (1 s of the benchmark):\n\n")
+		for _, r := range behind {
+			top, err := profile(bin, dir, r)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Fprintf(&w, "<details><summary>%s · %s</summary>\n\n```\n%s\n```\n</details>\n\n", r.area, rowLabel(r.name), strings.TrimSpace(top))
+		}
+	}
+	if err := os.WriteFile(*outPath, w.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if *readmePath != "" {
+		if err := rewriteSummary(*readmePath, areas, sum); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func samplesPerCell(areas []*area) int {
+	for _, a := range areas {
+		for _, r := range a.rows {
+			for _, c := range r.cells {
+				return c.n
+			}
+		}
+	}
+	return 0
+}
+
+const (
+	beginMarker = "<!-- summary:begin (written by cmd/report) -->"
+	endMarker   = "<!-- summary:end -->"
+)
+
+// rewriteSummary replaces the README's summary section with ratios only:
+// gatehouse ÷ floor and ÷ fastest peer per row, and the load ratios.
+func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	i, j := bytes.Index(b, []byte(beginMarker)), bytes.Index(b, []byte(endMarker))
+	if i < 0 || j < i {
+		return fmt.Errorf("%s: summary markers not found", path)
+	}
+	var w bytes.Buffer
+	w.WriteString(beginMarker + "\n\n")
+	w.WriteString("| area | row | gatehouse ÷ floor | gatehouse ÷ fastest peer (peer) |\n|---|---|---:|---:|\n")
+	for _, a := range areas {
+		for _, r := range a.rows {
+			g, ok := r.cells["gatehouse"]
+			if !ok {
+				continue
+			}
+			fl := "–"
+			if f, ok := r.cells["floor"]; ok {
+				fl = ratio(g.ns / f.ns)
+			}
+			pr := "–"
+			if pn, pc, ok := fastestPeer(r); ok {
+				pr = fmt.Sprintf("%s (%s)", ratio(g.ns/pc.ns), pn)
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", a.name, rowLabel(r.name), fl, pr)
+			if c, ok := r.cells["gatehouse-cached"]; ok {
+				pr := "–"
+				if pn, pc, ok := fastestPeer(r); ok {
+					pr = fmt.Sprintf("%s (%s)", ratio(c.ns/pc.ns), pn)
+				}
+				fl := "–"
+				if f, ok := r.cells["floor"]; ok {
+					fl = ratio(c.ns / f.ns)
+				}
+				fmt.Fprintf(&w, "| %s | %s, cache hit | %s | %s |\n", a.name, rowLabel(r.name), fl, pr)
+			}
+		}
+	}
+	if len(sum) > 0 {
+		w.WriteString("\nUnder load (req/s ÷ the no-auth server's req/s in the same round; median of the rounds, lowest round in brackets):\n\n| server | ratio to no-auth |\n|---|---:|\n")
+		for _, s := range sum {
+			fmt.Fprintf(&w, "| %s | %s (%s) |\n", s.server, ratio(s.ratio), ratio(s.minRatio))
+		}
+	}
+	w.WriteString("\n" + endMarker)
+	out := append(append(append([]byte{}, b[:i]...), w.Bytes()...), b[j+len(endMarker):]...)
+	return os.WriteFile(path, out, 0o644)
+}
