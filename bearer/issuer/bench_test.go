@@ -239,4 +239,3 @@ func BenchmarkFloorBcrypt(b *testing.B) {
 		}
 	}
 }
-
