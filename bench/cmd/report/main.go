@@ -324,18 +324,44 @@ func profile(testBin, dir string, r *row) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%v\n%s", err, out)
 	}
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=18", testBin, prof).CombinedOutput()
+	cum, err := pprofTop(testBin, prof, "-cum", "-nodecount=40")
 	if err != nil {
-		return "", fmt.Errorf("pprof: %v\n%s", err, out)
+		return "", err
 	}
-	// Keep the table, drop pprof's preamble.
-	lines := strings.Split(string(out), "\n")
-	for i, l := range lines {
-		if strings.Contains(l, "flat%") {
-			return strings.Join(lines[i:], "\n"), nil
+	flat, err := pprofTop(testBin, prof, "-nodecount=12")
+	if err != nil {
+		return "", err
+	}
+	// The cumulative view without the harness's frames (testing, the
+	// benchmark closures, the HandlerFunc adapters), at most 18 lines.
+	var keep []string
+	for i, l := range cum {
+		if i > 0 && (strings.Contains(l, " testing.") || strings.Contains(l, "gatehouse/bench.") ||
+			strings.Contains(l, "bench/contender.") || strings.Contains(l, "net/http.HandlerFunc.ServeHTTP") ||
+			strings.Contains(l, "runtime.systemstack")) {
+			continue
+		}
+		if len(keep) < 19 {
+			keep = append(keep, l)
 		}
 	}
-	return string(out), nil
+	return "cumulative:\n" + strings.Join(keep, "\n") + "\n\nflat:\n" + strings.Join(flat, "\n"), nil
+}
+
+// pprofTop runs go tool pprof -top with args and returns its table lines
+// (header included), without pprof's preamble.
+func pprofTop(testBin, prof string, args ...string) ([]string, error) {
+	out, err := exec.Command("go", append(append([]string{"tool", "pprof", "-top"}, args...), testBin, prof)...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "flat%") {
+			return lines[i:], nil
+		}
+	}
+	return lines, nil
 }
 
 func machine() string {
