@@ -29,11 +29,11 @@
 //	longer than MaxLength (default 128)             401  ErrKeyTooLong        "Invalid API key"
 //	bad format or checksum                          401  ErrMalformedKey      "Invalid API key"
 //	environment not in Config.Environments          401  ErrWrongEnv          "Invalid API key"
+//	the request names no tenant                     401  ErrNoTenant          "Invalid API key"
 //	  — none of the above hashes the key or touches the store —
 //	no record for the key's hash                    401  ErrKeyNotFound       "Invalid API key"
 //	revoked                                         401  ErrKeyRevoked        "API key revoked"
 //	expired (Expires <= now)                        401  ErrKeyExpired        "API key expired"
-//	the request names no tenant                     401  ErrNoTenant          "Invalid API key"
 //	key of another tenant than the one requested    401  ErrWrongTenant       "Invalid API key"
 //	key valid but not allowed on Config.Surface     403  ErrSurfaceDenied     "API key not allowed on this endpoint"
 //	store failure                                   503  ErrStore             "Authentication temporarily unavailable"

@@ -124,8 +124,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 //
 //  1. exactly one key header, not empty, at most MaxLength bytes (401);
 //  2. the key format, checksum and environment (401, no hashing);
-//  3. the SHA-256 lookup in the store (401 unknown, 503 store failure);
-//  4. revoked, expired (401); the requested tenant (401); the surface (403).
+//  3. a requested tenant, when Config.Tenant is set (401);
+//  4. the SHA-256 lookup in the store (401 unknown, 503 store failure);
+//  5. revoked, expired, another tenant's key (401); the surface (403).
 //
 // It returns the Principal for the key: Method gatehouse.MethodAPIKey,
 // TokenID the key ID, Subject the record's Subject (else the key ID),
@@ -190,6 +191,13 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, key string, ref *r
 		return nil, "", &rs.malformed, nil
 	}
 
+	var tenant string
+	if a.tenant != nil {
+		if tenant = a.tenant(r); tenant == "" {
+			return nil, key, &rs.noTenant, nil
+		}
+	}
+
 	ctx := r.Context()
 	rec, err := a.store.Lookup(ctx, Hash(key))
 	switch {
@@ -215,13 +223,8 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, key string, ref *r
 	case !rec.Expires.IsZero() && !now.Before(rec.Expires):
 		return rec, key, &rs.expired, nil
 	}
-	if a.tenant != nil {
-		switch t := a.tenant(r); {
-		case t == "":
-			return rec, key, &rs.noTenant, nil
-		case t != rec.Tenant:
-			return rec, key, &rs.wrongTenant, nil
-		}
+	if a.tenant != nil && tenant != rec.Tenant {
+		return rec, key, &rs.wrongTenant, nil
 	}
 	if a.surface != "" && !rec.HasSurface(a.surface) {
 		return rec, key, &rs.surface, nil
