@@ -163,16 +163,32 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 
 // SetHeaders sets the RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset headers of res on h (draft-ietf-httpapi-ratelimit-headers).
-// Reset is in whole seconds, rounded up. The three values share one
-// allocation.
+// Reset is in whole seconds, rounded up.
+//
+// Values below 1024 are shared, read-only slices (capacity 1, so Header.Add
+// copies rather than appending into them): replace them with Header.Set, as
+// with any header, and never assign through h[key][0].
 func SetHeaders(h http.Header, res Result) {
-	v := make([]string, 3)
-	v[0] = strconv.Itoa(res.Limit)
-	v[1] = strconv.Itoa(res.Remaining)
-	v[2] = strconv.FormatInt(int64((res.ResetAfter+time.Second-1)/time.Second), 10)
-	h["Ratelimit-Limit"] = v[0:1:1]
-	h["Ratelimit-Remaining"] = v[1:2:2]
-	h["Ratelimit-Reset"] = v[2:3:3]
+	h["Ratelimit-Limit"] = headerInt(res.Limit)
+	h["Ratelimit-Remaining"] = headerInt(res.Remaining)
+	h["Ratelimit-Reset"] = headerInt(int((res.ResetAfter + time.Second - 1) / time.Second))
+}
+
+// smallInts holds the decimal strings of 0…1023, the usual range of all
+// three header values, so that the allow path allocates nothing for them.
+var smallInts = func() []string {
+	v := make([]string, 1024)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
+
+func headerInt(n int) []string {
+	if n >= 0 && n < len(smallInts) {
+		return smallInts[n : n+1 : n+1]
+	}
+	return []string{strconv.Itoa(n)}
 }
 
 func (l *Limiter) emit(r *http.Request, outcome gatehouse.Outcome, reason string, status int) {

