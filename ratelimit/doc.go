@@ -24,8 +24,8 @@
 //	h := gatehouse.Chain(auth.Middleware, limiter.Middleware, scopes.Require("orders:read"))(handler)
 //
 // Buckets live behind the [Store] interface. [MemoryStore], the default,
-// is bounded: a bucket that has refilled completely is evicted as new keys
-// arrive, and a hard cap (MemoryConfig.MaxKeys) forgets the least recently
+// is bounded: a bucket that has refilled completely and gone unused for a
+// minute is evicted as new keys arrive, and a hard cap (MemoryConfig.MaxKeys) forgets the least recently
 // used key, so a flood of distinct keys cannot grow memory without bound. A
 // shared store (Redis with GCRA) can replace it; the conformance kit in
 // ratelimittest checks any implementation. A store failure refuses the

@@ -22,6 +22,12 @@ type MemoryConfig struct {
 	// failure count: size the cap above the number of keys active within
 	// one refill period (or failure window).
 	MaxKeys int
+
+	// IdleTimeout is how long a key must go unused before it may be
+	// evicted for carrying no state (a refilled bucket, an ended failure
+	// window); values <= 0 select one minute. It keeps hot keys from being
+	// evicted and rebuilt; memory stays bounded by MaxKeys either way.
+	IdleTimeout time.Duration
 }
 
 func (c MemoryConfig) maxKeys() int {
@@ -31,10 +37,17 @@ func (c MemoryConfig) maxKeys() int {
 	return c.MaxKeys
 }
 
+func (c MemoryConfig) idleTimeout() time.Duration {
+	if c.IdleTimeout <= 0 {
+		return time.Minute
+	}
+	return c.IdleTimeout
+}
+
 // MemoryStore is the in-process [Store]: one x/time/rate token bucket per
 // key, in a bounded table. A bucket that has refilled completely carries no
-// state and is evicted as new keys arrive; the table never holds more than
-// MaxKeys buckets. It is safe for concurrent use; its methods never fail.
+// state; once unused for IdleTimeout it is evicted as new keys arrive. The
+// table never holds more than MaxKeys buckets. It is safe for concurrent use; its methods never fail.
 type MemoryStore struct {
 	t *table[*bucket]
 }
@@ -46,7 +59,7 @@ type bucket struct {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
-	return &MemoryStore{t: newTable(cfg.maxKeys(), func(b *bucket, now time.Time) bool {
+	return &MemoryStore{t: newTable(cfg.maxKeys(), cfg.idleTimeout(), func(b *bucket, now time.Time) bool {
 		return b.lim.TokensAt(now) >= float64(b.lim.Burst())
 	})}
 }
@@ -86,7 +99,8 @@ func (s *MemoryStore) Take(_ context.Context, key string, limit Limit, now time.
 func (s *MemoryStore) Len() int { return s.t.len() }
 
 // MemoryFailureStore is the in-process [FailureStore], in a bounded table:
-// a key whose window has ended is evicted as new keys arrive, and the table
+// a key whose window has ended is evicted as new keys arrive (once unused
+// for IdleTimeout), and the table
 // never holds more than MaxKeys keys. It is safe for concurrent use; its
 // methods never fail.
 type MemoryFailureStore struct {
@@ -100,7 +114,7 @@ type failures struct {
 
 // NewMemoryFailureStore returns an empty MemoryFailureStore.
 func NewMemoryFailureStore(cfg MemoryConfig) *MemoryFailureStore {
-	return &MemoryFailureStore{t: newTable(cfg.maxKeys(), func(f *failures, now time.Time) bool {
+	return &MemoryFailureStore{t: newTable(cfg.maxKeys(), cfg.idleTimeout(), func(f *failures, now time.Time) bool {
 		return !now.Before(f.resetAt)
 	})}
 }

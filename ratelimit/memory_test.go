@@ -96,3 +96,24 @@ func TestMemoryFailureStoreBounded(t *testing.T) {
 	}
 	assert.Less(t, s.Len(), 512)
 }
+
+// TestMemoryStoreKeepsRecentKeys checks that a refilled bucket is not
+// evicted while its key is in recent use, so hot keys are not rebuilt on
+// every insertion.
+func TestMemoryStoreKeepsRecentKeys(t *testing.T) {
+	ctx := context.Background()
+	s := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{IdleTimeout: time.Minute})
+	lim := ratelimit.PerSecond(1)
+	takeAll := func(prefix string, at time.Time) {
+		for i := 0; i < 1000; i++ {
+			_, err := s.Take(ctx, prefix+strconv.Itoa(i), lim, at)
+			require.NoError(t, err)
+		}
+	}
+	takeAll("a:", start)
+	takeAll("b:", start.Add(2*time.Second)) // a:* are full again, but recent
+	assert.Equal(t, 2000, s.Len())
+
+	takeAll("c:", start.Add(2*time.Minute)) // a:* and b:* idle for over a minute
+	assert.Equal(t, 1000, s.Len())
+}

@@ -15,12 +15,15 @@ const (
 
 // A table is a bounded, sharded map from keys to values in least-recently
 // used order. Every insertion first evicts idle entries from the cold end of
-// its shard and, if the shard is still full, its least recently used entry,
-// so memory never exceeds the cap however many distinct keys arrive.
-// Callers hold the shard's lock while they use a value.
+// its shard — unused for minIdle and carrying no state — and, if the shard
+// is still full, its least recently used entry, so memory never exceeds the
+// cap however many distinct keys arrive. minIdle keeps a hot key whose
+// bucket happens to be full from being evicted and rebuilt on every
+// insertion. Callers hold the shard's lock while they use a value.
 type table[V any] struct {
 	seed     maphash.Seed
 	perShard int
+	minIdle  time.Duration
 	idle     func(v V, now time.Time) bool // whether v carries no state any more
 	shards   [shardCount]shard[V]
 }
@@ -34,15 +37,16 @@ type shard[V any] struct {
 type node[V any] struct {
 	key        string
 	val        V
+	used       int64 // when the node was last acquired, in Unix nanoseconds
 	prev, next *node[V]
 }
 
-func newTable[V any](maxKeys int, idle func(V, time.Time) bool) *table[V] {
+func newTable[V any](maxKeys int, minIdle time.Duration, idle func(V, time.Time) bool) *table[V] {
 	per := maxKeys / shardCount
 	if per < 1 {
 		per = 1
 	}
-	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, idle: idle}
+	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, minIdle: minIdle, idle: idle}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.m = make(map[string]*node[V])
@@ -61,16 +65,21 @@ func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V],
 	s = t.shard(key)
 	s.mu.Lock()
 	if n = s.m[key]; n != nil {
+		n.used = now.UnixNano()
 		s.moveToFront(n)
 		return s, n
 	}
-	for i := 0; i < sweepMax && len(s.m) > 0 && t.idle(s.root.prev.val, now); i++ {
-		s.remove(s.root.prev)
+	for i := 0; i < sweepMax && len(s.m) > 0; i++ {
+		cold := s.root.prev
+		if time.Duration(now.UnixNano()-cold.used) < t.minIdle || !t.idle(cold.val, now) {
+			break
+		}
+		s.remove(cold)
 	}
 	if len(s.m) >= t.perShard {
 		s.remove(s.root.prev)
 	}
-	n = &node[V]{key: key, val: mk()}
+	n = &node[V]{key: key, val: mk(), used: now.UnixNano()}
 	s.m[key] = n
 	s.pushFront(n)
 	return s, n
