@@ -61,7 +61,10 @@ or http://acme.localhost:8080/... where *.localhost resolves to loopback.
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		stop()
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -70,9 +73,10 @@ func main() {
 	}
 }
 
-// run starts the server and serves until SIGINT or SIGTERM. ready, when not
-// nil, receives the listener's address once it accepts connections.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+// run starts the server and serves until ctx is done (SIGINT or SIGTERM in
+// the command), then shuts down gracefully. ready, when not nil, receives the
+// listener's address once it accepts connections.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("scopedstore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
@@ -106,8 +110,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, re
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	if ready != nil {
