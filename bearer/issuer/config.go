@@ -11,11 +11,15 @@ import (
 const (
 	DefaultAccessTTL    = time.Hour          // access-token lifetime
 	DefaultRefreshTTL   = 7 * 24 * time.Hour // refresh-token lifetime
-	DefaultMaxBodyBytes = 4 << 10            // login/refresh body cap
+	DefaultMaxBodyBytes = 4 << 10            // login/refresh/token body cap
+
+	DefaultAssertionWindow = 5 * time.Minute  // how old an assertion's iat may be
+	DefaultAssertionLeeway = 30 * time.Second // how far ahead an assertion's iat may be
 )
 
-// Config configures an [Issuer]. Issuer, Key, Credentials and Revocations
-// are required; every other zero field has the default its comment names.
+// Config configures an [Issuer]. Issuer, Key and Revocations are required,
+// and Credentials (login) or Clients (the token endpoint) or both; every
+// other zero field has the default its comment names.
 type Config struct {
 	// Issuer is the "iss" claim; the bearer middleware's Issuers must list it.
 	Issuer string
@@ -36,7 +40,8 @@ type Config struct {
 	// Refresh stores refresh-token families; nil means a new MemoryRefresh
 	// (single instance only).
 	Refresh RefreshStore
-	// Credentials finds login accounts. Required.
+	// Credentials finds login accounts. Required unless Clients is set;
+	// without it Login answers 404.
 	Credentials CredentialStore
 	// Revocations receives the jti of every access token that logout or a
 	// family revocation kills. Required, and it must be the store the
@@ -51,13 +56,38 @@ type Config struct {
 	// user name (key "user:<name>"); nil means no throttling.
 	Throttle Throttle
 
+	// Clients finds the registered clients of the OAuth token endpoint
+	// (Issuer.Token): client_credentials and jwt-bearer grants. Required
+	// unless Credentials is set; without it Token refuses every grant
+	// (unsupported_grant_type).
+	Clients ClientStore
+	// Replay remembers, per client, the notificationKey of every accepted
+	// jwt-bearer assertion for AssertionWindow + AssertionLeeway (as long as
+	// an assertion carrying it could be accepted); nil means a new
+	// MemoryReplay on Now (single instance only).
+	Replay ReplayStore
+	// AssertionWindow is how old an assertion's iat may be; 0 means
+	// DefaultAssertionWindow (5 minutes).
+	AssertionWindow time.Duration
+	// AssertionLeeway is how far in the future an assertion's iat may be,
+	// for clock skew; 0 means DefaultAssertionLeeway (30 s). It may not
+	// exceed AssertionWindow.
+	AssertionLeeway time.Duration
+	// SessionTTL is the lifetime of the tokens the token endpoint issues;
+	// 0 means AccessTTL.
+	SessionTTL time.Duration
+	// TokenStyle renders token-endpoint errors; nil means envelope.OAuth
+	// (RFC 6749 §5.2), whatever the request's style.
+	TokenStyle envelope.Style
+
 	// BcryptCost is the cost of the dummy hash unknown users are checked
 	// against; use the cost of the stored hashes. 0 means DefaultBcryptCost.
 	BcryptCost int
 	// MaxBodyBytes caps login and refresh bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Realm is the realm of the WWW-Authenticate challenge logout sends
-	// with a 401; empty means none.
+	// with a 401 (empty means none), and of the Basic challenge the token
+	// endpoint sends with invalid_client (empty means Issuer).
 	Realm string
 
 	// Style renders errors; nil means the request's style (envelope.Use),

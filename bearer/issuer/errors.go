@@ -53,3 +53,29 @@ var (
 func unavailable(err error) *envelope.Error {
 	return envelope.ErrUnavailable.WithCause(err)
 }
+
+// Token-endpoint sentinels ([Issuer.Token]). The *envelope.Error the
+// endpoint renders wraps one of them.
+var (
+	// ErrClientNotFound is returned by a ClientStore for an unknown client_id.
+	ErrClientNotFound = errors.New("issuer: client not found")
+	// ErrInvalidClient reports failed client authentication: an unknown
+	// client, a wrong secret or a client without a secret; the cases are
+	// deliberately indistinguishable.
+	ErrInvalidClient = errors.New("issuer: invalid client")
+	// ErrInvalidAssertion reports a jwt-bearer assertion that is malformed,
+	// not HS256, not signed with the client's key, from an unknown client or
+	// one without an assertion key (indistinguishable), or whose claims are
+	// missing, mistyped or out of range.
+	ErrInvalidAssertion = errors.New("issuer: invalid assertion")
+	// ErrAssertionReplayed reports an assertion whose notificationKey the
+	// client already used.
+	ErrAssertionReplayed = errors.New("issuer: assertion notificationKey replayed")
+	// ErrInvalidTokenRequest reports a token request that is malformed:
+	// missing or repeated parameters, an unsupported grant type, two client
+	// authentication methods, scopes the client may not have.
+	ErrInvalidTokenRequest = errors.New("issuer: invalid token request")
+	// ErrWrongSession reports a request whose principal is not a session of
+	// the kind the route requires (RequireSession).
+	ErrWrongSession = errors.New("issuer: wrong session kind")
+)

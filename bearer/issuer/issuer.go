@@ -32,6 +32,7 @@ type Issuer struct {
 	accounts    AccountChecker
 	throttle    Throttle
 	dummyHash   []byte
+	token       tokenConfig
 	decoder     envelope.Decoder
 	challenge   string
 	style       envelope.Style
@@ -39,16 +40,16 @@ type Issuer struct {
 	now         func() time.Time
 }
 
-// New validates cfg and returns an Issuer. It fails when Issuer, Key,
-// Credentials or Revocations is missing, the key does not suit its
-// algorithm, or a lifetime is negative. Building the dummy bcrypt hash costs
-// one hash at BcryptCost.
+// New validates cfg and returns an Issuer. It fails when Issuer, Key or
+// Revocations is missing, both Credentials and Clients are, the key does
+// not suit its algorithm, or a lifetime is negative. With Credentials,
+// building the dummy bcrypt hash costs one hash at BcryptCost.
 func New(cfg Config) (*Issuer, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("issuer: Config.Issuer is required")
 	}
-	if cfg.Credentials == nil {
-		return nil, errors.New("issuer: Config.Credentials is required")
+	if cfg.Credentials == nil && cfg.Clients == nil {
+		return nil, errors.New("issuer: Config.Credentials (login) or Config.Clients (token endpoint) is required")
 	}
 	if cfg.Revocations == nil {
 		return nil, errors.New("issuer: Config.Revocations is required (the bearer middleware's revocation store)")
@@ -91,11 +92,16 @@ func New(cfg Config) (*Issuer, error) {
 	if i.now == nil {
 		i.now = time.Now
 	}
-	dummy, err := HashPassword(rand.Text(), orDefault(cfg.BcryptCost, DefaultBcryptCost))
-	if err != nil {
-		return nil, fmt.Errorf("issuer: BcryptCost: %w", err)
+	if i.credentials != nil {
+		dummy, err := HashPassword(rand.Text(), orDefault(cfg.BcryptCost, DefaultBcryptCost))
+		if err != nil {
+			return nil, fmt.Errorf("issuer: BcryptCost: %w", err)
+		}
+		i.dummyHash = []byte(dummy)
 	}
-	i.dummyHash = []byte(dummy)
+	if i.token, err = newTokenConfig(cfg, i.now); err != nil {
+		return nil, err
+	}
 	i.challenge = envelope.BearerChallenge(cfg.Realm, "invalid_token", "", "")
 	return i, nil
 }
@@ -189,8 +195,31 @@ func (i *Issuer) IssueAccess(c AccessClaims) (AccessToken, error) {
 }
 
 func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims) (AccessToken, error) {
+	p, exp, err := i.accessPayload(now, jti, c)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	if len(c.Extra) > 0 {
+		if payload, err = mergeExtra(payload, c.Extra); err != nil {
+			return AccessToken{}, err
+		}
+	}
+	tok, err := i.signer.signPayload(payload)
+	if err != nil {
+		return AccessToken{}, err
+	}
+	return AccessToken{Token: tok, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
+}
+
+// accessPayload returns the registered claims of an access token for c and
+// its expiry; c.Extra is left to the caller.
+func (i *Issuer) accessPayload(now time.Time, jti string, c AccessClaims) (accessPayload, time.Time, error) {
 	if c.Subject == "" {
-		return AccessToken{}, errors.New("issuer: access token without subject")
+		return accessPayload{}, time.Time{}, errors.New("issuer: access token without subject")
 	}
 	ttl := i.accessTTL
 	if c.TTL > 0 {
@@ -213,24 +242,11 @@ func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims) (AccessT
 	if len(c.Audience) > 0 {
 		aud, err := audienceJSON(c.Audience)
 		if err != nil {
-			return AccessToken{}, err
+			return accessPayload{}, time.Time{}, err
 		}
 		p.Audience = aud
 	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return AccessToken{}, err
-	}
-	if len(c.Extra) > 0 {
-		if payload, err = mergeExtra(payload, c.Extra); err != nil {
-			return AccessToken{}, err
-		}
-	}
-	tok, err := i.signer.signPayload(payload)
-	if err != nil {
-		return AccessToken{}, err
-	}
-	return AccessToken{Token: tok, ID: jti, IssuedAt: now, ExpiresAt: exp}, nil
+	return p, exp, nil
 }
 
 // mergeExtra appends the members of extra to the JSON object payload.

@@ -17,6 +17,8 @@ type loginRequest struct {
 	Password string `json:"password" envelope:"required"`
 }
 
+var errLoginDisabled = envelope.ErrNotFound.WithCause(errors.New("issuer: login is not configured (no Config.Credentials)"))
+
 var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessage("Field too long: username")
 
 // Login is the POST /auth/login handler. It reads {"username","password"}
@@ -27,6 +29,7 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
 //	401 UnauthorizedError                   unknown user or wrong password (one answer)
 //	503                                     a store failed
+//	404                                     the issuer has no Credentials
 //
 // The allowlist applies before the password is checked. Unknown users are
 // checked against a dummy bcrypt hash of the same cost, so both failures
@@ -36,6 +39,10 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 // run against others).
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
+	if i.credentials == nil {
+		i.fail(w, r, ev, reasonBadRequest, errLoginDisabled)
+		return
+	}
 	var req loginRequest
 	if err := i.decoder.Decode(w, r, &req); err != nil {
 		i.fail(w, r, ev, reasonBadRequest, err)

@@ -28,6 +28,11 @@ var hdrNoStore = []string{"no-store"}
 
 // fail renders err and emits the matching audit event.
 func (i *Issuer) fail(w http.ResponseWriter, r *http.Request, ev gatehouse.Event, reason string, err error) {
+	i.failStyle(w, r, i.style, ev, reason, err)
+}
+
+// failStyle is fail in the given style.
+func (i *Issuer) failStyle(w http.ResponseWriter, r *http.Request, style envelope.Style, ev gatehouse.Event, reason string, err error) {
 	e := envelope.As(err)
 	ev.Outcome = gatehouse.Denied
 	if e.Status >= 500 {
@@ -35,7 +40,7 @@ func (i *Issuer) fail(w http.ResponseWriter, r *http.Request, ev gatehouse.Event
 	}
 	ev.Reason, ev.Status = reason, e.Status
 	i.emit(r, ev)
-	envelope.WriteStyle(w, r, i.style, e)
+	envelope.WriteStyle(w, r, style, e)
 }
 
 // succeed writes data in the success wrapper with Cache-Control: no-store

@@ -1,0 +1,242 @@
+package issuer
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Limits on jwt-bearer assertions, checked before any cryptography.
+const (
+	// MaxAssertionBytes is the longest assertion accepted.
+	MaxAssertionBytes = 4 << 10
+	// MaxNotificationKeyBytes is the longest notificationKey or userId.
+	MaxNotificationKeyBytes = 256
+)
+
+// AssertionAlgorithm is the only JWS algorithm of jwt-bearer assertions
+// (seed 002): "none", HS384, HS512 and every asymmetric algorithm are
+// refused before the client is even looked up.
+const AssertionAlgorithm = "HS256"
+
+// invalidGrant is a 400 invalid_grant with a client-safe message.
+func invalidGrant(msg string, cause error) *envelope.Error {
+	return envelope.ErrBadRequest.WithOAuthCode("invalid_grant").WithMessage(msg).WithCause(cause)
+}
+
+// Assertion refusals, built once. Messages about the claims can only be
+// seen by a caller holding the client's key (the signature is checked
+// first), so they may be specific; everything before the signature check
+// gives one answer whether or not the client exists.
+var (
+	errAssertionMalformed = invalidGrant("Assertion is not a compact JWS", ErrInvalidAssertion)
+	errAssertionAlg       = invalidGrant("Assertion must be signed with HS256", ErrInvalidAssertion)
+	errAssertionTyp       = invalidGrant("Assertion typ must be JWT", ErrInvalidAssertion)
+	errAssertionCrit      = invalidGrant("Assertion has unsupported critical header parameters", ErrInvalidAssertion)
+	errAssertionSignature = invalidGrant("Invalid assertion", ErrInvalidAssertion)
+	errAssertionPayload   = invalidGrant("Assertion payload is not a JSON object", ErrInvalidAssertion)
+	errIATMissing         = invalidGrant("Assertion iat is required", ErrInvalidAssertion)
+	errIATType            = invalidGrant("Assertion iat must be a number of seconds", ErrInvalidAssertion)
+	errIATStale           = invalidGrant("Assertion is too old (iat)", ErrInvalidAssertion)
+	errIATFuture          = invalidGrant("Assertion iat is in the future", ErrInvalidAssertion)
+	errExpired            = invalidGrant("Assertion has expired (exp)", ErrInvalidAssertion)
+	errNotYetValid        = invalidGrant("Assertion is not valid yet (nbf)", ErrInvalidAssertion)
+	errWrongIssuer        = invalidGrant("Assertion iss and sub must be the client_id", ErrInvalidAssertion)
+	errKeyMissing         = invalidGrant("Assertion notificationKey is required", ErrInvalidAssertion)
+	errKeyType            = invalidGrant("Assertion notificationKey must be a string of at most 256 bytes", ErrInvalidAssertion)
+	errAmountMissing      = invalidGrant("Assertion amount is required", ErrInvalidAssertion)
+	errAmountType         = invalidGrant("Assertion amount must be a positive number", ErrInvalidAssertion)
+	errUserIDType         = invalidGrant("Assertion userId must be a string of at most 256 bytes", ErrInvalidAssertion)
+	errConfirmType        = invalidGrant("Assertion forceManualConfirm must be a boolean", ErrInvalidAssertion)
+	errReplayed           = invalidGrant("Assertion notificationKey was already used", ErrAssertionReplayed)
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// splitAssertion checks an assertion's shape and JOSE header — three
+// base64url segments, alg exactly HS256, typ absent or JWT, no crit — and
+// returns its signing input, payload segment and decoded signature. It
+// needs no key, so it runs before the client lookup.
+func splitAssertion(token string) (input, payload string, sig []byte, e *envelope.Error) {
+	if len(token) > MaxAssertionBytes {
+		return "", "", nil, errAssertionMalformed
+	}
+	h, rest, ok1 := strings.Cut(token, ".")
+	payload, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || h == "" || payload == "" || strings.IndexByte(s, '.') >= 0 {
+		return "", "", nil, errAssertionMalformed
+	}
+	hdrJSON, err := b64.DecodeString(h)
+	if err != nil {
+		return "", "", nil, errAssertionMalformed
+	}
+	var hdr struct {
+		Alg  *string        `json:"alg"`
+		Typ  *string        `json:"typ"`
+		Crit json.RawMessage `json:"crit"`
+	}
+	if json.Unmarshal(hdrJSON, &hdr) != nil {
+		return "", "", nil, errAssertionMalformed
+	}
+	switch {
+	case hdr.Alg == nil || *hdr.Alg != AssertionAlgorithm:
+		return "", "", nil, errAssertionAlg
+	case hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT"):
+		return "", "", nil, errAssertionTyp
+	case hdr.Crit != nil:
+		return "", "", nil, errAssertionCrit
+	}
+	if sig, err = b64.DecodeString(s); err != nil || len(sig) != 32 {
+		return "", "", nil, errAssertionSignature
+	}
+	return token[:len(h)+1+len(payload)], payload, sig, nil
+}
+
+// verifyHS256 checks sig over input with key in constant time (golang-jwt's
+// HMAC verification).
+func verifyHS256(input string, sig, key []byte) bool {
+	return jwt.SigningMethodHS256.Verify(input, sig, key) == nil
+}
+
+// assertionClaims are the members of a verified assertion, decoded lazily
+// so that each one's JSON type can be checked.
+type assertionClaims struct {
+	Amount             json.RawMessage `json:"amount"`
+	IssuedAt           json.RawMessage `json:"iat"`
+	NotificationKey    json.RawMessage `json:"notificationKey"`
+	UserID             json.RawMessage `json:"userId"`
+	ForceManualConfirm json.RawMessage `json:"forceManualConfirm"`
+	Expiry             json.RawMessage `json:"exp"`
+	NotBefore          json.RawMessage `json:"nbf"`
+	Issuer             json.RawMessage `json:"iss"`
+	Subject            json.RawMessage `json:"sub"`
+}
+
+// clientGrant is what a valid assertion grants: seed 002's session claims.
+type clientGrant struct {
+	amount             json.Number
+	notificationKey    string
+	userID             string
+	forceManualConfirm bool
+}
+
+// checkAssertionClaims decodes and validates the payload of an assertion
+// whose signature was verified: iat within [now-window, now+leeway], exp
+// and nbf honoured when present, iss and sub (when present) naming the
+// client, notificationKey a non-empty string, amount a positive number,
+// userId a string and forceManualConfirm a boolean when present (null
+// counts as absent).
+func checkAssertionClaims(payloadSeg, clientID string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
+	var g clientGrant
+	raw, err := b64.DecodeString(payloadSeg)
+	if err != nil {
+		return g, errAssertionPayload
+	}
+	var c assertionClaims
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &c) != nil {
+		return g, errAssertionPayload
+	}
+
+	iat, present, ok := numericDate(c.IssuedAt)
+	switch {
+	case !present:
+		return g, errIATMissing
+	case !ok:
+		return g, errIATType
+	case now.Sub(iat) > window:
+		return g, errIATStale
+	case iat.Sub(now) > leeway:
+		return g, errIATFuture
+	}
+	if exp, present, ok := numericDate(c.Expiry); present && (!ok || !now.Before(exp.Add(leeway))) {
+		return g, errExpired
+	}
+	if nbf, present, ok := numericDate(c.NotBefore); present && (!ok || now.Add(leeway).Before(nbf)) {
+		return g, errNotYetValid
+	}
+	for _, m := range [...]json.RawMessage{c.Issuer, c.Subject} {
+		if s, present, ok := jsonString(m); present && (!ok || s != clientID) {
+			return g, errWrongIssuer
+		}
+	}
+
+	key, present, ok := jsonString(c.NotificationKey)
+	switch {
+	case !present || (ok && key == ""):
+		return g, errKeyMissing
+	case !ok || len(key) > MaxNotificationKeyBytes:
+		return g, errKeyType
+	}
+	g.notificationKey = key
+
+	if isNull(c.Amount) {
+		return g, errAmountMissing
+	}
+	if !isNumber(c.Amount) {
+		return g, errAmountType
+	}
+	if f, err := strconv.ParseFloat(string(c.Amount), 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return g, errAmountType
+	}
+	g.amount = json.Number(c.Amount)
+
+	if uid, present, ok := jsonString(c.UserID); present {
+		if !ok || len(uid) > MaxNotificationKeyBytes {
+			return g, errUserIDType
+		}
+		g.userID = uid
+	}
+	if !isNull(c.ForceManualConfirm) {
+		switch string(c.ForceManualConfirm) {
+		case "true":
+			g.forceManualConfirm = true
+		case "false":
+		default:
+			return g, errConfirmType
+		}
+	}
+	return g, nil
+}
+
+func isNull(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }
+
+// isNumber reports whether m is a JSON number (json.Unmarshal has already
+// checked the grammar; a number starts with '-' or a digit).
+func isNumber(m json.RawMessage) bool {
+	return len(m) > 0 && (m[0] == '-' || m[0] >= '0' && m[0] <= '9')
+}
+
+// numericDate decodes a JWT NumericDate (seconds since the epoch, possibly
+// fractional). present is false for an absent or null member.
+func numericDate(m json.RawMessage) (t time.Time, present, ok bool) {
+	if isNull(m) {
+		return time.Time{}, false, false
+	}
+	if !isNumber(m) {
+		return time.Time{}, true, false
+	}
+	f, err := strconv.ParseFloat(string(m), 64)
+	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<40 {
+		return time.Time{}, true, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true, true
+}
+
+// jsonString decodes a JSON string member. present is false for an absent
+// or null member; ok is false for any other JSON type.
+func jsonString(m json.RawMessage) (s string, present, ok bool) {
+	if isNull(m) {
+		return "", false, false
+	}
+	if m[0] != '"' || json.Unmarshal(m, &s) != nil {
+		return "", true, false
+	}
+	return s, true, true
+}
