@@ -1,13 +1,16 @@
 package routers_test
 
 import (
-	"net/http"
-	"strings"
 	"testing"
+	"time"
 
-	"github.com/gatehouse-go/gatehouse"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/routers"
+	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
 type fixture struct {
@@ -15,32 +18,35 @@ type fixture struct {
 	readOnly, orders, badToken string
 }
 
-// newFixture builds the guards from simple stand-ins until the real
-// middleware is wired in.
+var secret = []byte("routers-example-secret-32-bytes!")
+
+func sign(t *testing.T, key []byte, sub, scope string) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "routers", "aud": "orders-api", "sub": sub, "scope": scope,
+		"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
+	}).SignedString(key)
+	require.NoError(t, err)
+	return tok
+}
+
+// newFixture protects the API with the real bearer and scopes middleware.
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	tokens := map[string]gatehouse.Principal{
-		"t-read":   {Subject: "reader", Scopes: []string{"profile"}},
-		"t-orders": {Subject: "clerk", Scopes: []string{"orders:read"}},
+	auth, err := bearer.New(bearer.Config{
+		Realm:      "api",
+		Algorithms: []string{"HS256"},
+		Keys:       []bearer.Key{{Algorithm: "HS256", Key: secret}},
+		Issuers:    []string{"routers"},
+		Audiences:  []string{"orders-api"},
+	})
+	require.NoError(t, err)
+	enf, err := scopes.New(scopes.Config{Style: envelope.Nested})
+	require.NoError(t, err)
+	return fixture{
+		guards:   routers.Guards{Auth: auth.Middleware, ReadOrders: enf.Require("orders:read")},
+		readOnly: sign(t, secret, "reader", "profile"),
+		orders:   sign(t, secret, "clerk", "orders:read profile"),
+		badToken: sign(t, []byte("another-secret-another-secret-32"), "mallory", "orders:read"),
 	}
-	auth := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, ok := tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-			if !ok {
-				envelope.Write(w, r, envelope.ErrUnauthorized.WithChallenge(envelope.BearerChallenge("api", "", "", "")))
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), p)))
-		})
-	}
-	read := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if p, _ := gatehouse.PrincipalFrom(r.Context()); !p.HasScope("orders:read") {
-				envelope.Write(w, r, envelope.ErrForbidden.WithChallenge(envelope.BearerChallenge("", "insufficient_scope", "", "orders:read")))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	return fixture{guards: routers.Guards{Auth: auth, ReadOrders: read}, readOnly: "t-read", orders: "t-orders", badToken: "nope"}
 }

@@ -1,0 +1,33 @@
+// Command quickstart is the README's quick start, kept here so that CI
+// compiles it.
+package main
+
+import (
+	"log"
+	"net/http"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/scopes"
+)
+
+func main() {
+	auth, err := bearer.New(bearer.Config{
+		Realm:      "orders",
+		Algorithms: []string{"HS256"},
+		Keys:       []bearer.Key{{Algorithm: "HS256", Key: []byte("a-secret-of-at-least-32-bytes!!!")}},
+		Issuers:    []string{"https://auth.example.com"},
+		Audiences:  []string{"orders-api"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.PrincipalFrom(r.Context())
+		_ = envelope.OK(w, map[string]string{"customer": p.Subject})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", gatehouse.Chain(envelope.Use(envelope.Flat), auth.Middleware, scopes.Require("orders:read"))(orders))
+	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mux))
+}
