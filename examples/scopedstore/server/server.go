@@ -140,10 +140,16 @@ func New(cfg Config) (*Server, error) {
 	for _, st := range stores {
 		s.stores[st] = true
 	}
+	seen := make(map[[32]byte]int, len(cfg.Tokens))
 	for i, spec := range cfg.Tokens {
 		if err := validateSpec(spec); err != nil {
 			return nil, fmt.Errorf("token %d: %w", i+1, err)
 		}
+		h := bearer.HashToken(spec.Token)
+		if j, dup := seen[h]; dup {
+			return nil, fmt.Errorf("token %d: same token as token %d", i+1, j+1)
+		}
+		seen[h] = i
 		if _, err := s.addToken(spec.Token, spec.Store, "", spec.Scopes); err != nil {
 			return nil, fmt.Errorf("token %d: %w", i+1, err)
 		}
