@@ -11,15 +11,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p results
+note() { echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) at $(date -u +%H:%M:%S) UTC" >> results/env.txt; }
+: > results/env.txt
 
 echo "== micro-benchmarks" >&2
+note "micro-benchmarks start"
 go test -run='^$' -bench="${BENCH:-.}" -benchmem -count="${COUNT:-3}" \
   -benchtime="${BENCHTIME:-500ms}" -timeout=60m . | tee results/micro.txt
 
 echo "== load" >&2
+note "load start"
 ./load.sh -rounds "${ROUNDS:-3}" -duration "${DURATION:-5s}" -json results/load.json
 
 echo "== report" >&2
+note "report start"
 go run ./cmd/report -bench results/micro.txt -load results/load.json \
-  -notes NOTES.md -out RESULTS.md -readme README.md -profile
+  -env results/env.txt -notes NOTES.md -out RESULTS.md -readme README.md -profile
 echo "wrote RESULTS.md and the summary in README.md" >&2
