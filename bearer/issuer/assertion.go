@@ -77,8 +77,8 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 		return "", "", nil, errAssertionMalformed
 	}
 	var hdr struct {
-		Alg  *string        `json:"alg"`
-		Typ  *string        `json:"typ"`
+		Alg  *string         `json:"alg"`
+		Typ  *string         `json:"typ"`
 		Crit json.RawMessage `json:"crit"`
 	}
 	if json.Unmarshal(hdrJSON, &hdr) != nil {
