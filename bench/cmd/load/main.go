@@ -50,6 +50,8 @@ var servers = []server{
 	{Name: "no-auth", New: func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }},
 	{Name: "gatehouse HS256", Alg: "HS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
 	{Name: "gatehouse RS256", Alg: "RS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
+	// Not in the list: every request a first sight, for reference.
+	{Name: "gatehouse HS256 no cache", Alg: "HS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, false) }},
 	{Name: "auth0 HS256", Alg: "HS256", New: contender.Auth0},
 	{Name: "auth0 RS256", Alg: "RS256", New: contender.Auth0},
 	{Name: "jwtauth HS256", Alg: "HS256", New: contender.JWTAuth},
@@ -279,7 +281,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 				base = g.RPS
 			}
 		}
-		fmt.Printf("\nround %d\n%-18s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
+		fmt.Printf("\nround %d\n%-24s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
 		for _, s := range servers {
 			for i := range got {
 				if got[i].Server != s.Name {
@@ -287,7 +289,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 				}
 				got[i].Ratio = got[i].RPS / base
 				g := got[i]
-				fmt.Printf("%-18s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
+				fmt.Printf("%-24s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
 				if g.Non2xx > 0 {
 					fmt.Printf("  (%d non-2xx!)", g.Non2xx)
 				}

@@ -295,7 +295,7 @@ func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 	fmt.Fprintf(w, "Each server is a separate process on 127.0.0.1 serving one 204 route behind its middleware; "+
 		"wrk -t%d -c%d, %s per server per round after a %s warm-up, %d interleaved rounds (every server once per "+
 		"round, the order rotated each round). Ratio: the server's req/s ÷ the no-auth server's req/s in the same round. "+
-		"The bearer servers all receive the same token; gatehouse runs with its default verified-token cache.\n\n",
+		"The bearer servers all receive the same token; gatehouse runs with its default verified-token cache, except `gatehouse HS256 no cache` (cache disabled: every request a full verification, for reference).\n\n",
 		lr.Threads, lr.Connections, lr.Duration, lr.Warmup, lr.Rounds)
 	sum := summarizeLoad(lr)
 	fmt.Fprint(w, "| server | req/s (median) | p50 | p99 | ratio to no-auth (median) | lowest round |\n|---|---:|---:|---:|---:|---:|\n")
