@@ -139,7 +139,7 @@ func printBanner(w io.Writer, addr string, cfg server.Config, srv *server.Server
 	fmt.Fprintf(w, "  stores: %s (select one with the Host header, e.g. %s.localhost:%s)\n", strings.Join(stores, ", "), stores[0], port)
 	fmt.Fprintf(w, "  rate limit: %d requests per minute per token\n", rpm)
 	if !demo {
-		fmt.Fprintf(w, "  %d API tokens loaded from TOKENS_FILE (kept hashed)\n\n", len(cfg.Tokens))
+		fmt.Fprintf(w, "  TOKENS_FILE: %d token(s) loaded, kept hashed\n\n", len(cfg.Tokens))
 		return
 	}
 	fmt.Fprintln(w, "\nTOKENS_FILE not set: demo tokens generated for this run (they die with the process):")

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/examples/scopedstore/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+func TestHelpDocumentsConfiguration(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-help"}, env(nil), &out, &out, nil)
+	require.True(t, errors.Is(err, flag.ErrHelp))
+	for _, want := range []string{"-addr", `"127.0.0.1:8080"`, "TOKENS_FILE", `{"token":`, `"store":"acme"`, `"scopes":`,
+		"RATE_LIMIT", "(default 60)", "Retry-After", "/api/external/v1", "Host: acme.localhost", "acme.localhost:8080"} {
+		assert.Contains(t, out.String(), want)
+	}
+	for _, r := range server.Routes() {
+		assert.Regexp(t, regexp.QuoteMeta(r.Method)+` +`+regexp.QuoteMeta(server.BasePath+r.Path)+` +`+regexp.QuoteMeta(r.Scope)+"\n", out.String())
+	}
+}
+
+func TestBadConfigurationFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "tokens.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`[{"token":"sst_top_secret_token_value","store":"acme","scopes":["products:read","orders:destroy"]}]`), 0o600))
+	notJSON := filepath.Join(dir, "tokens.txt")
+	require.NoError(t, os.WriteFile(notJSON, []byte("sst_top_secret_token_value\n"), 0o600))
+	for name, c := range map[string]struct {
+		vars map[string]string
+		want string
+	}{
+		"unknown scope": {map[string]string{"TOKENS_FILE": bad}, `TOKENS_FILE ` + bad + `: entry 1: unknown scope "orders:destroy"`},
+		"not JSON":      {map[string]string{"TOKENS_FILE": notJSON}, `TOKENS_FILE ` + notJSON + `: want a JSON list of {"token","store","scopes"}`},
+		"missing file":  {map[string]string{"TOKENS_FILE": filepath.Join(dir, "none.json")}, "TOKENS_FILE: open "},
+		"bad rate":      {map[string]string{"RATE_LIMIT": "-5"}, "RATE_LIMIT must be a positive number of requests per minute"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			ready := make(chan string, 1)
+			err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, env(c.vars), &out, &out, ready)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "sst_top_secret")
+			assert.Empty(t, ready, "never listened")
+			assert.Empty(t, out.String())
+		})
+	}
+	t.Run("unexpected argument", func(t *testing.T) {
+		err := run(context.Background(), []string{"serve"}, env(nil), io.Discard, io.Discard, nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `unexpected argument "serve"`)
+	})
+}
+
+// TestCommandServesDemoTokens runs the command in-process on a loopback
+// port and follows its banner's instructions.
+func TestCommandServesDemoTokens(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{"RATE_LIMIT": "100"}), &stdout, &stderr, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not ready")
+	}
+	banner := stdout.String()
+	assert.Contains(t, banner, "scopedstore listening on "+addr)
+	assert.Contains(t, banner, "stores: acme, globex")
+	assert.Contains(t, banner, "rate limit: 100 requests per minute per token")
+	tokens := regexp.MustCompile(`sst_[A-Za-z0-9_-]{43}`).FindAllString(banner, -1)
+	require.GreaterOrEqual(t, len(tokens), 3)
+	full, readOnly, other := tokens[0], tokens[1], tokens[2]
+	assert.Contains(t, banner, "-H 'Host: acme.localhost:")
+	assert.Contains(t, banner, "-H 'Authorization: Bearer "+full+"' http://"+addr+"/api/external/v1/products")
+	assert.Contains(t, banner, "/orders/ord_1006/fulfill")
+
+	get := func(method, path, tok string) (int, string) {
+		req, err := http.NewRequest(method, "http://"+addr+server.BasePath+path, nil)
+		require.NoError(t, err)
+		req.Host = "acme.localhost"
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, _ := get("GET", "/products", full)
+	assert.Equal(t, 200, status)
+	status, body := get("POST", "/orders/ord_1006/fulfill", readOnly)
+	assert.Equal(t, 403, status)
+	assert.Equal(t, `{"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}`, body)
+	status, body = get("GET", "/products", other)
+	assert.Equal(t, `{"success":false,"error":"Forbidden","message":"Insufficient permissions"}`, body)
+	assert.Equal(t, 403, status)
+	status, body = get("GET", "/products", "")
+	assert.Equal(t, 401, status)
+	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, body)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	// The audit log names token ids, never tokens.
+	log := stderr.String()
+	assert.Contains(t, log, "reason=insufficient_scope")
+	assert.Contains(t, log, "reason=foreign_store")
+	for _, tok := range tokens {
+		assert.NotContains(t, log, tok)
+	}
+}
+
+func TestBannerForTokensFileHidesTokens(t *testing.T) {
+	cfg := server.Config{Tokens: []server.TokenSpec{{Token: "sst_file_token_value_123", Store: "initech", Scopes: []string{"products:read"}}}}
+	srv, err := server.New(cfg)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	printBanner(&out, "127.0.0.1:8080", cfg, srv, false)
+	assert.Contains(t, out.String(), "TOKENS_FILE: 1 token(s) loaded, kept hashed")
+	assert.Contains(t, out.String(), "initech.localhost:8080")
+	assert.Contains(t, out.String(), "60 requests per minute")
+	assert.NotContains(t, out.String(), "sst_file_token_value_123")
+	assert.Equal(t, 1, strings.Count(out.String(), "listening on"))
+}
