@@ -1,0 +1,234 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of a zero [Config].
+const (
+	DefaultPrefix  = "gatehouse:"
+	DefaultTimeout = 500 * time.Millisecond
+)
+
+// ErrConfig is wrapped by the errors [New] returns for an unusable Config.
+var ErrConfig = errors.New("redisstore: invalid configuration")
+
+// Config configures a [Store]. Client or Addr is required; every other zero
+// field has the default its comment names.
+type Config struct {
+	// Client is the Redis connection to use. A *redis.Client (or
+	// *redis.Ring, *redis.ClusterClient for the stores whose scripts are
+	// cluster-safe) must have ContextTimeoutEnabled set, so that command
+	// deadlines reach the socket; New refuses one that does not. The Store
+	// does not close a Client it was given.
+	Client redis.UniversalClient
+	// Addr, when Client is nil, is the host:port of a Redis the Store
+	// connects to itself, with dial, read and write timeouts of Timeout
+	// and ContextTimeoutEnabled; Close closes that client.
+	Addr string
+	// Prefix starts every key the stores write; empty means DefaultPrefix
+	// ("gatehouse:"). Give each application (and each test) its own.
+	Prefix string
+	// Timeout bounds every store method (one round trip, or a few for
+	// writes); 0 means DefaultTimeout (500 ms). The request context's
+	// deadline applies when it is earlier. A method that runs out of time
+	// returns an error, and the middleware answers 503.
+	Timeout time.Duration
+	// ServerTime makes the rate-limit stores (RateLimit, Failures) read the
+	// Redis server's clock instead of the time the Limiter passes in, so a
+	// fleet with skewed clocks shares one. The conformance kit drives time
+	// through its arguments, so it runs without ServerTime.
+	ServerTime bool
+	// Now is the clock used to turn expiry instants into Redis TTLs; nil
+	// means time.Now. Expiry decisions themselves use the times the
+	// library passes in.
+	Now func() time.Time
+}
+
+// A Store is a Redis connection with a key prefix and a command deadline,
+// from which the typed stores are taken. It is safe for concurrent use;
+// the typed stores it returns share its connection pool.
+type Store struct {
+	client  redis.UniversalClient
+	owned   bool
+	prefix  string
+	timeout time.Duration
+	server  bool
+	now     func() time.Time
+
+	revocations *Revocations
+	tokens      *Tokens
+	apikeys     *APIKeys
+	lists       *Lists
+	ratelimit   *RateLimit
+	failures    *Failures
+	refresh     *Refresh
+	creds       *Credentials
+	replay      *Replay
+}
+
+// New validates cfg and returns a Store. It does not contact Redis: an
+// unreachable Redis shows up as errors from the stores' methods (and so as
+// 503s), not here; call [Store.Ping] to check at start-up.
+func New(cfg Config) (*Store, error) {
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: negative Timeout", ErrConfig)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Store{client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now}
+	switch {
+	case cfg.Client != nil && cfg.Addr != "":
+		return nil, fmt.Errorf("%w: set Client or Addr, not both", ErrConfig)
+	case cfg.Client != nil:
+		if !contextTimeouts(cfg.Client) {
+			return nil, fmt.Errorf("%w: the client must have ContextTimeoutEnabled, or deadlines do not reach the socket", ErrConfig)
+		}
+	case cfg.Addr != "":
+		s.client, s.owned = NewClient(cfg.Addr, cfg.Timeout), true
+	default:
+		return nil, fmt.Errorf("%w: Client or Addr is required", ErrConfig)
+	}
+	s.revocations = &Revocations{s: s}
+	s.tokens = &Tokens{s: s}
+	s.apikeys = &APIKeys{s: s}
+	s.lists = newLists(s)
+	s.ratelimit = &RateLimit{s: s}
+	s.failures = &Failures{s: s}
+	s.refresh = &Refresh{s: s}
+	s.creds = &Credentials{s: s}
+	s.replay = &Replay{s: s}
+	return s, nil
+}
+
+// NewClient returns a go-redis client for addr suited to the stores: dial,
+// read and write timeouts of timeout (0 means DefaultTimeout), command
+// deadlines taken from contexts, and a pool that redials by itself after
+// an outage.
+func NewClient(addr string, timeout time.Duration) *redis.Client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            1,
+	})
+}
+
+func contextTimeouts(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true // another implementation: the caller's responsibility
+}
+
+// Ping checks that Redis answers within the Store's timeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	return wrap("ping", s.client.Ping(ctx).Err())
+}
+
+// Close closes the client the Store created from Config.Addr; a client
+// given in Config.Client is left open for its owner.
+func (s *Store) Close() error {
+	if s.owned {
+		return s.client.Close()
+	}
+	return nil
+}
+
+// Client returns the underlying client.
+func (s *Store) Client() redis.UniversalClient { return s.client }
+
+// Prefix returns the key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Revocations returns the bearer revocation store.
+func (s *Store) Revocations() *Revocations { return s.revocations }
+
+// Tokens returns the opaque bearer-token store.
+func (s *Store) Tokens() *Tokens { return s.tokens }
+
+// APIKeys returns the API-key store.
+func (s *Store) APIKeys() *APIKeys { return s.apikeys }
+
+// Lists returns the per-account IP allowlist store.
+func (s *Store) Lists() *Lists { return s.lists }
+
+// RateLimit returns the rate-limit counter store.
+func (s *Store) RateLimit() *RateLimit { return s.ratelimit }
+
+// Failures returns the failed-attempt counter store.
+func (s *Store) Failures() *Failures { return s.failures }
+
+// Refresh returns the refresh-token family store.
+func (s *Store) Refresh() *Refresh { return s.refresh }
+
+// Credentials returns the login-account store.
+func (s *Store) Credentials() *Credentials { return s.creds }
+
+// Replay returns the single-use key store.
+func (s *Store) Replay() *Replay { return s.replay }
+
+// ctx bounds one store method by the Store's timeout.
+func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// key returns prefix+kind+name.
+func (s *Store) key(kind, name string) string {
+	return s.prefix + kind + name
+}
+
+// hashKey returns prefix+kind+hex(h).
+func (s *Store) hashKey(kind string, h [32]byte) string {
+	b := make([]byte, 0, len(s.prefix)+len(kind)+64)
+	b = append(b, s.prefix...)
+	b = append(b, kind...)
+	b = hex.AppendEncode(b, h[:])
+	return string(b)
+}
+
+// ttl returns the time from now until t plus slack, at least slack, for
+// a key whose content no longer matters after t.
+func (s *Store) ttl(t time.Time, slack time.Duration) time.Duration {
+	d := t.Sub(s.now()) + slack
+	if d < slack {
+		d = slack
+	}
+	return d
+}
+
+// wrap prefixes a Redis error with the operation; nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// errReply reports a script reply of an unexpected shape.
+var errReply = errors.New("unexpected reply")

@@ -1,0 +1,128 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-go/gatehouse/ipallow"
+)
+
+// maxCompiled caps the compiled allowlists a Lists keeps in memory.
+const maxCompiled = 4096
+
+// Lists is the Redis [ipallow.ListEditor] and [ipallow.SetStore]: each
+// account's list is one string key ("<prefix>ips:<account>") holding its
+// prefixes, so Set replaces a list atomically and a read is one GET. The
+// compiled [ipallow.PrefixSet] of a list is kept in memory and reused while
+// the stored text is unchanged, so a check costs one round trip and no
+// compilation; a change made by another instance is seen on the next read.
+// It is safe for concurrent use; while Redis is unreachable its methods
+// fail and ipallow.PerPrincipal answers 503.
+type Lists struct {
+	s *Store
+
+	mu       sync.Mutex
+	compiled map[string]compiledList // account → last compiled list
+}
+
+type compiledList struct {
+	raw string
+	set *ipallow.PrefixSet
+}
+
+var (
+	_ ipallow.ListEditor = (*Lists)(nil)
+	_ ipallow.SetStore   = (*Lists)(nil)
+)
+
+func newLists(s *Store) *Lists { return &Lists{s: s, compiled: make(map[string]compiledList)} }
+
+// Set implements [ipallow.ListEditor]: prefixes, masked, become the
+// account's whole list; an empty list deletes it. An invalid prefix is an
+// error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix) error {
+	if _, err := ipallow.NewPrefixSet(prefixes); err != nil {
+		return fmt.Errorf("redisstore: account list: %w", err)
+	}
+	var b strings.Builder
+	for i, p := range prefixes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(p.Masked().String())
+	}
+	ctx, cancel := l.s.ctx(ctx)
+	defer cancel()
+	key := l.s.key("ips:", account)
+	if b.Len() == 0 {
+		return wrap("set allowlist", l.s.client.Del(ctx, key).Err())
+	}
+	return wrap("set allowlist", l.s.client.Set(ctx, key, b.String(), 0).Err())
+}
+
+// AllowList implements [ipallow.ListStore]; the slice is the caller's.
+func (l *Lists) AllowList(ctx context.Context, account string) ([]netip.Prefix, error) {
+	raw, err := l.get(ctx, account)
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	return parseList(raw)
+}
+
+// AllowSet implements [ipallow.SetStore]: the compiled list, nil when the
+// account has none.
+func (l *Lists) AllowSet(ctx context.Context, account string) (*ipallow.PrefixSet, error) {
+	raw, err := l.get(ctx, account)
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	l.mu.Lock()
+	c, ok := l.compiled[account]
+	l.mu.Unlock()
+	if ok && c.raw == raw {
+		return c.set, nil
+	}
+	prefixes, err := parseList(raw)
+	if err != nil {
+		return nil, err
+	}
+	set, err := ipallow.NewPrefixSet(prefixes)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: corrupt allowlist: %w", err)
+	}
+	l.mu.Lock()
+	if len(l.compiled) >= maxCompiled {
+		clear(l.compiled)
+	}
+	l.compiled[account] = compiledList{raw: raw, set: set}
+	l.mu.Unlock()
+	return set, nil
+}
+
+func (l *Lists) get(ctx context.Context, account string) (string, error) {
+	ctx, cancel := l.s.ctx(ctx)
+	defer cancel()
+	raw, err := l.s.client.Get(ctx, l.s.key("ips:", account)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return raw, wrap("get allowlist", err)
+}
+
+func parseList(raw string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, strings.Count(raw, ",")+1)
+	for f := range strings.SplitSeq(raw, ",") {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: corrupt allowlist entry %q", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
