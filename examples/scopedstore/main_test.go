@@ -162,3 +162,14 @@ func TestBannerForTokensFileHidesTokens(t *testing.T) {
 	assert.NotContains(t, out.String(), "sst_file_token_value_123")
 	assert.Equal(t, 1, strings.Count(out.String(), "listening on"))
 }
+
+func TestReadmeListsEveryRoute(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	for _, r := range server.Routes() {
+		assert.Contains(t, string(readme), "| `"+r.Method+"` | `"+r.Path+"` | `"+r.Scope+"` |")
+	}
+	for _, s := range server.Scopes() {
+		assert.Contains(t, string(readme), "| `"+s.Name+"` | "+s.Description+" |")
+	}
+}
