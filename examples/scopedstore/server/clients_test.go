@@ -25,6 +25,7 @@ import (
 const seedBaseURL = "https://yourstore.pixlpay.net/api/external/v1"
 
 // errAuthFailed is what every snippet raises on a 401.
+//
 //lint:ignore ST1005 the snippets' own message, capitalised as in seed 004
 var errAuthFailed = errors.New("Authentication failed")
 
