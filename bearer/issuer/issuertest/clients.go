@@ -1,0 +1,88 @@
+package issuertest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestClientStore checks that a ClientStore returns exactly the clients it
+// was seeded with: lookups by exact client_id with every field intact,
+// ErrClientNotFound for anything else (other case, prefixes, the empty id),
+// copies that the caller may modify (scopes and the assertion key),
+// context cancellation and concurrent reads. newStore must return a store
+// holding exactly clients.
+func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer.Client) issuer.ClientStore) {
+	t.Helper()
+	ctx := context.Background()
+	_, hash := issuer.GenerateClientSecret()
+	shop := issuer.Client{
+		ID: "ABCD", SecretHash: hash, AssertionKey: []byte("monApiSignature-monApiSignature-0"),
+		Subject: "shop-subject", Tenant: "t-1", Scopes: []string{"vouchers:reserve", "stores:read"},
+	}
+	m2m := issuer.Client{ID: "server-1", SecretHash: issuer.HashClientSecret("another-secret")}
+	app := issuer.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
+
+	t.Run("lookup", func(t *testing.T) {
+		s := newStore(t, shop, m2m, app)
+		for _, want := range []issuer.Client{shop, m2m, app} {
+			got, err := s.LookupClient(ctx, want.ID)
+			require.NoError(t, err, want.ID)
+			assert.Equal(t, want, got)
+		}
+	})
+
+	t.Run("unknown ids", func(t *testing.T) {
+		s := newStore(t, shop)
+		for _, id := range []string{"", "abcd", "ABC", "ABCDE", " ABCD", "ABCD\x00", "server-1"} {
+			_, err := s.LookupClient(ctx, id)
+			assert.ErrorIs(t, err, issuer.ErrClientNotFound, "%q", id)
+		}
+	})
+
+	t.Run("returned clients are copies", func(t *testing.T) {
+		s := newStore(t, shop)
+		got, err := s.LookupClient(ctx, "ABCD")
+		require.NoError(t, err)
+		got.Scopes[0] = "admin"
+		got.AssertionKey[0] ^= 0xff
+		again, err := s.LookupClient(ctx, "ABCD")
+		require.NoError(t, err)
+		assert.Equal(t, shop.Scopes, again.Scopes)
+		assert.Equal(t, shop.AssertionKey, again.AssertionKey)
+	})
+
+	t.Run("canceled context", func(t *testing.T) {
+		s := newStore(t, shop)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := s.LookupClient(cctx, "ABCD")
+		require.Error(t, err)
+		assert.False(t, errors.Is(err, issuer.ErrClientNotFound), "a failed lookup is not an unknown client")
+	})
+
+	t.Run("concurrent lookups", func(t *testing.T) {
+		s := newStore(t, shop, m2m)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := []string{"ABCD", "server-1", "nobody"}[g%3]
+				for range 50 {
+					_, err := s.LookupClient(ctx, id)
+					if id == "nobody" != errors.Is(err, issuer.ErrClientNotFound) {
+						t.Errorf("lookup %q: %v", id, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}

@@ -1,0 +1,67 @@
+package issuer
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParseTokenRequest feeds arbitrary content types, bodies and
+// Authorization headers to the token-request parser: it must never panic,
+// must refuse with a 4xx invalid_request, and what it accepts must respect
+// its own limits.
+func FuzzParseTokenRequest(f *testing.F) {
+	f.Add("application/json", `{"grant_type": "client_credentials", "client_id": "ABCD", "client_secret": "s"}`, "")
+	f.Add("application/json", `{"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_id": "ABCD", "assertion": "a.b.c"}`, "")
+	f.Add("application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=ABCD&client_secret=s", "")
+	f.Add("application/x-www-form-urlencoded", "grant_type=client_credentials", "Basic QUJDRDpz")
+	f.Add("application/x-www-form-urlencoded; charset=utf-8", "grant_type=a&grant_type=b", "Bearer x")
+	f.Add("application/json", `{"client_id":1}`, "Basic %%%")
+	f.Add("text/plain", "", "")
+	f.Fuzz(func(t *testing.T, ct, body, auth string) {
+		r := httptest.NewRequest("POST", "/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		req, e := parseTokenRequest(httptest.NewRecorder(), r, DefaultMaxBodyBytes)
+		if e != nil {
+			if e.Status < 400 || e.Status >= 500 || e.OAuthCode != "invalid_request" {
+				t.Fatalf("refusal %d %q", e.Status, e.OAuthCode)
+			}
+			return
+		}
+		if len(req.clientID) > MaxClientIDBytes {
+			t.Fatalf("client_id of %d bytes accepted", len(req.clientID))
+		}
+		if req.basic && (req.clientID == "" || r.Header.Get("Authorization") == "") {
+			t.Fatalf("basic without a client: %+v", req)
+		}
+		if len(body) > DefaultMaxBodyBytes && len(req.assertion)+len(req.clientSecret) > DefaultMaxBodyBytes {
+			t.Fatalf("body over the cap accepted")
+		}
+	})
+}
+
+// FuzzAssertion feeds arbitrary assertions to the header check and, when
+// it passes, the claims check: neither may panic, and an accepted grant
+// must carry a notificationKey and a positive amount.
+func FuzzAssertion(f *testing.F) {
+	f.Add("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhbW91bnQiOjEwMCwiaWF0IjoxNzAwMDAwMDAwLCJub3RpZmljYXRpb25LZXkiOiIxMjM0NSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2lnbg", "eyJhbW91bnQiOjEwMCwiaWF0IjoxNzAwMDAwMDAwLCJub3RpZmljYXRpb25LZXkiOiIxMjM0NSJ9")
+	f.Add("eyJhbGciOiJub25lIn0.e30.", "e30")
+	f.Add("a.b.c.d", "eyJpYXQiOiIxIn0")
+	f.Fuzz(func(t *testing.T, token, payload string) {
+		_, _, sig, e := splitAssertion(token)
+		if e == nil && len(sig) != 32 {
+			t.Fatalf("signature of %d bytes accepted", len(sig))
+		}
+		g, e := checkAssertionClaims(payload, "ABCD", time.Unix(1700000000, 0), 5*time.Minute, 30*time.Second)
+		if e != nil {
+			return
+		}
+		if g.notificationKey == "" || g.amount == "" || g.amount[0] == '-' || g.amount == "0" {
+			t.Fatalf("accepted %+v", g)
+		}
+	})
+}
