@@ -37,7 +37,8 @@ type Decoder struct {
 
 // Decode reads r's body into dst, a pointer to a struct, with the zero
 // [Decoder]. Struct fields tagged `envelope:"required"` must be present and
-// non-zero (an empty string counts as missing).
+// non-zero: an empty string, an empty array and an empty object count as
+// missing.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	return Decoder{}.Decode(w, r, dst)
 }
@@ -177,9 +178,17 @@ func checkRequired(dst any) error {
 		return nil
 	}
 	for _, f := range requiredFields(v.Type()) {
-		if v.FieldByIndex(f.index).IsZero() {
+		if fv := v.FieldByIndex(f.index); fv.IsZero() || isEmptyCollection(fv) {
 			return ErrValidation.WithField(f.name).WithMessage("Missing required field: " + f.name)
 		}
 	}
 	return nil
+}
+
+func isEmptyCollection(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	}
+	return false
 }

@@ -15,9 +15,16 @@ import (
 )
 
 type loginBody struct {
-	Username string `json:"username" envelope:"required"`
-	Password string `json:"password" envelope:"required"`
-	Remember bool   `json:"remember"`
+	Username string   `json:"username" envelope:"required"`
+	Password string   `json:"password" envelope:"required"`
+	Remember bool     `json:"remember"`
+	Roles    []string `json:"roles"`
+}
+
+type rolesBody struct {
+	Username string   `json:"username" envelope:"required"`
+	Password string   `json:"password" envelope:"required"`
+	Roles    []string `json:"roles" envelope:"required"`
 }
 
 func newJSONRequest(body, contentType string) *http.Request {
@@ -52,6 +59,7 @@ func TestDecode(t *testing.T) {
 		{"trailing garbage", `{"username":"demo","password":"pw"} x`, ct, envelope.ErrSyntax, "Unexpected data after JSON body"},
 		{"missing field", `{"username":"demo"}`, ct, envelope.ErrValidation, "Missing required field: password"},
 		{"empty field", `{"username":"","password":"pw"}`, ct, envelope.ErrValidation, "Missing required field: username"},
+		{"empty array field", `{"username":"demo","password":"pw","roles":[]}`, ct, envelope.ErrValidation, "Missing required field: roles"},
 		{"null body", `null`, ct, envelope.ErrValidation, "Missing required field: username"},
 		{"wrong type", `{"username":42,"password":"pw"}`, ct, envelope.ErrValidation, "Invalid type for field: username"},
 		{"array body", `[1,2]`, ct, envelope.ErrValidation, "Request body must be a JSON object"},
@@ -61,7 +69,11 @@ func TestDecode(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var dst loginBody
-			err := envelope.Decode(httptest.NewRecorder(), newJSONRequest(tc.body, tc.ct), &dst)
+			var target any = &dst
+			if strings.Contains(tc.body, "roles") {
+				target = &rolesBody{}
+			}
+			err := envelope.Decode(httptest.NewRecorder(), newJSONRequest(tc.body, tc.ct), target)
 			if tc.want == nil {
 				require.NoError(t, err)
 				assert.Equal(t, "demo", dst.Username)
