@@ -73,7 +73,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if realm == "" {
 		realm = "api"
 	}
-	a.errs = buildErrors(realm)
+	a.errs = buildErrors(realm, cfg.Message)
 
 	jwtOn := len(cfg.Keys) > 0 || cfg.JWKS.URL != ""
 	if !jwtOn && cfg.Tokens == nil {

@@ -143,6 +143,29 @@ func TestStyles(t *testing.T) {
 	assert.JSONEq(t, `{"error":"invalid_token","error_description":"Invalid access token"}`, rec.Body.String())
 }
 
+func TestMessageOverride(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	cfg := baseConfig(c, hs)
+	cfg.Style = envelope.Flat
+	cfg.Message = "Invalid or missing API token"
+	a := mustNew(t, cfg)
+	for name, r := range map[string]*http.Request{
+		"missing": httptest.NewRequest("GET", "/", nil),
+		"invalid": bearerRequest("nope"),
+	} {
+		rec, _, _ := serve(a, r)
+		assert.Equal(t, 401, rec.Code, name)
+		assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, rec.Body.String(), name)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Add("Authorization", "Bearer a")
+	r.Header.Add("Authorization", "Bearer b")
+	rec, _, _ := serve(a, r)
+	assert.Equal(t, 400, rec.Code, "a 400 keeps its own message")
+	assert.NotContains(t, rec.Body.String(), "Invalid or missing API token")
+}
+
 func TestOptional(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "")

@@ -76,6 +76,11 @@ type Config struct {
 	// Style renders refusals; nil uses the request's style (envelope.Use),
 	// else envelope.Nested.
 	Style envelope.Style
+	// Message, when set, is the client-facing message of every 401
+	// refusal, whatever its cause (seed 004 answers "Invalid or missing
+	// API token" to all of them). The WWW-Authenticate header keeps the
+	// specific error_description. "" means a message per cause.
+	Message string
 	// Audit receives every decision (never token material); nil disables.
 	// gatehouse.SlogAuditor adapts a *slog.Logger.
 	Audit gatehouse.Auditor

@@ -81,8 +81,9 @@ var reasonInfo = [numReasons]struct {
 }
 
 // buildErrors precomputes the client error of every reason for realm, so a
-// rejection allocates nothing.
-func buildErrors(realm string) [numReasons]*envelope.Error {
+// rejection allocates nothing. A non-empty message replaces the body
+// message of every 401.
+func buildErrors(realm, message string) [numReasons]*envelope.Error {
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
 		info := reasonInfo[r]
@@ -104,6 +105,9 @@ func buildErrors(realm string) [numReasons]*envelope.Error {
 			e = envelope.ErrUnauthorized.WithMessage(info.message).
 				WithOAuthCode("invalid_token").
 				WithChallenge(envelope.BearerChallenge(realm, "invalid_token", info.message, ""))
+		}
+		if message != "" && e.Status == http.StatusUnauthorized {
+			e = e.WithMessage(message)
 		}
 		errs[r] = e.WithCause(info.cause)
 	}
