@@ -27,7 +27,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 )
 
-const usage = `Usage: rewardstore [-addr host:port]
+const usage = `Usage: rewardstore [-addr host:port] [-redis-addr host:port]
 
 The Popup Reward Store API (seed 000) on gatehouse.
 
@@ -39,7 +39,10 @@ Endpoints:
   GET  /api/v1/categories   Authorization: Bearer <access>
 
 Flags:
-  -addr string   listen address (default "127.0.0.1:8080")
+  -addr string         listen address (default "127.0.0.1:8080")
+  -redis-addr string   Redis to share refresh families, revocations, IP whitelists and
+                       failed-login counts with other instances (default $REDIS_ADDR;
+                       empty = in memory, this instance only)
 
 Environment:
   JWT_SECRET        HS256 signing secret, at least 32 bytes (default: random per start)
@@ -51,6 +54,7 @@ Environment:
                     (default: empty = only the connection address counts)
   ACCESS_TTL        access token lifetime, Go duration (default 1h)
   REFRESH_TTL       refresh token lifetime, Go duration (default 168h)
+  REDIS_ADDR        default of -redis-addr
 
 A second account, partner / partner-password (client id 654321), has no IP restrictions.
 `
@@ -70,12 +74,20 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	redisAddr := fs.String("redis-addr", getenv("REDIS_ADDR"), "Redis address for shared state")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := server.FromEnv(getenv)
 	if err != nil {
 		return err
+	}
+	if *redisAddr != "" {
+		closeRedis, err := useRedis(&cfg, *redisAddr, redisPrefix)
+		if err != nil {
+			return err
+		}
+		defer closeRedis()
 	}
 	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	srv, err := server.New(cfg)
