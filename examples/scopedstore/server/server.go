@@ -42,18 +42,10 @@ const Realm = "api"
 
 var errUnauthorized = envelope.ErrUnauthorized.WithMessage(UnauthorizedMessage)
 
-// Style is seed 004's error envelope: envelope.Flat, with every 401 worded
-// as UnauthorizedMessage. The bearer middleware words its 401s by cause
-// ("Invalid access token", "The access token has been revoked", …); the
-// seed gives clients one message for all of them, so this style replaces
-// the message of any 401 and renders everything else as Flat does. Headers
-// (WWW-Authenticate with its error code, Retry-After) are unchanged.
-var Style envelope.Style = envelope.StyleFunc(func(r *http.Request, e *envelope.Error) ([]byte, string) {
-	if e.Status == http.StatusUnauthorized {
-		e = errUnauthorized
-	}
-	return envelope.Flat.AppendBody(nil, r, e)
-})
+// Style is seed 004's error envelope. Every 401 carries
+// UnauthorizedMessage: the bearer middleware is configured with it
+// (bearer.Config.Message), and the store's own refusals use errUnauthorized.
+var Style envelope.Style = envelope.Flat
 
 // A Route is one API operation and the scope it requires.
 type Route struct {
@@ -155,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	auth, err := bearer.New(bearer.Config{Realm: Realm, Tokens: s.tokens, Audit: cfg.Audit, Now: cfg.Now})
+	auth, err := bearer.New(bearer.Config{Realm: Realm, Message: UnauthorizedMessage, Tokens: s.tokens, Audit: cfg.Audit, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
