@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
+	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
 // Token claims of the reward store.
@@ -118,8 +119,8 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/auth/login", onlyPost(http.HandlerFunc(s.Issuer.Login)))
 	mux.Handle("/auth/refresh", onlyPost(http.HandlerFunc(s.Issuer.Refresh)))
 	mux.Handle("/auth/logout", onlyPost(http.HandlerFunc(s.Issuer.Logout)))
-	mux.Handle("GET /api/v1/products", api(http.HandlerFunc(listProducts)))
-	mux.Handle("GET /api/v1/categories", api(http.HandlerFunc(listCategories)))
+	mux.Handle("GET /api/v1/products", api(scopes.Require("products:read")(http.HandlerFunc(listProducts))))
+	mux.Handle("GET /api/v1/categories", api(scopes.Require("categories:read")(http.HandlerFunc(listCategories))))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		envelope.Write(w, r, envelope.ErrNotFound.WithMessage("No such endpoint"))
 	}))

@@ -30,9 +30,10 @@ func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type env struct {
-	t     *testing.T
-	srv   *httptest.Server
-	clock *clock
+	t      *testing.T
+	srv    *httptest.Server
+	clock  *clock
+	server *server.Server
 }
 
 // start runs the reward store on a real loopback listener, configured from
@@ -47,7 +48,7 @@ func start(t *testing.T, vars map[string]string) *env {
 	require.NoError(t, err)
 	ts := httptest.NewServer(s) // listens on 127.0.0.1
 	t.Cleanup(ts.Close)
-	return &env{t: t, srv: ts, clock: clk}
+	return &env{t: t, srv: ts, clock: clk, server: s}
 }
 
 // client returns an HTTP client whose connections come from the loopback
@@ -316,6 +317,19 @@ func TestErrorTable(t *testing.T) {
 			assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 		})
 	}
+	t.Run("token without the route's scope", func(t *testing.T) {
+		tok, err := e.server.Issuer.IssueAccess(issuer.AccessClaims{Session: issuer.Session{
+			Subject: "demo", Tenant: "123456", ClientID: "123456", Scopes: []string{"categories:read"},
+		}})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, e.get("127.0.0.2", "/api/v1/categories", tok.Token).status)
+		r := e.get("127.0.0.2", "/api/v1/products", tok.Token)
+		require.Equal(t, http.StatusForbidden, r.status, r.body)
+		name, code := errorOf(t, r)
+		assert.Equal(t, "ForbiddenError", name)
+		assert.Equal(t, "FORBIDDEN", code)
+		assert.Contains(t, r.header.Get("WWW-Authenticate"), `error="insufficient_scope", scope="products:read"`)
+	})
 	t.Run("expired token", func(t *testing.T) {
 		e.clock.Add(time.Hour)
 		r := e.get("127.0.0.2", "/api/v1/products", good.AccessToken)
