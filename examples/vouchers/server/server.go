@@ -1,0 +1,150 @@
+// Package server is seed 002's API ("three authentication means") on
+// gatehouse: an API key in the apikey header, client sessions opened with
+// an HS256 assertion at POST /v2/token, and machine-to-machine sessions
+// opened there with client_id + client_secret. New returns the whole API
+// as an http.Handler for in-process use and tests.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/apikey"
+	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/ratelimit"
+)
+
+// Config configures the API. ClientID, APISignature and ClientSecret are
+// required.
+type Config struct {
+	// ClientID is the client's API key (seed 002: "API_KEY"), sent alone in
+	// the apikey header and as client_id at POST /v2/token.
+	ClientID string
+	// APISignature is the client's HS256 key for assertions ("API_SIGNATURE"),
+	// at least 32 bytes.
+	APISignature []byte
+	// ClientSecret is the client's m2m secret ("CLIENT_SECRET"); only its
+	// SHA-256 is kept.
+	ClientSecret string
+	// SigningKey signs session tokens (HS256, at least 32 bytes); nil means
+	// a random key, so sessions end with the process.
+	SigningKey []byte
+	// SessionTTL is the session-token lifetime; 0 means 1 hour.
+	SessionTTL time.Duration
+	// Audit receives every authentication decision; nil means none.
+	Audit gatehouse.Auditor
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the API. It is safe for concurrent use.
+type Server struct {
+	handler  http.Handler
+	vouchers *vouchers
+}
+
+// Stores is the demo catalogue GET /v2/stores answers.
+var Stores = []Store{
+	{ID: "store-paris", Name: "Jackpot Paris Opéra", City: "Paris"},
+	{ID: "store-lyon", Name: "Jackpot Lyon Part-Dieu", City: "Lyon"},
+}
+
+// A Store is one point of sale.
+type Store struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	City string `json:"city"`
+}
+
+// New validates cfg and builds the API:
+//
+//	GET  /v2/stores                 apikey header
+//	POST /v2/token                  client_credentials or jwt-bearer grant
+//	POST /v2/vouchers/reserve       client session
+//	POST /v2/vouchers/{id}/confirm  m2m session
+func New(cfg Config) (*Server, error) {
+	if cfg.ClientID == "" || len(cfg.APISignature) == 0 || cfg.ClientSecret == "" {
+		return nil, errors.New("vouchers: ClientID, APISignature and ClientSecret are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	signing := cfg.SigningKey
+	if signing == nil {
+		signing = make([]byte, 32)
+		_, _ = rand.Read(signing)
+	}
+	ctx := context.Background()
+
+	keys := apikey.NewMemoryStore()
+	if _, err := keys.Add(ctx, cfg.ClientID, apikey.Record{Subject: cfg.ClientID, Tenant: cfg.ClientID, Name: "seed 002 client"}); err != nil {
+		return nil, err
+	}
+	byKey, err := apikey.New(apikey.Config{
+		Store: keys, Header: "apikey", Format: apikey.FormatOpaque,
+		TouchInterval: -1, Audit: cfg.Audit, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	clients, err := issuer.NewMemoryClients(issuer.Client{
+		ID:           cfg.ClientID,
+		SecretHash:   issuer.HashClientSecret(cfg.ClientSecret),
+		AssertionKey: cfg.APISignature,
+		Tenant:       cfg.ClientID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	failures, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 10, Window: 15 * time.Minute, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	revocations := bearer.NewMemoryRevocations(nil)
+	iss, err := issuer.New(issuer.Config{
+		Issuer:      "vouchers",
+		Key:         issuer.SigningKey{Key: signing},
+		Clients:     clients,
+		Revocations: revocations,
+		Throttle:    failures,
+		SessionTTL:  cfg.SessionTTL,
+		Realm:       "vouchers",
+		Audit:       cfg.Audit,
+		Now:         cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	bc := iss.BearerConfig(revocations)
+	bc.Realm, bc.Audit = "vouchers", cfg.Audit
+	sessions, err := bearer.New(bc)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Server{vouchers: newVouchers(cfg.Now)}
+	clientSession := gatehouse.Chain(sessions.Middleware, issuer.RequireSession(issuer.SessionClient))
+	m2mSession := gatehouse.Chain(sessions.Middleware, issuer.RequireSession(issuer.SessionM2M))
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /v2/stores", byKey.Middleware(http.HandlerFunc(listStores)))
+	mux.HandleFunc("POST /v2/token", iss.Token)
+	mux.Handle("POST /v2/vouchers/reserve", clientSession(http.HandlerFunc(s.vouchers.reserve)))
+	mux.Handle("POST /v2/vouchers/{id}/confirm", m2mSession(http.HandlerFunc(s.vouchers.confirm)))
+	s.handler = mux
+	return s, nil
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func listStores(w http.ResponseWriter, _ *http.Request) {
+	_ = envelope.OK(w, Stores)
+}
