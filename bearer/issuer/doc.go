@@ -28,6 +28,18 @@
 //	mux.HandleFunc("POST /auth/refresh", iss.Refresh)
 //	mux.HandleFunc("POST /auth/logout", iss.Logout)
 //
+// [Issuer.Token] is the OAuth 2.0 token endpoint of seed 002 (RFC 6749
+// §4.4, RFC 7523 §2.1): client_credentials with client_id + client_secret
+// (JSON, form or HTTP Basic) gives a machine-to-machine session, and the
+// jwt-bearer grant with an HS256 assertion signed by the client's own key
+// (iat window, single-use notificationKey in a [ReplayStore], positive
+// amount) gives a client session. Both are access tokens with a
+// "session_kind" claim; [RequireSession] keeps each kind on its routes and
+// [SessionFrom] hands the session's claims to handlers. Clients live in a
+// [ClientStore] (SHA-256 of server-generated secrets, the HMAC key as is).
+//
+//	mux.HandleFunc("POST /v2/token", iss.Token)
+//
 // Siblings are consumed through small interfaces: a [Revoker] (the bearer
 // middleware's revocation store), an [AccountChecker] (ipallow's
 // per-account allowlists, applied at login before the password and at
