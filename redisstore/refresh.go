@@ -90,7 +90,7 @@ else
   redis.call('HSET', fk, 'cur', ARGV[4], 'exp', ARGV[5], 'acc', enc)
   redis.call('HSET', KEYS[2], 'fam', t[1], 'exp', ARGV[5])
   redis.call('PEXPIRE', KEYS[2], ARGV[8])
-  redis.call('PEXPIRE', fk, ARGV[8], 'GT')
+  if redis.call('PTTL', fk) < tonumber(ARGV[8]) then redis.call('PEXPIRE', fk, ARGV[8]) end
 end
 local out = redis.call('HGETALL', fk)
 table.insert(out, 1, status)
