@@ -40,11 +40,9 @@ const UnauthorizedMessage = "Invalid or missing API token"
 // Realm is the realm of the WWW-Authenticate challenges.
 const Realm = "api"
 
-var errUnauthorized = envelope.ErrUnauthorized.WithMessage(UnauthorizedMessage)
-
 // Style is seed 004's error envelope. Every 401 carries
 // UnauthorizedMessage: the bearer middleware is configured with it
-// (bearer.Config.Message), and the store's own refusals use errUnauthorized.
+// (bearer.Config.Message).
 var Style envelope.Style = envelope.Flat
 
 // A Route is one API operation and the scope it requires.
