@@ -59,12 +59,27 @@ type principalKey struct{}
 
 // WithPrincipal returns a copy of ctx that carries p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, &p)
+}
+
+// WithPrincipalRef returns a copy of ctx that carries *p without copying it.
+// It is for middleware that builds one Principal per credential and caches
+// it (a verified-token cache, an API-key record): storing the shared pointer
+// saves an allocation per request. *p, including its Scopes slice, must
+// never be modified after the call, by anyone. A nil p stores nothing.
+func WithPrincipalRef(ctx context.Context, p *Principal) context.Context {
+	if p == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
 // PrincipalFrom returns the Principal stored in ctx by authentication
 // middleware, and whether there was one.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	if !ok {
+		return Principal{}, false
+	}
+	return *p, true
 }

@@ -27,3 +27,30 @@ func TestHasScopeIsExact(t *testing.T) {
 	assert.False(t, p.HasScope("READ:USERS"))
 	assert.False(t, gatehouse.Principal{}.HasScope(""))
 }
+
+func TestPrincipalRef(t *testing.T) {
+	p := &gatehouse.Principal{Subject: "cached", Scopes: []string{"a"}}
+	ctx := gatehouse.WithPrincipalRef(context.Background(), p)
+	got, ok := gatehouse.PrincipalFrom(ctx)
+	assert.True(t, ok)
+	assert.Equal(t, *p, got)
+
+	assert.Equal(t, context.Background(), gatehouse.WithPrincipalRef(context.Background(), nil))
+}
+
+func BenchmarkWithPrincipal(b *testing.B) {
+	p := gatehouse.Principal{Subject: "u1", Scopes: []string{"a", "b"}}
+	ctx := context.Background()
+	b.Run("value", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = gatehouse.WithPrincipal(ctx, p)
+		}
+	})
+	b.Run("ref", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = gatehouse.WithPrincipalRef(ctx, &p)
+		}
+	})
+}
