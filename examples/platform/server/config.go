@@ -219,8 +219,8 @@ const (
 //	TOKEN_TTL           access-token lifetime, a Go duration (default 1h)
 //
 // Unset API keys are generated with apikey.Generate("live"); the caller
-// prints them, since they exist nowhere else. The result is validated as New
-// would validate it.
+// prints them, since they exist nowhere else. The result has New's defaults
+// filled in and is validated as New would validate it.
 func FromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Tenant:      getenv(EnvTenant),
@@ -256,8 +256,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*k = key
 		}
 	}
-	_, err := cfg.withDefaults()
-	return cfg, err
+	return cfg.withDefaults()
 }
 
 func or(v, def string) string {

@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -220,8 +221,9 @@ var surfaceScopes = map[string][]string{
 // tenant, which apikey refuses with 401.
 func requestedTenant(platform string) func(*http.Request) string {
 	fromHeader := apikey.TenantHeader(TenantHeader)
+	canonical := textproto.CanonicalMIMEHeaderKey(TenantHeader) // "X-Tenant-Id"
 	return func(r *http.Request) string {
-		if _, sent := r.Header[TenantHeader]; !sent {
+		if _, sent := r.Header[canonical]; !sent {
 			return platform
 		}
 		return fromHeader(r)
