@@ -89,6 +89,7 @@ func TestJWTFailureModes(t *testing.T) {
 			tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 
 			require.Equal(t, http.StatusOK/100, p.do(t, s.method, s.route, "", "Authorization", "Bearer "+tok).status/100, "valid token")
+			require.Equal(t, http.StatusOK/100, p.do(t, s.method, s.route, "", "Authorization", "bearer "+tok).status/100, "the scheme is case-insensitive (RFC 9110 §11.1)")
 
 			for _, tc := range []struct {
 				name string
