@@ -15,7 +15,10 @@ import (
 // MemoryStore is the in-memory [Store]: a map from key hash to record,
 // safe for concurrent use. Lookups take a read lock and return a shared,
 // immutable snapshot of the record, so they never allocate; Revoke and
-// Touch replace the snapshot (copy on write) rather than change it.
+// Touch replace the snapshot (copy on write) rather than change it. Each
+// snapshot also holds the Principal an [Authenticator] hands to handlers
+// for the key, built once, so authenticating with it allocates nothing
+// for the Principal either.
 //
 // The zero MemoryStore is not usable; call [NewMemoryStore]. Its contents
 // live in one process: deployments with several instances use a shared
@@ -28,7 +31,21 @@ type MemoryStore struct {
 
 type memEntry struct {
 	hash [32]byte
-	rec  atomic.Pointer[Record] // immutable snapshot; Hash is always zero
+	snap atomic.Pointer[snapshot]
+}
+
+// A snapshot is one immutable version of a stored record (Hash always
+// zero) and the Principal built from it, whose Claims is &rec.
+type snapshot struct {
+	rec Record
+	p   gatehouse.Principal
+}
+
+// newSnapshot returns a snapshot of rec, which it takes over.
+func newSnapshot(rec Record) *snapshot {
+	s := &snapshot{rec: rec}
+	s.p = newPrincipal(&s.rec)
+	return s
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -44,13 +61,32 @@ var _ Store = (*MemoryStore)(nil)
 // Lookup implements [Store]. The map finds the entry by the full hash; the
 // match is then confirmed with subtle.ConstantTimeCompare.
 func (m *MemoryStore) Lookup(_ context.Context, hash [32]byte) (*Record, error) {
+	snap := m.find(hash)
+	if snap == nil {
+		return nil, ErrKeyNotFound
+	}
+	return &snap.rec, nil
+}
+
+// lookupPrincipal is Lookup that also returns the snapshot's Principal;
+// it makes MemoryStore a [principalStore].
+func (m *MemoryStore) lookupPrincipal(_ context.Context, hash [32]byte) (*Record, *gatehouse.Principal, error) {
+	snap := m.find(hash)
+	if snap == nil {
+		return nil, nil, ErrKeyNotFound
+	}
+	return &snap.rec, &snap.p, nil
+}
+
+// find returns the current snapshot stored under hash, or nil.
+func (m *MemoryStore) find(hash [32]byte) *snapshot {
 	m.mu.RLock()
 	e := m.byHash[hash]
 	m.mu.RUnlock()
 	if e == nil || subtle.ConstantTimeCompare(e.hash[:], hash[:]) != 1 {
-		return nil, ErrKeyNotFound
+		return nil
 	}
-	return e.rec.Load(), nil
+	return e.snap.Load()
 }
 
 // Put implements [Store]. It stores a copy of rec whose Scopes are
@@ -60,8 +96,7 @@ func (m *MemoryStore) Put(_ context.Context, rec Record) error {
 		return fmt.Errorf("%w: ID and Hash are required", ErrInvalidRecord)
 	}
 	e := &memEntry{hash: rec.Hash}
-	snap := cloneRecord(rec)
-	e.rec.Store(&snap)
+	e.snap.Store(newSnapshot(cloneRecord(rec)))
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -147,7 +182,7 @@ func (m *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 	if e == nil {
 		return Record{}, fmt.Errorf("%w: id %q", ErrKeyNotFound, id)
 	}
-	return cloneRecord(*e.rec.Load()), nil
+	return cloneRecord(e.snap.Load().rec), nil
 }
 
 // update applies change to a copy of the record with the given ID and
@@ -161,12 +196,12 @@ func (m *MemoryStore) update(id string, change func(*Record) bool) error {
 		return fmt.Errorf("%w: id %q", ErrKeyNotFound, id)
 	}
 	for {
-		old := e.rec.Load()
-		next := *old // slices are shared: snapshots never modify them
+		old := e.snap.Load()
+		next := old.rec // slices are shared: snapshots never modify them
 		if !change(&next) {
 			return nil
 		}
-		if e.rec.CompareAndSwap(old, &next) {
+		if e.snap.CompareAndSwap(old, newSnapshot(next)) {
 			return nil
 		}
 	}

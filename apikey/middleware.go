@@ -15,7 +15,8 @@ import (
 // is safe for concurrent use; create it with [New].
 type Authenticator struct {
 	store    Store
-	header   string // canonical form
+	cached   principalStore // store, when it keeps Principals; else nil
+	header   string         // canonical form
 	format   Format
 	envs     []string
 	maxLen   int
@@ -55,8 +56,10 @@ func New(cfg Config) (*Authenticator, error) {
 		return refusal{err: e, reason: reason}
 	}
 	const invalid = "Invalid API key"
+	cached, _ := cfg.Store.(principalStore)
 	return &Authenticator{
 		store:    cfg.Store,
+		cached:   cached,
 		header:   cfg.Header,
 		format:   cfg.Format,
 		envs:     slices.Clone(cfg.Environments),
@@ -110,12 +113,12 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := a.Check(r)
+		p, err := a.check(r)
 		if err != nil {
 			envelope.WriteStyle(w, r, a.style, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), p)))
+		next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p)))
 	})
 }
 
@@ -135,106 +138,115 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // one of the package's Err… causes. Check ignores Config.Optional (a
 // missing key is ErrMissingKey) and emits one audit event per call.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
-	rec, key, ref, err := a.decide(r)
+	p, err := a.check(r)
+	if err != nil {
+		return gatehouse.Principal{}, err
+	}
+	return *p, nil
+}
+
+// check is Check returning the Principal by pointer. The Principal may be
+// shared with every request using the same key: it must not be modified.
+func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
+	rec, p, key, ref, err := a.decide(r)
 	if err != nil {
 		a.emit(r, rec, key, gatehouse.Failed, "store_error", err.Status)
-		return gatehouse.Principal{}, err
+		return nil, err
 	}
 	if ref != nil {
 		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
-		return gatehouse.Principal{}, ref.err
-	}
-	subject := rec.Subject
-	if subject == "" {
-		subject = rec.ID
+		return nil, ref.err
 	}
 	a.emit(r, rec, key, gatehouse.Allowed, "", 0)
-	return gatehouse.Principal{
-		Subject:   subject,
-		Tenant:    rec.Tenant,
-		Scopes:    rec.Scopes,
-		Method:    gatehouse.MethodAPIKey,
-		TokenID:   rec.ID,
-		ExpiresAt: rec.Expires,
-		Claims:    rec,
-	}, nil
+	if p == nil {
+		built := newPrincipal(rec)
+		p = &built
+	}
+	return p, nil
 }
 
 // decide returns the record on success, a precomputed refusal, or a store
-// failure. The key is returned only so that audit events can show its
-// display prefix; it never leaves this file otherwise.
-func (a *Authenticator) decide(r *http.Request) (rec *Record, key string, ref *refusal, fail *envelope.Error) {
+// failure. On success p is the store's cached Principal for the record, or
+// nil when the store keeps none. The key is returned only so that audit
+// events can show its display prefix; it never leaves this file otherwise.
+func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Principal, key string, ref *refusal, fail *envelope.Error) {
 	rs := &a.refusals
 	vals := r.Header[a.header]
 	switch {
 	case len(vals) == 0:
-		return nil, "", &rs.missing, nil
+		return nil, nil, "", &rs.missing, nil
 	case len(vals) > 1:
-		return nil, "", &rs.duplicate, nil
+		return nil, nil, "", &rs.duplicate, nil
 	}
 	key = vals[0]
 	switch {
 	case key == "":
-		return nil, "", &rs.empty, nil
+		return nil, nil, "", &rs.empty, nil
 	case len(key) > a.maxLen:
-		return nil, "", &rs.tooLong, nil
+		return nil, nil, "", &rs.tooLong, nil
 	}
 	if a.format == FormatStandard {
 		env, ok := parseKey(key)
 		if !ok {
-			return nil, "", &rs.malformed, nil
+			return nil, nil, "", &rs.malformed, nil
 		}
 		if len(a.envs) > 0 && !slices.Contains(a.envs, env) {
-			return nil, key, &rs.wrongEnv, nil
+			return nil, nil, key, &rs.wrongEnv, nil
 		}
 	} else if !opaqueKey(key) {
-		return nil, "", &rs.malformed, nil
+		return nil, nil, "", &rs.malformed, nil
 	}
 
 	var tenant string
 	if a.tenant != nil {
 		if tenant = a.tenant(r); tenant == "" {
-			return nil, key, &rs.noTenant, nil
+			return nil, nil, key, &rs.noTenant, nil
 		}
 	}
 
 	ctx := r.Context()
-	rec, err := a.store.Lookup(ctx, Hash(key))
+	var err error
+	if a.cached != nil {
+		rec, p, err = a.cached.lookupPrincipal(ctx, Hash(key))
+	} else {
+		rec, err = a.store.Lookup(ctx, Hash(key))
+	}
 	switch {
 	case errors.Is(err, ErrKeyNotFound):
-		return nil, key, &rs.unknown, nil
+		return nil, nil, key, &rs.unknown, nil
 	case err != nil:
-		return nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup: %w", ErrStore, err))
+		return nil, nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup: %w", ErrStore, err))
 	case rec == nil:
-		return nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup returned no record", ErrStore))
+		return nil, nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup returned no record", ErrStore))
 	}
 	if rec.Hash != ([32]byte{}) {
 		// A store that breaks the "hash never comes out" contract: copy,
 		// so that handlers and logs never see it.
 		c := *rec
 		c.Hash = [32]byte{}
-		rec = &c
+		rec, p = &c, nil
 	}
 
 	now := a.now()
 	switch {
 	case rec.Revoked:
-		return rec, key, &rs.revoked, nil
+		return rec, nil, key, &rs.revoked, nil
 	case !rec.Expires.IsZero() && !now.Before(rec.Expires):
-		return rec, key, &rs.expired, nil
+		return rec, nil, key, &rs.expired, nil
 	}
 	if a.tenant != nil && tenant != rec.Tenant {
-		return rec, key, &rs.wrongTenant, nil
+		return rec, nil, key, &rs.wrongTenant, nil
 	}
 	if a.surface != "" && !rec.HasSurface(a.surface) {
-		return rec, key, &rs.surface, nil
+		return rec, nil, key, &rs.surface, nil
 	}
-	if a.touch > 0 && now.Sub(rec.LastUsed) >= a.touch {
+	// now >= LastUsed+touch, without time.Time.Sub's overflow checks.
+	if a.touch > 0 && now.Compare(rec.LastUsed.Add(a.touch)) >= 0 {
 		// Best effort: the request is authenticated whether or not the
 		// write lands, and the next request after it retries.
 		_ = a.store.Touch(ctx, rec.ID, now)
 	}
-	return rec, key, nil, nil
+	return rec, p, key, nil, nil
 }
 
 // opaqueKey reports whether key consists of visible ASCII other than the
