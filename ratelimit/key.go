@@ -27,15 +27,22 @@ func ByIP(r *http.Request) string {
 // without a Principal, or whose Principal has neither, are keyed by client
 // address as [ByIP] does. It is the Limiter's default.
 func ByPrincipal(r *http.Request) string {
+	prefix, id := principalKey(r)
+	return prefix + id
+}
+
+// principalKey is ByPrincipal's key as a prefix and an id, for a
+// [partsStore]; an address key comes whole, as the id.
+func principalKey(r *http.Request) (prefix, id string) {
 	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
 		if p.TokenID != "" {
-			return "tok:" + p.TokenID
+			return "tok:", p.TokenID
 		}
 		if p.Subject != "" {
-			return "sub:" + p.Subject
+			return "sub:", p.Subject
 		}
 	}
-	return ByIP(r)
+	return "", ByIP(r)
 }
 
 // BySubject keys by the Principal's Subject (a user or account, across all

@@ -54,13 +54,14 @@ func (l Limit) Interval() time.Duration { return l.Period / time.Duration(l.Even
 // Rate returns l as an x/time/rate limit in events per second.
 func (l Limit) Rate() rate.Limit { return rate.Limit(float64(l.Events) / l.Period.Seconds()) }
 
-// durationFor returns the time r takes to refill tokens, rounded up to the
-// nanosecond so that a positive need never reads as zero.
-func durationFor(r rate.Limit, tokens float64) time.Duration {
+// durationFor returns the time a refill of r tokens per second takes to
+// refill tokens, rounded up to the nanosecond so that a positive need
+// never reads as zero.
+func durationFor(r, tokens float64) time.Duration {
 	if tokens <= 0 {
 		return 0
 	}
-	d := math.Ceil(tokens / float64(r) * float64(time.Second))
+	d := math.Ceil(tokens / r * float64(time.Second))
 	if d >= math.MaxInt64 {
 		return time.Duration(math.MaxInt64)
 	}

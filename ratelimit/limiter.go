@@ -24,7 +24,9 @@ type Config struct {
 	// request with 500 (fail closed). Nil means Limit for everyone.
 	Limits func(p gatehouse.Principal) (limit Limit, ok bool)
 
-	// Key names each request's bucket; nil selects [ByPrincipal].
+	// Key names each request's bucket; nil selects [ByPrincipal], which
+	// then costs no allocation with the MemoryStore (a KeyFunc returns a
+	// new string per request: ByPrincipal's "tok:"+TokenID, for instance).
 	Key KeyFunc
 
 	// Store holds the buckets; nil selects a new [MemoryStore] with the
@@ -52,8 +54,9 @@ type Config struct {
 type Limiter struct {
 	limit    Limit
 	limits   func(gatehouse.Principal) (Limit, bool)
-	key      KeyFunc
+	key      KeyFunc // nil: ByPrincipal, via principalKey
 	store    Store
+	parts    partsStore // store, when it takes keys in parts; else nil
 	now      func() time.Time
 	style    envelope.Style
 	audit    gatehouse.Auditor
@@ -79,12 +82,10 @@ func New(cfg Config) (*Limiter, error) {
 	if err := l.limit.Validate(); err != nil {
 		return nil, fmt.Errorf("ratelimit: Config.Limit: %w", err)
 	}
-	if l.key == nil {
-		l.key = ByPrincipal
-	}
 	if l.store == nil {
 		l.store = NewMemoryStore(MemoryConfig{})
 	}
+	l.parts, _ = l.store.(partsStore)
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -115,8 +116,13 @@ func MustNew(cfg Config) *Limiter {
 // or a 500 wrapping [ErrInvalidLimit] when Config.Limits returned an
 // invalid Limit. A request whose key is empty is exempt: zero Result, nil.
 func (l *Limiter) Check(r *http.Request) (Result, error) {
-	key := l.key(r)
-	if key == "" {
+	prefix, id := "", ""
+	if l.key == nil {
+		prefix, id = principalKey(r)
+	} else {
+		id = l.key(r)
+	}
+	if prefix == "" && id == "" {
 		return Result{}, nil
 	}
 	limit := l.limit
@@ -131,7 +137,13 @@ func (l *Limiter) Check(r *http.Request) (Result, error) {
 			}
 		}
 	}
-	res, err := l.store.Take(r.Context(), key, limit, l.now())
+	var res Result
+	var err error
+	if l.parts != nil {
+		res, err = l.parts.takeParts(r.Context(), prefix, id, limit, l.now())
+	} else {
+		res, err = l.store.Take(r.Context(), prefix+id, limit, l.now())
+	}
 	if err != nil {
 		l.emit(r, gatehouse.Failed, "store_error", http.StatusServiceUnavailable)
 		return Result{}, l.storeErr.WithCause(fmt.Errorf("%w: %w", ErrStore, err))

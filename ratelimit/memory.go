@@ -4,12 +4,10 @@ import (
 	"context"
 	"math"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // DefaultMaxKeys is the number of keys a memory store keeps when
-// MemoryConfig.MaxKeys is not set: about 15 MB of buckets at most.
+// MemoryConfig.MaxKeys is not set: about 13 MB of buckets at most.
 const DefaultMaxKeys = 65536
 
 // MemoryConfig configures [NewMemoryStore] and [NewMemoryFailureStore].
@@ -44,24 +42,18 @@ func (c MemoryConfig) idleTimeout() time.Duration {
 	return c.IdleTimeout
 }
 
-// MemoryStore is the in-process [Store]: one x/time/rate token bucket per
-// key, in a bounded table. A bucket that has refilled completely carries no
-// state; once unused for IdleTimeout it is evicted as new keys arrive. The
-// table never holds more than MaxKeys buckets. It is safe for concurrent use; its methods never fail.
+// MemoryStore is the in-process [Store]: one token bucket per key, with
+// golang.org/x/time/rate's arithmetic, in a bounded table. A bucket that has
+// refilled completely carries no state; once unused for IdleTimeout it is
+// evicted as new keys arrive. The table never holds more than MaxKeys
+// buckets. It is safe for concurrent use; its methods never fail.
 type MemoryStore struct {
 	t *table[*bucket]
 }
 
-type bucket struct {
-	limit Limit
-	lim   *rate.Limiter
-}
-
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
-	return &MemoryStore{t: newTable(cfg.maxKeys(), cfg.idleTimeout(), func(b *bucket, now time.Time) bool {
-		return b.lim.TokensAt(now) >= float64(b.lim.Burst())
-	})}
+	return &MemoryStore{t: newTable(cfg.maxKeys(), cfg.idleTimeout(), (*bucket).full)}
 }
 
 // Take implements [Store]. It returns an error only for an invalid limit.
@@ -69,30 +61,42 @@ func (s *MemoryStore) Take(_ context.Context, key string, limit Limit, now time.
 	if err := limit.Validate(); err != nil {
 		return Result{}, err
 	}
-	r, capacity := limit.Rate(), limit.Capacity()
-	sh, n := s.t.acquire(key, now, func() *bucket {
-		return &bucket{limit: limit, lim: rate.NewLimiter(r, capacity)}
-	})
-	b := n.val
+	sh, n := s.t.acquire(key, now, func() *bucket { return newBucket(limit, now) })
+	return charge(sh, n.val, limit, now), nil
+}
+
+// takeParts is Take(ctx, prefix+id, limit, now) without building that
+// string: the key is assembled on the stack, and copied to the heap only
+// when it is new. It makes MemoryStore a [partsStore]. limit is valid: the
+// Limiter, its only caller, has checked it.
+func (s *MemoryStore) takeParts(_ context.Context, prefix, id string, limit Limit, now time.Time) (Result, error) {
+	var buf [64]byte // a longer key spills to the heap, and still works
+	key := append(append(buf[:0], prefix...), id...)
+	sh, n := s.t.acquireBytes(key, now, func() *bucket { return newBucket(limit, now) })
+	return charge(sh, n.val, limit, now), nil
+}
+
+// charge charges one request to b, whose shard sh the caller has locked,
+// unlocks it and returns the decision.
+func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time) Result {
 	if b.limit != limit {
-		b.lim.SetLimitAt(now, r)
-		b.lim.SetBurstAt(now, capacity)
-		b.limit = limit
+		b.setLimit(limit, now)
 	}
-	ok := b.lim.AllowN(now, 1)
-	tokens := b.lim.TokensAt(now)
+	ok, tokens := b.take(now)
+	r := b.rate
 	sh.mu.Unlock()
 
+	capacity := limit.Capacity()
 	res := Result{
 		Allowed:    ok,
 		Limit:      capacity,
-		Remaining:  int(math.Max(0, math.Floor(tokens))),
+		Remaining:  int(max(0, math.Floor(tokens))),
 		ResetAfter: durationFor(r, float64(capacity)-tokens),
 	}
 	if !ok {
 		res.RetryAfter = durationFor(r, 1-tokens)
 	}
-	return res, nil
+	return res
 }
 
 // Len returns the number of keys held, for tests and metrics.

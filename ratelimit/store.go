@@ -41,6 +41,15 @@ type Store interface {
 	Take(ctx context.Context, key string, limit Limit, now time.Time) (Result, error)
 }
 
+// A partsStore is a [Store] that takes a key as a prefix and an id,
+// charging the bucket of prefix+id without the Limiter building that
+// string on every request. limit has been validated by the caller.
+// MemoryStore is one; for other stores the Limiter concatenates and calls
+// Take.
+type partsStore interface {
+	takeParts(ctx context.Context, prefix, id string, limit Limit, now time.Time) (Result, error)
+}
+
 // A FailureStore counts failures per key in fixed windows, for a
 // [FailureThrottle]. A window opens at a key's first failure and lasts the
 // window length given then; when it ends the count starts over.

@@ -62,13 +62,32 @@ func (t *table[V]) shard(key string) *shard[V] {
 // acquire locks key's shard and returns key's node, created with mk when
 // absent. The caller must unlock s.mu when done with the node.
 func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
-	s = t.shard(key)
+	s = &t.shards[maphash.String(t.seed, key)%shardCount]
 	s.mu.Lock()
 	if n = s.m[key]; n != nil {
-		n.used = now.UnixNano()
-		s.moveToFront(n)
+		s.use(n, now)
 		return s, n
 	}
+	return s, t.insertLocked(s, key, now, mk)
+}
+
+// acquireBytes is acquire for a key in a byte slice, which it does not
+// retain: looking the key up allocates nothing, only inserting it copies
+// it into a string. It reaches the same node as acquire(string(key)):
+// maphash.Bytes and maphash.String agree on equal contents.
+func (t *table[V]) acquireBytes(key []byte, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
+	s = &t.shards[maphash.Bytes(t.seed, key)%shardCount]
+	s.mu.Lock()
+	if n = s.m[string(key)]; n != nil {
+		s.use(n, now)
+		return s, n
+	}
+	return s, t.insertLocked(s, string(key), now, mk)
+}
+
+// insertLocked adds key, absent from s, with a value from mk, after
+// evicting idle entries and, if s is still full, its least recently used.
+func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func() V) *node[V] {
 	for i := 0; i < sweepMax && len(s.m) > 0; i++ {
 		cold := s.root.prev
 		if time.Duration(now.UnixNano()-cold.used) < t.minIdle || !t.idle(cold.val, now) {
@@ -79,10 +98,10 @@ func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V],
 	if len(s.m) >= t.perShard {
 		s.remove(s.root.prev)
 	}
-	n = &node[V]{key: key, val: mk(), used: now.UnixNano()}
+	n := &node[V]{key: key, val: mk(), used: now.UnixNano()}
 	s.m[key] = n
 	s.pushFront(n)
-	return s, n
+	return n
 }
 
 // lookup locks key's shard and returns key's node or nil. The caller must
@@ -113,6 +132,12 @@ func (t *table[V]) len() int {
 		s.mu.Unlock()
 	}
 	return total
+}
+
+// use marks n as acquired at now: the most recently used.
+func (s *shard[V]) use(n *node[V], now time.Time) {
+	n.used = now.UnixNano()
+	s.moveToFront(n)
 }
 
 func (s *shard[V]) pushFront(n *node[V]) {

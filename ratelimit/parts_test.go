@@ -1,0 +1,95 @@
+package ratelimit
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse"
+)
+
+// TestTakePartsIsTake checks that the two ways into a MemoryStore —
+// Take(prefix+id) and takeParts(prefix, id) — charge the same bucket,
+// for short keys and for keys longer than takeParts's stack buffer.
+func TestTakePartsIsTake(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ name, prefix, id string }{
+		{"token", "tok:", "k1"},
+		{"no prefix", "", "ip:192.0.2.1"},
+		{"long id", "sub:", strings.Repeat("x", 200)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewMemoryStore(MemoryConfig{})
+			lim := PerMinute(3)
+			for i := range 4 {
+				var res Result
+				var err error
+				if i%2 == 0 {
+					res, err = s.takeParts(ctx, tc.prefix, tc.id, lim, now)
+				} else {
+					res, err = s.Take(ctx, tc.prefix+tc.id, lim, now)
+				}
+				require.NoError(t, err)
+				assert.Equal(t, i < 3, res.Allowed, "request %d", i)
+				assert.Equal(t, max(0, 2-i), res.Remaining, "request %d", i)
+			}
+			assert.Equal(t, 1, s.Len())
+		})
+	}
+}
+
+// TestDefaultKeyIsByPrincipal checks that a Limiter without Config.Key and
+// one with Key: ByPrincipal share their buckets in one store.
+func TestDefaultKeyIsByPrincipal(t *testing.T) {
+	store := NewMemoryStore(MemoryConfig{})
+	now := func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	implicit := MustNew(Config{Limit: PerMinute(2), Store: store, Now: now})
+	explicit := MustNew(Config{Limit: PerMinute(2), Store: store, Now: now, Key: ByPrincipal})
+	for _, p := range []*gatehouse.Principal{
+		{TokenID: "t1", Subject: "s"},
+		{Subject: "s2"},
+		nil, // keyed by address
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if p != nil {
+			r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p))
+		}
+		res, err := implicit.Check(r)
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Remaining)
+		res, err = explicit.Check(r)
+		require.NoError(t, err)
+		assert.Equal(t, 0, res.Remaining, "the same bucket")
+		_, err = implicit.Check(r)
+		assert.ErrorIs(t, err, ErrLimited)
+	}
+	assert.Equal(t, 3, store.Len())
+}
+
+// TestAllowPathDoesNotAllocate pins what the default key and the memory
+// store's takeParts are for.
+func TestAllowPathDoesNotAllocate(t *testing.T) {
+	l := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}})
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), &gatehouse.Principal{TokenID: "tok-1"}))
+	h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r) // inserts the key
+	require.Equal(t, http.StatusNoContent, w.Code)
+	hw := &headerWriter{h: http.Header{}}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(hw, r) }))
+	assert.Equal(t, "1000", hw.h.Get("RateLimit-Limit"))
+}
+
+type headerWriter struct{ h http.Header }
+
+func (w *headerWriter) Header() http.Header         { return w.h }
+func (w *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerWriter) WriteHeader(int)             {}
