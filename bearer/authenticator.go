@@ -202,7 +202,7 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	if rs != rOK {
 		return gatehouse.Principal{}, err
 	}
-	return p, nil
+	return *p, nil
 }
 
 // Middleware authenticates each request with [Authenticator.Check] and
@@ -215,9 +215,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		p, rs, err := a.check(r)
 		if rs == rOK {
 			if a.audit != nil {
-				a.emit(r, rs, &p)
+				a.emit(r, rs, p)
 			}
-			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), p)))
+			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p)))
 			return
 		}
 		if rs == rMissing && a.optional {

@@ -11,7 +11,8 @@ import (
 const DefaultCacheSize = 10_000
 
 // cacheEntry is one verified JWT: the Principal built from it and the Unix
-// second at which it expires.
+// second at which it expires. An entry is immutable once built: every
+// request presenting the token shares &e.p (gatehouse.WithPrincipalRef).
 type cacheEntry struct {
 	p   gatehouse.Principal
 	exp int64
@@ -70,12 +71,11 @@ func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
 	return e, true
 }
 
-// put stores p for tok until exp, unless it is already expired at nowUnix.
-func (c *tokenCache) put(tok string, p gatehouse.Principal, exp, nowUnix int64) {
-	if nowUnix >= exp {
+// put stores e for tok until e.exp, unless it is already expired at nowUnix.
+func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
+	if nowUnix >= e.exp {
 		return
 	}
-	e := &cacheEntry{p: p, exp: exp}
 	// tok is kept as is: it is a substring of the Authorization value,
 	// which net/http allocates on its own, so no copy is needed.
 	key := tok

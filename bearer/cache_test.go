@@ -2,6 +2,8 @@ package bearer
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -60,7 +62,7 @@ func TestCacheBounded(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			cache := newTokenCache(size)
 			for i := range 3 * size {
-				cache.put(fmt.Sprintf("tok-%d-xyz", i), gatehouse.Principal{Subject: "s"}, 100, 1)
+				cache.put(fmt.Sprintf("tok-%d-xyz", i), &cacheEntry{p: gatehouse.Principal{Subject: "s"}, exp: 100}, 1)
 			}
 			// Each shard holds at most ceil(size/shards) entries.
 			assert.LessOrEqual(t, cache.len(), size+len(cache.shards))
@@ -71,9 +73,9 @@ func TestCacheBounded(t *testing.T) {
 
 func TestCacheEvictsExpiredFirst(t *testing.T) {
 	cache := newTokenCache(2)
-	cache.put("old", gatehouse.Principal{}, 10, 1)
-	cache.put("live", gatehouse.Principal{}, 100, 1)
-	cache.put("new", gatehouse.Principal{}, 100, 50) // "old" is expired at 50
+	cache.put("old", &cacheEntry{exp: 10}, 1)
+	cache.put("live", &cacheEntry{exp: 100}, 1)
+	cache.put("new", &cacheEntry{exp: 100}, 50) // "old" is expired at 50
 	_, ok := cache.get("live", 50)
 	assert.True(t, ok)
 	_, ok = cache.get("new", 50)
@@ -89,4 +91,31 @@ func TestCacheDisabled(t *testing.T) {
 	assert.Nil(t, a.cache)
 	_, err := a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
 	require.NoError(t, err)
+}
+
+func TestCacheHitSharesOnePrincipal(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	a := mustNew(t, baseConfig(c, hs))
+	tok := hs.sign(t, claimsAt(t0), nil)
+
+	var got []gatehouse.Principal
+	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := gatehouse.PrincipalFrom(r.Context())
+		require.True(t, ok)
+		got = append(got, p)
+		p.Subject = "changed by a handler" // a copy: the cached Principal is untouched
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for range 3 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, bearerRequest(tok))
+		require.Equal(t, http.StatusNoContent, w.Code)
+	}
+	require.Len(t, got, 3)
+	assert.Equal(t, "user-42", got[2].Subject)
+	assert.Equal(t, got[0], got[2])
+	e, ok := a.cache.get(tok, c.Now().Unix())
+	require.True(t, ok)
+	assert.Equal(t, got[0], e.p, "every hit hands out the entry's Principal")
 }

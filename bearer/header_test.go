@@ -2,10 +2,12 @@ package bearer
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTokenFromHeader(t *testing.T) {
@@ -64,7 +66,24 @@ func TestValidToken(t *testing.T) {
 	} {
 		assert.Equal(t, want, validToken(tok), tok)
 	}
+	// validToken checks eight bytes at a time: a bad byte is found at
+	// every position, in the blocks and in the tail.
+	long := strings.Repeat("abcdefgh", 5) + "xyz"
+	require.True(t, validToken(long))
+	require.True(t, validToken(long+"=="))
+	for i := range len(long) {
+		for _, c := range []byte{' ', '=', ',', 0x80, 0} {
+			if c == '=' && i == len(long)-1 {
+				continue // trailing padding is allowed
+			}
+			bad := long[:i] + string([]byte{c}) + long[i+1:]
+			assert.False(t, validToken(bad), "%q at %d", c, i)
+		}
+	}
 }
+
+// b64tokenRE is the RFC 6750 §2.1 grammar, the reference for validToken.
+var b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
 
 func FuzzTokenFromHeader(f *testing.F) {
 	for _, s := range []string{"Bearer abc", "bearer  a.b.c", "Basic x", "Bearer", "", "Bearer a b", "BEARER ==="} {
@@ -85,6 +104,8 @@ func FuzzTokenFromHeader(f *testing.F) {
 		default:
 			t.Fatalf("unexpected reason %d", rs)
 		}
-		_ = validToken(tok)
+		if got, want := validToken(tok), b64tokenRE.MatchString(tok); got != want {
+			t.Fatalf("validToken(%q) = %v, want %v", tok, got, want)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,32 +16,35 @@ import (
 )
 
 // check is the single decision: it returns the Principal and rOK, or the
-// reason and the client error for it.
-func (a *Authenticator) check(r *http.Request) (gatehouse.Principal, reason, error) {
+// reason and the client error for it. The Principal may be shared with
+// other requests (a cached token's): it must not be modified.
+func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, error) {
 	tok, rs := tokenFromHeader(r.Header)
 	if rs != rOK {
-		return gatehouse.Principal{}, rs, a.errs[rs]
+		return nil, rs, a.errs[rs]
 	}
 	ctx := r.Context()
 	isJWT := a.parser != nil && strings.Count(tok, ".") == 2
+	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
 	if isJWT && a.cache != nil {
-		if e, ok := a.cache.get(tok, a.now().Unix()); ok {
+		nowUnix = a.now().Unix()
+		if e, ok := a.cache.get(tok, nowUnix); ok {
 			if rs, err := a.checkRevoked(ctx, e.p.TokenID); rs != rOK {
-				return gatehouse.Principal{}, rs, err
+				return nil, rs, err
 			}
-			return e.p, rOK, nil
+			return &e.p, rOK, nil
 		}
 	}
 	if !validToken(tok) {
-		return gatehouse.Principal{}, rMalformed, a.errs[rMalformed]
+		return nil, rMalformed, a.errs[rMalformed]
 	}
 	if isJWT {
-		return a.verifyJWT(ctx, tok)
+		return a.verifyJWT(ctx, tok, nowUnix)
 	}
 	if a.tokens != nil {
 		return a.lookupOpaque(ctx, tok)
 	}
-	return gatehouse.Principal{}, rInvalid, a.errs[rInvalid]
+	return nil, rInvalid, a.errs[rInvalid]
 }
 
 func (a *Authenticator) checkRevoked(ctx context.Context, jti string) (reason, error) {
@@ -58,8 +62,10 @@ func (a *Authenticator) checkRevoked(ctx context.Context, jti string) (reason, e
 }
 
 // verifyJWT verifies tok with golang-jwt, checks what golang-jwt does not,
-// builds the Principal and caches it.
-func (a *Authenticator) verifyJWT(ctx context.Context, tok string) (gatehouse.Principal, reason, error) {
+// builds the Principal and caches it. nowUnix is the time read for the
+// cache lookup, reused for the insert: a token already expired at nowUnix
+// (accepted only thanks to the leeway) is not cached.
+func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
 	kf := a.keyfunc
 	if a.remote != nil {
 		kf = func(t *jwt.Token) (any, error) { return a.remoteKeyfunc(ctx, t) }
@@ -67,33 +73,35 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string) (gatehouse.Pr
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(tok, claims, kf); err != nil {
 		rs := jwtReason(err)
-		return gatehouse.Principal{}, rs, a.errs[rs]
+		return nil, rs, a.errs[rs]
 	}
-	p, exp, rs := a.principal(claims)
+	e := &cacheEntry{} // the one allocation for the Principal, cached or not
+	exp, rs := a.principal(&e.p, claims)
 	if rs != rOK {
-		return gatehouse.Principal{}, rs, a.errs[rs]
+		return nil, rs, a.errs[rs]
 	}
+	e.exp = exp
 	if a.validate != nil {
 		if err := a.validate(ctx, Claims(claims)); err != nil {
-			return gatehouse.Principal{}, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
+			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
 	if a.custom != nil {
 		payload, err := payloadOf(tok)
 		if err == nil {
-			p.Claims, err = a.custom.decode(ctx, payload)
+			e.p.Claims, err = a.custom.decode(ctx, payload)
 		}
 		if err != nil {
-			return gatehouse.Principal{}, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
+			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
-	if rs, err := a.checkRevoked(ctx, p.TokenID); rs != rOK {
-		return gatehouse.Principal{}, rs, err
+	if rs, err := a.checkRevoked(ctx, e.p.TokenID); rs != rOK {
+		return nil, rs, err
 	}
 	if a.cache != nil {
-		a.cache.put(tok, p, exp, a.now().Unix())
+		a.cache.put(tok, e, nowUnix)
 	}
-	return p, rOK, nil
+	return &e.p, rOK, nil
 }
 
 // jwtReason classifies a golang-jwt error, checking our own key-function
@@ -208,24 +216,12 @@ func (a *Authenticator) remoteKeyfunc(ctx context.Context, t *jwt.Token) (any, e
 	return a.remote.key(ctx, kid, alg)
 }
 
-// principal maps verified claims to a Principal and returns the expiry in
-// Unix seconds.
-func (a *Authenticator) principal(c jwt.MapClaims) (gatehouse.Principal, int64, reason) {
-	var p gatehouse.Principal
+// principal fills *p from verified claims and returns the expiry in Unix
+// seconds; on failure *p is left incomplete and must not be used.
+func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int64, reason) {
 	exp, ok := numericDate(c["exp"])
 	if !ok {
-		return p, 0, rClaims
-	}
-	if len(a.issuers) > 0 {
-		iss, _ := c["iss"].(string)
-		if !containsString(a.issuers, iss) {
-			return p, 0, rIssuer
-		}
-	}
-	for _, name := range a.required {
-		if c[name] == nil {
-			return p, 0, rClaims
-		}
+		return 0, rClaims
 	}
 	var bad bool
 	str := func(name string) string {
@@ -239,22 +235,46 @@ func (a *Authenticator) principal(c jwt.MapClaims) (gatehouse.Principal, int64, 
 		}
 		return s
 	}
-	p = gatehouse.Principal{
+	// A non-string "iss" is refused even when issuers are not checked.
+	if iss := str("iss"); len(a.issuers) > 0 && !containsString(a.issuers, iss) {
+		return 0, rIssuer
+	}
+	for _, name := range a.required {
+		if c[name] == nil {
+			return 0, rClaims
+		}
+	}
+	*p = gatehouse.Principal{
 		Subject:   str("sub"),
 		Tenant:    str(a.tenant),
 		ClientID:  str("client_id"),
-		Scopes:    gatehouse.ScopesFromClaims(c),
+		Scopes:    scopesOf(c),
 		Method:    gatehouse.MethodJWT,
 		TokenID:   str("jti"),
 		SessionID: str("sid"),
 		ExpiresAt: time.Unix(exp, 0),
 		Claims:    Claims(c),
 	}
-	_ = str("iss") // a non-string "iss" is refused even when issuers are not checked
 	if bad || (a.needJTI && p.TokenID == "") {
-		return gatehouse.Principal{}, 0, rClaims
+		return 0, rClaims
 	}
-	return p, exp, rOK
+	return exp, rOK
+}
+
+// scopesOf returns the scopes of the claim set c, read as
+// gatehouse.ScopesFromClaims reads them ("scope", "scp", "scopes", merged
+// without duplicates), collected on the stack and copied into one exactly
+// sized slice, or nil when there are none.
+func scopesOf(c jwt.MapClaims) []string {
+	var buf [16]string
+	scopes := buf[:0]
+	for _, name := range [...]string{"scope", "scp", "scopes"} {
+		scopes = gatehouse.AppendScopes(scopes, c[name])
+	}
+	if len(scopes) == 0 {
+		return nil
+	}
+	return slices.Clone(scopes)
 }
 
 // numericDate returns a NumericDate claim in whole seconds, truncated as
@@ -268,19 +288,19 @@ func numericDate(v any) (int64, bool) {
 }
 
 // lookupOpaque resolves an opaque token through the TokenStore.
-func (a *Authenticator) lookupOpaque(ctx context.Context, tok string) (gatehouse.Principal, reason, error) {
+func (a *Authenticator) lookupOpaque(ctx context.Context, tok string) (*gatehouse.Principal, reason, error) {
 	rec, err := a.tokens.LookupToken(ctx, HashToken(tok))
 	switch {
 	case errors.Is(err, ErrTokenNotFound):
-		return gatehouse.Principal{}, rNotFound, a.errs[rNotFound]
+		return nil, rNotFound, a.errs[rNotFound]
 	case err != nil:
-		return gatehouse.Principal{}, rUnavailable, a.errs[rUnavailable].WithCause(fmt.Errorf("%w: token lookup: %w", ErrUnavailable, err))
+		return nil, rUnavailable, a.errs[rUnavailable].WithCause(fmt.Errorf("%w: token lookup: %w", ErrUnavailable, err))
 	case rec.Revoked:
-		return gatehouse.Principal{}, rRevoked, a.errs[rRevoked]
+		return nil, rRevoked, a.errs[rRevoked]
 	case !rec.ExpiresAt.IsZero() && !a.now().Before(rec.ExpiresAt):
-		return gatehouse.Principal{}, rExpired, a.errs[rExpired]
+		return nil, rExpired, a.errs[rExpired]
 	}
-	return gatehouse.Principal{
+	return &gatehouse.Principal{
 		Subject:   rec.Subject,
 		Tenant:    rec.Tenant,
 		ClientID:  rec.ClientID,
