@@ -46,7 +46,8 @@ type Principal struct {
 	ExpiresAt time.Time
 	// Claims holds the verified raw material the Principal was built from:
 	// the JWT claims, or the API key's or opaque token's stored record. Its
-	// dynamic type is documented by the middleware that set it.
+	// dynamic type is documented by the middleware that set it. It may be
+	// shared with other requests: read it, never modify it.
 	Claims any
 }
 
@@ -82,4 +83,14 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 		return Principal{}, false
 	}
 	return *p, true
+}
+
+// PrincipalRefFrom returns a pointer to the Principal stored in ctx, without
+// copying it, and whether there was one. It is for hot-path readers such as
+// authorization and rate-limit middleware. The Principal may be shared by
+// many requests (see [WithPrincipalRef]): callers must treat it, its Scopes
+// and its Claims as read-only.
+func PrincipalRefFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok
 }

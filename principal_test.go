@@ -36,6 +36,12 @@ func TestPrincipalRef(t *testing.T) {
 	assert.Equal(t, *p, got)
 
 	assert.Equal(t, context.Background(), gatehouse.WithPrincipalRef(context.Background(), nil))
+
+	ref, ok := gatehouse.PrincipalRefFrom(ctx)
+	assert.True(t, ok)
+	assert.Same(t, p, ref)
+	_, ok = gatehouse.PrincipalRefFrom(context.Background())
+	assert.False(t, ok)
 }
 
 func BenchmarkWithPrincipal(b *testing.B) {
