@@ -76,18 +76,21 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The hot path: one context lookup, one pass over the granted scopes,
-	// no copies of the Principal beyond the context's own.
-	p, ok := gatehouse.PrincipalFrom(r.Context())
+	// no copy of the Principal (it is read in place, never modified).
+	p, ok := gatehouse.PrincipalRefFrom(r.Context())
+	if !ok {
+		p = &gatehouse.Principal{}
+	}
 	var err *envelope.Error
 	switch {
-	case !ok || unauthenticated(&p):
+	case unauthenticated(p):
 		err = h.e.unauth
-		h.e.audit(r, &p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
+		h.e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
 	default:
 		if err = h.q.check(p.Scopes); err != nil {
-			h.e.audit(r, &p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
+			h.e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
 		} else {
-			h.e.audit(r, &p, gatehouse.Allowed, "", 0)
+			h.e.audit(r, p, gatehouse.Allowed, "", 0)
 		}
 	}
 	if err != nil {
