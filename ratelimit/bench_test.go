@@ -47,6 +47,12 @@ func BenchmarkLimiter(b *testing.B) {
 	b.Run("principal", func(b *testing.B) {
 		run(b, MustNew(Config{Limit: huge, Now: tick}).Middleware(bare), r)
 	})
+	b.Run("principal-jwt", func(b *testing.B) {
+		// A JWT is keyed by tenant and subject, joined on the stack.
+		jwt := gatehouse.Principal{Subject: "u", Tenant: "acme", TokenID: "jti-1", Method: gatehouse.MethodJWT}
+		rj := r.WithContext(gatehouse.WithPrincipal(r.Context(), jwt))
+		run(b, MustNew(Config{Limit: huge, Now: tick}).Middleware(bare), rj)
+	})
 	b.Run("ip", func(b *testing.B) {
 		run(b, MustNew(Config{Limit: huge, Key: ByIP, Now: tick}).Middleware(bare), r)
 	})
@@ -101,12 +107,26 @@ func BenchmarkMemoryStoreTake(b *testing.B) {
 	})
 }
 
-func BenchmarkFailureThrottleCheck(b *testing.B) {
-	th, _ := NewFailureThrottle(FailureConfig{})
+// BenchmarkFailureThrottle is the throttle's cost on a login that
+// succeeds (Begin, then Succeed) and on one it refuses (Begin over Max:
+// the count and its take-back).
+func BenchmarkFailureThrottle(b *testing.B) {
 	ctx := context.Background()
-	_ = th.Fail(ctx, "ip:192.0.2.1")
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = th.Check(ctx, "ip:192.0.2.1")
-	}
+	b.Run("begin-succeed", func(b *testing.B) {
+		th, _ := NewFailureThrottle(FailureConfig{})
+		_, _, _ = th.store.AddFailure(ctx, "ip:192.0.2.1", th.window, th.now())
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = th.Begin(ctx, "ip:192.0.2.1")
+			_ = th.Succeed(ctx, "ip:192.0.2.1")
+		}
+	})
+	b.Run("refused", func(b *testing.B) {
+		th, _ := NewFailureThrottle(FailureConfig{Max: 1})
+		_ = th.Begin(ctx, "ip:192.0.2.1")
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = th.Begin(ctx, "ip:192.0.2.1")
+		}
+	})
 }

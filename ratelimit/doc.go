@@ -3,7 +3,8 @@
 // authentication.
 //
 // A [Limiter] charges every request to a bucket named by a [KeyFunc]:
-// [ByPrincipal] (the default: the credential's TokenID, else the Subject),
+// [ByPrincipal] (the default: a JWT's tenant and subject, another
+// credential's TokenID, else the Subject),
 // [BySubject], [ByTenant], [ByIP] (the client address from
 // gatehouse.ClientAddr, IPv6 grouped by /64) or any function. Each
 // Principal may have its own [Limit] (a key's plan) through Config.Limits,
@@ -26,8 +27,9 @@
 //
 // Buckets live behind the [Store] interface. [MemoryStore], the default,
 // is bounded: a bucket that has refilled completely and gone unused for a
-// minute is evicted as new keys arrive, and a hard cap (MemoryConfig.MaxKeys) forgets the least recently
-// used key, so a flood of distinct keys cannot grow memory without bound. A
+// minute is evicted as new keys arrive, and a hard cap
+// (MemoryConfig.MaxKeys) forgets the least recently used key, so a flood
+// of distinct keys cannot grow memory without bound. A
 // shared store (Redis with GCRA) can replace it; the conformance kit in
 // ratelimittest checks any implementation. A store failure refuses the
 // request with 503: the limiter fails closed.
@@ -35,9 +37,13 @@
 // A [FailureThrottle] is the brute-force guard for login and token
 // endpoints: after Max failures for one key (a client address, a user name)
 // within Window it refuses further attempts with 429 and Retry-After until
-// the window ends, before any password hashing or token verification. Its
-// counters live behind [FailureStore]. Its Middleware form keys by client
-// address and counts the 401s of the handler it wraps.
+// the window ends, before any password hashing or token verification.
+// [FailureThrottle.Begin] counts each attempt atomically before its
+// credential is checked, and [FailureThrottle.Succeed] takes it back when
+// the credential was good, so parallel attempts cannot outrun the limit.
+// Its counters live behind [FailureStore]; [MemoryFailureStore] never
+// forgets a lockout to make room for a new key. Its Middleware form keys
+// by client address and counts the 401s of the handler it wraps.
 //
 // # Performance
 //

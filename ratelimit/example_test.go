@@ -48,12 +48,11 @@ func ExampleFailureThrottle() {
 	}
 	login := func(user, password string) error {
 		key := "user:" + user
-		if err := throttle.Check(ctx, key); err != nil {
+		if err := throttle.Begin(ctx, key); err != nil {
 			return err // 429 before any password hashing
 		}
 		if password != "correct horse" { // stands in for a bcrypt comparison
-			_ = throttle.Fail(ctx, key)
-			return envelope.ErrUnauthorized
+			return envelope.ErrUnauthorized // the attempt stays counted
 		}
 		return throttle.Reset(ctx, key)
 	}

@@ -22,27 +22,74 @@ func ByIP(r *http.Request) string {
 	return string(appendAddrKey(append(buf[:0], "ip:"...), gatehouse.ClientAddr(r)))
 }
 
-// ByPrincipal keys by credential: the Principal's TokenID (a JWT "jti", an
-// opaque token's or API key's id) when set, else its Subject. Requests
-// without a Principal, or whose Principal has neither, are keyed by client
-// address as [ByIP] does. It is the Limiter's default.
+// ByPrincipal keys by credential, so that each credential has its own
+// limit however it is presented:
+//
+//   - a JWT (Method gatehouse.MethodJWT) by its Tenant and Subject,
+//     "jwt:<tenant>/<subject>" with '%' and '/' in the tenant
+//     percent-encoded, so that no two (tenant, subject) pairs share a key.
+//     Not by its "jti": an issuer mints a new one on every refresh and
+//     grant, and a limit keyed by it would start over with each new token.
+//     A JWT without a Subject is keyed by client address.
+//   - any other Principal (an API key, an opaque token) by its TokenID, the
+//     credential's stable id, "tok:<id>"; else by its Subject, "sub:<subject>".
+//
+// Requests without a Principal, or whose Principal has none of these, are
+// keyed by client address as [ByIP] does. It is the Limiter's default.
 func ByPrincipal(r *http.Request) string {
-	prefix, id := principalKey(r)
-	return prefix + id
+	return principalKey(r).String()
 }
 
-// principalKey is ByPrincipal's key as a prefix and an id, for a
-// [partsStore]; an address key comes whole, as the id.
-func principalKey(r *http.Request) (prefix, id string) {
+// principalKey is ByPrincipal's key in parts, for a [partsStore]; an
+// address key comes whole, as the id.
+func principalKey(r *http.Request) keyParts {
 	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
-		if p.TokenID != "" {
-			return "tok:", p.TokenID
-		}
-		if p.Subject != "" {
-			return "sub:", p.Subject
+		if p.Method == gatehouse.MethodJWT {
+			if p.Subject != "" {
+				return keyParts{prefix: "jwt:", scope: p.Tenant, scoped: true, id: p.Subject}
+			}
+		} else if p.TokenID != "" {
+			return keyParts{prefix: "tok:", id: p.TokenID}
+		} else if p.Subject != "" {
+			return keyParts{prefix: "sub:", id: p.Subject}
 		}
 	}
-	return "", ByIP(r)
+	return keyParts{id: ByIP(r)}
+}
+
+// keyParts is a key in pieces, joined by appendTo without an allocation:
+// prefix, then — when scoped — scope with '%' and '/' percent-encoded and a
+// '/', then id. The encoding makes the first '/' after the prefix the end
+// of the scope, so distinct (scope, id) pairs never give the same key.
+type keyParts struct {
+	prefix, scope, id string
+	scoped            bool
+}
+
+func (k keyParts) appendTo(b []byte) []byte {
+	b = append(b, k.prefix...)
+	if k.scoped {
+		for i := 0; i < len(k.scope); i++ {
+			switch c := k.scope[i]; c {
+			case '%':
+				b = append(b, "%25"...)
+			case '/':
+				b = append(b, "%2F"...)
+			default:
+				b = append(b, c)
+			}
+		}
+		b = append(b, '/')
+	}
+	return append(b, k.id...)
+}
+
+// String returns the joined key.
+func (k keyParts) String() string {
+	if !k.scoped {
+		return k.prefix + k.id
+	}
+	return string(k.appendTo(make([]byte, 0, len(k.prefix)+len(k.scope)+1+len(k.id)+8)))
 }
 
 // BySubject keys by the Principal's Subject (a user or account, across all

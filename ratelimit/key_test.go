@@ -4,9 +4,13 @@ import (
 	"context"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -34,6 +38,9 @@ func TestAddrKey(t *testing.T) {
 func TestKeyFuncs(t *testing.T) {
 	full := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "tok-9"}
 	subjectOnly := gatehouse.Principal{Subject: "alice"}
+	jwt := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "jti-1", Method: gatehouse.MethodJWT}
+	apiKey := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "key-7", Method: gatehouse.MethodAPIKey}
+	opaque := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "op-3", Method: gatehouse.MethodOpaque}
 	tests := []struct {
 		name   string
 		fn     KeyFunc
@@ -47,6 +54,12 @@ func TestKeyFuncs(t *testing.T) {
 		{"principal uses token", ByPrincipal, &full, "192.0.2.1:80", "tok:tok-9"},
 		{"principal falls back to subject", ByPrincipal, &subjectOnly, "192.0.2.1:80", "sub:alice"},
 		{"principal falls back to ip", ByPrincipal, nil, "192.0.2.1:80", "ip:192.0.2.1"},
+		{"jwt by tenant and subject, not jti", ByPrincipal, &jwt, "192.0.2.1:80", "jwt:acme/alice"},
+		{"jwt without tenant", ByPrincipal, &gatehouse.Principal{Subject: "alice", TokenID: "j", Method: gatehouse.MethodJWT}, "192.0.2.1:80", "jwt:/alice"},
+		{"jwt tenant escaped", ByPrincipal, &gatehouse.Principal{Subject: "b/c", Tenant: "a/%", Method: gatehouse.MethodJWT}, "192.0.2.1:80", "jwt:a%2F%25/b/c"},
+		{"jwt without subject by ip", ByPrincipal, &gatehouse.Principal{TokenID: "j", Tenant: "acme", Method: gatehouse.MethodJWT}, "192.0.2.1:80", "ip:192.0.2.1"},
+		{"api key by key id", ByPrincipal, &apiKey, "192.0.2.1:80", "tok:key-7"},
+		{"opaque token by token id", ByPrincipal, &opaque, "192.0.2.1:80", "tok:op-3"},
 		{"subject", BySubject, &full, "192.0.2.1:80", "sub:alice"},
 		{"subject falls back to ip", BySubject, &gatehouse.Principal{TokenID: "x"}, "192.0.2.1:80", "ip:192.0.2.1"},
 		{"tenant", ByTenant, &full, "192.0.2.1:80", "ten:acme"},
@@ -83,5 +96,55 @@ func FuzzAddrKey(f *testing.F) {
 		if err != nil || p.Bits() != 64 || !p.Contains(a) {
 			t.Fatalf("AddrKey(%v) = %q", a, k)
 		}
+	})
+}
+
+// TestByPrincipalJWTSurvivesRefresh is the regression test for keying JWTs
+// by jti: a refreshed token (new jti, same tenant and subject) draws from
+// the same bucket, through the default key and an explicit ByPrincipal.
+func TestByPrincipalJWTSurvivesRefresh(t *testing.T) {
+	for name, key := range map[string]KeyFunc{"default": nil, "explicit": ByPrincipal} {
+		t.Run(name, func(t *testing.T) {
+			clk := newClock()
+			l := MustNew(Config{Limit: PerMinute(3), Key: key, Now: clk.Now})
+			for i := range 4 {
+				p := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "jti-" + strconv.Itoa(i), Method: gatehouse.MethodJWT}
+				_, err := l.Check(request("192.0.2.1:1", &p))
+				if i < 3 {
+					require.NoError(t, err, "token %d", i)
+				} else {
+					assert.ErrorIs(t, err, ErrLimited, "a fresh jti does not reset the limit")
+				}
+			}
+			other := gatehouse.Principal{Subject: "alice", Tenant: "globex", TokenID: "jti-x", Method: gatehouse.MethodJWT}
+			_, err := l.Check(request("192.0.2.1:1", &other))
+			assert.NoError(t, err, "the same subject in another tenant is another bucket")
+		})
+	}
+}
+
+// FuzzPrincipalKey checks that a JWT's key is unambiguous: it decodes back
+// to the tenant and subject it was made from.
+func FuzzPrincipalKey(f *testing.F) {
+	f.Add("acme", "alice")
+	f.Add("a/b", "c")
+	f.Add("a", "b/c")
+	f.Add("%2F", "")
+	f.Fuzz(func(t *testing.T, tenant, subject string) {
+		if subject == "" {
+			return
+		}
+		r := request("192.0.2.1:1", &gatehouse.Principal{Tenant: tenant, Subject: subject, Method: gatehouse.MethodJWT})
+		k := ByPrincipal(r)
+		rest, ok := strings.CutPrefix(k, "jwt:")
+		require.True(t, ok, k)
+		esc, sub, ok := strings.Cut(rest, "/")
+		require.True(t, ok, k)
+		ten, err := url.PathUnescape(esc)
+		require.NoError(t, err)
+		assert.Equal(t, tenant, ten)
+		assert.Equal(t, subject, sub)
+		assert.Equal(t, k, principalKey(r).String())
+		assert.Equal(t, k, string(principalKey(r).appendTo(nil)))
 	})
 }

@@ -26,7 +26,8 @@ type Config struct {
 
 	// Key names each request's bucket; nil selects [ByPrincipal], which
 	// then costs no allocation with the MemoryStore (a KeyFunc returns a
-	// new string per request: ByPrincipal's "tok:"+TokenID, for instance).
+	// new string per request: ByPrincipal's "tok:"+TokenID, for instance;
+	// left nil, the key is joined on the stack).
 	Key KeyFunc
 
 	// Store holds the buckets; nil selects a new [MemoryStore] with the
@@ -116,13 +117,13 @@ func MustNew(cfg Config) *Limiter {
 // or a 500 wrapping [ErrInvalidLimit] when Config.Limits returned an
 // invalid Limit. A request whose key is empty is exempt: zero Result, nil.
 func (l *Limiter) Check(r *http.Request) (Result, error) {
-	prefix, id := "", ""
+	var key keyParts
 	if l.key == nil {
-		prefix, id = principalKey(r)
+		key = principalKey(r)
 	} else {
-		id = l.key(r)
+		key.id = l.key(r)
 	}
-	if prefix == "" && id == "" {
+	if key == (keyParts{}) {
 		return Result{}, nil
 	}
 	limit := l.limit
@@ -140,9 +141,9 @@ func (l *Limiter) Check(r *http.Request) (Result, error) {
 	var res Result
 	var err error
 	if l.parts != nil {
-		res, err = l.parts.takeParts(r.Context(), prefix, id, limit, l.now())
+		res, err = l.parts.takeParts(r.Context(), key, limit, l.now())
 	} else {
-		res, err = l.store.Take(r.Context(), prefix+id, limit, l.now())
+		res, err = l.store.Take(r.Context(), key.String(), limit, l.now())
 	}
 	if err != nil {
 		l.emit(r, gatehouse.Failed, "store_error", http.StatusServiceUnavailable)

@@ -32,7 +32,7 @@ func TestTakePartsIsTake(t *testing.T) {
 				var res Result
 				var err error
 				if i%2 == 0 {
-					res, err = s.takeParts(ctx, tc.prefix, tc.id, lim, now)
+					res, err = s.takeParts(ctx, keyParts{prefix: tc.prefix, id: tc.id}, lim, now)
 				} else {
 					res, err = s.Take(ctx, tc.prefix+tc.id, lim, now)
 				}
@@ -54,6 +54,7 @@ func TestDefaultKeyIsByPrincipal(t *testing.T) {
 	explicit := MustNew(Config{Limit: PerMinute(2), Store: store, Now: now, Key: ByPrincipal})
 	for _, p := range []*gatehouse.Principal{
 		{TokenID: "t1", Subject: "s"},
+		{TokenID: "jti", Subject: "s", Tenant: "t/1", Method: gatehouse.MethodJWT},
 		{Subject: "s2"},
 		nil, // keyed by address
 	} {
@@ -70,22 +71,46 @@ func TestDefaultKeyIsByPrincipal(t *testing.T) {
 		_, err = implicit.Check(r)
 		assert.ErrorIs(t, err, ErrLimited)
 	}
-	assert.Equal(t, 3, store.Len())
+	assert.Equal(t, 4, store.Len())
 }
 
 // TestAllowPathDoesNotAllocate pins what the default key and the memory
-// store's takeParts are for.
+// store's takeParts are for: an opaque token's or API key's id, and a
+// JWT's tenant and subject, are joined on the stack.
 func TestAllowPathDoesNotAllocate(t *testing.T) {
-	l := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}})
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), &gatehouse.Principal{TokenID: "tok-1"}))
-	h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r) // inserts the key
-	require.Equal(t, http.StatusNoContent, w.Code)
-	hw := &headerWriter{h: http.Header{}}
-	assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(hw, r) }))
-	assert.Equal(t, "1000", hw.h.Get("RateLimit-Limit"))
+	for name, p := range map[string]*gatehouse.Principal{
+		"token id": {TokenID: "tok-1"},
+		"jwt":      {TokenID: "jti-1", Subject: "alice", Tenant: "ac/me", Method: gatehouse.MethodJWT},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}})
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p))
+			h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r) // inserts the key
+			require.Equal(t, http.StatusNoContent, w.Code)
+			hw := &headerWriter{h: http.Header{}}
+			assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(hw, r) }))
+			assert.Equal(t, "1000", hw.h.Get("RateLimit-Limit"))
+		})
+	}
+}
+
+// TestTakePartsScoped checks that a scoped key (a JWT's tenant and
+// subject) charges the bucket named by its string form.
+func TestTakePartsScoped(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := NewMemoryStore(MemoryConfig{})
+	k := keyParts{prefix: "jwt:", scope: "a/%b", scoped: true, id: strings.Repeat("s", 100)}
+	lim := PerMinute(2)
+	_, err := s.takeParts(ctx, k, lim, now)
+	require.NoError(t, err)
+	res, err := s.Take(ctx, "jwt:a%2F%25b/"+strings.Repeat("s", 100), lim, now)
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Remaining, "the same bucket")
+	assert.Equal(t, 1, s.Len())
 }
 
 type headerWriter struct{ h http.Header }

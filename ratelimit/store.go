@@ -41,27 +41,37 @@ type Store interface {
 	Take(ctx context.Context, key string, limit Limit, now time.Time) (Result, error)
 }
 
-// A partsStore is a [Store] that takes a key as a prefix and an id,
-// charging the bucket of prefix+id without the Limiter building that
-// string on every request. limit has been validated by the caller.
-// MemoryStore is one; for other stores the Limiter concatenates and calls
-// Take.
+// A partsStore is a [Store] that takes a key in parts, charging the bucket
+// of key.String() without the Limiter building that string on every
+// request. limit has been validated by the caller. MemoryStore is one; for
+// other stores the Limiter joins the key and calls Take.
 type partsStore interface {
-	takeParts(ctx context.Context, prefix, id string, limit Limit, now time.Time) (Result, error)
+	takeParts(ctx context.Context, key keyParts, limit Limit, now time.Time) (Result, error)
 }
 
 // A FailureStore counts failures per key in fixed windows, for a
 // [FailureThrottle]. A window opens at a key's first failure and lasts the
 // window length given then; when it ends the count starts over.
 // Implementations must be safe for concurrent use, count exactly under
-// concurrency, and pass [ratelimittest.TestFailureStore]. In Redis the
-// three methods are GET+PTTL, INCR+PEXPIRE NX and DEL.
+// concurrency (each method is one atomic step: in Redis, one script), and
+// pass [ratelimittest.TestFailureStore].
 //
 // Failures returns key's count in its open window and when that window
 // ends, or 0 and the zero Time when no window is open at now.
 //
 // AddFailure records one failure for key at now, opening a window of length
 // window when none is open, and returns the new count and the window's end.
+// The throttle counts an attempt with it before checking the credential,
+// and refuses the attempt when the count exceeds its maximum: concurrent
+// attempts each see their own count. A bounded store may refuse a new key
+// with an error wrapping [ErrFull] (returning, as resetAt, when to try
+// again) rather than forget another key's failures; the throttle answers
+// that with 429.
+//
+// RemoveFailure takes back one failure of key's open window at now, the
+// count an attempt added before its credential turned out good; a count
+// that reaches zero is forgotten with its window. It does nothing when key
+// has no open window.
 //
 // ResetFailures forgets key; it is not an error when key is unknown.
 //
@@ -69,5 +79,6 @@ type partsStore interface {
 type FailureStore interface {
 	Failures(ctx context.Context, key string, now time.Time) (count int, resetAt time.Time, err error)
 	AddFailure(ctx context.Context, key string, window time.Duration, now time.Time) (count int, resetAt time.Time, err error)
+	RemoveFailure(ctx context.Context, key string, now time.Time) error
 	ResetFailures(ctx context.Context, key string) error
 }

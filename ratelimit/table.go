@@ -16,16 +16,20 @@ const (
 // A table is a bounded, sharded map from keys to values in least-recently
 // used order. Every insertion first evicts idle entries from the cold end of
 // its shard — unused for minIdle and carrying no state — and, if the shard
-// is still full, its least recently used entry, so memory never exceeds the
-// cap however many distinct keys arrive. minIdle keeps a hot key whose
-// bucket happens to be full from being evicted and rebuilt on every
+// is still full, the entry victim picks (by default the least recently
+// used), so memory never exceeds the cap however many distinct keys arrive.
+// When victim picks none the insertion is refused. minIdle keeps a hot key
+// whose bucket happens to be full from being evicted and rebuilt on every
 // insertion. Callers hold the shard's lock while they use a value.
 type table[V any] struct {
 	seed     maphash.Seed
 	perShard int
 	minIdle  time.Duration
 	idle     func(v V, now time.Time) bool // whether v carries no state any more
-	shards   [shardCount]shard[V]
+	// victim picks the entry a full shard gives up for a new key, or nil to
+	// refuse the new key; nil selects the least recently used entry.
+	victim func(s *shard[V], now time.Time) *node[V]
+	shards [shardCount]shard[V]
 }
 
 type shard[V any] struct {
@@ -41,12 +45,12 @@ type node[V any] struct {
 	prev, next *node[V]
 }
 
-func newTable[V any](maxKeys int, minIdle time.Duration, idle func(V, time.Time) bool) *table[V] {
+func newTable[V any](maxKeys int, minIdle time.Duration, idle func(V, time.Time) bool, victim func(*shard[V], time.Time) *node[V]) *table[V] {
 	per := maxKeys / shardCount
 	if per < 1 {
 		per = 1
 	}
-	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, minIdle: minIdle, idle: idle}
+	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, minIdle: minIdle, idle: idle, victim: victim}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.m = make(map[string]*node[V])
@@ -60,7 +64,8 @@ func (t *table[V]) shard(key string) *shard[V] {
 }
 
 // acquire locks key's shard and returns key's node, created with mk when
-// absent. The caller must unlock s.mu when done with the node.
+// absent, or nil when the shard is full and its victim policy refuses the
+// key. The caller must unlock s.mu when done with the node.
 func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
 	s = &t.shards[maphash.String(t.seed, key)%shardCount]
 	s.mu.Lock()
@@ -86,7 +91,8 @@ func (t *table[V]) acquireBytes(key []byte, now time.Time, mk func() V) (s *shar
 }
 
 // insertLocked adds key, absent from s, with a value from mk, after
-// evicting idle entries and, if s is still full, its least recently used.
+// evicting idle entries and, if s is still full, the victim; it returns
+// nil, adding nothing, when there is no victim.
 func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func() V) *node[V] {
 	for i := 0; i < sweepMax && len(s.m) > 0; i++ {
 		cold := s.root.prev
@@ -96,7 +102,13 @@ func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func(
 		s.remove(cold)
 	}
 	if len(s.m) >= t.perShard {
-		s.remove(s.root.prev)
+		victim := s.root.prev
+		if t.victim != nil {
+			if victim = t.victim(s, now); victim == nil {
+				return nil
+			}
+		}
+		s.remove(victim)
 	}
 	n := &node[V]{key: key, val: mk(), used: now.UnixNano()}
 	s.m[key] = n

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -43,10 +44,18 @@ type FailureConfig struct {
 // within Window, further attempts are refused with 429 until the window
 // ends — before any password hashing or token verification happens.
 //
-//	if err := t.Check(ctx, key); err != nil { return err }  // 429 or 503
-//	if !passwordOK { t.Fail(ctx, key); return errBadCredentials }
-//	t.Reset(ctx, key)
+// Every attempt is counted before its credential is checked, in one atomic
+// store step, and the count is taken back when the credential turns out
+// good, so that concurrent attempts cannot all pass on one stale count:
+// however many arrive at once, at most Max of them reach the credential
+// check per key and window.
 //
+//	if err := t.Begin(ctx, key); err != nil { return err } // 429 or 503
+//	if !passwordOK { return errBadCredentials }            // the attempt stays counted
+//	t.Reset(ctx, key)                                      // or t.Succeed(ctx, key)
+//
+// Attempts still in flight count against their key until they end: with
+// Max in flight for one key, one more is refused until one of them ends.
 // It is safe for concurrent use.
 type FailureThrottle struct {
 	max       int
@@ -94,48 +103,75 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	return t, nil
 }
 
-// Check returns nil while key has fewer than Max failures in its window; a
-// 429 *envelope.Error wrapping [ErrThrottled], with RetryAfter set to the
-// time until the window ends, once it has Max; and a 503 wrapping
-// [ErrStore] when the store fails. It records nothing.
-func (t *FailureThrottle) Check(ctx context.Context, key string) error {
+// Begin counts an attempt for key before its credential is checked. It
+// returns nil when key had fewer than Max failures (attempts in flight
+// included); a 429 *envelope.Error wrapping [ErrThrottled], with
+// RetryAfter set to the time until the window ends (at least a second),
+// when it had Max — the refused attempt is taken back, so refusals never
+// add to a count; and a 503 wrapping [ErrStore] when the store fails.
+// After a nil Begin, a failed credential needs nothing more: the attempt
+// stays counted as the failure. A good one calls [FailureThrottle.Succeed]
+// or [FailureThrottle.Reset].
+func (t *FailureThrottle) Begin(ctx context.Context, key string) error {
 	now := t.now()
-	n, resetAt, err := t.store.Failures(ctx, key, now)
+	n, resetAt, err := t.store.AddFailure(ctx, key, t.window, now)
 	if err != nil {
-		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+		if errors.Is(err, ErrFull) {
+			return t.throttled.WithRetryAfter(retryAfter(resetAt, now))
+		}
+		return storeError(err)
 	}
-	if n < t.max {
+	if n <= t.max {
 		return nil
 	}
-	return t.throttled.WithRetryAfter(resetAt.Sub(now))
+	// A store failure here leaves the count one too high until the window
+	// ends: the safe direction, and the attempt is refused either way.
+	_ = t.store.RemoveFailure(context.WithoutCancel(ctx), key, now)
+	return t.throttled.WithRetryAfter(retryAfter(resetAt, now))
 }
 
-// Fail records one failed attempt for key. It returns a 503 wrapping
-// [ErrStore] when the store fails.
-func (t *FailureThrottle) Fail(ctx context.Context, key string) error {
-	if _, _, err := t.store.AddFailure(ctx, key, t.window, t.now()); err != nil {
-		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+// Succeed takes back the attempt [FailureThrottle.Begin] counted for key,
+// whose credential was good (or was never checked); key's earlier failures
+// stay counted. It returns a 503 wrapping [ErrStore] when the store fails,
+// leaving the attempt counted.
+func (t *FailureThrottle) Succeed(ctx context.Context, key string) error {
+	if err := t.store.RemoveFailure(ctx, key, t.now()); err != nil {
+		return storeError(err)
 	}
 	return nil
 }
 
-// Reset forgets key's failures, after a successful attempt. It returns a
-// 503 wrapping [ErrStore] when the store fails.
+// retryAfter is the time from now until resetAt, at least one second: a
+// 429 always carries a Retry-After, even when the store's clock runs ahead
+// of now.
+func retryAfter(resetAt, now time.Time) time.Duration {
+	return max(resetAt.Sub(now), time.Second)
+}
+
+func storeError(err error) error {
+	return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+}
+
+// Reset forgets key's failures, the attempt Begin counted included, after
+// a successful attempt. It returns a 503 wrapping [ErrStore] when the
+// store fails.
 func (t *FailureThrottle) Reset(ctx context.Context, key string) error {
 	if err := t.store.ResetFailures(ctx, key); err != nil {
-		return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+		return storeError(err)
 	}
 	return nil
 }
 
 // Middleware guards next by Config.Key (the client address by default):
-// a key with Max failures in its window is refused with 429 before next
-// runs, and every 401 that next answers counts as a failure. Put it in
-// front of the authentication middleware to throttle clients that keep
+// every request is counted by [FailureThrottle.Begin] before next runs, so
+// a key with Max failures in its window — or Max requests in flight — is
+// refused with 429 before next runs, and the count is taken back
+// ([FailureThrottle.Succeed]) when next answers anything but 401. Put it
+// in front of the authentication middleware to throttle clients that keep
 // presenting bad credentials. Successful responses do not reset the count,
-// so that a client cannot interleave one valid credential to keep guessing;
-// counts expire with their window. A request whose key is empty is not
-// guarded.
+// so that a client cannot interleave one valid credential to keep
+// guessing; counts expire with their window. A request whose key is empty
+// is not guarded; a request whose handler panics stays counted.
 func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := t.key(r)
@@ -143,17 +179,18 @@ func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if err := t.Check(r.Context(), key); err != nil {
+		if err := t.Begin(r.Context(), key); err != nil {
 			t.emit(r, err)
 			envelope.WriteStyle(w, r, t.style, err)
 			return
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if sw.status == http.StatusUnauthorized {
-			// The response is already written; a store failure here can only
-			// lose one count, which the next request's Check reports as 503.
-			_ = t.Fail(r.Context(), key)
+		if sw.status != http.StatusUnauthorized {
+			// The response is written, and the client may be gone: take the
+			// attempt back regardless. A store failure here leaves it
+			// counted, the safe direction.
+			_ = t.Succeed(context.WithoutCancel(r.Context()), key)
 		}
 	})
 }

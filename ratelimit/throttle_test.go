@@ -2,8 +2,12 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,11 +35,10 @@ func TestFailureThrottle(t *testing.T) {
 
 	key := "user:alice"
 	for i := 0; i < 3; i++ {
-		require.NoError(t, th.Check(ctx, key), "attempt %d", i+1)
-		require.NoError(t, th.Fail(ctx, key))
+		require.NoError(t, th.Begin(ctx, key), "attempt %d", i+1) // and fails: stays counted
 		clk.Advance(time.Minute)
 	}
-	err = th.Check(ctx, key)
+	err = th.Begin(ctx, key)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrThrottled)
 	assert.ErrorIs(t, err, envelope.ErrTooManyRequests)
@@ -43,19 +46,150 @@ func TestFailureThrottle(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 7*time.Minute, ee.RetryAfter, "until the window that opened at the first failure ends")
 	assert.Equal(t, "Too many failed attempts, try again later", ee.Message)
+	n, _, err := th.store.Failures(ctx, key, clk.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "a refused attempt is not counted")
 
-	assert.NoError(t, th.Check(ctx, "user:bob"), "other keys are unaffected")
+	assert.NoError(t, th.Begin(ctx, "user:bob"), "other keys are unaffected")
 
 	clk.Advance(7 * time.Minute)
-	assert.NoError(t, th.Check(ctx, key), "the window ended")
+	assert.NoError(t, th.Begin(ctx, key), "the window ended")
 
 	// A success resets the count.
-	require.NoError(t, th.Fail(ctx, key))
-	require.NoError(t, th.Fail(ctx, key))
+	require.NoError(t, th.Begin(ctx, key))
 	require.NoError(t, th.Reset(ctx, key))
-	require.NoError(t, th.Fail(ctx, key))
-	require.NoError(t, th.Fail(ctx, key))
-	assert.NoError(t, th.Check(ctx, key))
+	require.NoError(t, th.Begin(ctx, key))
+	require.NoError(t, th.Begin(ctx, key))
+	assert.NoError(t, th.Begin(ctx, key))
+	assert.ErrorIs(t, th.Begin(ctx, key), ErrThrottled)
+}
+
+// TestFailureThrottleSucceed checks that Succeed takes back exactly the
+// attempt Begin counted: earlier failures stay, and a key whose attempts
+// all succeeded carries nothing.
+func TestFailureThrottleSucceed(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := NewMemoryFailureStore(MemoryConfig{})
+	th, err := NewFailureThrottle(FailureConfig{Max: 3, Window: time.Minute, Store: store, Now: clk.Now})
+	require.NoError(t, err)
+	count := func(key string) int {
+		n, _, err := store.Failures(ctx, key, clk.Now())
+		require.NoError(t, err)
+		return n
+	}
+
+	for range 10 {
+		require.NoError(t, th.Begin(ctx, "ip:192.0.2.1"))
+		require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1"))
+	}
+	assert.Zero(t, count("ip:192.0.2.1"), "successes do not accumulate")
+	assert.Zero(t, store.Len(), "nor occupy the store")
+
+	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1")) // fails
+	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1")) // fails
+	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1"))
+	require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1"))
+	assert.Equal(t, 2, count("ip:192.0.2.1"), "a success keeps earlier failures")
+	require.NoError(t, th.Succeed(ctx, "ip:unknown"), "nothing to take back is fine")
+}
+
+// TestFailureThrottleConcurrentAttempts is the regression test for the
+// check-then-record race: 100 parallel attempts with Max 5, each holding
+// its credential check open until all have begun, and each failing. At
+// most Max reach the check; the rest are refused with 429.
+func TestFailureThrottleConcurrentAttempts(t *testing.T) {
+	ctx := context.Background()
+	th, err := NewFailureThrottle(FailureConfig{Max: 5})
+	require.NoError(t, err)
+	const n = 100
+	var checked, refused atomic.Int64
+	var begun, wg sync.WaitGroup
+	begun.Add(n)
+	release := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := th.Begin(ctx, "user:alice")
+			begun.Done()
+			if err != nil {
+				if errors.Is(err, ErrThrottled) {
+					refused.Add(1)
+				}
+				return
+			}
+			checked.Add(1)
+			<-release // a slow password check, failing
+		}()
+	}
+	begun.Wait()
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int64(5), checked.Load())
+	assert.Equal(t, int64(n-5), refused.Load())
+	cnt, _, err := th.store.Failures(ctx, "user:alice", time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 5, cnt)
+}
+
+// TestFailureThrottleRetryAfterAtLeastOneSecond: a store whose window has
+// (by its clock) just ended still refuses with a Retry-After.
+func TestFailureThrottleRetryAfterAtLeastOneSecond(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for name, resetAt := range map[string]time.Time{
+		"reset behind now": now.Add(-2 * time.Second),
+		"reset at now":     now,
+		"reset within 1s":  now.Add(300 * time.Millisecond),
+	} {
+		t.Run(name, func(t *testing.T) {
+			th, err := NewFailureThrottle(FailureConfig{Max: 1, Store: skewedFailures{resetAt}, Now: func() time.Time { return now }})
+			require.NoError(t, err)
+			err = th.Begin(context.Background(), "k")
+			require.ErrorIs(t, err, ErrThrottled)
+			assert.Equal(t, time.Second, envelope.As(err).RetryAfter)
+
+			w := serve(th.Middleware(okHandler), request("192.0.2.1:1", nil))
+			assert.Equal(t, http.StatusTooManyRequests, w.Code)
+			assert.Equal(t, "1", w.Header().Get("Retry-After"))
+		})
+	}
+}
+
+// skewedFailures is a store whose clock runs ahead: every key is over its
+// limit with a window ending at resetAt.
+type skewedFailures struct{ resetAt time.Time }
+
+func (s skewedFailures) Failures(context.Context, string, time.Time) (int, time.Time, error) {
+	return 2, s.resetAt, nil
+}
+
+func (s skewedFailures) AddFailure(context.Context, string, time.Duration, time.Time) (int, time.Time, error) {
+	return 2, s.resetAt, nil
+}
+func (skewedFailures) RemoveFailure(context.Context, string, time.Time) error { return nil }
+func (skewedFailures) ResetFailures(context.Context, string) error            { return nil }
+
+// TestFailureThrottleStoreFull: a bounded store that refuses a new key
+// (rather than forget another's lockout) makes the throttle answer 429.
+func TestFailureThrottleStoreFull(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := NewMemoryFailureStore(MemoryConfig{MaxKeys: 16}) // one key per shard
+	th, err := NewFailureThrottle(FailureConfig{Max: 5, Window: time.Minute, Store: store, Now: clk.Now})
+	require.NoError(t, err)
+	// Fill every shard with a key holding two failures.
+	for i := 0; store.Len() < 16; i++ {
+		key := "user:" + strconv.Itoa(i)
+		if th.Begin(ctx, key) == nil { // else its shard is already full
+			require.NoError(t, th.Begin(ctx, key))
+		}
+	}
+	clk.Advance(10 * time.Second)
+	err = th.Begin(ctx, "user:new")
+	require.ErrorIs(t, err, ErrThrottled)
+	assert.Equal(t, 50*time.Second, envelope.As(err).RetryAfter, "until the first window ends")
+	assert.Equal(t, 16, store.Len())
 }
 
 type brokenFailures struct{}
@@ -67,16 +201,17 @@ func (brokenFailures) Failures(context.Context, string, time.Time) (int, time.Ti
 func (brokenFailures) AddFailure(context.Context, string, time.Duration, time.Time) (int, time.Time, error) {
 	return 0, time.Time{}, errDown
 }
-func (brokenFailures) ResetFailures(context.Context, string) error { return errDown }
+func (brokenFailures) RemoveFailure(context.Context, string, time.Time) error { return errDown }
+func (brokenFailures) ResetFailures(context.Context, string) error            { return errDown }
 
 func TestFailureThrottleStoreErrors(t *testing.T) {
 	ctx := context.Background()
 	th, err := NewFailureThrottle(FailureConfig{Store: brokenFailures{}})
 	require.NoError(t, err)
 	for name, err := range map[string]error{
-		"check": th.Check(ctx, "k"),
-		"fail":  th.Fail(ctx, "k"),
-		"reset": th.Reset(ctx, "k"),
+		"begin":   th.Begin(ctx, "k"),
+		"succeed": th.Succeed(ctx, "k"),
+		"reset":   th.Reset(ctx, "k"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.ErrorIs(t, err, ErrStore)
@@ -84,6 +219,14 @@ func TestFailureThrottleStoreErrors(t *testing.T) {
 			assert.ErrorIs(t, err, envelope.ErrUnavailable)
 		})
 	}
+	t.Run("middleware", func(t *testing.T) {
+		called := false
+		h := th.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
+		w := serve(h, request("192.0.2.1:1", nil))
+		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+		assert.False(t, called, "fails closed")
+		assert.NotContains(t, w.Body.String(), "10.0.0.5")
+	})
 }
 
 func TestFailureThrottleMiddleware(t *testing.T) {
@@ -130,11 +273,57 @@ func TestFailureThrottleMiddleware(t *testing.T) {
 	assert.Equal(t, "too_many_failures", events[0].Reason)
 	assert.Equal(t, 429, events[0].Status)
 
+	assert.Equal(t, 429, call("192.0.2.1:1", "bad").Code, "refusals do not add to the count")
+	require.Len(t, events, 2)
+
 	assert.Equal(t, 204, call("192.0.2.2:1", "good").Code, "other clients are unaffected")
 	assert.Equal(t, 204, call("[2001:db8::1]:1", "good").Code)
 
 	clk.Advance(time.Minute)
 	assert.Equal(t, 204, call("192.0.2.1:1", "good").Code, "the window ended")
+	for range 5 {
+		assert.Equal(t, 204, call("192.0.2.1:1", "good").Code, "successes take their attempt back")
+	}
+}
+
+// TestFailureThrottleMiddlewareConcurrent is the middleware's regression
+// test for the check-then-record race: 50 parallel bad credentials from one
+// address with Max 3 reach the authenticator at most 3 times.
+func TestFailureThrottleMiddlewareConcurrent(t *testing.T) {
+	th, err := NewFailureThrottle(FailureConfig{Max: 3})
+	require.NoError(t, err)
+	const n = 50
+	var verified atomic.Int64
+	var settled sync.WaitGroup // every request refused or verifying
+	settled.Add(n)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	codes := map[int]int{}
+	h := th.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		verified.Add(1)
+		settled.Done()
+		<-release // a slow verification, failing
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := serve(h, request("192.0.2.1:1", nil))
+			if w.Code == http.StatusTooManyRequests {
+				settled.Done()
+			}
+			mu.Lock()
+			codes[w.Code]++
+			mu.Unlock()
+		}()
+	}
+	settled.Wait()
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int64(3), verified.Load())
+	assert.Equal(t, map[int]int{401: 3, 429: n - 3}, codes)
 }
 
 func TestStatusWriter(t *testing.T) {

@@ -168,6 +168,7 @@ func TestOutageEveryStore(t *testing.T) {
 		}},
 		{"Take", func() error { _, err := s.RateLimit().Take(ctx, "k", ratelimit.PerSecond(5), now); return err }},
 		{"AddFailure", func() error { _, _, err := s.Failures().AddFailure(ctx, "k", time.Minute, now); return err }},
+		{"RemoveFailure", func() error { return s.Failures().RemoveFailure(ctx, "k", now) }},
 		{"Lookup refresh", func() error {
 			_, err := s.Refresh().Lookup(ctx, h, now)
 			if errors.Is(err, issuer.ErrRefreshNotFound) {

@@ -106,10 +106,11 @@ func (r *RateLimit) Take(ctx context.Context, key string, limit ratelimit.Limit,
 // Failures is the Redis [ratelimit.FailureStore] for
 // ratelimit.FailureThrottle: per key ("<prefix>fail:<key>") a count and
 // the end of its window, opened by the first failure; Redis drops the key
-// after the window. Each method is one round trip and counts exactly
-// under concurrency across instances. While Redis is unreachable its
-// methods fail and the throttle answers 503. It is safe for concurrent
-// use.
+// after the window, or when RemoveFailure takes its count to zero. Each
+// method is one round trip (one script, or DEL) and counts exactly under
+// concurrency across instances, so the throttle's count-then-check
+// reservation holds fleet-wide. While Redis is unreachable its methods
+// fail and the throttle answers 503. It is safe for concurrent use.
 type Failures struct{ s *Store }
 
 var _ ratelimit.FailureStore = (*Failures)(nil)
@@ -143,6 +144,30 @@ func (f *Failures) Failures(ctx context.Context, key string, now time.Time) (int
 // AddFailure implements [ratelimit.FailureStore].
 func (f *Failures) AddFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
 	return f.run(ctx, "add failure", key, now, strconv.FormatInt(max(window.Microseconds(), 1), 10))
+}
+
+// removeFailureScript takes back one failure of an open window. KEYS: the
+// counter. ARGV: now (µs or ""). A count reaching zero deletes the key:
+// with nothing counted, no window is open.
+var removeFailureScript = redis.NewScript(scriptNow + `
+local v = redis.call('HMGET', KEYS[1], 'n', 'reset')
+local n = tonumber(v[1]) or 0
+local reset = tonumber(v[2]) or 0
+if now >= reset or n <= 0 then return 0 end
+if n <= 1 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'n', string.format('%d', n - 1))
+return n - 1
+`)
+
+// RemoveFailure implements [ratelimit.FailureStore].
+func (f *Failures) RemoveFailure(ctx context.Context, key string, now time.Time) error {
+	ctx, cancel := f.s.ctx(ctx)
+	defer cancel()
+	err := removeFailureScript.Run(ctx, f.s.client, []string{f.s.key("fail:", key)}, f.s.nowArg(now)).Err()
+	return wrap("remove failure", err)
 }
 
 // ResetFailures implements [ratelimit.FailureStore].

@@ -52,8 +52,12 @@ type Config struct {
 	// or its Subject when Tenant is empty, as ipallow.PerPrincipal keys
 	// API calls by default; nil means no per-account allowlists.
 	Accounts AccountChecker
-	// Throttle limits failed logins per client IP (key "ip:<addr>") and per
-	// user name (key "user:<name>"); nil means no throttling.
+	// Throttle limits failed logins per client address (key "ip:" +
+	// ratelimit.AddrKey(addr): an IPv4 address, an IPv6 /64) and per user
+	// name ("user:<name>"), and failed token-endpoint client
+	// authentications per address and per client ("client:<id>"). Each
+	// attempt is counted (Begin) before any credential is looked up or
+	// checked; nil means no throttling.
 	Throttle Throttle
 
 	// Clients finds the registered clients of the OAuth token endpoint

@@ -26,12 +26,17 @@ type AccountChecker interface {
 	CheckAccount(ctx context.Context, account string, addr netip.Addr) error
 }
 
-// A Throttle limits failed attempts per key. Check returns nil under the
-// limit and a 429 *envelope.Error with RetryAfter over it; Fail records one
-// failure; Reset forgets the key's failures. Store failures are returned
-// as errors (the issuer answers 503).
+// A Throttle limits failed attempts per key, counting every attempt before
+// its credential is checked, so that attempts arriving together cannot all
+// pass on one stale count (ratelimit.FailureThrottle is one). Begin counts
+// an attempt: nil under the limit, a 429 *envelope.Error with RetryAfter
+// at it (the refused attempt counts nowhere). The attempt then stays
+// counted as a failure unless Succeed takes it back — the credential was
+// good, or was never checked — or Reset forgets all of the key's failures
+// after a good credential. Store failures are returned as errors (the
+// issuer answers 503).
 type Throttle interface {
-	Check(ctx context.Context, key string) error
-	Fail(ctx context.Context, key string) error
+	Begin(ctx context.Context, key string) error
+	Succeed(ctx context.Context, key string) error
 	Reset(ctx context.Context, key string) error
 }

@@ -62,8 +62,9 @@ func (r *revocations) IsRevoked(_ context.Context, jti string) (bool, error) {
 	return ok, nil
 }
 
-// throttle counts failures per key and refuses at limit, like
-// ratelimit.FailureThrottle.
+// throttle counts attempts per key and refuses at limit, like
+// ratelimit.FailureThrottle: Begin counts, Succeed takes one back, Reset
+// forgets the key.
 type throttle struct {
 	mu    sync.Mutex
 	limit int
@@ -73,7 +74,7 @@ type throttle struct {
 
 func newThrottle(limit int) *throttle { return &throttle{limit: limit, fails: map[string]int{}} }
 
-func (t *throttle) Check(_ context.Context, key string) error {
+func (t *throttle) Begin(_ context.Context, key string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
@@ -82,13 +83,19 @@ func (t *throttle) Check(_ context.Context, key string) error {
 	if t.fails[key] >= t.limit {
 		return envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
 	}
+	t.fails[key]++
 	return nil
 }
 
-func (t *throttle) Fail(_ context.Context, key string) error {
+func (t *throttle) Succeed(_ context.Context, key string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.fails[key]++
+	if t.err != nil {
+		return t.err
+	}
+	if t.fails[key]--; t.fails[key] <= 0 {
+		delete(t.fails, key)
+	}
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package issuer
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -33,10 +35,16 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //
 // The allowlist applies before the password is checked. Unknown users are
 // checked against a dummy bcrypt hash of the same cost, so both failures
-// take the same path and about the same time. A failure counts against the
-// client IP and the user name; a success clears the user name's count only
-// (clearing the IP's would let one valid account reset a password-guessing
-// run against others).
+// take the same path and about the same time. Every attempt is counted
+// against the client address ("ip:" + ratelimit.AddrKey: an IPv6 client by
+// its /64) and the user name ("user:<name>") before the account is looked
+// up, so parallel guesses cannot outrun the count: at most Max passwords
+// are checked per key and window however many arrive at once. A wrong
+// password stays counted against both; a success clears the user name's
+// count and takes back its own attempt against the address, whose earlier
+// failures stay (clearing them would let one valid account reset a
+// password-guessing run against others); an attempt that ends before the
+// password is checked (403, 503) is taken back from both.
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
 	if i.credentials == nil {
@@ -54,19 +62,19 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	addr := gatehouse.ClientAddr(r)
-	ipKey, userKey := "ip:"+addr.String(), "user:"+req.Username
+	var ipKey, userKey string
 	if i.throttle != nil {
-		for _, key := range [...]string{ipKey, userKey} {
-			if err := i.throttle.Check(ctx, key); err != nil {
-				i.fail(w, r, ev, reasonThrottled, passThrough(err))
-				return
-			}
+		ipKey, userKey = "ip:"+ratelimit.AddrKey(addr), "user:"+req.Username
+		if e := i.beginAttempt(ctx, ipKey, userKey); e != nil {
+			i.fail(w, r, ev, throttleReason(e), e)
+			return
 		}
 	}
 
 	acct, err := i.credentials.LookupAccount(ctx, req.Username)
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrAccountNotFound) {
+		i.endAttempt(ctx, ipKey, userKey)
 		i.fail(w, r, ev, reasonStore, unavailable(err))
 		return
 	}
@@ -75,6 +83,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		ev.Subject, ev.Tenant = session.Subject, session.Tenant
 		if i.accounts != nil {
 			if err := i.accounts.CheckAccount(ctx, session.allowlistKey(), addr); err != nil {
+				i.endAttempt(ctx, ipKey, userKey) // the password was never checked
 				i.fail(w, r, ev, reasonIPDenied, passThrough(err))
 				return
 			}
@@ -82,20 +91,16 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if !i.passwordMatches(found, acct.PasswordHash, req.Password) {
-		if i.throttle != nil {
-			for _, key := range [...]string{ipKey, userKey} {
-				if err := i.throttle.Fail(ctx, key); err != nil {
-					// Failures that cannot be counted cannot be limited: fail closed.
-					i.fail(w, r, ev, reasonStore, passThrough(err))
-					return
-				}
-			}
-		}
+		// The attempt Begin counted stays, against both keys: the failure.
 		i.fail(w, r, ev, reasonBadCredentials, errBadCredentials)
 		return
 	}
 	if i.throttle != nil {
 		if err := i.throttle.Reset(ctx, userKey); err != nil {
+			i.fail(w, r, ev, reasonStore, passThrough(err))
+			return
+		}
+		if err := i.throttle.Succeed(ctx, ipKey); err != nil {
 			i.fail(w, r, ev, reasonStore, passThrough(err))
 			return
 		}
@@ -108,6 +113,44 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.CredID = pair.TokenID
 	i.succeed(w, r, ev, pair)
+}
+
+// beginAttempt counts one attempt against each key (Throttle.Begin) before
+// any credential is looked up or checked. When a key refuses, the attempts
+// already counted are taken back, so a refused request counts nowhere. It
+// returns the throttle's 429, or a 503 when its store fails. The caller
+// checks that there is a throttle.
+func (i *Issuer) beginAttempt(ctx context.Context, keys ...string) *envelope.Error {
+	for n, key := range keys {
+		if err := i.throttle.Begin(ctx, key); err != nil {
+			i.endAttempt(ctx, keys[:n]...)
+			return passThrough(err)
+		}
+	}
+	return nil
+}
+
+// endAttempt takes back the attempt beginAttempt counted against each key,
+// for a request that ended without a failed credential check (a refused
+// allowlist, a store failure, a refusal after the credential was good). A
+// store failure leaves the attempt counted, the safe direction; the
+// request's own answer stands. It does nothing without a throttle.
+func (i *Issuer) endAttempt(ctx context.Context, keys ...string) {
+	if i.throttle == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the client may be gone; the count is not its
+	for _, key := range keys {
+		_ = i.throttle.Succeed(ctx, key)
+	}
+}
+
+// throttleReason is the audit reason of a refusal from beginAttempt.
+func throttleReason(e *envelope.Error) string {
+	if e.Status >= http.StatusInternalServerError {
+		return reasonStore
+	}
+	return reasonThrottled
 }
 
 // passwordMatches runs exactly one bcrypt comparison whatever the input:

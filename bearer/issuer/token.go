@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
 // tokenConfig is the token endpoint's part of an Issuer.
@@ -143,10 +144,13 @@ const (
 //
 // The answer never reveals whether a client_id exists: an unknown client
 // is checked against a dummy secret hash or HMAC key, so it takes the same
-// path and answers the same body as a wrong credential. Failed client
-// authentications (wrong secret, bad assertion signature) count against
-// the client address ("ip:<addr>") and the client ("client:<id>"); a
-// success clears the client's count.
+// path and answers the same body as a wrong credential. With a Throttle,
+// every client authentication is counted against the client address
+// ("ip:" + ratelimit.AddrKey) and the client ("client:<id>") before the
+// client is looked up, so parallel guesses cannot outrun the count. A
+// failed one (wrong secret, bad assertion signature) stays counted; a
+// grant clears the client's count and takes back its attempt against the
+// address; any other refusal takes back both.
 func (i *Issuer) Token(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "token")
 	req, e := parseTokenRequest(w, r, i.decoder.MaxBytes)
@@ -214,29 +218,25 @@ func (i *Issuer) clientCredentials(ctx context.Context, addr netip.Addr, req *to
 	if req.clientID == "" || req.clientSecret == "" {
 		return grantedToken{}, reasonInvalidClient, i.token.invalidClient
 	}
-	keys, e := i.checkThrottle(ctx, addr, req.clientID)
-	if e != nil {
-		return grantedToken{}, reasonThrottled, e
-	}
-	c, found, e := i.lookupClient(ctx, req.clientID)
-	if e != nil {
-		return grantedToken{}, reasonStore, e
-	}
-	want := &i.token.dummySecret
-	if found && c.SecretHash != ([32]byte{}) {
-		want = &c.SecretHash
-	} else {
-		found = false
-	}
-	got := sha256.Sum256([]byte(req.clientSecret))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !found {
-		if e := i.failThrottle(ctx, keys); e != nil {
-			return grantedToken{}, reasonStore, e
+	return i.attempt(ctx, addr, req.clientID, func() (grantedToken, string, *envelope.Error, bool) {
+		c, found, e := i.lookupClient(ctx, req.clientID)
+		if e != nil {
+			return grantedToken{}, reasonStore, e, false
 		}
-		return grantedToken{}, reasonInvalidClient, i.token.invalidClient
-	}
-	ev.Subject, ev.Tenant = c.subject(), c.Tenant
-	return i.issueSession(ctx, c, req.scope, keys, sessionPayload{Kind: SessionM2M})
+		want := &i.token.dummySecret
+		if found && c.SecretHash != ([32]byte{}) {
+			want = &c.SecretHash
+		} else {
+			found = false
+		}
+		got := sha256.Sum256([]byte(req.clientSecret))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !found {
+			return grantedToken{}, reasonInvalidClient, i.token.invalidClient, true
+		}
+		ev.Subject, ev.Tenant = c.subject(), c.Tenant
+		tok, reason, e := i.issueSession(c, req.scope, sessionPayload{Kind: SessionM2M})
+		return tok, reason, e, false
+	})
 }
 
 // jwtBearer is RFC 7523 §2.1 with seed 002's claims.
@@ -253,44 +253,40 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 	if e != nil {
 		return grantedToken{}, reasonInvalidAssertion, e
 	}
-	keys, e := i.checkThrottle(ctx, addr, req.clientID)
-	if e != nil {
-		return grantedToken{}, reasonThrottled, e
-	}
-	c, found, e := i.lookupClient(ctx, req.clientID)
-	if e != nil {
-		return grantedToken{}, reasonStore, e
-	}
-	key := i.token.dummyKey
-	if found && len(c.AssertionKey) >= MinAssertionKeyBytes {
-		key = c.AssertionKey
-	} else {
-		found = false
-	}
-	if !verifyHS256(input, sig, key) || !found {
-		if e := i.failThrottle(ctx, keys); e != nil {
-			return grantedToken{}, reasonStore, e
+	return i.attempt(ctx, addr, req.clientID, func() (grantedToken, string, *envelope.Error, bool) {
+		c, found, e := i.lookupClient(ctx, req.clientID)
+		if e != nil {
+			return grantedToken{}, reasonStore, e, false
 		}
-		return grantedToken{}, reasonInvalidAssertion, errAssertionSignature
-	}
-	ev.Subject, ev.Tenant = c.subject(), c.Tenant
-	g, e := checkAssertionClaims(payload, c.ID, i.now(), i.token.window, i.token.leeway)
-	if e != nil {
-		return grantedToken{}, reasonInvalidAssertion, e
-	}
-	fresh, err := i.token.replay.Use(ctx, c.ID, g.notificationKey, i.token.window+i.token.leeway)
-	if err != nil {
-		return grantedToken{}, reasonStore, unavailable(err)
-	}
-	if !fresh {
-		return grantedToken{}, reasonReplayed, errReplayed
-	}
-	return i.issueSession(ctx, c, req.scope, keys, sessionPayload{
-		Kind:               SessionClient,
-		Amount:             g.amount,
-		NotificationKey:    g.notificationKey,
-		UserID:             g.userID,
-		ForceManualConfirm: g.forceManualConfirm,
+		key := i.token.dummyKey
+		if found && len(c.AssertionKey) >= MinAssertionKeyBytes {
+			key = c.AssertionKey
+		} else {
+			found = false
+		}
+		if !verifyHS256(input, sig, key) || !found {
+			return grantedToken{}, reasonInvalidAssertion, errAssertionSignature, true
+		}
+		ev.Subject, ev.Tenant = c.subject(), c.Tenant
+		g, e := checkAssertionClaims(payload, c.ID, i.now(), i.token.window, i.token.leeway)
+		if e != nil {
+			return grantedToken{}, reasonInvalidAssertion, e, false
+		}
+		fresh, err := i.token.replay.Use(ctx, c.ID, g.notificationKey, i.token.window+i.token.leeway)
+		if err != nil {
+			return grantedToken{}, reasonStore, unavailable(err), false
+		}
+		if !fresh {
+			return grantedToken{}, reasonReplayed, errReplayed, false
+		}
+		tok, reason, e := i.issueSession(c, req.scope, sessionPayload{
+			Kind:               SessionClient,
+			Amount:             g.amount,
+			NotificationKey:    g.notificationKey,
+			UserID:             g.userID,
+			ForceManualConfirm: g.forceManualConfirm,
+		})
+		return tok, reason, e, false
 	})
 }
 
@@ -307,34 +303,37 @@ func (i *Issuer) lookupClient(ctx context.Context, id string) (Client, bool, *en
 	return Client{}, false, unavailable(err)
 }
 
-// throttleKeys are the failure counters of one token request.
-type throttleKeys struct{ ip, client string }
-
-func (i *Issuer) checkThrottle(ctx context.Context, addr netip.Addr, clientID string) (throttleKeys, *envelope.Error) {
+// attempt runs authenticate — one client authentication and the grant
+// that follows it — between the throttle's Begin for the client address
+// and the client and their settlement: a failed authentication
+// (authenticate's failed) stays counted against both keys; any other
+// refusal takes both attempts back; a grant resets the client's failures
+// and takes back the attempt against the address (a failure to do either
+// is a 503, and the token is never sent). Without a Throttle it just runs
+// authenticate.
+func (i *Issuer) attempt(ctx context.Context, addr netip.Addr, clientID string, authenticate func() (tok grantedToken, reason string, e *envelope.Error, failed bool)) (grantedToken, string, *envelope.Error) {
 	if i.throttle == nil {
-		return throttleKeys{}, nil
+		tok, reason, e, _ := authenticate()
+		return tok, reason, e
 	}
-	k := throttleKeys{ip: "ip:" + addr.String(), client: "client:" + clientID}
-	for _, key := range [...]string{k.ip, k.client} {
-		if err := i.throttle.Check(ctx, key); err != nil {
-			return k, passThrough(err)
+	ipKey, clientKey := "ip:"+ratelimit.AddrKey(addr), "client:"+clientID
+	if e := i.beginAttempt(ctx, ipKey, clientKey); e != nil {
+		return grantedToken{}, throttleReason(e), e
+	}
+	tok, reason, e, failed := authenticate()
+	switch {
+	case failed: // the attempts stay counted: the failure
+	case e != nil:
+		i.endAttempt(ctx, ipKey, clientKey)
+	default:
+		if err := i.throttle.Reset(ctx, clientKey); err != nil {
+			return grantedToken{}, reasonStore, passThrough(err)
+		}
+		if err := i.throttle.Succeed(ctx, ipKey); err != nil {
+			return grantedToken{}, reasonStore, passThrough(err)
 		}
 	}
-	return k, nil
-}
-
-// failThrottle counts a failed client authentication; a failure that
-// cannot be counted fails closed.
-func (i *Issuer) failThrottle(ctx context.Context, k throttleKeys) *envelope.Error {
-	if i.throttle == nil {
-		return nil
-	}
-	for _, key := range [...]string{k.ip, k.client} {
-		if err := i.throttle.Fail(ctx, key); err != nil {
-			return passThrough(err)
-		}
-	}
-	return nil
+	return tok, reason, e
 }
 
 // sessionPayload is the claim set of a token-endpoint token: the access
@@ -348,9 +347,9 @@ type sessionPayload struct {
 	ForceManualConfirm bool        `json:"forceManualConfirm,omitempty"`
 }
 
-// issueSession resets the client's failure count and signs the session
-// token, narrowing the client's scopes to the requested ones.
-func (i *Issuer) issueSession(ctx context.Context, c Client, scope string, keys throttleKeys, p sessionPayload) (grantedToken, string, *envelope.Error) {
+// issueSession signs the session token, narrowing the client's scopes to
+// the requested ones.
+func (i *Issuer) issueSession(c Client, scope string, p sessionPayload) (grantedToken, string, *envelope.Error) {
 	scopes := c.Scopes
 	if scope != "" {
 		scopes = gatehouse.ParseScope(scope)
@@ -358,11 +357,6 @@ func (i *Issuer) issueSession(ctx context.Context, c Client, scope string, keys 
 			if !slices.Contains(c.Scopes, s) {
 				return grantedToken{}, reasonInvalidScope, errInvalidScope
 			}
-		}
-	}
-	if i.throttle != nil {
-		if err := i.throttle.Reset(ctx, keys.client); err != nil {
-			return grantedToken{}, reasonStore, passThrough(err)
 		}
 	}
 	now := i.clock()

@@ -199,8 +199,9 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 }
 
 // TestFailureStore checks a ratelimit.FailureStore: fixed windows opened by
-// the first failure, expiry, reset, key isolation and exact counting under
-// concurrency. newStore returns an empty store.
+// the first failure, expiry, taking back one failure (floor zero), reset,
+// key isolation and exact counting under concurrency. newStore returns an
+// empty store.
 func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.FailureStore) {
 	ctx := context.Background()
 	const window = 15 * time.Minute
@@ -276,6 +277,96 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 		assert.Equal(t, 1, n)
 		n, _ = failures(t, s, "user:carol2", t0)
 		assert.Zero(t, n)
+	})
+
+	remove := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) {
+		t.Helper()
+		require.NoError(t, s.RemoveFailure(ctx, key, at))
+	}
+
+	t.Run("remove takes back one failure", func(t *testing.T) {
+		s := newStore(t)
+		for range 3 {
+			add(t, s, "user:dave", t0)
+		}
+		remove(t, s, "user:dave", t0.Add(time.Minute))
+		n, resetAt := failures(t, s, "user:dave", t0.Add(time.Minute))
+		assert.Equal(t, 2, n)
+		assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance, "the window is unchanged")
+		n, resetAt = add(t, s, "user:dave", t0.Add(2*time.Minute))
+		assert.Equal(t, 3, n)
+		assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance)
+	})
+
+	t.Run("remove to zero forgets the window", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "ip:192.0.2.2", t0)
+		remove(t, s, "ip:192.0.2.2", t0)
+		n, resetAt := failures(t, s, "ip:192.0.2.2", t0)
+		assert.Zero(t, n)
+		assert.True(t, resetAt.IsZero())
+		later := t0.Add(5 * time.Minute)
+		n, resetAt = add(t, s, "ip:192.0.2.2", later)
+		assert.Equal(t, 1, n)
+		assert.WithinDuration(t, later.Add(window), resetAt, Tolerance, "the next failure opens a new window")
+	})
+
+	t.Run("remove never goes below zero", func(t *testing.T) {
+		s := newStore(t)
+		remove(t, s, "user:nobody", t0)
+		add(t, s, "user:erin", t0)
+		for range 3 {
+			remove(t, s, "user:erin", t0)
+		}
+		n, _ := failures(t, s, "user:erin", t0)
+		assert.Zero(t, n)
+		n, _ = add(t, s, "user:erin", t0)
+		assert.Equal(t, 1, n)
+		n, _ = failures(t, s, "user:nobody", t0)
+		assert.Zero(t, n)
+	})
+
+	t.Run("remove after the window ended does nothing", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "user:frank", t0)
+		add(t, s, "user:frank", t0)
+		after := t0.Add(window + time.Second)
+		remove(t, s, "user:frank", after)
+		n, _ := failures(t, s, "user:frank", after)
+		assert.Zero(t, n)
+		n, resetAt := add(t, s, "user:frank", after)
+		assert.Equal(t, 1, n)
+		assert.WithinDuration(t, after.Add(window), resetAt, Tolerance)
+	})
+
+	t.Run("remove is per key", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "user:gina", t0)
+		add(t, s, "user:Gina", t0)
+		remove(t, s, "user:gina", t0)
+		n, _ := failures(t, s, "user:Gina", t0)
+		assert.Equal(t, 1, n)
+	})
+
+	t.Run("concurrent adds and removes are counted exactly", func(t *testing.T) {
+		s := newStore(t)
+		add(t, s, "race2", t0) // the window is open throughout
+		var wg sync.WaitGroup
+		for g := 0; g < 20; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					_, _, _ = s.AddFailure(ctx, "race2", window, t0)
+					if g%2 == 0 {
+						_ = s.RemoveFailure(ctx, "race2", t0)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		n, _ := failures(t, s, "race2", t0)
+		assert.Equal(t, 1+100, n)
 	})
 
 	t.Run("concurrent failures are counted exactly", func(t *testing.T) {
