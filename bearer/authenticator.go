@@ -37,7 +37,9 @@ type Authenticator struct {
 	custom   CustomClaims
 	needJTI  bool
 	cache    *tokenCache
+	maxAge   int64 // seconds a verified token may stay cached
 	revoked  RevocationStore
+	multi    MultiRevocationStore // revoked, when it implements it
 	tokens   TokenStore
 }
 
@@ -66,6 +68,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.multi, _ = cfg.Revocations.(MultiRevocationStore)
 	if a.tenant == "" {
 		a.tenant = "tenant"
 	}
@@ -88,6 +91,11 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.CacheSize != nil && *cfg.CacheSize < 0 {
 		return nil, fmt.Errorf("%w: negative CacheSize", ErrConfig)
 	}
+	if cfg.CacheMaxAge < 0 {
+		return nil, fmt.Errorf("%w: negative CacheMaxAge", ErrConfig)
+	}
+	a.maxAge = int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge) / time.Second)
+	a.maxAge = max(a.maxAge, 1)
 	for _, s := range cfg.Issuers {
 		if s == "" {
 			return nil, fmt.Errorf("%w: empty issuer", ErrConfig)
@@ -183,7 +191,10 @@ func (a *Authenticator) Close() error {
 
 // FlushCache forgets every cached verified token, so that the next request
 // with each is verified again — for instance after removing a compromised
-// key. Revoked tokens need no flush: revocation is checked on every request.
+// static key (a new Authenticator is needed for that anyway). Withdrawing a
+// key from a JWKS needs no flush: a cached token is served only while the
+// key that verified it is still in the set. Revoked tokens need no flush
+// either: revocation is checked on every request.
 func (a *Authenticator) FlushCache() {
 	if a.cache != nil {
 		a.cache.flush()

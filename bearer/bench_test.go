@@ -98,6 +98,26 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkJWKSCacheHit measures a cache hit for a token verified with a
+// key from a remote JWK Set (a loopback server), which also confirms that
+// the key is still published.
+func BenchmarkJWKSCacheHit(b *testing.B) {
+	s := newSigner(b, "ES256", "k1")
+	srv := newJWKSServer(b, s)
+	a, err := New(Config{
+		Algorithms:  []string{"ES256"},
+		JWKS:        JWKS{URL: srv.URL},
+		Issuers:     []string{"https://issuer.test"},
+		Audiences:   []string{"api://orders"},
+		Revocations: NewMemoryRevocations(nil),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = a.Close() })
+	run(b, a.Middleware(bare), bearerRequest(s.sign(b, claimsAt(time.Now()), nil)), 204, nil)
+}
+
 func BenchmarkBare(b *testing.B) {
 	run(b, bare, bearerRequest("x"), 204, nil)
 }

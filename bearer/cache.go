@@ -2,6 +2,7 @@ package bearer
 
 import (
 	"sync"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -10,13 +11,32 @@ import (
 // when Config.CacheSize is nil.
 const DefaultCacheSize = 10_000
 
-// cacheEntry is one verified JWT: the Principal built from it and the Unix
-// second at which it expires. An entry is immutable once built: every
+// DefaultCacheMaxAge is how long a verified token stays cached when
+// Config.CacheMaxAge is zero.
+const DefaultCacheMaxAge = 10 * time.Minute
+
+// cacheEntry is one verified JWT: the Principal built from it, the Unix
+// second at which the entry expires (the token's "exp", or earlier: see
+// Config.CacheMaxAge), the key it was verified with and the ids a
+// revocation check asks about. An entry is immutable once built: every
 // request presenting the token shares &e.p (gatehouse.WithPrincipalRef).
 type cacheEntry struct {
 	p   gatehouse.Principal
 	exp int64
+	// kid and key name the remote (JWKS) key that verified the token, so
+	// that a hit can confirm the key is still published; key is nil for a
+	// static key, which cannot be withdrawn.
+	kid string
+	key *remoteKey
+	// rev[:nrev] are the ids a revocation check asks about: the "jti" and,
+	// for a token with a "sid", SessionRevocationID(sid). They are built
+	// once, so a hit hands the store a slice without allocating.
+	rev  [2]string
+	nrev int
 }
+
+// revocationIDs returns the ids to check for revocation.
+func (e *cacheEntry) revocationIDs() []string { return e.rev[:e.nrev] }
 
 // tokenCache is a bounded map from the exact bytes of a verified token to
 // its Principal, split into shards to keep lock contention low. It never

@@ -40,6 +40,7 @@ func TestCacheEntryDiesAtExp(t *testing.T) {
 	hs := newSigner(t, "HS256", "")
 	cfg := baseConfig(c, hs)
 	cfg.Leeway = time.Minute
+	cfg.CacheMaxAge = 2 * time.Hour // longer than the token: exp decides
 	a := mustNew(t, cfg)
 	tok := hs.sign(t, claimsAt(t0), nil)
 	_, err := a.Check(bearerRequest(tok))
@@ -118,4 +119,45 @@ func TestCacheHitSharesOnePrincipal(t *testing.T) {
 	e, ok := a.cache.get(tok, c.Now().Unix())
 	require.True(t, ok)
 	assert.Equal(t, got[0], e.p, "every hit hands out the entry's Principal")
+}
+
+func TestCacheMaxAge(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	for _, tc := range []struct {
+		name   string
+		maxAge time.Duration
+		want   time.Duration
+	}{
+		{"default", 0, DefaultCacheMaxAge},
+		{"configured", 90 * time.Second, 90 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock(t0)
+			cfg := baseConfig(c, hs)
+			cfg.CacheMaxAge = tc.maxAge
+			a := mustNew(t, cfg)
+			claims := claimsAt(t0)
+			claims["exp"] = t0.AddDate(100, 0, 0).Unix() // chosen by the signer
+			tok := hs.sign(t, claims, nil)
+			p, err := a.Check(bearerRequest(tok))
+			require.NoError(t, err)
+			assert.Equal(t, t0.AddDate(100, 0, 0).Unix(), p.ExpiresAt.Unix(), "the Principal keeps the token's exp")
+
+			c.Add(tc.want - time.Second)
+			_, ok := a.cache.get(tok, c.Now().Unix())
+			assert.True(t, ok)
+			c.Add(time.Second)
+			_, ok = a.cache.get(tok, c.Now().Unix())
+			assert.False(t, ok, "the entry dies at verification + max age")
+
+			// Past the max age the token is verified again: a swapped key
+			// now refuses it.
+			a.only = &Key{Algorithm: "HS256", Key: make([]byte, 32)}
+			_, err = a.Check(bearerRequest(tok))
+			assert.ErrorIs(t, err, ErrTokenInvalid)
+		})
+	}
+	_, err := New(Config{Algorithms: []string{"HS256"}, Keys: []Key{hs.key()}, CacheMaxAge: -time.Second, Now: c.Now})
+	assert.ErrorIs(t, err, ErrConfig, "negative CacheMaxAge")
 }

@@ -69,6 +69,14 @@ type custom[C any] struct {
 // Authenticator as usual; C only needs the fields the application uses.
 // With Config.Custom set, Principal.Claims holds the *C; read it with
 // [CustomFrom].
+//
+// Decoding and validation are claims-only and run once per token, when it
+// is first verified: the *C and the verdict are cached with the token, and
+// later requests presenting it do not call validate again. ctx is the
+// first request's context, for cancellation only; a check that depends on
+// the request, the time or external state belongs in a middleware after
+// the Authenticator (reading the claims with CustomFrom), where it runs on
+// every request.
 func Custom[C any](validate func(ctx context.Context, c *C) error) CustomClaims {
 	return custom[C]{validate: validate}
 }

@@ -51,16 +51,27 @@ type Config struct {
 	// TenantClaim names the claim copied to Principal.Tenant; "" means
 	// "tenant".
 	TenantClaim string
-	// Validate, when set, is called with every newly verified JWT's claims;
-	// an error refuses the token with 401 (the error is never sent to the
-	// client). It is not called again for cached tokens.
+	// Validate, when set, is a claims-only check: it is called once per
+	// token, when the token is first verified, and its verdict is cached
+	// with the token — it is NOT called again while the token is served
+	// from the cache. An error refuses the token with 401 (the error is
+	// never sent to the client). ctx is the first request's context, for
+	// cancellation only: do not read request values from it or make
+	// decisions that depend on the request, the time or external state
+	// (is the account still active?), since later requests with the same
+	// token skip them. Put per-request checks in a middleware after the
+	// Authenticator, reading gatehouse.PrincipalFrom.
 	Validate func(ctx context.Context, claims Claims) error
 	// Custom, when set, decodes the claims into an application type (see
-	// [Custom]); Principal.Claims then holds that value.
+	// [Custom]); Principal.Claims then holds that value. Its validation
+	// runs once per token, like Validate.
 	Custom CustomClaims
 
 	// Revocations, when set, is asked on every request (cache hits
-	// included) whether the token's "jti" was revoked.
+	// included) whether the token was revoked: its "jti", or, for a token
+	// with a "sid" claim, its whole session (SessionRevocationID(sid)). A
+	// store implementing [MultiRevocationStore] answers both in one call.
+	// Tokens whose "jti" starts with SessionRevocationPrefix are refused.
 	Revocations RevocationStore
 	// Tokens, when set, enables opaque bearer tokens looked up by hash.
 	Tokens TokenStore
@@ -68,6 +79,14 @@ type Config struct {
 	// CacheSize bounds the cache of verified JWTs. nil means
 	// DefaultCacheSize; a pointer to 0 (new(0)) disables the cache.
 	CacheSize *int
+	// CacheMaxAge caps how long a verified JWT stays cached, whatever its
+	// "exp": an entry lives until the earlier of the token's expiry and
+	// its verification time plus CacheMaxAge, after which the token is
+	// verified again. Zero means DefaultCacheMaxAge (10 minutes); it must
+	// not be negative. Independently, a hit for a token verified with a
+	// JWKS key is served only while that key is still in the set, so
+	// withdrawing a key takes effect at the next refresh.
+	CacheMaxAge time.Duration
 
 	// Optional lets requests without any Authorization header through
 	// without a Principal; a present but bad credential is still refused.

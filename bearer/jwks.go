@@ -2,12 +2,15 @@ package bearer
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -45,12 +48,39 @@ type JWKS struct {
 	OnRefreshError func(err error)
 }
 
-// remoteKeys resolves "kid"s against a keyfunc-managed JWK Set.
+// remoteKeys resolves "kid"s against a JWK Set that keyfunc fetches and
+// refreshes. The set lives in a [liveStorage], which turns every write into
+// an immutable snapshot of bound keys: a lookup is one atomic load and one
+// map read, and a key that stays published across refreshes keeps its
+// *remoteKey, so the verified-token cache can tell with a pointer
+// comparison whether the key a token was verified with is still in the set.
 type remoteKeys struct {
 	kf      keyfunc.Keyfunc
 	rsaAlg  string // the only RSA algorithm allowed, for JWKs without "alg"
 	allowed []string
 	cancel  context.CancelFunc
+
+	snap atomic.Pointer[jwkSnapshot]
+}
+
+// A remoteKey is one usable key of the remote set, bound to its algorithm.
+// Its address is its identity: it changes when the provider publishes
+// another key under the same kid.
+type remoteKey struct{ Key }
+
+// jwkSnapshot is the remote set as of one write.
+type jwkSnapshot struct {
+	byKID map[string]*remoteKey // usable keys; the first of duplicate kids wins
+	size  int                   // members in the set, usable or not
+	only  *remoteKey            // the usable key of a one-member set, for tokens without kid
+}
+
+// lookup returns the usable key for kid ("" only for a one-key set).
+func (s *jwkSnapshot) lookup(kid string) *remoteKey {
+	if kid == "" {
+		return s.only
+	}
+	return s.byKID[kid]
 }
 
 func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
@@ -83,6 +113,7 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 	client.Transport = capTransport{base: client.Transport, max: maxBytes}
 
 	rk := &remoteKeys{allowed: allowed}
+	rk.snap.Store(&jwkSnapshot{})
 	for _, a := range allowed {
 		if a[0] == 'R' || a[0] == 'P' {
 			if rk.rsaAlg != "" {
@@ -93,64 +124,146 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 		}
 	}
 
+	// What keyfunc.NewDefaultOverrideCtx builds, with our storage under the
+	// HTTP client so that every refresh publishes a snapshot.
 	ctx, cancel := context.WithCancel(context.Background())
 	rk.cancel = cancel
 	onErr := cfg.OnRefreshError
-	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.URL}, keyfunc.Override{
-		Client:           client,
-		HTTPTimeout:      timeout,
-		RateLimitWaitMax: orDefault(cfg.UnknownKIDWait, 2*time.Second),
-		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-			return func(_ context.Context, err error) {
-				if onErr != nil {
-					onErr(err)
-				}
+	httpStore, err := jwkset.NewStorageFromHTTP(cfg.URL, jwkset.HTTPClientStorageOptions{
+		Client:                    client,
+		Ctx:                       ctx,
+		HTTPTimeout:               timeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshErrorHandler: func(_ context.Context, err error) {
+			if onErr != nil {
+				onErr(err)
 			}
 		},
-		RefreshInterval:   orDefault(cfg.RefreshInterval, time.Hour),
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(orDefault(cfg.UnknownKIDInterval, time.Minute)), 1),
+		RefreshInterval: orDefault(cfg.RefreshInterval, time.Hour),
+		Storage:         &liveStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), rk: rk},
 	})
+	if err == nil {
+		var store jwkset.Storage
+		store, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+			HTTPURLs:          map[string]jwkset.Storage{cfg.URL: httpStore},
+			RateLimitWaitMax:  orDefault(cfg.UnknownKIDWait, 2*time.Second),
+			RefreshUnknownKID: rate.NewLimiter(rate.Every(orDefault(cfg.UnknownKIDInterval, time.Minute)), 1),
+		})
+		if err == nil {
+			rk.kf, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: store})
+		}
+	}
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("%w: JWKS: %w", ErrConfig, err)
 	}
-	rk.kf = kf
 	return rk, nil
 }
 
-// key returns the key for kid bound to alg. An unknown kid is ErrUnknownKey;
-// when the set holds no key at all (the provider was never reached) it is
+// publish rebuilds the snapshot from the set's members, keeping the
+// *remoteKey of every kid whose key and algorithm did not change.
+func (rk *remoteKeys) publish(set []jwkset.JWK) {
+	old := rk.snap.Load()
+	next := &jwkSnapshot{byKID: make(map[string]*remoteKey, len(set)), size: len(set)}
+	for _, j := range set {
+		k, err := keyFromJWK(j, "", rk.rsaAlg, false)
+		if err != nil {
+			continue // unusable: its kid stays unknown
+		}
+		if _, dup := next.byKID[k.ID]; dup {
+			continue
+		}
+		rkey := &remoteKey{k}
+		if prev := old.byKID[k.ID]; prev != nil && prev.Algorithm == k.Algorithm && sameKey(prev.Key.Key, k.Key) {
+			rkey = prev
+		}
+		next.byKID[k.ID] = rkey
+		if len(set) == 1 {
+			next.only = rkey
+		}
+	}
+	rk.snap.Store(next)
+}
+
+// sameKey reports whether two bound public keys are equal.
+func sameKey(a, b any) bool {
+	ka, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ka.Equal(b)
+}
+
+// key returns the key for kid bound to alg. An unknown kid triggers a
+// rate-limited refresh of the set (keyfunc's unknown-kid refresh) and is
+// ErrUnknownKey if the refreshed set does not have it either; when the set
+// holds no key at all (the provider was never reached) it is
 // ErrUnavailable, so the outage is a 503 and not the client's fault.
-func (rk *remoteKeys) key(ctx context.Context, kid, alg string) (any, error) {
-	store := rk.kf.Storage()
-	var j jwkset.JWK
-	var err error
-	if kid == "" {
-		// Without a kid only a set of exactly one key is usable.
-		all, aerr := store.KeyReadAll(ctx)
-		switch {
-		case aerr != nil:
-			return nil, ErrUnavailable
-		case len(all) == 0:
-			return nil, ErrUnavailable
-		case len(all) > 1:
-			return nil, ErrUnknownKey
-		}
-		j = all[0]
-	} else if j, err = store.KeyRead(ctx, kid); err != nil {
-		if all, aerr := store.KeyReadAll(context.WithoutCancel(ctx)); aerr != nil || len(all) == 0 {
-			return nil, ErrUnavailable
-		}
-		return nil, ErrUnknownKey
+func (rk *remoteKeys) key(ctx context.Context, kid, alg string) (*remoteKey, error) {
+	snap := rk.snap.Load()
+	k := snap.lookup(kid)
+	if k == nil && kid != "" {
+		// Not found: keyfunc refreshes (at most once per
+		// UnknownKIDInterval), which publishes a new snapshot.
+		_, _ = rk.kf.Storage().KeyRead(ctx, kid)
+		snap = rk.snap.Load()
+		k = snap.lookup(kid)
 	}
-	k, err := keyFromJWK(j, "", rk.rsaAlg, false)
-	if err != nil || k.Algorithm != alg {
-		return nil, ErrUnknownKey
+	switch {
+	case k != nil && k.Algorithm == alg && containsString(rk.allowed, alg):
+		return k, nil
+	case k == nil && snap.size == 0:
+		return nil, ErrUnavailable
 	}
-	if !containsString(rk.allowed, k.Algorithm) {
-		return nil, ErrUnknownKey
+	return nil, ErrUnknownKey
+}
+
+// live reports whether k is still the set's key for kid: the check a
+// cache hit makes for a token verified with a remote key. It allocates
+// nothing.
+func (rk *remoteKeys) live(kid string, k *remoteKey) bool {
+	return rk.snap.Load().lookup(kid) == k
+}
+
+// liveStorage is the jwkset storage behind keyfunc's HTTP client: an
+// in-memory set that publishes a snapshot after every write.
+type liveStorage struct {
+	*jwkset.MemoryJWKSet
+	rk *remoteKeys
+	mu sync.Mutex // orders writes with their snapshots
+}
+
+// KeyReplaceAll replaces the set (every refresh) and publishes it.
+func (s *liveStorage) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.MemoryJWKSet.KeyReplaceAll(ctx, given); err != nil {
+		return err
 	}
-	return k.Key, nil
+	s.rk.publish(given)
+	return nil
+}
+
+// KeyWrite adds a key and publishes the set.
+func (s *liveStorage) KeyWrite(ctx context.Context, jwk jwkset.JWK) error {
+	return s.write(ctx, func() error { return s.MemoryJWKSet.KeyWrite(ctx, jwk) })
+}
+
+// KeyDelete removes a key and publishes the set.
+func (s *liveStorage) KeyDelete(ctx context.Context, kid string) (ok bool, err error) {
+	err = s.write(ctx, func() error { ok, err = s.MemoryJWKSet.KeyDelete(ctx, kid); return err })
+	return ok, err
+}
+
+func (s *liveStorage) write(ctx context.Context, op func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := op(); err != nil {
+		return err
+	}
+	all, err := s.MemoryJWKSet.KeyReadAll(ctx)
+	if err != nil {
+		return err
+	}
+	s.rk.publish(all)
+	return nil
 }
 
 func (rk *remoteKeys) close() { rk.cancel() }

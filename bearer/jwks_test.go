@@ -3,6 +3,7 @@ package bearer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +29,7 @@ type jwksServer struct {
 	hits  atomic.Int32
 }
 
-func newJWKSServer(t *testing.T, keys ...signer) *jwksServer {
+func newJWKSServer(t testing.TB, keys ...signer) *jwksServer {
 	s := &jwksServer{}
 	s.set(t, keys...)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +48,7 @@ func newJWKSServer(t *testing.T, keys ...signer) *jwksServer {
 	return s
 }
 
-func (s *jwksServer) set(t *testing.T, keys ...signer) {
+func (s *jwksServer) set(t testing.TB, keys ...signer) {
 	t.Helper()
 	var set struct {
 		Keys []jwkset.JWKMarshal `json:"keys"`
@@ -61,7 +62,7 @@ func (s *jwksServer) set(t *testing.T, keys ...signer) {
 	s.setRaw(t, set)
 }
 
-func (s *jwksServer) setRaw(t *testing.T, v any) {
+func (s *jwksServer) setRaw(t testing.TB, v any) {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	s.mu.Lock()
@@ -262,4 +263,102 @@ func TestJWKSURLRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJWKSRemovalEndsCachedTokens is the regression test for cached tokens
+// outliving their key: with the cache on, a token whose exp is a century
+// away is refused as soon as the set no longer publishes its key, without
+// FlushCache, and one whose kid now names another key too.
+func TestJWKSRemovalEndsCachedTokens(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	k2 := newSigner(t, "EdDSA", "k2")
+	srv := newJWKSServer(t, k1, k2)
+	cfg := jwksConfig(c, srv.URL)
+	cfg.CacheSize = nil // the default cache
+	a := mustNew(t, cfg)
+
+	forever := claimsAt(t0)
+	forever["exp"] = t0.AddDate(100, 0, 0).Unix()
+	tok1, tok2 := k1.sign(t, forever, nil), k2.sign(t, forever, nil)
+	for _, tok := range []string{tok1, tok2} {
+		_, err := a.Check(bearerRequest(tok))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 2, a.cache.len())
+	e1, ok := a.cache.get(tok1, c.Now().Unix())
+	require.True(t, ok)
+
+	// A refresh that publishes the same keys keeps the entries alive.
+	srv.set(t, k1, k2)
+	time.Sleep(5 * time.Millisecond) // let the unknown-kid limiter refill
+	_, err := a.Check(bearerRequest(newSigner(t, "ES256", "k9").sign(t, claimsAt(t0), nil)))
+	require.ErrorIs(t, err, ErrUnknownKey) // forces a refresh
+	assert.True(t, a.remote.live(e1.kid, e1.key), "an unchanged key keeps its identity across refreshes")
+	hits := srv.hits.Load()
+	_, err = a.Check(bearerRequest(tok1))
+	require.NoError(t, err)
+	assert.Equal(t, hits, srv.hits.Load(), "a hit does not fetch")
+
+	// k1 is withdrawn; the next refresh ends its cached token.
+	srv.set(t, k2)
+	time.Sleep(5 * time.Millisecond)
+	_, err = a.Check(bearerRequest(newSigner(t, "ES256", "k9").sign(t, claimsAt(t0), nil)))
+	require.ErrorIs(t, err, ErrUnknownKey)
+	_, err = a.Check(bearerRequest(tok1))
+	assert.ErrorIs(t, err, ErrUnknownKey, "refused without FlushCache")
+	_, ok = a.cache.get(tok1, c.Now().Unix())
+	assert.False(t, ok, "the stale entry is dropped")
+	_, err = a.Check(bearerRequest(tok2))
+	assert.NoError(t, err, "tokens of the keys still published stay cached")
+
+	// The provider reuses kid "k2" for a new key: k2's old tokens die too.
+	k2b := newSigner(t, "EdDSA", "k2")
+	srv.set(t, k2b)
+	time.Sleep(5 * time.Millisecond)
+	_, err = a.Check(bearerRequest(newSigner(t, "ES256", "k9").sign(t, claimsAt(t0), nil)))
+	require.ErrorIs(t, err, ErrUnknownKey)
+	_, err = a.Check(bearerRequest(tok2))
+	assert.ErrorIs(t, err, ErrTokenInvalid, "verified again against the new k2, whose signature does not match")
+	_, err = a.Check(bearerRequest(k2b.sign(t, forever, nil)))
+	assert.NoError(t, err)
+}
+
+// TestJWKSRemovalByBackgroundRefresh shows the periodic refresh alone (no
+// unknown kid) ends a withdrawn key's cached tokens.
+func TestJWKSRemovalByBackgroundRefresh(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	cfg := jwksConfig(c, srv.URL)
+	cfg.CacheSize = nil
+	cfg.JWKS.RefreshInterval = 20 * time.Millisecond
+	a := mustNew(t, cfg)
+	forever := claimsAt(t0)
+	forever["exp"] = t0.AddDate(100, 0, 0).Unix()
+	tok := k1.sign(t, forever, nil)
+	_, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+
+	srv.set(t, newSigner(t, "ES256", "k2"))
+	require.Eventually(t, func() bool {
+		_, err := a.Check(bearerRequest(tok))
+		return errors.Is(err, ErrUnknownKey)
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// TestJWKSIssuerCheckedBeforeFetch: a token from a foreign issuer is
+// refused from its unverified claims, before any key lookup (no refresh for
+// its unknown kid) or signature work.
+func TestJWKSIssuerCheckedBeforeFetch(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	a := mustNew(t, jwksConfig(c, srv.URL))
+	hits := srv.hits.Load()
+	claims := claimsAt(t0)
+	claims["iss"] = "https://evil.test"
+	_, err := a.Check(bearerRequest(newSigner(t, "ES256", "unknown").sign(t, claims, nil)))
+	assert.ErrorIs(t, err, ErrIssuer)
+	assert.Equal(t, hits, srv.hits.Load(), "no refresh for a foreign issuer's kid")
 }

@@ -29,10 +29,15 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	if isJWT && a.cache != nil {
 		nowUnix = a.now().Unix()
 		if e, ok := a.cache.get(tok, nowUnix); ok {
-			if rs, err := a.checkRevoked(ctx, e.p.TokenID); rs != rOK {
-				return nil, rs, err
+			if e.key == nil || a.remote.live(e.kid, e.key) {
+				if rs, err := a.checkRevoked(ctx, e.revocationIDs()); rs != rOK {
+					return nil, rs, err
+				}
+				return &e.p, rOK, nil
 			}
-			return &e.p, rOK, nil
+			// The JWKS no longer publishes the key that verified the
+			// token: forget it and verify again (which refuses it).
+			a.cache.remove(tok)
 		}
 	}
 	if !validToken(tok) {
@@ -47,11 +52,24 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	return nil, rInvalid, a.errs[rInvalid]
 }
 
-func (a *Authenticator) checkRevoked(ctx context.Context, jti string) (reason, error) {
-	if a.revoked == nil || jti == "" {
+// checkRevoked asks the revocation store about ids (the jti and, when the
+// token has a sid, its session id): one RevokedAny call when the store
+// offers it, else IsRevoked for each until one is revoked.
+func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) (reason, error) {
+	if a.revoked == nil || len(ids) == 0 {
 		return rOK, nil
 	}
-	revoked, err := a.revoked.IsRevoked(ctx, jti)
+	var revoked bool
+	var err error
+	if a.multi != nil {
+		revoked, err = a.multi.RevokedAny(ctx, ids...)
+	} else {
+		for _, id := range ids {
+			if revoked, err = a.revoked.IsRevoked(ctx, id); revoked || err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
 		return rUnavailable, a.errs[rUnavailable].WithCause(fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err))
 	}
@@ -66,21 +84,30 @@ func (a *Authenticator) checkRevoked(ctx context.Context, jti string) (reason, e
 // cache lookup, reused for the insert: a token already expired at nowUnix
 // (accepted only thanks to the leeway) is not cached.
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
+	var e *cacheEntry // the one allocation for the Principal, cached or not
 	kf := a.keyfunc
 	if a.remote != nil {
-		kf = func(t *jwt.Token) (any, error) { return a.remoteKeyfunc(ctx, t) }
+		// The key function records which remote key it handed out.
+		e = &cacheEntry{}
+		kf = func(t *jwt.Token) (any, error) { return a.remoteKeyfunc(ctx, t, e) }
 	}
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(tok, claims, kf); err != nil {
 		rs := jwtReason(err)
 		return nil, rs, a.errs[rs]
 	}
-	e := &cacheEntry{} // the one allocation for the Principal, cached or not
+	if e == nil {
+		e = &cacheEntry{}
+	}
 	exp, rs := a.principal(&e.p, claims)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	e.exp = exp
+	e.exp = min(exp, nowUnix+a.maxAge)
+	e.rev[0], e.nrev = e.p.TokenID, 1
+	if e.p.SessionID != "" {
+		e.rev[1], e.nrev = SessionRevocationID(e.p.SessionID), 2
+	}
 	if a.validate != nil {
 		if err := a.validate(ctx, Claims(claims)); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
@@ -95,7 +122,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
-	if rs, err := a.checkRevoked(ctx, e.p.TokenID); rs != rOK {
+	if rs, err := a.checkRevoked(ctx, e.revocationIDs()); rs != rOK {
 		return nil, rs, err
 	}
 	if a.cache != nil {
@@ -116,6 +143,8 @@ func jwtReason(err error) reason {
 		return rType
 	case errors.Is(err, ErrUnknownKey):
 		return rUnknownKey
+	case errors.Is(err, ErrIssuer):
+		return rIssuer
 	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenSignatureInvalid),
 		errors.Is(err, jwt.ErrTokenUnverifiable):
 		return rInvalid
@@ -131,7 +160,9 @@ func jwtReason(err error) reason {
 	return rInvalid
 }
 
-// checkHeader applies the header rules golang-jwt leaves to the caller and
+// checkHeader applies the header rules golang-jwt leaves to the caller, and
+// the issuer check, on the still unverified token before any signature work
+// (cheap checks first; principal checks the issuer again once verified). It
 // returns the token's kid.
 func (a *Authenticator) checkHeader(t *jwt.Token) (string, error) {
 	if _, ok := t.Header["crit"]; ok {
@@ -142,6 +173,13 @@ func (a *Authenticator) checkHeader(t *jwt.Token) (string, error) {
 		typ, _ := t.Header["typ"].(string)
 		if !typeMatches(typ, a.typ) {
 			return "", ErrTokenType
+		}
+	}
+	if len(a.issuers) > 0 {
+		c, _ := t.Claims.(jwt.MapClaims)
+		iss, _ := c["iss"].(string)
+		if !containsString(a.issuers, iss) {
+			return "", ErrIssuer
 		}
 	}
 	kid := ""
@@ -196,7 +234,9 @@ func (a *Authenticator) staticKey(kid, alg string) (any, error) {
 	return k.Key, nil
 }
 
-func (a *Authenticator) remoteKeyfunc(ctx context.Context, t *jwt.Token) (any, error) {
+// remoteKeyfunc selects a static key by kid, else a key of the remote set,
+// which it records in e (with its kid) for the cache's liveness check.
+func (a *Authenticator) remoteKeyfunc(ctx context.Context, t *jwt.Token, e *cacheEntry) (any, error) {
 	kid, err := a.checkHeader(t)
 	if err != nil {
 		return nil, err
@@ -213,7 +253,12 @@ func (a *Authenticator) remoteKeyfunc(ctx context.Context, t *jwt.Token) (any, e
 	if kid == "" && len(a.keys) > 0 {
 		return nil, ErrUnknownKey
 	}
-	return a.remote.key(ctx, kid, alg)
+	k, err := a.remote.key(ctx, kid, alg)
+	if err != nil {
+		return nil, err
+	}
+	e.kid, e.key = kid, k
+	return k.Key.Key, nil
 }
 
 // principal fills *p from verified claims and returns the expiry in Unix
@@ -255,7 +300,8 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		ExpiresAt: time.Unix(exp, 0),
 		Claims:    Claims(c),
 	}
-	if bad || (a.needJTI && p.TokenID == "") {
+	if bad || (a.needJTI && (p.TokenID == "" || strings.HasPrefix(p.TokenID, SessionRevocationPrefix))) {
+		// With revocations, a jti must name a token, never a session.
 		return 0, rClaims
 	}
 	return exp, rOK

@@ -43,7 +43,8 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// TestRevocationStore checks the [bearer.RevocationStore] contract. newStore
+// TestRevocationStore checks the [bearer.RevocationStore] contract, and the
+// [bearer.MultiRevocationStore] one when the store implements it. newStore
 // returns an empty store that reads the time from now (an implementation
 // backed by a server with its own clock should compute expiries from now).
 func TestRevocationStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) bearer.RevocationStore) {
@@ -95,6 +96,44 @@ func TestRevocationStore(t *testing.T, newStore func(t *testing.T, now func() ti
 	t.Run("empty id is refused", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
 		assert.Error(t, s.Revoke(ctx, "", start.Add(time.Hour)))
+	})
+	t.Run("session ids are ids like any other", func(t *testing.T) {
+		s := newStore(t, (&Clock{t: start}).Now)
+		require.NoError(t, s.Revoke(ctx, bearer.SessionRevocationID("sess-1"), start.Add(time.Hour)))
+		revoked, err := s.IsRevoked(ctx, bearer.SessionRevocationID("sess-1"))
+		require.NoError(t, err)
+		assert.True(t, revoked)
+		revoked, err = s.IsRevoked(ctx, "sess-1")
+		require.NoError(t, err)
+		assert.False(t, revoked, "the session id does not revoke a jti of the same text")
+	})
+	t.Run("RevokedAny", func(t *testing.T) {
+		s := newStore(t, (&Clock{t: start}).Now)
+		m, ok := s.(bearer.MultiRevocationStore)
+		if !ok {
+			t.Skip("the store does not implement bearer.MultiRevocationStore")
+		}
+		require.NoError(t, m.Revoke(ctx, "jti-1", start.Add(time.Hour)))
+		require.NoError(t, m.Revoke(ctx, bearer.SessionRevocationID("sess-1"), start.Add(time.Hour)))
+		for _, tc := range []struct {
+			name string
+			ids  []string
+			want bool
+		}{
+			{"no ids", nil, false},
+			{"one unknown", []string{"jti-2"}, false},
+			{"two unknown", []string{"jti-2", bearer.SessionRevocationID("sess-2")}, false},
+			{"jti revoked", []string{"jti-1", bearer.SessionRevocationID("sess-2")}, true},
+			{"session revoked", []string{"jti-2", bearer.SessionRevocationID("sess-1")}, true},
+			{"both revoked", []string{"jti-1", bearer.SessionRevocationID("sess-1")}, true},
+			{"duplicate unknown", []string{"jti-2", "jti-2"}, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := m.RevokedAny(ctx, tc.ids...)
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, got)
+			})
+		}
 	})
 	t.Run("concurrent use", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
