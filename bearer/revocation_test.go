@@ -174,4 +174,3 @@ func TestIssuerCheckedBeforeSignature(t *testing.T) {
 	_, err = a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
 	assert.NoError(t, err)
 }
-
