@@ -17,14 +17,18 @@ note() { echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || e
 
 echo "== micro-benchmarks" >&2
 note "micro-benchmarks start"
-# COUNT passes of count 1 rather than one pass of count COUNT: every
-# contender's samples are spread over the whole run, so a burst of other
-# load on the machine skews one pass of everything, not one contender.
+# One test binary (every pass measures the same code), run COUNT times with
+# count 1 rather than once with count COUNT: every contender's samples are
+# spread over the whole run, so a burst of other load on the machine skews
+# one pass of everything, not one contender.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -o "$tmp/bench.test" .
 : > results/micro.txt
 for pass in $(seq "${COUNT:-5}"); do
   echo "-- pass $pass" >&2
-  go test -run='^$' -bench="${BENCH:-.}" -benchmem -count=1 \
-    -benchtime="${BENCHTIME:-300ms}" -timeout=60m . | tee -a results/micro.txt
+  "$tmp/bench.test" -test.run='^$' -test.bench="${BENCH:-.}" -test.benchmem -test.count=1 \
+    -test.benchtime="${BENCHTIME:-300ms}" -test.timeout=60m | tee -a results/micro.txt
 done
 
 echo "== load" >&2
