@@ -3,9 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,7 +19,9 @@ const refreshSlack = time.Minute
 // Refresh is the Redis [issuer.RefreshStore]. Each refresh token, current
 // or rotated, is a hash under its SHA-256 ("<prefix>rt:<hex>": its family
 // and expiry); each family is a hash ("<prefix>fam:<id>": the session, the
-// current token's hash, the revoked flag and the live access-token refs).
+// current token's hash and the revoked flag). The family's access tokens
+// are not listed: the issuer revokes them all through their "sid" (see
+// issuer.Family).
 // Rotate is one Lua script that reads the token, checks the family and
 // either rotates, reports the revoked family, or — for a token that was
 // already rotated — revokes the family in the same step: two instances
@@ -56,9 +56,8 @@ return f
 `)
 
 // rotateScript is Rotate, atomically. KEYS: old token, new token. ARGV:
-// family-key prefix, now, old hash, new hash, new expiry, access id,
-// access expiry, TTL (ms), MaxFamilyAccess. Times are in timeLayout, so
-// they compare as strings. It returns a status ('ok', 'revoked', 'reused',
+// family-key prefix, now, old hash, new hash, new expiry, TTL (ms). Times
+// are in timeLayout, so they compare as strings. It returns a status ('ok', 'revoked', 'reused',
 // 'notfound', 'exists') followed by the family's fields.
 var rotateScript = redis.NewScript(`
 local now = ARGV[2]
@@ -66,7 +65,7 @@ local t = redis.call('HMGET', KEYS[1], 'fam', 'exp')
 if not t[1] or not (now < t[2]) then return {'notfound'} end
 local fk = ARGV[1] .. t[1]
 if redis.call('EXISTS', fk) == 0 then return {'notfound'} end
-local f = redis.call('HMGET', fk, 'rev', 'cur', 'acc')
+local f = redis.call('HMGET', fk, 'rev', 'cur')
 local status = 'ok'
 if f[1] == '1' then
   status = 'revoked'
@@ -76,21 +75,10 @@ elseif f[2] ~= ARGV[3] then
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   return {'exists'}
 else
-  local acc = {}
-  if f[3] and f[3] ~= '' then
-    for _, r in ipairs(cjson.decode(f[3])) do
-      if now < r[2] then table.insert(acc, r) end
-    end
-  end
-  if ARGV[6] ~= '' and now < ARGV[7] then table.insert(acc, {ARGV[6], ARGV[7]}) end
-  local limit = tonumber(ARGV[9])
-  while #acc > limit do table.remove(acc, 1) end
-  local enc = ''
-  if #acc > 0 then enc = cjson.encode(acc) end
-  redis.call('HSET', fk, 'cur', ARGV[4], 'exp', ARGV[5], 'acc', enc)
+  redis.call('HSET', fk, 'cur', ARGV[4], 'exp', ARGV[5])
   redis.call('HSET', KEYS[2], 'fam', t[1], 'exp', ARGV[5])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
-  if redis.call('PTTL', fk) < tonumber(ARGV[8]) then redis.call('PEXPIRE', fk, ARGV[8]) end
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  if redis.call('PTTL', fk) < tonumber(ARGV[6]) then redis.call('PEXPIRE', fk, ARGV[6]) end
 end
 local out = redis.call('HGETALL', fk)
 table.insert(out, 1, status)
@@ -110,15 +98,6 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var refs [][2]string
-	if rec.Access.ID != "" && rec.IssuedAt.Before(rec.Access.ExpiresAt) {
-		refs = append(refs, [2]string{rec.Access.ID, encTime(rec.Access.ExpiresAt)})
-	}
-	acc := ""
-	if len(refs) > 0 {
-		b, _ := json.Marshal(refs) // strings always marshal
-		acc = string(b)
-	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
 	res, err := createFamilyScript.Run(ctx, r.s.client,
@@ -126,7 +105,7 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 		f.ID, encTime(rec.ExpiresAt), refreshTTL(rec),
 		"id", f.ID, "sub", f.Subject, "ten", f.Tenant, "cid", f.ClientID, "scp", encStrings(f.Scopes),
 		"created", encTime(f.CreatedAt), "exp", encTime(rec.ExpiresAt), "rev", "0",
-		"cur", hex.EncodeToString(rec.Hash[:]), "acc", acc,
+		"cur", hex.EncodeToString(rec.Hash[:]),
 	).Text()
 	if err != nil {
 		return wrap("create family", err)
@@ -172,7 +151,7 @@ func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.Refr
 	reply, err := rotateScript.Run(ctx, r.s.client,
 		[]string{r.s.hashKey("rt:", oldHash), r.s.hashKey("rt:", next.Hash)},
 		r.s.key("fam:", ""), encTime(next.IssuedAt), hex.EncodeToString(oldHash[:]), hex.EncodeToString(next.Hash[:]),
-		encTime(next.ExpiresAt), next.Access.ID, encTime(next.Access.ExpiresAt), refreshTTL(next), issuer.MaxFamilyAccess,
+		encTime(next.ExpiresAt), refreshTTL(next),
 	).Slice()
 	if err != nil {
 		return issuer.Family{}, wrap("rotate", err)
@@ -236,19 +215,6 @@ func decodeFamily(reply []any) (issuer.Family, error) {
 	}
 	if err = timeFields(m, map[string]*time.Time{"created": &f.CreatedAt, "exp": &f.ExpiresAt}); err != nil {
 		return issuer.Family{}, err
-	}
-	if acc := m["acc"]; acc != "" {
-		var refs [][2]string
-		if err := json.Unmarshal([]byte(acc), &refs); err != nil {
-			return issuer.Family{}, fmt.Errorf("redisstore: corrupt access refs: %w", err)
-		}
-		f.Access = make([]issuer.AccessRef, len(refs))
-		for i, ref := range refs {
-			f.Access[i].ID = ref[0]
-			if f.Access[i].ExpiresAt, err = decTime(ref[1]); err != nil {
-				return issuer.Family{}, err
-			}
-		}
 	}
 	return f, nil
 }

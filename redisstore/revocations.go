@@ -10,15 +10,16 @@ import (
 	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
-// Revocations is the Redis [bearer.RevocationStore], which is also the
-// issuer's Revoker: one key per revoked token id ("<prefix>rev:<jti>"),
-// expiring at the token's expiry plus bearer.MaxLeeway. IsRevoked is one
-// EXISTS: a single round trip on every authenticated request, cache hits
-// included. Its methods fail (and the middleware answers 503) while Redis
+// Revocations is the Redis [bearer.MultiRevocationStore], which is also the
+// issuer's Revoker: one key per revoked id ("<prefix>rev:<jti>", or
+// "<prefix>rev:sid:<sid>" for a whole session), expiring at the token's
+// expiry plus bearer.MaxLeeway. IsRevoked is one EXISTS, and so is
+// RevokedAny for a token's jti and session together: a single round trip on
+// every authenticated request, cache hits included. Its methods fail (and the middleware answers 503) while Redis
 // is unreachable. It is safe for concurrent use.
 type Revocations struct{ s *Store }
 
-var _ bearer.RevocationStore = (*Revocations)(nil)
+var _ bearer.MultiRevocationStore = (*Revocations)(nil)
 
 var errEmptyJTI = errors.New("redisstore: empty token id")
 
@@ -61,4 +62,27 @@ func (r *Revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
 		return false, wrap("is revoked", err)
 	}
 	return n == 1, nil
+}
+
+// RevokedAny implements [bearer.MultiRevocationStore] with one EXISTS over
+// every id's key: one round trip however many ids.
+func (r *Revocations) RevokedAny(ctx context.Context, ids ...string) (bool, error) {
+	switch len(ids) {
+	case 0:
+		return false, nil
+	case 1:
+		return r.IsRevoked(ctx, ids[0])
+	}
+	var buf [2]string
+	keys := buf[:0]
+	for _, id := range ids {
+		keys = append(keys, r.s.key("rev:", id))
+	}
+	ctx, cancel := r.s.ctx(ctx)
+	defer cancel()
+	n, err := r.s.client.Exists(ctx, keys...).Result()
+	if err != nil {
+		return false, wrap("revoked any", err)
+	}
+	return n > 0, nil
 }

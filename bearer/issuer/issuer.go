@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -35,6 +36,7 @@ type Issuer struct {
 	token       tokenConfig
 	decoder     envelope.Decoder
 	challenge   string
+	errManyAuth *envelope.Error // Logout's 400 for several Authorization lines
 	style       envelope.Style
 	audit       gatehouse.Auditor
 	now         func() time.Time
@@ -103,6 +105,10 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	i.challenge = envelope.BearerChallenge(cfg.Realm, "invalid_token", "", "")
+	const many = "Send exactly one Authorization header"
+	i.errManyAuth = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(many).
+		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", many, "")).
+		WithCause(ErrInvalidAccessToken)
 	return i, nil
 }
 
@@ -295,7 +301,6 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 		FamilyID:  famID,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(i.refreshTTL),
-		Access:    AccessRef{ID: at.ID, ExpiresAt: at.ExpiresAt},
 	}
 	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now}, rec); err != nil {
 		return Pair{}, err
@@ -303,30 +308,25 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	return newPair(at, rt, rec.ExpiresAt, famID, s.ClientID), nil
 }
 
-// RevokeSession revokes the refresh family id and every live access token
-// it issued, as logout does. Revoking a revoked or unknown (expired)
-// session succeeds. The error is a store failure.
+// RevokeSession revokes the refresh family id and every access token it
+// issued, as logout does. Revoking a revoked or unknown (expired) session
+// succeeds. The error is a store failure.
 func (i *Issuer) RevokeSession(ctx context.Context, id string) error {
-	fam, err := i.refresh.RevokeFamily(ctx, id)
+	_, err := i.refresh.RevokeFamily(ctx, id)
 	if errors.Is(err, ErrFamilyNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return i.revokeAccess(ctx, fam.Access, "")
+	return i.revokeSessionTokens(ctx, id)
 }
 
-// revokeAccess revokes each ref that has not expired, skipping skip.
-func (i *Issuer) revokeAccess(ctx context.Context, refs []AccessRef, skip string) error {
-	now := i.now()
-	for _, ref := range refs {
-		if ref.ID == skip || !now.Before(ref.ExpiresAt) {
-			continue
-		}
-		if err := i.revoker.Revoke(ctx, ref.ID, ref.ExpiresAt); err != nil {
-			return err
-		}
-	}
-	return nil
+// revokeSessionTokens revokes, in the Revoker, every access token whose
+// "sid" is id: one write of bearer.SessionRevocationID(id), kept until the
+// newest token the family can have issued expires (now + AccessTTL; the
+// store adds bearer.MaxLeeway). The family is revoked in the refresh store
+// first, so it issues no token after this instant.
+func (i *Issuer) revokeSessionTokens(ctx context.Context, id string) error {
+	return i.revoker.Revoke(ctx, bearer.SessionRevocationID(id), i.now().Add(i.accessTTL))
 }

@@ -183,8 +183,7 @@ func TestRevokeSession(t *testing.T) {
 	require.NoError(t, f.iss.RevokeSession(context.Background(), sid))
 	require.NoError(t, f.iss.RevokeSession(context.Background(), sid), "idempotent")
 	require.NoError(t, f.iss.RevokeSession(context.Background(), "unknown"))
-	ok, _ := f.revoked.IsRevoked(context.Background(), jti(t, p.Data.AccessToken))
-	assert.True(t, ok)
+	assert.True(t, refusedAsRevoked(t, f, p.Data.AccessToken))
 	assert.Equal(t, 401, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }
 

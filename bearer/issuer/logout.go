@@ -29,15 +29,20 @@ type LogoutResult struct {
 // idempotent: logging out with a token that is already revoked, or already
 // expired, still answers 200 {"success":true,"data":{"logged_out":true}}.
 // It revokes the token's jti until its expiry, the refresh family named by
-// its "sid" and every live access token that family issued. Afterwards
-// both the access and the refresh token answer 401.
+// its "sid" and, through that session id, every access token the family
+// ever issued. Afterwards both the access and the refresh token answer 401.
 //
 // A missing, malformed or foreign token (including a refresh token) is 401
-// with a Bearer challenge; a store failure is 503.
+// with a Bearer challenge; several Authorization header lines are 400
+// invalid_request, as the bearer middleware answers; a store failure is 503.
 func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "logout")
-	token, ok := bearerToken(r)
-	if !ok {
+	token, rs := bearerToken(r)
+	switch rs {
+	case authMany:
+		i.fail(w, r, ev, reasonBadRequest, i.errManyAuth)
+		return
+	case authBad:
 		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 		return
 	}
@@ -68,7 +73,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 			i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 			return
 		default:
-			if err := i.revokeAccess(ctx, fam.Access, c.ID); err != nil {
+			if err := i.revokeSessionTokens(ctx, fam.ID); err != nil {
 				i.fail(w, r, ev, reasonStore, unavailable(err))
 				return
 			}
@@ -91,14 +96,32 @@ func (i *Issuer) ownToken(c *logoutClaims) bool {
 	return false
 }
 
-// bearerToken returns the token of an "Authorization: Bearer <token>"
-// header (scheme case-insensitive, RFC 6750 §2.1).
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+// The outcomes of bearerToken.
+const (
+	authOK   = iota
+	authBad  // missing, another scheme or malformed: 401
+	authMany // several Authorization lines: 400 invalid_request
+)
+
+// bearerToken returns the token of the request's one "Authorization:
+// Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). Several
+// Authorization lines are refused rather than one of them picked.
+func bearerToken(r *http.Request) (string, int) {
+	hs := r.Header.Values("Authorization")
+	switch {
+	case len(hs) > 1:
+		return "", authMany
+	case len(hs) == 0:
+		return "", authBad
+	}
+	h := hs[0]
 	const scheme = "bearer "
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
-		return "", false
+		return "", authBad
 	}
 	tok := strings.TrimSpace(h[len(scheme):])
-	return tok, tok != "" && !strings.ContainsAny(tok, " \t")
+	if tok == "" || strings.ContainsAny(tok, " \t") {
+		return "", authBad
+	}
+	return tok, authOK
 }

@@ -51,7 +51,6 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 		return err
 	}
 	f.Scopes = slices.Clone(f.Scopes)
-	f.Access = appendAccess(nil, rec.Access, rec.IssuedAt)
 	f.ExpiresAt = rec.ExpiresAt
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -103,7 +102,6 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	}
 	fam.current = next.Hash
 	fam.ExpiresAt = next.ExpiresAt
-	fam.Access = appendAccess(fam.Access, next.Access, next.IssuedAt)
 	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: next.ExpiresAt}
 	m.wrote(next.IssuedAt)
 	return fam.snapshot(), nil
@@ -168,20 +166,5 @@ func (m *MemoryRefresh) wrote(now time.Time) {
 func (f *memFamily) snapshot() Family {
 	c := f.Family
 	c.Scopes = slices.Clone(f.Scopes)
-	c.Access = slices.Clone(f.Access)
 	return c
-}
-
-// appendAccess appends ref to refs, dropping refs expired at now and the
-// oldest beyond MaxFamilyAccess. A zero ref (no access token) is skipped.
-// It may reuse refs' backing array.
-func appendAccess(refs []AccessRef, ref AccessRef, now time.Time) []AccessRef {
-	refs = slices.DeleteFunc(refs, func(r AccessRef) bool { return !now.Before(r.ExpiresAt) })
-	if ref.ID != "" && now.Before(ref.ExpiresAt) {
-		refs = append(refs, ref)
-	}
-	if n := len(refs) - MaxFamilyAccess; n > 0 {
-		refs = slices.Delete(refs, 0, n)
-	}
-	return refs
 }

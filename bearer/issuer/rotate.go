@@ -22,7 +22,7 @@ type refreshRequest struct {
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
 //	                                        or reuse of a rotated one (which revokes the
-//	                                        whole family and its live access tokens)
+//	                                        whole family and every access token it issued)
 //	503                                     a store failed
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")
@@ -63,15 +63,11 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		}
 	}
 
-	// The new access token's id and expiry are known before signing, so the
-	// store learns about it in the same atomic step as the rotation.
-	jti := newID()
 	rt, rtHash := newRefreshToken()
 	next := RefreshRecord{
 		Hash:      rtHash,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(i.refreshTTL),
-		Access:    AccessRef{ID: jti, ExpiresAt: now.Add(i.accessTTL)},
 	}
 	fam, err := i.refresh.Rotate(ctx, hash, next)
 	if fam.ID != "" {
@@ -81,9 +77,10 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	case errors.Is(err, ErrRefreshNotFound):
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	case errors.Is(err, ErrRefreshReused), errors.Is(err, ErrFamilyRevoked):
-		// Kill what the family issued; repeating it on every retry makes
-		// the revocation converge even if one attempt's writes failed.
-		if rerr := i.revokeAccess(ctx, fam.Access, ""); rerr != nil {
+		// Kill every access token the family issued (its session id);
+		// repeating it on every retry makes the revocation converge even
+		// if one attempt's write failed.
+		if rerr := i.revokeSessionTokens(ctx, fam.ID); rerr != nil {
 			return Pair{}, reasonStore, unavailable(rerr)
 		}
 		if errors.Is(err, ErrRefreshReused) {
@@ -93,7 +90,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	case err != nil:
 		return Pair{}, reasonStore, unavailable(err)
 	}
-	at, err := i.issueAccess(now, jti, AccessClaims{Session: fam.Session, SessionID: fam.ID})
+	at, err := i.issueAccess(now, newID(), AccessClaims{Session: fam.Session, SessionID: fam.ID})
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}

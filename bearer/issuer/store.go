@@ -5,21 +5,13 @@ import (
 	"time"
 )
 
-// MaxFamilyAccess caps how many live access tokens a [Family] remembers.
-// A store keeps the newest ones; older ones simply expire on their own
-// (after at most the access-token lifetime) when the family is revoked.
-const MaxFamilyAccess = 16
-
-// An AccessRef identifies one access token issued for a refresh family, so
-// that revoking the family can revoke the access tokens it produced.
-type AccessRef struct {
-	ID        string    // the token's jti
-	ExpiresAt time.Time // its exp; the revocation is kept until then
-}
-
 // A Family is a refresh-token family: one login session. Every rotation
 // replaces the family's current refresh token; presenting any earlier one
-// is reuse and revokes the whole family.
+// is reuse and revokes the whole family. Every access token issued in the
+// family carries its ID as the "sid" claim; revoking the family, the issuer
+// revokes that session id (bearer.SessionRevocationID) in its Revoker, which
+// refuses all of them at once, however many rotations there were — so a
+// store keeps no list of access tokens.
 //
 // A Family is a value: stores return copies and never share its slices.
 type Family struct {
@@ -35,9 +27,6 @@ type Family struct {
 	ExpiresAt time.Time
 	// Revoked is set once the family was revoked by logout or reuse.
 	Revoked bool
-	// Access lists the family's access tokens that had not expired at the
-	// last write, oldest first, at most MaxFamilyAccess of them.
-	Access []AccessRef
 }
 
 // A RefreshRecord is one refresh token as a store sees it: only the
@@ -47,7 +36,6 @@ type RefreshRecord struct {
 	FamilyID  string    // the family it belongs to
 	IssuedAt  time.Time // also the store's notion of "now" for this write
 	ExpiresAt time.Time // the token is refused from this instant on
-	Access    AccessRef // the access token issued alongside it
 }
 
 // A RefreshStore holds refresh-token families. Every method is atomic with
@@ -61,8 +49,7 @@ type RefreshRecord struct {
 // caller's "now", so a store (and its tests) is deterministic.
 type RefreshStore interface {
 	// Create stores f as a new family whose current token is rec (rec's
-	// FamilyID equals f.ID; f.Access is replaced by rec.Access and
-	// f.ExpiresAt by rec.ExpiresAt). It returns ErrFamilyExists when the
+	// FamilyID equals f.ID; f.ExpiresAt is replaced by rec.ExpiresAt). It returns ErrFamilyExists when the
 	// family id or the token hash is already stored.
 	Create(ctx context.Context, f Family, rec RefreshRecord) error
 
@@ -74,10 +61,8 @@ type RefreshStore interface {
 	Lookup(ctx context.Context, hash [32]byte, now time.Time) (Family, error)
 
 	// Rotate atomically replaces the current token oldHash of its family by
-	// next (next.FamilyID is ignored and set to the family's id), appends
-	// next.Access to the family's Access (dropping refs expired at
-	// next.IssuedAt and the oldest beyond MaxFamilyAccess) and returns the
-	// updated family. It fails, changing nothing unless stated, with
+	// next (next.FamilyID is ignored and set to the family's id) and
+	// returns the updated family. It fails, changing nothing unless stated, with
 	//
 	//	ErrRefreshNotFound  oldHash unknown, or expired at next.IssuedAt
 	//	ErrFamilyRevoked    the family was revoked (the family is returned)
