@@ -15,7 +15,10 @@
 // families (one per login). Each refresh rotates: the presented token dies
 // and a new pair is answered. Presenting a token that was already rotated is
 // reuse — the store revokes the whole family in the same atomic step and
-// the issuer revokes the family's live access tokens. Because an access
+// the issuer revokes the family's session id (bearer.SessionRevocationID of
+// the sid) in its Revoker, which the bearer middleware checks with every
+// token's jti: all the family's access tokens are refused at once, however
+// many rotations there were. Because an access
 // token is a JWT with typ at+jwt and a refresh token is neither, one can
 // never stand in for the other.
 //

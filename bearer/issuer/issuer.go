@@ -157,6 +157,8 @@ type Session struct {
 type AccessClaims struct {
 	Session
 	// SessionID is the "sid" claim, the refresh family id; empty means none.
+	// Revoking the family revokes the session for AccessTTL (plus
+	// bearer.MaxLeeway): a token given a longer TTL outlives that.
 	SessionID string
 	// Audience overrides the issuer's default "aud" claim when not empty.
 	Audience []string
