@@ -43,9 +43,10 @@ type Config struct {
 	// Credentials finds login accounts. Required unless Clients is set;
 	// without it Login answers 404.
 	Credentials CredentialStore
-	// Revocations receives the jti of every access token that logout or a
-	// family revocation kills. Required, and it must be the store the
-	// bearer middleware checks.
+	// Revocations receives the jti of the access token a logout presents
+	// and the session id ("sid:" + family id, see bearer.SessionRevocationID)
+	// of every family that logout, reuse detection or RevokeSession kills.
+	// Required, and it must be the store the bearer middleware checks.
 	Revocations Revoker
 	// Accounts applies an account's IP allowlist at login (before the
 	// password is checked) and at refresh, keyed by the session's Tenant,

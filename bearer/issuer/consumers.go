@@ -11,9 +11,11 @@ import (
 // Redis store) is a Revoker, ipallow.PerPrincipal an AccountChecker and
 // ratelimit.FailureThrottle a Throttle.
 
-// A Revoker records that an access token's jti must be refused until the
-// token expires. It must be the same store the bearer middleware reads, or
-// logout has no effect on API calls.
+// A Revoker records that an id must be refused until a time: an access
+// token's jti until the token expires, or a whole session's
+// "sid:<family id>" until the last access token of that family can expire.
+// It must be the same store the bearer middleware reads, or logout has no
+// effect on API calls.
 type Revoker interface {
 	Revoke(ctx context.Context, jti string, until time.Time) error
 }
