@@ -181,10 +181,13 @@ func ratio(x float64) string {
 		return fmt.Sprintf("%.0f×", x)
 	case x >= 10:
 		return fmt.Sprintf("%.1f×", x)
-	case x >= 0.1:
+	case x >= 0.01:
 		return fmt.Sprintf("%.2f×", x)
+	case x > 0:
+		// Tiny ratios read better as "1/N": gatehouse is N times faster.
+		return fmt.Sprintf("1/%.0f", 1/x)
 	default:
-		return fmt.Sprintf("%.2g×", x)
+		return fmt.Sprintf("%.2f×", x)
 	}
 }
 
