@@ -43,7 +43,7 @@ func ByPrincipal(r *http.Request) string {
 // principalKey is ByPrincipal's key in parts, for a [partsStore]; an
 // address key comes whole, as the id.
 func principalKey(r *http.Request) keyParts {
-	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
+	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		if p.Method == gatehouse.MethodJWT {
 			if p.Subject != "" {
 				return keyParts{prefix: "jwt:", scope: p.Tenant, scoped: true, id: p.Subject}
@@ -95,7 +95,7 @@ func (k keyParts) String() string {
 // BySubject keys by the Principal's Subject (a user or account, across all
 // of its tokens), falling back to [ByIP] when there is none.
 func BySubject(r *http.Request) string {
-	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok && p.Subject != "" {
+	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok && p.Subject != "" {
 		return "sub:" + p.Subject
 	}
 	return ByIP(r)
@@ -104,7 +104,7 @@ func BySubject(r *http.Request) string {
 // ByTenant keys by the Principal's Tenant (one bucket per store or
 // organisation), falling back to [ByIP] when there is none.
 func ByTenant(r *http.Request) string {
-	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok && p.Tenant != "" {
+	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok && p.Tenant != "" {
 		return "ten:" + p.Tenant
 	}
 	return ByIP(r)

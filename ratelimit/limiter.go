@@ -128,8 +128,8 @@ func (l *Limiter) Check(r *http.Request) (Result, error) {
 	}
 	limit := l.limit
 	if l.limits != nil {
-		if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
-			if pl, ok := l.limits(p); ok {
+		if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
+			if pl, ok := l.limits(*p); ok {
 				if pl.Validate() != nil {
 					l.emit(r, gatehouse.Failed, "invalid_limit", http.StatusInternalServerError)
 					return Result{}, l.badLimit
@@ -211,7 +211,7 @@ func (l *Limiter) emit(r *http.Request, outcome gatehouse.Outcome, reason string
 	ev := gatehouse.NewEvent(r, "ratelimit", "limit")
 	ev.Time = l.now()
 	ev.Outcome, ev.Reason, ev.Status = outcome, reason, status
-	if p, ok := gatehouse.PrincipalFrom(r.Context()); ok {
+	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}
 	gatehouse.Emit(r.Context(), l.audit, ev)
