@@ -1,0 +1,41 @@
+// Package serve runs the example servers: an http.Server with sensible
+// timeouts on a listener the caller opened (so it can print the real
+// address first), until the context ends or SIGINT/SIGTERM arrives, then a
+// graceful shutdown.
+package serve
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Serve serves h on ln until ctx is done or the process gets SIGINT or
+// SIGTERM, then shuts down, giving in-flight requests 5 seconds. It returns
+// the server's error, or the shutdown's (nil after a clean stop).
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(shutdown)
+	}
+}
