@@ -17,9 +17,12 @@ type KeyFunc func(r *http.Request) string
 // ByIP keys by client address: gatehouse.ClientAddr(r), the address
 // resolved by ipallow's Resolver when it runs first, else the connection's
 // peer. IPv6 clients are grouped by /64 (see [AddrKey]).
-func ByIP(r *http.Request) string {
-	var buf [64]byte // "ip:" + the longest /64 prefix fits; one allocation
-	return string(appendAddrKey(append(buf[:0], "ip:"...), gatehouse.ClientAddr(r)))
+func ByIP(r *http.Request) string { return addrKey(r).String() }
+
+// addrKey is ByIP's key in parts: the address is formatted only by
+// keyParts.appendTo, on the stack of [MemoryStore.takeParts].
+func addrKey(r *http.Request) keyParts {
+	return keyParts{prefix: "ip:", addr: gatehouse.ClientAddr(r), byAddr: true}
 }
 
 // ByPrincipal keys by credential, so that each credential has its own
@@ -40,8 +43,7 @@ func ByPrincipal(r *http.Request) string {
 	return principalKey(r).String()
 }
 
-// principalKey is ByPrincipal's key in parts, for a [partsStore]; an
-// address key comes whole, as the id.
+// principalKey is ByPrincipal's key in parts, for [MemoryStore.takeParts].
 func principalKey(r *http.Request) keyParts {
 	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		if p.Method == gatehouse.MethodJWT {
@@ -54,20 +56,29 @@ func principalKey(r *http.Request) keyParts {
 			return keyParts{prefix: "sub:", id: p.Subject}
 		}
 	}
-	return keyParts{id: ByIP(r)}
+	return addrKey(r)
 }
 
 // keyParts is a key in pieces, joined by appendTo without an allocation:
-// prefix, then — when scoped — scope with '%' and '/' percent-encoded and a
-// '/', then id. The encoding makes the first '/' after the prefix the end
-// of the scope, so distinct (scope, id) pairs never give the same key.
+// prefix, then either addr's key (when byAddr, see [AddrKey]) or — when
+// scoped — scope with '%' and '/' percent-encoded and a '/', then id. The
+// encoding makes the first '/' after the prefix the end of the scope, so
+// distinct (scope, id) pairs never give the same key. A KeyFunc's key is
+// all id. The empty key (no prefix, no id, no address) exempts a request.
 type keyParts struct {
 	prefix, scope, id string
-	scoped            bool
+	addr              netip.Addr
+	scoped, byAddr    bool
 }
+
+// empty reports whether k is the empty key.
+func (k keyParts) empty() bool { return k.prefix == "" && k.id == "" && !k.byAddr }
 
 func (k keyParts) appendTo(b []byte) []byte {
 	b = append(b, k.prefix...)
+	if k.byAddr {
+		return appendAddrKey(b, k.addr)
+	}
 	if k.scoped {
 		for i := 0; i < len(k.scope); i++ {
 			switch c := k.scope[i]; c {
@@ -86,10 +97,11 @@ func (k keyParts) appendTo(b []byte) []byte {
 
 // String returns the joined key.
 func (k keyParts) String() string {
-	if !k.scoped {
+	if !k.scoped && !k.byAddr {
 		return k.prefix + k.id
 	}
-	return string(k.appendTo(make([]byte, 0, len(k.prefix)+len(k.scope)+1+len(k.id)+8)))
+	var buf [64]byte // holds any address key; longer keys spill to the heap
+	return string(k.appendTo(buf[:0]))
 }
 
 // BySubject keys by the Principal's Subject (a user or account, across all

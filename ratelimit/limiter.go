@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -56,8 +57,9 @@ type Limiter struct {
 	limit    Limit
 	limits   func(gatehouse.Principal) (Limit, bool)
 	key      KeyFunc // nil: ByPrincipal, via principalKey
+	byIP     bool    // Config.Key is ByIP: key via addrKey instead
 	store    Store
-	parts    partsStore // store, when it takes keys in parts; else nil
+	mem      *MemoryStore // store, when it is one: called directly, see check
 	now      func() time.Time
 	style    envelope.Style
 	audit    gatehouse.Auditor
@@ -86,7 +88,13 @@ func New(cfg Config) (*Limiter, error) {
 	if l.store == nil {
 		l.store = NewMemoryStore(MemoryConfig{})
 	}
-	l.parts, _ = l.store.(partsStore)
+	l.mem, _ = l.store.(*MemoryStore)
+	// Functions are not comparable, but a top-level function has one code
+	// pointer: Key: ByIP is recognised so that its key, like the default's,
+	// is joined on the stack rather than allocated as a string.
+	if l.key != nil && reflect.ValueOf(l.key).Pointer() == reflect.ValueOf(ByIP).Pointer() {
+		l.key, l.byIP = nil, true
+	}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -117,14 +125,25 @@ func MustNew(cfg Config) *Limiter {
 // or a 500 wrapping [ErrInvalidLimit] when Config.Limits returned an
 // invalid Limit. A request whose key is empty is exempt: zero Result, nil.
 func (l *Limiter) Check(r *http.Request) (Result, error) {
+	var res Result
+	err := l.check(r, &res)
+	return res, err
+}
+
+// check is Check writing the Result into *res, which must be zero; the
+// Middleware passes its own, sparing copies of the Result on the hot path.
+func (l *Limiter) check(r *http.Request, res *Result) error {
 	var key keyParts
-	if l.key == nil {
+	switch {
+	case l.byIP:
+		key = addrKey(r)
+	case l.key == nil:
 		key = principalKey(r)
-	} else {
+	default:
 		key.id = l.key(r)
 	}
-	if key == (keyParts{}) {
-		return Result{}, nil
+	if key.empty() {
+		return nil
 	}
 	limit := l.limit
 	if l.limits != nil {
@@ -132,28 +151,28 @@ func (l *Limiter) Check(r *http.Request) (Result, error) {
 			if pl, ok := l.limits(*p); ok {
 				if pl.Validate() != nil {
 					l.emit(r, gatehouse.Failed, "invalid_limit", http.StatusInternalServerError)
-					return Result{}, l.badLimit
+					return l.badLimit
 				}
 				limit = pl
 			}
 		}
 	}
-	var res Result
-	var err error
-	if l.parts != nil {
-		res, err = l.parts.takeParts(r.Context(), key, limit, l.now())
+	// The MemoryStore is called as such, not through Store: the compiler
+	// then sees that key and res stay on the stack, and the key is joined
+	// into a stack buffer instead of a new string.
+	if l.mem != nil {
+		l.mem.takeParts(&key, limit, l.now(), res)
+	} else if v, err := l.store.Take(r.Context(), key.String(), limit, l.now()); err == nil {
+		*res = v
 	} else {
-		res, err = l.store.Take(r.Context(), key.String(), limit, l.now())
-	}
-	if err != nil {
 		l.emit(r, gatehouse.Failed, "store_error", http.StatusServiceUnavailable)
-		return Result{}, l.storeErr.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+		return l.storeErr.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
 	}
 	if !res.Allowed {
 		l.emit(r, gatehouse.Denied, "rate_limited", http.StatusTooManyRequests)
-		return res, l.limited.WithRetryAfter(res.RetryAfter)
+		return l.limited.WithRetryAfter(res.RetryAfter)
 	}
-	return res, nil
+	return nil
 }
 
 // Middleware enforces the limit. Every response to a charged request, allowed
@@ -162,9 +181,10 @@ func (l *Limiter) Check(r *http.Request) (Result, error) {
 // rendered in the configured style with Retry-After.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := l.Check(r)
+		var res Result
+		err := l.check(r, &res)
 		if res.Limit > 0 {
-			SetHeaders(w.Header(), res)
+			setHeaders(w.Header(), &res)
 		}
 		if err != nil {
 			envelope.WriteStyle(w, r, l.style, err)
@@ -181,7 +201,9 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 // Values below 1024 are shared, read-only slices (capacity 1, so Header.Add
 // copies rather than appending into them): replace them with Header.Set, as
 // with any header, and never assign through h[key][0].
-func SetHeaders(h http.Header, res Result) {
+func SetHeaders(h http.Header, res Result) { setHeaders(h, &res) }
+
+func setHeaders(h http.Header, res *Result) {
 	h["Ratelimit-Limit"] = headerInt(res.Limit)
 	h["Ratelimit-Remaining"] = headerInt(res.Remaining)
 	h["Ratelimit-Reset"] = headerInt(int((res.ResetAfter + time.Second - 1) / time.Second))

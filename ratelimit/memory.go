@@ -65,23 +65,27 @@ func (s *MemoryStore) Take(_ context.Context, key string, limit Limit, now time.
 		return Result{}, err
 	}
 	sh, n := s.t.acquire(key, now, func() *bucket { return newBucket(limit, now) })
-	return charge(sh, n.val, limit, now), nil
+	var res Result
+	charge(sh, n.val, limit, now, &res)
+	return res, nil
 }
 
-// takeParts is Take(ctx, key.String(), limit, now) without building that
-// string: the key is assembled on the stack, and copied to the heap only
-// when it is new. It makes MemoryStore a [partsStore]. limit is valid: the
-// Limiter, its only caller, has checked it.
-func (s *MemoryStore) takeParts(_ context.Context, k keyParts, limit Limit, now time.Time) (Result, error) {
+// takeParts is Take(ctx, k.String(), limit, now) without building that
+// string, writing the decision into *res: the key is assembled on the
+// stack, and copied to the heap only when it is new. The Limiter calls it
+// directly (not through an interface, which would move k and res to the
+// heap) when its store is a MemoryStore. limit is valid: the Limiter, its
+// only caller, has checked it.
+func (s *MemoryStore) takeParts(k *keyParts, limit Limit, now time.Time, res *Result) {
 	var buf [64]byte // a longer key spills to the heap, and still works
 	key := k.appendTo(buf[:0])
 	sh, n := s.t.acquireBytes(key, now, func() *bucket { return newBucket(limit, now) })
-	return charge(sh, n.val, limit, now), nil
+	charge(sh, n.val, limit, now, res)
 }
 
 // charge charges one request to b, whose shard sh the caller has locked,
-// unlocks it and returns the decision.
-func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time) Result {
+// unlocks it and writes the decision into *res.
+func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time, res *Result) {
 	if b.limit != limit {
 		b.setLimit(limit, now)
 	}
@@ -90,16 +94,13 @@ func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time) Result {
 	sh.mu.Unlock()
 
 	capacity := limit.Capacity()
-	res := Result{
-		Allowed:    ok,
-		Limit:      capacity,
-		Remaining:  int(max(0, math.Floor(tokens))),
-		ResetAfter: durationFor(r, float64(capacity)-tokens),
-	}
+	res.Allowed = ok
+	res.Limit = capacity
+	res.Remaining = int(max(0, math.Floor(tokens)))
+	res.ResetAfter = durationFor(r, float64(capacity)-tokens)
 	if !ok {
 		res.RetryAfter = durationFor(r, 1-tokens)
 	}
-	return res
 }
 
 // Len returns the number of keys held, for tests and metrics.

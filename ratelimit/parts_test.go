@@ -32,7 +32,7 @@ func TestTakePartsIsTake(t *testing.T) {
 				var res Result
 				var err error
 				if i%2 == 0 {
-					res, err = s.takeParts(ctx, keyParts{prefix: tc.prefix, id: tc.id}, lim, now)
+					s.takeParts(&keyParts{prefix: tc.prefix, id: tc.id}, lim, now, &res)
 				} else {
 					res, err = s.Take(ctx, tc.prefix+tc.id, lim, now)
 				}
@@ -105,8 +105,7 @@ func TestTakePartsScoped(t *testing.T) {
 	s := NewMemoryStore(MemoryConfig{})
 	k := keyParts{prefix: "jwt:", scope: "a/%b", scoped: true, id: strings.Repeat("s", 100)}
 	lim := PerMinute(2)
-	_, err := s.takeParts(ctx, k, lim, now)
-	require.NoError(t, err)
+	s.takeParts(&k, lim, now, new(Result))
 	res, err := s.Take(ctx, "jwt:a%2F%25b/"+strings.Repeat("s", 100), lim, now)
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.Remaining, "the same bucket")
@@ -118,3 +117,57 @@ type headerWriter struct{ h http.Header }
 func (w *headerWriter) Header() http.Header         { return w.h }
 func (w *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *headerWriter) WriteHeader(int)             {}
+
+// TestAddrKeyParts checks that an address key joined on the stack — the
+// default key of a request without a Principal, and Key: ByIP, which the
+// Limiter recognises — charges the bucket ByIP names, allocation-free, and
+// that another store receives the joined string.
+func TestAddrKeyParts(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, addr := range []string{"192.0.2.1:1234", "[2001:db8:1:2::7]:443", "garbage"} {
+		t.Run(addr, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = addr
+			k := addrKey(r)
+			assert.Equal(t, ByIP(r), k.String())
+			assert.Equal(t, ByIP(r), string(k.appendTo(nil)))
+
+			store := NewMemoryStore(MemoryConfig{})
+			lim := PerMinute(3)
+			byIP := MustNew(Config{Limit: lim, Key: ByIP, Store: store, Now: func() time.Time { return now }})
+			require.True(t, byIP.byIP, "ByIP recognised")
+			def := MustNew(Config{Limit: lim, Store: store, Now: func() time.Time { return now }})
+			_, err := byIP.Check(r)
+			require.NoError(t, err)
+			_, err = def.Check(r)
+			require.NoError(t, err)
+			res, err := store.Take(ctx, ByIP(r), lim, now)
+			require.NoError(t, err)
+			assert.Equal(t, 0, res.Remaining, "one bucket")
+			assert.Equal(t, 1, store.Len())
+
+			rec := &recordingStore{Store: NewMemoryStore(MemoryConfig{})}
+			_, err = MustNew(Config{Key: ByIP, Store: rec}).Check(r)
+			require.NoError(t, err)
+			assert.Equal(t, []string{ByIP(r)}, rec.keys)
+		})
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	for name, key := range map[string]KeyFunc{"default": nil, "ByIP": ByIP} {
+		h := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}, Key: key}).Middleware(bare)
+		hw := &headerWriter{h: http.Header{}}
+		h.ServeHTTP(hw, r) // inserts the key
+		assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(hw, r) }), name)
+	}
+}
+
+type recordingStore struct {
+	Store
+	keys []string
+}
+
+func (s *recordingStore) Take(ctx context.Context, key string, limit Limit, now time.Time) (Result, error) {
+	s.keys = append(s.keys, key)
+	return s.Store.Take(ctx, key, limit, now)
+}

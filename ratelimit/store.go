@@ -41,14 +41,6 @@ type Store interface {
 	Take(ctx context.Context, key string, limit Limit, now time.Time) (Result, error)
 }
 
-// A partsStore is a [Store] that takes a key in parts, charging the bucket
-// of key.String() without the Limiter building that string on every
-// request. limit has been validated by the caller. MemoryStore is one; for
-// other stores the Limiter joins the key and calls Take.
-type partsStore interface {
-	takeParts(ctx context.Context, key keyParts, limit Limit, now time.Time) (Result, error)
-}
-
 // A FailureStore counts failures per key in fixed windows, for a
 // [FailureThrottle]. A window opens at a key's first failure and lasts the
 // window length given then; when it ends the count starts over.

@@ -32,14 +32,23 @@ type table[V any] struct {
 	shards [shardCount]shard[V]
 }
 
+// A shard maps each key's seeded hash to its node. The key is hashed once
+// per request: the hash picks the shard, then serves as the shard's map
+// key, an integer the runtime hashes far more cheaply than a string. Two
+// keys may share a hash (unlikely at 64 bits, and not steerable: the seed
+// is secret and per table), so a map entry is the head of a chain of the
+// nodes with that hash, linked by node.same, and lookups compare the key.
 type shard[V any] struct {
 	mu   sync.Mutex
-	m    map[string]*node[V]
+	m    map[uint64]*node[V]
+	size int     // nodes held; len(m) would miss those sharing a hash
 	root node[V] // sentinel: root.next is the most recent, root.prev the least
 }
 
 type node[V any] struct {
 	key        string
+	hash       uint64   // maphash of key under the table's seed
+	same       *node[V] // next node whose key has the same hash, rarely any
 	val        V
 	used       int64 // when the node was last acquired, in Unix nanoseconds
 	prev, next *node[V]
@@ -53,27 +62,23 @@ func newTable[V any](maxKeys int, minIdle time.Duration, idle func(V, time.Time)
 	t := &table[V]{seed: maphash.MakeSeed(), perShard: per, minIdle: minIdle, idle: idle, victim: victim}
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.m = make(map[string]*node[V])
+		s.m = make(map[uint64]*node[V])
 		s.root.next, s.root.prev = &s.root, &s.root
 	}
 	return t
-}
-
-func (t *table[V]) shard(key string) *shard[V] {
-	return &t.shards[maphash.String(t.seed, key)%shardCount]
 }
 
 // acquire locks key's shard and returns key's node, created with mk when
 // absent, or nil when the shard is full and its victim policy refuses the
 // key. The caller must unlock s.mu when done with the node.
 func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
-	s = &t.shards[maphash.String(t.seed, key)%shardCount]
-	s.mu.Lock()
-	if n = s.m[key]; n != nil {
+	h := maphash.String(t.seed, key)
+	s = t.lock(h)
+	if n = s.find(h, key); n != nil {
 		s.use(n, now)
 		return s, n
 	}
-	return s, t.insertLocked(s, key, now, mk)
+	return s, t.insertLocked(s, h, key, now, mk)
 }
 
 // acquireBytes is acquire for a key in a byte slice, which it does not
@@ -81,27 +86,52 @@ func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V],
 // it into a string. It reaches the same node as acquire(string(key)):
 // maphash.Bytes and maphash.String agree on equal contents.
 func (t *table[V]) acquireBytes(key []byte, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
-	s = &t.shards[maphash.Bytes(t.seed, key)%shardCount]
-	s.mu.Lock()
-	if n = s.m[string(key)]; n != nil {
+	h := maphash.Bytes(t.seed, key)
+	s = t.lock(h)
+	// The loop is find's, comparing string(key) in place: that conversion
+	// copies nothing, where passing it to find would.
+	for n = s.m[h]; n != nil && n.key != string(key); n = n.same {
+	}
+	if n != nil {
 		s.use(n, now)
 		return s, n
 	}
-	return s, t.insertLocked(s, string(key), now, mk)
+	return s, t.insertLocked(s, h, string(key), now, mk)
+}
+
+// shard returns key's shard, unlocked.
+func (t *table[V]) shard(key string) *shard[V] {
+	return &t.shards[maphash.String(t.seed, key)%shardCount]
+}
+
+// lock locks and returns the shard of the keys with hash h.
+func (t *table[V]) lock(h uint64) *shard[V] {
+	s := &t.shards[h%shardCount]
+	s.mu.Lock()
+	return s
+}
+
+// find returns the node of key, whose hash is h, or nil.
+func (s *shard[V]) find(h uint64, key string) *node[V] {
+	n := s.m[h]
+	for n != nil && n.key != key {
+		n = n.same
+	}
+	return n
 }
 
 // insertLocked adds key, absent from s, with a value from mk, after
 // evicting idle entries and, if s is still full, the victim; it returns
 // nil, adding nothing, when there is no victim.
-func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func() V) *node[V] {
-	for i := 0; i < sweepMax && len(s.m) > 0; i++ {
+func (t *table[V]) insertLocked(s *shard[V], h uint64, key string, now time.Time, mk func() V) *node[V] {
+	for i := 0; i < sweepMax && s.size > 0; i++ {
 		cold := s.root.prev
 		if time.Duration(now.UnixNano()-cold.used) < t.minIdle || !t.idle(cold.val, now) {
 			break
 		}
 		s.remove(cold)
 	}
-	if len(s.m) >= t.perShard {
+	if s.size >= t.perShard {
 		victim := s.root.prev
 		if t.victim != nil {
 			if victim = t.victim(s, now); victim == nil {
@@ -110,8 +140,9 @@ func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func(
 		}
 		s.remove(victim)
 	}
-	n := &node[V]{key: key, val: mk(), used: now.UnixNano()}
-	s.m[key] = n
+	n := &node[V]{key: key, hash: h, same: s.m[h], val: mk(), used: now.UnixNano()}
+	s.m[h] = n
+	s.size++
 	s.pushFront(n)
 	return n
 }
@@ -119,16 +150,16 @@ func (t *table[V]) insertLocked(s *shard[V], key string, now time.Time, mk func(
 // lookup locks key's shard and returns key's node or nil. The caller must
 // unlock s.mu.
 func (t *table[V]) lookup(key string) (s *shard[V], n *node[V]) {
-	s = t.shard(key)
-	s.mu.Lock()
-	return s, s.m[key]
+	h := maphash.String(t.seed, key)
+	s = t.lock(h)
+	return s, s.find(h, key)
 }
 
 // delete removes key.
 func (t *table[V]) delete(key string) {
-	s := t.shard(key)
-	s.mu.Lock()
-	if n := s.m[key]; n != nil {
+	h := maphash.String(t.seed, key)
+	s := t.lock(h)
+	if n := s.find(h, key); n != nil {
 		s.remove(n)
 	}
 	s.mu.Unlock()
@@ -140,7 +171,7 @@ func (t *table[V]) len() int {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		total += len(s.m)
+		total += s.size
 		s.mu.Unlock()
 	}
 	return total
@@ -166,8 +197,21 @@ func (s *shard[V]) moveToFront(n *node[V]) {
 	s.pushFront(n)
 }
 
+// remove unlinks n from the recency list and from its hash chain.
 func (s *shard[V]) remove(n *node[V]) {
 	n.prev.next, n.next.prev = n.next, n.prev
 	n.prev, n.next = nil, nil
-	delete(s.m, n.key)
+	switch head := s.m[n.hash]; {
+	case head != n:
+		for head.same != n {
+			head = head.same
+		}
+		head.same = n.same
+	case n.same != nil:
+		s.m[n.hash] = n.same
+	default:
+		delete(s.m, n.hash)
+	}
+	n.same = nil
+	s.size--
 }
