@@ -22,7 +22,14 @@ func ByIP(r *http.Request) string { return addrKey(r).String() }
 // addrKey is ByIP's key in parts: the address is formatted only by
 // keyParts.appendTo, on the stack of [MemoryStore.takeParts].
 func addrKey(r *http.Request) keyParts {
-	return keyParts{prefix: "ip:", addr: gatehouse.ClientAddr(r), byAddr: true}
+	var k keyParts
+	k.setAddr(r)
+	return k
+}
+
+// setAddr sets the zero k to addrKey(r), in place.
+func (k *keyParts) setAddr(r *http.Request) {
+	k.prefix, k.addr, k.byAddr = "ip:", gatehouse.ClientAddr(r), true
 }
 
 // ByPrincipal keys by credential, so that each credential has its own
@@ -45,18 +52,29 @@ func ByPrincipal(r *http.Request) string {
 
 // principalKey is ByPrincipal's key in parts, for [MemoryStore.takeParts].
 func principalKey(r *http.Request) keyParts {
+	var k keyParts
+	k.setPrincipal(r)
+	return k
+}
+
+// setPrincipal sets the zero k to principalKey(r), in place: the Limiter's
+// hot path fills its key this way rather than copying one back.
+func (k *keyParts) setPrincipal(r *http.Request) {
 	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		if p.Method == gatehouse.MethodJWT {
 			if p.Subject != "" {
-				return keyParts{prefix: "jwt:", scope: p.Tenant, scoped: true, id: p.Subject}
+				k.prefix, k.scope, k.scoped, k.id = "jwt:", p.Tenant, true, p.Subject
+				return
 			}
 		} else if p.TokenID != "" {
-			return keyParts{prefix: "tok:", id: p.TokenID}
+			k.prefix, k.id = "tok:", p.TokenID
+			return
 		} else if p.Subject != "" {
-			return keyParts{prefix: "sub:", id: p.Subject}
+			k.prefix, k.id = "sub:", p.Subject
+			return
 		}
 	}
-	return addrKey(r)
+	k.setAddr(r)
 }
 
 // keyParts is a key in pieces, joined by appendTo without an allocation:

@@ -136,9 +136,9 @@ func (l *Limiter) check(r *http.Request, res *Result) error {
 	var key keyParts
 	switch {
 	case l.byIP:
-		key = addrKey(r)
+		key.setAddr(r)
 	case l.key == nil:
-		key = principalKey(r)
+		key.setPrincipal(r)
 	default:
 		key.id = l.key(r)
 	}
