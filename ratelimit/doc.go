@@ -47,8 +47,10 @@
 //
 // # Performance
 //
-// The allow path is one key, one store call (a shard lock and one refill
-// of the key's bucket) and three headers; with the default key and the
-// MemoryStore it allocates nothing. The measured benchmark table, beside
-// the bare handler in the same run, is in README.md.
+// The allow path is one key, hashed once, one store call (a shard lock and
+// one refill of the key's bucket) and three headers; with the default key
+// or ByIP and the MemoryStore it allocates nothing and measures about
+// bare handler + 120 ns (token id or JWT key) on a 2-core virtual machine.
+// The measured benchmark table, before and after, beside the bare handler
+// in the same run, is in README.md.
 package ratelimit

@@ -28,7 +28,8 @@ type Config struct {
 	// Key names each request's bucket; nil selects [ByPrincipal], which
 	// then costs no allocation with the MemoryStore (a KeyFunc returns a
 	// new string per request: ByPrincipal's "tok:"+TokenID, for instance;
-	// left nil, the key is joined on the stack).
+	// left nil, the key is joined on the stack). [ByIP] is recognised and
+	// joined on the stack too.
 	Key KeyFunc
 
 	// Store holds the buckets; nil selects a new [MemoryStore] with the
@@ -57,7 +58,7 @@ type Limiter struct {
 	limit    Limit
 	limits   func(gatehouse.Principal) (Limit, bool)
 	key      KeyFunc // nil: ByPrincipal, via principalKey
-	byIP     bool    // Config.Key is ByIP: key via addrKey instead
+	byIP     bool    // Config.Key is ByIP: key via keyParts.setAddr instead
 	store    Store
 	mem      *MemoryStore // store, when it is one: called directly, see check
 	now      func() time.Time
