@@ -99,7 +99,7 @@ func (t *table[V]) acquireBytes(key []byte, now time.Time, mk func() V) (s *shar
 	return s, t.insertLocked(s, h, string(key), now, mk)
 }
 
-// shard returns key's shard, unlocked.
+// shard returns key's shard, unlocked (tests use it to aim keys at one shard).
 func (t *table[V]) shard(key string) *shard[V] {
 	return &t.shards[maphash.String(t.seed, key)%shardCount]
 }
