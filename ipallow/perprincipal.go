@@ -147,26 +147,26 @@ func (p *PerPrincipal) storeError(err error) error {
 // account reached it (unless AllowAnonymous). Every refusal is audited.
 func (p *PerPrincipal) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pr, ok := gatehouse.PrincipalFrom(r.Context())
+		pr, ok := gatehouse.PrincipalRefFrom(r.Context())
 		var account string
 		if ok {
-			account = p.account(pr)
+			account = p.account(*pr)
 		}
 		if account == "" {
 			if p.anonymous {
 				next.ServeHTTP(w, r)
 				return
 			}
-			p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), &pr, p.ref.noPrincipal)
+			p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noPrincipal)
 			return
 		}
 		addr, store, err := clientAddr(p.resolver, r)
 		if err != nil {
-			p.refuse(w, r, "account", "", gatehouse.RemoteAddr(r), &pr, err)
+			p.refuse(w, r, "account", "", gatehouse.RemoteAddr(r), pr, err)
 			return
 		}
 		if err := p.check(r.Context(), account, addr); err != nil {
-			p.refuse(w, r, "account", ruleOf(err), addr, &pr, err)
+			p.refuse(w, r, "account", ruleOf(err), addr, pr, err)
 			return
 		}
 		if store {
