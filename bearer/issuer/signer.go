@@ -44,6 +44,7 @@ type signer struct {
 	key    any    // private key handed to method.Sign
 	public any    // verification key: the HMAC secret or the public key
 	header []byte // base64url(header JSON) + "."
+	parser *jwt.Parser
 }
 
 var algFamilies = map[string]string{
@@ -111,6 +112,7 @@ func newSigner(k SigningKey) (*signer, error) {
 		return nil, err
 	}
 	s.header = append(base64.RawURLEncoding.AppendEncode(nil, hdr), '.')
+	s.parser = jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithoutClaimsValidation())
 	return s, nil
 }
 
@@ -186,8 +188,7 @@ func (s *signer) signPayload(payload []byte) (string, error) {
 // parse verifies a token's signature, algorithm, kid and typ and decodes
 // its claims into dst. It does not validate exp, iss or aud: callers do.
 func (s *signer) parse(token string, dst jwt.Claims) error {
-	p := jwt.NewParser(jwt.WithValidMethods([]string{s.alg}), jwt.WithoutClaimsValidation())
-	tok, err := p.ParseWithClaims(token, dst, func(t *jwt.Token) (any, error) {
+	tok, err := s.parser.ParseWithClaims(token, dst, func(t *jwt.Token) (any, error) {
 		if kid, _ := t.Header["kid"].(string); kid != s.kid {
 			return nil, errors.New("issuer: unknown kid")
 		}
