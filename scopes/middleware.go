@@ -79,7 +79,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// no copy of the Principal (it is read in place, never modified).
 	p, ok := gatehouse.PrincipalRefFrom(r.Context())
 	if !ok {
-		p = &gatehouse.Principal{}
+		p = &noPrincipal
 	}
 	var err *envelope.Error
 	switch {
@@ -105,7 +105,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with 403 unless Config.AllowUnlisted is set.
 func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := e.Check(r); err != nil {
+		if _, err := e.check(r); err != nil {
 			envelope.WriteStyle(w, r, e.cfg.Style, err)
 			return
 		}
@@ -120,6 +120,16 @@ func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 // pattern while Config.AllowUnlisted is set returns its Principal, if any,
 // and a nil error.
 func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
+	p, err := e.check(r)
+	if err != nil {
+		return gatehouse.Principal{}, err
+	}
+	return *p, nil
+}
+
+// check is Check returning the Principal in place, without copying it; it
+// must not be modified.
+func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, error) {
 	var q *requirement
 	if e.routes != nil {
 		h, _ := e.routes.Handler(r)
@@ -129,33 +139,29 @@ func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
 			if e.cfg.AllowUnlisted {
 				return p, nil
 			}
-			e.audit(r, &p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
-			return gatehouse.Principal{}, e.notListed
+			e.audit(r, p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
+			return nil, e.notListed
 		}
 		q = rt.req
 	}
-	p, err := e.decide(r, q)
-	if err != nil {
-		return gatehouse.Principal{}, err
-	}
-	return p, nil
+	return e.decide(r, q)
 }
 
 // decide checks r's Principal against q (nil: only a Principal is needed).
 // It returns a non-nil error only as an *envelope.Error.
-func (e *Enforcer) decide(r *http.Request, q *requirement) (gatehouse.Principal, error) {
+func (e *Enforcer) decide(r *http.Request, q *requirement) (*gatehouse.Principal, error) {
 	p, ok := principalOf(r)
 	if !ok {
-		e.audit(r, &p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
-		return p, e.unauth
+		e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
+		return nil, e.unauth
 	}
 	if q != nil {
 		if err := q.check(p.Scopes); err != nil {
-			e.audit(r, &p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
-			return p, err
+			e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
+			return nil, err
 		}
 	}
-	e.audit(r, &p, gatehouse.Allowed, "", 0)
+	e.audit(r, p, gatehouse.Allowed, "", 0)
 	return p, nil
 }
 
@@ -175,13 +181,20 @@ func (e *Enforcer) Grants(p gatehouse.Principal, scope string) bool {
 	return t.grantedBy(p.Scopes)
 }
 
-// principalOf returns r's Principal and whether it is authenticated. The
-// zero Principal (no subject, credential, client, method or scope) counts as
-// absent, as documented on gatehouse.Principal.
-func principalOf(r *http.Request) (gatehouse.Principal, bool) {
-	p, ok := gatehouse.PrincipalFrom(r.Context())
-	return p, ok && !unauthenticated(&p)
+// principalOf returns r's Principal, read in place (the zero Principal
+// when there is none), and whether it is authenticated. The zero Principal
+// (no subject, credential, client, method or scope) counts as absent, as
+// documented on gatehouse.Principal.
+func principalOf(r *http.Request) (*gatehouse.Principal, bool) {
+	p, ok := gatehouse.PrincipalRefFrom(r.Context())
+	if !ok {
+		return &noPrincipal, false
+	}
+	return p, !unauthenticated(p)
 }
+
+// noPrincipal stands for a missing Principal; it is never modified.
+var noPrincipal gatehouse.Principal
 
 func unauthenticated(p *gatehouse.Principal) bool {
 	return p.Subject == "" && p.TokenID == "" && p.ClientID == "" && p.Method == "" && len(p.Scopes) == 0
