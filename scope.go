@@ -6,13 +6,7 @@ import "strings"
 // "scope" parameter and the RFC 9068 "scope" claim) into its scopes. Runs of
 // spaces and empty strings yield no empty scopes; duplicates are kept once,
 // in first-seen order. It never fails.
-func ParseScope(s string) []string {
-	var out []string
-	for f := range strings.FieldsSeq(s) {
-		out = appendUnique(out, f)
-	}
-	return out
-}
+func ParseScope(s string) []string { return appendScopes(nil, s) }
 
 // ScopesFromClaims extracts scopes from a decoded JWT claim set, accepting
 // the shapes issuers use in the wild:
