@@ -57,8 +57,9 @@ return f
 
 // rotateScript is Rotate, atomically. KEYS: old token, new token. ARGV:
 // family-key prefix, now, old hash, new hash, new expiry, TTL (ms). Times
-// are in timeLayout, so they compare as strings. It returns a status ('ok', 'revoked', 'reused',
-// 'notfound', 'exists') followed by the family's fields.
+// are in timeLayout, so they compare as strings. It returns a status ('ok',
+// 'revoked', 'reused', 'notfound', 'exists') followed by the family's
+// fields.
 var rotateScript = redis.NewScript(`
 local now = ARGV[2]
 local t = redis.call('HMGET', KEYS[1], 'fam', 'exp')

@@ -15,8 +15,9 @@ import (
 // "<prefix>rev:sid:<sid>" for a whole session), expiring at the token's
 // expiry plus bearer.MaxLeeway. IsRevoked is one EXISTS, and so is
 // RevokedAny for a token's jti and session together: a single round trip on
-// every authenticated request, cache hits included. Its methods fail (and the middleware answers 503) while Redis
-// is unreachable. It is safe for concurrent use.
+// every authenticated request, cache hits included. Its methods fail (and
+// the middleware answers 503) while Redis is unreachable. It is safe for
+// concurrent use.
 type Revocations struct{ s *Store }
 
 var _ bearer.MultiRevocationStore = (*Revocations)(nil)
