@@ -55,9 +55,9 @@ type Config struct {
 	MaxLength int
 
 	// Tenant, when set, returns the tenant the request names (see
-	// [TenantHeader], [TenantPathValue], [TenantSubdomain]). A key whose
-	// Record.Tenant differs, or a request naming no tenant (""), is refused
-	// with 401. Nil means keys are not bound to a requested tenant.
+	// [TenantHeader], [TenantHeaderOr], [TenantPathValue],
+	// [TenantSubdomain]). A key whose Record.Tenant differs, or a request
+	// naming no tenant (""), is refused with 401. Nil means keys are not bound to a requested tenant.
 	Tenant func(*http.Request) string
 	// Surface names the API surface this middleware guards ("payment",
 	// "supplier"). A key that does not list it in Record.Surfaces is

@@ -21,6 +21,27 @@ func TenantHeader(name string) func(*http.Request) string {
 	}
 }
 
+// TenantHeaderOr is [TenantHeader] for APIs where naming the tenant is
+// optional: a request without the header asks for tenant fallback, so a
+// single-tenant client (seed 003's example request sends only the ApiKey
+// header) keeps working while multi-tenant clients name their tenant. A
+// header that is present but empty, or sent more than once, still names no
+// tenant and is refused: only its absence selects fallback. Keys of other
+// tenants are refused without the header, as they do not belong to
+// fallback. An empty fallback makes it TenantHeader.
+func TenantHeaderOr(name, fallback string) func(*http.Request) string {
+	name = textproto.CanonicalMIMEHeaderKey(name)
+	return func(r *http.Request) string {
+		switch v, sent := r.Header[name]; {
+		case !sent:
+			return fallback
+		case len(v) == 1:
+			return v[0]
+		}
+		return ""
+	}
+}
+
 // TenantPathValue returns a Config.Tenant function that reads the requested
 // tenant from the path wildcard name of an http.ServeMux pattern, such as
 // "{tenant}" in "/tenants/{tenant}/orders". The path value is only known

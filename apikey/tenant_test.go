@@ -31,6 +31,30 @@ func TestTenantHeader(t *testing.T) {
 	}
 }
 
+func TestTenantHeaderOr(t *testing.T) {
+	tests := []struct {
+		name     string
+		fallback string
+		values   []string
+		want     string
+	}{
+		{"present", "acme", []string{"globex"}, "globex"},
+		{"absent selects the fallback", "acme", nil, "acme"},
+		{"empty names no tenant", "acme", []string{""}, ""},
+		{"twice names no tenant", "acme", []string{"acme", "globex"}, ""},
+		{"no fallback is TenantHeader", "", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, v := range tc.values {
+				r.Header.Add("x-tenant-id", v)
+			}
+			assert.Equal(t, tc.want, TenantHeaderOr("X-Tenant-ID", tc.fallback)(r))
+		})
+	}
+}
+
 func TestTenantPathValue(t *testing.T) {
 	var got string
 	mux := http.NewServeMux()

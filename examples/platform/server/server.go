@@ -23,7 +23,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -125,7 +124,9 @@ func New(cfg Config) (*Server, error) {
 			Store:  s.keys,
 			Header: apikey.DefaultHeader, // "ApiKey", case-insensitive
 			Format: apikey.FormatOpaque,  // keys issued elsewhere, such as seed 003's hex keys
-			Tenant: requestedTenant(cfg.Tenant), Surface: surface,
+			// X-Tenant-ID names the requested tenant; seed 003's example
+			// request sends none, which asks for the platform tenant.
+			Tenant: apikey.TenantHeaderOr(TenantHeader, cfg.Tenant), Surface: surface,
 			Style: style, Audit: cfg.Audit, Now: cfg.Now,
 		})
 		if err != nil {
@@ -212,22 +213,6 @@ func New(cfg Config) (*Server, error) {
 var surfaceScopes = map[string][]string{
 	SurfacePayment:  {ScopeChargesRead, ScopeChargesWrite},
 	SurfaceSupplier: {ScopeProductsRead, ScopeProductsWrite},
-}
-
-// requestedTenant returns the apikey.Config.Tenant function of the API-key
-// surfaces: the X-Tenant-ID header (case-insensitive name, exact value),
-// or the platform tenant when the request sends none — seed 003's example
-// request names no tenant. An empty value or two X-Tenant-ID lines name no
-// tenant, which apikey refuses with 401.
-func requestedTenant(platform string) func(*http.Request) string {
-	fromHeader := apikey.TenantHeader(TenantHeader)
-	canonical := textproto.CanonicalMIMEHeaderKey(TenantHeader) // "X-Tenant-Id"
-	return func(r *http.Request) string {
-		if _, sent := r.Header[canonical]; !sent {
-			return platform
-		}
-		return fromHeader(r)
-	}
 }
 
 // ServeHTTP serves the platform.
