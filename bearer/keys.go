@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/MicahParks/jwkset"
+
+	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
 // A Key verifies tokens of exactly one algorithm. ID is matched against the
@@ -34,24 +35,16 @@ type Key struct {
 }
 
 // MinRSABits is the smallest RSA modulus a Key may have.
-const MinRSABits = 2048
-
-// supportedAlgs are the JWS algorithms an Authenticator can verify.
-var supportedAlgs = []string{
-	"HS256", "HS384", "HS512",
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+const MinRSABits = jwsalg.MinRSABits
 
 // checkAlgorithm reports an error for an algorithm name bearer does not
-// verify; "none" is refused in every spelling.
+// verify (the JWS algorithms of [jwsalg]); "none" is refused in every
+// spelling.
 func checkAlgorithm(alg string) error {
 	if strings.EqualFold(alg, "none") {
 		return fmt.Errorf("%w: algorithm %q is never accepted", ErrConfig, alg)
 	}
-	if !slices.Contains(supportedAlgs, alg) {
+	if jwsalg.FamilyOf(alg) == "" {
 		return fmt.Errorf("%w: unsupported algorithm %q", ErrConfig, alg)
 	}
 	return nil
@@ -66,18 +59,17 @@ func bindKey(alg string, key any) (any, error) {
 	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
 		key = pk.Public()
 	}
-	switch alg {
-	case "HS256", "HS384", "HS512":
+	switch jwsalg.FamilyOf(alg) {
+	case jwsalg.HMAC:
 		secret, ok := key.([]byte)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s needs a []byte secret, got %T", ErrConfig, alg, key)
 		}
-		min := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
-		if len(secret) < min {
+		if min := jwsalg.HMACMinLen(alg); len(secret) < min {
 			return nil, fmt.Errorf("%w: %s secret has %d bytes, at least %d are required", ErrConfig, alg, len(secret), min)
 		}
 		return slices.Clone(secret), nil
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+	case jwsalg.RSA:
 		pub, ok := key.(*rsa.PublicKey)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s needs an RSA public key, got %T", ErrConfig, alg, key)
@@ -86,16 +78,16 @@ func bindKey(alg string, key any) (any, error) {
 			return nil, fmt.Errorf("%w: RSA key shorter than %d bits", ErrConfig, MinRSABits)
 		}
 		return pub, nil
-	case "ES256", "ES384", "ES512":
+	case jwsalg.ECDSA:
 		pub, ok := key.(*ecdsa.PublicKey)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s needs an ECDSA public key, got %T", ErrConfig, alg, key)
 		}
-		if pub.Curve != curveFor(alg) {
-			return nil, fmt.Errorf("%w: %s needs a key on %s", ErrConfig, alg, curveFor(alg).Params().Name)
+		if curve := jwsalg.Curve(alg); pub.Curve != curve {
+			return nil, fmt.Errorf("%w: %s needs a key on %s", ErrConfig, alg, curve.Params().Name)
 		}
 		return pub, nil
-	case "EdDSA":
+	case jwsalg.Ed25519:
 		pub, ok := key.(ed25519.PublicKey)
 		if !ok || len(pub) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%w: EdDSA needs an Ed25519 public key, got %T", ErrConfig, key)
@@ -103,16 +95,6 @@ func bindKey(alg string, key any) (any, error) {
 		return slices.Clone(pub), nil
 	}
 	return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrConfig, alg)
-}
-
-func curveFor(alg string) elliptic.Curve {
-	switch alg {
-	case "ES384":
-		return elliptic.P384()
-	case "ES512":
-		return elliptic.P521()
-	}
-	return elliptic.P256()
 }
 
 // ParsePublicKeyPEM parses a PEM block holding a public key ("PUBLIC KEY",
@@ -234,14 +216,7 @@ func keyFromJWK(j jwkset.JWK, explicit, rsaDefault string, allowHMAC bool) (Key,
 func inferAlgorithm(key any) string {
 	switch k := key.(type) {
 	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ES256"
-		case elliptic.P384():
-			return "ES384"
-		case elliptic.P521():
-			return "ES512"
-		}
+		return jwsalg.ForCurve(k.Curve)
 	case ed25519.PublicKey:
 		return "EdDSA"
 	}

@@ -3,7 +3,6 @@ package issuer
 import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +12,8 @@ import (
 	"math/big"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
 // AccessTokenType is the JWT "typ" header of every access token (RFC 9068).
@@ -47,14 +48,6 @@ type signer struct {
 	parser *jwt.Parser
 }
 
-var algFamilies = map[string]string{
-	"HS256": "hmac", "HS384": "hmac", "HS512": "hmac",
-	"ES256": "ecdsa", "ES384": "ecdsa", "ES512": "ecdsa",
-	"EdDSA": "ed25519",
-	"RS256": "rsa", "RS384": "rsa", "RS512": "rsa",
-	"PS256": "rsa", "PS384": "rsa", "PS512": "rsa",
-}
-
 func newSigner(k SigningKey) (*signer, error) {
 	alg := k.Algorithm
 	if alg == "" {
@@ -63,40 +56,40 @@ func newSigner(k SigningKey) (*signer, error) {
 			return nil, fmt.Errorf("issuer: unsupported signing key type %T", k.Key)
 		}
 	}
-	family, ok := algFamilies[alg]
-	if !ok {
+	family := jwsalg.FamilyOf(alg)
+	if family == "" {
 		return nil, fmt.Errorf("issuer: unsupported signing algorithm %q", alg)
 	}
 	s := &signer{method: jwt.GetSigningMethod(alg), alg: alg, kid: k.ID, key: k.Key}
 	switch key := k.Key.(type) {
 	case []byte:
-		if family != "hmac" {
+		if family != jwsalg.HMAC {
 			return nil, fmt.Errorf("issuer: %s needs an asymmetric private key, not an HMAC secret", alg)
 		}
-		if min := hmacMinLen(alg); len(key) < min {
+		if min := jwsalg.HMACMinLen(alg); len(key) < min {
 			return nil, fmt.Errorf("issuer: %s secret must be at least %d bytes", alg, min)
 		}
 		s.public = append([]byte(nil), key...)
 		s.key = s.public
 	case *ecdsa.PrivateKey:
-		if family != "ecdsa" || key == nil || key.Curve != curveFor(alg) {
+		if family != jwsalg.ECDSA || key == nil || key.Curve != jwsalg.Curve(alg) {
 			return nil, fmt.Errorf("issuer: ECDSA key does not match %s", alg)
 		}
 		s.public = &key.PublicKey
 	case ed25519.PrivateKey:
-		if family != "ed25519" || len(key) != ed25519.PrivateKeySize {
+		if family != jwsalg.Ed25519 || len(key) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("issuer: Ed25519 key does not match %s", alg)
 		}
 		s.public = key.Public()
 	case *rsa.PrivateKey:
-		if family != "rsa" || key == nil || key.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("issuer: RSA key must be at least 2048 bits for %s", alg)
+		if family != jwsalg.RSA || key == nil || key.N.BitLen() < jwsalg.MinRSABits {
+			return nil, fmt.Errorf("issuer: RSA key must be at least %d bits for %s", jwsalg.MinRSABits, alg)
 		}
 		s.public = &key.PublicKey
 	default:
 		return nil, fmt.Errorf("issuer: unsupported signing key type %T", k.Key)
 	}
-	if s.kid == "" && family != "hmac" {
+	if s.kid == "" && family != jwsalg.HMAC {
 		kid, err := thumbprint(s.public)
 		if err != nil {
 			return nil, err
@@ -116,6 +109,8 @@ func newSigner(k SigningKey) (*signer, error) {
 	return s, nil
 }
 
+// defaultAlg returns the algorithm a SigningKey with an empty Algorithm
+// signs with, or "" for a key type the issuer cannot sign with.
 func defaultAlg(key any) string {
 	switch k := key.(type) {
 	case []byte:
@@ -124,40 +119,13 @@ func defaultAlg(key any) string {
 		if k == nil {
 			return ""
 		}
-		switch k.Curve {
-		case elliptic.P256():
-			return "ES256"
-		case elliptic.P384():
-			return "ES384"
-		case elliptic.P521():
-			return "ES512"
-		}
+		return jwsalg.ForCurve(k.Curve)
 	case ed25519.PrivateKey:
 		return "EdDSA"
 	case *rsa.PrivateKey:
 		return "RS256"
 	}
 	return ""
-}
-
-func hmacMinLen(alg string) int {
-	switch alg {
-	case "HS384":
-		return 48
-	case "HS512":
-		return 64
-	}
-	return 32
-}
-
-func curveFor(alg string) elliptic.Curve {
-	switch alg {
-	case "ES384":
-		return elliptic.P384()
-	case "ES512":
-		return elliptic.P521()
-	}
-	return elliptic.P256()
 }
 
 // sign returns the compact JWS of claims, which must marshal to a JSON
