@@ -2,8 +2,6 @@ package issuertest
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
@@ -57,32 +55,7 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer
 		assert.Equal(t, shop.AssertionKey, again.AssertionKey)
 	})
 
-	t.Run("canceled context", func(t *testing.T) {
-		s := newStore(t, shop)
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		_, err := s.LookupClient(cctx, "ABCD")
-		require.Error(t, err)
-		assert.False(t, errors.Is(err, issuer.ErrClientNotFound), "a failed lookup is not an unknown client")
-	})
-
-	t.Run("concurrent lookups", func(t *testing.T) {
-		s := newStore(t, shop, m2m)
-		var wg sync.WaitGroup
-		for g := range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				id := []string{"ABCD", "server-1", "nobody"}[g%3]
-				for range 50 {
-					_, err := s.LookupClient(ctx, id)
-					if id == "nobody" != errors.Is(err, issuer.ErrClientNotFound) {
-						t.Errorf("lookup %q: %v", id, err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	})
+	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Client, error) {
+		return newStore(t, shop, m2m).LookupClient
+	}, issuer.ErrClientNotFound, "client", "ABCD", "server-1")
 }

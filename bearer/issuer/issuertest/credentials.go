@@ -2,8 +2,6 @@ package issuertest
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
@@ -57,32 +55,7 @@ func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...i
 		assert.Equal(t, demo.Scopes, again.Scopes)
 	})
 
-	t.Run("canceled context", func(t *testing.T) {
-		s := newStore(t, demo)
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		_, err := s.LookupAccount(cctx, "demo")
-		require.Error(t, err)
-		assert.False(t, errors.Is(err, issuer.ErrAccountNotFound), "a failed lookup is not an unknown user")
-	})
-
-	t.Run("concurrent lookups", func(t *testing.T) {
-		s := newStore(t, demo, partner)
-		var wg sync.WaitGroup
-		for g := range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				name := []string{"demo", "partner", "nobody"}[g%3]
-				for range 50 {
-					_, err := s.LookupAccount(ctx, name)
-					if name == "nobody" != errors.Is(err, issuer.ErrAccountNotFound) {
-						t.Errorf("lookup %q: %v", name, err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	})
+	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Account, error) {
+		return newStore(t, demo, partner).LookupAccount
+	}, issuer.ErrAccountNotFound, "user", "demo", "partner")
 }
