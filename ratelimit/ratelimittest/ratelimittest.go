@@ -37,6 +37,22 @@ func near(t *testing.T, want, got time.Duration, msg string) {
 	assert.InDelta(t, float64(want), float64(got), float64(Tolerance), "%s: want %v, got %v", msg, want, got)
 }
 
+// concurrently calls f ten times in each of 20 goroutines, passing the
+// goroutine's number g (0 to 19), and returns when all are done.
+func concurrently(f func(g int)) {
+	var wg sync.WaitGroup
+	for g := 0; g < 20; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				f(g)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // TestStore checks a ratelimit.Store: token-bucket semantics, the Result
 // fields the middleware turns into headers, key isolation, limit changes
 // and exact counting under concurrency. newStore returns an empty store.
@@ -50,6 +66,13 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		res, err := s.Take(ctx, key, l, at)
 		require.NoError(t, err)
 		return res
+	}
+	// takeN takes n tokens from key at one instant; each must be allowed.
+	takeN := func(t *testing.T, s ratelimit.Store, key string, l ratelimit.Limit, at time.Time, n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			require.True(t, take(t, s, key, l, at).Allowed, "key %q request %d", key, i+1)
+		}
 	}
 
 	t.Run("fresh key starts full and drains", func(t *testing.T) {
@@ -73,9 +96,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 	t.Run("burst defaults to events", func(t *testing.T) {
 		s := newStore(t)
 		l := ratelimit.PerMinute(3)
-		for i := 0; i < 3; i++ {
-			require.True(t, take(t, s, "k", l, t0).Allowed)
-		}
+		takeN(t, s, "k", l, t0, 3)
 		res := take(t, s, "k", l, t0)
 		assert.False(t, res.Allowed)
 		assert.Equal(t, 3, res.Limit)
@@ -84,9 +105,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 	t.Run("retry after is one interval, not the window", func(t *testing.T) {
 		s := newStore(t)
 		l := ratelimit.PerMinute(60)
-		for i := 0; i < 60; i++ {
-			require.True(t, take(t, s, "minute", l, t0).Allowed)
-		}
+		takeN(t, s, "minute", l, t0, 60)
 		res := take(t, s, "minute", l, t0)
 		require.False(t, res.Allowed)
 		near(t, time.Second, res.RetryAfter, "RetryAfter")
@@ -95,9 +114,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 
 	t.Run("partial refill shortens retry after", func(t *testing.T) {
 		s := newStore(t)
-		for i := 0; i < 5; i++ {
-			take(t, s, "partial", lim, t0)
-		}
+		takeN(t, s, "partial", lim, t0, 5)
 		res := take(t, s, "partial", lim, t0.Add(40*time.Millisecond))
 		require.False(t, res.Allowed)
 		near(t, 60*time.Millisecond, res.RetryAfter, "RetryAfter")
@@ -105,9 +122,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 
 	t.Run("denied requests consume nothing", func(t *testing.T) {
 		s := newStore(t)
-		for i := 0; i < 5; i++ {
-			take(t, s, "deny", lim, t0)
-		}
+		takeN(t, s, "deny", lim, t0, 5)
 		for i := 0; i < 20; i++ {
 			require.False(t, take(t, s, "deny", lim, t0.Add(time.Duration(i)*time.Millisecond)).Allowed)
 		}
@@ -119,9 +134,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 
 	t.Run("refills to capacity and no further", func(t *testing.T) {
 		s := newStore(t)
-		for i := 0; i < 5; i++ {
-			take(t, s, "refill", lim, t0)
-		}
+		takeN(t, s, "refill", lim, t0, 5)
 		res := take(t, s, "refill", lim, t0.Add(250*time.Millisecond+Tolerance))
 		assert.True(t, res.Allowed)
 		assert.Equal(t, 1, res.Remaining, "2.5 tokens refilled, one taken")
@@ -139,9 +152,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		s := newStore(t)
 		keys := []string{"ip:192.0.2.1", "ip:192.0.2.10", "IP:192.0.2.1", "tok:ключ", "tok:" + strings.Repeat("x", 1024), "a b\x00c"}
 		for _, k := range keys {
-			for i := 0; i < 5; i++ {
-				require.True(t, take(t, s, k, lim, t0).Allowed, "key %q request %d", k, i+1)
-			}
+			takeN(t, s, k, lim, t0, 5)
 		}
 		for _, k := range keys {
 			assert.False(t, take(t, s, k, lim, t0).Allowed, "key %q", k)
@@ -162,9 +173,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		assert.Equal(t, 10, res.Limit, "Result.Limit reports the new capacity")
 
 		later := t0.Add(3 * time.Hour)
-		for i := 0; i < 10; i++ {
-			require.True(t, take(t, s, "plan", fast, later).Allowed, "request %d under the new limit", i+1)
-		}
+		takeN(t, s, "plan", fast, later, 10)
 		assert.False(t, take(t, s, "plan", fast, later).Allowed)
 	})
 
@@ -180,20 +189,12 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		s := newStore(t)
 		l := ratelimit.Limit{Events: 1, Period: time.Hour, Burst: 100}
 		var allowed atomic.Int64
-		var wg sync.WaitGroup
-		for g := 0; g < 20; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 10; i++ {
-					res, err := s.Take(ctx, "race", l, t0)
-					if err == nil && res.Allowed {
-						allowed.Add(1)
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		concurrently(func(int) {
+			res, err := s.Take(ctx, "race", l, t0)
+			if err == nil && res.Allowed {
+				allowed.Add(1)
+			}
+		})
 		assert.Equal(t, int64(100), allowed.Load())
 	})
 }
@@ -351,37 +352,21 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 	t.Run("concurrent adds and removes are counted exactly", func(t *testing.T) {
 		s := newStore(t)
 		add(t, s, "race2", t0) // the window is open throughout
-		var wg sync.WaitGroup
-		for g := 0; g < 20; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 10; i++ {
-					_, _, _ = s.AddFailure(ctx, "race2", window, t0)
-					if g%2 == 0 {
-						_ = s.RemoveFailure(ctx, "race2", t0)
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		concurrently(func(g int) {
+			_, _, _ = s.AddFailure(ctx, "race2", window, t0)
+			if g%2 == 0 {
+				_ = s.RemoveFailure(ctx, "race2", t0)
+			}
+		})
 		n, _ := failures(t, s, "race2", t0)
 		assert.Equal(t, 1+100, n)
 	})
 
 	t.Run("concurrent failures are counted exactly", func(t *testing.T) {
 		s := newStore(t)
-		var wg sync.WaitGroup
-		for g := 0; g < 20; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < 10; i++ {
-					_, _, _ = s.AddFailure(ctx, "race", window, t0)
-				}
-			}()
-		}
-		wg.Wait()
+		concurrently(func(int) {
+			_, _, _ = s.AddFailure(ctx, "race", window, t0)
+		})
 		n, _ := failures(t, s, "race", t0)
 		assert.Equal(t, 200, n)
 	})
