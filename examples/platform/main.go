@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,13 +55,7 @@ Failures:
 `
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "platform:", err)
-		os.Exit(1)
-	}
+	serve.Exit("platform", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 func routeTable() string {
@@ -81,10 +73,8 @@ func routeTable() string {
 // run parses args, serves until ctx is done or SIGINT/SIGTERM, and prints
 // the demo commands to stdout.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("platform", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, usage, routeTable()) }
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs := serve.NewFlagSet("platform", fmt.Sprintf(usage, routeTable()), stderr)
+	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -10,8 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -58,20 +56,12 @@ A second account, partner / partner-password (client id 654321), has no IP restr
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "rewardstore:", err)
-		os.Exit(1)
-	}
+	serve.Exit("rewardstore", run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rewardstore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs := serve.NewFlagSet("rewardstore", usage, stderr)
+	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	redisAddr := fs.String("redis-addr", getenv("REDIS_ADDR"), "Redis address for shared state")
 	if err := fs.Parse(args); err != nil {
 		return err

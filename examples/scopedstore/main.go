@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,25 +59,17 @@ or http://acme.localhost:8080/... where *.localhost resolves to loopback.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		stop()
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "scopedstore:", err)
-		os.Exit(1)
-	}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	stop()
+	serve.Exit("scopedstore", err)
 }
 
 // run starts the server and serves until ctx is done (SIGINT or SIGTERM in
 // the command), then shuts down gracefully. ready, when not nil, receives the
 // listener's address once it accepts connections.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
-	fs := flag.NewFlagSet("scopedstore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs := serve.NewFlagSet("scopedstore", usage(), stderr)
+	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

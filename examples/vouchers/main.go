@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,13 +64,7 @@ amount is 403.
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "vouchers:", err)
-		os.Exit(1)
-	}
+	serve.Exit("vouchers", run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // options are the parsed flags.
@@ -86,10 +79,8 @@ type options struct {
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("vouchers", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs := serve.NewFlagSet("vouchers", usage, stderr)
+	fs.StringVar(&o.addr, "addr", serve.DefaultAddr, "listen address")
 	fs.BoolVar(&o.signAssertion, "sign-assertion", false, "print a signed assertion and exit")
 	fs.StringVar(&o.amount, "amount", "100", "assertion amount")
 	fs.StringVar(&o.notificationKey, "notification-key", "", "assertion notificationKey")

@@ -2,9 +2,11 @@ package serve_test
 
 import (
 	"context"
+	"flag"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,4 +33,17 @@ func TestServeUntilCanceled(t *testing.T) {
 
 	cancel()
 	assert.NoError(t, <-done, "a canceled context shuts down cleanly")
+}
+
+func TestNewFlagSetHelp(t *testing.T) {
+	var stderr strings.Builder
+	fs := serve.NewFlagSet("demo", "Usage: demo\n", &stderr)
+	addr := fs.String("addr", serve.DefaultAddr, "listen address")
+	require.ErrorIs(t, fs.Parse([]string{"-help"}), flag.ErrHelp)
+	assert.Equal(t, "Usage: demo\n", stderr.String())
+	assert.Equal(t, "127.0.0.1:8080", *addr)
+
+	stderr.Reset()
+	require.Error(t, fs.Parse([]string{"-port", "1"}))
+	assert.Equal(t, "flag provided but not defined: -port\nUsage: demo\n", stderr.String())
 }
