@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,7 +25,14 @@ const DefaultMaxBodyBytes = 64 << 10
 //	body larger than MaxBytes                  413 ErrPayloadTooLarge
 //	empty body, malformed JSON, trailing data  400 ErrSyntax
 //	missing required field, wrong type,
-//	unknown field, body not an object          400 ErrValidation naming the field
+//	unknown field, duplicate field,
+//	body not an object                         400 ErrValidation naming the field
+//
+// Unlike encoding/json alone, the Decoder matches member names exactly (a
+// member that matches a field only when case is ignored is an unknown
+// field) and refuses a member name given twice in one object, so that a
+// body cannot mean one thing to a proxy or log reader that takes the first
+// or exact-case member and another to the handler.
 //
 // Messages name fields, never the values a client submitted.
 type Decoder struct {
@@ -63,8 +71,14 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return ErrSyntax.WithMessage("Request body is empty")
 	}
-	body := http.MaxBytesReader(w, r.Body, max)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		if e := sizeError(err); e != nil {
+			return e
+		}
+		return ErrSyntax.WithMessage("Request body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if !d.AllowUnknownFields {
 		dec.DisallowUnknownFields()
 	}
@@ -73,12 +87,12 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	// Exactly one JSON value: anything but EOF after it is trailing data.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			if e := sizeError(err); e != nil {
-				return e
-			}
-		}
 		return ErrSyntax.WithMessage("Unexpected data after JSON body")
+	}
+	// The text is one valid JSON value: now refuse the ambiguous members
+	// encoding/json accepted.
+	if e := checkMembers(raw, reflect.TypeOf(dst)); e != nil {
+		return e
 	}
 	return checkRequired(dst)
 }

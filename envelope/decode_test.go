@@ -2,9 +2,12 @@ package envelope_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,6 +90,103 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// nestedBody has every shape the member check follows: a nested struct,
+// a pointer to one, a slice of them, a map and an embedded struct.
+type nestedBody struct {
+	Client  clientBody            `json:"client"`
+	Backup  *clientBody           `json:"backup"`
+	Clients []clientBody          `json:"clients"`
+	Labels  map[string]clientBody `json:"labels"`
+	Extra   any                   `json:"extra"`
+	embeddedBody
+	Ignored string `json:"-"`
+}
+
+type clientBody struct {
+	ID string `json:"client_id"`
+}
+
+type embeddedBody struct {
+	Tenant string `json:"tenant"`
+}
+
+// TestDecodeExactMembers checks that a body cannot mean two things: a
+// member given twice, or one that matches a field only when case is
+// ignored, is refused (encoding/json alone would take the last one, and
+// match "USERNAME" to "username").
+func TestDecodeExactMembers(t *testing.T) {
+	cases := []struct {
+		name, body, message string
+		field               string
+	}{
+		{"duplicate", `{"username":"alice","password":"pw","username":"admin"}`, "Duplicate field: username", "username"},
+		{"case-folded", `{"username":"alice","password":"pw","USERNAME":"admin"}`, "Unknown field: USERNAME", "USERNAME"},
+		{"case-folded alone", `{"Username":"alice","password":"pw"}`, "Unknown field: Username", "Username"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, d := range []envelope.Decoder{{}, {AllowUnknownFields: true}} {
+				var dst loginBody
+				err := d.Decode(httptest.NewRecorder(), newJSONRequest(tc.body, "application/json"), &dst)
+				require.ErrorIs(t, err, envelope.ErrValidation)
+				e := envelope.As(err)
+				assert.Equal(t, tc.message, e.Message)
+				assert.Equal(t, tc.field, e.Field)
+			}
+		})
+	}
+
+	nested := []struct {
+		name, body, message string
+	}{
+		{"valid", `{"client":{"client_id":"a"},"backup":{"client_id":"b"},"clients":[{"client_id":"c"}],` +
+			`"labels":{"x":{"client_id":"d"},"X":{"client_id":"e"}},"extra":{"A":1,"a":2},"tenant":"t"}`, ""},
+		{"nested struct duplicate", `{"client":{"client_id":"a","client_id":"b"}}`, "Duplicate field: client_id"},
+		{"nested struct case", `{"client":{"CLIENT_ID":"a"}}`, "Unknown field: CLIENT_ID"},
+		{"pointer struct case", `{"backup":{"Client_Id":"a"}}`, "Unknown field: Client_Id"},
+		{"slice element case", `{"clients":[{"client_id":"a"},{"CLIENT_ID":"b"}]}`, "Unknown field: CLIENT_ID"},
+		{"map value case", `{"labels":{"x":{"CLIENT_ID":"a"}}}`, "Unknown field: CLIENT_ID"},
+		{"map key duplicate", `{"labels":{"x":{},"x":{}}}`, "Duplicate field: x"},
+		{"escaped duplicate", `{"labels":{"x":{},"\u0078":{}}}`, "Duplicate field: x"},
+		{"odd name duplicate", `{"labels":{"<x>":{},"<x>":{}}}`, "Duplicate field in request body"},
+		{"many members duplicate", `{"labels":{` + manyMembers(40) + `,"m7":{}}}`, "Duplicate field: m7"},
+		{"many members", `{"labels":{` + manyMembers(40) + `},"client":{"client_id":"a"}}`, ""},
+		{"interface duplicate", `{"extra":{"a":1,"a":2}}`, "Duplicate field: a"},
+		{"embedded case", `{"TENANT":"t"}`, "Unknown field: TENANT"},
+		{"embedded duplicate", `{"tenant":"t","tenant":"u"}`, "Duplicate field: tenant"},
+	}
+	for _, tc := range nested {
+		t.Run(tc.name, func(t *testing.T) {
+			var dst nestedBody
+			err := envelope.Decode(httptest.NewRecorder(), newJSONRequest(tc.body, "application/json"), &dst)
+			if tc.message == "" {
+				require.NoError(t, err)
+				if len(dst.Labels) > 2 {
+					return
+				}
+				assert.Equal(t, "e", dst.Labels["X"].ID, "map keys keep their case")
+				assert.Equal(t, "t", dst.Tenant)
+				return
+			}
+			require.ErrorIs(t, err, envelope.ErrValidation)
+			assert.Equal(t, tc.message, envelope.As(err).Message)
+		})
+	}
+}
+
+// manyMembers returns n distinct members "m0":{}, "m1":{}, … as the inside
+// of an object.
+func manyMembers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"m%d":{}`, i)
+	}
+	return b.String()
+}
+
 func TestDecodeNeverEchoesValues(t *testing.T) {
 	const secret = "hunter2-secret-value"
 	for _, body := range []string{
@@ -142,7 +242,7 @@ type ioNopCloser struct{ *bytes.Reader }
 func (ioNopCloser) Close() error { return nil }
 
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"username":"a","password":"b"}`, `{"username":1}`, `[]`, `null`, `{"a":`, `{} {}`, "\xff", `{"username":"a","password":"b","remember":true}`} {
+	for _, s := range []string{`{"username":"a","password":"b"}`, `{"username":"a","password":"b","USERNAME":"c"}`, `{"username":"a","password":"b","username":"c"}`, `{"username":1}`, `[]`, `null`, `{"a":`, `{} {}`, "\xff", `{"username":"a","password":"b","remember":true}`} {
 		f.Add(s, "application/json")
 	}
 	f.Add(`{}`, "text/plain")
@@ -153,6 +253,33 @@ func FuzzDecode(f *testing.F) {
 		if err == nil {
 			if dst.Username == "" || dst.Password == "" {
 				t.Fatalf("required fields empty without error: %q", body)
+			}
+			// Every top-level member is one of loginBody's, exactly, once.
+			dec := json.NewDecoder(strings.NewReader(body))
+			seen := map[string]bool{}
+			for depth := 0; ; {
+				tok, err := dec.Token()
+				if err != nil {
+					break
+				}
+				switch tok {
+				case json.Delim('{'), json.Delim('['):
+					depth++
+					continue
+				case json.Delim('}'), json.Delim(']'):
+					depth--
+					continue
+				}
+				if name, ok := tok.(string); ok && depth == 1 {
+					if seen[name] || !slices.Contains([]string{"username", "password", "remember", "roles"}, name) {
+						t.Fatalf("accepted member %q twice or not exactly: %q", name, body)
+					}
+					seen[name] = true
+					var skip json.RawMessage
+					if err := dec.Decode(&skip); err != nil {
+						t.Fatalf("re-reading an accepted body: %v", err)
+					}
+				}
 			}
 			return
 		}
@@ -165,6 +292,34 @@ func FuzzDecode(f *testing.F) {
 		}
 		if len(body) > 8 && strings.Contains(e.Message, body) {
 			t.Fatalf("message echoes the body: %q", e.Message)
+		}
+	})
+}
+
+// BenchmarkDecode is a login body through the strict decoder, beside
+// encoding/json alone (the same DisallowUnknownFields decode of the same
+// bytes, without the member check, the size cap and the required check).
+func BenchmarkDecode(b *testing.B) {
+	const body = `{"username":"alice@example.com","password":"correct horse battery staple"}`
+	b.Run("Decoder", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var dst loginBody
+			if err := envelope.Decode(nil, newJSONRequest(body, "application/json"), &dst); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var dst loginBody
+			r := newJSONRequest(body, "application/json")
+			dec := json.NewDecoder(r.Body)
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&dst); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

@@ -1,0 +1,242 @@
+package envelope
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// checkMembers refuses what encoding/json silently accepts in the JSON
+// text raw, which it has already decoded without error into t: an object
+// with the same member name twice (encoding/json keeps the last one) and,
+// in an object decoded into a struct, a member name that matches a field
+// only when case is ignored (encoding/json matches case-insensitively).
+// Either would let a body mean one thing to a proxy, firewall or log
+// reader that takes the first or exact-case member, and another to the
+// handler: {"username":"alice","USERNAME":"admin"}.
+//
+// raw must be valid JSON: the scanner relies on it and does not check
+// syntax. Names are compared after unescaping, so "user\u006eame" is
+// "username".
+func checkMembers(raw []byte, t reflect.Type) *Error {
+	s := memberScanner{raw: raw}
+	return s.value(t)
+}
+
+// A memberScanner walks valid JSON text, following the Go type each value
+// is decoded into (nil when unknown, as inside an interface).
+type memberScanner struct {
+	raw []byte
+	i   int
+}
+
+func (s *memberScanner) space() {
+	for s.i < len(s.raw) {
+		switch s.raw[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value walks one value decoded into t.
+func (s *memberScanner) value(t reflect.Type) *Error {
+	s.space()
+	if s.i >= len(s.raw) {
+		return nil
+	}
+	t = deref(t)
+	switch s.raw[s.i] {
+	case '{':
+		s.i++
+		return s.object(t)
+	case '[':
+		s.i++
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for {
+			s.space()
+			if s.i >= len(s.raw) || s.raw[s.i] == ']' {
+				s.i++
+				return nil
+			}
+			if s.raw[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if e := s.value(elem); e != nil {
+				return e
+			}
+		}
+	case '"':
+		s.str()
+	default: // number, true, false, null
+		for s.i < len(s.raw) && !strings.ContainsRune(" \t\n\r,]}", rune(s.raw[s.i])) {
+			s.i++
+		}
+	}
+	return nil
+}
+
+// object walks the members of an object (its '{' consumed) decoded into t.
+func (s *memberScanner) object(t reflect.Type) *Error {
+	var fields map[string]reflect.Type
+	var elem reflect.Type // the type of every member's value, for a map
+	switch {
+	case t != nil && t.Kind() == reflect.Struct:
+		fields = structFields(t)
+	case t != nil && t.Kind() == reflect.Map:
+		elem = t.Elem()
+	}
+	var small [16]string
+	seen := small[:0]
+	var many map[string]struct{} // past 16 members: no quadratic scan
+	for {
+		s.space()
+		if s.i >= len(s.raw) || s.raw[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		if s.raw[s.i] == ',' {
+			s.i++
+			continue
+		}
+		name := s.str()
+		if slices.Contains(seen, name) {
+			return fieldError("Duplicate field: ", "Duplicate field in request body", name)
+		}
+		if _, dup := many[name]; dup {
+			return fieldError("Duplicate field: ", "Duplicate field in request body", name)
+		}
+		if len(seen) < cap(seen) {
+			seen = append(seen, name)
+		} else {
+			if many == nil {
+				many = make(map[string]struct{})
+			}
+			many[name] = struct{}{}
+		}
+		vt := elem
+		if fields != nil {
+			ft, exact := fields[name]
+			if !exact && foldMatch(fields, name) {
+				return fieldError("Unknown field: ", "Unknown field in request body", name)
+			}
+			vt = ft
+		}
+		s.space()
+		s.i++ // ':'
+		if e := s.value(vt); e != nil {
+			return e
+		}
+	}
+}
+
+// str consumes a string (at its opening quote) and returns its value.
+func (s *memberScanner) str() string {
+	start := s.i
+	s.i++
+	escaped := false
+	for s.i < len(s.raw) {
+		switch s.raw[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			if !escaped {
+				return string(s.raw[start+1 : s.i-1])
+			}
+			var v string
+			_ = json.Unmarshal(s.raw[start:s.i], &v)
+			return v
+		}
+		s.i++
+	}
+	return ""
+}
+
+// fieldError is a validation error that names the client's member name
+// when it is safe to repeat, and is generic otherwise.
+func fieldError(prefix, generic, name string) *Error {
+	if !safeFieldName(name) {
+		return ErrValidation.WithMessage(generic)
+	}
+	return ErrValidation.WithField(name).WithMessage(prefix + name)
+}
+
+// foldMatch reports whether name equals a field name of fields when case
+// is ignored, as encoding/json would match it.
+func foldMatch(fields map[string]reflect.Type, name string) bool {
+	for f := range fields {
+		if strings.EqualFold(f, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// deref returns t without its pointer levels; nil stays nil.
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+var fieldsCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// structFields returns the JSON member names encoding/json decodes into
+// struct type t, with the type of each, following its rules for tags,
+// unexported fields and embedded structs (an embedded struct without a
+// name tag contributes its fields; where names collide, the shallower
+// field wins, as in encoding/json).
+func structFields(t reflect.Type) map[string]reflect.Type {
+	if v, ok := fieldsCache.Load(t); ok {
+		return v.(map[string]reflect.Type)
+	}
+	out := make(map[string]reflect.Type)
+	addStructFields(out, t, 0)
+	fieldsCache.Store(t, out)
+	return out
+}
+
+func addStructFields(out map[string]reflect.Type, t reflect.Type, depth int) {
+	if depth > 8 {
+		return
+	}
+	var embedded []reflect.Type
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if et := deref(f.Type); et.Kind() == reflect.Struct {
+				embedded = append(embedded, et)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, taken := out[name]; !taken {
+			out[name] = f.Type
+		}
+	}
+	for _, et := range embedded {
+		addStructFields(out, et, depth+1)
+	}
+}
