@@ -10,10 +10,12 @@ import (
 type clientAddrKey struct{}
 
 // WithClientAddr returns a copy of ctx that carries addr as the request's
-// resolved client address. The ipallow package sets it once it has resolved
-// the address behind any trusted proxies.
+// resolved client address, normalized as [ClientAddr] promises: an
+// IPv4-mapped IPv6 address is unmapped and a zone removed. The ipallow
+// package sets it once it has resolved the address behind any trusted
+// proxies.
 func WithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr)
+	return context.WithValue(ctx, clientAddrKey{}, addr.Unmap().WithZone(""))
 }
 
 // ClientAddrFrom returns the client address stored in ctx with

@@ -47,3 +47,17 @@ func TestClientAddrPrefersResolved(t *testing.T) {
 	assert.Equal(t, resolved, got)
 	assert.Equal(t, resolved, gatehouse.ClientAddr(r))
 }
+
+// TestWithClientAddrNormalizes checks that a stored address comes back as
+// ClientAddr promises, whoever stored it: unmapped and without zone.
+func TestWithClientAddrNormalizes(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	for in, want := range map[string]string{
+		"::ffff:203.0.113.9": "203.0.113.9",
+		"fe80::1%eth0":       "fe80::1",
+		"2001:db8::1":        "2001:db8::1",
+	} {
+		rr := r.WithContext(gatehouse.WithClientAddr(r.Context(), netip.MustParseAddr(in)))
+		assert.Equal(t, netip.MustParseAddr(want), gatehouse.ClientAddr(rr), in)
+	}
+}

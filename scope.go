@@ -1,11 +1,18 @@
 package gatehouse
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // ParseScope splits a space-delimited scope string (the RFC 6749 §3.3
-// "scope" parameter and the RFC 9068 "scope" claim) into its scopes. Runs of
-// spaces and empty strings yield no empty scopes; duplicates are kept once,
-// in first-seen order. It never fails.
+// "scope" parameter and the RFC 9068 "scope" claim) into its scopes. The
+// delimiter is the space (%x20) alone, as the RFC says: a part containing
+// anything but a scope-token's characters (printable ASCII other than
+// space, '"' and '\\' — so tabs, Unicode spaces and control characters
+// too) is dropped whole, never split into scopes. Runs of spaces yield no
+// empty scopes; duplicates are kept once, in first-seen order. It never
+// fails.
 func ParseScope(s string) []string { return appendScopes(nil, s) }
 
 // ScopesFromClaims extracts scopes from a decoded JWT claim set, accepting
@@ -16,8 +23,9 @@ func ParseScope(s string) []string { return appendScopes(nil, s) }
 //	"scopes": ["a","b"] or "a b"
 //
 // Scopes from every present claim are merged without duplicates. Values of
-// any other type, and non-string array members, are ignored: a malformed
-// claim yields fewer scopes, never a panic and never more.
+// any other type, non-string array members and members that are not one
+// scope-token are ignored: a malformed claim yields fewer scopes, never a
+// panic and never more.
 func ScopesFromClaims(claims map[string]any) []string {
 	var out []string
 	for _, name := range [...]string{"scope", "scp", "scopes"} {
@@ -32,32 +40,72 @@ func ScopesFromClaims(claims map[string]any) []string {
 func AppendScopes(dst []string, v any) []string { return appendScopes(dst, v) }
 
 func appendScopes(dst []string, v any) []string {
+	u := uniqueAppender{dst: dst}
 	switch v := v.(type) {
 	case string:
-		for f := range strings.FieldsSeq(v) {
-			dst = appendUnique(dst, f)
+		for f := range strings.SplitSeq(v, " ") {
+			u.add(f)
 		}
 	case []string:
 		for _, s := range v {
-			if s != "" && !strings.ContainsAny(s, " \t\r\n") {
-				dst = appendUnique(dst, s)
-			}
+			u.add(s)
 		}
 	case []any:
 		for _, e := range v {
-			if s, ok := e.(string); ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
-				dst = appendUnique(dst, s)
+			if s, ok := e.(string); ok {
+				u.add(s)
 			}
 		}
 	}
-	return dst
+	return u.dst
 }
 
-func appendUnique(dst []string, s string) []string {
-	for _, x := range dst {
-		if x == s {
-			return dst
+// A uniqueAppender appends valid scope-tokens to dst once each: by a scan
+// while dst is short, through a set once it is long, so that a huge scope
+// string costs linear time, not quadratic.
+type uniqueAppender struct {
+	dst  []string
+	seen map[string]struct{}
+}
+
+// setThreshold is the length of dst from which duplicates are found
+// through a set.
+const setThreshold = 32
+
+func (u *uniqueAppender) add(s string) {
+	if !scopeToken(s) {
+		return
+	}
+	if u.seen == nil && len(u.dst) >= setThreshold {
+		u.seen = make(map[string]struct{}, 2*len(u.dst))
+		for _, x := range u.dst {
+			u.seen[x] = struct{}{}
 		}
 	}
-	return append(dst, s)
+	if u.seen != nil {
+		if _, dup := u.seen[s]; dup {
+			return
+		}
+		u.seen[s] = struct{}{}
+	} else if slices.Contains(u.dst, s) {
+		return
+	}
+	u.dst = append(u.dst, s)
+}
+
+// scopeToken reports whether s is an RFC 6749 §3.3 scope-token,
+// 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without space, '"' and
+// '\'. Anything else (other whitespace, Unicode spaces, control
+// characters) is not split on but refused whole, so a malformed scope
+// yields fewer scopes, never more.
+func scopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package gatehouse_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,44 @@ func TestParseScope(t *testing.T) {
 	assert.Equal(t, []string{"a", "b:c"}, gatehouse.ParseScope("  a  b:c a "))
 	assert.Nil(t, gatehouse.ParseScope(""))
 	assert.Nil(t, gatehouse.ParseScope("   "))
+
+	// RFC 6749 §3.3: the delimiter is SP alone; a part with any other
+	// whitespace or a character outside scope-token is dropped whole.
+	for _, bad := range []string{
+		"reports:read\u00a0admin", "reports:read\tadmin", "reports:read\vadmin",
+		"reports:read\u0085admin", "reports:read\nadmin", `reports:read"admin`, `reports:read\admin`,
+	} {
+		assert.Equal(t, []string{"orders:write"}, gatehouse.ParseScope("orders:write "+bad), "%q", bad)
+		assert.Empty(t, gatehouse.ScopesFromClaims(map[string]any{"scp": []any{bad}}), "%q", bad)
+	}
+	assert.Equal(t, []string{"a", "~!#[]^"}, gatehouse.ParseScope("a ~!#[]^"))
+}
+
+// TestParseScopeMany checks duplicates are dropped across the switch from
+// a scan to a set, in first-seen order.
+func TestParseScopeMany(t *testing.T) {
+	var in, want []string
+	for i := range 100 {
+		s := "s" + strconv.Itoa(i)
+		in, want = append(in, s, s), append(want, s)
+	}
+	in = append(in, "s0", "s99", "s50")
+	assert.Equal(t, want, gatehouse.ParseScope(strings.Join(in, " ")))
+	assert.Equal(t, want, gatehouse.AppendScopes(want[:40:40], in[80:]))
+}
+
+// BenchmarkParseScopeHuge is a 64 KiB scope string of distinct scopes: it
+// must take linear time (a quadratic dedupe took about 300 ms).
+func BenchmarkParseScopeHuge(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 64<<10; i++ {
+		sb.WriteString("scope:" + strconv.Itoa(i) + " ")
+	}
+	s := sb.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = gatehouse.ParseScope(s)
+	}
 }
 
 func TestScopesFromClaims(t *testing.T) {
@@ -53,7 +92,7 @@ func FuzzScopesFromClaims(f *testing.F) {
 		got := gatehouse.ScopesFromClaims(claims)
 		seen := map[string]bool{}
 		for _, s := range got {
-			if s == "" || strings.ContainsAny(s, " \t\r\n") || seen[s] {
+			if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) || seen[s] {
 				t.Fatalf("bad scope %q in %v", s, got)
 			}
 			seen[s] = true
