@@ -2,6 +2,7 @@ package envelope_test
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -152,12 +153,26 @@ func TestBearerChallenge(t *testing.T) {
 	}
 }
 
+// TestWriteNonErrorStatus checks that an Error whose status is not 4xx or
+// 5xx goes out as a 500, in the status line and in the body.
+func TestWriteNonErrorStatus(t *testing.T) {
+	for _, status := range []int{0, 103, 200, 302, 600} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/x", nil)
+		envelope.WriteStyle(rec, r, envelope.Problem, envelope.New(status, "OddError", "ODD", "odd"))
+		assert.Equal(t, 500, rec.Code, "status %d", status)
+		assert.Contains(t, rec.Body.String(), `"status":500`, "status %d", status)
+	}
+}
+
 func TestRetryAfterSeconds(t *testing.T) {
 	assert.EqualValues(t, 1, envelope.RetryAfterSeconds(0))
 	assert.EqualValues(t, 1, envelope.RetryAfterSeconds(time.Millisecond))
 	assert.EqualValues(t, 1, envelope.RetryAfterSeconds(time.Second))
 	assert.EqualValues(t, 2, envelope.RetryAfterSeconds(time.Second+1))
 	assert.EqualValues(t, 60, envelope.RetryAfterSeconds(time.Minute))
+	assert.EqualValues(t, math.MaxInt64/int64(time.Second)+1, envelope.RetryAfterSeconds(math.MaxInt64), "no overflow")
+	assert.EqualValues(t, 1, envelope.RetryAfterSeconds(math.MinInt64))
 }
 
 func TestSuccess(t *testing.T) {

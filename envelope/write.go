@@ -66,7 +66,7 @@ var (
 // WriteStyle renders err with style (or, when style is nil, the request's
 // style). err is converted with [As]: anything that is not an *Error is sent
 // as a generic 500 whose body never contains err's text. The response has
-// the Error's status, Content-Type, "Cache-Control: no-store",
+// the Error's status (500 when it is not a 4xx or 5xx), Content-Type, "Cache-Control: no-store",
 // "X-Content-Type-Options: nosniff", and WWW-Authenticate and Retry-After
 // when the Error carries them. Headers already set on w (rate-limit headers,
 // for instance) are kept. A nil err writes nothing.
@@ -74,6 +74,14 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 	e := As(err)
 	if e == nil {
 		return
+	}
+	if e.Status < 400 || e.Status > 599 {
+		// An error is never sent as an informational, success or redirect
+		// status (net/http would follow a 1xx with an implicit 200 that
+		// carries the error body): it is a 500, in the body too.
+		c := *e
+		c.Status = http.StatusInternalServerError
+		e = &c
 	}
 	bp := bufPool.Get().(*[]byte)
 	body, ct := Resolve(r, style).AppendBody((*bp)[:0], r, e)
@@ -101,11 +109,7 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 	}
 	// Content-Length is left to net/http, which sets it for a body written
 	// in one call before the handler returns; saving two allocations.
-	status := e.Status
-	if status < 100 || status > 999 {
-		status = http.StatusInternalServerError
-	}
-	w.WriteHeader(status)
+	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
 
 	if cap(body) <= 64<<10 {
@@ -117,9 +121,9 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 // RetryAfterSeconds returns d in whole seconds rounded up, at least 1, as
 // the Retry-After header wants it.
 func RetryAfterSeconds(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
+	s := int64(d / time.Second) // no d+time.Second-1: it overflows near the maximum
+	if d%time.Second > 0 {
+		s++
 	}
-	return s
+	return max(s, 1)
 }
