@@ -66,9 +66,9 @@ var (
 // WriteStyle renders err with style (or, when style is nil, the request's
 // style). err is converted with [As]: anything that is not an *Error is sent
 // as a generic 500 whose body never contains err's text. The response has
-// the Error's status (500 when it is not a 4xx or 5xx), Content-Type, "Cache-Control: no-store",
-// "X-Content-Type-Options: nosniff", and WWW-Authenticate and Retry-After
-// when the Error carries them. Headers already set on w (rate-limit headers,
+// the Error's status (500 when it is not a 4xx or 5xx), Content-Type,
+// "Cache-Control: no-store", "X-Content-Type-Options: nosniff", and
+// WWW-Authenticate and Retry-After when the Error carries them. Headers already set on w (rate-limit headers,
 // for instance) are kept. A nil err writes nothing.
 func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) {
 	e := As(err)
