@@ -82,7 +82,7 @@ func newSigner(k SigningKey) (*signer, error) {
 		}
 		s.public = key.Public()
 	case *rsa.PrivateKey:
-		if family != jwsalg.RSA || key == nil || key.N.BitLen() < jwsalg.MinRSABits {
+		if family != jwsalg.RSA || key == nil || key.N == nil || key.N.BitLen() < jwsalg.MinRSABits {
 			return nil, fmt.Errorf("issuer: RSA key must be at least %d bits for %s", jwsalg.MinRSABits, alg)
 		}
 		s.public = &key.PublicKey
