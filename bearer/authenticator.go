@@ -23,24 +23,24 @@ type Authenticator struct {
 	optional bool
 	errs     [numReasons]*envelope.Error
 
-	// JWT verification; parser is nil when JWTs are disabled.
-	parser   *jwt.Parser
-	keyfunc  jwt.Keyfunc // static keys only (nil with JWKS)
-	keys     map[string]Key
-	only     *Key // the single static key, used for tokens without kid
-	remote   *remoteKeys
-	issuers  []string
-	typ      string
-	required []string
-	tenant   string
-	validate func(context.Context, Claims) error
-	custom   CustomClaims
-	needJTI  bool
-	cache    *tokenCache
-	maxAge   int64 // seconds a verified token may stay cached
-	revoked  RevocationStore
-	multi    MultiRevocationStore // revoked, when it implements it
-	tokens   TokenStore
+	// JWT verification; validator is nil when JWTs are disabled.
+	validator *jwt.Validator
+	algs      []string // the allowlist, without duplicates
+	keys      map[string]Key
+	only      *Key // the single static key, used for tokens without kid
+	remote    *remoteKeys
+	issuers   []string
+	typ       string
+	required  []string
+	tenant    string
+	validate  func(context.Context, Claims) error
+	custom    CustomClaims
+	needJTI   bool
+	cache     *tokenCache
+	maxAge    int64 // seconds a verified token may stay cached
+	revoked   RevocationStore
+	multi     MultiRevocationStore // revoked, when it implements it
+	tokens    TokenStore
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —
@@ -151,9 +151,10 @@ func (a *Authenticator) initJWT(cfg Config) error {
 	if cfg.Type != "" {
 		a.typ = cfg.Type
 	}
+	a.algs = algs
+	// The claims checks golang-jwt's parser made with these options; the
+	// algorithm allowlist and strict decoding are splitJWS's.
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods(algs),
-		jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(cfg.Leeway),
@@ -162,15 +163,13 @@ func (a *Authenticator) initJWT(cfg Config) error {
 	if len(cfg.Audiences) > 0 {
 		opts = append(opts, jwt.WithAudience(slices.Clone(cfg.Audiences)...))
 	}
-	a.parser = jwt.NewParser(opts...)
+	a.validator = jwt.NewValidator(opts...)
 	if cfg.JWKS.URL != "" {
 		rk, err := newRemoteKeys(cfg.JWKS, algs)
 		if err != nil {
 			return err
 		}
 		a.remote = rk
-	} else {
-		a.keyfunc = a.staticKeyfunc
 	}
 	size := DefaultCacheSize
 	if cfg.CacheSize != nil {

@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -161,3 +162,59 @@ func BenchmarkOpaque(b *testing.B) {
 }
 
 var _ = httptest.NewRecorder
+
+// bigClaims returns valid claims for a token issued at now, padded with
+// about n bytes of extra string claims: the claims segment a forger can
+// make as large as the header limit allows.
+func bigClaims(now time.Time, n int) jwt.MapClaims {
+	m := claimsAt(now)
+	for i := 0; n > 0; i++ {
+		m[fmt.Sprintf("x%04d", i)] = strings.Repeat("y", 48)
+		n -= 60
+	}
+	return m
+}
+
+// BenchmarkFirstSight measures, per algorithm and beside the golang-jwt
+// floor in the same run, the first sight of a valid token with the cache
+// disabled, a forged token (a flipped signature byte), and a forged token
+// whose claims segment is about 4 KiB: a forgery is refused after one
+// signature check, without its claims being decoded.
+func BenchmarkFirstSight(b *testing.B) {
+	for _, alg := range []string{"HS256", "RS256"} {
+		s := newSigner(b, alg, "k1")
+		now := time.Now()
+		valid := s.sign(b, claimsAt(now), nil)
+		forged := flip(valid, len(valid)-5)
+		big := s.sign(b, bigClaims(now, 4<<10), nil)
+		forgedBig := flip(big, len(big)-5)
+
+		cfg := Config{
+			Algorithms:  []string{s.alg},
+			Keys:        []Key{s.key()},
+			Issuers:     []string{"https://issuer.test"},
+			Audiences:   []string{"api://orders"},
+			Revocations: NewMemoryRevocations(nil),
+			CacheSize:   new(0),
+		}
+		a, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := a.Middleware(bare)
+		floor := floorHandler(s.pub, alg, bare)
+		for _, tc := range []struct {
+			name string
+			tok  string
+			want int
+		}{
+			{"valid", valid, 204},
+			{"forged", forged, 401},
+			{"forged-4KiB-claims", forgedBig, 401},
+		} {
+			r := bearerRequest(tc.tok)
+			b.Run(alg+"/"+tc.name+"/floor-golang-jwt", func(b *testing.B) { run(b, floor, r, tc.want, nil) })
+			b.Run(alg+"/"+tc.name+"/gatehouse", func(b *testing.B) { run(b, h, r, tc.want, nil) })
+		}
+	}
+}

@@ -2,10 +2,7 @@ package bearer
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -108,15 +105,4 @@ func CustomFrom[C any](ctx context.Context) (*C, bool) {
 	}
 	c, ok := p.Claims.(*C)
 	return c, ok
-}
-
-// payloadOf returns the decoded payload segment of a compact JWS that
-// golang-jwt has already verified.
-func payloadOf(token string) ([]byte, error) {
-	_, rest, _ := strings.Cut(token, ".")
-	seg, _, ok := strings.Cut(rest, ".")
-	if !ok {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrTokenInvalid)
-	}
-	return base64.RawURLEncoding.Strict().DecodeString(seg)
 }

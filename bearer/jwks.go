@@ -215,6 +215,12 @@ func (rk *remoteKeys) key(ctx context.Context, kid, alg string) (*remoteKey, err
 	return nil, ErrUnknownKey
 }
 
+// holds reports whether the set, as last fetched, has a usable key for
+// kid: when it does not, key refreshes the set.
+func (rk *remoteKeys) holds(kid string) bool {
+	return rk.snap.Load().lookup(kid) != nil
+}
+
 // live reports whether k is still the set's key for kid: the check a
 // cache hit makes for a token verified with a remote key. It allocates
 // nothing.

@@ -347,9 +347,10 @@ func TestJWKSRemovalByBackgroundRefresh(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 }
 
-// TestJWKSIssuerCheckedBeforeFetch: a token from a foreign issuer is
-// refused from its unverified claims, before any key lookup (no refresh for
-// its unknown kid) or signature work.
+// TestJWKSIssuerCheckedBeforeFetch: a token from a foreign issuer whose kid
+// the set does not hold is refused from its unverified claims, before the
+// refresh its kid would trigger. (With a kid the set holds, the signature
+// is checked first: see TestJWKSClaimsCheckedBeforeRefresh.)
 func TestJWKSIssuerCheckedBeforeFetch(t *testing.T) {
 	c := newClock(t0)
 	k1 := newSigner(t, "ES256", "k1")

@@ -156,17 +156,21 @@ func TestRevocationIDs(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// TestIssuerCheckedBeforeSignature: a foreign issuer is refused from the
-// unverified claims, so a token with a bad signature and a foreign issuer
-// is an issuer refusal, not a signature one.
-func TestIssuerCheckedBeforeSignature(t *testing.T) {
+// TestIssuerCheckedAfterSignature: the issuer is checked from the verified
+// claims. A token with a bad signature and a foreign issuer is a signature
+// refusal: it used to be an issuer refusal, checked from the unverified
+// claims in the key function, before the claims moved after the signature
+// check (see TestMultiDefectOrder).
+func TestIssuerCheckedAfterSignature(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "")
 	a := mustNew(t, baseConfig(c, hs))
 	claims := claimsAt(t0)
 	claims["iss"] = "https://evil.test"
-	forged := newSigner(t, "HS256", "").sign(t, claims, nil)
-	_, err := a.Check(bearerRequest(forged))
+	other := signer{alg: "HS256", method: jwtHS256, priv: []byte("another-secret-of-at-least-thirty-two-bytes-0123456789abcdef")}
+	_, err := a.Check(bearerRequest(other.sign(t, claims, nil)))
+	assert.ErrorIs(t, err, ErrTokenInvalid, "a bad signature, whatever the claims")
+	_, err = a.Check(bearerRequest(hs.sign(t, claims, nil)))
 	assert.ErrorIs(t, err, ErrIssuer)
 	claims["iss"] = 42.0
 	_, err = a.Check(bearerRequest(hs.sign(t, claims, nil)))

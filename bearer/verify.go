@@ -24,7 +24,7 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		return nil, rs, a.errs[rs]
 	}
 	ctx := r.Context()
-	isJWT := a.parser != nil && strings.Count(tok, ".") == 2
+	isJWT := a.validator != nil && strings.Count(tok, ".") == 2
 	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
 	if isJWT && a.cache != nil {
 		nowUnix = a.now().Unix()
@@ -79,25 +79,46 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) (reason,
 	return rOK, nil
 }
 
-// verifyJWT verifies tok with golang-jwt, checks what golang-jwt does not,
-// builds the Principal and caches it. nowUnix is the time read for the
-// cache lookup, reused for the insert: a token already expired at nowUnix
-// (accepted only thanks to the leeway) is not cached.
+// verifyJWT verifies tok, checks what golang-jwt does not, builds the
+// Principal and caches it. nowUnix is the time read for the cache lookup,
+// reused for the insert: a token already expired at nowUnix (accepted only
+// thanks to the leeway) is not cached.
+//
+// The order is golang-jwt's Parser.ParseWithClaims' with one change: the
+// claims are decoded after the signature check instead of before it, so a
+// forged token is refused after decoding only its header and one signature
+// check. Header and key checks (strict base64, "alg" allowlist, "crit",
+// "typ", "kid", the key bound to "alg") precede the signature check; the
+// issuer check, which needs the claims and does not select the key, now
+// follows it, still before the time and audience checks — except before a
+// JWKS refresh for an unknown kid (see keyFor). A token with a single
+// defect gets the same reason as before; one with several may not (see
+// TestMultiDefectOrder).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
-	var e *cacheEntry // the one allocation for the Principal, cached or not
-	kf := a.keyfunc
-	if a.remote != nil {
-		// The key function records which remote key it handed out.
-		e = &cacheEntry{}
-		kf = func(t *jwt.Token) (any, error) { return a.remoteKeyfunc(ctx, t, e) }
+	t, ok := splitJWS(tok, a.algs)
+	if !ok {
+		return nil, rInvalid, a.errs[rInvalid]
 	}
-	claims := jwt.MapClaims{}
-	if _, err := a.parser.ParseWithClaims(tok, claims, kf); err != nil {
-		rs := jwtReason(err)
+	key, kid, rkey, rs := a.keyFor(ctx, &t)
+	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	if e == nil {
-		e = &cacheEntry{}
+	if err := t.method.Verify(t.signing, t.sig, key); err != nil {
+		return nil, rInvalid, a.errs[rInvalid]
+	}
+	claims, payload, rs := a.checkClaims(&t)
+	if rs != rOK {
+		return nil, rs, a.errs[rs]
+	}
+	if err := a.validator.Validate(claims); err != nil {
+		// Wrapped as golang-jwt's parser wraps it, so that jwtReason
+		// classifies it as before.
+		rs := jwtReason(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
+		return nil, rs, a.errs[rs]
+	}
+	e := &cacheEntry{} // the one allocation for the Principal, cached or not
+	if rkey != nil {
+		e.kid, e.key = kid, rkey
 	}
 	exp, rs := a.principal(&e.p, claims)
 	if rs != rOK {
@@ -114,11 +135,8 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 		}
 	}
 	if a.custom != nil {
-		payload, err := payloadOf(tok)
-		if err == nil {
-			e.p.Claims, err = a.custom.decode(ctx, payload)
-		}
-		if err != nil {
+		var err error
+		if e.p.Claims, err = a.custom.decode(ctx, payload); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
@@ -131,8 +149,26 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	return &e.p, rOK, nil
 }
 
-// jwtReason classifies a golang-jwt error, checking our own key-function
-// sentinels first.
+// checkClaims decodes t's claims and checks the issuer, before the
+// validator as when the key function checked it: rInvalid when the payload
+// is not a claim set, rIssuer for an issuer not accepted (a non-string
+// "iss" reads as "", which is never accepted).
+func (a *Authenticator) checkClaims(t *jws) (jwt.MapClaims, []byte, reason) {
+	claims, payload, ok := t.claims()
+	if !ok {
+		return nil, nil, rInvalid
+	}
+	if len(a.issuers) > 0 {
+		iss, _ := claims["iss"].(string)
+		if !containsString(a.issuers, iss) {
+			return nil, nil, rIssuer
+		}
+	}
+	return claims, payload, rOK
+}
+
+// jwtReason classifies an error wrapping golang-jwt's sentinels, checking
+// our own sentinels first.
 func jwtReason(err error) reason {
 	switch {
 	case errors.Is(err, ErrUnavailable):
@@ -160,37 +196,30 @@ func jwtReason(err error) reason {
 	return rInvalid
 }
 
-// checkHeader applies the header rules golang-jwt leaves to the caller, and
-// the issuer check, on the still unverified token before any signature work
-// (cheap checks first; principal checks the issuer again once verified). It
-// returns the token's kid.
-func (a *Authenticator) checkHeader(t *jwt.Token) (string, error) {
-	if _, ok := t.Header["crit"]; ok {
+// checkHeader applies the header rules golang-jwt leaves to the caller on
+// the still unverified token, before any signature work (cheap checks
+// first), and returns the token's kid. The "jku", "x5u", "x5c" and "jwk"
+// parameters are never read: keys come only from the configuration.
+func (a *Authenticator) checkHeader(h map[string]any) (string, reason) {
+	if _, ok := h["crit"]; ok {
 		// RFC 7515 §4.1.11: no extension is understood here.
-		return "", ErrCritHeader
+		return "", rCrit
 	}
 	if a.typ != "" {
-		typ, _ := t.Header["typ"].(string)
+		typ, _ := h["typ"].(string)
 		if !typeMatches(typ, a.typ) {
-			return "", ErrTokenType
-		}
-	}
-	if len(a.issuers) > 0 {
-		c, _ := t.Claims.(jwt.MapClaims)
-		iss, _ := c["iss"].(string)
-		if !containsString(a.issuers, iss) {
-			return "", ErrIssuer
+			return "", rType
 		}
 	}
 	kid := ""
-	if v, ok := t.Header["kid"]; ok {
+	if v, ok := h["kid"]; ok {
 		s, ok := v.(string)
 		if !ok {
-			return "", ErrUnknownKey
+			return "", rUnknownKey
 		}
 		kid = s
 	}
-	return kid, nil
+	return kid, rOK
 }
 
 // typeMatches compares a "typ" header with the wanted media type, ignoring
@@ -206,16 +235,54 @@ func typeMatches(got, want string) bool {
 	return strings.EqualFold(got, want)
 }
 
-// staticKeyfunc selects a static key by kid and its bound algorithm.
-func (a *Authenticator) staticKeyfunc(t *jwt.Token) (any, error) {
-	kid, err := a.checkHeader(t)
-	if err != nil {
-		return nil, err
+// keyFor checks t's header and returns the key that must verify t: a
+// static key selected by kid, else (with a JWKS) a key of the remote set,
+// returned with the token's kid as rkey for the cache's liveness check
+// (rkey is nil for a static key).
+//
+// A kid the remote set does not hold costs a (rate-limited) refresh of the
+// set, a round trip to the provider. Before it, the claims are decoded and
+// the issuer checked, as they were before any key lookup: a token that is
+// not a claim set, or from a foreign issuer, never spends the refresh
+// budget. That path alone decodes the claims before the signature check.
+func (a *Authenticator) keyFor(ctx context.Context, t *jws) (key any, kid string, rkey *remoteKey, rs reason) {
+	kid, rs = a.checkHeader(t.header)
+	if rs != rOK {
+		return nil, "", nil, rs
 	}
-	return a.staticKey(kid, t.Method.Alg())
+	alg := t.alg
+	if a.remote == nil {
+		key, rs = a.staticKey(kid, alg)
+		return key, kid, nil, rs
+	}
+	if kid != "" {
+		if k, ok := a.keys[kid]; ok {
+			if k.Algorithm != alg {
+				return nil, "", nil, rUnknownKey
+			}
+			return k.Key, kid, nil, rOK
+		}
+	}
+	if kid == "" && len(a.keys) > 0 {
+		return nil, "", nil, rUnknownKey
+	}
+	if kid != "" && !a.remote.holds(kid) {
+		if _, _, rs := a.checkClaims(t); rs != rOK {
+			return nil, "", nil, rs
+		}
+	}
+	k, err := a.remote.key(ctx, kid, alg)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return nil, "", nil, rUnavailable
+	case err != nil:
+		return nil, "", nil, rUnknownKey
+	}
+	return k.Key.Key, kid, k, rOK
 }
 
-func (a *Authenticator) staticKey(kid, alg string) (any, error) {
+// staticKey selects a static key by kid and its bound algorithm.
+func (a *Authenticator) staticKey(kid, alg string) (any, reason) {
 	var k Key
 	switch {
 	case a.only != nil && (a.only.ID == "" || a.only.ID == kid || kid == ""):
@@ -223,42 +290,15 @@ func (a *Authenticator) staticKey(kid, alg string) (any, error) {
 	case kid != "":
 		var ok bool
 		if k, ok = a.keys[kid]; !ok {
-			return nil, ErrUnknownKey
+			return nil, rUnknownKey
 		}
 	default:
-		return nil, ErrUnknownKey // no kid against several keys
+		return nil, rUnknownKey // no kid against several keys
 	}
 	if k.Algorithm != alg {
-		return nil, ErrUnknownKey
+		return nil, rUnknownKey
 	}
-	return k.Key, nil
-}
-
-// remoteKeyfunc selects a static key by kid, else a key of the remote set,
-// which it records in e (with its kid) for the cache's liveness check.
-func (a *Authenticator) remoteKeyfunc(ctx context.Context, t *jwt.Token, e *cacheEntry) (any, error) {
-	kid, err := a.checkHeader(t)
-	if err != nil {
-		return nil, err
-	}
-	alg := t.Method.Alg()
-	if kid != "" {
-		if k, ok := a.keys[kid]; ok {
-			if k.Algorithm != alg {
-				return nil, ErrUnknownKey
-			}
-			return k.Key, nil
-		}
-	}
-	if kid == "" && len(a.keys) > 0 {
-		return nil, ErrUnknownKey
-	}
-	k, err := a.remote.key(ctx, kid, alg)
-	if err != nil {
-		return nil, err
-	}
-	e.kid, e.key = kid, k
-	return k.Key.Key, nil
+	return k.Key, rOK
 }
 
 // principal fills *p from verified claims and returns the expiry in Unix

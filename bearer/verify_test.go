@@ -372,18 +372,28 @@ func TestCustomClaims(t *testing.T) {
 	}
 }
 
+// FuzzVerify checks every input against the verification as it was with
+// golang-jwt's ParseWithClaims (refVerifier): whatever is accepted was
+// accepted before, and a refusal is a 401 or 400.
 func FuzzVerify(f *testing.F) {
 	c := newClock(t0)
 	hs := newSigner(f, "HS256", "k1")
 	es := newSigner(f, "ES256", "k2")
-	a, err := New(baseConfig(c, hs, es))
+	cfg := baseConfig(c, hs, es)
+	cfg.CacheSize = new(0)
+	a, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(hs.sign(f, claimsAt(t0), nil))
+	ref := refVerifier(a, cfg)
+	hsTok := hs.sign(f, claimsAt(t0), nil)
+	f.Add(hsTok)
 	f.Add(es.sign(f, claimsAt(t0), nil))
 	f.Add(unsigned(f, map[string]any{"alg": "none"}, claimsAt(t0)))
 	f.Add("e30.e30.")
+	f.Add(forgedSig(hsTok))
+	f.Add(withPayload(forgedSig(hsTok), b64("{")))
+	f.Add(signRaw(f, hs, strings.Split(hsTok, ".")[0], b64("null")))
 	f.Fuzz(func(t *testing.T, tok string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["Authorization"] = []string{"Bearer " + tok}
@@ -399,6 +409,9 @@ func FuzzVerify(f *testing.F) {
 		// fuzzer cannot forge a MAC or a signature, so it must be a seed.
 		if p.Subject != "user-42" {
 			t.Fatalf("accepted a forged token: %+v", p)
+		}
+		if rs := ref(tok); rs != rOK {
+			t.Fatalf("accepted a token golang-jwt's ParseWithClaims refuses (%s)", reasonInfo[rs].audit)
 		}
 	})
 }
