@@ -50,6 +50,7 @@ func TestNewValidates(t *testing.T) {
 		{"HMAC secret for ES256", func(c *issuer.Config) { c.Key.Algorithm = "ES256" }, "asymmetric"},
 		{"P-384 key for ES256", func(c *issuer.Config) { c.Key = issuer.SigningKey{Algorithm: "ES256", Key: p384} }, "does not match"},
 		{"1024-bit RSA", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: small} }, "2048"},
+		{"RSA key without modulus", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &rsa.PrivateKey{}} }, "2048"},
 		{"public key", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &p384.PublicKey} }, "key type"},
 		{"negative TTL", func(c *issuer.Config) { c.AccessTTL = -time.Second }, "negative"},
 		{"empty audience", func(c *issuer.Config) { c.Audience = []string{"a", ""} }, "Audience"},
