@@ -129,4 +129,21 @@ func BenchmarkFailureThrottle(b *testing.B) {
 			_ = th.Begin(ctx, "ip:192.0.2.1")
 		}
 	})
+	b.Run("flood", func(b *testing.B) {
+		// A full store and a new key per attempt, each failing twice: the
+		// cost of making room for a new key.
+		th, _ := NewFailureThrottle(FailureConfig{Store: NewMemoryFailureStore(MemoryConfig{MaxKeys: 4096})})
+		keys := make([]string, 1<<16)
+		for i := range keys {
+			keys[i] = "ip:" + strconv.Itoa(i)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			k := keys[i%len(keys)]
+			_ = th.Begin(ctx, k)
+			_ = th.Begin(ctx, k)
+			i++
+		}
+	})
 }

@@ -42,8 +42,9 @@
 // credential is checked, and [FailureThrottle.Succeed] takes it back when
 // the credential was good, so parallel attempts cannot outrun the limit.
 // Its counters live behind [FailureStore]; [MemoryFailureStore] never
-// forgets a lockout to make room for a new key. Its Middleware form keys
-// by client address and counts the 401s of the handler it wraps.
+// forgets a lockout to make room for a new key, and forgets the least
+// recently updated count below Max instead of refusing one. Its Middleware
+// form keys by client address and counts the 401s of the handler it wraps.
 //
 // # Performance
 //

@@ -14,9 +14,9 @@ var (
 	// 503, never let through.
 	ErrStore = errors.New("ratelimit: store failure")
 	// ErrFull means a bounded FailureStore had no room for a new key
-	// without forgetting another key's failures; the FailureThrottle
-	// refuses the attempt with 429 rather than let a flood of new keys
-	// erase a lockout.
+	// without forgetting a lockout (every key of the shard has reached
+	// Max); the FailureThrottle refuses the attempt with 429 rather than
+	// let a flood of new keys erase a lockout.
 	ErrFull = errors.New("ratelimit: failure store full")
 	// ErrInvalidLimit means a Limit has a non-positive Events or Period or
 	// a negative Burst. New reports it for Config.Limit; a Config.Limits

@@ -24,17 +24,21 @@ func sameShard(s *MemoryFailureStore, avoid string, n int) []string {
 }
 
 // TestMemoryFailureStoreEviction checks which key a full shard gives up
-// for a new one, with an injected clock: an ended window first, else the
-// fewest failures if that is one, else none — the new key is refused.
+// for a new one, with an injected clock: a lockout whose window has ended,
+// else the least recently updated key that is not a lockout (5 failures,
+// AddFailure's default Max), whatever its count; when every key is a live
+// lockout, none — the new key is refused.
 func TestMemoryFailureStoreEviction(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	const window = 15 * time.Minute
 	// setup fills victim's shard (4 keys a shard) with victim, holding 5
-	// failures, and three keys holding counts, least recently used first.
-	setup := func(t *testing.T, counts ...int) (s *MemoryFailureStore, victim string, others []string) {
+	// failures (a lockout), and three keys holding counts, least recently
+	// updated first; the last key returned is new.
+	setup := func(t *testing.T, cfg MemoryConfig, counts ...int) (s *MemoryFailureStore, victim string, others []string) {
 		t.Helper()
-		s = NewMemoryFailureStore(MemoryConfig{MaxKeys: 4 * shardCount})
+		cfg.MaxKeys = 4 * shardCount
+		s = NewMemoryFailureStore(cfg)
 		victim = "user:alice"
 		keys := sameShard(s, victim, len(counts)+1)
 		others, newKey := keys[:len(counts)], keys[len(counts)]
@@ -58,35 +62,67 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		require.NoError(t, err)
 		return n
 	}
+	counts := func(t *testing.T, s *MemoryFailureStore, keys []string, at time.Time) []int {
+		t.Helper()
+		var out []int
+		for _, k := range keys {
+			out = append(out, count(t, s, k, at))
+		}
+		return out
+	}
 	now := t0.Add(time.Minute)
 
-	t.Run("a lockout is never evicted for a new key", func(t *testing.T) {
-		s, victim, keys := setup(t, 2, 3, 2)
+	t.Run("the least recently updated count goes, not a lockout", func(t *testing.T) {
+		s, victim, keys := setup(t, MemoryConfig{}, 2, 3, 2)
+		n, _, err := s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, err, "a shard of counts under Max never refuses a new key")
+		assert.Equal(t, 1, n)
+		assert.Equal(t, 5, count(t, s, victim, now), "the lockout is the coldest key, and stays")
+		assert.Equal(t, []int{0, 3, 2, 1}, counts(t, s, keys, now))
+		assert.Equal(t, 4, s.Len())
+	})
+
+	t.Run("an update makes a key recent", func(t *testing.T) {
+		s, _, keys := setup(t, MemoryConfig{}, 2, 3, 2)
+		_, _, err := s.AddFailure(ctx, keys[0], window, now)
+		require.NoError(t, err)
+		require.NoError(t, s.RemoveFailure(ctx, keys[1], now)) // a take-back updates too
+		_, _, err = s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, err)
+		assert.Equal(t, []int{3, 2, 0, 1}, counts(t, s, keys, now))
+	})
+
+	t.Run("a shard of lockouts refuses the new key", func(t *testing.T) {
+		s, victim, keys := setup(t, MemoryConfig{}, 5, 6, 5)
 		n, resetAt, err := s.AddFailure(ctx, keys[3], window, now)
 		assert.ErrorIs(t, err, ErrFull)
 		assert.Zero(t, n)
 		assert.Equal(t, t0.Add(window), resetAt, "when the first window ends")
 		assert.Equal(t, 5, count(t, s, victim, now))
-		for i, want := range []int{2, 3, 2} {
-			assert.Equal(t, want, count(t, s, keys[i], now))
-		}
-		assert.Zero(t, count(t, s, keys[3], now))
+		assert.Equal(t, []int{5, 6, 5, 0}, counts(t, s, keys, now))
 	})
 
-	t.Run("the fewest failures go when that is one", func(t *testing.T) {
-		s, victim, keys := setup(t, 3, 1, 2)
-		n, _, err := s.AddFailure(ctx, keys[3], window, now)
+	t.Run("a lockout taken back under Max can go again", func(t *testing.T) {
+		s, victim, keys := setup(t, MemoryConfig{}, 5, 5, 5)
+		require.NoError(t, s.RemoveFailure(ctx, keys[1], now))
+		_, _, err := s.AddFailure(ctx, keys[3], window, now)
 		require.NoError(t, err)
-		assert.Equal(t, 1, n)
 		assert.Equal(t, 5, count(t, s, victim, now))
-		assert.Equal(t, 3, count(t, s, keys[0], now))
-		assert.Zero(t, count(t, s, keys[1], now), "evicted")
-		assert.Equal(t, 2, count(t, s, keys[2], now))
-		assert.Equal(t, 4, s.Len())
+		assert.Equal(t, []int{5, 0, 5, 1}, counts(t, s, keys, now))
+	})
+
+	t.Run("a lockout counted by a throttle with a lower Max stays", func(t *testing.T) {
+		s, victim, keys := setup(t, MemoryConfig{}, 2, 2, 2)
+		_, _, err := s.addFailure(keys[0], window, 2, now) // Max 2: 3 failures lock it out
+		require.NoError(t, err)
+		_, _, err = s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, err)
+		assert.Equal(t, 5, count(t, s, victim, now))
+		assert.Equal(t, []int{3, 0, 2, 1}, counts(t, s, keys, now))
 	})
 
 	t.Run("an ended window goes first", func(t *testing.T) {
-		s, victim, keys := setup(t, 1, 1, 1)
+		s, victim, keys := setup(t, MemoryConfig{}, 1, 1, 1)
 		// Renew two of them and the victim in a later window; keys[0]'s
 		// window ends untouched.
 		later := t0.Add(window + time.Minute)
@@ -97,18 +133,26 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		_, _, err := s.AddFailure(ctx, keys[3], window, later)
 		require.NoError(t, err)
 		assert.Equal(t, 2, count(t, s, victim, later))
-		assert.Equal(t, 2, count(t, s, keys[1], later))
-		assert.Equal(t, 1, count(t, s, keys[2], later), "a live single failure stays while an ended window can go")
-		assert.Equal(t, 1, count(t, s, keys[3], later))
+		assert.Equal(t, []int{0, 2, 1, 1}, counts(t, s, keys, later))
 		assert.Equal(t, 4, s.Len())
 	})
 
+	t.Run("an ended lockout goes before a live count", func(t *testing.T) {
+		// Idle for less than IdleTimeout, so not swept: chosen as victim.
+		s, victim, keys := setup(t, MemoryConfig{IdleTimeout: time.Hour}, 2, 2, 2)
+		later := t0.Add(window + time.Second/2) // the victim's window ended, the others' not
+		_, _, err := s.AddFailure(ctx, keys[3], window, later)
+		require.NoError(t, err)
+		assert.Zero(t, count(t, s, victim, later))
+		assert.Equal(t, []int{2, 2, 2, 1}, counts(t, s, keys, later))
+	})
+
 	t.Run("once every window ends, anything goes", func(t *testing.T) {
-		s, victim, keys := setup(t, 5, 5, 5)
+		s, victim, keys := setup(t, MemoryConfig{}, 5, 5, 5)
 		after := t0.Add(window + time.Minute)
 		_, _, err := s.AddFailure(ctx, keys[3], window, after)
 		require.NoError(t, err)
 		assert.Zero(t, count(t, s, victim, after))
-		assert.Equal(t, 1, s.Len(), "ended windows idle for a minute are swept")
+		assert.Equal(t, 1, s.Len(), "ended windows idle for a minute are swept, lockouts included")
 	})
 }

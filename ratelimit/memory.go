@@ -17,11 +17,12 @@ type MemoryConfig struct {
 	// 16, the shard count, and at least 16); values <= 0 select
 	// DefaultMaxKeys. When a flood of distinct keys fills a MemoryStore,
 	// the least recently used key is forgotten, which refills its bucket. A
-	// MemoryFailureStore never forgets a failure count in favour of a new
-	// key when it counts more than one failure: it evicts an ended window,
-	// else a key with a single failure, else refuses the new key with
-	// [ErrFull] (the throttle answers 429). Size the cap above the number
-	// of keys active within one refill period (or failure window).
+	// MemoryFailureStore never forgets a lockout in favour of a new key: it
+	// evicts an ended window, else the least recently updated key that is
+	// not locked out, and refuses the new key with [ErrFull] (the throttle
+	// answers 429) only when every key of its shard is locked out (see
+	// [MemoryFailureStore]). Size the cap above the number of keys active
+	// within one refill period (or failure window).
 	MaxKeys int
 
 	// IdleTimeout is how long a key must go unused before it may be
@@ -106,27 +107,53 @@ func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time, res *Resu
 // Len returns the number of keys held, for tests and metrics.
 func (s *MemoryStore) Len() int { return s.t.len() }
 
-// MemoryFailureStore is the in-process [FailureStore], in a bounded table:
-// a key whose window has ended is evicted as new keys arrive (once unused
-// for IdleTimeout), and the table never holds more than MaxKeys keys. When
-// a key's shard is full, AddFailure for a new key evicts, among the least
-// recently used keys it examines (at most 64), one whose window has ended,
-// else the one with the fewest failures if that is a single failure; when
-// every examined key counts more, it refuses the new key with [ErrFull]
-// instead of forgetting a lockout — keys chosen by an attacker (random
-// user names, IPv6 addresses) cannot evict a victim's count. It is safe
-// for concurrent use; its methods fail only with ErrFull.
+// MemoryFailureStore is the in-process [FailureStore], in a bounded table
+// of at most MaxKeys keys (about 150 bytes each with a short key: some
+// 10 MB at DefaultMaxKeys). A key whose window has ended is evicted as new
+// keys arrive (once unused for IdleTimeout). When a new key's shard is
+// full, AddFailure makes room by evicting, in this order:
+//
+//   - a lockout whose window has ended;
+//   - the least recently updated key that is not a lockout, whatever its
+//     count;
+//   - a lockout whose window has ended among the 64 least recently updated
+//     lockouts.
+//
+// A lockout is a key whose count has reached the Max of the
+// [FailureThrottle] that counted its last failure (5 when AddFailure is
+// called directly): the throttle refuses its next attempt. Lockouts are
+// kept on a list of their own, so finding a victim costs O(1) however the
+// table is filled, and a lockout is never forgotten while its window is
+// open. Only when every key of the shard is a lockout in an open window is
+// the new key refused with [ErrFull] (the throttle answers 429) — which
+// takes an attacker Max failures on each of MaxKeys keys within one
+// window.
+//
+// The trade-off: evicting a key that is not locked out forgets its
+// failures. An attacker can flush a victim's count below Max only by
+// making it the least recently updated key of its shard, that is by
+// sending failed attempts for about as many new keys as the store holds
+// (MaxKeys; the shard of a key is not predictable) before the victim's
+// key is counted again — and every flush buys at most Max-1 more guesses
+// against it. Size MaxKeys above the number of keys that fail within one
+// window in normal operation. It is safe for concurrent use; its methods
+// fail only with ErrFull.
 type MemoryFailureStore struct {
 	t *table[*failures]
 }
 
 type failures struct {
-	count   int
 	resetAt time.Time
+	count   int32 // saturates at math.MaxInt32
+	// lockout is the count at which the key is locked out, the Max of the
+	// throttle that counted its last failure: from there on the key's node
+	// is held, off the list victims are taken from.
+	lockout int32
 }
 
-// evictScan bounds the keys a full failure shard examines for a victim, so
-// that a flood of new keys costs each insertion a bounded scan.
+// evictScan bounds the lockouts a full failure shard examines for an ended
+// window, and for the soonest reset of a refusal, so that a flood of new
+// keys costs each insertion a bounded scan.
 const evictScan = 64
 
 // NewMemoryFailureStore returns an empty MemoryFailureStore.
@@ -134,33 +161,34 @@ func NewMemoryFailureStore(cfg MemoryConfig) *MemoryFailureStore {
 	return &MemoryFailureStore{t: newTable(cfg.maxKeys(), cfg.idleTimeout(), (*failures).ended, failureVictim)}
 }
 
+func newFailures() *failures { return &failures{} }
+
 func (f *failures) ended(now time.Time) bool { return !now.Before(f.resetAt) }
 
 // failureVictim picks the entry a full failure shard gives up for a new
-// key, which will count one failure: from the cold end, the first whose
-// window has ended, else the one with the fewest failures if it has only
-// one, else none.
+// key: the coldest lockout if its window has ended, else the least
+// recently updated entry that is not a lockout, else a lockout whose
+// window has ended among the evictScan coldest, else none.
 func failureVictim(s *shard[*failures], now time.Time) *node[*failures] {
-	var low *node[*failures]
-	for n, i := s.root.prev, 0; n != &s.root && i < evictScan; n, i = n.prev, i+1 {
+	if n := s.held.prev; n != &s.held && n.val.ended(now) {
+		return n
+	}
+	if n := s.root.prev; n != &s.root {
+		return n
+	}
+	for n, i := s.held.prev, 0; n != &s.held && i < evictScan; n, i = n.prev, i+1 {
 		if n.val.ended(now) {
 			return n
 		}
-		if low == nil || n.val.count < low.val.count {
-			low = n
-		}
-	}
-	if low != nil && low.val.count <= 1 {
-		return low
 	}
 	return nil
 }
 
-// soonestReset returns the earliest window end among the entries
+// soonestReset returns the earliest window end among the lockouts
 // failureVictim examines: when a refused key may try again.
 func soonestReset(s *shard[*failures]) time.Time {
 	var soonest time.Time
-	for n, i := s.root.prev, 0; n != &s.root && i < evictScan; n, i = n.prev, i+1 {
+	for n, i := s.held.prev, 0; n != &s.held && i < evictScan; n, i = n.prev, i+1 {
 		if soonest.IsZero() || n.val.resetAt.Before(soonest) {
 			soonest = n.val.resetAt
 		}
@@ -175,14 +203,20 @@ func (s *MemoryFailureStore) Failures(_ context.Context, key string, now time.Ti
 	if n == nil || n.val.ended(now) {
 		return 0, time.Time{}, nil
 	}
-	return n.val.count, n.val.resetAt, nil
+	return int(n.val.count), n.val.resetAt, nil
 }
 
-// AddFailure implements [FailureStore]. For a new key whose shard is full
-// of counts it must not forget it returns [ErrFull] and, as resetAt, the
-// earliest end of their windows.
+// AddFailure implements [FailureStore]. It counts the key as a lockout from
+// 5 failures on, the default Max of a [FailureThrottle] (which passes its
+// own Max instead). For a new key whose shard is full of lockouts it
+// returns [ErrFull] and, as resetAt, the earliest end of their windows.
 func (s *MemoryFailureStore) AddFailure(_ context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	sh, n := s.t.acquire(key, now, func() *failures { return &failures{} })
+	return s.addFailure(key, window, defaultMaxFailures, now)
+}
+
+// addFailure is AddFailure for a throttle whose Max is lockout.
+func (s *MemoryFailureStore) addFailure(key string, window time.Duration, lockout int, now time.Time) (int, time.Time, error) {
+	sh, n := s.t.get(key, now, newFailures)
 	defer sh.mu.Unlock()
 	if n == nil {
 		return 0, soonestReset(sh), ErrFull
@@ -191,8 +225,16 @@ func (s *MemoryFailureStore) AddFailure(_ context.Context, key string, window ti
 	if f.ended(now) {
 		f.count, f.resetAt = 0, now.Add(window)
 	}
-	f.count++
-	return f.count, f.resetAt, nil
+	if f.count < math.MaxInt32 {
+		f.count++
+	}
+	f.lockout = int32(min(max(lockout, 1), math.MaxInt32))
+	if f.count >= f.lockout {
+		sh.hold(n, now)
+	} else {
+		sh.use(n, now)
+	}
+	return int(f.count), f.resetAt, nil
 }
 
 // RemoveFailure implements [FailureStore].
@@ -202,7 +244,9 @@ func (s *MemoryFailureStore) RemoveFailure(_ context.Context, key string, now ti
 	switch {
 	case n == nil || n.val.ended(now):
 	case n.val.count > 1:
-		n.val.count--
+		if n.val.count--; n.val.count < n.val.lockout {
+			sh.use(n, now) // no lockout any more: evictable again
+		}
 	default:
 		sh.remove(n) // nothing left to count: no window either
 	}

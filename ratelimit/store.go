@@ -55,10 +55,12 @@ type Store interface {
 // window when none is open, and returns the new count and the window's end.
 // The throttle counts an attempt with it before checking the credential,
 // and refuses the attempt when the count exceeds its maximum: concurrent
-// attempts each see their own count. A bounded store may refuse a new key
-// with an error wrapping [ErrFull] (returning, as resetAt, when to try
-// again) rather than forget another key's failures; the throttle answers
-// that with 429.
+// attempts each see their own count. A bounded store makes room for a new
+// key by forgetting counts that are not lockouts, and may refuse it with an
+// error wrapping [ErrFull] (returning, as resetAt, when to try again) only
+// rather than forget a lockout; the throttle answers that with 429. Refusing
+// earlier would let a flood of keys with a failure or two each lock every
+// new client out (see [MemoryFailureStore]).
 //
 // RemoveFailure takes back one failure of key's open window at now, the
 // count an attempt added before its credential turned out good; a count

@@ -21,6 +21,11 @@ const (
 // When victim picks none the insertion is refused. minIdle keeps a hot key
 // whose bucket happens to be full from being evicted and rebuilt on every
 // insertion. Callers hold the shard's lock while they use a value.
+//
+// A shard keeps its entries on two recency lists: root, the entries the
+// default victim may take, and held, the entries set aside with
+// [shard.hold] (the failure store's lockouts). Acquiring an entry moves it
+// to the front of root; a caller that may hold it uses [table.get].
 type table[V any] struct {
 	seed     maphash.Seed
 	perShard int
@@ -41,8 +46,9 @@ type table[V any] struct {
 type shard[V any] struct {
 	mu   sync.Mutex
 	m    map[uint64]*node[V]
-	size int     // nodes held; len(m) would miss those sharing a hash
+	size int     // nodes in the shard; len(m) would miss those sharing a hash
 	root node[V] // sentinel: root.next is the most recent, root.prev the least
+	held node[V] // sentinel of the entries set aside by hold, in the same order
 }
 
 type node[V any] struct {
@@ -64,6 +70,7 @@ func newTable[V any](maxKeys int, minIdle time.Duration, idle func(V, time.Time)
 		s := &t.shards[i]
 		s.m = make(map[uint64]*node[V])
 		s.root.next, s.root.prev = &s.root, &s.root
+		s.held.next, s.held.prev = &s.held, &s.held
 	}
 	return t
 }
@@ -76,6 +83,18 @@ func (t *table[V]) acquire(key string, now time.Time, mk func() V) (s *shard[V],
 	s = t.lock(h)
 	if n = s.find(h, key); n != nil {
 		s.use(n, now)
+		return s, n
+	}
+	return s, t.insertLocked(s, h, key, now, mk)
+}
+
+// get is acquire without marking a node it finds as used: the caller
+// places it with s.use or s.hold, moving it once. A node it inserts is the
+// most recently used.
+func (t *table[V]) get(key string, now time.Time, mk func() V) (s *shard[V], n *node[V]) {
+	h := maphash.String(t.seed, key)
+	s = t.lock(h)
+	if n = s.find(h, key); n != nil {
 		return s, n
 	}
 	return s, t.insertLocked(s, h, key, now, mk)
@@ -124,27 +143,35 @@ func (s *shard[V]) find(h uint64, key string) *node[V] {
 // evicting idle entries and, if s is still full, the victim; it returns
 // nil, adding nothing, when there is no victim.
 func (t *table[V]) insertLocked(s *shard[V], h uint64, key string, now time.Time, mk func() V) *node[V] {
-	for i := 0; i < sweepMax && s.size > 0; i++ {
-		cold := s.root.prev
-		if time.Duration(now.UnixNano()-cold.used) < t.minIdle || !t.idle(cold.val, now) {
-			break
-		}
-		s.remove(cold)
-	}
+	t.sweep(s, &s.root, now)
+	t.sweep(s, &s.held, now)
 	if s.size >= t.perShard {
 		victim := s.root.prev
 		if t.victim != nil {
-			if victim = t.victim(s, now); victim == nil {
-				return nil
-			}
+			victim = t.victim(s, now)
+		}
+		if victim == nil || victim == &s.root {
+			return nil
 		}
 		s.remove(victim)
 	}
 	n := &node[V]{key: key, hash: h, same: s.m[h], val: mk(), used: now.UnixNano()}
 	s.m[h] = n
 	s.size++
-	s.pushFront(n)
+	pushFront(&s.root, n)
 	return n
+}
+
+// sweep evicts up to sweepMax idle entries from the cold end of the list
+// whose sentinel is root.
+func (t *table[V]) sweep(s *shard[V], root *node[V], now time.Time) {
+	for i := 0; i < sweepMax; i++ {
+		cold := root.prev
+		if cold == root || time.Duration(now.UnixNano()-cold.used) < t.minIdle || !t.idle(cold.val, now) {
+			return
+		}
+		s.remove(cold)
+	}
 }
 
 // lookup locks key's shard and returns key's node or nil. The caller must
@@ -177,24 +204,35 @@ func (t *table[V]) len() int {
 	return total
 }
 
-// use marks n as acquired at now: the most recently used.
+// use marks n as acquired at now: the most recently used, on root's list
+// (taken off held's if it was there).
 func (s *shard[V]) use(n *node[V], now time.Time) {
 	n.used = now.UnixNano()
-	s.moveToFront(n)
+	s.moveToFront(&s.root, n)
 }
 
-func (s *shard[V]) pushFront(n *node[V]) {
-	n.prev, n.next = &s.root, s.root.next
-	s.root.next.prev = n
-	s.root.next = n
+// hold marks n as used at now and moves it to the front of the held list:
+// the default victim never takes it, and a victim function sees it only by
+// walking s.held.
+func (s *shard[V]) hold(n *node[V], now time.Time) {
+	n.used = now.UnixNano()
+	s.moveToFront(&s.held, n)
 }
 
-func (s *shard[V]) moveToFront(n *node[V]) {
-	if s.root.next == n {
+// pushFront links n at the front of the list whose sentinel is root.
+func pushFront[V any](root, n *node[V]) {
+	n.prev, n.next = root, root.next
+	root.next.prev = n
+	root.next = n
+}
+
+// moveToFront moves n, on either list, to the front of root's list.
+func (s *shard[V]) moveToFront(root, n *node[V]) {
+	if root.next == n {
 		return
 	}
 	n.prev.next, n.next.prev = n.next, n.prev
-	s.pushFront(n)
+	pushFront(root, n)
 }
 
 // remove unlinks n from the recency list and from its hash chain.

@@ -39,6 +39,9 @@ type FailureConfig struct {
 	Now func() time.Time
 }
 
+// defaultMaxFailures is FailureConfig.Max when it is zero.
+const defaultMaxFailures = 5
+
 // A FailureThrottle is the brute-force guard of login and token endpoints:
 // after Max failed attempts for one key (a client address, a user name)
 // within Window, further attempts are refused with 429 until the window
@@ -61,6 +64,7 @@ type FailureThrottle struct {
 	max       int
 	window    time.Duration
 	store     FailureStore
+	mem       *MemoryFailureStore // store, when it is one: told max, see Begin
 	key       KeyFunc
 	now       func() time.Time
 	style     envelope.Style
@@ -81,7 +85,7 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 		now: cfg.Now, style: cfg.Style, audit: cfg.Audit,
 	}
 	if t.max == 0 {
-		t.max = 5
+		t.max = defaultMaxFailures
 	}
 	if t.window == 0 {
 		t.window = 15 * time.Minute
@@ -89,6 +93,7 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	if t.store == nil {
 		t.store = NewMemoryFailureStore(MemoryConfig{})
 	}
+	t.mem, _ = t.store.(*MemoryFailureStore)
 	if t.key == nil {
 		t.key = ByIP
 	}
@@ -114,7 +119,17 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 // or [FailureThrottle.Reset].
 func (t *FailureThrottle) Begin(ctx context.Context, key string) error {
 	now := t.now()
-	n, resetAt, err := t.store.AddFailure(ctx, key, t.window, now)
+	var (
+		n       int
+		resetAt time.Time
+		err     error
+	)
+	if t.mem != nil {
+		// A MemoryFailureStore keeps the lockouts of this Max when full.
+		n, resetAt, err = t.mem.addFailure(key, t.window, t.max, now)
+	} else {
+		n, resetAt, err = t.store.AddFailure(ctx, key, t.window, now)
+	}
 	if err != nil {
 		if errors.Is(err, ErrFull) {
 			return t.throttled.WithRetryAfter(retryAfter(resetAt, now))

@@ -170,26 +170,65 @@ func (s skewedFailures) AddFailure(context.Context, string, time.Duration, time.
 func (skewedFailures) RemoveFailure(context.Context, string, time.Time) error { return nil }
 func (skewedFailures) ResetFailures(context.Context, string) error            { return nil }
 
-// TestFailureThrottleStoreFull: a bounded store that refuses a new key
-// (rather than forget another's lockout) makes the throttle answer 429.
+// TestFailureThrottleStoreFull: a bounded store whose every key is locked
+// out refuses a new key (rather than forget a lockout), and the throttle
+// answers 429; keys under Max make room instead.
 func TestFailureThrottleStoreFull(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	store := NewMemoryFailureStore(MemoryConfig{MaxKeys: 16}) // one key per shard
-	th, err := NewFailureThrottle(FailureConfig{Max: 5, Window: time.Minute, Store: store, Now: clk.Now})
-	require.NoError(t, err)
-	// Fill every shard with a key holding two failures.
-	for i := 0; store.Len() < 16; i++ {
-		key := "user:" + strconv.Itoa(i)
-		if th.Begin(ctx, key) == nil { // else its shard is already full
-			require.NoError(t, th.Begin(ctx, key))
-		}
+	for _, max := range []int{2, 5} {
+		t.Run("max "+strconv.Itoa(max), func(t *testing.T) {
+			clk := newClock()
+			store := NewMemoryFailureStore(MemoryConfig{MaxKeys: 16}) // one key per shard
+			th, err := NewFailureThrottle(FailureConfig{Max: max, Window: time.Minute, Store: store, Now: clk.Now})
+			require.NoError(t, err)
+			// Fill every shard with a key holding two failures: a lockout
+			// under Max 2, not under Max 5.
+			for i := 0; i < 16*64; i++ {
+				key := "user:" + strconv.Itoa(i)
+				if th.Begin(ctx, key) == nil { // else its shard is full of lockouts
+					require.NoError(t, th.Begin(ctx, key))
+				}
+			}
+			require.Equal(t, 16, store.Len())
+			clk.Advance(10 * time.Second)
+			err = th.Begin(ctx, "user:new")
+			if max == 5 {
+				require.NoError(t, err, "two failures are no lockout under Max 5: evicted")
+				return
+			}
+			require.ErrorIs(t, err, ErrThrottled)
+			assert.Equal(t, 50*time.Second, envelope.As(err).RetryAfter, "until the first window ends")
+			assert.Equal(t, 16, store.Len())
+		})
 	}
-	clk.Advance(10 * time.Second)
-	err = th.Begin(ctx, "user:new")
-	require.ErrorIs(t, err, ErrThrottled)
-	assert.Equal(t, 50*time.Second, envelope.As(err).RetryAfter, "until the first window ends")
-	assert.Equal(t, 16, store.Len())
+}
+
+// TestFailureThrottleFloodAdmitsNewClients is the regression test for a
+// flood that refused every new client: an attacker giving as many keys as
+// the store holds (and more) two failures each left no room for a new key,
+// and the throttle answered each new client's first attempt with 429.
+// Now the flood displaces itself; a client locked out before it stays
+// locked out.
+func TestFailureThrottleFloodAdmitsNewClients(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := NewMemoryFailureStore(MemoryConfig{MaxKeys: 4096})
+	th, err := NewFailureThrottle(FailureConfig{Store: store, Now: clk.Now})
+	require.NoError(t, err)
+	for range 5 {
+		require.NoError(t, th.Begin(ctx, "user:victim"))
+	}
+	for i := 0; i < 4096+1024; i++ {
+		clk.Advance(time.Millisecond)
+		k := "user:attacker" + strconv.Itoa(i)
+		require.NoError(t, th.Begin(ctx, k))
+		require.NoError(t, th.Begin(ctx, k))
+	}
+	require.LessOrEqual(t, store.Len(), 4096)
+	for i := range 1000 {
+		require.NoError(t, th.Begin(ctx, "user:legit"+strconv.Itoa(i)), "legitimate client %d", i)
+	}
+	require.ErrorIs(t, th.Begin(ctx, "user:victim"), ErrThrottled, "the lockout survives the flood")
 }
 
 type brokenFailures struct{}
