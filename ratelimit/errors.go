@@ -18,8 +18,8 @@ var (
 	// Max); the FailureThrottle refuses the attempt with 429 rather than
 	// let a flood of new keys erase a lockout.
 	ErrFull = errors.New("ratelimit: failure store full")
-	// ErrInvalidLimit means a Limit has a non-positive Events or Period or
-	// a negative Burst. New reports it for Config.Limit; a Config.Limits
+	// ErrInvalidLimit means a Limit has a non-positive Events or Period, a
+	// Period over MaxPeriod or a negative Burst. New reports it for Config.Limit; a Config.Limits
 	// function returning one fails the request with 500.
 	ErrInvalidLimit = errors.New("ratelimit: invalid limit")
 )

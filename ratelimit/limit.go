@@ -16,7 +16,7 @@ import (
 type Limit struct {
 	// Events is how many requests each Period refills; it must be > 0.
 	Events int
-	// Period is the refill period; it must be > 0.
+	// Period is the refill period; it must be > 0 and at most [MaxPeriod].
 	Period time.Duration
 	// Burst is the bucket's capacity; 0 means Events.
 	Burst int
@@ -31,10 +31,18 @@ func PerMinute(n int) Limit { return Limit{Events: n, Period: time.Minute} }
 // PerHour returns a Limit of n requests an hour with a burst of n.
 func PerHour(n int) Limit { return Limit{Events: n, Period: time.Hour} }
 
+// MaxPeriod is the longest Limit.Period and FailureConfig.Window accepted:
+// 366 days, a leap year. Longer periods are configuration mistakes (a
+// unit error, or a "forever" spelled as a huge Duration): times computed
+// from them approach the largest Duration, and headers built from those
+// overflowed. Use a long period with a small Events instead of "never".
+const MaxPeriod = 366 * 24 * time.Hour
+
 // Validate returns an error wrapping [ErrInvalidLimit] when l cannot be
-// enforced.
+// enforced: Events or Period not positive, Period over [MaxPeriod], or
+// Burst negative.
 func (l Limit) Validate() error {
-	if l.Events <= 0 || l.Period <= 0 || l.Burst < 0 {
+	if l.Events <= 0 || l.Period <= 0 || l.Period > MaxPeriod || l.Burst < 0 {
 		return fmt.Errorf("%w: %d events per %v, burst %d", ErrInvalidLimit, l.Events, l.Period, l.Burst)
 	}
 	return nil

@@ -207,7 +207,21 @@ func SetHeaders(h http.Header, res Result) { setHeaders(h, &res) }
 func setHeaders(h http.Header, res *Result) {
 	h["Ratelimit-Limit"] = headerInt(res.Limit)
 	h["Ratelimit-Remaining"] = headerInt(res.Remaining)
-	h["Ratelimit-Reset"] = headerInt(int((res.ResetAfter + time.Second - 1) / time.Second))
+	h["Ratelimit-Reset"] = headerInt(ceilSeconds(res.ResetAfter))
+}
+
+// ceilSeconds returns d in whole seconds, rounded up, and 0 for a negative
+// d. It cannot overflow: adding time.Second-1 first would wrap a d near
+// the largest Duration (a very slow refill) to a negative header value.
+func ceilSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	s := d / time.Second
+	if d%time.Second != 0 {
+		s++
+	}
+	return int(s)
 }
 
 // smallInts holds the decimal strings of 0…1023, the usual range of all

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -61,6 +62,55 @@ func TestNewValidation(t *testing.T) {
 	_, err = New(Config{Limit: Limit{Events: 5, Period: time.Second, Burst: -1}})
 	assert.ErrorIs(t, err, ErrInvalidLimit)
 	assert.Panics(t, func() { MustNew(Config{Limit: Limit{Period: time.Second}}) })
+
+	_, err = New(Config{Limit: Limit{Events: 1, Period: MaxPeriod}})
+	assert.NoError(t, err, "a year is a period")
+	for _, period := range []time.Duration{MaxPeriod + 1, 290 * 365 * 24 * time.Hour, time.Duration(math.MaxInt64)} {
+		_, err = New(Config{Limit: Limit{Events: 1, Period: period, Burst: 2}})
+		assert.ErrorIs(t, err, ErrInvalidLimit, "%v", period)
+	}
+}
+
+// TestResetHeaderNeverOverflows is the regression test for a
+// RateLimit-Reset of -9223372035: a period of 290 years, then accepted,
+// made the time until the bucket refills the largest Duration, and
+// rounding it up to seconds wrapped around. Such periods are now refused
+// by New (and by a Limits function, with 500); the longest period
+// accepted, and a huge ResetAfter from any store, give positive headers.
+func TestResetHeaderNeverOverflows(t *testing.T) {
+	clk := newClock()
+	slowest := Limit{Events: 1, Period: MaxPeriod, Burst: 2}
+	l := MustNew(Config{Limit: slowest, Key: func(*http.Request) string { return "k" }, Now: clk.Now})
+	h := l.Middleware(okHandler)
+	for i, want := range []string{"31622400", "63244800", "63244800"} {
+		w := serve(h, request("192.0.2.1:1", nil))
+		assert.Equal(t, want, w.Header().Get("RateLimit-Reset"), "request %d", i)
+		if i == 2 {
+			assert.Equal(t, http.StatusTooManyRequests, w.Code)
+			assert.Equal(t, "31622400", w.Header().Get("Retry-After"))
+		}
+	}
+
+	huge := MustNew(Config{
+		Limits: func(gatehouse.Principal) (Limit, bool) {
+			return Limit{Events: 1, Period: 290 * 365 * 24 * time.Hour, Burst: 2}, true
+		},
+	})
+	w := serve(huge.Middleware(okHandler), request("192.0.2.1:1", &gatehouse.Principal{Subject: "u", Method: gatehouse.MethodJWT}))
+	assert.Equal(t, http.StatusInternalServerError, w.Code, "an invalid Limits result fails closed")
+
+	for d, want := range map[time.Duration]string{
+		time.Duration(math.MaxInt64):       "9223372037",
+		time.Duration(math.MaxInt64) - 1e9: "9223372036",
+		-time.Second:                       "0",
+		time.Duration(math.MinInt64):       "0",
+		time.Nanosecond:                    "1",
+		time.Second:                        "1",
+	} {
+		hd := http.Header{}
+		SetHeaders(hd, Result{Limit: 2, ResetAfter: d})
+		assert.Equal(t, want, hd.Get("RateLimit-Reset"), "%d", d)
+	}
 }
 
 func TestLimiterFlatSeed004(t *testing.T) {

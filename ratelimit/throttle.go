@@ -19,7 +19,7 @@ type FailureConfig struct {
 	// attempt is refused until the window ends. Zero selects 5.
 	Max int
 	// Window is how long failures are counted, from a key's first failure;
-	// zero selects 15 minutes.
+	// zero selects 15 minutes. It may not exceed [MaxPeriod].
 	Window time.Duration
 	// Store holds the counters; nil selects a new [MemoryFailureStore] with
 	// the default MemoryConfig.
@@ -79,6 +79,9 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	}
 	if cfg.Window < 0 {
 		return nil, fmt.Errorf("ratelimit: FailureConfig.Window %v is negative", cfg.Window)
+	}
+	if cfg.Window > MaxPeriod {
+		return nil, fmt.Errorf("ratelimit: FailureConfig.Window %v is over MaxPeriod (%v)", cfg.Window, MaxPeriod)
 	}
 	t := &FailureThrottle{
 		max: cfg.Max, window: cfg.Window, store: cfg.Store, key: cfg.Key,

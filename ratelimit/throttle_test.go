@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -25,6 +26,13 @@ func TestNewFailureThrottleValidation(t *testing.T) {
 	assert.Error(t, err)
 	_, err = NewFailureThrottle(FailureConfig{Window: -time.Second})
 	assert.Error(t, err)
+	_, err = NewFailureThrottle(FailureConfig{Window: MaxPeriod})
+	assert.NoError(t, err)
+	// A Window near the largest Duration made Retry-After overflow.
+	for _, w := range []time.Duration{MaxPeriod + 1, 290 * 365 * 24 * time.Hour, time.Duration(math.MaxInt64)} {
+		_, err = NewFailureThrottle(FailureConfig{Window: w})
+		assert.ErrorContains(t, err, "MaxPeriod", "%v", w)
+	}
 }
 
 func TestFailureThrottle(t *testing.T) {
