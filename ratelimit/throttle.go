@@ -59,7 +59,9 @@ const defaultMaxFailures = 5
 //
 // Attempts still in flight count against their key until they end: with
 // Max in flight for one key, one more is refused until one of them ends.
-// It is safe for concurrent use.
+// That is why its Middleware belongs on authentication endpoints only,
+// never in front of a whole API (see [FailureThrottle.Middleware]). It is
+// safe for concurrent use.
 type FailureThrottle struct {
 	max       int
 	window    time.Duration
@@ -184,9 +186,16 @@ func (t *FailureThrottle) Reset(ctx context.Context, key string) error {
 // every request is counted by [FailureThrottle.Begin] before next runs, so
 // a key with Max failures in its window — or Max requests in flight — is
 // refused with 429 before next runs, and the count is taken back
-// ([FailureThrottle.Succeed]) when next answers anything but 401. Put it
-// in front of the authentication middleware to throttle clients that keep
-// presenting bad credentials. Successful responses do not reset the count,
+// ([FailureThrottle.Succeed]) when next answers anything but 401.
+//
+// Use it on authentication endpoints only (login, token, refresh), never
+// in front of a whole API: because requests in flight count, keyed by
+// client address it refuses the (Max+1)th concurrent request from one
+// address — one NAT, one office, one mobile carrier gateway — with 429
+// although no credential failed, and slow handlers make that likely. Wrap
+// the authentication endpoints' handlers with it (or call Begin where a
+// credential is checked), and use a [Limiter] to bound request rates
+// across an API. Successful responses do not reset the count,
 // so that a client cannot interleave one valid credential to keep
 // guessing; counts expire with their window. A request whose key is empty
 // is not guarded; a request whose handler panics stays counted.
