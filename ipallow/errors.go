@@ -24,6 +24,10 @@ var (
 	// authenticated account reached it (the chain is misordered) and
 	// anonymous requests are not allowed.
 	ErrNoPrincipal = errors.New("ipallow: no authenticated account")
+	// ErrNoAccount is the cause of the 403 [PerPrincipal] gives an
+	// authenticated principal that names no account (its account function
+	// returned ""): whose allowlist applies is unknown, so it is refused.
+	ErrNoAccount = errors.New("ipallow: principal names no account")
 	// ErrStore wraps a [ListStore] failure inside the 503 it causes.
 	ErrStore = errors.New("ipallow: allowlist store failed")
 	// ErrInvalidPrefix is wrapped by configuration errors about an IP or
@@ -40,7 +44,7 @@ const DefaultMessage = "IP address not authorized"
 // refusals holds the precomputed client errors of one middleware, so that a
 // rejection allocates nothing.
 type refusals struct {
-	denied, malformed, noAddr, noPrincipal *envelope.Error
+	denied, malformed, noAddr, noAccount, noPrincipal *envelope.Error
 }
 
 func newRefusals(message string) refusals {
@@ -52,6 +56,7 @@ func newRefusals(message string) refusals {
 		denied:      forbidden.WithCause(ErrDenied),
 		malformed:   forbidden.WithCause(ErrMalformedHeader),
 		noAddr:      forbidden.WithCause(ErrNoClientAddr),
+		noAccount:   forbidden.WithCause(ErrNoAccount),
 		noPrincipal: envelope.ErrInternal.WithCause(ErrNoPrincipal),
 	}
 }
@@ -65,6 +70,8 @@ func reason(err error) string {
 		return "no_client_address"
 	case errors.Is(err, ErrNoPrincipal):
 		return "no_principal"
+	case errors.Is(err, ErrNoAccount):
+		return "no_account"
 	case errors.Is(err, ErrStore):
 		return "store_error"
 	default:

@@ -17,13 +17,19 @@ type PerPrincipalConfig struct {
 	// the in-memory default.
 	Lists ListStore
 	// Account names the account whose list applies to a principal. nil
-	// means the principal's Tenant, or its Subject when Tenant is empty.
+	// means the principal's Tenant, or its Subject when Tenant is empty —
+	// never its ClientID, which names an application, not an account. An
+	// authenticated principal for which it returns "" (a client-credentials
+	// token without "sub", for instance) is refused with 403 ([ErrNoAccount]):
+	// whose list applies is unknown. To give such principals lists, return
+	// the account they act for (p.ClientID, if clients are the accounts).
 	Account func(gatehouse.Principal) string
-	// AllowAnonymous lets a request through when no authenticated account
-	// reached the middleware (routes with optional authentication). When
-	// false, such a request is answered 500: the middleware must sit after
-	// authentication, and a chain that gets this wrong must not pass
-	// requests unchecked.
+	// AllowAnonymous lets a request through when no authenticated Principal
+	// reached the middleware (routes with optional authentication). It
+	// never applies to an authenticated principal, whatever Account returns
+	// for it. When false, a request without one is answered 500: the
+	// middleware must sit after authentication, and a chain that gets this
+	// wrong must not pass requests unchecked.
 	AllowAnonymous bool
 	// Resolver determines the client address when no earlier middleware
 	// stored one (see [Config.Resolver]); nil means the peer address.
@@ -78,6 +84,13 @@ func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 		p.account = defaultAccount
 	}
 	return p, nil
+}
+
+// authenticated reports whether p is an authenticated Principal: the zero
+// Principal stands for none, as documented on gatehouse.Principal.
+func authenticated(p *gatehouse.Principal) bool {
+	return p.Subject != "" || p.Tenant != "" || p.ClientID != "" || p.TokenID != "" ||
+		p.Method != "" || len(p.Scopes) > 0
 }
 
 func defaultAccount(p gatehouse.Principal) string {
@@ -143,8 +156,10 @@ func (p *PerPrincipal) storeError(err error) error {
 
 // Middleware applies the authenticated account's allowlist to each
 // request's client address: 403 FORBIDDEN when the account has entries and
-// none matches, 503 when the store fails, and 500 when no authenticated
-// account reached it (unless AllowAnonymous). Every refusal is audited.
+// none matches, or when an authenticated principal names no account; 503
+// when the store fails; and 500 when no authenticated Principal reached it
+// (unless AllowAnonymous, which lets exactly those requests through).
+// Every refusal is audited.
 func (p *PerPrincipal) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr, ok := gatehouse.PrincipalRefFrom(r.Context())
@@ -153,11 +168,16 @@ func (p *PerPrincipal) Middleware(next http.Handler) http.Handler {
 			account = p.account(*pr)
 		}
 		if account == "" {
-			if p.anonymous {
+			switch {
+			case ok && authenticated(pr):
+				// Authenticated, yet no account to check: fail closed,
+				// whatever AllowAnonymous says.
+				p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noAccount)
+			case p.anonymous:
 				next.ServeHTTP(w, r)
-				return
+			default:
+				p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noPrincipal)
 			}
-			p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noPrincipal)
 			return
 		}
 		addr, store, err := clientAddr(p.resolver, r)

@@ -48,9 +48,12 @@ func memoryLists(t *testing.T, lists map[string][]string) *MemoryLists {
 
 func TestPerPrincipalMiddleware(t *testing.T) {
 	lists := memoryLists(t, map[string][]string{
-		"acct_a": {"203.0.113.0/24", "2001:db8::/32"},
-		"alice":  {"198.51.100.7/32"},
+		"acct_a":   {"203.0.113.0/24", "2001:db8::/32"},
+		"alice":    {"198.51.100.7/32"},
+		"client-1": {"203.0.113.0/24"},
+		"":         {"10.0.0.0/8"}, // never consulted: "" is no account
 	})
+	clientOnly := gatehouse.Principal{ClientID: "client-1", Method: gatehouse.MethodJWT, Scopes: []string{"admin"}}
 	for _, tc := range []struct {
 		name      string
 		store     ListStore
@@ -73,6 +76,15 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 		{"no principal is 500", lists, nil, false, nil, "203.0.113.9:1", 500, "no_principal"},
 		{"empty account is 500", lists, &gatehouse.Principal{}, false, nil, "203.0.113.9:1", 500, "no_principal"},
 		{"anonymous allowed", lists, nil, true, nil, "192.0.2.1:1", 200, ""},
+		{"zero principal is anonymous", lists, &gatehouse.Principal{}, true, nil, "192.0.2.1:1", 200, ""},
+		// Regression: an authenticated principal without Tenant or Subject
+		// (a client-credentials JWT without "sub") passed as anonymous.
+		{"authenticated without account is 403 despite AllowAnonymous", lists, &clientOnly, true, nil, "192.0.2.1:1", 403, "no_account"},
+		{"authenticated without account is 403", lists, &clientOnly, false, nil, "203.0.113.9:1", 403, "no_account"},
+		{"ClientID as account refuses", lists, &clientOnly, true,
+			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "account_allowlist"},
+		{"ClientID as account allows", lists, &clientOnly, true,
+			func(p gatehouse.Principal) string { return p.ClientID }, "203.0.113.9:1", 200, ""},
 		{"store error is 503", failingLists{}, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "203.0.113.9:1", 503, "store_error"},
 		{"unusable peer with a list", lists, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "@", 403, "account_allowlist"},
 		{"unusable peer without a list", lists, &gatehouse.Principal{Tenant: "acct_b"}, false, nil, "@", 200, ""},
