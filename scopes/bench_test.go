@@ -84,4 +84,13 @@ func BenchmarkTable(b *testing.B) {
 	r := benchRequest(fullScopes...)
 	b.Run("bare", func(b *testing.B) { run(b, bare, r) })
 	b.Run("table", func(b *testing.B) { run(b, e.Middleware(bare), r) })
+	// An unlisted path let through by AllowUnlisted: the mux answers
+	// without a route of the table.
+	open := MustNew(Config{AllowUnlisted: true, Routes: map[string]Rule{
+		"GET /products": {All: []string{"products:read"}},
+		"GET /admin/":   {All: []string{"admin"}},
+	}})
+	ru := benchRequest(fullScopes...)
+	ru.URL.Path = "/health"
+	b.Run("unlisted", func(b *testing.B) { run(b, open.Middleware(bare), ru) })
 }

@@ -67,6 +67,20 @@ type Config struct {
 	// unchecked. By default they are refused with 403 (fail closed), so a
 	// route added to the application but forgotten in the table is never
 	// open.
+	//
+	// It applies only to paths in canonical form. The application's router
+	// may serve a path ServeMux would first clean or redirect ("/admin" for
+	// "/admin/", "/admin//users", "/admin%2Fusers" decoded) at a listed
+	// handler, so such a path must meet the rule of every pattern its
+	// cleaned forms match (escaped and decoded, with and without a
+	// trailing slash for a subtree root), and is refused with 403 when
+	// they match none. A path with dot segments ("/x/../admin", "%2e%2e"
+	// too) is always refused: routers disagree on resolving them. Matching
+	// is case-sensitive, as in ServeMux: "/ADMIN" is not "/admin/" and is
+	// unlisted, so with a router that matches case-insensitively or strips
+	// trailing slashes ("/products/" served as "/products"), list those
+	// forms too or leave AllowUnlisted off. Without AllowUnlisted every
+	// such path is refused as unlisted.
 	AllowUnlisted bool
 
 	// Audit receives one event per decision (source "scopes", action

@@ -3,6 +3,11 @@ package scopes
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -135,16 +140,139 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, error) {
 		h, _ := e.routes.Handler(r)
 		rt, ok := h.(*route)
 		if !ok {
-			p, _ := principalOf(r)
-			if e.cfg.AllowUnlisted {
-				return p, nil
-			}
-			e.audit(r, p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
-			return nil, e.notListed
+			return e.unlisted(r, h)
 		}
 		q = rt.req
 	}
 	return e.decide(r, q)
+}
+
+// unlisted decides r, for which the route table's mux answered h instead
+// of a route: a redirect (an unclean path, a subtree root without its
+// slash), 404 or 405. Without AllowUnlisted it is refused. With it, a path
+// in canonical form that matches no pattern goes through unchecked; any
+// other path is resolved by [Enforcer.resolve], so that AllowUnlisted
+// never applies to a path that normalises onto a listed pattern.
+func (e *Enforcer) unlisted(r *http.Request, h http.Handler) (*gatehouse.Principal, error) {
+	p, _ := principalOf(r)
+	if e.cfg.AllowUnlisted {
+		if canonical(r, h) {
+			return p, nil
+		}
+		if qs, ok := e.resolve(r); ok {
+			return e.decideAll(r, qs)
+		}
+	}
+	e.audit(r, p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
+	return nil, e.notListed
+}
+
+// redirectType is the type of the handler ServeMux.Handler answers with
+// when it would redirect.
+var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
+
+// canonical reports whether r's path is one the mux matched as it stands,
+// h being its answer: no redirect (to a cleaned path, or to path+"/"), and
+// no escape that a router could decode into a different path (RawPath is
+// set only for escapes like %2F or %2E that the default encoding would
+// not produce).
+func canonical(r *http.Request, h http.Handler) bool {
+	return reflect.TypeOf(h) != redirectType && r.URL.RawPath == "" && cleanPath(r.URL.Path) == r.URL.Path
+}
+
+// resolve returns the rules that r's path could be served under by a
+// router that cleans paths (ServeMux does; chi and gin may serve the
+// unclean form at the same handler) or decodes escapes before routing
+// (gin does): the patterns matched by the cleaned escaped path and by the
+// cleaned decoded path, each also with a trailing slash (the subtree root
+// "/admin" of "/admin/"). ok is false when the path holds dot segments
+// ("." or "..", escaped or not): routers disagree on whether to resolve
+// them, so such a path is refused rather than guessed at. It is also
+// false when no form matches a pattern: the path is not canonical, and
+// its rule is unknown.
+func (e *Enforcer) resolve(r *http.Request) (qs []*requirement, ok bool) {
+	if hasDotSegment(r.URL.Path) {
+		return nil, false
+	}
+	find := func(u *url.URL) {
+		for _, u := range []*url.URL{u, withSlash(u)} {
+			if u == nil {
+				return
+			}
+			h, _ := e.routes.Handler(&http.Request{Method: r.Method, Host: r.Host, URL: u})
+			if rt, ok := h.(*route); ok {
+				if !slices.Contains(qs, rt.req) {
+					qs = append(qs, rt.req)
+				}
+				return // the path itself matched: its slash form is another path
+			}
+		}
+	}
+	if r.URL.RawPath != "" {
+		esc := cleanPath(r.URL.EscapedPath())
+		if dec, err := url.PathUnescape(esc); err == nil {
+			find(&url.URL{Path: dec, RawPath: esc})
+		}
+	}
+	find(&url.URL{Path: cleanPath(r.URL.Path)})
+	return qs, len(qs) > 0
+}
+
+// withSlash returns u with a trailing slash, or nil when it has one.
+func withSlash(u *url.URL) *url.URL {
+	if strings.HasSuffix(u.Path, "/") {
+		return nil
+	}
+	v := *u
+	v.Path += "/"
+	if v.RawPath != "" {
+		v.RawPath += "/"
+	}
+	return &v
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanPath is net/http's: p rooted and cleaned of dot segments and
+// repeated slashes, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// decideAll is decide for every rule in qs: r's Principal must meet them
+// all.
+func (e *Enforcer) decideAll(r *http.Request, qs []*requirement) (*gatehouse.Principal, error) {
+	p, ok := principalOf(r)
+	if !ok {
+		e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
+		return nil, e.unauth
+	}
+	for _, q := range qs {
+		if err := q.check(p.Scopes); err != nil {
+			e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
+			return nil, err
+		}
+	}
+	e.audit(r, p, gatehouse.Allowed, "", 0)
+	return p, nil
 }
 
 // decide checks r's Principal against q (nil: only a Principal is needed).

@@ -216,6 +216,92 @@ func TestRouteTable(t *testing.T) {
 	}
 }
 
+// TestAllowUnlistedNormalisedPaths is the regression test for unclean
+// paths let through by AllowUnlisted: ServeMux answers "/admin",
+// "/admin//users" and "/x/../admin/users" with a redirect rather than the
+// "/admin/" rule, and such an answer was taken for "unlisted", though chi
+// or gin may serve those paths at the admin handler. A path that
+// normalises onto a listed pattern now meets that pattern's rule, and one
+// with dot segments is refused.
+func TestAllowUnlistedNormalisedPaths(t *testing.T) {
+	routes := map[string]Rule{
+		"GET /admin/":   {All: []string{"admin"}},
+		"GET /products": {All: []string{"products:read"}},
+	}
+	lenient := MustNew(Config{Routes: routes, AllowUnlisted: true})
+	strict := MustNew(Config{Routes: routes})
+	const (
+		enforced   = "Token does not have the required scope: admin"
+		notListed  = "Insufficient permissions"
+		readerOnly = "read"
+	)
+	for _, tt := range []struct {
+		path   string
+		reader int // status for a principal with only "read"
+		admin  int // status for a principal with "admin"
+		msg    string
+	}{
+		{"/admin/users", 403, 204, enforced},
+		{"/admin", 403, 204, enforced}, // subtree root: ServeMux redirects to /admin/
+		{"/admin/", 403, 204, enforced},
+		{"/admin//users", 403, 204, enforced},
+		{"//admin/users", 403, 204, enforced},
+		{"/admin/users/", 403, 204, enforced},
+		{"/admin%2Fusers", 403, 204, enforced}, // gin decodes before routing
+		{"/%61dmin/users", 403, 204, enforced},
+		{"/admin%2F", 403, 204, enforced},
+		{"/x/../admin/users", 403, 403, notListed}, // dot segments: refused
+		{"/admin/./users", 403, 403, notListed},
+		{"/admin/x/..", 403, 403, notListed},
+		{"/x/%2e%2e/admin/users", 403, 403, notListed},
+		{"/public//x", 403, 403, notListed}, // unclean, and its rule unknown
+		{"/products//", 403, 403, notListed},
+		{"/public", 204, 204, ""},    // canonical and unlisted
+		{"/public/x/", 204, 204, ""}, // canonical and unlisted
+		// ServeMux matching is case-sensitive: "/ADMIN" is another path,
+		// unlisted. A router that matches case-insensitively must have
+		// its variants listed, or AllowUnlisted off.
+		{"/ADMIN/users", 204, 204, ""},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			for _, c := range []struct {
+				scope string
+				want  int
+			}{{readerOnly, tt.reader}, {"admin", tt.admin}} {
+				r := withScopes(httptest.NewRequest("GET", "http://api.example"+tt.path, nil), c.scope)
+				w := serve(lenient.Middleware(okHandler), r)
+				assert.Equal(t, c.want, w.Code, "scope %s", c.scope)
+				if c.want == 403 {
+					assert.Contains(t, w.Body.String(), `"message":"`+tt.msg+`"`)
+				}
+				p, err := lenient.Check(r)
+				if c.want == 204 {
+					assert.NoError(t, err)
+					assert.Equal(t, []string{c.scope}, p.Scopes)
+				} else {
+					assert.Error(t, err)
+				}
+			}
+		})
+	}
+
+	t.Run("no principal on a normalised path is 401", func(t *testing.T) {
+		w := serve(lenient.Middleware(okHandler), httptest.NewRequest("GET", "/admin//users", nil))
+		assert.Equal(t, 401, w.Code)
+	})
+	t.Run("POST is not listed", func(t *testing.T) {
+		w := serve(lenient.Middleware(okHandler), withScopes(httptest.NewRequest("POST", "/admin", nil), readerOnly))
+		assert.Equal(t, 204, w.Code)
+	})
+	t.Run("without AllowUnlisted, unclean paths stay refused", func(t *testing.T) {
+		for _, p := range []string{"/admin", "/admin//users", "/x/../admin/users"} {
+			w := serve(strict.Middleware(okHandler), withScopes(httptest.NewRequest("GET", p, nil), "admin"))
+			assert.Equal(t, 403, w.Code, p)
+			assert.Contains(t, w.Body.String(), notListed)
+		}
+	})
+}
+
 func TestNoTableNeedsOnlyPrincipal(t *testing.T) {
 	e := MustNew(Config{})
 	assert.Equal(t, 204, serve(e.Middleware(okHandler), withScopes(httptest.NewRequest("GET", "/", nil))).Code)
