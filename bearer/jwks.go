@@ -38,8 +38,10 @@ type JWKS struct {
 	// zero means 1h. A failed refresh keeps the last good keys.
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the minimum time between refreshes triggered by
-	// a token whose "kid" is unknown (key rotation); zero means 1m. Tokens
-	// with unknown kids arriving faster are refused without waiting.
+	// a token whose "kid" is unknown (key rotation); zero means 1m. A token
+	// with an unknown kid arriving sooner waits for the next allowed
+	// refresh when it is at most UnknownKIDWait away, and is refused at once
+	// otherwise.
 	UnknownKIDInterval time.Duration
 	// UnknownKIDWait bounds how long a request waits for such a refresh;
 	// zero means 2s.
@@ -88,14 +90,8 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("%w: JWKS URL %q is not an absolute URL", ErrConfig, cfg.URL)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !cfg.AllowHTTP && !isLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("%w: JWKS URL must be https (set JWKS.AllowHTTP to override)", ErrConfig)
-		}
-	default:
-		return nil, fmt.Errorf("%w: JWKS URL scheme %q", ErrConfig, u.Scheme)
+	if err := jwksURLAllowed(u, cfg.AllowHTTP); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	timeout := orDefault(cfg.Timeout, 10*time.Second)
 	maxBytes := cfg.MaxBytes
@@ -111,6 +107,22 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 		}
 	}
 	client.Transport = capTransport{base: client.Transport, max: maxBytes}
+	// A redirect must obey the rules of the configured URL: an https set
+	// may not send the fetch to plain http, where the keys could be
+	// replaced in transit.
+	next := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := jwksURLAllowed(req.URL, cfg.AllowHTTP); err != nil {
+			return fmt.Errorf("JWKS redirect refused: %w", err)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("JWKS fetch stopped after 10 redirects")
+		}
+		return nil
+	}
 
 	rk := &remoteKeys{allowed: allowed}
 	rk.snap.Store(&jwkSnapshot{})
@@ -322,6 +334,21 @@ func (r *capReader) Read(p []byte) (int, error) {
 }
 
 func (r *capReader) Close() error { return r.rc.Close() }
+
+// jwksURLAllowed applies the URL rules of JWKS.URL to u: https, or http
+// to a loopback host or with allowHTTP.
+func jwksURLAllowed(u *url.URL, allowHTTP bool) error {
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
+			return errors.New("JWKS URL must be https (set JWKS.AllowHTTP to override)")
+		}
+		return nil
+	}
+	return fmt.Errorf("JWKS URL scheme %q", u.Scheme)
+}
 
 func isLoopbackHost(host string) bool {
 	if host == "localhost" {

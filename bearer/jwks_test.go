@@ -363,3 +363,42 @@ func TestJWKSIssuerCheckedBeforeFetch(t *testing.T) {
 	assert.ErrorIs(t, err, ErrIssuer)
 	assert.Equal(t, hits, srv.hits.Load(), "no refresh for a foreign issuer's kid")
 }
+
+// TestJWKSRedirectRules checks that a redirect obeys the rules of the
+// configured URL: an https set may redirect to https, never to plain http
+// (where the keys could be replaced in transit). The refused target is
+// never contacted: the client refuses before it dials.
+func TestJWKSRedirectRules(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	keys := newJWKSServer(t, k1)
+	for name, tc := range map[string]struct {
+		target string
+		want   int
+	}{
+		"https to https":          {"/jwks", http.StatusNoContent},
+		"https to plain http":     {"http://idp.example.com/jwks", http.StatusServiceUnavailable},
+		"https to another scheme": {"ftp://127.0.0.1/jwks", http.StatusServiceUnavailable},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/jwks" {
+					keys.Config.Handler.ServeHTTP(w, r)
+					return
+				}
+				http.Redirect(w, r, tc.target, http.StatusFound)
+			}))
+			t.Cleanup(srv.Close)
+			var refreshErr atomic.Value
+			cfg := jwksConfig(c, srv.URL+"/start")
+			cfg.JWKS.Client = srv.Client()
+			cfg.JWKS.OnRefreshError = func(err error) { refreshErr.Store(err.Error()) }
+			a := mustNew(t, cfg)
+			rec, _, _ := serve(a, bearerRequest(k1.sign(t, claimsAt(t0), nil)))
+			assert.Equal(t, tc.want, rec.Code)
+			if tc.want != http.StatusNoContent {
+				assert.Contains(t, refreshErr.Load(), "JWKS redirect refused")
+			}
+		})
+	}
+}

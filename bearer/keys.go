@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -55,6 +56,11 @@ func checkAlgorithm(alg string) error {
 func bindKey(alg string, key any) (any, error) {
 	if err := checkAlgorithm(alg); err != nil {
 		return nil, err
+	}
+	if v := reflect.ValueOf(key); !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
+		// A nil key, or a typed nil such as (*rsa.PublicKey)(nil), which
+		// Public() or a field read would dereference.
+		return nil, fmt.Errorf("%w: %s key is nil", ErrConfig, alg)
 	}
 	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
 		key = pk.Public()
@@ -182,6 +188,9 @@ func keyFromJWK(j jwkset.JWK, explicit, rsaDefault string, allowHMAC bool) (Key,
 		return Key{}, fmt.Errorf("%w: JWK use %q is not sig", ErrConfig, m.USE)
 	}
 	key := j.Key()
+	if v := reflect.ValueOf(key); !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
+		return Key{}, fmt.Errorf("%w: JWK holds no key", ErrConfig)
+	}
 	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
 		key = pk.Public()
 	}

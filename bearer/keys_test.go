@@ -51,6 +51,14 @@ func TestBindKey(t *testing.T) {
 		{"none", "none", nil, false},
 		{"NoNe", "NoNe", nil, false},
 		{"unknown", "HS1", make([]byte, 64), false},
+		{"nil", "RS256", nil, false},
+		{"nil RSA public key", "RS256", (*rsa.PublicKey)(nil), false},
+		{"nil RSA private key", "RS256", (*rsa.PrivateKey)(nil), false},
+		{"zero RSA private key", "RS256", &rsa.PrivateKey{}, false},
+		{"nil ECDSA public key", "ES256", (*ecdsa.PublicKey)(nil), false},
+		{"nil ECDSA private key", "ES256", (*ecdsa.PrivateKey)(nil), false},
+		{"zero ECDSA public key", "ES256", &ecdsa.PublicKey{}, false},
+		{"nil HMAC secret", "HS256", []byte(nil), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
