@@ -34,7 +34,11 @@ type Config struct {
 	// AccessTTL is the access-token lifetime; 0 means DefaultAccessTTL (1h).
 	AccessTTL time.Duration
 	// RefreshTTL is each refresh token's lifetime, counted again at every
-	// rotation; 0 means DefaultRefreshTTL (7 days).
+	// rotation; 0 means DefaultRefreshTTL (7 days). It may be shorter than
+	// AccessTTL: the refresh store may then forget a family while its access
+	// tokens live, but logout and RevokeSession revoke the session id for
+	// AccessTTL whether or not the family is still stored, as they must
+	// anyway once a store evicts a family early.
 	RefreshTTL time.Duration
 
 	// Refresh stores refresh-token families; nil means a new MemoryRefresh

@@ -93,3 +93,63 @@ func TestLogoutSeveralAuthorizationLines(t *testing.T) {
 	assert.False(t, refusedAsRevoked(t, f, p.Data.AccessToken), "nothing was revoked")
 	assert.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }
+
+// forgetfulRefresh is a MemoryRefresh that has already dropped every family
+// when asked to revoke one, as a Redis store does after its TTL or an
+// eviction.
+type forgetfulRefresh struct{ *issuer.MemoryRefresh }
+
+func (forgetfulRefresh) RevokeFamily(context.Context, string) (issuer.Family, error) {
+	return issuer.Family{}, issuer.ErrFamilyNotFound
+}
+
+// TestLogoutRevokesSessionOfForgottenFamily is the regression test for
+// logout revoking only the presented token once the refresh store forgot
+// the family: every access token of the session must still die.
+func TestLogoutRevokesSessionOfForgottenFamily(t *testing.T) {
+	t.Run("swept", func(t *testing.T) {
+		// RefreshTTL 1m, AccessTTL 1h: the family expires long before its
+		// access tokens, and the memory store's sweep drops it.
+		f := newFixture(t, func(c *issuer.Config) { c.RefreshTTL = time.Minute; c.Throttle = nil })
+		p1 := f.login(t, "127.0.0.9", "partner", partnerPassword)
+		f.clock.Add(30 * time.Second)
+		w := f.refreshWith("127.0.0.9", p1.Data.RefreshToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		p2 := decodePair(t, w)
+		f.clock.Add(3 * time.Minute)
+		for range 1100 { // other logins: the store's amortised sweep runs
+			_, err := f.iss.IssuePair(context.Background(), issuer.Session{Subject: "x"})
+			require.NoError(t, err)
+		}
+		_, err := f.refresh.RevokeFamily(context.Background(), p2SessionID(t, p2))
+		require.ErrorIs(t, err, issuer.ErrFamilyNotFound, "the sweep dropped the family")
+
+		w = f.do("POST", "/auth/logout", "127.0.0.9", "", "Authorization", "Bearer "+p2.Data.AccessToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.True(t, refusedAsRevoked(t, f, p1.Data.AccessToken), "the session's earlier access token")
+		assert.True(t, refusedAsRevoked(t, f, p2.Data.AccessToken))
+		f.revoked.mu.Lock()
+		until := f.revoked.until[bearer.SessionRevocationID(p2SessionID(t, p2))]
+		f.revoked.mu.Unlock()
+		assert.Equal(t, f.clock.Now().Add(issuer.DefaultAccessTTL), until, "kept as long as a token of the session can live")
+	})
+	for _, via := range []string{"logout", "RevokeSession"} {
+		t.Run("evicted/"+via, func(t *testing.T) {
+			f := newFixture(t, func(c *issuer.Config) { c.Refresh = forgetfulRefresh{issuer.NewMemoryRefresh()} })
+			p := f.login(t, "127.0.0.2", "demo", demoPassword)
+			other := f.login(t, "127.0.0.2", "demo", demoPassword)
+			switch via {
+			case "logout":
+				w := f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+p.Data.AccessToken)
+				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			case "RevokeSession":
+				require.NoError(t, f.iss.RevokeSession(context.Background(), p2SessionID(t, p)))
+			}
+			assert.False(t, refusedAsRevoked(t, f, other.Data.AccessToken), "another session lives on")
+			f.revoked.mu.Lock()
+			_, ok := f.revoked.until[bearer.SessionRevocationID(p2SessionID(t, p))]
+			f.revoked.mu.Unlock()
+			assert.True(t, ok, "session revocation written though the family is gone")
+		})
+	}
+}

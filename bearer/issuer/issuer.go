@@ -312,23 +312,32 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 
 // RevokeSession revokes the refresh family id and every access token it
 // issued, as logout does. Revoking a revoked or unknown (expired) session
-// succeeds. The error is a store failure.
+// succeeds, and still revokes the session id in the Revoker: a store may
+// forget a family (after RefreshTTL, a sweep, a Redis TTL or eviction)
+// while access tokens carrying its id are still valid. An empty id revokes
+// nothing. The error is a store failure.
 func (i *Issuer) RevokeSession(ctx context.Context, id string) error {
-	_, err := i.refresh.RevokeFamily(ctx, id)
-	if errors.Is(err, ErrFamilyNotFound) {
+	if id == "" {
 		return nil
 	}
-	if err != nil {
+	if _, err := i.refresh.RevokeFamily(ctx, id); err != nil && !errors.Is(err, ErrFamilyNotFound) {
 		return err
 	}
-	return i.revokeSessionTokens(ctx, id)
+	return i.revokeSessionTokens(ctx, id, time.Time{})
 }
 
 // revokeSessionTokens revokes, in the Revoker, every access token whose
 // "sid" is id: one write of bearer.SessionRevocationID(id), kept until the
-// newest token the family can have issued expires (now + AccessTTL; the
-// store adds bearer.MaxLeeway). The family is revoked in the refresh store
-// first, so it issues no token after this instant.
-func (i *Issuer) revokeSessionTokens(ctx context.Context, id string) error {
-	return i.revoker.Revoke(ctx, bearer.SessionRevocationID(id), i.now().Add(i.accessTTL))
+// newest token the family can have issued expires — now + AccessTTL, or
+// until when later (the expiry of a token known to carry id; the store adds
+// bearer.MaxLeeway). It is written whether or not the refresh store still
+// knows the family, so the write is bounded by the access lifetime, not by
+// the number of families. The family is revoked in the refresh store first,
+// so it issues no token after this instant.
+func (i *Issuer) revokeSessionTokens(ctx context.Context, id string, until time.Time) error {
+	exp := i.now().Add(i.accessTTL)
+	if until.After(exp) {
+		exp = until
+	}
+	return i.revoker.Revoke(ctx, bearer.SessionRevocationID(id), exp)
 }

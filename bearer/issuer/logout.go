@@ -30,7 +30,8 @@ type LogoutResult struct {
 // expired, still answers 200 {"success":true,"data":{"logged_out":true}}.
 // It revokes the token's jti until its expiry, the refresh family named by
 // its "sid" and, through that session id, every access token the family
-// ever issued. Afterwards both the access and the refresh token answer 401.
+// ever issued — even when the refresh store has already forgotten the
+// family. Afterwards both the access and the refresh token answer 401.
 //
 // A missing, malformed or foreign token (including a refresh token) is 401
 // with a Bearer challenge; several Authorization header lines are 400
@@ -64,6 +65,8 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		fam, err := i.refresh.RevokeFamily(ctx, c.SessionID)
 		switch {
 		case errors.Is(err, ErrFamilyNotFound):
+			// The store forgot the family (expiry, sweep, eviction); the
+			// session's other access tokens may still be valid.
 		case err != nil:
 			i.fail(w, r, ev, reasonStore, unavailable(err))
 			return
@@ -72,11 +75,10 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 			// forged token; the signature check makes this unreachable.
 			i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 			return
-		default:
-			if err := i.revokeSessionTokens(ctx, fam.ID); err != nil {
-				i.fail(w, r, ev, reasonStore, unavailable(err))
-				return
-			}
+		}
+		if err := i.revokeSessionTokens(ctx, c.SessionID, exp); err != nil {
+			i.fail(w, r, ev, reasonStore, unavailable(err))
+			return
 		}
 	}
 	i.succeed(w, r, ev, LogoutResult{LoggedOut: true})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -80,7 +81,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		// Kill every access token the family issued (its session id);
 		// repeating it on every retry makes the revocation converge even
 		// if one attempt's write failed.
-		if rerr := i.revokeSessionTokens(ctx, fam.ID); rerr != nil {
+		if rerr := i.revokeSessionTokens(ctx, fam.ID, time.Time{}); rerr != nil {
 			return Pair{}, reasonStore, unavailable(rerr)
 		}
 		if errors.Is(err, ErrRefreshReused) {
