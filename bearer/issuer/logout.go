@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -106,8 +107,10 @@ const (
 )
 
 // bearerToken returns the token of the request's one "Authorization:
-// Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). Several
-// Authorization lines are refused rather than one of them picked.
+// Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). A value
+// longer than bearer.MaxHeaderBytes is refused before anything else, as the
+// bearer middleware refuses it. Several Authorization lines are refused
+// rather than one of them picked.
 func bearerToken(r *http.Request) (string, int) {
 	hs := r.Header.Values("Authorization")
 	switch {
@@ -117,6 +120,9 @@ func bearerToken(r *http.Request) (string, int) {
 		return "", authBad
 	}
 	h := hs[0]
+	if len(h) > bearer.MaxHeaderBytes {
+		return "", authBad
+	}
 	const scheme = "bearer "
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
 		return "", authBad
