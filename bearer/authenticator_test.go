@@ -80,9 +80,10 @@ func TestMiddlewareResponses(t *testing.T) {
 	}{
 		{"valid", []string{"Bearer " + good}, 204, "", nil},
 		{"no credentials", nil, 401, `Bearer realm="orders"`, ErrNoToken},
-		{"token without prefix (seed 003)", []string{good}, 401, malformed, ErrMalformedHeader},
+		{"token without prefix (seed 003)", []string{good}, 401, `Bearer realm="orders"`, ErrOtherScheme},
 		{"bare Bearer", []string{"Bearer"}, 401, malformed, ErrMalformedHeader},
-		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, 401, malformed, ErrMalformedHeader},
+		{"other scheme (RFC 6750 §3.1: no error code)", []string{"Basic dXNlcjpwYXNz"}, 401, `Bearer realm="orders"`, ErrOtherScheme},
+		{"scheme prefix only", []string{"Bearerabc"}, 401, malformed, ErrMalformedHeader},
 		{"bad grammar", []string{"Bearer a,b"}, 401, malformed, ErrMalformedHeader},
 		{"invalid token", []string{"Bearer " + flip(good, len(good)-3)}, 401, invalid, ErrTokenInvalid},
 		{"expired token", []string{"Bearer " + expired}, 401, `Bearer realm="orders", error="invalid_token", error_description="The access token expired"`, ErrTokenExpired},

@@ -8,9 +8,12 @@
 // a [gatehouse.Principal] in the request context, or refuses the request with
 // one [envelope.Error] rendered in the configured style:
 //
-//   - no credentials: 401 and `WWW-Authenticate: Bearer realm="api"`;
-//   - another scheme, a malformed header, a bad, expired or revoked token:
-//     401 with error="invalid_token";
+//   - no credentials, or an Authorization header of another scheme (a
+//     token sent without "Bearer" included): 401 and
+//     `WWW-Authenticate: Bearer realm="api"`, without an error code, as
+//     RFC 6750 §3.1 says for a request without bearer credentials;
+//   - a malformed Bearer header, a bad, expired or revoked token: 401 with
+//     error="invalid_token";
 //   - several Authorization header lines: 400 with error="invalid_request";
 //   - a failing revocation store, token store or key source with no known key:
 //     503, never a pass.

@@ -15,6 +15,7 @@ var (
 	ErrNoToken          = errors.New("bearer: no credentials")
 	ErrMultipleHeaders  = errors.New("bearer: several Authorization headers")
 	ErrMalformedHeader  = errors.New("bearer: malformed Authorization header")
+	ErrOtherScheme      = errors.New("bearer: Authorization header of another scheme")
 	ErrTokenInvalid     = errors.New("bearer: invalid token")
 	ErrUnknownKey       = errors.New("bearer: no key for token")
 	ErrTokenExpired     = errors.New("bearer: token expired")
@@ -38,6 +39,7 @@ type reason uint8
 const (
 	rOK reason = iota
 	rMissing
+	rOtherScheme
 	rMultiple
 	rMalformed
 	rInvalid
@@ -64,6 +66,7 @@ var reasonInfo = [numReasons]struct {
 }{
 	rOK:          {"ok", nil, ""},
 	rMissing:     {"no_credentials", ErrNoToken, "Missing bearer token"},
+	rOtherScheme: {"other_scheme", ErrOtherScheme, "Missing bearer token"},
 	rMultiple:    {"multiple_authorization_headers", ErrMultipleHeaders, "Send exactly one Authorization header"},
 	rMalformed:   {"malformed_header", ErrMalformedHeader, "Malformed Authorization header"},
 	rInvalid:     {"invalid_token", ErrTokenInvalid, "Invalid access token"},
@@ -89,9 +92,9 @@ func buildErrors(realm, message string) [numReasons]*envelope.Error {
 		info := reasonInfo[r]
 		var e *envelope.Error
 		switch r {
-		case rMissing:
+		case rMissing, rOtherScheme:
 			// RFC 6750 §3.1: no error attribute when the request had no
-			// authentication information.
+			// authentication information, or used another method.
 			e = envelope.ErrUnauthorized.WithMessage(info.message).
 				WithOAuthCode("invalid_token").
 				WithChallenge(envelope.BearerChallenge(realm, "", "", ""))

@@ -36,7 +36,7 @@ func Example() {
 		"scope": "orders:read", "exp": now.Add(time.Hour).Unix(),
 	}).SignedString(secret)
 
-	for _, header := range []string{"Bearer " + tok, "", tok} {
+	for _, header := range []string{"Bearer " + tok, "", tok, "Bearer " + tok + ",x"} {
 		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
 		if header != "" {
 			r.Header.Set("Authorization", header)
@@ -47,6 +47,7 @@ func Example() {
 	}
 	// Output:
 	// 200  hello user-42 of acme, scopes [orders:read]
+	// 401 Bearer realm="api" {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Missing bearer token"}}
 	// 401 Bearer realm="api" {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Missing bearer token"}}
 	// 401 Bearer realm="api", error="invalid_token", error_description="Malformed Authorization header" {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Malformed Authorization header"}}
 }

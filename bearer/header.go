@@ -53,7 +53,10 @@ func validToken(tok string) bool {
 
 // tokenFromHeader extracts the bearer token from h's Authorization header
 // (RFC 6750 §2.1, RFC 9110 §11.6.2): exactly one header line, the scheme
-// "Bearer" in any case, one or more spaces, then the token. Only the length
+// "Bearer" in any case, one or more spaces, then the token. A value that
+// does not start with "Bearer" is another scheme (rOtherScheme: no bearer
+// credentials); one that does but is not followed by a space and a token
+// is malformed. Only the length
 // and the shape are checked here; the b64token grammar is checked by the
 // caller after the cache, which holds only tokens that already passed it.
 // Nothing is read from the URL or the body.
@@ -74,13 +77,18 @@ func tokenFromHeader(h http.Header) (string, reason) {
 		return "", rMalformed
 	}
 	const scheme = "bearer"
-	if len(v) <= len(scheme)+1 || v[len(scheme)] != ' ' {
-		return "", rMalformed
+	if len(v) < len(scheme) {
+		return "", rOtherScheme
 	}
 	for i := range len(scheme) {
 		if v[i]|0x20 != scheme[i] {
-			return "", rMalformed
+			// Another scheme ("Basic …"), or a token sent without one:
+			// no bearer credentials at all.
+			return "", rOtherScheme
 		}
+	}
+	if len(v) <= len(scheme)+1 || v[len(scheme)] != ' ' {
+		return "", rMalformed
 	}
 	i := len(scheme) + 1
 	for i < len(v) && v[i] == ' ' {

@@ -25,8 +25,9 @@ func TestTokenFromHeader(t *testing.T) {
 		{"several spaces", []string{"Bearer    abc"}, "abc", rOK},
 		{"bare Bearer", []string{"Bearer"}, "", rMalformed},
 		{"Bearer and spaces", []string{"Bearer   "}, "", rMalformed},
-		{"no prefix", []string{"eyJhbGciOiJIUzI1NiJ9.e30.sig"}, "", rMalformed},
-		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, "", rMalformed},
+		{"no prefix", []string{"eyJhbGciOiJIUzI1NiJ9.e30.sig"}, "", rOtherScheme},
+		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, "", rOtherScheme},
+		{"short other value", []string{"abc"}, "", rOtherScheme},
 		{"tab separator", []string{"Bearer\tabc"}, "", rMalformed},
 		{"scheme prefix only", []string{"Bearerabc"}, "", rMalformed},
 		{"two lines", []string{"Bearer a", "Bearer b"}, "", rMultiple},
@@ -100,7 +101,14 @@ func FuzzTokenFromHeader(f *testing.F) {
 			if v != "" {
 				t.Fatalf("%q reported missing", v)
 			}
+		case rOtherScheme:
+			if len(v) >= 6 && strings.EqualFold(v[:6], "bearer") {
+				t.Fatalf("%q reported as another scheme", v)
+			}
 		case rMalformed:
+			if len(v) <= MaxHeaderBytes && (len(v) < 6 || !strings.EqualFold(v[:6], "bearer")) {
+				t.Fatalf("%q reported malformed, not another scheme", v)
+			}
 		default:
 			t.Fatalf("unexpected reason %d", rs)
 		}
