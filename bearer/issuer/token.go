@@ -126,7 +126,9 @@ const (
 // iat must lie within [now-AssertionWindow, now+AssertionLeeway], its
 // notificationKey is single-use per client (ReplayStore), amount must be a
 // positive number, userId a string and forceManualConfirm a boolean. An
-// optional scope parameter narrows the client's scopes.
+// optional scope parameter narrows the client's scopes; it is checked
+// before the notificationKey is spent, so an invalid_scope refusal leaves
+// the assertion usable.
 //
 // Success is 200 {"access_token","token_type":"Bearer","expires_in"[,"scope"]}
 // with Cache-Control: no-store. Failures are rendered in TokenStyle
@@ -234,7 +236,11 @@ func (i *Issuer) clientCredentials(ctx context.Context, addr netip.Addr, req *to
 			return grantedToken{}, reasonInvalidClient, i.token.invalidClient, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
-		tok, reason, e := i.issueSession(c, req.scope, sessionPayload{Kind: SessionM2M})
+		scopes, e := narrowScopes(c, req.scope)
+		if e != nil {
+			return grantedToken{}, reasonInvalidScope, e, false
+		}
+		tok, reason, e := i.issueSession(c, scopes, sessionPayload{Kind: SessionM2M})
 		return tok, reason, e, false
 	})
 }
@@ -272,6 +278,12 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 		if e != nil {
 			return grantedToken{}, reasonInvalidAssertion, e, false
 		}
+		// The scope is checked before the notificationKey is spent, so a
+		// request refused for its scope can be retried.
+		scopes, e := narrowScopes(c, req.scope)
+		if e != nil {
+			return grantedToken{}, reasonInvalidScope, e, false
+		}
 		fresh, err := i.token.replay.Use(ctx, c.ID, g.notificationKey, i.token.window+i.token.leeway)
 		if err != nil {
 			return grantedToken{}, reasonStore, unavailable(err), false
@@ -279,7 +291,7 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 		if !fresh {
 			return grantedToken{}, reasonReplayed, errReplayed, false
 		}
-		tok, reason, e := i.issueSession(c, req.scope, sessionPayload{
+		tok, reason, e := i.issueSession(c, scopes, sessionPayload{
 			Kind:               SessionClient,
 			Amount:             g.amount,
 			NotificationKey:    g.notificationKey,
@@ -347,18 +359,25 @@ type sessionPayload struct {
 	ForceManualConfirm bool        `json:"forceManualConfirm,omitempty"`
 }
 
-// issueSession signs the session token, narrowing the client's scopes to
-// the requested ones.
-func (i *Issuer) issueSession(c Client, scope string, p sessionPayload) (grantedToken, string, *envelope.Error) {
-	scopes := c.Scopes
-	if scope != "" {
-		scopes = gatehouse.ParseScope(scope)
-		for _, s := range scopes {
-			if !slices.Contains(c.Scopes, s) {
-				return grantedToken{}, reasonInvalidScope, errInvalidScope
-			}
+// narrowScopes returns the scopes a session of c gets: the client's, or
+// the requested ones (a space-separated scope parameter) when scope is not
+// empty, and invalid_scope when one of those is not the client's.
+func narrowScopes(c Client, scope string) ([]string, *envelope.Error) {
+	if scope == "" {
+		return c.Scopes, nil
+	}
+	scopes := gatehouse.ParseScope(scope)
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return nil, errInvalidScope
 		}
 	}
+	return scopes, nil
+}
+
+// issueSession signs the session token of c with scopes, which
+// narrowScopes returned.
+func (i *Issuer) issueSession(c Client, scopes []string, p sessionPayload) (grantedToken, string, *envelope.Error) {
 	now := i.clock()
 	jti := newID()
 	ap, exp, err := i.accessPayload(now, jti, AccessClaims{

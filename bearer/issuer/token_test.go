@@ -473,3 +473,23 @@ func serve(h http.HandlerFunc, r *http.Request) *recorder {
 	h(w, r)
 	return w
 }
+
+// TestTokenWrongScopeKeepsNotificationKey is the regression test for a
+// jwt-bearer request with a scope outside the client's burning the
+// assertion's notificationKey: invalid_scope must leave the transaction
+// retryable with the right scope.
+func TestTokenWrongScopeKeepsNotificationKey(t *testing.T) {
+	f := newTokenFixture(t)
+	a := jws(t, jwtHeader, claimsAt(f.clock.Now(), "retry-1"), shopKey)
+	grant := func(scope string) *recorder {
+		return f.postJSON(map[string]string{"grant_type": issuer.GrantJWTBearer, "client_id": "shop", "assertion": a, "scope": scope})
+	}
+	w := grant("admin")
+	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+	code, _ := oauthError(t, w)
+	require.Equal(t, "invalid_scope", code)
+	b := decodeToken(t, grant("vouchers:reserve"))
+	assert.Equal(t, "vouchers:reserve", b.Scope)
+	code, _ = oauthError(t, grant("vouchers:reserve"))
+	assert.Equal(t, "invalid_grant", code, "the key is used once granted")
+}
