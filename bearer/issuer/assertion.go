@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,7 @@ var (
 	errExpired            = invalidGrant("Assertion has expired (exp)", ErrInvalidAssertion)
 	errNotYetValid        = invalidGrant("Assertion is not valid yet (nbf)", ErrInvalidAssertion)
 	errWrongIssuer        = invalidGrant("Assertion iss and sub must be the client_id", ErrInvalidAssertion)
+	errWrongAudience      = invalidGrant("Assertion aud does not name this server", ErrInvalidAssertion)
 	errKeyMissing         = invalidGrant("Assertion notificationKey is required", ErrInvalidAssertion)
 	errKeyType            = invalidGrant("Assertion notificationKey must be a string of at most 256 bytes", ErrInvalidAssertion)
 	errAmountMissing      = invalidGrant("Assertion amount is required", ErrInvalidAssertion)
@@ -116,6 +118,7 @@ type assertionClaims struct {
 	NotBefore          json.RawMessage `json:"nbf"`
 	Issuer             json.RawMessage `json:"iss"`
 	Subject            json.RawMessage `json:"sub"`
+	Audience           json.RawMessage `json:"aud"`
 }
 
 // clientGrant is what a valid assertion grants: seed 002's session claims.
@@ -129,10 +132,10 @@ type clientGrant struct {
 // checkAssertionClaims decodes and validates the payload of an assertion
 // whose signature was verified: iat within [now-window, now+leeway], exp
 // and nbf honoured when present, iss and sub (when present) naming the
-// client, notificationKey a non-empty string, amount a positive number,
-// userId a string and forceManualConfirm a boolean when present (null
-// counts as absent).
-func checkAssertionClaims(payloadSeg, clientID string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
+// client, aud (when present) naming one of audience, notificationKey a
+// non-empty string, amount a positive number, userId a string and
+// forceManualConfirm a boolean when present (null counts as absent).
+func checkAssertionClaims(payloadSeg, clientID string, audience []string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
 	var g clientGrant
 	raw, err := b64.DecodeString(payloadSeg)
 	if err != nil {
@@ -164,6 +167,9 @@ func checkAssertionClaims(payloadSeg, clientID string, now time.Time, window, le
 		if s, present, ok := jsonString(m); present && (!ok || s != clientID) {
 			return g, errWrongIssuer
 		}
+	}
+	if !audienceOK(c.Audience, audience) {
+		return g, errWrongAudience
 	}
 
 	key, present, ok := jsonString(c.NotificationKey)
@@ -202,6 +208,30 @@ func checkAssertionClaims(payloadSeg, clientID string, now time.Time, window, le
 		}
 	}
 	return g, nil
+}
+
+// audienceOK reports whether an assertion's aud m is absent (or null) or
+// names one of want: RFC 7523 §3 requires the aud to identify the server,
+// but seed 002's assertions carry none, so only a present aud is checked.
+// A present aud is a string or an array of strings (RFC 7519 §4.1.3), one
+// of which must be in want; any other JSON type names nothing.
+func audienceOK(m json.RawMessage, want []string) bool {
+	if isNull(m) {
+		return true
+	}
+	if s, _, ok := jsonString(m); ok {
+		return slices.Contains(want, s)
+	}
+	var list []string
+	if m[0] != '[' || json.Unmarshal(m, &list) != nil {
+		return false
+	}
+	for _, a := range list {
+		if slices.Contains(want, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func isNull(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }

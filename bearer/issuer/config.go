@@ -75,6 +75,12 @@ type Config struct {
 	// an assertion carrying it could be accepted); nil means a new
 	// MemoryReplay on Now (single instance only).
 	Replay ReplayStore
+	// AssertionAudience lists the identifiers of this server that a
+	// jwt-bearer assertion's "aud" may name (RFC 7523 §3): the issuer's
+	// identifier, the token endpoint's URL. Empty means []string{Issuer}.
+	// An assertion with an aud naming none of them is invalid_grant; one
+	// without aud is accepted, since seed 002's assertions carry none.
+	AssertionAudience []string
 	// AssertionWindow is how old an assertion's iat may be; 0 means
 	// DefaultAssertionWindow (5 minutes).
 	AssertionWindow time.Duration

@@ -23,6 +23,7 @@ import (
 type tokenConfig struct {
 	clients   ClientStore
 	replay    ReplayStore
+	audience  []string // what an assertion's aud may name
 	window    time.Duration
 	leeway    time.Duration
 	ttl       time.Duration
@@ -45,6 +46,13 @@ func newTokenConfig(cfg Config, now func() time.Time) (tokenConfig, error) {
 		leeway:  orDefault(cfg.AssertionLeeway, DefaultAssertionLeeway),
 		ttl:     orDefault(cfg.SessionTTL, orDefault(cfg.AccessTTL, DefaultAccessTTL)),
 		style:   cfg.TokenStyle,
+	}
+	t.audience = slices.Clone(cfg.AssertionAudience)
+	if len(t.audience) == 0 {
+		t.audience = []string{cfg.Issuer}
+	}
+	if slices.Contains(t.audience, "") {
+		return tokenConfig{}, errors.New("issuer: empty Config.AssertionAudience member")
 	}
 	if t.leeway > t.window {
 		return tokenConfig{}, errors.New("issuer: AssertionLeeway exceeds AssertionWindow")
@@ -123,7 +131,9 @@ const (
 //	      amount, notificationKey, userId and forceManualConfirm
 //
 // The assertion is an HS256 JWS signed with the client's AssertionKey; its
-// iat must lie within [now-AssertionWindow, now+AssertionLeeway], its
+// iat must lie within [now-AssertionWindow, now+AssertionLeeway], its aud,
+// when present, must name one of AssertionAudience (RFC 7523 §3; seed 002's
+// assertions carry none, so an absent aud is accepted), its
 // notificationKey is single-use per client (ReplayStore), amount must be a
 // positive number, userId a string and forceManualConfirm a boolean. An
 // optional scope parameter narrows the client's scopes; it is checked
@@ -139,7 +149,7 @@ const (
 //	400 unsupported_grant_type   any other grant_type (all of them without Clients)
 //	401 invalid_client           unknown client, wrong or missing secret; WWW-Authenticate: Basic
 //	400 invalid_grant            bad assertion: shape, alg, signature (or unknown client — one
-//	                             answer), iat, exp, nbf, claims, replayed notificationKey
+//	                             answer), iat, exp, nbf, aud, claims, replayed notificationKey
 //	400 invalid_scope            scope beyond the client's
 //	429 slow_down + Retry-After  too many failed client authentications (Throttle)
 //	503 temporarily_unavailable  a store failed; nothing is issued
@@ -274,7 +284,7 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 			return grantedToken{}, reasonInvalidAssertion, errAssertionSignature, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
-		g, e := checkAssertionClaims(payload, c.ID, i.now(), i.token.window, i.token.leeway)
+		g, e := checkAssertionClaims(payload, c.ID, i.token.audience, i.now(), i.token.window, i.token.leeway)
 		if e != nil {
 			return grantedToken{}, reasonInvalidAssertion, e, false
 		}

@@ -493,3 +493,55 @@ func TestTokenWrongScopeKeepsNotificationKey(t *testing.T) {
 	code, _ = oauthError(t, grant("vouchers:reserve"))
 	assert.Equal(t, "invalid_grant", code, "the key is used once granted")
 }
+
+// TestTokenAssertionAudience is the regression test for assertions whose
+// "aud" was never checked (RFC 7523 §3): an aud naming another server is
+// refused; an absent one stays accepted, as seed 002's assertions carry
+// none.
+func TestTokenAssertionAudience(t *testing.T) {
+	const tokenURL = "https://rewards.example/v2/token"
+	for _, tc := range []struct {
+		name  string
+		cfg   []string // Config.AssertionAudience
+		aud   any      // nil: absent
+		grant bool
+	}{
+		{"absent (seed 002)", nil, nil, true},
+		{"null", nil, jsonNumber("null"), true},
+		{"the issuer", nil, "https://rewards.example", true},
+		{"array with the issuer", nil, []string{"https://other.example", "https://rewards.example"}, true},
+		{"another server", nil, "https://other.example", false},
+		{"array without the issuer", nil, []string{"https://other.example"}, false},
+		{"empty array", nil, []string{}, false},
+		{"a number", nil, 42, false},
+		{"array with a number", nil, []any{"https://rewards.example", 42}, false},
+		{"configured token URL", []string{tokenURL}, tokenURL, true},
+		{"issuer when only the token URL is configured", []string{tokenURL}, "https://rewards.example", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newTokenFixture(t, func(c *issuer.Config) { c.AssertionAudience = tc.cfg })
+			c := claimsAt(f.clock.Now(), "aud-1")
+			if tc.aud != nil {
+				c["aud"] = tc.aud
+			}
+			w := f.assertionGrant("shop", jws(t, jwtHeader, c, shopKey))
+			if tc.grant {
+				decodeToken(t, w)
+				return
+			}
+			require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+			code, desc := oauthError(t, w)
+			assert.Equal(t, "invalid_grant", code)
+			assert.Equal(t, "Assertion aud does not name this server", desc)
+			// The refusal spends nothing: the key is still usable.
+			decodeToken(t, f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "aud-1"), shopKey)))
+		})
+	}
+	t.Run("empty member refused by New", func(t *testing.T) {
+		clients, err := issuer.NewMemoryClients(tokenClients...)
+		require.NoError(t, err)
+		_, err = issuer.New(issuer.Config{Issuer: "vouchers", Key: issuer.SigningKey{Key: testSecret}, Revocations: newRevocations(),
+			Clients: clients, AssertionAudience: []string{""}})
+		require.ErrorContains(t, err, "AssertionAudience")
+	})
+}

@@ -56,7 +56,7 @@ func FuzzAssertion(f *testing.F) {
 		if e == nil && len(sig) != 32 {
 			t.Fatalf("signature of %d bytes accepted", len(sig))
 		}
-		g, e := checkAssertionClaims(payload, "ABCD", time.Unix(1700000000, 0), 5*time.Minute, 30*time.Second)
+		g, e := checkAssertionClaims(payload, "ABCD", []string{"https://issuer.example"}, time.Unix(1700000000, 0), 5*time.Minute, 30*time.Second)
 		if e != nil {
 			return
 		}
