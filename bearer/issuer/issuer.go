@@ -166,7 +166,10 @@ type AccessClaims struct {
 	TTL time.Duration
 	// Extra claims are added to the token. They may not redefine the
 	// claims the issuer sets (iss, sub, aud, exp, nbf, iat, jti, client_id,
-	// scope, sid, tenant); values must marshal to JSON.
+	// scope, sid, tenant), nor the token endpoint's session claims
+	// (session_kind, amount, notificationKey, userId, forceManualConfirm),
+	// which CheckSession and RequireSession trust; values must marshal to
+	// JSON.
 	Extra map[string]any
 }
 
@@ -193,7 +196,13 @@ type accessPayload struct {
 	Tenant    string          `json:"tenant,omitempty"`
 }
 
-var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "tenant"}
+// reservedClaims are the claim names AccessClaims.Extra may not set: the
+// access-token claims and the session claims a token-endpoint token alone
+// may carry (a forged session_kind would pass RequireSession).
+var reservedClaims = []string{
+	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "tenant",
+	ClaimSessionKind, ClaimAmount, ClaimNotificationKey, ClaimUserID, ClaimForceManualConfirm,
+}
 
 // IssueAccess signs one access token for c, valid from now (truncated to
 // the second) for the access lifetime. Its jti is 128 random bits. It
@@ -261,7 +270,7 @@ func (i *Issuer) accessPayload(now time.Time, jti string, c AccessClaims) (acces
 func mergeExtra(payload []byte, extra map[string]any) ([]byte, error) {
 	for name := range extra {
 		if slices.Contains(reservedClaims, name) {
-			return nil, fmt.Errorf("issuer: extra claim %q would redefine a registered claim", name)
+			return nil, fmt.Errorf("issuer: extra claim %q would redefine a claim the issuer sets", name)
 		}
 	}
 	more, err := json.Marshal(extra)

@@ -199,3 +199,19 @@ func TestAccessorsCopy(t *testing.T) {
 	assert.Equal(t, []string{"https://rewards.example"}, iss.Audience())
 	assert.True(t, strings.HasPrefix(issuer.RefreshTokenPrefix, "rt_"))
 }
+
+// TestIssueAccessReservesSessionClaims is the regression test for
+// AccessClaims.Extra forging the session claims CheckSession and
+// RequireSession trust: every one of them is reserved, as iss or sub is.
+func TestIssueAccessReservesSessionClaims(t *testing.T) {
+	iss, err := issuer.New(baseConfig(t))
+	require.NoError(t, err)
+	for _, name := range []string{issuer.ClaimSessionKind, issuer.ClaimAmount, issuer.ClaimNotificationKey,
+		issuer.ClaimUserID, issuer.ClaimForceManualConfirm} {
+		_, err := iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{name: "x"}})
+		assert.ErrorContains(t, err, "redefine", name)
+	}
+	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc", ClientID: "app"},
+		Extra: map[string]any{"session_kind": "client", "amount": 1e9, "notificationKey": "forged"}})
+	require.Error(t, err, "a client session forged through Extra")
+}
