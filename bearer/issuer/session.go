@@ -44,8 +44,15 @@ type SessionClaims struct {
 	Kind     SessionKind
 	ClientID string
 	// Amount is the most the session may spend (client sessions only), as
-	// a decimal literal such as "100" or "12.5", for exact arithmetic with
-	// math/big or a decimal type.
+	// a decimal literal such as "100" or "12.5". The token carries it as a
+	// JSON number, as seed 002's assertion does, and the bearer middleware
+	// decodes claims as float64, so it is exact only as far as a float64
+	// is: every integer up to 2^53 (9007199254740992) and every decimal of
+	// at most 15 significant digits comes back with its value, in
+	// normalised form ("0.1" stays "0.1"; "100.00" and "1e2" read "100").
+	// A longer amount comes back rounded to the nearest float64, in its
+	// shortest decimal form (9007199254740993 reads "9007199254740992"):
+	// do not rely on it beyond that precision.
 	Amount json.Number
 	// NotificationKey identifies the client session's transaction; it was
 	// single-use per client at the token endpoint.
@@ -89,6 +96,8 @@ func sessionOf(p gatehouse.Principal) (SessionClaims, bool) {
 	case SessionClient:
 		switch a := c[ClaimAmount].(type) {
 		case float64:
+			// The shortest decimal that reads back as a: exact for the
+			// precision documented on SessionClaims.Amount.
 			s.Amount = json.Number(strconv.FormatFloat(a, 'f', -1, 64))
 		case json.Number:
 			s.Amount = a

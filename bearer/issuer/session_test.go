@@ -72,3 +72,28 @@ func TestSessionFromCustomClaims(t *testing.T) {
 	_, err = issuer.CheckSession(r, issuer.SessionClient)
 	require.ErrorIs(t, err, issuer.ErrWrongSession, "a client session without a numeric amount is no session")
 }
+
+// TestSessionAmountPrecision pins the precision SessionClaims.Amount
+// documents: an assertion amount goes through the token as a JSON number
+// and the bearer middleware's float64, so integers up to 2^53 and decimals
+// to 15 significant digits come back as written, and a longer one comes
+// back rounded.
+func TestSessionAmountPrecision(t *testing.T) {
+	f := newTokenFixture(t)
+	for k, tc := range []struct{ sent, got string }{
+		{"100", "100"},
+		{"12.5", "12.5"},
+		{"0.1", "0.1"},
+		{"0.01", "0.01"},
+		{"9007199254740992", "9007199254740992"},         // 2^53
+		{"1234567890.12345", "1234567890.12345"},         // 15 significant digits
+		{"9007199254740993", "9007199254740992"},         // 2^53 + 1: rounded
+		{"9007199254740995", "9007199254740996"},         // the review's example
+		{"12345678901234567890", "12345678901234567000"}, // beyond 2^53
+	} {
+		c := claimsAt(f.clock.Now(), "precision-"+string(rune('a'+k)))
+		c["amount"] = jsonNumber(tc.sent)
+		b := decodeToken(t, f.assertionGrant("shop", jws(t, jwtHeader, c, shopKey)))
+		assert.Equal(t, tc.got, string(f.verify(t, b.AccessToken).Amount), tc.sent)
+	}
+}
