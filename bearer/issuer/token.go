@@ -144,10 +144,12 @@ const (
 // with Cache-Control: no-store. Failures are rendered in TokenStyle
 // (envelope.OAuth by default, RFC 6749 §5.2):
 //
-//	400 invalid_request          malformed body, missing or repeated parameter, two auth methods
+//	400 invalid_request          malformed body, missing or repeated parameter, two auth methods,
+//	                             malformed Basic credentials, two Authorization headers
 //	415 / 413 invalid_request    wrong Content-Type, body over MaxBodyBytes
 //	400 unsupported_grant_type   any other grant_type (all of them without Clients)
-//	401 invalid_client           unknown client, wrong or missing secret; WWW-Authenticate: Basic
+//	401 invalid_client           unknown client, wrong or missing secret, an Authorization
+//	                             header of another scheme than Basic; WWW-Authenticate: Basic
 //	400 invalid_grant            bad assertion: shape, alg, signature (or unknown client — one
 //	                             answer), iat, exp, nbf, aud, claims, replayed notificationKey
 //	400 invalid_scope            scope beyond the client's
@@ -166,6 +168,10 @@ const (
 func (i *Issuer) Token(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "token")
 	req, e := parseTokenRequest(w, r, i.decoder.MaxBytes)
+	if e == errAuthScheme {
+		i.failStyle(w, r, i.token.style, ev, reasonInvalidClient, i.token.invalidClient)
+		return
+	}
 	if e != nil {
 		i.failStyle(w, r, i.token.style, ev, reasonBadRequest, e)
 		return

@@ -3,6 +3,7 @@ package issuer_test
 import (
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -326,7 +327,8 @@ func TestTokenRequestRefusals(t *testing.T) {
 		{"authorization_code", "application/x-www-form-urlencoded", "grant_type=authorization_code&code=x", nil, 400, "unsupported_grant_type"},
 		{"repeated parameter", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=shop&client_id=other&client_secret=x", nil, 400, "invalid_request"},
 		{"two authentication methods", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_secret=" + shopSecret, []string{"Authorization", basic}, 400, "invalid_request"},
-		{"bearer authorization", "application/json", `{"grant_type":"client_credentials"}`, []string{"Authorization", "Bearer abc"}, 400, "invalid_request"},
+		{"bearer authorization (RFC 6749 §5.2: unsupported method)", "application/json", `{"grant_type":"client_credentials"}`, []string{"Authorization", "Bearer abc"}, 401, "invalid_client"},
+		{"digest authorization", "application/json", `{"grant_type":"client_credentials"}`, []string{"Authorization", "Digest x"}, 401, "invalid_client"},
 		{"malformed basic", "application/json", `{"grant_type":"client_credentials"}`, []string{"Authorization", "Basic %%%"}, 400, "invalid_request"},
 		{"basic user differs from client_id", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=other", []string{"Authorization", basic}, 400, "invalid_request"},
 		{"text/plain", "text/plain", "grant_type=client_credentials", nil, 415, "invalid_request"},
@@ -348,8 +350,23 @@ func TestTokenRequestRefusals(t *testing.T) {
 			code, _ := oauthError(t, w)
 			assert.Equal(t, tc.code, code)
 			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+			if tc.status == http.StatusUnauthorized {
+				assert.True(t, strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic realm="), w.Header().Get("WWW-Authenticate"))
+			}
 		})
 	}
+
+	t.Run("two Authorization headers", func(t *testing.T) {
+		f := newTokenFixture(t)
+		r := httptest.NewRequest("POST", "/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header["Authorization"] = []string{basic, "Basic " + base64.StdEncoding.EncodeToString([]byte("other:x"))}
+		w := httptest.NewRecorder()
+		f.mux.ServeHTTP(w, r)
+		require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+		code, _ := oauthError(t, w)
+		assert.Equal(t, "invalid_request", code)
+	})
 }
 
 func TestTokenScopeNarrowing(t *testing.T) {

@@ -56,10 +56,14 @@ var (
 	errTokenTooLarge = envelope.ErrPayloadTooLarge.WithOAuthCode("invalid_request").WithCause(ErrInvalidTokenRequest)
 	errEmptyBody     = invalidRequest("Request body is empty")
 	errBadForm       = invalidRequest("Malformed form body")
-	errBadAuthHeader = invalidRequest("Authorization must use the Basic scheme with client_id and client_secret")
-	errTwoAuth       = invalidRequest("Use one client authentication method: HTTP Basic or client_secret in the body")
-	errClientIDs     = invalidRequest("client_id in the body differs from the HTTP Basic user")
-	errClientIDLong  = invalidRequest("client_id is too long")
+	errBadAuthHeader = invalidRequest("Malformed HTTP Basic credentials: send client_id:client_secret")
+	errAuthHeaders   = invalidRequest("Send one Authorization header")
+	// errAuthScheme marks an Authorization header of another scheme than
+	// Basic; Token answers it with its invalid_client error.
+	errAuthScheme   = envelope.ErrUnauthorized.WithOAuthCode("invalid_client").WithCause(ErrInvalidClient)
+	errTwoAuth      = invalidRequest("Use one client authentication method: HTTP Basic or client_secret in the body")
+	errClientIDs    = invalidRequest("client_id in the body differs from the HTTP Basic user")
+	errClientIDLong = invalidRequest("client_id is too long")
 )
 
 // formParams are the parameters a form body may carry at most once
@@ -97,7 +101,16 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBytes int64) (
 		return req, errTokenMediaType
 	}
 
-	if _, ok := r.Header["Authorization"]; ok {
+	if vals := r.Header["Authorization"]; len(vals) > 0 {
+		if len(vals) > 1 {
+			return req, errAuthHeaders
+		}
+		if len(vals[0]) < len("Basic ") || !strings.EqualFold(vals[0][:len("Basic ")], "Basic ") {
+			// RFC 6749 §5.2: an unsupported client authentication method
+			// is invalid_client; Token answers it with 401 and the Basic
+			// challenge.
+			return req, errAuthScheme
+		}
 		id, secret, ok := r.BasicAuth()
 		if !ok {
 			return req, errBadAuthHeader
