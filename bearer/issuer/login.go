@@ -43,8 +43,11 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 // password stays counted against both; a success clears the user name's
 // count and takes back its own attempt against the address, whose earlier
 // failures stay (clearing them would let one valid account reset a
-// password-guessing run against others); an attempt that ends before the
-// password is checked (403, 503) is taken back from both.
+// password-guessing run against others). An allowlist 403 stays counted
+// against the address (it tells the client the account exists, so
+// probing for accounts costs attempts like guessing passwords) and is
+// taken back from the user name (outsiders must not lock the account
+// out); a 503 is taken back from both.
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
 	if i.credentials == nil {
@@ -83,7 +86,16 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		ev.Subject, ev.Tenant = session.Subject, session.Tenant
 		if i.accounts != nil {
 			if err := i.accounts.CheckAccount(ctx, session.allowlistKey(), addr); err != nil {
-				i.endAttempt(ctx, ipKey, userKey) // the password was never checked
+				if e := passThrough(err); e.Status == http.StatusForbidden {
+					// A 403 tells an outsider that the account exists:
+					// probing for accounts this way costs the address
+					// attempts like guessing passwords. The user name's
+					// attempt is taken back, so that outsiders cannot
+					// lock the account out.
+					i.endAttempt(ctx, userKey)
+				} else {
+					i.endAttempt(ctx, ipKey, userKey) // the password was never checked
+				}
 				i.fail(w, r, ev, reasonIPDenied, passThrough(err))
 				return
 			}

@@ -90,16 +90,34 @@ func TestLoginUnknownUserAndWrongPasswordLookAlike(t *testing.T) {
 func TestLoginAllowlistBeforePassword(t *testing.T) {
 	f := newFixture(t)
 	// From a non-whitelisted address the answer is 403 whatever the
-	// password, and no failure is charged: the password was never checked.
+	// password. It tells the client the account exists, so it is charged
+	// against the address, as a failed password would be; never against
+	// the user name, which outsiders must not be able to lock out.
 	for _, pw := range []string{"demo-password", "wrong"} {
 		w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"`+pw+`"}`)
 		assert.Equal(t, http.StatusForbidden, w.Code)
 	}
 	assert.Zero(t, f.throttle.count("user:demo"))
+	assert.Equal(t, 2, f.throttle.count("ip:127.0.0.3"))
 	ev := f.audit.last()
 	assert.Equal(t, "ip_denied", ev.Reason)
 	// The account without a whitelist logs in from anywhere.
 	f.login(t, "127.0.0.3", "partner", partnerPassword)
+}
+
+// TestLoginAllowlistProbingIsThrottled checks that probing for accounts
+// through the allowlist's 403 runs into the address's throttle, and that
+// the account itself stays usable from its allowed addresses.
+func TestLoginAllowlistProbingIsThrottled(t *testing.T) {
+	f := newFixture(t)
+	for range 5 {
+		w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"x"}`)
+		require.Equal(t, http.StatusForbidden, w.Code)
+	}
+	w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"x"}`)
+	require.Equal(t, http.StatusTooManyRequests, w.Code)
+	assert.Zero(t, f.throttle.count("user:demo"))
+	f.login(t, "127.0.0.2", "demo", "demo-password")
 }
 
 func TestLoginThrottle(t *testing.T) {
