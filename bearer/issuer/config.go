@@ -34,12 +34,31 @@ type Config struct {
 	// AccessTTL is the access-token lifetime; 0 means DefaultAccessTTL (1h).
 	AccessTTL time.Duration
 	// RefreshTTL is each refresh token's lifetime, counted again at every
-	// rotation; 0 means DefaultRefreshTTL (7 days). It may be shorter than
+	// rotation (a sliding window, as in seed 000), up to RefreshMaxAge if
+	// set; 0 means DefaultRefreshTTL (7 days). It may be shorter than
 	// AccessTTL: the refresh store may then forget a family while its access
 	// tokens live, but logout and RevokeSession revoke the session id for
 	// AccessTTL whether or not the family is still stored, as they must
 	// anyway once a store evicts a family early.
 	RefreshTTL time.Duration
+	// RefreshMaxAge, when positive, is the absolute lifetime of a login
+	// session (a refresh-token family), counted from the login: every
+	// refresh token expires at the earlier of its issue time + RefreshTTL
+	// and the login time + RefreshMaxAge, and a refresh at or after the
+	// latter is refused with 401 like an expired token, so the client must
+	// log in again. 0 means no absolute limit: a session that refreshes at
+	// least once per RefreshTTL lives on (seed 000's behaviour); negative
+	// is a configuration error. It may be shorter than RefreshTTL: every
+	// refresh token of the session, the first one included, then expires
+	// at the login time + RefreshMaxAge, which is a consistent policy (a
+	// fixed session length, with refresh only renewing access tokens), not
+	// a contradiction to refuse.
+	//
+	// The RefreshStore applies the limit at each rotation, in the same
+	// atomic step, from the family's CreatedAt and the value configured
+	// now (RefreshRecord.MaxAge), so a change of RefreshMaxAge also
+	// applies to sessions that started before it, at their next refresh.
+	RefreshMaxAge time.Duration
 
 	// Refresh stores refresh-token families; nil means a new MemoryRefresh
 	// (single instance only).

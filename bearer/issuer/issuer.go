@@ -27,6 +27,7 @@ type Issuer struct {
 	audJSON     json.RawMessage
 	accessTTL   time.Duration
 	refreshTTL  time.Duration
+	refreshMax  time.Duration // Config.RefreshMaxAge; 0 means none
 	refresh     RefreshStore
 	credentials CredentialStore
 	revoker     Revoker
@@ -56,8 +57,8 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.Revocations == nil {
 		return nil, errors.New("issuer: Config.Revocations is required (the bearer middleware's revocation store)")
 	}
-	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, errors.New("issuer: negative AccessTTL, RefreshTTL or MaxBodyBytes")
+	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.RefreshMaxAge < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("issuer: negative AccessTTL, RefreshTTL, RefreshMaxAge or MaxBodyBytes")
 	}
 	s, err := newSigner(cfg.Key)
 	if err != nil {
@@ -69,6 +70,7 @@ func New(cfg Config) (*Issuer, error) {
 		audience:    slices.Clone(cfg.Audience),
 		accessTTL:   orDefault(cfg.AccessTTL, DefaultAccessTTL),
 		refreshTTL:  orDefault(cfg.RefreshTTL, DefaultRefreshTTL),
+		refreshMax:  cfg.RefreshMaxAge,
 		refresh:     cfg.Refresh,
 		credentials: cfg.Credentials,
 		revoker:     cfg.Revocations,
@@ -311,12 +313,25 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 		Hash:      hash,
 		FamilyID:  famID,
 		IssuedAt:  now,
-		ExpiresAt: now.Add(i.refreshTTL),
+		ExpiresAt: i.refreshExpiry(now, now),
 	}
 	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now}, rec); err != nil {
 		return Pair{}, err
 	}
 	return newPair(at, rt, rec.ExpiresAt, famID, s.ClientID), nil
+}
+
+// refreshExpiry is the expiry of a refresh token issued at now in a family
+// created at createdAt: now + RefreshTTL, capped at createdAt +
+// RefreshMaxAge when that is set.
+func (i *Issuer) refreshExpiry(now, createdAt time.Time) time.Time {
+	exp := now.Add(i.refreshTTL)
+	if i.refreshMax > 0 {
+		if end := createdAt.Add(i.refreshMax); end.Before(exp) {
+			return end
+		}
+	}
+	return exp
 }
 
 // RevokeSession revokes the refresh family id and every access token it

@@ -53,6 +53,7 @@ func TestNewValidates(t *testing.T) {
 		{"RSA key without modulus", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &rsa.PrivateKey{}} }, "2048"},
 		{"public key", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &p384.PublicKey} }, "key type"},
 		{"negative TTL", func(c *issuer.Config) { c.AccessTTL = -time.Second }, "negative"},
+		{"negative RefreshMaxAge", func(c *issuer.Config) { c.RefreshMaxAge = -time.Second }, "RefreshMaxAge"},
 		{"empty audience", func(c *issuer.Config) { c.Audience = []string{"a", ""} }, "Audience"},
 		{"bcrypt cost too high", func(c *issuer.Config) { c.BcryptCost = 99 }, "BcryptCost"},
 	}

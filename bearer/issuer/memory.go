@@ -97,12 +97,22 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 		fam.Revoked = true
 		return fam.snapshot(), ErrRefreshReused
 	}
+	exp := next.ExpiresAt
+	if next.MaxAge > 0 {
+		end := fam.CreatedAt.Add(next.MaxAge)
+		if !next.IssuedAt.Before(end) {
+			return Family{}, ErrRefreshNotFound
+		}
+		if end.Before(exp) {
+			exp = end
+		}
+	}
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
 	}
 	fam.current = next.Hash
-	fam.ExpiresAt = next.ExpiresAt
-	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: next.ExpiresAt}
+	fam.ExpiresAt = exp
+	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: exp}
 	m.wrote(next.IssuedAt)
 	return fam.snapshot(), nil
 }

@@ -22,8 +22,9 @@ type refreshRequest struct {
 //	400 ValidationException / SyntaxError   malformed body
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
-//	                                        or reuse of a rotated one (which revokes the
-//	                                        whole family and every access token it issued)
+//	                                        a session past Config.RefreshMaxAge, or reuse
+//	                                        of a rotated one (which revokes the whole
+//	                                        family and every access token it issued)
 //	503                                     a store failed
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")
@@ -65,10 +66,13 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 
 	rt, rtHash := newRefreshToken()
+	// The store caps the expiry at the family's CreatedAt + MaxAge, and
+	// refuses the rotation past it, in the same atomic step.
 	next := RefreshRecord{
 		Hash:      rtHash,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(i.refreshTTL),
+		MaxAge:    i.refreshMax,
 	}
 	fam, err := i.refresh.Rotate(ctx, hash, next)
 	if fam.ID != "" {
@@ -95,5 +99,5 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
-	return newPair(at, rt, next.ExpiresAt, fam.ID, fam.ClientID), "", nil
+	return newPair(at, rt, i.refreshExpiry(now, fam.CreatedAt), fam.ID, fam.ClientID), "", nil
 }

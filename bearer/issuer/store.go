@@ -23,7 +23,8 @@ type Family struct {
 	// CreatedAt is the time of the login that started the family.
 	CreatedAt time.Time
 	// ExpiresAt is the expiry of the family's current refresh token; the
-	// store may forget the family after it.
+	// store may forget the family after it. A rotation with an absolute
+	// lifetime (RefreshRecord.MaxAge) caps it at CreatedAt + MaxAge.
 	ExpiresAt time.Time
 	// Revoked is set once the family was revoked by logout or reuse.
 	Revoked bool
@@ -36,6 +37,14 @@ type RefreshRecord struct {
 	FamilyID  string    // the family it belongs to
 	IssuedAt  time.Time // also the store's notion of "now" for this write
 	ExpiresAt time.Time // the token is refused from this instant on
+
+	// MaxAge, when positive, is the family's absolute lifetime, counted
+	// from its CreatedAt (Config.RefreshMaxAge); zero means none. Only
+	// Rotate reads it: the caller does not know the family's CreatedAt
+	// before the rotation, so the store applies the limit in the same
+	// atomic step (see RefreshStore.Rotate). Create stores rec as given;
+	// the caller caps a first token itself, its CreatedAt being "now".
+	MaxAge time.Duration
 }
 
 // A RefreshStore holds refresh-token families. Every method is atomic with
@@ -62,12 +71,19 @@ type RefreshStore interface {
 
 	// Rotate atomically replaces the current token oldHash of its family by
 	// next (next.FamilyID is ignored and set to the family's id) and
-	// returns the updated family. It fails, changing nothing unless stated, with
+	// returns the updated family. When next.MaxAge is positive, the new
+	// token's expiry is the earlier of next.ExpiresAt and the family's
+	// CreatedAt + next.MaxAge (the returned ExpiresAt is the one stored).
+	// It fails, changing nothing unless stated, with
 	//
-	//	ErrRefreshNotFound  oldHash unknown, or expired at next.IssuedAt
+	//	ErrRefreshNotFound  oldHash unknown, or expired at next.IssuedAt, or
+	//	                    (checked after the two below) next.MaxAge is
+	//	                    positive and next.IssuedAt is not before the
+	//	                    family's CreatedAt + next.MaxAge
 	//	ErrFamilyRevoked    the family was revoked (the family is returned)
 	//	ErrRefreshReused    oldHash was already rotated: the store revokes
 	//	                    the family in the same step and returns it
+	//	ErrFamilyExists     next.Hash is already stored
 	Rotate(ctx context.Context, oldHash [32]byte, next RefreshRecord) (Family, error)
 
 	// RevokeFamily marks the family revoked and returns it. Revoking a

@@ -17,7 +17,8 @@ import (
 
 // TestRefreshStore checks that a RefreshStore implements the documented
 // contract: creation, lookup, rotation, reuse detection that revokes the
-// family atomically, explicit revocation, expiry, long families, copy
+// family atomically, explicit revocation, expiry, the absolute lifetime
+// (RefreshRecord.MaxAge) applied at rotation, long families, copy
 // semantics, context cancellation, and exactly one winner when many
 // goroutines rotate the same token at once (run it with -race).
 // newStore must return an empty store per call.
@@ -135,6 +136,114 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 		lk, err := s.Lookup(ctx, r2.Hash, base.Add(3*time.Minute))
 		require.NoError(t, err)
 		assert.True(t, lk.Revoked)
+	})
+
+	t.Run("absolute lifetime caps rotations", func(t *testing.T) {
+		// next.MaxAge caps the new token at CreatedAt + MaxAge.
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		end := base.Add(30 * time.Minute)
+		r2 := next(base.Add(10*time.Minute), ttl)
+		r2.MaxAge = 30 * time.Minute
+		got, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err)
+		assert.True(t, got.ExpiresAt.Equal(end), "ExpiresAt is capped: %v", got.ExpiresAt)
+		lk, err := s.Lookup(ctx, r2.Hash, end.Add(-time.Nanosecond))
+		require.NoError(t, err)
+		assert.True(t, lk.ExpiresAt.Equal(end))
+		_, err = s.Lookup(ctx, r2.Hash, end)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "the stored token expires at the cap")
+
+		// A cap later than next.ExpiresAt changes nothing.
+		r3 := next(base.Add(20*time.Minute), 5*time.Minute)
+		r3.MaxAge = 30 * time.Minute
+		got, err = s.Rotate(ctx, r2.Hash, r3)
+		require.NoError(t, err)
+		assert.True(t, got.ExpiresAt.Equal(r3.ExpiresAt), "ExpiresAt is next's when it is earlier")
+
+		// Past the cap the capped token is expired.
+		r4 := next(base.Add(25*time.Minute), ttl)
+		r4.MaxAge = 30 * time.Minute
+		_, err = s.Rotate(ctx, r3.Hash, r4)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound)
+	})
+
+	t.Run("absolute lifetime refuses rotation at the cap", func(t *testing.T) {
+		// A family whose current token outlives CreatedAt + MaxAge (it
+		// started before the limit was set, or the limit was lowered).
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		end := base.Add(40 * time.Minute)
+		late := next(end, ttl)
+		late.MaxAge = 40 * time.Minute
+		_, err := s.Rotate(ctx, r1.Hash, late)
+		require.ErrorIs(t, err, issuer.ErrRefreshNotFound, "at CreatedAt + MaxAge")
+		_, err = s.Lookup(ctx, late.Hash, end)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "nothing was stored")
+		lk, err := s.Lookup(ctx, r1.Hash, end)
+		require.NoError(t, err)
+		assert.False(t, lk.Revoked, "a session past its lifetime is not reuse")
+		assert.True(t, lk.ExpiresAt.Equal(r1.ExpiresAt), "the family was not extended")
+
+		// A nanosecond earlier it rotates, capped to the nanosecond.
+		r2 := next(end.Add(-time.Nanosecond), ttl)
+		r2.MaxAge = 40 * time.Minute
+		got, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err, "the refused attempt left r1 current")
+		assert.True(t, got.ExpiresAt.Equal(end), "ExpiresAt %v", got.ExpiresAt)
+		r3 := next(end, ttl)
+		_, err = s.Rotate(ctx, r2.Hash, r3)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "the capped token is expired at the cap")
+	})
+
+	t.Run("absolute lifetime after revocation and reuse checks", func(t *testing.T) {
+		s := newStore(t)
+		f, r1 := family("alice", base, 3*time.Hour)
+		require.NoError(t, s.Create(ctx, f, r1))
+		_, err := s.Rotate(ctx, r1.Hash, next(base.Add(time.Minute), 3*time.Hour))
+		require.NoError(t, err)
+		late := next(base.Add(2*time.Hour), ttl)
+		late.MaxAge = time.Hour
+		got, err := s.Rotate(ctx, r1.Hash, late)
+		require.ErrorIs(t, err, issuer.ErrRefreshReused, "a rotated token is reuse even past the cap")
+		assert.True(t, got.Revoked)
+		_, err = s.Rotate(ctx, r1.Hash, late)
+		assert.ErrorIs(t, err, issuer.ErrFamilyRevoked)
+	})
+
+	t.Run("absolute lifetime calendar arithmetic", func(t *testing.T) {
+		// CreatedAt + MaxAge across day, month, year and leap-day
+		// boundaries, to the nanosecond (a store that keeps times as text
+		// must add them itself).
+		s := newStore(t)
+		for _, c := range []struct {
+			created time.Time
+			maxAge  time.Duration
+		}{
+			{time.Date(2024, 2, 28, 12, 0, 0, 500_000_000, time.UTC), 36 * time.Hour},
+			{time.Date(2023, 2, 28, 12, 0, 0, 0, time.UTC), 36 * time.Hour},
+			{time.Date(2000, 2, 28, 0, 0, 0, 0, time.UTC), 24 * time.Hour},
+			{time.Date(2100, 2, 28, 0, 0, 0, 0, time.UTC), 48 * time.Hour},
+			{time.Date(2023, 12, 31, 23, 30, 0, 0, time.UTC), 45 * time.Minute},
+			{time.Date(2025, 6, 30, 23, 59, 59, 999_999_999, time.UTC), time.Nanosecond},
+			{time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC), 400*24*time.Hour + 999_999_999},
+			{time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC), 90 * 24 * time.Hour},
+		} {
+			end := c.created.Add(c.maxAge)
+			f, r1 := family("alice", c.created, c.maxAge+time.Hour)
+			require.NoError(t, s.Create(ctx, f, r1))
+			r2 := next(c.created, c.maxAge+time.Hour)
+			r2.MaxAge = c.maxAge
+			got, err := s.Rotate(ctx, r1.Hash, r2)
+			require.NoError(t, err, "created %v", c.created)
+			assert.True(t, got.ExpiresAt.Equal(end), "created %v + %v: got %v, want %v", c.created, c.maxAge, got.ExpiresAt, end)
+			_, err = s.Lookup(ctx, r2.Hash, end.Add(-time.Nanosecond))
+			assert.NoError(t, err, "a nanosecond before %v", end)
+			_, err = s.Lookup(ctx, r2.Hash, end)
+			assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "at %v", end)
+		}
 	})
 
 	t.Run("families are independent", func(t *testing.T) {
