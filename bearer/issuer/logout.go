@@ -37,6 +37,9 @@ type LogoutResult struct {
 // A missing, malformed or foreign token (including a refresh token) is 401
 // with a Bearer challenge; several Authorization header lines are 400
 // invalid_request, as the bearer middleware answers; a store failure is 503.
+// With Config.Accounts, the token's account must be allowed from the
+// client address, as for login and refresh (seed 000): 403 otherwise, and
+// nothing is revoked.
 func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "logout")
 	token, rs := bearerToken(r)
@@ -55,6 +58,15 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.Subject, ev.Tenant, ev.CredID = c.Subject, c.Tenant, c.ID
 	ctx := r.Context()
+	if i.accounts != nil {
+		// Seed 000: every request of an account with an IP allowlist,
+		// login and refresh included, comes from a listed address.
+		acct := Session{Subject: c.Subject, Tenant: c.Tenant}.allowlistKey()
+		if err := i.accounts.CheckAccount(ctx, acct, gatehouse.ClientAddr(r)); err != nil {
+			i.fail(w, r, ev, reasonIPDenied, passThrough(err))
+			return
+		}
+	}
 	exp := c.ExpiresAt.UTC()
 	if i.now().Before(exp) {
 		if err := i.revoker.Revoke(ctx, c.ID, exp); err != nil {

@@ -42,6 +42,25 @@ func TestLogout(t *testing.T) {
 	assert.Equal(t, "logout", f.audit.last().Action)
 }
 
+// TestLogoutAllowlist checks that logout obeys the account's IP allowlist
+// like login and refresh (seed 000): 403 from an unlisted address, and the
+// tokens stay valid.
+func TestLogoutAllowlist(t *testing.T) {
+	f := newFixture(t)
+	p := f.login(t, "127.0.0.2", "demo", demoPassword)
+	w := f.do("POST", "/auth/logout", "127.0.0.3", "", "Authorization", "Bearer "+p.Data.AccessToken)
+	require.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
+	assert.Equal(t, "ip_denied", f.audit.last().Reason)
+	assert.False(t, refusedAsRevoked(t, f, p.Data.AccessToken))
+	w = f.refreshWith("127.0.0.2", p.Data.RefreshToken)
+	require.Equal(t, http.StatusOK, w.Code, "the refresh token is still alive")
+
+	// The account without an allowlist logs out from anywhere.
+	q := f.login(t, "127.0.0.3", "partner", partnerPassword)
+	w = f.do("POST", "/auth/logout", "127.0.0.9", "", "Authorization", "Bearer "+q.Data.AccessToken)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
+
 func TestLogoutCredentialRotation(t *testing.T) {
 	// Seed 001: log in with the new credentials, then log out the old token.
 	f := newFixture(t)
