@@ -46,6 +46,9 @@ Environment:
   DEMO_PASSWORD     demo account password (default "demo-password")
   DEMO_CLIENT_ID    demo account numeric client id (default 123456)
   DEMO_ALLOWED_IPS  comma list of IPs/CIDRs the demo account may use (default: empty = all)
+  DEMO_NEW_USERNAME, DEMO_NEW_PASSWORD
+                    seed 001's rotated credentials: a second user name of the demo
+                    client (same client id and whitelist); both or neither (default: none)
   TRUSTED_PROXIES   comma list of proxy CIDRs whose X-Forwarded-For is believed
                     (default: empty = only the connection address counts)
   ACCESS_TTL        access token lifetime, Go duration (default 1h)

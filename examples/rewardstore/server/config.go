@@ -73,9 +73,11 @@ var Partner = Account{Username: "partner", Password: "partner-password", ClientI
 
 // FromEnv builds a Config from environment variables read through getenv
 // (os.Getenv in the command): JWT_SECRET, DEMO_USERNAME, DEMO_PASSWORD,
-// DEMO_CLIENT_ID, DEMO_ALLOWED_IPS, TRUSTED_PROXIES, ACCESS_TTL and
-// REFRESH_TTL. It fails on an unparsable value, naming the variable but
-// never echoing a secret.
+// DEMO_CLIENT_ID, DEMO_ALLOWED_IPS, DEMO_NEW_USERNAME and
+// DEMO_NEW_PASSWORD (seed 001's rotated credentials: a second user name of
+// the demo client, with its client id and whitelist), TRUSTED_PROXIES,
+// ACCESS_TTL and REFRESH_TTL. It fails on an unparsable value, naming the
+// variable but never echoing a secret.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var cfg Config
 	if s := getenv("JWT_SECRET"); s != "" {
@@ -103,6 +105,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("DEMO_ALLOWED_IPS: %w", err)
 	}
 	cfg.Accounts = []Account{demo, Partner}
+	switch next, pw := getenv("DEMO_NEW_USERNAME"), getenv("DEMO_NEW_PASSWORD"); {
+	case next == "" && pw == "":
+	case next == "" || pw == "":
+		return cfg, errors.New("DEMO_NEW_USERNAME and DEMO_NEW_PASSWORD go together")
+	case next == demo.Username || next == Partner.Username:
+		return cfg, errors.New("DEMO_NEW_USERNAME must differ from the other accounts' user names")
+	default:
+		// Seed 001's rotation: new credentials of the same client, so the
+		// same client_id and IP whitelist.
+		rotated := demo
+		rotated.Username, rotated.Password = next, pw
+		cfg.Accounts = append(cfg.Accounts, rotated)
+	}
 	cfg.TrustedProxies = splitList(getenv("TRUSTED_PROXIES"))
 	if _, err := ipallow.ParsePrefixes(cfg.TrustedProxies); err != nil {
 		return cfg, fmt.Errorf("TRUSTED_PROXIES: %w", err)

@@ -251,6 +251,29 @@ func TestLogoutAndCredentialRotation(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 }
 
+// TestCredentialRotationSameClient walks seed 001's rotation with new
+// credentials of the same client: both user names log in as client
+// 123456 under its whitelist; logging out the old token ends the old
+// session only.
+func TestCredentialRotationSameClient(t *testing.T) {
+	e := start(t, map[string]string{
+		"DEMO_ALLOWED_IPS":  "127.0.0.2",
+		"DEMO_NEW_USERNAME": "new_api_username",
+		"DEMO_NEW_PASSWORD": "new_secure_password",
+	})
+	old := e.login("127.0.0.2", "demo", "demo-password")
+	fresh := e.login("127.0.0.2", "new_api_username", "new_secure_password")
+	assert.EqualValues(t, 123456, fresh.ClientID, "the same client")
+	r := e.call("127.0.0.3", "POST", "/auth/login", `{"username":"new_api_username","password":"new_secure_password"}`)
+	assert.Equal(t, http.StatusForbidden, r.status, "the client's whitelist applies to its new user name")
+
+	r = e.call("127.0.0.2", "POST", "/auth/logout", "", "Authorization", "Bearer "+old.AccessToken)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, http.StatusUnauthorized, e.get("127.0.0.2", "/api/v1/products", old.AccessToken).status)
+	assert.Equal(t, http.StatusOK, e.get("127.0.0.2", "/api/v1/products", fresh.AccessToken).status)
+	assert.Equal(t, http.StatusOK, e.refresh("127.0.0.2", fresh.RefreshToken).status)
+}
+
 func TestIPWhitelist(t *testing.T) {
 	e := start(t, map[string]string{"DEMO_ALLOWED_IPS": "127.0.0.2, 10.0.0.0/8"})
 	// Login.
@@ -369,6 +392,10 @@ func TestFromEnv(t *testing.T) {
 		{"TRUSTED_PROXIES": "not-a-cidr"},
 		{"ACCESS_TTL": "1 hour"},
 		{"REFRESH_TTL": "-5m"},
+		{"DEMO_NEW_USERNAME": "next"},
+		{"DEMO_NEW_PASSWORD": "secret"},
+		{"DEMO_NEW_USERNAME": "demo", "DEMO_NEW_PASSWORD": "secret"},
+		{"DEMO_NEW_USERNAME": "partner", "DEMO_NEW_PASSWORD": "secret"},
 	}
 	for _, vars := range bad {
 		_, err := server.FromEnv(func(k string) string { return vars[k] })
