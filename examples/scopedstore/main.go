@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
@@ -38,7 +39,10 @@ Flags:
 
 Environment:
   TOKENS_FILE   JSON list of API tokens loaded at start and kept only hashed:
-                  [{"token":"<at least 16 chars>","store":"acme","scopes":["products:read"]}]
+                  [{"token":"<at least 16 chars>","store":"acme","scopes":["products:read"],
+                    "expires_at":"2026-12-31T23:59:59Z"}]
+                expires_at is optional (RFC 3339; absent or null: never expires);
+                from that instant the token gets 401, like a revoked one.
                 Every store named there exists, with sample data. Without it,
                 three demo tokens are generated and printed: acme with every
                 scope, acme read-only, and globex with every scope.
@@ -51,6 +55,10 @@ Routes (Authorization: Bearer <token>):
 		fmt.Fprintf(&b, "  %-6s %-40s %s\n", r.Method, server.BasePath+r.Path, r.Scope)
 	}
 	b.WriteString(`
+POST /tokens takes {"name":"ci","scopes":["products:read"],"expires_at":"2026-12-31T23:59:59Z"}:
+a subset of the caller's scopes and an optional expires_at (RFC 3339, in the
+future; a malformed or past value is 400). An expired token gets 401.
+
 A Host header names the store: curl -H 'Host: acme.localhost' http://127.0.0.1:8080/...
 or http://acme.localhost:8080/... where *.localhost resolves to loopback.
 `)
@@ -111,7 +119,21 @@ func printBanner(w io.Writer, addr string, cfg server.Config, srv *server.Server
 	fmt.Fprintf(w, "  stores: %s (select one with the Host header, e.g. %s.localhost:%s)\n", strings.Join(stores, ", "), stores[0], port)
 	fmt.Fprintf(w, "  rate limit: %d requests per minute per token\n", rpm)
 	if !demo {
-		fmt.Fprintf(w, "  TOKENS_FILE: %d token(s) loaded, kept hashed\n\n", len(cfg.Tokens))
+		now := time.Now
+		if cfg.Now != nil {
+			now = cfg.Now
+		}
+		expired := 0
+		for _, t := range cfg.Tokens {
+			if !t.ExpiresAt.IsZero() && !now().Before(t.ExpiresAt) {
+				expired++
+			}
+		}
+		fmt.Fprintf(w, "  TOKENS_FILE: %d token(s) loaded, kept hashed", len(cfg.Tokens))
+		if expired > 0 {
+			fmt.Fprintf(w, "; %d already expired (answered 401)", expired)
+		}
+		fmt.Fprint(w, "\n\n")
 		return
 	}
 	fmt.Fprintln(w, "\nTOKENS_FILE not set: demo tokens generated for this run (they die with the process):")

@@ -39,7 +39,7 @@ func TestHelpDocumentsConfiguration(t *testing.T) {
 	err := run(context.Background(), []string{"-help"}, env(nil), &out, &out, nil)
 	require.True(t, errors.Is(err, flag.ErrHelp))
 	for _, want := range []string{"-addr", `"127.0.0.1:8080"`, "TOKENS_FILE", `{"token":`, `"store":"acme"`, `"scopes":`,
-		"RATE_LIMIT", "(default 60)", "Retry-After", "/api/external/v1", "Host: acme.localhost", "acme.localhost:8080"} {
+		"RATE_LIMIT", "(default 60)", `"expires_at":"2026-12-31T23:59:59Z"`, "RFC 3339", "Retry-After", "/api/external/v1", "Host: acme.localhost", "acme.localhost:8080"} {
 		assert.Contains(t, out.String(), want)
 	}
 	for _, r := range server.Routes() {
@@ -172,4 +172,74 @@ func TestReadmeListsEveryRoute(t *testing.T) {
 	for _, s := range server.Scopes() {
 		assert.Contains(t, string(readme), "| `"+s.Name+"` | "+s.Description+" |")
 	}
+}
+
+// TestCommandExpiredToken runs the command with a TOKENS_FILE holding an
+// expired and a not yet expired token: seed 004's 401 for the first, 200
+// for the second.
+func TestCommandExpiredToken(t *testing.T) {
+	const expired, valid = "sst_file_expired_token_0001", "sst_file_valid_token_00001"
+	file := filepath.Join(t.TempDir(), "tokens.json")
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	require.NoError(t, os.WriteFile(file, []byte(`[
+		{"token":"`+expired+`","store":"acme","scopes":["products:read"],"expires_at":"2020-01-01T00:00:00Z"},
+		{"token":"`+valid+`","store":"acme","scopes":["products:read"],"expires_at":"`+future+`"}]`), 0o600))
+	addr, stdout, stop := startCommand(t, nil, map[string]string{"TOKENS_FILE": file})
+	assert.Contains(t, stdout.String(), "TOKENS_FILE: 2 token(s) loaded, kept hashed; 1 already expired (answered 401)")
+
+	get := func(tok string) (int, string) {
+		req, err := http.NewRequest("GET", "http://"+addr+server.BasePath+"/products", nil)
+		require.NoError(t, err)
+		req.Host = "acme.localhost"
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, body := get(expired)
+	assert.Equal(t, 401, status)
+	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, body)
+	status, _ = get(valid)
+	assert.Equal(t, 200, status)
+	stop()
+}
+
+// startCommand runs the command in-process on a loopback port with args
+// (after -addr 127.0.0.1:0) and the environment vars. It returns the
+// address, the stdout buffer, and stop, which shuts the command down and
+// checks it stopped cleanly (also run at cleanup).
+func startCommand(t *testing.T, args []string, vars map[string]string) (addr string, stdout *lockedBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &lockedBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), env(vars), stdout, io.Discard, ready)
+	}()
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("not ready")
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				assert.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Error("no shutdown")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, stdout, stop
 }

@@ -30,14 +30,40 @@ const TokenPrefix = "sst_"
 
 // A TokenSpec is one API token given at start, as a TOKENS_FILE entry:
 //
-//	{"token": "sst_…", "store": "acme", "scopes": ["products:read"]}
+//	{"token": "sst_…", "store": "acme", "scopes": ["products:read"], "expires_at": "2026-12-31T23:59:59Z"}
 //
-// The server keeps only the token's SHA-256.
+// expires_at is optional (RFC 3339; absent or null: the token never
+// expires). From that instant on the token answers 401 with seed 004's
+// "Invalid or missing API token" ("Token has expired"). The server keeps
+// only the token's SHA-256.
 type TokenSpec struct {
-	Token  string   `json:"token"`
-	Store  string   `json:"store"`
-	Scopes []string `json:"scopes"`
+	Token     string    `json:"token"`
+	Store     string    `json:"store"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: never expires
 }
+
+// fileSpec is a TOKENS_FILE entry as read, before expires_at is parsed, so
+// that a malformed time is an error naming its entry and field.
+type fileSpec struct {
+	Token     string   `json:"token"`
+	Store     string   `json:"store"`
+	Scopes    []string `json:"scopes"`
+	ExpiresAt *string  `json:"expires_at"`
+}
+
+// parseExpiresAt parses an expires_at value: an RFC 3339 date-time with a
+// time zone (Z or ±hh:mm), returned in UTC. Anything else, including a
+// time without a zone or a date alone, is an error naming the field.
+func parseExpiresAt(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errExpiresAtFormat
+	}
+	return t.UTC(), nil
+}
+
+var errExpiresAtFormat = errors.New("expires_at must be an RFC 3339 time such as 2026-12-31T23:59:59Z")
 
 // Config configures the scoped store. The zero Config is usable but has no
 // tokens, so every API call answers 401.
@@ -93,22 +119,36 @@ func FromEnv(getenv func(string) string) (cfg Config, demo bool, err error) {
 // ParseTokens reads a JSON list of TokenSpec and validates it: unknown
 // members, an empty list, a token shorter than MinTokenLength or holding
 // white space, a duplicate token, a store that is not a lower-case DNS label,
-// and an empty or unknown scope are errors naming the entry (1-based) but
-// never its token.
+// an empty or unknown scope, and an expires_at that is not an RFC 3339 time
+// are errors naming the entry (1-based) but never its token.
+//
+// An expires_at already past is accepted: the token is loaded and answers
+// 401, as an expired token does. Refusing it would make a restart fail on
+// the day one token of the file expires, taking every other token down.
 func ParseTokens(r io.Reader) ([]TokenSpec, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var specs []TokenSpec
-	if err := dec.Decode(&specs); err != nil {
+	var entries []fileSpec
+	if err := dec.Decode(&entries); err != nil {
 		return nil, fmt.Errorf("want a JSON list of {\"token\",\"store\",\"scopes\"}: %w", err)
 	}
 	if dec.More() {
 		return nil, errors.New("unexpected data after the JSON list")
 	}
-	if len(specs) == 0 {
+	if len(entries) == 0 {
 		return nil, errors.New("the list holds no token")
 	}
-	for i, s := range specs {
+	specs := make([]TokenSpec, len(entries))
+	for i, e := range entries {
+		s := TokenSpec{Token: e.Token, Store: e.Store, Scopes: e.Scopes}
+		if e.ExpiresAt != nil {
+			t, err := parseExpiresAt(*e.ExpiresAt)
+			if err != nil {
+				return nil, fmt.Errorf("entry %d: %w", i+1, err)
+			}
+			s.ExpiresAt = t
+		}
+		specs[i] = s
 		if err := validateSpec(s); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
 		}

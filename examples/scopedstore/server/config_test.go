@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/examples/scopedstore/server"
 	"github.com/stretchr/testify/assert"
@@ -30,6 +31,9 @@ func TestParseTokens(t *testing.T) {
 		{"no scopes", `[{"token":"` + secret + `","store":"acme","scopes":[]}]`, "entry 1: scopes must list at least one scope"},
 		{"unknown scope", `[{"token":"` + secret + `","store":"acme","scopes":["products:delete"]}]`, `entry 1: unknown scope "products:delete"`},
 		{"scopes are case-sensitive", `[{"token":"` + secret + `","store":"acme","scopes":["Products:Read"]}]`, `unknown scope "Products:Read"`},
+		{"expires_at not RFC 3339", `[{"token":"` + secret + `","store":"acme","scopes":["products:read"]},{"token":"` + secret + `x","store":"acme","scopes":["products:read"],"expires_at":"2026-12-31"}]`,
+			"entry 2: expires_at must be an RFC 3339 time such as 2026-12-31T23:59:59Z"},
+		{"expires_at not a string", `[{"token":"` + secret + `","store":"acme","scopes":["products:read"],"expires_at":1798761599}]`, "want a JSON list"},
 		{"duplicate token", `[{"token":"` + secret + `","store":"acme","scopes":["products:read"]},{"token":"` + secret + `","store":"globex","scopes":["products:read"]}]`, "entry 2: same token as entry 1"},
 	}
 	for _, c := range cases {
@@ -45,6 +49,17 @@ func TestParseTokens(t *testing.T) {
 			assert.NotContains(t, err.Error(), secret)
 		})
 	}
+}
+
+func TestParseTokensExpiresAt(t *testing.T) {
+	specs, err := server.ParseTokens(strings.NewReader(`[
+		{"token":"` + secret + `1","store":"acme","scopes":["products:read"],"expires_at":"2026-12-31T23:59:59-05:00"},
+		{"token":"` + secret + `2","store":"acme","scopes":["products:read"],"expires_at":null},
+		{"token":"` + secret + `3","store":"acme","scopes":["products:read"],"expires_at":"2001-01-01T00:00:00Z"}]`))
+	require.NoError(t, err, "a past expires_at is loaded: the token is expired, not the file wrong")
+	assert.Equal(t, time.Date(2027, 1, 1, 4, 59, 59, 0, time.UTC), specs[0].ExpiresAt)
+	assert.True(t, specs[1].ExpiresAt.IsZero(), "null: never expires")
+	assert.Equal(t, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), specs[2].ExpiresAt)
 }
 
 func TestFromEnv(t *testing.T) {

@@ -140,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("token %d: same token as token %d", i+1, j+1)
 		}
 		seen[h] = i
-		if _, err := s.addToken(spec.Token, spec.Store, "", spec.Scopes); err != nil {
+		if _, err := s.addToken(spec.Token, spec.Store, "", spec.Scopes, spec.ExpiresAt); err != nil {
 			return nil, fmt.Errorf("token %d: %w", i+1, err)
 		}
 	}

@@ -14,11 +14,14 @@ import (
 
 // A TokenInfo describes an API token without its secret: what GET /tokens
 // lists. The plaintext token exists only in the answer to POST /tokens.
+// ExpiresAt is null for a token that never expires; an expired token stays
+// listed, as a revoked one does, so that it can be found and replaced.
 type TokenInfo struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
 	Scopes    []string   `json:"scopes"`
 	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 	store     string
 }
@@ -32,11 +35,16 @@ type NewTokenResponse struct {
 	Token string `json:"token"`
 }
 
-// addToken stores token (hashed) for store with scopes and records its
-// description. It returns the description.
-func (s *Server) addToken(token, store, name string, sc []string) (TokenInfo, error) {
+// addToken stores token (hashed) for store with scopes, expiring at
+// expiresAt (zero: never), and records its description. It returns the
+// description.
+func (s *Server) addToken(token, store, name string, sc []string, expiresAt time.Time) (TokenInfo, error) {
 	info := TokenInfo{ID: newID("tok_"), Name: name, Scopes: slices.Clone(sc), CreatedAt: s.now().UTC().Truncate(time.Second), store: store}
 	rec := bearer.TokenRecord{ID: info.ID, Subject: info.ID, Tenant: store, Scopes: info.Scopes}
+	if !expiresAt.IsZero() {
+		at := expiresAt.UTC().Round(0) // no monotonic reading: a wall-clock instant
+		info.ExpiresAt, rec.ExpiresAt = &at, at
+	}
 	if err := s.tokens.Add(context.Background(), token, rec); err != nil {
 		return TokenInfo{}, err
 	}
@@ -49,14 +57,21 @@ func (s *Server) addToken(token, store, name string, sc []string) (TokenInfo, er
 // MaxTokenNameLength bounds the name of a token created with POST /tokens.
 const MaxTokenNameLength = 100
 
+// createTokenRequest is the body of POST /tokens. ExpiresAt is an absolute
+// RFC 3339 time rather than an expires_in lifetime: seed 004 speaks of a
+// token that "has expired", a point in time, and every time of the token
+// API (created_at, revoked_at, and expires_at in TOKENS_FILE and in the
+// answer) is such an instant, so the value sent is the value listed.
 type createTokenRequest struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes" envelope:"required"`
+	Name      string   `json:"name"`
+	Scopes    []string `json:"scopes" envelope:"required"`
+	ExpiresAt *string  `json:"expires_at"`
 }
 
 // createToken mints a token for the caller's store with a subset of the
-// caller's own scopes (seed 004's rotation, step 1). Asking for a scope the
-// caller lacks is 403 naming it.
+// caller's own scopes (seed 004's rotation, step 1), expiring at the
+// optional expires_at. Asking for a scope the caller lacks is 403 naming
+// it; an expires_at that is malformed or not in the future is 400.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	var req createTokenRequest
 	if err := envelope.Decode(w, r, &req); err != nil {
@@ -66,6 +81,19 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if len(req.Name) > MaxTokenNameLength || strings.ContainsFunc(req.Name, isControl) {
 		envelope.Write(w, r, invalid("name", "name must be at most 100 printable characters"))
 		return
+	}
+	var expiresAt time.Time
+	if req.ExpiresAt != nil {
+		t, err := parseExpiresAt(*req.ExpiresAt)
+		if err != nil {
+			envelope.Write(w, r, invalid("expires_at", err.Error()))
+			return
+		}
+		if !t.After(s.now()) {
+			envelope.Write(w, r, invalid("expires_at", "expires_at must be in the future"))
+			return
+		}
+		expiresAt = t
 	}
 	p, _ := gatehouse.PrincipalFrom(r.Context())
 	var want []string
@@ -83,7 +111,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	token := NewToken()
-	info, err := s.addToken(token, p.Tenant, req.Name, want)
+	info, err := s.addToken(token, p.Tenant, req.Name, want, expiresAt)
 	if err != nil {
 		envelope.Write(w, r, envelope.ErrInternal.WithCause(err))
 		return
