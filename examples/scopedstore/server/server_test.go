@@ -48,6 +48,12 @@ func TestEveryScope(t *testing.T) {
 			assert.Equal(t, 1099, p.Price)
 			assert.Equal(t, 1000, p.Stock)
 		}},
+		// PUT is an alias of PATCH: the same partial update.
+		{method: "PUT", path: "/products/" + acmeProduct, body: `{"stock":7}`, status: 200, check: func(t *testing.T, e *env, r response) {
+			var p server.Product
+			r.data(t, &p)
+			assert.Equal(t, server.Product{ID: acmeProduct, Name: "VIP Rank (30 days)", Price: 999, Stock: 7, CreatedAt: p.CreatedAt}, p)
+		}},
 		{method: "DELETE", path: "/products/" + acmeProduct, status: 200, check: func(t *testing.T, e *env, r response) {
 			assert.JSONEq(t, `{"success":true,"data":{"id":"`+acmeProduct+`","deleted":true}}`, r.body)
 			assert.Equal(t, 404, e.call("acme", acmeAll, "GET", "/products/"+acmeProduct, "").status)
@@ -79,6 +85,11 @@ func TestEveryScope(t *testing.T) {
 			r.data(t, &o)
 			assert.Equal(t, server.StatusRefunded, o.Status)
 		}},
+		{method: "PUT", path: "/orders/" + acmePaidOrder, body: `{"status":"cancelled"}`, status: 200, check: func(t *testing.T, _ *env, r response) {
+			var o server.Order
+			r.data(t, &o)
+			assert.Equal(t, server.StatusCancelled, o.Status)
+		}},
 		{method: "GET", path: "/customers", status: 200, check: func(t *testing.T, _ *env, r response) {
 			var cs []server.Customer
 			r.data(t, &cs)
@@ -90,6 +101,12 @@ func TestEveryScope(t *testing.T) {
 			var c server.Customer
 			r.data(t, &c)
 			assert.Equal(t, "Alex M.", c.Name)
+			assert.Equal(t, "alex.m@acme.example", c.Email)
+		}},
+		{method: "PUT", path: "/customers/" + acmeCustomer, body: `{"email":"alex.m@acme.example"}`, status: 200, check: func(t *testing.T, _ *env, r response) {
+			var c server.Customer
+			r.data(t, &c)
+			assert.Equal(t, "Alex Miner", c.Name, "fields not sent are kept")
 			assert.Equal(t, "alex.m@acme.example", c.Email)
 		}},
 		{method: "GET", path: "/analytics/revenue", status: 200, check: func(t *testing.T, _ *env, r response) {
@@ -122,6 +139,9 @@ func TestEveryScope(t *testing.T) {
 			e.call("acme", acmeAll, "GET", "/settings", "").data(t, &st)
 			assert.Equal(t, "Acme Games", st.Name)
 			assert.Equal(t, "EUR", st.Currency)
+		}},
+		{method: "PUT", path: "/settings", body: `{"timezone":"Europe/Paris"}`, status: 200, check: func(t *testing.T, _ *env, r response) {
+			assert.JSONEq(t, `{"success":true,"data":{"store":"acme","name":"acme store","currency":"USD","timezone":"Europe/Paris","contact_email":"owner@acme.example"}}`, r.body)
 		}},
 		{method: "GET", path: "/tokens", status: 200, check: func(t *testing.T, _ *env, r response) {
 			var ts []server.TokenInfo
