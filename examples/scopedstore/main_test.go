@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -242,4 +243,18 @@ func startCommand(t *testing.T, args []string, vars map[string]string) (addr str
 	}
 	t.Cleanup(stop)
 	return addr, stdout, stop
+}
+
+// TestCommandNoStoreHintNamesItsPort: on a port other than 8080, the 404 for
+// a Host naming no store points to that port.
+func TestCommandNoStoreHintNamesItsPort(t *testing.T) {
+	addr, _, _ := startCommand(t, nil, nil)
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	res, err := http.Get("http://" + addr + server.BasePath + "/products")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	assert.Equal(t, 404, res.StatusCode)
+	assert.Equal(t, `{"success":false,"error":"Not Found","message":"Store not found: send requests to a store host such as acme.localhost:`+port+`"}`, string(b))
 }

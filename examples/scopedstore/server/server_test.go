@@ -286,7 +286,7 @@ func TestOrdering(t *testing.T) {
 	require.NoError(t, err)
 	r := e.do(req) // Host is 127.0.0.1:port
 	assert.Equal(t, 404, r.status)
-	assert.Equal(t, `{"success":false,"error":"Not Found","message":"Store not found: send requests to a store host such as acme.localhost:8080"}`, r.body)
+	assert.Equal(t, `{"success":false,"error":"Not Found","message":"Store not found: send requests to a store host such as acme.localhost:`+port(t, e)+`"}`, r.body)
 	// Bad token on a route the caller could not use anyway: 401, not 403.
 	assert.Equal(t, 401, e.call("acme", "sst_not_a_real_token_000000", "POST", "/tokens", `{"scopes":["products:read"]}`).status)
 	// Another store's read-only token on a write route: 403 for the store,

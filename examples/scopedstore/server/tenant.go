@@ -13,15 +13,42 @@ import (
 
 // Refusals of the tenant layer.
 var (
-	// errNoStore answers a Host that names no store: an IP address or a
-	// single label such as "localhost".
-	errNoStore = envelope.ErrNotFound.WithMessage("Store not found: send requests to a store host such as acme.localhost:8080")
 	// errUnknownStore answers a Host whose first label is no known store.
 	errUnknownStore = envelope.ErrNotFound.WithMessage("Store not found")
 	// errForeign answers a token of another store, and an id of another
 	// store's resource: seed 004's 403 for "another tenant's resources".
 	errForeign = envelope.ErrForbidden.WithMessage("Insufficient permissions")
 )
+
+// noStore answers a Host that names no store (an IP address or a single
+// label such as "localhost") with 404 and the host to use instead: a store
+// of the server under .localhost, on the port the request reached
+// (noStoreHost).
+func (s *Server) noStore(r *http.Request) error {
+	return envelope.ErrNotFound.WithMessage("Store not found: send requests to a store host such as " + s.noStoreHost(r))
+}
+
+// noStoreHost returns "<store>.localhost:<port>": the server's first store
+// ("acme" when it has none) and the port of the request's Host, or, when
+// the Host names none (a client setting the header by hand), the port of
+// the local address the connection was accepted on. With neither, the port
+// is left out.
+func (s *Server) noStoreHost(r *http.Request) string {
+	store := "acme"
+	if st := s.Stores(); len(st) > 0 {
+		store = st[0]
+	}
+	host := store + ".localhost"
+	if _, port, err := net.SplitHostPort(r.Host); err == nil && port != "" {
+		return net.JoinHostPort(host, port)
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, port, err := net.SplitHostPort(a.String()); err == nil && port != "" && port != "0" {
+			return net.JoinHostPort(host, port)
+		}
+	}
+	return host
+}
 
 // StoreFromHost returns the store a Host header value names: its first
 // label, lower-cased, when the host has at least two labels and is not an
@@ -60,7 +87,7 @@ func (s *Server) selectStore(next http.Handler) http.Handler {
 		store, ok := StoreFromHost(r.Host)
 		switch {
 		case !ok:
-			envelope.Write(w, r, errNoStore)
+			envelope.Write(w, r, s.noStore(r))
 		case !s.stores[store]:
 			envelope.Write(w, r, errUnknownStore)
 		default:
