@@ -17,7 +17,8 @@ import (
 const (
 	// MaxAssertionBytes is the longest assertion accepted.
 	MaxAssertionBytes = 4 << 10
-	// MaxNotificationKeyBytes is the longest notificationKey or userId.
+	// MaxNotificationKeyBytes is the longest notificationKey or userId, as
+	// a string or as the decimal digits of an integer.
 	MaxNotificationKeyBytes = 256
 )
 
@@ -51,10 +52,10 @@ var (
 	errWrongIssuer        = invalidGrant("Assertion iss and sub must be the client_id", ErrInvalidAssertion)
 	errWrongAudience      = invalidGrant("Assertion aud does not name this server", ErrInvalidAssertion)
 	errKeyMissing         = invalidGrant("Assertion notificationKey is required", ErrInvalidAssertion)
-	errKeyType            = invalidGrant("Assertion notificationKey must be a string of at most 256 bytes", ErrInvalidAssertion)
+	errKeyType            = invalidGrant("Assertion notificationKey must be a string or an integer of at most 256 bytes", ErrInvalidAssertion)
 	errAmountMissing      = invalidGrant("Assertion amount is required", ErrInvalidAssertion)
 	errAmountType         = invalidGrant("Assertion amount must be a positive number", ErrInvalidAssertion)
-	errUserIDType         = invalidGrant("Assertion userId must be a string of at most 256 bytes", ErrInvalidAssertion)
+	errUserIDType         = invalidGrant("Assertion userId must be a string or an integer of at most 256 bytes", ErrInvalidAssertion)
 	errConfirmType        = invalidGrant("Assertion forceManualConfirm must be a boolean", ErrInvalidAssertion)
 	errReplayed           = invalidGrant("Assertion notificationKey was already used", ErrAssertionReplayed)
 )
@@ -133,8 +134,10 @@ type clientGrant struct {
 // whose signature was verified: iat within [now-window, now+leeway], exp
 // and nbf honoured when present, iss and sub (when present) naming the
 // client, aud (when present) naming one of audience, notificationKey a
-// non-empty string, amount a positive number, userId a string and
-// forceManualConfirm a boolean when present (null counts as absent).
+// non-empty string or an integer, amount a positive number, userId a
+// string or an integer and forceManualConfirm a boolean when present (null
+// counts as absent). An integer notificationKey or userId becomes its
+// decimal string ([keyString]).
 func checkAssertionClaims(payloadSeg, clientID string, audience []string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
 	var g clientGrant
 	raw, err := b64.DecodeString(payloadSeg)
@@ -172,7 +175,7 @@ func checkAssertionClaims(payloadSeg, clientID string, audience []string, now ti
 		return g, errWrongAudience
 	}
 
-	key, present, ok := jsonString(c.NotificationKey)
+	key, present, ok := keyString(c.NotificationKey)
 	switch {
 	case !present || (ok && key == ""):
 		return g, errKeyMissing
@@ -192,7 +195,7 @@ func checkAssertionClaims(payloadSeg, clientID string, audience []string, now ti
 	}
 	g.amount = json.Number(c.Amount)
 
-	if uid, present, ok := jsonString(c.UserID); present {
+	if uid, present, ok := keyString(c.UserID); present {
 		if !ok || len(uid) > MaxNotificationKeyBytes {
 			return g, errUserIDType
 		}
@@ -257,6 +260,35 @@ func numericDate(m json.RawMessage) (t time.Time, present, ok bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true, true
+}
+
+// keyString decodes a notificationKey or userId member: a JSON string, or
+// a JSON integer normalised to its decimal string. Seed 002 gives these
+// claims no type and PHP integrations commonly send integers, so 12345 and
+// "12345" are the same key: the same session claim and, for a
+// notificationKey, the same replay key, so that switching from one to the
+// other cannot replay an assertion. Only integers are accepted — a number
+// with a fraction or an exponent (12345.0, 1e5; PHP's json_encode writes a
+// float that way) would have no single decimal string, and booleans,
+// arrays and objects are no identifiers — and the digits are kept as
+// written, never through a float64, which would round integers beyond 2^53
+// (9007199254740993 would become ...992 and collide with it); JSON forbids
+// leading zeros, so the digits are already the decimal string, except that
+// -0 becomes "0". present is false for an absent or null member; ok is
+// false for any other JSON type.
+func keyString(m json.RawMessage) (s string, present, ok bool) {
+	if !isNumber(m) {
+		return jsonString(m)
+	}
+	for _, b := range m {
+		if b == '.' || b == 'e' || b == 'E' {
+			return "", true, false
+		}
+	}
+	if string(m) == "-0" {
+		return "0", true, true
+	}
+	return string(m), true, true
 }
 
 // jsonString decodes a JSON string member. present is false for an absent

@@ -14,6 +14,15 @@ import (
 // have: the hash size, as RFC 7518 §3.2 requires.
 const MinAssertionKeyBytes = 32
 
+// MinInsecureAssertionKeyBytes is the shortest HS256 assertion key of a
+// client with Client.InsecureShortAssertionKey set. It lets existing keys
+// such as seed 002's 15-byte "monApiSignature" be served while still
+// refusing keys that are no secret at all: an HS256 assertion lets anyone
+// who captures one search for its key offline, and below 8 bytes (64 bits
+// even when random, far fewer when typed) that search is cheap; a key that
+// short is also most often a mistake ("x", "test", "changeme").
+const MinInsecureAssertionKeyBytes = 8
+
 // A Client is a registered API client of the token endpoint ([Issuer.Token]):
 // the seed 002 "API key" identity with its two credentials.
 //
@@ -35,8 +44,23 @@ type Client struct {
 	SecretHash [32]byte
 	// AssertionKey is the HS256 key (seed 002's "API signature") that the
 	// client signs jwt-bearer assertions with, at least
-	// MinAssertionKeyBytes long. Nil disables the jwt-bearer grant.
+	// MinAssertionKeyBytes long (MinInsecureAssertionKeyBytes with
+	// InsecureShortAssertionKey). Nil disables the jwt-bearer grant; an
+	// empty non-nil key is refused.
 	AssertionKey []byte
+	// InsecureShortAssertionKey accepts an AssertionKey shorter than
+	// MinAssertionKeyBytes, down to MinInsecureAssertionKeyBytes, for
+	// this client only. This violates RFC 7518 §3.2, which requires an
+	// HS256 key of at least 32 bytes: a short key, especially one chosen
+	// by a person, can be recovered by an offline search from a single
+	// captured assertion, after which anyone can open client sessions in
+	// the client's name. Set it only to migrate an existing integration
+	// whose key cannot be changed at once (seed 002's own PHP sample signs
+	// with the 15-byte "monApiSignature"), and rotate the client to a key
+	// of at least 32 random bytes as soon as it can. It is per client so that one legacy client does not
+	// weaken the others; the zero value keeps the RFC's minimum. A
+	// ClientStore must persist it with the key.
+	InsecureShortAssertionKey bool
 	// Subject becomes the tokens' "sub" claim; empty means ID.
 	Subject string
 	// Tenant, when set, becomes the tokens' "tenant" claim.
@@ -60,10 +84,22 @@ func (c Client) validate() error {
 		return errors.New("issuer: client without ID")
 	case c.SecretHash == [32]byte{} && c.AssertionKey == nil:
 		return errors.New("issuer: client " + c.ID + " has neither a secret hash nor an assertion key")
-	case c.AssertionKey != nil && len(c.AssertionKey) < MinAssertionKeyBytes:
-		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 32 bytes")
+	case c.AssertionKey != nil && len(c.AssertionKey) < MinInsecureAssertionKeyBytes:
+		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 8 bytes, even with InsecureShortAssertionKey")
+	case c.AssertionKey != nil && !c.assertionKeyOK():
+		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 32 bytes (RFC 7518 §3.2); set InsecureShortAssertionKey only to serve an existing key that cannot be changed yet")
 	}
 	return nil
+}
+
+// assertionKeyOK reports whether the client's assertion key is long enough
+// to verify assertions with: MinAssertionKeyBytes, or
+// MinInsecureAssertionKeyBytes with InsecureShortAssertionKey. The token
+// endpoint checks it again on every client a store returns, so a store
+// that does not validate cannot give a client a short key.
+func (c Client) assertionKeyOK() bool {
+	n := len(c.AssertionKey)
+	return n >= MinAssertionKeyBytes || c.InsecureShortAssertionKey && n >= MinInsecureAssertionKeyBytes
 }
 
 // A ClientStore finds token-endpoint clients by client_id. LookupClient
@@ -104,7 +140,8 @@ type MemoryClients struct {
 
 // NewMemoryClients returns a store holding clients; it fails when a client
 // has no ID, no credential, an assertion key shorter than
-// MinAssertionKeyBytes, or an ID repeats.
+// MinAssertionKeyBytes (MinInsecureAssertionKeyBytes with
+// InsecureShortAssertionKey), or an ID repeats.
 func NewMemoryClients(clients ...Client) (*MemoryClients, error) {
 	m := &MemoryClients{clients: make(map[string]Client, len(clients))}
 	for _, c := range clients {

@@ -55,10 +55,14 @@ type SessionClaims struct {
 	// do not rely on it beyond that precision.
 	Amount json.Number
 	// NotificationKey identifies the client session's transaction; it was
-	// single-use per client at the token endpoint.
+	// single-use per client at the token endpoint. An assertion may carry
+	// it as a string or a JSON integer; an integer arrives here as its
+	// decimal digits, exactly as written (12345 reads "12345", beyond 2^53
+	// included), and is the same key as that string.
 	NotificationKey string
 	// UserID is the end user of a client session; empty when the assertion
-	// named none.
+	// named none. Like NotificationKey, an integer userId arrives as its
+	// decimal string (42 reads "42").
 	UserID string
 	// ForceManualConfirm asks that vouchers reserved in the session wait
 	// for a confirmation.

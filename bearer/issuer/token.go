@@ -130,12 +130,16 @@ const (
 //	    → a client session (session_kind "client") carrying the assertion's
 //	      amount, notificationKey, userId and forceManualConfirm
 //
-// The assertion is an HS256 JWS signed with the client's AssertionKey; its
-// iat must lie within [now-AssertionWindow, now+AssertionLeeway], its aud,
-// when present, must name one of AssertionAudience (RFC 7523 §3; seed 002's
-// assertions carry none, so an absent aud is accepted), its
-// notificationKey is single-use per client (ReplayStore), amount must be a
-// positive number, userId a string and forceManualConfirm a boolean. An
+// The assertion is an HS256 JWS signed with the client's AssertionKey (at
+// least MinAssertionKeyBytes, or MinInsecureAssertionKeyBytes for a client
+// with InsecureShortAssertionKey); its iat must lie within
+// [now-AssertionWindow, now+AssertionLeeway], its aud, when present, must
+// name one of AssertionAudience (RFC 7523 §3; seed 002's assertions carry
+// none, so an absent aud is accepted), amount must be a positive number,
+// notificationKey and userId a string or a JSON integer (which becomes its
+// decimal string, so 12345 and "12345" are the same key) and
+// forceManualConfirm a boolean; the notificationKey is single-use per
+// client (ReplayStore). An
 // optional scope parameter narrows the client's scopes; it is checked
 // before the notificationKey is spent, so an invalid_scope refusal leaves
 // the assertion usable.
@@ -281,7 +285,7 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 			return grantedToken{}, reasonStore, e, false
 		}
 		key := i.token.dummyKey
-		if found && len(c.AssertionKey) >= MinAssertionKeyBytes {
+		if found && c.assertionKeyOK() {
 			key = c.AssertionKey
 		} else {
 			found = false

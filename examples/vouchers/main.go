@@ -53,7 +53,9 @@ Flags:
 
 Environment:
   API_KEY        the client's API key, also its client_id (default: random per start)
-  API_SIGNATURE  the client's HS256 assertion key, at least 32 bytes (default: random per start)
+  API_SIGNATURE  the client's HS256 assertion key, at least 32 bytes (default: random per start);
+                 8 to 31 bytes (the seed's "monApiSignature") is accepted with a warning on
+                 stderr: it violates RFC 7518 §3.2, for existing integrations only
   CLIENT_SECRET  the client's m2m secret (default: random per start)
   SESSION_TTL    session token lifetime, Go duration (default 1h)
 
@@ -64,7 +66,7 @@ amount is 403.
 `
 
 func main() {
-	serve.Exit("vouchers", run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	serve.Exit("vouchers", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // options are the parsed flags.
@@ -95,10 +97,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-// credentials are the client's three values and whether they were generated.
+// credentials are the client's three values, whether they were generated
+// and whether the signature is shorter than RFC 7518 §3.2's 32 bytes.
 type credentials struct {
 	apiKey, signature, secret string
 	generated                 bool
+	shortSignature            bool
 }
 
 func loadCredentials(getenv func(string) string) (credentials, error) {
@@ -113,13 +117,26 @@ func loadCredentials(getenv func(string) string) (credentials, error) {
 		c.secret, _ = issuer.GenerateClientSecret()
 		c.generated = true
 	}
-	if len(c.signature) < issuer.MinAssertionKeyBytes {
-		return c, fmt.Errorf("API_SIGNATURE must be at least %d bytes (HS256, RFC 7518 §3.2)", issuer.MinAssertionKeyBytes)
+	if len(c.signature) < issuer.MinInsecureAssertionKeyBytes {
+		return c, fmt.Errorf("API_SIGNATURE must be at least %d bytes (HS256, RFC 7518 §3.2), and never under %d",
+			issuer.MinAssertionKeyBytes, issuer.MinInsecureAssertionKeyBytes)
 	}
+	c.shortSignature = len(c.signature) < issuer.MinAssertionKeyBytes
 	return c, nil
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// warnShortSignature tells the operator that the client's API signature is
+// served below RFC 7518 §3.2's minimum.
+func warnShortSignature(w io.Writer, c credentials) {
+	fmt.Fprintf(w, `WARNING: API_SIGNATURE is %d bytes, shorter than the %d bytes RFC 7518 §3.2 requires for HS256.
+WARNING: it is accepted for this client only (issuer.Client.InsecureShortAssertionKey) so that an
+WARNING: existing integration keeps working, but anyone holding one captured assertion can search
+WARNING: for a short key offline and then open sessions as the client. Rotate to >= %d random bytes.
+`, len(c.signature), issuer.MinAssertionKeyBytes, issuer.MinAssertionKeyBytes)
+}
+
+// run is the command; it serves until ctx ends or SIGINT/SIGTERM arrives.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -137,10 +154,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 			return fmt.Errorf("SESSION_TTL %q is not a duration of at least 1s", v)
 		}
 	}
+	if creds.shortSignature {
+		warnShortSignature(stderr, creds)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	srv, err := server.New(server.Config{
-		ClientID: creds.apiKey, APISignature: []byte(creds.signature), ClientSecret: creds.secret,
-		SessionTTL: ttl, Audit: gatehouse.SlogAuditor(logger),
+		ClientID:                  creds.apiKey,
+		APISignature:              []byte(creds.signature),
+		InsecureShortAPISignature: creds.shortSignature,
+		ClientSecret:              creds.secret,
+		SessionTTL:                ttl,
+		Audit:                     gatehouse.SlogAuditor(logger),
 	})
 	if err != nil {
 		return err
@@ -154,7 +178,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	if creds.generated {
 		printDemo(stdout, base, creds)
 	}
-	return serve.Serve(context.Background(), ln, srv)
+	return serve.Serve(ctx, ln, srv)
 }
 
 // printAssertion signs an assertion as seed 002's PHP sample does.

@@ -16,7 +16,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := run([]string{"-help"}, env(nil), &out, &errOut)
+	err := run(t.Context(), []string{"-help"}, env(nil), &out, &errOut)
 	require.ErrorIs(t, err, flag.ErrHelp)
 	for _, want := range []string{"-addr", "127.0.0.1:8080", "API_KEY", "API_SIGNATURE", "CLIENT_SECRET", "-sign-assertion", "403"} {
 		assert.Contains(t, errOut.String(), want)
@@ -26,7 +26,7 @@ func TestHelp(t *testing.T) {
 func TestSignAssertionMode(t *testing.T) {
 	var out bytes.Buffer
 	sig := "monApiSignature-monApiSignature-0"
-	err := run([]string{"-sign-assertion", "-amount", "12.5", "-notification-key", "tx-1", "-user-id", "u-1", "-force-manual-confirm"},
+	err := run(t.Context(), []string{"-sign-assertion", "-amount", "12.5", "-notification-key", "tx-1", "-user-id", "u-1", "-force-manual-confirm"},
 		env(map[string]string{"API_SIGNATURE": sig}), &out, &out)
 	require.NoError(t, err)
 	parts := strings.Split(strings.TrimSpace(out.String()), ".")
@@ -42,19 +42,19 @@ func TestSignAssertionMode(t *testing.T) {
 	assert.Equal(t, true, c["forceManualConfirm"])
 	assert.NotZero(t, c["iat"])
 
-	err = run([]string{"-sign-assertion"}, env(nil), &out, &out)
+	err = run(t.Context(), []string{"-sign-assertion"}, env(nil), &out, &out)
 	require.ErrorContains(t, err, "API_SIGNATURE")
-	err = run([]string{"-sign-assertion", "-amount", "lots"}, env(map[string]string{"API_SIGNATURE": sig}), &out, &out)
+	err = run(t.Context(), []string{"-sign-assertion", "-amount", "lots"}, env(map[string]string{"API_SIGNATURE": sig}), &out, &out)
 	require.Error(t, err)
 }
 
 func TestConfigurationErrors(t *testing.T) {
 	var out bytes.Buffer
-	err := run(nil, env(map[string]string{"API_SIGNATURE": "monApiSignature"}), &out, &out)
-	require.ErrorContains(t, err, "at least 32 bytes")
-	err = run(nil, env(map[string]string{"SESSION_TTL": "soon"}), &out, &out)
+	err := run(t.Context(), nil, env(map[string]string{"API_SIGNATURE": "1234567"}), &out, &out)
+	require.ErrorContains(t, err, "at least 32 bytes (HS256, RFC 7518 §3.2), and never under 8")
+	err = run(t.Context(), nil, env(map[string]string{"SESSION_TTL": "soon"}), &out, &out)
 	require.ErrorContains(t, err, "SESSION_TTL")
-	err = run([]string{"extra"}, env(nil), &out, &out)
+	err = run(t.Context(), []string{"extra"}, env(nil), &out, &out)
 	require.Error(t, err)
 }
 

@@ -27,8 +27,15 @@ type Config struct {
 	// the apikey header and as client_id at POST /v2/token.
 	ClientID string
 	// APISignature is the client's HS256 key for assertions ("API_SIGNATURE"),
-	// at least 32 bytes.
+	// at least 32 bytes (RFC 7518 §3.2), or at least 8 with
+	// InsecureShortAPISignature.
 	APISignature []byte
+	// InsecureShortAPISignature accepts an APISignature of 8 to 31 bytes,
+	// such as seed 002's "monApiSignature" (issuer.Client's
+	// InsecureShortAssertionKey). It violates RFC 7518 §3.2: a captured
+	// assertion lets anyone search for a short key offline. Set it only to
+	// keep an existing integration working while its key is rotated.
+	InsecureShortAPISignature bool
 	// ClientSecret is the client's m2m secret ("CLIENT_SECRET"); only its
 	// SHA-256 is kept.
 	ClientSecret string
@@ -99,6 +106,8 @@ func New(cfg Config) (*Server, error) {
 		SecretHash:   issuer.HashClientSecret(cfg.ClientSecret),
 		AssertionKey: cfg.APISignature,
 		Tenant:       cfg.ClientID,
+
+		InsecureShortAssertionKey: cfg.InsecureShortAPISignature,
 	})
 	if err != nil {
 		return nil, err

@@ -362,6 +362,7 @@ func TestNewValidates(t *testing.T) {
 		"no signature":     {ClientID: apiKey, ClientSecret: clientSecret},
 		"no secret":        {ClientID: apiKey, APISignature: []byte(apiSignature)},
 		"short signature":  {ClientID: apiKey, APISignature: []byte("monApiSignature"), ClientSecret: clientSecret},
+		"tiny signature":   {ClientID: apiKey, APISignature: []byte("1234567"), ClientSecret: clientSecret, InsecureShortAPISignature: true},
 		"short signingkey": {ClientID: apiKey, APISignature: []byte(apiSignature), ClientSecret: clientSecret, SigningKey: []byte("short")},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -369,4 +370,50 @@ func TestNewValidates(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+}
+
+// TestSeedSignature serves the client with seed 002's own 15-byte
+// "monApiSignature" through the opt-in, and opens a client session with the
+// PHP sample's assertion sent in the seed's curl body.
+func TestSeedSignature(t *testing.T) {
+	clock := &testClock{t: time.Now().Truncate(time.Second)}
+	srv, err := server.New(server.Config{
+		ClientID: apiKey, APISignature: []byte("monApiSignature"), InsecureShortAPISignature: true,
+		ClientSecret: clientSecret, Now: clock.Now,
+	})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	a := &api{url: ts.URL, clock: clock}
+
+	tok := accessToken(t, a.seedAssertion(t, apiKey, phpJWT("monApiSignature", phpClaims(clock.Now().Unix(), "12345"))))
+	r := a.do(t, "POST", "/v2/vouchers/reserve", "application/json", `{"amount": 100, "storeId": "store-lyon"}`, "Authorization", "Bearer "+tok)
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+	assert.Contains(t, r.body, `"notificationKey":"12345"`)
+
+	r = a.seedAssertion(t, apiKey, phpJWT("monApiSignature-monApiSignature-0", phpClaims(clock.Now().Unix(), "other")))
+	require.Equal(t, http.StatusBadRequest, r.status, "the key is the short one, nothing else")
+	code, _ := oauthError(t, r)
+	assert.Equal(t, "invalid_grant", code)
+}
+
+// TestIntegerClaims: PHP integrations often send userId and
+// notificationKey as integers; they become their decimal strings, and
+// 12345 is the same notificationKey as "12345".
+func TestIntegerClaims(t *testing.T) {
+	a := newAPI(t)
+	now := jsonInt(a.clock.Now().Unix())
+	tok := accessToken(t, a.seedAssertion(t, apiKey, phpJWT(apiSignature, `{"amount":100,"iat":`+now+`,"notificationKey":12345,"userId":42}`)))
+	r := a.do(t, "POST", "/v2/vouchers/reserve", "application/json", `{"amount": 10, "storeId": "store-paris"}`, "Authorization", "Bearer "+tok)
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+	assert.Contains(t, r.body, `"notificationKey":"12345"`)
+	assert.Contains(t, r.body, `"userId":"42"`)
+
+	r = a.seedAssertion(t, apiKey, phpJWT(apiSignature, phpClaims(a.clock.Now().Unix(), "12345")))
+	require.Equal(t, http.StatusBadRequest, r.status, "the string form is the same key: a replay")
+	_, desc := oauthError(t, r)
+	assert.Equal(t, "Assertion notificationKey was already used", desc)
+
+	r = a.seedAssertion(t, apiKey, phpJWT(apiSignature, `{"amount":100,"iat":`+now+`,"notificationKey":12346.0}`))
+	require.Equal(t, http.StatusBadRequest, r.status, "a float is not an integer")
 }
