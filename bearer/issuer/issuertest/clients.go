@@ -10,7 +10,8 @@ import (
 )
 
 // TestClientStore checks that a ClientStore returns exactly the clients it
-// was seeded with: lookups by exact client_id with every field intact,
+// was seeded with: lookups by exact client_id with every field intact
+// (InsecureShortAssertionKey included),
 // ErrClientNotFound for anything else (other case, prefixes, the empty id),
 // copies that the caller may modify (scopes and the assertion key),
 // context cancellation and concurrent reads. newStore must return a store
@@ -25,10 +26,13 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer
 	}
 	m2m := issuer.Client{ID: "server-1", SecretHash: issuer.HashClientSecret("another-secret")}
 	app := issuer.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
+	// A legacy client with seed 002's sample signature: the store must keep
+	// the opt-in flag with the key, or the client could not sign in.
+	legacy := issuer.Client{ID: "legacy-1", AssertionKey: []byte("monApiSignature"), InsecureShortAssertionKey: true}
 
 	t.Run("lookup", func(t *testing.T) {
-		s := newStore(t, shop, m2m, app)
-		for _, want := range []issuer.Client{shop, m2m, app} {
+		s := newStore(t, shop, m2m, app, legacy)
+		for _, want := range []issuer.Client{shop, m2m, app, legacy} {
 			got, err := s.LookupClient(ctx, want.ID)
 			require.NoError(t, err, want.ID)
 			assert.Equal(t, want, got)
