@@ -22,7 +22,9 @@ import (
 
 // TestWithRealSiblings runs the issuer against the real bearer middleware,
 // revocation store, ipallow allowlist and ratelimit failure throttle.
-func TestWithRealSiblings(t *testing.T) {
+func TestWithRealSiblings(t *testing.T) { eachFormat(t, testWithRealSiblings) }
+
+func testWithRealSiblings(t *testing.T, format func(*issuer.Config)) {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	for _, key := range []issuer.SigningKey{{Key: testSecret}, {Key: ec}} {
@@ -35,7 +37,7 @@ func TestWithRealSiblings(t *testing.T) {
 			require.NoError(t, lists.Set(context.Background(), "123456", []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}))
 			pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: lists})
 			require.NoError(t, err)
-			f := newFixture(t, func(c *issuer.Config) {
+			f := newFixture(t, format, func(c *issuer.Config) {
 				c.Key, c.Revocations, c.Throttle, c.Accounts, c.Now = key, revs, thr, pp, clk.Now
 			})
 			auth, err := bearer.New(f.iss.BearerConfig(revs))

@@ -17,6 +17,39 @@ const (
 	DefaultAssertionLeeway = 30 * time.Second // how far ahead an assertion's iat may be
 )
 
+// TokenTypeJWT is the generic "typ" header Config.TokenType may name
+// instead of AccessTokenType, for APIs documented with it.
+const TokenTypeJWT = "JWT"
+
+// RefreshTokenType is the "typ" header of a refresh JWT (RefreshJWT) when
+// Config.TokenType is AccessTokenType; with TokenTypeJWT, refresh JWTs
+// carry "JWT" too.
+const RefreshTokenType = "rt+jwt"
+
+// A RefreshTokenFormat is the format of the refresh tokens an Issuer
+// issues (Config.RefreshTokenFormat).
+type RefreshTokenFormat int
+
+const (
+	// RefreshOpaque refresh tokens are "rt_" and 256 random bits in
+	// base64url: nothing to parse, nothing to verify but the store lookup.
+	// It is the default.
+	RefreshOpaque RefreshTokenFormat = iota
+	// RefreshJWT refresh tokens are compact JWS signed with Config.Key,
+	// for APIs documented with JWT refresh tokens (seed 000). The header
+	// is the access tokens' with typ RefreshTokenType ("rt+jwt"), or "JWT"
+	// when Config.TokenType is TokenTypeJWT. The claims are iss, sub, aud
+	// (the Issuer identifier itself, so New refuses an Audience naming it:
+	// a refresh JWT can never carry an access-token audience), exp (the
+	// record's expiry), iat, auth_time (the login), sid (the family id),
+	// token_use "refresh" and a jti of 256 random bits, the secret part.
+	// Refresh verifies the signature, then iss, aud, token_use and exp,
+	// before the store lookup; any failure is the 401 of an unknown token.
+	// The store stays authoritative: reuse detection, rotation, expiry
+	// and revocation work exactly as with opaque tokens.
+	RefreshJWT
+)
+
 // Config configures an [Issuer]. Issuer, Key and Revocations are required,
 // and Credentials (login) or Clients (the token endpoint) or both; every
 // other zero field has the default its comment names.
@@ -26,10 +59,31 @@ type Config struct {
 	// Audience is the "aud" claim (a string when it has one member). Empty
 	// means []string{Issuer}.
 	Audience []string
-	// Key signs access tokens: an HMAC secret (HS256 by default) or an
-	// ECDSA / Ed25519 / RSA private key. Configure the bearer middleware
-	// with VerificationKey.
+	// Key signs access tokens (and refresh tokens with RefreshJWT): an HMAC
+	// secret (HS256 by default) or an ECDSA / Ed25519 / RSA private key.
+	// Configure the bearer middleware with BearerConfig or VerificationKey.
 	Key SigningKey
+	// TokenType is the "typ" header of every access token the issuer signs,
+	// and the one BearerConfig requires. Empty means AccessTokenType,
+	// "at+jwt" (RFC 9068), the secure default: no other kind of JWT the
+	// same key or issuer may sign (an ID token, a refresh JWT, a
+	// jwt-bearer assertion) can then be taken for an access token. The
+	// only other value allowed is TokenTypeJWT, "JWT", for an API whose
+	// documentation shows that header (seed 000, seed 003); every other
+	// value is a configuration error. With "JWT", the header no longer
+	// tells the kinds of token apart, and the audience check is what keeps
+	// them apart: the bearer middleware must check Audiences (BearerConfig
+	// does), and no other JWT signed with this key may name one of the
+	// access-token audiences.
+	TokenType string
+	// RefreshTokenFormat is the format of the refresh tokens Login and
+	// Refresh issue: RefreshOpaque (the default, "rt_" and 256 random
+	// bits) or RefreshJWT (a compact JWS signed with Key, see
+	// RefreshJWT). Either way the RefreshStore is authoritative and files
+	// each token under the SHA-256 of the whole token string, and Refresh
+	// accepts only the configured format: changing it makes every
+	// outstanding refresh token fail, so users log in again.
+	RefreshTokenFormat RefreshTokenFormat
 
 	// AccessTTL is the access-token lifetime; 0 means DefaultAccessTTL (1h).
 	AccessTTL time.Duration

@@ -35,10 +35,12 @@ func refusedAsRevoked(t testing.TB, f *fixture, tok string) bool {
 // revocation reaching only the newest access tokens: an attacker rotates a
 // stolen refresh token 20 times; reuse detection must revoke all 20 access
 // tokens, not the newest 16.
-func TestReuseRevokesEveryAccessToken(t *testing.T) {
+func TestReuseRevokesEveryAccessToken(t *testing.T) { eachFormat(t, testReuseRevokesEveryAccessToken) }
+
+func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config)) {
 	for _, end := range []string{"reuse", "logout", "RevokeSession"} {
 		t.Run(end, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, format)
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
 			first, rt := p.Data.RefreshToken, p.Data.RefreshToken
 			access := []string{p.Data.AccessToken}

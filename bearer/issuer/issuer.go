@@ -17,11 +17,12 @@ import (
 )
 
 // An Issuer issues and revokes tokens: access JWTs signed with one key,
-// opaque rotating refresh tokens grouped in families, and the Login,
+// rotating refresh tokens (opaque, or JWTs) grouped in families, and the Login,
 // Refresh and Logout handlers built on them. It is immutable after New and
 // safe for concurrent use.
 type Issuer struct {
 	signer      *signer
+	rtJWT       bool // Config.RefreshTokenFormat == RefreshJWT
 	issuer      string
 	audience    []string
 	audJSON     json.RawMessage
@@ -45,7 +46,9 @@ type Issuer struct {
 
 // New validates cfg and returns an Issuer. It fails when Issuer, Key or
 // Revocations is missing, both Credentials and Clients are, the key does
-// not suit its algorithm, or a lifetime is negative. With Credentials,
+// not suit its algorithm, a lifetime is negative, TokenType or
+// RefreshTokenFormat is unknown, or, with RefreshJWT, Audience is empty
+// (it would default to the Issuer) or names the Issuer. With Credentials,
 // building the dummy bcrypt hash costs one hash at BcryptCost.
 func New(cfg Config) (*Issuer, error) {
 	if cfg.Issuer == "" {
@@ -60,12 +63,24 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.RefreshMaxAge < 0 || cfg.MaxBodyBytes < 0 {
 		return nil, errors.New("issuer: negative AccessTTL, RefreshTTL, RefreshMaxAge or MaxBodyBytes")
 	}
-	s, err := newSigner(cfg.Key)
+	typ := orDefault(cfg.TokenType, AccessTokenType)
+	if typ != AccessTokenType && typ != TokenTypeJWT {
+		return nil, fmt.Errorf("issuer: Config.TokenType %q is neither %q nor %q", cfg.TokenType, AccessTokenType, TokenTypeJWT)
+	}
+	if cfg.RefreshTokenFormat != RefreshOpaque && cfg.RefreshTokenFormat != RefreshJWT {
+		return nil, fmt.Errorf("issuer: unknown Config.RefreshTokenFormat %d", cfg.RefreshTokenFormat)
+	}
+	if cfg.RefreshTokenFormat == RefreshJWT && (len(cfg.Audience) == 0 || slices.Contains(cfg.Audience, cfg.Issuer)) {
+		// A refresh JWT's aud is the Issuer: no access token may have it.
+		return nil, errors.New("issuer: with RefreshJWT, Config.Audience must be set and must not name the Issuer (the audience of refresh JWTs)")
+	}
+	s, err := newSigner(cfg.Key, typ)
 	if err != nil {
 		return nil, err
 	}
 	i := &Issuer{
 		signer:      s,
+		rtJWT:       cfg.RefreshTokenFormat == RefreshJWT,
 		issuer:      cfg.Issuer,
 		audience:    slices.Clone(cfg.Audience),
 		accessTTL:   orDefault(cfg.AccessTTL, DefaultAccessTTL),
@@ -163,12 +178,15 @@ type AccessClaims struct {
 	// bearer.MaxLeeway): a token given a longer TTL outlives that.
 	SessionID string
 	// Audience overrides the issuer's default "aud" claim when not empty.
+	// With RefreshJWT it may not name the Issuer, the refresh JWTs'
+	// audience.
 	Audience []string
 	// TTL overrides the issuer's AccessTTL when positive.
 	TTL time.Duration
 	// Extra claims are added to the token. They may not redefine the
 	// claims the issuer sets (iss, sub, aud, exp, nbf, iat, jti, client_id,
-	// scope, sid, tenant), nor the token endpoint's session claims
+	// scope, sid, tenant), nor claim to be a refresh token (token_use,
+	// auth_time), nor the token endpoint's session claims
 	// (session_kind, amount, notificationKey, userId, forceManualConfirm),
 	// which CheckSession and RequireSession trust; values must marshal to
 	// JSON.
@@ -203,6 +221,7 @@ type accessPayload struct {
 // may carry (a forged session_kind would pass RequireSession).
 var reservedClaims = []string{
 	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "tenant",
+	claimTokenUse, "auth_time",
 	ClaimSessionKind, ClaimAmount, ClaimNotificationKey, ClaimUserID, ClaimForceManualConfirm,
 }
 
@@ -259,6 +278,9 @@ func (i *Issuer) accessPayload(now time.Time, jti string, c AccessClaims) (acces
 		Tenant:    c.Tenant,
 	}
 	if len(c.Audience) > 0 {
+		if i.rtJWT && slices.Contains(c.Audience, i.issuer) {
+			return accessPayload{}, time.Time{}, errors.New("issuer: with RefreshJWT an access token's audience may not name the Issuer")
+		}
 		aud, err := audienceJSON(c.Audience)
 		if err != nil {
 			return accessPayload{}, time.Time{}, err
@@ -304,7 +326,11 @@ func newID() string {
 func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	now := i.clock()
 	famID := newID()
-	rt, hash := newRefreshToken()
+	exp := i.refreshExpiry(now, now)
+	rt, hash, err := i.newRefresh(now, exp, now, famID, s.Subject)
+	if err != nil {
+		return Pair{}, err
+	}
 	at, err := i.issueAccess(now, newID(), AccessClaims{Session: s, SessionID: famID})
 	if err != nil {
 		return Pair{}, err
@@ -313,7 +339,7 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 		Hash:      hash,
 		FamilyID:  famID,
 		IssuedAt:  now,
-		ExpiresAt: i.refreshExpiry(now, now),
+		ExpiresAt: exp,
 	}
 	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now}, rec); err != nil {
 		return Pair{}, err

@@ -16,6 +16,7 @@ type logoutClaims struct {
 	jwt.RegisteredClaims
 	SessionID string `json:"sid"`
 	Tenant    string `json:"tenant"`
+	TokenUse  string `json:"token_use"` // set only in refresh JWTs
 }
 
 // LogoutResult is the data of a successful logout response.
@@ -52,7 +53,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c logoutClaims
-	if err := i.signer.parse(token, &c); err != nil || !i.ownToken(&c) {
+	if err := i.signer.parse(token, i.signer.typ, &c); err != nil || !i.ownToken(&c) {
 		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 		return
 	}
@@ -98,9 +99,10 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // ownToken checks the claims the signature check does not: iss, an aud
-// this issuer signs for, and the presence of jti, sub and exp.
+// this issuer signs for (never a refresh JWT's), the presence of jti, sub
+// and exp, and the absence of token_use (a refresh JWT).
 func (i *Issuer) ownToken(c *logoutClaims) bool {
-	if c.Issuer != i.issuer || c.ID == "" || c.Subject == "" || c.ExpiresAt == nil {
+	if c.Issuer != i.issuer || c.ID == "" || c.Subject == "" || c.ExpiresAt == nil || c.TokenUse != "" {
 		return false
 	}
 	for _, a := range c.Audience {

@@ -89,7 +89,7 @@ func (c *countingClaims) UnmarshalJSON(b []byte) error {
 // decoding the claims of a token before checking its signature: a forged
 // token must cost no claims decoding.
 func TestSignerParseVerifiesBeforeDecoding(t *testing.T) {
-	s, err := newSigner(SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")})
+	s, err := newSigner(SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")}, AccessTokenType)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +99,14 @@ func TestSignerParseVerifiesBeforeDecoding(t *testing.T) {
 	}
 	decoded := false
 	forged := tok[:strings.LastIndexByte(tok, '.')+1] + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
-	if err := s.parse(forged, &countingClaims{decoded: &decoded}); err == nil {
+	if err := s.parse(forged, AccessTokenType, &countingClaims{decoded: &decoded}); err == nil {
 		t.Fatal("forged signature accepted")
 	}
 	if decoded {
 		t.Fatal("claims of a token with a bad signature were decoded")
 	}
 	got := countingClaims{decoded: &decoded}
-	if err := s.parse(tok, &got); err != nil || !decoded || got.Subject != "svc" {
+	if err := s.parse(tok, AccessTokenType, &got); err != nil || !decoded || got.Subject != "svc" {
 		t.Fatalf("genuine token: err %v, decoded %v, sub %q", err, decoded, got.Subject)
 	}
 }

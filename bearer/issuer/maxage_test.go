@@ -19,7 +19,9 @@ import (
 // forever (seed 000). Every case runs with and without the account
 // allowlist, since only the allowlist path looks the family up before the
 // rotation.
-func TestRefreshMaxAge(t *testing.T) {
+func TestRefreshMaxAge(t *testing.T) { eachFormat(t, testRefreshMaxAge) }
+
+func testRefreshMaxAge(t *testing.T, format func(*issuer.Config)) {
 	const day = 24 * time.Hour
 	tests := []struct {
 		name     string
@@ -43,7 +45,7 @@ func TestRefreshMaxAge(t *testing.T) {
 				name = tc.name + "/with allowlist"
 			}
 			t.Run(name, func(t *testing.T) {
-				f := newFixture(t, func(c *issuer.Config) {
+				f := newFixture(t, format, func(c *issuer.Config) {
 					c.RefreshTTL, c.RefreshMaxAge = tc.ttl, tc.maxAge
 					if !allowlist {
 						c.Accounts = nil
@@ -100,12 +102,16 @@ func TestRefreshMaxAge(t *testing.T) {
 // once an issuer with a limit serves it, and the refused refresh leaves its
 // record as it was.
 func TestRefreshMaxAgeAppliesToEarlierSessions(t *testing.T) {
-	before := newFixture(t, func(c *issuer.Config) { c.Accounts = nil })
+	eachFormat(t, testRefreshMaxAgeAppliesToEarlierSessions)
+}
+
+func testRefreshMaxAgeAppliesToEarlierSessions(t *testing.T, format func(*issuer.Config)) {
+	before := newFixture(t, format, func(c *issuer.Config) { c.Accounts = nil })
 	login := before.clock.Now()
 	p := before.login(t, "127.0.0.2", "demo", demoPassword)
 	require.Equal(t, login.Add(7*24*time.Hour).Format(time.RFC3339), p.Data.RefreshExpiresAt)
 
-	after := newFixture(t, func(c *issuer.Config) {
+	after := newFixture(t, format, func(c *issuer.Config) {
 		c.Accounts = nil
 		c.Refresh = before.refresh
 		c.Now = before.clock.Now

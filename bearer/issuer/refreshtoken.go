@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"time"
 )
 
-// RefreshTokenPrefix starts every refresh token. With the fixed length
+// RefreshTokenPrefix starts every opaque refresh token. With the fixed length
 // and the absence of dots it makes a refresh token impossible to mistake for
 // a JWT access token, and easy to spot in a secret scanner.
 const RefreshTokenPrefix = "rt_"
@@ -45,4 +47,85 @@ func wellFormedRefresh(token string) bool {
 		}
 	}
 	return true
+}
+
+// claimTokenUse marks a refresh JWT; access tokens may not carry it.
+const claimTokenUse = "token_use"
+
+// tokenUseRefresh is the token_use claim of every refresh JWT.
+const tokenUseRefresh = "refresh"
+
+// refreshJTILen is the length of a refresh JWT's jti: 256 random bits in
+// unpadded base64url.
+const refreshJTILen = 43
+
+// refreshPayload is the claim set of a refresh JWT (Config.RefreshJWT).
+type refreshPayload struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	ExpiresAt int64  `json:"exp"`
+	IssuedAt  int64  `json:"iat"`
+	AuthTime  int64  `json:"auth_time"`
+	SessionID string `json:"sid,omitempty"`
+	TokenUse  string `json:"token_use"`
+	ID        string `json:"jti"`
+}
+
+// newRefresh returns a fresh refresh token of the configured format and
+// its SHA-256, the key it is stored under: an opaque token, or a refresh
+// JWT for the family sid of subject sub, issued at now, expiring at exp,
+// in a family created (a login made) at authTime. The error is a signing
+// failure.
+func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub string) (string, [32]byte, error) {
+	if !i.rtJWT {
+		tok, hash := newRefreshToken()
+		return tok, hash, nil
+	}
+	payload, err := json.Marshal(refreshPayload{
+		Issuer:    i.issuer,
+		Subject:   sub,
+		Audience:  i.issuer,
+		ExpiresAt: exp.Unix(),
+		IssuedAt:  now.Unix(),
+		AuthTime:  authTime.Unix(),
+		SessionID: sid,
+		TokenUse:  tokenUseRefresh,
+		ID:        newRefreshJTI(),
+	})
+	if err != nil {
+		return "", [32]byte{}, err
+	}
+	tok, err := i.signer.signWith(i.signer.rtHeader, payload)
+	if err != nil {
+		return "", [32]byte{}, err
+	}
+	return tok, HashRefreshToken(tok), nil
+}
+
+// newRefreshJTI returns the jti of a refresh JWT: 256 bits from
+// crypto/rand in unpadded base64url, the token's secret part.
+func newRefreshJTI() string {
+	var raw [32]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (it aborts the process instead)
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// checkRefresh reports whether token has the shape of a refresh token of
+// the configured format, so malformed input, access tokens and foreign
+// tokens are refused before any hashing or store round trip. A refresh
+// JWT's signature (header: alg, kid, typ) is verified first, then its iss,
+// aud, token_use, jti, sub and exp against now; its claims are returned.
+func (i *Issuer) checkRefresh(token string, now time.Time) (refreshPayload, bool) {
+	if !i.rtJWT {
+		return refreshPayload{}, wellFormedRefresh(token)
+	}
+	var c refreshPayload
+	if i.signer.parse(token, i.signer.rtTyp, &c) != nil {
+		return refreshPayload{}, false
+	}
+	ok := c.Issuer == i.issuer && c.Audience == i.issuer && c.TokenUse == tokenUseRefresh &&
+		len(c.ID) == refreshJTILen && c.Subject != "" && c.SessionID != "" &&
+		now.Unix() < c.ExpiresAt
+	return c, ok
 }

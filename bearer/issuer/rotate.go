@@ -45,11 +45,12 @@ func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 // reason and the client-facing error on failure, and fills ev's subject,
 // tenant and credential id as they become known.
 func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event) (Pair, string, error) {
-	if !wellFormedRefresh(token) {
+	now := i.clock()
+	claims, ok := i.checkRefresh(token, now)
+	if !ok {
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	}
 	hash := HashRefreshToken(token)
-	now := i.clock()
 
 	if i.accounts != nil {
 		fam, err := i.refresh.Lookup(ctx, hash, now)
@@ -65,13 +66,23 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		}
 	}
 
-	rt, rtHash := newRefreshToken()
 	// The store caps the expiry at the family's CreatedAt + MaxAge, and
-	// refuses the rotation past it, in the same atomic step.
+	// refuses the rotation past it, in the same atomic step. A refresh JWT
+	// is signed before that step, so its exp is capped here already, from
+	// the login time the presented (verified) token carries; the record
+	// then never outlives the token's exp.
+	exp := now.Add(i.refreshTTL)
+	if i.rtJWT {
+		exp = i.refreshExpiry(now, time.Unix(claims.AuthTime, 0))
+	}
+	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), claims.SessionID, claims.Subject)
+	if err != nil {
+		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
+	}
 	next := RefreshRecord{
 		Hash:      rtHash,
 		IssuedAt:  now,
-		ExpiresAt: now.Add(i.refreshTTL),
+		ExpiresAt: exp,
 		MaxAge:    i.refreshMax,
 	}
 	fam, err := i.refresh.Rotate(ctx, hash, next)

@@ -23,8 +23,10 @@ func jti(t testing.TB, token string) string {
 	return c.ID
 }
 
-func TestRefreshRotates(t *testing.T) {
-	f := newFixture(t)
+func TestRefreshRotates(t *testing.T) { eachFormat(t, testRefreshRotates) }
+
+func testRefreshRotates(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format)
 	p1 := f.login(t, "127.0.0.2", "demo", demoPassword)
 	f.clock.Add(55 * time.Minute) // the PHP client refreshes 5 minutes before expiry
 
@@ -60,8 +62,10 @@ func TestRefreshRotates(t *testing.T) {
 	assert.Equal(t, "refresh", f.audit.last().Action)
 }
 
-func TestRefreshReuseRevokesFamily(t *testing.T) {
-	f := newFixture(t)
+func TestRefreshReuseRevokesFamily(t *testing.T) { eachFormat(t, testRefreshReuseRevokesFamily) }
+
+func testRefreshReuseRevokesFamily(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format)
 	p1 := f.login(t, "127.0.0.2", "demo", demoPassword)
 	w := f.refreshWith("127.0.0.2", p1.Data.RefreshToken)
 	require.Equal(t, http.StatusOK, w.Code)
@@ -99,8 +103,10 @@ func p2SessionID(t testing.TB, p pairBody) string {
 	return c["sid"].(string)
 }
 
-func TestRefreshRefusals(t *testing.T) {
-	f := newFixture(t)
+func TestRefreshRefusals(t *testing.T) { eachFormat(t, testRefreshRefusals) }
+
+func testRefreshRefusals(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format)
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	tests := []struct {
 		name, token string
@@ -131,8 +137,10 @@ func TestRefreshRefusals(t *testing.T) {
 	require.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }
 
-func TestRefreshExpiry(t *testing.T) {
-	f := newFixture(t, func(c *issuer.Config) { c.AccessTTL, c.RefreshTTL = time.Minute, time.Hour })
+func TestRefreshExpiry(t *testing.T) { eachFormat(t, testRefreshExpiry) }
+
+func testRefreshExpiry(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format, func(c *issuer.Config) { c.AccessTTL, c.RefreshTTL = time.Minute, time.Hour })
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	f.clock.Add(time.Hour - time.Second)
 	w := f.refreshWith("127.0.0.2", p.Data.RefreshToken)
@@ -144,8 +152,10 @@ func TestRefreshExpiry(t *testing.T) {
 	assert.Equal(t, "refresh_invalid", f.audit.last().Reason, "expiry is not reuse")
 }
 
-func TestRefreshAllowlist(t *testing.T) {
-	f := newFixture(t)
+func TestRefreshAllowlist(t *testing.T) { eachFormat(t, testRefreshAllowlist) }
+
+func testRefreshAllowlist(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format)
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	w := f.refreshWith("127.0.0.3", p.Data.RefreshToken)
 	require.Equal(t, http.StatusForbidden, w.Code)
@@ -158,7 +168,11 @@ func TestRefreshAllowlist(t *testing.T) {
 }
 
 func TestRefreshConcurrentExactlyOneWins(t *testing.T) {
-	f := newFixture(t)
+	eachFormat(t, testRefreshConcurrentExactlyOneWins)
+}
+
+func testRefreshConcurrentExactlyOneWins(t *testing.T, format func(*issuer.Config)) {
+	f := newFixture(t, format)
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	const n = 16
 	var (

@@ -17,7 +17,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
-// AccessTokenType is the JWT "typ" header of every access token (RFC 9068).
+// AccessTokenType is the default JWT "typ" header of access tokens (RFC
+// 9068); see Config.TokenType.
 const AccessTokenType = "at+jwt"
 
 // A SigningKey is the private key the issuer signs access tokens with.
@@ -40,15 +41,20 @@ type SigningKey struct {
 // newSigner and safe for concurrent use; the OAuth token endpoint and the
 // login flow both sign through it.
 type signer struct {
-	method jwt.SigningMethod
-	alg    string
-	kid    string
-	key    any    // private key handed to method.Sign
-	public any    // verification key: the HMAC secret or the public key
-	header []byte // base64url(header JSON) + "."
+	method   jwt.SigningMethod
+	alg      string
+	kid      string
+	key      any    // private key handed to method.Sign
+	public   any    // verification key: the HMAC secret or the public key
+	typ      string // access tokens' typ: AccessTokenType or TokenTypeJWT
+	rtTyp    string // refresh JWTs' typ: RefreshTokenType or TokenTypeJWT
+	header   []byte // base64url(access header JSON) + "."
+	rtHeader []byte // base64url(refresh header JSON) + "."
 }
 
-func newSigner(k SigningKey) (*signer, error) {
+// newSigner returns the signer of k, whose access tokens carry typ (which
+// New has validated: AccessTokenType or TokenTypeJWT).
+func newSigner(k SigningKey, typ string) (*signer, error) {
 	alg := k.Algorithm
 	if alg == "" {
 		alg = defaultAlg(k.Key)
@@ -60,7 +66,10 @@ func newSigner(k SigningKey) (*signer, error) {
 	if family == "" {
 		return nil, fmt.Errorf("issuer: unsupported signing algorithm %q", alg)
 	}
-	s := &signer{method: jwt.GetSigningMethod(alg), alg: alg, kid: k.ID, key: k.Key}
+	s := &signer{method: jwt.GetSigningMethod(alg), alg: alg, kid: k.ID, key: k.Key, typ: typ, rtTyp: typ}
+	if typ == AccessTokenType {
+		s.rtTyp = RefreshTokenType
+	}
 	switch key := k.Key.(type) {
 	case []byte:
 		if family != jwsalg.HMAC {
@@ -96,16 +105,28 @@ func newSigner(k SigningKey) (*signer, error) {
 		}
 		s.kid = kid
 	}
+	var err error
+	if s.header, err = encodeHeader(alg, s.typ, s.kid); err != nil {
+		return nil, err
+	}
+	if s.rtHeader, err = encodeHeader(alg, s.rtTyp, s.kid); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// encodeHeader returns base64url of the JOSE header {alg, typ, kid} and
+// the dot that follows it in a compact JWS.
+func encodeHeader(alg, typ, kid string) ([]byte, error) {
 	hdr, err := json.Marshal(struct {
 		Alg string `json:"alg"`
 		Typ string `json:"typ"`
 		Kid string `json:"kid,omitempty"`
-	}{alg, AccessTokenType, s.kid})
+	}{alg, typ, kid})
 	if err != nil {
 		return nil, err
 	}
-	s.header = append(base64.RawURLEncoding.AppendEncode(nil, hdr), '.')
-	return s, nil
+	return append(base64.RawURLEncoding.AppendEncode(nil, hdr), '.'), nil
 }
 
 // defaultAlg returns the algorithm a SigningKey with an empty Algorithm
@@ -128,7 +149,7 @@ func defaultAlg(key any) string {
 }
 
 // sign returns the compact JWS of claims, which must marshal to a JSON
-// object, under the issuer's header (alg, typ at+jwt, kid).
+// object, under the issuer's access-token header (alg, typ, kid).
 func (s *signer) sign(claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -137,11 +158,17 @@ func (s *signer) sign(claims any) (string, error) {
 	return s.signPayload(payload)
 }
 
-// signPayload signs an already encoded JSON claims object.
+// signPayload signs an already encoded JSON claims object under the
+// access-token header.
 func (s *signer) signPayload(payload []byte) (string, error) {
+	return s.signWith(s.header, payload)
+}
+
+// signWith signs payload under header, an encoded header and its dot.
+func (s *signer) signWith(header, payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(s.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
-	buf = append(buf, s.header...)
+	buf := make([]byte, 0, len(header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	buf = append(buf, header...)
 	buf = enc.AppendEncode(buf, payload)
 	sig, err := s.method.Sign(string(buf), s.key)
 	if err != nil {
@@ -158,13 +185,14 @@ var (
 	errTokenHeader    = errors.New("issuer: not an access token of this issuer (alg, kid or typ)")
 )
 
-// parse verifies a token's signature, algorithm, kid and typ and only then
+// parse verifies a token's signature, algorithm, kid and typ (typ itself,
+// or "application/" + typ, case-sensitively) and only then
 // decodes its claims into dst with encoding/json, so a forged token costs
 // no claims decoding. It does not validate exp, iss or aud: callers do.
 // The segments are split and decoded as the bearer middleware does
 // (strict base64url, the header as a JSON object); the signature is
 // checked by golang-jwt's implementation of the issuer's algorithm.
-func (s *signer) parse(token string, dst any) error {
+func (s *signer) parse(token, wantTyp string, dst any) error {
 	h, rest, ok1 := strings.Cut(token, ".")
 	payload, sg, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(sg, '.') >= 0 {
@@ -181,7 +209,7 @@ func (s *signer) parse(token string, dst any) error {
 	alg, _ := hdr["alg"].(string)
 	kid, _ := hdr["kid"].(string)
 	typ, _ := hdr["typ"].(string)
-	if alg != s.alg || kid != s.kid || (typ != AccessTokenType && typ != "application/"+AccessTokenType) {
+	if alg != s.alg || kid != s.kid || (typ != wantTyp && typ != "application/"+wantTyp) {
 		return errTokenHeader
 	}
 	sig, err := b64.DecodeString(sg)
