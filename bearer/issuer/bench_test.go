@@ -27,7 +27,7 @@ type nopRevoker struct{}
 
 func (nopRevoker) Revoke(context.Context, string, time.Time) error { return nil }
 
-func benchIssuer(b *testing.B, cost int) *Issuer {
+func benchIssuer(b *testing.B, cost int, mod ...func(*Config)) *Issuer {
 	b.Helper()
 	hash, err := HashPassword("demo-password", cost)
 	if err != nil {
@@ -37,10 +37,14 @@ func benchIssuer(b *testing.B, cost int) *Issuer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	iss, err := New(Config{
+	cfg := Config{
 		Issuer: "https://rewards.example", Audience: []string{"rewardstore-api"},
 		Key: SigningKey{Key: benchSecret}, Credentials: creds, Revocations: nopRevoker{}, BcryptCost: cost,
-	})
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	iss, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,8 +88,15 @@ type discardRefresh struct{ RefreshStore }
 
 func (discardRefresh) Create(context.Context, Family, RefreshRecord) error { return nil }
 
-func BenchmarkIssuePair(b *testing.B) {
-	iss := benchIssuer(b, bcrypt.MinCost)
+// benchJWT configures seed 000's formats: typ JWT, refresh JWTs.
+func benchJWT(c *Config) { c.TokenType, c.RefreshTokenFormat = TokenTypeJWT, RefreshJWT }
+
+func BenchmarkIssuePair(b *testing.B) { benchIssuePair(b) }
+
+func BenchmarkIssuePairJWT(b *testing.B) { benchIssuePair(b, benchJWT) }
+
+func benchIssuePair(b *testing.B, mod ...func(*Config)) {
+	iss := benchIssuer(b, bcrypt.MinCost, mod...)
 	iss.refresh = discardRefresh{}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -118,8 +129,12 @@ func BenchmarkFloorSignAndGenerate(b *testing.B) {
 	}
 }
 
-func BenchmarkRefresh(b *testing.B) {
-	iss := benchIssuer(b, bcrypt.MinCost)
+func BenchmarkRefresh(b *testing.B) { benchRefresh(b) }
+
+func BenchmarkRefreshJWT(b *testing.B) { benchRefresh(b, benchJWT) }
+
+func benchRefresh(b *testing.B, mod ...func(*Config)) {
+	iss := benchIssuer(b, bcrypt.MinCost, mod...)
 	ctx := context.Background()
 	p, err := iss.IssuePair(ctx, benchSession)
 	if err != nil {
@@ -173,8 +188,12 @@ func BenchmarkFloorSignAndRotate(b *testing.B) {
 	}
 }
 
-func BenchmarkRefreshHandler(b *testing.B) {
-	iss := benchIssuer(b, bcrypt.MinCost)
+func BenchmarkRefreshHandler(b *testing.B) { benchRefreshHandler(b) }
+
+func BenchmarkRefreshHandlerJWT(b *testing.B) { benchRefreshHandler(b, benchJWT) }
+
+func benchRefreshHandler(b *testing.B, mod ...func(*Config)) {
+	iss := benchIssuer(b, bcrypt.MinCost, mod...)
 	p, err := iss.IssuePair(context.Background(), benchSession)
 	if err != nil {
 		b.Fatal(err)
@@ -191,7 +210,7 @@ func BenchmarkRefreshHandler(b *testing.B) {
 		}
 		body := w.Body.String()
 		i := strings.Index(body, `"refresh_token":"`) + len(`"refresh_token":"`)
-		tok = body[i : i+refreshTokenLen]
+		tok = body[i : i+strings.IndexByte(body[i:], '"')]
 	}
 }
 
@@ -199,6 +218,10 @@ func BenchmarkRefreshHandler(b *testing.B) {
 // the handler; BenchmarkFloorBcrypt is the one bcrypt check it contains.
 func BenchmarkLogin(b *testing.B) {
 	benchLogin(b, `{"username":"demo","password":"demo-password"}`, http.StatusOK)
+}
+
+func BenchmarkLoginJWT(b *testing.B) {
+	benchLogin(b, `{"username":"demo","password":"demo-password"}`, http.StatusOK, benchJWT)
 }
 
 // BenchmarkLoginUnknownUser takes the dummy-hash path: it should cost the
@@ -209,8 +232,8 @@ func BenchmarkLoginUnknownUser(b *testing.B) {
 
 // benchLogin posts body to the Login handler of a benchIssuer at
 // DefaultBcryptCost in a loop and fails unless every answer is status want.
-func benchLogin(b *testing.B, body string, want int) {
-	iss := benchIssuer(b, DefaultBcryptCost)
+func benchLogin(b *testing.B, body string, want int, mod ...func(*Config)) {
+	iss := benchIssuer(b, DefaultBcryptCost, mod...)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/auth/login", strings.NewReader(body))
