@@ -28,14 +28,15 @@ import (
 
 func usage() string {
 	var b strings.Builder
-	b.WriteString(`Usage: scopedstore [-addr host:port]
+	b.WriteString(`Usage: scopedstore [-addr host:port] [-tls-cert file -tls-key file]
 
 Seed 004's external API (base path /api/external/v1) on gatehouse: opaque bearer
 API tokens, eleven scopes, one store per Host ("acme.localhost:8080" is store
 "acme"), token rotation and a per-token rate limit.
 
 Flags:
-  -addr string   listen address (default "127.0.0.1:8080")
+  -addr string    listen address (default "127.0.0.1:8080")
+` + serve.TLSUsage + `                  Give both or neither; without them the API is plain HTTP.
 
 Environment:
   TOKENS_FILE   JSON list of API tokens loaded at start and kept only hashed:
@@ -78,11 +79,16 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
 	fs := serve.NewFlagSet("scopedstore", usage(), stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
+	tlsFlags := serve.AddTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
+	}
+	tlsCfg, err := tlsFlags.Config() // before listening: a bad file fails at start
+	if err != nil {
+		return err
 	}
 	cfg, demo, err := server.FromEnv(getenv)
 	if err != nil {
@@ -97,25 +103,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, ln.Addr().String(), cfg, srv, demo)
+	certFile := ""
+	if tlsCfg != nil {
+		certFile = tlsFlags.CertFile
+	}
+	printBanner(stdout, ln.Addr().String(), certFile, cfg, srv, demo)
 
 	if ready != nil {
 		ready <- ln.Addr().String() // the listener already accepts connections
 	}
+	if tlsCfg != nil {
+		return serve.ServeTLS(ctx, ln, srv, tlsCfg)
+	}
 	return serve.Serve(ctx, ln, srv)
 }
 
-// printBanner tells where the API listens and, for generated demo tokens,
-// prints them with ready-made curl lines. Tokens from TOKENS_FILE are never
-// printed.
-func printBanner(w io.Writer, addr string, cfg server.Config, srv *server.Server, demo bool) {
+// printBanner tells where the API listens (over HTTPS when certFile, the
+// -tls-cert file, is not empty) and, for generated demo tokens, prints them
+// with ready-made curl lines. Tokens from TOKENS_FILE are never printed.
+func printBanner(w io.Writer, addr, certFile string, cfg server.Config, srv *server.Server, demo bool) {
 	stores := srv.Stores()
 	_, port, _ := net.SplitHostPort(addr)
 	rpm := cfg.RateLimit
 	if rpm == 0 {
 		rpm = server.DefaultRateLimit
 	}
-	fmt.Fprintf(w, "scopedstore listening on %s\n", addr)
+	scheme, curl := "http", "curl"
+	if certFile != "" {
+		// The certificate itself is the trust anchor when self-signed; for
+		// one issued by a CA, --cacert names that CA instead. Never -k.
+		scheme, curl = "https", "curl --cacert "+certFile+" --tlsv1.2"
+		fmt.Fprintf(w, "scopedstore listening on %s (HTTPS, TLS 1.2 or higher)\n", addr)
+	} else {
+		fmt.Fprintf(w, "scopedstore listening on %s\n", addr)
+	}
 	fmt.Fprintf(w, "  stores: %s (select one with the Host header, e.g. %s.localhost:%s)\n", strings.Join(stores, ", "), stores[0], port)
 	fmt.Fprintf(w, "  rate limit: %d requests per minute per token\n", rpm)
 	if !demo {
@@ -145,13 +166,13 @@ func printBanner(w io.Writer, addr string, cfg server.Config, srv *server.Server
 		fmt.Fprintf(w, "  store %-7s %s\n    scopes: %s\n", t.Store, t.Token, kind)
 	}
 	full, readOnly, other := cfg.Tokens[0], cfg.Tokens[1], cfg.Tokens[2]
-	base := "http://127.0.0.1:" + port + server.BasePath
+	base := scheme + "://127.0.0.1:" + port + server.BasePath
 	host := func(store string) string { return "-H 'Host: " + store + ".localhost:" + port + "' " }
 	auth := func(t server.TokenSpec) string { return "-H 'Authorization: Bearer " + t.Token + "' " }
-	fmt.Fprintf(w, "\nTry (curl also resolves http://%s.localhost:%s directly):\n", full.Store, port)
-	fmt.Fprintf(w, "  curl %s%s%s/products\n", host(full.Store), auth(full), base)
-	fmt.Fprintf(w, "  curl -X POST %s%s%s/orders/%s/fulfill      # read-only token: 403 scope\n", host(readOnly.Store), auth(readOnly), base, srv.PaidOrder(readOnly.Store))
-	fmt.Fprintf(w, "  curl %s%s%s/products                       # another store's token: 403\n", host(full.Store), auth(other), base)
-	fmt.Fprintf(w, "  curl -X POST %s%s-H 'Content-Type: application/json' -d '{\"name\":\"ci\",\"scopes\":[\"products:read\"]}' %s/tokens\n", host(full.Store), auth(full), base)
-	fmt.Fprintf(w, "  curl %s%s/products                          # no token: 401\n\n", host(full.Store), base)
+	fmt.Fprintf(w, "\nTry (curl also resolves %s://%s.localhost:%s directly):\n", scheme, full.Store, port)
+	fmt.Fprintf(w, "  %s %s%s%s/products\n", curl, host(full.Store), auth(full), base)
+	fmt.Fprintf(w, "  %s -X POST %s%s%s/orders/%s/fulfill      # read-only token: 403 scope\n", curl, host(readOnly.Store), auth(readOnly), base, srv.PaidOrder(readOnly.Store))
+	fmt.Fprintf(w, "  %s %s%s%s/products                       # another store's token: 403\n", curl, host(full.Store), auth(other), base)
+	fmt.Fprintf(w, "  %s -X POST %s%s-H 'Content-Type: application/json' -d '{\"name\":\"ci\",\"scopes\":[\"products:read\"]}' %s/tokens\n", curl, host(full.Store), auth(full), base)
+	fmt.Fprintf(w, "  %s %s%s/products                          # no token: 401\n\n", curl, host(full.Store), base)
 }

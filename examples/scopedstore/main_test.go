@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/serve/tlstest"
 	"github.com/gatehouse-go/gatehouse/examples/scopedstore/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +42,7 @@ func TestHelpDocumentsConfiguration(t *testing.T) {
 	err := run(context.Background(), []string{"-help"}, env(nil), &out, &out, nil)
 	require.True(t, errors.Is(err, flag.ErrHelp))
 	for _, want := range []string{"-addr", `"127.0.0.1:8080"`, "TOKENS_FILE", `{"token":`, `"store":"acme"`, `"scopes":`,
-		"RATE_LIMIT", "(default 60)", `"expires_at":"2026-12-31T23:59:59Z"`, "RFC 3339", "Retry-After", "/api/external/v1", "Host: acme.localhost", "acme.localhost:8080"} {
+		"-tls-cert", "-tls-key", "TLS 1.2", "RATE_LIMIT", "(default 60)", `"expires_at":"2026-12-31T23:59:59Z"`, "RFC 3339", "Retry-After", "/api/external/v1", "Host: acme.localhost", "acme.localhost:8080"} {
 		assert.Contains(t, out.String(), want)
 	}
 	for _, r := range server.Routes() {
@@ -156,7 +158,7 @@ func TestBannerForTokensFileHidesTokens(t *testing.T) {
 	srv, err := server.New(cfg)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	printBanner(&out, "127.0.0.1:8080", cfg, srv, false)
+	printBanner(&out, "127.0.0.1:8080", "", cfg, srv, false)
 	assert.Contains(t, out.String(), "TOKENS_FILE: 1 token(s) loaded, kept hashed")
 	assert.Contains(t, out.String(), "initech.localhost:8080")
 	assert.Contains(t, out.String(), "60 requests per minute")
@@ -257,4 +259,81 @@ func TestCommandNoStoreHintNamesItsPort(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	assert.Equal(t, 404, res.StatusCode)
 	assert.Equal(t, `{"success":false,"error":"Not Found","message":"Store not found: send requests to a store host such as acme.localhost:`+port+`"}`, string(b))
+}
+
+// TestCommandServesHTTPS runs the command with -tls-cert and -tls-key over a
+// self-signed certificate and calls it with an HTTPS client that trusts only
+// that certificate: TLS 1.2 or higher is negotiated, TLS 1.1 is refused, and
+// plain HTTP is not served.
+func TestCommandServesHTTPS(t *testing.T) {
+	cert := tlstest.SelfSigned(t, "127.0.0.1", "acme.localhost")
+	addr, stdout, stop := startCommand(t, []string{"-tls-cert", cert.CertFile, "-tls-key", cert.KeyFile}, nil)
+	banner := stdout.String()
+	assert.Contains(t, banner, "scopedstore listening on "+addr+" (HTTPS, TLS 1.2 or higher)")
+	full := regexp.MustCompile(`sst_[A-Za-z0-9_-]{43}`).FindString(banner)
+	require.NotEmpty(t, full)
+	assert.Contains(t, banner, "curl --cacert "+cert.CertFile+" --tlsv1.2 -H 'Host: acme.localhost:")
+	assert.Contains(t, banner, "-H 'Authorization: Bearer "+full+"' https://"+addr+"/api/external/v1/products")
+
+	get := func(c *http.Client, url, tok string) (*http.Response, string, error) {
+		req, err := http.NewRequest("GET", url, nil)
+		require.NoError(t, err)
+		req.Host = "acme.localhost"
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			return nil, "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return res, string(b), err
+	}
+	url := "https://" + addr + server.BasePath + "/products"
+
+	res, _, err := get(cert.Client(t, 0, 0), url, full)
+	require.NoError(t, err)
+	assert.Equal(t, 200, res.StatusCode)
+	require.NotNil(t, res.TLS)
+	assert.GreaterOrEqual(t, res.TLS.Version, uint16(tls.VersionTLS12))
+
+	res, body, err := get(cert.Client(t, tls.VersionTLS12, tls.VersionTLS12), url, "")
+	require.NoError(t, err)
+	assert.Equal(t, uint16(tls.VersionTLS12), res.TLS.Version)
+	assert.Equal(t, 401, res.StatusCode)
+	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, body)
+
+	_, _, err = get(cert.Client(t, tls.VersionTLS10, tls.VersionTLS11), url, full)
+	require.Error(t, err, "TLS 1.1 is refused")
+	assert.Contains(t, err.Error(), "protocol version not supported")
+
+	res, _, err = get(http.DefaultClient, "http://"+addr+server.BasePath+"/products", full)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "plain HTTP is not served")
+	stop()
+}
+
+func TestTLSFlagsFailAtStart(t *testing.T) {
+	cert := tlstest.SelfSigned(t)
+	missing := filepath.Join(t.TempDir(), "none.pem")
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"cert without key": {[]string{"-tls-cert", cert.CertFile}, "-tls-cert and -tls-key go together: give both or neither"},
+		"key without cert": {[]string{"-tls-key", cert.KeyFile}, "-tls-cert and -tls-key go together: give both or neither"},
+		"missing cert":     {[]string{"-tls-cert", missing, "-tls-key", cert.KeyFile}, "TLS certificate " + missing},
+		"cert as key":      {[]string{"-tls-cert", cert.CertFile, "-tls-key", cert.CertFile}, "TLS certificate " + cert.CertFile},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			ready := make(chan string, 1)
+			err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, c.args...), env(nil), &out, &out, ready)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, ready, "never listened")
+			assert.Empty(t, out.String())
+		})
+	}
 }

@@ -1,11 +1,14 @@
 // Package serve runs the example servers: an http.Server with sensible
 // timeouts on a listener the caller opened (so it can print the real
 // address first), until the context ends or SIGINT/SIGTERM arrives, then a
-// graceful shutdown.
+// graceful shutdown. [Serve] speaks plain HTTP; [ServeTLS] HTTPS with TLS
+// 1.2 or higher, configured by [LoadTLS] or the -tls-cert/-tls-key flags of
+// [AddTLSFlags].
 package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +21,13 @@ import (
 // SIGTERM, then shuts down, giving in-flight requests 5 seconds. It returns
 // the server's error, or the shutdown's (nil after a clean stop).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	return serve(ctx, ln, h, nil)
+}
+
+// serve is Serve, over TLS with tlsCfg when it is not nil.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Config) error {
 	hs := &http.Server{
+		TLSConfig:         tlsCfg,
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -29,7 +38,13 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- hs.ServeTLS(ln, "", "") // the certificates are in tlsCfg
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
