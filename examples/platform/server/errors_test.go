@@ -87,6 +87,9 @@ func TestRefresh(t *testing.T) {
 
 	assertError(t, p.do(t, "POST", "/Storefront/Refresh", body(reseller)), 401, server.CodeUnauthorized)
 	assertError(t, p.do(t, "POST", "/Token/Refresh", body(storefront)), 401, server.CodeUnauthorized)
+	// A refresh token is no access token, and an access token no refresh token.
+	assertError(t, p.do(t, "GET", "/Orders/List", "", "Authorization", "Bearer "+reseller["refresh_token"].(string)), 401, server.CodeUnauthorized)
+	assertError(t, p.do(t, "POST", "/Token/Refresh", `{"refresh_token":"`+reseller["access_token"].(string)+`"}`), 401, server.CodeUnauthorized)
 
 	res := p.do(t, "POST", "/Token/Refresh", body(reseller))
 	require.Equal(t, http.StatusOK, res.status, res.body)

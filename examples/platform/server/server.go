@@ -161,7 +161,12 @@ func New(cfg Config) (*Server, error) {
 		}
 		iss, err := issuer.New(issuer.Config{
 			Issuer: Issuer, Audience: []string{j.surface},
-			Key:       issuer.SigningKey{Key: secret}, // HS256
+			Key: issuer.SigningKey{Key: secret}, // HS256
+			// Seed 003's tokens show the header {"alg":"HS256","typ":"JWT"}
+			// ("Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."); the
+			// per-surface audience keeps the surfaces' tokens apart.
+			// Refresh tokens stay opaque: the seed shows none.
+			TokenType: issuer.TokenTypeJWT,
 			AccessTTL: cfg.TokenTTL, Credentials: creds, Revocations: revocations,
 			Throttle: throttle, BcryptCost: cfg.BcryptCost, Realm: j.surface,
 			Style: style, Audit: cfg.Audit, Now: cfg.Now,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/apikey"
+	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/examples/platform/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,14 +49,17 @@ func TestTokenClaims(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tok, data := p.login(t, tc.path, tc.user, tc.pass)
 			hdr, c := claims(t, tok)
-			assert.Equal(t, "HS256", hdr["alg"])
+			// Seed 003: "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...".
+			assert.Equal(t, map[string]any{"alg": "HS256", "typ": "JWT"}, hdr)
+			assert.True(t, strings.HasPrefix(tok, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."), tok)
 			assert.Equal(t, tc.sub, c["sub"])
 			assert.Equal(t, "acme", c["tenant"])
 			assert.Equal(t, tc.scope, c["scope"])
 			assert.Equal(t, tc.aud, c["aud"])
 			assert.Equal(t, server.Issuer, c["iss"])
 			assert.EqualValues(t, p.clock.Now().Add(server.DefaultTokenTTL).Unix(), c["exp"])
-			assert.NotEmpty(t, data["refresh_token"])
+			rt, _ := data["refresh_token"].(string)
+			assert.True(t, strings.HasPrefix(rt, issuer.RefreshTokenPrefix), "opaque: the seed shows no refresh token: %s", rt)
 		})
 	}
 	t.Run("the customer identifier reaches the handler", func(t *testing.T) {
