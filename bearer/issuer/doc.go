@@ -2,7 +2,8 @@
 // logout flow of seed 000 ("The Popup Reward Store API") and seed 001
 // (credential rotation), with refresh-token rotation and reuse detection.
 //
-// An [Issuer] signs access tokens as RFC 9068 JWTs — header typ "at+jwt",
+// An [Issuer] signs access tokens as RFC 9068 JWTs — header typ "at+jwt"
+// (or "JWT" with Config.TokenType, for APIs documented with it),
 // claims iss, sub, aud, exp, nbf, iat, a random jti, client_id, scope
 // (space-separated), sid (the refresh family) and tenant — with an HMAC
 // secret (HS256 by default) or an ECDSA / Ed25519 / RSA key carrying a kid.
@@ -10,17 +11,19 @@
 // ([Issuer.VerificationKey]) and maps sid to Principal.SessionID and jti to
 // Principal.TokenID.
 //
-// Refresh tokens are opaque: "rt_" and 256 random bits in base64url. Only
-// their SHA-256 is stored, in a [RefreshStore] that groups them in
+// Refresh tokens are opaque by default: "rt_" and 256 random bits in
+// base64url. With Config.RefreshTokenFormat RefreshJWT they are JWTs whose
+// aud is the Issuer identifier and which carry token_use "refresh" and a
+// 256-bit jti. Either way only their SHA-256 is stored, in a [RefreshStore] that groups them in
 // families (one per login). Each refresh rotates: the presented token dies
 // and a new pair is answered. Presenting a token that was already rotated is
 // reuse — the store revokes the whole family in the same atomic step and
 // the issuer revokes the family's session id (bearer.SessionRevocationID of
 // the sid) in its Revoker, which the bearer middleware checks with every
 // token's jti: all the family's access tokens are refused at once, however
-// many rotations there were. Because an access
-// token is a JWT with typ at+jwt and a refresh token is neither, one can
-// never stand in for the other.
+// many rotations there were. Because an access token's typ (at+jwt by
+// default) or, with typ JWT, its audience differs from a refresh token's,
+// one can never stand in for the other.
 //
 // The handlers ([Issuer.Login], [Issuer.Refresh], [Issuer.Logout]) read
 // bodies with envelope's strict decoder, answer seed 000's shapes with
