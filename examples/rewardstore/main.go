@@ -23,7 +23,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 )
 
-const usage = `Usage: rewardstore [-addr host:port] [-redis-addr host:port]
+const usage = `Usage: rewardstore [-addr host:port] [-redis-addr host:port] [-tls-cert file -tls-key file]
 
 The Popup Reward Store API (seed 000) on gatehouse.
 
@@ -39,6 +39,9 @@ Flags:
   -redis-addr string   Redis to share refresh families, revocations, IP whitelists and
                        failed-login counts with other instances (default $REDIS_ADDR;
                        empty = in memory, this instance only)
+` + serve.TLSUsage + `                  Seed 001: "Always use HTTPS". Give both or neither; without them
+                  the API is plain HTTP (put it behind a TLS proxy and set
+                  TRUSTED_PROXIES instead).
 
 Environment:
   JWT_SECRET        HS256 signing secret, at least 32 bytes (default: random per start)
@@ -59,14 +62,20 @@ A second account, partner / partner-password (client id 654321), has no IP restr
 `
 
 func main() {
-	serve.Exit("rewardstore", run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	serve.Exit("rewardstore", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run serves until ctx is done or the process is interrupted.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := serve.NewFlagSet("rewardstore", usage, stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	redisAddr := fs.String("redis-addr", getenv("REDIS_ADDR"), "Redis address for shared state")
+	tlsFlags := serve.AddTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tlsCfg, err := tlsFlags.Config() // before anything else: a bad file fails at start
+	if err != nil {
 		return err
 	}
 	cfg, err := server.FromEnv(getenv)
@@ -89,9 +98,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if tlsCfg != nil {
+		printBanner(stdout, "https://"+ln.Addr().String(), cfg, srv.RandomSecret)
+		return serve.ServeTLS(ctx, ln, srv, tlsCfg)
+	}
 	printBanner(stdout, "http://"+ln.Addr().String(), cfg, srv.RandomSecret)
-
-	return serve.Serve(context.Background(), ln, srv)
+	return serve.Serve(ctx, ln, srv)
 }
 
 func printBanner(w io.Writer, base string, cfg server.Config, randomSecret bool) {

@@ -2,11 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/serve/tlstest"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,7 +22,7 @@ import (
 
 func TestHelpDocumentsConfiguration(t *testing.T) {
 	var out bytes.Buffer
-	err := run([]string{"-help"}, func(string) string { return "" }, &out, &out)
+	err := run(context.Background(), []string{"-help"}, func(string) string { return "" }, &out, &out)
 	require.True(t, errors.Is(err, flag.ErrHelp))
 	for _, want := range []string{"-addr", "127.0.0.1:8080", "JWT_SECRET", "DEMO_USERNAME", "DEMO_PASSWORD", "DEMO_CLIENT_ID",
 		"DEMO_ALLOWED_IPS", "TRUSTED_PROXIES", "ACCESS_TTL", "REFRESH_TTL", "partner-password", "654321"} {
@@ -24,7 +32,7 @@ func TestHelpDocumentsConfiguration(t *testing.T) {
 
 func TestBadEnvironmentFails(t *testing.T) {
 	var out bytes.Buffer
-	err := run(nil, func(k string) string { return map[string]string{"ACCESS_TTL": "forever"}[k] }, &out, &out)
+	err := run(context.Background(), nil, func(k string) string { return map[string]string{"ACCESS_TTL": "forever"}[k] }, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ACCESS_TTL")
 }
@@ -40,4 +48,71 @@ func TestBanner(t *testing.T) {
 	assert.Contains(t, s, "random secret")
 	assert.Contains(t, s, `curl -X POST http://127.0.0.1:8080/auth/login -H "Content-Type: application/json" -d '{"username":"demo","password":"demo-password"}'`)
 	assert.Equal(t, 1, strings.Count(s, "listening on"))
+}
+
+// syncBuffer is a bytes.Buffer safe for the command's goroutine and the
+// test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCommandServesHTTPS runs the command with -tls-cert and -tls-key, as
+// seed 001 asks ("Always use HTTPS", curl --tlsv1.2): the seed's login
+// works over TLS 1.2 or higher, TLS 1.1 is refused.
+func TestCommandServesHTTPS(t *testing.T) {
+	cert := tlstest.SelfSigned(t, "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls-cert", cert.CertFile, "-tls-key", cert.KeyFile},
+			func(string) string { return "" }, out, io.Discard)
+	}()
+	listening := regexp.MustCompile(`listening on (https://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+	}
+	require.NotEmpty(t, base, out.String())
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("no shutdown")
+		}
+	})
+
+	login := func(c *http.Client) (*http.Response, error) {
+		return c.Post(base+"/auth/login", "application/json", strings.NewReader(`{"username":"demo","password":"demo-password"}`))
+	}
+	res, err := login(cert.Client(t, tls.VersionTLS12, 0))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.GreaterOrEqual(t, res.TLS.Version, uint16(tls.VersionTLS12))
+
+	_, err = login(cert.Client(t, tls.VersionTLS10, tls.VersionTLS11))
+	require.Error(t, err, "TLS 1.1 is refused")
+
+	var stderr bytes.Buffer
+	err = run(context.Background(), []string{"-tls-cert", cert.CertFile}, func(string) string { return "" }, io.Discard, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-tls-cert and -tls-key go together")
 }
