@@ -8,28 +8,15 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -67,22 +54,14 @@ func TestBadArguments(t *testing.T) {
 // TestRun starts the command on a loopback port, follows its printed
 // instructions for the Supplier API and shuts it down.
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{
+	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{
 			"JWT_SECRET": "main-test-secret-0123456789abcdefghij", "PAYMENT_API_KEY": "ak_live_5e2d7c9a1b3f4e6d8c0a2b4c6d8e0f1a",
-		}), &out, &errOut)
-	}()
-	var base string
-	require.Eventually(t, func() bool {
-		m := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(out.String())
-		if m != nil {
-			base = m[1]
-		}
-		return m != nil && strings.Contains(out.String(), "/Supplier/Products/List")
-	}, 10*time.Second, 10*time.Millisecond)
+		}), stdout, stderr)
+	})
+	base, out, errOut := cmd.Base, cmd.Stdout, cmd.Stderr
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "/Supplier/Products/List") },
+		10*time.Second, 10*time.Millisecond, "the whole banner")
 
 	printed := out.String()
 	assert.NotContains(t, printed, "ak_live_5e2d7c9a1b3f4e6d8c0a2b4c6d8e0f1a", "keys set in the environment are not printed")
@@ -108,11 +87,5 @@ func TestRun(t *testing.T) {
 	assert.NotContains(t, errOut.String(), "ak_live_unknown")
 	assert.NotContains(t, errOut.String(), key[1])
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancellation")
-	}
+	cmd.Stop(t)
 }

@@ -8,12 +8,10 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve/tlstest"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 	"github.com/stretchr/testify/assert"
@@ -50,54 +48,17 @@ func TestBanner(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(s, "listening on"))
 }
 
-// syncBuffer is a bytes.Buffer safe for the command's goroutine and the
-// test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestCommandServesHTTPS runs the command with -tls-cert and -tls-key, as
 // seed 001 asks ("Always use HTTPS", curl --tlsv1.2): the seed's login
 // works over TLS 1.2 or higher, TLS 1.1 is refused.
 func TestCommandServesHTTPS(t *testing.T) {
 	cert := tlstest.SelfSigned(t, "127.0.0.1")
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-tls-cert", cert.CertFile, "-tls-key", cert.KeyFile},
-			func(string) string { return "" }, out, io.Discard)
-	}()
-	listening := regexp.MustCompile(`listening on (https://127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := listening.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-	}
-	require.NotEmpty(t, base, out.String())
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("no shutdown")
-		}
+	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0", "-tls-cert", cert.CertFile, "-tls-key", cert.KeyFile},
+			func(string) string { return "" }, stdout, stderr)
 	})
+	base := cmd.Base
+	require.True(t, strings.HasPrefix(base, "https://"), base)
 
 	login := func(c *http.Client) (*http.Response, error) {
 		return c.Post(base+"/auth/login", "application/json", strings.NewReader(`{"username":"demo","password":"demo-password"}`))

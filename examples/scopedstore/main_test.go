@@ -17,23 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve/tlstest"
 	"github.com/gatehouse-go/gatehouse/examples/scopedstore/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
@@ -87,7 +76,7 @@ func TestBadConfigurationFailsAtStart(t *testing.T) {
 // port and follows its banner's instructions.
 func TestCommandServesDemoTokens(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr cmdtest.Buffer
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -213,10 +202,10 @@ func TestCommandExpiredToken(t *testing.T) {
 // (after -addr 127.0.0.1:0) and the environment vars. It returns the
 // address, the stdout buffer, and stop, which shuts the command down and
 // checks it stopped cleanly (also run at cleanup).
-func startCommand(t *testing.T, args []string, vars map[string]string) (addr string, stdout *lockedBuffer, stop func()) {
+func startCommand(t *testing.T, args []string, vars map[string]string) (addr string, stdout *cmdtest.Buffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &lockedBuffer{}
+	stdout = &cmdtest.Buffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {

@@ -8,30 +8,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a strings.Builder safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // seedPHPAssertion is seed 002's PHP sample run by firebase/php-jwt,
 // byte for byte:
@@ -76,22 +61,12 @@ func TestShortSignatureCredentials(t *testing.T) {
 // PHP sample's assertion in the seed's curl body at POST /v2/token, then
 // the client session at work.
 func TestRunWithTheSeedSignature(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{
+	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{
 			"API_KEY": "ABCD", "API_SIGNATURE": "monApiSignature", "CLIENT_SECRET": "client-secret-0123456789abcdefghijklmnopq",
-		}), &out, &errOut)
-	}()
-	var base string
-	require.Eventually(t, func() bool {
-		m := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(out.String())
-		if m != nil {
-			base = m[1]
-		}
-		return m != nil
-	}, 10*time.Second, 10*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errOut)
+		}), stdout, stderr)
+	})
+	base, out, errOut := cmd.Base, cmd.Stdout, cmd.Stderr
 
 	warning := errOut.String()
 	assert.Contains(t, warning, "WARNING: API_SIGNATURE is 15 bytes, shorter than the 32 bytes RFC 7518 §3.2 requires")
@@ -150,24 +125,13 @@ func TestRunWithTheSeedSignature(t *testing.T) {
 		`{"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_id": "ABCD", "assertion": "`+strings.TrimSpace(signed.String())+`"}`)
 	assert.Equal(t, http.StatusOK, status, body)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancellation")
-	}
+	cmd.Stop(t)
 }
 
 func TestRunWithALongSignatureDoesNotWarn(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{"API_SIGNATURE": strings.Repeat("s", 32)}), &out, &errOut)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "listening on http://127.0.0.1:") }, 10*time.Second, 10*time.Millisecond)
-	cancel()
-	require.NoError(t, <-done)
-	assert.NotContains(t, errOut.String(), "WARNING")
+	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0"}, env(map[string]string{"API_SIGNATURE": strings.Repeat("s", 32)}), stdout, stderr)
+	})
+	cmd.Stop(t)
+	assert.NotContains(t, cmd.Stderr.String(), "WARNING")
 }
