@@ -10,7 +10,9 @@ import (
 // FuzzParseTokenRequest feeds arbitrary content types, bodies and
 // Authorization headers to the token-request parser: it must never panic,
 // must refuse with a 4xx invalid_request, and what it accepts must respect
-// its own limits.
+// its own limits. An Authorization header of another scheme than Basic is
+// the one refusal that is not invalid_request: Token answers it with
+// invalid_client (RFC 6749 §5.2).
 func FuzzParseTokenRequest(f *testing.F) {
 	f.Add("application/json", `{"grant_type": "client_credentials", "client_id": "ABCD", "client_secret": "s"}`, "")
 	f.Add("application/json", `{"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_id": "ABCD", "assertion": "a.b.c"}`, "")
@@ -26,6 +28,13 @@ func FuzzParseTokenRequest(f *testing.F) {
 			r.Header.Set("Authorization", auth)
 		}
 		req, e := parseTokenRequest(httptest.NewRecorder(), r, DefaultMaxBodyBytes)
+		if e == errAuthScheme {
+			// Another scheme than Basic: Token answers invalid_client.
+			if v := r.Header.Get("Authorization"); len(v) >= 6 && strings.EqualFold(v[:6], "Basic ") {
+				t.Fatalf("Basic header %q refused as another scheme", v)
+			}
+			return
+		}
 		if e != nil {
 			if e.Status < 400 || e.Status >= 500 || e.OAuthCode != "invalid_request" {
 				t.Fatalf("refusal %d %q", e.Status, e.OAuthCode)
