@@ -174,6 +174,41 @@ func TestDecodeExactMembers(t *testing.T) {
 	}
 }
 
+// Shadowing types: Profile at depth 1 (through shadowB) hides the
+// Profile of depth 2 (through shadowA's embedded shadowC), as in
+// encoding/json, whichever embedded struct comes first.
+type shadowC struct{ Profile string }
+type shadowA struct{ shadowC }
+type shadowB struct {
+	Profile struct {
+		Username string `json:"username"`
+	}
+}
+type shadowBody struct {
+	shadowA
+	shadowB
+}
+
+// TestDecodeMembersFollowEncodingJSON checks the member check reads names
+// and fields as encoding/json does: the shallower of two promoted fields,
+// and invalid UTF-8 in names turned into U+FFFD (so two names that differ
+// only in invalid bytes are the same member).
+func TestDecodeMembersFollowEncodingJSON(t *testing.T) {
+	var dst shadowBody
+	err := envelope.Decode(nil, newJSONRequest(`{"Profile":{"USERNAME":"admin"}}`, "application/json"), &dst)
+	require.ErrorIs(t, err, envelope.ErrValidation)
+	assert.Equal(t, "Unknown field: USERNAME", envelope.As(err).Message)
+	require.NoError(t, envelope.Decode(nil, newJSONRequest(`{"Profile":{"username":"alice"}}`, "application/json"), &dst))
+	assert.Equal(t, "alice", dst.shadowB.Profile.Username)
+
+	var m struct {
+		Labels map[string]string `json:"labels"`
+	}
+	err = envelope.Decode(nil, newJSONRequest("{\"labels\":{\"a\xff\":\"first\",\"a\xfe\":\"second\"}}", "application/json"), &m)
+	require.ErrorIs(t, err, envelope.ErrValidation)
+	assert.Equal(t, "Duplicate field in request body", envelope.As(err).Message)
+}
+
 // manyMembers returns n distinct members "m0":{}, "m1":{}, … as the inside
 // of an object.
 func manyMembers(n int) string {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // checkMembers refuses what encoding/json silently accepts in the JSON
@@ -151,9 +152,11 @@ func (s *memberScanner) str() string {
 			continue
 		case '"':
 			s.i++
-			if !escaped {
-				return string(s.raw[start+1 : s.i-1])
+			if raw := s.raw[start+1 : s.i-1]; !escaped && utf8.Valid(raw) {
+				return string(raw)
 			}
+			// Escapes, or invalid UTF-8 (which encoding/json turns into
+			// U+FFFD): read the name as encoding/json reads it.
 			var v string
 			_ = json.Unmarshal(s.raw[start:s.i], &v)
 			return v
@@ -203,16 +206,25 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 		return v.(map[string]reflect.Type)
 	}
 	out := make(map[string]reflect.Type)
-	addStructFields(out, t, 0)
+	// Breadth first, as encoding/json resolves names: a field at a
+	// shallower depth hides one of the same name deeper down, whichever
+	// embedded struct comes first.
+	level := []reflect.Type{t}
+	for depth := 0; len(level) > 0 && depth <= 8; depth++ {
+		var next []reflect.Type
+		for _, st := range level {
+			next = append(next, addStructFields(out, st)...)
+		}
+		level = next
+	}
 	fieldsCache.Store(t, out)
 	return out
 }
 
-func addStructFields(out map[string]reflect.Type, t reflect.Type, depth int) {
-	if depth > 8 {
-		return
-	}
-	var embedded []reflect.Type
+// addStructFields adds the named fields of struct type t to out, unless a
+// shallower field took the name, and returns its embedded structs without
+// a name tag, whose fields are promoted.
+func addStructFields(out map[string]reflect.Type, t reflect.Type) (embedded []reflect.Type) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -236,7 +248,5 @@ func addStructFields(out map[string]reflect.Type, t reflect.Type, depth int) {
 			out[name] = f.Type
 		}
 	}
-	for _, et := range embedded {
-		addStructFields(out, et, depth+1)
-	}
+	return embedded
 }
