@@ -110,5 +110,5 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
-	return newPair(at, rt, i.refreshExpiry(now, fam.CreatedAt), fam.ID, fam.ClientID), "", nil
+	return newPair(at, rt, fam.ExpiresAt, fam.ID, fam.ClientID), "", nil // the expiry the store kept
 }
