@@ -21,27 +21,28 @@ import (
 // Refresh and Logout handlers built on them. It is immutable after New and
 // safe for concurrent use.
 type Issuer struct {
-	signer      *signer
-	rtJWT       bool // Config.RefreshTokenFormat == RefreshJWT
-	issuer      string
-	audience    []string
-	audJSON     json.RawMessage
-	accessTTL   time.Duration
-	refreshTTL  time.Duration
-	refreshMax  time.Duration // Config.RefreshMaxAge; 0 means none
-	refresh     RefreshStore
-	credentials CredentialStore
-	revoker     Revoker
-	accounts    AccountChecker
-	throttle    Throttle
-	dummyHash   []byte
-	token       tokenConfig
-	decoder     envelope.Decoder
-	challenge   string
-	errManyAuth *envelope.Error // Logout's 400 for several Authorization lines
-	style       envelope.Style
-	audit       gatehouse.Auditor
-	now         func() time.Time
+	signer        *signer
+	rtJWT         bool // Config.RefreshTokenFormat == RefreshJWT
+	issuer        string
+	audience      []string
+	audJSON       json.RawMessage
+	accessTTL     time.Duration
+	refreshTTL    time.Duration
+	refreshMax    time.Duration // Config.RefreshMaxAge; 0 means none
+	refresh       RefreshStore
+	credentials   CredentialStore
+	revoker       Revoker
+	accounts      AccountChecker
+	throttle      Throttle
+	dummyHash     []byte
+	token         tokenConfig
+	decoder       envelope.Decoder
+	challenge     string          // for a malformed or foreign access token
+	challengeNone string          // for a request without bearer credentials
+	errManyAuth   *envelope.Error // Logout's 400 for several Authorization lines
+	style         envelope.Style
+	audit         gatehouse.Auditor
+	now           func() time.Time
 }
 
 // New validates cfg and returns an Issuer. It fails when Issuer, Key or
@@ -122,6 +123,7 @@ func New(cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	i.challenge = envelope.BearerChallenge(cfg.Realm, "invalid_token", "", "")
+	i.challengeNone = envelope.BearerChallenge(cfg.Realm, "", "", "")
 	const many = "Send exactly one Authorization header"
 	i.errManyAuth = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(many).
 		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", many, "")).

@@ -36,7 +36,9 @@ type LogoutResult struct {
 // family. Afterwards both the access and the refresh token answer 401.
 //
 // A missing, malformed or foreign token (including a refresh token) is 401
-// with a Bearer challenge; several Authorization header lines are 400
+// with a Bearer challenge (without an error code when the request carries
+// no bearer credentials at all, RFC 6750 §3.1, as the bearer middleware
+// answers); several Authorization header lines are 400
 // invalid_request, as the bearer middleware answers; a store failure is 503.
 // With Config.Accounts, the token's account must be allowed from the
 // client address, as for login and refresh (seed 000): 403 otherwise, and
@@ -47,6 +49,10 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	switch rs {
 	case authMany:
 		i.fail(w, r, ev, reasonBadRequest, i.errManyAuth)
+		return
+	case authNone:
+		// RFC 6750 §3.1: no error code without bearer credentials.
+		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challengeNone))
 		return
 	case authBad:
 		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
@@ -116,7 +122,8 @@ func (i *Issuer) ownToken(c *logoutClaims) bool {
 // The outcomes of bearerToken.
 const (
 	authOK   = iota
-	authBad  // missing, another scheme or malformed: 401
+	authNone // no Authorization header, or another scheme: 401 without an error code
+	authBad  // a malformed Bearer header: 401 invalid_token
 	authMany // several Authorization lines: 400 invalid_request
 )
 
@@ -131,11 +138,14 @@ func bearerToken(r *http.Request) (string, int) {
 	case len(hs) > 1:
 		return "", authMany
 	case len(hs) == 0:
-		return "", authBad
+		return "", authNone
 	}
 	h := hs[0]
 	if len(h) > bearer.MaxHeaderBytes {
 		return "", authBad
+	}
+	if len(h) < len("bearer") || !strings.EqualFold(h[:len("bearer")], "bearer") {
+		return "", authNone
 	}
 	const scheme = "bearer "
 	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {

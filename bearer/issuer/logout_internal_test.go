@@ -43,7 +43,10 @@ func TestBearerTokenHeaderLines(t *testing.T) {
 		lines []string
 		want  int
 	}{
-		{"none", nil, authBad},
+		{"none", nil, authNone},
+		{"another scheme", []string{"Basic abc"}, authNone},
+		{"token without scheme", []string{"eyJ.a.b"}, authNone},
+		{"bare Bearer", []string{"Bearer"}, authBad},
 		{"one", []string{"Bearer abc"}, authOK},
 		{"two", []string{"Bearer abc", "Bearer def"}, authMany},
 		{"two, one empty", []string{"Bearer abc", ""}, authMany},
