@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -89,8 +90,7 @@ func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 // authenticated reports whether p is an authenticated Principal: the zero
 // Principal stands for none, as documented on gatehouse.Principal.
 func authenticated(p *gatehouse.Principal) bool {
-	return p.Subject != "" || p.Tenant != "" || p.ClientID != "" || p.TokenID != "" ||
-		p.Method != "" || len(p.Scopes) > 0
+	return !reflect.ValueOf(*p).IsZero() // every field, present and future
 }
 
 func defaultAccount(p gatehouse.Principal) string {

@@ -81,6 +81,7 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 		// (a client-credentials JWT without "sub") passed as anonymous.
 		{"authenticated without account is 403 despite AllowAnonymous", lists, &clientOnly, true, nil, "192.0.2.1:1", 403, "no_account"},
 		{"authenticated without account is 403", lists, &clientOnly, false, nil, "203.0.113.9:1", 403, "no_account"},
+		{"a session-only principal is authenticated", lists, &gatehouse.Principal{SessionID: "s-1"}, true, nil, "192.0.2.1:1", 403, "no_account"},
 		{"ClientID as account refuses", lists, &clientOnly, true,
 			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "account_allowlist"},
 		{"ClientID as account allows", lists, &clientOnly, true,
