@@ -107,13 +107,16 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 		}
 	}
 	client.Transport = capTransport{base: client.Transport, max: maxBytes}
-	// A redirect must obey the rules of the configured URL: an https set
-	// may not send the fetch to plain http, where the keys could be
-	// replaced in transit.
+	// A redirect must obey the rules of the configured URL, and an https
+	// set may only redirect to https: plain http (even to a loopback
+	// host) would let the keys be replaced in transit.
 	next := client.CheckRedirect
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := jwksURLAllowed(req.URL, cfg.AllowHTTP); err != nil {
 			return fmt.Errorf("JWKS redirect refused: %w", err)
+		}
+		if u.Scheme == "https" && req.URL.Scheme != "https" {
+			return errors.New("JWKS redirect refused: an https JWKS URL redirects to https only")
 		}
 		if next != nil {
 			return next(req, via)

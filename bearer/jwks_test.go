@@ -379,6 +379,8 @@ func TestJWKSRedirectRules(t *testing.T) {
 		"https to https":          {"/jwks", http.StatusNoContent},
 		"https to plain http":     {"http://idp.example.com/jwks", http.StatusServiceUnavailable},
 		"https to another scheme": {"ftp://127.0.0.1/jwks", http.StatusServiceUnavailable},
+		// Refused before dialling, so the port need not exist.
+		"https to plain http on loopback": {"http://127.0.0.1:1/jwks", http.StatusServiceUnavailable},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
