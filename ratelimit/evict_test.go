@@ -25,9 +25,10 @@ func sameShard(s *MemoryFailureStore, avoid string, n int) []string {
 
 // TestMemoryFailureStoreEviction checks which key a full shard gives up
 // for a new one, with an injected clock: a lockout whose window has ended,
-// else the least recently updated key that is not a lockout (5 failures,
-// AddFailure's default Max), whatever its count; when every key is a live
-// lockout, none — the new key is refused.
+// else, among the keys that are not lockouts (5 failures, AddFailure's
+// default Max), one with a single failure, else the fewest failures, the
+// least recently updated first; when every key is a live lockout, none —
+// the new key is refused.
 func TestMemoryFailureStoreEviction(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -80,6 +81,23 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		assert.Equal(t, 5, count(t, s, victim, now), "the lockout is the coldest key, and stays")
 		assert.Equal(t, []int{0, 3, 2, 1}, counts(t, s, keys, now))
 		assert.Equal(t, 4, s.Len())
+	})
+
+	// Regression: a flood of new keys with one failure each flushed a
+	// victim's larger count as soon as it was the least recently updated.
+	t.Run("single failures go before a larger count", func(t *testing.T) {
+		s, victim, keys := setup(t, MemoryConfig{}, 4, 1, 1)
+		_, _, err := s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, err)
+		assert.Equal(t, 5, count(t, s, victim, now))
+		assert.Equal(t, []int{4, 0, 1, 1}, counts(t, s, keys, now), "the coldest single failure goes, the 4 stays")
+	})
+
+	t.Run("the fewest failures go first", func(t *testing.T) {
+		s, _, keys := setup(t, MemoryConfig{}, 4, 3, 2)
+		_, _, err := s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, err)
+		assert.Equal(t, []int{4, 3, 0, 1}, counts(t, s, keys, now))
 	})
 
 	t.Run("an update makes a key recent", func(t *testing.T) {

@@ -114,8 +114,9 @@ func (s *MemoryStore) Len() int { return s.t.len() }
 // full, AddFailure makes room by evicting, in this order:
 //
 //   - a lockout whose window has ended;
-//   - the least recently updated key that is not a lockout, whatever its
-//     count;
+//   - among the 64 least recently updated keys that are not lockouts, the
+//     first whose window has ended or that holds a single failure, else
+//     the one with the fewest failures;
 //   - a lockout whose window has ended among the 64 least recently updated
 //     lockouts.
 //
@@ -131,11 +132,11 @@ func (s *MemoryStore) Len() int { return s.t.len() }
 //
 // The trade-off: evicting a key that is not locked out forgets its
 // failures. An attacker can flush a victim's count below Max only by
-// making it the least recently updated key of its shard, that is by
-// sending failed attempts for about as many new keys as the store holds
-// (MaxKeys; the shard of a key is not predictable) before the victim's
-// key is counted again — and every flush buys at most Max-1 more guesses
-// against it. Size MaxKeys above the number of keys that fail within one
+// filling the victim's shard with keys holding at least as many failures
+// that were updated more recently — about MaxKeys keys (the shard of a key
+// is not predictable) with that many failed attempts each, since keys with
+// fewer failures go first — and every flush buys at most Max-1 more
+// guesses against it. Size MaxKeys above the number of keys that fail within one
 // window in normal operation. It is safe for concurrent use; its methods
 // fail only with ErrFull.
 type MemoryFailureStore struct {
@@ -166,15 +167,29 @@ func newFailures() *failures { return &failures{} }
 func (f *failures) ended(now time.Time) bool { return !now.Before(f.resetAt) }
 
 // failureVictim picks the entry a full failure shard gives up for a new
-// key: the coldest lockout if its window has ended, else the least
-// recently updated entry that is not a lockout, else a lockout whose
-// window has ended among the evictScan coldest, else none.
+// key: the coldest lockout if its window has ended; else, among the
+// evictScan least recently updated entries that are not lockouts, the
+// first whose window has ended or that holds a single failure, else the
+// one with the fewest failures (the coldest of those); else a lockout
+// whose window has ended among the evictScan coldest; else none. Taking
+// the fewest failures first means a flood of new keys, each with one
+// failure, evicts its own keys before a victim's larger count: to flush
+// that count, the flood's keys must each hold as many failures.
 func failureVictim(s *shard[*failures], now time.Time) *node[*failures] {
 	if n := s.held.prev; n != &s.held && n.val.ended(now) {
 		return n
 	}
-	if n := s.root.prev; n != &s.root {
-		return n
+	var fewest *node[*failures]
+	for n, i := s.root.prev, 0; n != &s.root && i < evictScan; n, i = n.prev, i+1 {
+		if n.val.ended(now) || n.val.count <= 1 {
+			return n
+		}
+		if fewest == nil || n.val.count < fewest.val.count {
+			fewest = n
+		}
+	}
+	if fewest != nil {
+		return fewest
 	}
 	for n, i := s.held.prev, 0; n != &s.held && i < evictScan; n, i = n.prev, i+1 {
 		if n.val.ended(now) {
