@@ -1,19 +1,13 @@
 package bearer
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
-)
 
-// segment decodes one segment of a compact JWS as golang-jwt's parser does
-// with WithStrictDecoding and without WithPaddingAllowed: base64url without
-// padding, with the unused bits of the last character required to be zero.
-// It is never modified.
-var segment = base64.RawURLEncoding.Strict()
+	"github.com/gatehouse-go/gatehouse/internal/compact"
+)
 
 // A jws is a compact JWS (RFC 7515 §7.1) whose header has been decoded and
 // whose algorithm is allowed, but whose signature is not verified yet: the
@@ -27,7 +21,8 @@ var segment = base64.RawURLEncoding.Strict()
 // whole claims segment before it calls an UnmarshalJSON method, after the
 // segment has been base64-decoded. splitJWS reproduces the parts of
 // ParseUnverified that precede the signature check, with the same
-// functions (strings.Cut, strict base64url, json.Unmarshal into a map),
+// functions (strings.Cut and strict base64url through compact.Split,
+// json.Unmarshal into a map),
 // and Authenticator.verifyJWT then verifies with the algorithm's
 // jwt.SigningMethod and validates the claims with a jwt.Validator built
 // from the options the parser had: the cryptography and the time checks
@@ -54,22 +49,14 @@ type jws struct {
 // unverifiable or with a signing method outside algs — reason rInvalid —
 // leaving the payload segment untouched.
 func splitJWS(tok string, algs []string) (jws, bool) {
-	h, rest, ok := strings.Cut(tok, ".")
+	c, ok := compact.Split(tok)
 	if !ok {
-		return jws{}, false
-	}
-	p, s, ok := strings.Cut(rest, ".")
-	if !ok || strings.Contains(s, ".") {
-		return jws{}, false
-	}
-	hb, err := segment.DecodeString(h)
-	if err != nil {
 		return jws{}, false
 	}
 	// As in golang-jwt: a JSON null leaves the map nil, which reads as
 	// empty (no "alg"). Decoded into a local, so that t stays on the stack.
 	var header map[string]any
-	if err := json.Unmarshal(hb, &header); err != nil {
+	if err := json.Unmarshal(c.Header, &header); err != nil {
 		return jws{}, false
 	}
 	t := jws{header: header}
@@ -80,11 +67,11 @@ func splitJWS(tok string, algs []string) (jws, bool) {
 	if t.method = jwt.GetSigningMethod(t.alg); t.method == nil {
 		return jws{}, false
 	}
-	if t.sig, err = segment.DecodeString(s); err != nil {
+	var err error
+	if t.sig, err = compact.Encoding.DecodeString(c.Signature); err != nil {
 		return jws{}, false
 	}
-	t.signing = tok[:len(h)+1+len(p)]
-	t.payload = p
+	t.signing, t.payload = c.SigningInput, c.Payload
 	return t, true
 }
 
@@ -98,7 +85,7 @@ func (t *jws) claims() (jwt.MapClaims, []byte, bool) {
 	if !t.decoded {
 		t.decoded = true
 		var c jwt.MapClaims // a local, so that t stays on the stack
-		pb, err := segment.DecodeString(t.payload)
+		pb, err := compact.Encoding.DecodeString(t.payload)
 		if err == nil {
 			err = json.Unmarshal(pb, &c)
 		}

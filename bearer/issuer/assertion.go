@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"math"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -60,8 +60,6 @@ var (
 	errReplayed           = invalidGrant("Assertion notificationKey was already used", ErrAssertionReplayed)
 )
 
-var b64 = base64.RawURLEncoding.Strict()
-
 // splitAssertion checks an assertion's shape and JOSE header — three
 // base64url segments, alg exactly HS256, typ absent or JWT, no crit — and
 // returns its signing input, payload segment and decoded signature. It
@@ -70,13 +68,8 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 	if len(token) > MaxAssertionBytes {
 		return "", "", nil, errAssertionMalformed
 	}
-	h, rest, ok1 := strings.Cut(token, ".")
-	payload, s, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || h == "" || payload == "" || strings.IndexByte(s, '.') >= 0 {
-		return "", "", nil, errAssertionMalformed
-	}
-	hdrJSON, err := b64.DecodeString(h)
-	if err != nil {
+	c, ok := compact.Split(token)
+	if !ok || c.Payload == "" {
 		return "", "", nil, errAssertionMalformed
 	}
 	var hdr struct {
@@ -84,7 +77,7 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 		Typ  *string         `json:"typ"`
 		Crit json.RawMessage `json:"crit"`
 	}
-	if json.Unmarshal(hdrJSON, &hdr) != nil {
+	if json.Unmarshal(c.Header, &hdr) != nil {
 		return "", "", nil, errAssertionMalformed
 	}
 	switch {
@@ -95,10 +88,11 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 	case hdr.Crit != nil:
 		return "", "", nil, errAssertionCrit
 	}
-	if sig, err = b64.DecodeString(s); err != nil || len(sig) != 32 {
+	sig, err := compact.Encoding.DecodeString(c.Signature)
+	if err != nil || len(sig) != 32 {
 		return "", "", nil, errAssertionSignature
 	}
-	return token[:len(h)+1+len(payload)], payload, sig, nil
+	return c.SigningInput, c.Payload, sig, nil
 }
 
 // verifyHS256 checks sig over input with key in constant time (golang-jwt's
@@ -140,7 +134,7 @@ type clientGrant struct {
 // decimal string ([keyString]).
 func checkAssertionClaims(payloadSeg, clientID string, audience []string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
 	var g clientGrant
-	raw, err := b64.DecodeString(payloadSeg)
+	raw, err := compact.Encoding.DecodeString(payloadSeg)
 	if err != nil {
 		return g, errAssertionPayload
 	}

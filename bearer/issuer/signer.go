@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
@@ -190,20 +190,15 @@ var (
 // decodes its claims into dst with encoding/json, so a forged token costs
 // no claims decoding. It does not validate exp, iss or aud: callers do.
 // The segments are split and decoded as the bearer middleware does
-// (strict base64url, the header as a JSON object); the signature is
+// (compact.Split, the header as a JSON object); the signature is
 // checked by golang-jwt's implementation of the issuer's algorithm.
 func (s *signer) parse(token, wantTyp string, dst any) error {
-	h, rest, ok1 := strings.Cut(token, ".")
-	payload, sg, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.IndexByte(sg, '.') >= 0 {
-		return errTokenMalformed
-	}
-	hb, err := b64.DecodeString(h)
-	if err != nil {
+	c, ok := compact.Split(token)
+	if !ok {
 		return errTokenMalformed
 	}
 	var hdr map[string]any
-	if json.Unmarshal(hb, &hdr) != nil {
+	if json.Unmarshal(c.Header, &hdr) != nil {
 		return errTokenMalformed
 	}
 	alg, _ := hdr["alg"].(string)
@@ -212,14 +207,14 @@ func (s *signer) parse(token, wantTyp string, dst any) error {
 	if alg != s.alg || kid != s.kid || (typ != wantTyp && typ != "application/"+wantTyp) {
 		return errTokenHeader
 	}
-	sig, err := b64.DecodeString(sg)
+	sig, err := compact.Encoding.DecodeString(c.Signature)
 	if err != nil {
 		return errTokenMalformed
 	}
-	if err := s.method.Verify(token[:len(h)+1+len(payload)], sig, s.public); err != nil {
+	if err := s.method.Verify(c.SigningInput, sig, s.public); err != nil {
 		return err
 	}
-	pb, err := b64.DecodeString(payload)
+	pb, err := compact.Encoding.DecodeString(c.Payload)
 	if err != nil || json.Unmarshal(pb, dst) != nil {
 		return errTokenMalformed
 	}
