@@ -19,24 +19,36 @@ func BearerChallenge(realm, errCode, description, scope string) string {
 		b.WriteString(sep)
 		sep = ", "
 		b.WriteString(name)
-		b.WriteString(`="`)
-		for i := 0; i < len(value); i++ {
-			c := value[i]
-			switch {
-			case c == '"' || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c < 0x20 || c == 0x7f:
-				// Control characters cannot appear in a header; drop them.
-			default:
-				b.WriteByte(c)
-			}
-		}
-		b.WriteByte('"')
+		b.WriteByte('=')
+		writeQuoted(&b, value)
 	}
 	param("realm", realm)
 	param("error", errCode)
 	param("error_description", description)
 	param("scope", scope)
 	return b.String()
+}
+
+// QuotedString returns s as an HTTP quoted-string (RFC 9110 §5.6.4) for an
+// auth-param such as a challenge's realm: '"' and '\\' escaped, control
+// characters (which cannot appear in a header) dropped.
+func QuotedString(s string) string {
+	var b strings.Builder
+	writeQuoted(&b, s)
+	return b.String()
+}
+
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 }

@@ -153,6 +153,12 @@ func TestBearerChallenge(t *testing.T) {
 	}
 }
 
+func TestQuotedString(t *testing.T) {
+	assert.Equal(t, `"vouchers"`, envelope.QuotedString("vouchers"))
+	assert.Equal(t, `""`, envelope.QuotedString(""))
+	assert.Equal(t, `"a\"b\\c"`, envelope.QuotedString(`a"b\c`+"\r\n\x00\x7f"))
+}
+
 // TestWriteNonErrorStatus checks that an Error whose status is not 4xx or
 // 5xx goes out as a 500, in the status line and in the body.
 func TestWriteNonErrorStatus(t *testing.T) {

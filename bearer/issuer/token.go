@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -83,20 +82,7 @@ func newTokenConfig(cfg Config, now func() time.Time) (tokenConfig, error) {
 // basicChallenge returns `Basic realm="…"` (RFC 7617) with realm
 // quoted-string escaped and control characters dropped.
 func basicChallenge(realm string) string {
-	var b strings.Builder
-	b.WriteString(`Basic realm="`)
-	for i := 0; i < len(realm); i++ {
-		switch c := realm[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteString(`", charset="UTF-8"`)
-	return b.String()
+	return "Basic realm=" + envelope.QuotedString(realm) + `, charset="UTF-8"`
 }
 
 // Token-endpoint refusals that need no client, built once.
