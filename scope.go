@@ -73,7 +73,7 @@ type uniqueAppender struct {
 const setThreshold = 32
 
 func (u *uniqueAppender) add(s string) {
-	if !scopeToken(s) {
+	if !ValidScope(s) {
 		return
 	}
 	if u.seen == nil && len(u.dst) >= setThreshold {
@@ -93,12 +93,13 @@ func (u *uniqueAppender) add(s string) {
 	u.dst = append(u.dst, s)
 }
 
-// scopeToken reports whether s is an RFC 6749 §3.3 scope-token,
+// ValidScope reports whether s is one RFC 6749 §3.3 scope-token,
 // 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without space, '"' and
-// '\'. Anything else (other whitespace, Unicode spaces, control
-// characters) is not split on but refused whole, so a malformed scope
-// yields fewer scopes, never more.
-func scopeToken(s string) bool {
+// '\\'. ParseScope and ScopesFromClaims drop, whole, every part that is
+// not one (other whitespace, Unicode spaces, control characters), so a
+// malformed scope yields fewer scopes, never more; the scopes package
+// refuses configured scopes that are not.
+func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}

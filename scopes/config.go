@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -203,19 +204,19 @@ func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	return nil
 }
 
-// validScope reports whether s is an RFC 6749 §3.3 scope-token:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
+// validScope returns nil when s is an RFC 6749 §3.3 scope-token
+// ([gatehouse.ValidScope]), else an error naming the first character that
+// is not allowed.
 func validScope(s string) error {
-	if s == "" {
+	switch {
+	case gatehouse.ValidScope(s):
+		return nil
+	case s == "":
 		return errors.New("empty scope")
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return fmt.Errorf("invalid character %q in scope %q", c, s)
-		}
-	}
-	return nil
+	i := strings.IndexFunc(s, func(r rune) bool { return !gatehouse.ValidScope(string(r)) })
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return fmt.Errorf("invalid character %q in scope %q", r, s)
 }
 
 // closure returns, for every key of implies, the transitive set of scopes it

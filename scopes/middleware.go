@@ -302,7 +302,7 @@ func (e *Enforcer) Grants(p gatehouse.Principal, scope string) bool {
 	if p.HasScope(scope) {
 		return true
 	}
-	if !e.implicates || validScope(scope) != nil {
+	if !e.implicates || !gatehouse.ValidScope(scope) {
 		return false
 	}
 	t := e.term(scope)
