@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,7 +34,9 @@ type Config struct {
 	// and ContextTimeoutEnabled; Close closes that client.
 	Addr string
 	// Prefix starts every key the stores write; empty means DefaultPrefix
-	// ("gatehouse:"). Give each application (and each test) its own.
+	// ("gatehouse:"). Give each application (and each test) its own. It
+	// must not contain '{' or '}': a Redis Cluster would read a hash tag
+	// in it and put every key in one slot, on one master.
 	Prefix string
 	// Timeout bounds every store method (one round trip, or a few for
 	// writes); 0 means DefaultTimeout (500 ms). The request context's
@@ -85,6 +88,9 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		return nil, fmt.Errorf("%w: Prefix %q contains '{' or '}', a Redis Cluster hash tag that would put every key in one slot", ErrConfig, cfg.Prefix)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

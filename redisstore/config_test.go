@@ -32,6 +32,8 @@ func TestNewValidates(t *testing.T) {
 		{"client and addr", redisstore.Config{Client: withDeadlines, Addr: "127.0.0.1:6379"}, false},
 		{"negative timeout", redisstore.Config{Addr: "127.0.0.1:6379", Timeout: -time.Second}, false},
 		{"client without context deadlines", redisstore.Config{Client: withoutDeadlines}, false},
+		{"prefix with a hash tag", redisstore.Config{Client: withDeadlines, Prefix: "{app}:"}, false},
+		{"prefix with a brace", redisstore.Config{Client: withDeadlines, Prefix: "app{"}, false},
 		{"client", redisstore.Config{Client: withDeadlines}, true},
 		{"addr", redisstore.Config{Addr: "127.0.0.1:6379"}, true},
 	} {
