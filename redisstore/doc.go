@@ -45,7 +45,12 @@
 //
 // # Deployment
 //
-// The scripts touch keys they derive from stored values, which Redis
-// Cluster does not allow: use a single Redis (with replicas and Sentinel
-// for failover), not a cluster.
+// The stores are correct on one Redis (replicas optional), on a primary
+// found through Sentinel (redis.NewFailoverClient) and on a Redis Cluster
+// (Config.ClusterAddrs or a *redis.ClusterClient; Valkey alike): every
+// script and multi-key command touches keys of one hash slot, passed to it
+// up front, while the keys of different tokens, keys and accounts spread
+// over every slot. [New] refuses the clients it cannot be correct on — a
+// *redis.Ring, a cluster client reading from replicas, an AutoPipeliner —
+// naming the reason. The package README has the key schema.
 package redisstore
