@@ -70,6 +70,27 @@ type Config struct {
 	// fleet with skewed clocks shares one. The conformance kit drives time
 	// through its arguments, so it runs without ServerTime.
 	ServerTime bool
+	// SkipServerCheck makes New skip [Store.Check], which reads the
+	// servers' configuration with CONFIG GET and INFO. Set it for a
+	// managed Redis that forbids CONFIG, once its maxmemory-policy is
+	// known to be noeviction.
+	SkipServerCheck bool
+	// RequirePersistence makes Check refuse a Redis that neither snapshots
+	// (save) nor logs writes (appendonly yes), which a restart empties.
+	// Off by default: replicas with failover (Sentinel, Cluster) are
+	// another way not to lose state, and a Redis holding only what can be
+	// rebuilt may run without either.
+	RequirePersistence bool
+	// MinReplicas, when positive, makes revocation writes wait (Redis
+	// WAIT) until that many replicas have acknowledged them, so that a
+	// failover right after a logout does not lose the revocation; a write
+	// too few replicas acknowledge within ReplicaTimeout fails with an
+	// error wrapping ErrNotReplicated. Check also refuses a master with
+	// fewer connected replicas. 0 means no waiting.
+	MinReplicas int
+	// ReplicaTimeout bounds that wait; 0 means half of Timeout. It must be
+	// shorter than Timeout, which bounds the write and the wait together.
+	ReplicaTimeout time.Duration
 	// Now is the clock used to turn expiry instants into Redis TTLs; nil
 	// means time.Now. Expiry decisions themselves use the times the
 	// library passes in.
@@ -87,6 +108,10 @@ type Store struct {
 	server  bool
 	now     func() time.Time
 
+	persist        bool
+	minReplicas    int
+	replicaTimeout time.Duration
+
 	revocations *Revocations
 	tokens      *Tokens
 	apikeys     *APIKeys
@@ -98,9 +123,10 @@ type Store struct {
 	replay      *Replay
 }
 
-// New validates cfg and returns a Store. It does not contact Redis: an
-// unreachable Redis shows up as errors from the stores' methods (and so as
-// 503s), not here; call [Store.Ping] to check at start-up.
+// New validates cfg and returns a Store. Unless cfg.SkipServerCheck is
+// set it then runs [Store.Check], which contacts Redis: a Redis that is
+// unreachable or configured so that it can lose security state is an
+// error here, not a stream of 503s later.
 func New(cfg Config) (*Store, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative Timeout", ErrConfig)
@@ -117,7 +143,20 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now}
+	switch {
+	case cfg.MinReplicas < 0:
+		return nil, fmt.Errorf("%w: negative MinReplicas", ErrConfig)
+	case cfg.ReplicaTimeout < 0:
+		return nil, fmt.Errorf("%w: negative ReplicaTimeout", ErrConfig)
+	case cfg.ReplicaTimeout == 0:
+		cfg.ReplicaTimeout = cfg.Timeout / 2
+	case cfg.ReplicaTimeout >= cfg.Timeout:
+		return nil, fmt.Errorf("%w: ReplicaTimeout (%v) must be shorter than Timeout (%v)", ErrConfig, cfg.ReplicaTimeout, cfg.Timeout)
+	}
+	s := &Store{
+		client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now,
+		persist: cfg.RequirePersistence, minReplicas: cfg.MinReplicas, replicaTimeout: cfg.ReplicaTimeout,
+	}
 	given := 0
 	for _, set := range []bool{cfg.Client != nil, cfg.Addr != "", len(cfg.ClusterAddrs) > 0} {
 		if set {
@@ -140,6 +179,12 @@ func New(cfg Config) (*Store, error) {
 		s.client, s.owned = NewClusterClient(cfg.ClusterAddrs, cfg.Timeout), true
 	default:
 		return nil, fmt.Errorf("%w: Client, Addr or ClusterAddrs is required", ErrConfig)
+	}
+	if !cfg.SkipServerCheck {
+		if err := s.Check(context.Background()); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	s.revocations = &Revocations{s: s}
 	s.tokens = &Tokens{s: s}

@@ -59,17 +59,23 @@ func TestNewValidates(t *testing.T) {
 		{"unknown client type", redisstore.Config{Client: wrapped{withDeadlines}}, "unsupported client type redisstore_test.wrapped"},
 		{"prefix with a hash tag", redisstore.Config{Client: withDeadlines, Prefix: "{app}:"}, "hash tag"},
 		{"prefix with a brace", redisstore.Config{Client: withDeadlines, Prefix: "app{"}, "hash tag"},
-		{"client", redisstore.Config{Client: withDeadlines}, ""},
-		{"sentinel", redisstore.Config{Client: failover}, ""},
-		{"cluster", redisstore.Config{Client: cluster}, ""},
-		{"addr", redisstore.Config{Addr: "127.0.0.1:6379"}, ""},
-		{"cluster seeds", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:7000", "127.0.0.1:7001"}}, ""},
+		{"negative MinReplicas", redisstore.Config{Client: withDeadlines, MinReplicas: -1}, "MinReplicas"},
+		{"negative ReplicaTimeout", redisstore.Config{Client: withDeadlines, ReplicaTimeout: -time.Second}, "ReplicaTimeout"},
+		{"ReplicaTimeout past Timeout", redisstore.Config{Client: withDeadlines, MinReplicas: 1, ReplicaTimeout: time.Second}, "shorter than Timeout"},
+		{"unreachable, checked", redisstore.Config{Client: withDeadlines}, "server check: 127.0.0.1:1"},
+		{"client", redisstore.Config{Client: withDeadlines, SkipServerCheck: true}, ""},
+		{"sentinel", redisstore.Config{Client: failover, SkipServerCheck: true}, ""},
+		{"cluster", redisstore.Config{Client: cluster, SkipServerCheck: true}, ""},
+		{"addr", redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true}, ""},
+		{"cluster seeds", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, SkipServerCheck: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := redisstore.New(tc.cfg)
 			if tc.reason != "" {
-				assert.ErrorIs(t, err, redisstore.ErrConfig)
 				assert.ErrorContains(t, err, tc.reason)
+				if !strings.Contains(tc.name, "unreachable") {
+					assert.ErrorIs(t, err, redisstore.ErrConfig)
+				}
 				return
 			}
 			require.NoError(t, err)
