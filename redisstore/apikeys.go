@@ -22,10 +22,17 @@ import (
 // Revoke, Touch and Delete read the index, then change the record in one
 // script that checks it still carries the ID — two round trips each, every
 // step atomic across instances, and a stored record always reachable by
-// its ID. Records do not expire in Redis: an expired key stays visible
-// (and refused) until it is deleted. It is safe for concurrent use; while
-// Redis is unreachable its methods fail and the middleware answers 503.
+// its ID. A record with Expires is dropped by Redis apiKeySlack (an hour)
+// after it, its index a minute later; until then an expired key is found
+// and refused as expired. A record without Expires stays until Delete. It
+// is safe for concurrent use; while Redis is unreachable its methods fail
+// and the middleware answers 503.
 type APIKeys struct{ s *Store }
+
+// apiKeySlack keeps an expired API key's record this long past Expires, so
+// that it is refused as expired (and can be inspected) rather than unknown
+// for a while before Redis reclaims it.
+const apiKeySlack = time.Hour
 
 var _ apikey.Store = (*APIKeys)(nil)
 
@@ -99,6 +106,9 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 		rev = "1"
 	}
 	var ttl time.Duration
+	if !rec.Expires.IsZero() {
+		ttl = a.s.ttl(rec.Expires, apiKeySlack)
+	}
 	hx := hex.EncodeToString(rec.Hash[:])
 	index := a.s.key("keyid:", rec.ID)
 	ctx, cancel := a.s.ctx(ctx)
