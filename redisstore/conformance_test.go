@@ -41,15 +41,15 @@ func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redis
 // A deployment is a kind of Redis the stores are tested on.
 type deployment struct {
 	name   string
-	client func(t *testing.T) redis.UniversalClient
+	client func(tb testing.TB) redis.UniversalClient
 }
 
 // deployments are the single Redis (GATEHOUSE_REDIS_ADDR) and the Redis
 // Cluster (GATEHOUSE_REDIS_CLUSTER; skipped when none is configured outside
 // CI).
 var deployments = []deployment{
-	{"single", func(t *testing.T) redis.UniversalClient { return redistest.Client(t) }},
-	{"cluster", func(t *testing.T) redis.UniversalClient { return redistest.Cluster(t) }},
+	{"single", func(tb testing.TB) redis.UniversalClient { return redistest.Client(tb) }},
+	{"cluster", func(tb testing.TB) redis.UniversalClient { return redistest.Cluster(tb) }},
 }
 
 // onEach runs test once per deployment, as the subtests "single" and
