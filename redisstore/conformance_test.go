@@ -44,16 +44,17 @@ type deployment struct {
 	client func(tb testing.TB) redis.UniversalClient
 }
 
-// deployments are the single Redis (GATEHOUSE_REDIS_ADDR) and the Redis
-// Cluster (GATEHOUSE_REDIS_CLUSTER; skipped when none is configured outside
-// CI).
+// deployments are the single Redis (GATEHOUSE_REDIS_ADDR), a Redis with a
+// Sentinel of the test's own (redistest.Sentinel) and the Redis Cluster
+// (GATEHOUSE_REDIS_CLUSTER; skipped when none is configured outside CI).
 var deployments = []deployment{
 	{"single", func(tb testing.TB) redis.UniversalClient { return redistest.Client(tb) }},
+	{"sentinel", func(tb testing.TB) redis.UniversalClient { return redistest.Sentinel(tb) }},
 	{"cluster", func(tb testing.TB) redis.UniversalClient { return redistest.Cluster(tb) }},
 }
 
-// onEach runs test once per deployment, as the subtests "single" and
-// "cluster", with a newStore that returns a Store on that deployment under
+// onEach runs test once per deployment, as the subtests "single",
+// "sentinel" and "cluster", with a newStore that returns a Store on that deployment under
 // a prefix of its test's own.
 func onEach(t *testing.T, test func(t *testing.T, newStore newStoreFunc)) {
 	for _, d := range deployments {

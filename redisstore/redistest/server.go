@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,8 +30,7 @@ const (
 type Server struct {
 	tb   testing.TB
 	port int
-	args []string
-	dir  string
+	args func(port int) []string // redis-server's arguments
 
 	cmd    *exec.Cmd
 	exited chan error // cmd.Wait's result
@@ -41,10 +42,62 @@ type Server struct {
 // the range is free.
 func StartServer(tb testing.TB, args ...string) *Server {
 	tb.Helper()
+	dir := tb.TempDir()
+	return start(tb, func(port int) []string {
+		return append([]string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir,
+		}, args...)
+	})
+}
+
+// StartSentinel starts a Redis Sentinel monitoring master under the name
+// masterName (quorum 1, down after one second), as StartServer starts a
+// server; clients find the master through it with redis.NewFailoverClient.
+func StartSentinel(tb testing.TB, masterName string, master *Server) *Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	return start(tb, func(port int) []string {
+		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %s 1000\n",
+			port, dir, masterName, master.port, masterName)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			tb.Fatalf("redistest: sentinel config: %v", err)
+		}
+		return []string{conf, "--sentinel"}
+	})
+}
+
+// Sentinel starts a Redis and a Sentinel monitoring it, both of the test's
+// own, and returns a client that finds the master through the Sentinel
+// (redis.NewFailoverClient), with the options of [Options]; all three end
+// with tb.
+func Sentinel(tb testing.TB) *redis.Client {
+	tb.Helper()
+	master := StartServer(tb)
+	sentinel := StartSentinel(tb, "gatehouse", master)
+	o := Options("")
+	c := redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName: "gatehouse", SentinelAddrs: []string{sentinel.Addr()},
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+		ContextTimeoutEnabled: true, MaxRetries: o.MaxRetries,
+	})
+	tb.Cleanup(func() { _ = c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		tb.Fatalf("redistest: no master through the sentinel at %s: %v", sentinel.Addr(), err)
+	}
+	return c
+}
+
+// start runs redis-server with args on the first free port of the range.
+func start(tb testing.TB, args func(port int) []string) *Server {
+	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		unavailable(tb, "redistest: redis-server is not installed: "+err.Error())
 	}
-	s := &Server{tb: tb, args: args, dir: tb.TempDir()}
+	s := &Server{tb: tb, args: args}
 	tb.Cleanup(s.Stop)
 	for port := FirstServerPort; port <= LastServerPort; port++ {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -88,11 +141,7 @@ func (s *Server) Restart() {
 // start runs redis-server and waits up to five seconds until it answers
 // with its own pid (not another process's server that took the port).
 func (s *Server) start() error {
-	args := append([]string{
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir,
-	}, s.args...)
-	cmd := exec.Command("redis-server", args...)
+	cmd := exec.Command("redis-server", s.args(s.port)...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
