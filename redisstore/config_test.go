@@ -119,10 +119,8 @@ func TestClusterAddrs(t *testing.T) {
 // a refresh family and an account, no key name or value contains the
 // token, the key, the refresh token or the password.
 func TestOnlyHashesAreWritten(t *testing.T) {
-	c := redistest.Client(t)
-	prefix := redistest.Prefix(t, c)
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
-	require.NoError(t, err)
+	s := newStore(t, nil)
+	c, prefix := s.Client(), s.Prefix()
 	ctx := context.Background()
 	now := time.Now()
 
