@@ -8,8 +8,8 @@
 // a [gatehouse.Principal] in the request context, or refuses the request with
 // one [envelope.Error] rendered in the configured style:
 //
-//   - no credentials, or an Authorization header of another scheme (a
-//     token sent without "Bearer" included): 401 and
+//   - no credentials, "Bearer" without a token, or an Authorization header
+//     of another scheme (a token sent without "Bearer" included): 401 and
 //     `WWW-Authenticate: Bearer realm="api"`, without an error code, as
 //     RFC 6750 §3.1 says for a request without bearer credentials;
 //   - a malformed Bearer header, a bad, expired or revoked token: 401 with

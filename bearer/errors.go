@@ -39,6 +39,7 @@ type reason uint8
 const (
 	rOK reason = iota
 	rMissing
+	rEmpty
 	rOtherScheme
 	rMultiple
 	rMalformed
@@ -66,6 +67,7 @@ var reasonInfo = [numReasons]struct {
 }{
 	rOK:          {"ok", nil, ""},
 	rMissing:     {"no_credentials", ErrNoToken, "Missing bearer token"},
+	rEmpty:       {"empty_bearer_token", ErrNoToken, "Missing bearer token"},
 	rOtherScheme: {"other_scheme", ErrOtherScheme, "Missing bearer token"},
 	rMultiple:    {"multiple_authorization_headers", ErrMultipleHeaders, "Send exactly one Authorization header"},
 	rMalformed:   {"malformed_header", ErrMalformedHeader, "Malformed Authorization header"},
@@ -92,9 +94,10 @@ func buildErrors(realm, message string) [numReasons]*envelope.Error {
 		info := reasonInfo[r]
 		var e *envelope.Error
 		switch r {
-		case rMissing, rOtherScheme:
+		case rMissing, rEmpty, rOtherScheme:
 			// RFC 6750 §3.1: no error attribute when the request had no
-			// authentication information, or used another method.
+			// authentication information ("Bearer" without a token has
+			// none either), or used another method.
 			e = envelope.ErrUnauthorized.WithMessage(info.message).
 				WithOAuthCode("invalid_token").
 				WithChallenge(envelope.BearerChallenge(realm, "", "", ""))
