@@ -61,7 +61,7 @@ func validToken(tok string) bool {
 // token is malformed. Only the length
 // and the shape are checked here; the b64token grammar is checked by the
 // caller after the cache, which holds only tokens that already passed it.
-// Nothing is read from the URL or the body.
+// The token is never taken from the URL or the body (see otherMethod).
 func tokenFromHeader(h http.Header) (string, reason) {
 	vals := h["Authorization"]
 	switch len(vals) {
