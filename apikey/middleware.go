@@ -49,10 +49,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	unauth := func(msg, reason string, cause error) refusal {
-		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause)
-		if cfg.Challenge != "" {
-			e = e.WithChallenge(cfg.Challenge)
-		}
+		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause).WithChallenge(cfg.Challenge)
 		return refusal{err: e, reason: reason}
 	}
 	const invalid = "Invalid API key"

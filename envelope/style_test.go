@@ -83,6 +83,21 @@ func TestWriteHeadersAndSafety(t *testing.T) {
 		assert.Equal(t, `Bearer realm="api"`, rec.Header().Get("WWW-Authenticate"))
 		assert.Equal(t, "60", rec.Header().Get("RateLimit-Limit"), "headers set before are kept")
 	})
+	t.Run("every 401 carries a challenge (RFC 9110 §15.5.2)", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrUnauthorized)
+		assert.Equal(t, 401, rec.Code)
+		assert.Equal(t, envelope.DefaultChallenge, rec.Header().Get("WWW-Authenticate"))
+		assert.Equal(t, `{"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid credentials"}}`, rec.Body.String(), "the body is unchanged")
+
+		rec = httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrUnauthorized.WithChallenge(`ApiKey realm="x"`))
+		assert.Equal(t, []string{`ApiKey realm="x"`}, rec.Header().Values("WWW-Authenticate"), "an Error's own challenge wins")
+
+		rec = httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrForbidden)
+		assert.Empty(t, rec.Header().Values("WWW-Authenticate"), "other statuses get none by default")
+	})
 	t.Run("plain errors never leak their text", func(t *testing.T) {
 		rec := httptest.NewRecorder()
 		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), assert.AnError)

@@ -119,7 +119,8 @@ func sessionOf(p gatehouse.Principal) (SessionClaims, bool) {
 // Refusals of RequireSession, built once.
 var (
 	errNoSession = envelope.ErrUnauthorized.WithOAuthCode("invalid_token").
-			WithMessage("A session token is required").WithCause(ErrWrongSession)
+			WithMessage("A session token is required").WithCause(ErrWrongSession).
+			WithChallenge(envelope.BearerChallenge("", "", "", "")) // RFC 6750 §3.1: no credentials, no error code
 	errNeedM2M = envelope.ErrForbidden.WithOAuthCode("insufficient_scope").
 			WithMessage("This route requires a machine-to-machine session").WithCause(ErrWrongSession)
 	errNeedClient = envelope.ErrForbidden.WithOAuthCode("insufficient_scope").
