@@ -53,6 +53,12 @@ func New(cfg Config) (*Authenticator, error) {
 		return refusal{err: e, reason: reason}
 	}
 	const invalid = "Invalid API key"
+	// A key refused on this surface is access_denied in the OAuth style
+	// (unless Forbidden names its own code): no scope would admit it.
+	forbidden := cfg.Forbidden
+	if forbidden.OAuthCode == "" {
+		forbidden = forbidden.WithOAuthCode("access_denied")
+	}
 	cached, _ := cfg.Store.(principalStore)
 	return &Authenticator{
 		store:    cfg.Store,
@@ -82,7 +88,7 @@ func New(cfg Config) (*Authenticator, error) {
 			noTenant:    unauth(invalid, "no_tenant", ErrNoTenant),
 			wrongTenant: unauth(invalid, "wrong_tenant", ErrWrongTenant),
 			surface: refusal{
-				err:    cfg.Forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
+				err:    forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
 				reason: "surface_denied",
 			},
 		},

@@ -153,8 +153,10 @@ func New(cfg Config) (*Enforcer, error) {
 		return nil, fmt.Errorf("scopes: Challenge %q has control characters", challenge)
 	}
 	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoPrincipal).WithChallenge(challenge)
+	// A route missing from the table is refused whatever the scopes, so it
+	// is access_denied: no scope the client could ask for would help.
 	e.notListed = envelope.ErrForbidden.WithMessage("Insufficient permissions").
-		WithOAuthCode("insufficient_scope").WithCause(ErrRouteNotListed)
+		WithOAuthCode("access_denied").WithCause(ErrRouteNotListed)
 
 	if cfg.Routes != nil {
 		mux, err := e.compileRoutes(cfg.Routes)

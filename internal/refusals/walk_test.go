@@ -470,6 +470,21 @@ func TestEveryRefusal(t *testing.T) {
 				c := challenges[0]
 				assert.True(t, c == rw.challenge || strings.HasPrefix(c, rw.challenge+", "), "want %s, got %s", rw.challenge, c)
 			}
+			if w.Code == http.StatusForbidden {
+				// The OAuth code says what happened: insufficient_scope
+				// only for a scope refusal, which alone carries the RFC
+				// 6750 §3.1 challenge error.
+				require.NotEmpty(t, rw.oauth, "a 403 row names its OAuth code")
+				var body struct {
+					Error            string `json:"error"`
+					ErrorDescription string `json:"error_description"`
+				}
+				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
+				assert.Equal(t, rw.oauth, body.Error)
+				assert.NotEmpty(t, body.ErrorDescription)
+				scoped := slices.ContainsFunc(challenges, func(c string) bool { return strings.Contains(c, `error="insufficient_scope"`) })
+				assert.Equal(t, rw.oauth == "insufficient_scope", scoped, "%q", challenges)
+			}
 		})
 	}
 	for _, s := range sentinels(t) {
