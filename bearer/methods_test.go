@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -121,4 +122,18 @@ func BenchmarkOtherMethod(b *testing.B) {
 			b.Fatal("refused")
 		}
 	}
+}
+
+// FuzzHasParam: whenever net/url (what handlers parse queries and forms
+// with) finds an access_token parameter, hasParam finds it too.
+func FuzzHasParam(f *testing.F) {
+	for _, s := range []string{"access_token=x", "a=1&access%5Ftoken", "access_token", "x=access_token", "%61ccess_token=1", "a;b&access_token=", "access_token+=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		vals, _ := url.ParseQuery(q)
+		if _, ok := vals[tokenParam]; ok && !hasParam(q, tokenParam) {
+			t.Fatalf("net/url finds access_token in %q, hasParam does not", q)
+		}
+	})
 }
