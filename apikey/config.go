@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"time"
 
 	gatehouse "github.com/gatehouse-go/gatehouse"
@@ -82,9 +83,19 @@ type Config struct {
 	//	Unauthorized: envelope.ErrUnauthorized.WithNumber(-23)
 	// Their Status must be 401, 403 and 5xx respectively.
 	Unauthorized, Forbidden, Unavailable *envelope.Error
-	// Challenge, when set, is sent as WWW-Authenticate with every 401,
-	// e.g. `ApiKey realm="payments"`. There is no registered scheme for API
-	// keys, so the default is to send none.
+	// Realm is the realm parameter of the WWW-Authenticate challenge sent
+	// with every 401; "" means "api".
+	Realm string
+	// Challenge replaces the WWW-Authenticate value sent with every 401
+	// (RFC 9110 §15.5.2 requires one). There is no registered HTTP
+	// authentication scheme for API keys, so by default the scheme is the
+	// key header's name as written in Header — `ApiKey realm="api"` for the
+	// default header, `X-API-Key realm="payments"` for Header "X-API-Key"
+	// and Realm "payments" — which tells a client where the key goes.
+	// When Challenge is empty and Unauthorized carries a challenge of its
+	// own, that one is sent. A Challenge must start with a token (the
+	// scheme) and contain no control characters. Challenges never change
+	// the response body.
 	Challenge string
 	// Style renders refusals; nil uses the style chosen with envelope.Use,
 	// else envelope.Nested.
@@ -106,6 +117,20 @@ func (cfg *Config) validate() error {
 	}
 	if !validHeaderName(cfg.Header) {
 		errs = append(errs, fmt.Errorf("the Header %q is not a valid header name", cfg.Header))
+	}
+	if cfg.Challenge != "" && !validChallenge(cfg.Challenge) {
+		errs = append(errs, fmt.Errorf("the Challenge %q does not start with a scheme or has control characters", cfg.Challenge))
+	}
+	if cfg.Challenge == "" && cfg.Unauthorized != nil {
+		cfg.Challenge = cfg.Unauthorized.Challenge
+	}
+	if cfg.Challenge == "" {
+		realm := cfg.Realm
+		if realm == "" {
+			realm = "api"
+		}
+		// A header name is an RFC 9110 token, so it is a valid scheme.
+		cfg.Challenge = cfg.Header + " realm=" + envelope.QuotedString(realm)
 	}
 	cfg.Header = textproto.CanonicalMIMEHeaderKey(cfg.Header)
 	switch cfg.Format {
@@ -172,6 +197,21 @@ func validHeaderName(s string) bool {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		case c < 0x80 && c > 0x20 && c != 0x7f && !isSeparator(c):
 		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validChallenge reports whether c starts with a scheme (a token, then
+// the end or a space) and has no control characters.
+func validChallenge(c string) bool {
+	scheme, _, _ := strings.Cut(c, " ")
+	if !validHeaderName(scheme) {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < 0x20 || c[i] == 0x7f {
 			return false
 		}
 	}

@@ -49,13 +49,16 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	unauth := func(msg, reason string, cause error) refusal {
-		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause)
-		if cfg.Challenge != "" {
-			e = e.WithChallenge(cfg.Challenge)
-		}
+		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause).WithChallenge(cfg.Challenge)
 		return refusal{err: e, reason: reason}
 	}
 	const invalid = "Invalid API key"
+	// A key refused on this surface is access_denied in the OAuth style
+	// (unless Forbidden names its own code): no scope would admit it.
+	forbidden := cfg.Forbidden
+	if forbidden.OAuthCode == "" {
+		forbidden = forbidden.WithOAuthCode("access_denied")
+	}
 	cached, _ := cfg.Store.(principalStore)
 	return &Authenticator{
 		store:    cfg.Store,
@@ -85,7 +88,7 @@ func New(cfg Config) (*Authenticator, error) {
 			noTenant:    unauth(invalid, "no_tenant", ErrNoTenant),
 			wrongTenant: unauth(invalid, "wrong_tenant", ErrWrongTenant),
 			surface: refusal{
-				err:    cfg.Forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
+				err:    forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
 				reason: "surface_denied",
 			},
 		},

@@ -202,11 +202,14 @@ func (a *Authenticator) FlushCache() {
 
 // Check authenticates r and returns its Principal. On failure the error is
 // an [*envelope.Error] ready to render — 401 with its WWW-Authenticate
-// challenge, 400 for several Authorization headers, 503 when a store or the
+// challenge, 400 for several Authorization headers or for an access_token
+// in the query or form body beside the header's token, 503 when a store or the
 // key source fails — that wraps a sentinel such as [ErrNoToken],
 // [ErrTokenExpired] or [ErrTokenRevoked] (and, for 503, the store's error).
 // Check ignores Config.Optional: a request without credentials yields an
-// error wrapping ErrNoToken.
+// error wrapping ErrNoToken. For a request with a bearer token and an
+// application/x-www-form-urlencoded body, Check reads the body (at most
+// MaxFormBytes) and replaces r.Body with a reader of the same bytes.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, rs, err := a.check(r)
 	if rs != rOK {

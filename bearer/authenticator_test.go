@@ -81,7 +81,8 @@ func TestMiddlewareResponses(t *testing.T) {
 		{"valid", []string{"Bearer " + good}, 204, "", nil},
 		{"no credentials", nil, 401, `Bearer realm="orders"`, ErrNoToken},
 		{"token without prefix (seed 003)", []string{good}, 401, `Bearer realm="orders"`, ErrOtherScheme},
-		{"bare Bearer", []string{"Bearer"}, 401, malformed, ErrMalformedHeader},
+		{"bare Bearer (RFC 6750 §3.1: no error code)", []string{"Bearer"}, 401, `Bearer realm="orders"`, ErrNoToken},
+		{"Bearer and spaces (no error code)", []string{"Bearer   "}, 401, `Bearer realm="orders"`, ErrNoToken},
 		{"other scheme (RFC 6750 §3.1: no error code)", []string{"Basic dXNlcjpwYXNz"}, 401, `Bearer realm="orders"`, ErrOtherScheme},
 		{"scheme prefix only", []string{"Bearerabc"}, 401, malformed, ErrMalformedHeader},
 		{"bad grammar", []string{"Bearer a,b"}, 401, malformed, ErrMalformedHeader},
@@ -180,6 +181,13 @@ func TestOptional(t *testing.T) {
 
 	rec, _, _ = serve(a, bearerRequest("bad.token.here"))
 	assert.Equal(t, 401, rec.Code, "bad credentials are still refused")
+
+	r := httptest.NewRequest(http.MethodGet, "/api", nil)
+	r.Header.Set("Authorization", "Bearer ")
+	rec, _, ok = serve(a, r)
+	assert.Equal(t, 401, rec.Code, "a Bearer header without a token is present, so it is refused")
+	assert.False(t, ok)
+	assert.Equal(t, `Bearer realm="api"`, rec.Header().Get("WWW-Authenticate"))
 
 	rec, p, ok := serve(a, bearerRequest(hs.sign(t, claimsAt(t0), nil)))
 	assert.Equal(t, 204, rec.Code)

@@ -8,13 +8,18 @@
 // a [gatehouse.Principal] in the request context, or refuses the request with
 // one [envelope.Error] rendered in the configured style:
 //
-//   - no credentials, or an Authorization header of another scheme (a
-//     token sent without "Bearer" included): 401 and
+//   - no credentials, "Bearer" without a token, or an Authorization header
+//     of another scheme (a token sent without "Bearer" included): 401 and
 //     `WWW-Authenticate: Bearer realm="api"`, without an error code, as
 //     RFC 6750 §3.1 says for a request without bearer credentials;
 //   - a malformed Bearer header, a bad, expired or revoked token: 401 with
 //     error="invalid_token";
-//   - several Authorization header lines: 400 with error="invalid_request";
+//   - several Authorization header lines, or a bearer token in the header
+//     and an access_token parameter in the query or a form body as well
+//     (RFC 6750 §2: one method per request): 400 with
+//     error="invalid_request". Tokens are only ever read from the header;
+//     a form body is read (at most [MaxFormBytes], else 413) and put back
+//     for the handler only to look for that second token;
 //   - a failing revocation store, token store or key source with no known key:
 //     503, never a pass.
 //

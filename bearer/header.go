@@ -55,11 +55,13 @@ func validToken(tok string) bool {
 // (RFC 6750 §2.1, RFC 9110 §11.6.2): exactly one header line, the scheme
 // "Bearer" in any case, one or more spaces, then the token. A value that
 // does not start with "Bearer" is another scheme (rOtherScheme: no bearer
-// credentials); one that does but is not followed by a space and a token
-// is malformed. Only the length
+// credentials); "Bearer" alone or followed only by spaces carries no
+// token (rEmpty: answered like a missing header, RFC 6750 §3.1); any other
+// value that starts with "Bearer" but is not followed by a space and a
+// token is malformed. Only the length
 // and the shape are checked here; the b64token grammar is checked by the
 // caller after the cache, which holds only tokens that already passed it.
-// Nothing is read from the URL or the body.
+// The token is never taken from the URL or the body (see otherMethod).
 func tokenFromHeader(h http.Header) (string, reason) {
 	vals := h["Authorization"]
 	switch len(vals) {
@@ -87,15 +89,15 @@ func tokenFromHeader(h http.Header) (string, reason) {
 			return "", rOtherScheme
 		}
 	}
-	if len(v) <= len(scheme)+1 || v[len(scheme)] != ' ' {
-		return "", rMalformed
-	}
-	i := len(scheme) + 1
+	i := len(scheme)
 	for i < len(v) && v[i] == ' ' {
 		i++
 	}
-	if i == len(v) {
-		return "", rMalformed
+	switch {
+	case i == len(v):
+		return "", rEmpty
+	case i == len(scheme):
+		return "", rMalformed // "Bearerabc", "Bearer\tabc"
 	}
 	return v[i:], rOK
 }

@@ -23,8 +23,11 @@ func TestTokenFromHeader(t *testing.T) {
 		{"lower case scheme", []string{"bearer abc"}, "abc", rOK},
 		{"mixed case scheme", []string{"BeArEr abc"}, "abc", rOK},
 		{"several spaces", []string{"Bearer    abc"}, "abc", rOK},
-		{"bare Bearer", []string{"Bearer"}, "", rMalformed},
-		{"Bearer and spaces", []string{"Bearer   "}, "", rMalformed},
+		{"bare Bearer", []string{"Bearer"}, "", rEmpty},
+		{"bare lower-case bearer", []string{"bearer"}, "", rEmpty},
+		{"Bearer and one space", []string{"Bearer "}, "", rEmpty},
+		{"Bearer and spaces", []string{"Bearer   "}, "", rEmpty},
+		{"Bearer, space, tab", []string{"Bearer \t"}, "\t", rOK},
 		{"no prefix", []string{"eyJhbGciOiJIUzI1NiJ9.e30.sig"}, "", rOtherScheme},
 		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, "", rOtherScheme},
 		{"short other value", []string{"abc"}, "", rOtherScheme},
@@ -100,6 +103,10 @@ func FuzzTokenFromHeader(f *testing.F) {
 		case rMissing:
 			if v != "" {
 				t.Fatalf("%q reported missing", v)
+			}
+		case rEmpty:
+			if !strings.EqualFold(v[:6], "bearer") || strings.Trim(v[6:], " ") != "" {
+				t.Fatalf("%q reported as a Bearer header without a token", v)
 			}
 		case rOtherScheme:
 			if len(v) >= 6 && strings.EqualFold(v[:6], "bearer") {

@@ -23,6 +23,9 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
+	if rs = otherMethod(r); rs != rOK {
+		return nil, rs, a.errs[rs]
+	}
 	ctx := r.Context()
 	isJWT := a.validator != nil && strings.Count(tok, ".") == 2
 	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert

@@ -32,7 +32,8 @@ type Error struct {
 	Message string
 	// Field names the request field a validation error is about, if any.
 	Field string
-	// Challenge is the WWW-Authenticate header value to send, if any.
+	// Challenge is the WWW-Authenticate header value to send, if any; a
+	// 401 without one is sent with DefaultChallenge.
 	Challenge string
 	// RetryAfter is sent as Retry-After (whole seconds, rounded up) when > 0.
 	RetryAfter time.Duration

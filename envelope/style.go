@@ -114,8 +114,11 @@ func (oauthStyle) AppendBody(b []byte, _ *http.Request, e *Error) ([]byte, strin
 
 // OAuthCode returns e's OAuth error code: its own OAuthCode when set,
 // otherwise one derived from its status (400 invalid_request, 401
-// invalid_token, 403 insufficient_scope, 429 slow_down, 503
+// invalid_token, 403 access_denied, 429 slow_down, 503
 // temporarily_unavailable, other 5xx server_error, else invalid_request).
+// A 403 is insufficient_scope (RFC 6750 §3.1) only when the Error says so:
+// a refusal by network, surface or session kind is not about the token's
+// scope.
 func OAuthCode(e *Error) string {
 	if e.OAuthCode != "" {
 		return e.OAuthCode
@@ -124,7 +127,7 @@ func OAuthCode(e *Error) string {
 	case e.Status == http.StatusUnauthorized:
 		return "invalid_token"
 	case e.Status == http.StatusForbidden:
-		return "insufficient_scope"
+		return "access_denied"
 	case e.Status == http.StatusTooManyRequests:
 		return "slow_down"
 	case e.Status == http.StatusServiceUnavailable:

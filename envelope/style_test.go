@@ -83,6 +83,21 @@ func TestWriteHeadersAndSafety(t *testing.T) {
 		assert.Equal(t, `Bearer realm="api"`, rec.Header().Get("WWW-Authenticate"))
 		assert.Equal(t, "60", rec.Header().Get("RateLimit-Limit"), "headers set before are kept")
 	})
+	t.Run("every 401 carries a challenge (RFC 9110 §15.5.2)", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrUnauthorized)
+		assert.Equal(t, 401, rec.Code)
+		assert.Equal(t, envelope.DefaultChallenge, rec.Header().Get("WWW-Authenticate"))
+		assert.Equal(t, `{"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid credentials"}}`, rec.Body.String(), "the body is unchanged")
+
+		rec = httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrUnauthorized.WithChallenge(`ApiKey realm="x"`))
+		assert.Equal(t, []string{`ApiKey realm="x"`}, rec.Header().Values("WWW-Authenticate"), "an Error's own challenge wins")
+
+		rec = httptest.NewRecorder()
+		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), envelope.ErrForbidden)
+		assert.Empty(t, rec.Header().Values("WWW-Authenticate"), "other statuses get none by default")
+	})
 	t.Run("plain errors never leak their text", func(t *testing.T) {
 		rec := httptest.NewRecorder()
 		envelope.Write(rec, httptest.NewRequest("GET", "/", nil), assert.AnError)
@@ -209,3 +224,27 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// TestOAuthCodeByStatus: a 403 is access_denied unless the Error names its
+// own code; insufficient_scope is for scope refusals only (RFC 6750 §3.1),
+// which say so.
+func TestOAuthCodeByStatus(t *testing.T) {
+	for _, tc := range []struct {
+		e    *envelope.Error
+		want string
+	}{
+		{envelope.ErrBadRequest, "invalid_request"},
+		{envelope.ErrUnauthorized, "invalid_token"},
+		{envelope.ErrForbidden, "access_denied"},
+		{envelope.ErrForbidden.WithOAuthCode("insufficient_scope"), "insufficient_scope"},
+		{envelope.ErrTooManyRequests, "slow_down"},
+		{envelope.ErrUnavailable, "temporarily_unavailable"},
+		{envelope.ErrInternal, "server_error"},
+		{envelope.ErrNotFound, "invalid_request"},
+	} {
+		assert.Equal(t, tc.want, envelope.OAuthCode(tc.e), "%d", tc.e.Status)
+	}
+	rec := httptest.NewRecorder()
+	envelope.WriteStyle(rec, nil, envelope.OAuth, envelope.ErrForbidden.WithMessage("IP address not authorized"))
+	assert.Equal(t, `{"error":"access_denied","error_description":"IP address not authorized"}`, rec.Body.String())
+}

@@ -53,6 +53,13 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 	WriteStyle(w, r, nil, err)
 }
 
+// DefaultChallenge is the WWW-Authenticate value [WriteStyle] sends with a
+// 401 whose Error has no Challenge: the Bearer scheme without parameters
+// (RFC 6750 §3). Every gatehouse middleware sets a challenge of its own on
+// its 401s (realm included); give an application's own 401 one with
+// [Error.WithChallenge] when its credential is not a bearer token.
+const DefaultChallenge = "Bearer"
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // Pre-built header values; net/http never mutates them.
@@ -61,6 +68,7 @@ var (
 	hdrNosniff = []string{"nosniff"}
 	hdrJSON    = []string{contentJSON}
 	hdrProblem = []string{contentProblem}
+	hdrDefChal = []string{DefaultChallenge}
 )
 
 // WriteStyle renders err with style (or, when style is nil, the request's
@@ -68,8 +76,11 @@ var (
 // as a generic 500 whose body never contains err's text. The response has
 // the Error's status (500 when it is not a 4xx or 5xx), Content-Type,
 // "Cache-Control: no-store", "X-Content-Type-Options: nosniff", and
-// WWW-Authenticate and Retry-After when the Error carries them. Headers already set on w (rate-limit headers,
-// for instance) are kept. A nil err writes nothing.
+// WWW-Authenticate and Retry-After when the Error carries them. A 401
+// without a Challenge of its own is sent with WWW-Authenticate:
+// [DefaultChallenge], since every 401 must carry one (RFC 9110 §15.5.2).
+// Headers already set on w (rate-limit headers, for instance) are kept. A
+// nil err writes nothing.
 func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) {
 	e := As(err)
 	if e == nil {
@@ -97,12 +108,15 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 	}
 	h["Cache-Control"] = hdrNoStore
 	h["X-Content-Type-Options"] = hdrNosniff
-	if e.Challenge != "" {
+	switch {
+	case e.Challenge != "":
 		if len(e.challengeHdr) == 1 && e.challengeHdr[0] == e.Challenge {
 			h["Www-Authenticate"] = e.challengeHdr // precomputed: no allocation
 		} else {
 			h["Www-Authenticate"] = []string{e.Challenge}
 		}
+	case e.Status == http.StatusUnauthorized:
+		h["Www-Authenticate"] = hdrDefChal
 	}
 	if e.RetryAfter > 0 {
 		h["Retry-After"] = []string{strconv.FormatInt(RetryAfterSeconds(e.RetryAfter), 10)}

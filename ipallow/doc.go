@@ -28,8 +28,9 @@
 //
 // An [Allowlist] (built by [New]) refuses addresses not on its Allow list
 // or on its Deny list with 403 FORBIDDEN, "IP address not authorized",
-// rendered in the configured envelope style; the body never reveals the
-// lists. [PerPrincipal] applies the authenticated account's own list from a
+// rendered in the configured envelope style (error "access_denied" in the
+// OAuth style: a network refusal, not a scope one); the body never reveals
+// the lists. [PerPrincipal] applies the authenticated account's own list from a
 // [ListStore]; an account without entries allows every address, and a
 // store failure answers 503. [PerPrincipal.CheckAccount] applies the same
 // rule in login and refresh handlers, before any principal exists. Every

@@ -51,7 +51,10 @@ func newRefusals(message string) refusals {
 	if message == "" {
 		message = DefaultMessage
 	}
-	forbidden := envelope.ErrForbidden.WithMessage(message)
+	// access_denied in the OAuth style: the network is refused, whatever
+	// the token's scopes (insufficient_scope would send a client to ask
+	// for more scopes).
+	forbidden := envelope.ErrForbidden.WithMessage(message).WithOAuthCode("access_denied")
 	return refusals{
 		denied:      forbidden.WithCause(ErrDenied),
 		malformed:   forbidden.WithCause(ErrMalformedHeader),

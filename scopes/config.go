@@ -25,10 +25,17 @@ type Config struct {
 	// leaves it out.
 	Realm string
 
-	// OmitChallenge drops the WWW-Authenticate header from 401 and 403
-	// answers, for APIs whose credentials are not bearer tokens (an API key
-	// in a custom header, for instance). The 403 body is unchanged.
+	// OmitChallenge drops the WWW-Authenticate header from 403 answers,
+	// for APIs whose credentials are not bearer tokens (an API key in a
+	// custom header, for instance). The 403 body is unchanged. A 401 always
+	// carries a challenge (RFC 9110 §15.5.2): see Challenge.
 	OmitChallenge bool
+
+	// Challenge is the WWW-Authenticate value of the 401 answered when no
+	// Principal is present, e.g. `ApiKey realm="api"` for an API-key API;
+	// empty selects the Bearer challenge with Realm. It must contain no
+	// control characters.
+	Challenge string
 
 	// Implies maps a granted scope to the scopes it also grants, for example
 	//
@@ -138,12 +145,18 @@ func New(cfg Config) (*Enforcer, error) {
 	if msg == "" {
 		msg = "Authentication required"
 	}
-	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoPrincipal)
-	if !cfg.OmitChallenge {
-		e.unauth = e.unauth.WithChallenge(envelope.BearerChallenge(cfg.Realm, "", "", ""))
+	challenge := cfg.Challenge
+	if challenge == "" {
+		challenge = envelope.BearerChallenge(cfg.Realm, "", "", "")
 	}
+	if strings.ContainsFunc(challenge, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil, fmt.Errorf("scopes: Challenge %q has control characters", challenge)
+	}
+	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoPrincipal).WithChallenge(challenge)
+	// A route missing from the table is refused whatever the scopes, so it
+	// is access_denied: no scope the client could ask for would help.
 	e.notListed = envelope.ErrForbidden.WithMessage("Insufficient permissions").
-		WithOAuthCode("insufficient_scope").WithCause(ErrRouteNotListed)
+		WithOAuthCode("access_denied").WithCause(ErrRouteNotListed)
 
 	if cfg.Routes != nil {
 		mux, err := e.compileRoutes(cfg.Routes)

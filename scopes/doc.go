@@ -5,11 +5,15 @@
 // parser, [gatehouse.ScopesFromClaims]. This package only ever reads
 // Principal.Scopes and decides:
 //
-//   - no Principal in the request context → 401 (authenticate first);
+//   - no Principal in the request context → 401 (authenticate first) with
+//     a WWW-Authenticate challenge: Bearer by default, [Config].Challenge
+//     for other credentials;
 //   - a Principal lacking a required scope → 403 with
 //     WWW-Authenticate: Bearer error="insufficient_scope", scope="…"
-//     (RFC 6750 §3.1) and the message
+//     (RFC 6750 §3.1), OAuth code insufficient_scope, and the message
 //     "Token does not have the required scope: orders:write";
+//   - a request the route table does not list → 403 access_denied (no
+//     scope would admit it), unless [Config].AllowUnlisted;
 //   - otherwise the request goes on.
 //
 // Scopes are compared exactly and case-sensitively: "read" does not grant

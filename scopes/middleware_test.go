@@ -163,8 +163,20 @@ func TestConfigOptions(t *testing.T) {
 
 	w = serve(e.Require("a")(okHandler), httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, 401, w.Code)
-	assert.Empty(t, w.Header().Values("WWW-Authenticate"))
+	assert.Equal(t, []string{"Bearer"}, w.Header().Values("WWW-Authenticate"), "a 401 always carries a challenge (RFC 9110 §15.5.2)")
 	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, w.Body.String())
+
+	// An API whose credential is not a bearer token names its own scheme.
+	e = MustNew(Config{OmitChallenge: true, Challenge: `ApiKey realm="api"`})
+	w = serve(e.Require("a")(okHandler), httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, []string{`ApiKey realm="api"`}, w.Header().Values("WWW-Authenticate"))
+	w = serve(e.Require("a")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
+	assert.Equal(t, 403, w.Code)
+	assert.Empty(t, w.Header().Values("WWW-Authenticate"))
+
+	_, err := New(Config{Challenge: "ApiKey\r\nX: y"})
+	assert.Error(t, err, "a challenge with control characters")
 }
 
 func TestRouteTable(t *testing.T) {

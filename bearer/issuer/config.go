@@ -173,8 +173,9 @@ type Config struct {
 	BcryptCost int
 	// MaxBodyBytes caps login and refresh bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Realm is the realm of the WWW-Authenticate challenge logout sends
-	// with a 401 (empty means none), and of the Basic challenge the token
+	// Realm is the realm of the Bearer challenge (WWW-Authenticate) that
+	// login, refresh and logout send with every 401 (empty means a
+	// challenge without realm), and of the Basic challenge the token
 	// endpoint sends with invalid_client (empty means Issuer).
 	Realm string
 

@@ -29,7 +29,8 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	400 ValidationException / SyntaxError   malformed body (415, 413 likewise)
 //	429 with Retry-After                    too many failures from this IP or for this user
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
-//	401 UnauthorizedError                   unknown user or wrong password (one answer)
+//	401 UnauthorizedError                   unknown user or wrong password (one answer),
+//	                                        with WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
 //	404                                     the issuer has no Credentials
 //

@@ -122,7 +122,7 @@ func (i *Issuer) ownToken(c *logoutClaims) bool {
 // The outcomes of bearerToken.
 const (
 	authOK   = iota
-	authNone // no Authorization header, or another scheme: 401 without an error code
+	authNone // no Authorization header, "Bearer" without a token, or another scheme: 401 without an error code
 	authBad  // a malformed Bearer header: 401 invalid_token
 	authMany // several Authorization lines: 400 invalid_request
 )
@@ -130,7 +130,8 @@ const (
 // bearerToken returns the token of the request's one "Authorization:
 // Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). A value
 // longer than bearer.MaxHeaderBytes is refused before anything else, as the
-// bearer middleware refuses it. Several Authorization lines are refused
+// bearer middleware refuses it; "Bearer" followed by nothing but spaces is
+// no credentials (authNone), as for the bearer middleware. Several Authorization lines are refused
 // rather than one of them picked.
 func bearerToken(r *http.Request) (string, int) {
 	hs := r.Header.Values("Authorization")
@@ -145,6 +146,10 @@ func bearerToken(r *http.Request) (string, int) {
 		return "", authBad
 	}
 	if len(h) < len("bearer") || !strings.EqualFold(h[:len("bearer")], "bearer") {
+		return "", authNone
+	}
+	if strings.Trim(h[len("bearer"):], " ") == "" {
+		// "Bearer" without a token carries no credentials (RFC 6750 §3.1).
 		return "", authNone
 	}
 	const scheme = "bearer "

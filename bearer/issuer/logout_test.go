@@ -101,7 +101,8 @@ func TestLogoutRefusals(t *testing.T) {
 	tests := []struct{ name, header string }{
 		{"no header (no error code: RFC 6750 §3.1)", ""},
 		{"basic scheme (no error code: RFC 6750 §3.1)", "Basic ZGVtbzpkZW1v"},
-		{"empty bearer", "Bearer "},
+		{"empty bearer (no error code: RFC 6750 §3.1)", "Bearer "},
+		{"bare Bearer (no error code: RFC 6750 §3.1)", "Bearer"},
 		{"refresh token as access token", "Bearer " + p.Data.RefreshToken},
 		{"garbage", "Bearer not.a.jwt"},
 		{"tampered", "Bearer " + p.Data.AccessToken[:len(p.Data.AccessToken)-2] + "xx"},

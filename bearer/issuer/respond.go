@@ -31,9 +31,19 @@ func (i *Issuer) fail(w http.ResponseWriter, r *http.Request, ev gatehouse.Event
 	i.failStyle(w, r, i.style, ev, reason, err)
 }
 
-// failStyle is fail in the given style.
+// failStyle is fail in the given style. A 401 without a challenge of its
+// own — Login's and Refresh's, whose credentials come in the body — gets
+// the realm's Bearer challenge without an error code: RFC 9110 §15.5.2
+// requires a challenge on every 401; the realm's protected resources take
+// the bearer tokens these endpoints issue, and no credentials were sent in
+// an Authorization header, so RFC 6750 §3.1's "no error code" applies.
+// Basic is not offered: it is not how these endpoints take credentials, and
+// browsers answer it with a password dialog.
 func (i *Issuer) failStyle(w http.ResponseWriter, r *http.Request, style envelope.Style, ev gatehouse.Event, reason string, err error) {
 	e := envelope.As(err)
+	if e.Status == http.StatusUnauthorized && e.Challenge == "" {
+		e = e.WithChallenge(i.challengeNone)
+	}
 	ev.Outcome = gatehouse.Denied
 	if e.Status >= 500 {
 		ev.Outcome = gatehouse.Failed

@@ -24,7 +24,8 @@ type refreshRequest struct {
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
 //	                                        a session past Config.RefreshMaxAge, or reuse
 //	                                        of a rotated one (which revokes the whole
-//	                                        family and every access token it issued)
+//	                                        family and every access token it issued),
+//	                                        with WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")

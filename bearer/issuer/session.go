@@ -119,10 +119,13 @@ func sessionOf(p gatehouse.Principal) (SessionClaims, bool) {
 // Refusals of RequireSession, built once.
 var (
 	errNoSession = envelope.ErrUnauthorized.WithOAuthCode("invalid_token").
-			WithMessage("A session token is required").WithCause(ErrWrongSession)
-	errNeedM2M = envelope.ErrForbidden.WithOAuthCode("insufficient_scope").
+			WithMessage("A session token is required").WithCause(ErrWrongSession).
+			WithChallenge(envelope.BearerChallenge("", "", "", "")) // RFC 6750 §3.1: no credentials, no error code
+	// access_denied, not insufficient_scope: the session kind comes from
+	// the grant, and no scope would change it.
+	errNeedM2M = envelope.ErrForbidden.WithOAuthCode("access_denied").
 			WithMessage("This route requires a machine-to-machine session").WithCause(ErrWrongSession)
-	errNeedClient = envelope.ErrForbidden.WithOAuthCode("insufficient_scope").
+	errNeedClient = envelope.ErrForbidden.WithOAuthCode("access_denied").
 			WithMessage("This route requires a client session").WithCause(ErrWrongSession)
 )
 

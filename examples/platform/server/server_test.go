@@ -231,7 +231,9 @@ func TestAPIKeyFailureModes(t *testing.T) {
 				t.Run("401 "+tc.name, func(t *testing.T) {
 					res := p.do(t, s.method, s.path, s.body, tc.hdr...)
 					assertError(t, res, http.StatusUnauthorized, server.CodeUnauthorized)
-					assert.Empty(t, res.header.Get("WWW-Authenticate"))
+					// RFC 9110 §15.5.2: every 401 carries a challenge; the
+					// body stays seed 003's.
+					assert.Equal(t, `ApiKey realm="api"`, res.header.Get("WWW-Authenticate"))
 				})
 			}
 			t.Run("401 from the query string", func(t *testing.T) {
