@@ -2,27 +2,54 @@ package issuer
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 )
 
-// sweepEvery is how many writes a MemoryRefresh lets pass between sweeps
-// of expired tokens and families.
+// sweepEvery is how many writes a MemoryRefresh lets pass between purges
+// of expired tokens and families while it has room.
 const sweepEvery = 1024
+
+// DefaultMaxRefreshTokens is how many live refresh tokens (current and
+// rotated ones, across all families) a [MemoryRefresh] holds when
+// MemoryRefreshConfig.MaxTokens is zero.
+const DefaultMaxRefreshTokens = 1 << 17
+
+// MemoryRefreshConfig configures [NewMemoryRefreshWith]. The zero value
+// selects the defaults.
+type MemoryRefreshConfig struct {
+	// MaxTokens bounds how many live token hashes the store holds, current
+	// and rotated ones of every family; zero selects
+	// DefaultMaxRefreshTokens. Each family holds at least one, so it bounds
+	// the families too. Size it above the sessions started, plus their
+	// rotations, within one RefreshTTL.
+	MaxTokens int
+}
 
 // MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
 // method atomic, so concurrent rotations of one token have exactly one
-// winner. Expired tokens and families are dropped by an amortised sweep on
-// writes. The zero value is not usable; call [NewMemoryRefresh]. It is safe
-// for concurrent use, never fails except as the interface documents, and
-// holds state for one process only (use a shared store such as Redis behind
-// several instances).
+// winner. It holds at most MaxTokens token hashes. Expired tokens are
+// forgotten, earliest first (a min-heap of expiries), every 1024 writes
+// and before any write that finds the store full, and a family with them
+// once its last token is gone. A live token —
+// current or rotated, whose reuse must still be detected — is never
+// forgotten to make room: when the store is full of live tokens, Create
+// and Rotate fail with [ErrStoreFull] (login and refresh answer 503, and
+// the presented refresh token stays valid) until the earliest expires.
+//
+// The zero value is not usable; call [NewMemoryRefresh] or
+// [NewMemoryRefreshWith]. It is safe for concurrent use, never fails except
+// as the interface documents, and holds state for one process only (use a
+// shared store such as Redis behind several instances).
 type MemoryRefresh struct {
 	mu       sync.Mutex
+	max      int
 	tokens   map[[32]byte]memToken
 	families map[string]*memFamily
-	writes   int
+	expiry   expiryQueue[[32]byte]
+	writes   int // since the last purge
 }
 
 type memToken struct {
@@ -33,14 +60,31 @@ type memToken struct {
 type memFamily struct {
 	Family
 	current [32]byte
+	tokens  int // how many of its tokens the store holds
 }
 
-// NewMemoryRefresh returns an empty in-memory refresh store.
+// NewMemoryRefresh returns an empty in-memory refresh store of
+// DefaultMaxRefreshTokens tokens.
 func NewMemoryRefresh() *MemoryRefresh {
-	return &MemoryRefresh{
+	m, _ := NewMemoryRefreshWith(MemoryRefreshConfig{}) // the zero config is valid
+	return m
+}
+
+// NewMemoryRefreshWith returns an empty in-memory refresh store configured
+// by cfg; it fails when cfg.MaxTokens is negative.
+func NewMemoryRefreshWith(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
+	if cfg.MaxTokens < 0 {
+		return nil, fmt.Errorf("issuer: MemoryRefreshConfig.MaxTokens %d is negative", cfg.MaxTokens)
+	}
+	m := &MemoryRefresh{
+		max:      cfg.MaxTokens,
 		tokens:   make(map[[32]byte]memToken),
 		families: make(map[string]*memFamily),
 	}
+	if m.max == 0 {
+		m.max = DefaultMaxRefreshTokens
+	}
+	return m, nil
 }
 
 var _ RefreshStore = (*MemoryRefresh)(nil)
@@ -54,15 +98,19 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 	f.ExpiresAt = rec.ExpiresAt
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.wrote(rec.IssuedAt)
 	if _, ok := m.families[f.ID]; ok {
 		return ErrFamilyExists
 	}
 	if _, ok := m.tokens[rec.Hash]; ok {
 		return ErrFamilyExists
 	}
-	m.families[f.ID] = &memFamily{Family: f, current: rec.Hash}
-	m.tokens[rec.Hash] = memToken{family: f.ID, expiresAt: rec.ExpiresAt}
-	m.wrote(rec.IssuedAt)
+	if len(m.tokens) >= m.max {
+		return ErrStoreFull
+	}
+	fam := &memFamily{Family: f}
+	m.families[f.ID] = fam
+	m.add(fam, rec.Hash, rec.ExpiresAt)
 	return nil
 }
 
@@ -87,6 +135,7 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.wrote(next.IssuedAt)
 	fam, _, err := m.find(oldHash, next.IssuedAt)
 	switch {
 	case err != nil:
@@ -110,10 +159,11 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
 	}
-	fam.current = next.Hash
+	if len(m.tokens) >= m.max {
+		return Family{}, ErrStoreFull
+	}
 	fam.ExpiresAt = exp
-	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: exp}
-	m.wrote(next.IssuedAt)
+	m.add(fam, next.Hash, exp)
 	return fam.snapshot(), nil
 }
 
@@ -133,7 +183,7 @@ func (m *MemoryRefresh) RevokeFamily(ctx context.Context, id string) (Family, er
 }
 
 // Len returns how many token hashes the store holds (current and rotated
-// ones not yet swept), for tests and metrics.
+// ones, expired ones not yet forgotten included), for tests and metrics.
 func (m *MemoryRefresh) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -153,24 +203,41 @@ func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken
 	return fam, tok, nil
 }
 
-// wrote counts a write and sweeps expired entries every sweepEvery writes.
-// m.mu must be held.
+// add stores hash as fam's current token, expiring at exp. m.mu must be
+// held.
+func (m *MemoryRefresh) add(fam *memFamily, hash [32]byte, exp time.Time) {
+	fam.current = hash
+	fam.tokens++
+	m.tokens[hash] = memToken{family: fam.ID, expiresAt: exp}
+	m.expiry.push(hash, exp)
+}
+
+// wrote counts a write about to happen at now and purges expired tokens
+// every sweepEvery writes, or at once when the store is full. m.mu must be
+// held.
 func (m *MemoryRefresh) wrote(now time.Time) {
-	m.writes++
-	if m.writes < sweepEvery {
+	if m.writes++; m.writes < sweepEvery && len(m.tokens) < m.max {
 		return
 	}
 	m.writes = 0
-	for h, t := range m.tokens {
-		if !now.Before(t.expiresAt) {
-			delete(m.tokens, h)
+	m.purge(now)
+}
+
+// purge forgets every token expired at now, and each family whose last
+// token that was. m.mu must be held.
+func (m *MemoryRefresh) purge(now time.Time) {
+	m.expiry.popExpired(now, func(h [32]byte, at time.Time) {
+		tok, ok := m.tokens[h]
+		if !ok || !tok.expiresAt.Equal(at) {
+			return
 		}
-	}
-	for id, f := range m.families {
-		if !now.Before(f.ExpiresAt) {
-			delete(m.families, id)
+		delete(m.tokens, h)
+		if fam, ok := m.families[tok.family]; ok {
+			if fam.tokens--; fam.tokens <= 0 {
+				delete(m.families, tok.family)
+			}
 		}
-	}
+	})
 }
 
 func (f *memFamily) snapshot() Family {
