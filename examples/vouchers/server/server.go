@@ -93,8 +93,15 @@ func New(cfg Config) (*Server, error) {
 	if _, err := keys.Add(ctx, cfg.ClientID, apikey.Record{Subject: cfg.ClientID, Tenant: cfg.ClientID, Name: "seed 002 client"}); err != nil {
 		return nil, err
 	}
+	// Ten refused keys per client address in 15 minutes, then 429 with
+	// Retry-After for that address's key requests until the window ends.
+	keyFailures, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 10, Window: 15 * time.Minute, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	byKey, err := apikey.New(apikey.Config{
 		Store: keys, Header: "apikey", Format: apikey.FormatOpaque,
+		Throttle: keyFailures, ThrottleKey: ratelimit.ByIP,
 		TouchInterval: -1, Audit: cfg.Audit, Now: cfg.Now,
 	})
 	if err != nil {
