@@ -21,7 +21,7 @@ func TestMemoryReplayBound(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	const max = 4
-	m, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: max, Now: c.Now})
+	m, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: max, MaxKeysPerClient: max, Now: c.Now})
 	require.NoError(t, err)
 
 	use := func(key string, ttl time.Duration) (bool, error) { return m.Use(ctx, "client", key, ttl) }
@@ -92,7 +92,7 @@ func TestMemoryReplayBound(t *testing.T) {
 func TestMemoryRefreshBound(t *testing.T) {
 	ctx := context.Background()
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	m, err := issuer.NewMemoryRefreshWith(issuer.MemoryRefreshConfig{MaxTokens: 3})
+	m, err := issuer.NewMemoryRefreshWith(issuer.MemoryRefreshConfig{MaxTokens: 3, MaxTokensPerSubject: 3})
 	require.NoError(t, err)
 	h := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 	create := func(id string, at time.Time, ttl time.Duration) error {
@@ -173,4 +173,95 @@ func TestFullStoresAnswer503(t *testing.T) {
 		code, _ = oauthError(t, f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(now, "nk-1"), shopKey)))
 		assert.Equal(t, "invalid_grant", code, "a replay is still refused as one")
 	})
+}
+
+// TestMemoryReplayBoundPerClient: one client that fills its share is
+// refused while the others still have room, and its keys stay replays.
+func TestMemoryReplayBoundPerClient(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	m, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: 10, MaxKeysPerClient: 3, Now: c.Now})
+	require.NoError(t, err)
+	for k := range 3 {
+		fresh, err := m.Use(ctx, "greedy", fmt.Sprint(k), time.Minute)
+		require.NoError(t, err)
+		require.True(t, fresh)
+	}
+	fresh, err := m.Use(ctx, "greedy", "3", time.Minute)
+	require.ErrorIs(t, err, issuer.ErrStoreFull)
+	assert.False(t, fresh)
+	fresh, err = m.Use(ctx, "greedy", "0", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, fresh, "its live keys are still replays")
+	for k := range 3 {
+		fresh, err := m.Use(ctx, "other", fmt.Sprint(k), time.Minute)
+		require.NoError(t, err, "another client has room")
+		require.True(t, fresh)
+	}
+	c.Add(time.Minute)
+	fresh, err = m.Use(ctx, "greedy", "3", time.Minute)
+	require.NoError(t, err, "room again once its keys expired")
+	assert.True(t, fresh)
+	assert.Equal(t, 1, m.Len())
+
+	// The defaults: a client alone cannot take the whole store.
+	d := issuer.NewMemoryReplay(c.Now)
+	refused := 0
+	for k := range issuer.DefaultMaxReplayKeys/4 + 10 {
+		if _, err := d.Use(ctx, "greedy", fmt.Sprint(k), time.Minute); err != nil {
+			require.ErrorIs(t, err, issuer.ErrStoreFull)
+			refused++
+		}
+	}
+	assert.Equal(t, 10, refused)
+	fresh, err = d.Use(ctx, "other", "0", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, fresh)
+}
+
+// TestMemoryRefreshBoundPerSubject: the sessions of one subject — one
+// family rotated in a loop, or one login after another — exhaust their
+// own share; other subjects, and the same subject name in another
+// tenant, still log in.
+func TestMemoryRefreshBoundPerSubject(t *testing.T) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	h := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+	create := func(m *issuer.MemoryRefresh, id, tenant, subject string, ttl time.Duration) error {
+		return m.Create(ctx, issuer.Family{ID: id, Session: issuer.Session{Subject: subject, Tenant: tenant}, CreatedAt: base},
+			issuer.RefreshRecord{Hash: h(id + "/0"), FamilyID: id, IssuedAt: base, ExpiresAt: base.Add(ttl)})
+	}
+	m, err := issuer.NewMemoryRefreshWith(issuer.MemoryRefreshConfig{MaxTokens: 100, MaxTokensPerSubject: 3})
+	require.NoError(t, err)
+	require.NoError(t, create(m, "a1", "t1", "alice", time.Hour))
+	_, err = m.Rotate(ctx, h("a1/0"), issuer.RefreshRecord{Hash: h("a1/1"), IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, create(m, "a2", "t1", "alice", 2*time.Hour))
+	require.ErrorIs(t, create(m, "a3", "t1", "alice", time.Hour), issuer.ErrStoreFull)
+	_, err = m.Rotate(ctx, h("a1/1"), issuer.RefreshRecord{Hash: h("a1/2"), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+	require.ErrorIs(t, err, issuer.ErrStoreFull)
+	require.NoError(t, create(m, "b1", "t1", "bob", time.Hour), "another subject has room")
+	require.NoError(t, create(m, "a4", "t2", "alice", time.Hour), "alice of another tenant is another subject")
+	// At base+1h a1/0 expires: alice has room for one more.
+	require.NoError(t, m.Create(ctx, issuer.Family{ID: "a5", Session: issuer.Session{Subject: "alice", Tenant: "t1"}, CreatedAt: base.Add(time.Hour)},
+		issuer.RefreshRecord{Hash: h("a5/0"), FamilyID: "a5", IssuedAt: base.Add(time.Hour), ExpiresAt: base.Add(3 * time.Hour)}))
+
+	// The defaults: one session rotated in a loop fills its subject's
+	// share and no more.
+	d := issuer.NewMemoryRefresh()
+	require.NoError(t, create(d, "loop", "t1", "mallory", time.Hour))
+	prev, rotations := "loop/0", 0
+	for k := range issuer.DefaultMaxRefreshTokens/4 + 10 {
+		next := fmt.Sprint("loop/", k+1)
+		_, err := d.Rotate(ctx, h(prev), issuer.RefreshRecord{Hash: h(next), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+		if err != nil {
+			require.ErrorIs(t, err, issuer.ErrStoreFull)
+			break
+		}
+		prev, rotations = next, rotations+1
+	}
+	assert.Equal(t, issuer.DefaultMaxRefreshTokens/4-1, rotations)
+	require.NoError(t, create(d, "other", "t1", "bob", time.Hour), "the others still log in")
+	_, err = d.Rotate(ctx, h("loop/1"), issuer.RefreshRecord{Hash: h("x"), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+	require.ErrorIs(t, err, issuer.ErrRefreshReused, "reuse is still detected")
 }

@@ -14,7 +14,7 @@ const sweepEvery = 1024
 
 // DefaultMaxRefreshTokens is how many live refresh tokens (current and
 // rotated ones, across all families) a [MemoryRefresh] holds when
-// MemoryRefreshConfig.MaxTokens is zero.
+// MemoryRefreshConfig.MaxTokens is zero: about 27 MB.
 const DefaultMaxRefreshTokens = 1 << 17
 
 // MemoryRefreshConfig configures [NewMemoryRefreshWith]. The zero value
@@ -26,30 +26,39 @@ type MemoryRefreshConfig struct {
 	// the families too. Size it above the sessions started, plus their
 	// rotations, within one RefreshTTL.
 	MaxTokens int
+	// MaxTokensPerSubject bounds how many of them the families of one
+	// subject (Session.Tenant and Session.Subject) hold, so that one
+	// caller who logs in or refreshes in a loop exhausts its own share,
+	// not the store; zero selects a quarter of MaxTokens (32768 by
+	// default: one session refreshed every 18 seconds for a week).
+	MaxTokensPerSubject int
 }
 
 // MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
 // method atomic, so concurrent rotations of one token have exactly one
-// winner. It holds at most MaxTokens token hashes. Expired tokens are
+// winner. It holds at most MaxTokens token hashes, and at most
+// MaxTokensPerSubject for the sessions of one subject. Expired tokens are
 // forgotten, earliest first (a min-heap of expiries), every 1024 writes
-// and before any write that finds the store full, and a family with them
-// once its last token is gone. A live token —
-// current or rotated, whose reuse must still be detected — is never
-// forgotten to make room: when the store is full of live tokens, Create
-// and Rotate fail with [ErrStoreFull] (login and refresh answer 503, and
-// the presented refresh token stays valid) until the earliest expires.
+// and before any write that finds its bound reached, and a family with
+// them once its last token is gone. A live token — current or rotated,
+// whose reuse must still be detected — is never forgotten to make room:
+// when a bound is reached with live tokens, Create and Rotate fail with
+// [ErrStoreFull] (login and refresh answer 503, and the presented refresh
+// token stays valid) until the earliest of them expires.
 //
 // The zero value is not usable; call [NewMemoryRefresh] or
 // [NewMemoryRefreshWith]. It is safe for concurrent use, never fails except
 // as the interface documents, and holds state for one process only (use a
 // shared store such as Redis behind several instances).
 type MemoryRefresh struct {
-	mu       sync.Mutex
-	max      int
-	tokens   map[[32]byte]memToken
-	families map[string]*memFamily
-	expiry   expiryQueue[[32]byte]
-	writes   int // since the last purge
+	mu         sync.Mutex
+	max        int
+	maxPerSubj int
+	tokens     map[[32]byte]memToken
+	families   map[string]*memFamily
+	perSubject map[subjectKey]int // live tokens of each subject's families
+	expiry     expiryQueue[[32]byte]
+	writes     int // since the last purge
 }
 
 type memToken struct {
@@ -63,26 +72,36 @@ type memFamily struct {
 	tokens  int // how many of its tokens the store holds
 }
 
-// NewMemoryRefresh returns an empty in-memory refresh store of
-// DefaultMaxRefreshTokens tokens.
+// subjectKey names the subject a family's tokens count against.
+type subjectKey struct{ tenant, subject string }
+
+func (f *memFamily) owner() subjectKey { return subjectKey{f.Tenant, f.Subject} }
+
+// NewMemoryRefresh returns an empty in-memory refresh store with the
+// default bounds.
 func NewMemoryRefresh() *MemoryRefresh {
 	m, _ := NewMemoryRefreshWith(MemoryRefreshConfig{}) // the zero config is valid
 	return m
 }
 
 // NewMemoryRefreshWith returns an empty in-memory refresh store configured
-// by cfg; it fails when cfg.MaxTokens is negative.
+// by cfg; it fails when a bound is negative.
 func NewMemoryRefreshWith(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
-	if cfg.MaxTokens < 0 {
-		return nil, fmt.Errorf("issuer: MemoryRefreshConfig.MaxTokens %d is negative", cfg.MaxTokens)
+	if cfg.MaxTokens < 0 || cfg.MaxTokensPerSubject < 0 {
+		return nil, fmt.Errorf("issuer: MemoryRefreshConfig bounds %d, %d: negative", cfg.MaxTokens, cfg.MaxTokensPerSubject)
 	}
 	m := &MemoryRefresh{
-		max:      cfg.MaxTokens,
-		tokens:   make(map[[32]byte]memToken),
-		families: make(map[string]*memFamily),
+		max:        cfg.MaxTokens,
+		maxPerSubj: cfg.MaxTokensPerSubject,
+		tokens:     make(map[[32]byte]memToken),
+		families:   make(map[string]*memFamily),
+		perSubject: make(map[subjectKey]int),
 	}
 	if m.max == 0 {
 		m.max = DefaultMaxRefreshTokens
+	}
+	if m.maxPerSubj == 0 {
+		m.maxPerSubj = max(m.max/4, 1)
 	}
 	return m, nil
 }
@@ -105,10 +124,10 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 	if _, ok := m.tokens[rec.Hash]; ok {
 		return ErrFamilyExists
 	}
-	if len(m.tokens) >= m.max {
+	fam := &memFamily{Family: f}
+	if !m.room(fam.owner(), rec.IssuedAt) {
 		return ErrStoreFull
 	}
-	fam := &memFamily{Family: f}
 	m.families[f.ID] = fam
 	m.add(fam, rec.Hash, rec.ExpiresAt)
 	return nil
@@ -159,7 +178,7 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
 	}
-	if len(m.tokens) >= m.max {
+	if !m.room(fam.owner(), next.IssuedAt) {
 		return Family{}, ErrStoreFull
 	}
 	fam.ExpiresAt = exp
@@ -203,20 +222,31 @@ func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken
 	return fam, tok, nil
 }
 
+// room reports whether one more token of owner's fits, purging the
+// expired ones first when a bound is reached. m.mu must be held.
+func (m *MemoryRefresh) room(owner subjectKey, now time.Time) bool {
+	if len(m.tokens) < m.max && m.perSubject[owner] < m.maxPerSubj {
+		return true
+	}
+	m.writes = 0
+	m.purge(now)
+	return len(m.tokens) < m.max && m.perSubject[owner] < m.maxPerSubj
+}
+
 // add stores hash as fam's current token, expiring at exp. m.mu must be
 // held.
 func (m *MemoryRefresh) add(fam *memFamily, hash [32]byte, exp time.Time) {
 	fam.current = hash
 	fam.tokens++
+	m.perSubject[fam.owner()]++
 	m.tokens[hash] = memToken{family: fam.ID, expiresAt: exp}
 	m.expiry.push(hash, exp)
 }
 
 // wrote counts a write about to happen at now and purges expired tokens
-// every sweepEvery writes, or at once when the store is full. m.mu must be
-// held.
+// every sweepEvery writes. m.mu must be held.
 func (m *MemoryRefresh) wrote(now time.Time) {
-	if m.writes++; m.writes < sweepEvery && len(m.tokens) < m.max {
+	if m.writes++; m.writes < sweepEvery {
 		return
 	}
 	m.writes = 0
@@ -232,10 +262,16 @@ func (m *MemoryRefresh) purge(now time.Time) {
 			return
 		}
 		delete(m.tokens, h)
-		if fam, ok := m.families[tok.family]; ok {
-			if fam.tokens--; fam.tokens <= 0 {
-				delete(m.families, tok.family)
-			}
+		fam, ok := m.families[tok.family]
+		if !ok {
+			return
+		}
+		owner := fam.owner()
+		if m.perSubject[owner]--; m.perSubject[owner] <= 0 {
+			delete(m.perSubject, owner)
+		}
+		if fam.tokens--; fam.tokens <= 0 {
+			delete(m.families, tok.family)
 		}
 	})
 }

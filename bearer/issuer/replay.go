@@ -33,7 +33,7 @@ type ReplayStore interface {
 var ErrReplayTTL = errors.New("issuer: replay ttl must be positive")
 
 // DefaultMaxReplayKeys is how many live keys a [MemoryReplay] holds when
-// MemoryReplayConfig.MaxKeys is zero: about 25 MB with 64-byte keys, and
+// MemoryReplayConfig.MaxKeys is zero: about 15 MB with 64-byte keys, and
 // room for 200 accepted assertions a second under the token endpoint's
 // default window of five and a half minutes.
 const DefaultMaxReplayKeys = 1 << 16
@@ -45,20 +45,26 @@ type MemoryReplayConfig struct {
 	// DefaultMaxReplayKeys. Size it above the accepted assertions of one
 	// ttl (the token endpoint's AssertionWindow + AssertionLeeway).
 	MaxKeys int
+	// MaxKeysPerClient bounds how many of them one client holds, so that
+	// one client signing assertions in a loop exhausts its own share, not
+	// the store; zero selects a quarter of MaxKeys (16384 by default: 50
+	// assertions a second under the default window).
+	MaxKeysPerClient int
 	// Now is the clock; nil selects time.Now. Give it the issuer's clock
 	// in tests.
 	Now func() time.Time
 }
 
 // MemoryReplay is the in-memory [ReplayStore]: a map from (client, key) to
-// expiry behind one mutex, bounded by MaxKeys. Expired keys are forgotten
-// before every write, earliest first (a min-heap of expiries keeps that at
-// O(log n) a key). A live key is never forgotten to make room: when the
-// store holds MaxKeys live keys, Use of a new key fails with [ErrStoreFull]
-// (the token endpoint answers 503 and issues nothing) until the earliest
-// of them expires; a replayed key is still recognised then. Only clients
-// that hold a valid assertion key can write to it (the endpoint verifies
-// the signature first).
+// expiry behind one mutex, bounded by MaxKeys and, per client, by
+// MaxKeysPerClient. Expired keys are forgotten before every write,
+// earliest first (a min-heap of expiries keeps that at O(log n) a key). A
+// live key is never forgotten to make room: when the store holds MaxKeys
+// live keys, or the client MaxKeysPerClient, Use of a new key fails with
+// [ErrStoreFull] (the token endpoint answers 503 and issues nothing) until
+// the earliest of them expires; a replayed key is still recognised then.
+// Only clients that hold a valid assertion key can write to it (the
+// endpoint verifies the signature first).
 //
 // The zero value is not usable; call [NewMemoryReplay] or
 // [NewMemoryReplayWith]. It is safe for concurrent use, fails only as
@@ -66,35 +72,42 @@ type MemoryReplayConfig struct {
 // several instances use a shared store, or a replayed assertion could be
 // accepted once per instance.
 type MemoryReplay struct {
-	now    func() time.Time
-	max    int
-	mu     sync.Mutex
-	keys   map[replayKey]time.Time // expiry
-	expiry expiryQueue[replayKey]
+	now       func() time.Time
+	max       int
+	maxPerCli int
+	mu        sync.Mutex
+	keys      map[replayKey]time.Time // expiry
+	perClient map[string]*int         // live keys of each client
+	expiry    expiryQueue[replayKey]
 }
 
 type replayKey struct{ client, key string }
 
-// NewMemoryReplay returns an empty store of DefaultMaxReplayKeys keys
-// reading time from now (nil means time.Now). Give it the issuer's clock in
-// tests.
+// NewMemoryReplay returns an empty store with the default bounds, reading
+// time from now (nil means time.Now). Give it the issuer's clock in tests.
 func NewMemoryReplay(now func() time.Time) *MemoryReplay {
 	m, _ := NewMemoryReplayWith(MemoryReplayConfig{Now: now}) // the zero MaxKeys is valid
 	return m
 }
 
 // NewMemoryReplayWith returns an empty store configured by cfg; it fails
-// when cfg.MaxKeys is negative.
+// when a bound is negative.
 func NewMemoryReplayWith(cfg MemoryReplayConfig) (*MemoryReplay, error) {
-	if cfg.MaxKeys < 0 {
-		return nil, fmt.Errorf("issuer: MemoryReplayConfig.MaxKeys %d is negative", cfg.MaxKeys)
+	if cfg.MaxKeys < 0 || cfg.MaxKeysPerClient < 0 {
+		return nil, fmt.Errorf("issuer: MemoryReplayConfig bounds %d, %d: negative", cfg.MaxKeys, cfg.MaxKeysPerClient)
 	}
-	m := &MemoryReplay{now: cfg.Now, max: cfg.MaxKeys, keys: make(map[replayKey]time.Time)}
+	m := &MemoryReplay{
+		now: cfg.Now, max: cfg.MaxKeys, maxPerCli: cfg.MaxKeysPerClient,
+		keys: make(map[replayKey]time.Time), perClient: make(map[string]*int),
+	}
 	if m.now == nil {
 		m.now = time.Now
 	}
 	if m.max == 0 {
 		m.max = DefaultMaxReplayKeys
+	}
+	if m.maxPerCli == 0 {
+		m.maxPerCli = max(m.max/4, 1)
 	}
 	return m, nil
 }
@@ -102,7 +115,8 @@ func NewMemoryReplayWith(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 var _ ReplayStore = (*MemoryReplay)(nil)
 
 // Use implements [ReplayStore]. It fails with [ErrStoreFull] when the key
-// is new and the store holds MaxKeys live keys.
+// is new and the store holds MaxKeys live keys, or the client
+// MaxKeysPerClient.
 func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -115,13 +129,22 @@ func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.D
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expiry.popExpired(now, m.forget)
-	if exp, ok := m.keys[k]; ok && now.Before(exp) {
+	exp, held := m.keys[k]
+	if held && now.Before(exp) {
 		return false, nil
 	}
-	if len(m.keys) >= m.max {
+	n := m.perClient[clientID]
+	if len(m.keys) >= m.max || n != nil && *n >= m.maxPerCli {
 		return false, ErrStoreFull
 	}
-	exp := now.Add(ttl)
+	if !held {
+		if n == nil {
+			n = new(int)
+			m.perClient[clientID] = n
+		}
+		*n++
+	}
+	exp = now.Add(ttl)
 	m.keys[k] = exp
 	m.expiry.push(k, exp)
 	return true, nil
@@ -132,6 +155,11 @@ func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.D
 func (m *MemoryReplay) forget(k replayKey, at time.Time) {
 	if exp, ok := m.keys[k]; ok && exp.Equal(at) {
 		delete(m.keys, k)
+		if n := m.perClient[k.client]; n != nil {
+			if *n--; *n <= 0 {
+				delete(m.perClient, k.client)
+			}
+		}
 	}
 }
 
