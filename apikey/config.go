@@ -75,6 +75,24 @@ type Config struct {
 	// interval, however many requests the key makes.
 	TouchInterval time.Duration
 
+	// Throttle, when set, limits failed key attempts per ThrottleKey:
+	// every request that carries the key header is counted with
+	// Throttle.Begin before its key is checked (a refusal, such as a 429
+	// with Retry-After from ratelimit.FailureThrottle, is answered as it
+	// is, before any hashing or store lookup), and taken back with
+	// Throttle.Succeed when the key turns out good (403 on another surface
+	// included) or the key store fails. Every 401 for a presented key stays
+	// counted. Good keys do not reset the count, so one valid key cannot be
+	// interleaved with guesses; once the limit is reached, a valid key from
+	// the same throttle key is refused too until the window ends. Nil
+	// means no throttling.
+	Throttle Throttle
+	// ThrottleKey names the counter a request is charged to; nil selects
+	// the client address ("ip:" + gatehouse.ClientAddr, the address an
+	// ipallow.Resolver resolved when one runs first). ratelimit.ByIP also
+	// groups IPv6 clients by /64. An empty key is not throttled.
+	ThrottleKey func(*http.Request) string
+
 	// Unauthorized, Forbidden and Unavailable are the errors refusals are
 	// derived from (their Message is replaced by the specific refusal's);
 	// nil means envelope.ErrUnauthorized, envelope.ErrForbidden and
@@ -163,6 +181,9 @@ func (cfg *Config) validate() error {
 		if len(cfg.Environments) == 0 {
 			errs = append(errs, fmt.Errorf("a MaxLength of %d is below the longest key (%d bytes); list Environments or raise it", cfg.MaxLength, maxKeyLen))
 		}
+	}
+	if cfg.ThrottleKey == nil {
+		cfg.ThrottleKey = clientAddrKey
 	}
 	if cfg.TouchInterval == 0 {
 		cfg.TouchInterval = DefaultTouchInterval

@@ -15,7 +15,8 @@ import (
 // arbitrary header lines. Properties: it never panics; it accepts only the
 // one stored key, sent once; anything that fails the format check never
 // reaches the store; every refusal is a 401 *envelope.Error whose message
-// does not echo the input.
+// does not echo the input; a throttle under its limit changes no decision
+// and counts exactly the refusals of requests that sent the header.
 func FuzzCheck(f *testing.F) {
 	mem := NewMemoryStore()
 	key, rec, err := Generate("live")
@@ -28,6 +29,9 @@ func FuzzCheck(f *testing.F) {
 	}
 	spy := &spyStore{Store: mem}
 	a := MustNew(Config{Store: spy, Environments: []string{"live"}, Now: func() time.Time { return t0 }})
+	th := newCountingThrottle(1 << 30)
+	throttled := MustNew(Config{Store: mem, Environments: []string{"live"}, Now: func() time.Time { return t0 },
+		Throttle: th, ThrottleKey: func(*http.Request) string { return "k" }})
 
 	f.Add(key, "", uint8(1))
 	f.Add(key, key, uint8(2))
@@ -46,6 +50,18 @@ func FuzzCheck(f *testing.F) {
 		}
 		spy.lookups = nil
 		p, err := a.Check(r)
+
+		// Under its limit, a throttle changes no decision and keeps
+		// exactly the refused keys counted.
+		before := th.count("k")
+		_, terr := throttled.Check(r)
+		if (terr == nil) != (err == nil) || terr != nil && envelope.As(terr).Status != envelope.As(err).Status {
+			t.Fatalf("throttled decision %v differs from %v", terr, err)
+		}
+		if want := before + boolInt(terr != nil && lines%3 != 0); th.count("k") != want {
+			t.Fatalf("throttle count %d, want %d", th.count("k"), want)
+		}
+
 		if err == nil {
 			if lines%3 != 1 || v1 != key || p.TokenID != rec.ID {
 				t.Fatalf("accepted %d lines %q, %q", lines%3, v1, v2)
@@ -63,4 +79,11 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("%q reached the store", v1)
 		}
 	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -29,6 +29,9 @@ type Authenticator struct {
 	now      func() time.Time
 	unavail  *envelope.Error
 	refusals refusals
+
+	throttle    Throttle
+	throttleKey func(*http.Request) string
 }
 
 // A refusal is a precomputed failure: the client error and the audit reason.
@@ -75,6 +78,9 @@ func New(cfg Config) (*Authenticator, error) {
 		audit:    cfg.Audit,
 		now:      cfg.Now,
 		unavail:  cfg.Unavailable.WithMessage("Authentication temporarily unavailable"),
+
+		throttle:    cfg.Throttle,
+		throttleKey: cfg.ThrottleKey,
 		refusals: refusals{
 			missing:     unauth("API key required", "missing_key", ErrMissingKey),
 			duplicate:   unauth(invalid, "duplicate_header", ErrDuplicateHeader),
@@ -128,6 +134,8 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // Check decides whether r carries an acceptable key, in this order, each
 // step cheaper than the next:
 //
+//  0. with Config.Throttle, when r carries the key header: the attempt is
+//     counted, and a throttle key at its limit is refused (429);
 //  1. exactly one key header, not empty, at most MaxLength bytes (401);
 //  2. the key format, checksum and environment (401, no hashing);
 //  3. a requested tenant, when Config.Tenant is set (401);
@@ -151,10 +159,27 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 // check is Check returning the Principal by pointer. The Principal may be
 // shared with every request using the same key: it must not be modified.
 func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
+	attempt, terr := a.beginAttempt(r)
+	if terr != nil {
+		a.emitThrottle(r, terr)
+		return nil, terr
+	}
 	rec, p, key, ref, err := a.decide(r)
 	if err != nil {
+		if terr := a.endAttempt(r.Context(), attempt); terr != nil {
+			err = terr
+		}
 		a.emit(r, rec, key, gatehouse.Failed, "store_error", err.Status)
 		return nil, err
+	}
+	if ref != nil && ref != &a.refusals.surface {
+		// The attempt stays counted: the failure.
+		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
+		return nil, ref.err
+	}
+	if terr := a.endAttempt(r.Context(), attempt); terr != nil {
+		a.emit(r, rec, key, gatehouse.Failed, "store_error", terr.Status)
+		return nil, terr
 	}
 	if ref != nil {
 		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
@@ -261,6 +286,16 @@ func opaqueKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// emitThrottle sends the audit event of a request the throttle refused
+// before its key was looked at: reason "throttled" (429) or "store_error".
+func (a *Authenticator) emitThrottle(r *http.Request, e *envelope.Error) {
+	if e.Status >= 500 {
+		a.emit(r, nil, "", gatehouse.Failed, "store_error", e.Status)
+		return
+	}
+	a.emit(r, nil, "", gatehouse.Denied, "throttled", e.Status)
 }
 
 // emit sends one audit event when an Auditor is configured. The credential

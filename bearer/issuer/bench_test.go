@@ -40,6 +40,7 @@ func benchIssuer(b *testing.B, cost int, mod ...func(*Config)) *Issuer {
 	cfg := Config{
 		Issuer: "https://rewards.example", Audience: []string{"rewardstore-api"},
 		Key: SigningKey{Key: benchSecret}, Credentials: creds, Revocations: nopRevoker{}, BcryptCost: cost,
+		Refresh: benchRefreshStore(),
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -155,7 +156,7 @@ func benchRefresh(b *testing.B, mod ...func(*Config)) {
 // BenchmarkFloorSignAndRotate is Refresh's floor: one raw golang-jwt HS256
 // signing plus one MemoryRefresh.Rotate round trip.
 func BenchmarkFloorSignAndRotate(b *testing.B) {
-	m := NewMemoryRefresh()
+	m := benchRefreshStore()
 	ctx := context.Background()
 	now := time.Now()
 	prev := RefreshRecord{Hash: HashRefreshToken("first"), FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}

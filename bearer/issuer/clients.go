@@ -111,6 +111,13 @@ func (c Client) assertionKeyOK() bool {
 // The store only returns the hash and the key; the issuer checks the
 // credentials, so unknown clients and wrong credentials take the same path
 // in every implementation.
+//
+// The returned Client's ID is how the issuer names the client from then
+// on: in the tokens' "client_id" (and "sub" without a Subject), the
+// ReplayStore and audit events. It may differ from clientID: a store may
+// map a client_id that is a secret (seed 002's clients send their API key)
+// to a non-secret identifier. An assertion's "iss" and "sub", which name
+// the client as it knows itself, are compared with clientID as sent.
 type ClientStore interface {
 	LookupClient(ctx context.Context, clientID string) (Client, error)
 }

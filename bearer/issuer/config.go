@@ -115,7 +115,9 @@ type Config struct {
 	RefreshMaxAge time.Duration
 
 	// Refresh stores refresh-token families; nil means a new MemoryRefresh
-	// (single instance only).
+	// (single instance only) with the default bounds: when it is full of
+	// live tokens (in all, or of one subject), logins and refreshes answer
+	// 503 rather than forget a session.
 	Refresh RefreshStore
 	// Credentials finds login accounts. Required unless Clients is set;
 	// without it Login answers 404.
@@ -146,7 +148,9 @@ type Config struct {
 	// Replay remembers, per client, the notificationKey of every accepted
 	// jwt-bearer assertion for AssertionWindow + AssertionLeeway (as long as
 	// an assertion carrying it could be accepted); nil means a new
-	// MemoryReplay on Now (single instance only).
+	// MemoryReplay on Now (single instance only) with the default bounds:
+	// when it is full of live keys (in all, or of one client), assertion
+	// grants answer 503 rather than forget one.
 	Replay ReplayStore
 	// AssertionAudience lists the identifiers of this server that a
 	// jwt-bearer assertion's "aud" may name (RFC 7523 §3): the issuer's

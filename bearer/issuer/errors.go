@@ -38,6 +38,11 @@ var (
 	// ErrFamilyExists is returned by RefreshStore.Create when the family id
 	// or the token hash is already stored.
 	ErrFamilyExists = errors.New("issuer: refresh token family already exists")
+	// ErrStoreFull is returned by a bounded store (MemoryReplay,
+	// MemoryRefresh) that holds as many live records as it may and would
+	// have to forget one to take another: it refuses the write instead.
+	// The handlers answer 503, like any store failure.
+	ErrStoreFull = errors.New("issuer: store full")
 )
 
 // Client-facing errors, built once. The messages follow seed 000's table.

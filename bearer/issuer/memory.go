@@ -2,27 +2,63 @@ package issuer
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 )
 
-// sweepEvery is how many writes a MemoryRefresh lets pass between sweeps
-// of expired tokens and families.
+// sweepEvery is how many writes a MemoryRefresh lets pass between purges
+// of expired tokens and families while it has room.
 const sweepEvery = 1024
+
+// DefaultMaxRefreshTokens is how many live refresh tokens (current and
+// rotated ones, across all families) a [MemoryRefresh] holds when
+// MemoryRefreshConfig.MaxTokens is zero: about 27 MB.
+const DefaultMaxRefreshTokens = 1 << 17
+
+// MemoryRefreshConfig configures [NewMemoryRefreshWith]. The zero value
+// selects the defaults.
+type MemoryRefreshConfig struct {
+	// MaxTokens bounds how many live token hashes the store holds, current
+	// and rotated ones of every family; zero selects
+	// DefaultMaxRefreshTokens. Each family holds at least one, so it bounds
+	// the families too. Size it above the sessions started, plus their
+	// rotations, within one RefreshTTL.
+	MaxTokens int
+	// MaxTokensPerSubject bounds how many of them the families of one
+	// subject (Session.Tenant and Session.Subject) hold, so that one
+	// caller who logs in or refreshes in a loop exhausts its own share,
+	// not the store; zero selects a quarter of MaxTokens (32768 by
+	// default: one session refreshed every 18 seconds for a week).
+	MaxTokensPerSubject int
+}
 
 // MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
 // method atomic, so concurrent rotations of one token have exactly one
-// winner. Expired tokens and families are dropped by an amortised sweep on
-// writes. The zero value is not usable; call [NewMemoryRefresh]. It is safe
-// for concurrent use, never fails except as the interface documents, and
-// holds state for one process only (use a shared store such as Redis behind
-// several instances).
+// winner. It holds at most MaxTokens token hashes, and at most
+// MaxTokensPerSubject for the sessions of one subject. Expired tokens are
+// forgotten, earliest first (a min-heap of expiries), every 1024 writes
+// and before any write that finds its bound reached, and a family with
+// them once its last token is gone. A live token — current or rotated,
+// whose reuse must still be detected — is never forgotten to make room:
+// when a bound is reached with live tokens, Create and Rotate fail with
+// [ErrStoreFull] (login and refresh answer 503, and the presented refresh
+// token stays valid) until the earliest of them expires.
+//
+// The zero value is not usable; call [NewMemoryRefresh] or
+// [NewMemoryRefreshWith]. It is safe for concurrent use, never fails except
+// as the interface documents, and holds state for one process only (use a
+// shared store such as Redis behind several instances).
 type MemoryRefresh struct {
-	mu       sync.Mutex
-	tokens   map[[32]byte]memToken
-	families map[string]*memFamily
-	writes   int
+	mu         sync.Mutex
+	max        int
+	maxPerSubj int
+	tokens     map[[32]byte]memToken
+	families   map[string]*memFamily
+	perSubject map[subjectKey]int // live tokens of each subject's families
+	expiry     expiryQueue[[32]byte]
+	writes     int // since the last purge
 }
 
 type memToken struct {
@@ -33,14 +69,41 @@ type memToken struct {
 type memFamily struct {
 	Family
 	current [32]byte
+	tokens  int // how many of its tokens the store holds
 }
 
-// NewMemoryRefresh returns an empty in-memory refresh store.
+// subjectKey names the subject a family's tokens count against.
+type subjectKey struct{ tenant, subject string }
+
+func (f *memFamily) owner() subjectKey { return subjectKey{f.Tenant, f.Subject} }
+
+// NewMemoryRefresh returns an empty in-memory refresh store with the
+// default bounds.
 func NewMemoryRefresh() *MemoryRefresh {
-	return &MemoryRefresh{
-		tokens:   make(map[[32]byte]memToken),
-		families: make(map[string]*memFamily),
+	m, _ := NewMemoryRefreshWith(MemoryRefreshConfig{}) // the zero config is valid
+	return m
+}
+
+// NewMemoryRefreshWith returns an empty in-memory refresh store configured
+// by cfg; it fails when a bound is negative.
+func NewMemoryRefreshWith(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
+	if cfg.MaxTokens < 0 || cfg.MaxTokensPerSubject < 0 {
+		return nil, fmt.Errorf("issuer: MemoryRefreshConfig bounds %d, %d: negative", cfg.MaxTokens, cfg.MaxTokensPerSubject)
 	}
+	m := &MemoryRefresh{
+		max:        cfg.MaxTokens,
+		maxPerSubj: cfg.MaxTokensPerSubject,
+		tokens:     make(map[[32]byte]memToken),
+		families:   make(map[string]*memFamily),
+		perSubject: make(map[subjectKey]int),
+	}
+	if m.max == 0 {
+		m.max = DefaultMaxRefreshTokens
+	}
+	if m.maxPerSubj == 0 {
+		m.maxPerSubj = max(m.max/4, 1)
+	}
+	return m, nil
 }
 
 var _ RefreshStore = (*MemoryRefresh)(nil)
@@ -54,15 +117,19 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 	f.ExpiresAt = rec.ExpiresAt
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.wrote(rec.IssuedAt)
 	if _, ok := m.families[f.ID]; ok {
 		return ErrFamilyExists
 	}
 	if _, ok := m.tokens[rec.Hash]; ok {
 		return ErrFamilyExists
 	}
-	m.families[f.ID] = &memFamily{Family: f, current: rec.Hash}
-	m.tokens[rec.Hash] = memToken{family: f.ID, expiresAt: rec.ExpiresAt}
-	m.wrote(rec.IssuedAt)
+	fam := &memFamily{Family: f}
+	if !m.room(fam.owner(), rec.IssuedAt) {
+		return ErrStoreFull
+	}
+	m.families[f.ID] = fam
+	m.add(fam, rec.Hash, rec.ExpiresAt)
 	return nil
 }
 
@@ -87,6 +154,7 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.wrote(next.IssuedAt)
 	fam, _, err := m.find(oldHash, next.IssuedAt)
 	switch {
 	case err != nil:
@@ -110,10 +178,11 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
 	}
-	fam.current = next.Hash
+	if !m.room(fam.owner(), next.IssuedAt) {
+		return Family{}, ErrStoreFull
+	}
 	fam.ExpiresAt = exp
-	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: exp}
-	m.wrote(next.IssuedAt)
+	m.add(fam, next.Hash, exp)
 	return fam.snapshot(), nil
 }
 
@@ -133,7 +202,7 @@ func (m *MemoryRefresh) RevokeFamily(ctx context.Context, id string) (Family, er
 }
 
 // Len returns how many token hashes the store holds (current and rotated
-// ones not yet swept), for tests and metrics.
+// ones, expired ones not yet forgotten included), for tests and metrics.
 func (m *MemoryRefresh) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -153,24 +222,58 @@ func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken
 	return fam, tok, nil
 }
 
-// wrote counts a write and sweeps expired entries every sweepEvery writes.
-// m.mu must be held.
+// room reports whether one more token of owner's fits, purging the
+// expired ones first when a bound is reached. m.mu must be held.
+func (m *MemoryRefresh) room(owner subjectKey, now time.Time) bool {
+	if len(m.tokens) < m.max && m.perSubject[owner] < m.maxPerSubj {
+		return true
+	}
+	m.writes = 0
+	m.purge(now)
+	return len(m.tokens) < m.max && m.perSubject[owner] < m.maxPerSubj
+}
+
+// add stores hash as fam's current token, expiring at exp. m.mu must be
+// held.
+func (m *MemoryRefresh) add(fam *memFamily, hash [32]byte, exp time.Time) {
+	fam.current = hash
+	fam.tokens++
+	m.perSubject[fam.owner()]++
+	m.tokens[hash] = memToken{family: fam.ID, expiresAt: exp}
+	m.expiry.push(hash, exp)
+}
+
+// wrote counts a write about to happen at now and purges expired tokens
+// every sweepEvery writes. m.mu must be held.
 func (m *MemoryRefresh) wrote(now time.Time) {
-	m.writes++
-	if m.writes < sweepEvery {
+	if m.writes++; m.writes < sweepEvery {
 		return
 	}
 	m.writes = 0
-	for h, t := range m.tokens {
-		if !now.Before(t.expiresAt) {
-			delete(m.tokens, h)
+	m.purge(now)
+}
+
+// purge forgets every token expired at now, and each family whose last
+// token that was. m.mu must be held.
+func (m *MemoryRefresh) purge(now time.Time) {
+	m.expiry.popExpired(now, func(h [32]byte, at time.Time) {
+		tok, ok := m.tokens[h]
+		if !ok || !tok.expiresAt.Equal(at) {
+			return
 		}
-	}
-	for id, f := range m.families {
-		if !now.Before(f.ExpiresAt) {
-			delete(m.families, id)
+		delete(m.tokens, h)
+		fam, ok := m.families[tok.family]
+		if !ok {
+			return
 		}
-	}
+		owner := fam.owner()
+		if m.perSubject[owner]--; m.perSubject[owner] <= 0 {
+			delete(m.perSubject, owner)
+		}
+		if fam.tokens--; fam.tokens <= 0 {
+			delete(m.families, tok.family)
+		}
+	})
 }
 
 func (f *memFamily) snapshot() Family {

@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -31,41 +32,91 @@ type ReplayStore interface {
 // positive.
 var ErrReplayTTL = errors.New("issuer: replay ttl must be positive")
 
-// replaySweepEvery is how many writes a MemoryReplay lets pass between
-// sweeps of expired keys.
-const replaySweepEvery = 1024
+// DefaultMaxReplayKeys is how many live keys a [MemoryReplay] holds when
+// MemoryReplayConfig.MaxKeys is zero: about 15 MB with 64-byte keys, and
+// room for 200 accepted assertions a second under the token endpoint's
+// default window of five and a half minutes.
+const DefaultMaxReplayKeys = 1 << 16
+
+// MemoryReplayConfig configures [NewMemoryReplayWith]. The zero value
+// selects the defaults.
+type MemoryReplayConfig struct {
+	// MaxKeys bounds how many live keys the store holds; zero selects
+	// DefaultMaxReplayKeys. Size it above the accepted assertions of one
+	// ttl (the token endpoint's AssertionWindow + AssertionLeeway).
+	MaxKeys int
+	// MaxKeysPerClient bounds how many of them one client holds, so that
+	// one client signing assertions in a loop exhausts its own share, not
+	// the store; zero selects a quarter of MaxKeys (16384 by default: 50
+	// assertions a second under the default window).
+	MaxKeysPerClient int
+	// Now is the clock; nil selects time.Now. Give it the issuer's clock
+	// in tests.
+	Now func() time.Time
+}
 
 // MemoryReplay is the in-memory [ReplayStore]: a map from (client, key) to
-// expiry behind one mutex. Expired keys are forgotten by an amortised sweep
-// every 1024 writes, so the map holds at most the keys written within the
-// longest ttl plus 1024. Only clients that hold a valid assertion key can
-// write to it (the endpoint verifies the signature first).
+// expiry behind one mutex, bounded by MaxKeys and, per client, by
+// MaxKeysPerClient. Expired keys are forgotten before every write,
+// earliest first (a min-heap of expiries keeps that at O(log n) a key). A
+// live key is never forgotten to make room: when the store holds MaxKeys
+// live keys, or the client MaxKeysPerClient, Use of a new key fails with
+// [ErrStoreFull] (the token endpoint answers 503 and issues nothing) until
+// the earliest of them expires; a replayed key is still recognised then.
+// Only clients that hold a valid assertion key can write to it (the
+// endpoint verifies the signature first).
 //
-// The zero value is not usable; call [NewMemoryReplay]. It is safe for
-// concurrent use, fails only as [ReplayStore] documents, and holds state
-// for one process only: behind several instances use a shared store, or a
-// replayed assertion could be accepted once per instance.
+// The zero value is not usable; call [NewMemoryReplay] or
+// [NewMemoryReplayWith]. It is safe for concurrent use, fails only as
+// [ReplayStore] documents, and holds state for one process only: behind
+// several instances use a shared store, or a replayed assertion could be
+// accepted once per instance.
 type MemoryReplay struct {
-	now    func() time.Time
-	mu     sync.Mutex
-	keys   map[replayKey]time.Time // expiry
-	writes int
+	now       func() time.Time
+	max       int
+	maxPerCli int
+	mu        sync.Mutex
+	keys      map[replayKey]time.Time // expiry
+	perClient map[string]*int         // live keys of each client
+	expiry    expiryQueue[replayKey]
 }
 
 type replayKey struct{ client, key string }
 
-// NewMemoryReplay returns an empty store reading time from now (nil means
-// time.Now). Give it the issuer's clock in tests.
+// NewMemoryReplay returns an empty store with the default bounds, reading
+// time from now (nil means time.Now). Give it the issuer's clock in tests.
 func NewMemoryReplay(now func() time.Time) *MemoryReplay {
-	if now == nil {
-		now = time.Now
+	m, _ := NewMemoryReplayWith(MemoryReplayConfig{Now: now}) // the zero MaxKeys is valid
+	return m
+}
+
+// NewMemoryReplayWith returns an empty store configured by cfg; it fails
+// when a bound is negative.
+func NewMemoryReplayWith(cfg MemoryReplayConfig) (*MemoryReplay, error) {
+	if cfg.MaxKeys < 0 || cfg.MaxKeysPerClient < 0 {
+		return nil, fmt.Errorf("issuer: MemoryReplayConfig bounds %d, %d: negative", cfg.MaxKeys, cfg.MaxKeysPerClient)
 	}
-	return &MemoryReplay{now: now, keys: make(map[replayKey]time.Time)}
+	m := &MemoryReplay{
+		now: cfg.Now, max: cfg.MaxKeys, maxPerCli: cfg.MaxKeysPerClient,
+		keys: make(map[replayKey]time.Time), perClient: make(map[string]*int),
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.max == 0 {
+		m.max = DefaultMaxReplayKeys
+	}
+	if m.maxPerCli == 0 {
+		m.maxPerCli = max(m.max/4, 1)
+	}
+	return m, nil
 }
 
 var _ ReplayStore = (*MemoryReplay)(nil)
 
-// Use implements [ReplayStore].
+// Use implements [ReplayStore]. It fails with [ErrStoreFull] when the key
+// is new and the store holds MaxKeys live keys, or the client
+// MaxKeysPerClient.
 func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -77,23 +128,43 @@ func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.D
 	k := replayKey{clientID, key}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if exp, ok := m.keys[k]; ok && now.Before(exp) {
+	m.expiry.popExpired(now, m.forget)
+	exp, held := m.keys[k]
+	if held && now.Before(exp) {
 		return false, nil
 	}
-	m.keys[k] = now.Add(ttl)
-	if m.writes++; m.writes >= replaySweepEvery {
-		m.writes = 0
-		for k, exp := range m.keys {
-			if !now.Before(exp) {
-				delete(m.keys, k)
-			}
-		}
+	n := m.perClient[clientID]
+	if len(m.keys) >= m.max || n != nil && *n >= m.maxPerCli {
+		return false, ErrStoreFull
 	}
+	if !held {
+		if n == nil {
+			n = new(int)
+			m.perClient[clientID] = n
+		}
+		*n++
+	}
+	exp = now.Add(ttl)
+	m.keys[k] = exp
+	m.expiry.push(k, exp)
 	return true, nil
 }
 
-// Len returns how many keys the store holds, expired ones not yet swept
-// included, for tests and metrics.
+// forget drops k if at is still its expiry (it is not when k was written
+// again after at). m.mu must be held.
+func (m *MemoryReplay) forget(k replayKey, at time.Time) {
+	if exp, ok := m.keys[k]; ok && exp.Equal(at) {
+		delete(m.keys, k)
+		if n := m.perClient[k.client]; n != nil {
+			if *n--; *n <= 0 {
+				delete(m.perClient, k.client)
+			}
+		}
+	}
+}
+
+// Len returns how many keys the store holds, expired ones not yet
+// forgotten included, for tests and metrics.
 func (m *MemoryReplay) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

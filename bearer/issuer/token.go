@@ -280,7 +280,7 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 			return grantedToken{}, reasonInvalidAssertion, errAssertionSignature, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
-		g, e := checkAssertionClaims(payload, c.ID, i.token.audience, i.now(), i.token.window, i.token.leeway)
+		g, e := checkAssertionClaims(payload, req.clientID, i.token.audience, i.now(), i.token.window, i.token.leeway)
 		if e != nil {
 			return grantedToken{}, reasonInvalidAssertion, e, false
 		}

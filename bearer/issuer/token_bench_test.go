@@ -44,7 +44,7 @@ func benchTokenIssuer(b *testing.B) *Issuer {
 	}
 	i, err := New(Config{
 		Issuer: "vouchers", Key: SigningKey{Key: []byte("issuer-signing-key-0123456789abcdef")},
-		Revocations: nopRevoker{}, Clients: clients,
+		Revocations: nopRevoker{}, Clients: clients, Replay: benchReplayStore(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -81,7 +81,7 @@ func BenchmarkGrantJWTBearer(b *testing.B) {
 	for b.Loop() {
 		if n == len(assertions) { // every key used: start a new replay store
 			b.StopTimer()
-			i.token.replay, n = NewMemoryReplay(nil), 0
+			i.token.replay, n = benchReplayStore(), 0
 			b.StartTimer()
 		}
 		req := tokenRequest{grantType: GrantJWTBearer, clientID: "ABCD", assertion: assertions[n]}
@@ -149,14 +149,14 @@ func BenchmarkFloorReplayWrite(b *testing.B) {
 	for k := range keys {
 		keys[k] = fmt.Sprint("tx-", k)
 	}
-	m := NewMemoryReplay(nil)
+	m := benchReplayStore()
 	ctx := context.Background()
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
 		if n == len(keys) {
 			b.StopTimer()
-			m, n = NewMemoryReplay(nil), 0
+			m, n = benchReplayStore(), 0
 			b.StartTimer()
 		}
 		if fresh, err := m.Use(ctx, "ABCD", keys[n], 5*time.Minute); err != nil || !fresh {
@@ -178,7 +178,7 @@ func BenchmarkTokenHandlerJWTBearer(b *testing.B) {
 	for b.Loop() {
 		if n == len(bodies) {
 			b.StopTimer()
-			i.token.replay, n = NewMemoryReplay(nil), 0
+			i.token.replay, n = benchReplayStore(), 0
 			b.StartTimer()
 		}
 		r := httptest.NewRequest("POST", "/v2/token", strings.NewReader(bodies[n]))

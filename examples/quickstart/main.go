@@ -5,6 +5,7 @@ package main
 import (
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
@@ -29,5 +30,14 @@ func main() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("GET /orders", gatehouse.Chain(envelope.Use(envelope.Flat), auth.Middleware, scopes.Require("orders:read"))(orders))
-	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mux))
+	srv := &http.Server{
+		Addr:              "127.0.0.1:8080",
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients (Slowloris)
+		ReadTimeout:       10 * time.Second, // the whole request, body included
+		WriteTimeout:      30 * time.Second, // the handler and the response
+		IdleTimeout:       60 * time.Second, // keep-alive connections between requests
+		MaxHeaderBytes:    16 << 10,         // bearer tokens fit; 1 MiB is the default
+	}
+	log.Fatal(srv.ListenAndServe())
 }

@@ -85,6 +85,10 @@ type Config struct {
 	// LoginAttempts is how many failed logins an address or a user name may
 	// make per 15 minutes before 429; 0 means 10.
 	LoginAttempts int
+	// KeyAttempts is how many refused API keys (401) an address may send
+	// per 15 minutes before its API-key requests get 429, a valid key's
+	// included, until the window ends; 0 means 10.
+	KeyAttempts int
 
 	// SupplierKey and PaymentKey are the tenant's API keys for the Supplier
 	// and Payment APIs, as sent in the ApiKey header: keys from Generate
@@ -110,6 +114,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.LoginAttempts == 0 {
 		cfg.LoginAttempts = 10
+	}
+	if cfg.KeyAttempts == 0 {
+		cfg.KeyAttempts = 10
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -138,6 +145,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.LoginAttempts < 0 {
 		errs = append(errs, errors.New("platform: LoginAttempts must not be negative"))
+	}
+	if cfg.KeyAttempts < 0 {
+		errs = append(errs, errors.New("platform: KeyAttempts must not be negative"))
 	}
 	for _, a := range []struct {
 		name string

@@ -72,7 +72,7 @@ func TestFromEnv(t *testing.T) {
 		}))
 		require.NoError(t, err)
 		assert.Equal(t, server.Config{
-			Tenant: "globex", JWTSecret: []byte(jwtSecret), TokenTTL: 15 * time.Minute, LoginAttempts: 10,
+			Tenant: "globex", JWTSecret: []byte(jwtSecret), TokenTTL: 15 * time.Minute, LoginAttempts: 10, KeyAttempts: 10,
 			Reseller:    server.Account{Username: "r", Password: "rp", ID: server.DefaultResellerID, Scopes: []string{"orders:read"}},
 			Customer:    server.Account{Username: "c@globex.example", Password: "cp", ID: server.DefaultCustomerID, Scopes: []string{"account:read"}},
 			SupplierKey: seedKey, PaymentKey: paymentKey,

@@ -30,7 +30,8 @@ const (
 	// the Allow header lists them.
 	CodeMethodNotAllowed = -27
 	// CodeRateLimited (429): too many failed logins from this address or
-	// for this user; Retry-After says when to try again.
+	// for this user, or too many refused API keys from this address;
+	// Retry-After says when to try again.
 	CodeRateLimited = -29
 	// CodeInternal (500): an unexpected server error.
 	CodeInternal = -30

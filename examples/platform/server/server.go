@@ -12,7 +12,9 @@
 // tenant and to the surfaces the tenant may call: a missing, malformed,
 // expired or revoked key, or one of another tenant than the request names,
 // is 401 with code -23; a valid key on a surface its tenant has no access to
-// is 403. Every error is {"code":N,"message":"..."} (see Codes).
+// is 403. After Config.KeyAttempts refused keys from one client address
+// in 15 minutes, that address's API-key requests get 429 until the window
+// ends. Every error is {"code":N,"message":"..."} (see Codes).
 //
 // New returns the platform as an http.Handler; FromEnv reads its Config
 // from the environment.
@@ -118,6 +120,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	// One failure throttle for both key surfaces, per client address: a
+	// client guessing keys is stopped after KeyAttempts refusals whichever
+	// surface it tries.
+	keyFailures, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: cfg.KeyAttempts, Window: 15 * time.Minute, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	byKey := map[string]*apikey.Authenticator{}
 	for _, surface := range []string{SurfacePayment, SurfaceSupplier} {
 		a, err := apikey.New(apikey.Config{
@@ -127,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 			// X-Tenant-ID names the requested tenant; seed 003's example
 			// request sends none, which asks for the platform tenant.
 			Tenant: apikey.TenantHeaderOr(TenantHeader, cfg.Tenant), Surface: surface,
+			Throttle: keyFailures, ThrottleKey: ratelimit.ByIP,
 			Style: style, Audit: cfg.Audit, Now: cfg.Now,
 		})
 		if err != nil {

@@ -178,7 +178,9 @@ func TestAPIKeyFailureModes(t *testing.T) {
 	}
 	for _, s := range surfaces {
 		t.Run(s.name, func(t *testing.T) {
-			p := newPlatform(t)
+			// More refusals than the default key throttle allows one
+			// address (TestAPIKeyThrottle covers it).
+			p := newPlatform(t, func(c *server.Config) { c.KeyAttempts = 100 })
 			expiring, _, err := p.srv.IssueKey(ctx, "acme", []string{s.name}, p.clock.Now().Add(time.Hour))
 			require.NoError(t, err)
 			revoked, rec, err := p.srv.IssueKey(ctx, "acme", []string{s.name}, time.Time{})

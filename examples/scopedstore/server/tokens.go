@@ -70,8 +70,10 @@ type createTokenRequest struct {
 
 // createToken mints a token for the caller's store with a subset of the
 // caller's own scopes (seed 004's rotation, step 1), expiring at the
-// optional expires_at. Asking for a scope the caller lacks is 403 naming
-// it; an expires_at that is malformed or not in the future is 400.
+// optional expires_at — at the latest when the caller's token expires, if
+// it does (absent, expires_at is then the caller's expiry). Asking for a
+// scope the caller lacks is 403 naming it; an expires_at that is
+// malformed, not in the future or after the caller's expiry is 400.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	var req createTokenRequest
 	if err := envelope.Decode(w, r, &req); err != nil {
@@ -96,6 +98,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		expiresAt = t
 	}
 	p, _ := gatehouse.PrincipalFrom(r.Context())
+	if end := p.ExpiresAt; !end.IsZero() {
+		// A token never outlives the token that minted it: an expiring
+		// grant cannot renew itself into a permanent one.
+		switch {
+		case expiresAt.IsZero():
+			expiresAt = end
+		case expiresAt.After(end):
+			envelope.Write(w, r, invalid("expires_at", "expires_at must not be after the calling token's expiry, "+end.UTC().Format(time.RFC3339)))
+			return
+		}
+	}
 	var want []string
 	for _, sc := range req.Scopes {
 		if !knownScope(sc) {

@@ -20,12 +20,22 @@ import (
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
+// DefaultInternalClientID is Config.InternalClientID when it is empty.
+const DefaultInternalClientID = "client-1"
+
 // Config configures the API. ClientID, APISignature and ClientSecret are
 // required.
 type Config struct {
 	// ClientID is the client's API key (seed 002: "API_KEY"), sent alone in
-	// the apikey header and as client_id at POST /v2/token.
+	// the apikey header and as client_id at POST /v2/token. It is a
+	// secret: only its SHA-256 is kept, and tokens, vouchers and audit
+	// events name the client by InternalClientID instead.
 	ClientID string
+	// InternalClientID is the client's non-secret, stable identifier: the
+	// session tokens' "sub", "client_id" and "tenant", the vouchers'
+	// clientId and the audit events' subject and tenant. Empty means
+	// DefaultInternalClientID; it may not be the API key.
+	InternalClientID string
 	// APISignature is the client's HS256 key for assertions ("API_SIGNATURE"),
 	// at least 32 bytes (RFC 7518 §3.2), or at least 8 with
 	// InsecureShortAPISignature.
@@ -79,6 +89,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ClientID == "" || len(cfg.APISignature) == 0 || cfg.ClientSecret == "" {
 		return nil, errors.New("vouchers: ClientID, APISignature and ClientSecret are required")
 	}
+	if cfg.InternalClientID == "" {
+		cfg.InternalClientID = DefaultInternalClientID
+	}
+	if cfg.InternalClientID == cfg.ClientID {
+		return nil, errors.New("vouchers: InternalClientID must not be the API key")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -90,22 +106,31 @@ func New(cfg Config) (*Server, error) {
 	ctx := context.Background()
 
 	keys := apikey.NewMemoryStore()
-	if _, err := keys.Add(ctx, cfg.ClientID, apikey.Record{Subject: cfg.ClientID, Tenant: cfg.ClientID, Name: "seed 002 client"}); err != nil {
+	if _, err := keys.Add(ctx, cfg.ClientID, apikey.Record{Subject: cfg.InternalClientID, Tenant: cfg.InternalClientID, Name: "seed 002 client"}); err != nil {
+		return nil, err
+	}
+	// Ten refused keys per client address in 15 minutes, then 429 with
+	// Retry-After for that address's key requests until the window ends.
+	keyFailures, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 10, Window: 15 * time.Minute, Now: cfg.Now})
+	if err != nil {
 		return nil, err
 	}
 	byKey, err := apikey.New(apikey.Config{
 		Store: keys, Header: "apikey", Format: apikey.FormatOpaque,
+		Throttle: keyFailures, ThrottleKey: ratelimit.ByIP,
 		TouchInterval: -1, Audit: cfg.Audit, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	clients, err := issuer.NewMemoryClients(issuer.Client{
-		ID:           cfg.ClientID,
+	// The token endpoint is asked for the API key (the seed's client_id)
+	// and answers with the client under its internal id.
+	clients, err := newKeyClients(cfg.ClientID, issuer.Client{
+		ID:           cfg.InternalClientID,
 		SecretHash:   issuer.HashClientSecret(cfg.ClientSecret),
 		AssertionKey: cfg.APISignature,
-		Tenant:       cfg.ClientID,
+		Tenant:       cfg.InternalClientID,
 
 		InsecureShortAssertionKey: cfg.InsecureShortAPISignature,
 	})

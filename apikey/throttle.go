@@ -1,0 +1,78 @@
+package apikey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	gatehouse "github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+)
+
+// A Throttle limits failed key attempts per throttle key (the client
+// address by default), counting every attempt before its key is checked,
+// so that guesses arriving together cannot all pass on one stale count;
+// ratelimit.FailureThrottle is one. Begin counts an attempt: nil under the
+// limit, else the refusal to answer — a 429 *envelope.Error with
+// RetryAfter when the key has too many failures, a 5xx one when the
+// throttle's store failed (any other error is answered as a store
+// failure). A refused key leaves its attempt counted: the failure. Succeed
+// takes the attempt back when the key was good or was never checked.
+type Throttle interface {
+	Begin(ctx context.Context, key string) error
+	Succeed(ctx context.Context, key string) error
+}
+
+// ErrThrottleStore wraps an error a [Throttle] returned that is not an
+// *envelope.Error; the request is refused with Config.Unavailable.
+var ErrThrottleStore = errors.New("apikey: throttle failure")
+
+// clientAddrKey is the default Config.ThrottleKey: the client address
+// ("ip:" + gatehouse.ClientAddr).
+func clientAddrKey(r *http.Request) string {
+	return "ip:" + gatehouse.ClientAddr(r).String()
+}
+
+// beginAttempt counts r's attempt with the throttle when there is one and
+// r carries the key header (a request without one guesses nothing). It
+// returns the throttle key to settle ("" when nothing was counted), or the
+// refusal to answer.
+func (a *Authenticator) beginAttempt(r *http.Request) (string, *envelope.Error) {
+	if a.throttle == nil || len(r.Header[a.header]) == 0 {
+		return "", nil
+	}
+	key := a.throttleKey(r)
+	if key == "" {
+		return "", nil
+	}
+	if err := a.throttle.Begin(r.Context(), key); err != nil {
+		return "", a.throttleError(err)
+	}
+	return key, nil
+}
+
+// endAttempt takes back the attempt beginAttempt counted for key, after a
+// good key or one never checked. It returns the refusal to answer when the
+// throttle failed, leaving the attempt counted (the safe direction).
+func (a *Authenticator) endAttempt(ctx context.Context, key string) *envelope.Error {
+	if key == "" {
+		return nil
+	}
+	// The decision is made, and the client may be gone: the count is not
+	// the client's to cancel.
+	if err := a.throttle.Succeed(context.WithoutCancel(ctx), key); err != nil {
+		return a.throttleError(err)
+	}
+	return nil
+}
+
+// throttleError is the answer to a throttle's error: its own
+// *envelope.Error when it is a 429 or a 5xx, else Config.Unavailable.
+func (a *Authenticator) throttleError(err error) *envelope.Error {
+	var e *envelope.Error
+	if errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.Status >= 500) {
+		return e
+	}
+	return a.unavail.WithCause(fmt.Errorf("%w: %w", ErrThrottleStore, err))
+}
