@@ -35,6 +35,10 @@ type LogoutResult struct {
 // ever issued — even when the refresh store has already forgotten the
 // family. Afterwards both the access and the refresh token answer 401.
 //
+// Claims are decoded with exact names: a token that repeats a claim, or
+// carries a case variant of one logout reads ("SID", "Sub"), is refused
+// with 401 and revokes nothing.
+//
 // A missing, malformed or foreign token (including a refresh token) is 401
 // with a Bearer challenge (without an error code when the request carries
 // no bearer credentials at all, RFC 6750 §3.1, as the bearer middleware
