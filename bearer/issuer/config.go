@@ -118,12 +118,16 @@ type Config struct {
 	// (single instance only).
 	Refresh RefreshStore
 	// Credentials finds login accounts. Required unless Clients is set;
-	// without it Login answers 404.
+	// without it Login answers 404. With it, Refresh also checks that the
+	// session's subject still names an enabled account
+	// (CredentialStore.LookupSubject), so a session started with IssuePair
+	// for a subject outside the store cannot refresh.
 	Credentials CredentialStore
-	// Revocations receives the jti of the access token a logout presents
-	// and the session id ("sid:" + family id, see bearer.SessionRevocationID)
-	// of every family that logout, reuse detection or RevokeSession kills.
-	// Required, and it must be the store the bearer middleware checks.
+	// Revocations receives the jti of the access token a logout presents,
+	// the session (family id) of every family that logout, reuse detection
+	// or RevokeSession kills and the not-before of every subject
+	// RevokeSubject revokes, which Refresh reads back. Required, and it
+	// must be the store the bearer middleware checks.
 	Revocations Revoker
 	// Accounts applies an account's IP allowlist at login (before the
 	// password is checked) and at refresh, keyed by the session's Tenant,

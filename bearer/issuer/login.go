@@ -29,7 +29,8 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	400 ValidationException / SyntaxError   malformed body (415, 413 likewise)
 //	429 with Retry-After                    too many failures from this IP or for this user
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
-//	401 UnauthorizedError                   unknown user or wrong password (one answer)
+//	401 UnauthorizedError                   unknown user, disabled account or wrong
+//	                                        password (one answer)
 //	503                                     a store failed
 //	404                                     the issuer has no Credentials
 //
@@ -75,7 +76,9 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	acct, err := i.credentials.LookupAccount(ctx, req.Username)
-	found := err == nil
+	// A disabled account is refused exactly as an unknown one: no allowlist
+	// check, the dummy hash, the same 401.
+	found := err == nil && !acct.Disabled
 	if err != nil && !errors.Is(err, ErrAccountNotFound) {
 		i.endAttempt(ctx, ipKey, userKey)
 		i.fail(w, r, ev, reasonStore, unavailable(err))

@@ -80,7 +80,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	exp := c.ExpiresAt.UTC()
 	if i.now().Before(exp) {
-		if err := i.revoker.Revoke(ctx, c.ID, exp); err != nil {
+		if err := i.revoker.RevokeToken(ctx, c.Subject, c.ID, exp); err != nil {
 			i.fail(w, r, ev, reasonStore, unavailable(err))
 			return
 		}
@@ -100,7 +100,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 			i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 			return
 		}
-		if err := i.revokeSessionTokens(ctx, c.SessionID, exp); err != nil {
+		if err := i.revokeSessionTokens(ctx, c.Subject, c.SessionID, exp); err != nil {
 			i.fail(w, r, ev, reasonStore, unavailable(err))
 			return
 		}

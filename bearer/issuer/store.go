@@ -9,7 +9,7 @@ import (
 // replaces the family's current refresh token; presenting any earlier one
 // is reuse and revokes the whole family. Every access token issued in the
 // family carries its ID as the "sid" claim; revoking the family, the issuer
-// revokes that session id (bearer.SessionRevocationID) in its Revoker, which
+// revokes that session in its Revoker, which
 // refuses all of them at once, however many rotations there were — so a
 // store keeps no list of access tokens.
 //
