@@ -2,9 +2,9 @@ package bearer
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
 // Claims is the verified claim set of a JWT, as decoded by encoding/json
@@ -54,19 +54,12 @@ type ClaimsValidator interface {
 	Validate() error
 }
 
-// customDecoder decodes claims for Custom: member names match exactly,
-// and a claim given twice, or a member that matches a field of C only when
-// case is ignored, refuses the token; other members are allowed.
-var customDecoder = envelope.Decoder{AllowUnknownFields: true}
-
 type custom[C any] struct {
 	validate func(ctx context.Context, c *C) error
 }
 
 // Custom returns a [CustomClaims] that decodes each verified token's claims
-// into a new C with encoding/json, names matched exactly (a token that
-// repeats a claim, or carries a case variant of one of C's field names,
-// is refused), and then validates it: first C's own
+// into a new C with encoding/json and then validates it: first C's own
 // Validate method when *C implements [ClaimsValidator], then validate when
 // it is not nil. An error refuses the token with 401 (its text is never
 // sent to the client). The registered claims are still checked by the
@@ -87,7 +80,7 @@ func Custom[C any](validate func(ctx context.Context, c *C) error) CustomClaims 
 
 func (cc custom[C]) decode(ctx context.Context, payload []byte) (any, error) {
 	c := new(C)
-	if err := customDecoder.Unmarshal(payload, c); err != nil {
+	if err := json.Unmarshal(payload, c); err != nil {
 		return nil, err
 	}
 	if v, ok := any(c).(ClaimsValidator); ok {
