@@ -24,7 +24,8 @@ import (
 // instance at start, does as well for a fixed set of accounts).
 // LookupAccount is one HGETALL; LookupSubject a GET and an HGETALL, and it
 // checks that the account still has the subject, so a stale index entry
-// finds nothing. While Redis is unreachable they fail and login or refresh
+// finds nothing (without an index entry, it reads the account whose user
+// name is the subject, which must then have no Subject of its own). While Redis is unreachable they fail and login or refresh
 // answers 503. Every command touches one key, so the store works on a
 // Redis Cluster; Put and Delete are therefore not atomic across an account
 // and its index entry, and are ordered so that an interrupted write leaves
@@ -84,7 +85,9 @@ func (c *Credentials) LookupSubject(ctx context.Context, subject string) (issuer
 	defer cancel()
 	username, err := c.s.client.Get(ctx, c.s.key("acctsub:", subject)).Result()
 	if errors.Is(err, redis.Nil) {
-		return issuer.Account{}, issuer.ErrAccountNotFound
+		// No index entry: the account of that user name, if it has no
+		// Subject of its own (accounts stored before the index existed).
+		username, err = subject, nil
 	}
 	if err != nil {
 		return issuer.Account{}, wrap("lookup subject", err)
@@ -120,9 +123,8 @@ func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	old, err := c.lookup(ctx, a.Username)
-	found := err == nil
-	if err != nil && !errors.Is(err, issuer.ErrAccountNotFound) {
+	oldSub, found, err := c.subjectOf(ctx, a.Username)
+	if err != nil {
 		return err
 	}
 	sub := subjectOf(a)
@@ -142,10 +144,27 @@ func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	if err != nil {
 		return wrap("put account", err)
 	}
-	if found && subjectOf(old) != sub {
-		return c.release(ctx, subjectOf(old), a.Username)
+	if found && oldSub != sub {
+		return c.release(ctx, oldSub, a.Username)
 	}
 	return nil
+}
+
+// subjectOf reads the subject of the stored account username (its "sub"
+// field, or username when empty), and whether the account exists. It reads
+// that field alone, so that a record whose other fields are corrupt can
+// still be replaced or deleted.
+func (c *Credentials) subjectOf(ctx context.Context, username string) (string, bool, error) {
+	sub, err := c.s.client.HGet(ctx, c.s.key("acct:", username), "sub").Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", false, nil
+	case err != nil:
+		return "", false, wrap("read account subject", err)
+	case sub == "":
+		return username, true, nil
+	}
+	return sub, true, nil
 }
 
 // claim points the index entry of subject at username, unless it names
@@ -191,15 +210,12 @@ func (c *Credentials) release(ctx context.Context, subject, username string) err
 func (c *Credentials) Delete(ctx context.Context, username string) error {
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	old, err := c.lookup(ctx, username)
-	if errors.Is(err, issuer.ErrAccountNotFound) {
-		return nil
-	}
-	if err != nil {
+	sub, found, err := c.subjectOf(ctx, username)
+	if err != nil || !found {
 		return err
 	}
 	if err := c.s.client.Del(ctx, c.s.key("acct:", username)).Err(); err != nil {
 		return wrap("delete account", err)
 	}
-	return c.release(ctx, subjectOf(old), username)
+	return c.release(ctx, sub, username)
 }

@@ -285,3 +285,29 @@ type testClock struct {
 func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// TestCredentialsWithoutIndex: an account stored without a subject index
+// entry (by an earlier version of Put) is still found by its subject when
+// that is its user name, and never under a subject it does not carry.
+func TestCredentialsWithoutIndex(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	require.NoError(t, err)
+	ctx := context.Background()
+	hash, err := issuer.HashPassword("pw", 4)
+	require.NoError(t, err)
+	require.NoError(t, c.HSet(ctx, prefix+"acct:alice", "pw", hash, "sub", "", "ten", "", "cid", "", "scp", "").Err())
+	require.NoError(t, c.HSet(ctx, prefix+"acct:bob", "pw", hash, "sub", "user-2", "ten", "", "cid", "", "scp", "").Err())
+	a, err := s.Credentials().LookupSubject(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, "alice", a.Username)
+	_, err = s.Credentials().LookupSubject(ctx, "bob")
+	assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "bob's subject is user-2")
+	_, err = s.Credentials().LookupSubject(ctx, "user-2")
+	assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "found again once Put writes its index")
+	require.NoError(t, s.Credentials().Put(ctx, issuer.Account{Username: "bob", PasswordHash: hash, Subject: "user-2"}))
+	a, err = s.Credentials().LookupSubject(ctx, "user-2")
+	require.NoError(t, err)
+	assert.Equal(t, "bob", a.Username)
+}
