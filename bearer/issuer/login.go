@@ -29,11 +29,11 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	400 ValidationException / SyntaxError   malformed body (415, 413 likewise)
 //	429 with Retry-After                    too many failures from this IP or for this user
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
-//	401 UnauthorizedError                   unknown user, disabled account or wrong
-//	                                        password (one answer)
+//	401 UnauthorizedError                   unknown user or wrong password (one answer)
 //	503                                     a store failed
 //	404                                     the issuer has no Credentials
 //
+// A disabled account (Account.Disabled) is answered as an unknown user.
 // The allowlist applies before the password is checked. Unknown users are
 // checked against a dummy bcrypt hash of the same cost, so both failures
 // take the same path and about the same time. Every attempt is counted

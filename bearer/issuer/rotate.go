@@ -23,14 +23,16 @@ type refreshRequest struct {
 //	400 ValidationException / SyntaxError   malformed body
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
-//	                                        a session past Config.RefreshMaxAge, reuse
-//	                                        of a rotated one, a session of a subject
-//	                                        revoked since (Issuer.RevokeSubject), or,
-//	                                        with Credentials, of a subject no enabled
-//	                                        account carries any more (the last three
-//	                                        revoke the whole family and every access
-//	                                        token it issued)
+//	                                        a session past Config.RefreshMaxAge, or reuse
+//	                                        of a rotated one (which revokes the whole
+//	                                        family and every access token it issued)
 //	503                                     a store failed
+//
+// A session whose subject was revoked since it started
+// (Issuer.RevokeSubject), or, with Credentials, whose subject no enabled
+// account carries any more (deleted, or Account.Disabled), is refused with
+// the same 401, and its family and every access token it issued are
+// revoked.
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")
 	var req refreshRequest
