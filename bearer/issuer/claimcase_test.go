@@ -124,3 +124,28 @@ func TestAssertionClaimCase(t *testing.T) {
 		assert.Equal(t, "12.5", string(f.verify(t, tok.AccessToken).Amount))
 	})
 }
+
+// TestLogoutNeverRevokesAnotherSubjectsSession is the regression test for
+// logout revoking the family its token's "sid" names before checking the
+// family's owner: a genuine access token of "partner" whose sid names the
+// victim's family (IssueAccess lets an application set any SessionID)
+// logged out the victim. Logout now revokes only under the token's own
+// subject — its jti, and its session for that subject — so the victim's
+// tokens and refresh token keep working.
+func TestLogoutNeverRevokesAnotherSubjectsSession(t *testing.T) {
+	eachFormat(t, func(t *testing.T, format func(*issuer.Config)) {
+		f := newFixture(t, format)
+		victim := f.login(t, "127.0.0.2", "demo", demoPassword)
+		api := bearerAPI(t, f)
+		at, err := f.iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "partner"}, SessionID: p2SessionID(t, victim)})
+		require.NoError(t, err)
+
+		w := f.do("POST", "/auth/logout", "127.0.0.3", "", "Authorization", "Bearer "+at.Token)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, http.StatusUnauthorized, api(at.Token), "the presented token is logged out")
+		assert.Equal(t, http.StatusNoContent, api(victim.Data.AccessToken), "the victim's access token")
+		w = f.refreshWith("127.0.0.2", victim.Data.RefreshToken)
+		require.Equal(t, http.StatusOK, w.Code, "the victim's family: %s", w.Body.String())
+		assert.Equal(t, http.StatusNoContent, api(decodePair(t, w).Data.AccessToken))
+	})
+}

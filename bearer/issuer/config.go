@@ -92,8 +92,8 @@ type Config struct {
 	// set; 0 means DefaultRefreshTTL (7 days). It may be shorter than
 	// AccessTTL: the refresh store may then forget a family while its access
 	// tokens live, but logout and RevokeSession revoke the session id for
-	// AccessTTL whether or not the family is still stored, as they must
-	// anyway once a store evicts a family early.
+	// AccessTTL (logout: at least) whether or not the family is still
+	// stored, as they must anyway once a store evicts a family early.
 	RefreshTTL time.Duration
 	// RefreshMaxAge, when positive, is the absolute lifetime of a login
 	// session (a refresh-token family), counted from the login: every

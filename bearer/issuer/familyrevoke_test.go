@@ -71,12 +71,19 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 			}
 			assert.False(t, refusedAsRevoked(t, f, other.Data.AccessToken), "another session of the account lives on")
 
-			// One session revocation, kept as long as the newest token lives.
+			// One session revocation, kept as long as the newest token
+			// lives — and, written by logout, which leaves the family to
+			// its next refresh, as long as its refresh token can live.
 			f.revoked.mu.Lock()
 			until, ok := f.revoked.until[sessionKey(p2SessionID(t, p))]
 			f.revoked.mu.Unlock()
 			require.True(t, ok)
-			assert.Equal(t, f.clock.Now().Add(issuer.DefaultAccessTTL), until)
+			want := f.clock.Now().Add(issuer.DefaultAccessTTL)
+			if end == "logout" {
+				want = f.clock.Now().Add(issuer.DefaultRefreshTTL)
+			}
+			assert.Equal(t, want, until)
+			assert.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", rt).Code, "the newest refresh token died with the session")
 		})
 	}
 }

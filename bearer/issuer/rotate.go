@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/netip"
 	"time"
@@ -126,27 +127,41 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	return newPair(at, rt, fam.ExpiresAt, fam.ID, fam.ClientID), "", nil // the expiry the store kept
 }
 
-// recheck refuses the refresh of a live family whose session may no longer
-// be used: its subject was revoked (Issuer.RevokeSubject) at or after the
-// family's login — in whole seconds, the same second included — or, with
-// Config.Credentials, no enabled account carries its subject any more
-// (deleted, or Account.Disabled). The family is then revoked, with every
-// access token it issued, and the refusal is the 401 of a revoked family.
-// It returns the audit reason and the client-facing error, or a 503 when
-// a store failed.
+// recheck refuses the refresh of a family whose session may no longer be
+// used although the refresh store still has it live: the session was
+// revoked in the Revoker (logout, which revokes only there, under the
+// token's own subject), its subject was revoked (Issuer.RevokeSubject) at
+// or after the family's login — in whole seconds, the same second
+// included — or, with Config.Credentials, no enabled account carries its
+// subject any more (deleted, or Account.Disabled). The family is then
+// revoked in the refresh store, with every access token it issued, and the
+// refusal is the 401 of a revoked family. It returns the audit reason and
+// the client-facing error, or a 503 when a store failed.
 func (i *Issuer) recheck(ctx context.Context, fam Family) (string, error) {
-	// No ID nor SessionID: only the subject's not-before is asked about
-	// (a revoked family is Rotate's to report).
-	ref := bearer.TokenRef{Subject: fam.Subject, IssuedAt: fam.CreatedAt.Unix()}
+	ref := bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
 	revoked, err := i.revoker.Revoked(ctx, &ref)
 	if err != nil {
 		return reasonStore, unavailable(err)
 	}
-	reason, refusal := reasonSubjectRevoked, errSubjectRevoked
-	if !revoked {
-		if i.credentials == nil {
-			return "", nil
+	var reason string
+	var refusal error
+	switch {
+	case revoked:
+		// Tell the session's revocation from the subject's, for the
+		// audit and errors.Is: with IssuedAt at its maximum no subject
+		// not-before applies. A second read, on refusals only.
+		ref.IssuedAt = math.MaxInt64
+		session, err := i.revoker.Revoked(ctx, &ref)
+		if err != nil {
+			return reasonStore, unavailable(err)
 		}
+		reason, refusal = reasonSubjectRevoked, errSubjectRevoked
+		if session {
+			reason, refusal = reasonRevoked, errRevokedRefresh
+		}
+	case i.credentials == nil:
+		return "", nil
+	default:
 		acct, err := i.credentials.LookupSubject(ctx, fam.Subject)
 		switch {
 		case err == nil && !acct.Disabled:

@@ -26,7 +26,9 @@ type Family struct {
 	// store may forget the family after it. A rotation with an absolute
 	// lifetime (RefreshRecord.MaxAge) caps it at CreatedAt + MaxAge.
 	ExpiresAt time.Time
-	// Revoked is set once the family was revoked by logout or reuse.
+	// Revoked is set once the family was revoked: by reuse, by
+	// Issuer.RevokeSession, or at the first refresh after a logout or a
+	// revocation of its subject.
 	Revoked bool
 }
 
