@@ -39,7 +39,6 @@ type Authenticator struct {
 	cache     *tokenCache
 	maxAge    int64 // seconds a verified token may stay cached
 	revoked   RevocationStore
-	multi     MultiRevocationStore // revoked, when it implements it
 	tokens    TokenStore
 }
 
@@ -68,7 +67,6 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.multi, _ = cfg.Revocations.(MultiRevocationStore)
 	if a.tenant == "" {
 		a.tenant = "tenant"
 	}

@@ -256,11 +256,19 @@ func TestAudit(t *testing.T) {
 // failingRevocations fails every call.
 type failingRevocations struct{}
 
-func (failingRevocations) Revoke(context.Context, string, time.Time) error {
+func (failingRevocations) RevokeToken(context.Context, string, string, time.Time) error {
 	return errors.New("redis: connection refused")
 }
 
-func (failingRevocations) IsRevoked(context.Context, string) (bool, error) {
+func (failingRevocations) RevokeSession(context.Context, string, string, time.Time) error {
+	return errors.New("redis: connection refused")
+}
+
+func (failingRevocations) RevokeSubject(context.Context, string, time.Time, time.Time) error {
+	return errors.New("redis: connection refused")
+}
+
+func (failingRevocations) Revoked(context.Context, *TokenRef) (bool, error) {
 	return false, errors.New("redis: connection refused")
 }
 
@@ -275,7 +283,7 @@ func TestRevocation(t *testing.T) {
 
 	rec, _, _ := serve(a, bearerRequest(tok))
 	require.Equal(t, 204, rec.Code)
-	require.NoError(t, rev.Revoke(context.Background(), "jti-1", t0.Add(time.Hour)))
+	require.NoError(t, rev.RevokeToken(context.Background(), "user-42", "jti-1", t0.Add(time.Hour)))
 	rec, _, _ = serve(a, bearerRequest(tok))
 	assert.Equal(t, 401, rec.Code, "revocation is checked on a cache hit")
 	assert.Contains(t, rec.Header().Get("WWW-Authenticate"), "revoked")

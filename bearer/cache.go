@@ -17,7 +17,7 @@ const DefaultCacheMaxAge = 10 * time.Minute
 
 // cacheEntry is one verified JWT: the Principal built from it, the Unix
 // second at which the entry expires (the token's "exp", or earlier: see
-// Config.CacheMaxAge), the key it was verified with and the ids a
+// Config.CacheMaxAge), the key it was verified with and what a
 // revocation check asks about. An entry is immutable once built: every
 // request presenting the token shares &e.p (gatehouse.WithPrincipalRef).
 type cacheEntry struct {
@@ -28,15 +28,10 @@ type cacheEntry struct {
 	// static key, which cannot be withdrawn.
 	kid string
 	key *remoteKey
-	// rev[:nrev] are the ids a revocation check asks about: the "jti" and,
-	// for a token with a "sid", SessionRevocationID(sid). They are built
-	// once, so a hit hands the store a slice without allocating.
-	rev  [2]string
-	nrev int
+	// ref is what a revocation check asks about, built once, so that a
+	// hit hands the store a pointer without allocating.
+	ref TokenRef
 }
-
-// revocationIDs returns the ids to check for revocation.
-func (e *cacheEntry) revocationIDs() []string { return e.rev[:e.nrev] }
 
 // tokenCache is a bounded map from the exact bytes of a verified token to
 // its Principal, split into shards to keep lock contention low. It never

@@ -68,10 +68,10 @@ type Config struct {
 	Custom CustomClaims
 
 	// Revocations, when set, is asked on every request (cache hits
-	// included) whether the token was revoked: its "jti", or, for a token
-	// with a "sid" claim, its whole session (SessionRevocationID(sid)). A
-	// store implementing [MultiRevocationStore] answers both in one call.
-	// Tokens whose "jti" starts with SessionRevocationPrefix are refused.
+	// included), in one call, whether the token was revoked: its "jti",
+	// its session (the "sid" claim) or every token of its subject issued
+	// up to a not-before instant (compared with "iat"). Tokens without a
+	// "jti" are then refused.
 	Revocations RevocationStore
 	// Tokens, when set, enables opaque bearer tokens looked up by hash.
 	Tokens TokenStore

@@ -24,16 +24,20 @@ func TestMemoryRevocationsPurge(t *testing.T) {
 	c.Add(time.Duration(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()))
 	s := bearer.NewMemoryRevocations(c.Now)
 	ctx := context.Background()
-	require.NoError(t, s.Revoke(ctx, "old", c.Now().Add(time.Minute)))
-	require.NoError(t, s.Revoke(ctx, "forever", time.Time{}))
+	require.NoError(t, s.RevokeToken(ctx, "u", "old", c.Now().Add(time.Minute)))
+	require.NoError(t, s.RevokeToken(ctx, "u", "forever", time.Time{}))
+	require.NoError(t, s.RevokeSubject(ctx, "gone", c.Now(), c.Now().Add(time.Minute)))
 	c.Add(time.Minute + bearer.MaxLeeway + time.Second)
 	for i := range 1100 { // a purge runs every 1024 writes
-		require.NoError(t, s.Revoke(ctx, string(rune('a'+i%26))+time.Duration(i).String(), c.Now().Add(time.Hour)))
+		require.NoError(t, s.RevokeToken(ctx, "v", string(rune('a'+i%26))+time.Duration(i).String(), c.Now().Add(time.Hour)))
 	}
-	old, _ := s.IsRevoked(ctx, "old")
+	old, _ := s.Revoked(ctx, &bearer.TokenRef{Subject: "u", ID: "old"})
 	assert.False(t, old, "purged after expiry plus MaxLeeway")
-	forever, _ := s.IsRevoked(ctx, "forever")
+	forever, _ := s.Revoked(ctx, &bearer.TokenRef{Subject: "u", ID: "forever"})
 	assert.True(t, forever)
+	gone, _ := s.Revoked(ctx, &bearer.TokenRef{Subject: "gone", ID: "j"})
+	assert.False(t, gone, "a subject's not-before is purged too")
+	assert.Equal(t, 1+1100, s.Len())
 }
 
 func TestMemoryTokensKeepsNoPlaintext(t *testing.T) {

@@ -7,139 +7,120 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// countingRevocations counts the calls an Authenticator makes; with multi
-// false it hides RevokedAny, as a store without it would.
+// countingRevocations counts the calls an Authenticator makes.
 type countingRevocations struct {
 	*MemoryRevocations
-	isRevoked, revokedAny atomic.Int32
-	fail                  error
+	revoked atomic.Int32
+	fail    error
 }
 
-func (s *countingRevocations) IsRevoked(ctx context.Context, id string) (bool, error) {
-	s.isRevoked.Add(1)
+func (s *countingRevocations) Revoked(ctx context.Context, t *TokenRef) (bool, error) {
+	s.revoked.Add(1)
 	if s.fail != nil {
 		return false, s.fail
 	}
-	return s.MemoryRevocations.IsRevoked(ctx, id)
+	return s.MemoryRevocations.Revoked(ctx, t)
 }
-
-func (s *countingRevocations) RevokedAny(ctx context.Context, ids ...string) (bool, error) {
-	s.revokedAny.Add(1)
-	if s.fail != nil {
-		return false, s.fail
-	}
-	return s.MemoryRevocations.RevokedAny(ctx, ids...)
-}
-
-// singleRevocations is a RevocationStore without RevokedAny.
-type singleRevocations struct{ *countingRevocations }
-
-func (s singleRevocations) RevokedAny() {} // shadows the promoted method: not a MultiRevocationStore
 
 func TestSessionRevocation(t *testing.T) {
 	hs := newSigner(t, "HS256", "")
-	for _, tc := range []struct {
-		name  string
-		multi bool
-	}{
-		{"MultiRevocationStore", true},
-		{"IsRevoked fallback", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := newClock(t0)
-			counting := &countingRevocations{MemoryRevocations: NewMemoryRevocations(c.Now)}
-			var store RevocationStore = counting
-			if !tc.multi {
-				store = singleRevocations{counting}
-			}
-			cfg := baseConfig(c, hs)
-			cfg.Revocations = store
-			a := mustNew(t, cfg)
+	c := newClock(t0)
+	store := &countingRevocations{MemoryRevocations: NewMemoryRevocations(c.Now)}
+	cfg := baseConfig(c, hs)
+	cfg.Revocations = store
+	a := mustNew(t, cfg)
 
-			// Twenty tokens of one session (sid "sess-7"), one more of another.
-			var toks []string
-			for i := range 20 {
-				claims := claimsAt(t0)
-				claims["jti"] = "jti-" + string(rune('a'+i))
-				toks = append(toks, hs.sign(t, claims, nil))
-			}
-			other := claimsAt(t0)
-			other["jti"], other["sid"] = "jti-other", "sess-8"
-			otherTok := hs.sign(t, other, nil)
-			for _, tok := range append(toks, otherTok) {
-				_, err := a.Check(bearerRequest(tok))
-				require.NoError(t, err)
-			}
-
-			require.NoError(t, store.Revoke(context.Background(), SessionRevocationID("sess-7"), t0.Add(time.Hour)))
-			for i, tok := range toks {
-				_, err := a.Check(bearerRequest(tok))
-				assert.ErrorIs(t, err, ErrTokenRevoked, "token %d of the revoked session (cache hit)", i)
-			}
-			a.FlushCache()
-			_, err := a.Check(bearerRequest(toks[0]))
-			assert.ErrorIs(t, err, ErrTokenRevoked, "first sight too")
-			_, err = a.Check(bearerRequest(otherTok))
-			assert.NoError(t, err, "another session is untouched")
-
-			// Calls per request: one RevokedAny, or IsRevoked per id.
-			counting.isRevoked.Store(0)
-			counting.revokedAny.Store(0)
-			_, err = a.Check(bearerRequest(otherTok))
-			require.NoError(t, err)
-			if tc.multi {
-				assert.Equal(t, int32(1), counting.revokedAny.Load())
-				assert.Zero(t, counting.isRevoked.Load())
-			} else {
-				assert.Zero(t, counting.revokedAny.Load())
-				assert.Equal(t, int32(2), counting.isRevoked.Load(), "jti and sid")
-			}
-
-			counting.fail = errors.New("store down")
-			_, err = a.Check(bearerRequest(otherTok))
-			assert.ErrorIs(t, err, ErrUnavailable, "fail closed")
-		})
+	// Twenty tokens of one session (sid "sess-7"), one more of another.
+	var toks []string
+	for i := range 20 {
+		claims := claimsAt(t0)
+		claims["jti"] = "jti-" + string(rune('a'+i))
+		toks = append(toks, hs.sign(t, claims, nil))
 	}
+	other := claimsAt(t0)
+	other["jti"], other["sid"] = "jti-other", "sess-8"
+	otherTok := hs.sign(t, other, nil)
+	for _, tok := range append(toks, otherTok) {
+		_, err := a.Check(bearerRequest(tok))
+		require.NoError(t, err)
+	}
+
+	require.NoError(t, store.RevokeSession(context.Background(), "user-42", "sess-7", t0.Add(time.Hour)))
+	for i, tok := range toks {
+		_, err := a.Check(bearerRequest(tok))
+		assert.ErrorIs(t, err, ErrTokenRevoked, "token %d of the revoked session (cache hit)", i)
+	}
+	a.FlushCache()
+	_, err := a.Check(bearerRequest(toks[0]))
+	assert.ErrorIs(t, err, ErrTokenRevoked, "first sight too")
+	_, err = a.Check(bearerRequest(otherTok))
+	assert.NoError(t, err, "another session is untouched")
+
+	// One store call per request, for jti, session and subject together.
+	store.revoked.Store(0)
+	_, err = a.Check(bearerRequest(otherTok))
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), store.revoked.Load())
+
+	store.fail = errors.New("store down")
+	_, err = a.Check(bearerRequest(otherTok))
+	assert.ErrorIs(t, err, ErrUnavailable, "fail closed")
 }
 
-func TestRevocationIDs(t *testing.T) {
+// TestRevocationScopes: what each kind of revocation refuses, through the
+// Authenticator. Revocations are scoped to the subject: a revocation for
+// one subject never refuses another's token of the same jti or sid.
+func TestRevocationScopes(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "")
-	cfg := baseConfig(c, hs)
-	rev := NewMemoryRevocations(c.Now)
-	cfg.Revocations = rev
-	a := mustNew(t, cfg)
+	ctx := context.Background()
+	until := t0.Add(time.Hour)
 
 	for _, tc := range []struct {
 		name   string
-		jti    any
-		sid    any
-		revoke string
+		edit   func(jwt.MapClaims)
+		revoke func(*MemoryRevocations) error
 		want   error
 	}{
-		{"jti revoked, no sid", "j1", nil, "j1", ErrTokenRevoked},
-		{"no sid, session of the same text revoked", "j2", nil, SessionRevocationID("j2"), nil},
-		{"sid revoked", "j3", "s3", SessionRevocationID("s3"), ErrTokenRevoked},
-		{"a jti equal to the sid is not the session", "j4", "s4", "s4", nil},
-		{"jti in the session namespace", SessionRevocationID("s5"), "s5", "", ErrClaims},
-		{"jti exactly the prefix", SessionRevocationPrefix, nil, "", ErrClaims},
+		{"jti revoked", nil, func(s *MemoryRevocations) error { return s.RevokeToken(ctx, "user-42", "jti-1", until) }, ErrTokenRevoked},
+		{"jti revoked for another subject", nil, func(s *MemoryRevocations) error { return s.RevokeToken(ctx, "user-43", "jti-1", until) }, nil},
+		{"session of the jti's text", func(c jwt.MapClaims) { delete(c, "sid") }, func(s *MemoryRevocations) error { return s.RevokeSession(ctx, "user-42", "jti-1", until) }, nil},
+		{"sid revoked", nil, func(s *MemoryRevocations) error { return s.RevokeSession(ctx, "user-42", "sess-7", until) }, ErrTokenRevoked},
+		{"sid revoked for another subject", nil, func(s *MemoryRevocations) error { return s.RevokeSession(ctx, "user-43", "sess-7", until) }, nil},
+		{"a jti equal to the sid is not the session", nil, func(s *MemoryRevocations) error { return s.RevokeToken(ctx, "user-42", "sess-7", until) }, nil},
+		{"a jti in the old session namespace is a jti", func(c jwt.MapClaims) { c["jti"] = "sid:sess-7" }, nil, nil},
+		{"subject revoked after issue", nil, func(s *MemoryRevocations) error { return s.RevokeSubject(ctx, "user-42", t0.Add(time.Second), until) }, ErrTokenRevoked},
+		{"subject revoked in the second of issue", nil, func(s *MemoryRevocations) error {
+			return s.RevokeSubject(ctx, "user-42", t0.Add(999*time.Millisecond), until)
+		}, ErrTokenRevoked},
+		{"subject revoked a second before issue", nil, func(s *MemoryRevocations) error { return s.RevokeSubject(ctx, "user-42", t0.Add(-time.Second), until) }, nil},
+		{"another subject revoked", nil, func(s *MemoryRevocations) error { return s.RevokeSubject(ctx, "user-43", t0.Add(time.Hour), until) }, nil},
+		{"subject revoked, token without iat", func(c jwt.MapClaims) { delete(c, "iat") }, func(s *MemoryRevocations) error { return s.RevokeSubject(ctx, "user-42", t0.Add(-time.Hour), until) }, ErrTokenRevoked},
+		{"no jti", func(c jwt.MapClaims) { delete(c, "jti") }, nil, ErrClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			rev := NewMemoryRevocations(c.Now)
+			cfg := baseConfig(c, hs)
+			cfg.Revocations = rev
+			a := mustNew(t, cfg)
 			claims := claimsAt(t0)
-			claims["jti"] = tc.jti
-			if tc.sid == nil {
-				delete(claims, "sid")
-			} else {
-				claims["sid"] = tc.sid
+			if tc.edit != nil {
+				tc.edit(claims)
 			}
-			if tc.revoke != "" {
-				require.NoError(t, rev.Revoke(context.Background(), tc.revoke, t0.Add(time.Hour)))
+			tok := hs.sign(t, claims, nil)
+			if tc.want != ErrClaims {
+				_, err := a.Check(bearerRequest(tok))
+				require.NoError(t, err, "before the revocation")
 			}
-			_, err := a.Check(bearerRequest(hs.sign(t, claims, nil)))
+			if tc.revoke != nil {
+				require.NoError(t, tc.revoke(rev))
+			}
+			_, err := a.Check(bearerRequest(tok))
 			if tc.want == nil {
 				assert.NoError(t, err)
 			} else {
@@ -148,10 +129,10 @@ func TestRevocationIDs(t *testing.T) {
 		})
 	}
 
-	// Without Revocations the jti is not interpreted.
+	// Without Revocations a token needs no jti.
 	b := mustNew(t, baseConfig(c, hs))
 	claims := claimsAt(t0)
-	claims["jti"] = SessionRevocationID("x")
+	delete(claims, "jti")
 	_, err := b.Check(bearerRequest(hs.sign(t, claims, nil)))
 	assert.NoError(t, err)
 }

@@ -33,7 +33,7 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		nowUnix = a.now().Unix()
 		if e, ok := a.cache.get(tok, nowUnix); ok {
 			if e.key == nil || a.remote.live(e.kid, e.key) {
-				if rs, err := a.checkRevoked(ctx, e.revocationIDs()); rs != rOK {
+				if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
 					return nil, rs, err
 				}
 				return &e.p, rOK, nil
@@ -55,24 +55,13 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	return nil, rInvalid, a.errs[rInvalid]
 }
 
-// checkRevoked asks the revocation store about ids (the jti and, when the
-// token has a sid, its session id): one RevokedAny call when the store
-// offers it, else IsRevoked for each until one is revoked.
-func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) (reason, error) {
-	if a.revoked == nil || len(ids) == 0 {
+// checkRevoked asks the revocation store about the token ref: one
+// Revoked call, for its jti, its session and its subject together.
+func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason, error) {
+	if a.revoked == nil {
 		return rOK, nil
 	}
-	var revoked bool
-	var err error
-	if a.multi != nil {
-		revoked, err = a.multi.RevokedAny(ctx, ids...)
-	} else {
-		for _, id := range ids {
-			if revoked, err = a.revoked.IsRevoked(ctx, id); revoked || err != nil {
-				break
-			}
-		}
-	}
+	revoked, err := a.revoked.Revoked(ctx, ref)
 	if err != nil {
 		return rUnavailable, a.errs[rUnavailable].WithCause(fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err))
 	}
@@ -128,10 +117,8 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 		return nil, rs, a.errs[rs]
 	}
 	e.exp = min(exp, nowUnix+a.maxAge)
-	e.rev[0], e.nrev = e.p.TokenID, 1
-	if e.p.SessionID != "" {
-		e.rev[1], e.nrev = SessionRevocationID(e.p.SessionID), 2
-	}
+	iat, _ := numericDate(claims["iat"]) // absent: 0, at or before any not-before
+	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat}
 	if a.validate != nil {
 		if err := a.validate(ctx, Claims(claims)); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
@@ -143,7 +130,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
-	if rs, err := a.checkRevoked(ctx, e.revocationIDs()); rs != rOK {
+	if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
 		return nil, rs, err
 	}
 	if a.cache != nil {
@@ -343,8 +330,8 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		ExpiresAt: time.Unix(exp, 0),
 		Claims:    Claims(c),
 	}
-	if bad || (a.needJTI && (p.TokenID == "" || strings.HasPrefix(p.TokenID, SessionRevocationPrefix))) {
-		// With revocations, a jti must name a token, never a session.
+	if bad || (a.needJTI && p.TokenID == "") {
+		// With revocations, every token must be revocable by its jti.
 		return 0, rClaims
 	}
 	return exp, rOK

@@ -78,7 +78,25 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		}
 		return ErrSyntax.WithMessage("Request body could not be read")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	return d.Unmarshal(raw, dst)
+}
+
+// Unmarshal decodes the JSON text data into dst, a pointer to a struct,
+// with the rules Decode applies to a body once read: exactly one JSON
+// value, member names matched exactly (a member that matches a field only
+// when case is ignored is an unknown field, refused even with
+// AllowUnknownFields), no member name twice in one object, unknown
+// members refused unless AllowUnknownFields, `envelope:"required"` fields
+// present. MaxBytes does not apply. Use it for JSON that does not come
+// from a request body, such as the verified claims of a token, so that
+// {"sid":"a","SID":"b"} or a lone "SID" can never reach a "sid" field.
+// Failures are the *Error values Decode returns; on error dst may be
+// partly filled and must not be used.
+func (d Decoder) Unmarshal(data []byte, dst any) error {
+	if v := reflect.ValueOf(dst); v.Kind() != reflect.Pointer || v.IsNil() {
+		return ErrInternal.WithCause(errors.New("envelope: Unmarshal needs a non-nil pointer"))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if !d.AllowUnknownFields {
 		dec.DisallowUnknownFields()
 	}
@@ -91,7 +109,7 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	// The text is one valid JSON value: now refuse the ambiguous members
 	// encoding/json accepted.
-	if e := checkMembers(raw, reflect.TypeOf(dst)); e != nil {
+	if e := checkMembers(data, reflect.TypeOf(dst)); e != nil {
 		return e
 	}
 	return checkRequired(dst)

@@ -95,7 +95,7 @@ func TestFleetSharesStateAndFailsClosed(t *testing.T) {
 		claims := jwt.MapClaims{}
 		_, _, err := jwt.NewParser().ParseUnverified(tok, claims)
 		require.NoError(t, err)
-		require.NoError(t, a.store.Revocations().Revoke(ctx, claims["jti"].(string), time.Now().Add(time.Hour)))
+		require.NoError(t, a.store.Revocations().RevokeToken(ctx, claims["sub"].(string), claims["jti"].(string), time.Now().Add(time.Hour)))
 		assert.Equal(t, http.StatusUnauthorized, get(t, b, tok).StatusCode, "B refuses at once, cache hit or not")
 		assert.Equal(t, http.StatusUnauthorized, get(t, a, tok).StatusCode)
 	})
@@ -145,8 +145,11 @@ func TestOutageEveryStore(t *testing.T) {
 		name string
 		op   func() error
 	}{
-		{"IsRevoked", func() error { _, err := s.Revocations().IsRevoked(ctx, "j"); return err }},
-		{"Revoke", func() error { return s.Revocations().Revoke(ctx, "j", now.Add(time.Hour)) }},
+		{"Revoked", func() error {
+			_, err := s.Revocations().Revoked(ctx, &bearer.TokenRef{Subject: "u", ID: "j"})
+			return err
+		}},
+		{"RevokeToken", func() error { return s.Revocations().RevokeToken(ctx, "u", "j", now.Add(time.Hour)) }},
 		{"LookupToken", func() error {
 			_, err := s.Tokens().LookupToken(ctx, h)
 			if errors.Is(err, bearer.ErrTokenNotFound) {

@@ -43,97 +43,170 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// TestRevocationStore checks the [bearer.RevocationStore] contract, and the
-// [bearer.MultiRevocationStore] one when the store implements it. newStore
+// TestRevocationStore checks the [bearer.RevocationStore] contract:
+// token, session and subject revocations, each scoped to its subject and
+// kept until its until plus bearer.MaxLeeway, answered together by one
+// Revoked call, with the subject's not-before compared to "iat" in whole
+// seconds (a token issued in the revocation's own second is revoked).
+// Subjects and ids are arbitrary strings: the kit uses ones with the
+// characters a key scheme must escape ("{", "}", "%", ":"). newStore
 // returns an empty store that reads the time from now (an implementation
 // backed by a server with its own clock should compute expiries from now).
 func TestRevocationStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) bearer.RevocationStore) {
 	ctx := context.Background()
 	start := time.Now().Truncate(time.Second)
+	hour := start.Add(time.Hour)
+	iat := start.Unix()
+	revoked := func(t *testing.T, s bearer.RevocationStore, ref bearer.TokenRef) bool {
+		t.Helper()
+		got, err := s.Revoked(ctx, &ref)
+		require.NoError(t, err)
+		return got
+	}
 
 	t.Run("unknown is not revoked", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
-		revoked, err := s.IsRevoked(ctx, "never-seen")
-		require.NoError(t, err)
-		assert.False(t, revoked)
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "never-seen", SessionID: "s", IssuedAt: iat}))
+		assert.False(t, revoked(t, s, bearer.TokenRef{ID: "never-seen"}), "no subject, no iat")
 	})
-	t.Run("revoke then check", func(t *testing.T) {
+	t.Run("token", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
-		require.NoError(t, s.Revoke(ctx, "jti-1", start.Add(time.Hour)))
-		revoked, err := s.IsRevoked(ctx, "jti-1")
-		require.NoError(t, err)
-		assert.True(t, revoked)
-		revoked, err = s.IsRevoked(ctx, "jti-2")
-		require.NoError(t, err)
-		assert.False(t, revoked, "only the revoked id")
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", hour))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", SessionID: "s1", IssuedAt: iat}), "with a session")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-2", IssuedAt: iat}), "only the revoked id")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "jti-1", IssuedAt: iat}), "only the subject's")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "x", SessionID: "jti-1", IssuedAt: iat}), "a session of the jti's text")
 	})
-	t.Run("ids are exact", func(t *testing.T) {
+	t.Run("token without subject", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
-		require.NoError(t, s.Revoke(ctx, "Abc", start.Add(time.Hour)))
-		for _, other := range []string{"abc", "Abc ", "Ab", "Abcd"} {
-			revoked, err := s.IsRevoked(ctx, other)
-			require.NoError(t, err)
-			assert.False(t, revoked, other)
+		require.NoError(t, s.RevokeToken(ctx, "", "jti-1", hour))
+		assert.True(t, revoked(t, s, bearer.TokenRef{ID: "jti-1", IssuedAt: iat}))
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", IssuedAt: iat}))
+	})
+	t.Run("session", func(t *testing.T) {
+		s := newStore(t, (&Clock{t: start}).Now)
+		require.NoError(t, s.RevokeSession(ctx, "alice", "sess-1", hour))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "a", SessionID: "sess-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "b", SessionID: "sess-1", IssuedAt: iat + 60}), "every token of the session")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "a", SessionID: "sess-2", IssuedAt: iat}), "another session")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "a", IssuedAt: iat}), "no session")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "sess-1", IssuedAt: iat}), "a jti of the session's text")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "a", SessionID: "sess-1", IssuedAt: iat}), "only the subject's")
+	})
+	t.Run("subject not-before", func(t *testing.T) {
+		s := newStore(t, (&Clock{t: start}).Now)
+		// The revocation happens 700 ms into the second start+10s.
+		at := start.Add(10*time.Second + 700*time.Millisecond)
+		require.NoError(t, s.RevokeSubject(ctx, "alice", at, hour))
+		nbf := start.Unix() + 10
+		for _, tc := range []struct {
+			iat  int64
+			want bool
+			why  string
+		}{
+			{nbf - 3600, true, "issued an hour before"},
+			{nbf - 1, true, "issued the second before"},
+			{nbf, true, "issued in the revocation's second, before or after it: refused (the safe side)"},
+			{nbf + 1, false, "issued the second after"},
+			{nbf + 3600, false, "issued later"},
+			{0, true, "no iat"},
+		} {
+			assert.Equal(t, tc.want, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "j", SessionID: "s", IssuedAt: tc.iat}), tc.why)
+		}
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "j", IssuedAt: nbf - 1}), "another subject")
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "Alice", ID: "j", IssuedAt: nbf - 1}), "subjects are exact")
+
+		// A later not-before replaces the earlier one; an earlier one does
+		// not move it back.
+		require.NoError(t, s.RevokeSubject(ctx, "alice", at.Add(time.Minute), hour))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "j", IssuedAt: nbf + 60}))
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "j", IssuedAt: nbf + 61}))
+		require.NoError(t, s.RevokeSubject(ctx, "alice", start, hour))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "j", IssuedAt: nbf + 60}), "not moved back")
+	})
+	t.Run("one call answers all three", func(t *testing.T) {
+		s := newStore(t, (&Clock{t: start}).Now)
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", hour))
+		require.NoError(t, s.RevokeSession(ctx, "alice", "sess-1", hour))
+		require.NoError(t, s.RevokeSubject(ctx, "carol", start, hour))
+		for _, tc := range []struct {
+			name string
+			ref  bearer.TokenRef
+			want bool
+		}{
+			{"nothing revoked", bearer.TokenRef{Subject: "alice", ID: "jti-2", SessionID: "sess-2", IssuedAt: iat}, false},
+			{"jti", bearer.TokenRef{Subject: "alice", ID: "jti-1", SessionID: "sess-2", IssuedAt: iat}, true},
+			{"session", bearer.TokenRef{Subject: "alice", ID: "jti-2", SessionID: "sess-1", IssuedAt: iat}, true},
+			{"jti and session", bearer.TokenRef{Subject: "alice", ID: "jti-1", SessionID: "sess-1", IssuedAt: iat}, true},
+			{"subject", bearer.TokenRef{Subject: "carol", ID: "jti-9", SessionID: "sess-9", IssuedAt: iat}, true},
+			{"subject, later token", bearer.TokenRef{Subject: "carol", ID: "jti-9", SessionID: "sess-9", IssuedAt: iat + 1}, false},
+			{"no session", bearer.TokenRef{Subject: "alice", ID: "jti-2", IssuedAt: iat}, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				assert.Equal(t, tc.want, revoked(t, s, tc.ref))
+			})
 		}
 	})
-	t.Run("revoking twice is fine", func(t *testing.T) {
+	t.Run("ids and subjects are exact", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
-		require.NoError(t, s.Revoke(ctx, "jti-1", start.Add(time.Hour)))
-		require.NoError(t, s.Revoke(ctx, "jti-1", start.Add(time.Minute)))
-		revoked, err := s.IsRevoked(ctx, "jti-1")
-		require.NoError(t, err)
-		assert.True(t, revoked)
+		require.NoError(t, s.RevokeToken(ctx, "Al}ice", "Abc", hour))
+		require.NoError(t, s.RevokeSession(ctx, "Al}ice", "S{1}", hour))
+		require.NoError(t, s.RevokeSubject(ctx, "{x}%", start, hour))
+		for _, other := range []string{"abc", "Abc ", "Ab", "Abcd"} {
+			assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "Al}ice", ID: other, IssuedAt: iat}), other)
+		}
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "Al}ice", ID: "Abc", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "Al}ice", ID: "z", SessionID: "S{1}", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "{x}%", ID: "z", IssuedAt: iat}))
+		for _, sub := range []string{"Al", "Al}", "Al}ic", "al}ice", "Al%7Dice", "{x}", "x", "{x}%25", "%"} {
+			assert.False(t, revoked(t, s, bearer.TokenRef{Subject: sub, ID: "Abc", SessionID: "S{1}", IssuedAt: iat}), sub)
+		}
+		// A subject and an id that concatenate to the same text stay apart.
+		require.NoError(t, s.RevokeToken(ctx, "p", "q}:jti:r", hour))
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "p}:jti:q", ID: "r", IssuedAt: iat}))
+		assert.False(t, revoked(t, s, bearer.TokenRef{Subject: "p", ID: "q", IssuedAt: iat}))
+	})
+	t.Run("revoking twice keeps the later expiry", func(t *testing.T) {
+		c := &Clock{t: start}
+		s := newStore(t, c.Now)
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", start.Add(time.Hour)))
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", start.Add(time.Minute)))
+		require.NoError(t, s.RevokeSession(ctx, "alice", "sess-1", start.Add(time.Hour)))
+		require.NoError(t, s.RevokeSession(ctx, "alice", "sess-1", start.Add(time.Minute)))
+		require.NoError(t, s.RevokeSubject(ctx, "bob", start, start.Add(time.Hour)))
+		require.NoError(t, s.RevokeSubject(ctx, "bob", start, start.Add(time.Minute)))
+		c.Add(30 * time.Minute)
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "x", SessionID: "sess-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "x", IssuedAt: iat}))
 	})
 	t.Run("kept through expiry plus MaxLeeway", func(t *testing.T) {
 		c := &Clock{t: start}
 		s := newStore(t, c.Now)
-		require.NoError(t, s.Revoke(ctx, "jti-1", start.Add(time.Minute)))
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", start.Add(time.Minute)))
+		require.NoError(t, s.RevokeSession(ctx, "alice", "sess-1", start.Add(time.Minute)))
+		require.NoError(t, s.RevokeSubject(ctx, "bob", start, start.Add(time.Minute)))
 		c.Add(time.Minute + bearer.MaxLeeway - time.Second)
-		revoked, err := s.IsRevoked(ctx, "jti-1")
-		require.NoError(t, err)
-		assert.True(t, revoked, "a verifier with leeway still accepts the token")
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", IssuedAt: iat}), "a verifier with leeway still accepts the token")
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "x", SessionID: "sess-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "x", IssuedAt: iat}))
 	})
-	t.Run("empty id is refused", func(t *testing.T) {
-		s := newStore(t, (&Clock{t: start}).Now)
-		assert.Error(t, s.Revoke(ctx, "", start.Add(time.Hour)))
+	t.Run("forever", func(t *testing.T) {
+		c := &Clock{t: start}
+		s := newStore(t, c.Now)
+		require.NoError(t, s.RevokeToken(ctx, "alice", "jti-1", time.Time{}))
+		require.NoError(t, s.RevokeSubject(ctx, "bob", start, time.Time{}))
+		c.Add(48 * time.Hour)
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "alice", ID: "jti-1", IssuedAt: iat}))
+		assert.True(t, revoked(t, s, bearer.TokenRef{Subject: "bob", ID: "x", IssuedAt: iat}))
 	})
-	t.Run("session ids are ids like any other", func(t *testing.T) {
+	t.Run("empty ids are refused", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
-		require.NoError(t, s.Revoke(ctx, bearer.SessionRevocationID("sess-1"), start.Add(time.Hour)))
-		revoked, err := s.IsRevoked(ctx, bearer.SessionRevocationID("sess-1"))
-		require.NoError(t, err)
-		assert.True(t, revoked)
-		revoked, err = s.IsRevoked(ctx, "sess-1")
-		require.NoError(t, err)
-		assert.False(t, revoked, "the session id does not revoke a jti of the same text")
-	})
-	t.Run("RevokedAny", func(t *testing.T) {
-		s := newStore(t, (&Clock{t: start}).Now)
-		m, ok := s.(bearer.MultiRevocationStore)
-		if !ok {
-			t.Skip("the store does not implement bearer.MultiRevocationStore")
-		}
-		require.NoError(t, m.Revoke(ctx, "jti-1", start.Add(time.Hour)))
-		require.NoError(t, m.Revoke(ctx, bearer.SessionRevocationID("sess-1"), start.Add(time.Hour)))
-		for _, tc := range []struct {
-			name string
-			ids  []string
-			want bool
-		}{
-			{"no ids", nil, false},
-			{"one unknown", []string{"jti-2"}, false},
-			{"two unknown", []string{"jti-2", bearer.SessionRevocationID("sess-2")}, false},
-			{"jti revoked", []string{"jti-1", bearer.SessionRevocationID("sess-2")}, true},
-			{"session revoked", []string{"jti-2", bearer.SessionRevocationID("sess-1")}, true},
-			{"both revoked", []string{"jti-1", bearer.SessionRevocationID("sess-1")}, true},
-			{"duplicate unknown", []string{"jti-2", "jti-2"}, false},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				got, err := m.RevokedAny(ctx, tc.ids...)
-				require.NoError(t, err)
-				assert.Equal(t, tc.want, got)
-			})
-		}
+		assert.Error(t, s.RevokeToken(ctx, "alice", "", hour), "empty jti")
+		assert.Error(t, s.RevokeSession(ctx, "alice", "", hour), "empty sid")
+		assert.Error(t, s.RevokeSubject(ctx, "", start, hour), "empty subject: it would revoke every token without one")
+		assert.False(t, revoked(t, s, bearer.TokenRef{IssuedAt: iat}), "nothing was recorded")
 	})
 	t.Run("concurrent use", func(t *testing.T) {
 		s := newStore(t, (&Clock{t: start}).Now)
@@ -142,13 +215,18 @@ func TestRevocationStore(t *testing.T, newStore func(t *testing.T, now func() ti
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				sub := fmt.Sprintf("user-%d", i)
 				for j := range 50 {
-					id := fmt.Sprintf("jti-%d-%d", i, j)
-					assert.NoError(t, s.Revoke(ctx, id, start.Add(time.Hour)))
-					revoked, err := s.IsRevoked(ctx, id)
+					id := fmt.Sprintf("jti-%d", j)
+					assert.NoError(t, s.RevokeToken(ctx, sub, id, hour))
+					got, err := s.Revoked(ctx, &bearer.TokenRef{Subject: sub, ID: id, IssuedAt: iat})
 					assert.NoError(t, err)
-					assert.True(t, revoked)
+					assert.True(t, got)
 				}
+				assert.NoError(t, s.RevokeSubject(ctx, sub, start, hour))
+				got, err := s.Revoked(ctx, &bearer.TokenRef{Subject: sub, ID: "other", IssuedAt: iat})
+				assert.NoError(t, err)
+				assert.True(t, got)
 			}()
 		}
 		wg.Wait()

@@ -43,6 +43,7 @@ var (
 	errAssertionCrit      = invalidGrant("Assertion has unsupported critical header parameters", ErrInvalidAssertion)
 	errAssertionSignature = invalidGrant("Invalid assertion", ErrInvalidAssertion)
 	errAssertionPayload   = invalidGrant("Assertion payload is not a JSON object", ErrInvalidAssertion)
+	errAssertionMembers   = invalidGrant("Assertion claims must be named exactly and appear once", ErrInvalidAssertion)
 	errIATMissing         = invalidGrant("Assertion iat is required", ErrInvalidAssertion)
 	errIATType            = invalidGrant("Assertion iat must be a number of seconds", ErrInvalidAssertion)
 	errIATStale           = invalidGrant("Assertion is too old (iat)", ErrInvalidAssertion)
@@ -125,7 +126,9 @@ type clientGrant struct {
 }
 
 // checkAssertionClaims decodes and validates the payload of an assertion
-// whose signature was verified: iat within [now-window, now+leeway], exp
+// whose signature was verified. Claim names are matched exactly: a claim
+// given twice, or a member that differs from a claim read here only by
+// case ("AMOUNT"), refuses the assertion. Then: iat within [now-window, now+leeway], exp
 // and nbf honoured when present, iss and sub (when present) naming the
 // client, aud (when present) naming one of audience, notificationKey a
 // non-empty string or an integer, amount a positive number, userId a
@@ -138,9 +141,12 @@ func checkAssertionClaims(payloadSeg, clientID string, audience []string, now ti
 	if err != nil {
 		return g, errAssertionPayload
 	}
-	var c assertionClaims
-	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &c) != nil {
+	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
 		return g, errAssertionPayload
+	}
+	var c assertionClaims
+	if claimsDecoder.Unmarshal(raw, &c) != nil {
+		return g, errAssertionMembers
 	}
 
 	iat, present, ok := numericDate(c.IssuedAt)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -25,7 +26,12 @@ var benchSecret = []byte("0123456789abcdef0123456789abcdef")
 
 type nopRevoker struct{}
 
-func (nopRevoker) Revoke(context.Context, string, time.Time) error { return nil }
+func (nopRevoker) RevokeToken(context.Context, string, string, time.Time) error   { return nil }
+func (nopRevoker) RevokeSession(context.Context, string, string, time.Time) error { return nil }
+func (nopRevoker) RevokeSubject(context.Context, string, time.Time, time.Time) error {
+	return nil
+}
+func (nopRevoker) Revoked(context.Context, *bearer.TokenRef) (bool, error) { return false, nil }
 
 func benchIssuer(b *testing.B, cost int, mod ...func(*Config)) *Issuer {
 	b.Helper()

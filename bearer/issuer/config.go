@@ -92,8 +92,8 @@ type Config struct {
 	// set; 0 means DefaultRefreshTTL (7 days). It may be shorter than
 	// AccessTTL: the refresh store may then forget a family while its access
 	// tokens live, but logout and RevokeSession revoke the session id for
-	// AccessTTL whether or not the family is still stored, as they must
-	// anyway once a store evicts a family early.
+	// AccessTTL (logout: at least) whether or not the family is still
+	// stored, as they must anyway once a store evicts a family early.
 	RefreshTTL time.Duration
 	// RefreshMaxAge, when positive, is the absolute lifetime of a login
 	// session (a refresh-token family), counted from the login: every
@@ -120,12 +120,16 @@ type Config struct {
 	// 503 rather than forget a session.
 	Refresh RefreshStore
 	// Credentials finds login accounts. Required unless Clients is set;
-	// without it Login answers 404.
+	// without it Login answers 404. With it, Refresh also checks that the
+	// session's subject still names an enabled account
+	// (CredentialStore.LookupSubject), so a session started with IssuePair
+	// for a subject outside the store cannot refresh.
 	Credentials CredentialStore
-	// Revocations receives the jti of the access token a logout presents
-	// and the session id ("sid:" + family id, see bearer.SessionRevocationID)
-	// of every family that logout, reuse detection or RevokeSession kills.
-	// Required, and it must be the store the bearer middleware checks.
+	// Revocations receives the jti of the access token a logout presents,
+	// the session (family id) of every family that logout, reuse detection
+	// or RevokeSession kills and the not-before of every subject
+	// RevokeSubject revokes, which Refresh reads back. Required, and it
+	// must be the store the bearer middleware checks.
 	Revocations Revoker
 	// Accounts applies an account's IP allowlist at login (before the
 	// password is checked) and at refresh, keyed by the session's Tenant,

@@ -3,7 +3,8 @@ package issuer
 import (
 	"context"
 	"net/netip"
-	"time"
+
+	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
 // The issuer consumes its siblings through these small interfaces, so it
@@ -11,14 +12,14 @@ import (
 // Redis store) is a Revoker, ipallow.PerPrincipal an AccountChecker and
 // ratelimit.FailureThrottle a Throttle.
 
-// A Revoker records that an id must be refused until a time: an access
-// token's jti until the token expires, or a whole session's
-// "sid:<family id>" until the last access token of that family can expire.
-// It must be the same store the bearer middleware reads, or logout has no
-// effect on API calls.
-type Revoker interface {
-	Revoke(ctx context.Context, jti string, until time.Time) error
-}
+// A Revoker is the revocation store the issuer writes to and the bearer
+// middleware reads (bearer.MemoryRevocations, or a Redis store): the jti
+// of the access token a logout presents, the session of every family that
+// logout, reuse detection or RevokeSession kills, and the not-before of a
+// subject RevokeSubject revokes — which Refresh reads back, so that no
+// family started before it rotates again. It must be the same store the
+// bearer middleware checks, or revocations have no effect on API calls.
+type Revoker = bearer.RevocationStore
 
 // An AccountChecker applies an account's own IP allowlist before a
 // principal exists. CheckAccount returns nil when addr may act for account,

@@ -40,6 +40,12 @@ type Account struct {
 	ClientID string
 	// Scopes become the space-separated "scope" claim.
 	Scopes []string
+	// Disabled refuses the account: login answers it as it answers a wrong
+	// password (the same 401, after the same work), and Refresh refuses
+	// and revokes its sessions at their next refresh. Access tokens
+	// already issued stay valid until they expire: revoke them with
+	// Issuer.RevokeSubject.
+	Disabled bool
 }
 
 func (a Account) subject() string {
@@ -58,17 +64,25 @@ func (s Session) allowlistKey() string {
 	return s.Subject
 }
 
-// A CredentialStore finds accounts by user name. LookupAccount returns
-// ErrAccountNotFound for an unknown user and any other error when the store
-// failed (the login then answers 503, never 401). Implementations must be
-// safe for concurrent use and pass issuertest.TestCredentialStore.
+// A CredentialStore finds accounts by user name, for login, and by
+// subject, for Refresh to check that a session's account still exists and
+// is not disabled. Both return ErrAccountNotFound for an unknown account
+// and any other error when the store failed (the handler then answers 503,
+// never 401). A subject names at most one account: the Subject, or the
+// Username of an account without one. Implementations must be safe for
+// concurrent use and pass issuertest.TestCredentialStore.
 //
 // The store only returns the hash; the issuer checks the password, so that
 // unknown users and wrong passwords take the same path in every
 // implementation.
 type CredentialStore interface {
 	LookupAccount(ctx context.Context, username string) (Account, error)
+	LookupSubject(ctx context.Context, subject string) (Account, error)
 }
+
+// ErrSubjectTaken is returned when an account would carry the subject of
+// another account already stored.
+var ErrSubjectTaken = errors.New("issuer: another account has this subject")
 
 // HashPassword returns the bcrypt hash of password at cost (0 means
 // DefaultBcryptCost), ready for Account.PasswordHash. Passwords longer than
@@ -92,12 +106,14 @@ func HashPassword(password string, cost int) (string, error) {
 type MemoryCredentials struct {
 	mu       sync.RWMutex
 	accounts map[string]Account
+	subjects map[string]string // subject → username
 }
 
 // NewMemoryCredentials returns a store holding accounts; it fails when an
-// account has no user name or no valid bcrypt hash, or a user name repeats.
+// account has no user name or no valid bcrypt hash, or a user name or a
+// subject repeats.
 func NewMemoryCredentials(accounts ...Account) (*MemoryCredentials, error) {
-	m := &MemoryCredentials{accounts: make(map[string]Account, len(accounts))}
+	m := &MemoryCredentials{accounts: make(map[string]Account, len(accounts)), subjects: make(map[string]string, len(accounts))}
 	for _, a := range accounts {
 		if _, dup := m.accounts[a.Username]; dup {
 			return nil, errors.New("issuer: duplicate username in NewMemoryCredentials")
@@ -126,8 +142,24 @@ func (m *MemoryCredentials) LookupAccount(ctx context.Context, username string) 
 	return a, nil
 }
 
+// LookupSubject implements [CredentialStore].
+func (m *MemoryCredentials) LookupSubject(ctx context.Context, subject string) (Account, error) {
+	if err := ctx.Err(); err != nil {
+		return Account{}, err
+	}
+	m.mu.RLock()
+	a, ok := m.accounts[m.subjects[subject]]
+	m.mu.RUnlock()
+	if !ok || subject == "" {
+		return Account{}, ErrAccountNotFound
+	}
+	a.Scopes = slices.Clone(a.Scopes)
+	return a, nil
+}
+
 // Put adds or replaces the account a.Username. It fails when the user name
-// is empty or PasswordHash is not a bcrypt hash.
+// is empty, PasswordHash is not a bcrypt hash, or another account carries
+// the same subject (ErrSubjectTaken).
 func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -139,20 +171,32 @@ func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 		return errors.New("issuer: account PasswordHash is not a bcrypt hash")
 	}
 	a.Scopes = slices.Clone(a.Scopes)
+	sub := a.subject()
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if owner, taken := m.subjects[sub]; taken && owner != a.Username {
+		return ErrSubjectTaken
+	}
+	if old, ok := m.accounts[a.Username]; ok {
+		delete(m.subjects, old.subject())
+	}
 	m.accounts[a.Username] = a
-	m.mu.Unlock()
+	m.subjects[sub] = a.Username
 	return nil
 }
 
 // Delete removes the account; deleting an unknown account is not an error.
-// Sessions already started are not affected (revoke them separately).
+// Its sessions end at their next refresh; its access tokens stay valid
+// until they expire unless revoked (Issuer.RevokeSubject).
 func (m *MemoryCredentials) Delete(ctx context.Context, username string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
-	delete(m.accounts, username)
+	if old, ok := m.accounts[username]; ok {
+		delete(m.subjects, old.subject())
+		delete(m.accounts, username)
+	}
 	m.mu.Unlock()
 	return nil
 }

@@ -18,9 +18,9 @@
 // families (one per login). Each refresh rotates: the presented token dies
 // and a new pair is answered. Presenting a token that was already rotated is
 // reuse — the store revokes the whole family in the same atomic step and
-// the issuer revokes the family's session id (bearer.SessionRevocationID of
-// the sid) in its Revoker, which the bearer middleware checks with every
-// token's jti: all the family's access tokens are refused at once, however
+// the issuer revokes the family's session (the sid) in its Revoker, which
+// the bearer middleware checks with every token's jti: all the family's
+// access tokens are refused at once, however
 // many rotations there were. Because an access token's typ (at+jwt by
 // default) or, with typ JWT, its audience differs from a refresh token's,
 // one can never stand in for the other.

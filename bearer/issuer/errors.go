@@ -35,6 +35,13 @@ var (
 	// ErrFamilyNotFound is returned by RefreshStore.RevokeFamily for a family
 	// id the store does not hold (never issued, or expired and forgotten).
 	ErrFamilyNotFound = errors.New("issuer: refresh token family not found")
+	// ErrSubjectRevoked reports a refresh of a session started at or
+	// before its subject's revocation (Issuer.RevokeSubject).
+	ErrSubjectRevoked = errors.New("issuer: subject revoked")
+	// ErrAccountDisabled reports a refresh of a session whose subject no
+	// enabled account of the CredentialStore carries any more: the account
+	// was deleted or disabled.
+	ErrAccountDisabled = errors.New("issuer: account deleted or disabled")
 	// ErrFamilyExists is returned by RefreshStore.Create when the family id
 	// or the token hash is already stored.
 	ErrFamilyExists = errors.New("issuer: refresh token family already exists")
@@ -51,7 +58,11 @@ var (
 	errBadRefresh     = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrInvalidRefreshToken)
 	errReusedRefresh  = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrRefreshReused)
 	errRevokedRefresh = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrFamilyRevoked)
-	errBadAccess      = envelope.ErrUnauthorized.WithMessage("Invalid or expired token").WithCause(ErrInvalidAccessToken)
+	// A revoked subject or a disabled account revokes the family: the
+	// client sees the refusal of a revoked family.
+	errSubjectRevoked  = errRevokedRefresh.WithCause(ErrSubjectRevoked)
+	errAccountDisabled = errRevokedRefresh.WithCause(ErrAccountDisabled)
+	errBadAccess       = envelope.ErrUnauthorized.WithMessage("Invalid or expired token").WithCause(ErrInvalidAccessToken)
 )
 
 // unavailable wraps a store failure as a 503 that never shows its text.

@@ -64,19 +64,26 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 				w := f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+access[3])
 				require.Equal(t, http.StatusOK, w.Code)
 			case "RevokeSession":
-				require.NoError(t, f.iss.RevokeSession(context.Background(), p2SessionID(t, p)))
+				require.NoError(t, f.iss.RevokeSession(context.Background(), "demo", p2SessionID(t, p)))
 			}
 			for k, tok := range access {
 				assert.True(t, refusedAsRevoked(t, f, tok), "access token %d of 21", k)
 			}
 			assert.False(t, refusedAsRevoked(t, f, other.Data.AccessToken), "another session of the account lives on")
 
-			// One session revocation, kept as long as the newest token lives.
+			// One session revocation, kept as long as the newest token
+			// lives — and, written by logout, which leaves the family to
+			// its next refresh, as long as its refresh token can live.
 			f.revoked.mu.Lock()
-			until, ok := f.revoked.until[bearer.SessionRevocationID(p2SessionID(t, p))]
+			until, ok := f.revoked.until[sessionKey(p2SessionID(t, p))]
 			f.revoked.mu.Unlock()
 			require.True(t, ok)
-			assert.Equal(t, f.clock.Now().Add(issuer.DefaultAccessTTL), until)
+			want := f.clock.Now().Add(issuer.DefaultAccessTTL)
+			if end == "logout" {
+				want = f.clock.Now().Add(issuer.DefaultRefreshTTL)
+			}
+			assert.Equal(t, want, until)
+			assert.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", rt).Code, "the newest refresh token died with the session")
 		})
 	}
 }
@@ -131,7 +138,7 @@ func TestLogoutRevokesSessionOfForgottenFamily(t *testing.T) {
 		assert.True(t, refusedAsRevoked(t, f, p1.Data.AccessToken), "the session's earlier access token")
 		assert.True(t, refusedAsRevoked(t, f, p2.Data.AccessToken))
 		f.revoked.mu.Lock()
-		until := f.revoked.until[bearer.SessionRevocationID(p2SessionID(t, p2))]
+		until := f.revoked.until[sessionKey(p2SessionID(t, p2))]
 		f.revoked.mu.Unlock()
 		assert.Equal(t, f.clock.Now().Add(issuer.DefaultAccessTTL), until, "kept as long as a token of the session can live")
 	})
@@ -145,11 +152,11 @@ func TestLogoutRevokesSessionOfForgottenFamily(t *testing.T) {
 				w := f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+p.Data.AccessToken)
 				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 			case "RevokeSession":
-				require.NoError(t, f.iss.RevokeSession(context.Background(), p2SessionID(t, p)))
+				require.NoError(t, f.iss.RevokeSession(context.Background(), "demo", p2SessionID(t, p)))
 			}
 			assert.False(t, refusedAsRevoked(t, f, other.Data.AccessToken), "another session lives on")
 			f.revoked.mu.Lock()
-			_, ok := f.revoked.until[bearer.SessionRevocationID(p2SessionID(t, p))]
+			_, ok := f.revoked.until[sessionKey(p2SessionID(t, p))]
 			f.revoked.mu.Unlock()
 			assert.True(t, ok, "session revocation written though the family is gone")
 		})

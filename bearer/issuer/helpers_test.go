@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
@@ -35,26 +36,66 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// revocations is a minimal jti revocation list with the bearer contract's
-// method set (Revoke, IsRevoked).
+// revocations is the real bearer.MemoryRevocations, recording what it
+// was asked to revoke and until when: a jti under itself, a session under
+// sessionKey(sid), a subject under "sub:" + subject. fail, when set, fails
+// every call.
 type revocations struct {
+	*bearer.MemoryRevocations
 	mu    sync.Mutex
 	until map[string]time.Time
 	fail  error
 }
 
-func newRevocations() *revocations { return &revocations{until: map[string]time.Time{}} }
+func newRevocations() *revocations {
+	return &revocations{MemoryRevocations: bearer.NewMemoryRevocations(nil), until: map[string]time.Time{}}
+}
 
-func (r *revocations) Revoke(_ context.Context, jti string, until time.Time) error {
+// sessionKey is the key of a session revocation in revocations.until.
+func sessionKey(sid string) string { return "sid:" + sid }
+
+func (r *revocations) record(key string, until time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
 		return r.fail
 	}
-	r.until[jti] = until
+	r.until[key] = until
 	return nil
 }
 
+func (r *revocations) RevokeToken(ctx context.Context, subject, jti string, until time.Time) error {
+	if err := r.record(jti, until); err != nil {
+		return err
+	}
+	return r.MemoryRevocations.RevokeToken(ctx, subject, jti, until)
+}
+
+func (r *revocations) RevokeSession(ctx context.Context, subject, sid string, until time.Time) error {
+	if err := r.record(sessionKey(sid), until); err != nil {
+		return err
+	}
+	return r.MemoryRevocations.RevokeSession(ctx, subject, sid, until)
+}
+
+func (r *revocations) RevokeSubject(ctx context.Context, subject string, notBefore, until time.Time) error {
+	if err := r.record("sub:"+subject, until); err != nil {
+		return err
+	}
+	return r.MemoryRevocations.RevokeSubject(ctx, subject, notBefore, until)
+}
+
+func (r *revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, error) {
+	r.mu.Lock()
+	fail := r.fail
+	r.mu.Unlock()
+	if fail != nil {
+		return false, fail
+	}
+	return r.MemoryRevocations.Revoked(ctx, t)
+}
+
+// IsRevoked reports whether the jti was revoked.
 func (r *revocations) IsRevoked(_ context.Context, jti string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -112,6 +153,10 @@ func (t *throttle) count(key string) int { t.mu.Lock(); defer t.mu.Unlock(); ret
 type failingCredentials struct{}
 
 func (failingCredentials) LookupAccount(context.Context, string) (issuer.Account, error) {
+	return issuer.Account{}, errors.New("db: connection refused to 10.0.0.7")
+}
+
+func (failingCredentials) LookupSubject(context.Context, string) (issuer.Account, error) {
 	return issuer.Account{}, errors.New("db: connection refused to 10.0.0.7")
 }
 

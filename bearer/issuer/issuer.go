@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -323,8 +322,10 @@ func newID() string {
 }
 
 // IssuePair starts a new refresh family for s and returns its first
-// access and refresh tokens. The error is a store failure (or, with a
-// broken configuration, a signing failure); nothing is stored then.
+// access and refresh tokens. With Config.Credentials, every refresh checks
+// that s.Subject names an enabled account of the store. The error is a
+// store failure (or, with a broken configuration, a signing failure);
+// nothing is stored then.
 func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	now := i.clock()
 	famID := newID()
@@ -362,34 +363,63 @@ func (i *Issuer) refreshExpiry(now, createdAt time.Time) time.Time {
 	return exp
 }
 
-// RevokeSession revokes the refresh family id and every access token it
-// issued, as logout does. Revoking a revoked or unknown (expired) session
-// succeeds, and still revokes the session id in the Revoker: a store may
-// forget a family (after RefreshTTL, a sweep, a Redis TTL or eviction)
-// while access tokens carrying its id are still valid. An empty id revokes
-// nothing. The error is a store failure.
-func (i *Issuer) RevokeSession(ctx context.Context, id string) error {
+// RevokeSession revokes the refresh family id of subject and every access
+// token it issued, as logout does. subject is the session's subject (its
+// tokens' "sub"): the revocation of its access tokens is filed under it.
+// Revoking a revoked or unknown (expired) session succeeds, and still
+// revokes the session in the Revoker: a store may forget a family (after
+// RefreshTTL, a sweep, a Redis TTL or eviction) while access tokens
+// carrying its id are still valid. An empty id revokes nothing. The error
+// is a store failure.
+func (i *Issuer) RevokeSession(ctx context.Context, subject, id string) error {
 	if id == "" {
 		return nil
 	}
 	if _, err := i.refresh.RevokeFamily(ctx, id); err != nil && !errors.Is(err, ErrFamilyNotFound) {
 		return err
 	}
-	return i.revokeSessionTokens(ctx, id, time.Time{})
+	return i.revokeSessionTokens(ctx, subject, id, time.Time{})
 }
 
-// revokeSessionTokens revokes, in the Revoker, every access token whose
-// "sid" is id: one write of bearer.SessionRevocationID(id), kept until the
-// newest token the family can have issued expires — now + AccessTTL, or
-// until when later (the expiry of a token known to carry id; the store adds
+// revokeSessionTokens revokes, in the Revoker, every access token of
+// subject whose "sid" is id: one write, kept until the newest token the
+// family can have issued expires — now + AccessTTL, or until when later
+// (the expiry of a token known to carry id; the store adds
 // bearer.MaxLeeway). It is written whether or not the refresh store still
 // knows the family, so the write is bounded by the access lifetime, not by
-// the number of families. The family is revoked in the refresh store first,
-// so it issues no token after this instant.
-func (i *Issuer) revokeSessionTokens(ctx context.Context, id string, until time.Time) error {
+// the number of families. The family is revoked in the refresh store
+// first, so it issues no token after this instant.
+func (i *Issuer) revokeSessionTokens(ctx context.Context, subject, id string, until time.Time) error {
 	exp := i.now().Add(i.accessTTL)
 	if until.After(exp) {
 		exp = until
 	}
-	return i.revoker.Revoke(ctx, bearer.SessionRevocationID(id), exp)
+	return i.revoker.RevokeSession(ctx, subject, id, exp)
+}
+
+// errEmptySubject is RevokeSubject's refusal of an empty subject.
+var errEmptySubject = errors.New("issuer: RevokeSubject needs a subject")
+
+// RevokeSubject revokes, in one write to the Revoker, every session and
+// every token of subject issued up to now: the bearer middleware refuses
+// its access tokens, and Refresh refuses (401) and revokes every refresh
+// family started up to now. Tokens and sessions started afterwards — a new
+// login — work. Times compare in whole seconds, the resolution of "iat":
+// a token or session started in the same second as the call, just before
+// or just after it, is revoked too (the safe side), so a login in that
+// second must be repeated a second later.
+//
+// The revocation is kept for the longest time a token or family started
+// before it can still be used: the longest of AccessTTL, SessionTTL and
+// RefreshTTL (plus bearer.MaxLeeway, which the store adds); an access
+// token issued with a longer AccessClaims.TTL outlives it. Use it when an
+// account is deleted, disabled or its credentials rotated. An empty
+// subject is an error; otherwise the error is a store failure.
+func (i *Issuer) RevokeSubject(ctx context.Context, subject string) error {
+	if subject == "" {
+		return errEmptySubject
+	}
+	now := i.now()
+	hold := max(i.accessTTL, i.token.ttl, i.refreshTTL)
+	return i.revoker.RevokeSubject(ctx, subject, now, now.Add(hold))
 }

@@ -182,9 +182,9 @@ func TestRevokeSession(t *testing.T) {
 	f := newFixture(t)
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	sid := p2SessionID(t, p)
-	require.NoError(t, f.iss.RevokeSession(context.Background(), sid))
-	require.NoError(t, f.iss.RevokeSession(context.Background(), sid), "idempotent")
-	require.NoError(t, f.iss.RevokeSession(context.Background(), "unknown"))
+	require.NoError(t, f.iss.RevokeSession(context.Background(), "demo", sid))
+	require.NoError(t, f.iss.RevokeSession(context.Background(), "demo", sid), "idempotent")
+	require.NoError(t, f.iss.RevokeSession(context.Background(), "demo", "unknown"))
 	assert.True(t, refusedAsRevoked(t, f, p.Data.AccessToken))
 	assert.Equal(t, 401, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }

@@ -34,6 +34,7 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	503                                     a store failed
 //	404                                     the issuer has no Credentials
 //
+// A disabled account (Account.Disabled) is answered as an unknown user.
 // The allowlist applies before the password is checked. Unknown users are
 // checked against a dummy bcrypt hash of the same cost, so both failures
 // take the same path and about the same time. Every attempt is counted
@@ -76,7 +77,9 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 
 	acct, err := i.credentials.LookupAccount(ctx, req.Username)
-	found := err == nil
+	// A disabled account is refused exactly as an unknown one: no allowlist
+	// check, the dummy hash, the same 401.
+	found := err == nil && !acct.Disabled
 	if err != nil && !errors.Is(err, ErrAccountNotFound) {
 		i.endAttempt(ctx, ipKey, userKey)
 		i.fail(w, r, ev, reasonStore, unavailable(err))

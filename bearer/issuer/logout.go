@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,10 +29,19 @@ type LogoutResult struct {
 // itself — not through the bearer middleware — so that it stays
 // idempotent: logging out with a token that is already revoked, or already
 // expired, still answers 200 {"success":true,"data":{"logged_out":true}}.
-// It revokes the token's jti until its expiry, the refresh family named by
-// its "sid" and, through that session id, every access token the family
-// ever issued — even when the refresh store has already forgotten the
-// family. Afterwards both the access and the refresh token answer 401.
+// It revokes, in the Revoker and under the token's own subject only, the
+// token's jti until its expiry and the session named by its "sid": every
+// access token of the session is refused at once, and the session's
+// refresh token at its next use, which then revokes the family in the
+// refresh store (see Refresh) — so a "sid" naming another subject's family
+// revokes nothing of it, and logout reads no refresh-store record by an id
+// the token alone vouches for. The session revocation is kept for the
+// longer of AccessTTL and RefreshTTL, the longest the family can still be
+// used. Afterwards both the access and the refresh token answer 401.
+//
+// Claims are decoded with exact names: a token that repeats a claim, or
+// carries a case variant of one logout reads ("SID", "Sub"), is refused
+// with 401 and revokes nothing.
 //
 // A missing, malformed or foreign token (including a refresh token) is 401
 // with a Bearer challenge (without an error code when the request carries
@@ -76,27 +84,23 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	exp := c.ExpiresAt.UTC()
 	if i.now().Before(exp) {
-		if err := i.revoker.Revoke(ctx, c.ID, exp); err != nil {
+		if err := i.revoker.RevokeToken(ctx, c.Subject, c.ID, exp); err != nil {
 			i.fail(w, r, ev, reasonStore, unavailable(err))
 			return
 		}
 	}
 	if c.SessionID != "" {
-		fam, err := i.refresh.RevokeFamily(ctx, c.SessionID)
-		switch {
-		case errors.Is(err, ErrFamilyNotFound):
-			// The store forgot the family (expiry, sweep, eviction); the
-			// session's other access tokens may still be valid.
-		case err != nil:
-			i.fail(w, r, ev, reasonStore, unavailable(err))
-			return
-		case fam.Subject != c.Subject:
-			// A sid naming another subject's family can only come from a
-			// forged token; the signature check makes this unreachable.
-			i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
-			return
+		// The session is revoked under the token's own subject, so a
+		// "sid" naming another subject's family revokes nothing of it. It
+		// is kept as long as the family's refresh token can live: the
+		// next refresh of the family finds it (recheck) and revokes the
+		// family in the refresh store, whose records are not looked up
+		// here by an id the token alone vouches for.
+		until := i.now().Add(max(i.accessTTL, i.refreshTTL))
+		if exp.After(until) {
+			until = exp
 		}
-		if err := i.revokeSessionTokens(ctx, c.SessionID, exp); err != nil {
+		if err := i.revokeSessionTokens(ctx, c.Subject, c.SessionID, until); err != nil {
 			i.fail(w, r, ev, reasonStore, unavailable(err))
 			return
 		}

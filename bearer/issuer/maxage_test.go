@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,7 +80,7 @@ func testRefreshMaxAge(t *testing.T, format func(*issuer.Config)) {
 					assert.Equal(t, "UnauthorizedError", name)
 					assert.Equal(t, "UNAUTHORIZED", code)
 					assert.Equal(t, "refresh_invalid", f.audit.last().Reason, "refused like an expired token, not as reuse")
-					_, revoked := f.revoked.until[bearer.SessionRevocationID(sid)]
+					_, revoked := f.revoked.until[sessionKey(sid)]
 					assert.False(t, revoked, "an ended session is not revoked")
 				}
 				if tc.refusals > 0 {

@@ -12,16 +12,18 @@ const auditSource = "issuer"
 
 // The audit reasons the issuer reports.
 const (
-	reasonBadRequest     = "bad_request"
-	reasonThrottled      = "throttled"
-	reasonIPDenied       = "ip_denied"
-	reasonBadCredentials = "invalid_credentials"
-	reasonBadRefresh     = "refresh_invalid"
-	reasonReused         = "refresh_reused"
-	reasonRevoked        = "session_revoked"
-	reasonBadToken       = "invalid_token"
-	reasonStore          = "store_error"
-	reasonSign           = "sign_error"
+	reasonBadRequest      = "bad_request"
+	reasonThrottled       = "throttled"
+	reasonIPDenied        = "ip_denied"
+	reasonBadCredentials  = "invalid_credentials"
+	reasonBadRefresh      = "refresh_invalid"
+	reasonReused          = "refresh_reused"
+	reasonRevoked         = "session_revoked"
+	reasonSubjectRevoked  = "subject_revoked"
+	reasonAccountDisabled = "account_disabled"
+	reasonBadToken        = "invalid_token"
+	reasonStore           = "store_error"
+	reasonSign            = "sign_error"
 )
 
 var hdrNoStore = []string{"no-store"}

@@ -3,11 +3,13 @@ package issuer
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/netip"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -27,6 +29,12 @@ type refreshRequest struct {
 //	                                        family and every access token it issued),
 //	                                        with WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
+//
+// A session whose subject was revoked since it started
+// (Issuer.RevokeSubject), or, with Credentials, whose subject no enabled
+// account carries any more (deleted, or Account.Disabled), is refused with
+// the same 401, and its family and every access token it issued are
+// revoked.
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")
 	var req refreshRequest
@@ -53,18 +61,24 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 	hash := HashRefreshToken(token)
 
+	// The pre-checks read the family first, so that a refusal, or a store
+	// failure on the way, leaves the presented token current: only Rotate
+	// decides, and a retry after a 503 is no reuse.
+	fam, err := i.refresh.Lookup(ctx, hash, now)
+	if errors.Is(err, ErrRefreshNotFound) {
+		return Pair{}, reasonBadRefresh, errBadRefresh
+	}
+	if err != nil {
+		return Pair{}, reasonStore, unavailable(err)
+	}
+	ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
 	if i.accounts != nil {
-		fam, err := i.refresh.Lookup(ctx, hash, now)
-		if errors.Is(err, ErrRefreshNotFound) {
-			return Pair{}, reasonBadRefresh, errBadRefresh
-		}
-		if err != nil {
-			return Pair{}, reasonStore, unavailable(err)
-		}
-		ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
 		if err := i.accounts.CheckAccount(ctx, fam.allowlistKey(), addr); err != nil {
 			return Pair{}, reasonIPDenied, passThrough(err)
 		}
+	}
+	if reason, err := i.recheck(ctx, fam); err != nil {
+		return Pair{}, reason, err
 	}
 
 	// The store caps the expiry at the family's CreatedAt + MaxAge, and
@@ -86,7 +100,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		ExpiresAt: exp,
 		MaxAge:    i.refreshMax,
 	}
-	fam, err := i.refresh.Rotate(ctx, hash, next)
+	fam, err = i.refresh.Rotate(ctx, hash, next)
 	if fam.ID != "" {
 		ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
 	}
@@ -97,7 +111,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		// Kill every access token the family issued (its session id);
 		// repeating it on every retry makes the revocation converge even
 		// if one attempt's write failed.
-		if rerr := i.revokeSessionTokens(ctx, fam.ID, time.Time{}); rerr != nil {
+		if rerr := i.revokeSessionTokens(ctx, fam.Subject, fam.ID, time.Time{}); rerr != nil {
 			return Pair{}, reasonStore, unavailable(rerr)
 		}
 		if errors.Is(err, ErrRefreshReused) {
@@ -112,4 +126,57 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
 	return newPair(at, rt, fam.ExpiresAt, fam.ID, fam.ClientID), "", nil // the expiry the store kept
+}
+
+// recheck refuses the refresh of a family whose session may no longer be
+// used although the refresh store still has it live: the session was
+// revoked in the Revoker (logout, which revokes only there, under the
+// token's own subject), its subject was revoked (Issuer.RevokeSubject) at
+// or after the family's login — in whole seconds, the same second
+// included — or, with Config.Credentials, no enabled account carries its
+// subject any more (deleted, or Account.Disabled). The family is then
+// revoked in the refresh store, with every access token it issued, and the
+// refusal is the 401 of a revoked family. It returns the audit reason and
+// the client-facing error, or a 503 when a store failed.
+func (i *Issuer) recheck(ctx context.Context, fam Family) (string, error) {
+	ref := bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
+	revoked, err := i.revoker.Revoked(ctx, &ref)
+	if err != nil {
+		return reasonStore, unavailable(err)
+	}
+	var reason string
+	var refusal error
+	switch {
+	case revoked:
+		// Tell the session's revocation from the subject's, for the
+		// audit and errors.Is: with IssuedAt at its maximum no subject
+		// not-before applies. A second read, on refusals only.
+		ref.IssuedAt = math.MaxInt64
+		session, err := i.revoker.Revoked(ctx, &ref)
+		if err != nil {
+			return reasonStore, unavailable(err)
+		}
+		reason, refusal = reasonSubjectRevoked, errSubjectRevoked
+		if session {
+			reason, refusal = reasonRevoked, errRevokedRefresh
+		}
+	case i.credentials == nil:
+		return "", nil
+	default:
+		acct, err := i.credentials.LookupSubject(ctx, fam.Subject)
+		switch {
+		case err == nil && !acct.Disabled:
+			return "", nil
+		case err != nil && !errors.Is(err, ErrAccountNotFound):
+			return reasonStore, unavailable(err)
+		}
+		reason, refusal = reasonAccountDisabled, errAccountDisabled
+	}
+	if _, err := i.refresh.RevokeFamily(ctx, fam.ID); err != nil && !errors.Is(err, ErrFamilyNotFound) {
+		return reasonStore, unavailable(err)
+	}
+	if err := i.revokeSessionTokens(ctx, fam.Subject, fam.ID, time.Time{}); err != nil {
+		return reasonStore, unavailable(err)
+	}
+	return reason, refusal
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
@@ -187,8 +188,8 @@ var (
 
 // parse verifies a token's signature, algorithm, kid and typ (typ itself,
 // or "application/" + typ, case-sensitively) and only then
-// decodes its claims into dst with encoding/json, so a forged token costs
-// no claims decoding. It does not validate exp, iss or aud: callers do.
+// decodes its claims into dst with claimsDecoder (exact member names, no
+// duplicates), so a forged token costs no claims decoding. It does not validate exp, iss or aud: callers do.
 // The segments are split and decoded as the bearer middleware does
 // (compact.Split, the header as a JSON object); the signature is
 // checked by golang-jwt's implementation of the issuer's algorithm.
@@ -215,11 +216,21 @@ func (s *signer) parse(token, wantTyp string, dst any) error {
 		return err
 	}
 	pb, err := compact.Encoding.DecodeString(c.Payload)
-	if err != nil || json.Unmarshal(pb, dst) != nil {
+	if err != nil || claimsDecoder.Unmarshal(pb, dst) != nil {
 		return errTokenMalformed
 	}
 	return nil
 }
+
+// claimsDecoder decodes the verified claims of a token (an access or
+// refresh JWT, a jwt-bearer assertion) into the struct of the claims the
+// issuer reads: member names match exactly, so "SID" or "Sid" is never
+// read as "sid", and a token that repeats a claim or carries a case
+// variant of one the struct names is refused rather than read one way
+// here and another by a verifier that takes the exact or the first
+// member. Other members are allowed: a token may carry claims the issuer
+// does not read.
+var claimsDecoder = envelope.Decoder{AllowUnknownFields: true}
 
 // thumbprint returns the RFC 7638 JWK thumbprint (SHA-256, base64url) of a
 // public key.

@@ -9,7 +9,7 @@ import (
 // replaces the family's current refresh token; presenting any earlier one
 // is reuse and revokes the whole family. Every access token issued in the
 // family carries its ID as the "sid" claim; revoking the family, the issuer
-// revokes that session id (bearer.SessionRevocationID) in its Revoker, which
+// revokes that session in its Revoker, which
 // refuses all of them at once, however many rotations there were — so a
 // store keeps no list of access tokens.
 //
@@ -26,7 +26,9 @@ type Family struct {
 	// store may forget the family after it. A rotation with an absolute
 	// lifetime (RefreshRecord.MaxAge) caps it at CreatedAt + MaxAge.
 	ExpiresAt time.Time
-	// Revoked is set once the family was revoked by logout or reuse.
+	// Revoked is set once the family was revoked: by reuse, by
+	// Issuer.RevokeSession, or at the first refresh after a logout or a
+	// revocation of its subject.
 	Revoked bool
 }
 

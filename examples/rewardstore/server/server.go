@@ -38,6 +38,8 @@ type Server struct {
 	Issuer *issuer.Issuer
 	// RandomSecret reports that no JWTSecret was configured.
 	RandomSecret bool
+
+	creds *issuer.MemoryCredentials
 }
 
 // New builds the reward store from cfg. It fails on an invalid account,
@@ -63,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.creds = creds
 	resolver, err := ipallow.NewResolver(ipallow.ResolverConfig{TrustedProxies: cfg.TrustedProxies, Audit: cfg.Audit, Now: cfg.Now})
 	if err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
@@ -133,6 +136,25 @@ func New(cfg Config) (*Server, error) {
 	}))
 	s.handler = gatehouse.Chain(envelope.Use(envelope.Nested), resolver.Middleware)(mux)
 	return s, nil
+}
+
+// RevokeCredentials ends every session of the account username at once —
+// every access and refresh token issued to it so far — for seed 001's
+// "revoke old tokens" after a credential rotation, when not every old
+// session has an access token at hand to log out with. The account itself
+// stays: a session started from the next second on works (remove the old
+// credentials from the configuration to retire them). It fails for an
+// unknown user name and when a store fails.
+func (s *Server) RevokeCredentials(ctx context.Context, username string) error {
+	acct, err := s.creds.LookupAccount(ctx, username)
+	if err != nil {
+		return err
+	}
+	subject := acct.Subject
+	if subject == "" {
+		subject = acct.Username
+	}
+	return s.Issuer.RevokeSubject(ctx, subject)
 }
 
 // ServeHTTP serves the reward store API.
