@@ -67,11 +67,13 @@ var notRefusals = map[string]string{
 	"issuer.ErrRefreshNotFound":     "a RefreshStore contract error, answered as ErrInvalidRefreshToken",
 	"issuer.ErrFamilyNotFound":      "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
 	"issuer.ErrFamilyExists":        "a RefreshStore contract error (Create)",
+	"issuer.ErrSubjectTaken":        "a CredentialStore contract error (Put)",
 	"issuer.ErrClientNotFound":      "a ClientStore contract error, answered as ErrInvalidClient",
 	"issuer.ErrInvalidTokenRequest": "400 invalid_request of the token endpoint",
 	"issuer.ErrInvalidAssertion":    "400 invalid_grant of the token endpoint",
 	"issuer.ErrAssertionReplayed":   "400 invalid_grant of the token endpoint",
 	"issuer.ErrReplayTTL":           "a ReplayStore contract error (Use), answered as a 503",
+	"issuer.ErrStoreFull":           "a RefreshStore / ReplayStore capacity error, answered as a 503 (bearer/issuer bound_test.go)",
 }
 
 var (
@@ -129,12 +131,28 @@ func sign(t *testing.T, edit func(claims jwt.MapClaims, header map[string]any)) 
 
 type failingRevocations struct{}
 
-func (failingRevocations) Revoke(context.Context, string, time.Time) error { return errors.New("down") }
-func (failingRevocations) IsRevoked(context.Context, string) (bool, error) {
+func (failingRevocations) RevokeToken(context.Context, string, string, time.Time) error {
+	return errors.New("down")
+}
+func (failingRevocations) RevokeSession(context.Context, string, string, time.Time) error {
+	return errors.New("down")
+}
+func (failingRevocations) RevokeSubject(context.Context, string, time.Time, time.Time) error {
+	return errors.New("down")
+}
+func (failingRevocations) Revoked(context.Context, *bearer.TokenRef) (bool, error) {
 	return false, errors.New("down")
 }
 
 type failingKeys struct{ apikey.Store }
+
+// failingThrottle is an apikey.Throttle whose store is down.
+type failingThrottle struct{}
+
+func (failingThrottle) Begin(context.Context, string) error { return errors.New("throttle store down") }
+func (failingThrottle) Succeed(context.Context, string) error {
+	return errors.New("throttle store down")
+}
 
 func (failingKeys) Lookup(context.Context, [32]byte) (*apikey.Record, error) {
 	return nil, errors.New("down")
@@ -148,7 +166,7 @@ func (failingLists) AllowList(context.Context, string) ([]netip.Prefix, error) {
 
 func bearerRows(t *testing.T) []row {
 	revs := bearer.NewMemoryRevocations(now)
-	require.NoError(t, revs.Revoke(context.Background(), "revoked-jti", t0.Add(time.Hour)))
+	require.NoError(t, revs.RevokeToken(context.Background(), "user-1", "revoked-jti", t0.Add(time.Hour)))
 	cfg := bearer.Config{
 		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{ID: "k1", Algorithm: "HS256", Key: secret}},
 		Issuers: []string{"https://issuer.test"}, Audiences: []string{"api"}, Type: "at+jwt",
@@ -242,6 +260,9 @@ func apikeyRows(t *testing.T) []row {
 	cfg.Store = failingKeys{store}
 	down, err := apikey.New(cfg)
 	require.NoError(t, err)
+	cfg.Store, cfg.Throttle = store, failingThrottle{}
+	throttleDown, err := apikey.New(cfg)
+	require.NoError(t, err)
 
 	key := func(hdr ...string) func(t *testing.T) *httptest.ResponseRecorder {
 		return func(t *testing.T) *httptest.ResponseRecorder {
@@ -264,6 +285,9 @@ func apikeyRows(t *testing.T) []row {
 		{"apikey", "key not for this surface", apikey.ErrSurfaceDenied, 403, S, "access_denied", key("X-API-Key", supplier, "X-Tenant", "acme")},
 		{"apikey", "store down", apikey.ErrStore, 503, S, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(down.Middleware(ok), get("/charges", "X-API-Key", valid, "X-Tenant", "acme"))
+		}},
+		{"apikey", "throttle store down", apikey.ErrThrottleStore, 503, S, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(throttleDown.Middleware(ok), get("/charges", "X-API-Key", valid, "X-Tenant", "acme"))
 		}},
 	}
 }
@@ -363,7 +387,8 @@ func issuerRows(t *testing.T) []row {
 	hash, err := issuer.HashPassword("correct horse", bcrypt.MinCost)
 	require.NoError(t, err)
 	creds, err := issuer.NewMemoryCredentials(issuer.Account{Username: "demo", PasswordHash: hash, Tenant: "acme"},
-		issuer.Account{Username: "far", PasswordHash: hash, Tenant: "globex"})
+		issuer.Account{Username: "far", PasswordHash: hash, Tenant: "globex"},
+		issuer.Account{Username: "gone", PasswordHash: hash}, issuer.Account{Username: "rev", PasswordHash: hash})
 	require.NoError(t, err)
 	clients, err := issuer.NewMemoryClients(issuer.Client{ID: "c1", SecretHash: issuer.HashClientSecret("s3cret")})
 	require.NoError(t, err)
@@ -385,8 +410,8 @@ func issuerRows(t *testing.T) []row {
 	mux.Handle("GET /m2m", issuer.RequireSession(issuer.SessionM2M)(ok))
 
 	const J = "application/json"
-	login := func(t *testing.T) (access, refresh string) {
-		w := serve(mux, post("/login", J, `{"username":"demo","password":"correct horse"}`))
+	loginAs := func(t *testing.T, user string) (access, refresh string) {
+		w := serve(mux, post("/login", J, `{"username":"`+user+`","password":"correct horse"}`))
 		require.Equal(t, 200, w.Code, w.Body.String())
 		var p struct {
 			Data struct {
@@ -397,6 +422,7 @@ func issuerRows(t *testing.T) []row {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
 		return p.Data.AccessToken, p.Data.RefreshToken
 	}
+	login := func(t *testing.T) (access, refresh string) { return loginAs(t, "demo") }
 	refresh := func(rt string) *httptest.ResponseRecorder {
 		return serve(mux, post("/refresh", J, `{"refresh_token":"`+rt+`"}`))
 	}
@@ -422,6 +448,16 @@ func issuerRows(t *testing.T) []row {
 		{"issuer", "refresh: family logged out", issuer.ErrFamilyRevoked, 401, B, "", func(t *testing.T) *httptest.ResponseRecorder {
 			at, rt := login(t)
 			require.Equal(t, 200, serve(mux, post("/logout", J, "", "Authorization", "Bearer "+at)).Code)
+			return refresh(rt)
+		}},
+		{"issuer", "refresh: subject revoked", issuer.ErrSubjectRevoked, 401, B, "", func(t *testing.T) *httptest.ResponseRecorder {
+			_, rt := loginAs(t, "rev")
+			require.NoError(t, iss.RevokeSubject(ctx, "rev"))
+			return refresh(rt)
+		}},
+		{"issuer", "refresh: account disabled", issuer.ErrAccountDisabled, 401, B, "", func(t *testing.T) *httptest.ResponseRecorder {
+			_, rt := loginAs(t, "gone")
+			require.NoError(t, creds.Put(ctx, issuer.Account{Username: "gone", PasswordHash: hash, Disabled: true}))
 			return refresh(rt)
 		}},
 		{"issuer", "logout: no token", issuer.ErrInvalidAccessToken, 401, B, "", func(t *testing.T) *httptest.ResponseRecorder {
@@ -518,7 +554,7 @@ func sentinels(t *testing.T) []sentinel {
 		"apikey.ErrWrongEnv": apikey.ErrWrongEnv, "apikey.ErrKeyNotFound": apikey.ErrKeyNotFound,
 		"apikey.ErrKeyRevoked": apikey.ErrKeyRevoked, "apikey.ErrKeyExpired": apikey.ErrKeyExpired,
 		"apikey.ErrNoTenant": apikey.ErrNoTenant, "apikey.ErrWrongTenant": apikey.ErrWrongTenant,
-		"apikey.ErrSurfaceDenied": apikey.ErrSurfaceDenied, "apikey.ErrStore": apikey.ErrStore,
+		"apikey.ErrSurfaceDenied": apikey.ErrSurfaceDenied, "apikey.ErrStore": apikey.ErrStore, "apikey.ErrThrottleStore": apikey.ErrThrottleStore,
 		"scopes.ErrNoPrincipal": scopes.ErrNoPrincipal, "scopes.ErrInsufficientScope": scopes.ErrInsufficientScope,
 		"scopes.ErrRouteNotListed": scopes.ErrRouteNotListed,
 		"ipallow.ErrDenied":        ipallow.ErrDenied, "ipallow.ErrMalformedHeader": ipallow.ErrMalformedHeader,
@@ -527,7 +563,8 @@ func sentinels(t *testing.T) []sentinel {
 		"ratelimit.ErrLimited": ratelimit.ErrLimited, "ratelimit.ErrThrottled": ratelimit.ErrThrottled,
 		"issuer.ErrInvalidCredentials": issuer.ErrInvalidCredentials, "issuer.ErrInvalidRefreshToken": issuer.ErrInvalidRefreshToken,
 		"issuer.ErrInvalidAccessToken": issuer.ErrInvalidAccessToken, "issuer.ErrRefreshReused": issuer.ErrRefreshReused,
-		"issuer.ErrFamilyRevoked": issuer.ErrFamilyRevoked, "issuer.ErrInvalidClient": issuer.ErrInvalidClient,
+		"issuer.ErrFamilyRevoked": issuer.ErrFamilyRevoked, "issuer.ErrSubjectRevoked": issuer.ErrSubjectRevoked,
+		"issuer.ErrAccountDisabled": issuer.ErrAccountDisabled, "issuer.ErrSubjectTaken": issuer.ErrSubjectTaken, "issuer.ErrInvalidClient": issuer.ErrInvalidClient,
 		"issuer.ErrWrongSession": issuer.ErrWrongSession,
 	}
 	var out []sentinel
