@@ -170,7 +170,7 @@ func TestOutageEveryStore(t *testing.T) {
 		{"AddFailure", func() error { _, _, err := s.Failures().AddFailure(ctx, "k", time.Minute, now); return err }},
 		{"RemoveFailure", func() error { return s.Failures().RemoveFailure(ctx, "k", now) }},
 		{"Lookup refresh", func() error {
-			_, err := s.Refresh().Lookup(ctx, h, now)
+			_, err := s.Refresh().Lookup(ctx, "fam", h, now)
 			if errors.Is(err, issuer.ErrRefreshNotFound) {
 				return nil
 			}

@@ -33,6 +33,9 @@ type memToken struct {
 type memFamily struct {
 	Family
 	current [32]byte
+	// rotated holds the hashes of the RefreshRing tokens rotated last,
+	// oldest first; a token dropped from it is dropped from the store.
+	rotated [][32]byte
 }
 
 // NewMemoryRefresh returns an empty in-memory refresh store.
@@ -67,13 +70,13 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 }
 
 // Lookup implements [RefreshStore].
-func (m *MemoryRefresh) Lookup(ctx context.Context, hash [32]byte, now time.Time) (Family, error) {
+func (m *MemoryRefresh) Lookup(ctx context.Context, familyID string, hash [32]byte, now time.Time) (Family, error) {
 	if err := ctx.Err(); err != nil {
 		return Family{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fam, _, err := m.find(hash, now)
+	fam, _, err := m.find(familyID, hash, now)
 	if err != nil {
 		return Family{}, err
 	}
@@ -87,7 +90,7 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fam, _, err := m.find(oldHash, next.IssuedAt)
+	fam, _, err := m.find(next.FamilyID, oldHash, next.IssuedAt)
 	switch {
 	case err != nil:
 		return Family{}, err
@@ -109,6 +112,11 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	}
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
+	}
+	fam.rotated = append(fam.rotated, fam.current)
+	if len(fam.rotated) > RefreshRing {
+		delete(m.tokens, fam.rotated[0])
+		fam.rotated = append(fam.rotated[:0], fam.rotated[1:]...)
 	}
 	fam.current = next.Hash
 	fam.ExpiresAt = exp
@@ -140,10 +148,11 @@ func (m *MemoryRefresh) Len() int {
 	return len(m.tokens)
 }
 
-// find returns the family of an unexpired token. m.mu must be held.
-func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken, error) {
+// find returns the family familyID when hash is one of its unexpired
+// tokens. m.mu must be held.
+func (m *MemoryRefresh) find(familyID string, hash [32]byte, now time.Time) (*memFamily, memToken, error) {
 	tok, ok := m.tokens[hash]
-	if !ok || !now.Before(tok.expiresAt) {
+	if !ok || tok.family != familyID || !now.Before(tok.expiresAt) {
 		return nil, memToken{}, ErrRefreshNotFound
 	}
 	fam, ok := m.families[tok.family]

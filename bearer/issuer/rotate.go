@@ -51,9 +51,10 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	}
 	hash := HashRefreshToken(token)
+	famID := claims.SessionID // the family the token names; the store checks it
 
 	if i.accounts != nil {
-		fam, err := i.refresh.Lookup(ctx, hash, now)
+		fam, err := i.refresh.Lookup(ctx, famID, hash, now)
 		if errors.Is(err, ErrRefreshNotFound) {
 			return Pair{}, reasonBadRefresh, errBadRefresh
 		}
@@ -75,12 +76,13 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if i.rtJWT {
 		exp = i.refreshExpiry(now, time.Unix(claims.AuthTime, 0))
 	}
-	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), claims.SessionID, claims.Subject)
+	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), famID, claims.Subject)
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
 	next := RefreshRecord{
 		Hash:      rtHash,
+		FamilyID:  famID,
 		IssuedAt:  now,
 		ExpiresAt: exp,
 		MaxAge:    i.refreshMax,
