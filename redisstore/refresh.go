@@ -22,18 +22,20 @@ const refreshSlack = time.Minute
 // touches one key, named before the call (the issuer reads the family id
 // from the presented token). The hash holds the session (id, sub, ten,
 // cid, scp, created), the current token's expiry (exp), the revoked flag
-// (rev), the SHA-256 of the current token (cur, 32 raw bytes) and a ring
-// of the issuer.RefreshRing tokens rotated last (r0…r15: a SHA-256 and
-// its token's expiry, 62 bytes, written round-robin at ri), so a family
-// costs the same memory after a thousand rotations as after sixteen. The
+// (rev), the SHA-256 of the current token (cur, 32 raw bytes), a ring of
+// the issuer.RefreshRing tokens rotated last (r0…r15: a SHA-256 and its
+// token's expiry, 62 bytes, written round-robin at ri) and the reuse
+// grace's state (gp, rot, gu: see rotateScript), so a family costs the
+// same memory after a thousand rotations as after sixteen. The
 // family's access tokens are not listed: the issuer revokes them all
 // through their "sid" (see issuer.Family).
 //
 // Rotate is one Lua script that checks the presented hash against the
 // current token and the ring and either rotates (capping the new token's
 // expiry at the family's absolute lifetime, RefreshRecord.MaxAge, and
-// refusing past it), reports the revoked family, or — for a token that
-// was already rotated — revokes the family in the same step: two instances
+// refusing past it; rotating once more for the one retry the reuse grace,
+// RefreshRecord.ReuseGrace, allows), reports the revoked family, or — for
+// a token that was already rotated — revokes the family in the same step: two instances
 // rotating one token at once have exactly one winner, and the loser's
 // attempt counts as reuse. The key expires a minute after the family's
 // newest token (after next.ExpiresAt when the cap shortened a token: the
@@ -59,11 +61,15 @@ return 'ok'
 
 // rotateScript is Rotate, atomically. KEYS: family. ARGV: now, old hash,
 // new hash (raw bytes), new expiry, TTL (ms), the family's maximum age as
-// whole seconds and nanoseconds ("" and "" for none), and the ring size.
+// whole seconds and nanoseconds ("" and "" for none), the ring size, and
+// the reuse grace as whole seconds and nanoseconds ("" and "" for none).
 // Times are in timeLayout, so they compare as strings; the cap (the
-// family's created time plus its maximum age) is the one sum the script
+// family's created time plus its maximum age) and the grace's end (the
+// last rotation's time, rot, plus the grace) are the sums the script
 // computes, through days since the epoch, since only the script sees the
-// created time. It returns a status ('ok', 'revoked', 'reused',
+// times they start from. The fields gp, rot and gu are the token the last
+// rotation that was not a grace rotation replaced, its time, and whether
+// a grace rotation used it. It returns a status ('ok', 'revoked', 'reused',
 // 'notfound', 'exists') followed by the family's fields (familyFields). A
 // family whose created time does not parse has no valid cap and is refused
 // as 'notfound' (fail closed).
@@ -99,7 +105,7 @@ local function addTime(s, dsec, dns)
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ns)
 end
 local now, old, new = ARGV[1], ARGV[2], ARGV[3]
-local f = redis.call('HMGET', KEYS[1], 'rev', 'cur', 'exp', 'created', 'ri')
+local f = redis.call('HMGET', KEYS[1], 'rev', 'cur', 'exp', 'created', 'ri', 'gp', 'rot', 'gu')
 if not f[2] then return {'notfound'} end
 local size = tonumber(ARGV[8])
 local names = {}
@@ -120,10 +126,15 @@ else
   end
   if not known then return {'notfound'} end
 end
+local grace = false
+if not current and ARGV[9] ~= '' and f[8] ~= '1' and f[6] == old then
+  local deadline = addTime(f[7], tonumber(ARGV[9]), tonumber(ARGV[10]))
+  grace = deadline ~= nil and now < deadline
+end
 local status = 'ok'
 if f[1] == '1' then
   status = 'revoked'
-elseif not current then
+elseif not current and not grace then
   redis.call('HSET', KEYS[1], 'rev', '1')
   status = 'reused'
 else
@@ -139,6 +150,11 @@ else
   end
   local ri = tonumber(f[5]) or 0
   redis.call('HSET', KEYS[1], 'r' .. ri, f[2] .. f[3], 'ri', (ri + 1) % size, 'cur', new, 'exp', exp)
+  if grace then
+    redis.call('HSET', KEYS[1], 'gu', '1')
+  else
+    redis.call('HSET', KEYS[1], 'gp', old, 'rot', now, 'gu', '0')
+  end
   if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
 local out = redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')
@@ -240,16 +256,14 @@ func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.Refr
 	if err := ctx.Err(); err != nil {
 		return issuer.Family{}, err
 	}
-	var maxAgeSec, maxAgeNsec string
-	if next.MaxAge > 0 {
-		maxAgeSec = strconv.FormatInt(int64(next.MaxAge/time.Second), 10)
-		maxAgeNsec = strconv.FormatInt(int64(next.MaxAge%time.Second), 10)
-	}
+	maxAgeSec, maxAgeNsec := secNsec(next.MaxAge)
+	graceSec, graceNsec := secNsec(next.ReuseGrace)
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
 	reply, err := rotateScript.Run(ctx, r.s.client, []string{r.familyKey(next.FamilyID)},
 		encTime(next.IssuedAt), string(oldHash[:]), string(next.Hash[:]),
 		encTime(next.ExpiresAt), refreshTTL(next), maxAgeSec, maxAgeNsec, issuer.RefreshRing,
+		graceSec, graceNsec,
 	).Slice()
 	if err != nil {
 		return issuer.Family{}, wrap("rotate", err)
@@ -291,6 +305,15 @@ func (r *Refresh) RevokeFamily(ctx context.Context, id string) (issuer.Family, e
 		return issuer.Family{}, wrap("revoke family", err)
 	}
 	return decodeFamily(reply)
+}
+
+// secNsec splits a positive d into whole seconds and nanoseconds, as
+// script arguments; "" and "" for zero or less.
+func secNsec(d time.Duration) (string, string) {
+	if d <= 0 {
+		return "", ""
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10), strconv.FormatInt(int64(d%time.Second), 10)
 }
 
 // refreshTTL is how long Redis keeps rec's keys, in ms: its lifetime, on

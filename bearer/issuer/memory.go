@@ -36,6 +36,12 @@ type memFamily struct {
 	// rotated holds the hashes of the RefreshRing tokens rotated last,
 	// oldest first; a token dropped from it is dropped from the store.
 	rotated [][32]byte
+	// graceParent is the token the last rotation that was not a grace
+	// rotation replaced, at rotatedAt; graced is set once a grace
+	// rotation used it (see RefreshStore.Rotate).
+	graceParent [32]byte
+	rotatedAt   time.Time
+	graced      bool
 }
 
 // NewMemoryRefresh returns an empty in-memory refresh store.
@@ -96,7 +102,9 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 		return Family{}, err
 	case fam.Revoked:
 		return fam.snapshot(), ErrFamilyRevoked
-	case fam.current != oldHash:
+	}
+	grace := fam.current != oldHash
+	if grace && !fam.inGrace(oldHash, next) {
 		fam.Revoked = true
 		return fam.snapshot(), ErrRefreshReused
 	}
@@ -117,6 +125,11 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if len(fam.rotated) > RefreshRing {
 		delete(m.tokens, fam.rotated[0])
 		fam.rotated = append(fam.rotated[:0], fam.rotated[1:]...)
+	}
+	if grace {
+		fam.graced = true
+	} else {
+		fam.graceParent, fam.rotatedAt, fam.graced = oldHash, next.IssuedAt, false
 	}
 	fam.current = next.Hash
 	fam.ExpiresAt = exp
@@ -180,6 +193,13 @@ func (m *MemoryRefresh) wrote(now time.Time) {
 			delete(m.families, id)
 		}
 	}
+}
+
+// inGrace reports whether presenting the rotated token oldHash for next is
+// the one retry the reuse grace allows (see RefreshStore.Rotate).
+func (f *memFamily) inGrace(oldHash [32]byte, next RefreshRecord) bool {
+	return next.ReuseGrace > 0 && !f.graced && oldHash == f.graceParent &&
+		next.IssuedAt.Before(f.rotatedAt.Add(next.ReuseGrace))
 }
 
 func (f *memFamily) snapshot() Family {

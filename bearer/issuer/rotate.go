@@ -24,7 +24,9 @@ type refreshRequest struct {
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
 //	                                        a session past Config.RefreshMaxAge, or reuse
 //	                                        of a rotated one (which revokes the whole
-//	                                        family and every access token it issued)
+//	                                        family and every access token it issued;
+//	                                        see Config.RefreshReuseGrace for the one
+//	                                        retry it may allow)
 //	503                                     a store failed
 func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "refresh")
@@ -81,11 +83,12 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
 	next := RefreshRecord{
-		Hash:      rtHash,
-		FamilyID:  famID,
-		IssuedAt:  now,
-		ExpiresAt: exp,
-		MaxAge:    i.refreshMax,
+		Hash:       rtHash,
+		FamilyID:   famID,
+		IssuedAt:   now,
+		ExpiresAt:  exp,
+		MaxAge:     i.refreshMax,
+		ReuseGrace: i.reuseGrace,
 	}
 	fam, err := i.refresh.Rotate(ctx, hash, next)
 	if fam.ID != "" {

@@ -61,6 +61,13 @@ type RefreshRecord struct {
 	// atomic step (see RefreshStore.Rotate). Create stores rec as given;
 	// the caller caps a first token itself, its CreatedAt being "now".
 	MaxAge time.Duration
+
+	// ReuseGrace, when positive, is the reuse grace (Config.
+	// RefreshReuseGrace); zero means none. Only Rotate reads it: the token
+	// the family's last rotation replaced, presented again before that
+	// rotation's IssuedAt + ReuseGrace, rotates once more instead of
+	// counting as reuse (see RefreshStore.Rotate).
+	ReuseGrace time.Duration
 }
 
 // A RefreshStore holds refresh-token families. Every method is atomic with
@@ -110,6 +117,16 @@ type RefreshStore interface {
 	//	                    the family in the same step and returns it
 	//	ErrFamilyExists     next.Hash is the family's current token or one
 	//	                    it remembers
+	//
+	// The reuse grace: when next.ReuseGrace is positive, oldHash is the
+	// token the family's last rotation replaced (not a grace rotation's),
+	// that rotation's IssuedAt + next.ReuseGrace is after next.IssuedAt,
+	// and no grace rotation followed it, Rotate rotates instead of
+	// reporting reuse: the current token — the one whose answer the client
+	// lost — is replaced by next and remembered as rotated (presented
+	// later, it is reuse), so the family continues from next only. Any
+	// other presentation of a rotated token, a second retry included, is
+	// reuse.
 	Rotate(ctx context.Context, oldHash [32]byte, next RefreshRecord) (Family, error)
 
 	// RevokeFamily marks the family revoked and returns it. Revoking a

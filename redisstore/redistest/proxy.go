@@ -10,7 +10,10 @@ import (
 // A Proxy forwards TCP connections from a loopback port to a Redis, and
 // can be stopped and started again on the same port: a Redis outage as
 // the clients see it, without touching the real server that other tests
-// share. It is safe for concurrent use.
+// share. It can also stall: commands still reach Redis and run, but their
+// replies are held until Resume — the ambiguous outcome of a write whose
+// answer is lost (a client timeout, a dropped connection). It is safe for
+// concurrent use.
 type Proxy struct {
 	target string
 	addr   string
@@ -19,6 +22,7 @@ type Proxy struct {
 	ln    net.Listener
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
+	gate  chan struct{} // closed while replies flow; open while stalled
 }
 
 // NewProxy starts a proxy on 127.0.0.1 to target, stopped when tb ends.
@@ -28,7 +32,8 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	if err != nil {
 		tb.Fatalf("redistest: proxy: %v", err)
 	}
-	p := &Proxy{target: target, addr: ln.Addr().String(), conns: make(map[net.Conn]struct{})}
+	p := &Proxy{target: target, addr: ln.Addr().String(), conns: make(map[net.Conn]struct{}), gate: make(chan struct{})}
+	close(p.gate)
 	p.serve(ln)
 	tb.Cleanup(p.Stop)
 	return p
@@ -37,10 +42,45 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 // Addr is the proxy's host:port, for the clients under test.
 func (p *Proxy) Addr() string { return p.addr }
 
+// Stall holds every reply from Redis, on every connection, until Resume;
+// the commands themselves still reach Redis and run. A client waiting for
+// a reply times out, not knowing whether its command ran. Stalling a
+// stalled proxy does nothing.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default:
+	}
+}
+
+// Resume lets the held replies through (to clients that gave up, they are
+// lost) and stops stalling.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// replies returns the gate a reply waits on.
+func (p *Proxy) replies() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gate
+}
+
 // Stop closes the listener and every open connection: new connections
-// are refused and established ones broken, as when Redis goes down.
-// Stopping a stopped proxy does nothing.
+// are refused and established ones broken, as when Redis goes down; held
+// replies are released into the broken connections. Stopping a stopped
+// proxy does nothing.
 func (p *Proxy) Stop() {
+	p.Resume()
 	p.mu.Lock()
 	if p.ln != nil {
 		_ = p.ln.Close()
@@ -106,7 +146,7 @@ func (p *Proxy) pipe(c net.Conn) {
 	}
 	done := make(chan struct{}, 2)
 	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	go func() { p.copyReplies(c, up); done <- struct{}{} }()
 	<-done
 	_ = c.Close()
 	_ = up.Close()
@@ -127,4 +167,22 @@ func (p *Proxy) track(c, up net.Conn) bool {
 	p.conns[c] = struct{}{}
 	p.conns[up] = struct{}{}
 	return true
+}
+
+// copyReplies copies from up to c like io.Copy, holding each read while
+// the proxy stalls.
+func (p *Proxy) copyReplies(c, up net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := up.Read(buf)
+		if n > 0 {
+			<-p.replies()
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -18,8 +18,9 @@ import (
 // TestRefreshStore checks that a RefreshStore implements the documented
 // contract: creation, lookup, rotation, reuse detection that revokes the
 // family atomically, explicit revocation, expiry, the absolute lifetime
-// (RefreshRecord.MaxAge) applied at rotation, long families, copy
-// semantics, context cancellation, and exactly one winner when many
+// (RefreshRecord.MaxAge) applied at rotation, the ring of RefreshRing
+// rotated tokens, the reuse grace (RefreshRecord.ReuseGrace) with the
+// times the caller passes, long families, copy semantics, context cancellation, and exactly one winner when many
 // goroutines rotate the same token at once (run it with -race).
 // newStore must return an empty store per call.
 func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshStore) {
@@ -389,6 +390,151 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 		assert.False(t, lk.Revoked)
 		_, err = s.Rotate(ctx, r2.Hash, next(f.ID, base.Add(3*time.Second), ttl))
 		assert.NoError(t, err, "the refused rotation left r2 current")
+	})
+
+	t.Run("reuse grace", func(t *testing.T) {
+		// The token the last rotation replaced, presented again within
+		// next.ReuseGrace of that rotation (its answer was lost, the client
+		// retries), rotates once more; the family goes on from the newest
+		// token only. Every other presentation of a rotated token is reuse.
+		const grace = 5 * time.Second
+		rot := func(famID string, at time.Time) issuer.RefreshRecord {
+			r := next(famID, base.Add(at.Sub(base)), ttl)
+			r.ReuseGrace = grace
+			return r
+		}
+		// start creates a family and rotates r1 → r2 at base.
+		start := func(t *testing.T) (issuer.RefreshStore, issuer.Family, issuer.RefreshRecord, issuer.RefreshRecord) {
+			s := newStore(t)
+			f, r1 := family("alice", base.Add(-time.Minute), ttl)
+			require.NoError(t, s.Create(ctx, f, r1))
+			r2 := rot(f.ID, base)
+			_, err := s.Rotate(ctx, r1.Hash, r2)
+			require.NoError(t, err)
+			return s, f, r1, r2
+		}
+		t.Run("a retry within the grace rotates once", func(t *testing.T) {
+			s, f, r1, r2 := start(t)
+			r3 := rot(f.ID, base.Add(grace-time.Nanosecond))
+			got, err := s.Rotate(ctx, r1.Hash, r3)
+			require.NoError(t, err, "the retry")
+			assert.Equal(t, f.ID, got.ID)
+			assert.False(t, got.Revoked)
+			assert.True(t, got.ExpiresAt.Equal(r3.ExpiresAt))
+			lk, err := s.Lookup(ctx, f.ID, r3.Hash, r3.IssuedAt)
+			require.NoError(t, err)
+			assert.False(t, lk.Revoked)
+			// The family goes on from r3.
+			r4 := rot(f.ID, base.Add(time.Minute))
+			_, err = s.Rotate(ctx, r3.Hash, r4)
+			require.NoError(t, err)
+			// r2, the lost answer, is a rotated token: reuse.
+			got, err = s.Rotate(ctx, r2.Hash, rot(f.ID, base.Add(2*time.Minute)))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused)
+			assert.True(t, got.Revoked)
+		})
+		t.Run("the first rotation's token dies", func(t *testing.T) {
+			s, f, r1, r2 := start(t)
+			_, err := s.Rotate(ctx, r1.Hash, rot(f.ID, base.Add(time.Second)))
+			require.NoError(t, err)
+			got, err := s.Rotate(ctx, r2.Hash, rot(f.ID, base.Add(2*time.Second)))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused, "the pair the retry replaced")
+			assert.True(t, got.Revoked)
+		})
+		t.Run("a second retry is reuse", func(t *testing.T) {
+			s, f, r1, _ := start(t)
+			r3 := rot(f.ID, base.Add(time.Second))
+			_, err := s.Rotate(ctx, r1.Hash, r3)
+			require.NoError(t, err)
+			got, err := s.Rotate(ctx, r1.Hash, rot(f.ID, base.Add(2*time.Second)))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused)
+			assert.True(t, got.Revoked)
+			_, err = s.Rotate(ctx, r3.Hash, rot(f.ID, base.Add(3*time.Second)))
+			assert.ErrorIs(t, err, issuer.ErrFamilyRevoked, "the retry's token dies with the family")
+		})
+		t.Run("after the grace it is reuse", func(t *testing.T) {
+			s, f, r1, r2 := start(t)
+			got, err := s.Rotate(ctx, r1.Hash, rot(f.ID, base.Add(grace)))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused, "at rotation + grace")
+			assert.True(t, got.Revoked)
+			_, err = s.Rotate(ctx, r2.Hash, rot(f.ID, base.Add(grace)))
+			assert.ErrorIs(t, err, issuer.ErrFamilyRevoked)
+		})
+		t.Run("without a grace it is reuse", func(t *testing.T) {
+			s, f, r1, _ := start(t)
+			got, err := s.Rotate(ctx, r1.Hash, next(f.ID, base.Add(time.Second), ttl))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused)
+			assert.True(t, got.Revoked)
+		})
+		t.Run("a token older than the last rotation is reuse", func(t *testing.T) {
+			s, f, r1, r2 := start(t)
+			r3 := rot(f.ID, base.Add(time.Second))
+			_, err := s.Rotate(ctx, r2.Hash, r3)
+			require.NoError(t, err)
+			got, err := s.Rotate(ctx, r1.Hash, rot(f.ID, base.Add(2*time.Second)))
+			require.ErrorIs(t, err, issuer.ErrRefreshReused, "r1 is two rotations old")
+			assert.True(t, got.Revoked)
+		})
+		t.Run("each rotation opens its own grace", func(t *testing.T) {
+			s, f, r1, _ := start(t)
+			r3 := rot(f.ID, base.Add(time.Second)) // the grace retry of r1
+			_, err := s.Rotate(ctx, r1.Hash, r3)
+			require.NoError(t, err)
+			r4 := rot(f.ID, base.Add(time.Minute)) // a normal rotation
+			_, err = s.Rotate(ctx, r3.Hash, r4)
+			require.NoError(t, err)
+			_, err = s.Rotate(ctx, r3.Hash, rot(f.ID, base.Add(time.Minute+time.Second)))
+			require.NoError(t, err, "r3's retry within its own grace")
+		})
+		t.Run("a revoked family stays revoked", func(t *testing.T) {
+			s, f, r1, _ := start(t)
+			_, err := s.RevokeFamily(ctx, f.ID)
+			require.NoError(t, err)
+			got, err := s.Rotate(ctx, r1.Hash, rot(f.ID, base.Add(time.Second)))
+			require.ErrorIs(t, err, issuer.ErrFamilyRevoked)
+			assert.True(t, got.Revoked)
+		})
+		t.Run("concurrent retries", func(t *testing.T) {
+			// The rotation and its retries all at once: one rotation, at
+			// most one grace rotation, and the rest is reuse, which revokes
+			// the family.
+			s := newStore(t)
+			f, r := family("alice", base, ttl)
+			require.NoError(t, s.Create(ctx, f, r))
+			const goroutines = 16
+			var (
+				wg           sync.WaitGroup
+				start        = make(chan struct{})
+				mu           sync.Mutex
+				wins, reuses int
+			)
+			for range goroutines {
+				nx := rot(f.ID, base.Add(time.Second))
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, err := s.Rotate(ctx, r.Hash, nx)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						wins++
+					case errors.Is(err, issuer.ErrRefreshReused), errors.Is(err, issuer.ErrFamilyRevoked):
+						reuses++
+					default:
+						t.Errorf("unexpected error %v", err)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			assert.Equal(t, 2, wins, "the rotation and one grace rotation")
+			assert.Equal(t, goroutines-2, reuses)
+			got, err := s.Lookup(ctx, f.ID, r.Hash, base.Add(time.Second))
+			require.NoError(t, err)
+			assert.True(t, got.Revoked)
+		})
 	})
 
 	t.Run("returned families are copies", func(t *testing.T) {
