@@ -24,8 +24,9 @@ const refreshSlack = time.Minute
 // cid, scp, created), the current token's expiry (exp), the revoked flag
 // (rev), the SHA-256 of the current token (cur, 32 raw bytes), a ring of
 // the issuer.RefreshRing tokens rotated last (r0…r15: a SHA-256 and its
-// token's expiry, 62 bytes, written round-robin at ri) and the reuse
-// grace's state (gp, rot, gu: see rotateScript), so a family costs the
+// token's expiry, 62 bytes, written round-robin at ri) and the state of
+// the reuse grace and of repeated calls (gp, rot, gu, par: see
+// rotateScript), so a family costs the
 // same memory after a thousand rotations as after sixteen. The
 // family's access tokens are not listed: the issuer revokes them all
 // through their "sid" (see issuer.Family).
@@ -69,7 +70,8 @@ return 'ok'
 // computes, through days since the epoch, since only the script sees the
 // times they start from. The fields gp, rot and gu are the token the last
 // rotation that was not a grace rotation replaced, its time, and whether
-// a grace rotation used it. It returns a status ('ok', 'revoked', 'reused',
+// a grace rotation used it; par is the token the last rotation replaced,
+// so that the same call repeated is recognised. It returns a status ('ok', 'revoked', 'reused',
 // 'notfound', 'exists') followed by the family's fields (familyFields). A
 // family whose created time does not parse has no valid cap and is refused
 // as 'notfound' (fail closed).
@@ -105,7 +107,7 @@ local function addTime(s, dsec, dns)
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ns)
 end
 local now, old, new = ARGV[1], ARGV[2], ARGV[3]
-local f = redis.call('HMGET', KEYS[1], 'rev', 'cur', 'exp', 'created', 'ri', 'gp', 'rot', 'gu')
+local f = redis.call('HMGET', KEYS[1], 'rev', 'cur', 'exp', 'created', 'ri', 'gp', 'rot', 'gu', 'par')
 if not f[2] then return {'notfound'} end
 local size = tonumber(ARGV[8])
 local names = {}
@@ -134,6 +136,8 @@ end
 local status = 'ok'
 if f[1] == '1' then
   status = 'revoked'
+elseif not current and new == f[2] and old == f[9] then
+  -- this very rotation, repeated: the family as it is
 elseif not current and not grace then
   redis.call('HSET', KEYS[1], 'rev', '1')
   status = 'reused'
@@ -149,7 +153,7 @@ else
     if ring[k] and string.sub(ring[k], 1, 32) == new then return {'exists'} end
   end
   local ri = tonumber(f[5]) or 0
-  redis.call('HSET', KEYS[1], 'r' .. ri, f[2] .. f[3], 'ri', (ri + 1) % size, 'cur', new, 'exp', exp)
+  redis.call('HSET', KEYS[1], 'r' .. ri, f[2] .. f[3], 'ri', (ri + 1) % size, 'cur', new, 'exp', exp, 'par', old)
   if grace then
     redis.call('HSET', KEYS[1], 'gu', '1')
   else

@@ -42,6 +42,8 @@ type memFamily struct {
 	graceParent [32]byte
 	rotatedAt   time.Time
 	graced      bool
+	// parent is the token the rotation that made current replaced.
+	parent [32]byte
 }
 
 // NewMemoryRefresh returns an empty in-memory refresh store.
@@ -102,6 +104,8 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 		return Family{}, err
 	case fam.Revoked:
 		return fam.snapshot(), ErrFamilyRevoked
+	case fam.current == next.Hash && fam.parent == oldHash:
+		return fam.snapshot(), nil // this very rotation, repeated
 	}
 	grace := fam.current != oldHash
 	if grace && !fam.inGrace(oldHash, next) {
@@ -131,7 +135,7 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	} else {
 		fam.graceParent, fam.rotatedAt, fam.graced = oldHash, next.IssuedAt, false
 	}
-	fam.current = next.Hash
+	fam.current, fam.parent = next.Hash, oldHash
 	fam.ExpiresAt = exp
 	m.tokens[next.Hash] = memToken{family: fam.ID, expiresAt: exp}
 	m.wrote(next.IssuedAt)

@@ -127,6 +127,12 @@ type RefreshStore interface {
 	// later, it is reuse), so the family continues from next only. Any
 	// other presentation of a rotated token, a second retry included, is
 	// reuse.
+	//
+	// Rotate is idempotent: repeated with the oldHash and next.Hash of the
+	// rotation that made next.Hash current (a store client resending a
+	// call whose reply it lost), it returns the family as it is, changing
+	// nothing, instead of reporting reuse. Only a repeat can name next.Hash:
+	// the caller draws a new token for every call.
 	Rotate(ctx context.Context, oldHash [32]byte, next RefreshRecord) (Family, error)
 
 	// RevokeFamily marks the family revoked and returns it. Revoking a

@@ -392,6 +392,45 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 		assert.NoError(t, err, "the refused rotation left r2 current")
 	})
 
+	t.Run("a repeated rotation changes nothing", func(t *testing.T) {
+		// A store client resends Rotate after losing its reply: the same
+		// old hash and the same next record. It is not reuse.
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		r2 := next(f.ID, base.Add(time.Minute), ttl)
+		_, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err)
+		got, err := s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err, "the same call again")
+		assert.False(t, got.Revoked)
+		assert.True(t, got.ExpiresAt.Equal(r2.ExpiresAt))
+		r3 := next(f.ID, base.Add(2*time.Minute), ttl)
+		_, err = s.Rotate(ctx, r2.Hash, r3)
+		require.NoError(t, err, "r2 is still current")
+
+		// Once r3 replaced r2, the first call repeated is reuse.
+		got, err = s.Rotate(ctx, r1.Hash, r2)
+		require.ErrorIs(t, err, issuer.ErrRefreshReused)
+		assert.True(t, got.Revoked)
+	})
+
+	t.Run("a repeated rotation is not a retry", func(t *testing.T) {
+		// r1 presented again with a new record, after the same call was
+		// repeated, is still reuse without a grace.
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		require.NoError(t, s.Create(ctx, f, r1))
+		r2 := next(f.ID, base.Add(time.Minute), ttl)
+		for range 2 {
+			_, err := s.Rotate(ctx, r1.Hash, r2)
+			require.NoError(t, err)
+		}
+		got, err := s.Rotate(ctx, r1.Hash, next(f.ID, base.Add(time.Minute), ttl))
+		require.ErrorIs(t, err, issuer.ErrRefreshReused)
+		assert.True(t, got.Revoked)
+	})
+
 	t.Run("reuse grace", func(t *testing.T) {
 		// The token the last rotation replaced, presented again within
 		// next.ReuseGrace of that rotation (its answer was lost, the client
