@@ -31,68 +31,79 @@ func TestFailuresKitOnEachRedis(t *testing.T) {
 }
 
 // TestLoginsDuringStallLockNobodyOut is the fault test for failure counts
-// whose replies are lost: Redis stalls (the proxy holds its replies; the
-// commands run) while a user logs in correctly six times with Max 5. Each
-// login answers 503, and each count lands in Redis; once Redis answers
-// again the throttle has taken every attempt back by its id, so the next
-// login succeeds (without the take-back the six counts locked the address
-// out for the window) — and five wrong passwords still lock it out.
+// whose outcome is unknown: Redis stalls while a user logs in correctly six
+// times with Max 5, and each login answers 503. Either the proxy holds the
+// replies (each count runs in Redis at once) or it holds the commands
+// (each count runs when Redis answers again — before or after the
+// throttle's take-backs, which were held too). Once Redis answers, the
+// throttle has taken every attempt back by its id, so the next login
+// succeeds (without the take-backs the six counts locked the address out
+// for the window) — and five wrong passwords still lock it out.
 func TestLoginsDuringStallLockNobodyOut(t *testing.T) {
-	direct := redistest.Client(t)
-	prefix := redistest.Prefix(t, direct)
-	proxy := redistest.NewProxy(t, redistest.Addr())
-	proxied := redis.NewClient(redistest.Options(proxy.Addr()))
-	t.Cleanup(func() { _ = proxied.Close() })
-	viaProxy, err := redisstore.New(redisstore.Config{Client: proxied, Prefix: prefix, Timeout: 300 * time.Millisecond})
-	require.NoError(t, err)
-	store, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
-	require.NoError(t, err)
-	th, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 5, Window: 15 * time.Minute, Store: viaProxy.Failures()})
-	require.NoError(t, err)
-	hash, err := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
-	require.NoError(t, err)
-	creds, err := issuer.NewMemoryCredentials(issuer.Account{Username: "demo", PasswordHash: string(hash)})
-	require.NoError(t, err)
-	iss, err := issuer.New(issuer.Config{
-		Issuer:      "https://rewards.example",
-		Key:         issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
-		Credentials: creds,
-		Revocations: store.Revocations(),
-		Throttle:    th,
-		BcryptCost:  bcrypt.MinCost,
-	})
-	require.NoError(t, err)
-	login := func(pw string) int {
-		r := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(`{"username":"demo","password":"`+pw+`"}`))
-		r.Header.Set("Content-Type", "application/json")
-		r.RemoteAddr = "192.0.2.7:40000"
-		w := httptest.NewRecorder()
-		iss.Login(w, r)
-		return w.Code
-	}
-	ipCount := func() int {
-		n, _, err := store.Failures().Failures(context.Background(), "ip:192.0.2.7", time.Now())
-		require.NoError(t, err)
-		return n
-	}
+	for _, mode := range []string{"replies stalled", "commands held"} {
+		t.Run(mode, func(t *testing.T) {
+			direct := redistest.Client(t)
+			prefix := redistest.Prefix(t, direct)
+			proxy := redistest.NewProxy(t, redistest.Addr())
+			proxied := redis.NewClient(redistest.Options(proxy.Addr()))
+			t.Cleanup(func() { _ = proxied.Close() })
+			viaProxy, err := redisstore.New(redisstore.Config{Client: proxied, Prefix: prefix, Timeout: 300 * time.Millisecond})
+			require.NoError(t, err)
+			store, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
+			require.NoError(t, err)
+			th, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 5, Window: 15 * time.Minute, Store: viaProxy.Failures()})
+			require.NoError(t, err)
+			hash, err := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
+			require.NoError(t, err)
+			creds, err := issuer.NewMemoryCredentials(issuer.Account{Username: "demo", PasswordHash: string(hash)})
+			require.NoError(t, err)
+			iss, err := issuer.New(issuer.Config{
+				Issuer:      "https://rewards.example",
+				Key:         issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
+				Credentials: creds,
+				Revocations: store.Revocations(),
+				Throttle:    th,
+				BcryptCost:  bcrypt.MinCost,
+			})
+			require.NoError(t, err)
+			login := func(pw string) int {
+				r := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(`{"username":"demo","password":"`+pw+`"}`))
+				r.Header.Set("Content-Type", "application/json")
+				r.RemoteAddr = "192.0.2.7:40000"
+				w := httptest.NewRecorder()
+				iss.Login(w, r)
+				return w.Code
+			}
+			ipCount := func() int {
+				n, _, err := store.Failures().Failures(context.Background(), "ip:192.0.2.7", time.Now())
+				require.NoError(t, err)
+				return n
+			}
 
-	require.Equal(t, http.StatusOK, login("demo-password"))
-	proxy.Stall()
-	for k := range 6 {
-		assert.Equal(t, http.StatusServiceUnavailable, login("demo-password"), "login %d during the stall", k+1)
-	}
-	// The counts ran in Redis (only their replies are held); the
-	// throttle's take-backs may already have run too.
-	proxy.Resume()
+			require.Equal(t, http.StatusOK, login("demo-password"))
+			if mode == "replies stalled" {
+				proxy.Stall()
+			} else {
+				proxy.Hold()
+			}
+			for k := range 6 {
+				assert.Equal(t, http.StatusServiceUnavailable, login("demo-password"), "login %d during the stall", k+1)
+			}
+			time.Sleep(time.Second) // take-backs retry meanwhile, in vain
+			proxy.Resume()
 
-	require.Eventually(t, func() bool { return ipCount() == 0 }, 10*time.Second, 50*time.Millisecond,
-		"the throttle takes its attempts back once Redis answers")
-	assert.Equal(t, http.StatusOK, login("demo-password"), "no lockout after the stall")
+			require.Eventually(t, func() bool { return ipCount() == 0 }, 10*time.Second, 50*time.Millisecond,
+				"the throttle takes its attempts back once Redis answers")
+			time.Sleep(500 * time.Millisecond) // any late count has landed
+			require.Zero(t, ipCount())
+			assert.Equal(t, http.StatusOK, login("demo-password"), "no lockout after the stall")
 
-	for k := range 5 {
-		require.Equal(t, http.StatusUnauthorized, login("wrong"), "failure %d", k+1)
+			for k := range 5 {
+				require.Equal(t, http.StatusUnauthorized, login("wrong"), "failure %d", k+1)
+			}
+			assert.Equal(t, http.StatusTooManyRequests, login("demo-password"), "five real failures lock the address out")
+		})
 	}
-	assert.Equal(t, http.StatusTooManyRequests, login("demo-password"), "five real failures lock the address out")
 }
 
 // The throttle's brute-force guarantee on the cluster: 60 parallel failing

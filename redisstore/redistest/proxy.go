@@ -1,7 +1,6 @@
 package redistest
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ type Proxy struct {
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 	gate  chan struct{} // closed while replies flow; open while stalled
+	hold  chan struct{} // closed while commands flow; open while held
 }
 
 // NewProxy starts a proxy on 127.0.0.1 to target, stopped when tb ends.
@@ -32,8 +32,9 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	if err != nil {
 		tb.Fatalf("redistest: proxy: %v", err)
 	}
-	p := &Proxy{target: target, addr: ln.Addr().String(), conns: make(map[net.Conn]struct{}), gate: make(chan struct{})}
+	p := &Proxy{target: target, addr: ln.Addr().String(), conns: make(map[net.Conn]struct{}), gate: make(chan struct{}), hold: make(chan struct{})}
 	close(p.gate)
+	close(p.hold)
 	p.serve(ln)
 	tb.Cleanup(p.Stop)
 	return p
@@ -56,23 +57,39 @@ func (p *Proxy) Stall() {
 	}
 }
 
-// Resume lets the held replies through (to clients that gave up, they are
-// lost) and stops stalling.
-func (p *Proxy) Resume() {
+// Hold keeps every command from reaching Redis, on every connection,
+// until Resume, which delivers them then: a client times out, and its
+// command runs later — after commands sent since on other connections,
+// perhaps. Holding a held proxy does nothing.
+func (p *Proxy) Hold() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
-	case <-p.gate:
+	case <-p.hold:
+		p.hold = make(chan struct{})
 	default:
-		close(p.gate)
 	}
 }
 
-// replies returns the gate a reply waits on.
-func (p *Proxy) replies() chan struct{} {
+// Resume delivers the held commands and lets the held replies through (to
+// clients that gave up, they are lost), and stops stalling and holding.
+func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.gate
+	for _, g := range []chan struct{}{p.gate, p.hold} {
+		select {
+		case <-g:
+		default:
+			close(g)
+		}
+	}
+}
+
+// gates returns the gates a reply and a command wait on.
+func (p *Proxy) gates() (replies, commands chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gate, p.hold
 }
 
 // Stop closes the listener and every open connection: new connections
@@ -145,8 +162,8 @@ func (p *Proxy) pipe(c net.Conn) {
 		return
 	}
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { p.copyReplies(c, up); done <- struct{}{} }()
+	go func() { p.copyGated(up, c, false); done <- struct{}{} }()
+	go func() { p.copyGated(c, up, true); done <- struct{}{} }()
 	<-done
 	_ = c.Close()
 	_ = up.Close()
@@ -169,15 +186,21 @@ func (p *Proxy) track(c, up net.Conn) bool {
 	return true
 }
 
-// copyReplies copies from up to c like io.Copy, holding each read while
-// the proxy stalls.
-func (p *Proxy) copyReplies(c, up net.Conn) {
+// copyGated copies from src to dst like io.Copy, holding each read while
+// the proxy stalls (replies) or holds (commands). Data read before src
+// closed is still delivered at Resume.
+func (p *Proxy) copyGated(dst, src net.Conn, replies bool) {
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := up.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 {
-			<-p.replies()
-			if _, werr := c.Write(buf[:n]); werr != nil {
+			r, c := p.gates()
+			if replies {
+				<-r
+			} else {
+				<-c
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
 		}
