@@ -82,6 +82,10 @@ func clusterPrefix(t *testing.T, c *redis.ClusterClient) string {
 	return p
 }
 
+// testTimeout bounds each store call of eachRedis's stores: generous, so
+// that a loaded machine does not fail a test that counts no time.
+const testTimeout = 5 * time.Second
+
 // eachRedis runs test as the subtests "single" (the test Redis) and
 // "cluster" (the test Redis Cluster), with that deployment's client and a
 // newStore giving a Store on it under a prefix of its test's own.
@@ -89,7 +93,7 @@ func eachRedis(t *testing.T, test func(t *testing.T, c redis.UniversalClient, ne
 	t.Run("single", func(t *testing.T) {
 		c := redistest.Client(t)
 		test(t, c, func(t *testing.T) *redisstore.Store {
-			s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c)})
+			s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), Timeout: testTimeout})
 			require.NoError(t, err)
 			return s
 		})
@@ -97,7 +101,7 @@ func eachRedis(t *testing.T, test func(t *testing.T, c redis.UniversalClient, ne
 	t.Run("cluster", func(t *testing.T) {
 		c := clusterClient(t)
 		test(t, c, func(t *testing.T) *redisstore.Store {
-			s, err := redisstore.New(redisstore.Config{Client: c, Prefix: clusterPrefix(t, c)})
+			s, err := redisstore.New(redisstore.Config{Client: c, Prefix: clusterPrefix(t, c), Timeout: testTimeout})
 			require.NoError(t, err)
 			return s
 		})

@@ -13,8 +13,9 @@ const sweepEvery = 1024
 
 // MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
 // method atomic, so concurrent rotations of one token have exactly one
-// winner. Expired tokens and families are dropped by an amortised sweep on
-// writes. The zero value is not usable; call [NewMemoryRefresh]. It is safe
+// winner. It keeps, per family, the current token and the RefreshRing
+// tokens rotated last; expired tokens and families are dropped by an
+// amortised sweep on writes. The zero value is not usable; call [NewMemoryRefresh]. It is safe
 // for concurrent use, never fails except as the interface documents, and
 // holds state for one process only (use a shared store such as Redis behind
 // several instances).
