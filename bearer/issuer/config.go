@@ -34,9 +34,11 @@ const RefreshTokenType = "rt+jwt"
 type RefreshTokenFormat int
 
 const (
-	// RefreshOpaque refresh tokens are "rt_" and 256 random bits in
-	// base64url: nothing to parse, nothing to verify but the store lookup.
-	// It is the default.
+	// RefreshOpaque refresh tokens are "rt_", the family id (the
+	// session's "sid", not secret) and 256 random bits, in base64url: the
+	// family id tells the store where the token's state lives, the random
+	// bits are the secret, and nothing else is parsed or verified but the
+	// store lookup. It is the default.
 	RefreshOpaque RefreshTokenFormat = iota
 	// RefreshJWT refresh tokens are compact JWS signed with Config.Key,
 	// for APIs documented with JWT refresh tokens (seed 000). The header
@@ -80,8 +82,8 @@ type Config struct {
 	// access-token audiences.
 	TokenType string
 	// RefreshTokenFormat is the format of the refresh tokens Login and
-	// Refresh issue: RefreshOpaque (the default, "rt_" and 256 random
-	// bits) or RefreshJWT (a compact JWS signed with Key, see
+	// Refresh issue: RefreshOpaque (the default, "rt_", the family id and
+	// 256 random bits) or RefreshJWT (a compact JWS signed with Key, see
 	// RefreshJWT). Either way the RefreshStore is authoritative and files
 	// each token under the SHA-256 of the whole token string, and Refresh
 	// accepts only the configured format: changing it makes every
