@@ -17,12 +17,18 @@ import (
 // limit, else the refusal to answer — a 429 *envelope.Error with
 // RetryAfter when the key has too many failures, a 5xx one when the
 // throttle's store failed (any other error is answered as a store
-// failure). A refused key leaves its attempt counted: the failure. Succeed
-// takes the attempt back when the key was good or was never checked.
+// failure) — and names the attempt it counted. A refused key leaves its
+// attempt counted: the failure. Succeed takes that attempt back, by its
+// name, when the key was good or was never checked; taking an attempt
+// back twice changes nothing.
 type Throttle interface {
-	Begin(ctx context.Context, key string) error
-	Succeed(ctx context.Context, key string) error
+	Begin(ctx context.Context, key string) (attempt string, err error)
+	Succeed(ctx context.Context, key, attempt string) error
 }
+
+// An attempt is one attempt a [Throttle] counted: its throttle key and
+// the name Begin gave it. The zero attempt counted nothing.
+type attempt struct{ key, id string }
 
 // ErrThrottleStore wraps an error a [Throttle] returned that is not an
 // *envelope.Error; the request is refused with Config.Unavailable.
@@ -36,32 +42,33 @@ func clientAddrKey(r *http.Request) string {
 
 // beginAttempt counts r's attempt with the throttle when there is one and
 // r carries the key header (a request without one guesses nothing). It
-// returns the throttle key to settle ("" when nothing was counted), or the
-// refusal to answer.
-func (a *Authenticator) beginAttempt(r *http.Request) (string, *envelope.Error) {
+// returns the attempt to settle (the zero attempt when nothing was
+// counted), or the refusal to answer.
+func (a *Authenticator) beginAttempt(r *http.Request) (attempt, *envelope.Error) {
 	if a.throttle == nil || len(r.Header[a.header]) == 0 {
-		return "", nil
+		return attempt{}, nil
 	}
 	key := a.throttleKey(r)
 	if key == "" {
-		return "", nil
+		return attempt{}, nil
 	}
-	if err := a.throttle.Begin(r.Context(), key); err != nil {
-		return "", a.throttleError(err)
+	id, err := a.throttle.Begin(r.Context(), key)
+	if err != nil {
+		return attempt{}, a.throttleError(err)
 	}
-	return key, nil
+	return attempt{key, id}, nil
 }
 
-// endAttempt takes back the attempt beginAttempt counted for key, after a
-// good key or one never checked. It returns the refusal to answer when the
-// throttle failed, leaving the attempt counted (the safe direction).
-func (a *Authenticator) endAttempt(ctx context.Context, key string) *envelope.Error {
-	if key == "" {
+// endAttempt takes back the attempt beginAttempt counted, after a good key
+// or one never checked. It returns the refusal to answer when the throttle
+// failed, leaving the attempt counted (the safe direction).
+func (a *Authenticator) endAttempt(ctx context.Context, at attempt) *envelope.Error {
+	if at.key == "" {
 		return nil
 	}
 	// The decision is made, and the client may be gone: the count is not
 	// the client's to cancel.
-	if err := a.throttle.Succeed(context.WithoutCancel(ctx), key); err != nil {
+	if err := a.throttle.Succeed(context.WithoutCancel(ctx), at.key, at.id); err != nil {
 		return a.throttleError(err)
 	}
 	return nil

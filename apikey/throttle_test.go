@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,40 +16,48 @@ import (
 )
 
 // countingThrottle counts attempts per key and refuses at limit, like
-// ratelimit.FailureThrottle: Begin counts, Succeed takes one back.
+// ratelimit.FailureThrottle: Begin counts and names the attempt, Succeed
+// takes that attempt back (once).
 type countingThrottle struct {
 	mu         sync.Mutex
 	limit      int
 	counts     map[string]int
+	open       map[string]string // attempt id → its key, until taken back
 	begins     int
 	beginErr   error
 	succeedErr error
 }
 
 func newCountingThrottle(limit int) *countingThrottle {
-	return &countingThrottle{limit: limit, counts: map[string]int{}}
+	return &countingThrottle{limit: limit, counts: map[string]int{}, open: map[string]string{}}
 }
 
-func (c *countingThrottle) Begin(_ context.Context, key string) error {
+func (c *countingThrottle) Begin(_ context.Context, key string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.begins++
 	if c.beginErr != nil {
-		return c.beginErr
+		return "", c.beginErr
 	}
 	if c.counts[key] >= c.limit {
-		return envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(90 * time.Second)
+		return "", envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(90 * time.Second)
 	}
 	c.counts[key]++
-	return nil
+	id := fmt.Sprintf("attempt-%d", c.begins)
+	c.open[id] = key
+	return id, nil
 }
 
-func (c *countingThrottle) Succeed(_ context.Context, key string) error {
+func (c *countingThrottle) Succeed(_ context.Context, key, attempt string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.succeedErr != nil {
 		return c.succeedErr
 	}
+	if c.open[attempt] != key {
+		return fmt.Errorf("attempt %q of key %q was not counted or was taken back already", attempt, key)
+	}
+	delete(c.open, attempt)
 	c.counts[key]--
 	return nil
 }

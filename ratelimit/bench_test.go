@@ -114,19 +114,19 @@ func BenchmarkFailureThrottle(b *testing.B) {
 	ctx := context.Background()
 	b.Run("begin-succeed", func(b *testing.B) {
 		th, _ := NewFailureThrottle(FailureConfig{})
-		_, _, _ = th.store.AddFailure(ctx, "ip:192.0.2.1", th.window, th.now())
+		_, _, _ = th.store.AddFailure(ctx, "ip:192.0.2.1", newAttemptID(), th.window, th.now())
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = th.Begin(ctx, "ip:192.0.2.1")
-			_ = th.Succeed(ctx, "ip:192.0.2.1")
+			a, _ := th.Begin(ctx, "ip:192.0.2.1")
+			_ = th.Succeed(ctx, "ip:192.0.2.1", a)
 		}
 	})
 	b.Run("refused", func(b *testing.B) {
 		th, _ := NewFailureThrottle(FailureConfig{Max: 1})
-		_ = th.Begin(ctx, "ip:192.0.2.1")
+		_, _ = th.Begin(ctx, "ip:192.0.2.1")
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = th.Begin(ctx, "ip:192.0.2.1")
+			_, _ = th.Begin(ctx, "ip:192.0.2.1")
 		}
 	})
 	b.Run("flood", func(b *testing.B) {
@@ -141,8 +141,8 @@ func BenchmarkFailureThrottle(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			k := keys[i%len(keys)]
-			_ = th.Begin(ctx, k)
-			_ = th.Begin(ctx, k)
+			_, _ = th.Begin(ctx, k)
+			_, _ = th.Begin(ctx, k)
 			i++
 		}
 	})

@@ -39,8 +39,11 @@
 // within Window it refuses further attempts with 429 and Retry-After until
 // the window ends, before any password hashing or token verification.
 // [FailureThrottle.Begin] counts each attempt atomically before its
-// credential is checked, and [FailureThrottle.Succeed] takes it back when
-// the credential was good, so parallel attempts cannot outrun the limit.
+// credential is checked, and [FailureThrottle.Succeed] takes it back, by
+// the id Begin returned, when the credential was good, so parallel
+// attempts cannot outrun the limit; an attempt whose store write had an
+// unknown outcome is taken back by the throttle itself once the store
+// answers, so a store outage locks nobody out.
 // Its counters live behind [FailureStore]; [MemoryFailureStore] never
 // forgets a lockout to make room for a new key, and forgets the least
 // recently updated count below Max instead of refusing one. Its Middleware

@@ -45,13 +45,13 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		others, newKey := keys[:len(counts)], keys[len(counts)]
 		at := t0
 		for range 5 {
-			_, _, err := s.AddFailure(ctx, victim, window, at)
+			_, _, err := s.AddFailure(ctx, victim, newAttemptID(), window, at)
 			require.NoError(t, err)
 		}
 		for i, k := range others {
 			at = at.Add(time.Second)
-			for range counts[i] {
-				_, _, err := s.AddFailure(ctx, k, window, at)
+			for j := range counts[i] {
+				_, _, err := s.AddFailure(ctx, k, k+"#"+strconv.Itoa(j), window, at)
 				require.NoError(t, err)
 			}
 		}
@@ -75,7 +75,7 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 
 	t.Run("the least recently updated count goes, not a lockout", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 2, 3, 2)
-		n, _, err := s.AddFailure(ctx, keys[3], window, now)
+		n, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err, "a shard of counts under Max never refuses a new key")
 		assert.Equal(t, 1, n)
 		assert.Equal(t, 5, count(t, s, victim, now), "the lockout is the coldest key, and stays")
@@ -87,7 +87,7 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 	// victim's larger count as soon as it was the least recently updated.
 	t.Run("single failures go before a larger count", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 4, 1, 1)
-		_, _, err := s.AddFailure(ctx, keys[3], window, now)
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err)
 		assert.Equal(t, 5, count(t, s, victim, now))
 		assert.Equal(t, []int{4, 0, 1, 1}, counts(t, s, keys, now), "the coldest single failure goes, the 4 stays")
@@ -95,24 +95,24 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 
 	t.Run("the fewest failures go first", func(t *testing.T) {
 		s, _, keys := setup(t, MemoryConfig{}, 4, 3, 2)
-		_, _, err := s.AddFailure(ctx, keys[3], window, now)
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err)
 		assert.Equal(t, []int{4, 3, 0, 1}, counts(t, s, keys, now))
 	})
 
 	t.Run("an update makes a key recent", func(t *testing.T) {
 		s, _, keys := setup(t, MemoryConfig{}, 2, 3, 2)
-		_, _, err := s.AddFailure(ctx, keys[0], window, now)
+		_, _, err := s.AddFailure(ctx, keys[0], newAttemptID(), window, now)
 		require.NoError(t, err)
-		require.NoError(t, s.RemoveFailure(ctx, keys[1], now)) // a take-back updates too
-		_, _, err = s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, s.RemoveFailure(ctx, keys[1], keys[1]+"#0", now)) // a take-back updates too
+		_, _, err = s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err)
 		assert.Equal(t, []int{3, 2, 0, 1}, counts(t, s, keys, now))
 	})
 
 	t.Run("a shard of lockouts refuses the new key", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 5, 6, 5)
-		n, resetAt, err := s.AddFailure(ctx, keys[3], window, now)
+		n, resetAt, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		assert.ErrorIs(t, err, ErrFull)
 		assert.Zero(t, n)
 		assert.Equal(t, t0.Add(window), resetAt, "when the first window ends")
@@ -122,8 +122,8 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 
 	t.Run("a lockout taken back under Max can go again", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 5, 5, 5)
-		require.NoError(t, s.RemoveFailure(ctx, keys[1], now))
-		_, _, err := s.AddFailure(ctx, keys[3], window, now)
+		require.NoError(t, s.RemoveFailure(ctx, keys[1], keys[1]+"#0", now))
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err)
 		assert.Equal(t, 5, count(t, s, victim, now))
 		assert.Equal(t, []int{5, 0, 5, 1}, counts(t, s, keys, now))
@@ -131,9 +131,9 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 
 	t.Run("a lockout counted by a throttle with a lower Max stays", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 2, 2, 2)
-		_, _, err := s.addFailure(keys[0], window, 2, now) // Max 2: 3 failures lock it out
+		_, _, err := s.addFailure(keys[0], newAttemptID(), window, 2, now) // Max 2: 3 failures lock it out
 		require.NoError(t, err)
-		_, _, err = s.AddFailure(ctx, keys[3], window, now)
+		_, _, err = s.AddFailure(ctx, keys[3], newAttemptID(), window, now)
 		require.NoError(t, err)
 		assert.Equal(t, 5, count(t, s, victim, now))
 		assert.Equal(t, []int{3, 0, 2, 1}, counts(t, s, keys, now))
@@ -145,10 +145,10 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		// window ends untouched.
 		later := t0.Add(window + time.Minute)
 		for _, k := range []string{victim, victim, keys[1], keys[1], keys[2]} {
-			_, _, err := s.AddFailure(ctx, k, window, later)
+			_, _, err := s.AddFailure(ctx, k, newAttemptID(), window, later)
 			require.NoError(t, err)
 		}
-		_, _, err := s.AddFailure(ctx, keys[3], window, later)
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, later)
 		require.NoError(t, err)
 		assert.Equal(t, 2, count(t, s, victim, later))
 		assert.Equal(t, []int{0, 2, 1, 1}, counts(t, s, keys, later))
@@ -159,7 +159,7 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 		// Idle for less than IdleTimeout, so not swept: chosen as victim.
 		s, victim, keys := setup(t, MemoryConfig{IdleTimeout: time.Hour}, 2, 2, 2)
 		later := t0.Add(window + time.Second/2) // the victim's window ended, the others' not
-		_, _, err := s.AddFailure(ctx, keys[3], window, later)
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, later)
 		require.NoError(t, err)
 		assert.Zero(t, count(t, s, victim, later))
 		assert.Equal(t, []int{2, 2, 2, 1}, counts(t, s, keys, later))
@@ -168,7 +168,7 @@ func TestMemoryFailureStoreEviction(t *testing.T) {
 	t.Run("once every window ends, anything goes", func(t *testing.T) {
 		s, victim, keys := setup(t, MemoryConfig{}, 5, 5, 5)
 		after := t0.Add(window + time.Minute)
-		_, _, err := s.AddFailure(ctx, keys[3], window, after)
+		_, _, err := s.AddFailure(ctx, keys[3], newAttemptID(), window, after)
 		require.NoError(t, err)
 		assert.Zero(t, count(t, s, victim, after))
 		assert.Equal(t, 1, s.Len(), "ended windows idle for a minute are swept, lockouts included")

@@ -48,7 +48,7 @@ func ExampleFailureThrottle() {
 	}
 	login := func(user, password string) error {
 		key := "user:" + user
-		if err := throttle.Begin(ctx, key); err != nil {
+		if _, err := throttle.Begin(ctx, key); err != nil {
 			return err // 429 before any password hashing
 		}
 		if password != "correct horse" { // stands in for a bcrypt comparison

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -108,8 +109,9 @@ func charge(sh *shard[*bucket], b *bucket, limit Limit, now time.Time, res *Resu
 func (s *MemoryStore) Len() int { return s.t.len() }
 
 // MemoryFailureStore is the in-process [FailureStore], in a bounded table
-// of at most MaxKeys keys (about 150 bytes each with a short key: some
-// 10 MB at DefaultMaxKeys). A key whose window has ended is evicted as new
+// of at most MaxKeys keys (about 150 bytes each with a short key, plus
+// some 40 bytes per attempt counted in the window: some 10 MB at
+// DefaultMaxKeys with a failure each). A key whose window has ended is evicted as new
 // keys arrive (once unused for IdleTimeout). When a new key's shard is
 // full, AddFailure makes room by evicting, in this order:
 //
@@ -150,6 +152,30 @@ type failures struct {
 	// throttle that counted its last failure: from there on the key's node
 	// is held, off the list victims are taken from.
 	lockout int32
+	// counted names the attempts counted in the open window, the first
+	// maxNamed of them; later ones are counted unnamed and stay counted
+	// until the window ends.
+	counted []string
+	// takenBack names the attempts taken back before they were counted
+	// (the newest maxNamed), each until TakeBackMemory after that.
+	takenBack []takenBack
+}
+
+type takenBack struct {
+	attempt string
+	until   time.Time
+}
+
+// maxNamed bounds the attempt ids a MemoryFailureStore keeps per key: a
+// throttle's key holds at most its Max failures plus the attempts in
+// flight.
+const maxNamed = 256
+
+// tookBack reports whether attempt was taken back before it was counted,
+// forgetting the marks that have expired at now.
+func (f *failures) tookBack(attempt string, now time.Time) bool {
+	f.takenBack = slices.DeleteFunc(f.takenBack, func(tb takenBack) bool { return !now.Before(tb.until) })
+	return slices.ContainsFunc(f.takenBack, func(tb takenBack) bool { return tb.attempt == attempt })
 }
 
 // evictScan bounds the lockouts a full failure shard examines for an ended
@@ -215,7 +241,7 @@ func soonestReset(s *shard[*failures]) time.Time {
 func (s *MemoryFailureStore) Failures(_ context.Context, key string, now time.Time) (int, time.Time, error) {
 	sh, n := s.t.lookup(key)
 	defer sh.mu.Unlock()
-	if n == nil || n.val.ended(now) {
+	if n == nil || n.val.ended(now) || n.val.count == 0 {
 		return 0, time.Time{}, nil
 	}
 	return int(n.val.count), n.val.resetAt, nil
@@ -225,20 +251,34 @@ func (s *MemoryFailureStore) Failures(_ context.Context, key string, now time.Ti
 // 5 failures on, the default Max of a [FailureThrottle] (which passes its
 // own Max instead). For a new key whose shard is full of lockouts it
 // returns [ErrFull] and, as resetAt, the earliest end of their windows.
-func (s *MemoryFailureStore) AddFailure(_ context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	return s.addFailure(key, window, defaultMaxFailures, now)
+func (s *MemoryFailureStore) AddFailure(_ context.Context, key, attempt string, window time.Duration, now time.Time) (int, time.Time, error) {
+	return s.addFailure(key, attempt, window, defaultMaxFailures, now)
 }
 
 // addFailure is AddFailure for a throttle whose Max is lockout.
-func (s *MemoryFailureStore) addFailure(key string, window time.Duration, lockout int, now time.Time) (int, time.Time, error) {
+func (s *MemoryFailureStore) addFailure(key, attempt string, window time.Duration, lockout int, now time.Time) (int, time.Time, error) {
 	sh, n := s.t.get(key, now, newFailures)
 	defer sh.mu.Unlock()
 	if n == nil {
 		return 0, soonestReset(sh), ErrFull
 	}
 	f := n.val
-	if f.ended(now) {
-		f.count, f.resetAt = 0, now.Add(window)
+	open := !f.ended(now) && f.count > 0
+	if f.tookBack(attempt, now) || open && slices.Contains(f.counted, attempt) {
+		sh.use(n, now) // placed on a list either way; held again below if locked out
+		if !open {
+			return 0, time.Time{}, nil
+		}
+		if f.count >= f.lockout {
+			sh.hold(n, now)
+		}
+		return int(f.count), f.resetAt, nil
+	}
+	if !open {
+		f.count, f.resetAt, f.counted = 0, now.Add(window), f.counted[:0]
+	}
+	if len(f.counted) < maxNamed {
+		f.counted = append(f.counted, attempt)
 	}
 	if f.count < math.MaxInt32 {
 		f.count++
@@ -252,18 +292,42 @@ func (s *MemoryFailureStore) addFailure(key string, window time.Duration, lockou
 	return int(f.count), f.resetAt, nil
 }
 
-// RemoveFailure implements [FailureStore].
-func (s *MemoryFailureStore) RemoveFailure(_ context.Context, key string, now time.Time) error {
-	sh, n := s.t.lookup(key)
+// RemoveFailure implements [FailureStore]. An attempt counted unnamed
+// (past the first 256 of a window) cannot be told from one never counted:
+// it stays counted until its window ends, the safe direction.
+func (s *MemoryFailureStore) RemoveFailure(_ context.Context, key, attempt string, now time.Time) error {
+	sh, n := s.t.get(key, now, newFailures)
 	defer sh.mu.Unlock()
-	switch {
-	case n == nil || n.val.ended(now):
-	case n.val.count > 1:
-		if n.val.count--; n.val.count < n.val.lockout {
+	if n == nil {
+		return nil // a full shard of lockouts: nothing of key's is counted
+	}
+	f := n.val
+	if f.tookBack(attempt, now) {
+		return nil
+	}
+	if i := slices.Index(f.counted, attempt); i >= 0 {
+		f.counted = slices.Delete(f.counted, i, i+1)
+		if !f.ended(now) && f.count > 0 {
+			f.count--
+		}
+		switch {
+		case f.count == 0 && len(f.takenBack) == 0:
+			sh.remove(n) // nothing left to count: no window either
+		case f.count < f.lockout:
 			sh.use(n, now) // no lockout any more: evictable again
 		}
-	default:
-		sh.remove(n) // nothing left to count: no window either
+		return nil
+	}
+	if len(f.takenBack) == maxNamed {
+		f.takenBack = slices.Delete(f.takenBack, 0, 1)
+	}
+	f.takenBack = append(f.takenBack, takenBack{attempt: attempt, until: now.Add(TakeBackMemory)})
+	if f.ended(now) || f.count == 0 {
+		// Nothing counted: the mark alone keeps the entry until it expires.
+		f.count, f.resetAt, f.counted = 0, now.Add(TakeBackMemory), f.counted[:0]
+	}
+	if f.count < f.lockout {
+		sh.use(n, now)
 	}
 	return nil
 }

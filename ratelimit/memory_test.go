@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"crypto/rand"
 	"strconv"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestMemoryFailureStoreBounded(t *testing.T) {
 	ctx := context.Background()
 	s := ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{MaxKeys: 512})
 	for i := 0; i < 100_000; i++ {
-		_, _, err := s.AddFailure(ctx, "user:"+strconv.Itoa(i), time.Minute, start)
+		_, _, err := s.AddFailure(ctx, "user:"+strconv.Itoa(i), rand.Text(), time.Minute, start)
 		require.NoError(t, err)
 	}
 	assert.LessOrEqual(t, s.Len(), 512)
@@ -91,7 +92,7 @@ func TestMemoryFailureStoreBounded(t *testing.T) {
 	// Expired windows are swept by new keys.
 	later := start.Add(2 * time.Minute)
 	for i := 0; i < 64; i++ {
-		_, _, err := s.AddFailure(ctx, "late:"+strconv.Itoa(i), time.Minute, later)
+		_, _, err := s.AddFailure(ctx, "late:"+strconv.Itoa(i), rand.Text(), time.Minute, later)
 		require.NoError(t, err)
 	}
 	assert.Less(t, s.Len(), 512)
@@ -130,14 +131,14 @@ func TestMemoryFailureStoreFloodKeepsLockout(t *testing.T) {
 		t.Run(strconv.Itoa(perKey)+" per key", func(t *testing.T) {
 			s := ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{MaxKeys: 512})
 			for range 5 {
-				_, _, err := s.AddFailure(ctx, "user:victim", 15*time.Minute, start)
+				_, _, err := s.AddFailure(ctx, "user:victim", rand.Text(), 15*time.Minute, start)
 				require.NoError(t, err)
 			}
 			at := start
 			for i := 0; i < 100_000; i++ {
 				at = at.Add(time.Millisecond)
 				for range perKey {
-					_, _, err := s.AddFailure(ctx, "user:"+strconv.Itoa(i), 15*time.Minute, at)
+					_, _, err := s.AddFailure(ctx, "user:"+strconv.Itoa(i), rand.Text(), 15*time.Minute, at)
 					require.NoError(t, err, "key %d", i)
 				}
 				require.LessOrEqual(t, s.Len(), 512)
@@ -145,7 +146,7 @@ func TestMemoryFailureStoreFloodKeepsLockout(t *testing.T) {
 			n, _, err := s.Failures(ctx, "user:victim", at)
 			require.NoError(t, err)
 			assert.Equal(t, 5, n, "the victim's lockout survives the flood")
-			n, _, err = s.AddFailure(ctx, "user:late", 15*time.Minute, at)
+			n, _, err = s.AddFailure(ctx, "user:late", rand.Text(), 15*time.Minute, at)
 			require.NoError(t, err, "a new key is still counted")
 			assert.Equal(t, 1, n)
 		})

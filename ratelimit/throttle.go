@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,9 +55,20 @@ const defaultMaxFailures = 5
 // however many arrive at once, at most Max of them reach the credential
 // check per key and window.
 //
-//	if err := t.Begin(ctx, key); err != nil { return err } // 429 or 503
-//	if !passwordOK { return errBadCredentials }            // the attempt stays counted
-//	t.Reset(ctx, key)                                      // or t.Succeed(ctx, key)
+//	attempt, err := t.Begin(ctx, key)                 // 429 or 503
+//	if err != nil { return err }
+//	if !passwordOK { return errBadCredentials }       // the attempt stays counted
+//	t.Reset(ctx, key)                                 // or t.Succeed(ctx, key, attempt)
+//
+// Each attempt has an id of its own, so a store write whose outcome is
+// unknown never locks anyone out on its own: when the count of an attempt
+// fails (a timeout: it may land in the store later) or its take-back
+// fails, the throttle takes that attempt back by id in the background,
+// retrying until the store answers (for at most the window), and the
+// store ignores the attempt if its count lands after that. An outage of
+// the store during correct logins therefore leaves no failures behind; the
+// attempts it refused with 503 were never checked, so nothing is lost to
+// a brute-force guess either.
 //
 // Attempts still in flight count against their key until they end: with
 // Max in flight for one key, one more is refused until one of them ends.
@@ -72,7 +85,21 @@ type FailureThrottle struct {
 	style     envelope.Style
 	audit     gatehouse.Auditor
 	throttled *envelope.Error
+	takeBacks chan struct{} // one token per take-back running in the background
 }
+
+// maxTakeBacks bounds the take-backs a FailureThrottle retries in the
+// background at once; past it, an attempt whose take-back failed stays
+// counted until its window ends, the safe direction.
+const maxTakeBacks = 1024
+
+// takeBackTry bounds one background take-back call, and takeBackPause is
+// the first pause between two (doubling up to takeBackMaxPause).
+const (
+	takeBackTry      = 2 * time.Second
+	takeBackPause    = 50 * time.Millisecond
+	takeBackMaxPause = 2 * time.Second
+)
 
 // NewFailureThrottle validates cfg and returns a FailureThrottle.
 func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
@@ -88,6 +115,7 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	t := &FailureThrottle{
 		max: cfg.Max, window: cfg.Window, store: cfg.Store, key: cfg.Key,
 		now: cfg.Now, style: cfg.Style, audit: cfg.Audit,
+		takeBacks: make(chan struct{}, maxTakeBacks),
 	}
 	if t.max == 0 {
 		t.max = defaultMaxFailures
@@ -113,17 +141,20 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	return t, nil
 }
 
-// Begin counts an attempt for key before its credential is checked. It
-// returns nil when key had fewer than Max failures (attempts in flight
-// included); a 429 *envelope.Error wrapping [ErrThrottled], with
-// RetryAfter set to the time until the window ends (at least a second),
-// when it had Max — the refused attempt is taken back, so refusals never
-// add to a count; and a 503 wrapping [ErrStore] when the store fails.
-// After a nil Begin, a failed credential needs nothing more: the attempt
-// stays counted as the failure. A good one calls [FailureThrottle.Succeed]
-// or [FailureThrottle.Reset].
-func (t *FailureThrottle) Begin(ctx context.Context, key string) error {
+// Begin counts an attempt for key before its credential is checked and
+// returns the attempt's id. It returns nil when key had fewer than Max
+// failures (attempts in flight included); a 429 *envelope.Error wrapping
+// [ErrThrottled], with RetryAfter set to the time until the window ends
+// (at least a second), when it had Max — the refused attempt is taken
+// back, so refusals never add to a count; and a 503 wrapping [ErrStore]
+// when the store fails — the attempt, which may still land in the store,
+// is then taken back in the background. After a nil Begin, a failed
+// credential needs nothing more: the attempt stays counted as the
+// failure. A good one calls [FailureThrottle.Succeed] with the id, or
+// [FailureThrottle.Reset].
+func (t *FailureThrottle) Begin(ctx context.Context, key string) (string, error) {
 	now := t.now()
+	attempt := newAttemptID()
 	var (
 		n       int
 		resetAt time.Time
@@ -131,34 +162,70 @@ func (t *FailureThrottle) Begin(ctx context.Context, key string) error {
 	)
 	if t.mem != nil {
 		// A MemoryFailureStore keeps the lockouts of this Max when full.
-		n, resetAt, err = t.mem.addFailure(key, t.window, t.max, now)
+		n, resetAt, err = t.mem.addFailure(key, attempt, t.window, t.max, now)
 	} else {
-		n, resetAt, err = t.store.AddFailure(ctx, key, t.window, now)
+		n, resetAt, err = t.store.AddFailure(ctx, key, attempt, t.window, now)
 	}
 	if err != nil {
 		if errors.Is(err, ErrFull) {
-			return t.throttled.WithRetryAfter(retryAfter(resetAt, now))
+			return "", t.throttled.WithRetryAfter(retryAfter(resetAt, now))
 		}
-		return storeError(err)
+		t.takeBack(key, attempt)
+		return "", storeError(err)
 	}
 	if n <= t.max {
-		return nil
+		return attempt, nil
 	}
-	// A store failure here leaves the count one too high until the window
-	// ends: the safe direction, and the attempt is refused either way.
-	_ = t.store.RemoveFailure(context.WithoutCancel(ctx), key, now)
-	return t.throttled.WithRetryAfter(retryAfter(resetAt, now))
+	if err := t.store.RemoveFailure(context.WithoutCancel(ctx), key, attempt, now); err != nil {
+		t.takeBack(key, attempt)
+	}
+	return "", t.throttled.WithRetryAfter(retryAfter(resetAt, now))
 }
 
-// Succeed takes back the attempt [FailureThrottle.Begin] counted for key,
-// whose credential was good (or was never checked); key's earlier failures
-// stay counted. It returns a 503 wrapping [ErrStore] when the store fails,
-// leaving the attempt counted.
-func (t *FailureThrottle) Succeed(ctx context.Context, key string) error {
-	if err := t.store.RemoveFailure(ctx, key, t.now()); err != nil {
+// Succeed takes back attempt, the id [FailureThrottle.Begin] returned for
+// key, whose credential was good (or was never checked); key's earlier
+// failures stay counted. Taking an attempt back twice does nothing the
+// second time. It returns a 503 wrapping [ErrStore] when the store fails;
+// the attempt is then taken back in the background.
+func (t *FailureThrottle) Succeed(ctx context.Context, key, attempt string) error {
+	if err := t.store.RemoveFailure(ctx, key, attempt, t.now()); err != nil {
+		t.takeBack(key, attempt)
 		return storeError(err)
 	}
 	return nil
+}
+
+// takeBack takes attempt back in the background, retrying with growing
+// pauses until the store answers or the window has passed; at most
+// maxTakeBacks run at once (past that the attempt stays counted).
+func (t *FailureThrottle) takeBack(key, attempt string) {
+	select {
+	case t.takeBacks <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-t.takeBacks }()
+		deadline := time.Now().Add(t.window)
+		pause := takeBackPause
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), takeBackTry)
+			err := t.store.RemoveFailure(ctx, key, attempt, t.now())
+			cancel()
+			if err == nil || time.Now().Add(pause).After(deadline) {
+				return
+			}
+			time.Sleep(pause)
+			pause = min(2*pause, takeBackMaxPause)
+		}
+	}()
+}
+
+// newAttemptID returns 96 random bits in base64url: an attempt's id.
+func newAttemptID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (it aborts the process instead)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // retryAfter is the time from now until resetAt, at least one second: a
@@ -206,7 +273,8 @@ func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if err := t.Begin(r.Context(), key); err != nil {
+		attempt, err := t.Begin(r.Context(), key)
+		if err != nil {
 			t.emit(r, err)
 			envelope.WriteStyle(w, r, t.style, err)
 			return
@@ -215,9 +283,9 @@ func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		if sw.status != http.StatusUnauthorized {
 			// The response is written, and the client may be gone: take the
-			// attempt back regardless. A store failure here leaves it
-			// counted, the safe direction.
-			_ = t.Succeed(context.WithoutCancel(r.Context()), key)
+			// attempt back regardless (in the background if the store
+			// fails now).
+			_ = t.Succeed(context.WithoutCancel(r.Context()), key, attempt)
 		}
 	})
 }

@@ -43,10 +43,10 @@ func TestFailureThrottle(t *testing.T) {
 
 	key := "user:alice"
 	for i := 0; i < 3; i++ {
-		require.NoError(t, th.Begin(ctx, key), "attempt %d", i+1) // and fails: stays counted
+		require.NoError(t, begin(th, ctx, key), "attempt %d", i+1) // and fails: stays counted
 		clk.Advance(time.Minute)
 	}
-	err = th.Begin(ctx, key)
+	err = begin(th, ctx, key)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrThrottled)
 	assert.ErrorIs(t, err, envelope.ErrTooManyRequests)
@@ -58,18 +58,18 @@ func TestFailureThrottle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "a refused attempt is not counted")
 
-	assert.NoError(t, th.Begin(ctx, "user:bob"), "other keys are unaffected")
+	assert.NoError(t, begin(th, ctx, "user:bob"), "other keys are unaffected")
 
 	clk.Advance(7 * time.Minute)
-	assert.NoError(t, th.Begin(ctx, key), "the window ended")
+	assert.NoError(t, begin(th, ctx, key), "the window ended")
 
 	// A success resets the count.
-	require.NoError(t, th.Begin(ctx, key))
+	require.NoError(t, begin(th, ctx, key))
 	require.NoError(t, th.Reset(ctx, key))
-	require.NoError(t, th.Begin(ctx, key))
-	require.NoError(t, th.Begin(ctx, key))
-	assert.NoError(t, th.Begin(ctx, key))
-	assert.ErrorIs(t, th.Begin(ctx, key), ErrThrottled)
+	require.NoError(t, begin(th, ctx, key))
+	require.NoError(t, begin(th, ctx, key))
+	assert.NoError(t, begin(th, ctx, key))
+	assert.ErrorIs(t, begin(th, ctx, key), ErrThrottled)
 }
 
 // TestFailureThrottleSucceed checks that Succeed takes back exactly the
@@ -88,18 +88,28 @@ func TestFailureThrottleSucceed(t *testing.T) {
 	}
 
 	for range 10 {
-		require.NoError(t, th.Begin(ctx, "ip:192.0.2.1"))
-		require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1"))
+		a, err := th.Begin(ctx, "ip:192.0.2.1")
+		require.NoError(t, err)
+		require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1", a))
 	}
 	assert.Zero(t, count("ip:192.0.2.1"), "successes do not accumulate")
 	assert.Zero(t, store.Len(), "nor occupy the store")
 
-	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1")) // fails
-	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1")) // fails
-	require.NoError(t, th.Begin(ctx, "ip:192.0.2.1"))
-	require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1"))
+	require.NoError(t, begin(th, ctx, "ip:192.0.2.1")) // fails
+	require.NoError(t, begin(th, ctx, "ip:192.0.2.1")) // fails
+	a, err := th.Begin(ctx, "ip:192.0.2.1")
+	require.NoError(t, err)
+	require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1", a))
 	assert.Equal(t, 2, count("ip:192.0.2.1"), "a success keeps earlier failures")
-	require.NoError(t, th.Succeed(ctx, "ip:unknown"), "nothing to take back is fine")
+	require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1", a))
+	assert.Equal(t, 2, count("ip:192.0.2.1"), "taking an attempt back twice takes back one")
+	require.NoError(t, th.Succeed(ctx, "ip:unknown", newAttemptID()), "nothing to take back is fine")
+}
+
+// begin is Begin without the attempt id, for attempts that fail.
+func begin(th *FailureThrottle, ctx context.Context, key string) error {
+	_, err := th.Begin(ctx, key)
+	return err
 }
 
 // TestFailureThrottleConcurrentAttempts is the regression test for the
@@ -119,7 +129,7 @@ func TestFailureThrottleConcurrentAttempts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := th.Begin(ctx, "user:alice")
+			err := begin(th, ctx, "user:alice")
 			begun.Done()
 			if err != nil {
 				if errors.Is(err, ErrThrottled) {
@@ -153,7 +163,7 @@ func TestFailureThrottleRetryAfterAtLeastOneSecond(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			th, err := NewFailureThrottle(FailureConfig{Max: 1, Store: skewedFailures{resetAt}, Now: func() time.Time { return now }})
 			require.NoError(t, err)
-			err = th.Begin(context.Background(), "k")
+			err = begin(th, context.Background(), "k")
 			require.ErrorIs(t, err, ErrThrottled)
 			assert.Equal(t, time.Second, envelope.As(err).RetryAfter)
 
@@ -172,11 +182,11 @@ func (s skewedFailures) Failures(context.Context, string, time.Time) (int, time.
 	return 2, s.resetAt, nil
 }
 
-func (s skewedFailures) AddFailure(context.Context, string, time.Duration, time.Time) (int, time.Time, error) {
+func (s skewedFailures) AddFailure(context.Context, string, string, time.Duration, time.Time) (int, time.Time, error) {
 	return 2, s.resetAt, nil
 }
-func (skewedFailures) RemoveFailure(context.Context, string, time.Time) error { return nil }
-func (skewedFailures) ResetFailures(context.Context, string) error            { return nil }
+func (skewedFailures) RemoveFailure(context.Context, string, string, time.Time) error { return nil }
+func (skewedFailures) ResetFailures(context.Context, string) error                    { return nil }
 
 // TestFailureThrottleStoreFull: a bounded store whose every key is locked
 // out refuses a new key (rather than forget a lockout), and the throttle
@@ -193,13 +203,13 @@ func TestFailureThrottleStoreFull(t *testing.T) {
 			// under Max 2, not under Max 5.
 			for i := 0; i < 16*64; i++ {
 				key := "user:" + strconv.Itoa(i)
-				if th.Begin(ctx, key) == nil { // else its shard is full of lockouts
-					require.NoError(t, th.Begin(ctx, key))
+				if begin(th, ctx, key) == nil { // else its shard is full of lockouts
+					require.NoError(t, begin(th, ctx, key))
 				}
 			}
 			require.Equal(t, 16, store.Len())
 			clk.Advance(10 * time.Second)
-			err = th.Begin(ctx, "user:new")
+			err = begin(th, ctx, "user:new")
 			if max == 5 {
 				require.NoError(t, err, "two failures are no lockout under Max 5: evicted")
 				return
@@ -224,19 +234,19 @@ func TestFailureThrottleFloodAdmitsNewClients(t *testing.T) {
 	th, err := NewFailureThrottle(FailureConfig{Store: store, Now: clk.Now})
 	require.NoError(t, err)
 	for range 5 {
-		require.NoError(t, th.Begin(ctx, "user:victim"))
+		require.NoError(t, begin(th, ctx, "user:victim"))
 	}
 	for i := 0; i < 4096+1024; i++ {
 		clk.Advance(time.Millisecond)
 		k := "user:attacker" + strconv.Itoa(i)
-		require.NoError(t, th.Begin(ctx, k))
-		require.NoError(t, th.Begin(ctx, k))
+		require.NoError(t, begin(th, ctx, k))
+		require.NoError(t, begin(th, ctx, k))
 	}
 	require.LessOrEqual(t, store.Len(), 4096)
 	for i := range 1000 {
-		require.NoError(t, th.Begin(ctx, "user:legit"+strconv.Itoa(i)), "legitimate client %d", i)
+		require.NoError(t, begin(th, ctx, "user:legit"+strconv.Itoa(i)), "legitimate client %d", i)
 	}
-	require.ErrorIs(t, th.Begin(ctx, "user:victim"), ErrThrottled, "the lockout survives the flood")
+	require.ErrorIs(t, begin(th, ctx, "user:victim"), ErrThrottled, "the lockout survives the flood")
 }
 
 type brokenFailures struct{}
@@ -245,19 +255,19 @@ func (brokenFailures) Failures(context.Context, string, time.Time) (int, time.Ti
 	return 0, time.Time{}, errDown
 }
 
-func (brokenFailures) AddFailure(context.Context, string, time.Duration, time.Time) (int, time.Time, error) {
+func (brokenFailures) AddFailure(context.Context, string, string, time.Duration, time.Time) (int, time.Time, error) {
 	return 0, time.Time{}, errDown
 }
-func (brokenFailures) RemoveFailure(context.Context, string, time.Time) error { return errDown }
-func (brokenFailures) ResetFailures(context.Context, string) error            { return errDown }
+func (brokenFailures) RemoveFailure(context.Context, string, string, time.Time) error { return errDown }
+func (brokenFailures) ResetFailures(context.Context, string) error                    { return errDown }
 
 func TestFailureThrottleStoreErrors(t *testing.T) {
 	ctx := context.Background()
 	th, err := NewFailureThrottle(FailureConfig{Store: brokenFailures{}})
 	require.NoError(t, err)
 	for name, err := range map[string]error{
-		"begin":   th.Begin(ctx, "k"),
-		"succeed": th.Succeed(ctx, "k"),
+		"begin":   begin(th, ctx, "k"),
+		"succeed": th.Succeed(ctx, "k", "a"),
 		"reset":   th.Reset(ctx, "k"),
 	} {
 		t.Run(name, func(t *testing.T) {

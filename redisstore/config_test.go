@@ -174,7 +174,7 @@ func TestRateLimitServerTime(t *testing.T) {
 	assert.False(t, res.Allowed, "a caller's clock far ahead does not refill the bucket")
 	assert.InDelta(t, float64(30*time.Minute), float64(res.RetryAfter), float64(time.Second))
 
-	n, _, err := s.Failures().AddFailure(ctx, "f", time.Minute, time.Time{})
+	n, _, err := s.Failures().AddFailure(ctx, "f", "a1", time.Minute, time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	n, resetAt, err := s.Failures().Failures(ctx, "f", time.Now().Add(time.Hour))

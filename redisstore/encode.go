@@ -52,18 +52,6 @@ func decStrings(s string) ([]string, error) {
 	return ss, nil
 }
 
-// fields reads a flat [field, value, ...] reply (HGETALL through a script,
-// or the tail of a script reply) into a map.
-func fields(reply []any) map[string]string {
-	m := make(map[string]string, len(reply)/2)
-	for i := 0; i+1 < len(reply); i += 2 {
-		k, _ := reply[i].(string)
-		v, _ := reply[i+1].(string)
-		m[k] = v
-	}
-	return m
-}
-
 // timeFields decodes the named time fields of m into the given pointers,
 // returning the first corrupt one's error.
 func timeFields(m map[string]string, dst map[string]*time.Time) error {

@@ -43,7 +43,7 @@ func TestFailureThrottleAcrossInstances(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			th := throttles[i%len(throttles)]
-			err := th.Begin(ctx, "user:alice")
+			_, err := th.Begin(ctx, "user:alice")
 			begun.Done()
 			if err != nil {
 				if errors.Is(err, ratelimit.ErrThrottled) {
@@ -70,8 +70,9 @@ func TestFailureThrottleAcrossInstances(t *testing.T) {
 	// Successful attempts through any instance leave nothing behind.
 	for i := range 20 {
 		th := throttles[i%len(throttles)]
-		require.NoError(t, th.Begin(ctx, "ip:192.0.2.1"))
-		require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1"))
+		a, err := th.Begin(ctx, "ip:192.0.2.1")
+		require.NoError(t, err)
+		require.NoError(t, th.Succeed(ctx, "ip:192.0.2.1", a))
 	}
 	n2, _, err := s.Failures().Failures(ctx, "ip:192.0.2.1", time.Now())
 	require.NoError(t, err)
@@ -89,12 +90,12 @@ func TestRemoveFailureServerTime(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	f := s.Failures()
-	for range 2 {
-		_, _, err := f.AddFailure(ctx, "f", time.Minute, time.Time{})
+	for _, a := range []string{"a1", "a2"} {
+		_, _, err := f.AddFailure(ctx, "f", a, time.Minute, time.Time{})
 		require.NoError(t, err)
 	}
 	// A caller's clock far ahead would find the window ended; Redis's does not.
-	require.NoError(t, f.RemoveFailure(ctx, "f", time.Now().Add(time.Hour)))
+	require.NoError(t, f.RemoveFailure(ctx, "f", "a1", time.Now().Add(time.Hour)))
 	n, _, err := f.Failures(ctx, "f", time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)

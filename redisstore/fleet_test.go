@@ -170,10 +170,10 @@ func TestOutageEveryStore(t *testing.T) {
 			return s.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
 		}},
 		{"Take", func() error { _, err := s.RateLimit().Take(ctx, "k", ratelimit.PerSecond(5), now); return err }},
-		{"AddFailure", func() error { _, _, err := s.Failures().AddFailure(ctx, "k", time.Minute, now); return err }},
-		{"RemoveFailure", func() error { return s.Failures().RemoveFailure(ctx, "k", now) }},
+		{"AddFailure", func() error { _, _, err := s.Failures().AddFailure(ctx, "k", "a1", time.Minute, now); return err }},
+		{"RemoveFailure", func() error { return s.Failures().RemoveFailure(ctx, "k", "a1", now) }},
 		{"Lookup refresh", func() error {
-			_, err := s.Refresh().Lookup(ctx, h, now)
+			_, err := s.Refresh().Lookup(ctx, "fam", h, now)
 			if errors.Is(err, issuer.ErrRefreshNotFound) {
 				return nil
 			}

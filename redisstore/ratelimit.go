@@ -104,69 +104,95 @@ func (r *RateLimit) Take(ctx context.Context, key string, limit ratelimit.Limit,
 }
 
 // Failures is the Redis [ratelimit.FailureStore] for
-// ratelimit.FailureThrottle: per key ("<prefix>fail:<key>") a count and
-// the end of its window, opened by the first failure; Redis drops the key
-// after the window, or when RemoveFailure takes its count to zero. Each
-// method is one round trip (one script, or DEL) and counts exactly under
-// concurrency across instances, so the throttle's count-then-check
-// reservation holds fleet-wide. While Redis is unreachable its methods
-// fail and the throttle answers 503. It is safe for concurrent use.
+// ratelimit.FailureThrottle: per key one hash ("<prefix>fail:<key>") with
+// the count (n), the end of its window (reset), opened by the first
+// failure, and one field per attempt of the window ("a:<id>": "1" while
+// counted, "0" once taken back before it was counted), so that a write
+// whose reply was lost can be repeated or taken back by id. Redis drops
+// the key after the window, or when RemoveFailure takes its count to zero
+// and no taken-back mark is left; a key holding only marks expires
+// ratelimit.TakeBackMemory after the last. Each method is one round trip
+// (one script, or DEL) on one key and counts exactly under concurrency
+// across instances, so the throttle's count-then-check reservation holds
+// fleet-wide. While Redis is unreachable its methods fail and the
+// throttle answers 503 (and takes its attempts back once Redis answers).
+// It is safe for concurrent use.
 type Failures struct{ s *Store }
 
 var _ ratelimit.FailureStore = (*Failures)(nil)
 
-// failuresScript reads (ARGV[2] empty) or adds one failure (ARGV[2] the
-// window in µs). KEYS: the counter. ARGV: now, window, slack (ms). It
-// returns the count and the window's end (µs), or 0, 0.
+// failuresScript reads (ARGV[2] empty) or counts an attempt (ARGV[2] the
+// window in µs). KEYS: the counter. ARGV: now, window, slack (ms), the
+// attempt's field. It returns the count and the window's end (µs), or 0,
+// 0. An attempt already counted or taken back changes nothing. A new
+// window drops the previous window's attempts and keeps the taken-back
+// marks.
 var failuresScript = redis.NewScript(scriptNow + `
 local v = redis.call('HMGET', KEYS[1], 'n', 'reset')
 local n = tonumber(v[1]) or 0
 local reset = tonumber(v[2]) or 0
-if ARGV[2] == '' then
-  if now >= reset then return {0, 0} end
+local open = now < reset and n > 0
+if ARGV[2] == '' or redis.call('HEXISTS', KEYS[1], ARGV[4]) == 1 then
+  if not open then return {0, 0} end
   return {n, reset}
 end
-if now >= reset then
+if not open then
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if all[i + 1] ~= '0' then redis.call('HDEL', KEYS[1], all[i]) end
+  end
   n = 0
   reset = now + tonumber(ARGV[2])
 end
 n = n + 1
-redis.call('HSET', KEYS[1], 'n', string.format('%d', n), 'reset', string.format('%d', reset))
-redis.call('PEXPIRE', KEYS[1], math.ceil((reset - now) / 1000) + tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], 'n', string.format('%d', n), 'reset', string.format('%d', reset), ARGV[4], '1')
+local ttl = math.ceil((reset - now) / 1000) + tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {n, reset}
 `)
 
 // Failures implements [ratelimit.FailureStore].
 func (f *Failures) Failures(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
-	return f.run(ctx, "failures", key, now, "")
+	return f.run(ctx, "failures", key, now, "", "")
 }
 
 // AddFailure implements [ratelimit.FailureStore].
-func (f *Failures) AddFailure(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
-	return f.run(ctx, "add failure", key, now, strconv.FormatInt(max(window.Microseconds(), 1), 10))
+func (f *Failures) AddFailure(ctx context.Context, key, attempt string, window time.Duration, now time.Time) (int, time.Time, error) {
+	return f.run(ctx, "add failure", key, now, strconv.FormatInt(max(window.Microseconds(), 1), 10), attempt)
 }
 
-// removeFailureScript takes back one failure of an open window. KEYS: the
-// counter. ARGV: now (µs or ""). A count reaching zero deletes the key:
-// with nothing counted, no window is open.
+// removeFailureScript takes back an attempt. KEYS: the counter. ARGV: now
+// (µs or ""), the attempt's field, how long a taken-back mark lasts (ms).
+// A counted attempt is dropped (and uncounted if its window is open); a
+// count reaching zero deletes the key unless marks remain. An attempt not
+// counted yet is marked taken back.
 var removeFailureScript = redis.NewScript(scriptNow + `
-local v = redis.call('HMGET', KEYS[1], 'n', 'reset')
-local n = tonumber(v[1]) or 0
-local reset = tonumber(v[2]) or 0
-if now >= reset or n <= 0 then return 0 end
-if n <= 1 then
-  redis.call('DEL', KEYS[1])
-  return 0
+local state = redis.call('HGET', KEYS[1], ARGV[2])
+if state == '0' then return 0 end
+if state == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+  local v = redis.call('HMGET', KEYS[1], 'n', 'reset')
+  local n = tonumber(v[1]) or 0
+  if now >= (tonumber(v[2]) or 0) or n <= 0 then return 0 end
+  n = n - 1
+  if n == 0 and redis.call('HLEN', KEYS[1]) <= 2 then
+    redis.call('DEL', KEYS[1])
+    return 0
+  end
+  redis.call('HSET', KEYS[1], 'n', string.format('%d', n))
+  return n
 end
-redis.call('HSET', KEYS[1], 'n', string.format('%d', n - 1))
-return n - 1
+redis.call('HSET', KEYS[1], ARGV[2], '0')
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 0
 `)
 
 // RemoveFailure implements [ratelimit.FailureStore].
-func (f *Failures) RemoveFailure(ctx context.Context, key string, now time.Time) error {
+func (f *Failures) RemoveFailure(ctx context.Context, key, attempt string, now time.Time) error {
 	ctx, cancel := f.s.ctx(ctx)
 	defer cancel()
-	err := removeFailureScript.Run(ctx, f.s.client, []string{f.s.key("fail:", key)}, f.s.nowArg(now)).Err()
+	err := removeFailureScript.Run(ctx, f.s.client, []string{f.s.key("fail:", key)},
+		f.s.nowArg(now), "a:"+attempt, ratelimit.TakeBackMemory.Milliseconds()).Err()
 	return wrap("remove failure", err)
 }
 
@@ -177,11 +203,11 @@ func (f *Failures) ResetFailures(ctx context.Context, key string) error {
 	return wrap("reset failures", f.s.client.Del(ctx, f.s.key("fail:", key)).Err())
 }
 
-func (f *Failures) run(ctx context.Context, op, key string, now time.Time, window string) (int, time.Time, error) {
+func (f *Failures) run(ctx context.Context, op, key string, now time.Time, window, attempt string) (int, time.Time, error) {
 	ctx, cancel := f.s.ctx(ctx)
 	defer cancel()
 	v, err := failuresScript.Run(ctx, f.s.client, []string{f.s.key("fail:", key)},
-		f.s.nowArg(now), window, counterSlack.Milliseconds()).Int64Slice()
+		f.s.nowArg(now), window, counterSlack.Milliseconds(), "a:"+attempt).Int64Slice()
 	if err != nil {
 		return 0, time.Time{}, wrap(op, err)
 	}

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"time"
@@ -17,59 +16,65 @@ import (
 // its record and is refused as expired, not unknown.
 const refreshSlack = time.Minute
 
-// Refresh is the Redis [issuer.RefreshStore]. Each refresh token, current
-// or rotated, is a hash under its SHA-256 ("<prefix>rt:<hex>": its family
-// and expiry); each family is a hash ("<prefix>fam:<id>": the session, the
-// current token's hash and the revoked flag). The family's access tokens
-// are not listed: the issuer revokes them all through their "sid" (see
-// issuer.Family).
-// Rotate is one Lua script that reads the token, checks the family and
-// either rotates (capping the new token's expiry at the family's absolute
-// lifetime, RefreshRecord.MaxAge, and refusing past it), reports the
-// revoked family, or — for a token that was already rotated — revokes the
-// family in the same step: two instances rotating one token at once have
-// exactly one winner, and the loser's attempt counts as reuse. Keys expire
-// a minute after the tokens they describe (after next.ExpiresAt when the
-// cap shortened a token: the key outlives it, refused as expired, by at
-// most RefreshTTL). Every method is one round trip; while Redis is
-// unreachable they fail and the issuer answers 503. It is safe for
-// concurrent use.
+// Refresh is the Redis [issuer.RefreshStore]. Each family is one hash,
+// "<prefix>rf:{<family id>}", whose hash tag puts it in a Redis Cluster
+// slot of its own: families spread over every slot, and every method
+// touches one key, named before the call (the issuer reads the family id
+// from the presented token). The hash holds the session (id, sub, ten,
+// cid, scp, created), the current token's expiry (exp), the revoked flag
+// (rev), the SHA-256 of the current token (cur, 32 raw bytes), a ring of
+// the issuer.RefreshRing tokens rotated last (r0…r15: a SHA-256 and its
+// token's expiry, 62 bytes, written round-robin at ri) and the state of
+// the reuse grace and of repeated calls (gp, rot, gu, par: see
+// rotateScript), so a family costs the
+// same memory after a thousand rotations as after sixteen. The
+// family's access tokens are not listed: the issuer revokes them all
+// through their "sid" (see issuer.Family).
+//
+// Rotate is one Lua script that checks the presented hash against the
+// current token and the ring and either rotates (capping the new token's
+// expiry at the family's absolute lifetime, RefreshRecord.MaxAge, and
+// refusing past it; rotating once more for the one retry the reuse grace,
+// RefreshRecord.ReuseGrace, allows), reports the revoked family, or — for
+// a token that was already rotated — revokes the family in the same step: two instances
+// rotating one token at once have exactly one winner, and the loser's
+// attempt counts as reuse. The key expires a minute after the family's
+// newest token (after next.ExpiresAt when the cap shortened a token: the
+// key outlives it, refused as expired, by at most RefreshTTL). Every
+// method is one round trip; while Redis is unreachable they fail and the
+// issuer answers 503. It is safe for concurrent use.
 type Refresh struct{ s *Store }
 
 var _ issuer.RefreshStore = (*Refresh)(nil)
 
-// createFamilyScript stores a family and its first token. KEYS: family,
-// token. ARGV: family id, token expiry, TTL (ms), family field/value pairs.
+// familyFields are the session fields of a family hash, in the order the
+// scripts return them after their status.
+var familyFields = []any{"id", "sub", "ten", "cid", "scp", "created", "exp", "rev"}
+
+// createFamilyScript stores a family and its first token. KEYS: family.
+// ARGV: TTL (ms), then the family's field/value pairs.
 var createFamilyScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('HSET', KEYS[2], 'fam', ARGV[1], 'exp', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 'ok'
 `)
 
-// lookupRefreshScript returns the token's expiry followed by its family's
-// fields, or nil. KEYS: token. ARGV: family-key prefix.
-var lookupRefreshScript = redis.NewScript(`
-local t = redis.call('HMGET', KEYS[1], 'fam', 'exp')
-if not t[1] then return false end
-local f = redis.call('HGETALL', ARGV[1] .. t[1])
-if #f == 0 then return false end
-table.insert(f, 1, t[2])
-return f
-`)
-
-// rotateScript is Rotate, atomically. KEYS: old token, new token. ARGV:
-// family-key prefix, now, old hash, new hash, new expiry, TTL (ms), and the
-// family's maximum age as whole seconds and nanoseconds ("" and "" for
-// none). Times are in timeLayout, so they compare as strings; the cap
-// (the family's created time plus its maximum age) is the one sum the
-// script computes, through days since the epoch, since only the script
-// sees the created time. It returns a status ('ok', 'revoked', 'reused',
-// 'notfound', 'exists') followed by the family's fields. A family whose
-// created time does not parse has no valid cap and is refused as
-// 'notfound' (fail closed).
+// rotateScript is Rotate, atomically. KEYS: family. ARGV: now, old hash,
+// new hash (raw bytes), new expiry, TTL (ms), the family's maximum age as
+// whole seconds and nanoseconds ("" and "" for none), the ring size, and
+// the reuse grace as whole seconds and nanoseconds ("" and "" for none).
+// Times are in timeLayout, so they compare as strings; the cap (the
+// family's created time plus its maximum age) and the grace's end (the
+// last rotation's time, rot, plus the grace) are the sums the script
+// computes, through days since the epoch, since only the script sees the
+// times they start from. The fields gp, rot and gu are the token the last
+// rotation that was not a grace rotation replaced, its time, and whether
+// a grace rotation used it; par is the token the last rotation replaced,
+// so that the same call repeated is recognised. It returns a status ('ok', 'revoked', 'reused',
+// 'notfound', 'exists') followed by the family's fields (familyFields). A
+// family whose created time does not parse has no valid cap and is refused
+// as 'notfound' (fail closed).
 var rotateScript = redis.NewScript(`
 local function addTime(s, dsec, dns)
   if type(s) ~= 'string' then return nil end
@@ -101,43 +106,78 @@ local function addTime(s, dsec, dns)
   return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%09dZ', y, mo, d,
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ns)
 end
-local now = ARGV[2]
-local t = redis.call('HMGET', KEYS[1], 'fam', 'exp')
-if not t[1] or not (now < t[2]) then return {'notfound'} end
-local fk = ARGV[1] .. t[1]
-if redis.call('EXISTS', fk) == 0 then return {'notfound'} end
-local f = redis.call('HMGET', fk, 'rev', 'cur', 'created')
+local now, old, new = ARGV[1], ARGV[2], ARGV[3]
+local f = redis.call('HMGET', KEYS[1], 'rev', 'cur', 'exp', 'created', 'ri', 'gp', 'rot', 'gu', 'par')
+if not f[2] then return {'notfound'} end
+local size = tonumber(ARGV[8])
+local names = {}
+for k = 0, size - 1 do names[k + 1] = 'r' .. k end
+local ring = redis.call('HMGET', KEYS[1], unpack(names))
+local current = f[2] == old
+if current then
+  if not (now < f[3]) then return {'notfound'} end
+else
+  local known = false
+  for k = 1, size do
+    local e = ring[k]
+    if e and string.sub(e, 1, 32) == old then
+      if not (now < string.sub(e, 33)) then return {'notfound'} end
+      known = true
+      break
+    end
+  end
+  if not known then return {'notfound'} end
+end
+local grace = false
+if not current and ARGV[9] ~= '' and f[8] ~= '1' and f[6] == old then
+  local deadline = addTime(f[7], tonumber(ARGV[9]), tonumber(ARGV[10]))
+  grace = deadline ~= nil and now < deadline
+end
 local status = 'ok'
 if f[1] == '1' then
   status = 'revoked'
-elseif f[2] ~= ARGV[3] then
-  redis.call('HSET', fk, 'rev', '1')
+elseif not current and new == f[2] and old == f[9] then
+  -- this very rotation, repeated: the family as it is
+elseif not current and not grace then
+  redis.call('HSET', KEYS[1], 'rev', '1')
   status = 'reused'
 else
-  local exp = ARGV[5]
-  if ARGV[7] ~= '' then
-    local cap = addTime(f[3], tonumber(ARGV[7]), tonumber(ARGV[8]))
+  local exp = ARGV[4]
+  if ARGV[6] ~= '' then
+    local cap = addTime(f[4], tonumber(ARGV[6]), tonumber(ARGV[7]))
     if not cap or not (now < cap) then return {'notfound'} end
     if cap < exp then exp = cap end
   end
-  if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists'} end
-  redis.call('HSET', fk, 'cur', ARGV[4], 'exp', exp)
-  redis.call('HSET', KEYS[2], 'fam', t[1], 'exp', exp)
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-  if redis.call('PTTL', fk) < tonumber(ARGV[6]) then redis.call('PEXPIRE', fk, ARGV[6]) end
+  if new == f[2] then return {'exists'} end
+  for k = 1, size do
+    if ring[k] and string.sub(ring[k], 1, 32) == new then return {'exists'} end
+  end
+  local ri = tonumber(f[5]) or 0
+  redis.call('HSET', KEYS[1], 'r' .. ri, f[2] .. f[3], 'ri', (ri + 1) % size, 'cur', new, 'exp', exp, 'par', old)
+  if grace then
+    redis.call('HSET', KEYS[1], 'gu', '1')
+  else
+    redis.call('HSET', KEYS[1], 'gp', old, 'rot', now, 'gu', '0')
+  end
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
-local out = redis.call('HGETALL', fk)
+local out = redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')
 table.insert(out, 1, status)
 return out
 `)
 
-// revokeFamilyScript marks a family revoked and returns its fields, or nil.
-// KEYS: family.
+// revokeFamilyScript marks a family revoked and returns its fields
+// (familyFields), or nil. KEYS: family.
 var revokeFamilyScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSET', KEYS[1], 'rev', '1')
-return redis.call('HGETALL', KEYS[1])
+return redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')
 `)
+
+// familyKey is the key of family id: "<prefix>rf:{<id>}".
+func (r *Refresh) familyKey(id string) string {
+	return r.s.prefix + "rf:{" + id + "}"
+}
 
 // Create implements [issuer.RefreshStore].
 func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.RefreshRecord) error {
@@ -146,12 +186,11 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	res, err := createFamilyScript.Run(ctx, r.s.client,
-		[]string{r.s.key("fam:", f.ID), r.s.hashKey("rt:", rec.Hash)},
-		f.ID, encTime(rec.ExpiresAt), refreshTTL(rec),
+	res, err := createFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(f.ID)},
+		refreshTTL(rec),
 		"id", f.ID, "sub", f.Subject, "ten", f.Tenant, "cid", f.ClientID, "scp", encStrings(f.Scopes),
 		"created", encTime(f.CreatedAt), "exp", encTime(rec.ExpiresAt), "rev", "0",
-		"cur", hex.EncodeToString(rec.Hash[:]),
+		"cur", string(rec.Hash[:]), "ri", "0",
 	).Text()
 	if err != nil {
 		return wrap("create family", err)
@@ -162,29 +201,58 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 	return nil
 }
 
-// Lookup implements [issuer.RefreshStore].
-func (r *Refresh) Lookup(ctx context.Context, hash [32]byte, now time.Time) (issuer.Family, error) {
+// lookupFields are the fields Lookup reads: familyFields, the current
+// token and the ring.
+var lookupFields = func() []string {
+	names := make([]string, 0, len(familyFields)+1+issuer.RefreshRing)
+	for _, f := range familyFields {
+		names = append(names, f.(string))
+	}
+	names = append(names, "cur")
+	for k := range issuer.RefreshRing {
+		names = append(names, "r"+strconv.Itoa(k))
+	}
+	return names
+}()
+
+// Lookup implements [issuer.RefreshStore] with one HMGET.
+func (r *Refresh) Lookup(ctx context.Context, familyID string, hash [32]byte, now time.Time) (issuer.Family, error) {
 	if err := ctx.Err(); err != nil {
 		return issuer.Family{}, err
 	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	reply, err := lookupRefreshScript.Run(ctx, r.s.client, []string{r.s.hashKey("rt:", hash)}, r.s.key("fam:", "")).Slice()
-	if errors.Is(err, redis.Nil) {
-		return issuer.Family{}, issuer.ErrRefreshNotFound
-	}
+	vals, err := r.s.client.HMGet(ctx, r.familyKey(familyID), lookupFields...).Result()
 	if err != nil {
 		return issuer.Family{}, wrap("lookup refresh", err)
 	}
-	exp, _ := reply[0].(string)
-	expires, err := decTime(exp)
+	if len(vals) != len(lookupFields) {
+		return issuer.Family{}, wrap("lookup refresh", errReply)
+	}
+	cur, ok := vals[len(familyFields)].(string)
+	if !ok {
+		return issuer.Family{}, issuer.ErrRefreshNotFound
+	}
+	f, err := decodeFamily(vals[:len(familyFields)])
 	if err != nil {
 		return issuer.Family{}, err
 	}
-	if !now.Before(expires) {
+	expires, found := f.ExpiresAt, cur == string(hash[:])
+	for _, v := range vals[len(familyFields)+1:] {
+		if found {
+			break
+		}
+		if e, _ := v.(string); len(e) > 32 && e[:32] == string(hash[:]) {
+			if expires, err = decTime(e[32:]); err != nil {
+				return issuer.Family{}, err
+			}
+			found = true
+		}
+	}
+	if !found || !now.Before(expires) {
 		return issuer.Family{}, issuer.ErrRefreshNotFound
 	}
-	return decodeFamily(reply[1:])
+	return f, nil
 }
 
 // Rotate implements [issuer.RefreshStore] in one Lua script.
@@ -192,17 +260,14 @@ func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.Refr
 	if err := ctx.Err(); err != nil {
 		return issuer.Family{}, err
 	}
-	var maxAgeSec, maxAgeNsec string
-	if next.MaxAge > 0 {
-		maxAgeSec = strconv.FormatInt(int64(next.MaxAge/time.Second), 10)
-		maxAgeNsec = strconv.FormatInt(int64(next.MaxAge%time.Second), 10)
-	}
+	maxAgeSec, maxAgeNsec := secNsec(next.MaxAge)
+	graceSec, graceNsec := secNsec(next.ReuseGrace)
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	reply, err := rotateScript.Run(ctx, r.s.client,
-		[]string{r.s.hashKey("rt:", oldHash), r.s.hashKey("rt:", next.Hash)},
-		r.s.key("fam:", ""), encTime(next.IssuedAt), hex.EncodeToString(oldHash[:]), hex.EncodeToString(next.Hash[:]),
-		encTime(next.ExpiresAt), refreshTTL(next), maxAgeSec, maxAgeNsec,
+	reply, err := rotateScript.Run(ctx, r.s.client, []string{r.familyKey(next.FamilyID)},
+		encTime(next.IssuedAt), string(oldHash[:]), string(next.Hash[:]),
+		encTime(next.ExpiresAt), refreshTTL(next), maxAgeSec, maxAgeNsec, issuer.RefreshRing,
+		graceSec, graceNsec,
 	).Slice()
 	if err != nil {
 		return issuer.Family{}, wrap("rotate", err)
@@ -236,7 +301,7 @@ func (r *Refresh) RevokeFamily(ctx context.Context, id string) (issuer.Family, e
 	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	reply, err := revokeFamilyScript.Run(ctx, r.s.client, []string{r.s.key("fam:", id)}).Slice()
+	reply, err := revokeFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(id)}).Slice()
 	if errors.Is(err, redis.Nil) {
 		return issuer.Family{}, issuer.ErrFamilyNotFound
 	}
@@ -246,15 +311,32 @@ func (r *Refresh) RevokeFamily(ctx context.Context, id string) (issuer.Family, e
 	return decodeFamily(reply)
 }
 
+// secNsec splits a positive d into whole seconds and nanoseconds, as
+// script arguments; "" and "" for zero or less.
+func secNsec(d time.Duration) (string, string) {
+	if d <= 0 {
+		return "", ""
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10), strconv.FormatInt(int64(d%time.Second), 10)
+}
+
 // refreshTTL is how long Redis keeps rec's keys, in ms: its lifetime, on
 // the caller's clock, plus refreshSlack.
 func refreshTTL(rec issuer.RefreshRecord) int64 {
 	return max(rec.ExpiresAt.Sub(rec.IssuedAt), 0).Milliseconds() + refreshSlack.Milliseconds()
 }
 
-// decodeFamily builds a Family from its hash fields.
-func decodeFamily(reply []any) (issuer.Family, error) {
-	m := fields(reply)
+// decodeFamily builds a Family from its fields' values, in the order of
+// familyFields.
+func decodeFamily(vals []any) (issuer.Family, error) {
+	if len(vals) != len(familyFields) {
+		return issuer.Family{}, wrap("family", errReply)
+	}
+	m := make(map[string]string, len(familyFields))
+	for k, name := range familyFields {
+		v, _ := vals[k].(string)
+		m[name.(string)] = v
+	}
 	f := issuer.Family{
 		ID:      m["id"],
 		Session: issuer.Session{Subject: m["sub"], Tenant: m["ten"], ClientID: m["cid"]},

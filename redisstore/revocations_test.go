@@ -172,9 +172,13 @@ func TestReuseRevokesEveryAccessTokenRedis(t *testing.T) {
 	require.NoError(t, err)
 	other, err := iss.IssuePair(ctx, issuer.Session{Subject: "victim"})
 	require.NoError(t, err)
-	stolen, rt := p.RefreshToken, p.RefreshToken
+	var stolen string
+	rt := p.RefreshToken
 	access := []string{p.AccessToken}
-	for range 20 {
+	for k := range 20 {
+		if k == 20-issuer.RefreshRing {
+			stolen = rt // the oldest rotated token the store remembers
+		}
 		np, code := refresh(rt)
 		require.Equal(t, http.StatusOK, code)
 		rt = np.RefreshToken

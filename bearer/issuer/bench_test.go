@@ -132,7 +132,7 @@ func BenchmarkFloorSignAndGenerate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = rawSign(b, now)
-		_, _ = newRefreshToken()
+		_, _ = newRefreshToken("AAAAAAAAAAAAAAAAAAAAAA")
 	}
 }
 
@@ -179,8 +179,8 @@ func BenchmarkFloorSignAndRotate(b *testing.B) {
 		if k == batch {
 			b.StopTimer()
 			for n := range recs {
-				_, h := newRefreshToken()
-				recs[n] = RefreshRecord{Hash: h, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+				_, h := newRefreshToken("f")
+				recs[n] = RefreshRecord{Hash: h, FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 			}
 			k = 0
 			b.StartTimer()

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,7 +101,8 @@ func TestMemoryRefreshBound(t *testing.T) {
 			issuer.RefreshRecord{Hash: h(id + "/0"), FamilyID: id, IssuedAt: at, ExpiresAt: at.Add(ttl)})
 	}
 	rotate := func(old, next string, at time.Time, ttl time.Duration) (issuer.Family, error) {
-		return m.Rotate(ctx, h(old), issuer.RefreshRecord{Hash: h(next), IssuedAt: at, ExpiresAt: at.Add(ttl)})
+		fam, _, _ := strings.Cut(old, "/")
+		return m.Rotate(ctx, h(old), issuer.RefreshRecord{Hash: h(next), FamilyID: fam, IssuedAt: at, ExpiresAt: at.Add(ttl)})
 	}
 
 	require.NoError(t, create("a", base, time.Hour))
@@ -112,7 +114,7 @@ func TestMemoryRefreshBound(t *testing.T) {
 	require.ErrorIs(t, create("c", base.Add(time.Minute), time.Hour), issuer.ErrStoreFull, "a new login is refused")
 	_, err = rotate("b/0", "b/1", base.Add(time.Minute), time.Hour)
 	require.ErrorIs(t, err, issuer.ErrStoreFull, "a rotation needs room too")
-	fam, err := m.Lookup(ctx, h("b/0"), base.Add(time.Minute))
+	fam, err := m.Lookup(ctx, "b", h("b/0"), base.Add(time.Minute))
 	require.NoError(t, err, "the refused rotation left b/0 current")
 	assert.False(t, fam.Revoked)
 	_, err = rotate("a/0", "a/x", base.Add(time.Minute), time.Hour)
@@ -124,7 +126,7 @@ func TestMemoryRefreshBound(t *testing.T) {
 	// At base+1h a/0 expires: its room goes to the next write.
 	require.ErrorIs(t, create("c", base.Add(time.Hour-time.Nanosecond), time.Hour), issuer.ErrStoreFull)
 	require.NoError(t, create("c", base.Add(time.Hour), time.Hour))
-	_, err = m.Lookup(ctx, h("a/1"), base.Add(time.Hour))
+	_, err = m.Lookup(ctx, "a", h("a/1"), base.Add(time.Hour))
 	require.NoError(t, err, "family a lives on with its current token")
 	require.ErrorIs(t, create("d", base.Add(time.Hour), time.Hour), issuer.ErrStoreFull)
 
@@ -234,11 +236,11 @@ func TestMemoryRefreshBoundPerSubject(t *testing.T) {
 	m, err := issuer.NewMemoryRefreshWith(issuer.MemoryRefreshConfig{MaxTokens: 100, MaxTokensPerSubject: 3})
 	require.NoError(t, err)
 	require.NoError(t, create(m, "a1", "t1", "alice", time.Hour))
-	_, err = m.Rotate(ctx, h("a1/0"), issuer.RefreshRecord{Hash: h("a1/1"), IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour)})
+	_, err = m.Rotate(ctx, h("a1/0"), issuer.RefreshRecord{Hash: h("a1/1"), FamilyID: "a1", IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour)})
 	require.NoError(t, err)
 	require.NoError(t, create(m, "a2", "t1", "alice", 2*time.Hour))
 	require.ErrorIs(t, create(m, "a3", "t1", "alice", time.Hour), issuer.ErrStoreFull)
-	_, err = m.Rotate(ctx, h("a1/1"), issuer.RefreshRecord{Hash: h("a1/2"), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+	_, err = m.Rotate(ctx, h("a1/1"), issuer.RefreshRecord{Hash: h("a1/2"), FamilyID: "a1", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
 	require.ErrorIs(t, err, issuer.ErrStoreFull)
 	require.NoError(t, create(m, "b1", "t1", "bob", time.Hour), "another subject has room")
 	require.NoError(t, create(m, "a4", "t2", "alice", time.Hour), "alice of another tenant is another subject")
@@ -246,22 +248,31 @@ func TestMemoryRefreshBoundPerSubject(t *testing.T) {
 	require.NoError(t, m.Create(ctx, issuer.Family{ID: "a5", Session: issuer.Session{Subject: "alice", Tenant: "t1"}, CreatedAt: base.Add(time.Hour)},
 		issuer.RefreshRecord{Hash: h("a5/0"), FamilyID: "a5", IssuedAt: base.Add(time.Hour), ExpiresAt: base.Add(3 * time.Hour)}))
 
-	// The defaults: one session rotated in a loop fills its subject's
-	// share and no more.
+	// The defaults: one session rotated in a loop holds its current token
+	// and the RefreshRing rotated last, whatever the number of rotations;
+	// logins of one subject in a loop fill its share and no more.
 	d := issuer.NewMemoryRefresh()
 	require.NoError(t, create(d, "loop", "t1", "mallory", time.Hour))
-	prev, rotations := "loop/0", 0
-	for k := range issuer.DefaultMaxRefreshTokens/4 + 10 {
+	prev := "loop/0"
+	for k := range 1000 {
 		next := fmt.Sprint("loop/", k+1)
-		_, err := d.Rotate(ctx, h(prev), issuer.RefreshRecord{Hash: h(next), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
-		if err != nil {
+		_, err := d.Rotate(ctx, h(prev), issuer.RefreshRecord{Hash: h(next), FamilyID: "loop", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+		require.NoError(t, err)
+		prev = next
+	}
+	assert.Equal(t, issuer.RefreshRing+1, d.Len(), "a family's tokens do not grow with its rotations")
+	_, err = d.Rotate(ctx, h("loop/999"), issuer.RefreshRecord{Hash: h("x"), FamilyID: "loop", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+	require.ErrorIs(t, err, issuer.ErrRefreshReused, "reuse within the ring is detected")
+
+	e := issuer.NewMemoryRefresh()
+	logins := 0
+	for k := range issuer.DefaultMaxRefreshTokens/4 + 10 {
+		if err := create(e, fmt.Sprint("m", k), "t1", "mallory", time.Hour); err != nil {
 			require.ErrorIs(t, err, issuer.ErrStoreFull)
 			break
 		}
-		prev, rotations = next, rotations+1
+		logins++
 	}
-	assert.Equal(t, issuer.DefaultMaxRefreshTokens/4-1, rotations)
-	require.NoError(t, create(d, "other", "t1", "bob", time.Hour), "the others still log in")
-	_, err = d.Rotate(ctx, h("loop/1"), issuer.RefreshRecord{Hash: h("x"), IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
-	require.ErrorIs(t, err, issuer.ErrRefreshReused, "reuse is still detected")
+	assert.Equal(t, issuer.DefaultMaxRefreshTokens/4, logins)
+	require.NoError(t, create(e, "other", "t1", "bob", time.Hour), "the others still log in")
 }

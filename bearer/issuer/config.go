@@ -17,6 +17,9 @@ const (
 	DefaultAssertionLeeway = 30 * time.Second // how far ahead an assertion's iat may be
 )
 
+// MaxRefreshReuseGrace is the largest Config.RefreshReuseGrace.
+const MaxRefreshReuseGrace = time.Minute
+
 // TokenTypeJWT is the generic "typ" header Config.TokenType may name
 // instead of AccessTokenType, for APIs documented with it.
 const TokenTypeJWT = "JWT"
@@ -31,9 +34,11 @@ const RefreshTokenType = "rt+jwt"
 type RefreshTokenFormat int
 
 const (
-	// RefreshOpaque refresh tokens are "rt_" and 256 random bits in
-	// base64url: nothing to parse, nothing to verify but the store lookup.
-	// It is the default.
+	// RefreshOpaque refresh tokens are "rt_", the family id (the
+	// session's "sid", not secret) and 256 random bits, in base64url: the
+	// family id tells the store where the token's state lives, the random
+	// bits are the secret, and nothing else is parsed or verified but the
+	// store lookup. It is the default.
 	RefreshOpaque RefreshTokenFormat = iota
 	// RefreshJWT refresh tokens are compact JWS signed with Config.Key,
 	// for APIs documented with JWT refresh tokens (seed 000). The header
@@ -77,8 +82,8 @@ type Config struct {
 	// access-token audiences.
 	TokenType string
 	// RefreshTokenFormat is the format of the refresh tokens Login and
-	// Refresh issue: RefreshOpaque (the default, "rt_" and 256 random
-	// bits) or RefreshJWT (a compact JWS signed with Key, see
+	// Refresh issue: RefreshOpaque (the default, "rt_", the family id and
+	// 256 random bits) or RefreshJWT (a compact JWS signed with Key, see
 	// RefreshJWT). Either way the RefreshStore is authoritative and files
 	// each token under the SHA-256 of the whole token string, and Refresh
 	// accepts only the configured format: changing it makes every
@@ -113,6 +118,36 @@ type Config struct {
 	// now (RefreshRecord.MaxAge), so a change of RefreshMaxAge also
 	// applies to sessions that started before it, at their next refresh.
 	RefreshMaxAge time.Duration
+
+	// RefreshReuseGrace is how long after a rotation the token it replaced
+	// may be presented once more — the client's retry of a refresh whose
+	// answer it never received (a timeout, a dropped connection, a store
+	// write that landed after the request gave up) — and get a fresh pair
+	// instead of counting as reuse. The retry rotates the family again: the
+	// pair the first rotation issued is invalidated (its refresh token,
+	// presented later, is reuse; its access token lives until it expires,
+	// as any access token of a live session), and the family goes on from
+	// the newest pair only. A second retry, an older token, or the same
+	// token after the grace is reuse, and revokes the family. 0, the
+	// default, means no grace: every second presentation is reuse;
+	// negative, or over MaxRefreshReuseGrace, is a configuration error.
+	//
+	// The default is 0 because a grace weakens what RFC 9700 §4.14.2 asks
+	// of rotation: that the first reuse of an invalidated refresh token
+	// informs the server of a breach. Within the grace, an attacker who
+	// replays a stolen token that the client just rotated gets one pair,
+	// and the breach shows only at the client's next refresh (its token is
+	// then a rotated one: reuse, the family and every access token it
+	// issued die). With 0, three instances refreshing one token at once
+	// still have exactly one winner. Auth0's rotation "leeway" (reuse
+	// interval) also defaults to 0 and, like this grace, lets only the
+	// previous token through; Okta's "grace period for token rotation" is
+	// 0 to 60 s (its API defaults to 30 s), and Amazon Cognito's retry
+	// grace period 0 to 60 s. Set a few seconds (2 to 10: longer than a
+	// client's request timeout plus its retry delay, far shorter than an
+	// access token's life) for clients on unreliable networks, mobile apps
+	// above all, whose retries would otherwise log their users out.
+	RefreshReuseGrace time.Duration
 
 	// Refresh stores refresh-token families; nil means a new MemoryRefresh
 	// (single instance only) with the default bounds: when it is full of

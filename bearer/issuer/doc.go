@@ -11,12 +11,14 @@
 // ([Issuer.VerificationKey]) and maps sid to Principal.SessionID and jti to
 // Principal.TokenID.
 //
-// Refresh tokens are opaque by default: "rt_" and 256 random bits in
-// base64url. With Config.RefreshTokenFormat RefreshJWT they are JWTs whose
-// aud is the Issuer identifier and which carry token_use "refresh" and a
-// 256-bit jti. Either way only their SHA-256 is stored, in a [RefreshStore] that groups them in
-// families (one per login). Each refresh rotates: the presented token dies
-// and a new pair is answered. Presenting a token that was already rotated is
+// Refresh tokens are opaque by default: "rt_", the family id and 256
+// random bits in base64url. With Config.RefreshTokenFormat RefreshJWT they
+// are JWTs whose aud is the Issuer identifier and which carry token_use
+// "refresh", the family id as sid and a 256-bit jti. Either way only their
+// SHA-256 is stored, in a [RefreshStore] that groups them in families (one
+// per login) and keeps the current token and the [RefreshRing] tokens
+// rotated last of each. Each refresh rotates: the presented token dies and
+// a new pair is answered. Presenting one of the tokens rotated last is
 // reuse — the store revokes the whole family in the same atomic step and
 // the issuer revokes the family's session (the sid) in its Revoker, which
 // the bearer middleware checks with every token's jti: all the family's

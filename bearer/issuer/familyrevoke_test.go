@@ -42,15 +42,15 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 		t.Run(end, func(t *testing.T) {
 			f := newFixture(t, format)
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
-			first, rt := p.Data.RefreshToken, p.Data.RefreshToken
-			access := []string{p.Data.AccessToken}
+			rt := p.Data.RefreshToken
+			access, refresh := []string{p.Data.AccessToken}, []string{rt}
 			for range 20 {
 				f.clock.Add(time.Second)
 				w := f.refreshWith("127.0.0.2", rt)
 				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 				np := decodePair(t, w)
 				rt = np.Data.RefreshToken
-				access = append(access, np.Data.AccessToken)
+				access, refresh = append(access, np.Data.AccessToken), append(refresh, rt)
 			}
 			other := f.login(t, "127.0.0.2", "demo", demoPassword)
 			for _, tok := range access {
@@ -59,7 +59,10 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 
 			switch end {
 			case "reuse":
-				require.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", first).Code)
+				// The oldest rotated token the store remembers (RefreshRing).
+				oldest := refresh[len(refresh)-1-issuer.RefreshRing]
+				require.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", oldest).Code)
+				assert.Equal(t, "refresh_reused", f.audit.last().Reason)
 			case "logout":
 				w := f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+access[3])
 				require.Equal(t, http.StatusOK, w.Code)

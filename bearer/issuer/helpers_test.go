@@ -115,24 +115,27 @@ type throttle struct {
 
 func newThrottle(limit int) *throttle { return &throttle{limit: limit, fails: map[string]int{}} }
 
-func (t *throttle) Begin(_ context.Context, key string) error {
+func (t *throttle) Begin(_ context.Context, key string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
-		return t.err
+		return "", t.err
 	}
 	if t.fails[key] >= t.limit {
-		return envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
+		return "", envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
 	}
 	t.fails[key]++
-	return nil
+	return key, nil
 }
 
-func (t *throttle) Succeed(_ context.Context, key string) error {
+func (t *throttle) Succeed(_ context.Context, key, attempt string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
 		return t.err
+	}
+	if attempt != key {
+		return errors.New("throttle: Succeed with another key's attempt")
 	}
 	if t.fails[key]--; t.fails[key] <= 0 {
 		delete(t.fails, key)

@@ -28,6 +28,7 @@ type Issuer struct {
 	accessTTL     time.Duration
 	refreshTTL    time.Duration
 	refreshMax    time.Duration // Config.RefreshMaxAge; 0 means none
+	reuseGrace    time.Duration // Config.RefreshReuseGrace; 0 means none
 	refresh       RefreshStore
 	credentials   CredentialStore
 	revoker       Revoker
@@ -67,6 +68,9 @@ func New(cfg Config) (*Issuer, error) {
 	if typ != AccessTokenType && typ != TokenTypeJWT {
 		return nil, fmt.Errorf("issuer: Config.TokenType %q is neither %q nor %q", cfg.TokenType, AccessTokenType, TokenTypeJWT)
 	}
+	if cfg.RefreshReuseGrace < 0 || cfg.RefreshReuseGrace > MaxRefreshReuseGrace {
+		return nil, fmt.Errorf("issuer: Config.RefreshReuseGrace %v is not within 0 and %v", cfg.RefreshReuseGrace, MaxRefreshReuseGrace)
+	}
 	if cfg.RefreshTokenFormat != RefreshOpaque && cfg.RefreshTokenFormat != RefreshJWT {
 		return nil, fmt.Errorf("issuer: unknown Config.RefreshTokenFormat %d", cfg.RefreshTokenFormat)
 	}
@@ -86,6 +90,7 @@ func New(cfg Config) (*Issuer, error) {
 		accessTTL:   orDefault(cfg.AccessTTL, DefaultAccessTTL),
 		refreshTTL:  orDefault(cfg.RefreshTTL, DefaultRefreshTTL),
 		refreshMax:  cfg.RefreshMaxAge,
+		reuseGrace:  cfg.RefreshReuseGrace,
 		refresh:     cfg.Refresh,
 		credentials: cfg.Credentials,
 		revoker:     cfg.Revocations,

@@ -67,10 +67,10 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	addr := gatehouse.ClientAddr(r)
-	var ipKey, userKey string
+	var ipKey, userKey attempt
 	if i.throttle != nil {
-		ipKey, userKey = "ip:"+ratelimit.AddrKey(addr), "user:"+req.Username
-		if e := i.beginAttempt(ctx, ipKey, userKey); e != nil {
+		ipKey, userKey = attempt{key: "ip:" + ratelimit.AddrKey(addr)}, attempt{key: "user:" + req.Username}
+		if e := i.beginAttempt(ctx, &ipKey, &userKey); e != nil {
 			i.fail(w, r, ev, throttleReason(e), e)
 			return
 		}
@@ -81,7 +81,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	// check, the dummy hash, the same 401.
 	found := err == nil && !acct.Disabled
 	if err != nil && !errors.Is(err, ErrAccountNotFound) {
-		i.endAttempt(ctx, ipKey, userKey)
+		i.endAttempt(ctx, &ipKey, &userKey)
 		i.fail(w, r, ev, reasonStore, unavailable(err))
 		return
 	}
@@ -96,9 +96,9 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 					// attempts like guessing passwords. The user name's
 					// attempt is taken back, so that outsiders cannot
 					// lock the account out.
-					i.endAttempt(ctx, userKey)
+					i.endAttempt(ctx, &userKey)
 				} else {
-					i.endAttempt(ctx, ipKey, userKey) // the password was never checked
+					i.endAttempt(ctx, &ipKey, &userKey) // the password was never checked
 				}
 				i.fail(w, r, ev, reasonIPDenied, passThrough(err))
 				return
@@ -112,11 +112,11 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i.throttle != nil {
-		if err := i.throttle.Reset(ctx, userKey); err != nil {
+		if err := i.throttle.Reset(ctx, userKey.key); err != nil {
 			i.fail(w, r, ev, reasonStore, passThrough(err))
 			return
 		}
-		if err := i.throttle.Succeed(ctx, ipKey); err != nil {
+		if err := i.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
 			i.fail(w, r, ev, reasonStore, passThrough(err))
 			return
 		}
@@ -131,33 +131,40 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	i.succeed(w, r, ev, pair)
 }
 
+// An attempt is one key's attempt counted by the Throttle: the key and
+// the id Begin returned.
+type attempt struct{ key, id string }
+
 // beginAttempt counts one attempt against each key (Throttle.Begin) before
-// any credential is looked up or checked. When a key refuses, the attempts
-// already counted are taken back, so a refused request counts nowhere. It
-// returns the throttle's 429, or a 503 when its store fails. The caller
-// checks that there is a throttle.
-func (i *Issuer) beginAttempt(ctx context.Context, keys ...string) *envelope.Error {
-	for n, key := range keys {
-		if err := i.throttle.Begin(ctx, key); err != nil {
-			i.endAttempt(ctx, keys[:n]...)
+// any credential is looked up or checked, filling in their ids. When a key
+// refuses, the attempts already counted are taken back, so a refused
+// request counts nowhere. It returns the throttle's 429, or a 503 when its
+// store fails. The caller checks that there is a throttle.
+func (i *Issuer) beginAttempt(ctx context.Context, attempts ...*attempt) *envelope.Error {
+	for n, a := range attempts {
+		id, err := i.throttle.Begin(ctx, a.key)
+		if err != nil {
+			i.endAttempt(ctx, attempts[:n]...)
 			return passThrough(err)
 		}
+		a.id = id
 	}
 	return nil
 }
 
-// endAttempt takes back the attempt beginAttempt counted against each key,
-// for a request that ended without a failed credential check (a refused
-// allowlist, a store failure, a refusal after the credential was good). A
-// store failure leaves the attempt counted, the safe direction; the
-// request's own answer stands. It does nothing without a throttle.
-func (i *Issuer) endAttempt(ctx context.Context, keys ...string) {
+// endAttempt takes back the attempts beginAttempt counted, for a request
+// that ended without a failed credential check (a refused allowlist, a
+// store failure, a refusal after the credential was good). A store
+// failure leaves the attempt to the throttle, which takes it back once its
+// store answers; the request's own answer stands. It does nothing without
+// a throttle.
+func (i *Issuer) endAttempt(ctx context.Context, attempts ...*attempt) {
 	if i.throttle == nil {
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // the client may be gone; the count is not its
-	for _, key := range keys {
-		_ = i.throttle.Succeed(ctx, key)
+	for _, a := range attempts {
+		_ = i.throttle.Succeed(ctx, a.key, a.id)
 	}
 }
 

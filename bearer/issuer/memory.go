@@ -22,9 +22,10 @@ const DefaultMaxRefreshTokens = 1 << 17
 type MemoryRefreshConfig struct {
 	// MaxTokens bounds how many live token hashes the store holds, current
 	// and rotated ones of every family; zero selects
-	// DefaultMaxRefreshTokens. Each family holds at least one, so it bounds
-	// the families too. Size it above the sessions started, plus their
-	// rotations, within one RefreshTTL.
+	// DefaultMaxRefreshTokens. Each family holds at least one and at most
+	// RefreshRing+1 (its current token and the rotated ones reuse detection
+	// remembers), so it bounds the families too. Size it above the sessions
+	// started within one RefreshTTL times a few tokens each.
 	MaxTokens int
 	// MaxTokensPerSubject bounds how many of them the families of one
 	// subject (Session.Tenant and Session.Subject) hold, so that one
@@ -36,15 +37,16 @@ type MemoryRefreshConfig struct {
 
 // MemoryRefresh is the in-memory [RefreshStore]: one mutex makes every
 // method atomic, so concurrent rotations of one token have exactly one
-// winner. It holds at most MaxTokens token hashes, and at most
-// MaxTokensPerSubject for the sessions of one subject. Expired tokens are
-// forgotten, earliest first (a min-heap of expiries), every 1024 writes
-// and before any write that finds its bound reached, and a family with
-// them once its last token is gone. A live token — current or rotated,
-// whose reuse must still be detected — is never forgotten to make room:
-// when a bound is reached with live tokens, Create and Rotate fail with
-// [ErrStoreFull] (login and refresh answer 503, and the presented refresh
-// token stays valid) until the earliest of them expires.
+// winner. It keeps, per family, the current token and the RefreshRing
+// tokens rotated last. It holds at most MaxTokens token hashes, and at
+// most MaxTokensPerSubject for the sessions of one subject. Expired tokens
+// are forgotten, earliest first (a min-heap of expiries), every 1024
+// writes and before any write that finds its bound reached, and a family
+// with them once its last token is gone. A live token — current or
+// rotated, whose reuse must still be detected — is never forgotten to make
+// room: when a bound is reached with live tokens, Create and Rotate fail
+// with [ErrStoreFull] (login and refresh answer 503, and the presented
+// refresh token stays valid) until the earliest of them expires.
 //
 // The zero value is not usable; call [NewMemoryRefresh] or
 // [NewMemoryRefreshWith]. It is safe for concurrent use, never fails except
@@ -70,6 +72,17 @@ type memFamily struct {
 	Family
 	current [32]byte
 	tokens  int // how many of its tokens the store holds
+	// rotated holds the hashes of the RefreshRing tokens rotated last,
+	// oldest first; a token dropped from it is dropped from the store.
+	rotated [][32]byte
+	// graceParent is the token the last rotation that was not a grace
+	// rotation replaced, at rotatedAt; graced is set once a grace
+	// rotation used it (see RefreshStore.Rotate).
+	graceParent [32]byte
+	rotatedAt   time.Time
+	graced      bool
+	// parent is the token the rotation that made current replaced.
+	parent [32]byte
 }
 
 // subjectKey names the subject a family's tokens count against.
@@ -134,13 +147,13 @@ func (m *MemoryRefresh) Create(ctx context.Context, f Family, rec RefreshRecord)
 }
 
 // Lookup implements [RefreshStore].
-func (m *MemoryRefresh) Lookup(ctx context.Context, hash [32]byte, now time.Time) (Family, error) {
+func (m *MemoryRefresh) Lookup(ctx context.Context, familyID string, hash [32]byte, now time.Time) (Family, error) {
 	if err := ctx.Err(); err != nil {
 		return Family{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fam, _, err := m.find(hash, now)
+	fam, _, err := m.find(familyID, hash, now)
 	if err != nil {
 		return Family{}, err
 	}
@@ -155,13 +168,17 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.wrote(next.IssuedAt)
-	fam, _, err := m.find(oldHash, next.IssuedAt)
+	fam, _, err := m.find(next.FamilyID, oldHash, next.IssuedAt)
 	switch {
 	case err != nil:
 		return Family{}, err
 	case fam.Revoked:
 		return fam.snapshot(), ErrFamilyRevoked
-	case fam.current != oldHash:
+	case fam.current == next.Hash && fam.parent == oldHash:
+		return fam.snapshot(), nil // this very rotation, repeated
+	}
+	grace := fam.current != oldHash
+	if grace && !fam.inGrace(oldHash, next) {
 		fam.Revoked = true
 		return fam.snapshot(), ErrRefreshReused
 	}
@@ -181,6 +198,17 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if !m.room(fam.owner(), next.IssuedAt) {
 		return Family{}, ErrStoreFull
 	}
+	fam.rotated = append(fam.rotated, fam.current)
+	if len(fam.rotated) > RefreshRing {
+		m.drop(fam, fam.rotated[0])
+		fam.rotated = append(fam.rotated[:0], fam.rotated[1:]...)
+	}
+	if grace {
+		fam.graced = true
+	} else {
+		fam.graceParent, fam.rotatedAt, fam.graced = oldHash, next.IssuedAt, false
+	}
+	fam.parent = oldHash
 	fam.ExpiresAt = exp
 	m.add(fam, next.Hash, exp)
 	return fam.snapshot(), nil
@@ -209,10 +237,11 @@ func (m *MemoryRefresh) Len() int {
 	return len(m.tokens)
 }
 
-// find returns the family of an unexpired token. m.mu must be held.
-func (m *MemoryRefresh) find(hash [32]byte, now time.Time) (*memFamily, memToken, error) {
+// find returns the family familyID when hash is one of its unexpired
+// tokens. m.mu must be held.
+func (m *MemoryRefresh) find(familyID string, hash [32]byte, now time.Time) (*memFamily, memToken, error) {
 	tok, ok := m.tokens[hash]
-	if !ok || !now.Before(tok.expiresAt) {
+	if !ok || tok.family != familyID || !now.Before(tok.expiresAt) {
 		return nil, memToken{}, ErrRefreshNotFound
 	}
 	fam, ok := m.families[tok.family]
@@ -262,18 +291,37 @@ func (m *MemoryRefresh) purge(now time.Time) {
 			return
 		}
 		delete(m.tokens, h)
-		fam, ok := m.families[tok.family]
-		if !ok {
-			return
-		}
-		owner := fam.owner()
-		if m.perSubject[owner]--; m.perSubject[owner] <= 0 {
-			delete(m.perSubject, owner)
-		}
-		if fam.tokens--; fam.tokens <= 0 {
+		if fam, ok := m.families[tok.family]; ok && m.release(fam) {
 			delete(m.families, tok.family)
 		}
 	})
+}
+
+// drop forgets hash, a rotated token of fam, before it expires. m.mu must
+// be held.
+func (m *MemoryRefresh) drop(fam *memFamily, hash [32]byte) {
+	if tok, ok := m.tokens[hash]; ok && tok.family == fam.ID {
+		delete(m.tokens, hash)
+		m.release(fam)
+	}
+}
+
+// release uncounts one token of fam that the store forgot, and reports
+// whether it was fam's last. m.mu must be held.
+func (m *MemoryRefresh) release(fam *memFamily) bool {
+	owner := fam.owner()
+	if m.perSubject[owner]--; m.perSubject[owner] <= 0 {
+		delete(m.perSubject, owner)
+	}
+	fam.tokens--
+	return fam.tokens <= 0
+}
+
+// inGrace reports whether presenting the rotated token oldHash for next is
+// the one retry the reuse grace allows (see RefreshStore.Rotate).
+func (f *memFamily) inGrace(oldHash [32]byte, next RefreshRecord) bool {
+	return next.ReuseGrace > 0 && !f.graced && oldHash == f.graceParent &&
+		next.IssuedAt.Before(f.rotatedAt.Add(next.ReuseGrace))
 }
 
 func (f *memFamily) snapshot() Family {

@@ -144,7 +144,7 @@ func TestRefreshJWTClaims(t *testing.T) {
 	p2 := decodePair(t, w)
 	check(p2, f.clock.Now())
 	// The store files the token under the SHA-256 of the whole string.
-	fam, err := f.refresh.Lookup(context.Background(), issuer.HashRefreshToken(p2.Data.RefreshToken), f.clock.Now())
+	fam, err := f.refresh.Lookup(context.Background(), p2SessionID(t, p2), issuer.HashRefreshToken(p2.Data.RefreshToken), f.clock.Now())
 	require.NoError(t, err)
 	assert.Equal(t, p2SessionID(t, p2), fam.ID)
 }

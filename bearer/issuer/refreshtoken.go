@@ -13,16 +13,28 @@ import (
 // a JWT access token, and easy to spot in a secret scanner.
 const RefreshTokenPrefix = "rt_"
 
-// refreshTokenLen is the prefix plus 256 random bits in unpadded base64url.
-const refreshTokenLen = len(RefreshTokenPrefix) + 43
+// familyIDLen is the length of a family id (newID): 128 bits in unpadded
+// base64url.
+const familyIDLen = 22
 
-// newRefreshToken returns a fresh refresh token and its SHA-256. Only the
-// hash is ever stored.
-func newRefreshToken() (string, [32]byte) {
+// refreshSecretLen is the length of an opaque refresh token's secret part:
+// 256 random bits in unpadded base64url.
+const refreshSecretLen = 43
+
+// refreshTokenLen is the length of an opaque refresh token: the prefix,
+// the family id (not secret: access tokens carry it as "sid"), so that a
+// store can find the family's state without a global index, and the
+// secret part.
+const refreshTokenLen = len(RefreshTokenPrefix) + familyIDLen + refreshSecretLen
+
+// newRefreshToken returns a fresh opaque refresh token of family famID (a
+// newID) and its SHA-256. Only the hash is ever stored.
+func newRefreshToken(famID string) (string, [32]byte) {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (it aborts the process instead)
 	b := make([]byte, 0, refreshTokenLen)
 	b = append(b, RefreshTokenPrefix...)
+	b = append(b, famID...)
 	b = base64.RawURLEncoding.AppendEncode(b, raw[:])
 	return string(b), sha256.Sum256(b)
 }
@@ -33,9 +45,9 @@ func HashRefreshToken(token string) [32]byte {
 	return sha256.Sum256([]byte(token))
 }
 
-// wellFormedRefresh reports whether token has the shape of a refresh token
-// (prefix, length, base64url alphabet), so malformed input and access
-// tokens are refused before any hashing or store round trip.
+// wellFormedRefresh reports whether token has the shape of an opaque
+// refresh token (prefix, length, base64url alphabet), so malformed input
+// and access tokens are refused before any hashing or store round trip.
 func wellFormedRefresh(token string) bool {
 	if len(token) != refreshTokenLen || token[:len(RefreshTokenPrefix)] != RefreshTokenPrefix {
 		return false
@@ -49,6 +61,12 @@ func wellFormedRefresh(token string) bool {
 	return true
 }
 
+// refreshFamily returns the family id a well-formed opaque refresh token
+// names.
+func refreshFamily(token string) string {
+	return token[len(RefreshTokenPrefix) : len(RefreshTokenPrefix)+familyIDLen]
+}
+
 // claimTokenUse marks a refresh JWT; access tokens may not carry it.
 const claimTokenUse = "token_use"
 
@@ -57,7 +75,7 @@ const tokenUseRefresh = "refresh"
 
 // refreshJTILen is the length of a refresh JWT's jti: 256 random bits in
 // unpadded base64url.
-const refreshJTILen = 43
+const refreshJTILen = refreshSecretLen
 
 // refreshPayload is the claim set of a refresh JWT (Config.RefreshJWT).
 type refreshPayload struct {
@@ -72,14 +90,15 @@ type refreshPayload struct {
 	ID        string `json:"jti"`
 }
 
-// newRefresh returns a fresh refresh token of the configured format and
-// its SHA-256, the key it is stored under: an opaque token, or a refresh
-// JWT for the family sid of subject sub, issued at now, expiring at exp,
+// newRefresh returns a fresh refresh token of the configured format for
+// the family sid and its SHA-256, the key it is stored under: an opaque
+// token (which names sid, a newID), or a refresh JWT (sid its claim) of
+// subject sub, issued at now, expiring at exp,
 // in a family created (a login made) at authTime. The error is a signing
 // failure.
 func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub string) (string, [32]byte, error) {
 	if !i.rtJWT {
-		tok, hash := newRefreshToken()
+		tok, hash := newRefreshToken(sid)
 		return tok, hash, nil
 	}
 	payload, err := json.Marshal(refreshPayload{
@@ -115,10 +134,14 @@ func newRefreshJTI() string {
 // the configured format, so malformed input, access tokens and foreign
 // tokens are refused before any hashing or store round trip. A refresh
 // JWT's signature (header: alg, kid, typ) is verified first, then its iss,
-// aud, token_use, jti, sub and exp against now; its claims are returned.
+// aud, token_use, jti, sub, sid and exp against now; its claims are
+// returned. Either way SessionID is the family id the token names.
 func (i *Issuer) checkRefresh(token string, now time.Time) (refreshPayload, bool) {
 	if !i.rtJWT {
-		return refreshPayload{}, wellFormedRefresh(token)
+		if !wellFormedRefresh(token) {
+			return refreshPayload{}, false
+		}
+		return refreshPayload{SessionID: refreshFamily(token)}, true
 	}
 	var c refreshPayload
 	if i.signer.parse(token, i.signer.rtTyp, &c) != nil {

@@ -7,8 +7,10 @@ import (
 )
 
 func TestWellFormedRefresh(t *testing.T) {
-	tok, h := newRefreshToken()
+	fam := newID()
+	tok, h := newRefreshToken(fam)
 	assert.True(t, wellFormedRefresh(tok))
+	assert.Equal(t, fam, refreshFamily(tok), "the token names its family")
 	assert.Equal(t, h, HashRefreshToken(tok))
 	assert.Len(t, tok, refreshTokenLen)
 	for _, bad := range []string{"", "rt_", tok + "A", tok[:len(tok)-1], "RT_" + tok[3:], tok[:10] + "." + tok[11:], tok[:10] + "=" + tok[11:]} {
@@ -17,10 +19,10 @@ func TestWellFormedRefresh(t *testing.T) {
 }
 
 func FuzzWellFormedRefresh(f *testing.F) {
-	tok, _ := newRefreshToken()
+	tok, _ := newRefreshToken(newID())
 	f.Add(tok)
 	f.Add("eyJhbGciOiJIUzI1NiJ9.e30.sig")
-	f.Add("rt_" + string(make([]byte, 43)))
+	f.Add("rt_" + string(make([]byte, 65)))
 	f.Fuzz(func(t *testing.T, s string) {
 		if !wellFormedRefresh(s) {
 			return

@@ -26,8 +26,10 @@ type refreshRequest struct {
 //	401 UnauthorizedError                   malformed, unknown, expired or revoked token,
 //	                                        a session past Config.RefreshMaxAge, or reuse
 //	                                        of a rotated one (which revokes the whole
-//	                                        family and every access token it issued),
-//	                                        with WWW-Authenticate: Bearer realm="<Realm>"
+//	                                        family and every access token it issued;
+//	                                        see Config.RefreshReuseGrace for the one
+//	                                        retry it may allow), with
+//	                                        WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
 //
 // A session whose subject was revoked since it started
@@ -60,11 +62,12 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	}
 	hash := HashRefreshToken(token)
+	famID := claims.SessionID // the family the token names; the store checks it
 
 	// The pre-checks read the family first, so that a refusal, or a store
 	// failure on the way, leaves the presented token current: only Rotate
 	// decides, and a retry after a 503 is no reuse.
-	fam, err := i.refresh.Lookup(ctx, hash, now)
+	fam, err := i.refresh.Lookup(ctx, famID, hash, now)
 	if errors.Is(err, ErrRefreshNotFound) {
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	}
@@ -90,15 +93,17 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if i.rtJWT {
 		exp = i.refreshExpiry(now, time.Unix(claims.AuthTime, 0))
 	}
-	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), claims.SessionID, claims.Subject)
+	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), famID, claims.Subject)
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
 	next := RefreshRecord{
-		Hash:      rtHash,
-		IssuedAt:  now,
-		ExpiresAt: exp,
-		MaxAge:    i.refreshMax,
+		Hash:       rtHash,
+		FamilyID:   famID,
+		IssuedAt:   now,
+		ExpiresAt:  exp,
+		MaxAge:     i.refreshMax,
+		ReuseGrace: i.reuseGrace,
 	}
 	fam, err = i.refresh.Rotate(ctx, hash, next)
 	if fam.ID != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,7 +206,7 @@ var errStoreDown = errors.New("redis: i/o timeout talking to 10.1.2.3:6379")
 func (failingRefresh) Create(context.Context, issuer.Family, issuer.RefreshRecord) error {
 	return errStoreDown
 }
-func (failingRefresh) Lookup(context.Context, [32]byte, time.Time) (issuer.Family, error) {
+func (failingRefresh) Lookup(context.Context, string, [32]byte, time.Time) (issuer.Family, error) {
 	return issuer.Family{}, errStoreDown
 }
 func (failingRefresh) Rotate(context.Context, [32]byte, issuer.RefreshRecord) (issuer.Family, error) {
@@ -219,7 +220,7 @@ func TestRefreshStoreDownFailsClosed(t *testing.T) {
 	f := newFixture(t, func(c *issuer.Config) { c.Refresh = failingRefresh{} })
 	w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"demo-password"}`)
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
-	w = f.refreshWith("127.0.0.2", issuer.RefreshTokenPrefix+"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	w = f.refreshWith("127.0.0.2", issuer.RefreshTokenPrefix+strings.Repeat("A", 65))
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.NotContains(t, w.Body.String(), "10.1.2.3")
 	ev := f.audit.last()

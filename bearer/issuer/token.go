@@ -334,20 +334,20 @@ func (i *Issuer) attempt(ctx context.Context, addr netip.Addr, clientID string, 
 		tok, reason, e, _ := authenticate()
 		return tok, reason, e
 	}
-	ipKey, clientKey := "ip:"+ratelimit.AddrKey(addr), "client:"+clientID
-	if e := i.beginAttempt(ctx, ipKey, clientKey); e != nil {
+	ipKey, clientKey := attempt{key: "ip:" + ratelimit.AddrKey(addr)}, attempt{key: "client:" + clientID}
+	if e := i.beginAttempt(ctx, &ipKey, &clientKey); e != nil {
 		return grantedToken{}, throttleReason(e), e
 	}
 	tok, reason, e, failed := authenticate()
 	switch {
 	case failed: // the attempts stay counted: the failure
 	case e != nil:
-		i.endAttempt(ctx, ipKey, clientKey)
+		i.endAttempt(ctx, &ipKey, &clientKey)
 	default:
-		if err := i.throttle.Reset(ctx, clientKey); err != nil {
+		if err := i.throttle.Reset(ctx, clientKey.key); err != nil {
 			return grantedToken{}, reasonStore, passThrough(err)
 		}
-		if err := i.throttle.Succeed(ctx, ipKey); err != nil {
+		if err := i.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
 			return grantedToken{}, reasonStore, passThrough(err)
 		}
 	}

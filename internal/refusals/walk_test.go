@@ -149,8 +149,11 @@ type failingKeys struct{ apikey.Store }
 // failingThrottle is an apikey.Throttle whose store is down.
 type failingThrottle struct{}
 
-func (failingThrottle) Begin(context.Context, string) error { return errors.New("throttle store down") }
-func (failingThrottle) Succeed(context.Context, string) error {
+func (failingThrottle) Begin(context.Context, string) (string, error) {
+	return "", errors.New("throttle store down")
+}
+
+func (failingThrottle) Succeed(context.Context, string, string) error {
 	return errors.New("throttle store down")
 }
 

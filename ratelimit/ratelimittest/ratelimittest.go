@@ -15,6 +15,7 @@ package ratelimittest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,9 +201,10 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 }
 
 // TestFailureStore checks a ratelimit.FailureStore: fixed windows opened by
-// the first failure, expiry, taking back one failure (floor zero), reset,
-// key isolation and exact counting under concurrency. newStore returns an
-// empty store.
+// the first failure, expiry, attempts counted once by id, taking back an
+// attempt by id (idempotent, and winning over a count that lands after
+// it), reset, key isolation and exact counting under concurrency.
+// newStore returns an empty store.
 func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.FailureStore) {
 	ctx := context.Background()
 	const window = 15 * time.Minute
@@ -213,11 +215,17 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 		require.NoError(t, err)
 		return n, resetAt
 	}
-	add := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) (int, time.Time) {
+	var seq atomic.Int64
+	addID := func(t *testing.T, s ratelimit.FailureStore, key, attempt string, at time.Time) (int, time.Time) {
 		t.Helper()
-		n, resetAt, err := s.AddFailure(ctx, key, window, at)
+		n, resetAt, err := s.AddFailure(ctx, key, attempt, window, at)
 		require.NoError(t, err)
 		return n, resetAt
+	}
+	// add counts a new attempt.
+	add := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) (int, time.Time) {
+		t.Helper()
+		return addID(t, s, key, fmt.Sprint("attempt-", seq.Add(1)), at)
 	}
 
 	t.Run("unknown key has no failures", func(t *testing.T) {
@@ -280,17 +288,17 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 		assert.Zero(t, n)
 	})
 
-	remove := func(t *testing.T, s ratelimit.FailureStore, key string, at time.Time) {
+	remove := func(t *testing.T, s ratelimit.FailureStore, key, attempt string, at time.Time) {
 		t.Helper()
-		require.NoError(t, s.RemoveFailure(ctx, key, at))
+		require.NoError(t, s.RemoveFailure(ctx, key, attempt, at))
 	}
 
-	t.Run("remove takes back one failure", func(t *testing.T) {
+	t.Run("remove takes back its attempt", func(t *testing.T) {
 		s := newStore(t)
-		for range 3 {
-			add(t, s, "user:dave", t0)
+		for _, a := range []string{"a1", "a2", "a3"} {
+			addID(t, s, "user:dave", a, t0)
 		}
-		remove(t, s, "user:dave", t0.Add(time.Minute))
+		remove(t, s, "user:dave", "a2", t0.Add(time.Minute))
 		n, resetAt := failures(t, s, "user:dave", t0.Add(time.Minute))
 		assert.Equal(t, 2, n)
 		assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance, "the window is unchanged")
@@ -301,8 +309,8 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 
 	t.Run("remove to zero forgets the window", func(t *testing.T) {
 		s := newStore(t)
-		add(t, s, "ip:192.0.2.2", t0)
-		remove(t, s, "ip:192.0.2.2", t0)
+		addID(t, s, "ip:192.0.2.2", "a1", t0)
+		remove(t, s, "ip:192.0.2.2", "a1", t0)
 		n, resetAt := failures(t, s, "ip:192.0.2.2", t0)
 		assert.Zero(t, n)
 		assert.True(t, resetAt.IsZero())
@@ -312,27 +320,66 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 		assert.WithinDuration(t, later.Add(window), resetAt, Tolerance, "the next failure opens a new window")
 	})
 
-	t.Run("remove never goes below zero", func(t *testing.T) {
+	t.Run("an attempt counts once", func(t *testing.T) {
+		// A write repeated (a client library's retry after a timeout)
+		// counts nothing more.
 		s := newStore(t)
-		remove(t, s, "user:nobody", t0)
-		add(t, s, "user:erin", t0)
-		for range 3 {
-			remove(t, s, "user:erin", t0)
-		}
-		n, _ := failures(t, s, "user:erin", t0)
-		assert.Zero(t, n)
-		n, _ = add(t, s, "user:erin", t0)
+		addID(t, s, "user:erin", "a1", t0)
+		n, resetAt := addID(t, s, "user:erin", "a1", t0.Add(time.Second))
 		assert.Equal(t, 1, n)
-		n, _ = failures(t, s, "user:nobody", t0)
+		assert.WithinDuration(t, t0.Add(window), resetAt, Tolerance)
+		n, _ = addID(t, s, "user:erin", "a2", t0.Add(time.Second))
+		assert.Equal(t, 2, n)
+	})
+
+	t.Run("remove is idempotent", func(t *testing.T) {
+		s := newStore(t)
+		for _, a := range []string{"a1", "a2", "a3"} {
+			addID(t, s, "user:fay", a, t0)
+		}
+		for range 3 {
+			remove(t, s, "user:fay", "a1", t0)
+		}
+		n, _ := failures(t, s, "user:fay", t0)
+		assert.Equal(t, 2, n, "one take-back, however often it is sent")
+		remove(t, s, "user:fay", "never-counted", t0)
+		n, _ = failures(t, s, "user:fay", t0)
+		assert.Equal(t, 2, n, "taking back an attempt never counted takes back nothing")
+		n, _ = addID(t, s, "user:fay", "a1", t0)
+		assert.Equal(t, 2, n, "an attempt taken back does not count again")
+	})
+
+	t.Run("a take-back before the count wins", func(t *testing.T) {
+		// The count's write landed after its take-back (delayed by a
+		// stall): it counts nothing, on a key without a window and on one
+		// with an open window, as long as TakeBackMemory after the take-back.
+		s := newStore(t)
+		remove(t, s, "ip:192.0.2.3", "late", t0)
+		n, resetAt := failures(t, s, "ip:192.0.2.3", t0)
 		assert.Zero(t, n)
+		assert.True(t, resetAt.IsZero())
+		n, _ = addID(t, s, "ip:192.0.2.3", "late", t0.Add(ratelimit.TakeBackMemory-time.Second))
+		assert.Zero(t, n)
+		n, _ = failures(t, s, "ip:192.0.2.3", t0.Add(ratelimit.TakeBackMemory-time.Second))
+		assert.Zero(t, n)
+		n, resetAt = add(t, s, "ip:192.0.2.3", t0.Add(time.Minute))
+		assert.Equal(t, 1, n, "other attempts count")
+		assert.WithinDuration(t, t0.Add(time.Minute+window), resetAt, Tolerance)
+
+		addID(t, s, "user:gail", "a1", t0)
+		remove(t, s, "user:gail", "late", t0)
+		n, _ = addID(t, s, "user:gail", "late", t0.Add(time.Second))
+		assert.Equal(t, 1, n)
+		n, _ = addID(t, s, "user:gail", "a2", t0.Add(time.Second))
+		assert.Equal(t, 2, n)
 	})
 
 	t.Run("remove after the window ended does nothing", func(t *testing.T) {
 		s := newStore(t)
-		add(t, s, "user:frank", t0)
-		add(t, s, "user:frank", t0)
+		addID(t, s, "user:frank", "a1", t0)
+		addID(t, s, "user:frank", "a2", t0)
 		after := t0.Add(window + time.Second)
-		remove(t, s, "user:frank", after)
+		remove(t, s, "user:frank", "a1", after)
 		n, _ := failures(t, s, "user:frank", after)
 		assert.Zero(t, n)
 		n, resetAt := add(t, s, "user:frank", after)
@@ -342,9 +389,9 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 
 	t.Run("remove is per key", func(t *testing.T) {
 		s := newStore(t)
-		add(t, s, "user:gina", t0)
-		add(t, s, "user:Gina", t0)
-		remove(t, s, "user:gina", t0)
+		addID(t, s, "user:gina", "a1", t0)
+		addID(t, s, "user:Gina", "a1", t0)
+		remove(t, s, "user:gina", "a1", t0)
 		n, _ := failures(t, s, "user:Gina", t0)
 		assert.Equal(t, 1, n)
 	})
@@ -352,22 +399,34 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 	t.Run("concurrent adds and removes are counted exactly", func(t *testing.T) {
 		s := newStore(t)
 		add(t, s, "race2", t0) // the window is open throughout
+		var n atomic.Int64
 		concurrently(func(g int) {
-			_, _, _ = s.AddFailure(ctx, "race2", window, t0)
+			a := fmt.Sprint("race2-", n.Add(1))
+			_, _, _ = s.AddFailure(ctx, "race2", a, window, t0)
 			if g%2 == 0 {
-				_ = s.RemoveFailure(ctx, "race2", t0)
+				_ = s.RemoveFailure(ctx, "race2", a, t0)
 			}
 		})
-		n, _ := failures(t, s, "race2", t0)
-		assert.Equal(t, 1+100, n)
+		got, _ := failures(t, s, "race2", t0)
+		assert.Equal(t, 1+100, got)
 	})
 
 	t.Run("concurrent failures are counted exactly", func(t *testing.T) {
 		s := newStore(t)
+		var n atomic.Int64
 		concurrently(func(int) {
-			_, _, _ = s.AddFailure(ctx, "race", window, t0)
+			_, _, _ = s.AddFailure(ctx, "race", fmt.Sprint("race-", n.Add(1)), window, t0)
 		})
-		n, _ := failures(t, s, "race", t0)
-		assert.Equal(t, 200, n)
+		got, _ := failures(t, s, "race", t0)
+		assert.Equal(t, 200, got)
+	})
+
+	t.Run("concurrent repeats of one attempt count once", func(t *testing.T) {
+		s := newStore(t)
+		concurrently(func(g int) {
+			_, _, _ = s.AddFailure(ctx, "race3", fmt.Sprint("race3-", g%5), window, t0)
+		})
+		got, _ := failures(t, s, "race3", t0)
+		assert.Equal(t, 5, got)
 	})
 }
