@@ -347,16 +347,14 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 	return exp, rOK
 }
 
-// scopesOf returns the scopes of the claim set c, read as
-// gatehouse.ScopesFromClaims reads them ("scope", "scp", "scopes", merged
-// without duplicates), collected on the stack and copied into one exactly
-// sized slice, or nil when there are none.
+// scopesOf returns the scopes of the claim set c, those of the one claim
+// gatehouse.ScopeClaim selects ("scope", else "scp", else "scopes"),
+// collected on the stack and copied into one exactly sized slice, or nil
+// when there are none.
 func scopesOf(c jwt.MapClaims) []string {
 	var buf [16]string
-	scopes := buf[:0]
-	for _, name := range [...]string{"scope", "scp", "scopes"} {
-		scopes = gatehouse.AppendScopes(scopes, c[name])
-	}
+	_, v := gatehouse.ScopeClaim(c)
+	scopes := gatehouse.AppendScopes(buf[:0], v)
 	if len(scopes) == 0 {
 		return nil
 	}
