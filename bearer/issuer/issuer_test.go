@@ -2,12 +2,12 @@ package issuer_test
 
 import (
 	"context"
-	"fmt"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
