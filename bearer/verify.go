@@ -130,7 +130,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 		e.rev[1], e.nrev = SessionRevocationID(e.p.SessionID), 2
 	}
 	if a.validate != nil {
-		if err := a.validate(ctx, Claims(claims)); err != nil {
+		if err := a.validate(ctx, Claims{m: claims}); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
@@ -338,7 +338,7 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		TokenID:   str("jti"),
 		SessionID: str("sid"),
 		ExpiresAt: time.Unix(exp, 0),
-		Claims:    Claims(c),
+		Claims:    Claims{m: c},
 	}
 	if bad || (a.needJTI && (p.TokenID == "" || strings.HasPrefix(p.TokenID, SessionRevocationPrefix))) {
 		// With revocations, a jti must name a token, never a session.

@@ -299,7 +299,7 @@ func TestRequiredClaimsAndHooks(t *testing.T) {
 		var calls int
 		cfg.Validate = func(_ context.Context, c Claims) error {
 			calls++
-			if c["tenant"] != "acme" {
+			if tenant, _ := c.String("tenant"); tenant != "acme" {
 				return errors.New("tenant must be acme: secret detail")
 			}
 			return nil
