@@ -96,7 +96,12 @@ func (c *principalCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-func (c *principalCtx) String() string { return "gatehouse.WithPrincipal" }
+func (c *principalCtx) String() string {
+	if s, ok := c.Context.(interface{ String() string }); ok {
+		return s.String() + ".WithPrincipal"
+	}
+	return "context.WithPrincipal"
+}
 
 // WithPrincipal returns a copy of ctx that carries a copy of p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
@@ -112,6 +117,9 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func WithPrincipalRef(ctx context.Context, p *Principal) context.Context {
 	if p == nil {
 		return ctx
+	}
+	if ctx == nil {
+		panic("gatehouse: WithPrincipalRef with a nil parent context")
 	}
 	c := &principalCtx{Context: ctx, p: p}
 	copy(c.scopes[:], p.Scopes) // used only when they all fit

@@ -2,6 +2,7 @@ package gatehouse_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -154,4 +155,24 @@ func BenchmarkPrincipalFrom(b *testing.B) {
 		}
 	})
 	_, _ = sinkCtx, sink
+}
+
+// TestPrincipalContextBehaves checks the context that carries a Principal
+// behaves as a context: values, cancellation and deadlines of its parent
+// pass through, and its name reads like the standard library's.
+func TestPrincipalContextBehaves(t *testing.T) {
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	ctx := gatehouse.WithPrincipal(parent, gatehouse.Principal{Subject: "u"})
+	assert.Equal(t, "v", ctx.Value(otherKey{}))
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-child.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	assert.Contains(t, ctx.(fmt.Stringer).String(), ".WithPrincipal")
+	assert.Panics(t, func() {
+		//lint:ignore SA1012 a nil parent on purpose: it must panic, as context.WithValue does
+		gatehouse.WithPrincipal(nil, gatehouse.Principal{})
+	})
 }

@@ -63,6 +63,10 @@ func (c Claims) All() iter.Seq2[string, any] {
 	}
 }
 
+// MarshalJSON encodes the claim set as the JSON object it was decoded from
+// (null for the zero Claims).
+func (c Claims) MarshalJSON() ([]byte, error) { return json.Marshal(c.m) }
+
 // Map returns a deep copy of the claim set, nil for the zero Claims.
 func (c Claims) Map() map[string]any {
 	if c.m == nil {

@@ -128,6 +128,10 @@ func TestClaims(t *testing.T) {
 	assert.Len(t, names, 4)
 	assert.Equal(t, map[string]any{"sub": "u", "n": 1.5, "aud": []any{"a", map[string]any{"x": []any{1.0}}}, "nil": nil}, c.Map())
 
+	raw, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"sub":"u","n":1.5,"aud":["a",{"x":[1]}],"nil":null}`, string(raw))
+
 	var zero Claims
 	assert.Zero(t, zero.Len())
 	_, ok = zero.Get("sub")
