@@ -124,22 +124,26 @@ func TestRecoverCallbacks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, logs := recoverServer(t, envelope.Use(envelope.Flat)(tc.h))
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/orders/7?access=query-secret", nil)
-			require.NoError(t, err)
-			for k, v := range tc.headers {
-				req.Header.Set(k, v)
+			client := srv.Client()
+			client.Timeout = 10 * time.Second // a callback that left a lock held would hang the second request
+			for attempt := 1; attempt <= 2; attempt++ {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/orders/7?access=query-secret", nil)
+				require.NoError(t, err)
+				for k, v := range tc.headers {
+					req.Header.Set(k, v)
+				}
+				res, err := client.Do(req)
+				require.NoError(t, err, "the connection must survive the panic")
+				body, _ := io.ReadAll(res.Body)
+				_ = res.Body.Close()
+				assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
+				assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+				assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+				assert.JSONEq(t, `{"success":false,"error":"Internal Server Error","message":"Internal server error"}`, string(body))
+				assert.Equal(t, attempt, strings.Count(logs.String(), "\n"), "one log line per panic")
 			}
-			res, err := srv.Client().Do(req)
-			require.NoError(t, err, "the connection must survive the panic")
-			body, _ := io.ReadAll(res.Body)
-			_ = res.Body.Close()
-			assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
-			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
-			assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
-			assert.JSONEq(t, `{"success":false,"error":"Internal Server Error","message":"Internal server error"}`, string(body))
 
-			line := logs.String()
-			require.Equal(t, 1, strings.Count(line, "\n"), "one log line: %s", line)
+			line := strings.SplitN(logs.String(), "\n", 2)[0]
 			assert.Contains(t, line, `"level":"ERROR"`)
 			assert.Contains(t, line, `"method":"POST"`)
 			assert.Contains(t, line, `"path":"/orders/7"`)
