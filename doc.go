@@ -4,7 +4,8 @@
 // middleware in reading order.
 //
 // [ParseScope] and [ScopesFromClaims] are the one scope-claim parser that
-// bearer and apikey use to fill Principal.Scopes.
+// bearer and apikey use to fill Principal.Scopes; [ScopeClaim] is the one
+// precedence rule that picks the claim a token's scopes come from.
 //
 // The policies themselves live in sub-packages, each a plain
 // func(http.Handler) http.Handler so that it plugs into the standard mux,

@@ -2,9 +2,13 @@ package gatehouse_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -58,5 +62,117 @@ func BenchmarkWithPrincipal(b *testing.B) {
 		for b.Loop() {
 			_ = gatehouse.WithPrincipalRef(ctx, &p)
 		}
+	})
+}
+
+// TestPrincipalFromCannotChangeShared is the regression test for a handler
+// changing a cached Principal: the value PrincipalFrom returns has the
+// request's own Scopes, so appending to them or writing into them changes
+// nothing the next request with the same credential sees, nor what
+// PrincipalRefFrom (the middleware's view) reads.
+func TestPrincipalFromCannotChangeShared(t *testing.T) {
+	for _, n := range []int{1, 2, 4, 5, 40} { // inline and on the heap
+		scopes := make([]string, n, n+8) // spare capacity: an append would land in it
+		for i := range scopes {
+			scopes[i] = "s" + strconv.Itoa(i)
+		}
+		want := slices.Clone(scopes)
+		shared := &gatehouse.Principal{Subject: "u1", Scopes: scopes}
+		request := func() context.Context { return gatehouse.WithPrincipalRef(context.Background(), shared) }
+
+		ctx := request()
+		p, ok := gatehouse.PrincipalFrom(ctx)
+		require.True(t, ok)
+		assert.Equal(t, want, p.Scopes)
+		p.Scopes[0] = "admin"
+		p.Scopes = append(p.Scopes, "root")
+		p.Subject = "someone else"
+		ref, _ := gatehouse.PrincipalRefFrom(ctx)
+		assert.Same(t, shared, ref)
+		assert.Equal(t, want, ref.Scopes, "the middleware's view is untouched")
+
+		again, ok := gatehouse.PrincipalFrom(request())
+		require.True(t, ok)
+		assert.Equal(t, want, again.Scopes, "%d scopes", n)
+		assert.Equal(t, "u1", again.Subject)
+		assert.Equal(t, "", scopes[:n+1][n], "the shared backing array is untouched")
+	}
+
+	p, ok := gatehouse.PrincipalFrom(gatehouse.WithPrincipal(context.Background(), gatehouse.Principal{Subject: "x"}))
+	require.True(t, ok)
+	assert.Nil(t, p.Scopes, "no scopes stay nil")
+
+	shared := gatehouse.Principal{Scopes: []string{"a", "b"}}
+	c := shared.Clone()
+	c.Scopes[1] = "admin"
+	assert.Equal(t, "b", shared.Scopes[1], "Clone copies the Scopes")
+	assert.Nil(t, gatehouse.Principal{}.Clone().Scopes)
+}
+
+// oldKey and the "before" benchmarks reproduce how the Principal was
+// stored and read before PrincipalFrom handed out the request's own
+// Scopes: a context.WithValue of the shared pointer, read by plain copy.
+type oldKey struct{}
+
+// BenchmarkPrincipalFrom compares, in one run, storing a shared Principal
+// in a request's context (as an authentication middleware does on a cache
+// hit) and reading it (as a handler does), before and now.
+func BenchmarkPrincipalFrom(b *testing.B) {
+	p := &gatehouse.Principal{Subject: "u1", Tenant: "acme", Method: gatehouse.MethodJWT, Scopes: []string{"orders:read", "orders:write"}}
+	base := context.WithValue(context.Background(), oldKey{}, 0)
+	var sinkCtx context.Context
+	var sink gatehouse.Principal
+	b.Run("store/before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkCtx = context.WithValue(base, oldKey{}, p)
+		}
+	})
+	b.Run("store/now", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkCtx = gatehouse.WithPrincipalRef(base, p)
+		}
+	})
+	before, now := context.WithValue(base, oldKey{}, p), gatehouse.WithPrincipalRef(base, p)
+	b.Run("read/before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink = *before.Value(oldKey{}).(*gatehouse.Principal)
+		}
+	})
+	b.Run("read/now", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink, _ = gatehouse.PrincipalFrom(now)
+		}
+	})
+	b.Run("read-ref/now", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ref, _ := gatehouse.PrincipalRefFrom(now)
+			sink = *ref
+		}
+	})
+	_, _ = sinkCtx, sink
+}
+
+// TestPrincipalContextBehaves checks the context that carries a Principal
+// behaves as a context: values, cancellation and deadlines of its parent
+// pass through, and its name reads like the standard library's.
+func TestPrincipalContextBehaves(t *testing.T) {
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	ctx := gatehouse.WithPrincipal(parent, gatehouse.Principal{Subject: "u"})
+	assert.Equal(t, "v", ctx.Value(otherKey{}))
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-child.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	assert.Contains(t, ctx.(fmt.Stringer).String(), ".WithPrincipal")
+	assert.Panics(t, func() {
+		//lint:ignore SA1012 a nil parent on purpose: it must panic, as context.WithValue does
+		gatehouse.WithPrincipal(nil, gatehouse.Principal{})
 	})
 }

@@ -15,23 +15,41 @@ import (
 // fails.
 func ParseScope(s string) []string { return appendScopes(nil, s) }
 
-// ScopesFromClaims extracts scopes from a decoded JWT claim set, accepting
-// the shapes issuers use in the wild:
+// ScopeClaim returns the one claim of a decoded JWT claim set that grants
+// scopes, and its value: "scope" (RFC 9068) when claims has a member of
+// that name, else "scp" (Azure AD, Okta) when it has one, else "scopes";
+// and "", nil when it has none of them. Only that claim counts: the others
+// are ignored, never merged in.
 //
-//	"scope":  "a b c"          (RFC 9068, space-delimited string)
+// A claim is present when its name is a key of claims, whatever its value:
+// null, "", a number, an object or an array holding no valid scope-token
+// all count. A present "scope" therefore decides even when it grants
+// nothing, and a token can never widen a narrow or malformed "scope"
+// through a broader "scp" or "scopes". Names are matched exactly, as JWT
+// claim names are (RFC 7519 §4): "SCP" is not "scp".
+func ScopeClaim(claims map[string]any) (name string, value any) {
+	for _, name := range [...]string{"scope", "scp", "scopes"} {
+		if v, ok := claims[name]; ok {
+			return name, v
+		}
+	}
+	return "", nil
+}
+
+// ScopesFromClaims returns the scopes a decoded JWT claim set grants: those
+// of the claim [ScopeClaim] selects, in the shapes issuers use in the wild:
+//
+//	"scope":  "a b c"            (RFC 9068, space-delimited string)
 //	"scp":    "a b" or ["a","b"] (Azure AD, Okta)
 //	"scopes": ["a","b"] or "a b"
 //
-// Scopes from every present claim are merged without duplicates. Values of
-// any other type, non-string array members and members that are not one
-// scope-token are ignored: a malformed claim yields fewer scopes, never a
-// panic and never more.
+// Duplicates are kept once. Values of any other type, non-string array
+// members and members that are not one scope-token are ignored: a
+// malformed claim yields fewer scopes, never a panic and never more. It
+// returns nil when the claim grants none.
 func ScopesFromClaims(claims map[string]any) []string {
-	var out []string
-	for _, name := range [...]string{"scope", "scp", "scopes"} {
-		out = appendScopes(out, claims[name])
-	}
-	return out
+	_, v := ScopeClaim(claims)
+	return appendScopes(nil, v)
 }
 
 // AppendScopes appends the scopes in a claim value v (a space-delimited

@@ -2,11 +2,13 @@ package gatehouse_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -65,9 +67,11 @@ func TestScopesFromClaims(t *testing.T) {
 		{"scp string", `{"scp":"a b"}`, []string{"a", "b"}},
 		{"scp array", `{"scp":["a","b"]}`, []string{"a", "b"}},
 		{"scopes array", `{"scopes":["a","b"]}`, []string{"a", "b"}},
-		{"merged without duplicates", `{"scope":"a b","scp":["b","c"],"scopes":"c d"}`, []string{"a", "b", "c", "d"}},
+		{"scope wins over scp and scopes", `{"scope":"a b","scp":["b","c"],"scopes":"c d"}`, []string{"a", "b"}},
+		{"scp wins over scopes", `{"scp":["b","c"],"scopes":"c d admin"}`, []string{"b", "c"}},
 		{"non-string members ignored", `{"scopes":["a",1,null,{"x":1},["b"],"",  "c d"]}`, []string{"a"}},
 		{"wrong types ignored", `{"scope":42,"scp":{"a":true},"scopes":true}`, nil},
+		{"scopes alone", `{"scopes":"c d"}`, []string{"c", "d"}},
 		{"absent", `{"sub":"x"}`, nil},
 	}
 	for _, tc := range cases {
@@ -80,6 +84,47 @@ func TestScopesFromClaims(t *testing.T) {
 	assert.Equal(t, []string{"x", "y"}, gatehouse.AppendScopes([]string{"x"}, []string{"x", "y", "bad one"}))
 }
 
+// TestScopeClaimPrecedence is the regression test for scope escalation
+// through "scp" and "scopes": one claim decides, the first present of
+// "scope", "scp", "scopes", and a present "scope" decides even when its
+// value is empty, null, of the wrong type or holds no valid scope-token —
+// it never falls through to a broader claim.
+func TestScopeClaimPrecedence(t *testing.T) {
+	cases := []struct {
+		claims   string
+		wantName string
+		want     []string
+	}{
+		{`{"scope":"a","scp":"a b"}`, "scope", []string{"a"}},
+		{`{"scope":"a","scopes":["a","b"]}`, "scope", []string{"a"}},
+		{`{"scope":"","scp":"admin"}`, "scope", nil},
+		{`{"scope":"   ","scp":"admin"}`, "scope", nil},
+		{`{"scope":null,"scp":"admin"}`, "scope", nil},
+		{`{"scope":42,"scp":"admin"}`, "scope", nil},
+		{`{"scope":["a"],"scp":"admin"}`, "scope", []string{"a"}},
+		{`{"scope":"bad\tone","scopes":"admin"}`, "scope", nil},
+		{`{"scp":"","scopes":"admin"}`, "scp", nil},
+		{`{"scp":null,"scopes":"admin"}`, "scp", nil},
+		{`{"scp":"a","scopes":"a admin"}`, "scp", []string{"a"}},
+		{`{"scopes":null}`, "scopes", nil},
+		{`{"Scope":"admin","SCP":"admin","sub":"x"}`, "", nil},
+		{`{}`, "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.claims, func(t *testing.T) {
+			var claims map[string]any
+			require.NoError(t, json.Unmarshal([]byte(tc.claims), &claims))
+			name, v := gatehouse.ScopeClaim(claims)
+			assert.Equal(t, tc.wantName, name)
+			assert.Equal(t, claims[name], v)
+			assert.Equal(t, tc.want, gatehouse.ScopesFromClaims(claims))
+		})
+	}
+	name, v := gatehouse.ScopeClaim(nil)
+	assert.Equal(t, "", name)
+	assert.Nil(t, v)
+}
+
 func FuzzScopesFromClaims(f *testing.F) {
 	for _, s := range []string{`{"scope":"a b"}`, `{"scp":["a",1]}`, `{"scopes":[[],{}]}`, `{"scope":null}`} {
 		f.Add(s)
@@ -90,6 +135,11 @@ func FuzzScopesFromClaims(f *testing.F) {
 			return
 		}
 		got := gatehouse.ScopesFromClaims(claims)
+		// Never more than the one deciding claim grants.
+		name, v := gatehouse.ScopeClaim(claims)
+		if name != "" && !slices.Equal(got, gatehouse.AppendScopes(nil, v)) {
+			t.Fatalf("scopes %v are not those of %q (%v)", got, name, v)
+		}
 		seen := map[string]bool{}
 		for _, s := range got {
 			if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) || seen[s] {

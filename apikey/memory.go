@@ -35,7 +35,7 @@ type memEntry struct {
 }
 
 // A snapshot is one immutable version of a stored record (Hash always
-// zero) and the Principal built from it, whose Claims is &rec.
+// zero) and the Principal built from it, whose Claims views &rec.
 type snapshot struct {
 	rec Record
 	p   gatehouse.Principal

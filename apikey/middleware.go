@@ -144,8 +144,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 //
 // It returns the Principal for the key: Method gatehouse.MethodAPIKey,
 // TokenID the key ID, Subject the record's Subject (else the key ID),
-// Tenant, Scopes and ExpiresAt from the record, and Claims the *Record
-// (read-only, without its Hash). A refusal is an *envelope.Error wrapping
+// Tenant, Scopes and ExpiresAt from the record, and Claims a [RecordView]
+// of the record (read with [RecordFrom]). The Principal is the caller's
+// own copy: changing its Scopes changes no other request's. A refusal is an *envelope.Error wrapping
 // one of the package's Err… causes. Check ignores Config.Optional (a
 // missing key is ErrMissingKey) and emits one audit event per call.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
@@ -153,7 +154,7 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	if err != nil {
 		return gatehouse.Principal{}, err
 	}
-	return *p, nil
+	return p.Clone(), nil
 }
 
 // check is Check returning the Principal by pointer. The Principal may be

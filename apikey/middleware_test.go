@@ -277,8 +277,9 @@ func TestMiddlewarePrincipal(t *testing.T) {
 	assert.Equal(t, []string{"charges:write", "charges:read"}, p.Scopes)
 	assert.True(t, p.HasScope("charges:write"))
 	assert.True(t, f.validRec.Expires.Equal(p.ExpiresAt))
-	rec, ok := p.Claims.(*Record)
-	require.True(t, ok, "Claims is a *Record")
+	view, ok := p.Claims.(RecordView)
+	require.True(t, ok, "Claims is a RecordView")
+	rec := view.Record()
 	assert.Zero(t, rec.Hash, "Claims never carries the hash")
 	assert.Equal(t, f.validRec.Prefix, rec.Prefix)
 	assert.Equal(t, []string{"payment"}, rec.Surfaces)
@@ -358,7 +359,7 @@ func TestHashNeverReachesHandlers(t *testing.T) {
 	r.Header.Set("X-Tenant-ID", "acme")
 	p, err := MustNew(f.config()).Check(r)
 	require.NoError(t, err)
-	assert.Zero(t, p.Claims.(*Record).Hash)
+	assert.Zero(t, p.Claims.(RecordView).Record().Hash)
 }
 
 func TestLastUsed(t *testing.T) {

@@ -43,7 +43,7 @@ func TestCachedPrincipal(t *testing.T) {
 		p2, err := cached.check(r)
 		require.NoError(t, err)
 		assert.Same(t, p1, p2)
-		assert.Same(t, p1.Claims, p2.Claims)
+		assert.Same(t, p1.Claims.(RecordView).rec, p2.Claims.(RecordView).rec)
 	})
 
 	t.Run("touch publishes a new snapshot", func(t *testing.T) {
@@ -55,13 +55,19 @@ func TestCachedPrincipal(t *testing.T) {
 		after, err := cached.check(r)
 		require.NoError(t, err)
 		assert.NotSame(t, before, after)
-		rec := after.Claims.(*Record)
-		assert.True(t, rec.LastUsed.Equal(f.now), "Claims is the new snapshot's record")
+		rec := after.Claims.(RecordView).Record()
+		assert.True(t, rec.LastUsed.Equal(f.now), "Claims views the new snapshot's record")
 		assert.Equal(t, before.TokenID, after.TokenID)
 	})
 
 	t.Run("no allocation", func(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(100, func() {
+			if _, err := cached.check(r); err != nil {
+				panic(err)
+			}
+		}))
+		// Check hands the caller its own copy of the Scopes: one allocation.
+		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() {
 			if _, err := cached.Check(r); err != nil {
 				panic(err)
 			}
@@ -86,8 +92,85 @@ func TestNewPrincipal(t *testing.T) {
 	rec := &Record{ID: "key_1", Subject: "svc", Tenant: "acme", Scopes: []string{"a"}, Expires: exp}
 	assert.Equal(t, gatehouse.Principal{
 		Subject: "svc", Tenant: "acme", Scopes: []string{"a"}, Method: gatehouse.MethodAPIKey,
-		TokenID: "key_1", ExpiresAt: exp, Claims: rec,
+		TokenID: "key_1", ExpiresAt: exp, Claims: RecordView{rec: rec},
 	}, newPrincipal(rec))
 	rec.Subject = ""
 	assert.Equal(t, "key_1", newPrincipal(rec).Subject, "Subject defaults to the key ID")
+}
+
+// TestHandlerCannotChangeKeyPrincipal is the regression test for a handler
+// changing the Principal shared by every request with the same key: over
+// a real server, a handler appends to and writes into Scopes, and changes
+// the record copies RecordFrom and Principal.Claims give (fields and
+// slices); the next request with the key sees the original Principal and
+// record, and the key gains no surface.
+func TestHandlerCannotChangeKeyPrincipal(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		name := map[bool]string{true: "memory store (shared Principal)", false: "other store (Principal per request)"}[cached]
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			cfg := f.config()
+			if cached {
+				cfg.Store = f.mem
+			}
+			payment := MustNew(cfg)
+			cfg.Surface = "admin"
+			admin := MustNew(cfg)
+
+			mux := http.NewServeMux()
+			mux.Handle("POST /mutate", payment.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, _ := gatehouse.PrincipalFrom(r.Context())
+				p.Scopes[0] = "admin"
+				p.Scopes = append(p.Scopes, "root")
+				rec, _ := RecordFrom(r.Context())
+				rec.Scopes[0], rec.Surfaces[0] = "admin", "admin"
+				rec.Expires, rec.Revoked = time.Time{}, false
+				view := p.Claims.(RecordView).Record()
+				view.Scopes[1], view.Surfaces[0] = "admin", "admin"
+				w.WriteHeader(http.StatusNoContent)
+			})))
+			mux.Handle("POST /admin", admin.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			})))
+			var seen gatehouse.Principal
+			var seenRec Record
+			mux.Handle("POST /read", payment.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen, _ = gatehouse.PrincipalFrom(r.Context())
+				seenRec, _ = RecordFrom(r.Context())
+				w.WriteHeader(http.StatusNoContent)
+			})))
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			post := func(path string) int {
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, nil)
+				require.NoError(t, err)
+				req.Header.Set("ApiKey", f.valid)
+				req.Header.Set("X-Tenant-ID", "acme")
+				res, err := srv.Client().Do(req)
+				require.NoError(t, err)
+				_ = res.Body.Close()
+				return res.StatusCode
+			}
+
+			require.Equal(t, http.StatusNoContent, post("/mutate"))
+			require.Equal(t, http.StatusNoContent, post("/mutate"))
+			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			r.Header.Set("ApiKey", f.valid)
+			r.Header.Set("X-Tenant-ID", "acme")
+			p, err := payment.Check(r)
+			require.NoError(t, err)
+			p.Scopes[0] = "admin"
+
+			assert.Equal(t, http.StatusForbidden, post("/admin"), "no handler gave the key the admin surface")
+			require.Equal(t, http.StatusNoContent, post("/read"))
+			assert.Equal(t, []string{"charges:write", "charges:read"}, seen.Scopes)
+			assert.Equal(t, []string{"charges:write", "charges:read"}, seenRec.Scopes)
+			assert.Equal(t, []string{"payment"}, seenRec.Surfaces)
+			assert.True(t, f.validRec.Expires.Equal(seenRec.Expires))
+			stored, err := f.mem.Lookup(context.Background(), Hash(f.valid))
+			require.NoError(t, err)
+			assert.Equal(t, []string{"payment"}, stored.Surfaces)
+			assert.Equal(t, []string{"charges:write", "charges:read"}, stored.Scopes)
+		})
+	}
 }

@@ -213,7 +213,7 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	if rs != rOK {
 		return gatehouse.Principal{}, err
 	}
-	return *p, nil
+	return p.Clone(), nil // p may be the cache's: the caller gets its own Scopes
 }
 
 // Middleware authenticates each request with [Authenticator.Check] and

@@ -19,7 +19,9 @@ const DefaultCacheMaxAge = 10 * time.Minute
 // second at which the entry expires (the token's "exp", or earlier: see
 // Config.CacheMaxAge), the key it was verified with and what a
 // revocation check asks about. An entry is immutable once built: every
-// request presenting the token shares &e.p (gatehouse.WithPrincipalRef).
+// request presenting the token shares &e.p (gatehouse.WithPrincipalRef,
+// which gives each request its own copy of the Scopes), and e.p.Claims is
+// a read-only Claims.
 type cacheEntry struct {
 	p   gatehouse.Principal
 	exp int64

@@ -3,38 +3,118 @@ package bearer
 import (
 	"context"
 	"encoding/json"
+	"iter"
 
 	"github.com/gatehouse-go/gatehouse"
 )
 
 // Claims is the verified claim set of a JWT, as decoded by encoding/json
-// (numbers are float64, arrays []any). It is what Principal.Claims holds for
-// a JWT unless Config.Custom is set. Treat it as read-only: one value is
-// shared by every request that presents the same cached token.
-type Claims map[string]any
+// (numbers are float64, arrays []any, objects map[string]any). It is what
+// Principal.Claims holds for a JWT unless Config.Custom is set, and what
+// Config.Validate is given.
+//
+// Claims is read-only: one claim set is shared by every request that
+// presents the same cached token, so it hands out copies. [Claims.Get],
+// [Claims.All] and [Claims.Map] copy arrays and objects (strings, numbers,
+// booleans and null need no copy); nothing a caller does to what they
+// return changes the claim set. Reading a string claim with
+// [Claims.String] costs nothing. The zero Claims is empty.
+type Claims struct {
+	m map[string]any
+}
+
+// NewClaims returns Claims holding a deep copy of m's arrays ([]any) and
+// objects (map[string]any); values of other types are kept as given and
+// must not be modified afterwards. It is for tests and for middleware
+// that builds a Principal from claims verified elsewhere.
+func NewClaims(m map[string]any) Claims {
+	if m == nil {
+		return Claims{}
+	}
+	return Claims{m: copyObject(m)}
+}
+
+// Get returns the claim name and whether the claim set has it (a null
+// claim is present, with a nil value). An array or object is returned as a
+// copy.
+func (c Claims) Get(name string) (any, bool) {
+	v, ok := c.m[name]
+	return copyValue(v), ok
+}
 
 // String returns the claim name when it is a string.
 func (c Claims) String(name string) (string, bool) {
-	s, ok := c[name].(string)
+	s, ok := c.m[name].(string)
 	return s, ok
+}
+
+// Len returns the number of claims.
+func (c Claims) Len() int { return len(c.m) }
+
+// All yields every claim, in no particular order, arrays and objects as
+// copies.
+func (c Claims) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for name, v := range c.m {
+			if !yield(name, copyValue(v)) {
+				return
+			}
+		}
+	}
+}
+
+// MarshalJSON encodes the claim set as the JSON object it was decoded from
+// (null for the zero Claims).
+func (c Claims) MarshalJSON() ([]byte, error) { return json.Marshal(c.m) }
+
+// Map returns a deep copy of the claim set, nil for the zero Claims.
+func (c Claims) Map() map[string]any {
+	if c.m == nil {
+		return nil
+	}
+	return copyObject(c.m)
+}
+
+// copyValue returns v, with arrays and objects copied deeply.
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	case map[string]any:
+		return copyObject(v)
+	}
+	return v
+}
+
+func copyObject(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = copyValue(v)
+	}
+	return out
 }
 
 // ClaimsFrom returns the verified JWT claims of the request's Principal, and
 // whether there were any (false for opaque tokens, for other
 // authentication methods, and when Config.Custom is set).
 func ClaimsFrom(ctx context.Context) (Claims, bool) {
-	p, ok := gatehouse.PrincipalFrom(ctx)
+	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
-		return nil, false
+		return Claims{}, false
 	}
 	c, ok := p.Claims.(Claims)
 	return c, ok
 }
 
 // TokenRecordFrom returns the stored record of the request's opaque token,
-// and whether the request was authenticated with one.
+// and whether the request was authenticated with one. The record is the
+// request's own (TokenStore lookups are per request).
 func TokenRecordFrom(ctx context.Context) (TokenRecord, bool) {
-	p, ok := gatehouse.PrincipalFrom(ctx)
+	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
 		return TokenRecord{}, false
 	}
@@ -97,9 +177,11 @@ func (cc custom[C]) decode(ctx context.Context, payload []byte) (any, error) {
 }
 
 // CustomFrom returns the claims decoded by Config.Custom for the request's
-// Principal, and whether there were claims of type C.
+// Principal, and whether there were claims of type C. The *C is shared by
+// every request that presents the same cached token: read it, never
+// modify it or what it refers to.
 func CustomFrom[C any](ctx context.Context) (*C, bool) {
-	p, ok := gatehouse.PrincipalFrom(ctx)
+	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
 		return nil, false
 	}

@@ -120,7 +120,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	iat, _ := numericDate(claims["iat"]) // absent: 0, at or before any not-before
 	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat}
 	if a.validate != nil {
-		if err := a.validate(ctx, Claims(claims)); err != nil {
+		if err := a.validate(ctx, Claims{m: claims}); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
@@ -328,7 +328,7 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		TokenID:   str("jti"),
 		SessionID: str("sid"),
 		ExpiresAt: time.Unix(exp, 0),
-		Claims:    Claims(c),
+		Claims:    Claims{m: c},
 	}
 	if bad || (a.needJTI && p.TokenID == "") {
 		// With revocations, every token must be revocable by its jti.
@@ -337,16 +337,14 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 	return exp, rOK
 }
 
-// scopesOf returns the scopes of the claim set c, read as
-// gatehouse.ScopesFromClaims reads them ("scope", "scp", "scopes", merged
-// without duplicates), collected on the stack and copied into one exactly
-// sized slice, or nil when there are none.
+// scopesOf returns the scopes of the claim set c, those of the one claim
+// gatehouse.ScopeClaim selects ("scope", else "scp", else "scopes"),
+// collected on the stack and copied into one exactly sized slice, or nil
+// when there are none.
 func scopesOf(c jwt.MapClaims) []string {
 	var buf [16]string
-	scopes := buf[:0]
-	for _, name := range [...]string{"scope", "scp", "scopes"} {
-		scopes = gatehouse.AppendScopes(scopes, c[name])
-	}
+	_, v := gatehouse.ScopeClaim(c)
+	scopes := gatehouse.AppendScopes(buf[:0], v)
 	if len(scopes) == 0 {
 		return nil
 	}

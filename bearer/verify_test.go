@@ -220,7 +220,7 @@ func TestPrincipalFromClaims(t *testing.T) {
 		{"scp string", map[string]any{"scope": nil, "scp": "x y"}, []string{"x", "y"}, ""},
 		{"scp array", map[string]any{"scope": nil, "scp": []string{"x", "y"}}, []string{"x", "y"}, ""},
 		{"scopes array", map[string]any{"scope": nil, "scopes": []string{"p:r"}}, []string{"p:r"}, ""},
-		{"merged", map[string]any{"scope": "a", "scp": []string{"b"}, "scopes": []string{"a", "c"}}, []string{"a", "b", "c"}, ""},
+		{"scope wins", map[string]any{"scope": "a", "scp": []string{"b"}, "scopes": []string{"a", "c"}}, []string{"a"}, ""},
 		{"tenant claim name", map[string]any{"org": "globex"}, []string{"orders:read", "orders:write"}, "globex"},
 	}
 	for _, tc := range tests {
@@ -299,7 +299,7 @@ func TestRequiredClaimsAndHooks(t *testing.T) {
 		var calls int
 		cfg.Validate = func(_ context.Context, c Claims) error {
 			calls++
-			if c["tenant"] != "acme" {
+			if tenant, _ := c.String("tenant"); tenant != "acme" {
 				return errors.New("tenant must be acme: secret detail")
 			}
 			return nil

@@ -24,6 +24,10 @@
 // Every error response carries Content-Type, "Cache-Control: no-store" and
 // "X-Content-Type-Options: nosniff".
 //
+// [Recover], outermost, answers a panic inside it with a 500 in the
+// request's style and logs it with its stack, instead of dropping the
+// connection.
+//
 // [OK] and [Success] write the success wrapper {"success":true,"data":...};
 // [Decode] is a strict JSON request-body decoder whose failures are
 // envelope errors.

@@ -12,10 +12,12 @@ type styleKey struct{}
 
 // Use returns middleware that makes style the error style for every
 // gatehouse middleware and [Write] call inside it that has no style of its
-// own. Put it outermost.
+// own, and for the 500 of a [Recover] around it. Put it outermost, inside
+// Recover only.
 func Use(style Style) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			noteStyle(w, style)
 			next.ServeHTTP(w, r.WithContext(WithStyle(r.Context(), style)))
 		})
 	}

@@ -83,6 +83,11 @@ func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 	p.sets, _ = cfg.Lists.(SetStore)
 	if p.account == nil {
 		p.account = defaultAccount
+	} else {
+		// The Principal may be shared with other requests: the callback
+		// gets a copy whose Scopes it may change.
+		account := p.account
+		p.account = func(pr gatehouse.Principal) string { return account(pr.Clone()) }
 	}
 	return p, nil
 }

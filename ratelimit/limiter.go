@@ -80,6 +80,11 @@ func New(cfg Config) (*Limiter, error) {
 		style:  cfg.Style,
 		audit:  cfg.Audit,
 	}
+	if limits := l.limits; limits != nil {
+		// The Principal may be shared with other requests: the callback
+		// gets a copy whose Scopes it may change.
+		l.limits = func(p gatehouse.Principal) (Limit, bool) { return limits(p.Clone()) }
+	}
 	if l.limit == (Limit{}) {
 		l.limit = PerMinute(60)
 	}

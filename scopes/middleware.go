@@ -129,7 +129,7 @@ func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
 	if err != nil {
 		return gatehouse.Principal{}, err
 	}
-	return *p, nil
+	return p.Clone(), nil // p may be shared: the caller gets its own Scopes
 }
 
 // check is Check returning the Principal in place, without copying it; it

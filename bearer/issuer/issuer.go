@@ -191,11 +191,14 @@ type AccessClaims struct {
 	TTL time.Duration
 	// Extra claims are added to the token. They may not redefine the
 	// claims the issuer sets (iss, sub, aud, exp, nbf, iat, jti, client_id,
-	// scope, sid, tenant), nor claim to be a refresh token (token_use,
-	// auth_time), nor the token endpoint's session claims
-	// (session_kind, amount, notificationKey, userId, forceManualConfirm),
-	// which CheckSession and RequireSession trust; values must marshal to
-	// JSON.
+	// scope, sid, tenant), nor add another scope claim (scp, scopes, which
+	// verifiers read when scope is absent), nor a binding or type claim
+	// (cnf, typ), nor claim to be a refresh token (token_use, auth_time),
+	// nor the token endpoint's session claims (session_kind, amount,
+	// notificationKey, userId, forceManualConfirm), which CheckSession and
+	// RequireSession trust. Names are compared case-insensitively ("SCP" is
+	// refused too) and IssueAccess returns an error naming the claim; values
+	// must marshal to JSON.
 	Extra map[string]any
 }
 
@@ -222,13 +225,29 @@ type accessPayload struct {
 	Tenant    string          `json:"tenant,omitempty"`
 }
 
-// reservedClaims are the claim names AccessClaims.Extra may not set: the
-// access-token claims and the session claims a token-endpoint token alone
-// may carry (a forged session_kind would pass RequireSession).
+// reservedClaims are the claim names AccessClaims.Extra may not set,
+// compared case-insensitively (see reservedClaim): the access-token claims;
+// the other claims a verifier may read scopes from ("scp", "scopes") or
+// bind the token with ("cnf", "typ"); the refresh-token claims; and the
+// session claims a token-endpoint token alone may carry (a forged
+// session_kind would pass RequireSession).
 var reservedClaims = []string{
 	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "tenant",
+	"scp", "scopes", "cnf", "typ",
 	claimTokenUse, "auth_time",
 	ClaimSessionKind, ClaimAmount, ClaimNotificationKey, ClaimUserID, ClaimForceManualConfirm,
+}
+
+// reservedClaim reports whether name is a reserved claim in any letter
+// case: a verifier that decodes claims case-insensitively (encoding/json
+// into a struct does) would take "SCP" or "Sid" for the real claim.
+func reservedClaim(name string) bool {
+	for _, r := range reservedClaims {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // IssueAccess signs one access token for c, valid from now (truncated to
@@ -299,8 +318,8 @@ func (i *Issuer) accessPayload(now time.Time, jti string, c AccessClaims) (acces
 // mergeExtra appends the members of extra to the JSON object payload.
 func mergeExtra(payload []byte, extra map[string]any) ([]byte, error) {
 	for name := range extra {
-		if slices.Contains(reservedClaims, name) {
-			return nil, fmt.Errorf("issuer: extra claim %q would redefine a claim the issuer sets", name)
+		if reservedClaim(name) {
+			return nil, fmt.Errorf("issuer: extra claim %q is reserved: it would redefine a claim the issuer sets or a verifier trusts", name)
 		}
 	}
 	more, err := json.Marshal(extra)

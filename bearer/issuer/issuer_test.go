@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,33 @@ func TestIssueAccessReservesSessionClaims(t *testing.T) {
 	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc", ClientID: "app"},
 		Extra: map[string]any{"session_kind": "client", "amount": 1e9, "notificationKey": "forged"}})
 	require.Error(t, err, "a client session forged through Extra")
+}
+
+// TestIssueAccessReservesScopeAndBindingClaims is the regression test for
+// scope escalation through AccessClaims.Extra: "scp" and "scopes" (which a
+// verifier may read as scopes), "cnf", "sid", "token_use" and "typ" are
+// reserved, in any letter case, and the error names the claim. Nothing is
+// signed, so no token carrying them ever reaches a verifier.
+func TestIssueAccessReservesScopeAndBindingClaims(t *testing.T) {
+	iss, err := issuer.New(baseConfig(t))
+	require.NoError(t, err)
+	for _, name := range []string{
+		"scp", "scopes", "cnf", "sid", "token_use", "typ",
+		"SCP", "Scp", "SCOPES", "Sid", "SID", "Token_Use", "TYP", "Scope", "ISS", "Sub", "AMOUNT", "NotificationKey",
+	} {
+		at, err := iss.IssueAccess(issuer.AccessClaims{
+			Session: issuer.Session{Subject: "svc", Scopes: []string{"products:read"}},
+			Extra:   map[string]any{name: "admin products:write"},
+		})
+		require.Error(t, err, name)
+		assert.ErrorContains(t, err, fmt.Sprintf("%q", name), "the error names the claim")
+		assert.Empty(t, at.Token, name)
+	}
+	// A session without scopes has no "scope" claim at all: "scp" must not
+	// fill the gap either.
+	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{"scp": []string{"admin"}}})
+	assert.ErrorContains(t, err, `"scp"`)
+	// Names that merely contain a reserved one are the application's.
+	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{"scp_hint": "x", "typ2": 1}})
+	assert.NoError(t, err)
 }

@@ -74,31 +74,31 @@ type SessionClaims struct {
 // with a token-endpoint token (no Principal, an API key, another JWT, or
 // claims decoded by bearer.Config.Custom).
 func SessionFrom(ctx context.Context) (SessionClaims, bool) {
-	p, ok := gatehouse.PrincipalFrom(ctx)
+	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
 		return SessionClaims{}, false
 	}
-	return sessionOf(p)
+	return sessionOf(*p)
 }
 
 func sessionOf(p gatehouse.Principal) (SessionClaims, bool) {
-	var c map[string]any
+	var claim func(name string) any
 	switch m := p.Claims.(type) {
 	case bearer.Claims:
-		c = m
+		claim = func(name string) any { v, _ := m.Get(name); return v }
 	case map[string]any:
-		c = m
+		claim = func(name string) any { return m[name] }
 	default:
 		return SessionClaims{}, false
 	}
-	kind, _ := c[ClaimSessionKind].(string)
+	kind, _ := claim(ClaimSessionKind).(string)
 	s := SessionClaims{Kind: SessionKind(kind)}
-	s.ClientID, _ = c["client_id"].(string)
+	s.ClientID, _ = claim("client_id").(string)
 	switch s.Kind {
 	case SessionM2M:
 		return s, true
 	case SessionClient:
-		switch a := c[ClaimAmount].(type) {
+		switch a := claim(ClaimAmount).(type) {
 		case float64:
 			// The shortest decimal that reads back as a: exact for the
 			// precision documented on SessionClaims.Amount.
@@ -108,9 +108,9 @@ func sessionOf(p gatehouse.Principal) (SessionClaims, bool) {
 		default:
 			return SessionClaims{}, false
 		}
-		s.NotificationKey, _ = c[ClaimNotificationKey].(string)
-		s.UserID, _ = c[ClaimUserID].(string)
-		s.ForceManualConfirm, _ = c[ClaimForceManualConfirm].(bool)
+		s.NotificationKey, _ = claim(ClaimNotificationKey).(string)
+		s.UserID, _ = claim(ClaimUserID).(string)
+		s.ForceManualConfirm, _ = claim(ClaimForceManualConfirm).(bool)
 		return s, s.NotificationKey != ""
 	}
 	return SessionClaims{}, false
@@ -135,11 +135,11 @@ var (
 // kind: a client session on an m2m route, an m2m session on a client
 // route, an API key or any other token. Both wrap ErrWrongSession.
 func CheckSession(r *http.Request, kind SessionKind) (SessionClaims, error) {
-	p, ok := gatehouse.PrincipalFrom(r.Context())
+	p, ok := gatehouse.PrincipalRefFrom(r.Context())
 	if !ok {
 		return SessionClaims{}, errNoSession
 	}
-	s, ok := sessionOf(p)
+	s, ok := sessionOf(*p)
 	if ok && s.Kind == kind && p.Method == gatehouse.MethodJWT {
 		return s, nil
 	}

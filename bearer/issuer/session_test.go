@@ -58,16 +58,16 @@ func TestRequireSession(t *testing.T) {
 }
 
 func TestSessionFromCustomClaims(t *testing.T) {
-	p := gatehouse.Principal{Method: gatehouse.MethodJWT, Claims: bearer.Claims{
+	p := gatehouse.Principal{Method: gatehouse.MethodJWT, Claims: bearer.NewClaims(map[string]any{
 		"session_kind": "client", "client_id": "c", "amount": 1e21, "notificationKey": "k",
-	}}
+	})}
 	r := httptest.NewRequest("GET", "/", nil)
 	r = r.WithContext(gatehouse.WithPrincipal(r.Context(), p))
 	s, err := issuer.CheckSession(r, issuer.SessionClient)
 	require.NoError(t, err)
 	assert.Equal(t, "1000000000000000000000", string(s.Amount))
 
-	p.Claims = bearer.Claims{"session_kind": "client", "client_id": "c", "amount": "100", "notificationKey": "k"}
+	p.Claims = bearer.NewClaims(map[string]any{"session_kind": "client", "client_id": "c", "amount": "100", "notificationKey": "k"})
 	r = r.WithContext(gatehouse.WithPrincipal(r.Context(), p))
 	_, err = issuer.CheckSession(r, issuer.SessionClient)
 	require.ErrorIs(t, err, issuer.ErrWrongSession, "a client session without a numeric amount is no session")

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/platform/server"
 )
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "platform listening on %s (tenant %s)\n", base, cfg.Tenant)
 	printDemo(stdout, base, cfg, getenv)
 
-	return serve.Serve(ctx, ln, srv)
+	return serve.Serve(ctx, ln, envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv))
 }
 
 // printDemo prints the credentials that were defaulted or generated (never

@@ -4,6 +4,7 @@ package main
 
 import (
 	"log"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -29,7 +30,7 @@ func main() {
 		_ = envelope.OK(w, map[string]string{"customer": p.Subject})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", gatehouse.Chain(envelope.Use(envelope.Flat), auth.Middleware, scopes.Require("orders:read"))(orders))
+	mux.Handle("GET /orders", gatehouse.Chain(envelope.Recover(slog.Default()), envelope.Use(envelope.Flat), auth.Middleware, scopes.Require("orders:read"))(orders))
 	srv := &http.Server{
 		Addr:              "127.0.0.1:8080",
 		Handler:           mux,

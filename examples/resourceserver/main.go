@@ -67,7 +67,7 @@ func run(o options, log *slog.Logger) error {
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", o.issuer, "audience", o.audience)
-	if err := serve.Serve(context.Background(), ln, h); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serve.Serve(context.Background(), ln, envelope.Recover(log)(h)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 )
@@ -98,12 +99,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	h := envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv)
 	if tlsCfg != nil {
 		printBanner(stdout, "https://"+ln.Addr().String(), cfg, srv.RandomSecret)
-		return serve.ServeTLS(ctx, ln, srv, tlsCfg)
+		return serve.ServeTLS(ctx, ln, h, tlsCfg)
 	}
 	printBanner(stdout, "http://"+ln.Addr().String(), cfg, srv.RandomSecret)
-	return serve.Serve(ctx, ln, srv)
+	return serve.Serve(ctx, ln, h)
 }
 
 func printBanner(w io.Writer, base string, cfg server.Config, randomSecret bool) {

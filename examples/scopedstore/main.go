@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/scopedstore/server"
 )
@@ -112,10 +113,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if ready != nil {
 		ready <- ln.Addr().String() // the listener already accepts connections
 	}
+	h := envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv)
 	if tlsCfg != nil {
-		return serve.ServeTLS(ctx, ln, srv, tlsCfg)
+		return serve.ServeTLS(ctx, ln, h, tlsCfg)
 	}
-	return serve.Serve(ctx, ln, srv)
+	return serve.Serve(ctx, ln, h)
 }
 
 // printBanner tells where the API listens (over HTTPS when certFile, the

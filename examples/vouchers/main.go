@@ -26,6 +26,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/vouchers/server"
 )
@@ -178,7 +179,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if creds.generated {
 		printDemo(stdout, base, creds)
 	}
-	return serve.Serve(ctx, ln, srv)
+	return serve.Serve(ctx, ln, envelope.Recover(logger)(srv))
 }
 
 // printAssertion signs an assertion as seed 002's PHP sample does.
