@@ -39,7 +39,7 @@ func TestBanner(t *testing.T) {
 	cfg, err := server.FromEnv(func(k string) string { return map[string]string{"DEMO_ALLOWED_IPS": "127.0.0.2"}[k] })
 	require.NoError(t, err)
 	var out bytes.Buffer
-	printBanner(&out, "http://127.0.0.1:8080", cfg, true)
+	printBanner(&out, "http://127.0.0.1:8080", cfg, "memory (this instance only)", true)
 	s := out.String()
 	assert.Contains(t, s, "demo-password")
 	assert.Contains(t, s, "127.0.0.2")
