@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -149,9 +150,9 @@ func parseRedisURL(name, raw string) (redisTarget, error) {
 			return redisTarget{}, fmt.Errorf("%s: invalid Redis URL: %s would read revocations from replicas, which can lag behind a logout", name, opt)
 		}
 	}
-	tls := ""
+	tlsNote := ""
 	if u.Scheme == "rediss" {
-		tls = ", TLS"
+		tlsNote = ", TLS"
 	}
 	if !cluster {
 		opt, err := redis.ParseURL(u.String())
@@ -160,7 +161,7 @@ func parseRedisURL(name, raw string) (redisTarget, error) {
 		}
 		return redisTarget{
 			single:   tuneSingle(opt),
-			describe: fmt.Sprintf("single node %s (%s URL%s, db %d)", opt.Addr, u.Scheme, tls, opt.DB),
+			describe: fmt.Sprintf("single node %s (%s URL%s, db %d)", opt.Addr, u.Scheme, tlsNote, opt.DB),
 		}, nil
 	}
 	if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
@@ -171,18 +172,21 @@ func parseRedisURL(name, raw string) (redisTarget, error) {
 	if err != nil {
 		return redisTarget{}, scrub(err)
 	}
+	if opt.TLSConfig != nil {
+		opt.TLSConfig.MinVersion = tls.VersionTLS12 // as redis.ParseURL sets it
+	}
 	return redisTarget{
 		cluster:  clusterOptions(opt),
-		describe: describeCluster(opt.Addrs) + fmt.Sprintf(" (%s URL%s)", u.Scheme, tls),
+		describe: fmt.Sprintf("%s, from a %s URL%s", describeCluster(opt.Addrs), u.Scheme, tlsNote),
 	}, nil
 }
 
-// userinfo returns the "user:password" part of the URL raw, or "".
+// userinfo returns the "user:password" part of the URL raw, or "": what
+// lies between "://" and the last "@". That is wider than the URL grammar
+// (a password with an unescaped "/", "?" or "#" is still all of it), so
+// that redacting it never leaves a piece of a mistyped password behind.
 func userinfo(raw string) string {
 	_, rest, _ := strings.Cut(raw, "://")
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
 	at := strings.LastIndex(rest, "@")
 	if at < 0 {
 		return ""

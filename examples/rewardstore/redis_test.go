@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -205,9 +206,9 @@ func TestParseRedisAddr(t *testing.T) {
 		{in: "redis://cache.example", single: "cache.example:6379", describe: "single node cache.example:6379 (redis URL, db 0)"},
 		{in: "rediss://app:s3cret-pw@cache.example:6380/0", single: "cache.example:6380", describe: "single node cache.example:6380 (rediss URL, TLS, db 0)"},
 		{in: "REDIS://:s3cret-pw@10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000", cluster: []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"},
-			describe: "cluster of 3 seeds (10.0.0.1:7000, 10.0.0.2:7000, 10.0.0.3:7000) (redis URL)"},
+			describe: "cluster of 3 seeds (10.0.0.1:7000, 10.0.0.2:7000, 10.0.0.3:7000), from a redis URL"},
 		{in: "rediss://app:s3cret-pw@10.0.0.1:7000/?cluster=true&dial_timeout=2s", cluster: []string{"10.0.0.1:7000"},
-			describe: "cluster of 1 seed (10.0.0.1:7000) (rediss URL, TLS)"},
+			describe: "cluster of 1 seed (10.0.0.1:7000), from a rediss URL, TLS"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			target, err := parseRedisAddr("-redis-addr", tc.in)
@@ -231,7 +232,9 @@ func TestParseRedisAddr(t *testing.T) {
 				if strings.Contains(tc.in, "dial_timeout=2s") {
 					assert.Equal(t, 2*time.Second, o.DialTimeout, "URL options apply")
 				}
-				assert.Equal(t, strings.HasPrefix(tc.in, "rediss"), o.TLSConfig != nil)
+				if assert.Equal(t, strings.HasPrefix(tc.in, "rediss"), o.TLSConfig != nil) && o.TLSConfig != nil {
+					assert.Equal(t, uint16(tls.VersionTLS12), o.TLSConfig.MinVersion)
+				}
 				_, ok := target.client().(*redis.ClusterClient)
 				assert.True(t, ok)
 				return
@@ -268,6 +271,8 @@ func TestParseRedisAddrErrors(t *testing.T) {
 		{"unix:///run/redis.sock", `unsupported URL scheme "unix"`},
 		{"redis://app:s3cret-pw@cache.example:port", "invalid Redis URL"},
 		{"redis://app:s3cret%zz@cache.example:6379", "malformed user name or password (not shown)"},
+		{"redis://app:s3cret/x?y#z@cache.example:6379", "malformed user name or password (not shown)"},
+		{"redis://app:s3cret-pw@cache.example:6379/1/s3cret-pw", "invalid Redis URL: redis: invalid URL path: /1/xxxxx"},
 		{"redis://app:s3cret-pw@cache.example:6379/notadb", "invalid Redis URL"},
 		{"redis://s3cret-pw@cache.example:6379/s3cret-pw", "invalid Redis URL"},
 		{"redis://app:s3cret-pw@cache.example:6379?bogus=1", "unexpected option: bogus"},
