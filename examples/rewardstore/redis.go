@@ -319,7 +319,7 @@ func useRedis(cfg *server.Config, t redisTarget, prefix string) (closeFn func() 
 	}()
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: redisTimeout})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("redis %s: %w", t.describe, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
