@@ -29,8 +29,10 @@ const failoverNodeTimeout = 1000 * time.Millisecond
 // An ownCluster is a Redis Cluster of redis-server processes the test
 // started, each killed by its pid when the test ends.
 type ownCluster struct {
-	nodes map[int]*exec.Cmd // port → process
-	dir   string
+	nodes   map[int]*exec.Cmd // port → process
+	dir     string
+	mu      sync.Mutex
+	clients map[int]*redis.Client // port → client, see node
 }
 
 func (c *ownCluster) seeds() string {
@@ -41,13 +43,19 @@ func (c *ownCluster) seeds() string {
 	return strings.Join(s, ",")
 }
 
-// node returns a plain client of the node on port, closed when t ends.
-func (c *ownCluster) node(t *testing.T, port int) *redis.Client {
-	n := redis.NewClient(&redis.Options{
-		Addr: "127.0.0.1:" + strconv.Itoa(port), DialTimeout: 300 * time.Millisecond,
-		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, MaxRetries: -1,
-	})
-	t.Cleanup(func() { _ = n.Close() })
+// node returns a plain client of the node on port, one per port, closed
+// when the test ends.
+func (c *ownCluster) node(port int) *redis.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.clients[port]
+	if !ok {
+		n = redis.NewClient(&redis.Options{
+			Addr: "127.0.0.1:" + strconv.Itoa(port), DialTimeout: 300 * time.Millisecond,
+			ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, MaxRetries: -1,
+		})
+		c.clients[port] = n
+	}
 	return n
 }
 
@@ -67,8 +75,11 @@ func startOwnCluster(t *testing.T) *ownCluster {
 			t.Fatalf("port %d is in use: the failover test needs 127.0.0.1:7100-7105 for a cluster of its own", p)
 		}
 	}
-	c := &ownCluster{nodes: make(map[int]*exec.Cmd), dir: t.TempDir()}
+	c := &ownCluster{nodes: make(map[int]*exec.Cmd), dir: t.TempDir(), clients: make(map[int]*redis.Client)}
 	t.Cleanup(func() {
+		for _, n := range c.clients {
+			_ = n.Close()
+		}
 		for _, cmd := range c.nodes {
 			if cmd.ProcessState == nil {
 				_ = cmd.Process.Kill()
@@ -87,7 +98,7 @@ func startOwnCluster(t *testing.T) *ownCluster {
 		c.nodes[p] = cmd
 	}
 	for _, p := range failoverPorts {
-		n := c.node(t, p)
+		n := c.node(p)
 		require.Eventually(t, func() bool { return n.Ping(context.Background()).Err() == nil },
 			5*time.Second, 20*time.Millisecond, "redis-server on %d did not answer; see %s", p, c.dir)
 	}
@@ -102,11 +113,11 @@ func startOwnCluster(t *testing.T) *ownCluster {
 	require.NoError(t, err, "redis-cli --cluster create: %s", out)
 	require.Eventually(t, func() bool {
 		for _, p := range failoverPorts {
-			info, err := c.node(t, p).ClusterInfo(context.Background()).Result()
+			info, err := c.node(p).ClusterInfo(context.Background()).Result()
 			if err != nil || !strings.Contains(info, "cluster_state:ok") {
 				return false
 			}
-			repl, err := c.node(t, p).Info(context.Background(), "replication").Result()
+			repl, err := c.node(p).Info(context.Background(), "replication").Result()
 			if err != nil || strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
 				return false
 			}
@@ -126,7 +137,7 @@ type clusterNode struct {
 // topology reads CLUSTER NODES from the node on port.
 func (c *ownCluster) topology(t *testing.T, port int) []clusterNode {
 	t.Helper()
-	raw, err := c.node(t, port).ClusterNodes(context.Background()).Result()
+	raw, err := c.node(port).ClusterNodes(context.Background()).Result()
 	require.NoError(t, err)
 	var nodes []clusterNode
 	for line := range strings.Lines(raw) {
@@ -146,7 +157,7 @@ func (c *ownCluster) topology(t *testing.T, port int) []clusterNode {
 // master's replication stream.
 func (c *ownCluster) replicated(t *testing.T, master, replica int) bool {
 	offset := func(port int, field string) int64 {
-		info, err := c.node(t, port).Info(context.Background(), "replication").Result()
+		info, err := c.node(port).Info(context.Background(), "replication").Result()
 		if err != nil {
 			return -1
 		}
@@ -211,7 +222,7 @@ func TestFailover(t *testing.T) {
 		if !m.isMaster {
 			continue
 		}
-		n, err := cl.node(t, m.port).DBSize(context.Background()).Result()
+		n, err := cl.node(m.port).DBSize(context.Background()).Result()
 		require.NoError(t, err)
 		for _, s := range nodes {
 			if s.master == m.id && n > most {
@@ -275,7 +286,7 @@ func TestFailover(t *testing.T) {
 			return
 		}
 		_ = proc.Wait()
-		n := cl.node(t, replica)
+		n := cl.node(replica)
 		for ctx.Err() == nil {
 			if role, err := n.Do(ctx, "ROLE").Slice(); err == nil && len(role) > 0 && role[0] == "master" {
 				mu.Lock()
