@@ -12,44 +12,53 @@ import (
 )
 
 // APIKeys is the Redis [apikey.Store]. A key's record lives in a hash under
-// the key's SHA-256 ("<prefix>key:<hex>"), with an index from its ID
-// ("<prefix>keyid:<id>"); the key itself never reaches Redis, and Lookup
-// never returns the hash. Lookup is one HGETALL by the full hash, so its
-// time does not depend on how much of a stored hash matches. Revoke, Touch
-// and Delete are Lua scripts, atomic across instances. Records do not
-// expire in Redis: an expired key stays visible (and refused) until it is
-// deleted. It is safe for concurrent use; while Redis is unreachable its
-// methods fail and the middleware answers 503.
+// the key's SHA-256 ("<prefix>key:<hex>"), with an id index from its ID
+// ("<prefix>keyid:<id>") to that hash; the key itself never reaches Redis,
+// and Lookup never returns the hash. Lookup is one HGETALL by the full
+// hash, so its time does not depend on how much of a stored hash matches.
+// The record and its index are single keys in different hash slots, so the
+// store works on a Redis Cluster: Put claims the ID (one script on the
+// index) before it creates the record (one script on the record), and
+// Revoke, Touch and Delete read the index, then change the record in one
+// script that checks it still carries the ID — two round trips each, every
+// step atomic across instances, and a stored record always reachable by
+// its ID. A record with Expires is dropped by Redis apiKeySlack (an hour)
+// after it, its index a minute later; until then an expired key is found
+// and refused as expired. A record without Expires stays until Delete. It
+// is safe for concurrent use; while Redis is unreachable its methods fail
+// and the middleware answers 503.
 type APIKeys struct{ s *Store }
+
+// apiKeySlack keeps an expired API key's record this long past Expires, so
+// that it is refused as expired (and can be inspected) rather than unknown
+// for a while before Redis reclaims it.
+const apiKeySlack = time.Hour
 
 var _ apikey.Store = (*APIKeys)(nil)
 
-// putKeyScript stores a new record. KEYS: record, id index. ARGV: hex hash,
+// putKeyScript creates a record. KEYS: record. ARGV: TTL in ms (0: none),
 // then field/value pairs.
 var putKeyScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'dup' end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'dup' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SET', KEYS[2], ARGV[1])
+if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return 'ok'
 `)
 
-// keyByIDScript applies one change to the record of an id. KEYS: id index.
-// ARGV: record-key prefix, operation, time (timeLayout).
+// keyByIDScript applies one change to a record if it carries the ID.
+// KEYS: record. ARGV: id, operation, time (timeLayout).
 var keyByIDScript = redis.NewScript(`
-local h = redis.call('GET', KEYS[1])
-if not h then return 'nf' end
-local k = ARGV[1] .. h
-if redis.call('EXISTS', k) == 0 then return 'nf' end
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 'nf' end
 local op = ARGV[2]
 if op == 'revoke' then
-  if redis.call('HGET', k, 'rev') ~= '1' then
-    redis.call('HSET', k, 'rev', '1', 'revat', ARGV[3])
+  if redis.call('HGET', KEYS[1], 'rev') ~= '1' then
+    redis.call('HSET', KEYS[1], 'rev', '1', 'revat', ARGV[3])
   end
 elseif op == 'touch' then
-  local cur = redis.call('HGET', k, 'used') or ''
-  if ARGV[3] > cur then redis.call('HSET', k, 'used', ARGV[3]) end
+  local cur = redis.call('HGET', KEYS[1], 'used') or ''
+  if ARGV[3] > cur then redis.call('HSET', KEYS[1], 'used', ARGV[3]) end
 elseif op == 'delete' then
-  redis.call('DEL', k, KEYS[1])
+  redis.call('DEL', KEYS[1])
 end
 return 'ok'
 `)
@@ -84,7 +93,10 @@ func (a *APIKeys) Lookup(ctx context.Context, hash [32]byte) (*apikey.Record, er
 	return rec, nil
 }
 
-// Put implements [apikey.Store]. Only rec.Hash is written, never a key.
+// Put implements [apikey.Store]. Only rec.Hash is written, never a key. It
+// claims the ID's index, then creates the record; when the hash is already
+// stored it releases an index it created. An ID whose index outlived an
+// interrupted Put is a duplicate until Delete(id) removes the index.
 func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	if rec.ID == "" || rec.Hash == ([32]byte{}) {
 		return fmt.Errorf("%w: a record needs an ID and a Hash", apikey.ErrInvalidRecord)
@@ -93,11 +105,22 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	if rec.Revoked {
 		rev = "1"
 	}
+	var ttl time.Duration
+	if !rec.Expires.IsZero() {
+		ttl = a.s.ttl(rec.Expires, apiKeySlack)
+	}
 	hx := hex.EncodeToString(rec.Hash[:])
+	index := a.s.key("keyid:", rec.ID)
 	ctx, cancel := a.s.ctx(ctx)
 	defer cancel()
-	res, err := putKeyScript.Run(ctx, a.s.client,
-		[]string{a.s.key("key:", hx), a.s.key("keyid:", rec.ID)}, hx,
+	claim, err := a.s.claimIndex(ctx, index, hx, ttl)
+	if err != nil {
+		return wrap("put key", err)
+	}
+	if claim == "dup" {
+		return fmt.Errorf("%w: id already stored", apikey.ErrDuplicateKey)
+	}
+	res, err := putKeyScript.Run(ctx, a.s.client, []string{a.s.key("key:", hx)}, ttl.Milliseconds(),
 		"id", rec.ID, "pfx", rec.Prefix, "name", rec.Name, "sub", rec.Subject, "ten", rec.Tenant,
 		"scp", encStrings(rec.Scopes), "srf", encStrings(rec.Surfaces),
 		"created", encTime(rec.Created), "expires", encTime(rec.Expires),
@@ -107,6 +130,11 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 		return wrap("put key", err)
 	}
 	if res == "dup" {
+		if claim == "new" {
+			if err := a.s.releaseIndex(ctx, index, hx); err != nil {
+				return wrap("put key", err)
+			}
+		}
 		return fmt.Errorf("%w: id or hash already stored", apikey.ErrDuplicateKey)
 	}
 	return nil
@@ -122,7 +150,9 @@ func (a *APIKeys) Touch(ctx context.Context, id string, at time.Time) error {
 	return a.byID(ctx, "touch", id, at)
 }
 
-// Delete implements [apikey.Store].
+// Delete implements [apikey.Store]. It deletes the record, then its index
+// (an index left by an interrupted Put or Delete too, returning
+// apikey.ErrKeyNotFound).
 func (a *APIKeys) Delete(ctx context.Context, id string) error {
 	return a.byID(ctx, "delete", id, time.Time{})
 }
@@ -130,9 +160,22 @@ func (a *APIKeys) Delete(ctx context.Context, id string) error {
 func (a *APIKeys) byID(ctx context.Context, op, id string, at time.Time) error {
 	ctx, cancel := a.s.ctx(ctx)
 	defer cancel()
-	res, err := keyByIDScript.Run(ctx, a.s.client, []string{a.s.key("keyid:", id)}, a.s.key("key:", ""), op, encTime(at)).Text()
+	index := a.s.key("keyid:", id)
+	hx, err := a.s.lookupIndex(ctx, index)
 	if err != nil {
 		return wrap(op+" key", err)
+	}
+	if hx == "" {
+		return fmt.Errorf("%w: %s", apikey.ErrKeyNotFound, id)
+	}
+	res, err := keyByIDScript.Run(ctx, a.s.client, []string{a.s.key("key:", hx)}, id, op, encTime(at)).Text()
+	if err != nil {
+		return wrap(op+" key", err)
+	}
+	if op == "delete" {
+		if err := a.s.releaseIndex(ctx, index, hx); err != nil {
+			return wrap(op+" key", err)
+		}
 	}
 	if res == "nf" {
 		return fmt.Errorf("%w: %s", apikey.ErrKeyNotFound, id)

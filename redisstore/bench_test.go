@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/redisstore"
@@ -64,6 +65,42 @@ func BenchmarkIsRevoked(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDeployments compares a hot-path read, the API-key lookup (one
+// HGETALL), on every test deployment, against that deployment's PING
+// floor.
+func BenchmarkDeployments(b *testing.B) {
+	ctx := context.Background()
+	for _, d := range deployments {
+		b.Run(d.name, func(b *testing.B) {
+			c := d.client(b)
+			s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(b, c)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			key := apikey.Hash("ak_bench")
+			if err := s.APIKeys().Put(ctx, apikey.Record{ID: "key_bench", Hash: key, Scopes: []string{"orders:read"}}); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("ping", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.Ping(ctx).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("APIKeyLookup", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if rec, err := s.APIKeys().Lookup(ctx, key); err != nil || rec.ID != "key_bench" {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 func BenchmarkTake(b *testing.B) {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,21 +21,44 @@ const (
 // ErrConfig is wrapped by the errors [New] returns for an unusable Config.
 var ErrConfig = errors.New("redisstore: invalid configuration")
 
-// Config configures a [Store]. Client or Addr is required; every other zero
-// field has the default its comment names.
+// Config configures a [Store]. Exactly one of Client, Addr and
+// ClusterAddrs is required; every other zero field has the default its
+// comment names.
+//
+// The Store is correct on one Redis (with or without replicas), on a
+// Sentinel-managed primary (redis.NewFailoverClient) and on a Redis
+// Cluster (or Valkey): every script and multi-key command touches one hash
+// slot, and every command goes to the master that owns its key.
 type Config struct {
-	// Client is the Redis connection to use. A *redis.Client (or
-	// *redis.Ring, *redis.ClusterClient for the stores whose scripts are
-	// cluster-safe) must have ContextTimeoutEnabled set, so that command
-	// deadlines reach the socket; New refuses one that does not. The Store
-	// does not close a Client it was given.
+	// Client is the Redis connection to use: a *redis.Client (one Redis,
+	// or the primary that redis.NewFailoverClient finds through Sentinel)
+	// or a *redis.ClusterClient. New refuses
+	//   - a client without ContextTimeoutEnabled, whose command deadlines
+	//     stop short of the socket;
+	//   - a *redis.Ring, which shards keys over independent Redis servers
+	//     with neither cross-key atomicity nor failover, so a server's
+	//     restart silently forgets revocations;
+	//   - a *redis.ClusterClient with ReadOnly, RouteByLatency or
+	//     RouteRandomly (or the one NewFailoverClusterClient builds with
+	//     them), which reads from replicas that may not yet have a
+	//     revocation;
+	//   - a *redis.AutoPipeliner, which runs commands on its own context
+	//     (no per-command deadline) and may send a batch twice;
+	//   - any other implementation, which the Store cannot vouch for.
+	// The Store does not close a Client it was given.
 	Client redis.UniversalClient
-	// Addr, when Client is nil, is the host:port of a Redis the Store
+	// Addr, when Client is nil, is the host:port of one Redis the Store
 	// connects to itself, with dial, read and write timeouts of Timeout
 	// and ContextTimeoutEnabled; Close closes that client.
 	Addr string
+	// ClusterAddrs, when Client is nil, are seed addresses (host:port) of
+	// a Redis Cluster the Store connects to itself, as for Addr; one seed
+	// is enough, several survive a seed being down.
+	ClusterAddrs []string
 	// Prefix starts every key the stores write; empty means DefaultPrefix
-	// ("gatehouse:"). Give each application (and each test) its own.
+	// ("gatehouse:"). Give each application (and each test) its own. It
+	// must not contain '{' or '}': a Redis Cluster would read a hash tag
+	// in it and put every key in one slot, on one master.
 	Prefix string
 	// Timeout bounds every store method (one round trip, or a few for
 	// writes); 0 means DefaultTimeout (500 ms). The request context's
@@ -45,6 +70,27 @@ type Config struct {
 	// fleet with skewed clocks shares one. The conformance kit drives time
 	// through its arguments, so it runs without ServerTime.
 	ServerTime bool
+	// SkipServerCheck makes New skip [Store.Check], which reads the
+	// servers' configuration with CONFIG GET and INFO. Set it for a
+	// managed Redis that forbids CONFIG, once its maxmemory-policy is
+	// known to be noeviction.
+	SkipServerCheck bool
+	// RequirePersistence makes Check refuse a Redis that neither snapshots
+	// (save) nor logs writes (appendonly yes), which a restart empties.
+	// Off by default: replicas with failover (Sentinel, Cluster) are
+	// another way not to lose state, and a Redis holding only what can be
+	// rebuilt may run without either.
+	RequirePersistence bool
+	// MinReplicas, when positive, makes revocation writes wait (Redis
+	// WAIT) until that many replicas have acknowledged them, so that a
+	// failover right after a logout does not lose the revocation; a write
+	// too few replicas acknowledge within ReplicaTimeout fails with an
+	// error wrapping ErrNotReplicated. Check also refuses a master with
+	// fewer connected replicas. 0 means no waiting.
+	MinReplicas int
+	// ReplicaTimeout bounds that wait; 0 means half of Timeout. It must be
+	// shorter than Timeout, which bounds the write and the wait together.
+	ReplicaTimeout time.Duration
 	// Now is the clock used to turn expiry instants into Redis TTLs; nil
 	// means time.Now. Expiry decisions themselves use the times the
 	// library passes in.
@@ -62,6 +108,10 @@ type Store struct {
 	server  bool
 	now     func() time.Time
 
+	persist        bool
+	minReplicas    int
+	replicaTimeout time.Duration
+
 	revocations *Revocations
 	tokens      *Tokens
 	apikeys     *APIKeys
@@ -73,9 +123,10 @@ type Store struct {
 	replay      *Replay
 }
 
-// New validates cfg and returns a Store. It does not contact Redis: an
-// unreachable Redis shows up as errors from the stores' methods (and so as
-// 503s), not here; call [Store.Ping] to check at start-up.
+// New validates cfg and returns a Store. Unless cfg.SkipServerCheck is
+// set it then runs [Store.Check], which contacts Redis: a Redis that is
+// unreachable or configured so that it can lose security state is an
+// error here, not a stream of 503s later.
 func New(cfg Config) (*Store, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative Timeout", ErrConfig)
@@ -86,21 +137,54 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		return nil, fmt.Errorf("%w: Prefix %q contains '{' or '}', a Redis Cluster hash tag that would put every key in one slot", ErrConfig, cfg.Prefix)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now}
 	switch {
-	case cfg.Client != nil && cfg.Addr != "":
-		return nil, fmt.Errorf("%w: set Client or Addr, not both", ErrConfig)
+	case cfg.MinReplicas < 0:
+		return nil, fmt.Errorf("%w: negative MinReplicas", ErrConfig)
+	case cfg.ReplicaTimeout < 0:
+		return nil, fmt.Errorf("%w: negative ReplicaTimeout", ErrConfig)
+	case cfg.ReplicaTimeout == 0:
+		cfg.ReplicaTimeout = cfg.Timeout / 2
+	case cfg.ReplicaTimeout >= cfg.Timeout:
+		return nil, fmt.Errorf("%w: ReplicaTimeout (%v) must be shorter than Timeout (%v)", ErrConfig, cfg.ReplicaTimeout, cfg.Timeout)
+	}
+	s := &Store{
+		client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now,
+		persist: cfg.RequirePersistence, minReplicas: cfg.MinReplicas, replicaTimeout: cfg.ReplicaTimeout,
+	}
+	given := 0
+	for _, set := range []bool{cfg.Client != nil, cfg.Addr != "", len(cfg.ClusterAddrs) > 0} {
+		if set {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		return nil, fmt.Errorf("%w: set one of Client, Addr and ClusterAddrs", ErrConfig)
 	case cfg.Client != nil:
-		if !contextTimeouts(cfg.Client) {
-			return nil, fmt.Errorf("%w: the client must have ContextTimeoutEnabled, or deadlines do not reach the socket", ErrConfig)
+		if err := checkClient(cfg.Client); err != nil {
+			return nil, err
 		}
 	case cfg.Addr != "":
 		s.client, s.owned = NewClient(cfg.Addr, cfg.Timeout), true
+	case len(cfg.ClusterAddrs) > 0:
+		if slices.Contains(cfg.ClusterAddrs, "") {
+			return nil, fmt.Errorf("%w: empty address in ClusterAddrs", ErrConfig)
+		}
+		s.client, s.owned = NewClusterClient(cfg.ClusterAddrs, cfg.Timeout), true
 	default:
-		return nil, fmt.Errorf("%w: Client or Addr is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Client, Addr or ClusterAddrs is required", ErrConfig)
+	}
+	if !cfg.SkipServerCheck {
+		if err := s.Check(context.Background()); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	s.revocations = &Revocations{s: s}
 	s.tokens = &Tokens{s: s}
@@ -132,16 +216,48 @@ func NewClient(addr string, timeout time.Duration) *redis.Client {
 	})
 }
 
-func contextTimeouts(c redis.UniversalClient) bool {
+// NewClusterClient returns a go-redis Redis Cluster client for the seeds
+// addrs suited to the stores, as NewClient: every command on the master
+// that owns its key, timeouts of timeout (0 means DefaultTimeout) and
+// command deadlines taken from contexts.
+func NewClusterClient(addrs []string, timeout time.Duration) *redis.ClusterClient {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 slices.Clone(addrs),
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            1,
+	})
+}
+
+// checkClient returns why the Store cannot be correct on c, or nil.
+func checkClient(c redis.UniversalClient) error {
+	noDeadlines := fmt.Errorf("%w: the client must have ContextTimeoutEnabled, or deadlines do not reach the socket", ErrConfig)
 	switch c := c.(type) {
 	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
+		if !c.Options().ContextTimeoutEnabled {
+			return noDeadlines
+		}
+		return nil
 	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
+		o := c.Options()
+		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return fmt.Errorf("%w: a cluster client with ReadOnly, RouteByLatency or RouteRandomly reads from replicas, which can miss a revocation that reached the master", ErrConfig)
+		}
+		if !o.ContextTimeoutEnabled {
+			return noDeadlines
+		}
+		return nil
 	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
+		return fmt.Errorf("%w: a *redis.Ring shards keys over independent servers without cross-key atomicity or failover; use a Redis Cluster (*redis.ClusterClient) or one Redis", ErrConfig)
+	case *redis.AutoPipeliner:
+		return fmt.Errorf("%w: a *redis.AutoPipeliner ignores per-command deadlines and may send a batch twice; give the client it pipelines", ErrConfig)
 	}
-	return true // another implementation: the caller's responsibility
+	return fmt.Errorf("%w: unsupported client type %T; use a *redis.Client (one Redis, or NewFailoverClient for Sentinel) or a *redis.ClusterClient", ErrConfig, c)
 }
 
 // Ping checks that Redis answers within the Store's timeout.

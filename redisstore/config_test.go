@@ -3,7 +3,9 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,23 +24,58 @@ import (
 func TestNewValidates(t *testing.T) {
 	withDeadlines := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	withoutDeadlines := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = withDeadlines.Close(); _ = withoutDeadlines.Close() })
+	failover := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	clusterNoDeadlines := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	readOnly := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, ReadOnly: true})
+	byLatency := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, RouteByLatency: true})
+	randomly := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, RouteRandomly: true})
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1", "b": "127.0.0.1:2"}, ContextTimeoutEnabled: true})
+	auto, err := withDeadlines.AutoPipeline()
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = auto.Close()
+		for _, c := range []redis.UniversalClient{withDeadlines, withoutDeadlines, failover, cluster, clusterNoDeadlines, readOnly, byLatency, randomly, ring} {
+			_ = c.Close()
+		}
+	})
 	for _, tc := range []struct {
-		name string
-		cfg  redisstore.Config
-		ok   bool
+		name   string
+		cfg    redisstore.Config
+		reason string // in the error; "" for a Config New accepts
 	}{
-		{"nothing to connect to", redisstore.Config{}, false},
-		{"client and addr", redisstore.Config{Client: withDeadlines, Addr: "127.0.0.1:6379"}, false},
-		{"negative timeout", redisstore.Config{Addr: "127.0.0.1:6379", Timeout: -time.Second}, false},
-		{"client without context deadlines", redisstore.Config{Client: withoutDeadlines}, false},
-		{"client", redisstore.Config{Client: withDeadlines}, true},
-		{"addr", redisstore.Config{Addr: "127.0.0.1:6379"}, true},
+		{"nothing to connect to", redisstore.Config{}, "required"},
+		{"client and addr", redisstore.Config{Client: withDeadlines, Addr: "127.0.0.1:6379"}, "one of"},
+		{"addr and cluster", redisstore.Config{Addr: "127.0.0.1:6379", ClusterAddrs: []string{"127.0.0.1:7000"}}, "one of"},
+		{"empty cluster seed", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:7000", ""}}, "empty address"},
+		{"negative timeout", redisstore.Config{Addr: "127.0.0.1:6379", Timeout: -time.Second}, "Timeout"},
+		{"client without context deadlines", redisstore.Config{Client: withoutDeadlines}, "ContextTimeoutEnabled"},
+		{"cluster without context deadlines", redisstore.Config{Client: clusterNoDeadlines}, "ContextTimeoutEnabled"},
+		{"cluster reading replicas", redisstore.Config{Client: readOnly}, "replicas"},
+		{"cluster routing by latency", redisstore.Config{Client: byLatency}, "replicas"},
+		{"cluster routing randomly", redisstore.Config{Client: randomly}, "replicas"},
+		{"ring", redisstore.Config{Client: ring}, "Ring"},
+		{"auto pipeliner", redisstore.Config{Client: auto}, "AutoPipeliner"},
+		{"unknown client type", redisstore.Config{Client: wrapped{withDeadlines}}, "unsupported client type redisstore_test.wrapped"},
+		{"prefix with a hash tag", redisstore.Config{Client: withDeadlines, Prefix: "{app}:"}, "hash tag"},
+		{"prefix with a brace", redisstore.Config{Client: withDeadlines, Prefix: "app{"}, "hash tag"},
+		{"negative MinReplicas", redisstore.Config{Client: withDeadlines, MinReplicas: -1}, "MinReplicas"},
+		{"negative ReplicaTimeout", redisstore.Config{Client: withDeadlines, ReplicaTimeout: -time.Second}, "ReplicaTimeout"},
+		{"ReplicaTimeout past Timeout", redisstore.Config{Client: withDeadlines, MinReplicas: 1, ReplicaTimeout: time.Second}, "shorter than Timeout"},
+		{"unreachable, checked", redisstore.Config{Client: withDeadlines}, "server check: 127.0.0.1:1"},
+		{"client", redisstore.Config{Client: withDeadlines, SkipServerCheck: true}, ""},
+		{"sentinel", redisstore.Config{Client: failover, SkipServerCheck: true}, ""},
+		{"cluster", redisstore.Config{Client: cluster, SkipServerCheck: true}, ""},
+		{"addr", redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true}, ""},
+		{"cluster seeds", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, SkipServerCheck: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := redisstore.New(tc.cfg)
-			if !tc.ok {
-				assert.ErrorIs(t, err, redisstore.ErrConfig)
+			if tc.reason != "" {
+				assert.ErrorContains(t, err, tc.reason)
+				if !strings.Contains(tc.name, "unreachable") {
+					assert.ErrorIs(t, err, redisstore.ErrConfig)
+				}
 				return
 			}
 			require.NoError(t, err)
@@ -48,14 +85,42 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
+// wrapped is a UniversalClient of a type the Store does not know.
+type wrapped struct{ *redis.Client }
+
+// A Store built from ClusterAddrs talks to the cluster: keys of every slot
+// are reachable through the one client it owns.
+func TestClusterAddrs(t *testing.T) {
+	c := redistest.Cluster(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := redisstore.New(redisstore.Config{ClusterAddrs: redistest.ClusterAddrs(), Prefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	_, ok := s.Client().(*redis.ClusterClient)
+	require.True(t, ok, "a cluster client, got %T", s.Client())
+	ctx := context.Background()
+	for i := range 50 {
+		fresh, err := s.Replay().Use(ctx, "client", fmt.Sprint("use-", i), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, fresh)
+	}
+	var masters, used atomic.Int32
+	require.NoError(t, c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		masters.Add(1)
+		if len(node.Keys(ctx, prefix+"*").Val()) > 0 {
+			used.Add(1)
+		}
+		return nil
+	}))
+	assert.Equal(t, masters.Load(), used.Load(), "50 keys spread over every master")
+}
+
 // Nothing secret reaches Redis: after storing an opaque token, an API key,
 // a refresh family and an account, no key name or value contains the
 // token, the key, the refresh token or the password.
 func TestOnlyHashesAreWritten(t *testing.T) {
-	c := redistest.Client(t)
-	prefix := redistest.Prefix(t, c)
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
-	require.NoError(t, err)
+	s := newStore(t, nil)
+	c, prefix := s.Client(), s.Prefix()
 	ctx := context.Background()
 	now := time.Now()
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/apikey"
@@ -20,72 +21,127 @@ import (
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
 
-// newStore returns a Store on the test Redis under a prefix of t's own,
-// emptied when t ends.
+// newStore returns a Store on the single test Redis under a prefix of t's
+// own, emptied when t ends.
 func newStore(t *testing.T, now func() time.Time) *redisstore.Store {
 	t.Helper()
 	c := redistest.Client(t)
+	return storeOn(t, c, now)
+}
+
+// storeOn returns a Store on c under a prefix of t's own, emptied when t
+// ends.
+func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redisstore.Store {
+	t.Helper()
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), Now: now})
 	require.NoError(t, err)
 	return s
 }
 
-// The library's conformance kits, unchanged, against the Redis stores.
+// A deployment is a kind of Redis the stores are tested on.
+type deployment struct {
+	name   string
+	client func(tb testing.TB) redis.UniversalClient
+}
+
+// deployments are the single Redis (GATEHOUSE_REDIS_ADDR), a Redis with a
+// Sentinel of the test's own (redistest.Sentinel) and the Redis Cluster
+// (GATEHOUSE_REDIS_CLUSTER; skipped when none is configured outside CI).
+var deployments = []deployment{
+	{"single", func(tb testing.TB) redis.UniversalClient { return redistest.Client(tb) }},
+	{"sentinel", func(tb testing.TB) redis.UniversalClient { return redistest.Sentinel(tb) }},
+	{"cluster", func(tb testing.TB) redis.UniversalClient { return redistest.Cluster(tb) }},
+}
+
+// onEach runs test once per deployment, as the subtests "single",
+// "sentinel" and "cluster", with a newStore that returns a Store on that deployment under
+// a prefix of its test's own.
+func onEach(t *testing.T, test func(t *testing.T, newStore newStoreFunc)) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			test(t, func(t *testing.T, now func() time.Time) *redisstore.Store { return storeOn(t, c, now) })
+		})
+	}
+}
+
+// The library's conformance kits, unchanged, against the Redis stores, on
+// every deployment.
+
+type newStoreFunc = func(t *testing.T, now func() time.Time) *redisstore.Store
 
 func TestRevocationsConformance(t *testing.T) {
-	bearertest.TestRevocationStore(t, func(t *testing.T, now func() time.Time) bearer.RevocationStore {
-		return newStore(t, now).Revocations()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		bearertest.TestRevocationStore(t, func(t *testing.T, now func() time.Time) bearer.RevocationStore {
+			return newStore(t, now).Revocations()
+		})
 	})
 }
 
 func TestTokensConformance(t *testing.T) {
-	bearertest.TestTokenStore(t, func(t *testing.T) bearertest.TokenStore {
-		return newStore(t, nil).Tokens()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		bearertest.TestTokenStore(t, func(t *testing.T) bearertest.TokenStore {
+			return newStore(t, nil).Tokens()
+		})
 	})
 }
 
 func TestAPIKeysConformance(t *testing.T) {
-	apikeytest.TestStore(t, func(t *testing.T) apikey.Store {
-		return newStore(t, nil).APIKeys()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		apikeytest.TestStore(t, func(t *testing.T) apikey.Store {
+			return newStore(t, nil).APIKeys()
+		})
 	})
 }
 
 func TestListsConformance(t *testing.T) {
-	ipallowtest.TestListStore(t, func(t *testing.T) ipallow.ListEditor {
-		return newStore(t, nil).Lists()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		ipallowtest.TestListStore(t, func(t *testing.T) ipallow.ListEditor {
+			return newStore(t, nil).Lists()
+		})
 	})
 }
 
 func TestRateLimitConformance(t *testing.T) {
-	ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store {
-		return newStore(t, nil).RateLimit()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store {
+			return newStore(t, nil).RateLimit()
+		})
 	})
 }
 
 func TestFailuresConformance(t *testing.T) {
-	ratelimittest.TestFailureStore(t, func(t *testing.T) ratelimit.FailureStore {
-		return newStore(t, nil).Failures()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		ratelimittest.TestFailureStore(t, func(t *testing.T) ratelimit.FailureStore {
+			return newStore(t, nil).Failures()
+		})
 	})
 }
 
 func TestRefreshConformance(t *testing.T) {
-	issuertest.TestRefreshStore(t, func(t *testing.T) issuer.RefreshStore {
-		return newStore(t, nil).Refresh()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		issuertest.TestRefreshStore(t, func(t *testing.T) issuer.RefreshStore {
+			return newStore(t, nil).Refresh()
+		})
 	})
 }
 
 func TestReplayConformance(t *testing.T) {
-	issuertest.TestReplayStore(t, func(t *testing.T) issuer.ReplayStore {
-		return newStore(t, nil).Replay()
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		issuertest.TestReplayStore(t, func(t *testing.T) issuer.ReplayStore {
+			return newStore(t, nil).Replay()
+		})
 	})
 }
 
 func TestCredentialsConformance(t *testing.T) {
-	issuertest.TestCredentialStore(t, func(t *testing.T, accounts ...issuer.Account) issuer.CredentialStore {
-		s := newStore(t, nil).Credentials()
-		for _, a := range accounts {
-			require.NoError(t, s.Put(t.Context(), a))
-		}
-		return s
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		issuertest.TestCredentialStore(t, func(t *testing.T, accounts ...issuer.Account) issuer.CredentialStore {
+			s := newStore(t, nil).Credentials()
+			for _, a := range accounts {
+				require.NoError(t, s.Put(t.Context(), a))
+			}
+			return s
+		})
 	})
 }

@@ -25,10 +25,13 @@
 // tokens are stored under the hex SHA-256 the library computes, passwords as
 // the caller's bcrypt hash. Every key starts with Config.Prefix. Every
 // command runs under a deadline (Config.Timeout, 500 ms by default, or the
-// request's earlier one). Every multi-step operation — refresh rotation with
-// reuse detection, API-key revocation and touch, rate-limit charging — is one
-// Lua script, so it is atomic across instances: two instances rotating the
-// same refresh token at once have exactly one winner.
+// request's earlier one). Every read-modify-write of one entity — refresh
+// rotation with reuse detection, rate-limit charging, an API key's
+// revocation and touch — is one Lua script, so it is atomic across
+// instances: two instances rotating the same refresh token at once have
+// exactly one winner. A token's or API key's record and its ID index live in
+// different hash slots and are written in an order that keeps every stored
+// record reachable by its ID (see [APIKeys]).
 //
 // A Redis outage makes every method return an error, which the middleware
 // turns into 503 in the error envelope: requests fail closed, never pass.
@@ -45,7 +48,12 @@
 //
 // # Deployment
 //
-// The scripts touch keys they derive from stored values, which Redis
-// Cluster does not allow: use a single Redis (with replicas and Sentinel
-// for failover), not a cluster.
+// The stores are correct on one Redis (replicas optional), on a primary
+// found through Sentinel (redis.NewFailoverClient) and on a Redis Cluster
+// (Config.ClusterAddrs or a *redis.ClusterClient; Valkey alike): every
+// script and multi-key command touches keys of one hash slot, passed to it
+// up front, while the keys of different tokens, keys and accounts spread
+// over every slot. [New] refuses the clients it cannot be correct on — a
+// *redis.Ring, a cluster client reading from replicas, an AutoPipeliner —
+// naming the reason. The package README has the key schema.
 package redisstore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -12,10 +13,16 @@ import (
 
 // Tokens is the Redis [bearer.TokenStore] for opaque bearer tokens. A
 // record lives in a hash under the token's SHA-256 ("<prefix>tok:<hex>"),
-// with an index from its ID ("<prefix>tokid:<id>") for revocation; the
-// token itself is never written. A record with an expiry is dropped by
-// Redis MaxLeeway after it. LookupToken is one HGETALL. It is safe for
-// concurrent use; while Redis is unreachable its methods fail.
+// with an id index from its ID ("<prefix>tokid:<id>") to that hash for
+// revocation; the token itself is never written. A record with an expiry
+// is dropped by Redis MaxLeeway after it, its index a minute later; a
+// record without one stays until DeleteToken. LookupToken is one HGETALL.
+// The record and its index are single keys in different hash slots, so the
+// store works on a Redis Cluster: Put claims the ID, then writes the record
+// and releases the index of the ID the hash carried before; RevokeToken and
+// DeleteToken read the index, then change the record in one script that
+// checks it still carries the ID. It is safe for concurrent use; while
+// Redis is unreachable its methods fail.
 type Tokens struct{ s *Store }
 
 var _ bearer.TokenStore = (*Tokens)(nil)
@@ -25,41 +32,25 @@ var (
 	errEmptyID    = errors.New("redisstore: token record has no ID")
 )
 
-// putTokenScript stores a token record. KEYS: record, id index. ARGV: hex
-// hash, id-index prefix, id, TTL ms (0: none), field/value pairs.
+// putTokenScript replaces a token record. KEYS: record. ARGV: TTL in ms
+// (0: none), field/value pairs. It returns the ID the record had, or "".
 var putTokenScript = redis.NewScript(`
-local owner = redis.call('GET', KEYS[2])
-if owner and owner ~= ARGV[1] then return 'dup' end
-local old = redis.call('HGET', KEYS[1], 'id')
-if old and old ~= ARGV[3] then redis.call('DEL', ARGV[2] .. old) end
+local old = redis.call('HGET', KEYS[1], 'id') or ''
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('SET', KEYS[2], ARGV[1])
-local ttl = tonumber(ARGV[4])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return old
+`)
+
+// tokenByIDScript revokes or deletes a record if it carries the ID. KEYS:
+// record. ARGV: id, operation ('revoke' or 'delete').
+var tokenByIDScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 'nf' end
+if ARGV[2] == 'revoke' then
+  redis.call('HSET', KEYS[1], 'rev', '1')
+else
+  redis.call('DEL', KEYS[1])
 end
-return 'ok'
-`)
-
-// revokeTokenScript marks the record of id revoked. KEYS: id index. ARGV:
-// record-key prefix.
-var revokeTokenScript = redis.NewScript(`
-local h = redis.call('GET', KEYS[1])
-if not h then return 'nf' end
-local k = ARGV[1] .. h
-if redis.call('EXISTS', k) == 0 then return 'nf' end
-redis.call('HSET', k, 'rev', '1')
-return 'ok'
-`)
-
-// deleteTokenScript removes the record of id. KEYS: id index. ARGV:
-// record-key prefix.
-var deleteTokenScript = redis.NewScript(`
-local h = redis.call('GET', KEYS[1])
-if not h then return 'nf' end
-redis.call('DEL', KEYS[1], ARGV[1] .. h)
 return 'ok'
 `)
 
@@ -88,14 +79,15 @@ func (t *Tokens) LookupToken(ctx context.Context, hash [32]byte) (bearer.TokenRe
 
 // Put stores rec under hash, replacing the record of the same hash. rec.ID
 // must be non-empty and not used by another token
-// (bearer.ErrDuplicateTokenID).
+// (bearer.ErrDuplicateTokenID). A record with an ExpiresAt expires from
+// Redis bearer.MaxLeeway after it; one without stays until DeleteToken.
 func (t *Tokens) Put(ctx context.Context, hash [32]byte, rec bearer.TokenRecord) error {
 	if rec.ID == "" {
 		return errEmptyID
 	}
-	var ttl int64
+	var ttl time.Duration
 	if !rec.ExpiresAt.IsZero() {
-		ttl = t.s.ttl(rec.ExpiresAt, bearer.MaxLeeway).Milliseconds()
+		ttl = t.s.ttl(rec.ExpiresAt, bearer.MaxLeeway)
 	}
 	rev := "0"
 	if rec.Revoked {
@@ -104,17 +96,22 @@ func (t *Tokens) Put(ctx context.Context, hash [32]byte, rec bearer.TokenRecord)
 	hx := hex.EncodeToString(hash[:])
 	ctx, cancel := t.s.ctx(ctx)
 	defer cancel()
-	res, err := putTokenScript.Run(ctx, t.s.client,
-		[]string{t.s.key("tok:", hx), t.s.key("tokid:", rec.ID)},
-		hx, t.s.key("tokid:", ""), rec.ID, ttl,
+	claim, err := t.s.claimIndex(ctx, t.s.key("tokid:", rec.ID), hx, ttl)
+	if err != nil {
+		return wrap("put token", err)
+	}
+	if claim == "dup" {
+		return bearer.ErrDuplicateTokenID
+	}
+	old, err := putTokenScript.Run(ctx, t.s.client, []string{t.s.key("tok:", hx)}, ttl.Milliseconds(),
 		"id", rec.ID, "sub", rec.Subject, "ten", rec.Tenant, "cid", rec.ClientID,
 		"scp", encStrings(rec.Scopes), "exp", encTime(rec.ExpiresAt), "rev", rev,
 	).Text()
 	if err != nil {
 		return wrap("put token", err)
 	}
-	if res == "dup" {
-		return bearer.ErrDuplicateTokenID
+	if old != "" && old != rec.ID {
+		return wrap("put token", t.s.releaseIndex(ctx, t.s.key("tokid:", old), hx))
 	}
 	return nil
 }
@@ -131,21 +128,34 @@ func (t *Tokens) Add(ctx context.Context, token string, rec bearer.TokenRecord) 
 // RevokeToken marks the token with record id revoked, or returns
 // bearer.ErrTokenNotFound.
 func (t *Tokens) RevokeToken(ctx context.Context, id string) error {
-	return t.byID(ctx, "revoke token", revokeTokenScript, id)
+	return t.byID(ctx, "revoke", id)
 }
 
-// DeleteToken removes the token with record id, or returns
-// bearer.ErrTokenNotFound.
+// DeleteToken removes the token with record id, then its index, or returns
+// bearer.ErrTokenNotFound (removing an index left by an interrupted write).
 func (t *Tokens) DeleteToken(ctx context.Context, id string) error {
-	return t.byID(ctx, "delete token", deleteTokenScript, id)
+	return t.byID(ctx, "delete", id)
 }
 
-func (t *Tokens) byID(ctx context.Context, op string, script *redis.Script, id string) error {
+func (t *Tokens) byID(ctx context.Context, op, id string) error {
 	ctx, cancel := t.s.ctx(ctx)
 	defer cancel()
-	res, err := script.Run(ctx, t.s.client, []string{t.s.key("tokid:", id)}, t.s.key("tok:", "")).Text()
+	index := t.s.key("tokid:", id)
+	hx, err := t.s.lookupIndex(ctx, index)
 	if err != nil {
-		return wrap(op, err)
+		return wrap(op+" token", err)
+	}
+	if hx == "" {
+		return bearer.ErrTokenNotFound
+	}
+	res, err := tokenByIDScript.Run(ctx, t.s.client, []string{t.s.key("tok:", hx)}, id, op).Text()
+	if err != nil {
+		return wrap(op+" token", err)
+	}
+	if op == "delete" {
+		if err := t.s.releaseIndex(ctx, index, hx); err != nil {
+			return wrap(op+" token", err)
+		}
 	}
 	if res == "nf" {
 		return bearer.ErrTokenNotFound

@@ -1,0 +1,63 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
+)
+
+func set(ctx context.Context, key string) func(p redis.Pipeliner) {
+	return func(p redis.Pipeliner) { p.Set(ctx, key, "1", time.Minute) }
+}
+
+// With MinReplicas, a write returns once a replica has it: on the cluster,
+// the WAIT runs on the master that took the write, for keys of every
+// master, and the replica of that master serves the key right away.
+func TestReplicatedCluster(t *testing.T) {
+	c := redistest.Cluster(t)
+	s, err := New(Config{Client: c, Prefix: redistest.Prefix(t, c), MinReplicas: 1, ReplicaTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := range 30 {
+		key := s.key("wait:", fmt.Sprint(i))
+		require.NoError(t, s.replicated(ctx, key, set(ctx, key)))
+		replica, err := c.SlaveForKey(ctx, key)
+		require.NoError(t, err)
+		conn := replica.Conn()
+		require.NoError(t, conn.ReadOnly(ctx).Err())
+		v, err := conn.Get(ctx, key).Result()
+		_ = conn.Close()
+		require.NoError(t, err, "%s on its replica", key)
+		assert.Equal(t, "1", v)
+	}
+}
+
+// A Redis without replicas cannot acknowledge: the write is applied, and
+// replicated reports ErrNotReplicated after ReplicaTimeout. Without
+// MinReplicas nothing waits.
+func TestReplicatedWithoutReplicas(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	ctx := context.Background()
+	s, err := New(Config{Client: c, Prefix: prefix, MinReplicas: 1, ReplicaTimeout: 50 * time.Millisecond, SkipServerCheck: true})
+	require.NoError(t, err)
+	key := s.key("wait:", "a")
+	start := time.Now()
+	err = s.replicated(ctx, key, set(ctx, key))
+	require.ErrorIs(t, err, ErrNotReplicated)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "WAIT waited ReplicaTimeout")
+	assert.Equal(t, int64(1), c.Exists(ctx, key).Val(), "the write itself was applied")
+
+	s, err = New(Config{Client: c, Prefix: prefix})
+	require.NoError(t, err)
+	key = s.key("wait:", "b")
+	require.NoError(t, s.replicated(ctx, key, set(ctx, key)))
+	assert.Equal(t, int64(1), c.Exists(ctx, key).Val())
+}
