@@ -190,8 +190,10 @@ func TestFailover(t *testing.T) {
 	started := time.Now()
 	cl := startOwnCluster(t)
 	r := testRedis{addr: cl.seeds(), prefix: "gatehouse-test:failover:"}
-	a, _ := startInstance(t, r, nil)
-	b, _ := startInstance(t, r, nil)
+	// Revocations wait for a replica (and the start-up check sees one per
+	// master), as a fleet on a cluster should run.
+	a, _ := startInstance(t, r, map[string]string{"REDIS_MIN_REPLICAS": "1"})
+	b, _ := startInstance(t, r, map[string]string{"REDIS_MIN_REPLICAS": "1"})
 	fleet := []*instance{a, b}
 
 	const sessions = 12

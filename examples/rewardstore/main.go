@@ -66,6 +66,12 @@ Environment:
   REDIS_ADDR        default of -redis-addr
   REDIS_PREFIX      prefix of the keys in Redis (default "rewardstore:"); every instance
                     of one fleet uses the same
+  REDIS_MIN_REPLICAS
+                    replicas that must hold a revocation before a logout answers
+                    (Redis WAIT; default 0), so a failover right after it loses nothing
+  REDIS_SKIP_SERVER_CHECK
+                    true skips the start-up check of Redis's configuration (CONFIG
+                    GET maxmemory-policy …), for a managed Redis that forbids CONFIG
 
 A second account, partner / partner-password (client id 654321), has no IP restrictions.
 `
@@ -105,16 +111,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		prefix := getenv("REDIS_PREFIX")
-		if prefix == "" {
-			prefix = defaultRedisPrefix
+		rs, err := redisSettingsFromEnv(getenv)
+		if err != nil {
+			return err
 		}
-		closeRedis, err := useRedis(&cfg, target, prefix)
+		closeRedis, err := useRedis(&cfg, target, rs)
 		if err != nil {
 			return err
 		}
 		defer closeRedis()
-		store = fmt.Sprintf("Redis %s, keys under %q", target.describe, prefix)
+		store = fmt.Sprintf("Redis %s, %s", target.describe, rs.describe())
 	}
 	cfg.BcryptCost = bcryptCost
 	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))

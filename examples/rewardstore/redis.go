@@ -303,21 +303,77 @@ func (t redisTarget) client() redis.UniversalClient {
 	return redis.NewClient(t.single)
 }
 
+// redisSettings are the command's Redis settings besides the address.
+type redisSettings struct {
+	// prefix starts every key (REDIS_PREFIX, default defaultRedisPrefix).
+	prefix string
+	// minReplicas is redisstore.Config.MinReplicas (REDIS_MIN_REPLICAS):
+	// a logout answers only once that many replicas hold its revocation.
+	minReplicas int
+	// skipCheck is redisstore.Config.SkipServerCheck
+	// (REDIS_SKIP_SERVER_CHECK), for a managed Redis that forbids CONFIG.
+	skipCheck bool
+}
+
+// redisSettingsFromEnv reads REDIS_PREFIX, REDIS_MIN_REPLICAS and
+// REDIS_SKIP_SERVER_CHECK through getenv; an error names the variable.
+func redisSettingsFromEnv(getenv func(string) string) (redisSettings, error) {
+	rs := redisSettings{prefix: getenv("REDIS_PREFIX")}
+	if rs.prefix == "" {
+		rs.prefix = defaultRedisPrefix
+	}
+	if v := getenv("REDIS_MIN_REPLICAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return rs, errors.New("REDIS_MIN_REPLICAS must be a number of replicas, 0 or more")
+		}
+		rs.minReplicas = n
+	}
+	if v := getenv("REDIS_SKIP_SERVER_CHECK"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return rs, errors.New("REDIS_SKIP_SERVER_CHECK must be true or false")
+		}
+		rs.skipCheck = b
+	}
+	return rs, nil
+}
+
+// describe names the settings for the banner.
+func (rs redisSettings) describe() string {
+	s := fmt.Sprintf("keys under %q", rs.prefix)
+	switch {
+	case rs.minReplicas == 1:
+		s += ", revocations wait for 1 replica"
+	case rs.minReplicas > 1:
+		s += fmt.Sprintf(", revocations wait for %d replicas", rs.minReplicas)
+	}
+	if rs.skipCheck {
+		s += ", server check skipped"
+	}
+	return s
+}
+
 // useRedis points cfg's shared state — refresh families, revocations, IP
-// whitelists and the failed-login counters — at the Redis t names, under
-// keys starting with prefix, so that several instances behind a load
-// balancer act as one. It checks that Redis answers, and that a single
-// node is not a cluster node, failing start-up otherwise; it returns the
-// function that closes the client. Accounts stay in each instance's
+// whitelists and the failed-login counters — at the Redis t names, with
+// the settings rs, so that several instances behind a load
+// balancer act as one. It checks that Redis answers, that its
+// configuration cannot lose security state (redisstore.Store.Check,
+// unless rs.skipCheck), and that a single node is not a cluster node,
+// failing start-up otherwise; it returns the function that closes the
+// client. Accounts stay in each instance's
 // memory: every instance is started with the same ones.
-func useRedis(cfg *server.Config, t redisTarget, prefix string) (closeFn func() error, err error) {
+func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (closeFn func() error, err error) {
 	c := t.client()
 	defer func() {
 		if err != nil {
 			_ = c.Close()
 		}
 	}()
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: redisTimeout})
+	s, err := redisstore.New(redisstore.Config{
+		Client: c, Prefix: rs.prefix, Timeout: redisTimeout,
+		MinReplicas: rs.minReplicas, SkipServerCheck: rs.skipCheck,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("redis %s: %w", t.describe, err)
 	}

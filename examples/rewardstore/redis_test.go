@@ -43,7 +43,7 @@ func newFleetInstance(t *testing.T, addr, prefix string) *instance {
 	cfg.BcryptCost = bcrypt.MinCost
 	target, err := parseRedisAddr("-redis-addr", addr)
 	require.NoError(t, err)
-	closeRedis, err := useRedis(&cfg, target, prefix)
+	closeRedis, err := useRedis(&cfg, target, redisSettings{prefix: prefix})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = closeRedis() })
 	s, err := server.New(cfg)
@@ -370,4 +370,35 @@ func TestSeedListsOnlyWhenAbsent(t *testing.T) {
 		r = in.call("127.0.0.2", "POST", "/auth/login", `{"username":"demo","password":"demo-password"}`, "")
 		assert.Equal(t, http.StatusForbidden, r.status, r.body)
 	}
+}
+
+func TestRedisSettingsFromEnv(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	rs, err := redisSettingsFromEnv(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, redisSettings{prefix: "rewardstore:"}, rs)
+	assert.Equal(t, `keys under "rewardstore:"`, rs.describe())
+
+	rs, err = redisSettingsFromEnv(env(map[string]string{"REDIS_PREFIX": "shop:", "REDIS_MIN_REPLICAS": "2", "REDIS_SKIP_SERVER_CHECK": "true"}))
+	require.NoError(t, err)
+	assert.Equal(t, redisSettings{prefix: "shop:", minReplicas: 2, skipCheck: true}, rs)
+	assert.Equal(t, `keys under "shop:", revocations wait for 2 replicas, server check skipped`, rs.describe())
+
+	for k, v := range map[string]string{"REDIS_MIN_REPLICAS": "-1", "REDIS_SKIP_SERVER_CHECK": "perhaps"} {
+		_, err := redisSettingsFromEnv(env(map[string]string{k: v}))
+		require.Error(t, err, k)
+		assert.True(t, strings.HasPrefix(err.Error(), k+" must be"), err.Error())
+	}
+	_, err = redisSettingsFromEnv(env(map[string]string{"REDIS_MIN_REPLICAS": "one"}))
+	assert.ErrorContains(t, err, "REDIS_MIN_REPLICAS")
+
+	// A Redis without replicas cannot acknowledge a revocation on one:
+	// the command refuses to start rather than fail every logout.
+	r := singleNode(t)
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"-redis-addr", r.addr},
+		env(map[string]string{"REDIS_PREFIX": r.prefix, "REDIS_MIN_REPLICAS": "1"}), &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "redis single node "+r.addr)
+	assert.Contains(t, err.Error(), "MinReplicas")
 }
