@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -317,9 +316,8 @@ func TestRedisAddrAtStart(t *testing.T) {
 	assert.NotContains(t, out.String(), "s3cret")
 
 	// A single-node address that is a cluster node is refused.
-	if seeds := os.Getenv("GATEHOUSE_REDIS_CLUSTER"); seeds != "" {
-		first, _, _ := strings.Cut(seeds, ",")
-		err = run(context.Background(), []string{"-redis-addr", first}, env(nil), &out, &out)
+	if seeds := redistest.ClusterAddrs(); len(seeds) > 0 {
+		err = run(context.Background(), []string{"-redis-addr", seeds[0]}, env(nil), &out, &out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "is a cluster node")
 	}

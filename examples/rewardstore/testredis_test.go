@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"net"
 	"net/http"
@@ -14,16 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
-
-// defaultClusterSeeds are the nodes of the cluster .ci/redis-cluster.sh
-// starts, used under CI=true when GATEHOUSE_REDIS_CLUSTER is unset.
-const defaultClusterSeeds = "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005"
 
 // A testRedis is a Redis the command is pointed at: the -redis-addr value
 // and a key prefix of the test's own, whose keys are deleted when the test
@@ -41,71 +35,22 @@ func unavailable(t *testing.T, msg string) {
 	t.Skip(msg)
 }
 
-// singleNode is the Redis at GATEHOUSE_REDIS_ADDR (default 127.0.0.1:6379).
+// singleNode is the Redis at GATEHOUSE_REDIS_ADDR (default 127.0.0.1:6379);
+// see redistest.Client.
 func singleNode(t *testing.T) testRedis {
 	t.Helper()
-	addr := os.Getenv("GATEHOUSE_REDIS_ADDR")
-	if addr == "" {
-		addr = redistest.DefaultAddr
-	}
-	c := redis.NewClient(redistest.Options(addr))
-	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		unavailable(t, "no Redis at "+addr+" (set GATEHOUSE_REDIS_ADDR, or start redis-server): "+err.Error())
-	}
-	return testRedis{addr: addr, prefix: redistest.Prefix(t, c)}
+	c := redistest.Client(t)
+	return testRedis{addr: redistest.Addr(), prefix: redistest.Prefix(t, c)}
 }
 
 // cluster is the Redis Cluster whose seeds GATEHOUSE_REDIS_CLUSTER lists
-// (comma-separated; under CI=true its default is 127.0.0.1:7000–7005).
-// Outside CI the test is skipped when the variable is unset.
+// (comma-separated; under CI=true its default is 127.0.0.1:7000–7005);
+// outside CI the test is skipped, saying so, when the variable is unset.
+// See redistest.Cluster.
 func cluster(t *testing.T) testRedis {
 	t.Helper()
-	seeds := os.Getenv("GATEHOUSE_REDIS_CLUSTER")
-	if seeds == "" {
-		if os.Getenv("CI") != "true" {
-			t.Skip("GATEHOUSE_REDIS_CLUSTER is not set: skipping the Redis Cluster variant " +
-				"(set it to the comma-separated seeds of a cluster, such as the one .ci/redis-cluster.sh starts on 127.0.0.1:7000-7005)")
-		}
-		seeds = defaultClusterSeeds
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs: strings.Split(seeds, ","), DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
-	})
-	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() }); err != nil {
-		unavailable(t, "no Redis Cluster at "+seeds+": "+err.Error())
-	}
-	return testRedis{addr: seeds, prefix: clusterPrefix(t, c)}
-}
-
-// clusterPrefix returns a key prefix of t's own and deletes, when t ends,
-// every key under it on every master (a cluster SCAN covers one node).
-func clusterPrefix(t *testing.T, c *redis.ClusterClient) string {
-	t.Helper()
-	name := strings.NewReplacer("/", ".", " ", "_", ":", ".", "{", "_", "}", "_", "*", "_").Replace(t.Name())
-	p := "gatehouse-test:" + name + ":" + rand.Text()[:10] + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			iter := n.Scan(ctx, 0, p+"*", 1000).Iterator()
-			for iter.Next(ctx) {
-				if err := n.Unlink(ctx, iter.Val()).Err(); err != nil {
-					return err
-				}
-			}
-			return iter.Err()
-		})
-		if err != nil {
-			t.Errorf("cleaning %s: %v", p, err)
-		}
-	})
-	return p
+	c := redistest.Cluster(t)
+	return testRedis{addr: strings.Join(redistest.ClusterAddrs(), ","), prefix: redistest.Prefix(t, c)}
 }
 
 // startInstance runs the command in-process on a loopback port, on the
