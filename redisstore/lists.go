@@ -126,3 +126,31 @@ func parseList(raw string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// SetIfAbsent stores prefixes, masked, as the account's list only when the
+// account has none, and reports whether it wrote it. It is one atomic
+// command (SET NX), so it never overwrites a list that Set or another
+// SetIfAbsent stored, even concurrently: it seeds a default list without
+// undoing an operator's edit. Empty prefixes write nothing and report
+// false, since an account without a list allows every address already;
+// for the same reason a list emptied with Set counts as absent. An invalid
+// prefix is an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []netip.Prefix) (bool, error) {
+	if _, err := ipallow.NewPrefixSet(prefixes); err != nil {
+		return false, fmt.Errorf("redisstore: account list: %w", err)
+	}
+	if len(prefixes) == 0 {
+		return false, nil
+	}
+	var b strings.Builder
+	for i, p := range prefixes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(p.Masked().String())
+	}
+	ctx, cancel := l.s.ctx(ctx)
+	defer cancel()
+	ok, err := l.s.client.SetNX(ctx, l.s.key("ips:", account), b.String(), 0).Result()
+	return ok, wrap("seed allowlist", err)
+}

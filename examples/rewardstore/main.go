@@ -10,11 +10,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +26,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 )
 
-const usage = `Usage: rewardstore [-addr host:port] [-redis-addr host:port] [-tls-cert file -tls-key file]
+const usage = `Usage: rewardstore [-addr host:port] [-redis-addr address] [-tls-cert file -tls-key file]
 
 The Popup Reward Store API (seed 000) on gatehouse.
 
@@ -39,7 +41,12 @@ Flags:
   -addr string         listen address (default "127.0.0.1:8080")
   -redis-addr string   Redis to share refresh families, revocations, IP whitelists and
                        failed-login counts with other instances (default $REDIS_ADDR;
-                       empty = in memory, this instance only)
+                       empty = in memory, this instance only). One of:
+                         host:port                  a single node
+                         host:port,host:port,...    the seed nodes of a Redis Cluster
+                         redis://[user:password@]host:port[/db]   (rediss:// for TLS)
+                                                    a single node; with addr=host:port
+                                                    parameters or cluster=true, a cluster
 ` + serve.TLSUsage + `                  Seed 001: "Always use HTTPS". Give both or neither; without them
                   the API is plain HTTP (put it behind a TLS proxy and set
                   TRUSTED_PROXIES instead).
@@ -58,9 +65,21 @@ Environment:
   ACCESS_TTL        access token lifetime, Go duration (default 1h)
   REFRESH_TTL       refresh token lifetime, Go duration (default 168h)
   REDIS_ADDR        default of -redis-addr
+  REDIS_PREFIX      prefix of the keys in Redis (default "rewardstore:"); every instance
+                    of one fleet uses the same
+  REDIS_MIN_REPLICAS
+                    replicas that must hold a revocation before a logout answers
+                    (Redis WAIT; default 0), so a failover right after it loses nothing
+  REDIS_SKIP_SERVER_CHECK
+                    true skips the start-up check of Redis's configuration (CONFIG
+                    GET maxmemory-policy …), for a managed Redis that forbids CONFIG
 
 A second account, partner / partner-password (client id 654321), has no IP restrictions.
 `
+
+// bcryptCost is the cost the command hashes the account passwords at; 0
+// means bcrypt.DefaultCost. Tests that start many instances lower it.
+var bcryptCost int
 
 func main() {
 	serve.Exit("rewardstore", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -83,17 +102,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if *redisAddr != "" {
-		closeRedis, err := useRedis(&cfg, *redisAddr, redisPrefix)
+	store := "memory (this instance only)"
+	if strings.TrimSpace(*redisAddr) != "" {
+		name := "-redis-addr"
+		if !flagSet(fs, "redis-addr") {
+			name = "REDIS_ADDR"
+		}
+		target, err := parseRedisAddr(name, *redisAddr)
+		if err != nil {
+			return err
+		}
+		rs, err := redisSettingsFromEnv(getenv)
+		if err != nil {
+			return err
+		}
+		closeRedis, err := useRedis(&cfg, target, rs)
 		if err != nil {
 			return err
 		}
 		defer closeRedis()
+		store = fmt.Sprintf("Redis %s, %s", target.describe, rs.describe())
 	}
+	cfg.BcryptCost = bcryptCost
 	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.Lists != nil {
+		// A shared store keeps the lists a fleet edited (server.New seeds
+		// only absent ones): show what applies, not what was asked for.
+		if err := storedLists(ctx, &cfg); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -101,14 +142,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	h := envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv)
 	if tlsCfg != nil {
-		printBanner(stdout, "https://"+ln.Addr().String(), cfg, srv.RandomSecret)
+		printBanner(stdout, "https://"+ln.Addr().String(), cfg, store, srv.RandomSecret)
 		return serve.ServeTLS(ctx, ln, h, tlsCfg)
 	}
-	printBanner(stdout, "http://"+ln.Addr().String(), cfg, srv.RandomSecret)
+	printBanner(stdout, "http://"+ln.Addr().String(), cfg, store, srv.RandomSecret)
 	return serve.Serve(ctx, ln, h)
 }
 
-func printBanner(w io.Writer, base string, cfg server.Config, randomSecret bool) {
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// storedLists replaces the accounts' AllowedIPs in cfg (a copy of the
+// slice) with the lists cfg.Lists holds for their client ids.
+func storedLists(ctx context.Context, cfg *server.Config) error {
+	accounts := slices.Clone(cfg.Accounts)
+	for i, a := range accounts {
+		list, err := cfg.Lists.AllowList(ctx, a.ClientID)
+		if err != nil {
+			return fmt.Errorf("reading the IP whitelist of client %s: %w", a.ClientID, err)
+		}
+		accounts[i].AllowedIPs = nil
+		for _, p := range list {
+			accounts[i].AllowedIPs = append(accounts[i].AllowedIPs, p.String())
+		}
+	}
+	cfg.Accounts = accounts
+	return nil
+}
+
+// printBanner prints where the server listens, its accounts, token
+// lifetimes and shared-state store (described without credentials), and
+// a curl line to start with.
+func printBanner(w io.Writer, base string, cfg server.Config, store string, randomSecret bool) {
 	fmt.Fprintf(w, "rewardstore listening on %s\n\n", base)
 	for _, a := range cfg.Accounts {
 		ips := "any"
@@ -118,6 +187,7 @@ func printBanner(w io.Writer, base string, cfg server.Config, randomSecret bool)
 		fmt.Fprintf(w, "  account  %-10s password %-18s client_id %-8s allowed IPs: %s\n", a.Username, a.Password, a.ClientID, ips)
 	}
 	fmt.Fprintf(w, "  tokens   access %v, refresh %v\n", orTTL(cfg.AccessTTL, time.Hour), orTTL(cfg.RefreshTTL, 168*time.Hour))
+	fmt.Fprintf(w, "  state    %s\n", store)
 	if randomSecret {
 		fmt.Fprintln(w, "  JWT_SECRET not set: signing with a random secret, tokens end with this process")
 	}

@@ -23,7 +23,9 @@ type Account struct {
 	// account's IP whitelist is keyed by it.
 	ClientID string
 	// AllowedIPs are the account's IP whitelist entries (addresses or
-	// CIDR prefixes); empty allows every address.
+	// CIDR prefixes); empty allows every address. They seed the whitelist:
+	// New writes them only when Config.Lists holds no list for ClientID,
+	// so a list edited in a shared store outlives restarts.
 	AllowedIPs []string
 }
 

@@ -112,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("account %q allowed IPs: %w", a.Username, err)
 		}
-		if err := cfg.Lists.Set(context.Background(), a.ClientID, prefixes); err != nil {
+		if err := seedList(context.Background(), cfg.Lists, a.ClientID, prefixes); err != nil {
 			return nil, fmt.Errorf("account %q allowed IPs: %w", a.Username, err)
 		}
 	}
