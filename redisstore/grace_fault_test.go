@@ -40,13 +40,15 @@ func TestLostRotationReplyRetry(t *testing.T) {
 			require.NoError(t, err)
 			store, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
 			require.NoError(t, err)
-			creds, err := issuer.NewMemoryCredentials()
+			hash, err := issuer.HashPassword("alice-password", 4)
+			require.NoError(t, err)
+			creds, err := issuer.NewMemoryCredentials(issuer.Account{Username: "alice", PasswordHash: hash})
 			require.NoError(t, err)
 			iss, err := issuer.New(issuer.Config{
 				Issuer:            "https://rewards.example",
 				Key:               issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
 				Credentials:       creds,
-				Refresh:           viaProxy.Refresh(),
+				Refresh:           rotateViaProxy{viaProxy.Refresh(), store.Refresh()},
 				Revocations:       store.Revocations(),
 				RefreshReuseGrace: c.grace,
 				BcryptCost:        4,
@@ -105,4 +107,17 @@ func TestLostRotationReplyRetry(t *testing.T) {
 			assert.NotEmpty(t, next.RefreshToken)
 		})
 	}
+}
+
+// rotateViaProxy is the Redis refresh store with its writes sent through
+// the stalling proxy and its reads straight to Redis: the fault under test
+// is a lost reply to the rotation itself, after the issuer's pre-checks
+// have read the family.
+type rotateViaProxy struct {
+	issuer.RefreshStore // through the proxy
+	direct              issuer.RefreshStore
+}
+
+func (s rotateViaProxy) Lookup(ctx context.Context, familyID string, hash [32]byte, now time.Time) (issuer.Family, error) {
+	return s.direct.Lookup(ctx, familyID, hash, now)
 }
