@@ -107,6 +107,7 @@ type Store struct {
 	timeout time.Duration
 	server  bool
 	now     func() time.Time
+	cluster bool // client is a *redis.ClusterClient: one epoch record per hash slot
 
 	persist        bool
 	minReplicas    int
@@ -186,6 +187,7 @@ func New(cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	_, s.cluster = s.client.(*redis.ClusterClient)
 	s.revocations = &Revocations{s: s}
 	s.tokens = &Tokens{s: s}
 	s.apikeys = &APIKeys{s: s}
@@ -231,6 +233,10 @@ func NewClusterClient(addrs []string, timeout time.Duration) *redis.ClusterClien
 		WriteTimeout:          timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
+		// A failover moves slots to a promoted replica; reading the slot
+		// map every second (go-redis: every minute unless a command is
+		// redirected) ends the 503s it causes within about a second.
+		ClusterStateReloadInterval: time.Second,
 	})
 }
 

@@ -95,6 +95,7 @@ func TestClusterAddrs(t *testing.T) {
 	prefix := redistest.Prefix(t, c)
 	s, err := redisstore.New(redisstore.Config{ClusterAddrs: redistest.ClusterAddrs(), Prefix: prefix})
 	require.NoError(t, err)
+	established(t, s)
 	t.Cleanup(func() { _ = s.Close() })
 	_, ok := s.Client().(*redis.ClusterClient)
 	require.True(t, ok, "a cluster client, got %T", s.Client())
@@ -162,6 +163,7 @@ func TestRateLimitServerTime(t *testing.T) {
 	c := redistest.Client(t)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), ServerTime: true})
 	require.NoError(t, err)
+	established(t, s)
 	ctx := context.Background()
 	lim := ratelimit.PerHour(2)
 	for i, at := range []time.Time{{}, time.Now().Add(100 * time.Hour)} {

@@ -49,8 +49,10 @@ func TestLoginsDuringStallLockNobodyOut(t *testing.T) {
 			t.Cleanup(func() { _ = proxied.Close() })
 			viaProxy, err := redisstore.New(redisstore.Config{Client: proxied, Prefix: prefix, Timeout: 300 * time.Millisecond})
 			require.NoError(t, err)
+			established(t, viaProxy)
 			store, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
 			require.NoError(t, err)
+			established(t, store)
 			th, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 5, Window: 15 * time.Minute, Store: viaProxy.Failures()})
 			require.NoError(t, err)
 			hash, err := bcrypt.GenerateFromPassword([]byte("demo-password"), bcrypt.MinCost)
@@ -116,6 +118,7 @@ func TestFailureThrottleConcurrentOnCluster(t *testing.T) {
 	for range 3 {
 		s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
 		require.NoError(t, err)
+		established(t, s)
 		th, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 5, Store: s.Failures()})
 		require.NoError(t, err)
 		throttles = append(throttles, th)

@@ -39,6 +39,7 @@ func newInstance(t *testing.T, addr, prefix string) *instance {
 	t.Helper()
 	s, err := redisstore.New(redisstore.Config{Addr: addr, Prefix: prefix, Timeout: 200 * time.Millisecond})
 	require.NoError(t, err)
+	established(t, s)
 	t.Cleanup(func() { _ = s.Close() })
 	auth, err := bearer.New(bearer.Config{
 		Algorithms:  []string{"HS256"},
@@ -134,6 +135,7 @@ func TestOutageEveryStore(t *testing.T) {
 	proxy := redistest.NewProxy(t, redistest.Addr())
 	s, err := redisstore.New(redisstore.Config{Addr: proxy.Addr(), Prefix: prefix, Timeout: 200 * time.Millisecond})
 	require.NoError(t, err)
+	established(t, s)
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
 	now := time.Now()

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -18,12 +17,19 @@ const maxCompiled = 4096
 
 // Lists is the Redis [ipallow.ListEditor] and [ipallow.SetStore]: each
 // account's list is one string key ("<prefix>ips:<account>") holding its
-// prefixes, so Set replaces a list atomically and a read is one GET. The
-// compiled [ipallow.PrefixSet] of a list is kept in memory and reused while
-// the stored text is unchanged, so a check costs one round trip and no
-// compilation; a change made by another instance is seen on the next read.
-// It is safe for concurrent use; while Redis is unreachable its methods
-// fail and ipallow.PerPrincipal answers 503.
+// prefixes, comma-separated, or "" for an account whose list was set
+// empty on purpose (no restriction), so Set replaces a list atomically and
+// a read is one MGET of the list and the epoch record of its hash slot. An
+// account without a key has no list either; but when the epoch record is
+// missing too, Redis lost its data (see [Store.Establish]) and a list that
+// existed cannot be told from one that never did: the read fails with
+// [ErrStateLost] and ipallow.PerPrincipal answers 503, never "allow".
+//
+// The compiled [ipallow.PrefixSet] of a list is kept in memory and reused
+// while the stored text is unchanged, so a check costs one round trip and
+// no compilation; a change made by another instance is seen on the next
+// read. It is safe for concurrent use; while Redis is unreachable its
+// methods fail and ipallow.PerPrincipal answers 503.
 type Lists struct {
 	s *Store
 
@@ -44,11 +50,31 @@ var (
 func newLists(s *Store) *Lists { return &Lists{s: s, compiled: make(map[string]compiledList)} }
 
 // Set implements [ipallow.ListEditor]: prefixes, masked, become the
-// account's whole list; an empty list deletes it. An invalid prefix is an
-// error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+// account's whole list; an empty list is stored as an explicit "no
+// restriction" record, which SetIfAbsent does not overwrite. With
+// Config.MinReplicas the write waits for the replicas. An invalid prefix is
+// an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
 func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix) error {
+	raw, err := listText(prefixes)
+	if err != nil {
+		return err
+	}
+	key := l.s.key("ips:", account)
+	if l.s.minReplicas == 0 {
+		ctx, cancel := l.s.ctx(ctx)
+		defer cancel()
+		return wrap("set allowlist", l.s.client.Set(ctx, key, raw, 0).Err())
+	}
+	ctx, cancel := l.s.ctx(ctx)
+	defer cancel()
+	return wrap("set allowlist", l.s.replicated(ctx, key, func(p redis.Pipeliner) { p.Set(ctx, key, raw, 0) }))
+}
+
+// listText returns the stored form of prefixes: masked, comma-separated.
+// An invalid prefix is an error wrapping ipallow.ErrInvalidPrefix.
+func listText(prefixes []netip.Prefix) (string, error) {
 	if _, err := ipallow.NewPrefixSet(prefixes); err != nil {
-		return fmt.Errorf("redisstore: account list: %w", err)
+		return "", fmt.Errorf("redisstore: account list: %w", err)
 	}
 	var b strings.Builder
 	for i, p := range prefixes {
@@ -57,13 +83,7 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 		}
 		b.WriteString(p.Masked().String())
 	}
-	ctx, cancel := l.s.ctx(ctx)
-	defer cancel()
-	key := l.s.key("ips:", account)
-	if b.Len() == 0 {
-		return wrap("set allowlist", l.s.client.Del(ctx, key).Err())
-	}
-	return wrap("set allowlist", l.s.client.Set(ctx, key, b.String(), 0).Err())
+	return b.String(), nil
 }
 
 // AllowList implements [ipallow.ListStore]; the slice is the caller's.
@@ -105,14 +125,24 @@ func (l *Lists) AllowSet(ctx context.Context, account string) (*ipallow.PrefixSe
 	return set, nil
 }
 
+// get returns the stored text of account's list, "" for none, with the
+// epoch record of its slot read in the same MGET.
 func (l *Lists) get(ctx context.Context, account string) (string, error) {
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
-	raw, err := l.s.client.Get(ctx, l.s.key("ips:", account)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
+	key := l.s.key("ips:", account)
+	vals, err := l.s.client.MGet(ctx, key, l.s.epochKey(key)).Result()
+	if err != nil {
+		return "", wrap("get allowlist", err)
 	}
-	return raw, wrap("get allowlist", err)
+	if len(vals) != 2 {
+		return "", wrap("get allowlist", errReply)
+	}
+	if _, err := parseEpoch(vals[1]); err != nil {
+		return "", wrap("get allowlist", err)
+	}
+	raw, _ := vals[0].(string)
+	return raw, nil
 }
 
 func parseList(raw string) ([]netip.Prefix, error) {
@@ -128,29 +158,19 @@ func parseList(raw string) ([]netip.Prefix, error) {
 }
 
 // SetIfAbsent stores prefixes, masked, as the account's list only when the
-// account has none, and reports whether it wrote it. It is one atomic
+// account has no record, and reports whether it wrote it. It is one atomic
 // command (SET NX), so it never overwrites a list that Set or another
-// SetIfAbsent stored, even concurrently: it seeds a default list without
-// undoing an operator's edit. Empty prefixes write nothing and report
-// false, since an account without a list allows every address already;
-// for the same reason a list emptied with Set counts as absent. An invalid
+// SetIfAbsent stored, even concurrently — an empty list set on purpose
+// included: it seeds a default list without undoing an operator's edit.
+// Empty prefixes seed the explicit "no restriction" record. An invalid
 // prefix is an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
 func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []netip.Prefix) (bool, error) {
-	if _, err := ipallow.NewPrefixSet(prefixes); err != nil {
-		return false, fmt.Errorf("redisstore: account list: %w", err)
-	}
-	if len(prefixes) == 0 {
-		return false, nil
-	}
-	var b strings.Builder
-	for i, p := range prefixes {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(p.Masked().String())
+	raw, err := listText(prefixes)
+	if err != nil {
+		return false, err
 	}
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
-	ok, err := l.s.client.SetNX(ctx, l.s.key("ips:", account), b.String(), 0).Result()
+	ok, err := l.s.client.SetNX(ctx, l.s.key("ips:", account), raw, 0).Result()
 	return ok, wrap("seed allowlist", err)
 }

@@ -22,6 +22,7 @@ func TestListsSetIfAbsent(t *testing.T) {
 	c := redistest.Client(t)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c)})
 	require.NoError(t, err)
+	established(t, s)
 	lists, ctx := s.Lists(), context.Background()
 	seed := []netip.Prefix{netip.MustParsePrefix("10.1.2.3/24")}
 	edited := []netip.Prefix{netip.MustParsePrefix("192.0.2.7/32")}
@@ -43,7 +44,17 @@ func TestListsSetIfAbsent(t *testing.T) {
 
 	wrote, err = lists.SetIfAbsent(ctx, "acct-2", nil)
 	require.NoError(t, err)
-	assert.False(t, wrote, "an empty seed writes nothing")
+	assert.True(t, wrote, "an empty seed writes the explicit no-restriction record")
+	wrote, err = lists.SetIfAbsent(ctx, "acct-2", seed)
+	require.NoError(t, err)
+	assert.False(t, wrote, "which a later seed does not overwrite")
+	got, err = lists.AllowList(ctx, "acct-2")
+	require.NoError(t, err)
+	assert.Empty(t, got, "no restriction")
+	require.NoError(t, lists.Set(ctx, "acct-1", nil))
+	wrote, err = lists.SetIfAbsent(ctx, "acct-1", seed)
+	require.NoError(t, err)
+	assert.False(t, wrote, "a list emptied on purpose is not seeded again")
 
 	_, err = lists.SetIfAbsent(ctx, "acct-3", []netip.Prefix{{}})
 	assert.True(t, errors.Is(err, ipallow.ErrInvalidPrefix), "%v", err)

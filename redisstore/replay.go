@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,8 +16,11 @@ import (
 // many concurrent uses of one pair on any number of instances exactly one
 // is fresh. The pair is stored under the SHA-256 of its length-prefixed
 // encoding ("<prefix>replay:<hex>"), which keeps key names short and pairs
-// unambiguous. While Redis is unreachable Use fails (the token endpoint
-// answers 503). It is safe for concurrent use.
+// unambiguous. The use and the epoch record of its slot are checked in one
+// script: with the epoch record missing (Redis lost its data, see
+// [Store.Establish]) Use fails with [ErrStateLost] rather than call a
+// replayed key fresh. While Redis is unreachable Use fails (the token
+// endpoint answers 503). It is safe for concurrent use.
 type Replay struct{ s *Store }
 
 var _ issuer.ReplayStore = (*Replay)(nil)
@@ -37,12 +39,22 @@ func (r *Replay) Use(ctx context.Context, clientID, key string, ttl time.Duratio
 	h.Sum(sum[:0])
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	err := r.s.client.SetArgs(ctx, r.s.hashKey("replay:", sum), "1", redis.SetArgs{Mode: "NX", TTL: max(ttl, time.Millisecond)}).Err()
+	k := r.s.hashKey("replay:", sum)
+	res, err := useScript.Run(ctx, r.s.client, []string{k, r.s.epochKey(k)}, max(ttl, time.Millisecond).Milliseconds()).Int()
 	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, redis.Nil):
-		return false, nil
+	case err != nil:
+		return false, wrap("use", err)
+	case res < 0:
+		return false, wrap("use", ErrStateLost)
 	}
-	return false, wrap("use", err)
+	return res == 1, nil
 }
+
+// useScript marks KEYS[1] used for ARGV[1] ms unless it is: 1 when it was
+// fresh, 0 when it was used, -1 when the epoch record KEYS[2] is missing
+// (a use recorded before Redis lost its data may be gone).
+var useScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+`)

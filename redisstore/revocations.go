@@ -146,10 +146,7 @@ func (r *Revocations) RevokeSession(ctx context.Context, subject, sid string, un
 }
 
 func (r *Revocations) revoke(ctx context.Context, op, key string, until time.Time) error {
-	ms := r.expiryMS(until)
-	ctx, cancel := r.s.ctx(ctx)
-	defer cancel()
-	return wrap(op, revokeScript.Run(ctx, r.s.client, []string{key}, ms).Err())
+	return r.s.runWrite(ctx, op, revokeScript, key, r.expiryMS(until))
 }
 
 // RevokeSubject implements [bearer.RevocationStore] with one script call
@@ -159,18 +156,22 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 	if subject == "" {
 		return errEmptySubject
 	}
-	ms := r.expiryMS(until)
-	ctx, cancel := r.s.ctx(ctx)
-	defer cancel()
-	keys := []string{r.subjectKey(subject, kindNBF, "")}
-	return wrap("revoke subject", notBeforeScript.Run(ctx, r.s.client, keys, notBefore.Unix(), ms).Err())
+	key := r.subjectKey(subject, kindNBF, "")
+	return r.s.runWrite(ctx, "revoke subject", notBeforeScript, key, notBefore.Unix(), r.expiryMS(until))
 }
 
 // Revoked implements [bearer.RevocationStore] with one MGET of the
 // token's keys — jti (when set), session (when set) and the subject's
-// not-before — which share the subject's hash slot.
+// not-before — which share the subject's hash slot, and of the epoch
+// record of that slot (see [Store.Establish]). A missing epoch record
+// fails with [ErrStateLost]: the revocations may have been lost. A token
+// issued before the epoch began ("iat" earlier than the epoch's second,
+// see Store.Establish) is revoked, since a revocation made before the loss
+// may be gone. A token without
+// "iat" cannot be placed before or after the epoch and is judged by its
+// revocation keys alone (tokens issued by bearer/issuer always carry one).
 func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, error) {
-	var buf [3]string
+	var buf [4]string
 	keys := buf[:0]
 	if t.ID != "" {
 		keys = append(keys, r.subjectKey(t.Subject, kindJTI, t.ID))
@@ -178,7 +179,8 @@ func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, er
 	if t.SessionID != "" {
 		keys = append(keys, r.subjectKey(t.Subject, kindSID, t.SessionID))
 	}
-	keys = append(keys, r.subjectKey(t.Subject, kindNBF, ""))
+	nbfKey := r.subjectKey(t.Subject, kindNBF, "")
+	keys = append(keys, nbfKey, r.s.epochKey(nbfKey))
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
 	vals, err := r.s.client.MGet(ctx, keys...).Result()
@@ -188,19 +190,26 @@ func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, er
 	if len(vals) != len(keys) {
 		return false, wrap("revoked", errReply)
 	}
-	last := len(vals) - 1
-	for _, v := range vals[:last] {
+	nbf, epoch := vals[len(vals)-2], vals[len(vals)-1]
+	began, err := parseEpoch(epoch)
+	if err != nil {
+		return false, wrap("revoked", err)
+	}
+	for _, v := range vals[:len(vals)-2] {
 		if v != nil {
 			return true, nil
 		}
 	}
-	if vals[last] == nil {
+	if t.IssuedAt != 0 && t.IssuedAt < began.Unix() {
+		return true, nil
+	}
+	if nbf == nil {
 		return false, nil
 	}
-	s, _ := vals[last].(string)
-	nbf, err := strconv.ParseInt(s, 10, 64)
+	s, _ := nbf.(string)
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return false, errCorruptNBF
 	}
-	return t.IssuedAt <= nbf, nil
+	return t.IssuedAt <= n, nil
 }

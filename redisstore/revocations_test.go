@@ -40,6 +40,7 @@ func TestRevokedOneRoundTrip(t *testing.T) {
 	c.AddHook(counter)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c)})
 	require.NoError(t, err)
+	established(t, s)
 	rev := s.Revocations()
 	ctx := context.Background()
 	now := time.Now()
@@ -89,6 +90,7 @@ func TestRevocationKeysShareHashTag(t *testing.T) {
 	prefix := redistest.Prefix(t, c)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
 	require.NoError(t, err)
+	established(t, s)
 	rev := s.Revocations()
 	ctx := context.Background()
 	until := time.Now().Add(time.Hour)
@@ -100,7 +102,7 @@ func TestRevocationKeysShareHashTag(t *testing.T) {
 			require.NoError(t, rev.RevokeSubject(ctx, sub, time.Now(), until))
 		}
 	}
-	keys, err := c.Keys(ctx, prefix+"*").Result()
+	keys, err := c.Keys(ctx, prefix+"rev:*").Result()
 	require.NoError(t, err)
 	assert.Len(t, keys, 3*len(subjects)-1)
 	tags := map[string]int{}
@@ -131,6 +133,7 @@ func TestReuseRevokesEveryAccessTokenRedis(t *testing.T) {
 	c.AddHook(counter)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c)})
 	require.NoError(t, err)
+	established(t, s)
 	victimHash, err := issuer.HashPassword("victim-password", 4)
 	require.NoError(t, err)
 	creds, err := issuer.NewMemoryCredentials(issuer.Account{Username: "victim", PasswordHash: victimHash})
@@ -214,6 +217,7 @@ func TestRevokeSubjectRedis(t *testing.T) {
 	clock := &testClock{t: time.Now().Truncate(time.Second)}
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), Now: clock.Now})
 	require.NoError(t, err)
+	established(t, s)
 	ctx := context.Background()
 	hash, err := issuer.HashPassword("pw", 4)
 	require.NoError(t, err)
@@ -298,6 +302,7 @@ func TestCredentialsWithoutIndex(t *testing.T) {
 	prefix := redistest.Prefix(t, c)
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
 	require.NoError(t, err)
+	established(t, s)
 	ctx := context.Background()
 	hash, err := issuer.HashPassword("pw", 4)
 	require.NoError(t, err)

@@ -157,3 +157,17 @@ func (s *Store) replicated(ctx context.Context, key string, write func(p redis.P
 	}
 	return nil
 }
+
+// runWrite runs script on its one key under the Store's deadline: with
+// Config.MinReplicas, queued with a WAIT on the master that owns key (see
+// replicated); otherwise one EVALSHA, falling back to EVAL.
+func (s *Store) runWrite(ctx context.Context, op string, script *redis.Script, key string, args ...any) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if s.minReplicas == 0 {
+		return wrap(op, script.Run(ctx, s.client, []string{key}, args...).Err())
+	}
+	return wrap(op, s.replicated(ctx, key, func(p redis.Pipeliner) {
+		script.Eval(ctx, p, []string{key}, args...)
+	}))
+}

@@ -61,3 +61,42 @@ func TestReplicatedWithoutReplicas(t *testing.T) {
 	require.NoError(t, s.replicated(ctx, key, set(ctx, key)))
 	assert.Equal(t, int64(1), c.Exists(ctx, key).Val())
 }
+
+// Revocations and allowlists are written through replicated: with
+// MinReplicas on the cluster, a logout's revocation is on the replica when
+// RevokeToken returns, and on a Redis without replicas the revocation
+// reports ErrNotReplicated (logout answers an error, not a false success).
+func TestRevocationWritesWaitForReplicas(t *testing.T) {
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour)
+
+	c := redistest.Cluster(t)
+	s, err := New(Config{Client: c, Prefix: redistest.Prefix(t, c), MinReplicas: 1, ReplicaTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	onReplica := func(key string) bool {
+		replica, err := c.SlaveForKey(ctx, key)
+		require.NoError(t, err)
+		conn := replica.Conn()
+		defer conn.Close()
+		require.NoError(t, conn.ReadOnly(ctx).Err())
+		n, err := conn.Exists(ctx, key).Result()
+		require.NoError(t, err)
+		return n == 1
+	}
+	for i := range 20 {
+		sub := fmt.Sprint("user-", i)
+		require.NoError(t, s.Revocations().RevokeToken(ctx, sub, "jti", until))
+		require.NoError(t, s.Revocations().RevokeSubject(ctx, sub, time.Now(), until))
+		assert.True(t, onReplica(s.revocations.subjectKey(sub, kindJTI, "jti")), sub)
+		assert.True(t, onReplica(s.revocations.subjectKey(sub, kindNBF, "")), sub)
+	}
+	require.NoError(t, s.Lists().Set(ctx, "acct", nil))
+	assert.True(t, onReplica(s.key("ips:", "acct")))
+
+	single := redistest.Client(t)
+	lone, err := New(Config{Client: single, Prefix: redistest.Prefix(t, single), MinReplicas: 1, ReplicaTimeout: 50 * time.Millisecond, SkipServerCheck: true})
+	require.NoError(t, err)
+	require.ErrorIs(t, lone.Revocations().RevokeToken(ctx, "alice", "jti", until), ErrNotReplicated)
+	require.ErrorIs(t, lone.Revocations().RevokeSession(ctx, "alice", "sid", until), ErrNotReplicated)
+	require.ErrorIs(t, lone.Lists().Set(ctx, "acct", nil), ErrNotReplicated)
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
+	"github.com/gatehouse-go/gatehouse/redisstore"
 )
 
 const usage = `Usage: rewardstore [-addr host:port] [-redis-addr address] [-tls-cert file -tls-key file]
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	store := "memory (this instance only)"
+	var shared *redisstore.Store
 	if strings.TrimSpace(*redisAddr) != "" {
 		name := "-redis-addr"
 		if !flagSet(fs, "redis-addr") {
@@ -116,10 +118,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		closeRedis, err := useRedis(&cfg, target, rs)
+		rstore, closeRedis, err := useRedis(&cfg, target, rs)
 		if err != nil {
 			return err
 		}
+		shared = rstore
 		defer closeRedis()
 		store = fmt.Sprintf("Redis %s, %s", target.describe, rs.describe())
 	}
@@ -128,6 +131,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
+	}
+	if shared != nil {
+		// server.New seeded the allowlists it was given (where absent):
+		// the shared state is complete, so the epoch can start — or
+		// start again after Redis lost its data (see README).
+		ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := shared.Establish(ectx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
 	}
 	if cfg.Lists != nil {
 		// A shared store keeps the lists a fleet edited (server.New seeds

@@ -363,7 +363,7 @@ func (rs redisSettings) describe() string {
 // failing start-up otherwise; it returns the function that closes the
 // client. Accounts stay in each instance's
 // memory: every instance is started with the same ones.
-func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (closeFn func() error, err error) {
+func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redisstore.Store, closeFn func() error, err error) {
 	c := t.client()
 	defer func() {
 		if err != nil {
@@ -375,24 +375,24 @@ func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (closeFn func
 		MinReplicas: rs.minReplicas, SkipServerCheck: rs.skipCheck,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redis %s: %w", t.describe, err)
+		return nil, nil, fmt.Errorf("redis %s: %w", t.describe, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("redis %s: %w", t.describe, err)
+		return nil, nil, fmt.Errorf("redis %s: %w", t.describe, err)
 	}
 	if t.single != nil {
 		// A cluster node answers a plain client too, until the first key
 		// of another node's slot: refuse it at start, not with MOVED
 		// errors (503s) later.
 		if info, err := c.Info(ctx, "cluster").Result(); err == nil && strings.Contains(info, "cluster_enabled:1") {
-			return nil, fmt.Errorf("redis %s is a cluster node: give the cluster's seeds comma-separated, or a URL with cluster=true", t.describe)
+			return nil, nil, fmt.Errorf("redis %s is a cluster node: give the cluster's seeds comma-separated, or a URL with cluster=true", t.describe)
 		}
 	}
 	cfg.Refresh = s.Refresh()
 	cfg.Revocations = s.Revocations()
 	cfg.Lists = s.Lists()
 	cfg.Failures = s.Failures()
-	return c.Close, nil
+	return s, c.Close, nil
 }

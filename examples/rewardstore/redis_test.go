@@ -42,11 +42,12 @@ func newFleetInstance(t *testing.T, addr, prefix string) *instance {
 	cfg.BcryptCost = bcrypt.MinCost
 	target, err := parseRedisAddr("-redis-addr", addr)
 	require.NoError(t, err)
-	closeRedis, err := useRedis(&cfg, target, redisSettings{prefix: prefix})
+	store, closeRedis, err := useRedis(&cfg, target, redisSettings{prefix: prefix})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = closeRedis() })
 	s, err := server.New(cfg)
 	require.NoError(t, err)
+	require.NoError(t, store.Establish(context.Background()))
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &instance{t: t, url: ts.URL}

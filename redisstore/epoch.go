@@ -1,0 +1,84 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrStateLost is wrapped by the errors of the stores that guard access
+// (revocations, allowlists, replay keys, failure counts) when Redis no
+// longer holds gatehouse's epoch record for the keys they read: Redis was
+// emptied (FLUSHALL, a restart without persistence, a master that came
+// back empty) and a missing revocation or allowlist can no longer be told
+// from one that never existed. The middleware answers 503 until an
+// operator re-seeds what the application keeps in Redis (allowlists,
+// accounts, API keys) and calls [Store.Establish].
+var ErrStateLost = errors.New("redisstore: Redis lost gatehouse's state (epoch record missing); re-seed it and call Store.Establish")
+
+// epochKey returns the key of the epoch record that shares key's hash
+// slot. On a single node (or Sentinel) there is one record; on a cluster
+// there is one per hash slot, so that a command reading key reads its
+// epoch in the same step.
+func (s *Store) epochKey(key string) string {
+	if !s.cluster {
+		return s.prefix + "epoch"
+	}
+	return s.prefix + "epoch:{" + slotTag(keySlot(key)) + "}"
+}
+
+// Establish writes the epoch records that are missing and keeps those
+// that exist: run it once the state the application keeps in Redis is in
+// place — at every start, after seeding, is right — and after a loss of
+// data, once that state is seeded again. Until then the stores that guard
+// access fail with [ErrStateLost].
+//
+// A new record holds the next whole second, and Establish waits for it
+// (at most a second) before it writes: the revocation store refuses every
+// token issued before that second ("iat" earlier than it), since a
+// revocation made before the loss may be gone, while tokens issued from
+// it on — after Establish returns — pass. On a cluster it writes one
+// record per hash slot, 16,384 SET NX in one pipeline per node.
+func (s *Store) Establish(ctx context.Context) error {
+	now := s.now()
+	at := now.Truncate(time.Second).Add(time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(at.Sub(now)):
+	}
+	v := strconv.FormatInt(at.UnixNano(), 10)
+	ctx, cancel := context.WithTimeout(ctx, 10*s.timeout)
+	defer cancel()
+	if !s.cluster {
+		return wrap("establish", s.client.SetNX(ctx, s.epochKey(""), v, 0).Err())
+	}
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for slot := range slotCount {
+			p.SetNX(ctx, s.prefix+"epoch:{"+slotTag(slot)+"}", v, 0)
+		}
+		return nil
+	})
+	return wrap("establish", err)
+}
+
+// errCorruptEpoch reports an epoch record that is not a decimal number.
+var errCorruptEpoch = errors.New("redisstore: corrupt epoch record")
+
+// parseEpoch reads an epoch record's value as MGET returns it (a string,
+// or nil for a missing record, which is ErrStateLost) and returns its
+// time.
+func parseEpoch(v any) (time.Time, error) {
+	str, ok := v.(string)
+	if !ok {
+		return time.Time{}, ErrStateLost
+	}
+	n, err := strconv.ParseInt(str, 10, 64)
+	if err != nil {
+		return time.Time{}, errCorruptEpoch
+	}
+	return time.Unix(0, n), nil
+}
