@@ -163,7 +163,7 @@ func TestBlackboxKeyNeverLeaks(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(res.body), &v), res.body)
 	assert.Equal(t, "client-1", v.Data.ClientID)
 	send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + client}}, `{"amount":1000,"storeId":"store-paris"}`) // over the amount
-	send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + m2m}}, `{"amount":1,"storeId":"store-paris"}`)     // wrong kind
+	send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + m2m}}, `{"amount":1,"storeId":"store-paris"}`)       // wrong kind
 	send("POST", "/v2/vouchers/"+v.Data.ID+"/confirm", http.Header{"Authorization": {"Bearer " + client}}, "")
 	send("POST", "/v2/vouchers/"+v.Data.ID+"/confirm", http.Header{"Authorization": {"Bearer " + m2m}}, "")
 	send("GET", "/v2/stores", http.Header{"Apikey": {bbKey}, "Authorization": {"Bearer " + m2m}}, "")
