@@ -310,3 +310,47 @@ func TestBlackboxBodyCapAndSlowHeaders(t *testing.T) {
 	elapsed := time.Since(start)
 	assert.Less(t, elapsed, 15*time.Second, "the server closes a connection whose headers never end (%v, %v)", elapsed, err)
 }
+
+// Item 1 on Redis: RevokeCredentials called on one instance of a fleet
+// ends the account's sessions on every instance, a refresh family started
+// on another instance included, and a login a second later works there.
+func TestBlackboxRevokeCredentialsAcrossAFleet(t *testing.T) {
+	r := singleNode(t)
+	vars := map[string]string{"JWT_SECRET": bbSecret, "REDIS_PREFIX": r.prefix}
+	getenv := func(k string) string { return vars[k] }
+	target, err := parseRedisAddr("-redis-addr", r.addr)
+	require.NoError(t, err)
+	rs, err := redisSettingsFromEnv(getenv)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	now := time.Now().UTC().Truncate(time.Second).Add(300 * time.Millisecond)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	fleet := make([]*server.Server, 2)
+	urls := make([]string, 2)
+	for i := range fleet {
+		cfg, err := server.FromEnv(getenv)
+		require.NoError(t, err)
+		closeRedis, err := useRedis(&cfg, target, rs)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = closeRedis() })
+		cfg.Now, cfg.BcryptCost = clock, bcrypt.MinCost
+		fleet[i], err = server.New(cfg)
+		require.NoError(t, err)
+		ts := httptest.NewServer(fleet[i])
+		t.Cleanup(ts.Close)
+		urls[i] = ts.URL
+	}
+	access, refresh := bbLogin(t, urls[0], "demo", "demo-password")
+	require.Equal(t, 200, bbDo(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(access), "").status)
+	require.NoError(t, fleet[1].RevokeCredentials(context.Background(), "demo"))
+	for _, u := range urls {
+		assert.Equal(t, 401, bbDo(t, nil, "GET", u+"/api/v1/products", bbBearer(access), "").status, u)
+	}
+	res := bbDo(t, nil, "POST", urls[0]+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
+	assert.Equal(t, 401, res.status, res.body)
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	next, _ := bbLogin(t, urls[0], "demo", "demo-password")
+	assert.Equal(t, 200, bbDo(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(next), "").status)
+}
