@@ -1,6 +1,7 @@
 package blackbox
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -115,11 +116,18 @@ func TestOAuth403Codes(t *testing.T) {
 	assert.Equal(t, 403, st)
 	assert.Equal(t, "insufficient_scope", c, "an API key without the scope")
 
+	sess := do(t, nil, "POST", s.srv.URL+"/token", jsonH, `{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","client_id":"c1","assertion":"`+
+		signHS256(t, `{"alg":"HS256","typ":"JWT"}`, fmt.Sprintf(`{"iat":%d,"amount":5,"notificationKey":"n-403"}`, s.clk.Now().Unix()))+`"}`)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = jsonUnmarshal(sess.body, &tok)
 	for _, p := range []struct {
 		name, path string
 		h          http.Header
 		body       string
 	}{
+		{"a client session on an m2m route", "/bearer/m2m", bearerH(tok.AccessToken), ""},
 		{"per-account allowlist", "/bearer/allow", bearerH(bob), ""},
 		{"static allowlist", "/bearer/static", bearerH(alice), ""},
 		{"other surface", "/key/s2", http.Header{"ApiKey": {s.key}}, ""},
