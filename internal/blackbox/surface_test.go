@@ -24,12 +24,11 @@ import (
 // surface is every gatehouse middleware and handler on one loopback
 // server, each in its default configuration, under one envelope style.
 type surface struct {
-	srv            *httptest.Server
-	iss            *issuer.Issuer
-	clk            *clock
-	key            string // a valid API key of tenant t1, surface "s1"
-	secret         string // client c1's secret
-	aliceIP, bobIP string
+	srv    *httptest.Server
+	iss    *issuer.Issuer
+	clk    *clock
+	key    string // a valid API key of tenant t1, surface "s1"
+	secret string // client c1's secret
 }
 
 func newSurface(t *testing.T, style envelope.Style) *surface {
