@@ -127,6 +127,12 @@ func TestVerifierClaimNames(t *testing.T) {
 	assert.Nil(t, scopesOf(`"scope":"","scp":["admin"]`), "an empty scope claim is present: scp is not read")
 	assert.Equal(t, list("a"), scopesOf(`"scope":"a","SCOPE":"admin","Scp":["admin"],"SCOPES":["admin"]`))
 	assert.Nil(t, scopesOf(`"SCOPE":"admin","Scp":["admin"],"Scopes":["admin"]`))
+	// A present scope claim of another type, or null, still wins: the
+	// next claim is never read in its place.
+	assert.Equal(t, list("x"), scopesOf(`"scope":["x"],"scp":"admin"`))
+	for _, extra := range []string{`"scope":null,"scp":"admin"`, `"scope":5,"scp":"admin"`, `"scp":null,"scopes":"admin"`, `"scope":{"a":1},"scopes":["admin"]`} {
+		assert.Nil(t, scopesOf(extra), extra)
+	}
 
 	st, v := get(forged(t, `"SUB":"bob","Tenant":"t2","TENANT":"t3","SID":"s","JTI":"j","Client_Id":"c"`))
 	require.Equal(t, 200, st)
@@ -152,6 +158,12 @@ func TestVerifierClaimNames(t *testing.T) {
 	} {
 		st, _ := get(signHS256(t, `{"alg":"HS256","typ":"JWT"}`, raw))
 		assert.Equal(t, 401, st, name)
+	}
+	// Header parameters by their exact names too.
+	p := fmt.Sprintf(`{"iss":"bb","aud":"bb-api","sub":"a","exp":%d}`, now+3600)
+	for _, h := range []string{`{"ALG":"HS256"}`, `{"alg":"none","ALG":"HS256"}`, `{"alg":"HS256","crit":["exp"]}`, `{"alg":"HS256","b64":false,"crit":["b64"]}`} {
+		st, _ := get(signHS256(t, h, p))
+		assert.Equal(t, 401, st, "header %s", h)
 	}
 }
 
