@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -179,4 +180,28 @@ func TestRevokeSubjectIsExact(t *testing.T) {
 	require.NoError(t, a.iss.RevokeSubject(ctx, "U-ALICE2"))
 	assert.Equal(t, 200, a.api(t, bobAccess))
 	assert.Equal(t, 200, a.refresh(t, bobRT).status)
+}
+
+// Item 1: RevokeSubject reaches token-endpoint sessions too (their subject
+// is the client's), and the client's next session a second later works.
+func TestRevokeSubjectEndsClientSessions(t *testing.T) {
+	s := newSurface(t, envelope.Nested)
+	session := func() string {
+		res := do(t, nil, "POST", s.srv.URL+"/token", jsonH, `{"grant_type":"client_credentials","client_id":"c1","client_secret":"`+s.secret+`"}`)
+		require.Equal(t, 200, res.status, res.body)
+		var v struct {
+			AccessToken string `json:"access_token"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(res.body), &v))
+		return v.AccessToken
+	}
+	old := session()
+	require.Equal(t, 200, do(t, nil, "GET", s.srv.URL+"/bearer/m2m", bearerH(old), "").status)
+	require.NoError(t, s.iss.RevokeSubject(context.Background(), "c1"))
+	res := do(t, nil, "GET", s.srv.URL+"/bearer/m2m", bearerH(old), "")
+	assert.Equal(t, 401, res.status, res.body)
+	assert.NotEmpty(t, res.header.Get("WWW-Authenticate"))
+	s.clk.Add(time.Second)
+	assert.Equal(t, 200, do(t, nil, "GET", s.srv.URL+"/bearer/m2m", bearerH(session()), "").status)
+	assert.Equal(t, 401, do(t, nil, "GET", s.srv.URL+"/bearer/m2m", bearerH(old), "").status)
 }
