@@ -1,0 +1,168 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The black-box probes of issue 14 against the resource server, run as
+// main_test.go runs it: its handler on loopback in front of a JWK Set
+// endpoint on loopback, with tokens an OpenID provider could sign.
+
+type bbIDP struct {
+	key *ecdsa.PrivateKey
+	api string
+}
+
+func bbStart(t *testing.T) *bbIDP {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	jwk, err := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "idp-1", ALG: jwkset.AlgES256, USE: jwkset.UseSig}})
+	require.NoError(t, err)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{jwk.Marshal()}})
+	}))
+	t.Cleanup(idp.Close)
+	h, auth, err := newHandler(options{jwksURL: idp.URL, issuer: "https://idp.test/", audience: "https://api.test", algs: "ES256"}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = auth.Close() })
+	api := httptest.NewServer(h)
+	t.Cleanup(api.Close)
+	return &bbIDP{key: key, api: api.URL}
+}
+
+// token signs claims on top of valid iss, aud, sub, iat and exp.
+func (p *bbIDP) token(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	c := jwt.MapClaims{"iss": "https://idp.test/", "aud": "https://api.test", "sub": "auth0|42", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+	for k, v := range claims {
+		if v == nil {
+			delete(c, k)
+			continue
+		}
+		c[k] = v
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+	tok.Header["kid"] = "idp-1"
+	s, err := tok.SignedString(p.key)
+	require.NoError(t, err)
+	return s
+}
+
+func (p *bbIDP) get(t *testing.T, path string, h http.Header) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", p.api+path, nil)
+	require.NoError(t, err)
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, res.Header, string(b)
+}
+
+func bbAuth(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+// Item 3: one scope claim by precedence (scope, then scp, then scopes),
+// never a union: a provider token whose scope lacks products:read does not
+// gain it from scp or scopes.
+func TestBlackboxScopePrecedence(t *testing.T) {
+	p := bbStart(t)
+	for _, c := range []struct {
+		claims map[string]any
+		want   int
+	}{
+		{map[string]any{"scope": "openid", "scp": []string{"products:read"}}, 403},
+		{map[string]any{"scope": "openid", "scopes": []string{"products:read"}}, 403},
+		{map[string]any{"scope": "", "scp": "products:read"}, 403},
+		{map[string]any{"scp": "openid", "scopes": "products:read"}, 403},
+		{map[string]any{"scp": []string{"products:read"}}, 200},
+		{map[string]any{"scopes": []string{"products:read"}}, 200},
+		{map[string]any{"scope": "openid products:read", "scp": "nothing"}, 200},
+		{map[string]any{"SCOPE": "products:read"}, 403},
+		{map[string]any{"Scp": "products:read"}, 403},
+		{map[string]any{"scope": "products:read\topenid"}, 403},
+		{map[string]any{"scope": "products:read\u00a0openid"}, 403},
+	} {
+		st, _, body := p.get(t, "/api/v1/products", bbAuth(p.token(t, c.claims)))
+		assert.Equal(t, c.want, st, "%v: %s", c.claims, body)
+	}
+}
+
+// Item 4: registered claims are read by their exact names.
+func TestBlackboxExactClaimNames(t *testing.T) {
+	p := bbStart(t)
+	past := time.Now().Add(-time.Hour).Unix()
+	for name, c := range map[string]map[string]any{
+		"EXP only":       {"exp": nil, "EXP": time.Now().Add(time.Hour).Unix()},
+		"exp past, Exp":  {"exp": past, "Exp": time.Now().Add(time.Hour).Unix()},
+		"ISS only":       {"iss": nil, "ISS": "https://idp.test/"},
+		"AUD only":       {"aud": nil, "AUD": "https://api.test"},
+		"aud other, Aud": {"aud": "https://other.test", "Aud": "https://api.test"},
+	} {
+		st, h, body := p.get(t, "/api/v1/whoami", bbAuth(p.token(t, c)))
+		assert.Equal(t, 401, st, "%s: %s", name, body)
+		assert.NotEmpty(t, h.Get("WWW-Authenticate"), name)
+	}
+	st, _, body := p.get(t, "/api/v1/whoami", bbAuth(p.token(t, map[string]any{"SUB": "admin", "Tenant": "t2", "CLIENT_ID": "c", "SID": "s", "JTI": "j"})))
+	require.Equal(t, 200, st, body)
+	var v struct {
+		Data map[string]any `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &v))
+	assert.Equal(t, "auth0|42", v.Data["subject"])
+	for _, k := range []string{"tenant", "client_id", "session_id", "token_id"} {
+		assert.Equal(t, "", v.Data[k], k)
+	}
+}
+
+// Items 2, 7 and 8: every 401 has a Bearer challenge (no error code
+// without a token), and two token methods are 400.
+func TestBlackboxChallengesAndTokenMethods(t *testing.T) {
+	p := bbStart(t)
+	expired := p.token(t, map[string]any{"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()})
+	for _, path := range []string{"/api/v1/whoami", "/api/v1/products", "/nowhere"} {
+		for name, h := range map[string]http.Header{
+			"none": nil, "garbage": bbAuth("garbage"), "expired": bbAuth(expired), "empty bearer": {"Authorization": {"Bearer"}},
+			"spaces bearer": {"Authorization": {"Bearer    "}}, "lower bearer": {"Authorization": {"bearer"}}, "basic": {"Authorization": {"Basic YTpi"}},
+		} {
+			st, hdr, body := p.get(t, path, h)
+			if !assert.Equal(t, 401, st, "%s with %s: %s", path, name, body) {
+				continue
+			}
+			ch := hdr.Get("WWW-Authenticate")
+			assert.True(t, strings.HasPrefix(ch, "Bearer"), "%s with %s: %q", path, name, ch)
+			if name == "none" || strings.Contains(name, "bearer") {
+				assert.NotContains(t, ch, "error=", "%s with %s", path, name)
+			}
+		}
+	}
+	tok := p.token(t, map[string]any{"scope": "products:read"})
+	for _, q := range []string{"access_token=" + url.QueryEscape(tok), "access_token=x"} {
+		st, hdr, body := p.get(t, "/api/v1/products?"+q, bbAuth(tok))
+		assert.Equal(t, 400, st, "?%s: %s", q, body)
+		assert.Contains(t, hdr.Get("WWW-Authenticate"), `error="invalid_request"`)
+		assert.NotContains(t, body, tok)
+	}
+	st, _, _ := p.get(t, "/api/v1/products", bbAuth(tok))
+	assert.Equal(t, 200, st)
+}
