@@ -259,7 +259,10 @@ func TestBlackboxRevokeCredentials(t *testing.T) {
 	cfg, err := server.FromEnv(func(k string) string { return map[string]string{"JWT_SECRET": bbSecret}[k] })
 	require.NoError(t, err)
 	var mu sync.Mutex
-	now := time.Now().UTC().Truncate(time.Second).Add(300 * time.Millisecond)
+	// The servers' clock runs two seconds ahead, so that their tokens are
+	// issued after the Redis epoch that useRedis's store begins (at most a
+	// second from now, see redisstore.Store.Establish).
+	now := time.Now().UTC().Truncate(time.Second).Add(2*time.Second + 300*time.Millisecond)
 	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	cfg.BcryptCost = bcrypt.MinCost
@@ -323,16 +326,20 @@ func TestBlackboxRevokeCredentialsAcrossAFleet(t *testing.T) {
 	rs, err := redisSettingsFromEnv(getenv)
 	require.NoError(t, err)
 	var mu sync.Mutex
-	now := time.Now().UTC().Truncate(time.Second).Add(300 * time.Millisecond)
+	// The servers' clock runs two seconds ahead, so that their tokens are
+	// issued after the Redis epoch that useRedis's store begins (at most a
+	// second from now, see redisstore.Store.Establish).
+	now := time.Now().UTC().Truncate(time.Second).Add(2*time.Second + 300*time.Millisecond)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	fleet := make([]*server.Server, 2)
 	urls := make([]string, 2)
 	for i := range fleet {
 		cfg, err := server.FromEnv(getenv)
 		require.NoError(t, err)
-		closeRedis, err := useRedis(&cfg, target, rs)
+		store, closeRedis, err := useRedis(&cfg, target, rs)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = closeRedis() })
+		require.NoError(t, store.Establish(context.Background()))
 		cfg.Now, cfg.BcryptCost = clock, bcrypt.MinCost
 		fleet[i], err = server.New(cfg)
 		require.NoError(t, err)
