@@ -28,7 +28,7 @@ func benchStore(b *testing.B) *redisstore.Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return s
+	return established(b, s)
 }
 
 func BenchmarkFloorPing(b *testing.B) {

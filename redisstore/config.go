@@ -107,7 +107,8 @@ type Store struct {
 	timeout time.Duration
 	server  bool
 	now     func() time.Time
-	cluster bool // client is a *redis.ClusterClient: one epoch record per hash slot
+	cluster bool   // client is a *redis.ClusterClient: one epoch record per hash slot
+	epoch   string // the epoch record's key, when not cluster
 
 	persist        bool
 	minReplicas    int
@@ -188,6 +189,7 @@ func New(cfg Config) (*Store, error) {
 		}
 	}
 	_, s.cluster = s.client.(*redis.ClusterClient)
+	s.epoch = s.prefix + "epoch"
 	s.revocations = &Revocations{s: s}
 	s.tokens = &Tokens{s: s}
 	s.apikeys = &APIKeys{s: s}

@@ -44,7 +44,7 @@ func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redis
 // stores that guard access (revocations, allowlists, replay keys) fail
 // with ErrStateLost before, and the revocation store refuses tokens issued
 // before it. The kits' tokens are issued now, after it.
-func established(t *testing.T, s *redisstore.Store) *redisstore.Store {
+func established(t testing.TB, s *redisstore.Store) *redisstore.Store {
 	t.Helper()
 	// A nanosecond before a whole second: Establish waits for it no longer.
 	past := time.Now().Add(-time.Hour).Truncate(time.Second).Add(-time.Nanosecond)

@@ -25,7 +25,7 @@ var ErrStateLost = errors.New("redisstore: Redis lost gatehouse's state (epoch r
 // epoch in the same step.
 func (s *Store) epochKey(key string) string {
 	if !s.cluster {
-		return s.prefix + "epoch"
+		return s.epoch
 	}
 	return s.prefix + "epoch:{" + slotTag(keySlot(key)) + "}"
 }
@@ -54,7 +54,7 @@ func (s *Store) Establish(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*s.timeout)
 	defer cancel()
 	if !s.cluster {
-		return wrap("establish", s.client.SetNX(ctx, s.epochKey(""), v, 0).Err())
+		return wrap("establish", s.client.SetNX(ctx, s.epoch, v, 0).Err())
 	}
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for slot := range slotCount {
