@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,46 +28,6 @@ const (
 	bbPaymentKey  = "ak_live_fedcba9876543210fedcba9876543210"
 )
 
-type bbResult struct {
-	status int
-	header http.Header
-	body   string
-}
-
-// bbClient returns a client whose connections come from the loopback
-// address ip.
-func bbClient(t *testing.T, ip string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	tr := &http.Transport{DialContext: d.DialContext}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
-}
-
-func bbDo(t *testing.T, c *http.Client, method, u string, h http.Header, body string) bbResult {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	require.NoError(t, err)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	if body != "" && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := c.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return bbResult{res.StatusCode, res.Header, string(b)}
-}
-
 func bbSign(header, payload string) string {
 	enc := base64.RawURLEncoding
 	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
@@ -87,15 +46,15 @@ func bbStart(t *testing.T) *cmdtest.Command {
 
 func bbToken(t *testing.T, base, path, user, pw string) (access, refresh string) {
 	t.Helper()
-	res := bbDo(t, nil, "POST", base+path, nil, fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw))
-	require.Equal(t, 200, res.status, res.body)
+	res := cmdtest.Do(t, nil, "POST", base+path, nil, fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw))
+	require.Equal(t, 200, res.Status, res.Body)
 	var v struct {
 		Data map[string]any `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(res.body), &v))
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &v))
 	access, _ = v.Data["access_token"].(string)
 	refresh, _ = v.Data["refresh_token"].(string)
-	require.NotEmpty(t, access, res.body)
+	require.NotEmpty(t, access, res.Body)
 	return access, refresh
 }
 
@@ -144,14 +103,14 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 		}
 		for name, h := range creds {
 			// A fresh address per probe keeps the key throttle out of the walk.
-			c := bbClient(t, fmt.Sprintf("127.0.0.%d", 10+n%200))
-			res := bbDo(t, c, rt.method, cmd.Base+rt.path, h, "")
+			c := cmdtest.ClientFrom(t, fmt.Sprintf("127.0.0.%d", 10+n%200))
+			res := cmdtest.Do(t, c, rt.method, cmd.Base+rt.path, h, "")
 			n++
-			if !assert.Equal(t, 401, res.status, "%s %s with %s: %s", rt.method, rt.path, name, res.body) {
+			if !assert.Equal(t, 401, res.Status, "%s %s with %s: %s", rt.method, rt.path, name, res.Body) {
 				continue
 			}
-			assert.Equal(t, -23, bbCode(t, res.body))
-			ch := res.header.Get("WWW-Authenticate")
+			assert.Equal(t, -23, bbCode(t, res.Body))
+			ch := res.Header.Get("WWW-Authenticate")
 			assert.True(t, strings.HasPrefix(ch, rt.scheme+" "), "%s %s with %s: challenge %q", rt.method, rt.path, name, ch)
 			if strings.Contains(name, "bearer") && rt.scheme == "Bearer" || name == "none" {
 				assert.NotContains(t, ch, "error=", "%s %s with %s", rt.method, rt.path, name)
@@ -164,9 +123,9 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 		{"/Token/Refresh", `{"refresh_token":"rt_garbage"}`},
 		{"/Storefront/Refresh", `{"refresh_token":"` + store + `"}`},
 	} {
-		res := bbDo(t, nil, "POST", cmd.Base+b.path, nil, b.body)
-		if assert.Equal(t, 401, res.status, "%s: %s", b.path, res.body) {
-			assert.NotEmpty(t, res.header.Get("WWW-Authenticate"), b.path)
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+b.path, nil, b.body)
+		if assert.Equal(t, 401, res.Status, "%s: %s", b.path, res.Body) {
+			assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"), b.path)
 		}
 	}
 }
@@ -178,7 +137,7 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 // Retry-After too, and other addresses are unaffected.
 func TestBlackboxKeyThrottleBypass(t *testing.T) {
 	cmd := bbStart(t)
-	attacker := bbClient(t, "127.0.0.2")
+	attacker := cmdtest.ClientFrom(t, "127.0.0.2")
 	paths := []string{"/Supplier/Products/List", "/Payment/Charges/List"}
 	methods := map[string]string{"/Supplier/Products/List": "POST", "/Payment/Charges/List": "GET"}
 	validFor := map[string]string{"/Supplier/Products/List": bbSupplierKey, "/Payment/Charges/List": bbPaymentKey}
@@ -201,35 +160,35 @@ func TestBlackboxKeyThrottleBypass(t *testing.T) {
 		case 3:
 			h["Apikey"] = []string{key, validFor[path]} // two headers, a valid one second
 		}
-		res := bbDo(t, attacker, methods[path], cmd.Base+path, h, "")
-		switch res.status {
+		res := cmdtest.Do(t, attacker, methods[path], cmd.Base+path, h, "")
+		switch res.Status {
 		case 429:
 			tripped = true
-			assert.NotEmpty(t, res.header.Get("Retry-After"))
-			assert.Equal(t, -29, bbCode(t, res.body))
+			assert.NotEmpty(t, res.Header.Get("Retry-After"))
+			assert.Equal(t, -29, bbCode(t, res.Body))
 		case 401, 400:
 			failures++
 		default:
-			t.Fatalf("guess %d (%v): %d %s", i, h, res.status, res.body)
+			t.Fatalf("guess %d (%v): %d %s", i, h, res.Status, res.Body)
 		}
 		if i%3 == 2 {
 			// A valid key between guesses takes back only its own attempt.
-			ok := bbDo(t, attacker, methods[path], cmd.Base+path, http.Header{"Apikey": {validFor[path]}}, "")
-			if ok.status == 429 {
+			ok := cmdtest.Do(t, attacker, methods[path], cmd.Base+path, http.Header{"Apikey": {validFor[path]}}, "")
+			if ok.Status == 429 {
 				tripped = true
 			} else {
-				require.Equal(t, 200, ok.status, ok.body)
+				require.Equal(t, 200, ok.Status, ok.Body)
 			}
 		}
 	}
 	require.True(t, tripped, "the throttle trips")
 	assert.LessOrEqual(t, failures, 10, "at most KeyAttempts refused keys before 429")
 	for _, path := range paths {
-		res := bbDo(t, attacker, methods[path], cmd.Base+path, http.Header{"Apikey": {validFor[path]}, "X-Forwarded-For": {"203.0.113.9"}}, "")
-		assert.Equal(t, 429, res.status, "a valid key from the throttled address, forwarded-for or not: %s", res.body)
+		res := cmdtest.Do(t, attacker, methods[path], cmd.Base+path, http.Header{"Apikey": {validFor[path]}, "X-Forwarded-For": {"203.0.113.9"}}, "")
+		assert.Equal(t, 429, res.Status, "a valid key from the throttled address, forwarded-for or not: %s", res.Body)
 	}
-	other := bbClient(t, "127.0.0.3")
-	assert.Equal(t, 200, bbDo(t, other, "POST", cmd.Base+"/Supplier/Products/List", http.Header{"Apikey": {bbSupplierKey}}, "").status)
+	other := cmdtest.ClientFrom(t, "127.0.0.3")
+	assert.Equal(t, 200, cmdtest.Do(t, other, "POST", cmd.Base+"/Supplier/Products/List", http.Header{"Apikey": {bbSupplierKey}}, "").Status)
 }
 
 // Item 7: a JWT in the header plus an access_token in the query or a form
@@ -238,14 +197,14 @@ func TestBlackboxTwoTokenMethods(t *testing.T) {
 	cmd := bbStart(t)
 	reseller, _ := bbToken(t, cmd.Base, "/Token/Generate", "partner", "partner-demo-password")
 	for _, q := range []string{"access_token=" + url.QueryEscape(reseller), "access_token=", "a=b&access_token=x"} {
-		res := bbDo(t, nil, "GET", cmd.Base+"/Orders/List?"+q, http.Header{"Authorization": {"Bearer " + reseller}}, "")
-		if assert.Equal(t, 400, res.status, "?%s: %s", q, res.body) {
-			assert.Equal(t, -25, bbCode(t, res.body))
+		res := cmdtest.Do(t, nil, "GET", cmd.Base+"/Orders/List?"+q, http.Header{"Authorization": {"Bearer " + reseller}}, "")
+		if assert.Equal(t, 400, res.Status, "?%s: %s", q, res.Body) {
+			assert.Equal(t, -25, bbCode(t, res.Body))
 		}
 	}
 	for _, ct := range []string{"application/x-www-form-urlencoded; charset=utf-8", "APPLICATION/X-WWW-FORM-URLENCODED"} {
-		res := bbDo(t, nil, "POST", cmd.Base+"/Orders/Create", http.Header{"Authorization": {"Bearer " + reseller}, "Content-Type": {ct}}, "access_token="+url.QueryEscape(reseller))
-		assert.Equal(t, 400, res.status, "%s: %s", ct, res.body)
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/Orders/Create", http.Header{"Authorization": {"Bearer " + reseller}, "Content-Type": {ct}}, "access_token="+url.QueryEscape(reseller))
+		assert.Equal(t, 400, res.Status, "%s: %s", ct, res.Body)
 	}
 }
 
@@ -253,14 +212,14 @@ func TestBlackboxTwoTokenMethods(t *testing.T) {
 func TestBlackboxTokensCarryOneScopeClaim(t *testing.T) {
 	cmd := bbStart(t)
 	access, refresh := bbToken(t, cmd.Base, "/Token/Generate", "partner", "partner-demo-password")
-	res := bbDo(t, nil, "POST", cmd.Base+"/Token/Refresh", nil, `{"refresh_token":"`+refresh+`"}`)
-	require.Equal(t, 200, res.status, res.body)
+	res := cmdtest.Do(t, nil, "POST", cmd.Base+"/Token/Refresh", nil, `{"refresh_token":"`+refresh+`"}`)
+	require.Equal(t, 200, res.Status, res.Body)
 	var v struct {
 		Data struct {
 			AccessToken string `json:"access_token"`
 		} `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(res.body), &v))
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &v))
 	for _, tok := range []string{access, v.Data.AccessToken} {
 		raw, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 		require.NoError(t, err)

@@ -32,37 +32,6 @@ import (
 
 const bbSecret = "blackbox-secret-blackbox-secret-0123"
 
-type bbResult struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func bbDo(t *testing.T, c *http.Client, method, u string, h http.Header, body string) bbResult {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	require.NoError(t, err)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	if body != "" && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := c.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return bbResult{res.StatusCode, res.Header, string(b)}
-}
-
 func bbBearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
 func bbData(t *testing.T, body, name string) string {
@@ -122,9 +91,9 @@ func bbStart(t *testing.T, vars map[string]string) *cmdtest.Command {
 
 func bbLogin(t *testing.T, base, user, pw string) (access, refresh string) {
 	t.Helper()
-	res := bbDo(t, nil, "POST", base+"/auth/login", nil, fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw))
-	require.Equal(t, 200, res.status, res.body)
-	return bbData(t, res.body, "access_token"), bbData(t, res.body, "refresh_token")
+	res := cmdtest.Do(t, nil, "POST", base+"/auth/login", nil, fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw))
+	require.Equal(t, 200, res.Status, res.Body)
+	return bbData(t, res.Body, "access_token"), bbData(t, res.Body, "refresh_token")
 }
 
 // Items 2 and 8: every 401 of every route carries a challenge, and a
@@ -155,12 +124,12 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 			if path == "/auth/logout" && name == "expired" {
 				continue // logout is idempotent: an expired token logs out (200)
 			}
-			res := bbDo(t, nil, method, cmd.Base+path, h, "")
-			if !assert.Equal(t, 401, res.status, "%s %s with %s: %s", method, path, name, res.body) {
+			res := cmdtest.Do(t, nil, method, cmd.Base+path, h, "")
+			if !assert.Equal(t, 401, res.Status, "%s %s with %s: %s", method, path, name, res.Body) {
 				continue
 			}
 			n++
-			c := res.header.Get("WWW-Authenticate")
+			c := res.Header.Get("WWW-Authenticate")
 			assert.True(t, strings.HasPrefix(c, "Bearer"), "%s %s with %s: challenge %q", method, path, name, c)
 			if strings.Contains(name, "bearer") || name == "none" {
 				assert.NotContains(t, c, "error=", "%s %s with %s", method, path, name)
@@ -173,10 +142,10 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 		{"/auth/refresh", `{"refresh_token":"garbage"}`},
 		{"/auth/refresh", `{"refresh_token":"` + expired + `"}`},
 	} {
-		res := bbDo(t, nil, "POST", cmd.Base+b.path, nil, b.body)
-		if assert.Equal(t, 401, res.status, "%s %s: %s", b.path, b.body, res.body) {
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+b.path, nil, b.body)
+		if assert.Equal(t, 401, res.Status, "%s %s: %s", b.path, b.body, res.Body) {
 			n++
-			assert.NotEmpty(t, res.header.Get("WWW-Authenticate"), "%s %s", b.path, b.body)
+			assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"), "%s %s", b.path, b.body)
 		}
 	}
 	assert.GreaterOrEqual(t, n, 30)
@@ -187,9 +156,9 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 func TestBlackboxTokensCarryOneScopeClaim(t *testing.T) {
 	cmd := bbStart(t, nil)
 	access, refresh := bbLogin(t, cmd.Base, "demo", "demo-password")
-	res := bbDo(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
-	require.Equal(t, 200, res.status, res.body)
-	for _, tok := range []string{access, refresh, bbData(t, res.body, "access_token"), bbData(t, res.body, "refresh_token")} {
+	res := cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
+	require.Equal(t, 200, res.Status, res.Body)
+	for _, tok := range []string{access, refresh, bbData(t, res.Body, "access_token"), bbData(t, res.Body, "refresh_token")} {
 		for k := range bbPayload(t, tok) {
 			assert.NotContains(t, []string{"scp", "scopes"}, strings.ToLower(k), "claim %q", k)
 		}
@@ -205,17 +174,17 @@ func TestBlackboxLogoutCaseVariants(t *testing.T) {
 	partner, partnerRT := bbLogin(t, cmd.Base, "partner", "partner-password")
 	sid := bbPayload(t, partner)["sid"].(string)
 	for _, extra := range []string{`"SID":"` + sid + `"`, `"Sid":"` + sid + `"`, `"SUB":"partner","SID":"` + sid + `"`, `"sid":"` + sid + `"`, `"sub":"partner"`} {
-		res := bbDo(t, nil, "POST", cmd.Base+"/auth/logout", bbBearer(bbResign(t, demo, extra)), "")
-		assert.NotEqual(t, 500, res.status, extra)
-		assert.Equal(t, 200, bbDo(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(partner), "").status, "after a logout with %s", extra)
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/logout", bbBearer(bbResign(t, demo, extra)), "")
+		assert.NotEqual(t, 500, res.Status, extra)
+		assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(partner), "").Status, "after a logout with %s", extra)
 	}
-	res := bbDo(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+partnerRT+`"}`)
-	assert.Equal(t, 200, res.status, "the partner's family is intact: %s", res.body)
+	res := cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+partnerRT+`"}`)
+	assert.Equal(t, 200, res.Status, "the partner's family is intact: %s", res.Body)
 	// A refresh JWT with a case variant of sid or token_use.
 	_, demoRT := bbLogin(t, cmd.Base, "demo", "demo-password")
 	for _, extra := range []string{`"SID":"` + sid + `"`, `"Token_Use":"access"`, `"sid":"` + sid + `"`} {
-		res := bbDo(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+bbResign(t, demoRT, extra)+`"}`)
-		assert.Equal(t, 401, res.status, "refresh with %s: %s", extra, res.body)
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/refresh", nil, `{"refresh_token":"`+bbResign(t, demoRT, extra)+`"}`)
+		assert.Equal(t, 401, res.Status, "refresh with %s: %s", extra, res.Body)
 	}
 }
 
@@ -224,11 +193,11 @@ func TestBlackboxTwoTokenMethods(t *testing.T) {
 	cmd := bbStart(t, nil)
 	access, _ := bbLogin(t, cmd.Base, "demo", "demo-password")
 	for _, q := range []string{"access_token=" + url.QueryEscape(access), "access_token=x", "x=1&access_token="} {
-		res := bbDo(t, nil, "GET", cmd.Base+"/api/v1/products?"+q, bbBearer(access), "")
-		assert.Equal(t, 400, res.status, "?%s: %s", q, res.body)
-		assert.NotContains(t, res.body, access)
+		res := cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products?"+q, bbBearer(access), "")
+		assert.Equal(t, 400, res.Status, "?%s: %s", q, res.Body)
+		assert.NotContains(t, res.Body, access)
 	}
-	assert.Equal(t, 200, bbDo(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(access), "").status, "the token still works")
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(access), "").Status, "the token still works")
 }
 
 // Item 9 (the login throttle): with no trusted proxy, X-Forwarded-For and
@@ -241,13 +210,13 @@ func TestBlackboxLoginThrottleIgnoresForwardedFor(t *testing.T) {
 			"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)},
 			"Forwarded": {fmt.Sprintf("for=192.0.2.%d", i)}, "True-Client-Ip": {fmt.Sprintf("192.0.2.%d", i)},
 		}
-		res := bbDo(t, nil, "POST", cmd.Base+"/auth/login", h, fmt.Sprintf(`{"username":"user%d","password":"wrong"}`, i))
-		if res.status == 429 {
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/login", h, fmt.Sprintf(`{"username":"user%d","password":"wrong"}`, i))
+		if res.Status == 429 {
 			got429 = true
-			assert.NotEmpty(t, res.header.Get("Retry-After"))
+			assert.NotEmpty(t, res.Header.Get("Retry-After"))
 			break
 		}
-		assert.Equal(t, 401, res.status, res.body)
+		assert.Equal(t, 401, res.Status, res.Body)
 	}
 	assert.True(t, got429, "eight failures from one address with eight forwarded addresses reach the throttle")
 }
@@ -273,18 +242,18 @@ func TestBlackboxRevokeCredentials(t *testing.T) {
 	access, refresh := bbLogin(t, ts.URL, "demo", "demo-password")
 	pAccess, _ := bbLogin(t, ts.URL, "partner", "partner-password")
 	require.NoError(t, s.RevokeCredentials(context.Background(), "demo"))
-	assert.Equal(t, 401, bbDo(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(access), "").status)
-	res := bbDo(t, nil, "POST", ts.URL+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
-	assert.Equal(t, 401, res.status, res.body)
-	assert.NotEmpty(t, res.header.Get("WWW-Authenticate"))
-	assert.Equal(t, 200, bbDo(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(pAccess), "").status, "the partner is not touched")
+	assert.Equal(t, 401, cmdtest.Do(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(access), "").Status)
+	res := cmdtest.Do(t, nil, "POST", ts.URL+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
+	assert.Equal(t, 401, res.Status, res.Body)
+	assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(pAccess), "").Status, "the partner is not touched")
 	advance(200 * time.Millisecond)
 	same, _ := bbLogin(t, ts.URL, "demo", "demo-password")
-	assert.Equal(t, 401, bbDo(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(same), "").status, "same second")
+	assert.Equal(t, 401, cmdtest.Do(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(same), "").Status, "same second")
 	advance(time.Second)
 	next, nextRT := bbLogin(t, ts.URL, "demo", "demo-password")
-	assert.Equal(t, 200, bbDo(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(next), "").status, "next second")
-	assert.Equal(t, 200, bbDo(t, nil, "POST", ts.URL+"/auth/refresh", nil, `{"refresh_token":"`+nextRT+`"}`).status)
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", ts.URL+"/api/v1/products", bbBearer(next), "").Status, "next second")
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "POST", ts.URL+"/auth/refresh", nil, `{"refresh_token":"`+nextRT+`"}`).Status)
 	assert.Error(t, s.RevokeCredentials(context.Background(), "nobody"))
 }
 
@@ -348,16 +317,16 @@ func TestBlackboxRevokeCredentialsAcrossAFleet(t *testing.T) {
 		urls[i] = ts.URL
 	}
 	access, refresh := bbLogin(t, urls[0], "demo", "demo-password")
-	require.Equal(t, 200, bbDo(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(access), "").status)
+	require.Equal(t, 200, cmdtest.Do(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(access), "").Status)
 	require.NoError(t, fleet[1].RevokeCredentials(context.Background(), "demo"))
 	for _, u := range urls {
-		assert.Equal(t, 401, bbDo(t, nil, "GET", u+"/api/v1/products", bbBearer(access), "").status, u)
+		assert.Equal(t, 401, cmdtest.Do(t, nil, "GET", u+"/api/v1/products", bbBearer(access), "").Status, u)
 	}
-	res := bbDo(t, nil, "POST", urls[0]+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
-	assert.Equal(t, 401, res.status, res.body)
+	res := cmdtest.Do(t, nil, "POST", urls[0]+"/auth/refresh", nil, `{"refresh_token":"`+refresh+`"}`)
+	assert.Equal(t, 401, res.Status, res.Body)
 	mu.Lock()
 	now = now.Add(time.Second)
 	mu.Unlock()
 	next, _ := bbLogin(t, urls[0], "demo", "demo-password")
-	assert.Equal(t, 200, bbDo(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(next), "").status)
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", urls[1]+"/api/v1/products", bbBearer(next), "").Status)
 }

@@ -244,19 +244,21 @@ func singleOptions(addr string) *redis.Options {
 // write timeouts of redisTimeout unless the URL set them, and one retry.
 func tuneSingle(o *redis.Options) *redis.Options {
 	o.ContextTimeoutEnabled = true
-	if o.DialTimeout == 0 {
-		o.DialTimeout = redisTimeout
-	}
-	if o.ReadTimeout == 0 {
-		o.ReadTimeout = redisTimeout
-	}
-	if o.WriteTimeout == 0 {
-		o.WriteTimeout = redisTimeout
-	}
+	defaultTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 1
 	}
 	return o
+}
+
+// defaultTimeouts sets each of the timeouts that is zero (not set by a
+// URL) to redisTimeout.
+func defaultTimeouts(timeouts ...*time.Duration) {
+	for _, t := range timeouts {
+		if *t == 0 {
+			*t = redisTimeout
+		}
+	}
 }
 
 // clusterOptions completes the options of a cluster client for security
@@ -279,15 +281,7 @@ func tuneSingle(o *redis.Options) *redis.Options {
 func clusterOptions(o *redis.ClusterOptions) *redis.ClusterOptions {
 	o.ReadOnly, o.RouteByLatency, o.RouteRandomly = false, false, false
 	o.ContextTimeoutEnabled = true
-	if o.DialTimeout == 0 {
-		o.DialTimeout = redisTimeout
-	}
-	if o.ReadTimeout == 0 {
-		o.ReadTimeout = redisTimeout
-	}
-	if o.WriteTimeout == 0 {
-		o.WriteTimeout = redisTimeout
-	}
+	defaultTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = 3
 	}

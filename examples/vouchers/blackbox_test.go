@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,44 +29,6 @@ const (
 	bbSecret    = "blackbox-client-secret-0123456789abcdef"
 	jwtBearer   = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
-
-type bbResult struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func bbClient(t *testing.T, ip string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	tr := &http.Transport{DialContext: d.DialContext}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
-}
-
-func bbDo(t *testing.T, c *http.Client, method, u string, h http.Header, body string) bbResult {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	require.NoError(t, err)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	if body != "" && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := c.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return bbResult{res.StatusCode, res.Header, string(b)}
-}
 
 // bbAssertion signs claims as given with the client's API signature.
 func bbAssertion(claims string) string {
@@ -95,12 +56,12 @@ func bbTokenBody(grant, clientID, cred string) string {
 
 func bbSession(t *testing.T, base, body string) string {
 	t.Helper()
-	res := bbDo(t, nil, "POST", base+"/v2/token", nil, body)
-	require.Equal(t, 200, res.status, res.body)
+	res := cmdtest.Do(t, nil, "POST", base+"/v2/token", nil, body)
+	require.Equal(t, 200, res.Status, res.Body)
 	var v struct {
 		AccessToken string `json:"access_token"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(res.body), &v))
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &v))
 	return v.AccessToken
 }
 
@@ -120,20 +81,20 @@ func TestBlackboxKeyNeverLeaks(t *testing.T) {
 	cmd := bbStart(t)
 	now := time.Now().Unix()
 	var bodies []string
-	send := func(method, path string, h http.Header, body string) bbResult {
-		res := bbDo(t, nil, method, cmd.Base+path, h, body)
-		bodies = append(bodies, res.body)
-		for k, v := range res.header {
+	send := func(method, path string, h http.Header, body string) cmdtest.Reply {
+		res := cmdtest.Do(t, nil, method, cmd.Base+path, h, body)
+		bodies = append(bodies, res.Body)
+		for k, v := range res.Header {
 			bodies = append(bodies, k+": "+strings.Join(v, ","))
 		}
 		return res
 	}
-	assert.Equal(t, 200, send("GET", "/v2/stores", http.Header{"Apikey": {bbKey}}, "").status)
+	assert.Equal(t, 200, send("GET", "/v2/stores", http.Header{"Apikey": {bbKey}}, "").Status)
 	m2m := bbSession(t, cmd.Base, bbTokenBody("client_credentials", bbKey, bbSecret))
 	client := bbSession(t, cmd.Base, bbTokenBody(jwtBearer, bbKey, bbAssertion(fmt.Sprintf(`{"iat":%d,"amount":100,"notificationKey":"nk-1","userId":"u-1"}`, now))))
 	basic := url.QueryEscape(bbKey) + ":" + url.QueryEscape(bbSecret)
 	res := send("POST", "/v2/token", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(basic))}}, "grant_type=client_credentials")
-	assert.Equal(t, 200, res.status, res.body)
+	assert.Equal(t, 200, res.Status, res.Body)
 	for _, tok := range []string{m2m, client} {
 		raw, _ := json.Marshal(bbClaims(t, tok))
 		assert.NotContains(t, string(raw), bbKey, "a session token's claims")
@@ -150,17 +111,17 @@ func TestBlackboxKeyNeverLeaks(t *testing.T) {
 		bbTokenBody("client_credentials", bbKey, bbSecret) + "x",
 	} {
 		res := send("POST", "/v2/token", nil, b)
-		assert.GreaterOrEqual(t, res.status, 400, b)
+		assert.GreaterOrEqual(t, res.Status, 400, b)
 	}
 	res = send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + client}}, `{"amount":25,"storeId":"store-paris"}`)
-	require.Equal(t, 201, res.status, res.body)
+	require.Equal(t, 201, res.Status, res.Body)
 	var v struct {
 		Data struct {
 			ID       string `json:"id"`
 			ClientID string `json:"clientId"`
 		} `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(res.body), &v), res.body)
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &v), res.Body)
 	assert.Equal(t, "client-1", v.Data.ClientID)
 	send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + client}}, `{"amount":1000,"storeId":"store-paris"}`) // over the amount
 	send("POST", "/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + m2m}}, `{"amount":1,"storeId":"store-paris"}`)       // wrong kind
@@ -169,10 +130,10 @@ func TestBlackboxKeyNeverLeaks(t *testing.T) {
 	send("GET", "/v2/stores", http.Header{"Apikey": {bbKey}, "Authorization": {"Bearer " + m2m}}, "")
 
 	// The internal id is not a credential anywhere.
-	assert.Equal(t, 401, send("GET", "/v2/stores", http.Header{"Apikey": {"client-1"}}, "").status)
-	assert.Equal(t, 401, send("POST", "/v2/token", nil, bbTokenBody("client_credentials", "client-1", bbSecret)).status)
+	assert.Equal(t, 401, send("GET", "/v2/stores", http.Header{"Apikey": {"client-1"}}, "").Status)
+	assert.Equal(t, 401, send("POST", "/v2/token", nil, bbTokenBody("client_credentials", "client-1", bbSecret)).Status)
 	res = send("POST", "/v2/token", nil, bbTokenBody(jwtBearer, "client-1", bbAssertion(fmt.Sprintf(`{"iat":%d,"amount":1,"notificationKey":"nk-9"}`, now))))
-	assert.Equal(t, 400, res.status, res.body)
+	assert.Equal(t, 400, res.Status, res.Body)
 
 	for _, b := range bodies {
 		assert.NotContains(t, b, bbKey, "a response")
@@ -201,14 +162,14 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 			"spaces bearer": {"Authorization": {"Bearer   "}}, "lower bearer": {"Authorization": {"bearer"}},
 			"api key": {"Apikey": {bbKey}}, "wrong kind": {"Authorization": {"Bearer " + rt.wrongKind}},
 		} {
-			res := bbDo(t, nil, "POST", cmd.Base+rt.path, h, `{"amount":1,"storeId":"store-paris"}`)
-			if name == "wrong kind" && res.status == 403 {
+			res := cmdtest.Do(t, nil, "POST", cmd.Base+rt.path, h, `{"amount":1,"storeId":"store-paris"}`)
+			if name == "wrong kind" && res.Status == 403 {
 				continue
 			}
-			if !assert.Equal(t, 401, res.status, "%s with %s: %s", rt.path, name, res.body) {
+			if !assert.Equal(t, 401, res.Status, "%s with %s: %s", rt.path, name, res.Body) {
 				continue
 			}
-			ch := res.header.Get("WWW-Authenticate")
+			ch := res.Header.Get("WWW-Authenticate")
 			assert.True(t, strings.HasPrefix(ch, "Bearer"), "%s with %s: %q", rt.path, name, ch)
 			if name == "none" || strings.Contains(name, "bearer") {
 				assert.NotContains(t, ch, "error=", "%s with %s", rt.path, name)
@@ -217,17 +178,17 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 	}
 	for name, h := range map[string]http.Header{"none": nil, "garbage": {"Apikey": {"nope-nope-nope"}}, "bearer": {"Authorization": {"Bearer " + m2m}}} {
 		i++
-		res := bbDo(t, bbClient(t, fmt.Sprintf("127.0.0.%d", 20+i)), "GET", cmd.Base+"/v2/stores", h, "")
-		if assert.Equal(t, 401, res.status, "stores with %s", name) {
-			ch := res.header.Get("WWW-Authenticate")
+		res := cmdtest.Do(t, cmdtest.ClientFrom(t, fmt.Sprintf("127.0.0.%d", 20+i)), "GET", cmd.Base+"/v2/stores", h, "")
+		if assert.Equal(t, 401, res.Status, "stores with %s", name) {
+			ch := res.Header.Get("WWW-Authenticate")
 			assert.True(t, strings.HasPrefix(strings.ToLower(ch), "apikey "), "stores with %s: %q", name, ch)
 		}
 	}
 	for _, b := range []string{bbTokenBody("client_credentials", "unknown", "x"), bbTokenBody("client_credentials", bbKey, "wrong")} {
-		res := bbDo(t, nil, "POST", cmd.Base+"/v2/token", nil, b)
-		if assert.Equal(t, 401, res.status, res.body) {
-			assert.NotEmpty(t, res.header.Get("WWW-Authenticate"))
-			assert.Contains(t, res.body, "invalid_client")
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/v2/token", nil, b)
+		if assert.Equal(t, 401, res.Status, res.Body) {
+			assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"))
+			assert.Contains(t, res.Body, "invalid_client")
 		}
 	}
 }
@@ -237,7 +198,7 @@ func TestBlackboxEvery401HasAChallenge(t *testing.T) {
 // from that address gets 429 with Retry-After, other addresses do not.
 func TestBlackboxKeyThrottleBypass(t *testing.T) {
 	cmd := bbStart(t)
-	attacker := bbClient(t, "127.0.0.2")
+	attacker := cmdtest.ClientFrom(t, "127.0.0.2")
 	tripped, failures := false, 0
 	for i := 0; i < 30 && !tripped; i++ {
 		h := http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)}}
@@ -250,27 +211,27 @@ func TestBlackboxKeyThrottleBypass(t *testing.T) {
 		case 2:
 			h["Apikey"] = []string{guess, bbKey}
 		}
-		res := bbDo(t, attacker, "GET", cmd.Base+"/v2/stores", h, "")
-		switch res.status {
+		res := cmdtest.Do(t, attacker, "GET", cmd.Base+"/v2/stores", h, "")
+		switch res.Status {
 		case 429:
 			tripped = true
-			assert.NotEmpty(t, res.header.Get("Retry-After"))
+			assert.NotEmpty(t, res.Header.Get("Retry-After"))
 		case 400, 401:
 			failures++
 		default:
-			t.Fatalf("guess %d: %d %s", i, res.status, res.body)
+			t.Fatalf("guess %d: %d %s", i, res.Status, res.Body)
 		}
 		if i%4 == 3 {
-			if ok := bbDo(t, attacker, "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}}, ""); ok.status == 429 {
+			if ok := cmdtest.Do(t, attacker, "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}}, ""); ok.Status == 429 {
 				tripped = true
 			}
 		}
 	}
 	require.True(t, tripped)
 	assert.LessOrEqual(t, failures, 10)
-	res := bbDo(t, attacker, "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}, "X-Forwarded-For": {"203.0.113.50"}}, "")
-	assert.Equal(t, 429, res.status)
-	assert.Equal(t, 200, bbDo(t, bbClient(t, "127.0.0.3"), "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}}, "").status)
+	res := cmdtest.Do(t, attacker, "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}, "X-Forwarded-For": {"203.0.113.50"}}, "")
+	assert.Equal(t, 429, res.Status)
+	assert.Equal(t, 200, cmdtest.Do(t, cmdtest.ClientFrom(t, "127.0.0.3"), "GET", cmd.Base+"/v2/stores", http.Header{"Apikey": {bbKey}}, "").Status)
 }
 
 // Items 3 and 4: token-endpoint sessions carry one scope claim at most,
@@ -284,23 +245,23 @@ func TestBlackboxAssertionClaims(t *testing.T) {
 		fmt.Sprintf(`{"IAT":%d,"amount":5,"notificationKey":"a-3"}`, now),
 		fmt.Sprintf(`{"iat":%d,"amount":5,"NOTIFICATIONKEY":"a-4"}`, now),
 	} {
-		res := bbDo(t, nil, "POST", cmd.Base+"/v2/token", nil, bbTokenBody(jwtBearer, bbKey, bbAssertion(claims)))
-		assert.Equal(t, 400, res.status, "%d %s: %s", i, claims, res.body)
+		res := cmdtest.Do(t, nil, "POST", cmd.Base+"/v2/token", nil, bbTokenBody(jwtBearer, bbKey, bbAssertion(claims)))
+		assert.Equal(t, 400, res.Status, "%d %s: %s", i, claims, res.Body)
 	}
-	res := bbDo(t, nil, "POST", cmd.Base+"/v2/token", nil, bbTokenBody(jwtBearer, bbKey, bbAssertion(fmt.Sprintf(`{"iat":%d,"amount":5,"AMOUNT":5000,"Scp":"admin","notificationKey":"a-5"}`, now))))
-	if res.status == 200 {
+	res := cmdtest.Do(t, nil, "POST", cmd.Base+"/v2/token", nil, bbTokenBody(jwtBearer, bbKey, bbAssertion(fmt.Sprintf(`{"iat":%d,"amount":5,"AMOUNT":5000,"Scp":"admin","notificationKey":"a-5"}`, now))))
+	if res.Status == 200 {
 		var v struct {
 			AccessToken string `json:"access_token"`
 		}
-		require.NoError(t, json.Unmarshal([]byte(res.body), &v))
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &v))
 		c := bbClaims(t, v.AccessToken)
 		assert.EqualValues(t, 5, c["amount"])
 		for k := range c {
 			assert.NotContains(t, []string{"scp", "scopes"}, strings.ToLower(k))
 		}
-		over := bbDo(t, nil, "POST", cmd.Base+"/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + v.AccessToken}}, `{"amount":6,"storeId":"store-paris"}`)
-		assert.Equal(t, 403, over.status, over.body)
+		over := cmdtest.Do(t, nil, "POST", cmd.Base+"/v2/vouchers/reserve", http.Header{"Authorization": {"Bearer " + v.AccessToken}}, `{"amount":6,"storeId":"store-paris"}`)
+		assert.Equal(t, 403, over.Status, over.Body)
 	} else {
-		assert.Equal(t, 400, res.status, res.body)
+		assert.Equal(t, 400, res.Status, res.Body)
 	}
 }
