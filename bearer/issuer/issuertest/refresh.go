@@ -541,33 +541,11 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 			f, r := family("alice", base, ttl)
 			require.NoError(t, s.Create(ctx, f, r))
 			const goroutines = 16
-			var (
-				wg           sync.WaitGroup
-				start        = make(chan struct{})
-				mu           sync.Mutex
-				wins, reuses int
-			)
-			for range goroutines {
-				nx := rot(f.ID, base.Add(time.Second))
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					_, err := s.Rotate(ctx, r.Hash, nx)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case err == nil:
-						wins++
-					case errors.Is(err, issuer.ErrRefreshReused), errors.Is(err, issuer.ErrFamilyRevoked):
-						reuses++
-					default:
-						t.Errorf("unexpected error %v", err)
-					}
-				}()
+			records := make([]issuer.RefreshRecord, goroutines)
+			for i := range records {
+				records[i] = rot(f.ID, base.Add(time.Second))
 			}
-			close(start)
-			wg.Wait()
+			wins, reuses := rotateAtOnce(t, s, r.Hash, records)
 			assert.Equal(t, 2, wins, "the rotation and one grace rotation")
 			assert.Equal(t, goroutines-2, reuses)
 			got, err := s.Lookup(ctx, f.ID, r.Hash, base.Add(time.Second))
@@ -616,34 +594,11 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 			s := newStore(t)
 			f, r := family(fmt.Sprint("user", round), base, ttl)
 			require.NoError(t, s.Create(ctx, f, r))
-			var (
-				wg              sync.WaitGroup
-				start           = make(chan struct{})
-				mu              sync.Mutex
-				wins, reuses, n int
-			)
-			for range goroutines {
-				nx := next(f.ID, base.Add(time.Second), ttl)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					_, err := s.Rotate(ctx, r.Hash, nx)
-					mu.Lock()
-					defer mu.Unlock()
-					n++
-					switch {
-					case err == nil:
-						wins++
-					case errors.Is(err, issuer.ErrRefreshReused), errors.Is(err, issuer.ErrFamilyRevoked):
-						reuses++
-					default:
-						t.Errorf("unexpected error %v", err)
-					}
-				}()
+			records := make([]issuer.RefreshRecord, goroutines)
+			for i := range records {
+				records[i] = next(f.ID, base.Add(time.Second), ttl)
 			}
-			close(start)
-			wg.Wait()
+			wins, reuses := rotateAtOnce(t, s, r.Hash, records)
 			require.Equal(t, 1, wins, "round %d: exactly one rotation wins", round)
 			require.Equal(t, goroutines-1, reuses, "round %d: every other one is refused", round)
 			got, err := s.Lookup(ctx, f.ID, r.Hash, base.Add(time.Second))
@@ -707,6 +662,37 @@ func next(famID string, now time.Time, ttl time.Duration) issuer.RefreshRecord {
 		IssuedAt:  now,
 		ExpiresAt: now.Add(ttl),
 	}
+}
+
+// rotateAtOnce presents the token oldHash to s once per record, all at
+// once, and counts the rotations that won and those refused as reuse (or
+// as a revoked family); any other outcome fails t.
+func rotateAtOnce(t *testing.T, s issuer.RefreshStore, oldHash [32]byte, records []issuer.RefreshRecord) (wins, reuses int) {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		mu    sync.Mutex
+	)
+	for _, nx := range records {
+		wg.Go(func() {
+			<-start
+			_, err := s.Rotate(context.Background(), oldHash, nx)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, issuer.ErrRefreshReused), errors.Is(err, issuer.ErrFamilyRevoked):
+				reuses++
+			default:
+				t.Errorf("unexpected error %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return wins, reuses
 }
 
 func hash() [32]byte { return sha256.Sum256([]byte(rand.Text())) }
