@@ -15,6 +15,7 @@
 # a -timeout, and this script a `timeout` backstop.
 set -euo pipefail
 cd "$(dirname "$0")"
+self="$PWD/$(basename "$0")"
 
 short=${FLEET_SHORT:-}
 for a in "$@"; do
@@ -29,7 +30,7 @@ if [ -z "${FLEET_UNDER_TIMEOUT:-}" ]; then
   [ -n "$short" ] && limit=4m
   # timeout signals its whole process group: this script, cmd/fleet, the
   # rewardstore instances, wrk and the Redis servers.
-  FLEET_UNDER_TIMEOUT=1 FLEET_SHORT="$short" exec timeout --kill-after=10s "$limit" "$0"
+  FLEET_UNDER_TIMEOUT=1 FLEET_SHORT="$short" exec timeout --kill-after=10s "$limit" "$self"
 fi
 
 single_port=${FLEET_REDIS_PORT:-6480}
