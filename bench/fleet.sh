@@ -5,13 +5,14 @@
 # propagation time across 3 instances (cmd/fleet does the measuring).
 #
 #   ./fleet.sh           full mode, ~5 min: rewrites the "## Fleet" section of RESULTS.md
+#                        (and results/fleet.md, a copy run.sh's report does not overwrite)
 #   ./fleet.sh -short    short mode (or FLEET_SHORT=1), ~1 min: CI; asserts no timings
 #
 # It starts its own Redis servers on 127.0.0.1 — the single node on
 # FLEET_REDIS_PORT (6480), the cluster on FLEET_CLUSTER_PORT..+5
 # (7200-7205, bus ports +10000) — refuses to start when one is taken, and
-# stops them by pid at exit. Installs wrk from the distribution's packages
-# when it is missing. Bounded: every wrk run has a fixed duration, cmd/fleet
+# stops them by pid at exit. Installs wrk and redis-server from the
+# distribution's packages when they are missing. Bounded: every wrk run has a fixed duration, cmd/fleet
 # a -timeout, and this script a `timeout` backstop.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -37,17 +38,18 @@ single_port=${FLEET_REDIS_PORT:-6480}
 cluster_port=${FLEET_CLUSTER_PORT:-7200}
 cluster_ports=$(seq "$cluster_port" $((cluster_port + 5)))
 
-for bin in redis-server redis-cli; do
-  command -v "$bin" >/dev/null 2>&1 || { echo "fleet.sh: $bin is not installed (apt-get install redis-server)" >&2; exit 1; }
-done
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "fleet.sh: installing wrk" >&2
+apt_install() { # package
+  echo "fleet.sh: installing $1" >&2
   if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+    apt-get update -qq && apt-get install -y -qq "$1" >/dev/null
   else
-    sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null
+    sudo apt-get update -qq && sudo apt-get install -y -qq "$1" >/dev/null
   fi
+}
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  apt_install redis-server
 fi
+command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$single_port" $cluster_ports; do
@@ -114,6 +116,6 @@ args=(-rewardstore "$work/rewardstore" -single "127.0.0.1:$single_port" -cluster
 if [ -n "$short" ]; then
   args+=(-short -timeout 3m)
 else
-  args+=(-results RESULTS.md -timeout 10m)
+  args+=(-results RESULTS.md -md results/fleet.md -timeout 10m)
 fi
 "$work/fleet" "${args[@]}"

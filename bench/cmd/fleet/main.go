@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	fleet -rewardstore bin -single 127.0.0.1:6480 -cluster 127.0.0.1:7200,… [-short] [-results RESULTS.md]
+//	fleet -rewardstore bin -single 127.0.0.1:6480 -cluster 127.0.0.1:7200,… [-short] [-results RESULTS.md] [-md results/fleet.md]
 //
 // Every instance listens on 127.0.0.1; only the given Redis addresses
 // (loopback, checked) are contacted. The run is bounded by -timeout.
@@ -50,6 +50,7 @@ func main() {
 	clusterSeeds := flag.String("cluster", "", "comma list of the Redis Cluster's nodes (loopback)")
 	short := flag.Bool("short", false, "short mode: 1s loads, 1 round, 20 requests per batch, 5 probes; asserts no timings")
 	results := flag.String("results", "", "rewrite the \"## Fleet\" section of this markdown file (full mode only)")
+	mdOut := flag.String("md", "", "also write the section alone to this file (full mode only)")
 	versions := flag.String("versions", "", "machine and tool versions to print with the table (fleet.sh passes them)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	workdir := flag.String("workdir", "", "directory for the wrk script and the instances' logs (default: a temporary one)")
@@ -57,7 +58,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("fleet: ")
 
-	s := settings{duration: 5 * time.Second, warmup: time.Second, rounds: 3, conns: 32, batch: 200, probes: 50}
+	s := settings{duration: 5 * time.Second, warmup: time.Second, rounds: 5, conns: 32, batch: 200, probes: 50}
 	if *short {
 		s = settings{duration: time.Second, rounds: 1, conns: 32, batch: 20, probes: 5, short: true}
 	}
@@ -95,6 +96,11 @@ func main() {
 			log.Fatal(err)
 		}
 		fmt.Printf("\nfleet: wrote the Fleet section of %s\n", *results)
+	}
+	if *mdOut != "" && !s.short {
+		if err := os.WriteFile(*mdOut, []byte(md), 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
 

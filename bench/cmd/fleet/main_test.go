@@ -132,3 +132,14 @@ func TestPercentileAndLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestRoundRatiosPairRounds(t *testing.T) {
+	r := &report{loads: map[string][]wrkResult{
+		"single node × 1": {{RPS: 50, P99ms: 30}, {RPS: 30, P99ms: 10}},
+		"memory × 1":      {{RPS: 100, P99ms: 10}, {RPS: 100, P99ms: 20}},
+	}}
+	rps, p99 := r.roundRatios("single node × 1", "memory × 1")
+	if rps != "0.30, 0.50" || p99 != "0.50, 3.00" {
+		t.Errorf("roundRatios = %q, %q; want each round against its own round, sorted", rps, p99)
+	}
+}
