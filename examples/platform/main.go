@@ -55,6 +55,11 @@ Failures:
                -29 too many failed logins (429), -30 internal error, -31 unavailable (503)
 `
 
+// bcryptCost is the cost the command hashes the account passwords at; 0
+// means bcrypt's default. Tests lower it: under the race detector one hash
+// at the default cost takes seconds.
+var bcryptCost int
+
 func main() {
 	serve.Exit("platform", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
@@ -87,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, nil)))
+	cfg.BcryptCost = bcryptCost
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err

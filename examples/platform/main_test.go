@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -88,4 +90,11 @@ func TestRun(t *testing.T) {
 	assert.NotContains(t, errOut.String(), key[1])
 
 	cmd.Stop(t)
+}
+
+func TestMain(m *testing.M) {
+	// Every test starts the command; at bcrypt's default cost its two
+	// password hashes take seconds under the race detector.
+	bcryptCost = bcrypt.MinCost
+	os.Exit(m.Run())
 }
