@@ -34,7 +34,9 @@ func newStore(t *testing.T, now func() time.Time) *redisstore.Store {
 // ends.
 func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), Now: now})
+	// A deadline well above one round trip: the kits test behaviour, not
+	// speed, and CI runs them under the race detector on two cores.
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: redistest.Prefix(t, c), Now: now, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	return s
 }
