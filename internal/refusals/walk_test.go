@@ -68,6 +68,7 @@ var notRefusals = map[string]string{
 	"issuer.ErrFamilyNotFound":      "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
 	"issuer.ErrFamilyExists":        "a RefreshStore contract error (Create)",
 	"issuer.ErrSubjectTaken":        "a CredentialStore contract error (Put)",
+	"issuer.ErrMalformedScope":      "a construction and issue-time error (stores' Put, IssueAccess, IssuePair); a malformed requested scope is the token endpoint's 400 invalid_scope",
 	"issuer.ErrClientNotFound":      "a ClientStore contract error, answered as ErrInvalidClient",
 	"issuer.ErrInvalidTokenRequest": "400 invalid_request of the token endpoint",
 	"issuer.ErrInvalidAssertion":    "400 invalid_grant of the token endpoint",
