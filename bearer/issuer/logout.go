@@ -1,9 +1,9 @@
 package issuer
 
 import (
+	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
@@ -132,37 +132,20 @@ const (
 )
 
 // bearerToken returns the token of the request's one "Authorization:
-// Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). A value
-// longer than bearer.MaxHeaderBytes is refused before anything else, as the
-// bearer middleware refuses it; "Bearer" followed by nothing but spaces is
-// no credentials (authNone), as for the bearer middleware. Several Authorization lines are refused
-// rather than one of them picked.
+// Bearer <token>" header, read by bearer.TokenFromHeader as the bearer
+// middleware reads it: "Bearer" followed by nothing but whitespace, no
+// header and another scheme are no credentials (authNone), several
+// Authorization lines are refused rather than one of them picked
+// (authMany), and anything else that is not a token is authBad.
 func bearerToken(r *http.Request) (string, int) {
-	hs := r.Header.Values("Authorization")
+	tok, err := bearer.TokenFromHeader(r.Header)
 	switch {
-	case len(hs) > 1:
+	case err == nil:
+		return tok, authOK
+	case errors.Is(err, bearer.ErrMultipleHeaders):
 		return "", authMany
-	case len(hs) == 0:
+	case errors.Is(err, bearer.ErrNoToken), errors.Is(err, bearer.ErrOtherScheme):
 		return "", authNone
 	}
-	h := hs[0]
-	if len(h) > bearer.MaxHeaderBytes {
-		return "", authBad
-	}
-	if len(h) < len("bearer") || !strings.EqualFold(h[:len("bearer")], "bearer") {
-		return "", authNone
-	}
-	if strings.Trim(h[len("bearer"):], " ") == "" {
-		// "Bearer" without a token carries no credentials (RFC 6750 §3.1).
-		return "", authNone
-	}
-	const scheme = "bearer "
-	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
-		return "", authBad
-	}
-	tok := strings.TrimSpace(h[len(scheme):])
-	if tok == "" || strings.ContainsAny(tok, " \t") {
-		return "", authBad
-	}
-	return tok, authOK
+	return "", authBad
 }
