@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -40,6 +41,7 @@ type Issuer struct {
 	challenge     string          // for a malformed or foreign access token
 	challengeNone string          // for a request without bearer credentials
 	errManyAuth   *envelope.Error // Logout's 400 for several Authorization lines
+	errManyWays   *envelope.Error // Logout's 400 for a token sent by more than one method
 	style         envelope.Style
 	audit         gatehouse.Auditor
 	now           func() time.Time
@@ -132,6 +134,10 @@ func New(cfg Config) (*Issuer, error) {
 	i.errManyAuth = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(many).
 		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", many, "")).
 		WithCause(ErrInvalidAccessToken)
+	const ways = "Send the access token in one place only"
+	i.errManyWays = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(ways).
+		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", ways, "")).
+		WithCause(bearer.ErrMultipleMethods)
 	return i, nil
 }
 
