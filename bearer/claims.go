@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
+	"reflect"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -139,13 +140,19 @@ type custom[C any] struct {
 }
 
 // Custom returns a [CustomClaims] that decodes each verified token's claims
-// into a new C with encoding/json and then validates it: first C's own
+// into a new C with encoding/json (which matches member names to untagged
+// fields case-insensitively) and then validates it. A claim set in which
+// two members decode into the same field of C — the same name twice, or
+// "role" and "ROLE" for a field "role" — is refused with 401
+// invalid_token: encoding/json would keep the last one, which need not be
+// the one another reader of the token sees. It then validates: first C's own
 // Validate method when *C implements [ClaimsValidator], then validate when
 // it is not nil. An error refuses the token with 401 (its text is never
 // sent to the client). The registered claims are still checked by the
 // Authenticator as usual; C only needs the fields the application uses.
-// With Config.Custom set, Principal.Claims holds the *C; read it with
-// [CustomFrom].
+// With Config.Custom set, Principal.Claims holds the *C, shared by every
+// request presenting the token; read the claims with [CustomFrom], which
+// returns the caller's own copy.
 //
 // Decoding and validation are claims-only and run once per token, when it
 // is first verified: the *C and the verdict are cached with the token, and
@@ -163,6 +170,9 @@ func (cc custom[C]) decode(ctx context.Context, payload []byte) (any, error) {
 	if err := json.Unmarshal(payload, c); err != nil {
 		return nil, err
 	}
+	if err := checkAmbiguous(payload, reflect.TypeFor[C]()); err != nil {
+		return nil, err
+	}
 	if v, ok := any(c).(ClaimsValidator); ok {
 		if err := v.Validate(); err != nil {
 			return nil, err
@@ -177,14 +187,23 @@ func (cc custom[C]) decode(ctx context.Context, payload []byte) (any, error) {
 }
 
 // CustomFrom returns the claims decoded by Config.Custom for the request's
-// Principal, and whether there were claims of type C. The *C is shared by
-// every request that presents the same cached token: read it, never
-// modify it or what it refers to.
+// Principal, and whether there were claims of type C. The *C is the
+// caller's own deep copy of the claims cached with the token: its
+// pointers, slices, maps, arrays, interfaces and exported struct fields
+// are copied all the way down, so a handler that changes it changes
+// nothing for other requests. Unexported fields are copied shallowly: a
+// type whose own UnmarshalJSON keeps pointers, slices or maps in
+// unexported fields shares what they refer to, and must not be changed
+// through them. The copy costs one allocation per pointer, slice and map
+// of the claims; Principal.Claims holds the shared *C itself, read-only.
 func CustomFrom[C any](ctx context.Context) (*C, bool) {
 	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
 		return nil, false
 	}
 	c, ok := p.Claims.(*C)
-	return c, ok
+	if !ok || c == nil {
+		return c, ok
+	}
+	return deepCopy(c), true
 }

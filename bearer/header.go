@@ -53,15 +53,16 @@ func validToken(tok string) bool {
 
 // tokenFromHeader extracts the bearer token from h's Authorization header
 // (RFC 6750 §2.1, RFC 9110 §11.6.2): exactly one header line, the scheme
-// "Bearer" in any case, one or more spaces, then the token. A value that
-// does not start with "Bearer" is another scheme (rOtherScheme: no bearer
-// credentials); "Bearer" alone or followed only by spaces carries no
-// token (rEmpty: answered like a missing header, RFC 6750 §3.1); any other
-// value that starts with "Bearer" but is not followed by a space and a
-// token is malformed. Only the length
-// and the shape are checked here; the b64token grammar is checked by the
-// caller after the cache, which holds only tokens that already passed it.
-// The token is never taken from the URL or the body (see otherMethod).
+// "Bearer" in any case, whitespace, then the token, then optional
+// whitespace. Whitespace is RFC 9110's OWS, spaces and tabs alike. A value
+// that does not start with "Bearer" is another scheme (rOtherScheme: no
+// bearer credentials); "Bearer" alone or followed only by whitespace
+// carries no token (rEmpty: answered like a missing header, RFC 6750
+// §3.1); any other value that starts with "Bearer" but is not followed by
+// whitespace and a token is malformed. Only the length and the shape are
+// checked here; the b64token grammar is checked by the caller after the
+// cache, which holds only tokens that already passed it. The token is
+// never taken from the URL or the body (see otherMethod).
 func tokenFromHeader(h http.Header) (string, reason) {
 	vals := h["Authorization"]
 	switch len(vals) {
@@ -90,14 +91,47 @@ func tokenFromHeader(h http.Header) (string, reason) {
 		}
 	}
 	i := len(scheme)
-	for i < len(v) && v[i] == ' ' {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
 		i++
 	}
 	switch {
 	case i == len(v):
 		return "", rEmpty
 	case i == len(scheme):
-		return "", rMalformed // "Bearerabc", "Bearer\tabc"
+		return "", rMalformed // "Bearerabc"
 	}
-	return v[i:], rOK
+	j := len(v)
+	for v[j-1] == ' ' || v[j-1] == '\t' {
+		j-- // stops at the token's last byte, which is not whitespace
+	}
+	return v[i:j], rOK
+}
+
+// TokenFromHeader returns the bearer token of h's one Authorization
+// header, read as the Authenticator reads it: the scheme "Bearer" in any
+// case, whitespace (spaces or tabs), a token of the RFC 6750 §2.1
+// b64token grammar, and optional whitespace. It fails with
+//
+//	ErrNoToken          no Authorization header, an empty one, or "Bearer"
+//	                    followed by nothing but whitespace (RFC 6750 §3.1:
+//	                    no credentials)
+//	ErrOtherScheme      a value of another scheme, or a token without one
+//	ErrMultipleHeaders  several Authorization header lines
+//	ErrMalformedHeader  anything else, and a value longer than
+//	                    MaxHeaderBytes
+//
+// It is for handlers that take a bearer token outside the Authenticator
+// (a logout endpoint); such a handler should check [OneMethod] as well.
+func TokenFromHeader(h http.Header) (string, error) {
+	tok, rs := tokenFromHeader(h)
+	if rs == rOK && !validToken(tok) {
+		rs = rMalformed
+	}
+	if rs == rMissing || rs == rEmpty {
+		return "", ErrNoToken
+	}
+	if rs != rOK {
+		return "", reasonInfo[rs].cause
+	}
+	return tok, nil
 }

@@ -27,11 +27,15 @@ func TestTokenFromHeader(t *testing.T) {
 		{"bare lower-case bearer", []string{"bearer"}, "", rEmpty},
 		{"Bearer and one space", []string{"Bearer "}, "", rEmpty},
 		{"Bearer and spaces", []string{"Bearer   "}, "", rEmpty},
-		{"Bearer, space, tab", []string{"Bearer \t"}, "\t", rOK},
+		{"Bearer, space, tab", []string{"Bearer \t"}, "", rEmpty},
+		{"Bearer and a tab", []string{"Bearer\t"}, "", rEmpty},
+		{"Bearer and mixed whitespace", []string{"bEaReR \t "}, "", rEmpty},
+		{"trailing whitespace", []string{"Bearer abc \t"}, "abc", rOK},
+		{"inner whitespace kept", []string{"Bearer a b "}, "a b", rOK},
 		{"no prefix", []string{"eyJhbGciOiJIUzI1NiJ9.e30.sig"}, "", rOtherScheme},
 		{"other scheme", []string{"Basic dXNlcjpwYXNz"}, "", rOtherScheme},
 		{"short other value", []string{"abc"}, "", rOtherScheme},
-		{"tab separator", []string{"Bearer\tabc"}, "", rMalformed},
+		{"tab separator (RFC 9110 OWS)", []string{"Bearer\tabc"}, "abc", rOK},
 		{"scheme prefix only", []string{"Bearerabc"}, "", rMalformed},
 		{"two lines", []string{"Bearer a", "Bearer b"}, "", rMultiple},
 		{"too long", []string{"Bearer " + strings.Repeat("a", MaxHeaderBytes)}, "", rMalformed},
@@ -90,14 +94,17 @@ func TestValidToken(t *testing.T) {
 var b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
 
 func FuzzTokenFromHeader(f *testing.F) {
-	for _, s := range []string{"Bearer abc", "bearer  a.b.c", "Basic x", "Bearer", "", "Bearer a b", "BEARER ==="} {
+	for _, s := range []string{"Bearer abc", "bearer  a.b.c", "Basic x", "Bearer", "", "Bearer a b", "BEARER ===", "Bearer\t", "bEaReR \t ", "Bearer\tabc\t"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		tok, rs := tokenFromHeader(http.Header{"Authorization": {v}})
 		switch rs {
 		case rOK:
-			if tok == "" || len(v) > MaxHeaderBytes || !strings.HasSuffix(v, tok) || !strings.EqualFold(v[:6], "bearer") || tok[0] == ' ' {
+			// The token is what follows "Bearer" and whitespace, less
+			// trailing whitespace (RFC 9110 OWS: spaces and tabs).
+			if tok == "" || len(v) > MaxHeaderBytes || !strings.EqualFold(v[:6], "bearer") ||
+				(v[6] != ' ' && v[6] != '\t') || tok != strings.Trim(v[6:], " \t") {
 				t.Fatalf("accepted %q as token %q", v, tok)
 			}
 		case rMissing:
@@ -105,7 +112,7 @@ func FuzzTokenFromHeader(f *testing.F) {
 				t.Fatalf("%q reported missing", v)
 			}
 		case rEmpty:
-			if !strings.EqualFold(v[:6], "bearer") || strings.Trim(v[6:], " ") != "" {
+			if !strings.EqualFold(v[:6], "bearer") || strings.Trim(v[6:], " \t") != "" {
 				t.Fatalf("%q reported as a Bearer header without a token", v)
 			}
 		case rOtherScheme:
@@ -123,4 +130,34 @@ func FuzzTokenFromHeader(f *testing.F) {
 			t.Fatalf("validToken(%q) = %v, want %v", tok, got, want)
 		}
 	})
+}
+
+func TestExportedTokenFromHeader(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		token  string
+		err    error
+	}{
+		{nil, "", ErrNoToken},
+		{[]string{""}, "", ErrNoToken},
+		{[]string{"Bearer \t"}, "", ErrNoToken},
+		{[]string{"Basic abc"}, "", ErrOtherScheme},
+		{[]string{"Bearer a", "Bearer b"}, "", ErrMultipleHeaders},
+		{[]string{"Bearerabc"}, "", ErrMalformedHeader},
+		{[]string{"Bearer a b"}, "", ErrMalformedHeader},
+		{[]string{"Bearer a,b"}, "", ErrMalformedHeader},
+		{[]string{"Bearer " + strings.Repeat("a", MaxHeaderBytes)}, "", ErrMalformedHeader},
+		{[]string{"bearer\ta.b-c_~+/==\t"}, "a.b-c_~+/==", nil},
+	} {
+		h := http.Header{}
+		if tc.values != nil {
+			h["Authorization"] = tc.values
+		}
+		tok, err := TokenFromHeader(h)
+		assert.ErrorIs(t, err, tc.err, "%q", tc.values)
+		if tc.err == nil {
+			assert.NoError(t, err, "%q", tc.values)
+		}
+		assert.Equal(t, tc.token, tok, "%q", tc.values)
+	}
 }

@@ -48,6 +48,23 @@ func otherMethod(r *http.Request) reason {
 	return rOK
 }
 
+// OneMethod checks RFC 6750 §2's one-method rule on r, whose Authorization
+// header carries a bearer token, as the Authenticator checks it: it
+// returns ErrMultipleMethods when r also carries an access_token parameter
+// in its query (§2.3) or in an application/x-www-form-urlencoded body
+// (§2.2), whatever its value; ErrFormTooLarge when such a body is longer
+// than MaxFormBytes; nil otherwise. A form body is read and put back, so
+// the handler still reads all of it. It is for handlers that take a
+// bearer token outside the Authenticator (see [TokenFromHeader]); answer
+// ErrMultipleMethods with 400 invalid_request and ErrFormTooLarge with
+// 413.
+func OneMethod(r *http.Request) error {
+	if rs := otherMethod(r); rs != rOK {
+		return reasonInfo[rs].cause
+	}
+	return nil
+}
+
 // isForm reports whether the Content-Type is application/x-www-form-urlencoded
 // (any case, with or without parameters).
 func isForm(vals []string) bool {

@@ -137,3 +137,30 @@ func FuzzHasParam(f *testing.F) {
 		}
 	})
 }
+
+func TestOneMethod(t *testing.T) {
+	for _, tc := range []struct {
+		target, contentType, body string
+		want                      error
+	}{
+		{"/", "", "", nil},
+		{"/?a=1", "application/x-www-form-urlencoded", "b=2", nil},
+		{"/?access_token=", "", "", ErrMultipleMethods},
+		{"/", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", "x=1&access%5Ftoken=t", ErrMultipleMethods},
+		{"/", "application/x-www-form-urlencoded", "a=" + strings.Repeat("b", MaxFormBytes), ErrFormTooLarge},
+		{"/", "application/json", `{"access_token":"t"}`, nil},
+	} {
+		r := httptest.NewRequest("POST", tc.target, strings.NewReader(tc.body))
+		if tc.contentType != "" {
+			r.Header.Set("Content-Type", tc.contentType)
+		}
+		err := OneMethod(r)
+		if tc.want == nil {
+			assert.NoError(t, err, "%s %q", tc.target, tc.body)
+		} else {
+			assert.ErrorIs(t, err, tc.want, "%s %q", tc.target, tc.body)
+		}
+		rest, _ := io.ReadAll(r.Body)
+		assert.Equal(t, tc.body, string(rest), "the body is put back")
+	}
+}

@@ -3,10 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 )
 
@@ -109,8 +111,9 @@ return 1
 `)
 
 // Put adds or replaces the account a.Username. It fails when the user name
-// is empty or PasswordHash is not a bcrypt hash (see issuer.HashPassword),
-// and with issuer.ErrSubjectTaken when another account has a's subject;
+// is empty, PasswordHash is not a bcrypt hash (see issuer.HashPassword) or
+// a scope is not one RFC 6749 scope-token (an error wrapping
+// issuer.ErrMalformedScope), and with issuer.ErrSubjectTaken when another account has a's subject;
 // nothing is written then. Two Puts racing to give two accounts one
 // subject may both succeed; LookupSubject then finds the one that wrote
 // the index entry last.
@@ -120,6 +123,11 @@ func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	}
 	if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil {
 		return errors.New("redisstore: account PasswordHash is not a bcrypt hash")
+	}
+	for i, sc := range a.Scopes {
+		if !gatehouse.ValidScope(sc) {
+			return fmt.Errorf("redisstore: account scope #%d: %w", i+1, issuer.ErrMalformedScope)
+		}
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()

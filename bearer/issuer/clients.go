@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -67,6 +68,8 @@ type Client struct {
 	Tenant string
 	// Scopes are what the client may be granted, as the space-separated
 	// "scope" claim; a client_credentials request may ask for a subset.
+	// Each must be one RFC 6749 §3.3 scope-token ([ErrMalformedScope]
+	// otherwise).
 	Scopes []string
 }
 
@@ -88,6 +91,9 @@ func (c Client) validate() error {
 		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 8 bytes, even with InsecureShortAssertionKey")
 	case c.AssertionKey != nil && !c.assertionKeyOK():
 		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 32 bytes (RFC 7518 §3.2); set InsecureShortAssertionKey only to serve an existing key that cannot be changed yet")
+	}
+	if err := checkScopes(c.Scopes); err != nil {
+		return fmt.Errorf("issuer: client %s: %w", c.ID, err)
 	}
 	return nil
 }
@@ -148,7 +154,8 @@ type MemoryClients struct {
 // NewMemoryClients returns a store holding clients; it fails when a client
 // has no ID, no credential, an assertion key shorter than
 // MinAssertionKeyBytes (MinInsecureAssertionKeyBytes with
-// InsecureShortAssertionKey), or an ID repeats.
+// InsecureShortAssertionKey), a scope that is not one scope-token
+// ([ErrMalformedScope]), or an ID repeats.
 func NewMemoryClients(clients ...Client) (*MemoryClients, error) {
 	m := &MemoryClients{clients: make(map[string]Client, len(clients))}
 	for _, c := range clients {

@@ -158,7 +158,8 @@ type Config struct {
 	// without it Login answers 404. With it, Refresh also checks that the
 	// session's subject still names an enabled account
 	// (CredentialStore.LookupSubject), so a session started with IssuePair
-	// for a subject outside the store cannot refresh.
+	// for a subject outside the store cannot refresh, and issues the
+	// session's scopes less those the account no longer has.
 	Credentials CredentialStore
 	// Revocations receives the jti of the access token a logout presents,
 	// the session (family id) of every family that logout, reuse detection

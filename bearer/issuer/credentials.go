@@ -38,7 +38,8 @@ type Account struct {
 	// ClientID becomes the "client_id" claim and the client_id of the login
 	// response (a JSON number when it is all decimal digits, as in seed 000).
 	ClientID string
-	// Scopes become the space-separated "scope" claim.
+	// Scopes become the space-separated "scope" claim; each must be one
+	// RFC 6749 §3.3 scope-token ([ErrMalformedScope] otherwise).
 	Scopes []string
 	// Disabled refuses the account: login answers it as it answers a wrong
 	// password (the same 401, after the same work), and Refresh refuses
@@ -110,8 +111,9 @@ type MemoryCredentials struct {
 }
 
 // NewMemoryCredentials returns a store holding accounts; it fails when an
-// account has no user name or no valid bcrypt hash, or a user name or a
-// subject repeats.
+// account has no user name, no valid bcrypt hash or a scope that is not
+// one scope-token ([ErrMalformedScope]), or a user name or a subject
+// repeats.
 func NewMemoryCredentials(accounts ...Account) (*MemoryCredentials, error) {
 	m := &MemoryCredentials{accounts: make(map[string]Account, len(accounts)), subjects: make(map[string]string, len(accounts))}
 	for _, a := range accounts {
@@ -158,8 +160,9 @@ func (m *MemoryCredentials) LookupSubject(ctx context.Context, subject string) (
 }
 
 // Put adds or replaces the account a.Username. It fails when the user name
-// is empty, PasswordHash is not a bcrypt hash, or another account carries
-// the same subject (ErrSubjectTaken).
+// is empty, PasswordHash is not a bcrypt hash, a scope is not one
+// scope-token ([ErrMalformedScope]), or another account carries the same
+// subject (ErrSubjectTaken).
 func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -169,6 +172,9 @@ func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 	}
 	if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil {
 		return errors.New("issuer: account PasswordHash is not a bcrypt hash")
+	}
+	if err := checkScopes(a.Scopes); err != nil {
+		return err
 	}
 	a.Scopes = slices.Clone(a.Scopes)
 	sub := a.subject()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -40,6 +41,7 @@ type Issuer struct {
 	challenge     string          // for a malformed or foreign access token
 	challengeNone string          // for a request without bearer credentials
 	errManyAuth   *envelope.Error // Logout's 400 for several Authorization lines
+	errManyWays   *envelope.Error // Logout's 400 for a token sent by more than one method
 	style         envelope.Style
 	audit         gatehouse.Auditor
 	now           func() time.Time
@@ -132,6 +134,10 @@ func New(cfg Config) (*Issuer, error) {
 	i.errManyAuth = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(many).
 		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", many, "")).
 		WithCause(ErrInvalidAccessToken)
+	const ways = "Send the access token in one place only"
+	i.errManyWays = envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(ways).
+		WithChallenge(envelope.BearerChallenge(cfg.Realm, "invalid_request", ways, "")).
+		WithCause(bearer.ErrMultipleMethods)
 	return i, nil
 }
 
@@ -168,7 +174,10 @@ func (i *Issuer) Audience() []string { return slices.Clone(i.audience) }
 
 // A Session is who a token family is for. Every access token issued in the
 // family carries it as claims: Subject "sub", Tenant "tenant", ClientID
-// "client_id" and Scopes the space-separated "scope".
+// "client_id" and Scopes the space-separated "scope". Each scope must be
+// one RFC 6749 §3.3 scope-token (see [gatehouse.ValidScope]): a session
+// holding another is refused with [ErrMalformedScope] when tokens are
+// issued for it, never split at its spaces nor dropped.
 type Session struct {
 	Subject  string
 	Tenant   string
@@ -252,7 +261,9 @@ func reservedClaim(name string) bool {
 
 // IssueAccess signs one access token for c, valid from now (truncated to
 // the second) for the access lifetime. Its jti is 128 random bits. It
-// stores nothing; the error is a configuration or marshalling failure.
+// stores nothing; the error is a scope that is not one scope-token
+// ([ErrMalformedScope]), another invalid claim, or a configuration or
+// marshalling failure.
 func (i *Issuer) IssueAccess(c AccessClaims) (AccessToken, error) {
 	return i.issueAccess(i.clock(), newID(), c)
 }
@@ -283,6 +294,9 @@ func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims) (AccessT
 func (i *Issuer) accessPayload(now time.Time, jti string, c AccessClaims) (accessPayload, time.Time, error) {
 	if c.Subject == "" {
 		return accessPayload{}, time.Time{}, errors.New("issuer: access token without subject")
+	}
+	if err := checkScopes(c.Scopes); err != nil {
+		return accessPayload{}, time.Time{}, err
 	}
 	ttl := i.accessTTL
 	if c.TTL > 0 {
@@ -348,7 +362,8 @@ func newID() string {
 // IssuePair starts a new refresh family for s and returns its first
 // access and refresh tokens. With Config.Credentials, every refresh checks
 // that s.Subject names an enabled account of the store. The error is a
-// store failure (or, with a broken configuration, a signing failure);
+// store failure, a session scope that is not one scope-token
+// ([ErrMalformedScope]) or, with a broken configuration, a signing failure;
 // nothing is stored then.
 func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	now := i.clock()

@@ -1,12 +1,13 @@
 package issuer
 
 import (
+	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -46,8 +47,11 @@ type LogoutResult struct {
 // A missing, malformed or foreign token (including a refresh token) is 401
 // with a Bearer challenge (without an error code when the request carries
 // no bearer credentials at all, RFC 6750 §3.1, as the bearer middleware
-// answers); several Authorization header lines are 400
-// invalid_request, as the bearer middleware answers; a store failure is 503.
+// answers); several Authorization header lines, and an access_token in
+// the query or in a form body besides the header (RFC 6750 §2: one method
+// only), are 400 invalid_request, and a form body too long to check for
+// one (bearer.MaxFormBytes) is 413, as the bearer middleware answers,
+// revoking nothing; a store failure is 503.
 // With Config.Accounts, the token's account must be allowed from the
 // client address, as for login and refresh (seed 000): 403 otherwise, and
 // nothing is revoked.
@@ -64,6 +68,15 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	case authBad:
 		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
+		return
+	}
+	// RFC 6750 §2: one method only, as the bearer middleware requires.
+	switch err := bearer.OneMethod(r); {
+	case errors.Is(err, bearer.ErrMultipleMethods):
+		i.fail(w, r, ev, reasonBadRequest, i.errManyWays)
+		return
+	case err != nil:
+		i.fail(w, r, ev, reasonBadRequest, errLogoutFormTooLarge)
 		return
 	}
 	var c logoutClaims
@@ -123,6 +136,11 @@ func (i *Issuer) ownToken(c *logoutClaims) bool {
 	return false
 }
 
+// errLogoutFormTooLarge is Logout's 413 for a form body longer than
+// bearer.MaxFormBytes, which it cannot check for a second token.
+var errLogoutFormTooLarge = envelope.ErrPayloadTooLarge.WithMessage("Request body too large").
+	WithOAuthCode("invalid_request").WithCause(bearer.ErrFormTooLarge)
+
 // The outcomes of bearerToken.
 const (
 	authOK   = iota
@@ -132,37 +150,20 @@ const (
 )
 
 // bearerToken returns the token of the request's one "Authorization:
-// Bearer <token>" header (scheme case-insensitive, RFC 6750 §2.1). A value
-// longer than bearer.MaxHeaderBytes is refused before anything else, as the
-// bearer middleware refuses it; "Bearer" followed by nothing but spaces is
-// no credentials (authNone), as for the bearer middleware. Several Authorization lines are refused
-// rather than one of them picked.
+// Bearer <token>" header, read by bearer.TokenFromHeader as the bearer
+// middleware reads it: "Bearer" followed by nothing but whitespace, no
+// header and another scheme are no credentials (authNone), several
+// Authorization lines are refused rather than one of them picked
+// (authMany), and anything else that is not a token is authBad.
 func bearerToken(r *http.Request) (string, int) {
-	hs := r.Header.Values("Authorization")
+	tok, err := bearer.TokenFromHeader(r.Header)
 	switch {
-	case len(hs) > 1:
+	case err == nil:
+		return tok, authOK
+	case errors.Is(err, bearer.ErrMultipleHeaders):
 		return "", authMany
-	case len(hs) == 0:
+	case errors.Is(err, bearer.ErrNoToken), errors.Is(err, bearer.ErrOtherScheme):
 		return "", authNone
 	}
-	h := hs[0]
-	if len(h) > bearer.MaxHeaderBytes {
-		return "", authBad
-	}
-	if len(h) < len("bearer") || !strings.EqualFold(h[:len("bearer")], "bearer") {
-		return "", authNone
-	}
-	if strings.Trim(h[len("bearer"):], " ") == "" {
-		// "Bearer" without a token carries no credentials (RFC 6750 §3.1).
-		return "", authNone
-	}
-	const scheme = "bearer "
-	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
-		return "", authBad
-	}
-	tok := strings.TrimSpace(h[len(scheme):])
-	if tok == "" || strings.ContainsAny(tok, " \t") {
-		return "", authBad
-	}
-	return tok, authOK
+	return "", authBad
 }

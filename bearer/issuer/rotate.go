@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -31,6 +32,11 @@ type refreshRequest struct {
 //	                                        retry it may allow), with
 //	                                        WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
+//
+// The refreshed access token carries the session's scopes, fixed at
+// login, less those its account has lost since (with Credentials): a
+// refresh never widens a session, and never keeps a scope the account no
+// longer has.
 //
 // A session whose subject was revoked since it started
 // (Issuer.RevokeSubject), or, with Credentials, whose subject no enabled
@@ -80,7 +86,8 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 			return Pair{}, reasonIPDenied, passThrough(err)
 		}
 	}
-	if reason, err := i.recheck(ctx, fam); err != nil {
+	limit, reason, err := i.recheck(ctx, fam)
+	if err != nil {
 		return Pair{}, reason, err
 	}
 
@@ -126,7 +133,9 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	case err != nil:
 		return Pair{}, reasonStore, unavailable(err)
 	}
-	at, err := i.issueAccess(now, newID(), AccessClaims{Session: fam.Session, SessionID: fam.ID})
+	session := fam.Session
+	session.Scopes = limit.apply(session.Scopes)
+	at, err := i.issueAccess(now, newID(), AccessClaims{Session: session, SessionID: fam.ID})
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
@@ -142,12 +151,14 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 // subject any more (deleted, or Account.Disabled). The family is then
 // revoked in the refresh store, with every access token it issued, and the
 // refusal is the 401 of a revoked family. It returns the audit reason and
-// the client-facing error, or a 503 when a store failed.
-func (i *Issuer) recheck(ctx context.Context, fam Family) (string, error) {
+// the client-facing error, or a 503 when a store failed. On success it
+// returns, with Config.Credentials, the account's current scopes as the
+// limit of the scopes the refreshed access token may carry.
+func (i *Issuer) recheck(ctx context.Context, fam Family) (scopeLimit, string, error) {
 	ref := bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
 	revoked, err := i.revoker.Revoked(ctx, &ref)
 	if err != nil {
-		return reasonStore, unavailable(err)
+		return scopeLimit{}, reasonStore, unavailable(err)
 	}
 	var reason string
 	var refusal error
@@ -159,29 +170,52 @@ func (i *Issuer) recheck(ctx context.Context, fam Family) (string, error) {
 		ref.IssuedAt = math.MaxInt64
 		session, err := i.revoker.Revoked(ctx, &ref)
 		if err != nil {
-			return reasonStore, unavailable(err)
+			return scopeLimit{}, reasonStore, unavailable(err)
 		}
 		reason, refusal = reasonSubjectRevoked, errSubjectRevoked
 		if session {
 			reason, refusal = reasonRevoked, errRevokedRefresh
 		}
 	case i.credentials == nil:
-		return "", nil
+		return scopeLimit{}, "", nil
 	default:
 		acct, err := i.credentials.LookupSubject(ctx, fam.Subject)
 		switch {
 		case err == nil && !acct.Disabled:
-			return "", nil
+			return scopeLimit{set: true, scopes: acct.Scopes}, "", nil
 		case err != nil && !errors.Is(err, ErrAccountNotFound):
-			return reasonStore, unavailable(err)
+			return scopeLimit{}, reasonStore, unavailable(err)
 		}
 		reason, refusal = reasonAccountDisabled, errAccountDisabled
 	}
 	if _, err := i.refresh.RevokeFamily(ctx, fam.ID); err != nil && !errors.Is(err, ErrFamilyNotFound) {
-		return reasonStore, unavailable(err)
+		return scopeLimit{}, reasonStore, unavailable(err)
 	}
 	if err := i.revokeSessionTokens(ctx, fam.Subject, fam.ID, time.Time{}); err != nil {
-		return reasonStore, unavailable(err)
+		return scopeLimit{}, reasonStore, unavailable(err)
 	}
-	return reason, refusal
+	return scopeLimit{}, reason, refusal
+}
+
+// A scopeLimit is the set of scopes a refreshed session may still carry:
+// its account's current scopes when set, no limit otherwise.
+type scopeLimit struct {
+	set    bool
+	scopes []string
+}
+
+// apply returns the scopes of session that the limit allows, in the
+// session's order: a refresh never widens the session fixed at login,
+// and drops every scope its account has lost since.
+func (l scopeLimit) apply(session []string) []string {
+	if !l.set {
+		return session
+	}
+	var kept []string
+	for _, s := range session {
+		if slices.Contains(l.scopes, s) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }

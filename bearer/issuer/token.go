@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -367,10 +368,17 @@ type sessionPayload struct {
 
 // narrowScopes returns the scopes a session of c gets: the client's, or
 // the requested ones (a space-separated scope parameter) when scope is not
-// empty, and invalid_scope when one of those is not the client's.
+// empty, and invalid_scope when one of those is not the client's or is
+// malformed (a part between spaces that is not one scope-token, such as
+// "read\tadmin": refused whole, not dropped).
 func narrowScopes(c Client, scope string) ([]string, *envelope.Error) {
 	if scope == "" {
 		return c.Scopes, nil
+	}
+	for part := range strings.SplitSeq(scope, " ") {
+		if part != "" && !gatehouse.ValidScope(part) {
+			return nil, errInvalidScope
+		}
 	}
 	scopes := gatehouse.ParseScope(scope)
 	for _, s := range scopes {

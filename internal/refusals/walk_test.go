@@ -68,6 +68,7 @@ var notRefusals = map[string]string{
 	"issuer.ErrFamilyNotFound":      "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
 	"issuer.ErrFamilyExists":        "a RefreshStore contract error (Create)",
 	"issuer.ErrSubjectTaken":        "a CredentialStore contract error (Put)",
+	"issuer.ErrMalformedScope":      "a construction and issue-time error (stores' Put, IssueAccess, IssuePair); a malformed requested scope is the token endpoint's 400 invalid_scope",
 	"issuer.ErrClientNotFound":      "a ClientStore contract error, answered as ErrInvalidClient",
 	"issuer.ErrInvalidTokenRequest": "400 invalid_request of the token endpoint",
 	"issuer.ErrInvalidAssertion":    "400 invalid_grant of the token endpoint",
@@ -471,6 +472,19 @@ func issuerRows(t *testing.T) []row {
 		}},
 		{"issuer", "logout: bad token", issuer.ErrInvalidAccessToken, 401, B, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(mux, post("/logout", J, "", "Authorization", "Bearer a.b.c"))
+		}},
+		{"issuer", "logout: token in the query too", bearer.ErrMultipleMethods, 400, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			at, _ := login(t)
+			return serve(mux, post("/logout?access_token="+at, J, "", "Authorization", "Bearer "+at))
+		}},
+		{"issuer", "logout: token in a form too", bearer.ErrMultipleMethods, 400, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			at, _ := login(t)
+			return serve(mux, post("/logout", "application/x-www-form-urlencoded", "access_token="+at, "Authorization", "Bearer "+at))
+		}},
+		{"issuer", "logout: form too large to check", bearer.ErrFormTooLarge, 413, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			at, _ := login(t)
+			body := "a=" + strings.Repeat("b", bearer.MaxFormBytes)
+			return serve(mux, post("/logout", "application/x-www-form-urlencoded", body, "Authorization", "Bearer "+at))
 		}},
 		{"issuer", "token: wrong client secret", issuer.ErrInvalidClient, 401, `Basic realm="shop"`, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(mux, post("/token", "application/x-www-form-urlencoded", url.Values{

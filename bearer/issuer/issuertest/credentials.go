@@ -27,7 +27,8 @@ type CredentialWriter interface {
 // that the caller may modify, context cancellation and concurrent reads.
 // For a [CredentialWriter] it also checks that Put and Delete keep the
 // subject lookup in step, and that Put refuses a subject another account
-// has with issuer.ErrSubjectTaken. newStore must return a store holding
+// has with issuer.ErrSubjectTaken and a scope that is not one RFC 6749
+// scope-token with issuer.ErrMalformedScope. newStore must return a store holding
 // exactly accounts.
 func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...issuer.Account) issuer.CredentialStore) {
 	t.Helper()
@@ -133,6 +134,15 @@ func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...i
 		got, err = w.LookupSubject(ctx, "demo-2")
 		require.NoError(t, err)
 		assert.Equal(t, "demo", got.Username)
+
+		// A scope that is not one scope-token is refused, never split:
+		// "read admin" would become the scopes read and admin.
+		for _, bad := range []string{"read admin", "read\tadmin", ""} {
+			wide := issuer.Account{Username: "wide", PasswordHash: string(hash), Scopes: []string{"read", bad}}
+			assert.ErrorIs(t, w.Put(ctx, wide), issuer.ErrMalformedScope, "scope %q", bad)
+			_, err = w.LookupAccount(ctx, "wide")
+			assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "a refused Put stores nothing")
+		}
 
 		// Delete frees the subject.
 		require.NoError(t, w.Delete(ctx, "demo"))
