@@ -9,8 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrStateLost is wrapped by the errors of the stores that guard access
-// (revocations, allowlists, replay keys, failure counts) when Redis no
+// ErrStateLost is wrapped by the errors of the stores whose missing keys
+// would widen access (revocations, allowlists, replay keys) when Redis no
 // longer holds gatehouse's epoch record for the keys they read: Redis was
 // emptied (FLUSHALL, a restart without persistence, a master that came
 // back empty) and a missing revocation or allowlist can no longer be told

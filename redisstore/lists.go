@@ -60,11 +60,6 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 		return err
 	}
 	key := l.s.key("ips:", account)
-	if l.s.minReplicas == 0 {
-		ctx, cancel := l.s.ctx(ctx)
-		defer cancel()
-		return wrap("set allowlist", l.s.client.Set(ctx, key, raw, 0).Err())
-	}
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
 	return wrap("set allowlist", l.s.replicated(ctx, key, func(p redis.Pipeliner) { p.Set(ctx, key, raw, 0) }))
