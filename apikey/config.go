@@ -72,7 +72,9 @@ type Config struct {
 	// TouchInterval is how stale Record.LastUsed may get before a request
 	// refreshes it with Store.Touch; default one minute, negative disables
 	// last-used tracking. It bounds last-used writes to one per key per
-	// interval, however many requests the key makes.
+	// interval and Authenticator, however many requests the key makes and
+	// whether or not the write succeeds: a store that refuses writes is
+	// tried again an interval later, not on every request.
 	TouchInterval time.Duration
 
 	// Throttle, when set, limits failed key attempts per ThrottleKey:

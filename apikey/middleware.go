@@ -24,6 +24,7 @@ type Authenticator struct {
 	surface  string
 	optional bool
 	touch    time.Duration
+	touched  touchSlots
 	style    envelope.Style
 	audit    gatehouse.Auditor
 	now      func() time.Time
@@ -270,9 +271,9 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Princ
 		return rec, nil, key, &rs.surface, nil
 	}
 	// now >= LastUsed+touch, without time.Time.Sub's overflow checks.
-	if a.touch > 0 && now.Compare(rec.LastUsed.Add(a.touch)) >= 0 {
+	if a.touch > 0 && now.Compare(rec.LastUsed.Add(a.touch)) >= 0 && a.touched.claim(rec.ID, now, a.touch) {
 		// Best effort: the request is authenticated whether or not the
-		// write lands, and the next request after it retries.
+		// write lands; a failed write is tried again an interval later.
 		_ = a.store.Touch(ctx, rec.ID, now)
 	}
 	return rec, p, key, nil, nil

@@ -394,11 +394,39 @@ func TestLastUsed(t *testing.T) {
 	assert.Len(t, f.store.touches, 2)
 	assert.Equal(t, t0.Add(time.Minute), lastUsed())
 
-	t.Run("touch failure does not refuse", func(t *testing.T) {
+	t.Run("touch failure does not refuse, nor retry per request", func(t *testing.T) {
 		f.store.touchErr = errors.New("read-only replica")
-		f.now = t0.Add(time.Hour - time.Second)
+		f.now = t0.Add(2 * time.Minute)
 		do()
 		assert.Len(t, f.store.touches, 3)
+		for i := range 50 {
+			f.now = t0.Add(2*time.Minute + time.Duration(i)*time.Second) // LastUsed stays stale
+			do()
+		}
+		assert.Len(t, f.store.touches, 3, "a failed write is not retried by every request")
+		f.now = t0.Add(3 * time.Minute)
+		do()
+		assert.Len(t, f.store.touches, 4, "it is tried again an interval later")
+		f.store.touchErr = nil
+	})
+	t.Run("requests arriving together write once", func(t *testing.T) {
+		f.now = t0.Add(10 * time.Minute)
+		quiet := cfg
+		quiet.Audit = nil // the fixture's auditor is not for concurrent use
+		b := MustNew(quiet)
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				r := httptest.NewRequest(http.MethodPost, "/", nil)
+				r.Header.Set("ApiKey", f.valid)
+				r.Header.Set("X-Tenant-ID", "acme")
+				_, err := b.Check(r)
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		assert.Len(t, f.store.touches, 5)
+		assert.Equal(t, t0.Add(10*time.Minute), lastUsed())
 	})
 	t.Run("disabled", func(t *testing.T) {
 		f.store.touchErr, f.store.touches = nil, nil
