@@ -128,7 +128,7 @@ type localCache struct {
 	cfg     LocalCache
 	now     func() time.Time
 
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	live     bool   // the subscription is confirmed
 	gen      uint64 // changes on every invalidation and every change of live
 	n        int    // cached answers
@@ -258,8 +258,8 @@ func (c *localCache) invalidate(msg string) {
 // begin returns the generation a read starts under, and whether its answer
 // may be stored at all.
 func (c *localCache) begin() (uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.gen, c.live
 }
 
@@ -279,10 +279,10 @@ func tokenKey(buf []byte, jti, sid string) []byte {
 func (c *localCache) revoked(subject, jti, sid string, iat int64) (revoked, ok bool) {
 	var buf [128]byte
 	k := tokenKey(buf[:0], jti, sid)
-	c.mu.Lock()
+	c.mu.RLock()
 	a, ok := c.subjects[subject][string(k)]
 	live := c.live
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok || !live || !c.fresh(a.at) {
 		return false, false
 	}
@@ -316,10 +316,10 @@ func (c *localCache) storeRevoked(gen uint64, subject, jti, sid string, a revAns
 
 // list returns the cached text of an account's list, if there is one.
 func (c *localCache) list(account string) (string, bool) {
-	c.mu.Lock()
+	c.mu.RLock()
 	a, ok := c.accounts[account]
 	live := c.live
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok || !live || !c.fresh(a.at) {
 		return "", false
 	}

@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -10,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
@@ -369,4 +373,58 @@ func propagation(tb testing.TB, a, b *redisstore.Store, n int) (p50, p99 time.Du
 	}
 	slices.Sort(took)
 	return took[len(took)/2], took[(len(took)*99+99)/100-1]
+}
+
+// TestLocalCacheAPIRequest: an API request through the bearer middleware
+// and the per-account allowlist makes two commands cold and none warm
+// (the bearer middleware's own verified-token cache off, so every request
+// asks the revocation store); a revocation by another Store is refused.
+func TestLocalCacheAPIRequest(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			counter := &commandCounter{}
+			c.AddHook(counter)
+			prefix := redistest.Prefix(t, c)
+			plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+			require.NoError(t, err)
+			established(t, plain)
+			ctx := context.Background()
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			gen := redisstore.LocalCacheGeneration(s)
+			require.NoError(t, plain.Lists().Set(ctx, "alice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+
+			auth, err := bearer.New(bearer.Config{
+				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
+				Issuers: []string{"bench"}, Revocations: s.Revocations(), CacheSize: new(0),
+			})
+			require.NoError(t, err)
+			pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: s.Lists()})
+			require.NoError(t, err)
+			h := auth.Middleware(pp.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+				"iss": "bench", "sub": "alice", "jti": "j1", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+			}).SignedString(testSecret)
+			require.NoError(t, err)
+			call := func() (status int, commands int64) {
+				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				r.RemoteAddr = "192.0.2.7:1234"
+				r.Header.Set("Authorization", "Bearer "+tok)
+				w := httptest.NewRecorder()
+				before := counter.n.Load()
+				h.ServeHTTP(w, r)
+				return w.Code, counter.n.Load() - before
+			}
+			status, n := call()
+			assert.Equal(t, http.StatusNoContent, status)
+			assert.Equal(t, int64(2), n, "cold: the revocation check and the allowlist")
+			status, n = call()
+			assert.Equal(t, http.StatusNoContent, status)
+			assert.Equal(t, int64(0), n, "warm")
+
+			require.NoError(t, plain.Revocations().RevokeToken(ctx, "alice", "j1", time.Now().Add(time.Hour)))
+			eventually(t, func() bool { status, _ := call(); return status == http.StatusUnauthorized })
+		})
+	}
 }
