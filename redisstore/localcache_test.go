@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -426,5 +427,75 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 			require.NoError(t, plain.Revocations().RevokeToken(ctx, "alice", "j1", time.Now().Add(time.Hour)))
 			eventually(t, func() bool { status, _ := call(); return status == http.StatusUnauthorized })
 		})
+	}
+}
+
+// TestLocalCacheDroppedOnClusterKill: on a Redis Cluster, killing the
+// subscription's connection drops the copy (the next check reads Redis),
+// and the copy is used again once the Store has resubscribed.
+func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
+	redistest.Cluster(t) // skips or fails without a cluster
+	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
+	opts.ClientName = "gatehouse-test-" + rand.Text()
+	c := redis.NewClusterClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	established(t, plain)
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+	ctx := context.Background()
+	ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: time.Now().Unix()}
+	commands := func() int64 {
+		before := counter.n.Load()
+		got, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		require.False(t, got)
+		return counter.n.Load() - before
+	}
+	commands()
+	require.Equal(t, int64(0), commands(), "warm")
+
+	gen := redisstore.LocalCacheGeneration(s)
+	killed := 0
+	err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		list, err := node.ClientList(ctx).Result()
+		if err != nil {
+			return err
+		}
+		for line := range strings.SplitSeq(list, "\n") {
+			if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
+				continue
+			}
+			for f := range strings.FieldsSeq(line) {
+				if id, ok := strings.CutPrefix(f, "id="); ok {
+					if err := node.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
+						return err
+					}
+					killed++
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, killed, "the Store's subscription connection")
+	eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "the copy was dropped with its subscription")
+	assert.Equal(t, int64(0), commands(), "and is used again after the resubscription")
+}
+
+// TestLocalCacheConfig: negative LocalCache values are refused.
+func TestLocalCacheConfig(t *testing.T) {
+	for _, lc := range []redisstore.LocalCache{
+		{Enabled: true, MaxEntries: -1},
+		{Enabled: true, MaxAge: -time.Second},
+		{Enabled: true, HealthCheck: -time.Second},
+	} {
+		_, err := redisstore.New(redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true, LocalCache: lc})
+		assert.ErrorIs(t, err, redisstore.ErrConfig, "%+v", lc)
 	}
 }
