@@ -172,11 +172,11 @@ func (c *localCache) stop() {
 func (c *localCache) run(ctx context.Context) {
 	defer close(c.done)
 	for ctx.Err() == nil {
+		ps := c.client.Subscribe(ctx, c.channel) // dials: not under mu
 		c.mu.Lock()
-		ps := c.client.Subscribe(ctx, c.channel)
 		c.ps = ps
 		c.mu.Unlock()
-		c.session(ctx, ps)
+		c.session(ctx, ps) // returns at once if stop ran meanwhile
 		c.drop(false)
 		c.mu.Lock()
 		c.ps = nil
@@ -302,14 +302,14 @@ func (c *localCache) storeRevoked(gen uint64, subject, jti, sid string, a revAns
 	if !c.live || c.gen != gen {
 		return
 	}
-	m := c.subjects[subject]
-	if _, exists := m[k]; !exists {
-		c.makeRoomLocked()
-		if m == nil {
-			m = make(map[string]revAnswer)
-			c.subjects[subject] = m
-		}
+	if _, exists := c.subjects[subject][k]; !exists {
+		c.makeRoomLocked() // may drop this subject's map
 		c.n++
+	}
+	m := c.subjects[subject]
+	if m == nil {
+		m = make(map[string]revAnswer)
+		c.subjects[subject] = m
 	}
 	m[k] = a
 }
