@@ -51,9 +51,11 @@ func newLists(s *Store) *Lists { return &Lists{s: s, compiled: make(map[string]c
 
 // Set implements [ipallow.ListEditor]: prefixes, masked, become the
 // account's whole list; an empty list is stored as an explicit "no
-// restriction" record, which SetIfAbsent does not overwrite. With
-// Config.MinReplicas the write waits for the replicas. An invalid prefix is
-// an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+// restriction" record, which SetIfAbsent does not overwrite. It is one
+// script, which also publishes the local copies' invalidation (see
+// [LocalCache]). With Config.MinReplicas the write waits for the replicas.
+// An invalid prefix is an error wrapping ipallow.ErrInvalidPrefix and
+// changes nothing.
 func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix) error {
 	raw, err := listText(prefixes)
 	if err != nil {
@@ -186,9 +188,10 @@ func parseList(raw string) ([]netip.Prefix, error) {
 
 // SetIfAbsent stores prefixes, masked, as the account's list only when the
 // account has no record, and reports whether it wrote it. It is one atomic
-// script (SET NX, and the invalidation of local copies when it wrote), so it never overwrites a list that Set or another
-// SetIfAbsent stored, even concurrently — an empty list set on purpose
-// included: it seeds a default list without undoing an operator's edit.
+// script (SET NX, and the local copies' invalidation when it wrote), so it
+// never overwrites a list that Set or another SetIfAbsent stored, even
+// concurrently — an empty list set on purpose included: it seeds a default
+// list without undoing an operator's edit.
 // Empty prefixes seed the explicit "no restriction" record. An invalid
 // prefix is an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
 func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []netip.Prefix) (bool, error) {
