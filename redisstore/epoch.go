@@ -55,6 +55,7 @@ func (s *Store) Establish(ctx context.Context) error {
 	v := strconv.FormatInt(at.UnixNano(), 10)
 	ctx, cancel := context.WithTimeout(ctx, 10*s.timeout)
 	defer cancel()
+	defer s.invalidateLocal(invalAll[0], "")
 	var err error
 	if !s.cluster {
 		err = s.client.SetNX(ctx, s.epoch, v, 0).Err()

@@ -62,6 +62,7 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 		return err
 	}
 	key := l.s.key("ips:", account)
+	defer l.s.invalidateLocal(invalAccount, account)
 	return l.s.runWrite(ctx, "set allowlist", setListScript, key, raw, l.s.inval, string(invalAccount)+account)
 }
 
@@ -202,6 +203,7 @@ func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []neti
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
 	key := l.s.key("ips:", account)
+	defer l.s.invalidateLocal(invalAccount, account)
 	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, string(invalAccount)+account).Int()
 	return n == 1, wrap("seed allowlist", err)
 }

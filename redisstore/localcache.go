@@ -364,6 +364,16 @@ func (c *localCache) makeRoomLocked() {
 	}
 }
 
+// invalidateLocal applies to the Store's own local copy, at once, the
+// invalidation that a write of the Store publishes for every copy, so that
+// the Store reads its own writes. The write paths call it whatever their
+// outcome: a write that failed may still have been applied.
+func (s *Store) invalidateLocal(kind byte, name string) {
+	if s.local != nil {
+		s.local.invalidate(string(kind) + name)
+	}
+}
+
 // LocalCacheLive reports whether the Store's local copy (Config.LocalCache)
 // is in use: its invalidation subscription is confirmed. It is false
 // without a local copy, and while it is false every read goes to Redis.

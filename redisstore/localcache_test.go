@@ -68,8 +68,8 @@ func TestLocalCacheRoundTrips(t *testing.T) {
 			now := time.Now()
 			rev := s.Revocations()
 			gen := redisstore.LocalCacheGeneration(s)
-			require.NoError(t, rev.RevokeToken(ctx, "alice", "j-revoked", now.Add(time.Hour)))
-			require.NoError(t, s.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+			require.NoError(t, plain.Revocations().RevokeToken(ctx, "alice", "j-revoked", now.Add(time.Hour)))
+			require.NoError(t, plain.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
 			// Their invalidations arrive: a read under way when one does
 			// is not stored.
 			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) >= gen+2 })
@@ -497,5 +497,51 @@ func TestLocalCacheConfig(t *testing.T) {
 	} {
 		_, err := redisstore.New(redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true, LocalCache: lc})
 		assert.ErrorIs(t, err, redisstore.ErrConfig, "%+v", lc)
+	}
+}
+
+// TestLocalCacheReadsItsOwnWrites: a Store's own revocation or allowlist
+// write is honoured by its next read, without waiting for the
+// invalidation to come back from Redis.
+func TestLocalCacheReadsItsOwnWrites(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			established(t, s)
+			ctx := context.Background()
+			now := time.Now()
+			for i := range 20 {
+				ref := bearer.TokenRef{Subject: "alice-" + strconv.Itoa(i), ID: "j", SessionID: "s", IssuedAt: now.Unix()}
+				for range 2 {
+					got, err := s.Revocations().Revoked(ctx, &ref)
+					require.NoError(t, err)
+					require.False(t, got)
+				}
+				switch i % 3 {
+				case 0:
+					require.NoError(t, s.Revocations().RevokeToken(ctx, ref.Subject, "j", now.Add(time.Hour)))
+				case 1:
+					require.NoError(t, s.Revocations().RevokeSession(ctx, ref.Subject, "s", now.Add(time.Hour)))
+				case 2:
+					require.NoError(t, s.Revocations().RevokeSubject(ctx, ref.Subject, now, now.Add(time.Hour)))
+				}
+				got, err := s.Revocations().Revoked(ctx, &ref)
+				require.NoError(t, err)
+				require.True(t, got, "revocation %d by the same Store", i)
+
+				account := "acct-" + strconv.Itoa(i)
+				for range 2 {
+					set, err := s.Lists().AllowSet(ctx, account)
+					require.NoError(t, err)
+					require.Nil(t, set)
+				}
+				require.NoError(t, s.Lists().Set(ctx, account, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+				set, err := s.Lists().AllowSet(ctx, account)
+				require.NoError(t, err)
+				require.NotNil(t, set, "list %d set by the same Store", i)
+			}
+		})
 	}
 }
