@@ -30,7 +30,8 @@ const (
 // Lists.Set and Lists.SetIfAbsent (when it writes) the account, and
 // Store.Establish, after its records, everything. A write that succeeded
 // has therefore published, and every Store with a copy drops the answers
-// it names when the message arrives.
+// it names when the message arrives; the writing Store drops them from its
+// own copy at once, so it reads its own writes.
 //
 // The copy is fail-safe. It is used only while the Store's subscription to
 // the channel is confirmed: when the subscription's connection breaks, or
