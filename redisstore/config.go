@@ -91,10 +91,15 @@ type Config struct {
 	// ReplicaTimeout bounds that wait; 0 means half of Timeout. It must be
 	// shorter than Timeout, which bounds the write and the wait together.
 	ReplicaTimeout time.Duration
-	// Now is the clock used to turn expiry instants into Redis TTLs; nil
-	// means time.Now. Expiry decisions themselves use the times the
-	// library passes in.
+	// Now is the clock used to turn expiry instants into Redis TTLs (and
+	// to age the local copy's answers); nil means time.Now. Expiry
+	// decisions themselves use the times the library passes in.
 	Now func() time.Time
+	// LocalCache, when Enabled, keeps a local copy of revocation answers
+	// and allowlists that Redis invalidates, so that a request whose
+	// state did not change makes no round trip (see [LocalCache]). Off by
+	// default. Close stops its subscription.
+	LocalCache LocalCache
 }
 
 // A Store is a Redis connection with a key prefix and a command deadline,
@@ -107,8 +112,10 @@ type Store struct {
 	timeout time.Duration
 	server  bool
 	now     func() time.Time
-	cluster bool   // client is a *redis.ClusterClient: one epoch record per hash slot
-	epoch   string // the epoch record's key, when not cluster
+	cluster bool        // client is a *redis.ClusterClient: one epoch record per hash slot
+	epoch   string      // the epoch record's key, when not cluster
+	local   *localCache // Config.LocalCache, or nil
+	inval   string      // the local copies' invalidation channel
 
 	persist        bool
 	minReplicas    int
@@ -155,6 +162,11 @@ func New(cfg Config) (*Store, error) {
 	case cfg.ReplicaTimeout >= cfg.Timeout:
 		return nil, fmt.Errorf("%w: ReplicaTimeout (%v) must be shorter than Timeout (%v)", ErrConfig, cfg.ReplicaTimeout, cfg.Timeout)
 	}
+	if cfg.LocalCache.Enabled {
+		if err := cfg.LocalCache.validate(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
 	s := &Store{
 		client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now,
 		persist: cfg.RequirePersistence, minReplicas: cfg.MinReplicas, replicaTimeout: cfg.ReplicaTimeout,
@@ -190,6 +202,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	_, s.cluster = s.client.(*redis.ClusterClient)
 	s.epoch = s.prefix + "epoch"
+	s.inval = s.prefix + "inval"
 	s.revocations = &Revocations{s: s}
 	s.tokens = &Tokens{s: s}
 	s.apikeys = &APIKeys{s: s}
@@ -199,6 +212,9 @@ func New(cfg Config) (*Store, error) {
 	s.refresh = &Refresh{s: s}
 	s.creds = &Credentials{s: s}
 	s.replay = &Replay{s: s}
+	if cfg.LocalCache.Enabled {
+		s.local = newLocalCache(s.client, s.inval, cfg.LocalCache, s.now)
+	}
 	return s, nil
 }
 
@@ -275,9 +291,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap("ping", s.client.Ping(ctx).Err())
 }
 
-// Close closes the client the Store created from Config.Addr; a client
-// given in Config.Client is left open for its owner.
+// Close stops the local copy's subscription (Config.LocalCache) and
+// closes the client the Store created from Config.Addr; a client given in
+// Config.Client is left open for its owner, who closes it after Close.
 func (s *Store) Close() error {
+	if s.local != nil {
+		s.local.stop()
+	}
 	if s.owned {
 		return s.client.Close()
 	}

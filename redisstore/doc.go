@@ -36,8 +36,12 @@
 // A Redis outage makes every method return an error, which the middleware
 // turns into 503 in the error envelope: requests fail closed, never pass.
 // The client reconnects by itself; once Redis answers again, so do the
-// stores. Nothing is cached locally except compiled allowlists, which are
-// revalidated against the stored text on every read.
+// stores. By default nothing is cached locally except compiled
+// allowlists, which are revalidated against the stored text on every
+// read. With Config.LocalCache a Store keeps a local copy of revocation
+// answers and allowlists that Redis invalidates over pub/sub, used only
+// while its subscription is confirmed, so that a request whose state did
+// not change makes no round trip (see [LocalCache]).
 //
 // # Clocks
 //

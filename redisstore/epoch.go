@@ -41,7 +41,9 @@ func (s *Store) epochKey(key string) string {
 // token issued before that second ("iat" earlier than it), since a
 // revocation made before the loss may be gone, while tokens issued from
 // it on — after Establish returns — pass. On a cluster it writes one
-// record per hash slot, 16,384 SET NX in one pipeline per node.
+// record per hash slot, 16,384 SET NX in one pipeline per node. It then
+// tells the local copy of every Store on the same prefix (see
+// [LocalCache]) to drop all it holds, and fails if it cannot.
 func (s *Store) Establish(ctx context.Context) error {
 	now := s.now()
 	at := now.Truncate(time.Second).Add(time.Second)
@@ -53,15 +55,21 @@ func (s *Store) Establish(ctx context.Context) error {
 	v := strconv.FormatInt(at.UnixNano(), 10)
 	ctx, cancel := context.WithTimeout(ctx, 10*s.timeout)
 	defer cancel()
+	defer s.invalidateLocal(invalAll[0], "")
+	var err error
 	if !s.cluster {
-		return wrap("establish", s.client.SetNX(ctx, s.epoch, v, 0).Err())
+		err = s.client.SetNX(ctx, s.epoch, v, 0).Err()
+	} else {
+		_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for slot := range slotCount {
+				p.SetNX(ctx, s.prefix+"epoch:{"+slotTag(slot)+"}", v, 0)
+			}
+			return nil
+		})
 	}
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for slot := range slotCount {
-			p.SetNX(ctx, s.prefix+"epoch:{"+slotTag(slot)+"}", v, 0)
-		}
-		return nil
-	})
+	if err == nil {
+		err = s.client.Publish(ctx, s.inval, invalAll).Err()
+	}
 	return wrap("establish", err)
 }
 

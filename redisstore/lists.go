@@ -51,19 +51,36 @@ func newLists(s *Store) *Lists { return &Lists{s: s, compiled: make(map[string]c
 
 // Set implements [ipallow.ListEditor]: prefixes, masked, become the
 // account's whole list; an empty list is stored as an explicit "no
-// restriction" record, which SetIfAbsent does not overwrite. With
-// Config.MinReplicas the write waits for the replicas. An invalid prefix is
-// an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+// restriction" record, which SetIfAbsent does not overwrite. It is one
+// script, which also publishes the local copies' invalidation (see
+// [LocalCache]). With Config.MinReplicas the write waits for the replicas.
+// An invalid prefix is an error wrapping ipallow.ErrInvalidPrefix and
+// changes nothing.
 func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix) error {
 	raw, err := listText(prefixes)
 	if err != nil {
 		return err
 	}
 	key := l.s.key("ips:", account)
-	ctx, cancel := l.s.ctx(ctx)
-	defer cancel()
-	return wrap("set allowlist", l.s.replicated(ctx, key, func(p redis.Pipeliner) { p.Set(ctx, key, raw, 0) }))
+	defer l.s.invalidateLocal(invalAccount, account)
+	return l.s.runWrite(ctx, "set allowlist", setListScript, key, raw, l.s.inval, string(invalAccount)+account)
 }
+
+// setListScript sets KEYS[1] to ARGV[1] and publishes ARGV[3] on channel
+// ARGV[2] (the local copies' invalidation, see [LocalCache]).
+var setListScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`)
+
+// seedListScript sets KEYS[1] to ARGV[1] unless it exists and, when it
+// did, publishes ARGV[3] on channel ARGV[2] (see [LocalCache]).
+var seedListScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`)
 
 // listText returns the stored form of prefixes: masked, comma-separated.
 // An invalid prefix is an error wrapping ipallow.ErrInvalidPrefix.
@@ -120,9 +137,27 @@ func (l *Lists) AllowSet(ctx context.Context, account string) (*ipallow.PrefixSe
 	return set, nil
 }
 
-// get returns the stored text of account's list, "" for none, with the
-// epoch record of its slot read in the same MGET.
+// get returns the stored text of account's list, "" for none: from the
+// local copy (Config.LocalCache) when it holds it, or else read from Redis.
 func (l *Lists) get(ctx context.Context, account string) (string, error) {
+	lc := l.s.local
+	if lc == nil {
+		return l.read(ctx, account)
+	}
+	if raw, ok := lc.list(account); ok {
+		return raw, nil
+	}
+	gen, live := lc.begin()
+	raw, err := l.read(ctx, account)
+	if err == nil && live {
+		lc.storeList(gen, account, raw)
+	}
+	return raw, err
+}
+
+// read reads the text of account's list, with the epoch record of its
+// slot in the same MGET.
+func (l *Lists) read(ctx context.Context, account string) (string, error) {
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
 	key := l.s.key("ips:", account)
@@ -154,9 +189,10 @@ func parseList(raw string) ([]netip.Prefix, error) {
 
 // SetIfAbsent stores prefixes, masked, as the account's list only when the
 // account has no record, and reports whether it wrote it. It is one atomic
-// command (SET NX), so it never overwrites a list that Set or another
-// SetIfAbsent stored, even concurrently — an empty list set on purpose
-// included: it seeds a default list without undoing an operator's edit.
+// script (SET NX, and the local copies' invalidation when it wrote), so it
+// never overwrites a list that Set or another SetIfAbsent stored, even
+// concurrently — an empty list set on purpose included: it seeds a default
+// list without undoing an operator's edit.
 // Empty prefixes seed the explicit "no restriction" record. An invalid
 // prefix is an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
 func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []netip.Prefix) (bool, error) {
@@ -166,6 +202,8 @@ func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []neti
 	}
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
-	ok, err := l.s.client.SetNX(ctx, l.s.key("ips:", account), raw, 0).Result()
-	return ok, wrap("seed allowlist", err)
+	key := l.s.key("ips:", account)
+	defer l.s.invalidateLocal(invalAccount, account)
+	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, string(invalAccount)+account).Int()
+	return n == 1, wrap("seed allowlist", err)
 }

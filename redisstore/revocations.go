@@ -48,22 +48,24 @@ var (
 )
 
 // revokeScript sets KEYS[1], keeping the later of its current expiry and
-// ARGV[1] milliseconds (0: forever).
+// ARGV[1] milliseconds (0: forever), then publishes ARGV[3] on channel
+// ARGV[2] (the local copies' invalidation, see [LocalCache]).
 var revokeScript = redis.NewScript(`
 local ttl = tonumber(ARGV[1])
 if ttl == 0 then
   redis.call('SET', KEYS[1], '1')
-  return 1
+else
+  local cur = redis.call('PTTL', KEYS[1])
+  if cur ~= -1 and cur < ttl then redis.call('SET', KEYS[1], '1', 'PX', ttl) end
 end
-local cur = redis.call('PTTL', KEYS[1])
-if cur == -1 then return 1 end
-if cur < ttl then redis.call('SET', KEYS[1], '1', 'PX', ttl) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `)
 
 // notBeforeScript sets KEYS[1], a subject's not-before, to the later of its
 // value and ARGV[1] (Unix seconds), with the later of its current expiry
-// and ARGV[2] milliseconds (0: forever).
+// and ARGV[2] milliseconds (0: forever), then publishes ARGV[4] on
+// channel ARGV[3] (the local copies' invalidation, see [LocalCache]).
 var notBeforeScript = redis.NewScript(`
 local nbf = ARGV[1]
 local ttl = tonumber(ARGV[2])
@@ -72,10 +74,11 @@ if cur and tonumber(cur) and tonumber(cur) > tonumber(nbf) then nbf = cur end
 local pttl = redis.call('PTTL', KEYS[1])
 if ttl == 0 or pttl == -1 then
   redis.call('SET', KEYS[1], nbf)
-  return 1
+else
+  if pttl > ttl then ttl = pttl end
+  redis.call('SET', KEYS[1], nbf, 'PX', ttl)
 end
-if pttl > ttl then ttl = pttl end
-redis.call('SET', KEYS[1], nbf, 'PX', ttl)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `)
 
@@ -133,7 +136,7 @@ func (r *Revocations) RevokeToken(ctx context.Context, subject, jti string, unti
 	if jti == "" {
 		return errEmptyJTI
 	}
-	return r.revoke(ctx, "revoke token", r.subjectKey(subject, kindJTI, jti), until)
+	return r.revoke(ctx, "revoke token", subject, r.subjectKey(subject, kindJTI, jti), until)
 }
 
 // RevokeSession implements [bearer.RevocationStore] with one script call
@@ -142,11 +145,12 @@ func (r *Revocations) RevokeSession(ctx context.Context, subject, sid string, un
 	if sid == "" {
 		return errEmptySID
 	}
-	return r.revoke(ctx, "revoke session", r.subjectKey(subject, kindSID, sid), until)
+	return r.revoke(ctx, "revoke session", subject, r.subjectKey(subject, kindSID, sid), until)
 }
 
-func (r *Revocations) revoke(ctx context.Context, op, key string, until time.Time) error {
-	return r.s.runWrite(ctx, op, revokeScript, key, r.expiryMS(until))
+func (r *Revocations) revoke(ctx context.Context, op, subject, key string, until time.Time) error {
+	defer r.s.invalidateLocal(invalSubject, subject)
+	return r.s.runWrite(ctx, op, revokeScript, key, r.expiryMS(until), r.s.inval, string(invalSubject)+subject)
 }
 
 // RevokeSubject implements [bearer.RevocationStore] with one script call
@@ -157,7 +161,8 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 		return errEmptySubject
 	}
 	key := r.subjectKey(subject, kindNBF, "")
-	return r.s.runWrite(ctx, "revoke subject", notBeforeScript, key, notBefore.Unix(), r.expiryMS(until))
+	defer r.s.invalidateLocal(invalSubject, subject)
+	return r.s.runWrite(ctx, "revoke subject", notBeforeScript, key, notBefore.Unix(), r.expiryMS(until), r.s.inval, string(invalSubject)+subject)
 }
 
 // Revoked implements [bearer.RevocationStore] with one MGET of the
@@ -170,7 +175,42 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 // may be gone. A token without
 // "iat" cannot be placed before or after the epoch and is judged by its
 // revocation keys alone (tokens issued by bearer/issuer always carry one).
+//
+// With Config.LocalCache, an answer read before is reused without a round
+// trip while the local copy is live and nothing invalidated it (see
+// [LocalCache]).
 func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, error) {
+	lc := r.s.local
+	if lc == nil {
+		a, err := r.read(ctx, t)
+		return verdict(a, err, t.IssuedAt)
+	}
+	if revoked, ok := lc.revoked(t.Subject, t.ID, t.SessionID, t.IssuedAt); ok {
+		return revoked, nil
+	}
+	gen, live := lc.begin()
+	a, err := r.read(ctx, t)
+	if err == nil && live {
+		lc.storeRevoked(gen, t.Subject, t.ID, t.SessionID, a)
+	}
+	return verdict(a, err, t.IssuedAt)
+}
+
+// verdict returns the answer on a token issued at iat from what read
+// returned: a corrupt not-before fails only a token that its ID, session
+// and the epoch do not already revoke.
+func verdict(a revAnswer, err error, iat int64) (bool, error) {
+	if errors.Is(err, errCorruptNBF) && (a.idRevoked || iat != 0 && iat < a.began) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return a.revoked(iat), nil
+}
+
+// read reads a token's revocation keys and its slot's epoch record.
+func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef) (revAnswer, error) {
 	var buf [4]string
 	keys := buf[:0]
 	if t.ID != "" {
@@ -185,31 +225,30 @@ func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, er
 	defer cancel()
 	vals, err := r.s.client.MGet(ctx, keys...).Result()
 	if err != nil {
-		return false, wrap("revoked", err)
+		return revAnswer{}, wrap("revoked", err)
 	}
 	if len(vals) != len(keys) {
-		return false, wrap("revoked", errReply)
+		return revAnswer{}, wrap("revoked", errReply)
 	}
 	nbf, epoch := vals[len(vals)-2], vals[len(vals)-1]
 	began, err := parseEpoch(epoch)
 	if err != nil {
-		return false, wrap("revoked", err)
+		return revAnswer{}, wrap("revoked", err)
 	}
+	a := revAnswer{began: began.Unix()}
 	for _, v := range vals[:len(vals)-2] {
 		if v != nil {
-			return true, nil
+			a.idRevoked = true
 		}
 	}
-	if t.IssuedAt != 0 && t.IssuedAt < began.Unix() {
-		return true, nil
-	}
 	if nbf == nil {
-		return false, nil
+		return a, nil
 	}
 	s, _ := nbf.(string)
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return false, errCorruptNBF
+		return a, errCorruptNBF
 	}
-	return t.IssuedAt <= n, nil
+	a.hasNBF, a.nbf = true, n
+	return a, nil
 }

@@ -1,0 +1,547 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/redisstore"
+	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
+)
+
+// cachedStore returns a Store on c under prefix with a local copy, once
+// the copy is live, closed when t ends.
+func cachedStore(t testing.TB, c redis.UniversalClient, prefix string, lc redisstore.LocalCache) *redisstore.Store {
+	t.Helper()
+	lc.Enabled = true
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second, LocalCache: lc, SkipServerCheck: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	waitLive(t, s, true)
+	return s
+}
+
+func waitLive(t testing.TB, s *redisstore.Store, live bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.LocalCacheLive() != live {
+		if time.Now().After(deadline) {
+			t.Fatalf("local copy live=%v not reached within 5 s", live)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// cacheDeployments are the deployments the local copy is tested on.
+var cacheDeployments = slices.DeleteFunc(slices.Clone(deployments), func(d deployment) bool { return d.name == "sentinel" })
+
+// TestLocalCacheRoundTrips: with the local copy, a bearer check and an
+// allowlist read make one command the first time and none while nothing
+// changed; a write by another Store reaches the copy.
+func TestLocalCacheRoundTrips(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			counter := &commandCounter{}
+			c.AddHook(counter)
+			prefix := redistest.Prefix(t, c)
+			plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+			require.NoError(t, err)
+			established(t, plain)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			ctx := context.Background()
+			now := time.Now()
+			rev := s.Revocations()
+			gen := redisstore.LocalCacheGeneration(s)
+			require.NoError(t, plain.Revocations().RevokeToken(ctx, "alice", "j-revoked", now.Add(time.Hour)))
+			require.NoError(t, plain.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+			// Their invalidations arrive: a read under way when one does
+			// is not stored.
+			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) >= gen+2 })
+
+			check := func(ref bearer.TokenRef, want bool, commands int64) {
+				t.Helper()
+				before := counter.n.Load()
+				got, err := rev.Revoked(ctx, &ref)
+				require.NoError(t, err)
+				assert.Equal(t, want, got, "%+v", ref)
+				assert.Equal(t, commands, counter.n.Load()-before, "commands for %+v", ref)
+			}
+			live := bearer.TokenRef{Subject: "alice", ID: "j-live", SessionID: "s1", IssuedAt: now.Unix()}
+			revoked := bearer.TokenRef{Subject: "alice", ID: "j-revoked", SessionID: "s1", IssuedAt: now.Unix()}
+			check(live, false, 1)
+			check(live, false, 0)
+			check(revoked, true, 1)
+			check(revoked, true, 0)
+
+			before := counter.n.Load()
+			set, err := s.Lists().AllowSet(ctx, "acct")
+			require.NoError(t, err)
+			assert.True(t, set.Contains(netip.MustParseAddr("192.0.2.7")))
+			assert.Equal(t, int64(1), counter.n.Load()-before)
+			before = counter.n.Load()
+			set, err = s.Lists().AllowSet(ctx, "acct")
+			require.NoError(t, err)
+			assert.True(t, set.Contains(netip.MustParseAddr("192.0.2.7")))
+			assert.Equal(t, int64(0), counter.n.Load()-before, "a warm allowlist read")
+
+			// Writes by a Store without a copy invalidate this one's.
+			require.NoError(t, plain.Revocations().RevokeSession(ctx, "alice", "s1", now.Add(time.Hour)))
+			require.NoError(t, plain.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}))
+			eventually(t, func() bool {
+				got, err := rev.Revoked(ctx, &live)
+				return err == nil && got
+			})
+			eventually(t, func() bool {
+				set, err := s.Lists().AllowSet(ctx, "acct")
+				return err == nil && set.Contains(netip.MustParseAddr("198.51.100.7"))
+			})
+			// A subject's not-before.
+			other := bearer.TokenRef{Subject: "bob", ID: "j", IssuedAt: now.Unix()}
+			check(other, false, 1)
+			check(other, false, 0)
+			require.NoError(t, plain.Revocations().RevokeSubject(ctx, "bob", now, now.Add(time.Hour)))
+			eventually(t, func() bool {
+				got, err := rev.Revoked(ctx, &other)
+				return err == nil && got
+			})
+			// Establish drops everything.
+			check(bearer.TokenRef{Subject: "carol", ID: "j"}, false, 1)
+			check(bearer.TokenRef{Subject: "carol", ID: "j"}, false, 0)
+			gen = redisstore.LocalCacheGeneration(s)
+			require.NoError(t, plain.Establish(ctx))
+			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) != gen })
+			check(bearer.TokenRef{Subject: "carol", ID: "j"}, false, 1)
+		})
+	}
+}
+
+// eventually fails t unless cond holds within 2 s.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 2 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestLocalCacheReadBeforeInvalidation: a read that started before a
+// revocation and its invalidation does not store its (stale) answer.
+func TestLocalCacheReadBeforeInvalidation(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			counter := &commandCounter{}
+			c.AddHook(counter)
+			prefix := redistest.Prefix(t, c)
+			writer, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+			require.NoError(t, err)
+			established(t, writer)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			ctx := context.Background()
+			now := time.Now()
+			ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: now.Unix()}
+			list := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+			gen := redisstore.LocalCacheGeneration(s)
+			require.NoError(t, writer.Lists().Set(ctx, "acct", list))
+			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+
+			// Between the read and the store: the write, and its
+			// invalidation received.
+			var once atomic.Bool
+			var write func()
+			redisstore.SetLocalCacheAfterRead(s, func() {
+				if once.Swap(true) {
+					return
+				}
+				gen := redisstore.LocalCacheGeneration(s)
+				write()
+				eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) != gen })
+			})
+			write = func() { require.NoError(t, writer.Revocations().RevokeToken(ctx, "alice", "j1", now.Add(time.Hour))) }
+			got, err := s.Revocations().Revoked(ctx, &ref)
+			require.NoError(t, err)
+			assert.False(t, got, "the read ran before the revocation")
+			before := counter.n.Load()
+			got, err = s.Revocations().Revoked(ctx, &ref)
+			require.NoError(t, err)
+			assert.True(t, got, "the stale answer was stored")
+			assert.Equal(t, int64(1), counter.n.Load()-before)
+
+			once.Store(false)
+			write = func() {
+				require.NoError(t, writer.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}))
+			}
+			set, err := s.Lists().AllowSet(ctx, "acct")
+			require.NoError(t, err)
+			assert.True(t, set.Contains(netip.MustParseAddr("192.0.2.7")), "the read ran before the write")
+			set, err = s.Lists().AllowSet(ctx, "acct")
+			require.NoError(t, err)
+			assert.True(t, set.Contains(netip.MustParseAddr("198.51.100.7")), "the stale list was stored")
+		})
+	}
+}
+
+// TestLocalCacheDroppedWithSubscription: when the invalidation connection
+// breaks, the copy is dropped; a revocation written meanwhile (its
+// invalidation lost) is honoured on the next request, and the copy is
+// used again once the subscription is back.
+func TestLocalCacheDroppedWithSubscription(t *testing.T) {
+	direct := redistest.Client(t)
+	prefix := redistest.Prefix(t, direct)
+	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
+	require.NoError(t, err)
+	established(t, writer)
+	proxy := redistest.NewProxy(t, redistest.Addr())
+	c := redis.NewClient(redistest.Options(proxy.Addr()))
+	t.Cleanup(func() { _ = c.Close() })
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+	ctx := context.Background()
+	now := time.Now()
+	ref := bearer.TokenRef{Subject: "alice", ID: "j1", SessionID: "s1", IssuedAt: now.Unix()}
+	require.NoError(t, writer.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+	warm := func() {
+		t.Helper()
+		for range 2 {
+			got, err := s.Revocations().Revoked(ctx, &ref)
+			require.NoError(t, err)
+			require.False(t, got)
+			_, err = s.Lists().AllowSet(ctx, "acct")
+			require.NoError(t, err)
+		}
+		before := counter.n.Load()
+		_, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		require.Equal(t, int64(0), counter.n.Load()-before, "warm")
+	}
+	warm()
+
+	proxy.Stop()
+	waitLive(t, s, false)
+	require.NoError(t, writer.Revocations().RevokeSession(ctx, "alice", "s1", now.Add(time.Hour)))
+	require.NoError(t, writer.Lists().Set(ctx, "acct", []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}))
+	_, err = s.Revocations().Revoked(ctx, &ref)
+	require.Error(t, err, "Redis is unreachable: no cached answer")
+	_, err = s.Lists().AllowSet(ctx, "acct")
+	require.Error(t, err, "Redis is unreachable: no cached list")
+
+	require.NoError(t, proxy.Start())
+	got, err := s.Revocations().Revoked(ctx, &ref)
+	require.NoError(t, err)
+	assert.True(t, got, "the revocation written while the subscription was down")
+	set, err := s.Lists().AllowSet(ctx, "acct")
+	require.NoError(t, err)
+	assert.True(t, set.Contains(netip.MustParseAddr("198.51.100.7")), "the list written while the subscription was down")
+
+	// Back in use once the subscription is confirmed again.
+	waitLive(t, s, true)
+	ref.SessionID = "s2"
+	warm()
+}
+
+// TestLocalCacheHealthCheck: a subscription whose connection stays open
+// but stops answering is given up within twice the health-check
+// interval, and the copy with it.
+func TestLocalCacheHealthCheck(t *testing.T) {
+	direct := redistest.Client(t)
+	prefix := redistest.Prefix(t, direct)
+	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
+	require.NoError(t, err)
+	established(t, writer)
+	proxy := redistest.NewProxy(t, redistest.Addr())
+	c := redis.NewClient(redistest.Options(proxy.Addr()))
+	t.Cleanup(func() { _ = c.Close() })
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{HealthCheck: 50 * time.Millisecond})
+	time.Sleep(200 * time.Millisecond) // several health checks answered
+	require.True(t, s.LocalCacheLive())
+	proxy.Stall()
+	start := time.Now()
+	waitLive(t, s, false)
+	t.Logf("silent subscription detected after %v", time.Since(start))
+	proxy.Resume()
+	waitLive(t, s, true)
+}
+
+// TestLocalCacheBounded: the copy holds at most MaxEntries answers, and an
+// answer older than MaxAge is read again.
+func TestLocalCacheBounded(t *testing.T) {
+	c := redistest.Client(t)
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	s, err := redisstore.New(redisstore.Config{
+		Client: c, Prefix: prefix, SkipServerCheck: true, Now: func() time.Time { return time.Unix(0, clock.Load()) },
+		LocalCache: redisstore.LocalCache{Enabled: true, MaxEntries: 10, MaxAge: time.Minute},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	established(t, s)
+	waitLive(t, s, true)
+	ctx := context.Background()
+	commands := func(ref bearer.TokenRef) int64 {
+		before := counter.n.Load()
+		_, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		return counter.n.Load() - before
+	}
+	for i := range 100 {
+		commands(bearer.TokenRef{Subject: string(rune('a' + i)), ID: "j"})
+	}
+	cached := 0
+	for i := range 100 {
+		if commands(bearer.TokenRef{Subject: string(rune('a' + i)), ID: "j"}) == 0 {
+			cached++
+		}
+	}
+	assert.LessOrEqual(t, cached, 10, "answers kept beyond MaxEntries")
+
+	ref := bearer.TokenRef{Subject: "aged", ID: "j"}
+	commands(ref)
+	assert.Equal(t, int64(0), commands(ref))
+	clock.Add(int64(time.Minute))
+	assert.Equal(t, int64(1), commands(ref), "an answer older than MaxAge")
+}
+
+// TestLocalCachePropagation measures how long a revocation written by one
+// Store takes to reach another Store's copy; it logs p50 and p99 and
+// asserts only a generous bound.
+func TestLocalCachePropagation(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			a := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			established(t, a)
+			b := cachedStore(t, d.client(t), prefix, redisstore.LocalCache{})
+			p50, p99 := propagation(t, a, b, 100)
+			t.Logf("revocation propagation over %d revocations: p50 %v, p99 %v", 100, p50, p99)
+			assert.Less(t, p99, 2*time.Second)
+		})
+	}
+}
+
+// propagation revokes n tokens on b, each cached as live by a, and
+// returns the p50 and p99 of the time from the start of the write until a
+// refuses the token.
+func propagation(tb testing.TB, a, b *redisstore.Store, n int) (p50, p99 time.Duration) {
+	tb.Helper()
+	ctx := context.Background()
+	took := make([]time.Duration, 0, n)
+	run := rand.Text()
+	for i := range n {
+		ref := bearer.TokenRef{Subject: "prop-" + run + "-" + strconv.Itoa(i), ID: "j"}
+		for range 2 {
+			got, err := a.Revocations().Revoked(ctx, &ref)
+			require.NoError(tb, err)
+			require.False(tb, got)
+		}
+		start := time.Now()
+		require.NoError(tb, b.Revocations().RevokeToken(ctx, ref.Subject, "j", start.Add(time.Hour)))
+		for {
+			got, err := a.Revocations().Revoked(ctx, &ref)
+			require.NoError(tb, err)
+			if got {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				tb.Fatalf("revocation of %s not seen within 5 s", ref.Subject)
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], took[(len(took)*99+99)/100-1]
+}
+
+// TestLocalCacheAPIRequest: an API request through the bearer middleware
+// and the per-account allowlist makes two commands cold and none warm
+// (the bearer middleware's own verified-token cache off, so every request
+// asks the revocation store); a revocation by another Store is refused.
+func TestLocalCacheAPIRequest(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			counter := &commandCounter{}
+			c.AddHook(counter)
+			prefix := redistest.Prefix(t, c)
+			plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+			require.NoError(t, err)
+			established(t, plain)
+			ctx := context.Background()
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			gen := redisstore.LocalCacheGeneration(s)
+			require.NoError(t, plain.Lists().Set(ctx, "alice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+
+			auth, err := bearer.New(bearer.Config{
+				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
+				Issuers: []string{"bench"}, Revocations: s.Revocations(), CacheSize: new(0),
+			})
+			require.NoError(t, err)
+			pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: s.Lists()})
+			require.NoError(t, err)
+			h := auth.Middleware(pp.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+				"iss": "bench", "sub": "alice", "jti": "j1", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+			}).SignedString(testSecret)
+			require.NoError(t, err)
+			call := func() (status int, commands int64) {
+				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				r.RemoteAddr = "192.0.2.7:1234"
+				r.Header.Set("Authorization", "Bearer "+tok)
+				w := httptest.NewRecorder()
+				before := counter.n.Load()
+				h.ServeHTTP(w, r)
+				return w.Code, counter.n.Load() - before
+			}
+			status, n := call()
+			assert.Equal(t, http.StatusNoContent, status)
+			assert.Equal(t, int64(2), n, "cold: the revocation check and the allowlist")
+			status, n = call()
+			assert.Equal(t, http.StatusNoContent, status)
+			assert.Equal(t, int64(0), n, "warm")
+
+			require.NoError(t, plain.Revocations().RevokeToken(ctx, "alice", "j1", time.Now().Add(time.Hour)))
+			eventually(t, func() bool { status, _ := call(); return status == http.StatusUnauthorized })
+		})
+	}
+}
+
+// TestLocalCacheDroppedOnClusterKill: on a Redis Cluster, killing the
+// subscription's connection drops the copy (the next check reads Redis),
+// and the copy is used again once the Store has resubscribed.
+func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
+	redistest.Cluster(t) // skips or fails without a cluster
+	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
+	opts.ClientName = "gatehouse-test-" + rand.Text()
+	c := redis.NewClusterClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	established(t, plain)
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+	ctx := context.Background()
+	ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: time.Now().Unix()}
+	commands := func() int64 {
+		before := counter.n.Load()
+		got, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		require.False(t, got)
+		return counter.n.Load() - before
+	}
+	commands()
+	require.Equal(t, int64(0), commands(), "warm")
+
+	gen := redisstore.LocalCacheGeneration(s)
+	killed := 0
+	err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		list, err := node.ClientList(ctx).Result()
+		if err != nil {
+			return err
+		}
+		for line := range strings.SplitSeq(list, "\n") {
+			if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
+				continue
+			}
+			for f := range strings.FieldsSeq(line) {
+				if id, ok := strings.CutPrefix(f, "id="); ok {
+					if err := node.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
+						return err
+					}
+					killed++
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, killed, "the Store's subscription connection")
+	eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "the copy was dropped with its subscription")
+	assert.Equal(t, int64(0), commands(), "and is used again after the resubscription")
+}
+
+// TestLocalCacheConfig: negative LocalCache values are refused.
+func TestLocalCacheConfig(t *testing.T) {
+	for _, lc := range []redisstore.LocalCache{
+		{Enabled: true, MaxEntries: -1},
+		{Enabled: true, MaxAge: -time.Second},
+		{Enabled: true, HealthCheck: -time.Second},
+	} {
+		_, err := redisstore.New(redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true, LocalCache: lc})
+		assert.ErrorIs(t, err, redisstore.ErrConfig, "%+v", lc)
+	}
+}
+
+// TestLocalCacheReadsItsOwnWrites: a Store's own revocation or allowlist
+// write is honoured by its next read, without waiting for the
+// invalidation to come back from Redis.
+func TestLocalCacheReadsItsOwnWrites(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			established(t, s)
+			ctx := context.Background()
+			now := time.Now()
+			for i := range 20 {
+				ref := bearer.TokenRef{Subject: "alice-" + strconv.Itoa(i), ID: "j", SessionID: "s", IssuedAt: now.Unix()}
+				for range 2 {
+					got, err := s.Revocations().Revoked(ctx, &ref)
+					require.NoError(t, err)
+					require.False(t, got)
+				}
+				switch i % 3 {
+				case 0:
+					require.NoError(t, s.Revocations().RevokeToken(ctx, ref.Subject, "j", now.Add(time.Hour)))
+				case 1:
+					require.NoError(t, s.Revocations().RevokeSession(ctx, ref.Subject, "s", now.Add(time.Hour)))
+				case 2:
+					require.NoError(t, s.Revocations().RevokeSubject(ctx, ref.Subject, now, now.Add(time.Hour)))
+				}
+				got, err := s.Revocations().Revoked(ctx, &ref)
+				require.NoError(t, err)
+				require.True(t, got, "revocation %d by the same Store", i)
+
+				account := "acct-" + strconv.Itoa(i)
+				for range 2 {
+					set, err := s.Lists().AllowSet(ctx, account)
+					require.NoError(t, err)
+					require.Nil(t, set)
+				}
+				require.NoError(t, s.Lists().Set(ctx, account, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
+				set, err := s.Lists().AllowSet(ctx, account)
+				require.NoError(t, err)
+				require.NotNil(t, set, "list %d set by the same Store", i)
+			}
+		})
+	}
+}
