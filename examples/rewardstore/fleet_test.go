@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
 
 // Three instances of the command on one single Redis node act as one
@@ -21,7 +24,7 @@ func TestFleetSingleNode(t *testing.T) {
 // Three instances of the command on one Redis Cluster act as one server.
 func TestFleetCluster(t *testing.T) {
 	r := cluster(t)
-	testFleet(t, r, "cluster of 6 seeds")
+	testFleet(t, r, fmt.Sprintf("cluster of %d seeds", len(redistest.ClusterAddrs())))
 }
 
 func testFleet(t *testing.T, r testRedis, mode string) {
