@@ -74,6 +74,8 @@ Environment:
   REDIS_SKIP_SERVER_CHECK
                     true skips the start-up check of Redis's configuration (CONFIG
                     GET maxmemory-policy …), for a managed Redis that forbids CONFIG
+  REDIS_LOCAL_CACHE true keeps revocation answers and whitelists in the instance,
+                    invalidated by Redis: an unchanged API call makes no round trip
 
 A second account, partner / partner-password (client id 654321), has no IP restrictions.
 `

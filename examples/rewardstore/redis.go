@@ -307,10 +307,16 @@ type redisSettings struct {
 	// skipCheck is redisstore.Config.SkipServerCheck
 	// (REDIS_SKIP_SERVER_CHECK), for a managed Redis that forbids CONFIG.
 	skipCheck bool
+	// localCache is redisstore.Config.LocalCache.Enabled
+	// (REDIS_LOCAL_CACHE): revocation answers and whitelists are kept in
+	// the instance and invalidated by Redis, so that an API call whose
+	// state did not change makes no round trip.
+	localCache bool
 }
 
-// redisSettingsFromEnv reads REDIS_PREFIX, REDIS_MIN_REPLICAS and
-// REDIS_SKIP_SERVER_CHECK through getenv; an error names the variable.
+// redisSettingsFromEnv reads REDIS_PREFIX, REDIS_MIN_REPLICAS,
+// REDIS_SKIP_SERVER_CHECK and REDIS_LOCAL_CACHE through getenv; an error
+// names the variable.
 func redisSettingsFromEnv(getenv func(string) string) (redisSettings, error) {
 	rs := redisSettings{prefix: getenv("REDIS_PREFIX")}
 	if rs.prefix == "" {
@@ -330,6 +336,13 @@ func redisSettingsFromEnv(getenv func(string) string) (redisSettings, error) {
 		}
 		rs.skipCheck = b
 	}
+	if v := getenv("REDIS_LOCAL_CACHE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return rs, errors.New("REDIS_LOCAL_CACHE must be true or false")
+		}
+		rs.localCache = b
+	}
 	return rs, nil
 }
 
@@ -344,6 +357,9 @@ func (rs redisSettings) describe() string {
 	}
 	if rs.skipCheck {
 		s += ", server check skipped"
+	}
+	if rs.localCache {
+		s += ", local copy invalidated by Redis"
 	}
 	return s
 }
@@ -367,6 +383,7 @@ func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redis
 	s, err := redisstore.New(redisstore.Config{
 		Client: c, Prefix: rs.prefix, Timeout: redisTimeout,
 		MinReplicas: rs.minReplicas, SkipServerCheck: rs.skipCheck,
+		LocalCache: redisstore.LocalCache{Enabled: rs.localCache},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis %s: %w", t.describe, err)

@@ -378,12 +378,12 @@ func TestRedisSettingsFromEnv(t *testing.T) {
 	assert.Equal(t, redisSettings{prefix: "rewardstore:"}, rs)
 	assert.Equal(t, `keys under "rewardstore:"`, rs.describe())
 
-	rs, err = redisSettingsFromEnv(env(map[string]string{"REDIS_PREFIX": "shop:", "REDIS_MIN_REPLICAS": "2", "REDIS_SKIP_SERVER_CHECK": "true"}))
+	rs, err = redisSettingsFromEnv(env(map[string]string{"REDIS_PREFIX": "shop:", "REDIS_MIN_REPLICAS": "2", "REDIS_SKIP_SERVER_CHECK": "true", "REDIS_LOCAL_CACHE": "true"}))
 	require.NoError(t, err)
-	assert.Equal(t, redisSettings{prefix: "shop:", minReplicas: 2, skipCheck: true}, rs)
-	assert.Equal(t, `keys under "shop:", revocations wait for 2 replicas, server check skipped`, rs.describe())
+	assert.Equal(t, redisSettings{prefix: "shop:", minReplicas: 2, skipCheck: true, localCache: true}, rs)
+	assert.Equal(t, `keys under "shop:", revocations wait for 2 replicas, server check skipped, local copy invalidated by Redis`, rs.describe())
 
-	for k, v := range map[string]string{"REDIS_MIN_REPLICAS": "-1", "REDIS_SKIP_SERVER_CHECK": "perhaps"} {
+	for k, v := range map[string]string{"REDIS_MIN_REPLICAS": "-1", "REDIS_SKIP_SERVER_CHECK": "perhaps", "REDIS_LOCAL_CACHE": "sometimes"} {
 		_, err := redisSettingsFromEnv(env(map[string]string{k: v}))
 		require.Error(t, err, k)
 		assert.True(t, strings.HasPrefix(err.Error(), k+" must be"), err.Error())
