@@ -31,6 +31,7 @@ type fleetEnv struct {
 	redisAddr string // "" = in memory
 	secret    string // JWT_SECRET
 	prefix    string // REDIS_PREFIX
+	local     bool   // REDIS_LOCAL_CACHE: the instances keep a local copy Redis invalidates
 	logPath   string // stderr of every instance (audit lines)
 }
 
@@ -51,6 +52,9 @@ func startInstance(ctx context.Context, env fleetEnv) (*instance, error) {
 		// The demo account gets an allowlist, so every API call checks one
 		// (wrk and the bench connect from 127.0.0.1).
 		"DEMO_ALLOWED_IPS=127.0.0.0/8",
+	}
+	if env.local {
+		cmd.Env = append(cmd.Env, "REDIS_LOCAL_CACHE=true")
 	}
 	logf, err := os.OpenFile(env.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -229,7 +233,7 @@ func (in *instance) mustProducts(ctx context.Context, access string) error {
 
 // A fleet is 3 instances on one store.
 type fleet struct {
-	name      string // "memory", "single node", "cluster"
+	name      string // "memory", or one of redisFleets
 	instances []*instance
 	nodes     []string // the Redis masters (nil in memory)
 }

@@ -117,6 +117,11 @@ func loopback(hostport string) error {
 	return nil
 }
 
+// redisFleets are the fleets on Redis, as the report names them: the
+// single node and the cluster, each without and with the local copy
+// (redisstore.LocalCache) that Redis invalidates.
+var redisFleets = []string{"single node", "single node + local copy", "cluster", "cluster + local copy"}
+
 // A setup is one measured configuration.
 type setup struct {
 	fleet *fleet
@@ -144,12 +149,16 @@ func run(ctx context.Context, s settings, bin, single string, clusterNodes []str
 	for _, c := range []struct {
 		name, addr string
 		nodes      []string
+		local      bool
 	}{
-		{"memory", "", nil},
-		{"single node", single, []string{single}},
-		{"cluster", strings.Join(clusterNodes, ","), clusterMasters},
+		{"memory", "", nil, false},
+		{redisFleets[0], single, []string{single}, false},
+		{redisFleets[1], single, []string{single}, true},
+		{redisFleets[2], strings.Join(clusterNodes, ","), clusterMasters, false},
+		{redisFleets[3], strings.Join(clusterNodes, ","), clusterMasters, true},
 	} {
-		env := fleetEnv{bin: bin, redisAddr: c.addr, secret: newSecret(), prefix: prefix,
+		fleetPrefix := prefix + strings.NewReplacer(" + ", "+", " ", "-").Replace(c.name) + ":"
+		env := fleetEnv{bin: bin, redisAddr: c.addr, secret: newSecret(), prefix: fleetPrefix, local: c.local,
 			logPath: filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".log")}
 		f, err := startFleet(ctx, c.name, 3, env, c.nodes)
 		if err != nil {

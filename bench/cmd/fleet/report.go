@@ -104,7 +104,7 @@ func (r *report) roundTripCell(fleet, op string) string {
 func (r *report) markdown() string {
 	var b strings.Builder
 	b.WriteString("## Fleet\n\n")
-	b.WriteString("`bench/fleet.sh`: examples/rewardstore, 1 and 3 instances, in memory, on one Redis node and on a Redis Cluster " +
+	b.WriteString("`bench/fleet.sh`: examples/rewardstore, 1 and 3 instances, in memory, on one Redis node and on a Redis Cluster (each also with `REDIS_LOCAL_CACHE`, the local copy Redis invalidates) " +
 		"(3 masters, 3 replicas), all on 127.0.0.1. Load: wrk, bearer `GET /api/v1/products` with the demo account's token " +
 		"(the account has an IP allowlist, so every call checks it); with 3 instances wrk's threads are spread evenly over them. " +
 		"Round trips: top-level commands the instance sent to the masters (Redis `MONITOR`; a command a script runs is not a round trip, " +
@@ -134,7 +134,7 @@ func (r *report) markdown() string {
 	b.WriteString("\nOne instance on Redis ÷ one instance in memory, same run (issue 16's targets: req/s ≥ 0.85×, p99 ≤ 1.5×): " +
 		"the ratio of the medians, then the ratios within each round (the two setups ran minutes apart at most), lowest to highest:\n\n")
 	b.WriteString("| store | req/s ratio | per round | p99 ratio | per round | p50 ratio |\n|---|---:|---|---:|---|---:|\n")
-	for _, f := range []string{"single node", "cluster"} {
+	for _, f := range redisFleets {
 		rps, p50, p99 := r.medians(f + " × 1")
 		rpsRounds, p99Rounds := r.roundRatios(f+" × 1", "memory × 1")
 		fmt.Fprintf(&b, "| %s | %.2f× | %s | %.2f× | %s | %.2f× |\n", f, rps/memRPS, rpsRounds, p99/memP99, p99Rounds, p50/memP50)
@@ -143,7 +143,7 @@ func (r *report) markdown() string {
 		"(the in-memory p99 varies several-fold between rounds); the p50 ratio is the steadier view of the same latency.\n")
 	b.WriteString("\nPer request type, per request: round trips, the top-level commands they were, and every command Redis ran (commandstats):\n\n")
 	b.WriteString("| store | request | round trips | top-level commands | commands run |\n|---|---|---:|---|---:|\n")
-	for _, f := range []string{"single node", "cluster"} {
+	for _, f := range redisFleets {
 		for _, c := range r.roundTrips[f] {
 			fmt.Fprintf(&b, "| %s | %s | %.2f | %s | %.2f |\n", f, c.op, c.roundTrips(), c.breakdown(), c.commands())
 		}
