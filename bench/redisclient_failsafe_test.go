@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 )
 
@@ -119,16 +120,17 @@ func (p *cutProxy) Restore() {
 	}
 }
 
-// TestRueidisCacheDisconnect checks the fail-safe property issue 16 asks of
-// a local copy on the one client that offers one: when the connection that
+// TestClientCacheDisconnect checks the fail-safe property issue 16 asks of
+// a local copy on rueidis's client-side cache: when the connection that
 // carries the invalidations is lost, rueidis's cached entries go with it, so
 // a revocation written meanwhile is never hidden by a cached "not revoked".
 // With a closed connection the entries are dropped as soon as the client
 // reads the close; with a silent partition only when its background PING
 // times out (Dialer.KeepAlive idle time, then ConnWriteTimeout): the test
-// logs that window. Single node only (a cluster client learns the nodes'
+// logs that window. go-redis's experimental cache is observed in the same
+// situations (goRedisCacheDisconnect). Single node only (a cluster client learns the nodes'
 // own addresses and would bypass a proxy).
-func TestRueidisCacheDisconnect(t *testing.T) {
+func TestClientCacheDisconnect(t *testing.T) {
 	target := redisTargets(t)[0]
 	requireRedis(t, target)
 	ctx := context.Background()
@@ -136,7 +138,8 @@ func TestRueidisCacheDisconnect(t *testing.T) {
 	t.Cleanup(func() { gr.Close() })
 
 	for _, mode := range []string{"closed", "stalled"} {
-		t.Run(mode, func(t *testing.T) {
+		t.Run("go-redis/"+mode, func(t *testing.T) { goRedisCacheDisconnect(t, target, gr, mode) })
+		t.Run("rueidis/"+mode, func(t *testing.T) {
 			keys := revocationKeys(t, gr)
 			proxy := newCutProxy(t, target.addrs[0])
 			dropped := make(chan struct{}, 16)
@@ -259,4 +262,74 @@ func TestRueidisCacheDisconnect(t *testing.T) {
 func isConnErr(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, rueidis.ErrClosing)
+}
+
+// goRedisCacheDisconnect observes go-redis's client-side cache in the same
+// situations: it has no callback telling when a lost connection's entries are
+// dropped, so the test measures how long a cached "not revoked" is still
+// served after the revocation (up to 1 s, then it stops looking) and logs it,
+// and checks that once the proxy forwards again the revocation is read.
+func goRedisCacheDisconnect(t *testing.T, target redisTarget, gr redis.UniversalClient, mode string) {
+	ctx := context.Background()
+	keys := revocationKeys(t, gr)
+	proxy := newCutProxy(t, target.addrs[0])
+	gc := newGoRedisCache(redisTarget{name: "proxy", addrs: []string{proxy.ln.Addr().String()}})
+	t.Cleanup(func() { gc.Close() })
+	read := func() (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		vals, err := readGoRedis(ctx, gc, keys)
+		if err != nil {
+			return "", err
+		}
+		s, _ := vals[0].(string)
+		return s, nil
+	}
+	for range 2 {
+		if s, err := read(); err != nil || s != "" {
+			t.Fatalf("warm-up read = %q, %v; want the absent jti", s, err)
+		}
+	}
+	before := gc.CSCStats().Hits
+	if s, err := read(); err != nil || s != "" || gc.CSCStats().Hits == before {
+		t.Fatalf("warm read = %q, %v, hits %d -> %d; want a cache hit of the absent jti", s, err, before, gc.CSCStats().Hits)
+	}
+	if mode == "closed" {
+		proxy.Cut()
+	} else {
+		proxy.Stall()
+	}
+	cutAt := time.Now()
+	if err := gr.Set(ctx, keys[0], "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var staleUntil time.Time
+	for time.Since(cutAt) < time.Second {
+		s, err := read()
+		if err != nil || s != "" {
+			break
+		}
+		staleUntil = time.Now()
+		time.Sleep(time.Millisecond)
+	}
+	switch {
+	case staleUntil.IsZero():
+		t.Logf("go-redis %s: no stale read was served", mode)
+	case time.Since(cutAt) >= time.Second:
+		t.Logf("go-redis %s: a cached \"not revoked\" was still served 1 s after the revocation (MaxStaleness unset)", mode)
+	default:
+		t.Logf("go-redis %s: a cached \"not revoked\" was served for %v after the revocation", mode, staleUntil.Sub(cutAt).Round(time.Millisecond))
+	}
+	proxy.Restore()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, err := read()
+		if err == nil && s == "1" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no read of the revocation within 5 s of the proxy's return: %q, %v", s, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

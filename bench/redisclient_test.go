@@ -102,6 +102,19 @@ func newGoRedis(t redisTarget) redis.UniversalClient {
 	})
 }
 
+// newGoRedisCache returns a go-redis client for a single node with its
+// experimental client-side cache (RESP3, CLIENT TRACKING; go-redis offers it
+// on the standalone client only, not on ClusterClient), redisstore's options
+// otherwise.
+func newGoRedisCache(t redisTarget) *redis.Client {
+	const timeout = 500 * time.Millisecond
+	return redis.NewClient(&redis.Options{
+		Addr: t.addrs[0], DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+		ContextTimeoutEnabled: true, MaxRetries: 1, Protocol: 3,
+		ClientSideCacheConfig: &redis.ClientSideCacheConfig{},
+	})
+}
+
 // newRueidis returns a rueidis client for t with its defaults (RESP3,
 // CLIENT TRACKING ON OPTIN, auto-pipelining), or with
 // DisableAutoPipelining (every command on a pooled connection of its own).
@@ -301,6 +314,29 @@ func BenchmarkRedisClient(b *testing.B) {
 					}
 				}
 			}
+			goRedisCache := func(b *testing.B) func() {
+				if len(t.addrs) > 1 {
+					b.Skip("go-redis has no client-side cache on ClusterClient")
+				}
+				gc := newGoRedisCache(t)
+				b.Cleanup(func() { gc.Close() })
+				for range 2 {
+					vals, err := readGoRedis(ctx, gc, keys)
+					if err != nil {
+						b.Fatal(err)
+					}
+					checkRevocationRead(b, goRedisStrings(vals))
+				}
+				before := gc.CSCStats().Hits
+				if _, err := readGoRedis(ctx, gc, keys); err != nil || gc.CSCStats().Hits == before {
+					b.Fatalf("go-redis warm cache: no hit (err %v)", err)
+				}
+				return func() {
+					if _, err := readGoRedis(ctx, gc, keys); err != nil {
+						b.Error(err)
+					}
+				}
+			}
 			cases := []struct {
 				name     string
 				setup    func(*testing.B) func()
@@ -309,6 +345,7 @@ func BenchmarkRedisClient(b *testing.B) {
 				{"go-redis", goRedis, false},
 				{"rueidis", direct(ru), false},
 				{"rueidis-pool", direct(rp), true},
+				{"go-redis-cache", goRedisCache, false},
 				{"rueidis-cache-mget", cached, false},
 				{"rueidis-cache-multiget", multiCached, false},
 			}
@@ -350,7 +387,14 @@ func BenchmarkRedisClientInvalidation(b *testing.B) {
 	ts := redisTargets(b)
 	clusterOrSkip(b, ts)
 	for _, t := range ts {
-		b.Run(t.name, func(b *testing.B) {
+		b.Run(t.name+"/go-redis-cache", func(b *testing.B) {
+			if len(t.addrs) > 1 {
+				b.Skip("go-redis has no client-side cache on ClusterClient")
+			}
+			requireRedis(b, t)
+			goRedisInvalidation(b, t)
+		})
+		b.Run(t.name+"/rueidis", func(b *testing.B) {
 			requireRedis(b, t)
 			ctx := context.Background()
 			gr := newGoRedis(t)
@@ -421,4 +465,53 @@ func BenchmarkRedisClientInvalidation(b *testing.B) {
 			b.ReportMetric(0, "ns/op") // the loop's time is three round trips; the delays above are the result
 		})
 	}
+}
+
+// goRedisInvalidation is BenchmarkRedisClientInvalidation for go-redis's own
+// client-side cache, which has no invalidation callback: after each write the
+// caching client reads in a loop (10 µs sleeps between reads, so the delay's
+// resolution is about 0.1 ms) until the new value shows.
+func goRedisInvalidation(b *testing.B, t redisTarget) {
+	ctx := context.Background()
+	gr := newGoRedis(t)
+	b.Cleanup(func() { gr.Close() })
+	keys := revocationKeys(b, gr)
+	gc := newGoRedisCache(t)
+	b.Cleanup(func() { gc.Close() })
+	var delays []time.Duration
+	staleAfterAck := 0
+	for i := 0; b.Loop(); i++ {
+		if _, err := readGoRedis(ctx, gc, keys); err != nil {
+			b.Fatal(err)
+		}
+		want := strconv.Itoa(i)
+		start := time.Now()
+		if err := gr.Set(ctx, keys[0], want, time.Minute).Err(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := start.Add(5 * time.Second)
+		for n := 0; ; n++ {
+			vals, err := readGoRedis(ctx, gc, keys)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s, _ := vals[0].(string); s == want {
+				break
+			}
+			if n == 0 {
+				staleAfterAck++
+			}
+			if time.Now().After(deadline) {
+				b.Fatal("the cached read did not show the write within 5 s")
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+		delays = append(delays, time.Since(start))
+	}
+	slices.Sort(delays)
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	b.ReportMetric(us(delays[len(delays)/2]), "p50-us")
+	b.ReportMetric(us(delays[(len(delays)*99)/100]), "p99-us")
+	b.ReportMetric(float64(staleAfterAck)/float64(len(delays)), "stale-after-ack/write")
+	b.ReportMetric(0, "ns/op")
 }
