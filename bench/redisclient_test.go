@@ -71,18 +71,19 @@ func requireRedis(tb testing.TB, t redisTarget) {
 	c.Close()
 }
 
-// clusterOrSkip reports the cluster's absence: a skip outside CI, a failure
-// under CI=true.
-func clusterOrSkip(tb testing.TB, ts []redisTarget) {
-	tb.Helper()
+// clusterOrSkip reports the cluster's absence in a "cluster" sub-benchmark:
+// a skip outside CI, a failure under CI=true.
+func clusterOrSkip(b *testing.B, ts []redisTarget) {
+	b.Helper()
 	if len(ts) > 1 {
 		return
 	}
-	if os.Getenv("CI") == "true" {
-		tb.Error("GATEHOUSE_REDIS_CLUSTER is unset under CI=true: the cluster cases cannot run")
-		return
-	}
-	tb.Log("GATEHOUSE_REDIS_CLUSTER is unset: the cluster cases are skipped")
+	b.Run("cluster", func(b *testing.B) {
+		if os.Getenv("CI") == "true" {
+			b.Fatal("GATEHOUSE_REDIS_CLUSTER is unset under CI=true: the cluster cases cannot run")
+		}
+		b.Skip("GATEHOUSE_REDIS_CLUSTER is unset: the cluster cases are skipped")
+	})
 }
 
 // newGoRedis returns a go-redis client with the options redisstore's
