@@ -46,10 +46,11 @@ type Config struct {
 	//     (no per-command deadline) and may send a batch twice;
 	//   - any other implementation, which the Store cannot vouch for.
 	// The Store does not close a Client it was given. New loads the
-	// scripts into it, but after a Redis restart each script's first run
-	// on it costs a second round trip (EVALSHA answered NOSCRIPT, then
-	// EVAL); the clients built from Addr and ClusterAddrs reload them on
-	// every new connection, and are tuned for outages (see NewClient).
+	// scripts through it (unless SkipServerCheck), but after a Redis
+	// restart each script's first run on it costs a second round trip
+	// (EVALSHA answered NOSCRIPT, then EVAL); the clients built from Addr
+	// and ClusterAddrs reload them on every new connection, and are tuned
+	// for outages (see NewClient).
 	Client redis.UniversalClient
 	// Addr, when Client is nil, is the host:port of one Redis the Store
 	// connects to itself with the client NewClient(Addr, Timeout) returns;

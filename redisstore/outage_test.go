@@ -88,14 +88,16 @@ func outageCycle(tb testing.TB, s *redisstore.Store, p *redistest.Proxy, outage,
 // fails well within Timeout (not by running out of it), and calls succeed
 // again soon after Redis is back, even after an outage with enough failed
 // requests to make go-redis's pool stop dialing (PoolSize failed dials in
-// a row).
+// a row). The bounds are loose for shared machines: measured, the first
+// error takes about 8 ms and recovery 1 to 15 ms; go-redis's defaults take
+// the whole Timeout and 300 ms to 1 s (BenchmarkOutage).
 func TestOutageFailsFastRecoversFast(t *testing.T) {
 	s, p := outageStore(t, false)
 	for range 5 {
 		firstError, recovery := outageCycle(t, s, p, 300*time.Millisecond, 2*time.Second)
 		t.Logf("first error after %v, recovered after %v", firstError, recovery)
 		require.Less(t, firstError, outageTimeout/2)
-		require.Less(t, recovery, time.Second)
+		require.Less(t, recovery, 250*time.Millisecond)
 	}
 }
 
