@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/apikey"
 )
 
@@ -38,7 +36,7 @@ var _ apikey.Store = (*APIKeys)(nil)
 
 // putKeyScript creates a record. KEYS: record. ARGV: TTL in ms (0: none),
 // then field/value pairs.
-var putKeyScript = redis.NewScript(`
+var putKeyScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'dup' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -47,7 +45,7 @@ return 'ok'
 
 // keyByIDScript applies one change to a record if it carries the ID.
 // KEYS: record. ARGV: id, operation, time (timeLayout).
-var keyByIDScript = redis.NewScript(`
+var keyByIDScript = newScript(`
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 'nf' end
 local op = ARGV[2]
 if op == 'revoke' then

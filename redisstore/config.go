@@ -45,15 +45,21 @@ type Config struct {
 	//   - a *redis.AutoPipeliner, which runs commands on its own context
 	//     (no per-command deadline) and may send a batch twice;
 	//   - any other implementation, which the Store cannot vouch for.
-	// The Store does not close a Client it was given.
+	// The Store does not close a Client it was given. New loads the
+	// scripts through it (unless SkipServerCheck), but after a Redis
+	// restart each script's first run on it costs a second round trip
+	// (EVALSHA answered NOSCRIPT, then EVAL); the clients built from Addr
+	// and ClusterAddrs reload them on every new connection, and are tuned
+	// for outages (see NewClient).
 	Client redis.UniversalClient
 	// Addr, when Client is nil, is the host:port of one Redis the Store
-	// connects to itself, with dial, read and write timeouts of Timeout
-	// and ContextTimeoutEnabled; Close closes that client.
+	// connects to itself with the client NewClient(Addr, Timeout) returns;
+	// Close closes that client.
 	Addr string
 	// ClusterAddrs, when Client is nil, are seed addresses (host:port) of
-	// a Redis Cluster the Store connects to itself, as for Addr; one seed
-	// is enough, several survive a seed being down.
+	// a Redis Cluster the Store connects to itself with the client
+	// NewClusterClient(ClusterAddrs, Timeout) returns; one seed is enough,
+	// several survive a seed being down.
 	ClusterAddrs []string
 	// Prefix starts every key the stores write; empty means DefaultPrefix
 	// ("gatehouse:"). Give each application (and each test) its own. It
@@ -63,7 +69,10 @@ type Config struct {
 	// Timeout bounds every store method (one round trip, or a few for
 	// writes); 0 means DefaultTimeout (500 ms). The request context's
 	// deadline applies when it is earlier. A method that runs out of time
-	// returns an error, and the middleware answers 503.
+	// returns an error, and the middleware answers 503. It is also the
+	// dial, read and write timeout of the clients built from Addr and
+	// ClusterAddrs: a Redis that does not answer costs a request at most
+	// Timeout; one that refuses connections, a few milliseconds.
 	Timeout time.Duration
 	// ServerTime makes the rate-limit stores (RateLimit, Failures) read the
 	// Redis server's clock instead of the time the Limiter passes in, so a
@@ -135,7 +144,9 @@ type Store struct {
 // New validates cfg and returns a Store. Unless cfg.SkipServerCheck is
 // set it then runs [Store.Check], which contacts Redis: a Redis that is
 // unreachable or configured so that it can lose security state is an
-// error here, not a stream of 503s later.
+// error here, not a stream of 503s later; and it loads every script the
+// stores run into Redis (on a cluster, into every master), so that their
+// first runs take one round trip each.
 func New(cfg Config) (*Store, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative Timeout", ErrConfig)
@@ -199,6 +210,13 @@ func New(cfg Config) (*Store, error) {
 			_ = s.Close()
 			return nil, err
 		}
+		ctx, cancel := s.ctx(context.Background())
+		err := loadScripts(ctx, s.client)
+		cancel()
+		if err != nil {
+			_ = s.Close()
+			return nil, wrap("load scripts", err)
+		}
 	}
 	_, s.cluster = s.client.(*redis.ClusterClient)
 	s.epoch = s.prefix + "epoch"
@@ -218,39 +236,65 @@ func New(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// NewClient returns a go-redis client for addr suited to the stores: dial,
-// read and write timeouts of timeout (0 means DefaultTimeout), command
-// deadlines taken from contexts, and a pool that redials by itself after
-// an outage.
+// NewClient returns a go-redis client for addr suited to the stores, as
+// New builds from Config.Addr, tuned to fail fast and recover fast on an
+// authentication hot path (see the README's "Timeouts and outages"):
+//   - dial, read and write timeouts of timeout (0 means DefaultTimeout),
+//     and command deadlines taken from contexts (ContextTimeoutEnabled);
+//   - one dial attempt per connection (DialerRetries 1; go-redis tries 5
+//     times, 100 ms apart, which holds the first request of an outage
+//     about 430 ms);
+//   - one retry of a command whose connection broke (MaxRetries 1), after
+//     1 to 10 ms (go-redis waits longer), so that a connection Redis
+//     closed costs no error and an outage's first error comes within
+//     milliseconds;
+//   - a dialer that never lets go-redis's pool stop dialing: after
+//     PoolSize failed dials the pool would probe Redis only once a second
+//     and answer errors meanwhile; instead a failed dial is retried by the
+//     next command, at most every 20 ms, so requests succeed again within
+//     about 20 ms of Redis coming back;
+//   - every script loaded on each new connection (OnConnect), so that a
+//     Redis restarted empty runs each script with one EVALSHA.
 func NewClient(addr string, timeout time.Duration) *redis.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	return redis.NewClient(&redis.Options{
 		Addr:                  addr,
+		Dialer:                newDialer(timeout).dial,
+		OnConnect:             onConnect,
 		DialTimeout:           timeout,
+		DialerRetries:         1,
 		ReadTimeout:           timeout,
 		WriteTimeout:          timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
+		MinRetryBackoff:       time.Millisecond,
+		MaxRetryBackoff:       10 * time.Millisecond,
 	})
 }
 
 // NewClusterClient returns a go-redis Redis Cluster client for the seeds
-// addrs suited to the stores, as NewClient: every command on the master
-// that owns its key, timeouts of timeout (0 means DefaultTimeout) and
-// command deadlines taken from contexts.
+// addrs suited to the stores, as New builds from Config.ClusterAddrs: every
+// command on the master that owns its key, the timeouts, retries, dialer
+// and script loading of NewClient on every node, and the slot map read
+// every second.
 func NewClusterClient(addrs []string, timeout time.Duration) *redis.ClusterClient {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs:                 slices.Clone(addrs),
+		Dialer:                newDialer(timeout).dial,
+		OnConnect:             onConnect,
 		DialTimeout:           timeout,
+		DialerRetries:         1,
 		ReadTimeout:           timeout,
 		WriteTimeout:          timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
+		MinRetryBackoff:       time.Millisecond,
+		MaxRetryBackoff:       10 * time.Millisecond,
 		// A failover moves slots to a promoted replica; reading the slot
 		// map every second (go-redis: every minute unless a command is
 		// redirected) ends the 503s it causes within about a second.

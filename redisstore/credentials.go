@@ -105,7 +105,7 @@ func (c *Credentials) LookupSubject(ctx context.Context, subject string) (issuer
 }
 
 // releaseScript deletes the index entry KEYS[1] if it still names ARGV[1].
-var releaseScript = redis.NewScript(`
+var releaseScript = newScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `)

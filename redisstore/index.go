@@ -27,7 +27,7 @@ const indexSlack = time.Minute
 // hex hash, TTL in ms (0: none). It returns 'new' when it created the
 // index, 'same' when the index already pointed at the hash (its TTL is set
 // again), or 'dup' when it points at another record.
-var claimIndexScript = redis.NewScript(`
+var claimIndexScript = newScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 'dup' end
 if tonumber(ARGV[2]) > 0 then
@@ -41,7 +41,7 @@ return 'new'
 
 // releaseIndexScript deletes an id index if it still points at a record.
 // KEYS: the index. ARGV: hex hash.
-var releaseIndexScript = redis.NewScript(`
+var releaseIndexScript = newScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/ipallow"
 )
 
@@ -68,7 +66,7 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 
 // setListScript sets KEYS[1] to ARGV[1] and publishes ARGV[3] on channel
 // ARGV[2] (the local copies' invalidation, see [LocalCache]).
-var setListScript = redis.NewScript(`
+var setListScript = newScript(`
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
@@ -76,7 +74,7 @@ return 1
 
 // seedListScript sets KEYS[1] to ARGV[1] unless it exists and, when it
 // did, publishes ARGV[3] on channel ARGV[2] (see [LocalCache]).
-var seedListScript = redis.NewScript(`
+var seedListScript = newScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
@@ -55,7 +53,7 @@ var _ ratelimit.Store = (*RateLimit)(nil)
 // remaining, retry-after (µs) and reset-after (µs). Times are µs in
 // doubles: absolute ones are exact integers, and comparisons allow 1 µs
 // for rounding.
-var gcraScript = redis.NewScript(scriptNow + `
+var gcraScript = newScript(scriptNow + `
 local interval = tonumber(ARGV[2]) / tonumber(ARGV[3])
 local cap = tonumber(ARGV[4])
 local burst = cap * interval
@@ -127,7 +125,7 @@ var _ ratelimit.FailureStore = (*Failures)(nil)
 // 0. An attempt already counted or taken back changes nothing. A new
 // window drops the previous window's attempts and keeps the taken-back
 // marks.
-var failuresScript = redis.NewScript(scriptNow + `
+var failuresScript = newScript(scriptNow + `
 local v = redis.call('HMGET', KEYS[1], 'n', 'reset')
 local n = tonumber(v[1]) or 0
 local reset = tonumber(v[2]) or 0
@@ -166,7 +164,7 @@ func (f *Failures) AddFailure(ctx context.Context, key, attempt string, window t
 // A counted attempt is dropped (and uncounted if its window is open); a
 // count reaching zero deletes the key unless marks remain. An attempt not
 // counted yet is marked taken back.
-var removeFailureScript = redis.NewScript(scriptNow + `
+var removeFailureScript = newScript(scriptNow + `
 local state = redis.call('HGET', KEYS[1], ARGV[2])
 if state == '0' then return 0 end
 if state == '1' then

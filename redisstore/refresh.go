@@ -53,7 +53,7 @@ var familyFields = []any{"id", "sub", "ten", "cid", "scp", "created", "exp", "re
 
 // createFamilyScript stores a family and its first token. KEYS: family.
 // ARGV: TTL (ms), then the family's field/value pairs.
-var createFamilyScript = redis.NewScript(`
+var createFamilyScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -75,7 +75,7 @@ return 'ok'
 // 'notfound', 'exists') followed by the family's fields (familyFields). A
 // family whose created time does not parse has no valid cap and is refused
 // as 'notfound' (fail closed).
-var rotateScript = redis.NewScript(`
+var rotateScript = newScript(`
 local function addTime(s, dsec, dns)
   if type(s) ~= 'string' then return nil end
   local y, mo, d, h, mi, se, ns = string.match(s, '^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.(%d%d%d%d%d%d%d%d%d)Z$')
@@ -168,7 +168,7 @@ return out
 
 // revokeFamilyScript marks a family revoked and returns its fields
 // (familyFields), or nil. KEYS: family.
-var revokeFamilyScript = redis.NewScript(`
+var revokeFamilyScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSET', KEYS[1], 'rev', '1')
 return redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 )
 
@@ -53,7 +51,7 @@ func (r *Replay) Use(ctx context.Context, clientID, key string, ttl time.Duratio
 // useScript marks KEYS[1] used for ARGV[1] ms unless it is: 1 when it was
 // fresh, 0 when it was used, -1 when the epoch record KEYS[2] is missing
 // (a use recorded before Redis lost its data may be gone).
-var useScript = redis.NewScript(`
+var useScript = newScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
@@ -50,7 +48,7 @@ var (
 // revokeScript sets KEYS[1], keeping the later of its current expiry and
 // ARGV[1] milliseconds (0: forever), then publishes ARGV[3] on channel
 // ARGV[2] (the local copies' invalidation, see [LocalCache]).
-var revokeScript = redis.NewScript(`
+var revokeScript = newScript(`
 local ttl = tonumber(ARGV[1])
 if ttl == 0 then
   redis.call('SET', KEYS[1], '1')
@@ -66,7 +64,7 @@ return 1
 // value and ARGV[1] (Unix seconds), with the later of its current expiry
 // and ARGV[2] milliseconds (0: forever), then publishes ARGV[4] on
 // channel ARGV[3] (the local copies' invalidation, see [LocalCache]).
-var notBeforeScript = redis.NewScript(`
+var notBeforeScript = newScript(`
 local nbf = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local cur = redis.call('GET', KEYS[1])

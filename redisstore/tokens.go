@@ -6,8 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
@@ -34,7 +32,7 @@ var (
 
 // putTokenScript replaces a token record. KEYS: record. ARGV: TTL in ms
 // (0: none), field/value pairs. It returns the ID the record had, or "".
-var putTokenScript = redis.NewScript(`
+var putTokenScript = newScript(`
 local old = redis.call('HGET', KEYS[1], 'id') or ''
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
@@ -44,7 +42,7 @@ return old
 
 // tokenByIDScript revokes or deletes a record if it carries the ID. KEYS:
 // record. ARGV: id, operation ('revoke' or 'delete').
-var tokenByIDScript = redis.NewScript(`
+var tokenByIDScript = newScript(`
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 'nf' end
 if ARGV[2] == 'revoke' then
   redis.call('HSET', KEYS[1], 'rev', '1')

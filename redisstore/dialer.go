@@ -1,0 +1,81 @@
+package redisstore
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// redialAfter is how long after a failed dial to a server the next dial
+// to it fails at once, with the same error, instead of trying again: an
+// outage costs each request a fast failure, not a wait for the network,
+// and a server that is back is dialed again within this time.
+const redialAfter = 20 * time.Millisecond
+
+// A dialer dials Redis for the clients a Store builds itself (NewClient,
+// NewClusterClient). A failed dial returns a connection whose every read
+// and write fails with the dial's error instead of the error: go-redis's
+// pool, after as many failed dials in a row as its PoolSize, stops dialing
+// and probes the server only once a second, which would keep answering
+// 503 for up to a second after Redis is back. The pool drops that
+// connection at its first command, as any broken connection, and its
+// command fails with the dial's error.
+type dialer struct {
+	d net.Dialer
+
+	mu     sync.Mutex
+	failed map[string]dialFailure // by address; a success removes it
+}
+
+// A dialFailure is the last failed dial to an address.
+type dialFailure struct {
+	at  time.Time
+	err error
+}
+
+// newDialer returns a dialer whose dials last at most timeout.
+func newDialer(timeout time.Duration) *dialer {
+	return &dialer{d: net.Dialer{Timeout: timeout}, failed: make(map[string]dialFailure)}
+}
+
+// dial is a go-redis Options.Dialer.
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	f, ok := d.failed[addr]
+	d.mu.Unlock()
+	if ok && time.Since(f.at) < redialAfter {
+		return brokenConn{err: f.err, addr: addr}, nil
+	}
+	c, err := d.d.DialContext(ctx, network, addr)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.failed[addr] = dialFailure{at: time.Now(), err: err}
+		return brokenConn{err: err, addr: addr}, nil
+	}
+	delete(d.failed, addr)
+	return c, nil
+}
+
+// A brokenConn stands for a connection that could not be made: every read
+// and write fails with the dial's error.
+type brokenConn struct {
+	err  error
+	addr string
+}
+
+func (c brokenConn) Read([]byte) (int, error)         { return 0, c.err }
+func (c brokenConn) Write([]byte) (int, error)        { return 0, c.err }
+func (c brokenConn) Close() error                     { return nil }
+func (c brokenConn) LocalAddr() net.Addr              { return brokenAddr("") }
+func (c brokenConn) RemoteAddr() net.Addr             { return brokenAddr(c.addr) }
+func (c brokenConn) SetDeadline(time.Time) error      { return nil }
+func (c brokenConn) SetReadDeadline(time.Time) error  { return nil }
+func (c brokenConn) SetWriteDeadline(time.Time) error { return nil }
+
+// A brokenAddr is the address a brokenConn was meant to reach.
+type brokenAddr string
+
+func (a brokenAddr) Network() string { return "tcp" }
+func (a brokenAddr) String() string  { return string(a) }
