@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -430,9 +431,10 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 	}
 }
 
-// TestLocalCacheDroppedOnClusterKill: on a Redis Cluster, killing the
-// subscription's connection drops the copy (the next check reads Redis),
-// and the copy is used again once the Store has resubscribed.
+// TestLocalCacheDroppedOnClusterKill: on a cluster the Store subscribes on
+// every master. Killing one of those subscriptions (CLIENT KILL, as a
+// failover does) drops the copy; it comes back live only once every
+// master's subscription is confirmed again, not while one is missing.
 func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
 	redistest.Cluster(t) // skips or fails without a cluster
 	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
@@ -458,34 +460,110 @@ func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
 	commands()
 	require.Equal(t, int64(0), commands(), "warm")
 
-	gen := redisstore.LocalCacheGeneration(s)
-	killed := 0
-	err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		list, err := node.ClientList(ctx).Result()
-		if err != nil {
-			return err
-		}
-		for line := range strings.SplitSeq(list, "\n") {
-			if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
-				continue
+	// subscriptions returns, per master, the IDs of the Store's
+	// subscription connections.
+	subscriptions := func() map[string][]string {
+		var mu sync.Mutex
+		subs := make(map[string][]string)
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			list, err := node.ClientList(ctx).Result()
+			if err != nil {
+				return err
 			}
-			for f := range strings.FieldsSeq(line) {
-				if id, ok := strings.CutPrefix(f, "id="); ok {
-					if err := node.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
-						return err
+			var ids []string
+			for line := range strings.SplitSeq(list, "\n") {
+				if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
+					continue
+				}
+				for f := range strings.FieldsSeq(line) {
+					if id, ok := strings.CutPrefix(f, "id="); ok {
+						ids = append(ids, id)
 					}
-					killed++
 				}
 			}
+			mu.Lock()
+			subs[node.Options().Addr] = ids
+			mu.Unlock()
+			return nil
+		})
+		require.NoError(t, err)
+		return subs
+	}
+	subs := subscriptions()
+	require.GreaterOrEqual(t, len(subs), 3, "masters")
+	var victim string
+	for addr, ids := range subs {
+		require.Len(t, ids, 1, "one subscription on master %s", addr)
+		victim = addr
+	}
+
+	// The next round of subscriptions waits, on the victim, before reading
+	// its confirmation, until released.
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	redisstore.SetLocalCacheBeforeSession(s, func(addr string) {
+		if addr == victim {
+			<-release
 		}
-		return nil
 	})
-	require.NoError(t, err)
-	require.Equal(t, 1, killed, "the Store's subscription connection")
+
+	gen := redisstore.LocalCacheGeneration(s)
+	victimClient := redis.NewClient(redistest.Options(victim))
+	t.Cleanup(func() { _ = victimClient.Close() })
+	require.NoError(t, victimClient.Do(ctx, "client", "kill", "id", subs[victim][0]).Err())
 	eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+	require.False(t, s.LocalCacheLive(), "the copy is dropped with one master's subscription")
+	assert.Equal(t, int64(1), commands(), "the copy was dropped")
+
+	// Every master has a new subscription, all but the victim's confirmed:
+	// the copy stays out of use.
+	eventually(t, func() bool {
+		for _, ids := range subscriptions() {
+			if len(ids) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond)
+	assert.False(t, s.LocalCacheLive(), "live with one master's subscription unconfirmed")
+	assert.Equal(t, int64(1), commands(), "not used while one master is unconfirmed")
+	assert.Equal(t, int64(1), commands(), "not used while one master is unconfirmed")
+
+	unblock()
 	waitLive(t, s, true)
-	assert.Equal(t, int64(1), commands(), "the copy was dropped with its subscription")
-	assert.Equal(t, int64(0), commands(), "and is used again after the resubscription")
+	assert.Equal(t, int64(1), commands(), "cold after the resubscription")
+	assert.Equal(t, int64(0), commands(), "and used again")
+}
+
+// TestLocalCacheDuplicateMessages: a write's invalidation is applied once
+// however many copies of it arrive (on a cluster, one per master), and
+// the invalidation of another write of the same subject is applied too.
+func TestLocalCacheDuplicateMessages(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			ctx := context.Background()
+			settled := func() uint64 {
+				t.Helper()
+				time.Sleep(300 * time.Millisecond) // every copy delivered
+				return redisstore.LocalCacheGeneration(s)
+			}
+			gen := settled()
+			msg := redisstore.InvalMessage("alice")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", msg).Err())
+			require.NoError(t, c.Publish(ctx, prefix+"inval", msg).Err())
+			assert.Equal(t, gen+1, settled(), "two copies of one write's message")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", redisstore.InvalMessage("alice")).Err())
+			assert.Equal(t, gen+2, settled(), "another write of the same subject")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", "ralice").Err())
+			assert.Greater(t, settled(), gen+2, "an untagged message (applied once per copy)")
+		})
+	}
 }
 
 // TestLocalCacheConfig: negative LocalCache values are refused.
