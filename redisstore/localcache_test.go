@@ -538,6 +538,85 @@ func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
 	assert.Equal(t, int64(0), commands(), "and used again")
 }
 
+// TestLocalCacheFollowsMasters: when the cluster's set of masters changes
+// (here a ClusterSlots that hides one master's slots, then shows them
+// again), the Store drops its copy and subscribes on the new set.
+func TestLocalCacheFollowsMasters(t *testing.T) {
+	redistest.Cluster(t) // skips or fails without a cluster
+	base := redis.NewClusterClient(redistest.ClusterOptions(redistest.ClusterAddrs()))
+	t.Cleanup(func() { _ = base.Close() })
+	var hidden atomic.Pointer[string]
+	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
+	opts.ClientName = "gatehouse-test-" + rand.Text()
+	opts.ClusterSlots = func(ctx context.Context) ([]redis.ClusterSlot, error) {
+		slots, err := base.ClusterSlots(ctx).Result()
+		if h := hidden.Load(); err == nil && h != nil {
+			slots = slices.DeleteFunc(slots, func(s redis.ClusterSlot) bool { return s.Nodes[0].Addr == *h })
+		}
+		return slots, err
+	}
+	c := redis.NewClusterClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	established(t, plain)
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{HealthCheck: 100 * time.Millisecond})
+	ctx := context.Background()
+	ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: time.Now().Unix()}
+	commands := func() int64 {
+		before := counter.n.Load()
+		got, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		require.False(t, got)
+		return counter.n.Load() - before
+	}
+	// subscribed returns the masters (of base) on which the Store has a
+	// subscription connection.
+	subscribed := func() []string {
+		var mu sync.Mutex
+		var addrs []string
+		err := base.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			list, err := node.ClientList(ctx).Result()
+			if err != nil {
+				return err
+			}
+			for line := range strings.SplitSeq(list, "\n") {
+				if strings.Contains(line, " name="+opts.ClientName+" ") && strings.Contains(line, " flags=P ") {
+					mu.Lock()
+					addrs = append(addrs, node.Options().Addr)
+					mu.Unlock()
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		slices.Sort(addrs)
+		return addrs
+	}
+	all := subscribed()
+	require.GreaterOrEqual(t, len(all), 3, "one subscription per master")
+	commands()
+	require.Equal(t, int64(0), commands(), "warm")
+
+	victim := all[0]
+	gen := redisstore.LocalCacheGeneration(s)
+	hidden.Store(&victim)
+	eventually(t, func() bool { return slices.Equal(subscribed(), all[1:]) })
+	require.Greater(t, redisstore.LocalCacheGeneration(s), gen)
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "the copy was dropped when the masters changed")
+	assert.Equal(t, int64(0), commands(), "and is used on the new set")
+
+	hidden.Store(nil)
+	eventually(t, func() bool { return slices.Equal(subscribed(), all) })
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "dropped again when the master came back")
+	assert.Equal(t, int64(0), commands(), "and used on every master")
+}
+
 // TestLocalCacheDuplicateMessages: a write's invalidation is applied once
 // however many copies of it arrive (on a cluster, one per master), and
 // the invalidation of another write of the same subject is applied too.
