@@ -10,3 +10,15 @@ func LocalCacheGeneration(s *Store) uint64 {
 	gen, _ := s.local.begin()
 	return gen
 }
+
+// SetLocalCacheBeforeSession makes f run in s's local copy before the
+// confirmation of each new subscription (on the node at addr) is read.
+func SetLocalCacheBeforeSession(s *Store, f func(addr string)) {
+	s.local.mu.Lock()
+	s.local.beforeSession = f
+	s.local.mu.Unlock()
+}
+
+// InvalMessage returns the tagged invalidation message a write publishes
+// for subject.
+func InvalMessage(subject string) string { return invalMessage(invalSubject, subject) }

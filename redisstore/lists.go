@@ -61,7 +61,7 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 	}
 	key := l.s.key("ips:", account)
 	defer l.s.invalidateLocal(invalAccount, account)
-	return l.s.runWrite(ctx, "set allowlist", setListScript, key, raw, l.s.inval, string(invalAccount)+account)
+	return l.s.runWrite(ctx, "set allowlist", setListScript, key, raw, l.s.inval, invalMessage(invalAccount, account))
 }
 
 // setListScript sets KEYS[1] to ARGV[1] and publishes ARGV[3] on channel
@@ -202,6 +202,6 @@ func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []neti
 	defer cancel()
 	key := l.s.key("ips:", account)
 	defer l.s.invalidateLocal(invalAccount, account)
-	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, string(invalAccount)+account).Int()
+	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, invalMessage(invalAccount, account)).Int()
 	return n == 1, wrap("seed allowlist", err)
 }

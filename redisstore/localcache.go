@@ -2,9 +2,12 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,19 +36,28 @@ const (
 // it names when the message arrives; the writing Store drops them from its
 // own copy at once, so it reads its own writes.
 //
-// The copy is fail-safe. It is used only while the Store's subscription to
-// the channel is confirmed: when the subscription's connection breaks, or
-// stops answering its health check, the whole copy is dropped at once and
-// every read goes to Redis until a new subscription is confirmed (the
-// invalidations sent meanwhile are lost, and nothing read before is
-// kept). A read from Redis stores its answer only if no invalidation
-// arrived and the subscription did not change while it ran, so an answer
-// read before a write never outlives that write's invalidation. Errors
+// On a Redis Cluster the Store subscribes on every master, so a message
+// reaches it straight from the master that ran the write rather than over
+// the cluster bus; the copies the bus also delivers are recognised (each
+// write's message carries a tag of its own) and applied once. Every
+// HealthCheck the Store compares the cluster's masters with the ones it
+// subscribed on, and when they differ (a failover, a node added) it drops
+// the copy and subscribes on the new set.
+//
+// The copy is fail-safe. It is used only while the Store's subscriptions
+// to the channel are all confirmed: when one subscription's connection
+// breaks, or stops answering its health check, the whole copy is dropped
+// at once and every read goes to Redis until a new subscription on every
+// master is confirmed (the invalidations sent meanwhile are lost, and
+// nothing read before is kept). A read from Redis stores its answer only
+// if no invalidation arrived and the subscriptions did not change while it
+// ran, so an answer read before a write never outlives that write's
+// invalidation. Errors
 // (Redis unreachable, [ErrStateLost]) are never cached.
 //
 // A write made to Redis other than through a Store (redis-cli, another
 // program, a Store of an older version that does not publish) is seen by
-// a copy only after MaxAge. So is data lost without the subscription
+// a copy only after MaxAge. So is data lost without a subscription
 // breaking (FLUSHALL): a copy keeps the answers it had, which were right
 // before the loss, until Establish clears them; every revocation written
 // since still reaches it.
@@ -62,11 +74,12 @@ type LocalCache struct {
 	// backstop for writes that bypass the Store; 0 means
 	// DefaultLocalCacheMaxAge (one minute).
 	MaxAge time.Duration
-	// HealthCheck is how long the subscription may stay silent before the
+	// HealthCheck is how long a subscription may stay silent before the
 	// Store pings it; a ping unanswered for another HealthCheck drops the
 	// copy. A connection that breaks drops it at once; HealthCheck bounds
 	// the detection of one that silently stops (at most twice its value).
-	// 0 means DefaultLocalCacheHealthCheck (one second).
+	// On a cluster it is also the interval at which the Store checks the
+	// set of masters. 0 means DefaultLocalCacheHealthCheck (one second).
 	HealthCheck time.Duration
 }
 
@@ -88,12 +101,45 @@ func (lc *LocalCache) validate() error {
 	return nil
 }
 
-// Invalidation messages: a kind byte, then the subject or account.
+// Invalidation messages: a kind byte, then the subject or account. A
+// Store's writes publish the tagged kinds: the kind byte, a tag of
+// invalTagLen bytes unique to the write, then the name. On a cluster the
+// same message reaches the copy once per master (from the master that ran
+// the write, and over the cluster bus from the others); the tag lets the
+// copy apply it once.
 const (
-	invalSubject = 'r'
-	invalAccount = 'l'
-	invalAll     = "*"
+	invalSubject       = 'r'
+	invalAccount       = 'l'
+	invalSubjectTagged = 'R'
+	invalAccountTagged = 'L'
+	invalAll           = "*"
+	invalTagLen        = 16
+	// invalSeenMax is how many tags a copy remembers: a copy of a message
+	// arriving after invalSeenMax others is applied again (harmless).
+	invalSeenMax = 4096
 )
+
+// invalTagBase is this process's random half of every tag; invalTagSeq,
+// the other half, counts the messages.
+var (
+	invalTagBase = sync.OnceValue(func() [8]byte {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+		return b
+	})
+	invalTagSeq atomic.Uint64
+)
+
+// invalMessage returns the message a write publishes for the subject or
+// account name, of kind invalSubject or invalAccount, tagged.
+func invalMessage(kind byte, name string) string {
+	base := invalTagBase()
+	b := make([]byte, 0, 1+invalTagLen+len(name))
+	b = append(b, kind-'a'+'A')
+	b = append(b, base[:]...)
+	b = binary.BigEndian.AppendUint64(b, invalTagSeq.Add(1))
+	return string(append(b, name...))
+}
 
 // revAnswer is what the revocation MGET of one token said, apart from the
 // token's issue time.
@@ -122,7 +168,7 @@ type listAnswer struct {
 	at  time.Time
 }
 
-// localCache is the Store's local copy and the subscription that keeps it.
+// localCache is the Store's local copy and the subscriptions that keep it.
 type localCache struct {
 	client  redis.UniversalClient
 	channel string
@@ -130,19 +176,34 @@ type localCache struct {
 	now     func() time.Time
 
 	mu       sync.RWMutex
-	live     bool   // the subscription is confirmed
+	live     bool   // every subscription of the current round is confirmed
 	gen      uint64 // changes on every invalidation and every change of live
 	n        int    // cached answers
 	subjects map[string]map[string]revAnswer
 	accounts map[string]listAnswer
-	ps       *redis.PubSub // the current subscription, closed by stop
+	seen     map[string]struct{} // tags of the messages applied
+	seenRing []string            // the same tags, a ring
+	seenNext int                 // the ring's oldest tag, once full
+	round    *subRound           // the current subscriptions, closed by stop
 
 	// afterRead, when set (by tests), runs after a read from Redis and
 	// before its answer is stored.
 	afterRead func()
+	// beforeSession, when set (by tests, under mu), runs before the
+	// confirmation of the subscription on addr is read.
+	beforeSession func(addr string)
 
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// subRound is one set of subscriptions: one on a single Redis, one per
+// master on a cluster. The copy is live only while every one of them is
+// confirmed; the first that fails ends the round and drops the copy.
+type subRound struct {
+	subs      []*redis.PubSub
+	confirmed int
+	failed    bool
 }
 
 func newLocalCache(client redis.UniversalClient, channel string, cfg LocalCache, now func() time.Time) *localCache {
@@ -151,38 +212,34 @@ func newLocalCache(client redis.UniversalClient, channel string, cfg LocalCache,
 		client: client, channel: channel, cfg: cfg, now: now,
 		subjects: make(map[string]map[string]revAnswer),
 		accounts: make(map[string]listAnswer),
+		seen:     make(map[string]struct{}),
 		cancel:   cancel, done: make(chan struct{}),
 	}
 	go c.run(ctx)
 	return c
 }
 
-// stop ends the subscription and waits for it.
+// stop ends the subscriptions and waits for them.
 func (c *localCache) stop() {
 	c.cancel()
 	c.mu.Lock()
-	if c.ps != nil {
-		_ = c.ps.Close()
+	if c.round != nil {
+		for _, ps := range c.round.subs {
+			_ = ps.Close()
+		}
 	}
 	c.mu.Unlock()
 	<-c.done
 }
 
-// run keeps a subscription to the invalidation channel until ctx ends,
-// opening a new one (after a pause) whenever one fails.
+// run keeps the subscriptions to the invalidation channel until ctx ends,
+// opening a new round of them (after a pause) whenever one fails or, on a
+// cluster, the set of masters changes.
 func (c *localCache) run(ctx context.Context) {
 	defer close(c.done)
 	for ctx.Err() == nil {
-		ps := c.client.Subscribe(ctx, c.channel) // dials: not under mu
-		c.mu.Lock()
-		c.ps = ps
-		c.mu.Unlock()
-		c.session(ctx, ps) // returns at once if stop ran meanwhile
+		c.subscribe(ctx)
 		c.drop(false)
-		c.mu.Lock()
-		c.ps = nil
-		c.mu.Unlock()
-		_ = ps.Close()
 		select {
 		case <-ctx.Done():
 		case <-time.After(50 * time.Millisecond):
@@ -190,10 +247,116 @@ func (c *localCache) run(ctx context.Context) {
 	}
 }
 
-// session reads ps until it fails: the copy is live from the confirmation
-// of the subscription on, until session returns.
-func (c *localCache) session(ctx context.Context, ps *redis.PubSub) {
-	pinged := false
+// masters returns the clients of the nodes to subscribe on, keyed by
+// address: every master of a cluster, whose PUBLISH (run by the write's
+// own script, on the master of the written key) reaches its own
+// subscribers directly rather than over the cluster bus; the client
+// itself otherwise.
+func (c *localCache) masters(ctx context.Context) (map[string]redis.UniversalClient, error) {
+	cc, ok := c.client.(*redis.ClusterClient)
+	if !ok {
+		return map[string]redis.UniversalClient{"": c.client}, nil
+	}
+	var mu sync.Mutex
+	nodes := make(map[string]redis.UniversalClient)
+	err := cc.ForEachMaster(ctx, func(_ context.Context, node *redis.Client) error {
+		mu.Lock()
+		nodes[node.Options().Addr] = node
+		mu.Unlock()
+		return nil
+	})
+	if err == nil && len(nodes) == 0 {
+		err = errors.New("redisstore: cluster has no master")
+	}
+	return nodes, err
+}
+
+// sameNodes reports whether a and b name the same addresses.
+func sameNodes(a, b map[string]redis.UniversalClient) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for addr := range a {
+		if _, ok := b[addr]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// subscribe runs one round of subscriptions until one of them fails, ctx
+// ends or, on a cluster, the set of masters changes; the copy is dropped
+// (not live) when it returns.
+func (c *localCache) subscribe(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nodes, err := c.masters(ctx)
+	if err != nil {
+		return
+	}
+	r := &subRound{}
+	addrs := make([]string, 0, len(nodes))
+	for addr, node := range nodes {
+		addrs = append(addrs, addr)
+		r.subs = append(r.subs, node.Subscribe(ctx, c.channel)) // dials: not under mu
+	}
+	c.mu.Lock()
+	c.round = r
+	hook := c.beforeSession
+	c.mu.Unlock()
+	defer func() {
+		c.fail(r)
+		c.mu.Lock()
+		c.round = nil
+		c.mu.Unlock()
+	}()
+
+	ended := make(chan struct{}, len(r.subs))
+	var wg sync.WaitGroup
+	for i, ps := range r.subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if hook != nil {
+				hook(addrs[i])
+			}
+			c.session(ctx, r, ps) // returns at once if stop ran meanwhile
+			c.fail(r)
+			ended <- struct{}{}
+		}()
+	}
+	defer func() {
+		cancel()
+		for _, ps := range r.subs {
+			_ = ps.Close()
+		}
+		wg.Wait()
+	}()
+
+	var tick <-chan time.Time
+	if _, ok := c.client.(*redis.ClusterClient); ok {
+		t := time.NewTicker(c.cfg.HealthCheck)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ended:
+			return
+		case <-tick:
+			now, err := c.masters(ctx)
+			if err != nil || !sameNodes(nodes, now) {
+				return
+			}
+		}
+	}
+}
+
+// session reads ps, one subscription of round r, until it fails.
+func (c *localCache) session(ctx context.Context, r *subRound, ps *redis.PubSub) {
+	pinged, confirmed := false, false
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, c.cfg.HealthCheck)
 		if err != nil {
@@ -210,14 +373,45 @@ func (c *localCache) session(ctx context.Context, ps *redis.PubSub) {
 		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if m.Kind != "subscribe" || m.Channel != c.channel {
+			if m.Kind != "subscribe" || m.Channel != c.channel || confirmed {
 				return
 			}
-			c.drop(true)
+			confirmed = true
+			c.confirm(r)
 		case *redis.Message:
-			c.invalidate(m.Payload)
+			c.received(m.Payload)
 		}
 	}
+}
+
+// confirm counts one confirmed subscription of round r, and makes the
+// (emptied) copy live once all of them are.
+func (c *localCache) confirm(r *subRound) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.failed {
+		return
+	}
+	r.confirmed++
+	if r.confirmed == len(r.subs) {
+		c.live = true
+		c.gen++
+		c.clearLocked()
+	}
+}
+
+// fail ends round r: the copy is dropped and stays so until a new round
+// is confirmed.
+func (c *localCache) fail(r *subRound) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.failed {
+		return
+	}
+	r.failed = true
+	c.live = false
+	c.gen++
+	c.clearLocked()
 }
 
 // drop empties the copy and makes it live or not.
@@ -235,10 +429,38 @@ func (c *localCache) clearLocked() {
 	c.n = 0
 }
 
+// received applies an invalidation message from a subscription, once per
+// tag.
+func (c *localCache) received(msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(msg) >= 1+invalTagLen && (msg[0] == invalSubjectTagged || msg[0] == invalAccountTagged) {
+		tag := msg[1 : 1+invalTagLen]
+		if _, dup := c.seen[tag]; dup {
+			return
+		}
+		c.seen[tag] = struct{}{}
+		if len(c.seenRing) < invalSeenMax {
+			c.seenRing = append(c.seenRing, tag)
+		} else {
+			delete(c.seen, c.seenRing[c.seenNext])
+			c.seenRing[c.seenNext] = tag
+			c.seenNext = (c.seenNext + 1) % invalSeenMax
+		}
+		c.invalidateLocked(string(msg[0]-'A'+'a') + msg[1+invalTagLen:])
+		return
+	}
+	c.invalidateLocked(msg)
+}
+
 // invalidate drops what an invalidation message names.
 func (c *localCache) invalidate(msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.invalidateLocked(msg)
+}
+
+func (c *localCache) invalidateLocked(msg string) {
 	c.gen++
 	switch {
 	case msg == invalAll || msg == "":
@@ -376,7 +598,8 @@ func (s *Store) invalidateLocal(kind byte, name string) {
 }
 
 // LocalCacheLive reports whether the Store's local copy (Config.LocalCache)
-// is in use: its invalidation subscription is confirmed. It is false
+// is in use: its invalidation subscriptions (one per master on a cluster)
+// are all confirmed. It is false
 // without a local copy, and while it is false every read goes to Redis.
 func (s *Store) LocalCacheLive() bool {
 	if s.local == nil {

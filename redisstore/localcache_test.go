@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -430,9 +431,10 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 	}
 }
 
-// TestLocalCacheDroppedOnClusterKill: on a Redis Cluster, killing the
-// subscription's connection drops the copy (the next check reads Redis),
-// and the copy is used again once the Store has resubscribed.
+// TestLocalCacheDroppedOnClusterKill: on a cluster the Store subscribes on
+// every master. Killing one of those subscriptions (CLIENT KILL, as a
+// failover does) drops the copy; it comes back live only once every
+// master's subscription is confirmed again, not while one is missing.
 func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
 	redistest.Cluster(t) // skips or fails without a cluster
 	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
@@ -458,34 +460,190 @@ func TestLocalCacheDroppedOnClusterKill(t *testing.T) {
 	commands()
 	require.Equal(t, int64(0), commands(), "warm")
 
-	gen := redisstore.LocalCacheGeneration(s)
-	killed := 0
-	err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		list, err := node.ClientList(ctx).Result()
-		if err != nil {
-			return err
-		}
-		for line := range strings.SplitSeq(list, "\n") {
-			if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
-				continue
+	// subscriptions returns, per master, the IDs of the Store's
+	// subscription connections.
+	subscriptions := func() map[string][]string {
+		var mu sync.Mutex
+		subs := make(map[string][]string)
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			list, err := node.ClientList(ctx).Result()
+			if err != nil {
+				return err
 			}
-			for f := range strings.FieldsSeq(line) {
-				if id, ok := strings.CutPrefix(f, "id="); ok {
-					if err := node.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
-						return err
+			var ids []string
+			for line := range strings.SplitSeq(list, "\n") {
+				if !strings.Contains(line, " name="+opts.ClientName+" ") || !strings.Contains(line, " flags=P ") {
+					continue
+				}
+				for f := range strings.FieldsSeq(line) {
+					if id, ok := strings.CutPrefix(f, "id="); ok {
+						ids = append(ids, id)
 					}
-					killed++
 				}
 			}
+			mu.Lock()
+			subs[node.Options().Addr] = ids
+			mu.Unlock()
+			return nil
+		})
+		require.NoError(t, err)
+		return subs
+	}
+	subs := subscriptions()
+	require.GreaterOrEqual(t, len(subs), 3, "masters")
+	var victim string
+	for addr, ids := range subs {
+		require.Len(t, ids, 1, "one subscription on master %s", addr)
+		victim = addr
+	}
+
+	// The next round of subscriptions waits, on the victim, before reading
+	// its confirmation, until released.
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	redisstore.SetLocalCacheBeforeSession(s, func(addr string) {
+		if addr == victim {
+			<-release
 		}
-		return nil
 	})
-	require.NoError(t, err)
-	require.Equal(t, 1, killed, "the Store's subscription connection")
+
+	gen := redisstore.LocalCacheGeneration(s)
+	victimClient := redis.NewClient(redistest.Options(victim))
+	t.Cleanup(func() { _ = victimClient.Close() })
+	require.NoError(t, victimClient.Do(ctx, "client", "kill", "id", subs[victim][0]).Err())
 	eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
+	require.False(t, s.LocalCacheLive(), "the copy is dropped with one master's subscription")
+	assert.Equal(t, int64(1), commands(), "the copy was dropped")
+
+	// Every master has a new subscription, all but the victim's confirmed:
+	// the copy stays out of use.
+	eventually(t, func() bool {
+		for _, ids := range subscriptions() {
+			if len(ids) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond)
+	assert.False(t, s.LocalCacheLive(), "live with one master's subscription unconfirmed")
+	assert.Equal(t, int64(1), commands(), "not used while one master is unconfirmed")
+	assert.Equal(t, int64(1), commands(), "not used while one master is unconfirmed")
+
+	unblock()
 	waitLive(t, s, true)
-	assert.Equal(t, int64(1), commands(), "the copy was dropped with its subscription")
-	assert.Equal(t, int64(0), commands(), "and is used again after the resubscription")
+	assert.Equal(t, int64(1), commands(), "cold after the resubscription")
+	assert.Equal(t, int64(0), commands(), "and used again")
+}
+
+// TestLocalCacheFollowsMasters: when the cluster's set of masters changes
+// (here a ClusterSlots that hides one master's slots, then shows them
+// again), the Store drops its copy and subscribes on the new set.
+func TestLocalCacheFollowsMasters(t *testing.T) {
+	redistest.Cluster(t) // skips or fails without a cluster
+	base := redis.NewClusterClient(redistest.ClusterOptions(redistest.ClusterAddrs()))
+	t.Cleanup(func() { _ = base.Close() })
+	var hidden atomic.Pointer[string]
+	opts := redistest.ClusterOptions(redistest.ClusterAddrs())
+	opts.ClientName = "gatehouse-test-" + rand.Text()
+	opts.ClusterSlots = func(ctx context.Context) ([]redis.ClusterSlot, error) {
+		//lint:ignore SA1019 ClusterOptions.ClusterSlots wants CLUSTER SLOTS' own form
+		slots, err := base.ClusterSlots(ctx).Result()
+		if h := hidden.Load(); err == nil && h != nil {
+			slots = slices.DeleteFunc(slots, func(s redis.ClusterSlot) bool { return s.Nodes[0].Addr == *h })
+		}
+		return slots, err
+	}
+	c := redis.NewClusterClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	established(t, plain)
+	s := cachedStore(t, c, prefix, redisstore.LocalCache{HealthCheck: 100 * time.Millisecond})
+	ctx := context.Background()
+	ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: time.Now().Unix()}
+	commands := func() int64 {
+		before := counter.n.Load()
+		got, err := s.Revocations().Revoked(ctx, &ref)
+		require.NoError(t, err)
+		require.False(t, got)
+		return counter.n.Load() - before
+	}
+	// subscribed returns the masters (of base) on which the Store has a
+	// subscription connection.
+	subscribed := func() []string {
+		var mu sync.Mutex
+		var addrs []string
+		err := base.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			list, err := node.ClientList(ctx).Result()
+			if err != nil {
+				return err
+			}
+			for line := range strings.SplitSeq(list, "\n") {
+				if strings.Contains(line, " name="+opts.ClientName+" ") && strings.Contains(line, " flags=P ") {
+					mu.Lock()
+					addrs = append(addrs, node.Options().Addr)
+					mu.Unlock()
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		slices.Sort(addrs)
+		return addrs
+	}
+	all := subscribed()
+	require.GreaterOrEqual(t, len(all), 3, "one subscription per master")
+	commands()
+	require.Equal(t, int64(0), commands(), "warm")
+
+	victim := all[0]
+	gen := redisstore.LocalCacheGeneration(s)
+	hidden.Store(&victim)
+	eventually(t, func() bool { return slices.Equal(subscribed(), all[1:]) })
+	require.Greater(t, redisstore.LocalCacheGeneration(s), gen)
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "the copy was dropped when the masters changed")
+	assert.Equal(t, int64(0), commands(), "and is used on the new set")
+
+	hidden.Store(nil)
+	eventually(t, func() bool { return slices.Equal(subscribed(), all) })
+	waitLive(t, s, true)
+	assert.Equal(t, int64(1), commands(), "dropped again when the master came back")
+	assert.Equal(t, int64(0), commands(), "and used on every master")
+}
+
+// TestLocalCacheDuplicateMessages: a write's invalidation is applied once
+// however many copies of it arrive (on a cluster, one per master), and
+// the invalidation of another write of the same subject is applied too.
+func TestLocalCacheDuplicateMessages(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			ctx := context.Background()
+			settled := func() uint64 {
+				t.Helper()
+				time.Sleep(300 * time.Millisecond) // every copy delivered
+				return redisstore.LocalCacheGeneration(s)
+			}
+			gen := settled()
+			msg := redisstore.InvalMessage("alice")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", msg).Err())
+			require.NoError(t, c.Publish(ctx, prefix+"inval", msg).Err())
+			assert.Equal(t, gen+1, settled(), "two copies of one write's message")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", redisstore.InvalMessage("alice")).Err())
+			assert.Equal(t, gen+2, settled(), "another write of the same subject")
+			require.NoError(t, c.Publish(ctx, prefix+"inval", "ralice").Err())
+			assert.Greater(t, settled(), gen+2, "an untagged message (applied once per copy)")
+		})
+	}
 }
 
 // TestLocalCacheConfig: negative LocalCache values are refused.

@@ -148,7 +148,7 @@ func (r *Revocations) RevokeSession(ctx context.Context, subject, sid string, un
 
 func (r *Revocations) revoke(ctx context.Context, op, subject, key string, until time.Time) error {
 	defer r.s.invalidateLocal(invalSubject, subject)
-	return r.s.runWrite(ctx, op, revokeScript, key, r.expiryMS(until), r.s.inval, string(invalSubject)+subject)
+	return r.s.runWrite(ctx, op, revokeScript, key, r.expiryMS(until), r.s.inval, invalMessage(invalSubject, subject))
 }
 
 // RevokeSubject implements [bearer.RevocationStore] with one script call
@@ -160,7 +160,7 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 	}
 	key := r.subjectKey(subject, kindNBF, "")
 	defer r.s.invalidateLocal(invalSubject, subject)
-	return r.s.runWrite(ctx, "revoke subject", notBeforeScript, key, notBefore.Unix(), r.expiryMS(until), r.s.inval, string(invalSubject)+subject)
+	return r.s.runWrite(ctx, "revoke subject", notBeforeScript, key, notBefore.Unix(), r.expiryMS(until), r.s.inval, invalMessage(invalSubject, subject))
 }
 
 // Revoked implements [bearer.RevocationStore] with one MGET of the
