@@ -9,17 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/bench/internal/wrkout"
 )
 
 // A wrkResult is one wrk run.
-type wrkResult struct {
-	RPS      float64
-	P50ms    float64
-	P99ms    float64
-	Requests int64
-	Non2xx   int64
-	Errors   int64 // socket errors: connect, read, write, timeout
-}
+type wrkResult = wrkout.Summary
 
 // tokenRe is what a JWT looks like: the script embeds tokens in Lua
 // string literals, so nothing else may pass.
@@ -80,49 +75,10 @@ func runWrk(ctx context.Context, dir string, ins []*instance, d time.Duration, c
 	return parseWrk(string(out))
 }
 
-var (
-	rpsRe      = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	pctRe      = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
-	non2xxRe   = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	requestsRe = regexp.MustCompile(`(\d+) requests in `)
-	sockErrRe  = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
 func parseWrk(out string) (wrkResult, error) {
-	var res wrkResult
-	m := rpsRe.FindStringSubmatch(out)
-	if m == nil {
-		return res, fmt.Errorf("wrk: no Requests/sec in\n%s", out)
-	}
-	res.RPS, _ = strconv.ParseFloat(m[1], 64)
-	for _, p := range pctRe.FindAllStringSubmatch(out, -1) {
-		v, _ := strconv.ParseFloat(p[2], 64)
-		switch p[3] {
-		case "us":
-			v /= 1000
-		case "s":
-			v *= 1000
-		}
-		if p[1] == "50" {
-			res.P50ms = v
-		} else {
-			res.P99ms = v
-		}
-	}
-	if res.P50ms == 0 || res.P99ms == 0 {
-		return res, fmt.Errorf("wrk: no latency distribution in\n%s", out)
-	}
-	if m := requestsRe.FindStringSubmatch(out); m != nil {
-		res.Requests, _ = strconv.ParseInt(m[1], 10, 64)
-	}
-	if m := non2xxRe.FindStringSubmatch(out); m != nil {
-		res.Non2xx, _ = strconv.ParseInt(m[1], 10, 64)
-	}
-	if m := sockErrRe.FindStringSubmatch(out); m != nil {
-		for _, s := range m[1:] {
-			n, _ := strconv.ParseInt(s, 10, 64)
-			res.Errors += n
-		}
+	res, err := wrkout.Parse(out)
+	if err != nil {
+		return res, fmt.Errorf("wrk: %w in\n%s", err, out)
 	}
 	return res, nil
 }

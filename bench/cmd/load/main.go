@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/bench/contender"
 	"github.com/gatehouse-go/gatehouse/bench/fixture"
+	"github.com/gatehouse-go/gatehouse/bench/internal/wrkout"
 )
 
 // A server is one contender of the load comparison.
@@ -311,12 +311,6 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 	return nil
 }
 
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	pctRe    = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-)
-
 func wrk(ctx context.Context, r *running, rep *Report, d time.Duration) (Result, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	args := []string{"-t" + strconv.Itoa(rep.Threads), "-c" + strconv.Itoa(rep.Connections),
@@ -333,31 +327,9 @@ func wrk(ctx context.Context, r *running, rep *Report, d time.Duration) (Result,
 }
 
 func parseWrk(name, out string) (Result, error) {
-	res := Result{Server: name}
-	m := rpsRe.FindStringSubmatch(out)
-	if m == nil {
-		return res, fmt.Errorf("wrk %s: no Requests/sec in\n%s", name, out)
+	sum, err := wrkout.Parse(out)
+	if err != nil {
+		return Result{Server: name}, fmt.Errorf("wrk %s: %w in\n%s", name, err, out)
 	}
-	res.RPS, _ = strconv.ParseFloat(m[1], 64)
-	for _, p := range pctRe.FindAllStringSubmatch(out, -1) {
-		v, _ := strconv.ParseFloat(p[2], 64)
-		switch p[3] {
-		case "us":
-			v /= 1000
-		case "s":
-			v *= 1000
-		}
-		if p[1] == "50" {
-			res.P50ms = v
-		} else {
-			res.P99ms = v
-		}
-	}
-	if res.P50ms == 0 || res.P99ms == 0 {
-		return res, fmt.Errorf("wrk %s: no latency distribution in\n%s", name, out)
-	}
-	if m := non2xxRe.FindStringSubmatch(out); m != nil {
-		res.Non2xx, _ = strconv.Atoi(m[1])
-	}
-	return res, nil
+	return Result{Server: name, RPS: sum.RPS, P50ms: sum.P50ms, P99ms: sum.P99ms, Non2xx: int(sum.Non2xx)}, nil
 }
