@@ -37,6 +37,22 @@ func cachedStore(t testing.TB, c redis.UniversalClient, prefix string, lc rediss
 	return s
 }
 
+// cachePair returns, on the deployment d and under one prefix of t's own,
+// an established Store without a local copy (the writer a fleet's other
+// instances are) and a Store with the copy lc, and the counter of the
+// commands their client sends.
+func cachePair(t *testing.T, d deployment, lc redisstore.LocalCache) (plain, cached *redisstore.Store, counter *commandCounter) {
+	t.Helper()
+	c := d.client(t)
+	counter = &commandCounter{}
+	c.AddHook(counter)
+	prefix := redistest.Prefix(t, c)
+	plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	established(t, plain)
+	return plain, cachedStore(t, c, prefix, lc), counter
+}
+
 func waitLive(t testing.TB, s *redisstore.Store, live bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -57,14 +73,7 @@ var cacheDeployments = slices.DeleteFunc(slices.Clone(deployments), func(d deplo
 func TestLocalCacheRoundTrips(t *testing.T) {
 	for _, d := range cacheDeployments {
 		t.Run(d.name, func(t *testing.T) {
-			c := d.client(t)
-			counter := &commandCounter{}
-			c.AddHook(counter)
-			prefix := redistest.Prefix(t, c)
-			plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
-			require.NoError(t, err)
-			established(t, plain)
-			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			plain, s, counter := cachePair(t, d, redisstore.LocalCache{})
 			ctx := context.Background()
 			now := time.Now()
 			rev := s.Revocations()
@@ -149,14 +158,7 @@ func eventually(t *testing.T, cond func() bool) {
 func TestLocalCacheReadBeforeInvalidation(t *testing.T) {
 	for _, d := range cacheDeployments {
 		t.Run(d.name, func(t *testing.T) {
-			c := d.client(t)
-			counter := &commandCounter{}
-			c.AddHook(counter)
-			prefix := redistest.Prefix(t, c)
-			writer, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
-			require.NoError(t, err)
-			established(t, writer)
-			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			writer, s, counter := cachePair(t, d, redisstore.LocalCache{})
 			ctx := context.Background()
 			now := time.Now()
 			ref := bearer.TokenRef{Subject: "alice", ID: "j1", IssuedAt: now.Unix()}
