@@ -26,7 +26,7 @@ type Event struct {
 	Source    string     // the deciding package: "bearer", "apikey", "ipallow", …
 	Action    string     // what was decided: "authenticate", "login", "refresh", …
 	Outcome   Outcome    // allow, deny or error
-	Reason    string     // a short machine-readable cause such as "token_expired"
+	Reason    Reason     // the cause, "" when allowed: "token_expired", "ip_denied", …
 	Status    int        // the HTTP status answered, 0 when the request went on
 	Subject   string     // the principal's subject, when known
 	Tenant    string     // the principal's tenant, when known
@@ -86,7 +86,7 @@ func SlogAuditor(l *slog.Logger) Auditor {
 				attrs = append(attrs, slog.String(k, v))
 			}
 		}
-		add("reason", e.Reason)
+		add("reason", string(e.Reason))
 		if e.Status != 0 {
 			attrs = append(attrs, slog.Int("status", e.Status))
 		}

@@ -39,3 +39,16 @@ func TestNewEventAndSlog(t *testing.T) {
 
 	gatehouse.Emit(context.Background(), nil, ev) // a nil Auditor is a no-op
 }
+
+func TestEventConclude(t *testing.T) {
+	for _, tc := range []struct {
+		status  int
+		outcome gatehouse.Outcome
+	}{{0, gatehouse.Allowed}, {401, gatehouse.Denied}, {429, gatehouse.Denied}, {503, gatehouse.Failed}} {
+		var ev gatehouse.Event
+		ev.Conclude(tc.status, gatehouse.ReasonThrottled)
+		assert.Equal(t, tc.outcome, ev.Outcome, tc.status)
+		assert.Equal(t, tc.status, ev.Status)
+		assert.Equal(t, gatehouse.ReasonThrottled, ev.Reason)
+	}
+}

@@ -68,6 +68,16 @@ func (p Principal) Clone() Principal {
 	return p
 }
 
+// IsZero reports whether p is the zero Principal, which stands for "no
+// authentication": every field is zero and Scopes is empty. Middleware
+// that needs an authenticated request (scopes, per-principal allowlists)
+// refuses a zero Principal as it refuses a request without one; a
+// Principal with any field set, even only Tenant, counts as authenticated.
+func (p Principal) IsZero() bool {
+	return p.Subject == "" && p.Tenant == "" && p.ClientID == "" && len(p.Scopes) == 0 &&
+		p.Method == "" && p.TokenID == "" && p.SessionID == "" && p.ExpiresAt.IsZero() && p.Claims == nil
+}
+
 // HasScope reports whether p was granted scope, compared exactly.
 func (p Principal) HasScope(scope string) bool {
 	return slices.Contains(p.Scopes, scope)

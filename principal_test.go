@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,4 +176,22 @@ func TestPrincipalContextBehaves(t *testing.T) {
 		//lint:ignore SA1012 a nil parent on purpose: it must panic, as context.WithValue does
 		gatehouse.WithPrincipal(nil, gatehouse.Principal{})
 	})
+}
+
+func TestPrincipalIsZero(t *testing.T) {
+	assert.True(t, gatehouse.Principal{}.IsZero())
+	assert.True(t, gatehouse.Principal{Scopes: []string{}}.IsZero(), "empty Scopes grant nothing")
+	for name, p := range map[string]gatehouse.Principal{
+		"subject":    {Subject: "u"},
+		"tenant":     {Tenant: "t"},
+		"client":     {ClientID: "c"},
+		"scopes":     {Scopes: []string{"read"}},
+		"method":     {Method: gatehouse.MethodAPIKey},
+		"token id":   {TokenID: "j"},
+		"session id": {SessionID: "s"},
+		"expires at": {ExpiresAt: time.Unix(1, 0)},
+		"claims":     {Claims: map[string]any{}},
+	} {
+		assert.False(t, p.IsZero(), name)
+	}
 }

@@ -309,7 +309,7 @@ func (a *Authenticator) emit(r *http.Request, rec *Record, key string, outcome g
 	}
 	ev := gatehouse.NewEvent(r, "apikey", "authenticate")
 	ev.Time = a.now()
-	ev.Outcome, ev.Reason, ev.Status = outcome, reason, status
+	ev.Outcome, ev.Reason, ev.Status = outcome, gatehouse.Reason(reason), status
 	if rec != nil {
 		ev.CredID, ev.Tenant, ev.Subject = rec.ID, rec.Tenant, rec.Subject
 		if ev.Subject == "" {

@@ -222,7 +222,7 @@ func TestMiddlewareFailureModes(t *testing.T) {
 			require.Len(t, f.events, 1)
 			ev := f.events[0]
 			assert.Equal(t, "apikey", ev.Source)
-			assert.Equal(t, tc.reason, ev.Reason)
+			assert.Equal(t, tc.reason, string(ev.Reason))
 			for _, h := range tc.headers {
 				if len(h[1]) > 8 {
 					assert.NotContains(t, w.Body.String(), h[1][8:], "the key never reaches the response")
@@ -336,7 +336,7 @@ func TestStoreFailure(t *testing.T) {
 			assert.NotContains(t, w.Body.String(), "secret-host")
 			require.Len(t, f.events, 1)
 			assert.Equal(t, gatehouse.Failed, f.events[0].Outcome)
-			assert.Equal(t, "store_error", f.events[0].Reason)
+			assert.Equal(t, "store_error", string(f.events[0].Reason))
 			assert.Equal(t, 503, f.events[0].Status)
 
 			_, err := a.Check(r)

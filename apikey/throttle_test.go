@@ -149,7 +149,7 @@ func TestThrottleRefuses(t *testing.T) {
 	}
 	assert.Equal(t, lookups, f.store.lookupCount(), "a throttled request reaches no store")
 	require.Len(t, f.events, 2)
-	assert.Equal(t, "throttled", f.events[0].Reason)
+	assert.Equal(t, "throttled", string(f.events[0].Reason))
 	assert.Equal(t, 429, f.events[0].Status)
 	assert.Equal(t, 0, h.calls)
 

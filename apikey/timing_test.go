@@ -65,7 +65,7 @@ func TestTimingNearMissKeysTakeTheSamePath(t *testing.T) {
 		w := httptest.NewRecorder()
 		a.Middleware(&principalHandler{}).ServeHTTP(w, r)
 		require.Len(t, f.events, 1)
-		return outcome{w.Code, w.Body.Bytes(), f.events[0].Reason, len(f.store.lookups)}, f.store.lookups
+		return outcome{w.Code, w.Body.Bytes(), string(f.events[0].Reason), len(f.store.lookups)}, f.store.lookups
 	}
 
 	t.Run("well-formed near misses", func(t *testing.T) {

@@ -258,10 +258,10 @@ func (a *Authenticator) emit(r *http.Request, rs reason, p *gatehouse.Principal)
 		}
 	case rs == rUnavailable:
 		ev.Outcome = gatehouse.Failed
-		ev.Reason = reasonInfo[rs].audit
+		ev.Reason = gatehouse.Reason(reasonInfo[rs].audit)
 	default:
 		ev.Outcome = gatehouse.Denied
-		ev.Reason = reasonInfo[rs].audit
+		ev.Reason = gatehouse.Reason(reasonInfo[rs].audit)
 	}
 	if p != nil {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID

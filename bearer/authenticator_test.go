@@ -235,9 +235,9 @@ func TestAudit(t *testing.T) {
 	assert.Equal(t, "192.0.2.7", ok.ClientIP.String())
 	assert.Equal(t, t0, ok.Time)
 	assert.Equal(t, gatehouse.Denied, aud.events[2].Outcome)
-	assert.Equal(t, "no_credentials", aud.events[2].Reason)
+	assert.Equal(t, "no_credentials", string(aud.events[2].Reason))
 	assert.Equal(t, 401, aud.events[2].Status)
-	assert.Equal(t, "invalid_token", aud.events[3].Reason)
+	assert.Equal(t, "invalid_token", string(aud.events[3].Reason))
 
 	// Through the slog adapter: no token material in the log.
 	var buf bytes.Buffer

@@ -146,7 +146,7 @@ func TestForgedTokenClaimsNotDecoded(t *testing.T) {
 					rec, _, _ := serve(a, bearerRequest(tok))
 					assert.Equal(t, http.StatusUnauthorized, rec.Code)
 					require.Len(t, events, 1)
-					assert.Equal(t, "invalid_token", events[0].Reason)
+					assert.Equal(t, "invalid_token", string(events[0].Reason))
 
 					assert.Equal(t, base, allocs(tok), "the claims segment is not decoded")
 				})

@@ -81,7 +81,7 @@ func TestAllowlist(t *testing.T) {
 			assert.Equal(t, "ipallow", e.Source)
 			assert.Equal(t, "allowlist", e.Action)
 			assert.Equal(t, gatehouse.Denied, e.Outcome)
-			assert.Equal(t, tc.rule, e.Reason)
+			assert.Equal(t, tc.rule, string(e.Reason))
 			assert.Equal(t, 403, e.Status)
 			assert.Equal(t, fixed, e.Time)
 			assert.Equal(t, "req-1", e.RequestID)

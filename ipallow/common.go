@@ -55,9 +55,9 @@ func (rd *render) fill(ev *gatehouse.Event, rule string, addr netip.Addr, p *gat
 	if ev.Status >= 500 {
 		ev.Outcome = gatehouse.Failed
 	}
-	ev.Reason = rule
+	ev.Reason = gatehouse.Reason(rule)
 	if rule == "" {
-		ev.Reason = reason(err)
+		ev.Reason = gatehouse.Reason(reason(err))
 	}
 	if addr.IsValid() {
 		ev.ClientIP = addr

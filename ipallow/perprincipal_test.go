@@ -115,7 +115,7 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 			e := events[0]
 			assert.Equal(t, "ipallow", e.Source)
 			assert.Equal(t, "account", e.Action)
-			assert.Equal(t, tc.reason, e.Reason)
+			assert.Equal(t, tc.reason, string(e.Reason))
 			assert.Equal(t, tc.want, e.Status)
 			assert.Equal(t, fixed, e.Time)
 			if tc.principal != nil {

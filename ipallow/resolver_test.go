@@ -201,7 +201,7 @@ func TestResolverMiddleware(t *testing.T) {
 		assert.JSONEq(t, `{"success":false,"error":"Forbidden","message":"IP address not authorized"}`, w.Body.String())
 		require.Len(t, events, 1)
 		assert.Equal(t, "resolve", events[0].Action)
-		assert.Equal(t, "malformed_forwarding_header", events[0].Reason)
+		assert.Equal(t, "malformed_forwarding_header", string(events[0].Reason))
 		assert.Equal(t, gatehouse.Denied, events[0].Outcome)
 		assert.Equal(t, netip.MustParseAddr("10.0.0.1"), events[0].ClientIP)
 	})

@@ -252,7 +252,7 @@ func (l *Limiter) emit(r *http.Request, outcome gatehouse.Outcome, reason string
 	}
 	ev := gatehouse.NewEvent(r, "ratelimit", "limit")
 	ev.Time = l.now()
-	ev.Outcome, ev.Reason, ev.Status = outcome, reason, status
+	ev.Outcome, ev.Reason, ev.Status = outcome, gatehouse.Reason(reason), status
 	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}

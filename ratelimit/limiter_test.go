@@ -241,7 +241,7 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 	assert.ErrorIs(t, err, envelope.ErrUnavailable)
 	require.Len(t, events, 2)
 	assert.Equal(t, gatehouse.Failed, events[0].Outcome)
-	assert.Equal(t, "store_error", events[0].Reason)
+	assert.Equal(t, "store_error", string(events[0].Reason))
 }
 
 func TestCheckErrors(t *testing.T) {
@@ -274,7 +274,7 @@ func TestAuditOnDeny(t *testing.T) {
 	assert.Equal(t, "ratelimit", e.Source)
 	assert.Equal(t, "limit", e.Action)
 	assert.Equal(t, gatehouse.Denied, e.Outcome)
-	assert.Equal(t, "rate_limited", e.Reason)
+	assert.Equal(t, "rate_limited", string(e.Reason))
 	assert.Equal(t, 429, e.Status)
 	assert.Equal(t, "u", e.Subject)
 	assert.Equal(t, "acme", e.Tenant)

@@ -327,7 +327,7 @@ func TestFailureThrottleMiddleware(t *testing.T) {
 	assert.Equal(t, `{"success":false,"error":"Too Many Requests","message":"Too many failed attempts, try again later"}`, w.Body.String())
 	require.Len(t, events, 1)
 	assert.Equal(t, "throttle", events[0].Action)
-	assert.Equal(t, "too_many_failures", events[0].Reason)
+	assert.Equal(t, "too_many_failures", string(events[0].Reason))
 	assert.Equal(t, 429, events[0].Status)
 
 	assert.Equal(t, 429, call("192.0.2.1:1", "bad").Code, "refusals do not add to the count")

@@ -338,7 +338,7 @@ func (e *Enforcer) emit(r *http.Request, p *gatehouse.Principal, outcome gatehou
 	ev := gatehouse.NewEvent(r, "scopes", "authorize")
 	ev.Time = e.now()
 	ev.Outcome = outcome
-	ev.Reason = reason
+	ev.Reason = gatehouse.Reason(reason)
 	ev.Status = status
 	ev.Subject = p.Subject
 	ev.Tenant = p.Tenant

@@ -366,7 +366,7 @@ func TestAudit(t *testing.T) {
 	assert.Equal(t, "scopes", d.Source)
 	assert.Equal(t, "authorize", d.Action)
 	assert.Equal(t, gatehouse.Denied, d.Outcome)
-	assert.Equal(t, "insufficient_scope", d.Reason)
+	assert.Equal(t, "insufficient_scope", string(d.Reason))
 	assert.Equal(t, 403, d.Status)
 	assert.Equal(t, "user-1", d.Subject)
 	assert.Equal(t, "acme", d.Tenant)
@@ -377,7 +377,7 @@ func TestAudit(t *testing.T) {
 
 	assert.Equal(t, gatehouse.Allowed, rec.events[1].Outcome)
 	assert.Equal(t, 0, rec.events[1].Status)
-	assert.Equal(t, "no_principal", rec.events[2].Reason)
+	assert.Equal(t, "no_principal", string(rec.events[2].Reason))
 	assert.Equal(t, 401, rec.events[2].Status)
 }
 

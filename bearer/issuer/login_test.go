@@ -100,7 +100,7 @@ func TestLoginAllowlistBeforePassword(t *testing.T) {
 	assert.Zero(t, f.throttle.count("user:demo"))
 	assert.Equal(t, 2, f.throttle.count("ip:127.0.0.3"))
 	ev := f.audit.last()
-	assert.Equal(t, "ip_denied", ev.Reason)
+	assert.Equal(t, "ip_denied", string(ev.Reason))
 	// The account without a whitelist logs in from anywhere.
 	f.login(t, "127.0.0.3", "partner", partnerPassword)
 }
@@ -133,7 +133,7 @@ func TestLoginThrottle(t *testing.T) {
 	w := f.do("POST", "/auth/login", "127.0.0.9", `{"username":"partner","password":"partner-password"}`)
 	require.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.Equal(t, "30", w.Header().Get("Retry-After"))
-	assert.Equal(t, "throttled", f.audit.last().Reason)
+	assert.Equal(t, "throttled", string(f.audit.last().Reason))
 
 	// The user name is throttled from other addresses too …
 	w = f.do("POST", "/auth/login", "127.0.0.10", `{"username":"partner","password":"partner-password"}`)
@@ -197,7 +197,7 @@ func TestAuditNeverCarriesSecrets(t *testing.T) {
 	require.GreaterOrEqual(t, len(evs), 5)
 	secrets := []string{demoPassword, "wrong-password-value", p.Data.AccessToken, p.Data.RefreshToken, string(testSecret)}
 	for _, ev := range evs {
-		for _, field := range []string{ev.Reason, ev.Subject, ev.Tenant, ev.CredID, ev.Path, ev.Action} {
+		for _, field := range []string{string(ev.Reason), ev.Subject, ev.Tenant, ev.CredID, ev.Path, ev.Action} {
 			for _, s := range secrets {
 				assert.NotContains(t, field, s)
 			}
@@ -205,7 +205,7 @@ func TestAuditNeverCarriesSecrets(t *testing.T) {
 	}
 	reasons := map[string]bool{}
 	for _, ev := range evs {
-		reasons[ev.Action+"/"+ev.Reason] = true
+		reasons[ev.Action+"/"+string(ev.Reason)] = true
 	}
 	assert.True(t, reasons["login/invalid_credentials"])
 	assert.True(t, reasons["refresh/refresh_reused"])

@@ -50,7 +50,7 @@ func (i *Issuer) failStyle(w http.ResponseWriter, r *http.Request, style envelop
 	if e.Status >= 500 {
 		ev.Outcome = gatehouse.Failed
 	}
-	ev.Reason, ev.Status = reason, e.Status
+	ev.Reason, ev.Status = gatehouse.Reason(reason), e.Status
 	i.emit(r, ev)
 	envelope.WriteStyle(w, r, style, e)
 }

@@ -79,14 +79,14 @@ func testRefreshReuseRevokesFamily(t *testing.T, format func(*issuer.Config)) {
 	assert.Equal(t, "UnauthorizedError", name)
 	assert.Equal(t, "UNAUTHORIZED", code)
 	ev := f.audit.last()
-	assert.Equal(t, "refresh_reused", ev.Reason)
+	assert.Equal(t, "refresh_reused", string(ev.Reason))
 	assert.Equal(t, "demo", ev.Subject)
 	assert.Equal(t, p2SessionID(t, p2), ev.CredID, "the event names the family, never a token")
 
 	// The whole family is dead, including the newest refresh token …
 	w = f.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
-	assert.Equal(t, "session_revoked", f.audit.last().Reason)
+	assert.Equal(t, "session_revoked", string(f.audit.last().Reason))
 	// … and every access token it issued is revoked until its expiry.
 	for _, tok := range []string{p1.Data.AccessToken, p2.Data.AccessToken} {
 		assert.True(t, refusedAsRevoked(t, f, tok))
@@ -150,7 +150,7 @@ func testRefreshExpiry(t *testing.T, format func(*issuer.Config)) {
 	f.clock.Add(time.Hour)
 	w = f.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
-	assert.Equal(t, "refresh_invalid", f.audit.last().Reason, "expiry is not reuse")
+	assert.Equal(t, "refresh_invalid", string(f.audit.last().Reason), "expiry is not reuse")
 }
 
 func TestRefreshAllowlist(t *testing.T) { eachFormat(t, testRefreshAllowlist) }
@@ -163,7 +163,7 @@ func testRefreshAllowlist(t *testing.T, format func(*issuer.Config)) {
 	name, code, _ := errorBody(t, w)
 	assert.Equal(t, "ForbiddenError", name)
 	assert.Equal(t, "FORBIDDEN", code)
-	assert.Equal(t, "ip_denied", f.audit.last().Reason)
+	assert.Equal(t, "ip_denied", string(f.audit.last().Reason))
 	// The refusal did not consume the token.
 	require.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }
@@ -224,5 +224,5 @@ func TestRefreshStoreDownFailsClosed(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.NotContains(t, w.Body.String(), "10.1.2.3")
 	ev := f.audit.last()
-	assert.Equal(t, "store_error", ev.Reason)
+	assert.Equal(t, "store_error", string(ev.Reason))
 }

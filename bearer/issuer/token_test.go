@@ -122,7 +122,7 @@ func TestTokenInvalidClientRevealsNothing(t *testing.T) {
 			assert.Equal(t, first, w.Body.String(), "one answer for every failure")
 			assert.NotContains(t, w.Body.String(), "shop")
 			ev := f.audit.last()
-			assert.Equal(t, "invalid_client", ev.Reason)
+			assert.Equal(t, "invalid_client", string(ev.Reason))
 			assert.Empty(t, ev.Subject, "an unauthenticated client is not named")
 		})
 	}
@@ -273,7 +273,7 @@ func TestTokenJWTBearerRefusals(t *testing.T) {
 			code, desc := oauthError(t, w)
 			assert.Equal(t, "invalid_grant", code)
 			assert.Equal(t, "Assertion notificationKey was already used", desc)
-			assert.Equal(t, "assertion_replayed", f.audit.last().Reason)
+			assert.Equal(t, "assertion_replayed", string(f.audit.last().Reason))
 		}
 		// Another client may use the same key.
 		decodeToken(t, f.assertionGrant("app-only", jws(t, jwtHeader, claimsAt(now, "once"), appOnlyKey)))
@@ -394,7 +394,7 @@ func TestTokenStoreFailuresFailClosed(t *testing.T) {
 		w := f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "s"), shopKey))
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "redis")
-		assert.Equal(t, "store_error", f.audit.last().Reason)
+		assert.Equal(t, "store_error", string(f.audit.last().Reason))
 	})
 	t.Run("throttle", func(t *testing.T) {
 		f := newTokenFixture(t)
@@ -413,7 +413,7 @@ func TestTokenAuditCarriesNoSecrets(t *testing.T) {
 	evs := f.audit.all()
 	require.Len(t, evs, 3)
 	for _, ev := range evs {
-		s := strings.Join([]string{ev.Subject, ev.Tenant, ev.CredID, ev.Reason, ev.Action}, "|")
+		s := strings.Join([]string{ev.Subject, ev.Tenant, ev.CredID, string(ev.Reason), ev.Action}, "|")
 		for _, secret := range []string{shopSecret, "wrong-secret", a, string(shopKey), "audit"} {
 			assert.NotContains(t, s, secret)
 		}
