@@ -497,6 +497,11 @@ func main() {
 			fmt.Fprintf(&w, "<details><summary>%s · %s</summary>\n\n```\n%s\n```\n</details>\n\n", r.area, rowLabel(r.name), strings.TrimSpace(top))
 		}
 	}
+	// Sections other commands write (fleet.sh's "## Fleet") survive this
+	// rewrite of the file.
+	if old, err := os.ReadFile(*outPath); err == nil {
+		w.Write(foreignSections(old, "## Fleet"))
+	}
 	if err := os.WriteFile(*outPath, w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -574,4 +579,22 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 	w.WriteString("\n" + endMarker)
 	out := append(append(append([]byte{}, b[:i]...), w.Bytes()...), b[j+len(endMarker):]...)
 	return os.WriteFile(path, out, 0o644)
+}
+
+// foreignSections returns the sections of a results file whose heading
+// line is one of headings, each from its heading to the next "## "
+// heading or the end, in the order they appear.
+func foreignSections(md []byte, headings ...string) []byte {
+	var out []byte
+	lines := bytes.SplitAfter(md, []byte("\n"))
+	keep := false
+	for _, l := range lines {
+		if bytes.HasPrefix(l, []byte("## ")) {
+			keep = slices.Contains(headings, strings.TrimSpace(string(l)))
+		}
+		if keep {
+			out = append(out, l...)
+		}
+	}
+	return out
 }

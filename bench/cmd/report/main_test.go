@@ -37,3 +37,13 @@ PASS
 		t.Fatalf("fastest peer %s %+v", name, c)
 	}
 }
+
+func TestForeignSectionsSurvive(t *testing.T) {
+	const md = "# Results\n\n## Micro\n\nold table\n\n## Fleet\n\nfleet table\n\n## Later\n\nx\n"
+	if got := string(foreignSections([]byte(md), "## Fleet")); got != "## Fleet\n\nfleet table\n\n" {
+		t.Fatalf("got %q", got)
+	}
+	if got := foreignSections([]byte("# Results\n"), "## Fleet"); len(got) != 0 {
+		t.Fatalf("got %q", got)
+	}
+}
