@@ -23,8 +23,8 @@ const (
 	// FormatOpaque accepts any value of visible ASCII characters other than
 	// the comma, up to Config.MaxLength. It is for keys issued elsewhere,
 	// such as short fixed keys ("ABCD") or hex keys, and should only be
-	// used for keys of at least 128 bits of entropy (see the package
-	// documentation on hashing).
+	// used for keys of at least 128 bits of entropy (see "Hashing" in the
+	// package README).
 	FormatOpaque
 )
 
