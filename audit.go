@@ -19,8 +19,9 @@ const (
 )
 
 // An Event describes one access decision for audit logs and monitoring
-// (seed 001's "monitor 401s and 403s"). It never carries secret material:
-// no token, key, password or signature, only identifiers of them.
+// (alerting on a burst of 401s and 403s, for instance). It never carries
+// secret material: no token, key, password or signature, only identifiers
+// of them.
 type Event struct {
 	Time      time.Time
 	Source    string     // the deciding package: "bearer", "apikey", "ipallow", …

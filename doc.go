@@ -6,6 +6,12 @@
 // [ParseScope] and [ScopesFromClaims] are the one scope-claim parser that
 // bearer and apikey use to fill Principal.Scopes; [ScopeClaim] is the one
 // precedence rule that picks the claim a token's scopes come from.
+// [Principal.IsZero] is the one rule for "not authenticated".
+//
+// Every refusal has a [Reason], reported in its audit [Event]; the reasons
+// several packages share are declared here, and each package lists its
+// refusals (error, status, message, reason) as [Refusal] rows.
+// [Event.Conclude] sets an event's outcome from the status answered.
 //
 // The policies themselves live in sub-packages, each a plain
 // func(http.Handler) http.Handler so that it plugs into the standard mux,
@@ -13,7 +19,10 @@
 //
 //   - envelope: the error model, its renderers and strict JSON body decoding
 //   - bearer: JWT and opaque bearer-token authentication
-//   - bearer/issuer: login, refresh, logout and the OAuth-style token endpoint
+//   - issuer: login, refresh with rotation and reuse detection, logout and
+//     revocation of sessions
+//   - tokenendpoint: the OAuth token endpoint (client credentials, JWT-bearer
+//     assertions)
 //   - apikey: API keys in a header, stored hashed and bound to a tenant
 //   - ipallow: client-IP resolution behind proxies and IP allowlists
 //   - scopes: scope enforcement after authentication

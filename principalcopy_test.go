@@ -16,8 +16,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
-// TestSharedPrincipalHandOuts is the regression test for the places other
-// than PrincipalFrom that hand a shared Principal to user code: the
+// TestSharedPrincipalHandOuts covers the places other than PrincipalFrom
+// that hand a shared Principal to user code: the
 // scopes Enforcer's Check, a ratelimit Limits function and an ipallow
 // Account function each get a copy whose Scopes they may change without
 // changing the shared Principal.

@@ -84,8 +84,8 @@ func TestScopesFromClaims(t *testing.T) {
 	assert.Equal(t, []string{"x", "y"}, gatehouse.AppendScopes([]string{"x"}, []string{"x", "y", "bad one"}))
 }
 
-// TestScopeClaimPrecedence is the regression test for scope escalation
-// through "scp" and "scopes": one claim decides, the first present of
+// TestScopeClaimPrecedence guards against scope escalation through "scp"
+// and "scopes": one claim decides, the first present of
 // "scope", "scp", "scopes", and a present "scope" decides even when its
 // value is empty, null, of the wrong type or holds no valid scope-token —
 // it never falls through to a broader claim.

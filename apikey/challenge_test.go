@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEvery401HasAChallenge is the regression test for API-key 401s sent
-// without WWW-Authenticate (RFC 9110 §15.5.2) in the default
-// configuration. It walks every precomputed refusal, so a refusal added
-// later is covered without a new row.
+// TestEvery401HasAChallenge guards against API-key 401s sent without
+// WWW-Authenticate (RFC 9110 §15.5.2) in the default configuration. It
+// walks every precomputed refusal, so a new refusal is covered without a
+// new row.
 func TestEvery401HasAChallenge(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {

@@ -22,9 +22,9 @@ const (
 	FormatStandard Format = iota
 	// FormatOpaque accepts any value of visible ASCII characters other than
 	// the comma, up to Config.MaxLength. It is for keys issued elsewhere,
-	// such as seed 002's "ABCD" or seed 003's hex keys, and should only be
-	// used for keys of at least 128 bits of entropy (see the package
-	// documentation on hashing).
+	// such as short fixed keys ("ABCD") or hex keys, and should only be
+	// used for keys of at least 128 bits of entropy (see "Hashing" in the
+	// package README).
 	FormatOpaque
 )
 
@@ -99,7 +99,7 @@ type Config struct {
 	// derived from (their Message is replaced by the specific refusal's);
 	// nil means envelope.ErrUnauthorized, envelope.ErrForbidden and
 	// envelope.ErrUnavailable. Set them to change the name, the string code
-	// or the numeric code, e.g. seed 003's
+	// or the numeric code, e.g. -23 for every 401:
 	//	Unauthorized: envelope.ErrUnauthorized.WithNumber(-23)
 	// Their Status must be 401, 403 and 5xx respectively.
 	Unauthorized, Forbidden, Unavailable *envelope.Error

@@ -13,9 +13,9 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// Seed 003's Payment API: the key in the ApiKey header, the tenant in
-// X-Tenant-ID, numeric code -23 on every 401 and 403 when the key may not
-// call the surface.
+// A payment API: the key in the ApiKey header, the tenant in X-Tenant-ID,
+// numeric code -23 on every 401 and 403 when the key may not call the
+// surface.
 func ExampleAuthenticator_Middleware() {
 	ctx := context.Background()
 	store := apikey.NewMemoryStore()
@@ -117,9 +117,9 @@ func Example_rotation() {
 	// old: envelope: UNAUTHORIZED: API key revoked new: ok
 }
 
-// Keys issued before adopting this package (or fixed in configuration, as
-// seed 002's "ABCD") are imported with MemoryStore.Add and accepted with
-// FormatOpaque; the header is seed 002's lower-case "apikey".
+// Keys issued before adopting this package (or fixed in configuration,
+// such as "ABCD") are imported with MemoryStore.Add and accepted with
+// FormatOpaque; here the header is a lower-case "apikey".
 func ExampleMemoryStore_Add() {
 	store := apikey.NewMemoryStore()
 	_, _ = store.Add(context.Background(), "ABCD", apikey.Record{ID: "jackpot-store-1", Tenant: "store-1"})

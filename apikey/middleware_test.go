@@ -71,8 +71,8 @@ func (s *spyStore) lookupCount() int {
 	return len(s.lookups)
 }
 
-// fixture is seed 003's Payment surface: tenant from X-Tenant-ID, numeric
-// code -23 on 401.
+// fixture is a payment surface: tenant from X-Tenant-ID, numeric code -23
+// on 401.
 type fixture struct {
 	store                                                   *spyStore
 	mem                                                     *MemoryStore
@@ -507,8 +507,8 @@ func TestChallengeAndCustomErrors(t *testing.T) {
 	assert.JSONEq(t, `{"code":-99,"message":"Authentication temporarily unavailable"}`, w.Body.String())
 }
 
-// Seed 003 with envelope.NumericStyle instead of Config.Unauthorized: the
-// style maps the string code to the numeric one.
+// The numeric code through envelope.NumericStyle instead of
+// Config.Unauthorized: the style maps the string code to the numeric one.
 func TestNumericStyleCatalogue(t *testing.T) {
 	f := newFixture(t)
 	cfg := f.config()
@@ -554,8 +554,8 @@ func TestFormatOpaque(t *testing.T) {
 	}
 }
 
-// TestRevocationIsImmediate: seed 003's "the old key can be revoked
-// instantly" — the very next request after Revoke is refused.
+// TestRevocationIsImmediate: a revoked key stops working at once — the
+// very next request after Revoke is refused.
 func TestRevocationIsImmediate(t *testing.T) {
 	f := newFixture(t)
 	a := MustNew(f.config())

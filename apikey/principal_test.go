@@ -98,8 +98,8 @@ func TestNewPrincipal(t *testing.T) {
 	assert.Equal(t, "key_1", newPrincipal(rec).Subject, "Subject defaults to the key ID")
 }
 
-// TestHandlerCannotChangeKeyPrincipal is the regression test for a handler
-// changing the Principal shared by every request with the same key: over
+// TestHandlerCannotChangeKeyPrincipal guards against a handler changing
+// the Principal shared by every request with the same key: over
 // a real server, a handler appends to and writes into Scopes, and changes
 // the record copies RecordFrom and Principal.Claims give (fields and
 // slices); the next request with the key sees the original Principal and

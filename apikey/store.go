@@ -61,8 +61,8 @@ func (r *Record) HasSurface(surface string) bool {
 type Store interface {
 	// Lookup returns the record stored under hash, or an error wrapping
 	// ErrKeyNotFound. It must run in time independent of how much of hash
-	// matches a stored hash (a hash-keyed map or index is, see the package
-	// documentation) and confirm the match with a constant-time comparison.
+	// matches a stored hash (a hash-keyed map or index is, see "Timing" in
+	// the package README) and confirm the match with a constant-time comparison.
 	//
 	// The returned record's Hash is always zero: the hash goes into a store
 	// and never comes out. The record is read-only: implementations may

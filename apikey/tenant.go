@@ -8,9 +8,9 @@ import (
 )
 
 // TenantHeader returns a Config.Tenant function that reads the requested
-// tenant from the header name (case-insensitive), such as seed 003's
-// "X-Tenant-ID". A missing header, an empty value or a header sent more
-// than once names no tenant, which the middleware refuses.
+// tenant from the header name (case-insensitive), such as "X-Tenant-ID".
+// A missing header, an empty value or a header sent more than once names
+// no tenant, which the middleware refuses.
 func TenantHeader(name string) func(*http.Request) string {
 	name = textproto.CanonicalMIMEHeaderKey(name)
 	return func(r *http.Request) string {
@@ -23,12 +23,12 @@ func TenantHeader(name string) func(*http.Request) string {
 
 // TenantHeaderOr is [TenantHeader] for APIs where naming the tenant is
 // optional: a request without the header asks for tenant fallback, so a
-// single-tenant client (seed 003's example request sends only the ApiKey
-// header) keeps working while multi-tenant clients name their tenant. A
-// header that is present but empty, or sent more than once, still names no
-// tenant and is refused: only its absence selects fallback. Keys of other
-// tenants are refused without the header, as they do not belong to
-// fallback. An empty fallback makes it TenantHeader.
+// single-tenant client (one that sends only the key header) keeps working
+// while multi-tenant clients name their tenant. A header that is present
+// but empty, or sent more than once, still names no tenant and is refused:
+// only its absence selects fallback. Keys of other tenants are refused
+// without the header, as they do not belong to fallback. An empty fallback
+// makes it TenantHeader.
 func TenantHeaderOr(name, fallback string) func(*http.Request) string {
 	name = textproto.CanonicalMIMEHeaderKey(name)
 	return func(r *http.Request) string {

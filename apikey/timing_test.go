@@ -14,7 +14,7 @@ import (
 // The timing-independence tests. Wall-clock assertions are flaky and prove
 // little, so these tests assert the structural properties that make the
 // response time independent of how much of a key an attacker has guessed
-// (see "Timing" in the package documentation):
+// (see "Timing" in the package README):
 //
 //  1. the plaintext key reaches the store only as its SHA-256 digest, so
 //     whatever comparison the store's index makes runs on digests, and a

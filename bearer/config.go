@@ -96,8 +96,8 @@ type Config struct {
 	// else envelope.Nested.
 	Style envelope.Style
 	// Message, when set, is the client-facing message of every 401
-	// refusal, whatever its cause (seed 004 answers "Invalid or missing
-	// API token" to all of them). The WWW-Authenticate header keeps the
+	// refusal, whatever its cause (such as "Invalid or missing API token"
+	// for all of them). The WWW-Authenticate header keeps the
 	// specific error_description. "" means a message per cause.
 	Message string
 	// Audit receives every decision (never token material); nil disables.

@@ -265,8 +265,8 @@ func TestJWKSURLRules(t *testing.T) {
 	}
 }
 
-// TestJWKSRemovalEndsCachedTokens is the regression test for cached tokens
-// outliving their key: with the cache on, a token whose exp is a century
+// TestJWKSRemovalEndsCachedTokens guards against cached tokens outliving
+// their key: with the cache on, a token whose exp is a century
 // away is refused as soon as the set no longer publishes its key, without
 // FlushCache, and one whose kid now names another key too.
 func TestJWKSRemovalEndsCachedTokens(t *testing.T) {

@@ -237,29 +237,29 @@ func TestValidTokensFirstSight(t *testing.T) {
 	}
 }
 
-// TestMultiDefectOrder records the refusals that changed when the claims
-// moved after the signature check (before it, golang-jwt decoded the claims
-// first and the key function checked the issuer before the kid). Each
-// token here has two defects; the reason is now the first in the new
-// order: header and key, signature, claims (issuer, then time and
-// audience). Every token is refused, as before; only the reported defect
-// differs:
+// TestMultiDefectOrder pins the reason reported for tokens with two
+// defects, beside the reason of the reference order (refVerifier:
+// golang-jwt decodes the claims first, and its key function checks the
+// issuer before the kid). The reason reported is the first defect in this
+// package's order: header and key, signature, claims (issuer, then time
+// and audience). Both orders refuse every token; they report different
+// defects for these:
 //
-//   - foreign issuer + bad signature: was issuer_not_accepted, now
-//     invalid_token;
+//   - foreign issuer + bad signature: a bad token here, a foreign issuer
+//     in the reference;
 //   - foreign issuer + unknown kid, kid not a string, or no kid against
-//     several keys: was issuer_not_accepted, now unknown_key;
+//     several keys: an unknown key here, a foreign issuer there;
 //   - claims not a claim set (bad base64 or JSON) + crit, typ or key
-//     defect: was invalid_token, now unsupported_crit,
-//     token_type_not_accepted or unknown_key;
+//     defect: the crit, type or unknown-key refusal here, a bad token
+//     there;
 //   - with a JWKS: foreign issuer or malformed claims + a kid the set holds
-//     under another algorithm, or no kid: was issuer_not_accepted or
-//     invalid_token, now unknown_key (or unavailable, 503, when no key was
-//     ever fetched). With a kid the set does not hold, the claims are still
-//     checked first, so that such a token does not spend a refresh.
+//     under another algorithm, or no kid: an unknown key here (or 503 when
+//     no key was ever fetched), a foreign issuer or bad token there. With
+//     a kid the set does not hold, the claims are checked first, so that
+//     such a token does not spend a refresh.
 //
-// Unchanged: crit and typ still precede the issuer, and the issuer still
-// precedes exp, nbf, iat and aud.
+// Both orders check crit and typ before the issuer, and the issuer before
+// exp, nbf, iat and aud.
 func TestMultiDefectOrder(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "hs-1")
@@ -290,7 +290,7 @@ func TestMultiDefectOrder(t *testing.T) {
 	tests := []struct {
 		name      string
 		token     string
-		was, want reason
+		ref, want reason
 	}{
 		{"foreign issuer + bad signature", forgedForeign, rIssuer, rInvalid},
 		{"foreign issuer + unknown kid", withHeader(t, hs.sign(t, foreign, at), hdr(map[string]any{"kid": "nope"})), rIssuer, rUnknownKey},
@@ -299,7 +299,7 @@ func TestMultiDefectOrder(t *testing.T) {
 		{"garbage claims + crit", withPayload(withHeader(t, forgedForeign, hdr(map[string]any{"crit": []string{"x"}})), garbage), rInvalid, rCrit},
 		{"garbage claims + typ", withPayload(withHeader(t, forgedForeign, hdr(map[string]any{"typ": "JWT"})), garbage), rInvalid, rType},
 		{"garbage claims + unknown kid", withPayload(withHeader(t, forgedForeign, hdr(map[string]any{"kid": "nope"})), garbage), rInvalid, rUnknownKey},
-		// Unchanged.
+		// The same in both orders.
 		{"foreign issuer + crit", withHeader(t, forgedForeign, hdr(map[string]any{"crit": []string{"x"}})), rCrit, rCrit},
 		{"foreign issuer + typ", withHeader(t, forgedForeign, hdr(map[string]any{"typ": "JWT"})), rType, rType},
 		{"foreign issuer + expired", hs.sign(t, foreignExpired, at), rIssuer, rIssuer},
@@ -309,7 +309,7 @@ func TestMultiDefectOrder(t *testing.T) {
 	ref := refVerifier(a, cfg)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.was, ref(tc.token), "reason before the change")
+			assert.Equal(t, tc.ref, ref(tc.token), "reason in the reference order")
 			_, got, err := a.check(bearerRequest(tc.token))
 			assert.Equal(t, tc.want, got, "got %q", reasonInfo[got].audit)
 			assert.ErrorIs(t, err, reasonInfo[tc.want].cause)
@@ -347,11 +347,10 @@ func TestJWKSClaimsCheckedBeforeRefresh(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// refVerifier returns the verification as it was before the claims moved
-// after the signature check, for static keys: golang-jwt's ParseWithClaims
-// with a's parser options and a key function checking crit, typ, the
-// issuer and kid, in that order, then the claims checks of principal. It
-// returns the reason it would have reported.
+// refVerifier returns the reference verification for static keys:
+// golang-jwt's ParseWithClaims with a's parser options and a key function
+// checking crit, typ, the issuer and kid, in that order, then the claims
+// checks of principal. It returns the reason that order reports.
 func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(a.algs), jwt.WithStrictDecoding(), jwt.WithExpirationRequired(),

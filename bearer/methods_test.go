@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestOneTokenMethod is the regression test for a request that carries a
-// valid Authorization header and also an access_token in the query or the
+// TestOneTokenMethod covers a request that carries a valid Authorization
+// header and also an access_token in the query or the
 // form body: RFC 6750 §2 allows one method only, so it is 400
 // invalid_request, although this package never reads a token from the URL
 // or the body. Bodies the check reads reach the handler intact.

@@ -13,8 +13,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
-// TestHandlerCannotChangeCachedPrincipal is the regression test for a
-// handler changing the cached Principal of a token: whatever a handler
+// TestHandlerCannotChangeCachedPrincipal guards against a handler
+// changing the cached Principal of a token: whatever a handler
 // does to what it is given — append to or write into Scopes, write into
 // the claims' arrays and objects, change the copy Claims.Map returns, or
 // change the Principal Check returned — the next request with the same

@@ -139,9 +139,7 @@ func TestRevocationScopes(t *testing.T) {
 
 // TestIssuerCheckedAfterSignature: the issuer is checked from the verified
 // claims. A token with a bad signature and a foreign issuer is a signature
-// refusal: it used to be an issuer refusal, checked from the unverified
-// claims in the key function, before the claims moved after the signature
-// check (see TestMultiDefectOrder).
+// refusal, not an issuer refusal (see TestMultiDefectOrder).
 func TestIssuerCheckedAfterSignature(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "")

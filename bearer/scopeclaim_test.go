@@ -13,8 +13,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
-// TestScopeClaimNoEscalation is the regression test for scope escalation
-// through "scp" and "scopes": a token whose "scope" is narrow gets exactly
+// TestScopeClaimNoEscalation guards against scope escalation through
+// "scp" and "scopes": a token whose "scope" is narrow gets exactly
 // that scope over a real server, whatever broader "scp" or "scopes" it
 // also carries, and a present but empty or malformed "scope" grants
 // nothing rather than falling through to them.

@@ -76,16 +76,16 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // reused for the insert: a token already expired at nowUnix (accepted only
 // thanks to the leeway) is not cached.
 //
-// The order is golang-jwt's Parser.ParseWithClaims' with one change: the
-// claims are decoded after the signature check instead of before it, so a
+// The order is golang-jwt's Parser.ParseWithClaims' with one difference:
+// the claims are decoded after the signature check, not before it, so a
 // forged token is refused after decoding only its header and one signature
 // check. Header and key checks (strict base64, "alg" allowlist, "crit",
 // "typ", "kid", the key bound to "alg") precede the signature check; the
-// issuer check, which needs the claims and does not select the key, now
+// issuer check, which needs the claims and does not select the key,
 // follows it, still before the time and audience checks — except before a
 // JWKS refresh for an unknown kid (see keyFor). A token with a single
-// defect gets the same reason as before; one with several may not (see
-// TestMultiDefectOrder).
+// defect gets the reason golang-jwt's order gives; one with several may
+// not (see TestMultiDefectOrder).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
 	t, ok := splitJWS(tok, a.algs)
 	if !ok {
@@ -104,7 +104,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	}
 	if err := a.validator.Validate(claims); err != nil {
 		// Wrapped as golang-jwt's parser wraps it, so that jwtReason
-		// classifies it as before.
+		// classifies it as it classifies the parser's errors.
 		rs := jwtReason(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
 		return nil, rs, a.errs[rs]
 	}
@@ -232,9 +232,8 @@ func typeMatches(got, want string) bool {
 //
 // A kid the remote set does not hold costs a (rate-limited) refresh of the
 // set, a round trip to the provider. Before it, the claims are decoded and
-// the issuer checked, as they were before any key lookup: a token that is
-// not a claim set, or from a foreign issuer, never spends the refresh
-// budget. That path alone decodes the claims before the signature check.
+// the issuer checked: a token that is not a claim set, or from a foreign
+// issuer, never spends the refresh budget. That path alone decodes the claims before the signature check.
 func (a *Authenticator) keyFor(ctx context.Context, t *jws) (key any, kid string, rkey *remoteKey, rs reason) {
 	kid, rs = a.checkHeader(t.header)
 	if rs != rOK {

@@ -372,9 +372,9 @@ func TestCustomClaims(t *testing.T) {
 	}
 }
 
-// FuzzVerify checks every input against the verification as it was with
-// golang-jwt's ParseWithClaims (refVerifier): whatever is accepted was
-// accepted before, and a refusal is a 401 or 400.
+// FuzzVerify checks every input against the reference verification with
+// golang-jwt's ParseWithClaims (refVerifier): whatever is accepted, the
+// reference accepts too, and a refusal is a 401 or 400.
 func FuzzVerify(f *testing.F) {
 	c := newClock(t0)
 	hs := newSigner(f, "HS256", "k1")

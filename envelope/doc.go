@@ -8,8 +8,8 @@
 // is rendered as a generic 500 so that no internal error text ever reaches a
 // client.
 //
-// A [Style] chooses the body's shape. Built-in styles reproduce the seed
-// APIs byte for byte:
+// A [Style] chooses the body's shape. The built-in styles cover the common
+// shapes byte for byte:
 //
 //	Nested   {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid credentials"}}
 //	Flat     {"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}

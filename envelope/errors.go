@@ -118,8 +118,9 @@ func New(status int, name, code, message string) *Error {
 	return &Error{Status: status, Name: name, Code: code, Message: message}
 }
 
-// The catalogue. The first four are seed 000's common error codes; the rest
-// are the statuses gatehouse middleware answers with.
+// The catalogue. The first four are the common errors of a request: an invalid
+// field, a body that is not JSON, bad credentials and a refused permission;
+// the rest are the statuses gatehouse middleware answers with.
 var (
 	ErrValidation   = New(http.StatusBadRequest, "ValidationException", "VALIDATION_FAILURE", "Missing or invalid request fields")
 	ErrSyntax       = New(http.StatusBadRequest, "SyntaxError", "SYNTAX_ERROR", "Invalid JSON in request body")

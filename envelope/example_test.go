@@ -9,8 +9,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// Use selects the error style for everything inside it: here seed 004's
-// flat shape.
+// Use selects the error style for everything inside it: here the flat
+// shape.
 func ExampleUse() {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		envelope.Write(w, r, envelope.ErrForbidden.WithMessage("Token does not have the required scope: orders:write"))
@@ -23,7 +23,8 @@ func ExampleUse() {
 	// Output: 403 {"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}
 }
 
-// Decode reads a login body strictly and answers seed 000's error shapes.
+// Decode reads a login body strictly; a missing field and invalid JSON get
+// their own errors, here in the default nested shape.
 func ExampleDecode() {
 	type login struct {
 		Username string `json:"username" envelope:"required"`
@@ -51,7 +52,7 @@ func ExampleDecode() {
 	// 400 {"error":{"name":"SyntaxError","code":"SYNTAX_ERROR","message":"Invalid JSON in request body"}}
 }
 
-// NumericStyle maps string codes to an API's numeric catalogue (seed 003).
+// NumericStyle maps string codes to an API's numeric catalogue.
 func ExampleNumericStyle() {
 	style := envelope.NumericStyle{Codes: map[string]int{"UNAUTHORIZED": -23}}
 	rec := httptest.NewRecorder()

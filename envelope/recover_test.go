@@ -56,8 +56,8 @@ func recoverServer(t *testing.T, h http.Handler) (*httptest.Server, *syncBuffer)
 
 const secretKey = "0123456789abcdef0123456789abcdef"
 
-// TestRecoverCallbacks is the regression test for a panicking user
-// callback dropping the connection: behind Recover, a panic in a bearer
+// TestRecoverCallbacks guards against a panicking user callback dropping
+// the connection: behind Recover, a panic in a bearer
 // Validate or Custom function, an apikey Tenant function, a ratelimit
 // KeyFunc or Limits function answers 500 in the envelope style Use chose,
 // over a real server, and logs one line with the panic, method, path and

@@ -32,15 +32,15 @@ const (
 
 // The built-in styles.
 var (
-	// Nested is seed 000's shape and the default:
+	// Nested is the default shape, one error object with name, code and message:
 	// {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid credentials"}}
 	Nested Style = nestedStyle{}
 
-	// Flat is seed 004's shape, with the HTTP status text as "error":
+	// Flat is a flat shape with a success flag and the HTTP status text as "error":
 	// {"success":false,"error":"Forbidden","message":"Insufficient permissions"}
 	Flat Style = flatStyle{}
 
-	// Numeric is seed 003's shape, {"code":-23,"message":"..."}, using each
+	// Numeric is the numeric-code shape, {"code":-23,"message":"..."}, using each
 	// Error's own numeric code and otherwise its HTTP status. Use
 	// [NumericStyle] to map string codes to a numeric catalogue.
 	Numeric Style = NumericStyle{}

@@ -6,8 +6,8 @@ import (
 	"strconv"
 )
 
-// OK writes data with status 200 in the success wrapper used by seeds 000
-// and 004: {"success":true,"data":...}. It is Success(w, http.StatusOK, data).
+// OK writes data with status 200 in the success wrapper
+// {"success":true,"data":...}. It is Success(w, http.StatusOK, data).
 func OK(w http.ResponseWriter, data any) error {
 	return Success(w, http.StatusOK, data)
 }

@@ -38,7 +38,7 @@ var (
 )
 
 // DefaultMessage is the client-visible message of every 403 this package
-// gives (seed 000). It never says which list or rule refused the address.
+// gives. It never says which list or rule refused the address.
 const DefaultMessage = "IP address not authorized"
 
 // refusals holds the precomputed client errors of one middleware, so that a

@@ -49,10 +49,10 @@ type PerPrincipalConfig struct {
 	Now func() time.Time
 }
 
-// PerPrincipal applies each account's own allowlist (seed 000: "If your
-// account has IP whitelist entries configured, API requests (including
-// login and token refresh) must originate from a whitelisted IP address
-// … If no whitelist entries are configured, all IPs are allowed").
+// PerPrincipal applies each account's own allowlist: an account with
+// entries may call the API (login and token refresh included) only from
+// an address on its list, and an account without entries from any
+// address.
 //
 // Its Middleware runs after authentication and checks the authenticated
 // principal's account; [PerPrincipal.CheckAccount] applies the same rule

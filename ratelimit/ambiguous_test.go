@@ -68,8 +68,8 @@ func (s *stalledFailures) resume(landFirst bool) {
 	})
 }
 
-// TestFailureThrottleStoreStall is the regression test for a failure count
-// whose write timed out locking the key out: six correct logins during a
+// TestFailureThrottleStoreStall guards against a failure count whose
+// write timed out locking the key out: six correct logins during a
 // store stall, whose counts land (at once, or after the take-backs) while
 // the throttle answers 503, leave no failure behind once the store answers
 // again; real failures still lock the key out afterwards.

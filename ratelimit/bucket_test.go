@@ -13,8 +13,8 @@ import (
 // TestBucketMatchesRate replays random schedules — bursts, pauses, steps
 // of exactly one refill interval, clocks that step backwards, limit changes
 // — on a bucket and on the x/time/rate Limiter whose semantics it
-// documents, driven as the memory store used to drive it (AllowN then
-// TokensAt; SetLimitAt and SetBurstAt on a limit change). Decisions and
+// documents, driven through AllowN then TokensAt, and SetLimitAt and
+// SetBurstAt on a limit change (the two steps the bucket does in one). Decisions and
 // token counts must be identical, not merely close.
 func TestBucketMatchesRate(t *testing.T) {
 	limits := []Limit{

@@ -99,8 +99,7 @@ func FuzzAddrKey(f *testing.F) {
 	})
 }
 
-// TestByPrincipalJWTSurvivesRefresh is the regression test for keying JWTs
-// by jti: a refreshed token (new jti, same tenant and subject) draws from
+// TestByPrincipalJWTSurvivesRefresh guards against keying JWTs by jti: a refreshed token (new jti, same tenant and subject) draws from
 // the same bucket, through the default key and an explicit ByPrincipal.
 func TestByPrincipalJWTSurvivesRefresh(t *testing.T) {
 	for name, key := range map[string]KeyFunc{"default": nil, "explicit": ByPrincipal} {

@@ -71,12 +71,12 @@ func TestNewValidation(t *testing.T) {
 	}
 }
 
-// TestResetHeaderNeverOverflows is the regression test for a
-// RateLimit-Reset of -9223372035: a period of 290 years, then accepted,
-// made the time until the bucket refills the largest Duration, and
-// rounding it up to seconds wrapped around. Such periods are now refused
-// by New (and by a Limits function, with 500); the longest period
-// accepted, and a huge ResetAfter from any store, give positive headers.
+// TestResetHeaderNeverOverflows guards against a RateLimit-Reset of
+// -9223372035: with a period of 290 years the time until the bucket
+// refills is the largest Duration, and rounding it up to seconds wraps
+// around. Such periods are refused by New (and from a Limits function,
+// with 500); the longest period accepted, and a huge ResetAfter from any
+// store, give positive headers.
 func TestResetHeaderNeverOverflows(t *testing.T) {
 	clk := newClock()
 	slowest := Limit{Events: 1, Period: MaxPeriod, Burst: 2}

@@ -119,8 +119,8 @@ func TestMemoryStoreKeepsRecentKeys(t *testing.T) {
 	assert.Equal(t, 1000, s.Len())
 }
 
-// TestMemoryFailureStoreFloodKeepsLockout is the regression test for
-// lockouts evicted by a flood, and for new keys refused by one: 100,000
+// TestMemoryFailureStoreFloodKeepsLockout guards against lockouts evicted
+// by a flood, and against new keys refused by one: 100,000
 // attacker-chosen keys, each failing once, twice or four times, never
 // displace a locked-out victim (5 failures, AddFailure's default Max), and
 // never fill the store so that a new key is refused: below the lockout

@@ -112,7 +112,7 @@ func begin(th *FailureThrottle, ctx context.Context, key string) error {
 	return err
 }
 
-// TestFailureThrottleConcurrentAttempts is the regression test for the
+// TestFailureThrottleConcurrentAttempts guards against the
 // check-then-record race: 100 parallel attempts with Max 5, each holding
 // its credential check open until all have begun, and each failing. At
 // most Max reach the check; the rest are refused with 429.
@@ -221,12 +221,11 @@ func TestFailureThrottleStoreFull(t *testing.T) {
 	}
 }
 
-// TestFailureThrottleFloodAdmitsNewClients is the regression test for a
-// flood that refused every new client: an attacker giving as many keys as
-// the store holds (and more) two failures each left no room for a new key,
-// and the throttle answered each new client's first attempt with 429.
-// Now the flood displaces itself; a client locked out before it stays
-// locked out.
+// TestFailureThrottleFloodAdmitsNewClients guards against a flood that
+// refuses every new client: an attacker gives as many keys as the store
+// holds (and more) two failures each, which must leave room for a new key,
+// so that a new client's first attempt is not answered with 429. The flood
+// displaces itself; a client locked out before it stays locked out.
 func TestFailureThrottleFloodAdmitsNewClients(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
@@ -343,8 +342,8 @@ func TestFailureThrottleMiddleware(t *testing.T) {
 	}
 }
 
-// TestFailureThrottleMiddlewareConcurrent is the middleware's regression
-// test for the check-then-record race: 50 parallel bad credentials from one
+// TestFailureThrottleMiddlewareConcurrent guards the middleware against
+// the check-then-record race: 50 parallel bad credentials from one
 // address with Max 3 reach the authenticator at most 3 times.
 func TestFailureThrottleMiddlewareConcurrent(t *testing.T) {
 	th, err := NewFailureThrottle(FailureConfig{Max: 3})

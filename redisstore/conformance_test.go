@@ -48,7 +48,8 @@ func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redis
 // before it. The kits' tokens are issued now, after it.
 func established(t testing.TB, s *redisstore.Store) *redisstore.Store {
 	t.Helper()
-	// A nanosecond before a whole second: Establish waits for it no longer.
+	// A nanosecond before a whole second: Establish waits for it at most a
+	// nanosecond.
 	past := time.Now().Add(-time.Hour).Truncate(time.Second).Add(-time.Nanosecond)
 	e, err := redisstore.New(redisstore.Config{Client: s.Client(), Prefix: s.Prefix(), Now: func() time.Time { return past }, SkipServerCheck: true})
 	require.NoError(t, err)

@@ -19,45 +19,17 @@
 //	Store.Credentials()  issuer.CredentialStore, bcrypt hashes
 //	Store.Replay()       single-use assertion keys, SET NX PX
 //
-// # Guarantees
+// Only hashes of secrets reach Redis. Every command runs under a deadline
+// (Config.Timeout, or the request's earlier one), and every read-modify-write
+// of one entity is one Lua script, atomic across instances. A Redis outage
+// makes every method return an error, which the middleware turns into 503:
+// requests fail closed, never pass. So does lost data: while Redis holds
+// no epoch record (before [Store.Establish], or after Redis lost its data)
+// the reads that decide access fail with [ErrStateLost]. With Config.LocalCache a Store keeps a local copy of
+// revocation answers and allowlists that Redis invalidates over pub/sub
+// (see [LocalCache]). [New] refuses the clients and servers it cannot be
+// correct on, naming the reason.
 //
-// Only hashes of secrets reach Redis: opaque tokens, API keys and refresh
-// tokens are stored under the hex SHA-256 the library computes, passwords as
-// the caller's bcrypt hash. Every key starts with Config.Prefix. Every
-// command runs under a deadline (Config.Timeout, 500 ms by default, or the
-// request's earlier one). Every read-modify-write of one entity — refresh
-// rotation with reuse detection, rate-limit charging, an API key's
-// revocation and touch — is one Lua script, so it is atomic across
-// instances: two instances rotating the same refresh token at once have
-// exactly one winner. A token's or API key's record and its ID index live in
-// different hash slots and are written in an order that keeps every stored
-// record reachable by its ID (see [APIKeys]).
-//
-// A Redis outage makes every method return an error, which the middleware
-// turns into 503 in the error envelope: requests fail closed, never pass.
-// The client reconnects by itself; once Redis answers again, so do the
-// stores. By default nothing is cached locally except compiled
-// allowlists, which are revalidated against the stored text on every
-// read. With Config.LocalCache a Store keeps a local copy of revocation
-// answers and allowlists that Redis invalidates over pub/sub, used only
-// while its subscription is confirmed, so that a request whose state did
-// not change makes no round trip (see [LocalCache]).
-//
-// # Clocks
-//
-// Expiry decisions use the times the library passes in (the caller's Now),
-// exactly as the in-memory stores do, and Redis TTLs only reclaim memory,
-// with slack. The rate-limit stores can use the Redis server's clock
-// instead (Config.ServerTime), one clock for the whole fleet.
-//
-// # Deployment
-//
-// The stores are correct on one Redis (replicas optional), on a primary
-// found through Sentinel (redis.NewFailoverClient) and on a Redis Cluster
-// (Config.ClusterAddrs or a *redis.ClusterClient; Valkey alike): every
-// script and multi-key command touches keys of one hash slot, passed to it
-// up front, while the keys of different tokens, keys and accounts spread
-// over every slot. [New] refuses the clients it cannot be correct on — a
-// *redis.Ring, a cluster client reading from replicas, an AutoPipeliner —
-// naming the reason. The package README has the key schema.
+// The package's README.md has the supported deployments, the key schema,
+// the fail-closed design, the local copy, timeouts and the benchmarks.
 package redisstore

@@ -16,8 +16,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
 
-// TestFailureThrottleAcrossInstances is the fleet form of the regression
-// test for the throttle's check-then-record race: 100 parallel attempts at
+// TestFailureThrottleAcrossInstances guards a fleet against the
+// throttle's check-then-record race: 100 parallel attempts at
 // one key through three instances (three Stores on one Redis), each holding
 // its credential check open until all have begun. At most Max reach the
 // check; the others are refused; successes take their attempt back.

@@ -56,7 +56,7 @@ const (
 // (Redis unreachable, [ErrStateLost]) are never cached.
 //
 // A write made to Redis other than through a Store (redis-cli, another
-// program, a Store of an older version that does not publish) is seen by
+// program, a Store of a version that does not publish) is seen by
 // a copy only after MaxAge. So is data lost without a subscription
 // breaking (FLUSHALL): a copy keeps the answers it had, which were right
 // before the loss, until Establish clears them; every revocation written

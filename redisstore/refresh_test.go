@@ -77,8 +77,7 @@ func rotateN(t *testing.T, r issuer.RefreshStore, f issuer.Family, cur issuer.Re
 	return cur
 }
 
-// TestRefreshOneKeyPerFamily is the regression test for the refresh
-// store's key schema: one key per family whatever the number of
+// TestRefreshOneKeyPerFamily checks the refresh store's key schema: one key per family whatever the number of
 // rotations, always with a TTL, and on a cluster families spread over the
 // slots and masters (the keys of one family share its hash tag).
 func TestRefreshOneKeyPerFamily(t *testing.T) {

@@ -122,9 +122,8 @@ func TestRevocationKeysShareHashTag(t *testing.T) {
 	}
 }
 
-// TestReuseRevokesEveryAccessTokenRedis is the regression test for family
-// revocation reaching only the newest 16 access tokens, on the Redis
-// stores: a stolen refresh token rotated 20 times, then reuse; every one of
+// TestReuseRevokesEveryAccessTokenRedis guards against family revocation
+// reaching only the newest 16 access tokens, on the Redis stores: a stolen refresh token rotated 20 times, then reuse; every one of
 // the 21 access tokens is refused by the bearer middleware, whose
 // revocation check stays one round trip per request.
 func TestReuseRevokesEveryAccessTokenRedis(t *testing.T) {
@@ -295,8 +294,9 @@ func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // TestCredentialsWithoutIndex: an account stored without a subject index
-// entry (by an earlier version of Put) is still found by its subject when
-// that is its user name, and never under a subject it does not carry.
+// entry (as a Put that does not write the index stores it) is still found
+// by its subject when that is its user name, and never under a subject it
+// does not carry.
 func TestCredentialsWithoutIndex(t *testing.T) {
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t, c)

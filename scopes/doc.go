@@ -5,8 +5,8 @@
 // parser, [gatehouse.ScopesFromClaims]. This package only ever reads
 // Principal.Scopes and decides:
 //
-//   - no Principal in the request context → 401 (authenticate first) with
-//     a WWW-Authenticate challenge: Bearer by default, [Config].Challenge
+//   - no authenticated Principal in the request context → 401 with a
+//     WWW-Authenticate challenge: Bearer by default, [Config].Challenge
 //     for other credentials;
 //   - a Principal lacking a required scope → 403 with
 //     WWW-Authenticate: Bearer error="insufficient_scope", scope="…"
@@ -17,12 +17,8 @@
 //   - otherwise the request goes on.
 //
 // Scopes are compared exactly and case-sensitively: "read" does not grant
-// "read:users" and "admin" does not grant "administrator". Implications
-// ("products:write" grants "products:read") and wildcards ("orders:*" grants
-// "orders:read") exist only when configured with [Config].Implies and
-// [Config].Wildcards.
-//
-// Three forms cover the usual layouts:
+// "read:users". Implications and wildcards ("orders:*") exist only when
+// configured with [Config].Implies and [Config].Wildcards.
 //
 //	mux.Handle("POST /orders", scopes.Require("orders:write")(h))        // all of
 //	mux.Handle("GET /reports", scopes.Any("reports:read", "admin")(h))   // one of
@@ -36,18 +32,7 @@
 //	})
 //	handler := e.Middleware(mux)
 //
-// The package-level [Require] and [Any] use the zero [Config]: the error
-// style of [envelope.Use] (else Nested), no realm, no implications. Build an
-// [Enforcer] with [New] for anything else.
-//
-// All errors are rendered through envelope.WriteStyle; with envelope.Flat
-// the 403 body is seed 004's exactly:
-//
-//	{"success":false,"error":"Forbidden","message":"Token does not have the required scope: orders:write"}
-//
-// # Performance
-//
-// Every 403 error is built when the middleware is constructed, so a check
-// allocates nothing on either outcome. The measured benchmark table, beside
-// the bare handler in the same run, is in README.md.
+// The package-level [Require] and [Any] use the zero [Config]; build an
+// [Enforcer] with [New] for anything else. The package's README.md has the
+// response bodies and the benchmarks.
 package scopes

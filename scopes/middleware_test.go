@@ -228,13 +228,13 @@ func TestRouteTable(t *testing.T) {
 	}
 }
 
-// TestAllowUnlistedNormalisedPaths is the regression test for unclean
-// paths let through by AllowUnlisted: ServeMux answers "/admin",
-// "/admin//users" and "/x/../admin/users" with a redirect rather than the
-// "/admin/" rule, and such an answer was taken for "unlisted", though chi
-// or gin may serve those paths at the admin handler. A path that
-// normalises onto a listed pattern now meets that pattern's rule, and one
-// with dot segments is refused.
+// TestAllowUnlistedNormalisedPaths guards against unclean paths let
+// through by AllowUnlisted: ServeMux answers "/admin", "/admin//users" and
+// "/x/../admin/users" with a redirect rather than the "/admin/" rule, and
+// such an answer must not be taken for "unlisted", since chi or gin may
+// serve those paths at the admin handler. A path that normalises onto a
+// listed pattern meets that pattern's rule, and one with dot segments is
+// refused.
 func TestAllowUnlistedNormalisedPaths(t *testing.T) {
 	routes := map[string]Rule{
 		"GET /admin/":   {All: []string{"admin"}},

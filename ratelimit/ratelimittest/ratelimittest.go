@@ -1,6 +1,6 @@
 // Package ratelimittest is the conformance kit for ratelimit's counter
-// stores. Every implementation — ratelimit.MemoryStore now, a shared Redis
-// store later — runs the same tests:
+// stores. Every implementation — ratelimit.MemoryStore, redisstore's Redis
+// stores, any other — runs the same tests:
 //
 //	func TestRedisStore(t *testing.T) {
 //		ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store { return newRedisStore(t) })
