@@ -22,3 +22,6 @@ func SetLocalCacheBeforeSession(s *Store, f func(addr string)) {
 // InvalMessage returns the tagged invalidation message a write publishes
 // for subject.
 func InvalMessage(subject string) string { return invalMessage(invalSubject, subject) }
+
+// EpochKey returns the key of the epoch record that guards key.
+func EpochKey(s *Store, key string) string { return s.epochKey(key) }
