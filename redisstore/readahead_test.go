@@ -183,7 +183,9 @@ func TestReadAheadAPIRequest(t *testing.T) {
 				// fails, the allowlist is read again and fails too.
 				list := r.s.Prefix() + "ips:alice"
 				require.NoError(t, c.Del(ctx, redisstore.EpochKey(r.s, list)).Err())
-				r.synced(func() error { return r.writer.Lists().Set(ctx, "alice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}) })
+				r.synced(func() error {
+					return r.writer.Lists().Set(ctx, "alice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
+				})
 				status, n = r.call(r.token("j4"))
 				assert.Equal(t, http.StatusServiceUnavailable, status, "allowlist's epoch lost")
 				if redisstore.EpochKey(r.s, list) != redisstore.EpochKey(r.s, nbf) {
