@@ -110,10 +110,13 @@ type Config struct {
 	// ([Lists.AllowSet]) a request authenticated as a Principal reads: the
 	// function given to ipallow.PerPrincipalConfig.Account or, when that
 	// is nil, one that returns p.Tenant, or p.Subject when Tenant is
-	// empty (ipallow's default). With it, [Store.Middleware] lets the
-	// revocation check read that allowlist in its own round trip. It gets
-	// a copy of the Principal and runs only when the check goes to Redis.
-	// nil means no read-ahead: Middleware changes nothing.
+	// empty (ipallow's default). With it, a revocation check that goes to
+	// Redis reads that allowlist in the same round trip, and the
+	// request's allowlist check uses the answer: it is kept in the local
+	// copy while that is live, and otherwise in the request's scope, which
+	// [Store.Middleware] gives it. It gets a copy of the Principal and
+	// runs only when the check goes to Redis. nil means no read-ahead, and
+	// Middleware changes nothing.
 	AllowlistAccount func(gatehouse.Principal) string
 	// LocalCache, when Enabled, keeps a local copy of revocation answers
 	// and allowlists that Redis invalidates, so that a request whose

@@ -218,6 +218,13 @@ func TestReadAheadAPIRequest(t *testing.T) {
 	}
 }
 
+// countRoundTrips returns the round trips f makes on r's client.
+func countRoundTrips(r *apiRig, f func()) int64 {
+	before := r.counter.n.Load()
+	f()
+	return r.counter.n.Load() - before
+}
+
 // TestReadAheadScope: what the scope reads ahead, and for whom.
 func TestReadAheadScope(t *testing.T) {
 	r := newAPIRig(t, deployments[0], false)
@@ -231,11 +238,7 @@ func TestReadAheadScope(t *testing.T) {
 		r.s.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) { f(req.Context()) })).
 			ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	}
-	roundTrips := func(f func()) int64 {
-		before := r.counter.n.Load()
-		f()
-		return r.counter.n.Load() - before
-	}
+	roundTrips := func(f func()) int64 { return countRoundTrips(r, f) }
 	check := func(ctx context.Context, ref *bearer.TokenRef) {
 		got, err := r.s.Revocations().Revoked(ctx, ref)
 		require.NoError(t, err)
@@ -281,6 +284,18 @@ func TestReadAheadScope(t *testing.T) {
 			check(ctx, &bearer.TokenRef{Subject: "", ID: "j1", Principal: &gatehouse.Principal{ClientID: "app"}})
 		}))
 	})
+
+	// With a live local copy, the copy keeps the answer read ahead: no
+	// scope is needed.
+	local := newAPIRig(t, deployments[0], true)
+	assert.Equal(t, int64(1), countRoundTrips(local, func() {
+		got, err := local.s.Revocations().Revoked(ctx, ref())
+		require.NoError(t, err)
+		require.False(t, got)
+		set, err := local.s.Lists().AllowSet(ctx, "alice")
+		require.NoError(t, err)
+		assert.True(t, set.Contains(netip.MustParseAddr("192.0.2.7")))
+	}), "one pipeline, the list kept in the copy")
 
 	// Without AllowlistAccount, Middleware changes nothing.
 	plain, err := redisstore.New(redisstore.Config{Client: r.s.Client(), Prefix: r.s.Prefix(), SkipServerCheck: true})

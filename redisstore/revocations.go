@@ -176,10 +176,11 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 //
 // With Config.LocalCache, an answer read before is reused without a round
 // trip while the local copy is live and nothing invalidated it (see
-// [LocalCache]). With Config.AllowlistAccount, in a request that
-// [Store.Middleware] gives a scope, a check that goes to Redis also reads
-// the allowlist of t.Principal's account, in the same pipeline, for that
-// request's [Lists.AllowSet].
+// [LocalCache]). With Config.AllowlistAccount, a check that goes to Redis
+// also reads the allowlist of t.Principal's account, in the same
+// pipeline, for the request's [Lists.AllowSet]: it keeps the answer in
+// the request's scope ([Store.Middleware]) and in the local copy while
+// that is live, and reads nothing ahead when it has neither.
 func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, error) {
 	lc := r.s.local
 	var gen uint64
@@ -190,10 +191,12 @@ func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, er
 		}
 		gen, live = lc.begin()
 	}
-	ah := r.s.aheadFor(ctx, t)
+	ah := r.s.aheadFor(ctx, t, live)
 	a, list, err := r.read(ctx, t, ah)
 	if list.ok {
-		ah.scope.put(ah.account, list.raw)
+		if ah.scope != nil {
+			ah.scope.put(ah.account, list.raw)
+		}
 		if live {
 			lc.storeList(gen, ah.account, list.raw)
 		}
@@ -244,7 +247,7 @@ func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef, ah ahead) (r
 		err  error
 		list listRead
 	)
-	if ah.scope == nil {
+	if ah.account == "" {
 		vals, err = r.s.client.MGet(ctx, keys...).Result()
 	} else {
 		pipe := r.s.client.Pipeline()
