@@ -41,7 +41,9 @@
 // read. With Config.LocalCache a Store keeps a local copy of revocation
 // answers and allowlists that Redis invalidates over pub/sub, used only
 // while its subscription is confirmed, so that a request whose state did
-// not change makes no round trip (see [LocalCache]).
+// not change makes no round trip (see [LocalCache]). With
+// Config.AllowlistAccount and [Store.Middleware], a request's revocation
+// check and allowlist read share one round trip when they go to Redis.
 //
 // # Clocks
 //
