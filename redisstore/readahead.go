@@ -52,8 +52,9 @@ func (s *Store) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// readAhead is a request's context with the Store's read-ahead scope: the
-// one allocation Middleware makes per request.
+// readAhead is a request's context with the Store's read-ahead scope,
+// which Middleware allocates per request (with the request's shallow copy
+// that carries it).
 type readAhead struct {
 	context.Context
 	s *Store

@@ -34,6 +34,7 @@ func ipallowAccount(p gatehouse.Principal) string {
 // middleware with its revocations, ipallow.PerPrincipal with its lists.
 type apiRig struct {
 	t       *testing.T
+	local   bool              // s has a local copy
 	writer  *redisstore.Store // another instance's Store, without a copy
 	s       *redisstore.Store // the API's
 	counter *commandCounter   // round trips of both: a pipeline counts one
@@ -59,7 +60,7 @@ func newAPIRig(t *testing.T, d deployment, local bool) *apiRig {
 	if local {
 		waitLive(t, s, true)
 	}
-	rig := &apiRig{t: t, writer: writer, s: s, counter: counter}
+	rig := &apiRig{t: t, local: local, writer: writer, s: s, counter: counter}
 	rig.establish()
 	rig.setList("192.0.2.0/24")
 	auth, err := bearer.New(bearer.Config{
@@ -82,26 +83,40 @@ func (r *apiRig) keys() []string {
 	return []string{p + "rev:{alice}:nbf", p + "ips:alice", p + "ips:bob"}
 }
 
-// establish writes the epoch records of the rig's keys, an hour old,
-// without Store.Establish: its clear-all message, which reaches a
-// cluster's copies once per master and the last ones late, would empty
-// the copy at a moment no test step chooses.
+// establish writes the epoch records of the rig's keys (seedEpochs).
 func (r *apiRig) establish() {
 	r.t.Helper()
+	seedEpochs(r.t, r.s, r.keys()...)
+}
+
+// seedEpochs writes the epoch records of keys, an hour old, without
+// Store.Establish: its clear-all message, which reaches a cluster's
+// copies once per master and the last ones late, would empty a copy (and
+// keep a read's answer out of it) at a moment no test step chooses.
+func seedEpochs(t testing.TB, s *redisstore.Store, keys ...string) {
+	t.Helper()
 	began := strconv.FormatInt(time.Now().Add(-time.Hour).Truncate(time.Second).UnixNano(), 10)
-	for _, k := range r.keys() {
-		require.NoError(r.t, r.s.Client().Set(context.Background(), redisstore.EpochKey(r.s, k), began, 0).Err())
+	for _, k := range keys {
+		require.NoError(t, s.Client().Set(context.Background(), redisstore.EpochKey(s, k), began, 0).Err())
 	}
 }
 
 // synced runs write (through the writer), which changes the revocations
 // of subject or the allowlist of account, and, with a local copy, waits
-// until the copy no longer holds what it changed, so that the next
-// request reads the write.
+// until the copy has received the write's invalidation (nothing else
+// writes meanwhile) and no longer holds what it changed, so that the next
+// request reads the write and no invalidation arrives during that read.
 func (r *apiRig) synced(subject, account string, write func() error) {
 	r.t.Helper()
+	if !r.local {
+		require.NoError(r.t, write())
+		return
+	}
+	gen := redisstore.LocalCacheGeneration(r.s)
 	require.NoError(r.t, write())
-	eventually(r.t, func() bool { return !redisstore.LocalCacheHolds(r.s, subject, account) })
+	eventually(r.t, func() bool {
+		return redisstore.LocalCacheGeneration(r.s) != gen && !redisstore.LocalCacheHolds(r.s, subject, account)
+	})
 }
 
 func (r *apiRig) setList(prefixes ...string) {
