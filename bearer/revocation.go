@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse"
 )
 
 // MaxLeeway is the largest clock-skew allowance Config.Leeway may have. A
@@ -13,12 +15,21 @@ import (
 const MaxLeeway = 5 * time.Minute
 
 // A TokenRef is what a revocation check asks about one token: the claims a
-// revocation can name.
+// revocation can name, and the Principal the token stands for.
 type TokenRef struct {
 	Subject   string // the "sub" claim; empty when the token has none
 	ID        string // the "jti" claim
 	SessionID string // the "sid" claim; empty when the token has none
 	IssuedAt  int64  // the "iat" claim in Unix seconds; 0 when the token has none
+	// Principal is the Principal the token authenticates unless it is
+	// revoked; nil when the caller has none (the issuer's check of a
+	// refresh session). It does not change the answer: it lets a store
+	// read, in the revocation check's round trip, what the rest of the
+	// request will ask about this principal (redisstore reads its
+	// allowlist). The Authenticator shares it with every request that
+	// presents the same token: a store reads it during Revoked and
+	// neither changes nor keeps it.
+	Principal *gatehouse.Principal
 }
 
 // A RevocationStore remembers revocations of three kinds, each scoped to

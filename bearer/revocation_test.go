@@ -3,6 +3,9 @@ package bearer
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse"
 )
 
 // countingRevocations counts the calls an Authenticator makes.
@@ -156,4 +161,61 @@ func TestIssuerCheckedAfterSignature(t *testing.T) {
 	assert.ErrorIs(t, err, ErrIssuer, "a non-string iss")
 	_, err = a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
 	assert.NoError(t, err)
+}
+
+// principalRevocations records the Principal each Revoked call is given.
+type principalRevocations struct {
+	*MemoryRevocations
+	mu   sync.Mutex
+	seen []gatehouse.Principal // a copy of *t.Principal per call; the zero Principal for nil
+}
+
+func (s *principalRevocations) Revoked(ctx context.Context, t *TokenRef) (bool, error) {
+	s.mu.Lock()
+	var p gatehouse.Principal
+	if t.Principal != nil {
+		p = t.Principal.Clone()
+	}
+	s.seen = append(s.seen, p)
+	s.mu.Unlock()
+	return s.MemoryRevocations.Revoked(ctx, t)
+}
+
+// TestRevokedSeesPrincipal: the revocation store is told, on first sight
+// and on a cache hit alike, the Principal the request gets if the token is
+// not revoked; a revoked token's request gets none.
+func TestRevokedSeesPrincipal(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	store := &principalRevocations{MemoryRevocations: NewMemoryRevocations(c.Now)}
+	cfg := baseConfig(c, hs)
+	cfg.Revocations = store
+	a := mustNew(t, cfg)
+	tok := hs.sign(t, claimsAt(t0), nil)
+
+	var got []gatehouse.Principal
+	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.PrincipalFrom(r.Context())
+		got = append(got, p)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for range 2 { // first sight, then a cache hit
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, bearerRequest(tok))
+		require.Equal(t, http.StatusNoContent, w.Code)
+	}
+	require.Len(t, store.seen, 2)
+	require.Len(t, got, 2)
+	assert.Equal(t, "user-42", got[0].Subject)
+	for i := range 2 {
+		assert.Equal(t, got[i], store.seen[i], "call %d", i)
+	}
+
+	require.NoError(t, store.RevokeToken(context.Background(), "user-42", "jti-1", t0.Add(time.Hour)))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, bearerRequest(tok))
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.Len(t, got, 2, "the handler is not reached")
+	require.Len(t, store.seen, 3)
+	assert.Equal(t, got[0], store.seen[2], "the store is told whom the token would authenticate")
 }

@@ -118,7 +118,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	}
 	e.exp = min(exp, nowUnix+a.maxAge)
 	iat, _ := numericDate(claims["iat"]) // absent: 0, at or before any not-before
-	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat}
+	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat, Principal: &e.p}
 	if a.validate != nil {
 		if err := a.validate(ctx, Claims{m: claims}); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))

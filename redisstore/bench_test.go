@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
@@ -226,6 +227,87 @@ func BenchmarkLocalCachePropagation(b *testing.B) {
 			}
 			b.ReportMetric(float64(p50.Nanoseconds()), "p50-ns")
 			b.ReportMetric(float64(p99.Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkAPIRequest runs an HS256 request (a token the bearer middleware
+// verified before) through the bearer middleware and
+// ipallow.PerPrincipal's allowlist, both on Redis: "direct" reads the
+// revocations and then the allowlist (two round trips), "read-ahead"
+// runs in the Store's scope (Store.Middleware), which pipelines the two
+// (one round trip); "localcache" keeps both answers in the local copy
+// (no round trip), with and without the scope, whose cost is then its
+// per-request context.
+func BenchmarkAPIRequest(b *testing.B) {
+	c := redistest.Client(b)
+	prefix := redistest.Prefix(b, c)
+	newStore := func(local bool) *redisstore.Store {
+		s, err := redisstore.New(redisstore.Config{
+			Client: c, Prefix: prefix, SkipServerCheck: true,
+			LocalCache: redisstore.LocalCache{Enabled: local}, AllowlistAccount: ipallowAccount,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		if local {
+			waitLive(b, s, true)
+		}
+		return s
+	}
+	direct, local := established(b, newStore(false)), newStore(true)
+	if err := direct.Lists().Set(context.Background(), "alice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}); err != nil {
+		b.Fatal(err)
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "bench", "sub": "alice", "jti": "jti-bench", "exp": time.Now().Add(time.Hour).Unix(),
+		"scope": "orders:read orders:write",
+	}).SignedString(testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, tc := range []struct {
+		name  string
+		s     *redisstore.Store
+		scope bool
+	}{
+		{"direct", direct, false},
+		{"read-ahead", direct, true},
+		{"localcache", local, false},
+		{"localcache+read-ahead", local, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			auth, err := bearer.New(bearer.Config{
+				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
+				Issuers: []string{"bench"}, Revocations: tc.s.Revocations(),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: tc.s.Lists()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := auth.Middleware(pp.Middleware(next))
+			if tc.scope {
+				h = tc.s.Middleware(h)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = "192.0.2.7:1234"
+			r.Header.Set("Authorization", "Bearer "+tok)
+			w := &discard{h: make(http.Header)}
+			h.ServeHTTP(w, r) // warm the caches
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				w.code = 0
+				h.ServeHTTP(w, r)
+			}
+			if w.code != http.StatusNoContent {
+				b.Fatalf("status %d", w.code)
+			}
 		})
 	}
 }

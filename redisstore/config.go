@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-go/gatehouse"
 )
 
 // Defaults of a zero [Config].
@@ -104,6 +106,18 @@ type Config struct {
 	// to age the local copy's answers); nil means time.Now. Expiry
 	// decisions themselves use the times the library passes in.
 	Now func() time.Time
+	// AllowlistAccount, when set, names the account whose allowlist
+	// ([Lists.AllowSet]) a request authenticated as a Principal reads: the
+	// function given to ipallow.PerPrincipalConfig.Account or, when that
+	// is nil, one that returns p.Tenant, or p.Subject when Tenant is
+	// empty (ipallow's default). With it, a revocation check that goes to
+	// Redis reads that allowlist in the same round trip, and the
+	// request's allowlist check uses the answer: it is kept in the local
+	// copy while that is live, and otherwise in the request's scope, which
+	// [Store.Middleware] gives it. It gets a copy of the Principal and
+	// runs only when the check goes to Redis. nil means no read-ahead, and
+	// Middleware changes nothing.
+	AllowlistAccount func(gatehouse.Principal) string
 	// LocalCache, when Enabled, keeps a local copy of revocation answers
 	// and allowlists that Redis invalidates, so that a request whose
 	// state did not change makes no round trip (see [LocalCache]). Off by
@@ -125,6 +139,8 @@ type Store struct {
 	epoch   string      // the epoch record's key, when not cluster
 	local   *localCache // Config.LocalCache, or nil
 	inval   string      // the local copies' invalidation channel
+	// allowlistAccount is Config.AllowlistAccount.
+	allowlistAccount func(gatehouse.Principal) string
 
 	persist        bool
 	minReplicas    int
@@ -181,6 +197,7 @@ func New(cfg Config) (*Store, error) {
 	s := &Store{
 		client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, server: cfg.ServerTime, now: cfg.Now,
 		persist: cfg.RequirePersistence, minReplicas: cfg.MinReplicas, replicaTimeout: cfg.ReplicaTimeout,
+		allowlistAccount: cfg.AllowlistAccount,
 	}
 	given := 0
 	for _, set := range []bool{cfg.Client != nil, cfg.Addr != "", len(cfg.ClusterAddrs) > 0} {

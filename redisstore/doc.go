@@ -30,6 +30,10 @@
 // (see [LocalCache]). [New] refuses the clients and servers it cannot be
 // correct on, naming the reason.
 //
+// With Config.AllowlistAccount and [Store.Middleware], a request's
+// revocation check and allowlist read share one round trip when they go
+// to Redis.
+//
 // The package's README.md has the supported deployments, the key schema,
 // the fail-closed design, the local copy, timeouts and the benchmarks.
 package redisstore

@@ -2,9 +2,12 @@ package redisstore_test
 
 import (
 	"log"
+	"net/http"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 )
@@ -34,4 +37,34 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	_, _ = auth, limiter
+}
+
+// An API call's revocation check and account allowlist share one round
+// trip: the Store reads the allowlist of the account ipallow will check
+// in the revocation check's pipeline. (Compiled, not run: it needs a
+// Redis.)
+func ExampleStore_Middleware() {
+	account := func(p gatehouse.Principal) string { return p.Tenant } // the same rule as ipallow's Account
+	rs, err := redisstore.New(redisstore.Config{Addr: "127.0.0.1:6379", Prefix: "orders-api:", AllowlistAccount: account})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rs.Close()
+
+	auth, err := bearer.New(bearer.Config{
+		Algorithms:  []string{"HS256"},
+		Keys:        []bearer.Key{{Algorithm: "HS256", Key: []byte("a secret of at least thirty-two bytes")}},
+		Revocations: rs.Revocations(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	perAccount, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: rs.Lists(), Account: account})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := gatehouse.Chain(rs.Middleware, auth.Middleware, perAccount.Middleware)
+	http.Handle("/orders", api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
 }

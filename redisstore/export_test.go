@@ -22,3 +22,19 @@ func SetLocalCacheBeforeSession(s *Store, f func(addr string)) {
 // InvalMessage returns the tagged invalidation message a write publishes
 // for subject.
 func InvalMessage(subject string) string { return invalMessage(invalSubject, subject) }
+
+// EpochKey returns the key of the epoch record that guards key.
+func EpochKey(s *Store, key string) string { return s.epochKey(key) }
+
+// LocalCacheHolds reports whether s's local copy holds an answer of
+// subject's revocations or account's allowlist ("" names none).
+func LocalCacheHolds(s *Store, subject, account string) bool {
+	if s.local == nil {
+		return false
+	}
+	s.local.mu.RLock()
+	defer s.local.mu.RUnlock()
+	_, rev := s.local.subjects[subject]
+	_, list := s.local.accounts[account]
+	return subject != "" && rev || account != "" && list
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse-go/gatehouse/ipallow"
 )
 
@@ -61,6 +63,7 @@ func (l *Lists) Set(ctx context.Context, account string, prefixes []netip.Prefix
 	}
 	key := l.s.key("ips:", account)
 	defer l.s.invalidateLocal(invalAccount, account)
+	l.s.forgetAhead(ctx, account)
 	return l.s.runWrite(ctx, "set allowlist", setListScript, key, raw, l.s.inval, invalMessage(invalAccount, account))
 }
 
@@ -136,14 +139,25 @@ func (l *Lists) AllowSet(ctx context.Context, account string) (*ipallow.PrefixSe
 }
 
 // get returns the stored text of account's list, "" for none: from the
-// local copy (Config.LocalCache) when it holds it, or else read from Redis.
+// local copy (Config.LocalCache) when it holds it, or else from the
+// request's read-ahead scope (Store.Middleware) when the revocation check
+// read it, or else read from Redis.
 func (l *Lists) get(ctx context.Context, account string) (string, error) {
 	lc := l.s.local
+	if lc != nil {
+		if raw, ok := lc.list(account); ok {
+			return raw, nil
+		}
+	}
+	if l.s.allowlistAccount != nil {
+		if scope := l.s.scope(ctx); scope != nil {
+			if raw, ok := scope.take(account); ok {
+				return raw, nil
+			}
+		}
+	}
 	if lc == nil {
 		return l.read(ctx, account)
-	}
-	if raw, ok := lc.list(account); ok {
-		return raw, nil
 	}
 	gen, live := lc.begin()
 	raw, err := l.read(ctx, account)
@@ -158,8 +172,19 @@ func (l *Lists) get(ctx context.Context, account string) (string, error) {
 func (l *Lists) read(ctx context.Context, account string) (string, error) {
 	ctx, cancel := l.s.ctx(ctx)
 	defer cancel()
+	return listReply(l.mget(ctx, l.s.client, account).Result())
+}
+
+// mget queues on c the MGET of account's list and the epoch record of its
+// slot.
+func (l *Lists) mget(ctx context.Context, c redis.Cmdable, account string) *redis.SliceCmd {
 	key := l.s.key("ips:", account)
-	vals, err := l.s.client.MGet(ctx, key, l.s.epochKey(key)).Result()
+	return c.MGet(ctx, key, l.s.epochKey(key))
+}
+
+// listReply reads the reply of mget: the list's text, "" for none, or
+// ErrStateLost when the epoch record is missing.
+func listReply(vals []any, err error) (string, error) {
 	if err != nil {
 		return "", wrap("get allowlist", err)
 	}
@@ -202,6 +227,7 @@ func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []neti
 	defer cancel()
 	key := l.s.key("ips:", account)
 	defer l.s.invalidateLocal(invalAccount, account)
+	l.s.forgetAhead(ctx, account)
 	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, invalMessage(invalAccount, account)).Int()
 	return n == 1, wrap("seed allowlist", err)
 }

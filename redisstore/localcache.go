@@ -62,8 +62,12 @@ const (
 // before the loss, until Establish clears them; every revocation written
 // since still reaches it.
 type LocalCache struct {
-	// Enabled turns the local copy on. Off by default: every read goes
-	// to Redis.
+	// Enabled turns the local copy on. Off by default, every read goes
+	// to Redis: after a loss of data that leaves the subscription up
+	// (FLUSHALL), a Store without the copy answers the reads of the lost
+	// state with ErrStateLost (503), while one with it answers from what
+	// it held until Establish or MaxAge (never more than Redis allowed
+	// before the loss).
 	Enabled bool
 	// MaxEntries bounds the number of cached answers (revocation answers
 	// and allowlists together); 0 means DefaultLocalCacheMaxEntries. When

@@ -176,18 +176,31 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 //
 // With Config.LocalCache, an answer read before is reused without a round
 // trip while the local copy is live and nothing invalidated it (see
-// [LocalCache]).
+// [LocalCache]). With Config.AllowlistAccount, a check that goes to Redis
+// also reads the allowlist of t.Principal's account, in the same
+// pipeline, for the request's [Lists.AllowSet]: it keeps the answer in
+// the request's scope ([Store.Middleware]) and in the local copy while
+// that is live, and reads nothing ahead when it has neither.
 func (r *Revocations) Revoked(ctx context.Context, t *bearer.TokenRef) (bool, error) {
 	lc := r.s.local
-	if lc == nil {
-		a, err := r.read(ctx, t)
-		return verdict(a, err, t.IssuedAt)
+	var gen uint64
+	live := false
+	if lc != nil {
+		if revoked, ok := lc.revoked(t.Subject, t.ID, t.SessionID, t.IssuedAt); ok {
+			return revoked, nil
+		}
+		gen, live = lc.begin()
 	}
-	if revoked, ok := lc.revoked(t.Subject, t.ID, t.SessionID, t.IssuedAt); ok {
-		return revoked, nil
+	ah := r.s.aheadFor(ctx, t, live)
+	a, list, err := r.read(ctx, t, ah)
+	if list.ok {
+		if ah.scope != nil {
+			ah.scope.put(ah.account, list.raw)
+		}
+		if live {
+			lc.storeList(gen, ah.account, list.raw)
+		}
 	}
-	gen, live := lc.begin()
-	a, err := r.read(ctx, t)
 	if err == nil && live {
 		lc.storeRevoked(gen, t.Subject, t.ID, t.SessionID, a)
 	}
@@ -207,8 +220,16 @@ func verdict(a revAnswer, err error, iat int64) (bool, error) {
 	return a.revoked(iat), nil
 }
 
-// read reads a token's revocation keys and its slot's epoch record.
-func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef) (revAnswer, error) {
+// listRead is an allowlist read ahead: its stored text, when ok.
+type listRead struct {
+	raw string
+	ok  bool
+}
+
+// read reads a token's revocation keys and its slot's epoch record and,
+// when ah names an account, that account's allowlist in the same
+// pipeline. The allowlist's answer is ok only when its read succeeded.
+func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef, ah ahead) (revAnswer, listRead, error) {
 	var buf [4]string
 	keys := buf[:0]
 	if t.ID != "" {
@@ -221,11 +242,34 @@ func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef) (revAnswer, 
 	keys = append(keys, nbfKey, r.s.epochKey(nbfKey))
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	vals, err := r.s.client.MGet(ctx, keys...).Result()
+	var (
+		vals []any
+		err  error
+		list listRead
+	)
+	if ah.account == "" {
+		vals, err = r.s.client.MGet(ctx, keys...).Result()
+	} else {
+		pipe := r.s.client.Pipeline()
+		revCmd := pipe.MGet(ctx, keys...)
+		listCmd := r.s.lists.mget(ctx, pipe, ah.account)
+		_, _ = pipe.Exec(ctx) // each command carries its own error
+		vals, err = revCmd.Result()
+		if raw, lerr := listReply(listCmd.Result()); lerr == nil {
+			list = listRead{raw: raw, ok: true}
+		}
+	}
+	a, err := revReply(vals, err, len(keys))
+	return a, list, err
+}
+
+// revReply reads the reply of the revocation MGET of n keys: the token's
+// revocation keys, then its subject's not-before and the epoch record.
+func revReply(vals []any, err error, n int) (revAnswer, error) {
 	if err != nil {
 		return revAnswer{}, wrap("revoked", err)
 	}
-	if len(vals) != len(keys) {
+	if len(vals) != n {
 		return revAnswer{}, wrap("revoked", errReply)
 	}
 	nbf, epoch := vals[len(vals)-2], vals[len(vals)-1]
@@ -243,10 +287,10 @@ func (r *Revocations) read(ctx context.Context, t *bearer.TokenRef) (revAnswer, 
 		return a, nil
 	}
 	s, _ := nbf.(string)
-	n, err := strconv.ParseInt(s, 10, 64)
+	nv, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return a, errCorruptNBF
 	}
-	a.hasNBF, a.nbf = true, n
+	a.hasNBF, a.nbf = true, nv
 	return a, nil
 }

@@ -371,8 +371,10 @@ func (rs redisSettings) describe() string {
 // configuration cannot lose security state (redisstore.Store.Check,
 // unless rs.skipCheck), and that a single node is not a cluster node,
 // failing start-up otherwise; it returns the function that closes the
-// client. Accounts stay in each instance's
-// memory: every instance is started with the same ones.
+// client. The store's read-ahead scope wraps the API (cfg.ReadAhead), so
+// that an API call's revocation check and whitelist read share one round
+// trip. Accounts stay in each instance's memory: every instance is
+// started with the same ones.
 func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redisstore.Store, closeFn func() error, err error) {
 	c := t.client()
 	defer func() {
@@ -383,7 +385,7 @@ func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redis
 	s, err := redisstore.New(redisstore.Config{
 		Client: c, Prefix: rs.prefix, Timeout: redisTimeout,
 		MinReplicas: rs.minReplicas, SkipServerCheck: rs.skipCheck,
-		LocalCache: redisstore.LocalCache{Enabled: rs.localCache},
+		LocalCache: redisstore.LocalCache{Enabled: rs.localCache}, AllowlistAccount: server.AllowlistAccount,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis %s: %w", t.describe, err)
@@ -405,5 +407,6 @@ func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redis
 	cfg.Revocations = s.Revocations()
 	cfg.Lists = s.Lists()
 	cfg.Failures = s.Failures()
+	cfg.ReadAhead = s.Middleware
 	return s, c.Close, nil
 }

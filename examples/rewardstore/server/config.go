@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,12 @@ type Config struct {
 	Revocations bearer.RevocationStore
 	Lists       ipallow.ListEditor
 	Failures    ratelimit.FailureStore
+	// ReadAhead, when set, wraps every API route before authentication:
+	// the shared store's per-request scope (redisstore.Store.Middleware,
+	// with redisstore.Config.AllowlistAccount set to [AllowlistAccount]),
+	// so that an API call's revocation check and whitelist read share one
+	// Redis round trip. nil means none.
+	ReadAhead func(http.Handler) http.Handler
 
 	// BcryptCost hashes the account passwords at start; 0 means
 	// bcrypt.DefaultCost (10).

@@ -124,6 +124,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api := gatehouse.Chain(auth.Middleware, perAccount.Middleware)
+	if cfg.ReadAhead != nil {
+		api = gatehouse.Chain(cfg.ReadAhead, auth.Middleware, perAccount.Middleware)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/auth/login", onlyPost(http.HandlerFunc(s.Issuer.Login)))
@@ -155,6 +158,19 @@ func (s *Server) RevokeCredentials(ctx context.Context, username string) error {
 		subject = acct.Username
 	}
 	return s.Issuer.RevokeSubject(ctx, subject)
+}
+
+// AllowlistAccount returns the account whose IP whitelist applies to an
+// API call of p: its tenant, which is the client id of the account that
+// logged in (or its subject, for a token without one). It is the rule
+// ipallow.PerPrincipal applies by default, which the server uses; give
+// it to a shared store that reads whitelists ahead
+// (redisstore.Config.AllowlistAccount).
+func AllowlistAccount(p gatehouse.Principal) string {
+	if p.Tenant != "" {
+		return p.Tenant
+	}
+	return p.Subject
 }
 
 // ServeHTTP serves the reward store API.
