@@ -27,6 +27,10 @@ func TestFailuresBatchOneRoundTrip(t *testing.T) {
 		f := s.Failures()
 		now := time.Now()
 		attempts := []ratelimit.Attempt{{Key: "ip:192.0.2.1", ID: "a"}, {Key: "user:alice", ID: "a"}, {Key: "user:bob", ID: "a"}}
+		// Open the pipelines' connections: a connection's handshake
+		// would count with the batch that opened it.
+		_, err := f.AddFailures(context.Background(), []ratelimit.Attempt{{Key: "warm", ID: "a"}, {Key: "warm2", ID: "a"}}, time.Minute, now)
+		require.NoError(t, err)
 
 		got, err := f.AddFailures(ctx, attempts, time.Minute, now)
 		require.NoError(t, err)

@@ -19,6 +19,11 @@ import (
 // measured, and independent of how long Redis takes to answer: use it to
 // assert round trips, never timings.
 //
+// Dials are not counted. A command that opens a connection sends its
+// handshake first (HELLO, CLIENT SETINFO), whose commands count with it
+// and whose round trip does not: measure code whose connections are open
+// (run it once before).
+//
 // Only commands whose context was marked by [RoundTrips.Context] (or
 // whose request went through [RoundTrips.Handler]) are counted, so that a
 // client's background traffic — health checks, slot-map reloads, the
