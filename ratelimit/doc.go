@@ -43,7 +43,9 @@
 // the id Begin returned, when the credential was good, so parallel
 // attempts cannot outrun the limit; an attempt whose store write had an
 // unknown outcome is taken back by the throttle itself once the store
-// answers, so a store outage locks nobody out.
+// answers, so a store outage locks nobody out. [FailureThrottle.BeginAll]
+// and [FailureThrottle.Settle] do the same for several keys of one
+// request, with one store call each on a [FailureBatcher].
 // Its counters live behind [FailureStore]; [MemoryFailureStore] never
 // forgets a lockout to make room for a new key, and forgets the least
 // recently updated count below Max instead of refusing one. Its Middleware

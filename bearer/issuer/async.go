@@ -1,21 +1,26 @@
 package issuer
 
-import "sync"
+// A pending is a store call running in a goroutine of its own: the issuer
+// sends independent store calls at once this way, so that a request waits
+// for one round trip to the stores instead of one per call.
+type pending struct {
+	done chan struct{}
+	err  error
+}
 
-// async starts f in a goroutine of its own and returns the function that
-// waits for it and returns its error (as often as called; what f wrote is
-// visible once it returned): the issuer sends independent store calls at
-// once this way, so that a request waits for one round trip to the stores
-// instead of one per call.
-func async(f func() error) func() error {
-	done := make(chan struct{})
-	var err error
+// async starts f.
+func async(f func() error) *pending {
+	p := &pending{done: make(chan struct{})}
 	go func() {
-		defer close(done)
-		err = f()
+		defer close(p.done)
+		p.err = f()
 	}()
-	return sync.OnceValue(func() error {
-		<-done
-		return err
-	})
+	return p
+}
+
+// wait waits for the call and returns its error; what the call wrote is
+// visible once wait returned. It may be called any number of times.
+func (p *pending) wait() error {
+	<-p.done
+	return p.err
 }

@@ -39,17 +39,22 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 // checked against a dummy bcrypt hash of the same cost, so both failures
 // take the same path and about the same time. Every attempt is counted
 // against the client address ("ip:" + ratelimit.AddrKey: an IPv6 client by
-// its /64) and the user name ("user:<name>") before the account is looked
-// up, so parallel guesses cannot outrun the count: at most Max passwords
-// are checked per key and window however many arrive at once. A wrong
+// its /64) and the user name ("user:<name>") before anything is decided,
+// before the password is checked and before a credential store is asked
+// for the account, so parallel guesses cannot outrun the count: at most
+// Max passwords are checked per key and window however many arrive at
+// once. (An account in MemoryCredentials, which costs nothing to look up,
+// is looked up first, so that its allowlist is read while the attempt is
+// counted; the allowlist's verdict applies after the count.) A wrong
 // password stays counted against both; a success clears the user name's
 // count and takes back its own attempt against the address, whose earlier
 // failures stay (clearing them would let one valid account reset a
-// password-guessing run against others). An allowlist 403 stays counted
-// against the address (it tells the client the account exists, so
-// probing for accounts costs attempts like guessing passwords) and is
-// taken back from the user name (outsiders must not lock the account
-// out); a 503 is taken back from both.
+// password-guessing run against others), while the new refresh family is
+// stored (either write failing is a 503 that sends no token). An
+// allowlist 403 stays counted against the address (it tells the client
+// the account exists, so probing for accounts costs attempts like
+// guessing passwords) and is taken back from the user name (outsiders
+// must not lock the account out); a 503 is taken back from both.
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
 	if i.credentials == nil {
@@ -70,8 +75,8 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	var (
 		acct    Account
 		err     error
-		looked  bool         // acct and err hold the lookup's answer
-		allowed func() error // the allowlist check, when started early
+		looked  bool     // acct and err hold the lookup's answer
+		allowed *pending // the allowlist check, when started early
 	)
 	if _, inMemory := i.credentials.(*MemoryCredentials); inMemory {
 		// An account in memory is looked up before the count: it costs
@@ -89,7 +94,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		ipKey, userKey = attempt{key: "ip:" + ratelimit.AddrKey(addr)}, attempt{key: "user:" + req.Username}
 		if e := i.beginAttempt(ctx, &ipKey, &userKey); e != nil {
 			if allowed != nil {
-				_ = allowed() // its verdict does not matter any more
+				_ = allowed.wait() // its verdict does not matter any more
 			}
 			i.fail(w, r, ev, throttleReason(e), e)
 			return
@@ -111,10 +116,13 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	if found {
 		ev.Subject, ev.Tenant = session.Subject, session.Tenant
 		if i.accounts != nil {
-			if allowed == nil {
-				allowed = func() error { return i.accounts.CheckAccount(ctx, session.allowlistKey(), addr) }
+			var err error
+			if allowed != nil {
+				err = allowed.wait()
+			} else {
+				err = i.accounts.CheckAccount(ctx, session.allowlistKey(), addr)
 			}
-			if err := allowed(); err != nil {
+			if err != nil {
 				if e := passThrough(err); e.Status == http.StatusForbidden {
 					// A 403 tells an outsider that the account exists:
 					// probing for accounts this way costs the address
@@ -139,13 +147,13 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	// The throttle's settlement and the new family are independent
 	// writes: both are sent at once, and either failing is a 503 (a family
 	// whose tokens are never sent is harmless).
-	var settled func() error
+	var settled *pending
 	if i.throttle != nil {
 		settled = async(func() error { return i.settleGood(ctx, &userKey, &ipKey) })
 	}
 	pair, err := i.IssuePair(ctx, session)
 	if settled != nil {
-		if serr := settled(); serr != nil {
+		if serr := settled.wait(); serr != nil {
 			i.fail(w, r, ev, reasonStore, passThrough(serr))
 			return
 		}
@@ -162,11 +170,12 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 // the id Begin returned.
 type attempt struct{ key, id string }
 
-// beginAttempt counts one attempt against each key (Throttle.Begin) before
-// any credential is looked up or checked, filling in their ids. When a key
-// refuses, the attempts already counted are taken back, so a refused
-// request counts nowhere. It returns the throttle's 429, or a 503 when its
-// store fails. The caller checks that there is a throttle.
+// beginAttempt counts one attempt against each key (Throttle.Begin, or
+// one BeginAll of a BatchThrottle) before any credential is checked,
+// filling in their ids. When a key refuses, the attempts already counted
+// are taken back, so a refused request counts nowhere. It returns the
+// throttle's 429, or a 503 when its store fails. The caller checks that
+// there is a throttle.
 func (i *Issuer) beginAttempt(ctx context.Context, attempts ...*attempt) *envelope.Error {
 	if bt, ok := i.throttle.(BatchThrottle); ok {
 		keys := make([]string, len(attempts))

@@ -244,7 +244,7 @@ func (l scopeLimit) apply(session []string) []string {
 type revokedRead struct {
 	ref     bearer.TokenRef
 	revoked bool
-	wait    func() error
+	read    *pending
 }
 
 // readRevoked starts reading whether the session sid of subject, started
@@ -252,7 +252,7 @@ type revokedRead struct {
 func (i *Issuer) readRevoked(ctx context.Context, subject, sid string, login int64) *revokedRead {
 	rr := &revokedRead{ref: bearer.TokenRef{Subject: subject, SessionID: sid, IssuedAt: login}}
 	ref := rr.ref // the Revoker's own copy: it may not retain it
-	rr.wait = async(func() (err error) {
+	rr.read = async(func() (err error) {
 		rr.revoked, err = i.revoker.Revoked(ctx, &ref)
 		return err
 	})
@@ -261,7 +261,7 @@ func (i *Issuer) readRevoked(ctx context.Context, subject, sid string, login int
 
 // result waits for the answer.
 func (rr *revokedRead) result() (bool, error) {
-	err := rr.wait()
+	err := rr.read.wait()
 	return rr.revoked, err
 }
 
