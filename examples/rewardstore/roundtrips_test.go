@@ -24,7 +24,10 @@ const roundTripLatency = 20 * time.Millisecond
 
 // The sequential round trips to Redis of login, refresh and logout are at
 // most 2 each with the local copy (issue 16), on one node and on a Redis
-// Cluster. The counts are exact (redistest.RoundTrips), never timings.
+// Cluster; without it a refresh reads the account's allowlist after the
+// family, which names the account: 3. The counts are exact
+// (redistest.RoundTrips), never timings; each is logged, with the bearer
+// call's, for redisstore's README.
 func TestRoundTripsSingleNode(t *testing.T) {
 	r := singleNode(t)
 	testRoundTrips(t, r.addr)
@@ -35,25 +38,27 @@ func TestRoundTripsCluster(t *testing.T) {
 	testRoundTrips(t, r.addr)
 }
 
-// roundTripsMax is what each request may cost with the local copy.
-var roundTripsMax = map[string]int{"login": 2, "refresh": 2, "logout": 2}
+// roundTripsMax is the most sequential round trips each request may cost,
+// with the local copy (true) and without.
+var roundTripsMax = map[bool]map[string]int{
+	true:  {"login": 2, "refresh": 2, "logout": 2},
+	false: {"login": 2, "refresh": 3, "logout": 2},
+}
 
 func testRoundTrips(t *testing.T, addr string) {
-	for _, copy := range []bool{true, false} {
+	for _, local := range []bool{true, false} {
 		name := "local copy"
-		if !copy {
+		if !local {
 			name = "no local copy"
 		}
 		t.Run(name, func(t *testing.T) {
-			in, rt := newCountedInstance(t, addr, copy)
+			in, rt := newCountedInstance(t, addr, local)
 			costs := measureRoundTrips(t, in, rt)
 			for _, op := range []string{"bearer", "login", "refresh", "logout"} {
 				t.Logf("%s, %s: %d waits, %d commands", name, op, costs[op].Waits, costs[op].Commands)
 			}
-			if copy {
-				for op, most := range roundTripsMax {
-					assert.LessOrEqual(t, costs[op].Waits, most, "%s: sequential round trips", op)
-				}
+			for op, most := range roundTripsMax[local] {
+				assert.LessOrEqual(t, costs[op].Waits, most, "%s: sequential round trips", op)
 			}
 		})
 	}
