@@ -75,3 +75,21 @@ func TestRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// Count what one request of a handler costs in Redis.
+func ExampleRoundTrips() {
+	client := redis.NewClient(redistest.Options(redistest.Addr()))
+	defer client.Close()
+	rt := &redistest.RoundTrips{}
+	client.AddHook(rt)
+	handler := rt.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = client.Pipelined(r.Context(), func(p redis.Pipeliner) error {
+			p.Get(r.Context(), "a")
+			p.Get(r.Context(), "b")
+			return nil
+		})
+	}))
+	handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	cost := rt.Take()
+	fmt.Println(cost.Waits, "round trip,", cost.Commands, "commands")
+}
