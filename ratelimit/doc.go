@@ -36,4 +36,8 @@
 // package ratelimittest checks. A store failure refuses the request with
 // 503. The package's README.md has the stores' bounds, the throttle's
 // handling of store outages and the benchmarks.
+//
+// [FailureThrottle.BeginAll] and [FailureThrottle.Settle] count and settle
+// the several keys of one request with one store call each on a
+// [FailureBatcher].
 package ratelimit

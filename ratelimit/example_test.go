@@ -67,6 +67,39 @@ func ExampleFailureThrottle() {
 	// envelope: TOO_MANY_REQUESTS: Too many failed attempts, try again later true
 }
 
+func ExampleFailureThrottle_BeginAll() {
+	ctx := context.Background()
+	throttle, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 3, Window: 15 * time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	// A login guarded on its address and its user name: both counted in
+	// one call (one round trip on a store that batches, such as Redis).
+	login := func(addr, user, password string) error {
+		attempts, err := throttle.BeginAll(ctx, "ip:"+addr, "user:"+user)
+		if err != nil {
+			return err // 429 before any password hashing
+		}
+		if password != "correct horse" { // stands in for a bcrypt comparison
+			return envelope.ErrUnauthorized // both attempts stay counted
+		}
+		// The user name's failures are forgotten; the address keeps its
+		// earlier ones, only this attempt is taken back.
+		return throttle.Settle(ctx, []string{"user:" + user}, attempts[0])
+	}
+	for _, try := range []struct{ addr, pw string }{
+		{"192.0.2.1", "a"}, {"192.0.2.2", "b"}, {"192.0.2.3", "c"}, {"192.0.2.4", "correct horse"},
+	} {
+		err := login(try.addr, "alice", try.pw)
+		fmt.Println(err, errors.Is(err, ratelimit.ErrThrottled))
+	}
+	// Output:
+	// envelope: UNAUTHORIZED: Invalid credentials false
+	// envelope: UNAUTHORIZED: Invalid credentials false
+	// envelope: UNAUTHORIZED: Invalid credentials false
+	// envelope: TOO_MANY_REQUESTS: Too many failed attempts, try again later true
+}
+
 func ExampleAddrKey() {
 	for _, r := range []string{"192.0.2.7:5000", "[2001:db8:1:2::99]:5000", "[2001:db8:1:2::1]:5000"} {
 		req := httptest.NewRequest("GET", "/", nil)

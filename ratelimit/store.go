@@ -81,6 +81,9 @@ type Store interface {
 //
 // ResetFailures forgets key; it is not an error when key is unknown.
 //
+// A store that can run the calls of several keys together (one round trip
+// to a network store) also implements [FailureBatcher].
+//
 // [ratelimittest.TestFailureStore]: https://pkg.go.dev/github.com/gatehouse-go/gatehouse/ratelimit/ratelimittest#TestFailureStore
 type FailureStore interface {
 	Failures(ctx context.Context, key string, now time.Time) (count int, resetAt time.Time, err error)

@@ -9,12 +9,14 @@
 // interface of the library, all sharing its client, key prefix and command
 // deadline:
 //
-//	Store.Revocations()  bearer.RevocationStore (and issuer.Revoker)
+//	Store.Revocations()  bearer.RevocationStore (and issuer.Revoker,
+//	                     issuer.TokenSessionRevoker)
 //	Store.Tokens()       bearer.TokenStore, opaque tokens by SHA-256
 //	Store.APIKeys()      apikey.Store, keys by SHA-256
 //	Store.Lists()        ipallow.ListEditor and ipallow.SetStore
 //	Store.RateLimit()    ratelimit.Store, GCRA in a Lua script
-//	Store.Failures()     ratelimit.FailureStore, fixed windows
+//	Store.Failures()     ratelimit.FailureStore, fixed windows (and
+//	                     ratelimit.FailureBatcher, pipelined)
 //	Store.Refresh()      issuer.RefreshStore, atomic rotation in Lua
 //	Store.Credentials()  issuer.CredentialStore, bcrypt hashes
 //	Store.Replay()       single-use assertion keys, SET NX PX

@@ -112,7 +112,8 @@ func (r *RateLimit) Take(ctx context.Context, key string, limit ratelimit.Limit,
 // ratelimit.TakeBackMemory after the last. Each method is one round trip
 // (one script, or DEL) on one key and counts exactly under concurrency
 // across instances, so the throttle's count-then-check reservation holds
-// fleet-wide. While Redis is unreachable its methods fail and the
+// fleet-wide; the batches of [ratelimit.FailureBatcher] (AddFailures,
+// SettleFailures) send those of several keys in one pipeline. While Redis is unreachable its methods fail and the
 // throttle answers 503 (and takes its attempts back once Redis answers).
 // It is safe for concurrent use.
 type Failures struct{ s *Store }

@@ -176,8 +176,11 @@ type Config struct {
 	// ratelimit.AddrKey(addr): an IPv4 address, an IPv6 /64) and per user
 	// name ("user:<name>"), and failed token-endpoint client
 	// authentications per address and per client ("client:<id>"). Each
-	// attempt is counted (Begin) before any credential is looked up or
-	// checked; nil means no throttling.
+	// attempt is counted (Begin) before any credential is checked and
+	// before any store is asked for one (a MemoryCredentials account is
+	// looked up before, which decides nothing); a BatchThrottle counts and
+	// settles the keys of a request with one call each. nil means no
+	// throttling.
 	Throttle Throttle
 
 	// Clients finds the registered clients of the OAuth token endpoint

@@ -3,14 +3,18 @@ package issuer
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
 // The issuer consumes its siblings through these small interfaces, so it
 // never depends on their concrete types: bearer.MemoryRevocations (or a
 // Redis store) is a Revoker, ipallow.PerPrincipal an AccountChecker and
-// ratelimit.FailureThrottle a Throttle.
+// ratelimit.FailureThrottle a Throttle. A Revoker or Throttle that also
+// does several writes in one step (a TokenSessionRevoker, a BatchThrottle)
+// is used that way, saving round trips to a network store.
 
 // A Revoker is the revocation store the issuer writes to and the bearer
 // middleware reads (bearer.MemoryRevocations, or a Redis store): the jti
@@ -44,4 +48,29 @@ type Throttle interface {
 	Begin(ctx context.Context, key string) (attempt string, err error)
 	Succeed(ctx context.Context, key, attempt string) error
 	Reset(ctx context.Context, key string) error
+}
+
+// A TokenSessionRevoker is a Revoker that revokes a token and its session
+// in one write: RevokeTokenAndSession does what RevokeToken(ctx, subject,
+// jti, tokenUntil) and RevokeSession(ctx, subject, sid, sessionUntil) do,
+// in one step (one round trip for a network store; redisstore's
+// Revocations is one). Logout uses it when its Revoker is one.
+type TokenSessionRevoker interface {
+	RevokeTokenAndSession(ctx context.Context, subject, jti string, tokenUntil time.Time, sid string, sessionUntil time.Time) error
+}
+
+// A BatchThrottle is a Throttle that counts, and settles, the attempts of
+// several keys with one call each (ratelimit.FailureThrottle is one: one
+// round trip when its store is a ratelimit.FailureBatcher, such as
+// redisstore's Failures). BeginAll counts one attempt per key, as Begin
+// does for one, and returns them in order; when a key refuses, every
+// attempt is taken back and the first refusing key's 429 is returned.
+// Settle forgets the failures of each key of reset (Reset) and takes back
+// each attempt of succeed (Succeed); it applies every part even when one
+// fails, and then returns the error. Login and the token endpoint use it
+// when their Throttle is one.
+type BatchThrottle interface {
+	Throttle
+	BeginAll(ctx context.Context, keys ...string) ([]ratelimit.Attempt, error)
+	Settle(ctx context.Context, reset []string, succeed ...ratelimit.Attempt) error
 }

@@ -53,5 +53,9 @@
 // per-account allowlists, applied at login before the password and at
 // refresh) and a [Throttle] (ratelimit's failure throttle, per client IP and
 // per user name). Every store has a concurrent in-memory default and a
-// conformance kit in package issuertest.
+// conformance kit in package issuertest. Store calls that do not depend on
+// each other are sent at once, and a [TokenSessionRevoker] or
+// [BatchThrottle] does several writes in one call, so that login, refresh
+// and logout wait for as few round trips to a network store as their
+// atomicity allows (redisstore's README counts them).
 package issuer

@@ -429,11 +429,18 @@ func (i *Issuer) RevokeSession(ctx context.Context, subject, id string) error {
 // the number of families. The family is revoked in the refresh store
 // first, so it issues no token after this instant.
 func (i *Issuer) revokeSessionTokens(ctx context.Context, subject, id string, until time.Time) error {
+	return i.revoker.RevokeSession(ctx, subject, id, i.sessionHold(until))
+}
+
+// sessionHold is how long a session revocation is kept: until the newest
+// token the family can have issued expires, now + AccessTTL, or until
+// when that is later.
+func (i *Issuer) sessionHold(until time.Time) time.Time {
 	exp := i.now().Add(i.accessTTL)
 	if until.After(exp) {
 		exp = until
 	}
-	return i.revoker.RevokeSession(ctx, subject, id, exp)
+	return exp
 }
 
 // errEmptySubject is RevokeSubject's refusal of an empty subject.

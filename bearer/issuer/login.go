@@ -39,17 +39,22 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 // checked against a dummy bcrypt hash of the same cost, so both failures
 // take the same path and about the same time. Every attempt is counted
 // against the client address ("ip:" + ratelimit.AddrKey: an IPv6 client by
-// its /64) and the user name ("user:<name>") before the account is looked
-// up, so parallel guesses cannot outrun the count: at most Max passwords
-// are checked per key and window however many arrive at once. A wrong
+// its /64) and the user name ("user:<name>") before anything is decided,
+// before the password is checked and before a credential store is asked
+// for the account, so parallel guesses cannot outrun the count: at most
+// Max passwords are checked per key and window however many arrive at
+// once. (An account in MemoryCredentials, which costs nothing to look up,
+// is looked up first, so that its allowlist is read while the attempt is
+// counted; the allowlist's verdict applies after the count.) A wrong
 // password stays counted against both; a success clears the user name's
 // count and takes back its own attempt against the address, whose earlier
 // failures stay (clearing them would let one valid account reset a
-// password-guessing run against others). An allowlist 403 stays counted
-// against the address (it tells the client the account exists, so
-// probing for accounts costs attempts like guessing passwords) and is
-// taken back from the user name (outsiders must not lock the account
-// out); a 503 is taken back from both.
+// password-guessing run against others), while the new refresh family is
+// stored (either write failing is a 503 that sends no token). An
+// allowlist 403 stays counted against the address (it tells the client
+// the account exists, so probing for accounts costs attempts like
+// guessing passwords) and is taken back from the user name (outsiders
+// must not lock the account out); a 503 is taken back from both.
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
 	if i.credentials == nil {
@@ -67,16 +72,38 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	addr := gatehouse.ClientAddr(r)
+	var (
+		acct    Account
+		err     error
+		looked  bool     // acct and err hold the lookup's answer
+		allowed *pending // the allowlist check, when started early
+	)
+	if _, inMemory := i.credentials.(*MemoryCredentials); inMemory {
+		// An account in memory is looked up before the count: it costs
+		// no round trip and decides nothing, and it lets the allowlist be
+		// read while the attempt is counted (its verdict applies after).
+		acct, err = i.credentials.LookupAccount(ctx, req.Username)
+		looked = true
+		if err == nil && !acct.Disabled && i.accounts != nil && i.throttle != nil {
+			key := Session{Subject: acct.subject(), Tenant: acct.Tenant}.allowlistKey()
+			allowed = async(func() error { return i.accounts.CheckAccount(ctx, key, addr) })
+		}
+	}
 	var ipKey, userKey attempt
 	if i.throttle != nil {
 		ipKey, userKey = attempt{key: "ip:" + ratelimit.AddrKey(addr)}, attempt{key: "user:" + req.Username}
 		if e := i.beginAttempt(ctx, &ipKey, &userKey); e != nil {
+			if allowed != nil {
+				_ = allowed.wait() // its verdict does not matter any more
+			}
 			i.fail(w, r, ev, throttleReason(e), e)
 			return
 		}
 	}
 
-	acct, err := i.credentials.LookupAccount(ctx, req.Username)
+	if !looked {
+		acct, err = i.credentials.LookupAccount(ctx, req.Username)
+	}
 	// A disabled account is refused exactly as an unknown one: no allowlist
 	// check, the dummy hash, the same 401.
 	found := err == nil && !acct.Disabled
@@ -89,7 +116,13 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	if found {
 		ev.Subject, ev.Tenant = session.Subject, session.Tenant
 		if i.accounts != nil {
-			if err := i.accounts.CheckAccount(ctx, session.allowlistKey(), addr); err != nil {
+			var err error
+			if allowed != nil {
+				err = allowed.wait()
+			} else {
+				err = i.accounts.CheckAccount(ctx, session.allowlistKey(), addr)
+			}
+			if err != nil {
 				if e := passThrough(err); e.Status == http.StatusForbidden {
 					// A 403 tells an outsider that the account exists:
 					// probing for accounts this way costs the address
@@ -111,18 +144,20 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		i.fail(w, r, ev, reasonBadCredentials, errBadCredentials)
 		return
 	}
+	// The throttle's settlement and the new family are independent
+	// writes: both are sent at once, and either failing is a 503 (a family
+	// whose tokens are never sent is harmless).
+	var settled *pending
 	if i.throttle != nil {
-		if err := i.throttle.Reset(ctx, userKey.key); err != nil {
-			i.fail(w, r, ev, reasonStore, passThrough(err))
-			return
-		}
-		if err := i.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
-			i.fail(w, r, ev, reasonStore, passThrough(err))
+		settled = async(func() error { return i.settleGood(ctx, &userKey, &ipKey) })
+	}
+	pair, err := i.IssuePair(ctx, session)
+	if settled != nil {
+		if serr := settled.wait(); serr != nil {
+			i.fail(w, r, ev, reasonStore, passThrough(serr))
 			return
 		}
 	}
-
-	pair, err := i.IssuePair(ctx, session)
 	if err != nil {
 		i.fail(w, r, ev, reasonStore, unavailable(err))
 		return
@@ -135,12 +170,30 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 // the id Begin returned.
 type attempt struct{ key, id string }
 
-// beginAttempt counts one attempt against each key (Throttle.Begin) before
-// any credential is looked up or checked, filling in their ids. When a key
-// refuses, the attempts already counted are taken back, so a refused
-// request counts nowhere. It returns the throttle's 429, or a 503 when its
-// store fails. The caller checks that there is a throttle.
+// beginAttempt counts one attempt against each key (Throttle.Begin, or
+// one BeginAll of a BatchThrottle) before any credential is checked,
+// filling in their ids. When a key refuses, the attempts already counted
+// are taken back, so a refused request counts nowhere. It returns the
+// throttle's 429, or a 503 when its store fails. The caller checks that
+// there is a throttle.
 func (i *Issuer) beginAttempt(ctx context.Context, attempts ...*attempt) *envelope.Error {
+	if bt, ok := i.throttle.(BatchThrottle); ok {
+		keys := make([]string, len(attempts))
+		for n, a := range attempts {
+			keys[n] = a.key
+		}
+		got, err := bt.BeginAll(ctx, keys...)
+		if err == nil && len(got) != len(attempts) {
+			err = errBatchThrottle
+		}
+		if err != nil {
+			return passThrough(err)
+		}
+		for n, a := range attempts {
+			a.id = got[n].ID
+		}
+		return nil
+	}
 	for n, a := range attempts {
 		id, err := i.throttle.Begin(ctx, a.key)
 		if err != nil {
@@ -163,10 +216,41 @@ func (i *Issuer) endAttempt(ctx context.Context, attempts ...*attempt) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // the client may be gone; the count is not its
+	if bt, ok := i.throttle.(BatchThrottle); ok {
+		_ = bt.Settle(ctx, nil, ratelimitAttempts(attempts)...)
+		return
+	}
 	for _, a := range attempts {
 		_ = i.throttle.Succeed(ctx, a.key, a.id)
 	}
 }
+
+// settleGood settles the attempts of a request whose credential was good:
+// it forgets the failures of reset's key (the user name, the client) and
+// takes back good, the attempt against the address, whose earlier
+// failures stay. The error is the throttle's 503.
+func (i *Issuer) settleGood(ctx context.Context, reset, good *attempt) error {
+	if bt, ok := i.throttle.(BatchThrottle); ok {
+		return bt.Settle(ctx, []string{reset.key}, ratelimitAttempts([]*attempt{good})...)
+	}
+	if err := i.throttle.Reset(ctx, reset.key); err != nil {
+		return err
+	}
+	return i.throttle.Succeed(ctx, good.key, good.id)
+}
+
+// ratelimitAttempts returns attempts as a BatchThrottle takes them.
+func ratelimitAttempts(attempts []*attempt) []ratelimit.Attempt {
+	out := make([]ratelimit.Attempt, len(attempts))
+	for n, a := range attempts {
+		out[n] = ratelimit.Attempt{Key: a.key, ID: a.id}
+	}
+	return out
+}
+
+// errBatchThrottle is the 503 cause of a BatchThrottle whose BeginAll
+// returned another number of attempts than keys.
+var errBatchThrottle = errors.New("issuer: the throttle's BeginAll returned a wrong number of attempts")
 
 // throttleReason is the audit reason of a refusal from beginAttempt.
 func throttleReason(e *envelope.Error) string {

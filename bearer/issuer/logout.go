@@ -96,27 +96,32 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	exp := c.ExpiresAt.UTC()
-	if i.now().Before(exp) {
-		if err := i.revoker.RevokeToken(ctx, c.Subject, c.ID, exp); err != nil {
-			i.fail(w, r, ev, reasonStore, unavailable(err))
-			return
+	live := i.now().Before(exp)
+	// The session is revoked under the token's own subject, so a "sid"
+	// naming another subject's family revokes nothing of it. It is kept as
+	// long as the family's refresh token can live: the next refresh of the
+	// family finds it (recheck) and revokes the family in the refresh
+	// store, whose records are not looked up here by an id the token alone
+	// vouches for.
+	until := i.now().Add(max(i.accessTTL, i.refreshTTL))
+	if exp.After(until) {
+		until = exp
+	}
+	var err error
+	if both, ok := i.revoker.(TokenSessionRevoker); ok && live && c.SessionID != "" {
+		// The token and its session in one write.
+		err = both.RevokeTokenAndSession(ctx, c.Subject, c.ID, exp, c.SessionID, i.sessionHold(until))
+	} else {
+		if live {
+			err = i.revoker.RevokeToken(ctx, c.Subject, c.ID, exp)
+		}
+		if err == nil && c.SessionID != "" {
+			err = i.revokeSessionTokens(ctx, c.Subject, c.SessionID, until)
 		}
 	}
-	if c.SessionID != "" {
-		// The session is revoked under the token's own subject, so a
-		// "sid" naming another subject's family revokes nothing of it. It
-		// is kept as long as the family's refresh token can live: the
-		// next refresh of the family finds it (recheck) and revokes the
-		// family in the refresh store, whose records are not looked up
-		// here by an id the token alone vouches for.
-		until := i.now().Add(max(i.accessTTL, i.refreshTTL))
-		if exp.After(until) {
-			until = exp
-		}
-		if err := i.revokeSessionTokens(ctx, c.Subject, c.SessionID, until); err != nil {
-			i.fail(w, r, ev, reasonStore, unavailable(err))
-			return
-		}
+	if err != nil {
+		i.fail(w, r, ev, reasonStore, unavailable(err))
+		return
 	}
 	i.succeed(w, r, ev, LogoutResult{LoggedOut: true})
 }

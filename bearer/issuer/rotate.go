@@ -72,7 +72,19 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 
 	// The pre-checks read the family first, so that a refusal, or a store
 	// failure on the way, leaves the presented token current: only Rotate
-	// decides, and a retry after a 503 is no reuse.
+	// decides, and a retry after a 503 is no reuse. The session's
+	// revocations are read at the same time (recheck applies them after
+	// the allowlist): a refresh JWT names its subject and login time, so
+	// they are read with the family; else as soon as the family is known.
+	var revoked *revokedRead
+	if claims.Subject != "" {
+		revoked = i.readRevoked(ctx, claims.Subject, famID, claims.AuthTime)
+	}
+	defer func() {
+		if revoked != nil {
+			_, _ = revoked.result() // nothing is left running after the request
+		}
+	}()
 	fam, err := i.refresh.Lookup(ctx, famID, hash, now)
 	if errors.Is(err, ErrRefreshNotFound) {
 		return Pair{}, reasonBadRefresh, errBadRefresh
@@ -80,13 +92,19 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if err != nil {
 		return Pair{}, reasonStore, unavailable(err)
 	}
+	if revoked == nil || !revoked.of(fam) {
+		if revoked != nil {
+			_, _ = revoked.result()
+		}
+		revoked = i.readRevoked(ctx, fam.Subject, fam.ID, fam.CreatedAt.Unix())
+	}
 	ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
 	if i.accounts != nil {
 		if err := i.accounts.CheckAccount(ctx, fam.allowlistKey(), addr); err != nil {
 			return Pair{}, reasonIPDenied, passThrough(err)
 		}
 	}
-	limit, reason, err := i.recheck(ctx, fam)
+	limit, reason, err := i.recheck(ctx, fam, revoked)
 	if err != nil {
 		return Pair{}, reason, err
 	}
@@ -153,10 +171,11 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 // refusal is the 401 of a revoked family. It returns the audit reason and
 // the client-facing error, or a 503 when a store failed. On success it
 // returns, with Config.Credentials, the account's current scopes as the
-// limit of the scopes the refreshed access token may carry.
-func (i *Issuer) recheck(ctx context.Context, fam Family) (scopeLimit, string, error) {
-	ref := bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
-	revoked, err := i.revoker.Revoked(ctx, &ref)
+// limit of the scopes the refreshed access token may carry. read is the
+// Revoker's answer for the family's session (readRevoked).
+func (i *Issuer) recheck(ctx context.Context, fam Family, read *revokedRead) (scopeLimit, string, error) {
+	ref := read.ref
+	revoked, err := read.result()
 	if err != nil {
 		return scopeLimit{}, reasonStore, unavailable(err)
 	}
@@ -218,4 +237,35 @@ func (l scopeLimit) apply(session []string) []string {
 		}
 	}
 	return kept
+}
+
+// A revokedRead is the Revoker's answer for a family's session, read in
+// the background while the refresh goes on.
+type revokedRead struct {
+	ref     bearer.TokenRef
+	revoked bool
+	read    *pending
+}
+
+// readRevoked starts reading whether the session sid of subject, started
+// at login (Unix seconds), is revoked.
+func (i *Issuer) readRevoked(ctx context.Context, subject, sid string, login int64) *revokedRead {
+	rr := &revokedRead{ref: bearer.TokenRef{Subject: subject, SessionID: sid, IssuedAt: login}}
+	ref := rr.ref // the Revoker's own copy: it may not retain it
+	rr.read = async(func() (err error) {
+		rr.revoked, err = i.revoker.Revoked(ctx, &ref)
+		return err
+	})
+	return rr
+}
+
+// result waits for the answer.
+func (rr *revokedRead) result() (bool, error) {
+	err := rr.read.wait()
+	return rr.revoked, err
+}
+
+// of reports whether rr reads fam's session: its subject, id and login.
+func (rr *revokedRead) of(fam Family) bool {
+	return rr.ref == bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
 }

@@ -345,10 +345,7 @@ func (i *Issuer) attempt(ctx context.Context, addr netip.Addr, clientID string, 
 	case e != nil:
 		i.endAttempt(ctx, &ipKey, &clientKey)
 	default:
-		if err := i.throttle.Reset(ctx, clientKey.key); err != nil {
-			return grantedToken{}, reasonStore, passThrough(err)
-		}
-		if err := i.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
+		if err := i.settleGood(ctx, &clientKey, &ipKey); err != nil {
 			return grantedToken{}, reasonStore, passThrough(err)
 		}
 	}

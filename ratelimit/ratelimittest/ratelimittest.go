@@ -203,8 +203,10 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 // TestFailureStore checks a ratelimit.FailureStore: fixed windows opened by
 // the first failure, expiry, attempts counted once by id, taking back an
 // attempt by id (idempotent, and winning over a count that lands after
-// it), reset, key isolation and exact counting under concurrency.
-// newStore returns an empty store.
+// it), reset, key isolation and exact counting under concurrency; and,
+// when the store is a ratelimit.FailureBatcher, that its batch methods do
+// for each key what the single-key methods do. newStore returns an empty
+// store.
 func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.FailureStore) {
 	ctx := context.Background()
 	const window = 15 * time.Minute
@@ -428,5 +430,90 @@ func TestFailureStore(t *testing.T, newStore func(t *testing.T) ratelimit.Failur
 		})
 		got, _ := failures(t, s, "race3", t0)
 		assert.Equal(t, 5, got)
+	})
+
+	if _, ok := newStore(t).(ratelimit.FailureBatcher); ok {
+		t.Run("batch", func(t *testing.T) {
+			testFailureBatcher(t, func(t *testing.T) batchStore { return newStore(t).(batchStore) })
+		})
+	}
+}
+
+// A batchStore is a FailureStore that is also a FailureBatcher.
+type batchStore interface {
+	ratelimit.FailureStore
+	ratelimit.FailureBatcher
+}
+
+// testFailureBatcher checks the batch methods of a FailureBatcher: each
+// key's part as the single-key method, in order.
+func testFailureBatcher(t *testing.T, newStore func(t *testing.T) batchStore) {
+	ctx := context.Background()
+	const window = 15 * time.Minute
+	failures := func(t *testing.T, s batchStore, key string, at time.Time) int {
+		t.Helper()
+		n, _, err := s.Failures(ctx, key, at)
+		require.NoError(t, err)
+		return n
+	}
+
+	t.Run("AddFailures counts each attempt as AddFailure", func(t *testing.T) {
+		s := newStore(t)
+		_, _, err := s.AddFailure(ctx, "ip:192.0.2.9", "a0", window, t0)
+		require.NoError(t, err)
+		at := t0.Add(time.Minute)
+		got, err := s.AddFailures(ctx, []ratelimit.Attempt{{Key: "ip:192.0.2.9", ID: "a1"}, {Key: "user:hal", ID: "a1"}}, window, at)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, 2, got[0].Count, "the address's window was open")
+		assert.WithinDuration(t, t0.Add(window), got[0].ResetAt, Tolerance)
+		assert.Equal(t, 1, got[1].Count, "the user name's window opens")
+		assert.WithinDuration(t, at.Add(window), got[1].ResetAt, Tolerance)
+
+		got, err = s.AddFailures(ctx, []ratelimit.Attempt{{Key: "user:hal", ID: "a1"}, {Key: "user:hal", ID: "a2"}}, window, at)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, 1, got[0].Count, "an attempt repeated counts once")
+		assert.Equal(t, 2, got[1].Count, "attempts of one key count in order")
+		assert.Equal(t, 2, failures(t, s, "ip:192.0.2.9", at))
+		assert.Equal(t, 2, failures(t, s, "user:hal", at))
+
+		got, err = s.AddFailures(ctx, nil, window, at)
+		require.NoError(t, err)
+		assert.Empty(t, got, "an empty batch")
+	})
+
+	t.Run("SettleFailures resets and takes back", func(t *testing.T) {
+		s := newStore(t)
+		for _, a := range []ratelimit.Attempt{{Key: "user:ida", ID: "a1"}, {Key: "user:ida", ID: "a2"}, {Key: "ip:192.0.2.10", ID: "a1"}, {Key: "ip:192.0.2.10", ID: "a2"}} {
+			_, _, err := s.AddFailure(ctx, a.Key, a.ID, window, t0)
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.SettleFailures(ctx, []string{"user:ida", "user:unknown"},
+			[]ratelimit.Attempt{{Key: "ip:192.0.2.10", ID: "a2"}, {Key: "ip:192.0.2.11", ID: "late"}}, t0))
+		assert.Zero(t, failures(t, s, "user:ida", t0), "reset")
+		assert.Equal(t, 1, failures(t, s, "ip:192.0.2.10", t0), "one attempt taken back, the earlier failure stays")
+		n, _, err := s.AddFailure(ctx, "ip:192.0.2.11", "late", window, t0.Add(time.Second))
+		require.NoError(t, err)
+		assert.Zero(t, n, "an attempt taken back before its count does not count")
+
+		require.NoError(t, s.SettleFailures(ctx, nil, []ratelimit.Attempt{{Key: "ip:192.0.2.10", ID: "a2"}}, t0))
+		assert.Equal(t, 1, failures(t, s, "ip:192.0.2.10", t0), "taking back twice changes nothing")
+		require.NoError(t, s.SettleFailures(ctx, nil, nil, t0), "an empty batch")
+	})
+
+	t.Run("concurrent batches are counted exactly", func(t *testing.T) {
+		s := newStore(t)
+		var n atomic.Int64
+		concurrently(func(g int) {
+			id := fmt.Sprint("b-", n.Add(1))
+			both := []ratelimit.Attempt{{Key: "race4", ID: id}, {Key: "race5", ID: id}}
+			_, _ = s.AddFailures(ctx, both, window, t0)
+			if g%2 == 0 {
+				_ = s.SettleFailures(ctx, nil, both[1:], t0)
+			}
+		})
+		assert.Equal(t, 200, failures(t, s, "race4", t0))
+		assert.Equal(t, 100, failures(t, s, "race5", t0))
 	})
 }

@@ -1,7 +1,7 @@
 // Package redistest connects tests to the Redis deployments that
 // redisstore's tests (and an application's own) run against, isolates them
-// from each other with a key prefix per test, and simulates outages with a
-// TCP proxy.
+// from each other with a key prefix per test, simulates outages with a
+// TCP proxy, and counts the round trips code makes ([RoundTrips]).
 //
 // The single Redis is at GATEHOUSE_REDIS_ADDR (default 127.0.0.1:6379). The
 // Redis Cluster is at GATEHOUSE_REDIS_CLUSTER, comma-separated seed
