@@ -369,7 +369,7 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	now := i.clock()
 	famID := newID()
 	exp := i.refreshExpiry(now, now)
-	rt, hash, err := i.newRefresh(now, exp, now, famID, s.Subject)
+	rt, hash, err := i.newRefresh(now, exp, now, famID, s.Subject, s.Tenant)
 	if err != nil {
 		return Pair{}, err
 	}

@@ -24,7 +24,7 @@ func TestCheckRefreshClaims(t *testing.T) {
 			Now: func() time.Time { return now },
 		})
 		require.NoError(t, err)
-		good, _, err := i.newRefresh(now, now.Add(time.Hour), now, "fam", "demo")
+		good, _, err := i.newRefresh(now, now.Add(time.Hour), now, "fam", "demo", "")
 		require.NoError(t, err)
 		c, ok := i.checkRefresh(good, now)
 		require.True(t, ok, typ)

@@ -135,7 +135,8 @@ func TestRefreshJWTClaims(t *testing.T) {
 		raw, err := base64.RawURLEncoding.DecodeString(c["jti"].(string))
 		require.NoError(t, err)
 		assert.Len(t, raw, 32, "256 random bits")
-		assert.Len(t, c, 9, "no other claims: %v", c)
+		assert.Equal(t, "123456", c["tenant"], "the session's tenant, so that a refresh reads the account's allowlist at once")
+		assert.Len(t, c, 10, "no other claims: %v", c)
 	}
 	check(p, login)
 	f.clock.Add(time.Hour)

@@ -86,8 +86,12 @@ type refreshPayload struct {
 	IssuedAt  int64  `json:"iat"`
 	AuthTime  int64  `json:"auth_time"`
 	SessionID string `json:"sid,omitempty"`
-	TokenUse  string `json:"token_use"`
-	ID        string `json:"jti"`
+	// Tenant is the session's tenant ("" for none); always written, so
+	// that a refresh can read the account's allowlist before the family
+	// (which holds the same tenant) is read.
+	Tenant   *string `json:"tenant,omitempty"`
+	TokenUse string  `json:"token_use"`
+	ID       string  `json:"jti"`
 }
 
 // newRefresh returns a fresh refresh token of the configured format for
@@ -96,7 +100,7 @@ type refreshPayload struct {
 // subject sub, issued at now, expiring at exp,
 // in a family created (a login made) at authTime. The error is a signing
 // failure.
-func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub string) (string, [32]byte, error) {
+func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub, tenant string) (string, [32]byte, error) {
 	if !i.rtJWT {
 		tok, hash := newRefreshToken(sid)
 		return tok, hash, nil
@@ -109,6 +113,7 @@ func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub string) (stri
 		IssuedAt:  now.Unix(),
 		AuthTime:  authTime.Unix(),
 		SessionID: sid,
+		Tenant:    &tenant,
 		TokenUse:  tokenUseRefresh,
 		ID:        newRefreshJTI(),
 	})

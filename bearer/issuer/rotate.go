@@ -85,6 +85,11 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 			_, _ = revoked.result() // nothing is left running after the request
 		}
 	}()
+	// A refresh JWT names the session's tenant, so the account's allowlist
+	// is read at the same time too; its answer is applied only if the
+	// family names the same account, and only after the family was found.
+	allow := i.readAllowlist(ctx, claims, addr)
+	defer allow.discard()
 	fam, err := i.refresh.Lookup(ctx, famID, hash, now)
 	if errors.Is(err, ErrRefreshNotFound) {
 		return Pair{}, reasonBadRefresh, errBadRefresh
@@ -100,7 +105,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 	ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
 	if i.accounts != nil {
-		if err := i.accounts.CheckAccount(ctx, fam.allowlistKey(), addr); err != nil {
+		if err := allow.check(ctx, i.accounts, fam.allowlistKey(), addr); err != nil {
 			return Pair{}, reasonIPDenied, passThrough(err)
 		}
 	}
@@ -118,7 +123,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if i.rtJWT {
 		exp = i.refreshExpiry(now, time.Unix(claims.AuthTime, 0))
 	}
-	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), famID, claims.Subject)
+	rt, rtHash, err := i.newRefresh(now, exp, time.Unix(claims.AuthTime, 0), famID, claims.Subject, fam.Tenant)
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
@@ -268,4 +273,43 @@ func (rr *revokedRead) result() (bool, error) {
 // of reports whether rr reads fam's session: its subject, id and login.
 func (rr *revokedRead) of(fam Family) bool {
 	return rr.ref == bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
+}
+
+// An allowlistRead is an account's allowlist check started before the
+// account was confirmed: the account a refresh JWT names.
+type allowlistRead struct {
+	account string
+	read    *pending
+}
+
+// readAllowlist starts the allowlist check of the account a refresh JWT
+// names (its tenant, else its subject), or returns nil when there is no
+// allowlist or the token does not name its tenant (an opaque token).
+func (i *Issuer) readAllowlist(ctx context.Context, c refreshPayload, addr netip.Addr) *allowlistRead {
+	if i.accounts == nil || c.Tenant == nil {
+		return nil
+	}
+	a := &allowlistRead{account: *c.Tenant}
+	if a.account == "" {
+		a.account = c.Subject
+	}
+	a.read = async(func() error { return i.accounts.CheckAccount(ctx, a.account, addr) })
+	return a
+}
+
+// check returns the allowlist's answer for account: the one read ahead
+// when it was for account, else a new check.
+func (a *allowlistRead) check(ctx context.Context, c AccountChecker, account string, addr netip.Addr) error {
+	if a != nil && a.account == account {
+		return a.read.wait()
+	}
+	return c.CheckAccount(ctx, account, addr)
+}
+
+// discard waits for a read whose answer was not needed, so that nothing
+// is left running after the request.
+func (a *allowlistRead) discard() {
+	if a != nil {
+		_ = a.read.wait()
+	}
 }
