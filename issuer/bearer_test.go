@@ -13,8 +13,8 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -44,7 +44,7 @@ func benchIssuer(b *testing.B, cost int, mod ...func(*Config)) *Issuer {
 		b.Fatal(err)
 	}
 	cfg := Config{
-		Issuer: "https://rewards.example", Audience: []string{"rewardstore-api"},
+		Issuer: "https://rewards.example", Audiences: []string{"rewardstore-api"},
 		Key: SigningKey{Key: benchSecret}, Credentials: creds, Revocations: nopRevoker{}, BcryptCost: cost,
 		Refresh: benchRefreshStore(),
 	}
@@ -80,7 +80,7 @@ func rawSign(b *testing.B, now time.Time) string {
 		ClientID: "123456", Scope: "products:read categories:read", SessionID: "BBBBBBBBBBBBBBBBBBBBBB", Tenant: "123456",
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
-	t.Header["typ"] = AccessTokenType
+	t.Header["typ"] = "at+jwt"
 	s, err := t.SignedString(benchSecret)
 	if err != nil {
 		b.Fatal(err)
@@ -95,8 +95,8 @@ type discardRefresh struct{ RefreshStore }
 
 func (discardRefresh) Create(context.Context, Family, RefreshRecord) error { return nil }
 
-// benchJWT configures seed 000's formats: typ JWT, refresh JWTs.
-func benchJWT(c *Config) { c.TokenType, c.RefreshTokenFormat = TokenTypeJWT, RefreshJWT }
+// benchJWT configures the JWT formats: typ JWT, refresh JWTs.
+func benchJWT(c *Config) { c.TokenType, c.RefreshJWT = "JWT", true }
 
 func BenchmarkIssuePair(b *testing.B) { benchIssuePair(b) }
 
@@ -165,7 +165,7 @@ func BenchmarkFloorSignAndRotate(b *testing.B) {
 	m := benchRefreshStore()
 	ctx := context.Background()
 	now := time.Now()
-	prev := RefreshRecord{Hash: HashRefreshToken("first"), FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	prev := RefreshRecord{Hash: hashRefreshToken("first"), FamilyID: "f", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := m.Create(ctx, Family{ID: "f", Session: benchSession}, prev); err != nil {
 		b.Fatal(err)
 	}
@@ -238,9 +238,9 @@ func BenchmarkLoginUnknownUser(b *testing.B) {
 }
 
 // benchLogin posts body to the Login handler of a benchIssuer at
-// DefaultBcryptCost in a loop and fails unless every answer is status want.
+// bcrypt.DefaultCost in a loop and fails unless every answer is status want.
 func benchLogin(b *testing.B, body string, want int, mod ...func(*Config)) {
-	iss := benchIssuer(b, DefaultBcryptCost, mod...)
+	iss := benchIssuer(b, bcrypt.DefaultCost, mod...)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/auth/login", strings.NewReader(body))
@@ -254,7 +254,7 @@ func benchLogin(b *testing.B, body string, want int, mod ...func(*Config)) {
 }
 
 func BenchmarkFloorBcrypt(b *testing.B) {
-	hash, err := HashPassword("demo-password", DefaultBcryptCost)
+	hash, err := HashPassword("demo-password", bcrypt.DefaultCost)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,23 +3,11 @@ package issuer
 import (
 	"context"
 	"net/netip"
-
-	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
 // The issuer consumes its siblings through these small interfaces, so it
-// never depends on their concrete types: bearer.MemoryRevocations (or a
-// Redis store) is a Revoker, ipallow.PerPrincipal an AccountChecker and
-// ratelimit.FailureThrottle a Throttle.
-
-// A Revoker is the revocation store the issuer writes to and the bearer
-// middleware reads (bearer.MemoryRevocations, or a Redis store): the jti
-// of the access token a logout presents, the session of every family that
-// logout, reuse detection or RevokeSession kills, and the not-before of a
-// subject RevokeSubject revokes — which Refresh reads back, so that no
-// family started before it rotates again. It must be the same store the
-// bearer middleware checks, or revocations have no effect on API calls.
-type Revoker = bearer.RevocationStore
+// never depends on their concrete types: ipallow.PerPrincipal is an
+// AccountChecker and ratelimit.FailureThrottle a Throttle.
 
 // An AccountChecker applies an account's own IP allowlist before a
 // principal exists. CheckAccount returns nil when addr may act for account,

@@ -6,19 +6,14 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// DefaultBcryptCost is the bcrypt cost [HashPassword] uses for cost 0, and
-// the cost of the issuer's dummy hash: bcrypt.DefaultCost (10), about 50 ms
-// per check on a current server core (see the package README for the
-// measured figure).
-const DefaultBcryptCost = bcrypt.DefaultCost
-
-// MaxPasswordBytes is the longest password bcrypt can check; longer ones
+// maxPasswordBytes is the longest password bcrypt can check; longer ones
 // are refused (after the same work as a wrong password) rather than
 // silently truncated.
-const MaxPasswordBytes = 72
+const maxPasswordBytes = 72
 
 // An Account is a login identity: the credentials and the session the
 // issuer starts for it.
@@ -36,7 +31,7 @@ type Account struct {
 	// agree).
 	Tenant string
 	// ClientID becomes the "client_id" claim and the client_id of the login
-	// response (a JSON number when it is all decimal digits, as in seed 000).
+	// response (a JSON number when it is all decimal digits, see [Pair]).
 	ClientID string
 	// Scopes become the space-separated "scope" claim; each must be one
 	// RFC 6749 §3.3 scope-token ([ErrMalformedScope] otherwise).
@@ -81,18 +76,16 @@ type CredentialStore interface {
 	LookupSubject(ctx context.Context, subject string) (Account, error)
 }
 
-// ErrSubjectTaken is returned when an account would carry the subject of
-// another account already stored.
-var ErrSubjectTaken = errors.New("issuer: another account has this subject")
-
 // HashPassword returns the bcrypt hash of password at cost (0 means
-// DefaultBcryptCost), ready for Account.PasswordHash. Passwords longer than
-// MaxPasswordBytes are refused rather than truncated.
+// bcrypt.DefaultCost, 10: about 50 ms per check on a current server core,
+// see the package README), ready for Account.PasswordHash. Passwords
+// longer than 72 bytes, which bcrypt cannot check whole, are refused
+// rather than truncated.
 func HashPassword(password string, cost int) (string, error) {
 	if cost == 0 {
-		cost = DefaultBcryptCost
+		cost = bcrypt.DefaultCost
 	}
-	if len(password) > MaxPasswordBytes {
+	if len(password) > maxPasswordBytes {
 		return "", bcrypt.ErrPasswordTooLong
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
@@ -173,7 +166,7 @@ func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 	if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil {
 		return errors.New("issuer: account PasswordHash is not a bcrypt hash")
 	}
-	if err := checkScopes(a.Scopes); err != nil {
+	if err := issuance.CheckScopes(a.Scopes); err != nil {
 		return err
 	}
 	a.Scopes = slices.Clone(a.Scopes)

@@ -2,8 +2,12 @@ package issuer
 
 import (
 	"errors"
+	"net/http"
+	"slices"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
 
 // Sentinel errors. The errors the handlers render are *envelope.Error
@@ -11,6 +15,9 @@ import (
 // works on the server side while the client only ever sees the envelope's
 // client-safe message.
 var (
+	// ErrConfig is wrapped by every error New returns.
+	ErrConfig = errors.New("issuer: invalid configuration")
+
 	// ErrInvalidCredentials reports an unknown user name or a wrong password;
 	// the two are deliberately indistinguishable.
 	ErrInvalidCredentials = errors.New("issuer: invalid credentials")
@@ -45,53 +52,112 @@ var (
 	// ErrFamilyExists is returned by RefreshStore.Create when the family id
 	// or the token hash is already stored.
 	ErrFamilyExists = errors.New("issuer: refresh token family already exists")
-	// ErrStoreFull is returned by a bounded store (MemoryReplay,
-	// MemoryRefresh) that holds as many live records as it may and would
-	// have to forget one to take another: it refuses the write instead.
-	// The handlers answer 503, like any store failure.
+	// ErrSubjectTaken is returned when an account would carry the subject
+	// of another account already stored.
+	ErrSubjectTaken = errors.New("issuer: another account has this subject")
+	// ErrStoreFull is returned by a MemoryRefresh that holds as many live
+	// tokens as it may and would have to forget one to take another: it
+	// refuses the write instead. The handlers answer 503, like any store
+	// failure.
 	ErrStoreFull = errors.New("issuer: store full")
+	// ErrMalformedScope is returned (wrapped, naming the scope's position)
+	// when a session or an account carries a scope that is not one RFC
+	// 6749 §3.3 scope-token ([gatehouse.ValidScope]): empty, or holding a
+	// space, a '"', a '\\', a control character or a non-ASCII byte.
+	// Scopes become the space-separated "scope" claim, so "read admin"
+	// would be read back as two scopes; it is refused, never split nor
+	// dropped. It is the same error as tokenendpoint.ErrMalformedScope.
+	ErrMalformedScope = issuance.ErrMalformedScope
 )
 
-// Client-facing errors, built once. The messages follow seed 000's table.
+// The audit reasons of the issuer's refusals, beside the ones several
+// packages share: [gatehouse.ReasonBadRequest] (a malformed body, several
+// Authorization headers), [gatehouse.ReasonThrottled],
+// [gatehouse.ReasonIPDenied] (the account's allowlist) and
+// [gatehouse.ReasonStoreUnavailable].
+const (
+	// ReasonInvalidCredentials: an unknown or disabled user, or a wrong
+	// password (401).
+	ReasonInvalidCredentials gatehouse.Reason = "invalid_credentials"
+	// ReasonRefreshInvalid: a malformed, unknown or expired refresh token,
+	// or a session past Config.RefreshMaxAge (401).
+	ReasonRefreshInvalid gatehouse.Reason = "refresh_invalid"
+	// ReasonRefreshReused: a rotated refresh token presented again; its
+	// family is revoked (401).
+	ReasonRefreshReused gatehouse.Reason = "refresh_reused"
+	// ReasonSessionRevoked: a refresh of a session that was logged out or
+	// revoked (401).
+	ReasonSessionRevoked gatehouse.Reason = "session_revoked"
+	// ReasonSubjectRevoked: a refresh of a session started before its
+	// subject's revocation (401).
+	ReasonSubjectRevoked gatehouse.Reason = "subject_revoked"
+	// ReasonAccountDisabled: a refresh of a session whose account was
+	// deleted or disabled (401).
+	ReasonAccountDisabled gatehouse.Reason = "account_disabled"
+	// ReasonInvalidToken: a missing, malformed or foreign access token at
+	// logout (401).
+	ReasonInvalidToken gatehouse.Reason = "invalid_token"
+	// ReasonInternal: a token could not be signed or an answer encoded,
+	// which only a broken configuration causes (500).
+	ReasonInternal gatehouse.Reason = "internal_error"
+)
+
+// refusals is the issuer's refusal table: each sentinel the handlers
+// refuse with, and the status, message and audit reason it is answered
+// with. The client errors below are built from it.
+var refusals = [...]gatehouse.Refusal{
+	{Err: ErrInvalidCredentials, Status: http.StatusUnauthorized, Message: "Invalid credentials", Reason: ReasonInvalidCredentials},
+	{Err: ErrInvalidRefreshToken, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshInvalid},
+	{Err: ErrRefreshReused, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshReused},
+	{Err: ErrFamilyRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSessionRevoked},
+	{Err: ErrSubjectRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSubjectRevoked},
+	{Err: ErrAccountDisabled, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonAccountDisabled},
+	{Err: ErrInvalidAccessToken, Status: http.StatusUnauthorized, Message: "Invalid or expired token", Reason: ReasonInvalidToken},
+}
+
+// Refusals returns the issuer's refusal table: every sentinel Login,
+// Refresh and Logout refuse with, and the status, message and audit
+// reason each is answered with. A revoked subject or a disabled account
+// gets the answer of a revoked family. The shared refusals (a malformed
+// body, a throttled or denied client, a store failure) are not listed.
+func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[:]) }
+
+// refused returns the client error of row n of the refusal table.
+func refused(n int) *envelope.Error {
+	r := refusals[n]
+	return envelope.ErrUnauthorized.WithMessage(r.Message).WithCause(r.Err)
+}
+
+// Client-facing errors, built once from the refusal table.
 var (
-	errBadCredentials = envelope.ErrUnauthorized.WithMessage("Invalid credentials").WithCause(ErrInvalidCredentials)
-	errBadRefresh     = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrInvalidRefreshToken)
-	errReusedRefresh  = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrRefreshReused)
-	errRevokedRefresh = envelope.ErrUnauthorized.WithMessage("Invalid or expired refresh token").WithCause(ErrFamilyRevoked)
-	// A revoked subject or a disabled account revokes the family: the
-	// client sees the refusal of a revoked family.
-	errSubjectRevoked  = errRevokedRefresh.WithCause(ErrSubjectRevoked)
-	errAccountDisabled = errRevokedRefresh.WithCause(ErrAccountDisabled)
-	errBadAccess       = envelope.ErrUnauthorized.WithMessage("Invalid or expired token").WithCause(ErrInvalidAccessToken)
+	errBadCredentials  = refused(0)
+	errBadRefresh      = refused(1)
+	errReusedRefresh   = refused(2)
+	errRevokedRefresh  = refused(3)
+	errSubjectRevoked  = refused(4)
+	errAccountDisabled = refused(5)
+	errBadAccess       = refused(6)
+)
+
+// The audit reasons of the handlers' refusals.
+const (
+	reasonBadRequest      = gatehouse.ReasonBadRequest
+	reasonThrottled       = gatehouse.ReasonThrottled
+	reasonIPDenied        = gatehouse.ReasonIPDenied
+	reasonStore           = gatehouse.ReasonStoreUnavailable
+	reasonBadCredentials  = ReasonInvalidCredentials
+	reasonBadRefresh      = ReasonRefreshInvalid
+	reasonReused          = ReasonRefreshReused
+	reasonRevoked         = ReasonSessionRevoked
+	reasonSubjectRevoked  = ReasonSubjectRevoked
+	reasonAccountDisabled = ReasonAccountDisabled
+	reasonBadToken        = ReasonInvalidToken
+	reasonSign            = ReasonInternal
 )
 
 // unavailable wraps a store failure as a 503 that never shows its text.
-func unavailable(err error) *envelope.Error {
-	return envelope.ErrUnavailable.WithCause(err)
-}
+func unavailable(err error) *envelope.Error { return issuance.Unavailable(err) }
 
-// Token-endpoint sentinels ([Issuer.Token]). The *envelope.Error the
-// endpoint renders wraps one of them.
-var (
-	// ErrClientNotFound is returned by a ClientStore for an unknown client_id.
-	ErrClientNotFound = errors.New("issuer: client not found")
-	// ErrInvalidClient reports failed client authentication: an unknown
-	// client, a wrong secret or a client without a secret; the cases are
-	// deliberately indistinguishable.
-	ErrInvalidClient = errors.New("issuer: invalid client")
-	// ErrInvalidAssertion reports a jwt-bearer assertion that is malformed,
-	// not HS256, not signed with the client's key, from an unknown client or
-	// one without an assertion key (indistinguishable), or whose claims are
-	// missing, mistyped or out of range.
-	ErrInvalidAssertion = errors.New("issuer: invalid assertion")
-	// ErrAssertionReplayed reports an assertion whose notificationKey the
-	// client already used.
-	ErrAssertionReplayed = errors.New("issuer: assertion notificationKey replayed")
-	// ErrInvalidTokenRequest reports a token request that is malformed:
-	// missing or repeated parameters, an unsupported grant type, two client
-	// authentication methods, scopes the client may not have.
-	ErrInvalidTokenRequest = errors.New("issuer: invalid token request")
-	// ErrWrongSession reports a request whose principal is not a session of
-	// the kind the route requires (RequireSession).
-	ErrWrongSession = errors.New("issuer: wrong session kind")
-)
+// passThrough keeps a sibling's *envelope.Error (403, 429, 503) as it is
+// and turns any other error into a 503 that hides its text.
+func passThrough(err error) *envelope.Error { return issuance.PassThrough(err) }

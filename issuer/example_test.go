@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"golang.org/x/crypto/bcrypt"
 )
 

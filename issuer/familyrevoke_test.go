@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 )
 
 // refusedAsRevoked reports whether the bearer middleware configured from
@@ -81,9 +81,9 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 			until, ok := f.revoked.until[sessionKey(p2SessionID(t, p))]
 			f.revoked.mu.Unlock()
 			require.True(t, ok)
-			want := f.clock.Now().Add(issuer.DefaultAccessTTL)
+			want := f.clock.Now().Add(time.Hour)
 			if end == "logout" {
-				want = f.clock.Now().Add(issuer.DefaultRefreshTTL)
+				want = f.clock.Now().Add(7 * 24 * time.Hour)
 			}
 			assert.Equal(t, want, until)
 			assert.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", rt).Code, "the newest refresh token died with the session")
@@ -143,11 +143,11 @@ func TestLogoutRevokesSessionOfForgottenFamily(t *testing.T) {
 		f.revoked.mu.Lock()
 		until := f.revoked.until[sessionKey(p2SessionID(t, p2))]
 		f.revoked.mu.Unlock()
-		assert.Equal(t, f.clock.Now().Add(issuer.DefaultAccessTTL), until, "kept as long as a token of the session can live")
+		assert.Equal(t, f.clock.Now().Add(time.Hour), until, "kept as long as a token of the session can live")
 	})
 	for _, via := range []string{"logout", "RevokeSession"} {
 		t.Run("evicted/"+via, func(t *testing.T) {
-			f := newFixture(t, func(c *issuer.Config) { c.Refresh = forgetfulRefresh{issuer.NewMemoryRefresh()} })
+			f := newFixture(t, func(c *issuer.Config) { c.Refresh = forgetfulRefresh{mustMemoryRefresh(issuer.MemoryRefreshConfig{})} })
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
 			other := f.login(t, "127.0.0.2", "demo", demoPassword)
 			switch via {

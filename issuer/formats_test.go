@@ -3,7 +3,7 @@ package issuer_test
 import (
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 )
 
 // refreshFormats are the refresh-token configurations the refresh,
@@ -13,9 +13,9 @@ var refreshFormats = []struct {
 	format func(*issuer.Config)
 }{
 	{"opaque", func(*issuer.Config) {}},
-	{"jwt", func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT }},
+	{"jwt", func(c *issuer.Config) { c.RefreshJWT = true }},
 	{"jwt typ JWT", func(c *issuer.Config) {
-		c.RefreshTokenFormat, c.TokenType = issuer.RefreshJWT, issuer.TokenTypeJWT
+		c.RefreshJWT, c.TokenType = true, "JWT"
 	}},
 }
 

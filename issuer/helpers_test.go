@@ -2,6 +2,7 @@ package issuer_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,9 +15,9 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -229,7 +230,7 @@ func newFixture(t testing.TB, mod ...func(*issuer.Config)) *fixture {
 		revoked:  newRevocations(),
 		throttle: newThrottle(5),
 		lists:    ipallow.NewMemoryLists(),
-		refresh:  issuer.NewMemoryRefresh(),
+		refresh:  mustMemoryRefresh(issuer.MemoryRefreshConfig{}),
 		audit:    &events{},
 	}
 	pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: f.lists})
@@ -237,7 +238,7 @@ func newFixture(t testing.TB, mod ...func(*issuer.Config)) *fixture {
 	require.NoError(t, f.lists.Set(context.Background(), "123456", []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}))
 	cfg := issuer.Config{
 		Issuer:      "https://rewards.example",
-		Audience:    []string{"rewardstore-api"},
+		Audiences:   []string{"rewardstore-api"},
 		Key:         issuer.SigningKey{Key: testSecret},
 		Refresh:     f.refresh,
 		Credentials: creds,
@@ -317,3 +318,23 @@ func errorBody(t testing.TB, w *httptest.ResponseRecorder) (name, code, message 
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), w.Body.String())
 	return b.Error.Name, b.Error.Code, b.Error.Message
 }
+
+// verificationKey returns the key id, algorithm and verification key of
+// iss's access tokens, as its BearerConfig carries them.
+func verificationKey(iss *issuer.Issuer) (kid, alg string, key any) {
+	k := iss.BearerConfig(nil).Keys[0]
+	return k.ID, k.Algorithm, k.Key
+}
+
+// mustMemoryRefresh returns a new MemoryRefresh configured by cfg.
+func mustMemoryRefresh(cfg issuer.MemoryRefreshConfig) *issuer.MemoryRefresh {
+	m, err := issuer.NewMemoryRefresh(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// hashToken is the SHA-256 of a refresh token, the key a RefreshStore
+// files it under.
+func hashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }

@@ -8,12 +8,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +54,7 @@ func TestNewValidates(t *testing.T) {
 		{"public key", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &p384.PublicKey} }, "key type"},
 		{"negative TTL", func(c *issuer.Config) { c.AccessTTL = -time.Second }, "negative"},
 		{"negative RefreshMaxAge", func(c *issuer.Config) { c.RefreshMaxAge = -time.Second }, "RefreshMaxAge"},
-		{"empty audience", func(c *issuer.Config) { c.Audience = []string{"a", ""} }, "Audience"},
+		{"empty audience", func(c *issuer.Config) { c.Audiences = []string{"a", ""} }, "Audience"},
 		{"bcrypt cost too high", func(c *issuer.Config) { c.BcryptCost = 99 }, "BcryptCost"},
 	}
 	for _, tc := range tests {
@@ -95,12 +94,12 @@ func TestAccessTokenClaims(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := baseConfig(t)
 			cfg.Key = tc.key
-			cfg.Audience = []string{"rewardstore-api", "reports-api"}
+			cfg.Audiences = []string{"rewardstore-api", "reports-api"}
 			now := time.Date(2026, 1, 15, 9, 30, 0, 500, time.UTC)
 			cfg.Now = func() time.Time { return now }
 			iss, err := issuer.New(cfg)
 			require.NoError(t, err)
-			kid, alg, key := iss.VerificationKey()
+			kid, alg, key := verificationKey(iss)
 			assert.Equal(t, tc.alg, alg)
 			switch tc.wantKid {
 			case "*":
@@ -157,10 +156,10 @@ func TestIssueAccess(t *testing.T) {
 	}
 
 	at, err := iss.IssueAccess(issuer.AccessClaims{
-		Session:  issuer.Session{Subject: "svc", ClientID: "my-app"},
-		Audience: []string{"https://api.example"},
-		TTL:      5 * time.Minute,
-		Extra:    map[string]any{"azp": "my-app", "act": map[string]string{"sub": "admin"}},
+		Session:   issuer.Session{Subject: "svc", ClientID: "my-app"},
+		Audiences: []string{"https://api.example"},
+		TTL:       5 * time.Minute,
+		Extra:     map[string]any{"azp": "my-app", "act": map[string]string{"sub": "admin"}},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, at.IssuedAt.Add(5*time.Minute), at.ExpiresAt)
@@ -194,22 +193,20 @@ func TestAccessorsCopy(t *testing.T) {
 	cfg := baseConfig(t)
 	iss, err := issuer.New(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, "https://rewards.example", iss.Issuer())
-	aud := iss.Audience()
+	assert.Equal(t, []string{"https://rewards.example"}, iss.BearerConfig(nil).Issuers)
+	aud := iss.BearerConfig(nil).Audiences
 	assert.Equal(t, []string{"https://rewards.example"}, aud, "audience defaults to the issuer")
 	aud[0] = "x"
-	assert.Equal(t, []string{"https://rewards.example"}, iss.Audience())
-	assert.True(t, strings.HasPrefix(issuer.RefreshTokenPrefix, "rt_"))
+	assert.Equal(t, []string{"https://rewards.example"}, iss.BearerConfig(nil).Audiences)
 }
 
 // TestIssueAccessReservesSessionClaims is the regression test for
-// AccessClaims.Extra forging the session claims CheckSession and
-// RequireSession trust: every one of them is reserved, as iss or sub is.
+// AccessClaims.Extra forging the session kind tokenendpoint.CheckSession
+// and RequireSession trust: it is reserved, as iss or sub is.
 func TestIssueAccessReservesSessionClaims(t *testing.T) {
 	iss, err := issuer.New(baseConfig(t))
 	require.NoError(t, err)
-	for _, name := range []string{issuer.ClaimSessionKind, issuer.ClaimAmount, issuer.ClaimNotificationKey,
-		issuer.ClaimUserID, issuer.ClaimForceManualConfirm} {
+	for _, name := range []string{"session_kind", "Session_Kind"} {
 		_, err := iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{name: "x"}})
 		assert.ErrorContains(t, err, "redefine", name)
 	}
@@ -228,7 +225,7 @@ func TestIssueAccessReservesScopeAndBindingClaims(t *testing.T) {
 	require.NoError(t, err)
 	for _, name := range []string{
 		"scp", "scopes", "cnf", "sid", "token_use", "typ",
-		"SCP", "Scp", "SCOPES", "Sid", "SID", "Token_Use", "TYP", "Scope", "ISS", "Sub", "AMOUNT", "NotificationKey",
+		"SCP", "Scp", "SCOPES", "Sid", "SID", "Token_Use", "TYP", "Scope", "ISS", "Sub", "SESSION_KIND",
 	} {
 		at, err := iss.IssueAccess(issuer.AccessClaims{
 			Session: issuer.Session{Subject: "svc", Scopes: []string{"products:read"}},

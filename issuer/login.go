@@ -11,20 +11,18 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// MaxUsernameBytes is the longest user name Login accepts.
-const MaxUsernameBytes = 256
+// maxUsernameBytes is the longest user name Login accepts.
+const maxUsernameBytes = 256
 
 type loginRequest struct {
 	Username string `json:"username" envelope:"required"`
 	Password string `json:"password" envelope:"required"`
 }
 
-var errLoginDisabled = envelope.ErrNotFound.WithCause(errors.New("issuer: login is not configured (no Config.Credentials)"))
-
 var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessage("Field too long: username")
 
 // Login is the POST /auth/login handler. It reads {"username","password"}
-// with the strict decoder and answers seed 000's token pair, or:
+// with the strict decoder and answers a token pair (see [Pair]), or:
 //
 //	400 ValidationException / SyntaxError   malformed body (415, 413 likewise)
 //	429 with Retry-After                    too many failures from this IP or for this user
@@ -32,7 +30,6 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	401 UnauthorizedError                   unknown user or wrong password (one answer),
 //	                                        with WWW-Authenticate: Bearer realm="<Realm>"
 //	503                                     a store failed
-//	404                                     the issuer has no Credentials
 //
 // A disabled account (Account.Disabled) is answered as an unknown user.
 // The allowlist applies before the password is checked. Unknown users are
@@ -52,16 +49,12 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 // out); a 503 is taken back from both.
 func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "login")
-	if i.credentials == nil {
-		i.fail(w, r, ev, reasonBadRequest, errLoginDisabled)
-		return
-	}
 	var req loginRequest
 	if err := i.decoder.Decode(w, r, &req); err != nil {
 		i.fail(w, r, ev, reasonBadRequest, err)
 		return
 	}
-	if len(req.Username) > MaxUsernameBytes {
+	if len(req.Username) > maxUsernameBytes {
 		i.fail(w, r, ev, reasonBadRequest, errUsernameTooLong)
 		return
 	}
@@ -169,7 +162,7 @@ func (i *Issuer) endAttempt(ctx context.Context, attempts ...*attempt) {
 }
 
 // throttleReason is the audit reason of a refusal from beginAttempt.
-func throttleReason(e *envelope.Error) string {
+func throttleReason(e *envelope.Error) gatehouse.Reason {
 	if e.Status >= http.StatusInternalServerError {
 		return reasonStore
 	}
@@ -186,9 +179,9 @@ func (i *Issuer) passwordMatches(found bool, hash, password string) bool {
 		h = []byte(hash)
 	}
 	pw := []byte(password)
-	tooLong := len(pw) > MaxPasswordBytes
+	tooLong := len(pw) > maxPasswordBytes
 	if tooLong {
-		pw = pw[:MaxPasswordBytes]
+		pw = pw[:maxPasswordBytes]
 	}
 	ok := bcrypt.CompareHashAndPassword(h, pw) == nil
 	return ok && found && !tooLong

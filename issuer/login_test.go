@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,7 +28,7 @@ func TestLoginSuccess(t *testing.T) {
 	assert.Equal(t, now.Add(7*24*time.Hour).Format(time.RFC3339), p.Data.RefreshExpiresAt)
 	assert.True(t, strings.HasSuffix(p.Data.AccessExpiresAt, "Z"), "UTC")
 	assert.Equal(t, 3, strings.Count(p.Data.AccessToken, ".")+1, "access token is a JWS")
-	assert.True(t, strings.HasPrefix(p.Data.RefreshToken, issuer.RefreshTokenPrefix))
+	assert.True(t, strings.HasPrefix(p.Data.RefreshToken, "rt_"))
 	assert.NotContains(t, p.Data.RefreshToken, ".")
 
 	ev := f.audit.last()
@@ -42,7 +42,7 @@ func TestLoginSuccess(t *testing.T) {
 }
 
 func TestLoginFailures(t *testing.T) {
-	long := strings.Repeat("x", issuer.MaxUsernameBytes+1)
+	long := strings.Repeat("x", 256+1)
 	tests := []struct {
 		name, remote, ctype, body string
 		status                    int

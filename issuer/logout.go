@@ -19,13 +19,13 @@ type logoutClaims struct {
 	TokenUse  string `json:"token_use"` // set only in refresh JWTs
 }
 
-// LogoutResult is the data of a successful logout response.
-type LogoutResult struct {
+// logoutResult is the data of a successful logout response.
+type logoutResult struct {
 	LoggedOut bool `json:"logged_out"`
 }
 
 // Logout is the POST /auth/logout handler. The access token comes in
-// "Authorization: Bearer <access>" (seed 001's credential rotation). Logout
+// "Authorization: Bearer <access>". Logout
 // verifies the token's signature, algorithm, typ, issuer and audience
 // itself — not through the bearer middleware — so that it stays
 // idempotent: logging out with a token that is already revoked, or already
@@ -53,7 +53,7 @@ type LogoutResult struct {
 // one (bearer.MaxFormBytes) is 413, as the bearer middleware answers,
 // revoking nothing; a store failure is 503.
 // With Config.Accounts, the token's account must be allowed from the
-// client address, as for login and refresh (seed 000): 403 otherwise, and
+// client address, as for login and refresh: 403 otherwise, and
 // nothing is revoked.
 func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "logout")
@@ -80,15 +80,15 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c logoutClaims
-	if err := i.signer.parse(token, i.signer.typ, &c); err != nil || !i.ownToken(&c) {
+	if err := i.signer.Parse(token, i.signer.Type(), &c); err != nil || !i.ownToken(&c) {
 		i.fail(w, r, ev, reasonBadToken, errBadAccess.WithChallenge(i.challenge))
 		return
 	}
 	ev.Subject, ev.Tenant, ev.CredID = c.Subject, c.Tenant, c.ID
 	ctx := r.Context()
 	if i.accounts != nil {
-		// Seed 000: every request of an account with an IP allowlist,
-		// login and refresh included, comes from a listed address.
+		// Every request of an account with an IP allowlist, login and
+		// refresh included, comes from a listed address.
 		acct := Session{Subject: c.Subject, Tenant: c.Tenant}.allowlistKey()
 		if err := i.accounts.CheckAccount(ctx, acct, gatehouse.ClientAddr(r)); err != nil {
 			i.fail(w, r, ev, reasonIPDenied, passThrough(err))
@@ -118,7 +118,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	i.succeed(w, r, ev, LogoutResult{LoggedOut: true})
+	i.succeed(w, r, ev, logoutResult{LoggedOut: true})
 }
 
 // ownToken checks the claims the signature check does not: iss, an aud

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -95,7 +95,7 @@ func TestLogoutRefusals(t *testing.T) {
 	fp := foreign.login(t, "127.0.0.2", "demo", demoPassword)
 	otherIss := newFixture(t, func(c *issuer.Config) { c.Issuer = "https://elsewhere.example" })
 	op := otherIss.login(t, "127.0.0.2", "demo", demoPassword)
-	otherAud := newFixture(t, func(c *issuer.Config) { c.Audience = []string{"other-api"} })
+	otherAud := newFixture(t, func(c *issuer.Config) { c.Audiences = []string{"other-api"} })
 	ap := otherAud.login(t, "127.0.0.2", "demo", demoPassword)
 
 	tests := []struct{ name, header string }{

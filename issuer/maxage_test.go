@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -52,7 +52,7 @@ func testRefreshMaxAge(t *testing.T, format func(*issuer.Config)) {
 				})
 				ttl := tc.ttl
 				if ttl == 0 {
-					ttl = issuer.DefaultRefreshTTL
+					ttl = 7 * 24 * time.Hour
 				}
 				login := f.clock.Now()
 				expiry := func(now, login time.Time) string {
@@ -136,7 +136,7 @@ func testRefreshMaxAgeAppliesToEarlierSessions(t *testing.T, format func(*issuer
 	w = after.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
 	assert.Equal(t, "refresh_invalid", string(after.audit.last().Reason))
-	fam, err := before.refresh.Lookup(context.Background(), p2SessionID(t, p2), issuer.HashRefreshToken(p2.Data.RefreshToken), before.clock.Now())
+	fam, err := before.refresh.Lookup(context.Background(), p2SessionID(t, p2), hashToken(p2.Data.RefreshToken), before.clock.Now())
 	require.NoError(t, err)
 	assert.False(t, fam.Revoked)
 	assert.True(t, fam.ExpiresAt.Equal(created.Add(7*24*time.Hour)), "not extended: %v", fam.ExpiresAt)

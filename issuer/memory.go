@@ -6,31 +6,31 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/expiry"
 )
 
 // sweepEvery is how many writes a MemoryRefresh lets pass between purges
 // of expired tokens and families while it has room.
 const sweepEvery = 1024
 
-// DefaultMaxRefreshTokens is how many live refresh tokens (current and
-// rotated ones, across all families) a [MemoryRefresh] holds when
-// MemoryRefreshConfig.MaxTokens is zero: about 27 MB.
-const DefaultMaxRefreshTokens = 1 << 17
+// defaultMaxRefreshTokens is MemoryRefreshConfig.MaxTokens's default.
+const defaultMaxRefreshTokens = 1 << 17
 
-// MemoryRefreshConfig configures [NewMemoryRefreshWith]. The zero value
+// MemoryRefreshConfig configures [NewMemoryRefresh]. The zero value
 // selects the defaults.
 type MemoryRefreshConfig struct {
 	// MaxTokens bounds how many live token hashes the store holds, current
-	// and rotated ones of every family; zero selects
-	// DefaultMaxRefreshTokens. Each family holds at least one and at most
-	// RefreshRing+1 (its current token and the rotated ones reuse detection
-	// remembers), so it bounds the families too. Size it above the sessions
-	// started within one RefreshTTL times a few tokens each.
+	// and rotated ones of every family. Each family holds at least one and
+	// at most RefreshRing+1 (its current token and the rotated ones reuse
+	// detection remembers), so it bounds the families too. Size it above
+	// the sessions started within one RefreshTTL times a few tokens each.
+	// Default: 131072 (about 27 MB).
 	MaxTokens int
 	// MaxTokensPerSubject bounds how many of them the families of one
 	// subject (Session.Tenant and Session.Subject) hold, so that one
 	// caller who logs in or refreshes in a loop exhausts its own share,
-	// not the store; zero selects a quarter of MaxTokens (32768 by
+	// not the store. Default: a quarter of MaxTokens (32768 with its
 	// default: one session refreshed every 18 seconds for a week).
 	MaxTokensPerSubject int
 }
@@ -48,8 +48,7 @@ type MemoryRefreshConfig struct {
 // with [ErrStoreFull] (login and refresh answer 503, and the presented
 // refresh token stays valid) until the earliest of them expires.
 //
-// The zero value is not usable; call [NewMemoryRefresh] or
-// [NewMemoryRefreshWith]. It is safe for concurrent use, never fails except
+// The zero value is not usable; call [NewMemoryRefresh]. It is safe for concurrent use, never fails except
 // as the interface documents, and holds state for one process only (use a
 // shared store such as Redis behind several instances).
 type MemoryRefresh struct {
@@ -59,7 +58,7 @@ type MemoryRefresh struct {
 	tokens     map[[32]byte]memToken
 	families   map[string]*memFamily
 	perSubject map[subjectKey]int // live tokens of each subject's families
-	expiry     expiryQueue[[32]byte]
+	expiry     expiry.Queue[[32]byte]
 	writes     int // since the last purge
 }
 
@@ -90,18 +89,11 @@ type subjectKey struct{ tenant, subject string }
 
 func (f *memFamily) owner() subjectKey { return subjectKey{f.Tenant, f.Subject} }
 
-// NewMemoryRefresh returns an empty in-memory refresh store with the
-// default bounds.
-func NewMemoryRefresh() *MemoryRefresh {
-	m, _ := NewMemoryRefreshWith(MemoryRefreshConfig{}) // the zero config is valid
-	return m
-}
-
-// NewMemoryRefreshWith returns an empty in-memory refresh store configured
-// by cfg; it fails when a bound is negative.
-func NewMemoryRefreshWith(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
+// NewMemoryRefresh returns an empty in-memory refresh store configured by
+// cfg; it fails with an error wrapping ErrConfig when a bound is negative.
+func NewMemoryRefresh(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
 	if cfg.MaxTokens < 0 || cfg.MaxTokensPerSubject < 0 {
-		return nil, fmt.Errorf("issuer: MemoryRefreshConfig bounds %d, %d: negative", cfg.MaxTokens, cfg.MaxTokensPerSubject)
+		return nil, fmt.Errorf("%w: MemoryRefreshConfig bounds %d, %d: negative", ErrConfig, cfg.MaxTokens, cfg.MaxTokensPerSubject)
 	}
 	m := &MemoryRefresh{
 		max:        cfg.MaxTokens,
@@ -111,7 +103,7 @@ func NewMemoryRefreshWith(cfg MemoryRefreshConfig) (*MemoryRefresh, error) {
 		perSubject: make(map[subjectKey]int),
 	}
 	if m.max == 0 {
-		m.max = DefaultMaxRefreshTokens
+		m.max = defaultMaxRefreshTokens
 	}
 	if m.maxPerSubj == 0 {
 		m.maxPerSubj = max(m.max/4, 1)
@@ -269,7 +261,7 @@ func (m *MemoryRefresh) add(fam *memFamily, hash [32]byte, exp time.Time) {
 	fam.tokens++
 	m.perSubject[fam.owner()]++
 	m.tokens[hash] = memToken{family: fam.ID, expiresAt: exp}
-	m.expiry.push(hash, exp)
+	m.expiry.Push(hash, exp)
 }
 
 // wrote counts a write about to happen at now and purges expired tokens
@@ -285,7 +277,7 @@ func (m *MemoryRefresh) wrote(now time.Time) {
 // purge forgets every token expired at now, and each family whose last
 // token that was. m.mu must be held.
 func (m *MemoryRefresh) purge(now time.Time) {
-	m.expiry.popExpired(now, func(h [32]byte, at time.Time) {
+	m.expiry.PopExpired(now, func(h [32]byte, at time.Time) {
 		tok, ok := m.tokens[h]
 		if !ok || !tok.expiresAt.Equal(at) {
 			return

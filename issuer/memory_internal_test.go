@@ -13,7 +13,8 @@ import (
 
 func TestMemoryRefreshSweeps(t *testing.T) {
 	ctx := context.Background()
-	m := NewMemoryRefresh()
+	m, err := NewMemoryRefresh(MemoryRefreshConfig{})
+	require.NoError(t, err)
 	base := time.Now()
 	for k := range sweepEvery - 1 {
 		h := sha256.Sum256(fmt.Append(nil, k))

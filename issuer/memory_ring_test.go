@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 )
 
 // A MemoryRefresh holds the current token and the RefreshRing rotated
 // last per family, however many rotations there were.
 func TestMemoryRefreshBoundedPerFamily(t *testing.T) {
-	m := issuer.NewMemoryRefresh()
+	m := mustMemoryRefresh(issuer.MemoryRefreshConfig{})
 	ctx := context.Background()
 	now := time.Now()
 	h := func(k int) [32]byte { return sha256.Sum256(fmt.Append(nil, "token", k)) }

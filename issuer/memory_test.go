@@ -3,13 +3,13 @@ package issuer_test
 import (
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer/issuertest"
+	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer/issuertest"
 	"github.com/stretchr/testify/require"
 )
 
 func TestMemoryRefresh(t *testing.T) {
-	issuertest.TestRefreshStore(t, func(*testing.T) issuer.RefreshStore { return issuer.NewMemoryRefresh() })
+	issuertest.TestRefreshStore(t, func(*testing.T) issuer.RefreshStore { return mustMemoryRefresh(issuer.MemoryRefreshConfig{}) })
 }
 
 func TestMemoryCredentials(t *testing.T) {

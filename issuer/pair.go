@@ -1,12 +1,13 @@
 package issuer
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
 
 // A Pair is what Login and Refresh answer: an access token and the refresh
-// token that renews it. It marshals to seed 000's data object:
+// token that renews it. It marshals to this data object:
 //
 //	{"access_token":"…","refresh_token":"…","access_expires_at":"2024-01-15T10:30:00Z",
 //	 "refresh_expires_at":"2024-01-22T09:30:00Z","client_id":123456}
@@ -36,13 +37,13 @@ func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID string) P
 	}
 }
 
-// MarshalJSON renders p in seed 000's shape.
+// MarshalJSON renders p in the shape above.
 func (p Pair) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 128+len(p.AccessToken)+len(p.RefreshToken)+len(p.ClientID))
 	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, p.AccessToken)
+	b = issuance.AppendJSONString(b, p.AccessToken)
 	b = append(b, `,"refresh_token":`...)
-	b = appendJSONString(b, p.RefreshToken)
+	b = issuance.AppendJSONString(b, p.RefreshToken)
 	b = append(b, `,"access_expires_at":"`...)
 	b = p.AccessExpiresAt.UTC().AppendFormat(b, time.RFC3339)
 	b = append(b, `","refresh_expires_at":"`...)
@@ -53,15 +54,10 @@ func (p Pair) MarshalJSON() ([]byte, error) {
 		if isJSONInteger(p.ClientID) {
 			b = append(b, p.ClientID...)
 		} else {
-			b = appendJSONString(b, p.ClientID)
+			b = issuance.AppendJSONString(b, p.ClientID)
 		}
 	}
 	return append(b, '}'), nil
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
 }
 
 // isJSONInteger reports whether s is a canonical decimal integer of 1 to 15

@@ -16,11 +16,11 @@ func TestCheckRefreshClaims(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0).UTC()
 	creds, err := NewMemoryCredentials()
 	require.NoError(t, err)
-	for _, typ := range []string{AccessTokenType, TokenTypeJWT} {
+	for _, typ := range []string{"at+jwt", "JWT"} {
 		i, err := New(Config{
-			Issuer: "https://rewards.example", Audience: []string{"rewardstore-api"},
+			Issuer: "https://rewards.example", Audiences: []string{"rewardstore-api"},
 			Key: SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")}, TokenType: typ,
-			RefreshTokenFormat: RefreshJWT, Credentials: creds, Revocations: nopRevoker{}, BcryptCost: 4,
+			RefreshJWT: true, Credentials: creds, Revocations: nopRevoker{}, BcryptCost: 4,
 			Now: func() time.Time { return now },
 		})
 		require.NoError(t, err)
@@ -40,14 +40,14 @@ func TestCheckRefreshClaims(t *testing.T) {
 			_ = json.Unmarshal(b, &m)
 			return m
 		}
-		sign := func(header []byte, m map[string]any) string {
+		sign := func(signPayload func([]byte) (string, error), m map[string]any) string {
 			b, err := json.Marshal(m)
 			require.NoError(t, err)
-			tok, err := i.signer.signWith(header, b)
+			tok, err := signPayload(b)
 			require.NoError(t, err)
 			return tok
 		}
-		_, ok = i.checkRefresh(sign(i.signer.rtHeader, valid()), now)
+		_, ok = i.checkRefresh(sign(i.signer.SignRefresh, valid()), now)
 		require.True(t, ok, "the test's valid claims")
 		for name, mod := range map[string]func(map[string]any){
 			"iss":           func(m map[string]any) { m["iss"] = "https://other.example" },
@@ -66,17 +66,17 @@ func TestCheckRefreshClaims(t *testing.T) {
 			m := valid()
 			var tok string
 			if mod == nil {
-				tok = sign(i.signer.rtHeader, nil)
+				tok = sign(i.signer.SignRefresh, nil)
 			} else {
 				mod(m)
-				tok = sign(i.signer.rtHeader, m)
+				tok = sign(i.signer.SignRefresh, m)
 			}
 			_, ok := i.checkRefresh(tok, now)
 			assert.False(t, ok, "%s: %s", typ, name)
 		}
-		if typ == AccessTokenType {
+		if typ == "at+jwt" {
 			// The access-token header (typ at+jwt) on refresh claims.
-			_, ok = i.checkRefresh(sign(i.signer.header, valid()), now)
+			_, ok = i.checkRefresh(sign(i.signer.SignPayload, valid()), now)
 			assert.False(t, ok, "typ at+jwt")
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,7 +33,7 @@ func segment(t testing.TB, token string, n int) map[string]any {
 func TestTokenTypeConfig(t *testing.T) {
 	base := func(mod func(*issuer.Config)) error {
 		cfg := issuer.Config{
-			Issuer: "https://rewards.example", Audience: []string{"rewardstore-api"},
+			Issuer: "https://rewards.example", Audiences: []string{"rewardstore-api"},
 			Key: issuer.SigningKey{Key: testSecret}, Credentials: mustCreds(t), Revocations: newRevocations(),
 		}
 		mod(&cfg)
@@ -46,14 +46,13 @@ func TestTokenTypeConfig(t *testing.T) {
 	for _, bad := range []string{"jwt", "application/at+jwt", "AT+JWT", "rt+jwt", "at+jwt ", "JOSE", "x"} {
 		assert.Error(t, base(func(c *issuer.Config) { c.TokenType = bad }), "%q", bad)
 	}
-	assert.Error(t, base(func(c *issuer.Config) { c.RefreshTokenFormat = 7 }), "unknown format")
-	assert.NoError(t, base(func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT }))
-	assert.Error(t, base(func(c *issuer.Config) { c.RefreshTokenFormat, c.Audience = issuer.RefreshJWT, nil }),
+	assert.NoError(t, base(func(c *issuer.Config) { c.RefreshJWT = true }))
+	assert.Error(t, base(func(c *issuer.Config) { c.RefreshJWT, c.Audiences = true, nil }),
 		"the default audience is the Issuer, the refresh JWTs' audience")
 	assert.Error(t, base(func(c *issuer.Config) {
-		c.RefreshTokenFormat, c.Audience = issuer.RefreshJWT, []string{"rewardstore-api", "https://rewards.example"}
+		c.RefreshJWT, c.Audiences = true, []string{"rewardstore-api", "https://rewards.example"}
 	}))
-	assert.NoError(t, base(func(c *issuer.Config) { c.Audience = nil }), "opaque: the Issuer may be the audience")
+	assert.NoError(t, base(func(c *issuer.Config) { c.Audiences = nil }), "opaque: the Issuer may be the audience")
 }
 
 // TestTokenTypeHeaders checks the typ of both tokens and that the bearer
@@ -68,8 +67,8 @@ func TestTokenTypeHeaders(t *testing.T) {
 		{"JWT", "JWT", "JWT"},
 	} {
 		t.Run("typ "+tc.wantAT, func(t *testing.T) {
-			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshTokenFormat = tc.typ, issuer.RefreshJWT })
-			assert.Equal(t, tc.wantAT, f.iss.TokenType())
+			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshJWT = tc.typ, true })
+			assert.Equal(t, tc.wantAT, f.iss.BearerConfig(nil).Type)
 			bc := f.iss.BearerConfig(f.revoked)
 			assert.Equal(t, tc.wantAT, bc.Type)
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
@@ -110,10 +109,10 @@ func bearerAPI(t testing.TB, f *fixture) func(token string) int {
 }
 
 func TestRefreshJWTClaims(t *testing.T) {
-	f := newFixture(t, func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT })
+	f := newFixture(t, func(c *issuer.Config) { c.RefreshJWT = true })
 	login := f.clock.Now()
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
-	_, alg, key := f.iss.VerificationKey()
+	_, alg, key := verificationKey(f.iss)
 	verified := func(tok string) jwt.MapClaims {
 		c := jwt.MapClaims{}
 		_, err := jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithTimeFunc(f.clock.Now)).ParseWithClaims(tok, c, func(*jwt.Token) (any, error) { return key, nil })
@@ -144,7 +143,7 @@ func TestRefreshJWTClaims(t *testing.T) {
 	p2 := decodePair(t, w)
 	check(p2, f.clock.Now())
 	// The store files the token under the SHA-256 of the whole string.
-	fam, err := f.refresh.Lookup(context.Background(), p2SessionID(t, p2), issuer.HashRefreshToken(p2.Data.RefreshToken), f.clock.Now())
+	fam, err := f.refresh.Lookup(context.Background(), p2SessionID(t, p2), hashToken(p2.Data.RefreshToken), f.clock.Now())
 	require.NoError(t, err)
 	assert.Equal(t, p2SessionID(t, p2), fam.ID)
 }
@@ -153,9 +152,9 @@ func TestRefreshJWTClaims(t *testing.T) {
 // middleware built from BearerConfig and by Logout, under both token
 // types, and neither refusal harms the session.
 func TestRefreshJWTIsNoAccessToken(t *testing.T) {
-	for _, typ := range []string{issuer.AccessTokenType, issuer.TokenTypeJWT} {
+	for _, typ := range []string{"at+jwt", "JWT"} {
 		t.Run(typ, func(t *testing.T) {
-			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshTokenFormat = typ, issuer.RefreshJWT })
+			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshJWT = typ, true })
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
 			api := bearerAPI(t, f)
 			assert.Equal(t, http.StatusNoContent, api(p.Data.AccessToken))
@@ -173,7 +172,7 @@ func TestRefreshJWTIsNoAccessToken(t *testing.T) {
 // the other format, or tampered with are the 401 of an unknown token, and
 // harm nothing.
 func TestRefreshJWTForeign(t *testing.T) {
-	jwtFormat := func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT }
+	jwtFormat := func(c *issuer.Config) { c.RefreshJWT = true }
 	f := newFixture(t, jwtFormat)
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 
@@ -220,24 +219,24 @@ func TestRefreshJWTForeign(t *testing.T) {
 // not in the store (here: after the store forgot it) is refused; the store
 // stays authoritative.
 func TestRefreshJWTValidButUnknown(t *testing.T) {
-	f := newFixture(t, func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT })
+	f := newFixture(t, func(c *issuer.Config) { c.RefreshJWT = true })
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
-	g := newFixture(t, func(c *issuer.Config) { c.RefreshTokenFormat, c.Now = issuer.RefreshJWT, f.clock.Now })
+	g := newFixture(t, func(c *issuer.Config) { c.RefreshJWT, c.Now = true, f.clock.Now })
 	w := g.refreshWith("127.0.0.2", p.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code, "same key and issuer, other store")
 	assert.Equal(t, "refresh_invalid", string(g.audit.last().Reason))
 }
 
 func TestIssueAccessRefusesRefreshMarkers(t *testing.T) {
-	f := newFixture(t, func(c *issuer.Config) { c.RefreshTokenFormat = issuer.RefreshJWT })
+	f := newFixture(t, func(c *issuer.Config) { c.RefreshJWT = true })
 	s := issuer.Session{Subject: "demo"}
-	_, err := f.iss.IssueAccess(issuer.AccessClaims{Session: s, Audience: []string{"https://rewards.example"}})
+	_, err := f.iss.IssueAccess(issuer.AccessClaims{Session: s, Audiences: []string{"https://rewards.example"}})
 	assert.Error(t, err, "the refresh JWTs' audience")
 	for _, claim := range []string{"token_use", "auth_time"} {
 		_, err = f.iss.IssueAccess(issuer.AccessClaims{Session: s, Extra: map[string]any{claim: "refresh"}})
 		assert.Error(t, err, claim)
 	}
-	_, err = f.iss.IssueAccess(issuer.AccessClaims{Session: s, Audience: []string{"other-api"}})
+	_, err = f.iss.IssueAccess(issuer.AccessClaims{Session: s, Audiences: []string{"other-api"}})
 	assert.NoError(t, err)
 }
 

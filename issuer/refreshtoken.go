@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// RefreshTokenPrefix starts every opaque refresh token. With the fixed length
+// refreshTokenPrefix starts every opaque refresh token. With the fixed length
 // and the absence of dots it makes a refresh token impossible to mistake for
 // a JWT access token, and easy to spot in a secret scanner.
-const RefreshTokenPrefix = "rt_"
+const refreshTokenPrefix = "rt_"
 
-// familyIDLen is the length of a family id (newID): 128 bits in unpadded
+// familyIDLen is the length of a family id (issuance.NewID): 128 bits in unpadded
 // base64url.
 const familyIDLen = 22
 
@@ -25,23 +25,23 @@ const refreshSecretLen = 43
 // the family id (not secret: access tokens carry it as "sid"), so that a
 // store can find the family's state without a global index, and the
 // secret part.
-const refreshTokenLen = len(RefreshTokenPrefix) + familyIDLen + refreshSecretLen
+const refreshTokenLen = len(refreshTokenPrefix) + familyIDLen + refreshSecretLen
 
-// newRefreshToken returns a fresh opaque refresh token of family famID (a
-// newID) and its SHA-256. Only the hash is ever stored.
+// newRefreshToken returns a fresh opaque refresh token of family famID (an
+// issuance.NewID) and its SHA-256. Only the hash is ever stored.
 func newRefreshToken(famID string) (string, [32]byte) {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (it aborts the process instead)
 	b := make([]byte, 0, refreshTokenLen)
-	b = append(b, RefreshTokenPrefix...)
+	b = append(b, refreshTokenPrefix...)
 	b = append(b, famID...)
 	b = base64.RawURLEncoding.AppendEncode(b, raw[:])
 	return string(b), sha256.Sum256(b)
 }
 
-// HashRefreshToken returns the SHA-256 of a refresh token, the key a
+// hashRefreshToken returns the SHA-256 of a refresh token, the key a
 // RefreshStore files it under.
-func HashRefreshToken(token string) [32]byte {
+func hashRefreshToken(token string) [32]byte {
 	return sha256.Sum256([]byte(token))
 }
 
@@ -49,10 +49,10 @@ func HashRefreshToken(token string) [32]byte {
 // refresh token (prefix, length, base64url alphabet), so malformed input
 // and access tokens are refused before any hashing or store round trip.
 func wellFormedRefresh(token string) bool {
-	if len(token) != refreshTokenLen || token[:len(RefreshTokenPrefix)] != RefreshTokenPrefix {
+	if len(token) != refreshTokenLen || token[:len(refreshTokenPrefix)] != refreshTokenPrefix {
 		return false
 	}
-	for i := len(RefreshTokenPrefix); i < len(token); i++ {
+	for i := len(refreshTokenPrefix); i < len(token); i++ {
 		c := token[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false
@@ -64,11 +64,8 @@ func wellFormedRefresh(token string) bool {
 // refreshFamily returns the family id a well-formed opaque refresh token
 // names.
 func refreshFamily(token string) string {
-	return token[len(RefreshTokenPrefix) : len(RefreshTokenPrefix)+familyIDLen]
+	return token[len(refreshTokenPrefix) : len(refreshTokenPrefix)+familyIDLen]
 }
-
-// claimTokenUse marks a refresh JWT; access tokens may not carry it.
-const claimTokenUse = "token_use"
 
 // tokenUseRefresh is the token_use claim of every refresh JWT.
 const tokenUseRefresh = "refresh"
@@ -92,7 +89,7 @@ type refreshPayload struct {
 
 // newRefresh returns a fresh refresh token of the configured format for
 // the family sid and its SHA-256, the key it is stored under: an opaque
-// token (which names sid, a newID), or a refresh JWT (sid its claim) of
+// token (which names sid, an issuance.NewID), or a refresh JWT (sid its claim) of
 // subject sub, issued at now, expiring at exp,
 // in a family created (a login made) at authTime. The error is a signing
 // failure.
@@ -115,11 +112,11 @@ func (i *Issuer) newRefresh(now, exp, authTime time.Time, sid, sub string) (stri
 	if err != nil {
 		return "", [32]byte{}, err
 	}
-	tok, err := i.signer.signWith(i.signer.rtHeader, payload)
+	tok, err := i.signer.SignRefresh(payload)
 	if err != nil {
 		return "", [32]byte{}, err
 	}
-	return tok, HashRefreshToken(tok), nil
+	return tok, hashRefreshToken(tok), nil
 }
 
 // newRefreshJTI returns the jti of a refresh JWT: 256 bits from
@@ -144,7 +141,7 @@ func (i *Issuer) checkRefresh(token string, now time.Time) (refreshPayload, bool
 		return refreshPayload{SessionID: refreshFamily(token)}, true
 	}
 	var c refreshPayload
-	if i.signer.parse(token, i.signer.rtTyp, &c) != nil {
+	if i.signer.Parse(token, i.signer.RefreshType(), &c) != nil {
 		return refreshPayload{}, false
 	}
 	ok := c.Issuer == i.issuer && c.Audience == i.issuer && c.TokenUse == tokenUseRefresh &&

@@ -3,15 +3,16 @@ package issuer
 import (
 	"testing"
 
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"github.com/stretchr/testify/assert"
 )
 
 func TestWellFormedRefresh(t *testing.T) {
-	fam := newID()
+	fam := issuance.NewID()
 	tok, h := newRefreshToken(fam)
 	assert.True(t, wellFormedRefresh(tok))
 	assert.Equal(t, fam, refreshFamily(tok), "the token names its family")
-	assert.Equal(t, h, HashRefreshToken(tok))
+	assert.Equal(t, h, hashRefreshToken(tok))
 	assert.Len(t, tok, refreshTokenLen)
 	for _, bad := range []string{"", "rt_", tok + "A", tok[:len(tok)-1], "RT_" + tok[3:], tok[:10] + "." + tok[11:], tok[:10] + "=" + tok[11:]} {
 		assert.False(t, wellFormedRefresh(bad), "%q", bad)
@@ -19,7 +20,7 @@ func TestWellFormedRefresh(t *testing.T) {
 }
 
 func FuzzWellFormedRefresh(f *testing.F) {
-	tok, _ := newRefreshToken(newID())
+	tok, _ := newRefreshToken(issuance.NewID())
 	f.Add(tok)
 	f.Add("eyJhbGciOiJIUzI1NiJ9.e30.sig")
 	f.Add("rt_" + string(make([]byte, 65)))
@@ -27,7 +28,7 @@ func FuzzWellFormedRefresh(f *testing.F) {
 		if !wellFormedRefresh(s) {
 			return
 		}
-		if len(s) != refreshTokenLen || s[:3] != RefreshTokenPrefix {
+		if len(s) != refreshTokenLen || s[:3] != refreshTokenPrefix {
 			t.Fatalf("accepted %q", s)
 		}
 		for _, c := range []byte(s[3:]) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
 
 type refreshRequest struct {
@@ -19,7 +20,7 @@ type refreshRequest struct {
 }
 
 // Refresh is the POST /auth/refresh handler. It reads {"refresh_token"}
-// with the strict decoder and answers a new pair in seed 000's shape; the
+// with the strict decoder and answers a new pair (see [Pair]); the
 // presented token dies (rotation). Failures:
 //
 //	400 ValidationException / SyntaxError   malformed body
@@ -61,13 +62,13 @@ func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 // rotate exchanges a refresh token for a new pair. It returns the audit
 // reason and the client-facing error on failure, and fills ev's subject,
 // tenant and credential id as they become known.
-func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event) (Pair, string, error) {
+func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event) (Pair, gatehouse.Reason, error) {
 	now := i.clock()
 	claims, ok := i.checkRefresh(token, now)
 	if !ok {
 		return Pair{}, reasonBadRefresh, errBadRefresh
 	}
-	hash := HashRefreshToken(token)
+	hash := hashRefreshToken(token)
 	famID := claims.SessionID // the family the token names; the store checks it
 
 	// The pre-checks read the family first, so that a refusal, or a store
@@ -135,7 +136,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 	session := fam.Session
 	session.Scopes = limit.apply(session.Scopes)
-	at, err := i.issueAccess(now, newID(), AccessClaims{Session: session, SessionID: fam.ID})
+	at, err := i.issueAccess(now, issuance.NewID(), AccessClaims{Session: session, SessionID: fam.ID})
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
@@ -154,13 +155,13 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 // the client-facing error, or a 503 when a store failed. On success it
 // returns, with Config.Credentials, the account's current scopes as the
 // limit of the scopes the refreshed access token may carry.
-func (i *Issuer) recheck(ctx context.Context, fam Family) (scopeLimit, string, error) {
+func (i *Issuer) recheck(ctx context.Context, fam Family) (scopeLimit, gatehouse.Reason, error) {
 	ref := bearer.TokenRef{Subject: fam.Subject, SessionID: fam.ID, IssuedAt: fam.CreatedAt.Unix()}
 	revoked, err := i.revoker.Revoked(ctx, &ref)
 	if err != nil {
 		return scopeLimit{}, reasonStore, unavailable(err)
 	}
-	var reason string
+	var reason gatehouse.Reason
 	var refusal error
 	switch {
 	case revoked:

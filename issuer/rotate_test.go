@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,7 +44,7 @@ func testRefreshRotates(t *testing.T, format func(*issuer.Config)) {
 	assert.Equal(t, now.Add(7*24*time.Hour).Format(time.RFC3339), p2.Data.RefreshExpiresAt, "each refresh token lives 7 days")
 
 	// Same session, same claims, new jti.
-	kid, alg, key := f.iss.VerificationKey()
+	kid, alg, key := verificationKey(f.iss)
 	assert.Empty(t, kid)
 	claims := func(tok string) jwt.MapClaims {
 		c := jwt.MapClaims{}
@@ -113,7 +114,7 @@ func testRefreshRefusals(t *testing.T, format func(*issuer.Config)) {
 		name, token string
 	}{
 		{"access token as refresh token", p.Data.AccessToken},
-		{"unknown token", issuer.RefreshTokenPrefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"unknown token", "rt_" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
 		{"wrong prefix", "xx_" + p.Data.RefreshToken[3:]},
 		{"truncated", p.Data.RefreshToken[:len(p.Data.RefreshToken)-1]},
 		{"bad alphabet", p.Data.RefreshToken[:len(p.Data.RefreshToken)-1] + "+"},
@@ -220,9 +221,9 @@ func TestRefreshStoreDownFailsClosed(t *testing.T) {
 	f := newFixture(t, func(c *issuer.Config) { c.Refresh = failingRefresh{} })
 	w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"demo-password"}`)
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
-	w = f.refreshWith("127.0.0.2", issuer.RefreshTokenPrefix+strings.Repeat("A", 65))
+	w = f.refreshWith("127.0.0.2", "rt_"+strings.Repeat("A", 65))
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.NotContains(t, w.Body.String(), "10.1.2.3")
 	ev := f.audit.last()
-	assert.Equal(t, "store_error", string(ev.Reason))
+	assert.Equal(t, gatehouse.ReasonStoreUnavailable, ev.Reason)
 }

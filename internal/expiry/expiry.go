@@ -1,32 +1,34 @@
-package issuer
+// Package expiry orders records by expiry for the in-memory stores of
+// packages issuer and tokenendpoint.
+package expiry
 
 import "time"
 
-// expiryQueue orders keys by expiry: the memory stores push one entry per
+// A Queue orders keys by expiry: the memory stores push one entry per
 // record they hold and pop the expired ones before writes, so that expired
 // records are forgotten earliest first and a full store knows at once
 // whether anything can be dropped. Entries pushed in expiry order (the
 // common case: one ttl and a clock that moves forward) go to a FIFO, in
 // O(1); the others to a min-heap, in O(log n). It is not safe for
 // concurrent use; the stores call it under their mutex.
-type expiryQueue[K comparable] struct {
-	fifo []expiryEntry[K] // fifo[head:] in expiry order
+type Queue[K comparable] struct {
+	fifo []entry[K] // fifo[head:] in expiry order
 	head int
-	heap []expiryEntry[K] // min-heap by expiry
+	heap []entry[K] // min-heap by expiry
 }
 
-type expiryEntry[K comparable] struct {
+type entry[K comparable] struct {
 	at  time.Time
 	key K
 }
 
-// push adds key expiring at at.
-func (q *expiryQueue[K]) push(key K, at time.Time) {
+// Push adds key expiring at at.
+func (q *Queue[K]) Push(key K, at time.Time) {
 	if n := len(q.fifo); n == q.head || !at.Before(q.fifo[n-1].at) {
-		q.fifo = append(q.fifo, expiryEntry[K]{at: at, key: key})
+		q.fifo = append(q.fifo, entry[K]{at: at, key: key})
 		return
 	}
-	q.heap = append(q.heap, expiryEntry[K]{at: at, key: key})
+	q.heap = append(q.heap, entry[K]{at: at, key: key})
 	h := q.heap
 	for i := len(h) - 1; i > 0; {
 		p := (i - 1) / 2
@@ -38,11 +40,11 @@ func (q *expiryQueue[K]) push(key K, at time.Time) {
 	}
 }
 
-// popExpired removes every entry whose time is not after now, earliest
+// PopExpired removes every entry whose time is not after now, earliest
 // first, and calls drop with each.
-func (q *expiryQueue[K]) popExpired(now time.Time, drop func(key K, at time.Time)) {
+func (q *Queue[K]) PopExpired(now time.Time, drop func(key K, at time.Time)) {
 	for {
-		var e expiryEntry[K]
+		var e entry[K]
 		fromHeap := false
 		switch {
 		case q.head < len(q.fifo) && (len(q.heap) == 0 || !q.heap[0].at.Before(q.fifo[q.head].at)):
@@ -66,8 +68,8 @@ func (q *expiryQueue[K]) popExpired(now time.Time, drop func(key K, at time.Time
 
 // popFIFO removes the FIFO's first entry, moving the rest down once half
 // of the slice is spent; it is not empty.
-func (q *expiryQueue[K]) popFIFO() {
-	q.fifo[q.head] = expiryEntry[K]{} // let the key's memory go
+func (q *Queue[K]) popFIFO() {
+	q.fifo[q.head] = entry[K]{} // let the key's memory go
 	q.head++
 	switch {
 	case q.head == len(q.fifo):
@@ -80,11 +82,11 @@ func (q *expiryQueue[K]) popFIFO() {
 }
 
 // popHeap removes the heap's earliest entry; it is not empty.
-func (q *expiryQueue[K]) popHeap() {
+func (q *Queue[K]) popHeap() {
 	h := q.heap
 	last := len(h) - 1
 	h[0] = h[last]
-	h[last] = expiryEntry[K]{}
+	h[last] = entry[K]{}
 	h = h[:last]
 	for i := 0; ; {
 		l, small := 2*i+1, i

@@ -1,4 +1,4 @@
-package issuer
+package expiry
 
 import (
 	"math/rand/v2"
@@ -11,12 +11,12 @@ import (
 )
 
 // TestExpiryQueueOrder pushes entries in order, out of order and with
-// equal times, and checks that popExpired hands back exactly the expired
+// equal times, and checks that PopExpired hands back exactly the expired
 // ones, earliest first, whichever side (FIFO or heap) holds them.
 func TestExpiryQueueOrder(t *testing.T) {
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(1, 2))
-	var q expiryQueue[int]
+	var q Queue[int]
 	var want []time.Time
 	for k := range 5000 {
 		var at time.Time
@@ -28,7 +28,7 @@ func TestExpiryQueueOrder(t *testing.T) {
 		case 3: // a tie with an earlier entry
 			at = base.Add(time.Duration(k-1) * time.Millisecond)
 		}
-		q.push(k, at)
+		q.Push(k, at)
 		want = append(want, at)
 	}
 	require.NotEmpty(t, q.heap, "some entries went to the heap")
@@ -37,7 +37,7 @@ func TestExpiryQueueOrder(t *testing.T) {
 	var got []time.Time
 	for step := time.Duration(0); step <= 6*time.Second; step += 250 * time.Millisecond {
 		now := base.Add(step)
-		q.popExpired(now, func(_ int, at time.Time) {
+		q.PopExpired(now, func(_ int, at time.Time) {
 			assert.False(t, now.Before(at), "only expired entries")
 			got = append(got, at)
 		})

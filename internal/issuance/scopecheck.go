@@ -1,4 +1,4 @@
-package issuer
+package issuance
 
 import (
 	"errors"
@@ -13,12 +13,12 @@ import (
 // space, a '"', a '\\', a control character or a non-ASCII byte. Scopes
 // become the space-separated "scope" claim, so "read admin" would be read
 // back as two scopes; it is refused, never split nor dropped.
-var ErrMalformedScope = errors.New("issuer: scope is not one RFC 6749 scope-token")
+var ErrMalformedScope = errors.New("scope is not one RFC 6749 scope-token")
 
-// checkScopes returns an error wrapping ErrMalformedScope when one of scopes
+// CheckScopes returns an error wrapping ErrMalformedScope when one of scopes
 // is not a scope-token. The scope itself is not echoed: it may come from
 // a request.
-func checkScopes(scopes []string) error {
+func CheckScopes(scopes []string) error {
 	for i, s := range scopes {
 		if !gatehouse.ValidScope(s) {
 			return fmt.Errorf("%w (scope #%d: empty, or holding a space, '\"', '\\\\', a control or non-ASCII character)", ErrMalformedScope, i+1)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
