@@ -1,8 +1,10 @@
-package issuer
+package tokenendpoint
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,26 +12,28 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Limits on jwt-bearer assertions, checked before any cryptography.
+// Limits on jwt-bearer assertions.
 const (
-	// MaxAssertionBytes is the longest assertion accepted.
-	MaxAssertionBytes = 4 << 10
-	// MaxNotificationKeyBytes is the longest notificationKey or userId, as
-	// a string or as the decimal digits of an integer.
-	MaxNotificationKeyBytes = 256
+	// maxAssertionBytes is the longest assertion accepted, checked before
+	// any cryptography.
+	maxAssertionBytes = 4 << 10
+	// maxReplayKeyBytes is the longest replay claim, as a string or as the
+	// decimal digits of an integer.
+	maxReplayKeyBytes = 256
 )
 
-// AssertionAlgorithm is the only JWS algorithm of jwt-bearer assertions
-// (seed 002): "none", HS384, HS512 and every asymmetric algorithm are
-// refused before the client is even looked up.
-const AssertionAlgorithm = "HS256"
+// assertionAlgorithm is the only JWS algorithm of jwt-bearer assertions:
+// "none", HS384, HS512 and every asymmetric algorithm are refused before
+// the client is even looked up.
+const assertionAlgorithm = "HS256"
 
 // invalidGrant is a 400 invalid_grant with a client-safe message.
 func invalidGrant(msg string, cause error) *envelope.Error {
-	return envelope.ErrBadRequest.WithOAuthCode("invalid_grant").WithMessage(msg).WithCause(cause)
+	return refused(rowInvalidAssertion, msg).WithCause(cause)
 }
 
 // Assertion refusals, built once. Messages about the claims can only be
@@ -52,13 +56,6 @@ var (
 	errNotYetValid        = invalidGrant("Assertion is not valid yet (nbf)", ErrInvalidAssertion)
 	errWrongIssuer        = invalidGrant("Assertion iss and sub must be the client_id", ErrInvalidAssertion)
 	errWrongAudience      = invalidGrant("Assertion aud does not name this server", ErrInvalidAssertion)
-	errKeyMissing         = invalidGrant("Assertion notificationKey is required", ErrInvalidAssertion)
-	errKeyType            = invalidGrant("Assertion notificationKey must be a string or an integer of at most 256 bytes", ErrInvalidAssertion)
-	errAmountMissing      = invalidGrant("Assertion amount is required", ErrInvalidAssertion)
-	errAmountType         = invalidGrant("Assertion amount must be a positive number", ErrInvalidAssertion)
-	errUserIDType         = invalidGrant("Assertion userId must be a string or an integer of at most 256 bytes", ErrInvalidAssertion)
-	errConfirmType        = invalidGrant("Assertion forceManualConfirm must be a boolean", ErrInvalidAssertion)
-	errReplayed           = invalidGrant("Assertion notificationKey was already used", ErrAssertionReplayed)
 )
 
 // splitAssertion checks an assertion's shape and JOSE header — three
@@ -66,7 +63,7 @@ var (
 // returns its signing input, payload segment and decoded signature. It
 // needs no key, so it runs before the client lookup.
 func splitAssertion(token string) (input, payload string, sig []byte, e *envelope.Error) {
-	if len(token) > MaxAssertionBytes {
+	if len(token) > maxAssertionBytes {
 		return "", "", nil, errAssertionMalformed
 	}
 	c, ok := compact.Split(token)
@@ -82,7 +79,7 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 		return "", "", nil, errAssertionMalformed
 	}
 	switch {
-	case hdr.Alg == nil || *hdr.Alg != AssertionAlgorithm:
+	case hdr.Alg == nil || *hdr.Alg != assertionAlgorithm:
 		return "", "", nil, errAssertionAlg
 	case hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT"):
 		return "", "", nil, errAssertionTyp
@@ -102,120 +99,134 @@ func verifyHS256(input string, sig, key []byte) bool {
 	return jwt.SigningMethodHS256.Verify(input, sig, key) == nil
 }
 
-// assertionClaims are the members of a verified assertion, decoded lazily
-// so that each one's JSON type can be checked.
-type assertionClaims struct {
-	Amount             json.RawMessage `json:"amount"`
-	IssuedAt           json.RawMessage `json:"iat"`
-	NotificationKey    json.RawMessage `json:"notificationKey"`
-	UserID             json.RawMessage `json:"userId"`
-	ForceManualConfirm json.RawMessage `json:"forceManualConfirm"`
-	Expiry             json.RawMessage `json:"exp"`
-	NotBefore          json.RawMessage `json:"nbf"`
-	Issuer             json.RawMessage `json:"iss"`
-	Subject            json.RawMessage `json:"sub"`
-	Audience           json.RawMessage `json:"aud"`
+// claimsType returns the struct type a verified assertion's claims decode
+// into: the registered claims the endpoint checks and the replay claim,
+// each a json.RawMessage, so that each one's JSON type can be checked and
+// the strict decoder refuses one given twice or in another letter case.
+// replayClaim is a valid claim name (validClaimName).
+func claimsType(replayClaim string) reflect.Type {
+	raw := reflect.TypeFor[json.RawMessage]()
+	field := func(name, claim string) reflect.StructField {
+		return reflect.StructField{Name: name, Type: raw, Tag: reflect.StructTag(`json:"` + claim + `"`)}
+	}
+	return reflect.StructOf([]reflect.StructField{
+		field("IssuedAt", "iat"),
+		field("Expiry", "exp"),
+		field("NotBefore", "nbf"),
+		field("Issuer", "iss"),
+		field("Subject", "sub"),
+		field("Audience", "aud"),
+		field("Replay", replayClaim),
+	})
 }
 
-// clientGrant is what a valid assertion grants: seed 002's session claims.
-type clientGrant struct {
-	amount             json.Number
-	notificationKey    string
-	userID             string
-	forceManualConfirm bool
+// The fields of claimsType, in order.
+const (
+	fieldIssuedAt = iota
+	fieldExpiry
+	fieldNotBefore
+	fieldIssuer
+	fieldSubject
+	fieldAudience
+	fieldReplay
+)
+
+// registeredClaims are the claims claimsType reads besides the replay
+// claim, which may not be one of them.
+var registeredClaims = [...]string{"iat", "exp", "nbf", "iss", "sub", "aud"}
+
+// validClaimName reports whether name can be Config.ReplayClaim: letters,
+// digits and "_-.:", and none of registeredClaims in any letter case (the
+// strict decoder would take it for that claim's case variant).
+func validClaimName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range registeredClaims {
+		if strings.EqualFold(name, r) {
+			return false
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-.:", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkAssertionClaims decodes and validates the payload of an assertion
-// whose signature was verified. Claim names are matched exactly: a claim
-// given twice, or a member that differs from a claim read here only by
-// case ("AMOUNT"), refuses the assertion. Then: iat within [now-window, now+leeway], exp
-// and nbf honoured when present, iss and sub (when present) naming the
-// client, aud (when present) naming one of audience, notificationKey a
-// non-empty string or an integer, amount a positive number, userId a
-// string or an integer and forceManualConfirm a boolean when present (null
-// counts as absent). An integer notificationKey or userId becomes its
-// decimal string ([keyString]).
-func checkAssertionClaims(payloadSeg, clientID string, audience []string, now time.Time, window, leeway time.Duration) (clientGrant, *envelope.Error) {
-	var g clientGrant
+// whose signature was verified, and returns its replay key and the claims
+// the Assertion hook reads from it. Claim names are matched exactly: a
+// claim given twice, or a member that differs from a claim read here only
+// by case ("IAT"), refuses the assertion. Then: iat within [now-window,
+// now+leeway], exp and nbf honoured when present, iss and sub (when
+// present) naming the client, aud (when present) naming one of the
+// assertion audiences, the replay claim a non-empty string or an integer
+// (which becomes its decimal string, [keyString]) of at most 256 bytes;
+// then the Assertion hook, whose error is the refusal's message.
+func (ep *Endpoint) checkAssertionClaims(payloadSeg, clientID string) (string, any, *envelope.Error) {
 	raw, err := compact.Encoding.DecodeString(payloadSeg)
 	if err != nil {
-		return g, errAssertionPayload
+		return "", nil, errAssertionPayload
 	}
 	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
-		return g, errAssertionPayload
+		return "", nil, errAssertionPayload
 	}
-	var c assertionClaims
-	if claimsDecoder.Unmarshal(raw, &c) != nil {
-		return g, errAssertionMembers
+	v := reflect.New(ep.claims)
+	if issuance.ClaimsDecoder.Unmarshal(raw, v.Interface()) != nil {
+		return "", nil, errAssertionMembers
 	}
+	c := func(field int) json.RawMessage { return v.Elem().Field(field).Interface().(json.RawMessage) }
 
-	iat, present, ok := numericDate(c.IssuedAt)
+	now := ep.now()
+	iat, present, ok := numericDate(c(fieldIssuedAt))
 	switch {
 	case !present:
-		return g, errIATMissing
+		return "", nil, errIATMissing
 	case !ok:
-		return g, errIATType
-	case now.Sub(iat) > window:
-		return g, errIATStale
-	case iat.Sub(now) > leeway:
-		return g, errIATFuture
+		return "", nil, errIATType
+	case now.Sub(iat) > ep.window:
+		return "", nil, errIATStale
+	case iat.Sub(now) > ep.leeway:
+		return "", nil, errIATFuture
 	}
-	if exp, present, ok := numericDate(c.Expiry); present && (!ok || !now.Before(exp.Add(leeway))) {
-		return g, errExpired
+	if exp, present, ok := numericDate(c(fieldExpiry)); present && (!ok || !now.Before(exp.Add(ep.leeway))) {
+		return "", nil, errExpired
 	}
-	if nbf, present, ok := numericDate(c.NotBefore); present && (!ok || now.Add(leeway).Before(nbf)) {
-		return g, errNotYetValid
+	if nbf, present, ok := numericDate(c(fieldNotBefore)); present && (!ok || now.Add(ep.leeway).Before(nbf)) {
+		return "", nil, errNotYetValid
 	}
-	for _, m := range [...]json.RawMessage{c.Issuer, c.Subject} {
+	for _, m := range [...]json.RawMessage{c(fieldIssuer), c(fieldSubject)} {
 		if s, present, ok := jsonString(m); present && (!ok || s != clientID) {
-			return g, errWrongIssuer
+			return "", nil, errWrongIssuer
 		}
 	}
-	if !audienceOK(c.Audience, audience) {
-		return g, errWrongAudience
+	if !audienceOK(c(fieldAudience), ep.assertionAud) {
+		return "", nil, errWrongAudience
 	}
 
-	key, present, ok := keyString(c.NotificationKey)
+	key, present, ok := keyString(c(fieldReplay))
 	switch {
 	case !present || (ok && key == ""):
-		return g, errKeyMissing
-	case !ok || len(key) > MaxNotificationKeyBytes:
-		return g, errKeyType
+		return "", nil, ep.errKeyMissing
+	case !ok || len(key) > maxReplayKeyBytes:
+		return "", nil, ep.errKeyType
 	}
-	g.notificationKey = key
-
-	if isNull(c.Amount) {
-		return g, errAmountMissing
+	if ep.assertion == nil {
+		return key, nil, nil
 	}
-	if !isNumber(c.Amount) {
-		return g, errAmountType
+	extra, err := ep.assertion(raw, key)
+	if err != nil {
+		return "", nil, invalidGrant(err.Error(), fmt.Errorf("%w: %w", ErrInvalidAssertion, err))
 	}
-	if f, err := strconv.ParseFloat(string(c.Amount), 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return g, errAmountType
-	}
-	g.amount = json.Number(c.Amount)
-
-	if uid, present, ok := keyString(c.UserID); present {
-		if !ok || len(uid) > MaxNotificationKeyBytes {
-			return g, errUserIDType
-		}
-		g.userID = uid
-	}
-	if !isNull(c.ForceManualConfirm) {
-		switch string(c.ForceManualConfirm) {
-		case "true":
-			g.forceManualConfirm = true
-		case "false":
-		default:
-			return g, errConfirmType
-		}
-	}
-	return g, nil
+	return key, extra, nil
 }
 
 // audienceOK reports whether an assertion's aud m is absent (or null) or
 // names one of want: RFC 7523 §3 requires the aud to identify the server,
-// but seed 002's assertions carry none, so only a present aud is checked.
+// but some APIs' assertions carry none, so only a present aud is checked.
 // A present aud is a string or an array of strings (RFC 7519 §4.1.3), one
 // of which must be in want; any other JSON type names nothing.
 func audienceOK(m json.RawMessage, want []string) bool {
@@ -262,12 +273,11 @@ func numericDate(m json.RawMessage) (t time.Time, present, ok bool) {
 	return time.Unix(int64(sec), int64(frac*1e9)), true, true
 }
 
-// keyString decodes a notificationKey or userId member: a JSON string, or
-// a JSON integer normalised to its decimal string. Seed 002 gives these
-// claims no type and PHP integrations commonly send integers, so 12345 and
-// "12345" are the same key: the same session claim and, for a
-// notificationKey, the same replay key, so that switching from one to the
-// other cannot replay an assertion. Only integers are accepted — a number
+// keyString decodes a replay claim: a JSON string, or a JSON integer
+// normalised to its decimal string. APIs often give such claims no type
+// and PHP integrations commonly send integers, so 12345 and "12345" are
+// the same key, so that switching from one to the other cannot replay an
+// assertion. Only integers are accepted — a number
 // with a fraction or an exponent (12345.0, 1e5; PHP's json_encode writes a
 // float that way) would have no single decimal string, and booleans,
 // arrays and objects are no identifiers — and the digits are kept as

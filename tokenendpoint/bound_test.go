@@ -1,5 +1,17 @@
 package tokenendpoint_test
 
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
 // TestMemoryReplayBound inserts past MaxKeys on an injected clock: a full
 // store refuses new keys with ErrStoreFull instead of forgetting a live
 // one (every live key stays a replay), and takes new keys again as soon as
@@ -8,7 +20,7 @@ func TestMemoryReplayBound(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	const max = 4
-	m, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: max, MaxKeysPerClient: max, Now: c.Now})
+	m, err := tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{MaxKeys: max, MaxKeysPerClient: max, Now: c.Now})
 	require.NoError(t, err)
 
 	use := func(key string, ttl time.Duration) (bool, error) { return m.Use(ctx, "client", key, ttl) }
@@ -18,10 +30,10 @@ func TestMemoryReplayBound(t *testing.T) {
 		require.True(t, fresh)
 	}
 	fresh, err := use("new", time.Hour)
-	require.ErrorIs(t, err, issuer.ErrStoreFull)
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull)
 	assert.False(t, fresh)
 	fresh, err = m.Use(ctx, "other-client", "0", time.Hour)
-	require.ErrorIs(t, err, issuer.ErrStoreFull, "the bound is the store's, not a client's")
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull, "the bound is the store's, not a client's")
 	assert.False(t, fresh)
 	for k := range max {
 		fresh, err := use(fmt.Sprint(k), time.Hour)
@@ -32,15 +44,15 @@ func TestMemoryReplayBound(t *testing.T) {
 
 	c.Add(time.Minute - time.Nanosecond)
 	_, err = use("new", time.Hour)
-	require.ErrorIs(t, err, issuer.ErrStoreFull, "nothing expired yet")
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull, "nothing expired yet")
 	c.Add(time.Nanosecond) // key 0 expires: its room is the new key's
 	fresh, err = use("new", time.Hour)
 	require.NoError(t, err)
 	assert.True(t, fresh)
 	_, err = use("newer", time.Hour)
-	require.ErrorIs(t, err, issuer.ErrStoreFull)
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull)
 	fresh, err = use("0", time.Hour)
-	require.ErrorIs(t, err, issuer.ErrStoreFull, "an expired key is new again, and the store is full")
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull, "an expired key is new again, and the store is full")
 	assert.False(t, fresh)
 
 	// A flood far past the bound, a second apart: the store never holds
@@ -59,7 +71,7 @@ func TestMemoryReplayBound(t *testing.T) {
 			require.NoError(t, err)
 			require.False(t, fresh)
 		default:
-			require.ErrorIs(t, err, issuer.ErrStoreFull)
+			require.ErrorIs(t, err, tokenendpoint.ErrStoreFull)
 			refused++
 		}
 		require.LessOrEqual(t, m.Len(), max)
@@ -68,7 +80,7 @@ func TestMemoryReplayBound(t *testing.T) {
 	assert.Positive(t, accepted)
 	assert.InDelta(t, 100*max*max/30, accepted, float64(max), "max keys per 30-second ttl")
 
-	_, err = issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: -1})
+	_, err = tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{MaxKeys: -1})
 	assert.Error(t, err)
 }
 
@@ -77,7 +89,7 @@ func TestMemoryReplayBound(t *testing.T) {
 func TestMemoryReplayBoundPerClient(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
-	m, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: 10, MaxKeysPerClient: 3, Now: c.Now})
+	m, err := tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{MaxKeys: 10, MaxKeysPerClient: 3, Now: c.Now})
 	require.NoError(t, err)
 	for k := range 3 {
 		fresh, err := m.Use(ctx, "greedy", fmt.Sprint(k), time.Minute)
@@ -85,7 +97,7 @@ func TestMemoryReplayBoundPerClient(t *testing.T) {
 		require.True(t, fresh)
 	}
 	fresh, err := m.Use(ctx, "greedy", "3", time.Minute)
-	require.ErrorIs(t, err, issuer.ErrStoreFull)
+	require.ErrorIs(t, err, tokenendpoint.ErrStoreFull)
 	assert.False(t, fresh)
 	fresh, err = m.Use(ctx, "greedy", "0", time.Minute)
 	require.NoError(t, err)
@@ -102,11 +114,11 @@ func TestMemoryReplayBoundPerClient(t *testing.T) {
 	assert.Equal(t, 1, m.Len())
 
 	// The defaults: a client alone cannot take the whole store.
-	d := issuer.NewMemoryReplay(c.Now)
+	d := mustMemoryReplay(c.Now)
 	refused := 0
-	for k := range issuer.DefaultMaxReplayKeys/4 + 10 {
+	for k := range (1<<16)/4 + 10 {
 		if _, err := d.Use(ctx, "greedy", fmt.Sprint(k), time.Minute); err != nil {
-			require.ErrorIs(t, err, issuer.ErrStoreFull)
+			require.ErrorIs(t, err, tokenendpoint.ErrStoreFull)
 			refused++
 		}
 	}
@@ -120,10 +132,10 @@ func TestMemoryReplayBoundPerClient(t *testing.T) {
 // envelope — an assertion grant when the replay store is full — and
 // issues nothing.
 func TestFullStoresAnswer503(t *testing.T) {
-	var replay *issuer.MemoryReplay
-	f := newTokenFixture(t, func(cfg *issuer.Config) {
+	var replay *tokenendpoint.MemoryReplay
+	f := newTokenFixture(t, func(cfg *tokenendpoint.Config) {
 		var err error
-		replay, err = issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: 1, Now: cfg.Now})
+		replay, err = tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{MaxKeys: 1, Now: cfg.Now})
 		require.NoError(t, err)
 		cfg.Replay = replay
 	})

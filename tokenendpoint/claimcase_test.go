@@ -1,5 +1,17 @@
 package tokenendpoint_test
 
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
 // TestAssertionClaimCase is the regression test for jwt-bearer assertions
 // decoded case-insensitively: "AMOUNT" was read as "amount" (and, beside
 // it, overrode it). An assertion whose claims differ from the names the
@@ -32,4 +44,14 @@ func TestAssertionClaimCase(t *testing.T) {
 		tok := decodeToken(t, w)
 		assert.Equal(t, "12.5", string(f.verify(t, tok.AccessToken).Amount))
 	})
+}
+
+// rawJWS signs the JSON text payload, exactly as given (so that it may
+// repeat a member), under header with HS256 and key.
+func rawJWS(header, payload string, key []byte) string {
+	enc := base64.RawURLEncoding
+	input := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(input))
+	return input + "." + enc.EncodeToString(m.Sum(nil))
 }

@@ -1,4 +1,4 @@
-package issuer
+package tokenendpoint
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
 
 // MinAssertionKeyBytes is the shortest HS256 assertion key a client may
@@ -24,8 +26,8 @@ const MinAssertionKeyBytes = 32
 // short is also most often a mistake ("x", "test", "changeme").
 const MinInsecureAssertionKeyBytes = 8
 
-// A Client is a registered API client of the token endpoint ([Issuer.Token]):
-// the seed 002 "API key" identity with its two credentials.
+// A Client is a registered API client of the token endpoint: an identity
+// with its two credentials, a secret and an assertion key.
 //
 // Client secrets are server-generated ([GenerateClientSecret], 256 random
 // bits) and stored as their SHA-256 only. A salted slow hash (bcrypt) exists
@@ -43,7 +45,7 @@ type Client struct {
 	// SecretHash is the SHA-256 of the client secret ([HashClientSecret]).
 	// The zero value disables the client_credentials grant for the client.
 	SecretHash [32]byte
-	// AssertionKey is the HS256 key (seed 002's "API signature") that the
+	// AssertionKey is the HS256 key (an "API signature") that the
 	// client signs jwt-bearer assertions with, at least
 	// MinAssertionKeyBytes long (MinInsecureAssertionKeyBytes with
 	// InsecureShortAssertionKey). Nil disables the jwt-bearer grant; an
@@ -56,11 +58,10 @@ type Client struct {
 	// by a person, can be recovered by an offline search from a single
 	// captured assertion, after which anyone can open client sessions in
 	// the client's name. Set it only to migrate an existing integration
-	// whose key cannot be changed at once (seed 002's own PHP sample signs
-	// with the 15-byte "monApiSignature"), and rotate the client to a key
-	// of at least 32 random bytes as soon as it can. It is per client so that one legacy client does not
-	// weaken the others; the zero value keeps the RFC's minimum. A
-	// ClientStore must persist it with the key.
+	// whose key cannot be changed at once, and rotate the client to a key
+	// of at least 32 random bytes as soon as it can. It is per client so
+	// that one legacy client does not weaken the others; the zero value
+	// keeps the RFC's minimum. A ClientStore must persist it with the key.
 	InsecureShortAssertionKey bool
 	// Subject becomes the tokens' "sub" claim; empty means ID.
 	Subject string
@@ -84,16 +85,16 @@ func (c Client) subject() string {
 func (c Client) validate() error {
 	switch {
 	case c.ID == "":
-		return errors.New("issuer: client without ID")
+		return errors.New("tokenendpoint: client without ID")
 	case c.SecretHash == [32]byte{} && c.AssertionKey == nil:
-		return errors.New("issuer: client " + c.ID + " has neither a secret hash nor an assertion key")
+		return errors.New("tokenendpoint: client " + c.ID + " has neither a secret hash nor an assertion key")
 	case c.AssertionKey != nil && len(c.AssertionKey) < MinInsecureAssertionKeyBytes:
-		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 8 bytes, even with InsecureShortAssertionKey")
+		return errors.New("tokenendpoint: client " + c.ID + ": assertion key shorter than 8 bytes, even with InsecureShortAssertionKey")
 	case c.AssertionKey != nil && !c.assertionKeyOK():
-		return errors.New("issuer: client " + c.ID + ": assertion key shorter than 32 bytes (RFC 7518 §3.2); set InsecureShortAssertionKey only to serve an existing key that cannot be changed yet")
+		return errors.New("tokenendpoint: client " + c.ID + ": assertion key shorter than 32 bytes (RFC 7518 §3.2); set InsecureShortAssertionKey only to serve an existing key that cannot be changed yet")
 	}
-	if err := checkScopes(c.Scopes); err != nil {
-		return fmt.Errorf("issuer: client %s: %w", c.ID, err)
+	if err := issuance.CheckScopes(c.Scopes); err != nil {
+		return fmt.Errorf("tokenendpoint: client %s: %w", c.ID, err)
 	}
 	return nil
 }
@@ -112,16 +113,16 @@ func (c Client) assertionKeyOK() bool {
 // returns ErrClientNotFound for an unknown id and any other error when the
 // store failed (the endpoint then answers 503, never 401). The returned
 // Client must be a copy the caller may modify. Implementations must be safe
-// for concurrent use and pass issuertest.TestClientStore.
+// for concurrent use and pass tokenendpointtest.TestClientStore.
 //
-// The store only returns the hash and the key; the issuer checks the
+// The store only returns the hash and the key; the endpoint checks the
 // credentials, so unknown clients and wrong credentials take the same path
 // in every implementation.
 //
-// The returned Client's ID is how the issuer names the client from then
+// The returned Client's ID is how the endpoint names the client from then
 // on: in the tokens' "client_id" (and "sub" without a Subject), the
 // ReplayStore and audit events. It may differ from clientID: a store may
-// map a client_id that is a secret (seed 002's clients send their API key)
+// map a client_id that is a secret (some APIs' clients send their API key)
 // to a non-secret identifier. An assertion's "iss" and "sub", which name
 // the client as it knows itself, are compared with clientID as sent.
 type ClientStore interface {
@@ -160,7 +161,7 @@ func NewMemoryClients(clients ...Client) (*MemoryClients, error) {
 	m := &MemoryClients{clients: make(map[string]Client, len(clients))}
 	for _, c := range clients {
 		if _, dup := m.clients[c.ID]; dup {
-			return nil, errors.New("issuer: duplicate client ID in NewMemoryClients")
+			return nil, errors.New("tokenendpoint: duplicate client ID in NewMemoryClients")
 		}
 		if err := m.Put(context.Background(), c); err != nil {
 			return nil, err

@@ -1,18 +1,18 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer/issuertest"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint/tokenendpointtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestMemoryClientsConformance(t *testing.T) {
-	issuertest.TestClientStore(t, func(t *testing.T, clients ...issuer.Client) issuer.ClientStore {
-		m, err := issuer.NewMemoryClients(clients...)
+	tokenendpointtest.TestClientStore(t, func(t *testing.T, clients ...tokenendpoint.Client) tokenendpoint.ClientStore {
+		m, err := tokenendpoint.NewMemoryClients(clients...)
 		require.NoError(t, err)
 		return m
 	})
@@ -20,7 +20,7 @@ func TestMemoryClientsConformance(t *testing.T) {
 
 func TestMemoryClientsValidation(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
-	cases := map[string][]issuer.Client{
+	cases := map[string][]tokenendpoint.Client{
 		"no id":             {{AssertionKey: key}},
 		"no credential":     {{ID: "a"}},
 		"short key":         {{ID: "a", AssertionKey: []byte("monApiSignature")}},
@@ -29,7 +29,7 @@ func TestMemoryClientsValidation(t *testing.T) {
 	}
 	for name, clients := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := issuer.NewMemoryClients(clients...)
+			_, err := tokenendpoint.NewMemoryClients(clients...)
 			require.Error(t, err)
 		})
 	}
@@ -37,10 +37,10 @@ func TestMemoryClientsValidation(t *testing.T) {
 
 func TestMemoryClientsPutAndDelete(t *testing.T) {
 	ctx := context.Background()
-	m, err := issuer.NewMemoryClients()
+	m, err := tokenendpoint.NewMemoryClients()
 	require.NoError(t, err)
 	key := []byte("0123456789abcdef0123456789abcdef")
-	c := issuer.Client{ID: "a", AssertionKey: key}
+	c := tokenendpoint.Client{ID: "a", AssertionKey: key}
 	require.NoError(t, m.Put(ctx, c))
 	key[0] = 'X' // the store kept its own copy
 	got, err := m.LookupClient(ctx, "a")
@@ -48,15 +48,15 @@ func TestMemoryClientsPutAndDelete(t *testing.T) {
 	assert.Equal(t, byte('0'), got.AssertionKey[0])
 	require.NoError(t, m.Delete(ctx, "a"))
 	_, err = m.LookupClient(ctx, "a")
-	assert.ErrorIs(t, err, issuer.ErrClientNotFound)
+	assert.ErrorIs(t, err, tokenendpoint.ErrClientNotFound)
 	require.NoError(t, m.Delete(ctx, "a"))
 }
 
 func TestGenerateClientSecret(t *testing.T) {
-	s1, h1 := issuer.GenerateClientSecret()
-	s2, h2 := issuer.GenerateClientSecret()
+	s1, h1 := tokenendpoint.GenerateClientSecret()
+	s2, h2 := tokenendpoint.GenerateClientSecret()
 	assert.Len(t, s1, 43)
 	assert.NotEqual(t, s1, s2)
-	assert.Equal(t, issuer.HashClientSecret(s1), h1)
+	assert.Equal(t, tokenendpoint.HashClientSecret(s1), h1)
 	assert.NotEqual(t, h1, h2)
 }

@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,7 +40,7 @@ func TestTokenIntegerUserIDAndNotificationKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := decodeToken(t, f.assertionGrant("shop", rawAssertion(t, tc.claims)))
-			assert.Equal(t, issuer.SessionClaims{Kind: issuer.SessionClient, ClientID: "shop", Amount: "100",
+			assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionClient, ClientID: "shop", Amount: "100",
 				NotificationKey: tc.nk, UserID: tc.uid}, f.verify(t, b.AccessToken))
 		})
 	}

@@ -1,15 +1,17 @@
-package issuer
+package tokenendpoint
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/expiry"
 )
 
-// A ReplayStore remembers single-use keys — the notificationKey of every
-// accepted jwt-bearer assertion — per client, for a limited time.
+// A ReplayStore remembers single-use keys — the replay claim of every
+// accepted jwt-bearer assertion (Config.ReplayClaim) — per client, for a
+// limited time.
 //
 // Use atomically records key for clientID with a lifetime of ttl and
 // reports whether it was fresh: true the first time, false while an earlier
@@ -23,35 +25,30 @@ import (
 // Use returns an error, and fresh false, when ttl is not positive, when ctx
 // is done or when the store failed; the token endpoint then answers 503 and
 // never issues a token. Implementations must be safe for concurrent use and
-// pass issuertest.TestReplayStore.
+// pass tokenendpointtest.TestReplayStore.
 type ReplayStore interface {
 	Use(ctx context.Context, clientID, key string, ttl time.Duration) (fresh bool, err error)
 }
 
-// ErrReplayTTL is returned by [MemoryReplay.Use] for a ttl that is not
-// positive.
-var ErrReplayTTL = errors.New("issuer: replay ttl must be positive")
+// defaultMaxReplayKeys is MemoryReplayConfig.MaxKeys's default.
+const defaultMaxReplayKeys = 1 << 16
 
-// DefaultMaxReplayKeys is how many live keys a [MemoryReplay] holds when
-// MemoryReplayConfig.MaxKeys is zero: about 15 MB with 64-byte keys, and
-// room for 200 accepted assertions a second under the token endpoint's
-// default window of five and a half minutes.
-const DefaultMaxReplayKeys = 1 << 16
-
-// MemoryReplayConfig configures [NewMemoryReplayWith]. The zero value
-// selects the defaults.
+// MemoryReplayConfig configures [NewMemoryReplay]. The zero value selects
+// the defaults.
 type MemoryReplayConfig struct {
-	// MaxKeys bounds how many live keys the store holds; zero selects
-	// DefaultMaxReplayKeys. Size it above the accepted assertions of one
-	// ttl (the token endpoint's AssertionWindow + AssertionLeeway).
+	// MaxKeys bounds how many live keys the store holds. Size it above the
+	// accepted assertions of one ttl (the endpoint's AssertionWindow +
+	// AssertionLeeway). Default: 65536 (about 15 MB with 64-byte keys, and
+	// room for 200 accepted assertions a second under the default window
+	// of five and a half minutes).
 	MaxKeys int
 	// MaxKeysPerClient bounds how many of them one client holds, so that
 	// one client signing assertions in a loop exhausts its own share, not
-	// the store; zero selects a quarter of MaxKeys (16384 by default: 50
+	// the store. Default: a quarter of MaxKeys (16384 with its default: 50
 	// assertions a second under the default window).
 	MaxKeysPerClient int
-	// Now is the clock; nil selects time.Now. Give it the issuer's clock
-	// in tests.
+	// Now is the clock; give it the endpoint's clock in tests. Default:
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -66,8 +63,7 @@ type MemoryReplayConfig struct {
 // Only clients that hold a valid assertion key can write to it (the
 // endpoint verifies the signature first).
 //
-// The zero value is not usable; call [NewMemoryReplay] or
-// [NewMemoryReplayWith]. It is safe for concurrent use, fails only as
+// The zero value is not usable; call [NewMemoryReplay]. It is safe for concurrent use, fails only as
 // [ReplayStore] documents, and holds state for one process only: behind
 // several instances use a shared store, or a replayed assertion could be
 // accepted once per instance.
@@ -78,23 +74,16 @@ type MemoryReplay struct {
 	mu        sync.Mutex
 	keys      map[replayKey]time.Time // expiry
 	perClient map[string]*int         // live keys of each client
-	expiry    expiryQueue[replayKey]
+	expiry    expiry.Queue[replayKey]
 }
 
 type replayKey struct{ client, key string }
 
-// NewMemoryReplay returns an empty store with the default bounds, reading
-// time from now (nil means time.Now). Give it the issuer's clock in tests.
-func NewMemoryReplay(now func() time.Time) *MemoryReplay {
-	m, _ := NewMemoryReplayWith(MemoryReplayConfig{Now: now}) // the zero MaxKeys is valid
-	return m
-}
-
-// NewMemoryReplayWith returns an empty store configured by cfg; it fails
-// when a bound is negative.
-func NewMemoryReplayWith(cfg MemoryReplayConfig) (*MemoryReplay, error) {
+// NewMemoryReplay returns an empty store configured by cfg; it fails with
+// an error wrapping ErrConfig when a bound is negative.
+func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 	if cfg.MaxKeys < 0 || cfg.MaxKeysPerClient < 0 {
-		return nil, fmt.Errorf("issuer: MemoryReplayConfig bounds %d, %d: negative", cfg.MaxKeys, cfg.MaxKeysPerClient)
+		return nil, fmt.Errorf("%w: MemoryReplayConfig bounds %d, %d: negative", ErrConfig, cfg.MaxKeys, cfg.MaxKeysPerClient)
 	}
 	m := &MemoryReplay{
 		now: cfg.Now, max: cfg.MaxKeys, maxPerCli: cfg.MaxKeysPerClient,
@@ -104,7 +93,7 @@ func NewMemoryReplayWith(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 		m.now = time.Now
 	}
 	if m.max == 0 {
-		m.max = DefaultMaxReplayKeys
+		m.max = defaultMaxReplayKeys
 	}
 	if m.maxPerCli == 0 {
 		m.maxPerCli = max(m.max/4, 1)
@@ -128,7 +117,7 @@ func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.D
 	k := replayKey{clientID, key}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.expiry.popExpired(now, m.forget)
+	m.expiry.PopExpired(now, m.forget)
 	exp, held := m.keys[k]
 	if held && now.Before(exp) {
 		return false, nil
@@ -146,7 +135,7 @@ func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.D
 	}
 	exp = now.Add(ttl)
 	m.keys[k] = exp
-	m.expiry.push(k, exp)
+	m.expiry.Push(k, exp)
 	return true, nil
 }
 

@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"context"
@@ -6,19 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer/issuertest"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint/tokenendpointtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestMemoryReplayConformance(t *testing.T) {
-	issuertest.TestReplayStore(t, func(*testing.T) issuer.ReplayStore { return issuer.NewMemoryReplay(nil) })
+	tokenendpointtest.TestReplayStore(t, func(*testing.T) tokenendpoint.ReplayStore { return mustMemoryReplay(nil) })
 }
 
 func TestMemoryReplayForgetsExpiredKeys(t *testing.T) {
 	c := newClock()
-	m := issuer.NewMemoryReplay(c.Now)
+	m := mustMemoryReplay(c.Now)
 	ctx := context.Background()
 	fresh, err := m.Use(ctx, "client", "old", time.Minute)
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func TestMemoryReplayForgetsExpiredKeys(t *testing.T) {
 }
 
 func BenchmarkMemoryReplayUse(b *testing.B) {
-	m := issuer.NewMemoryReplay(nil)
+	m := mustMemoryReplay(nil)
 	ctx := context.Background()
 	keys := make([]string, 4096)
 	for n := range keys {

@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,22 +19,22 @@ const seedSignature = "monApiSignature"
 func TestShortAssertionKeyNeedsTheOptIn(t *testing.T) {
 	cases := []struct {
 		name string
-		c    issuer.Client
+		c    tokenendpoint.Client
 		ok   bool
 	}{
-		{"seed key without the opt-in", issuer.Client{ID: "a", AssertionKey: []byte(seedSignature)}, false},
-		{"31 bytes without the opt-in", issuer.Client{ID: "a", AssertionKey: make([]byte, 31)}, false},
-		{"seed key with the opt-in", issuer.Client{ID: "a", AssertionKey: []byte(seedSignature), InsecureShortAssertionKey: true}, true},
-		{"the floor with the opt-in", issuer.Client{ID: "a", AssertionKey: []byte("12345678"), InsecureShortAssertionKey: true}, true},
-		{"below the floor with the opt-in", issuer.Client{ID: "a", AssertionKey: []byte("1234567"), InsecureShortAssertionKey: true}, false},
-		{"empty key with the opt-in", issuer.Client{ID: "a", AssertionKey: []byte{}, InsecureShortAssertionKey: true}, false},
-		{"empty key with the opt-in and a secret", issuer.Client{ID: "a", AssertionKey: []byte{}, SecretHash: issuer.HashClientSecret("s"), InsecureShortAssertionKey: true}, false},
-		{"long key with the opt-in", issuer.Client{ID: "a", AssertionKey: make([]byte, 32), InsecureShortAssertionKey: true}, true},
-		{"opt-in without a key", issuer.Client{ID: "a", SecretHash: issuer.HashClientSecret("s"), InsecureShortAssertionKey: true}, true},
+		{"seed key without the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: []byte(seedSignature)}, false},
+		{"31 bytes without the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: make([]byte, 31)}, false},
+		{"seed key with the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: []byte(seedSignature), InsecureShortAssertionKey: true}, true},
+		{"the floor with the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: []byte("12345678"), InsecureShortAssertionKey: true}, true},
+		{"below the floor with the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: []byte("1234567"), InsecureShortAssertionKey: true}, false},
+		{"empty key with the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: []byte{}, InsecureShortAssertionKey: true}, false},
+		{"empty key with the opt-in and a secret", tokenendpoint.Client{ID: "a", AssertionKey: []byte{}, SecretHash: tokenendpoint.HashClientSecret("s"), InsecureShortAssertionKey: true}, false},
+		{"long key with the opt-in", tokenendpoint.Client{ID: "a", AssertionKey: make([]byte, 32), InsecureShortAssertionKey: true}, true},
+		{"opt-in without a key", tokenendpoint.Client{ID: "a", SecretHash: tokenendpoint.HashClientSecret("s"), InsecureShortAssertionKey: true}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := issuer.NewMemoryClients(tc.c)
+			m, err := tokenendpoint.NewMemoryClients(tc.c)
 			if !tc.ok {
 				require.Error(t, err)
 				return
@@ -45,18 +45,18 @@ func TestShortAssertionKeyNeedsTheOptIn(t *testing.T) {
 			assert.Equal(t, tc.c, got, "the opt-in is kept")
 		})
 	}
-	assert.Equal(t, 8, issuer.MinInsecureAssertionKeyBytes)
-	assert.Equal(t, 32, issuer.MinAssertionKeyBytes)
+	assert.Equal(t, 8, tokenendpoint.MinInsecureAssertionKeyBytes)
+	assert.Equal(t, 32, tokenendpoint.MinAssertionKeyBytes)
 }
 
 // unvalidatedClients is a ClientStore that returns whatever it holds,
 // without NewMemoryClients' checks: the issuer checks the key again.
-type unvalidatedClients map[string]issuer.Client
+type unvalidatedClients map[string]tokenendpoint.Client
 
-func (u unvalidatedClients) LookupClient(_ context.Context, id string) (issuer.Client, error) {
+func (u unvalidatedClients) LookupClient(_ context.Context, id string) (tokenendpoint.Client, error) {
 	c, ok := u[id]
 	if !ok {
-		return issuer.Client{}, issuer.ErrClientNotFound
+		return tokenendpoint.Client{}, tokenendpoint.ErrClientNotFound
 	}
 	return c, nil
 }
@@ -69,17 +69,17 @@ func phpAssertion(t testing.TB, iat int64, nk, signature string) string {
 }
 
 func TestShortAssertionKeyAtTheTokenEndpoint(t *testing.T) {
-	legacy, err := issuer.NewMemoryClients(
-		issuer.Client{ID: "legacy", AssertionKey: []byte(seedSignature), InsecureShortAssertionKey: true, Scopes: []string{"vouchers:reserve"}},
-		issuer.Client{ID: "modern", AssertionKey: appOnlyKey},
+	legacy, err := tokenendpoint.NewMemoryClients(
+		tokenendpoint.Client{ID: "legacy", AssertionKey: []byte(seedSignature), InsecureShortAssertionKey: true, Scopes: []string{"vouchers:reserve"}},
+		tokenendpoint.Client{ID: "modern", AssertionKey: appOnlyKey},
 	)
 	require.NoError(t, err)
-	f := newTokenFixture(t, func(c *issuer.Config) { c.Clients = legacy })
+	f := newTokenFixture(t, func(c *tokenendpoint.Config) { c.Clients = legacy })
 	now := f.clock.Now()
 
 	t.Run("the seed's PHP sample gets a client session", func(t *testing.T) {
 		b := decodeToken(t, f.assertionGrant("legacy", phpAssertion(t, now.Unix(), "12345", seedSignature)))
-		assert.Equal(t, issuer.SessionClaims{Kind: issuer.SessionClient, ClientID: "legacy", Amount: "100", NotificationKey: "12345"},
+		assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionClient, ClientID: "legacy", Amount: "100", NotificationKey: "12345"},
 			f.verify(t, b.AccessToken))
 	})
 	t.Run("another key is refused", func(t *testing.T) {
@@ -91,7 +91,7 @@ func TestShortAssertionKeyAtTheTokenEndpoint(t *testing.T) {
 	t.Run("one legacy client does not weaken another", func(t *testing.T) {
 		// "modern" cannot be given a short key by a store that forgets to
 		// validate: the issuer checks the length again.
-		f := newTokenFixture(t, func(c *issuer.Config) {
+		f := newTokenFixture(t, func(c *tokenendpoint.Config) {
 			c.Clients = unvalidatedClients{
 				"modern":  {ID: "modern", AssertionKey: []byte(seedSignature)},
 				"tiny":    {ID: "tiny", AssertionKey: []byte("1234567"), InsecureShortAssertionKey: true},

@@ -1,13 +1,31 @@
 package tokenendpoint_test
 
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/ratelimit"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
 // countingClients counts client lookups, each followed by one secret or
 // signature check.
 type countingClients struct {
-	issuer.ClientStore
+	tokenendpoint.ClientStore
 	lookups atomic.Int64
 }
 
-func (c *countingClients) LookupClient(ctx context.Context, id string) (issuer.Client, error) {
+func (c *countingClients) LookupClient(ctx context.Context, id string) (tokenendpoint.Client, error) {
 	c.lookups.Add(1)
 	time.Sleep(5 * time.Millisecond)
 	return c.ClientStore.LookupClient(ctx, id)
@@ -38,7 +56,7 @@ func TestTokenParallelGuessesAreThrottled(t *testing.T) {
 			var clients *countingClients
 			thr, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 5, Window: time.Minute})
 			require.NoError(t, err)
-			f := newTokenFixture(t, func(c *issuer.Config) {
+			f := newTokenFixture(t, func(c *tokenendpoint.Config) {
 				clients = &countingClients{ClientStore: c.Clients}
 				c.Clients, c.Throttle = clients, thr
 			})
@@ -70,4 +88,26 @@ func TestTokenAttemptSettlement(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, f.tokenFrom("[2001:db8::2]", "shop", "wrong"))
 	assert.Equal(t, 1, f.throttle.count("ip:2001:db8::/64"))
 	assert.Equal(t, 1, f.throttle.count("client:shop"))
+}
+
+// parallel runs n requests at once and returns how many got each status.
+func parallel(n int, do func(i int) int) map[int]int {
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			code := do(i)
+			mu.Lock()
+			codes[code]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return codes
 }

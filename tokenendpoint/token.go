@@ -1,4 +1,4 @@
-package issuer
+package tokenendpoint
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,69 +18,146 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
-// tokenConfig is the token endpoint's part of an Issuer.
-type tokenConfig struct {
-	clients   ClientStore
-	replay    ReplayStore
-	audience  []string // what an assertion's aud may name
-	window    time.Duration
-	leeway    time.Duration
-	ttl       time.Duration
-	expiresIn string // ttl in whole seconds, for the response
-	style     envelope.Style
+// An Endpoint is an OAuth 2.0 token endpoint: it authenticates clients and
+// issues them session tokens, access JWTs signed with one key. It is
+// immutable after New and safe for concurrent use.
+type Endpoint struct {
+	signer       *issuance.Signer
+	issuer       string
+	audience     []string
+	audJSON      json.RawMessage
+	clients      ClientStore
+	replay       ReplayStore
+	throttle     Throttle
+	assertionAud []string // what an assertion's aud may name
+	window       time.Duration
+	leeway       time.Duration
+	ttl          time.Duration
+	expiresIn    string // ttl in whole seconds, for the response
+	claims       reflect.Type
+	assertion    func(claims json.RawMessage, replayKey string) (any, error)
+	maxBytes     int64
+	style        envelope.Style
+	resp         issuance.Responder
+	now          func() time.Time
 
 	invalidClient *envelope.Error // 401 invalid_client with the Basic challenge
+	errKeyMissing *envelope.Error // the replay claim is absent or empty
+	errKeyType    *envelope.Error // the replay claim is no string or integer
+	errReplayed   *envelope.Error // the replay claim was already used
 	dummyKey      []byte          // HMAC key for unknown clients
 	dummySecret   [32]byte        // secret hash for unknown clients
 }
 
-func newTokenConfig(cfg Config, now func() time.Time) (tokenConfig, error) {
-	if cfg.AssertionWindow < 0 || cfg.AssertionLeeway < 0 || cfg.SessionTTL < 0 {
-		return tokenConfig{}, errors.New("issuer: negative AssertionWindow, AssertionLeeway or SessionTTL")
+// New validates cfg and returns an Endpoint. It fails with an error
+// wrapping ErrConfig that names every problem at once: Issuer, Key or
+// Clients missing, a key that does not suit its algorithm, an unknown
+// TokenType, a negative duration, an AccessTTL below one second, an
+// AssertionLeeway beyond AssertionWindow, an empty audience, or a
+// ReplayClaim that cannot name a claim.
+func New(cfg Config) (*Endpoint, error) {
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	if cfg.Issuer == "" {
+		bad("Issuer is required")
 	}
-	t := tokenConfig{
-		clients: cfg.Clients,
-		replay:  cfg.Replay,
-		window:  orDefault(cfg.AssertionWindow, DefaultAssertionWindow),
-		leeway:  orDefault(cfg.AssertionLeeway, DefaultAssertionLeeway),
-		ttl:     orDefault(cfg.SessionTTL, orDefault(cfg.AccessTTL, DefaultAccessTTL)),
-		style:   cfg.TokenStyle,
+	if cfg.Clients == nil {
+		bad("Clients is required")
 	}
-	t.audience = slices.Clone(cfg.AssertionAudience)
-	if len(t.audience) == 0 {
-		t.audience = []string{cfg.Issuer}
+	typ, err := issuance.CheckTokenType(cfg.TokenType)
+	if err != nil {
+		problems = append(problems, err)
 	}
-	if slices.Contains(t.audience, "") {
-		return tokenConfig{}, errors.New("issuer: empty Config.AssertionAudience member")
+	var s *issuance.Signer
+	if typ != "" {
+		if s, err = issuance.NewSigner(cfg.Key.ID, cfg.Key.Algorithm, cfg.Key.Key, typ); err != nil {
+			problems = append(problems, fmt.Errorf("Key: %w", err))
+		}
 	}
-	if t.leeway > t.window {
-		return tokenConfig{}, errors.New("issuer: AssertionLeeway exceeds AssertionWindow")
+	if cfg.AssertionWindow < 0 || cfg.AssertionLeeway < 0 || cfg.AccessTTL < 0 || cfg.MaxBodyBytes < 0 {
+		bad("negative AssertionWindow, AssertionLeeway, AccessTTL or MaxBodyBytes")
 	}
-	if t.ttl < time.Second {
-		return tokenConfig{}, errors.New("issuer: SessionTTL below one second")
+	ep := &Endpoint{
+		signer:       s,
+		issuer:       cfg.Issuer,
+		audience:     slices.Clone(cfg.Audiences),
+		clients:      cfg.Clients,
+		replay:       cfg.Replay,
+		throttle:     cfg.Throttle,
+		assertionAud: slices.Clone(cfg.AssertionAudiences),
+		window:       issuance.OrDefault(cfg.AssertionWindow, defaultAssertionWindow),
+		leeway:       issuance.OrDefault(cfg.AssertionLeeway, defaultAssertionLeeway),
+		ttl:          issuance.OrDefault(cfg.AccessTTL, defaultAccessTTL),
+		assertion:    cfg.Assertion,
+		maxBytes:     issuance.OrDefault(cfg.MaxBodyBytes, defaultMaxBodyBytes),
+		style:        cfg.Style,
+		now:          cfg.Now,
 	}
-	t.expiresIn = strconv.FormatInt(int64(t.ttl/time.Second), 10)
-	if t.replay == nil {
-		t.replay = NewMemoryReplay(now)
+	if len(ep.audience) == 0 {
+		ep.audience = []string{cfg.Issuer}
 	}
-	if t.style == nil {
-		t.style = envelope.OAuth
+	if len(ep.assertionAud) == 0 {
+		ep.assertionAud = []string{cfg.Issuer}
+	}
+	if slices.Contains(ep.audience, "") {
+		bad("empty Audiences member")
+	}
+	if slices.Contains(ep.assertionAud, "") {
+		bad("empty AssertionAudiences member")
+	}
+	if ep.leeway > ep.window {
+		bad("AssertionLeeway exceeds AssertionWindow")
+	}
+	if ep.ttl < time.Second {
+		bad("AccessTTL below one second")
+	}
+	replayClaim := issuance.OrDefault(cfg.ReplayClaim, defaultReplayClaim)
+	if !validClaimName(replayClaim) {
+		bad("ReplayClaim %q is not a claim name of letters, digits and \"_-.:\" other than iat, exp, nbf, iss, sub and aud", replayClaim)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
+	}
+	if ep.audJSON, err = issuance.AudienceJSON(ep.audience); err != nil {
+		return nil, fmt.Errorf("%w: Audiences: %w", ErrConfig, err)
+	}
+	ep.claims = claimsType(replayClaim)
+	ep.expiresIn = strconv.FormatInt(int64(ep.ttl/time.Second), 10)
+	if ep.now == nil {
+		ep.now = time.Now
+	}
+	if ep.replay == nil {
+		ep.replay, _ = NewMemoryReplay(MemoryReplayConfig{Now: ep.now}) // the zero bounds are valid
+	}
+	if ep.style == nil {
+		ep.style = envelope.OAuth
 	}
 	realm := cfg.Realm
 	if realm == "" {
 		realm = cfg.Issuer
 	}
-	t.invalidClient = envelope.ErrUnauthorized.WithOAuthCode("invalid_client").
-		WithMessage("Client authentication failed").WithCause(ErrInvalidClient).
-		WithChallenge(basicChallenge(realm))
-	t.dummyKey = make([]byte, 32)
-	_, _ = rand.Read(t.dummyKey)
-	_, _ = rand.Read(t.dummySecret[:])
-	return t, nil
+	ep.resp = issuance.Responder{
+		Style:         ep.style,
+		ChallengeNone: envelope.BearerChallenge(realm, "", "", ""),
+		Audit:         cfg.Audit,
+		Now:           ep.now,
+	}
+	ep.invalidClient = refused(rowInvalidClient, "").WithChallenge(basicChallenge(realm))
+	ep.errKeyMissing = invalidGrant("Assertion "+replayClaim+" is required", ErrInvalidAssertion)
+	ep.errKeyType = invalidGrant("Assertion "+replayClaim+" must be a string or an integer of at most 256 bytes", ErrInvalidAssertion)
+	ep.errReplayed = refused(rowReplayed, "Assertion "+replayClaim+" was already used")
+	ep.dummyKey = make([]byte, 32)
+	_, _ = rand.Read(ep.dummyKey)
+	_, _ = rand.Read(ep.dummySecret[:])
+	return ep, nil
 }
+
+// auditSource is the Event.Source of every event the endpoint emits.
+const auditSource = "tokenendpoint"
 
 // basicChallenge returns `Basic realm="…"` (RFC 7617) with realm
 // quoted-string escaped and control characters dropped.
@@ -89,60 +168,46 @@ func basicChallenge(realm string) string {
 // Token-endpoint refusals that need no client, built once.
 var (
 	errGrantMissing     = invalidRequest("grant_type is required")
-	errUnsupportedGrant = envelope.ErrBadRequest.WithOAuthCode("unsupported_grant_type").
-				WithMessage("Unsupported grant_type").WithCause(ErrInvalidTokenRequest)
+	errUnsupportedGrant = refused(rowUnsupportedGrant, "")
 	errClientIDMissing  = invalidRequest("client_id is required")
 	errAssertionMissing = invalidRequest("assertion is required")
 	errSecretWithJWT    = invalidRequest("client_secret is not used with the jwt-bearer grant")
-	errInvalidScope     = envelope.ErrBadRequest.WithOAuthCode("invalid_scope").
-				WithMessage("Requested scope exceeds the client's").WithCause(ErrInvalidTokenRequest)
+	errInvalidScope     = refused(rowInvalidScope, "")
 )
 
-// The token endpoint's audit reasons.
-const (
-	reasonUnsupportedGrant = "unsupported_grant_type"
-	reasonInvalidClient    = "invalid_client"
-	reasonInvalidAssertion = "invalid_assertion"
-	reasonReplayed         = "assertion_replayed"
-	reasonInvalidScope     = "invalid_scope"
-)
-
-// Token is the OAuth 2.0 token endpoint (mount it at POST /v2/token, or
-// POST /oauth/token). It reads a JSON object (seed 002) or a form body
+// ServeHTTP is the token endpoint (mount it at POST /oauth/token, or
+// wherever the API documents it). It reads a JSON object or a form body
 // (RFC 6749), with the client optionally in HTTP Basic, and grants:
 //
 //	grant_type=client_credentials, client_id + client_secret (RFC 6749 §4.4)
 //	    → a machine-to-machine session (session_kind "m2m")
 //	grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer, client_id + assertion (RFC 7523 §2.1)
-//	    → a client session (session_kind "client") carrying the assertion's
-//	      amount, notificationKey, userId and forceManualConfirm
+//	    → a client session (session_kind "client") carrying the claims
+//	      Config.Assertion reads from the assertion
 //
 // The assertion is an HS256 JWS signed with the client's AssertionKey (at
 // least MinAssertionKeyBytes, or MinInsecureAssertionKeyBytes for a client
 // with InsecureShortAssertionKey); its iat must lie within
-// [now-AssertionWindow, now+AssertionLeeway], its aud, when present, must
-// name one of AssertionAudience (RFC 7523 §3; seed 002's assertions carry
-// none, so an absent aud is accepted), amount must be a positive number,
-// notificationKey and userId a string or a JSON integer (which becomes its
-// decimal string, so 12345 and "12345" are the same key) and
-// forceManualConfirm a boolean; the notificationKey is single-use per
-// client (ReplayStore). An
-// optional scope parameter narrows the client's scopes; it is checked
-// before the notificationKey is spent, so an invalid_scope refusal leaves
-// the assertion usable.
+// [now-AssertionWindow, now+AssertionLeeway], exp and nbf are honoured
+// when present, iss and sub must be the client_id when present, its aud,
+// when present, must name one of AssertionAudiences (RFC 7523 §3; an
+// absent aud is accepted), and its Config.ReplayClaim is single-use per
+// client (ReplayStore). An optional scope parameter narrows the client's
+// scopes; it is checked before the replay claim is spent, so an
+// invalid_scope refusal leaves the assertion usable.
 //
 // Success is 200 {"access_token","token_type":"Bearer","expires_in"[,"scope"]}
-// with Cache-Control: no-store. Failures are rendered in TokenStyle
+// with Cache-Control: no-store. Failures are rendered in Config.Style
 // (envelope.OAuth by default, RFC 6749 §5.2):
 //
 //	400 invalid_request          malformed body, missing or repeated parameter, two auth methods,
 //	                             malformed Basic credentials, two Authorization headers
 //	415 / 413 invalid_request    wrong Content-Type, body over MaxBodyBytes
-//	400 unsupported_grant_type   any other grant_type (all of them without Clients)
+//	400 unsupported_grant_type   any other grant_type
 //	401 invalid_client           unknown client, wrong or missing secret, an Authorization
 //	                             header of another scheme than Basic; WWW-Authenticate: Basic
 //	400 invalid_grant            bad assertion: shape, alg, signature (or unknown client — one
-//	                             answer), iat, exp, nbf, aud, claims, replayed notificationKey
+//	                             answer), iat, exp, nbf, aud, claims, replayed replay claim
 //	400 invalid_scope            scope beyond the client's
 //	429 slow_down + Retry-After  too many failed client authentications (Throttle)
 //	503 temporarily_unavailable  a store failed; nothing is issued
@@ -156,83 +221,80 @@ const (
 // failed one (wrong secret, bad assertion signature) stays counted; a
 // grant clears the client's count and takes back its attempt against the
 // address; any other refusal takes back both.
-func (i *Issuer) Token(w http.ResponseWriter, r *http.Request) {
+func (ep *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := gatehouse.NewEvent(r, auditSource, "token")
-	req, e := parseTokenRequest(w, r, i.decoder.MaxBytes)
+	req, e := parseTokenRequest(w, r, ep.maxBytes)
 	if e == errAuthScheme {
-		i.failStyle(w, r, i.token.style, ev, reasonInvalidClient, i.token.invalidClient)
+		ep.resp.Fail(w, r, ev, reasonInvalidClient, ep.invalidClient)
 		return
 	}
 	if e != nil {
-		i.failStyle(w, r, i.token.style, ev, reasonBadRequest, e)
+		ep.resp.Fail(w, r, ev, reasonBadRequest, e)
 		return
 	}
-	tok, reason, e := i.grant(r.Context(), gatehouse.ClientAddr(r), &req, &ev)
+	tok, reason, e := ep.grant(r.Context(), gatehouse.ClientAddr(r), &req, &ev)
 	if e != nil {
-		i.failStyle(w, r, i.token.style, ev, reason, e)
+		ep.resp.Fail(w, r, ev, reason, e)
 		return
 	}
-	ev.CredID = tok.ID
+	ev.CredID = tok.AccessToken.ID
 	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
+	h["Cache-Control"] = issuance.HdrNoStore
 	h["Pragma"] = []string{"no-cache"}
 	h["Content-Type"] = []string{"application/json"}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(i.tokenResponse(tok))
-	ev.Outcome, ev.Status = gatehouse.Allowed, http.StatusOK
-	i.emit(r, ev)
+	_, _ = w.Write(ep.tokenResponse(tok))
+	ep.resp.Allowed(r, ev)
 }
 
 // grantedToken is a session token and what the response says about it.
 type grantedToken struct {
-	AccessToken
-	scope string
+	AccessToken accessToken
+	scope       string
 }
 
 // tokenResponse renders RFC 6749 §5.1's body. The scope is included when
 // the token has one (RFC 6749 §5.1 requires it when it differs from the
 // request; listing it always is allowed).
-func (i *Issuer) tokenResponse(t grantedToken) []byte {
-	b := make([]byte, 0, 96+len(t.Token)+len(t.scope))
+func (ep *Endpoint) tokenResponse(t grantedToken) []byte {
+	b := make([]byte, 0, 96+len(t.AccessToken.Token)+len(t.scope))
 	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, t.Token)
+	b = issuance.AppendJSONString(b, t.AccessToken.Token)
 	b = append(b, `,"token_type":"Bearer","expires_in":`...)
-	b = append(b, i.token.expiresIn...)
+	b = append(b, ep.expiresIn...)
 	if t.scope != "" {
 		b = append(b, `,"scope":`...)
-		b = appendJSONString(b, t.scope)
+		b = issuance.AppendJSONString(b, t.scope)
 	}
 	return append(b, '}')
 }
 
 // grant decides a parsed token request: the token, or the refusal and its
 // audit reason. ev receives the client's subject and tenant once known.
-func (i *Issuer) grant(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, string, *envelope.Error) {
+func (ep *Endpoint) grant(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, gatehouse.Reason, *envelope.Error) {
 	switch {
 	case req.grantType == "":
 		return grantedToken{}, reasonBadRequest, errGrantMissing
-	case i.token.clients == nil:
-		return grantedToken{}, reasonUnsupportedGrant, errUnsupportedGrant
 	case req.grantType == GrantClientCredentials:
-		return i.clientCredentials(ctx, addr, req, ev)
+		return ep.clientCredentials(ctx, addr, req, ev)
 	case req.grantType == GrantJWTBearer:
-		return i.jwtBearer(ctx, addr, req, ev)
+		return ep.jwtBearer(ctx, addr, req, ev)
 	}
 	return grantedToken{}, reasonUnsupportedGrant, errUnsupportedGrant
 }
 
 // clientCredentials is RFC 6749 §4.4.
-func (i *Issuer) clientCredentials(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, string, *envelope.Error) {
+func (ep *Endpoint) clientCredentials(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, gatehouse.Reason, *envelope.Error) {
 	if req.clientID == "" || req.clientSecret == "" {
-		return grantedToken{}, reasonInvalidClient, i.token.invalidClient
+		return grantedToken{}, reasonInvalidClient, ep.invalidClient
 	}
-	return i.attempt(ctx, addr, req.clientID, func() (grantedToken, string, *envelope.Error, bool) {
-		c, found, e := i.lookupClient(ctx, req.clientID)
+	return ep.attempt(ctx, addr, req.clientID, func() (grantedToken, gatehouse.Reason, *envelope.Error, bool) {
+		c, found, e := ep.lookupClient(ctx, req.clientID)
 		if e != nil {
 			return grantedToken{}, reasonStore, e, false
 		}
-		want := &i.token.dummySecret
+		want := &ep.dummySecret
 		if found && c.SecretHash != ([32]byte{}) {
 			want = &c.SecretHash
 		} else {
@@ -240,20 +302,20 @@ func (i *Issuer) clientCredentials(ctx context.Context, addr netip.Addr, req *to
 		}
 		got := sha256.Sum256([]byte(req.clientSecret))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !found {
-			return grantedToken{}, reasonInvalidClient, i.token.invalidClient, true
+			return grantedToken{}, reasonInvalidClient, ep.invalidClient, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
 		scopes, e := narrowScopes(c, req.scope)
 		if e != nil {
 			return grantedToken{}, reasonInvalidScope, e, false
 		}
-		tok, reason, e := i.issueSession(c, scopes, sessionPayload{Kind: SessionM2M})
+		tok, reason, e := ep.issueSession(c, scopes, SessionM2M, nil)
 		return tok, reason, e, false
 	})
 }
 
-// jwtBearer is RFC 7523 §2.1 with seed 002's claims.
-func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, string, *envelope.Error) {
+// jwtBearer is RFC 7523 §2.1.
+func (ep *Endpoint) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenRequest, ev *gatehouse.Event) (grantedToken, gatehouse.Reason, *envelope.Error) {
 	switch {
 	case req.clientSecret != "" || req.basic:
 		return grantedToken{}, reasonBadRequest, errSecretWithJWT
@@ -266,12 +328,12 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 	if e != nil {
 		return grantedToken{}, reasonInvalidAssertion, e
 	}
-	return i.attempt(ctx, addr, req.clientID, func() (grantedToken, string, *envelope.Error, bool) {
-		c, found, e := i.lookupClient(ctx, req.clientID)
+	return ep.attempt(ctx, addr, req.clientID, func() (grantedToken, gatehouse.Reason, *envelope.Error, bool) {
+		c, found, e := ep.lookupClient(ctx, req.clientID)
 		if e != nil {
 			return grantedToken{}, reasonStore, e, false
 		}
-		key := i.token.dummyKey
+		key := ep.dummyKey
 		if found && c.assertionKeyOK() {
 			key = c.AssertionKey
 		} else {
@@ -281,38 +343,32 @@ func (i *Issuer) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenReque
 			return grantedToken{}, reasonInvalidAssertion, errAssertionSignature, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
-		g, e := checkAssertionClaims(payload, req.clientID, i.token.audience, i.now(), i.token.window, i.token.leeway)
+		replayKey, extra, e := ep.checkAssertionClaims(payload, req.clientID)
 		if e != nil {
 			return grantedToken{}, reasonInvalidAssertion, e, false
 		}
-		// The scope is checked before the notificationKey is spent, so a
+		// The scope is checked before the replay claim is spent, so a
 		// request refused for its scope can be retried.
 		scopes, e := narrowScopes(c, req.scope)
 		if e != nil {
 			return grantedToken{}, reasonInvalidScope, e, false
 		}
-		fresh, err := i.token.replay.Use(ctx, c.ID, g.notificationKey, i.token.window+i.token.leeway)
+		fresh, err := ep.replay.Use(ctx, c.ID, replayKey, ep.window+ep.leeway)
 		if err != nil {
 			return grantedToken{}, reasonStore, unavailable(err), false
 		}
 		if !fresh {
-			return grantedToken{}, reasonReplayed, errReplayed, false
+			return grantedToken{}, reasonReplayed, ep.errReplayed, false
 		}
-		tok, reason, e := i.issueSession(c, scopes, sessionPayload{
-			Kind:               SessionClient,
-			Amount:             g.amount,
-			NotificationKey:    g.notificationKey,
-			UserID:             g.userID,
-			ForceManualConfirm: g.forceManualConfirm,
-		})
+		tok, reason, e := ep.issueSession(c, scopes, SessionClient, extra)
 		return tok, reason, e, false
 	})
 }
 
 // lookupClient returns the client, found false for an unknown one, or a
 // 503 for a store failure.
-func (i *Issuer) lookupClient(ctx context.Context, id string) (Client, bool, *envelope.Error) {
-	c, err := i.token.clients.LookupClient(ctx, id)
+func (ep *Endpoint) lookupClient(ctx context.Context, id string) (Client, bool, *envelope.Error) {
+	c, err := ep.clients.LookupClient(ctx, id)
 	switch {
 	case err == nil:
 		return c, true, nil
@@ -330,25 +386,25 @@ func (i *Issuer) lookupClient(ctx context.Context, id string) (Client, bool, *en
 // and takes back the attempt against the address (a failure to do either
 // is a 503, and the token is never sent). Without a Throttle it just runs
 // authenticate.
-func (i *Issuer) attempt(ctx context.Context, addr netip.Addr, clientID string, authenticate func() (tok grantedToken, reason string, e *envelope.Error, failed bool)) (grantedToken, string, *envelope.Error) {
-	if i.throttle == nil {
+func (ep *Endpoint) attempt(ctx context.Context, addr netip.Addr, clientID string, authenticate func() (tok grantedToken, reason gatehouse.Reason, e *envelope.Error, failed bool)) (grantedToken, gatehouse.Reason, *envelope.Error) {
+	if ep.throttle == nil {
 		tok, reason, e, _ := authenticate()
 		return tok, reason, e
 	}
 	ipKey, clientKey := attempt{key: "ip:" + ratelimit.AddrKey(addr)}, attempt{key: "client:" + clientID}
-	if e := i.beginAttempt(ctx, &ipKey, &clientKey); e != nil {
+	if e := ep.beginAttempt(ctx, &ipKey, &clientKey); e != nil {
 		return grantedToken{}, throttleReason(e), e
 	}
 	tok, reason, e, failed := authenticate()
 	switch {
 	case failed: // the attempts stay counted: the failure
 	case e != nil:
-		i.endAttempt(ctx, &ipKey, &clientKey)
+		ep.endAttempt(ctx, &ipKey, &clientKey)
 	default:
-		if err := i.throttle.Reset(ctx, clientKey.key); err != nil {
+		if err := ep.throttle.Reset(ctx, clientKey.key); err != nil {
 			return grantedToken{}, reasonStore, passThrough(err)
 		}
-		if err := i.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
+		if err := ep.throttle.Succeed(ctx, ipKey.key, ipKey.id); err != nil {
 			return grantedToken{}, reasonStore, passThrough(err)
 		}
 	}
@@ -356,14 +412,10 @@ func (i *Issuer) attempt(ctx context.Context, addr netip.Addr, clientID string, 
 }
 
 // sessionPayload is the claim set of a token-endpoint token: the access
-// token's claims and the session claims.
+// token's claims and the session kind; the Assertion hook's claims follow.
 type sessionPayload struct {
-	accessPayload
-	Kind               SessionKind `json:"session_kind"`
-	Amount             json.Number `json:"amount,omitempty"`
-	NotificationKey    string      `json:"notificationKey,omitempty"`
-	UserID             string      `json:"userId,omitempty"`
-	ForceManualConfirm bool        `json:"forceManualConfirm,omitempty"`
+	issuance.AccessPayload
+	Kind SessionKind `json:"session_kind"`
 }
 
 // narrowScopes returns the scopes a session of c gets: the client's, or
@@ -389,29 +441,62 @@ func narrowScopes(c Client, scope string) ([]string, *envelope.Error) {
 	return scopes, nil
 }
 
-// issueSession signs the session token of c with scopes, which
-// narrowScopes returned.
-func (i *Issuer) issueSession(c Client, scopes []string, p sessionPayload) (grantedToken, string, *envelope.Error) {
-	now := i.clock()
-	jti := newID()
-	ap, exp, err := i.accessPayload(now, jti, AccessClaims{
-		Session: Session{Subject: c.subject(), Tenant: c.Tenant, ClientID: c.ID, Scopes: scopes},
-		TTL:     i.token.ttl,
-	})
-	if err != nil {
+// issueSession signs the session token of kind for c with scopes, which
+// narrowScopes returned, and extra, the Assertion hook's claims (nil for
+// none).
+func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, extra any) (grantedToken, gatehouse.Reason, *envelope.Error) {
+	if err := issuance.CheckScopes(scopes); err != nil {
 		return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
-	p.accessPayload = ap
+	now := ep.clock()
+	jti := issuance.NewID()
+	exp := now.Add(ep.ttl)
+	p := sessionPayload{
+		AccessPayload: issuance.AccessPayload{
+			Issuer:    ep.issuer,
+			Subject:   c.subject(),
+			Audience:  ep.audJSON,
+			ExpiresAt: exp.Unix(),
+			NotBefore: now.Unix(),
+			IssuedAt:  now.Unix(),
+			ID:        jti,
+			ClientID:  c.ID,
+			Scope:     strings.Join(scopes, " "),
+			Tenant:    c.Tenant,
+		},
+		Kind: kind,
+	}
 	payload, err := json.Marshal(&p)
 	if err != nil {
 		return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
-	tok, err := i.signer.signPayload(payload)
+	if extra != nil {
+		more, err := json.Marshal(extra)
+		if err == nil {
+			payload, err = issuance.MergeObject(payload, more)
+		}
+		if err != nil {
+			return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(fmt.Errorf("tokenendpoint: Assertion claims: %w", err))
+		}
+	}
+	tok, err := ep.signer.SignPayload(payload)
 	if err != nil {
 		return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
 	return grantedToken{
-		AccessToken: AccessToken{Token: tok, ID: jti, IssuedAt: now, ExpiresAt: exp},
-		scope:       ap.Scope,
+		AccessToken: accessToken{Token: tok, ID: jti},
+		scope:       p.Scope,
 	}, "", nil
+}
+
+// accessToken is a signed session token and its "jti".
+type accessToken struct {
+	Token string
+	ID    string
+}
+
+// clock returns now in UTC truncated to the second, the resolution of JWT
+// NumericDate claims.
+func (ep *Endpoint) clock() time.Time {
+	return ep.now().UTC().Truncate(time.Second)
 }

@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,38 +27,57 @@ var (
 	otherKey     = []byte("someone-elses-signature-0123456789ab")
 	m2mSecret    = "m2m-secret-0123456789abcdefghijklmnopqrstuvw"
 	appOnlyKey   = []byte("app-only-signature-0123456789abcdefg")
-	tokenClients = []issuer.Client{
-		{ID: "shop", SecretHash: issuer.HashClientSecret(shopSecret), AssertionKey: shopKey, Tenant: "t-shop", Scopes: []string{"vouchers:reserve", "vouchers:confirm"}},
-		{ID: "m2m-only", SecretHash: issuer.HashClientSecret(m2mSecret), Subject: "svc-m2m"},
+	tokenClients = []tokenendpoint.Client{
+		{ID: "shop", SecretHash: tokenendpoint.HashClientSecret(shopSecret), AssertionKey: shopKey, Tenant: "t-shop", Scopes: []string{"vouchers:reserve", "vouchers:confirm"}},
+		{ID: "m2m-only", SecretHash: tokenendpoint.HashClientSecret(m2mSecret), Subject: "svc-m2m"},
 		{ID: "app-only", AssertionKey: appOnlyKey},
 	}
 )
 
-// tokenFixture is an issuer with the token endpoint, the real bearer
-// middleware for its tokens and the fixture's throttle, clock and audit.
+// tokenFixture is a token endpoint with the real bearer middleware for
+// its tokens, a test throttle, clock and audit, configured for the
+// assertions of seedClaims: notificationKey single-use, amount, userId and
+// forceManualConfirm read into the session token.
 type tokenFixture struct {
-	*fixture
-	replay *issuer.MemoryReplay
-	auth   *bearer.Authenticator
+	ep       *tokenendpoint.Endpoint
+	clock    *clock
+	throttle *throttle
+	audit    *events
+	replay   *tokenendpoint.MemoryReplay
+	auth     *bearer.Authenticator
+	mux      *http.ServeMux
 }
 
-func newTokenFixture(t testing.TB, mod ...func(*issuer.Config)) *tokenFixture {
+func newTokenFixture(t testing.TB, mod ...func(*tokenendpoint.Config)) *tokenFixture {
 	t.Helper()
-	clients, err := issuer.NewMemoryClients(tokenClients...)
+	clients, err := tokenendpoint.NewMemoryClients(tokenClients...)
 	require.NoError(t, err)
-	tf := &tokenFixture{}
-	base := func(cfg *issuer.Config) {
-		tf.replay = issuer.NewMemoryReplay(cfg.Now)
-		cfg.Clients = clients
-		cfg.Replay = tf.replay
-		cfg.Realm = "vouchers"
+	f := &tokenFixture{clock: newClock(), throttle: newThrottle(5), audit: &events{}}
+	f.replay, err = tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{Now: f.clock.Now})
+	require.NoError(t, err)
+	cfg := tokenendpoint.Config{
+		Issuer:      "https://rewards.example",
+		Audiences:   []string{"rewardstore-api"},
+		Key:         tokenendpoint.SigningKey{Key: testSecret},
+		Clients:     clients,
+		Replay:      f.replay,
+		Throttle:    f.throttle,
+		ReplayClaim: "notificationKey",
+		Assertion:   tokenendpoint.SeedClaims,
+		Realm:       "vouchers",
+		Audit:       f.audit,
+		Now:         f.clock.Now,
 	}
-	tf.fixture = newFixture(t, append([]func(*issuer.Config){base}, mod...)...)
-	bc := tf.iss.BearerConfig(bearer.NewMemoryRevocations(nil))
-	tf.auth, err = bearer.New(bc)
+	for _, m := range mod {
+		m(&cfg)
+	}
+	f.ep, err = tokenendpoint.New(cfg)
 	require.NoError(t, err)
-	tf.mux.HandleFunc("POST /token", tf.iss.Token)
-	return tf
+	f.auth, err = bearer.New(f.ep.BearerConfig(bearer.NewMemoryRevocations(nil)))
+	require.NoError(t, err)
+	f.mux = http.NewServeMux()
+	f.mux.Handle("POST /token", f.ep)
+	return f
 }
 
 // post sends body to /token with content type ct and header pairs hdr.
@@ -85,7 +104,7 @@ func (f *tokenFixture) postJSON(v any) *httptest.ResponseRecorder {
 }
 
 func (f *tokenFixture) assertionGrant(clientID, assertion string) *httptest.ResponseRecorder {
-	return f.postJSON(map[string]string{"grant_type": issuer.GrantJWTBearer, "client_id": clientID, "assertion": assertion})
+	return f.postJSON(map[string]string{"grant_type": tokenendpoint.GrantJWTBearer, "client_id": clientID, "assertion": assertion})
 }
 
 // tokenBody is RFC 6749 §5.1's success body.
@@ -121,14 +140,17 @@ func oauthError(t testing.TB, w *httptest.ResponseRecorder) (code, desc string) 
 
 // verify runs the token through the real bearer middleware and returns the
 // session claims the handler sees.
-func (f *tokenFixture) verify(t testing.TB, token string) issuer.SessionClaims {
+func (f *tokenFixture) verify(t testing.TB, token string) sessionClaims {
 	t.Helper()
 	r := httptest.NewRequest("GET", "/api", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	var got issuer.SessionClaims
+	var got sessionClaims
 	var ok bool
 	h := f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok = issuer.SessionFrom(r.Context())
+		var s tokenendpoint.Session
+		if s, ok = tokenendpoint.SessionFrom(r.Context()); ok {
+			got = sessionClaimsOf(s)
+		}
 	}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
@@ -168,7 +190,8 @@ func jws(t testing.TB, header, claims any, key []byte) string {
 
 var jwtHeader = map[string]any{"typ": "JWT", "alg": "HS256"}
 
-// claimsAt returns seed 002's PHP claims at now with notificationKey nk.
+// claimsAt returns a PHP client's assertion claims at now with
+// notificationKey nk.
 func claimsAt(now time.Time, nk string) map[string]any {
 	return map[string]any{"amount": 100, "iat": now.Unix(), "notificationKey": nk}
 }
@@ -176,8 +199,8 @@ func claimsAt(now time.Time, nk string) map[string]any {
 // failingClients is a ClientStore that is down.
 type failingClients struct{}
 
-func (failingClients) LookupClient(context.Context, string) (issuer.Client, error) {
-	return issuer.Client{}, errors.New("db: connection refused to 10.0.0.7")
+func (failingClients) LookupClient(context.Context, string) (tokenendpoint.Client, error) {
+	return tokenendpoint.Client{}, errors.New("db: connection refused to 10.0.0.7")
 }
 
 // failingReplay is a ReplayStore that is down.

@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"encoding/base64"
@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 )
 
 func TestTokenClientCredentials(t *testing.T) {
@@ -47,7 +47,7 @@ func TestTokenClientCredentials(t *testing.T) {
 			assert.Equal(t, 3600, b.ExpiresIn)
 			assert.Equal(t, "vouchers:reserve vouchers:confirm", b.Scope)
 			s := f.verify(t, b.AccessToken)
-			assert.Equal(t, issuer.SessionClaims{Kind: issuer.SessionM2M, ClientID: "shop"}, s)
+			assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionM2M, ClientID: "shop"}, s)
 
 			ev := f.audit.last()
 			assert.Equal(t, "token", ev.Action)
@@ -83,7 +83,7 @@ func TestTokenClaimsOfSessions(t *testing.T) {
 	assert.Equal(t, true, claims["forceManualConfirm"])
 	assert.Equal(t, "shop", claims["sub"])
 	assert.Equal(t, "t-shop", claims["tenant"])
-	assert.Equal(t, issuer.SessionClaims{Kind: issuer.SessionClient, ClientID: "shop", Amount: "12.5",
+	assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionClient, ClientID: "shop", Amount: "12.5",
 		NotificationKey: "nk-1", UserID: "user-42", ForceManualConfirm: true}, f.verify(t, b.AccessToken))
 }
 
@@ -158,38 +158,38 @@ func TestTokenJWTBearer(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		claims map[string]any
-		want   issuer.SessionClaims
+		want   sessionClaims
 	}{
-		{"seed claims", claimsAt(now, "12345"), issuer.SessionClaims{Amount: "100", NotificationKey: "12345"}},
+		{"seed claims", claimsAt(now, "12345"), sessionClaims{Amount: "100", NotificationKey: "12345"}},
 		{"all claims", map[string]any{"amount": 250, "iat": now.Unix(), "notificationKey": "tx-2", "userId": "u-1", "forceManualConfirm": false},
-			issuer.SessionClaims{Amount: "250", NotificationKey: "tx-2", UserID: "u-1"}},
+			sessionClaims{Amount: "250", NotificationKey: "tx-2", UserID: "u-1"}},
 		{"nulls are absent", map[string]any{"amount": 1, "iat": now.Unix(), "notificationKey": "tx-3", "userId": nil, "forceManualConfirm": nil},
-			issuer.SessionClaims{Amount: "1", NotificationKey: "tx-3"}},
+			sessionClaims{Amount: "1", NotificationKey: "tx-3"}},
 		{"iat at the window's edge", map[string]any{"amount": 1, "iat": now.Add(-5 * time.Minute).Unix(), "notificationKey": "tx-4"},
-			issuer.SessionClaims{Amount: "1", NotificationKey: "tx-4"}},
+			sessionClaims{Amount: "1", NotificationKey: "tx-4"}},
 		{"iat within the leeway", map[string]any{"amount": 1, "iat": now.Add(30 * time.Second).Unix(), "notificationKey": "tx-5"},
-			issuer.SessionClaims{Amount: "1", NotificationKey: "tx-5"}},
+			sessionClaims{Amount: "1", NotificationKey: "tx-5"}},
 		{"fractional iat, iss and sub, exp ahead", map[string]any{"amount": 0.01, "iat": float64(now.Unix()) + 0.5, "notificationKey": "tx-6",
 			"iss": "shop", "sub": "shop", "exp": now.Add(time.Minute).Unix(), "nbf": now.Unix()},
-			issuer.SessionClaims{Amount: "0.01", NotificationKey: "tx-6"}},
+			sessionClaims{Amount: "0.01", NotificationKey: "tx-6"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := f.assertionGrant("shop", jws(t, jwtHeader, tc.claims, shopKey))
 			b := decodeToken(t, w)
 			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-			tc.want.Kind, tc.want.ClientID = issuer.SessionClient, "shop"
+			tc.want.Kind, tc.want.ClientID = tokenendpoint.SessionClient, "shop"
 			assert.Equal(t, tc.want, f.verify(t, b.AccessToken))
 		})
 	}
 	t.Run("form body and no typ header", func(t *testing.T) {
 		a := jws(t, map[string]any{"alg": "HS256"}, claimsAt(now, "form-1"), appOnlyKey)
-		w := f.post("application/x-www-form-urlencoded", url.Values{"grant_type": {issuer.GrantJWTBearer}, "client_id": {"app-only"}, "assertion": {a}}.Encode())
+		w := f.post("application/x-www-form-urlencoded", url.Values{"grant_type": {tokenendpoint.GrantJWTBearer}, "client_id": {"app-only"}, "assertion": {a}}.Encode())
 		assert.Equal(t, "app-only", f.verify(t, decodeToken(t, w).AccessToken).ClientID)
 	})
 }
 
 func TestTokenJWTBearerRefusals(t *testing.T) {
-	f := newTokenFixture(t, func(c *issuer.Config) { c.MaxBodyBytes = 16 << 10 }) // so that MaxAssertionBytes is reached
+	f := newTokenFixture(t, func(c *tokenendpoint.Config) { c.MaxBodyBytes = 16 << 10 }) // so that the 4 KiB assertion cap is reached
 	now := f.clock.Now()
 	with := func(k string, v any) map[string]any {
 		c := claimsAt(now, "nk-"+k)
@@ -227,7 +227,7 @@ func TestTokenJWTBearerRefusals(t *testing.T) {
 		{"four segments", "shop", hs256 + ".x", 400, "invalid_grant", "Assertion is not a compact JWS"},
 		{"padded header", "shop", parts[0] + "=." + parts[1] + "." + parts[2], 400, "invalid_grant", "Assertion is not a compact JWS"},
 		{"truncated signature", "shop", parts[0] + "." + parts[1] + "." + parts[2][:20], 400, "invalid_grant", "Invalid assertion"},
-		{"too long", "shop", strings.Repeat("a", issuer.MaxAssertionBytes+1), 400, "invalid_grant", "Assertion is not a compact JWS"},
+		{"too long", "shop", strings.Repeat("a", 4<<10+1), 400, "invalid_grant", "Assertion is not a compact JWS"},
 		{"payload not an object", "shop", jws(t, jwtHeader, []int{1}, shopKey), 400, "invalid_grant", "Assertion payload is not a JSON object"},
 		{"stale iat", "shop", good(with("iat", now.Add(-5*time.Minute-time.Second).Unix())), 400, "invalid_grant", "Assertion is too old (iat)"},
 		{"future iat", "shop", good(with("iat", now.Add(31*time.Second).Unix())), 400, "invalid_grant", "Assertion iat is in the future"},
@@ -287,7 +287,7 @@ func TestTokenJWTBearerRefusals(t *testing.T) {
 	})
 
 	t.Run("client_secret with the jwt-bearer grant", func(t *testing.T) {
-		w := f.postJSON(map[string]string{"grant_type": issuer.GrantJWTBearer, "client_id": "shop", "client_secret": shopSecret, "assertion": good(claimsAt(now, "i"))})
+		w := f.postJSON(map[string]string{"grant_type": tokenendpoint.GrantJWTBearer, "client_id": "shop", "client_secret": shopSecret, "assertion": good(claimsAt(now, "i"))})
 		require.Equal(t, http.StatusBadRequest, w.Code)
 		code, _ := oauthError(t, w)
 		assert.Equal(t, "invalid_request", code)
@@ -378,7 +378,7 @@ func TestTokenScopeNarrowing(t *testing.T) {
 
 func TestTokenStoreFailuresFailClosed(t *testing.T) {
 	t.Run("client store", func(t *testing.T) {
-		f := newTokenFixture(t, func(c *issuer.Config) { c.Clients = failingClients{} })
+		f := newTokenFixture(t, func(c *tokenendpoint.Config) { c.Clients = failingClients{} })
 		for _, w := range []*recorder{
 			f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret}),
 			f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "s"), shopKey)),
@@ -390,11 +390,11 @@ func TestTokenStoreFailuresFailClosed(t *testing.T) {
 		}
 	})
 	t.Run("replay store", func(t *testing.T) {
-		f := newTokenFixture(t, func(c *issuer.Config) { c.Replay = failingReplay{} })
+		f := newTokenFixture(t, func(c *tokenendpoint.Config) { c.Replay = failingReplay{} })
 		w := f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "s"), shopKey))
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "redis")
-		assert.Equal(t, "store_error", string(f.audit.last().Reason))
+		assert.Equal(t, gatehouse.ReasonStoreUnavailable, f.audit.last().Reason)
 	})
 	t.Run("throttle", func(t *testing.T) {
 		f := newTokenFixture(t)
@@ -421,55 +421,31 @@ func TestTokenAuditCarriesNoSecrets(t *testing.T) {
 }
 
 func TestTokenConfiguration(t *testing.T) {
-	clients, err := issuer.NewMemoryClients(tokenClients...)
+	clients, err := tokenendpoint.NewMemoryClients(tokenClients...)
 	require.NoError(t, err)
-	base := issuer.Config{Issuer: "vouchers", Key: issuer.SigningKey{Key: testSecret}, Revocations: newRevocations(), Clients: clients}
+	base := tokenendpoint.Config{Issuer: "vouchers", Key: tokenendpoint.SigningKey{Key: testSecret}, Clients: clients}
 
-	t.Run("token endpoint only", func(t *testing.T) {
-		iss, err := issuer.New(base)
-		require.NoError(t, err)
-		r := newRequest("POST", "/auth/login", `{"username":"demo","password":"x"}`)
-		w := serve(iss.Login, r)
-		assert.Equal(t, http.StatusNotFound, w.Code)
-	})
-	t.Run("neither credentials nor clients", func(t *testing.T) {
-		cfg := base
-		cfg.Clients = nil
-		_, err := issuer.New(cfg)
-		require.Error(t, err)
-	})
-	t.Run("login only refuses every grant", func(t *testing.T) {
-		creds, err := issuer.NewMemoryCredentials()
-		require.NoError(t, err)
-		cfg := base
-		cfg.Clients, cfg.Credentials, cfg.BcryptCost = nil, creds, bcrypt.MinCost
-		iss, err := issuer.New(cfg)
-		require.NoError(t, err)
-		w := serve(iss.Token, newRequest("POST", "/token", `{"grant_type":"client_credentials","client_id":"shop","client_secret":"x"}`))
-		require.Equal(t, http.StatusBadRequest, w.Code)
-		code, _ := oauthError(t, w)
-		assert.Equal(t, "unsupported_grant_type", code)
-	})
-	for name, mod := range map[string]func(*issuer.Config){
-		"negative window":       func(c *issuer.Config) { c.AssertionWindow = -time.Second },
-		"leeway beyond window":  func(c *issuer.Config) { c.AssertionWindow, c.AssertionLeeway = time.Minute, 2*time.Minute },
-		"session ttl below 1 s": func(c *issuer.Config) { c.SessionTTL = time.Millisecond },
+	for name, mod := range map[string]func(*tokenendpoint.Config){
+		"no clients":            func(c *tokenendpoint.Config) { c.Clients = nil },
+		"negative window":       func(c *tokenendpoint.Config) { c.AssertionWindow = -time.Second },
+		"leeway beyond window":  func(c *tokenendpoint.Config) { c.AssertionWindow, c.AssertionLeeway = time.Minute, 2*time.Minute },
+		"session ttl below 1 s": func(c *tokenendpoint.Config) { c.AccessTTL = time.Millisecond },
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := base
 			mod(&cfg)
-			_, err := issuer.New(cfg)
-			require.Error(t, err)
+			_, err := tokenendpoint.New(cfg)
+			require.ErrorIs(t, err, tokenendpoint.ErrConfig)
 		})
 	}
 	t.Run("session ttl and token style", func(t *testing.T) {
 		cfg := base
-		cfg.SessionTTL, cfg.TokenStyle = 10*time.Minute, envelope.Nested
-		iss, err := issuer.New(cfg)
+		cfg.AccessTTL, cfg.Style = 10*time.Minute, envelope.Nested
+		ep, err := tokenendpoint.New(cfg)
 		require.NoError(t, err)
-		w := serve(iss.Token, newRequest("POST", "/token", `{"grant_type":"client_credentials","client_id":"shop","client_secret":"`+shopSecret+`"}`))
+		w := serve(ep.ServeHTTP, newRequest("POST", "/token", `{"grant_type":"client_credentials","client_id":"shop","client_secret":"`+shopSecret+`"}`))
 		assert.Equal(t, 600, decodeToken(t, w).ExpiresIn)
-		w = serve(iss.Token, newRequest("POST", "/token", `{"grant_type":"nope"}`))
+		w = serve(ep.ServeHTTP, newRequest("POST", "/token", `{"grant_type":"nope"}`))
 		_, code, _ := errorBody(t, w)
 		assert.Equal(t, "BAD_REQUEST", code)
 	})
@@ -499,7 +475,7 @@ func TestTokenWrongScopeKeepsNotificationKey(t *testing.T) {
 	f := newTokenFixture(t)
 	a := jws(t, jwtHeader, claimsAt(f.clock.Now(), "retry-1"), shopKey)
 	grant := func(scope string) *recorder {
-		return f.postJSON(map[string]string{"grant_type": issuer.GrantJWTBearer, "client_id": "shop", "assertion": a, "scope": scope})
+		return f.postJSON(map[string]string{"grant_type": tokenendpoint.GrantJWTBearer, "client_id": "shop", "assertion": a, "scope": scope})
 	}
 	w := grant("admin")
 	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
@@ -519,7 +495,7 @@ func TestTokenAssertionAudience(t *testing.T) {
 	const tokenURL = "https://rewards.example/v2/token"
 	for _, tc := range []struct {
 		name  string
-		cfg   []string // Config.AssertionAudience
+		cfg   []string // Config.AssertionAudiences
 		aud   any      // nil: absent
 		grant bool
 	}{
@@ -536,7 +512,7 @@ func TestTokenAssertionAudience(t *testing.T) {
 		{"issuer when only the token URL is configured", []string{tokenURL}, "https://rewards.example", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newTokenFixture(t, func(c *issuer.Config) { c.AssertionAudience = tc.cfg })
+			f := newTokenFixture(t, func(c *tokenendpoint.Config) { c.AssertionAudiences = tc.cfg })
 			c := claimsAt(f.clock.Now(), "aud-1")
 			if tc.aud != nil {
 				c["aud"] = tc.aud
@@ -555,10 +531,10 @@ func TestTokenAssertionAudience(t *testing.T) {
 		})
 	}
 	t.Run("empty member refused by New", func(t *testing.T) {
-		clients, err := issuer.NewMemoryClients(tokenClients...)
+		clients, err := tokenendpoint.NewMemoryClients(tokenClients...)
 		require.NoError(t, err)
-		_, err = issuer.New(issuer.Config{Issuer: "vouchers", Key: issuer.SigningKey{Key: testSecret}, Revocations: newRevocations(),
-			Clients: clients, AssertionAudience: []string{""}})
+		_, err = tokenendpoint.New(tokenendpoint.Config{Issuer: "vouchers", Key: tokenendpoint.SigningKey{Key: testSecret},
+			Clients: clients, AssertionAudiences: []string{""}})
 		require.ErrorContains(t, err, "AssertionAudience")
 	})
 }

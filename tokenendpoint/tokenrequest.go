@@ -1,4 +1,4 @@
-package issuer
+package tokenendpoint
 
 import (
 	"errors"
@@ -21,8 +21,8 @@ const (
 	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
-// MaxClientIDBytes is the longest client_id the token endpoint accepts.
-const MaxClientIDBytes = 256
+// maxClientIDBytes is the longest client_id the token endpoint accepts.
+const maxClientIDBytes = 256
 
 // tokenRequest is a parsed token request, whatever its encoding.
 type tokenRequest struct {
@@ -35,7 +35,7 @@ type tokenRequest struct {
 	basic bool
 }
 
-// tokenJSON is seed 002's JSON body. Unknown members are ignored, as RFC
+// tokenJSON is a JSON token request body. Unknown members are ignored, as RFC
 // 6749 §3.2 requires of unrecognized parameters.
 type tokenJSON struct {
 	GrantType    string `json:"grant_type"`
@@ -47,7 +47,7 @@ type tokenJSON struct {
 
 // invalidRequest is a 400 invalid_request with a client-safe message.
 func invalidRequest(msg string) *envelope.Error {
-	return envelope.ErrBadRequest.WithOAuthCode("invalid_request").WithMessage(msg).WithCause(ErrInvalidTokenRequest)
+	return refused(rowInvalidRequest, msg)
 }
 
 var (
@@ -59,7 +59,7 @@ var (
 	errBadAuthHeader = invalidRequest("Malformed HTTP Basic credentials: send client_id:client_secret")
 	errAuthHeaders   = invalidRequest("Send one Authorization header")
 	// errAuthScheme marks an Authorization header of another scheme than
-	// Basic; Token answers it with its invalid_client error.
+	// Basic; ServeHTTP answers it with its invalid_client error.
 	errAuthScheme   = envelope.ErrUnauthorized.WithOAuthCode("invalid_client").WithCause(ErrInvalidClient)
 	errTwoAuth      = invalidRequest("Use one client authentication method: HTTP Basic or client_secret in the body")
 	errClientIDs    = invalidRequest("client_id in the body differs from the HTTP Basic user")
@@ -71,7 +71,7 @@ var (
 // more than once").
 var formParams = [...]string{"grant_type", "client_id", "client_secret", "assertion", "scope"}
 
-// parseTokenRequest reads a token request: a JSON object (seed 002) or an
+// parseTokenRequest reads a token request: a JSON object or an
 // application/x-www-form-urlencoded body (RFC 6749), with the client
 // optionally authenticated by HTTP Basic (RFC 6749 §2.3.1, id and secret
 // form-encoded). The query string is never read. Parameters sent empty
@@ -107,7 +107,7 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBytes int64) (
 		}
 		if len(vals[0]) < len("Basic ") || !strings.EqualFold(vals[0][:len("Basic ")], "Basic ") {
 			// RFC 6749 §5.2: an unsupported client authentication method
-			// is invalid_client; Token answers it with 401 and the Basic
+			// is invalid_client; ServeHTTP answers it with 401 and the Basic
 			// challenge.
 			return req, errAuthScheme
 		}
@@ -129,7 +129,7 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBytes int64) (
 		}
 		req.clientID, req.clientSecret, req.basic = id, secret, true
 	}
-	if len(req.clientID) > MaxClientIDBytes {
+	if len(req.clientID) > maxClientIDBytes {
 		return req, errClientIDLong
 	}
 	return req, nil

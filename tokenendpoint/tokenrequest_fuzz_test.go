@@ -1,7 +1,8 @@
-package issuer
+package tokenendpoint
 
 import (
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 // Authorization headers to the token-request parser: it must never panic,
 // must refuse with a 4xx invalid_request, and what it accepts must respect
 // its own limits. An Authorization header of another scheme than Basic is
-// the one refusal that is not invalid_request: Token answers it with
+// the one refusal that is not invalid_request: ServeHTTP answers it with
 // invalid_client (RFC 6749 §5.2).
 func FuzzParseTokenRequest(f *testing.F) {
 	f.Add("application/json", `{"grant_type": "client_credentials", "client_id": "ABCD", "client_secret": "s"}`, "")
@@ -27,9 +28,9 @@ func FuzzParseTokenRequest(f *testing.F) {
 		if auth != "" {
 			r.Header.Set("Authorization", auth)
 		}
-		req, e := parseTokenRequest(httptest.NewRecorder(), r, DefaultMaxBodyBytes)
+		req, e := parseTokenRequest(httptest.NewRecorder(), r, defaultMaxBodyBytes)
 		if e == errAuthScheme {
-			// Another scheme than Basic: Token answers invalid_client.
+			// Another scheme than Basic: ServeHTTP answers invalid_client.
 			if v := r.Header.Get("Authorization"); len(v) >= 6 && strings.EqualFold(v[:6], "Basic ") {
 				t.Fatalf("Basic header %q refused as another scheme", v)
 			}
@@ -41,36 +42,50 @@ func FuzzParseTokenRequest(f *testing.F) {
 			}
 			return
 		}
-		if len(req.clientID) > MaxClientIDBytes {
+		if len(req.clientID) > maxClientIDBytes {
 			t.Fatalf("client_id of %d bytes accepted", len(req.clientID))
 		}
 		if req.basic && (req.clientID == "" || r.Header.Get("Authorization") == "") {
 			t.Fatalf("basic without a client: %+v", req)
 		}
-		if len(body) > DefaultMaxBodyBytes && len(req.assertion)+len(req.clientSecret) > DefaultMaxBodyBytes {
+		if len(body) > defaultMaxBodyBytes && len(req.assertion)+len(req.clientSecret) > defaultMaxBodyBytes {
 			t.Fatalf("body over the cap accepted")
 		}
 	})
 }
 
-// FuzzAssertion feeds arbitrary assertions to the header check and, when
-// it passes, the claims check: neither may panic, and an accepted grant
-// must carry a notificationKey and a positive amount.
+// FuzzAssertion feeds arbitrary assertions to the header check and
+// arbitrary payloads to the claims check, with the seedClaims hook:
+// neither may panic, and an accepted grant must carry a replay key of at
+// most 256 bytes and, from the hook, a positive amount.
 func FuzzAssertion(f *testing.F) {
 	f.Add("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhbW91bnQiOjEwMCwiaWF0IjoxNzAwMDAwMDAwLCJub3RpZmljYXRpb25LZXkiOiIxMjM0NSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2lnbg", "eyJhbW91bnQiOjEwMCwiaWF0IjoxNzAwMDAwMDAwLCJub3RpZmljYXRpb25LZXkiOiIxMjM0NSJ9")
 	f.Add("eyJhbGciOiJub25lIn0.e30.", "e30")
 	f.Add("a.b.c.d", "eyJpYXQiOiIxIn0")
+	clients, err := NewMemoryClients(Client{ID: "ABCD", AssertionKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ep, err := New(Config{
+		Issuer: "https://tokenendpoint.example", Key: SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
+		Clients: clients, ReplayClaim: "notificationKey", Assertion: seedClaims,
+		Now: func() time.Time { return time.Unix(1700000000, 0) },
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, token, payload string) {
 		_, _, sig, e := splitAssertion(token)
 		if e == nil && len(sig) != 32 {
 			t.Fatalf("signature of %d bytes accepted", len(sig))
 		}
-		g, e := checkAssertionClaims(payload, "ABCD", []string{"https://issuer.example"}, time.Unix(1700000000, 0), 5*time.Minute, 30*time.Second)
+		key, extra, e := ep.checkAssertionClaims(payload, "ABCD")
 		if e != nil {
 			return
 		}
-		if g.notificationKey == "" || g.amount == "" || g.amount[0] == '-' || g.amount == "0" {
-			t.Fatalf("accepted %+v", g)
+		amount := reflect.ValueOf(extra).FieldByName("Amount").String()
+		if key == "" || len(key) > maxReplayKeyBytes || amount == "" || amount[0] == '-' || amount == "0" {
+			t.Fatalf("accepted %q %+v", key, extra)
 		}
 	})
 }

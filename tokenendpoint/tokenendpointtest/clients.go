@@ -1,10 +1,10 @@
-package issuertest
+package tokenendpointtest
 
 import (
 	"context"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,23 +16,23 @@ import (
 // copies that the caller may modify (scopes and the assertion key),
 // context cancellation and concurrent reads. newStore must return a store
 // holding exactly clients.
-func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer.Client) issuer.ClientStore) {
+func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...tokenendpoint.Client) tokenendpoint.ClientStore) {
 	t.Helper()
 	ctx := context.Background()
-	_, hash := issuer.GenerateClientSecret()
-	shop := issuer.Client{
+	_, hash := tokenendpoint.GenerateClientSecret()
+	shop := tokenendpoint.Client{
 		ID: "ABCD", SecretHash: hash, AssertionKey: []byte("monApiSignature-monApiSignature-0"),
 		Subject: "shop-subject", Tenant: "t-1", Scopes: []string{"vouchers:reserve", "stores:read"},
 	}
-	m2m := issuer.Client{ID: "server-1", SecretHash: issuer.HashClientSecret("another-secret")}
-	app := issuer.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
+	m2m := tokenendpoint.Client{ID: "server-1", SecretHash: tokenendpoint.HashClientSecret("another-secret")}
+	app := tokenendpoint.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
 	// A legacy client with seed 002's sample signature: the store must keep
 	// the opt-in flag with the key, or the client could not sign in.
-	legacy := issuer.Client{ID: "legacy-1", AssertionKey: []byte("monApiSignature"), InsecureShortAssertionKey: true}
+	legacy := tokenendpoint.Client{ID: "legacy-1", AssertionKey: []byte("monApiSignature"), InsecureShortAssertionKey: true}
 
 	t.Run("lookup", func(t *testing.T) {
 		s := newStore(t, shop, m2m, app, legacy)
-		for _, want := range []issuer.Client{shop, m2m, app, legacy} {
+		for _, want := range []tokenendpoint.Client{shop, m2m, app, legacy} {
 			got, err := s.LookupClient(ctx, want.ID)
 			require.NoError(t, err, want.ID)
 			assert.Equal(t, want, got)
@@ -43,7 +43,7 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer
 		s := newStore(t, shop)
 		for _, id := range []string{"", "abcd", "ABC", "ABCDE", " ABCD", "ABCD\x00", "server-1"} {
 			_, err := s.LookupClient(ctx, id)
-			assert.ErrorIs(t, err, issuer.ErrClientNotFound, "%q", id)
+			assert.ErrorIs(t, err, tokenendpoint.ErrClientNotFound, "%q", id)
 		}
 	})
 
@@ -59,7 +59,7 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...issuer
 		assert.Equal(t, shop.AssertionKey, again.AssertionKey)
 	})
 
-	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Client, error) {
+	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (tokenendpoint.Client, error) {
 		return newStore(t, shop, m2m).LookupClient
-	}, issuer.ErrClientNotFound, "client", "ABCD", "server-1")
+	}, tokenendpoint.ErrClientNotFound, "client", "ABCD", "server-1")
 }

@@ -1,4 +1,4 @@
-package issuertest
+package tokenendpointtest
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +22,7 @@ import (
 // require.Eventually (at most 3 s), so it holds for stores that expire keys
 // on a real clock, such as Redis PX; it is the kit's only wait.
 // newStore must return an empty store per call.
-func TestReplayStore(t *testing.T, newStore func(t *testing.T) issuer.ReplayStore) {
+func TestReplayStore(t *testing.T, newStore func(t *testing.T) tokenendpoint.ReplayStore) {
 	t.Helper()
 	ctx := context.Background()
 	const ttl = time.Hour

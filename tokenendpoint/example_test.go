@@ -1,4 +1,4 @@
-package issuer_test
+package tokenendpoint_test
 
 import (
 	"context"
@@ -9,34 +9,32 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
-// The token endpoint of seed 002: a client with a secret (m2m sessions)
-// and an HS256 assertion key (client sessions), and a route that only an
-// m2m session may call.
-func ExampleIssuer_Token() {
-	secret, hash := issuer.GenerateClientSecret()
-	clients, _ := issuer.NewMemoryClients(issuer.Client{
+// A token endpoint with one client, which has a secret (m2m sessions) and
+// an HS256 assertion key (client sessions), and a route that only an m2m
+// session may call.
+func Example() {
+	secret, hash := tokenendpoint.GenerateClientSecret()
+	clients, _ := tokenendpoint.NewMemoryClients(tokenendpoint.Client{
 		ID: "ABCD", SecretHash: hash, AssertionKey: []byte("monApiSignature-monApiSignature-0"),
 	})
-	revocations := bearer.NewMemoryRevocations(nil)
-	iss, err := issuer.New(issuer.Config{
-		Issuer:      "vouchers",
-		Key:         issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
-		Clients:     clients,
-		Revocations: revocations,
+	ep, err := tokenendpoint.New(tokenendpoint.Config{
+		Issuer:  "vouchers",
+		Key:     tokenendpoint.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
+		Clients: clients,
 	})
 	if err != nil {
 		panic(err)
 	}
-	auth, _ := bearer.New(iss.BearerConfig(revocations))
+	auth, _ := bearer.New(ep.BearerConfig(bearer.NewMemoryRevocations(nil)))
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v2/token", iss.Token)
-	mux.Handle("POST /v2/confirm", gatehouse.Chain(auth.Middleware, issuer.RequireSession(issuer.SessionM2M))(
+	mux.Handle("POST /v2/token", ep)
+	mux.Handle("POST /v2/confirm", gatehouse.Chain(auth.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, _ := issuer.SessionFrom(r.Context())
+			s, _ := tokenendpoint.SessionFrom(r.Context())
 			fmt.Fprintf(w, "%s session of %s", s.Kind, s.ClientID)
 		})))
 

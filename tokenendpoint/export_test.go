@@ -1,0 +1,4 @@
+package tokenendpoint
+
+// SeedClaims is seedClaims for the external tests.
+var SeedClaims = seedClaims
