@@ -178,7 +178,7 @@ func (ep *Endpoint) checkAssertionClaims(payloadSeg, clientID string) (string, a
 	if issuance.ClaimsDecoder.Unmarshal(raw, v.Interface()) != nil {
 		return "", nil, errAssertionMembers
 	}
-	c := func(field int) json.RawMessage { return v.Elem().Field(field).Interface().(json.RawMessage) }
+	c := func(field int) json.RawMessage { return v.Elem().Field(field).Bytes() }
 
 	now := ep.now()
 	iat, present, ok := numericDate(c(fieldIssuedAt))

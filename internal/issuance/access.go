@@ -1,7 +1,6 @@
 package issuance
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -81,23 +80,61 @@ func MergeExtra(payload []byte, extra map[string]any) ([]byte, error) {
 	return appendMembers(payload, more), nil
 }
 
-// MergeObject appends the members of the JSON object obj to the JSON
-// object payload. It fails when obj is not an object or, naming the claim,
-// when one of its members is reserved.
+// MergeObject appends the members of obj, a JSON object as json.Marshal
+// writes it, to the JSON object payload. It fails when obj is not an
+// object or, naming the claim, when one of its members is reserved.
 func MergeObject(payload, obj []byte) ([]byte, error) {
-	var members map[string]json.RawMessage
-	if obj = bytes.TrimSpace(obj); len(obj) == 0 || obj[0] != '{' || json.Unmarshal(obj, &members) != nil {
+	if len(obj) < 2 || obj[0] != '{' {
 		return nil, errors.New("extra claims are not a JSON object")
 	}
-	for name := range members {
-		if ReservedClaim(name) {
-			return nil, errReserved(name)
-		}
-	}
-	if len(members) == 0 {
-		return payload, nil
+	if name, found := reservedMember(obj); found {
+		return nil, errReserved(name)
 	}
 	return appendMembers(payload, obj), nil
+}
+
+// reservedMember returns the first member name of the JSON object obj
+// that is reserved (ReservedClaim). obj must be valid JSON, as
+// json.Marshal writes it; it is read once, and only a name with escapes is
+// decoded.
+func reservedMember(obj []byte) (string, bool) {
+	depth := 0
+	key := false // the next string at depth 1 is a member name
+	for i := 0; i < len(obj); i++ {
+		switch c := obj[i]; c {
+		case '{', '[':
+			depth++
+			key = depth == 1 && c == '{'
+		case '}', ']':
+			depth--
+		case ',':
+			key = depth == 1
+		case '"':
+			end, escaped := i+1, false
+			for ; end < len(obj) && obj[end] != '"'; end++ {
+				if obj[end] == '\\' {
+					escaped = true
+					end++
+				}
+			}
+			if depth == 1 && key {
+				name := obj[i+1 : end]
+				if escaped {
+					var s string
+					_ = json.Unmarshal(obj[i:end+1], &s)
+					name = []byte(s)
+				}
+				for _, r := range reservedClaims {
+					if len(r) == len(name) && strings.EqualFold(string(name), r) {
+						return string(name), true
+					}
+				}
+				key = false
+			}
+			i = end
+		}
+	}
+	return "", false
 }
 
 // appendMembers appends the members of the non-empty JSON object more to
