@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/internal/assertionhook"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -24,7 +25,7 @@ import (
 //	FloorRawHMAC           two HMAC-SHA256 over the same inputs, nothing else
 //	FloorReplayWrite       one MemoryReplay.Use of a new key
 //	GrantJWTBearer         the decision: header check, client lookup, verify,
-//	                       claims (seedClaims' among them), replay write, sign
+//	                       claims (assertionhook.Vouchers among them), replay write, sign
 //	GrantClientCredentials the decision: lookup, SHA-256, compare, sign
 //	TokenHandler*          the whole handler through httptest, for scale
 //
@@ -45,7 +46,7 @@ func benchEndpoint(b *testing.B) *Endpoint {
 	}
 	ep, err := New(Config{
 		Issuer: "vouchers", Key: SigningKey{Key: []byte("issuer-signing-key-0123456789abcdef")},
-		Clients: clients, Replay: benchReplayStore(), ReplayClaim: "notificationKey", Assertion: seedClaims,
+		Clients: clients, Replay: benchReplayStore(), ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers,
 	})
 	if err != nil {
 		b.Fatal(err)

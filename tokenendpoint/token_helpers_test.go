@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/internal/assertionhook"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/require"
 )
@@ -63,7 +64,7 @@ func newTokenFixture(t testing.TB, mod ...func(*tokenendpoint.Config)) *tokenFix
 		Replay:      f.replay,
 		Throttle:    f.throttle,
 		ReplayClaim: "notificationKey",
-		Assertion:   tokenendpoint.SeedClaims,
+		Assertion:   assertionhook.Vouchers,
 		Realm:       "vouchers",
 		Audit:       f.audit,
 		Now:         f.clock.Now,

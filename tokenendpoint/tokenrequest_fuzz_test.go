@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/assertionhook"
 )
 
 // FuzzParseTokenRequest feeds arbitrary content types, bodies and
@@ -55,7 +57,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 }
 
 // FuzzAssertion feeds arbitrary assertions to the header check and
-// arbitrary payloads to the claims check, with the seedClaims hook:
+// arbitrary payloads to the claims check, with the assertionhook.Vouchers hook:
 // neither may panic, and an accepted grant must carry a replay key of at
 // most 256 bytes and, from the hook, a positive amount.
 func FuzzAssertion(f *testing.F) {
@@ -68,7 +70,7 @@ func FuzzAssertion(f *testing.F) {
 	}
 	ep, err := New(Config{
 		Issuer: "https://tokenendpoint.example", Key: SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
-		Clients: clients, ReplayClaim: "notificationKey", Assertion: seedClaims,
+		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	})
 	if err != nil {

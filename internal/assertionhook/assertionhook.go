@@ -1,4 +1,9 @@
-package tokenendpoint
+// Package assertionhook is a tokenendpoint Config.Assertion hook for the
+// library's own tests: the claims of a voucher API's client sessions —
+// amount, userId, forceManualConfirm, and the notificationKey replay claim
+// — as the examples/vouchers server declares them for itself. It is not
+// part of the library.
+package assertionhook
 
 import (
 	"bytes"
@@ -10,12 +15,12 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// seedClaims is the Config.Assertion hook of a voucher API whose client
-// sessions are bound to their assertion's amount (a positive JSON
-// number), userId (a string or an integer, at most 256 bytes) and
-// forceManualConfirm (a boolean), and to its notificationKey, the replay
-// claim, which the session token carries too.
-func seedClaims(raw json.RawMessage, notificationKey string) (any, error) {
+// Vouchers is the Config.Assertion hook, with Config.ReplayClaim
+// "notificationKey", of a voucher API whose client sessions are bound to
+// their assertion's amount (a positive JSON number), userId (a string or
+// an integer, at most 256 bytes) and forceManualConfirm (a boolean), and
+// to its notificationKey, which the session token carries too.
+func Vouchers(raw json.RawMessage, notificationKey string) (any, error) {
 	var c struct {
 		Amount             json.RawMessage `json:"amount"`
 		UserID             json.RawMessage `json:"userId"`

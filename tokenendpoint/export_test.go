@@ -1,4 +1,0 @@
-package tokenendpoint
-
-// SeedClaims is seedClaims for the external tests.
-var SeedClaims = seedClaims
