@@ -9,7 +9,7 @@
 // interface of the library, all sharing its client, key prefix and command
 // deadline:
 //
-//	Store.Revocations()  bearer.RevocationStore (and issuer.Revoker)
+//	Store.Revocations()  bearer.RevocationStore (the issuer writes to it)
 //	Store.Tokens()       bearer.TokenStore, opaque tokens by SHA-256
 //	Store.APIKeys()      apikey.Store, keys by SHA-256
 //	Store.Lists()        ipallow.ListEditor and ipallow.SetStore
