@@ -25,10 +25,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/vouchers/server"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 const usage = `Usage: vouchers [-addr host:port]

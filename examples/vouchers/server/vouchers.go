@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 // Voucher statuses.
