@@ -13,7 +13,8 @@
 //
 //   - envelope: the error model, its renderers and strict JSON body decoding
 //   - bearer: JWT and opaque bearer-token authentication
-//   - bearer/issuer: login, refresh, logout and the OAuth-style token endpoint
+//   - issuer: login, refresh, logout and revocation of sessions
+//   - tokenendpoint: the OAuth 2.0 token endpoint (client credentials, JWT-bearer)
 //   - apikey: API keys in a header, stored hashed and bound to a tenant
 //   - ipallow: client-IP resolution behind proxies and IP allowlists
 //   - scopes: scope enforcement after authentication

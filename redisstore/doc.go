@@ -17,7 +17,7 @@
 //	Store.Failures()     ratelimit.FailureStore, fixed windows
 //	Store.Refresh()      issuer.RefreshStore, atomic rotation in Lua
 //	Store.Credentials()  issuer.CredentialStore, bcrypt hashes
-//	Store.Replay()       single-use assertion keys, SET NX PX
+//	Store.Replay()       tokenendpoint.ReplayStore, SET NX PX
 //
 // # Guarantees
 //
