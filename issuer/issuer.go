@@ -84,7 +84,7 @@ func New(cfg Config) (*Issuer, error) {
 	var s *issuance.Signer
 	if typ != "" {
 		if s, err = issuance.NewSigner(cfg.Key.ID, cfg.Key.Algorithm, cfg.Key.Key, typ); err != nil {
-			problems = append(problems, fmt.Errorf("Key: %w", err))
+			problems = append(problems, fmt.Errorf("signing key: %w", err))
 		}
 	}
 	var dummy string

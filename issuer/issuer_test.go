@@ -243,3 +243,13 @@ func TestIssueAccessReservesScopeAndBindingClaims(t *testing.T) {
 	_, err = iss.IssueAccess(issuer.AccessClaims{Session: issuer.Session{Subject: "svc"}, Extra: map[string]any{"scp_hint": "x", "typ2": 1}})
 	assert.NoError(t, err)
 }
+
+// TestConfigReportsEveryProblem: New names every problem of a
+// configuration at once, wrapped in ErrConfig.
+func TestConfigReportsEveryProblem(t *testing.T) {
+	_, err := issuer.New(issuer.Config{TokenType: "jwt", AccessTTL: -1, RefreshReuseGrace: time.Hour, Audiences: []string{""}})
+	require.ErrorIs(t, err, issuer.ErrConfig)
+	for _, want := range []string{"Issuer", "Credentials", "Revocations", "negative", "TokenType", "RefreshReuseGrace", "Audiences"} {
+		assert.ErrorContains(t, err, want)
+	}
+}

@@ -2,6 +2,7 @@ package tokenendpoint
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -218,8 +219,11 @@ func (ep *Endpoint) checkAssertionClaims(payloadSeg, clientID string) (string, a
 		return key, nil, nil
 	}
 	extra, err := ep.assertion(raw, key)
+	if r, ok := errors.AsType[*grantRefusal](err); ok {
+		return "", nil, invalidGrant(r.description, err)
+	}
 	if err != nil {
-		return "", nil, invalidGrant(err.Error(), fmt.Errorf("%w: %w", ErrInvalidAssertion, err))
+		return "", nil, invalidGrant("", fmt.Errorf("%w: %w", ErrInvalidAssertion, err))
 	}
 	return key, extra, nil
 }

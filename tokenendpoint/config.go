@@ -79,9 +79,9 @@ type Config struct {
 	// claim's value, and returns the claims the client session's token
 	// carries besides the endpoint's: a value that marshals to a JSON
 	// object (a struct or a map), or nil for none. Its error refuses the
-	// grant with 400 invalid_grant, the error's text as the description:
-	// only a holder of the client's key can see it, but it must not echo
-	// secrets. The claims may not name, in any letter case, a claim the
+	// grant with 400 invalid_grant: an error made by InvalidGrant gives the
+	// description, any other the generic "Invalid assertion". The claims
+	// may not name, in any letter case, a claim the
 	// endpoint sets (iss, sub, aud, exp, nbf, iat, jti, client_id, scope,
 	// sid, tenant, session_kind) nor scp, scopes, cnf, typ, token_use or
 	// auth_time: the grant then fails with 500. Decode with

@@ -60,6 +60,23 @@ var (
 	ErrMalformedScope = issuance.ErrMalformedScope
 )
 
+// InvalidGrant returns the error a Config.Assertion hook refuses an
+// assertion with: the grant is answered 400 invalid_grant with description
+// as its error_description, which only a holder of the client's key can
+// see, but which must not echo secrets. The error wraps
+// ErrInvalidAssertion. Any other error of the hook refuses the assertion
+// with the generic "Invalid assertion".
+func InvalidGrant(description string) error { return &grantRefusal{description} }
+
+// grantRefusal is the error InvalidGrant returns.
+type grantRefusal struct{ description string }
+
+func (e *grantRefusal) Error() string {
+	return ErrInvalidAssertion.Error() + ": " + e.description
+}
+
+func (e *grantRefusal) Unwrap() error { return ErrInvalidAssertion }
+
 // The audit reasons of the endpoint's refusals, beside the ones several
 // packages share: [gatehouse.ReasonBadRequest] (a malformed request),
 // [gatehouse.ReasonThrottled] and [gatehouse.ReasonStoreUnavailable].

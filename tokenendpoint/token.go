@@ -75,7 +75,7 @@ func New(cfg Config) (*Endpoint, error) {
 	var s *issuance.Signer
 	if typ != "" {
 		if s, err = issuance.NewSigner(cfg.Key.ID, cfg.Key.Algorithm, cfg.Key.Key, typ); err != nil {
-			problems = append(problems, fmt.Errorf("Key: %w", err))
+			problems = append(problems, fmt.Errorf("signing key: %w", err))
 		}
 	}
 	if cfg.AssertionWindow < 0 || cfg.AssertionLeeway < 0 || cfg.AccessTTL < 0 || cfg.MaxBodyBytes < 0 {

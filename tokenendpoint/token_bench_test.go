@@ -46,7 +46,7 @@ func benchEndpoint(b *testing.B) *Endpoint {
 	}
 	ep, err := New(Config{
 		Issuer: "vouchers", Key: SigningKey{Key: []byte("issuer-signing-key-0123456789abcdef")},
-		Clients: clients, Replay: benchReplayStore(), ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers,
+		Clients: clients, Replay: benchReplayStore(), ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(InvalidGrant),
 	})
 	if err != nil {
 		b.Fatal(err)

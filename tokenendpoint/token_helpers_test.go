@@ -64,7 +64,7 @@ func newTokenFixture(t testing.TB, mod ...func(*tokenendpoint.Config)) *tokenFix
 		Replay:      f.replay,
 		Throttle:    f.throttle,
 		ReplayClaim: "notificationKey",
-		Assertion:   assertionhook.Vouchers,
+		Assertion:   assertionhook.Vouchers(tokenendpoint.InvalidGrant),
 		Realm:       "vouchers",
 		Audit:       f.audit,
 		Now:         f.clock.Now,

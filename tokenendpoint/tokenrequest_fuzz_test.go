@@ -70,7 +70,7 @@ func FuzzAssertion(f *testing.F) {
 	}
 	ep, err := New(Config{
 		Issuer: "https://tokenendpoint.example", Key: SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
-		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers,
+		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(InvalidGrant),
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	})
 	if err != nil {

@@ -8,26 +8,33 @@ package assertionhook
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"strconv"
 
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// Vouchers is the Config.Assertion hook, with Config.ReplayClaim
+// Vouchers returns the Config.Assertion hook, with Config.ReplayClaim
 // "notificationKey", of a voucher API whose client sessions are bound to
 // their assertion's amount (a positive JSON number), userId (a string or
 // an integer, at most 256 bytes) and forceManualConfirm (a boolean), and
-// to its notificationKey, which the session token carries too.
-func Vouchers(raw json.RawMessage, notificationKey string) (any, error) {
+// to its notificationKey, which the session token carries too. refuse is
+// tokenendpoint.InvalidGrant (passed in so that tokenendpoint's own tests
+// can use the hook).
+func Vouchers(refuse func(description string) error) func(claims json.RawMessage, notificationKey string) (any, error) {
+	return func(raw json.RawMessage, notificationKey string) (any, error) {
+		return vouchers(refuse, raw, notificationKey)
+	}
+}
+
+func vouchers(refuse func(string) error, raw json.RawMessage, notificationKey string) (any, error) {
 	var c struct {
 		Amount             json.RawMessage `json:"amount"`
 		UserID             json.RawMessage `json:"userId"`
 		ForceManualConfirm json.RawMessage `json:"forceManualConfirm"`
 	}
 	if (envelope.Decoder{AllowUnknownFields: true}).Unmarshal(raw, &c) != nil {
-		return nil, errors.New("Assertion claims must be named exactly and appear once")
+		return nil, refuse("Assertion claims must be named exactly and appear once")
 	}
 	s := struct {
 		Amount             json.Number `json:"amount,omitempty"`
@@ -37,18 +44,18 @@ func Vouchers(raw json.RawMessage, notificationKey string) (any, error) {
 	}{NotificationKey: notificationKey}
 	switch {
 	case len(c.Amount) == 0 || string(c.Amount) == "null":
-		return nil, errors.New("Assertion amount is required")
+		return nil, refuse("Assertion amount is required")
 	case !(c.Amount[0] == '-' || c.Amount[0] >= '0' && c.Amount[0] <= '9'):
-		return nil, errors.New("Assertion amount must be a positive number")
+		return nil, refuse("Assertion amount must be a positive number")
 	}
 	if f, err := strconv.ParseFloat(string(c.Amount), 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return nil, errors.New("Assertion amount must be a positive number")
+		return nil, refuse("Assertion amount must be a positive number")
 	}
 	s.Amount = json.Number(c.Amount)
 	if len(c.UserID) > 0 && string(c.UserID) != "null" {
 		uid, ok := idString(c.UserID)
 		if !ok || len(uid) > 256 {
-			return nil, errors.New("Assertion userId must be a string or an integer of at most 256 bytes")
+			return nil, refuse("Assertion userId must be a string or an integer of at most 256 bytes")
 		}
 		s.UserID = uid
 	}
@@ -57,7 +64,7 @@ func Vouchers(raw json.RawMessage, notificationKey string) (any, error) {
 	case "true":
 		s.ForceManualConfirm = true
 	default:
-		return nil, errors.New("Assertion forceManualConfirm must be a boolean")
+		return nil, refuse("Assertion forceManualConfirm must be a boolean")
 	}
 	return s, nil
 }

@@ -30,7 +30,7 @@ func TestFullReplayStoreRefusesAndRemembers(t *testing.T) {
 	require.NoError(t, err)
 	ep, err := tokenendpoint.New(tokenendpoint.Config{
 		Issuer: "bb", Key: tokenendpoint.SigningKey{Key: secret}, Clients: clients, Replay: replay,
-		ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers, Now: clk.Now,
+		ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(tokenendpoint.InvalidGrant), Now: clk.Now,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(ep)

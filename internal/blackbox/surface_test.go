@@ -61,7 +61,7 @@ func newSurface(t *testing.T, style envelope.Style) *surface {
 	require.NoError(t, err)
 	ep, err := tokenendpoint.New(tokenendpoint.Config{
 		Issuer: "bb", Audiences: []string{"bb-api"}, Key: tokenendpoint.SigningKey{Key: secret},
-		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers, Now: s.clk.Now,
+		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(tokenendpoint.InvalidGrant), Now: s.clk.Now,
 	})
 	require.NoError(t, err)
 	bc := s.iss.BearerConfig(rev)

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -33,8 +32,8 @@ const maxUserIDBytes = 256
 // (which becomes its decimal string, as PHP integrations often send it) of
 // at most 256 bytes, and forceManualConfirm a boolean; null counts as
 // absent. Claim names are matched exactly: one given twice, or a case
-// variant of one ("AMOUNT"), refuses the assertion. Each error is the
-// client's invalid_grant description.
+// variant of one ("AMOUNT"), refuses the assertion. Each refusal's
+// description is the client's invalid_grant description.
 func assertionClaims(raw json.RawMessage, notificationKey string) (any, error) {
 	var c struct {
 		Amount             json.RawMessage `json:"amount"`
@@ -42,23 +41,23 @@ func assertionClaims(raw json.RawMessage, notificationKey string) (any, error) {
 		ForceManualConfirm json.RawMessage `json:"forceManualConfirm"`
 	}
 	if (envelope.Decoder{AllowUnknownFields: true}).Unmarshal(raw, &c) != nil {
-		return nil, errors.New("Assertion claims must be named exactly and appear once")
+		return nil, tokenendpoint.InvalidGrant("Assertion claims must be named exactly and appear once")
 	}
 	s := sessionClaims{NotificationKey: notificationKey}
 	if isNull(c.Amount) {
-		return nil, errors.New("Assertion amount is required")
+		return nil, tokenendpoint.InvalidGrant("Assertion amount is required")
 	}
 	if !isNumber(c.Amount) {
-		return nil, errors.New("Assertion amount must be a positive number")
+		return nil, tokenendpoint.InvalidGrant("Assertion amount must be a positive number")
 	}
 	if f, err := strconv.ParseFloat(string(c.Amount), 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return nil, errors.New("Assertion amount must be a positive number")
+		return nil, tokenendpoint.InvalidGrant("Assertion amount must be a positive number")
 	}
 	s.Amount = json.Number(c.Amount)
 	if !isNull(c.UserID) {
 		uid, ok := idString(c.UserID)
 		if !ok || len(uid) > maxUserIDBytes {
-			return nil, errors.New("Assertion userId must be a string or an integer of at most 256 bytes")
+			return nil, tokenendpoint.InvalidGrant("Assertion userId must be a string or an integer of at most 256 bytes")
 		}
 		s.UserID = uid
 	}
@@ -67,7 +66,7 @@ func assertionClaims(raw json.RawMessage, notificationKey string) (any, error) {
 	case "true":
 		s.ForceManualConfirm = true
 	default:
-		return nil, errors.New("Assertion forceManualConfirm must be a boolean")
+		return nil, tokenendpoint.InvalidGrant("Assertion forceManualConfirm must be a boolean")
 	}
 	return s, nil
 }
