@@ -45,7 +45,9 @@ func TestAssertionHook(t *testing.T) {
 		status int
 		desc   string
 	}{
-		{"described refusal", func(json.RawMessage, string) (any, error) { return nil, tokenendpoint.InvalidGrant("Assertion tier is unknown") }, 400, "Assertion tier is unknown"},
+		{"described refusal", func(json.RawMessage, string) (any, error) {
+			return nil, tokenendpoint.InvalidGrant("Assertion tier is unknown")
+		}, 400, "Assertion tier is unknown"},
 		{"other error", func(json.RawMessage, string) (any, error) { return nil, errors.New("db: 10.0.0.7 refused") }, 400, "Invalid assertion"},
 		{"reserved claim", func(json.RawMessage, string) (any, error) { return map[string]any{"Scope": "admin"}, nil }, 500, ""},
 		{"session kind", func(json.RawMessage, string) (any, error) { return map[string]any{"session_kind": "m2m"}, nil }, 500, ""},
