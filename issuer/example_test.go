@@ -15,7 +15,7 @@ import (
 // A login, an API call through the bearer middleware built from the same
 // issuer, and a logout that makes the token fail.
 func Example() {
-	hash, _ := issuer.HashPassword("demo-password", bcrypt.MinCost) // use DefaultBcryptCost in production
+	hash, _ := issuer.HashPassword("demo-password", bcrypt.MinCost) // use 0, bcrypt.DefaultCost, in production
 	creds, _ := issuer.NewMemoryCredentials(issuer.Account{
 		Username: "demo", PasswordHash: hash, ClientID: "123456", Scopes: []string{"products:read"},
 	})

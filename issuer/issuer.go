@@ -314,7 +314,7 @@ func (i *Issuer) refreshExpiry(now, createdAt time.Time) time.Time {
 // token it issued, as logout does. subject is the session's subject (its
 // tokens' "sub"): the revocation of its access tokens is filed under it.
 // Revoking a revoked or unknown (expired) session succeeds, and still
-// revokes the session in the Revoker: a store may forget a family (after
+// revokes the session in the revocation store: a store may forget a family (after
 // RefreshTTL, a sweep, a Redis TTL or eviction) while access tokens
 // carrying its id are still valid. An empty id revokes nothing. The error
 // is a store failure.
@@ -328,7 +328,7 @@ func (i *Issuer) RevokeSession(ctx context.Context, subject, id string) error {
 	return i.revokeSessionTokens(ctx, subject, id, time.Time{})
 }
 
-// revokeSessionTokens revokes, in the Revoker, every access token of
+// revokeSessionTokens revokes, in the revocation store, every access token of
 // subject whose "sid" is id: one write, kept until the newest token the
 // family can have issued expires — now + AccessTTL, or until when later
 // (the expiry of a token known to carry id; the store adds
@@ -347,7 +347,7 @@ func (i *Issuer) revokeSessionTokens(ctx context.Context, subject, id string, un
 // errEmptySubject is RevokeSubject's refusal of an empty subject.
 var errEmptySubject = errors.New("issuer: RevokeSubject needs a subject")
 
-// RevokeSubject revokes, in one write to the Revoker, every session and
+// RevokeSubject revokes, in one write to the revocation store, every session and
 // every token of subject issued up to now: the bearer middleware refuses
 // its access tokens, and Refresh refuses (401) and revokes every refresh
 // family started up to now. Tokens and sessions started afterwards — a new

@@ -30,7 +30,7 @@ type logoutResult struct {
 // itself — not through the bearer middleware — so that it stays
 // idempotent: logging out with a token that is already revoked, or already
 // expired, still answers 200 {"success":true,"data":{"logged_out":true}}.
-// It revokes, in the Revoker and under the token's own subject only, the
+// It revokes, in the revocation store and under the token's own subject only, the
 // token's jti until its expiry and the session named by its "sid": every
 // access token of the session is refused at once, and the session's
 // refresh token at its next use, which then revokes the family in the

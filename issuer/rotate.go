@@ -145,7 +145,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 
 // recheck refuses the refresh of a family whose session may no longer be
 // used although the refresh store still has it live: the session was
-// revoked in the Revoker (logout, which revokes only there, under the
+// revoked in the revocation store (logout, which revokes only there, under the
 // token's own subject), its subject was revoked (Issuer.RevokeSubject) at
 // or after the family's login — in whole seconds, the same second
 // included — or, with Config.Credentials, no enabled account carries its

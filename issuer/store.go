@@ -13,7 +13,7 @@ import (
 // the family id from it before it calls the store), so a store files
 // everything about a family under its id. Every access token issued in
 // the family carries its ID as the "sid" claim; revoking the family, the
-// issuer revokes that session in its Revoker, which refuses all of them
+// issuer revokes that session in its revocation store, which refuses all of them
 // at once, however many rotations there were — so a store keeps no list
 // of access tokens.
 //

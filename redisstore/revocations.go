@@ -11,8 +11,8 @@ import (
 )
 
 // Revocations is the Redis [bearer.RevocationStore], which is also the
-// issuer's Revoker. Every revocation is one key, filed under its subject's
-// hash tag:
+// issuer's Config.Revocations. Every revocation is one key, filed under its
+// subject's hash tag:
 //
 //	<prefix>rev:{<subject>}:jti:<jti>   string "1"       a revoked token
 //	<prefix>rev:{<subject>}:sid:<sid>   string "1"       a revoked session

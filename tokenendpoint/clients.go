@@ -19,7 +19,7 @@ const MinAssertionKeyBytes = 32
 
 // MinInsecureAssertionKeyBytes is the shortest HS256 assertion key of a
 // client with Client.InsecureShortAssertionKey set. It lets existing keys
-// such as seed 002's 15-byte "monApiSignature" be served while still
+// such as a 15-byte "monApiSignature" be served while still
 // refusing keys that are no secret at all: an HS256 assertion lets anyone
 // who captures one search for its key offline, and below 8 bytes (64 bits
 // even when random, far fewer when typed) that search is cheap; a key that

@@ -81,13 +81,13 @@ type Config struct {
 	// object (a struct or a map), or nil for none. Its error refuses the
 	// grant with 400 invalid_grant: an error made by InvalidGrant gives the
 	// description, any other the generic "Invalid assertion". The claims
-	// may not name, in any letter case, a claim the
-	// endpoint sets (iss, sub, aud, exp, nbf, iat, jti, client_id, scope,
-	// sid, tenant, session_kind) nor scp, scopes, cnf, typ, token_use or
-	// auth_time: the grant then fails with 500. Decode with
-	// envelope.Decoder{AllowUnknownFields: true}.Unmarshal so that a
-	// claim given twice or in another letter case is refused. Optional:
-	// without it the token carries no application claims.
+	// may not name, in any letter case, a claim the endpoint sets (iss,
+	// sub, aud, exp, nbf, iat, jti, client_id, scope, sid, tenant,
+	// session_kind) nor scp, scopes, cnf, typ, token_use or auth_time: the
+	// grant then fails with 500. Decode with envelope.Decoder{
+	// AllowUnknownFields: true}.Unmarshal so that a claim given twice or
+	// in another letter case is refused. Without it the token carries no
+	// application claims. Optional.
 	Assertion func(claims json.RawMessage, replayKey string) (any, error)
 
 	// MaxBodyBytes caps token-request bodies. Default: 4096.

@@ -26,7 +26,7 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...tokene
 	}
 	m2m := tokenendpoint.Client{ID: "server-1", SecretHash: tokenendpoint.HashClientSecret("another-secret")}
 	app := tokenendpoint.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
-	// A legacy client with seed 002's sample signature: the store must keep
+	// A legacy client with a 15-byte signature: the store must keep
 	// the opt-in flag with the key, or the client could not sign in.
 	legacy := tokenendpoint.Client{ID: "legacy-1", AssertionKey: []byte("monApiSignature"), InsecureShortAssertionKey: true}
 
