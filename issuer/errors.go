@@ -106,13 +106,13 @@ const (
 // refuse with, and the status, message and audit reason it is answered
 // with. The client errors below are built from it.
 var refusals = [...]gatehouse.Refusal{
-	{Err: ErrInvalidCredentials, Status: http.StatusUnauthorized, Message: "Invalid credentials", Reason: ReasonInvalidCredentials},
-	{Err: ErrInvalidRefreshToken, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshInvalid},
-	{Err: ErrRefreshReused, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshReused},
-	{Err: ErrFamilyRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSessionRevoked},
-	{Err: ErrSubjectRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSubjectRevoked},
-	{Err: ErrAccountDisabled, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonAccountDisabled},
-	{Err: ErrInvalidAccessToken, Status: http.StatusUnauthorized, Message: "Invalid or expired token", Reason: ReasonInvalidToken},
+	rowBadCredentials:  {Err: ErrInvalidCredentials, Status: http.StatusUnauthorized, Message: "Invalid credentials", Reason: ReasonInvalidCredentials},
+	rowBadRefresh:      {Err: ErrInvalidRefreshToken, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshInvalid},
+	rowReusedRefresh:   {Err: ErrRefreshReused, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonRefreshReused},
+	rowRevokedRefresh:  {Err: ErrFamilyRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSessionRevoked},
+	rowSubjectRevoked:  {Err: ErrSubjectRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSubjectRevoked},
+	rowAccountDisabled: {Err: ErrAccountDisabled, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonAccountDisabled},
+	rowBadAccess:       {Err: ErrInvalidAccessToken, Status: http.StatusUnauthorized, Message: "Invalid or expired token", Reason: ReasonInvalidToken},
 }
 
 // Refusals returns the issuer's refusal table: every sentinel Login,
@@ -122,21 +122,32 @@ var refusals = [...]gatehouse.Refusal{
 // body, a throttled or denied client, a store failure) are not listed.
 func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[:]) }
 
-// refused returns the client error of row n of the refusal table.
-func refused(n int) *envelope.Error {
-	r := refusals[n]
+// The rows of the refusal table.
+const (
+	rowBadCredentials = iota
+	rowBadRefresh
+	rowReusedRefresh
+	rowRevokedRefresh
+	rowSubjectRevoked
+	rowAccountDisabled
+	rowBadAccess
+)
+
+// refused returns the client error of a row of the refusal table.
+func refused(row int) *envelope.Error {
+	r := refusals[row]
 	return envelope.ErrUnauthorized.WithMessage(r.Message).WithCause(r.Err)
 }
 
 // Client-facing errors, built once from the refusal table.
 var (
-	errBadCredentials  = refused(0)
-	errBadRefresh      = refused(1)
-	errReusedRefresh   = refused(2)
-	errRevokedRefresh  = refused(3)
-	errSubjectRevoked  = refused(4)
-	errAccountDisabled = refused(5)
-	errBadAccess       = refused(6)
+	errBadCredentials  = refused(rowBadCredentials)
+	errBadRefresh      = refused(rowBadRefresh)
+	errReusedRefresh   = refused(rowReusedRefresh)
+	errRevokedRefresh  = refused(rowRevokedRefresh)
+	errSubjectRevoked  = refused(rowSubjectRevoked)
+	errAccountDisabled = refused(rowAccountDisabled)
+	errBadAccess       = refused(rowBadAccess)
 )
 
 // The audit reasons of the handlers' refusals.
