@@ -145,8 +145,8 @@ func ByTenant(r *http.Request) string {
 // ("2001:db8:1:2::/64"), since one IPv6 client typically holds a whole /64,
 // and "invalid" for the zero Addr, so that unparseable peers share one
 // bucket rather than escaping the limit. IPv4-mapped addresses count as
-// IPv4. bearer/issuer uses it to key its login throttle like the
-// middleware does.
+// IPv4. Packages issuer and tokenendpoint use it to key their failure
+// throttles like the middleware does.
 func AddrKey(a netip.Addr) string { return string(appendAddrKey(nil, a)) }
 
 func appendAddrKey(b []byte, a netip.Addr) []byte {

@@ -12,14 +12,16 @@ import (
 	"github.com/gatehouse-go/gatehouse/apikey/apikeytest"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/bearer/bearertest"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer/issuertest"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/ipallow/ipallowtest"
+	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer/issuertest"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/ratelimit/ratelimittest"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint/tokenendpointtest"
 )
 
 // newStore returns a Store on the single test Redis under a prefix of t's
@@ -147,7 +149,7 @@ func TestRefreshConformance(t *testing.T) {
 
 func TestReplayConformance(t *testing.T) {
 	onEach(t, func(t *testing.T, newStore newStoreFunc) {
-		issuertest.TestReplayStore(t, func(t *testing.T) issuer.ReplayStore {
+		tokenendpointtest.TestReplayStore(t, func(t *testing.T) tokenendpoint.ReplayStore {
 			return established(t, newStore(t, nil)).Replay()
 		})
 	})

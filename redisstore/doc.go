@@ -9,8 +9,8 @@
 // interface of the library, all sharing its client, key prefix and command
 // deadline:
 //
-//	Store.Revocations()  bearer.RevocationStore (and issuer.Revoker,
-//	                     issuer.TokenSessionRevoker)
+//	Store.Revocations()  bearer.RevocationStore (the issuer writes to it,
+//	                     an issuer.TokenSessionRevoker)
 //	Store.Tokens()       bearer.TokenStore, opaque tokens by SHA-256
 //	Store.APIKeys()      apikey.Store, keys by SHA-256
 //	Store.Lists()        ipallow.ListEditor and ipallow.SetStore
@@ -19,7 +19,7 @@
 //	                     ratelimit.FailureBatcher, pipelined)
 //	Store.Refresh()      issuer.RefreshStore, atomic rotation in Lua
 //	Store.Credentials()  issuer.CredentialStore, bcrypt hashes
-//	Store.Replay()       single-use assertion keys, SET NX PX
+//	Store.Replay()       tokenendpoint.ReplayStore, SET NX PX
 //
 // Only hashes of secrets reach Redis. Every command runs under a deadline
 // (Config.Timeout, or the request's earlier one), and every read-modify-write

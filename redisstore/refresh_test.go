@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer/issuertest"
+	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer/issuertest"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 )
 

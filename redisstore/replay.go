@@ -6,10 +6,10 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
-// Replay is the Redis [issuer.ReplayStore]: single-use keys such as the
+// Replay is the Redis [tokenendpoint.ReplayStore]: single-use keys such as the
 // notificationKey of a jwt-bearer assertion, one SET NX PX per use, so of
 // many concurrent uses of one pair on any number of instances exactly one
 // is fresh. The pair is stored under the SHA-256 of its length-prefixed
@@ -21,12 +21,12 @@ import (
 // endpoint answers 503). It is safe for concurrent use.
 type Replay struct{ s *Store }
 
-var _ issuer.ReplayStore = (*Replay)(nil)
+var _ tokenendpoint.ReplayStore = (*Replay)(nil)
 
-// Use implements [issuer.ReplayStore]. The key lives ttl, at least 1 ms.
+// Use implements [tokenendpoint.ReplayStore]. The key lives ttl, at least 1 ms.
 func (r *Replay) Use(ctx context.Context, clientID, key string, ttl time.Duration) (bool, error) {
 	if ttl <= 0 {
-		return false, issuer.ErrReplayTTL
+		return false, tokenendpoint.ErrReplayTTL
 	}
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte

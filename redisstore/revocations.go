@@ -11,8 +11,8 @@ import (
 )
 
 // Revocations is the Redis [bearer.RevocationStore], which is also the
-// issuer's Revoker. Every revocation is one key, filed under its subject's
-// hash tag:
+// issuer's Config.Revocations. Every revocation is one key, filed under its
+// subject's hash tag:
 //
 //	<prefix>rev:{<subject>}:jti:<jti>   string "1"       a revoked token
 //	<prefix>rev:{<subject>}:sid:<sid>   string "1"       a revoked session
@@ -172,7 +172,8 @@ func (r *Revocations) RevokeSubject(ctx context.Context, subject string, notBefo
 // see Store.Establish) is revoked, since a revocation made before the loss
 // may be gone. A token without
 // "iat" cannot be placed before or after the epoch and is judged by its
-// revocation keys alone (tokens issued by bearer/issuer always carry one).
+// revocation keys alone (tokens issued by issuer and tokenendpoint always
+// carry one).
 //
 // With Config.LocalCache, an answer read before is reused without a round
 // trip while the local copy is live and nothing invalidated it (see

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
@@ -222,12 +222,12 @@ func TestRevokeSubjectRedis(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Credentials().Put(ctx, issuer.Account{Username: "alice", PasswordHash: hash, Subject: "user-1"}))
 	require.NoError(t, s.Credentials().Put(ctx, issuer.Account{Username: "bob", PasswordHash: hash}))
-	for _, format := range []issuer.RefreshTokenFormat{issuer.RefreshOpaque, issuer.RefreshJWT} {
+	for _, refreshJWT := range []bool{false, true} {
 		iss, err := issuer.New(issuer.Config{
-			Issuer: "https://rewards.example", Audience: []string{"api"},
-			Key:                issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
-			RefreshTokenFormat: format,
-			Credentials:        s.Credentials(), Refresh: s.Refresh(), Revocations: s.Revocations(),
+			Issuer: "https://rewards.example", Audiences: []string{"api"},
+			Key:         issuer.SigningKey{Key: []byte("0123456789abcdef0123456789abcdef")},
+			RefreshJWT:  refreshJWT,
+			Credentials: s.Credentials(), Refresh: s.Refresh(), Revocations: s.Revocations(),
 			BcryptCost: 4, Now: clock.Now,
 		})
 		require.NoError(t, err)

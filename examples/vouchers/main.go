@@ -25,10 +25,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/vouchers/server"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 const usage = `Usage: vouchers [-addr host:port]
@@ -115,14 +115,14 @@ func loadCredentials(getenv func(string) string) (credentials, error) {
 		c.signature, c.generated = randomB64(32), true
 	}
 	if c.secret == "" {
-		c.secret, _ = issuer.GenerateClientSecret()
+		c.secret, _ = tokenendpoint.GenerateClientSecret()
 		c.generated = true
 	}
-	if len(c.signature) < issuer.MinInsecureAssertionKeyBytes {
+	if len(c.signature) < tokenendpoint.MinInsecureAssertionKeyBytes {
 		return c, fmt.Errorf("API_SIGNATURE must be at least %d bytes (HS256, RFC 7518 §3.2), and never under %d",
-			issuer.MinAssertionKeyBytes, issuer.MinInsecureAssertionKeyBytes)
+			tokenendpoint.MinAssertionKeyBytes, tokenendpoint.MinInsecureAssertionKeyBytes)
 	}
-	c.shortSignature = len(c.signature) < issuer.MinAssertionKeyBytes
+	c.shortSignature = len(c.signature) < tokenendpoint.MinAssertionKeyBytes
 	return c, nil
 }
 
@@ -130,10 +130,10 @@ func loadCredentials(getenv func(string) string) (credentials, error) {
 // served below RFC 7518 §3.2's minimum.
 func warnShortSignature(w io.Writer, c credentials) {
 	fmt.Fprintf(w, `WARNING: API_SIGNATURE is %d bytes, shorter than the %d bytes RFC 7518 §3.2 requires for HS256.
-WARNING: it is accepted for this client only (issuer.Client.InsecureShortAssertionKey) so that an
+WARNING: it is accepted for this client only (tokenendpoint.Client.InsecureShortAssertionKey) so that an
 WARNING: existing integration keeps working, but anyone holding one captured assertion can search
 WARNING: for a short key offline and then open sessions as the client. Rotate to >= %d random bytes.
-`, len(c.signature), issuer.MinAssertionKeyBytes, issuer.MinAssertionKeyBytes)
+`, len(c.signature), tokenendpoint.MinAssertionKeyBytes, tokenendpoint.MinAssertionKeyBytes)
 }
 
 // run is the command; it serves until ctx ends or SIGINT/SIGTERM arrives.

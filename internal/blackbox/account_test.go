@@ -10,8 +10,8 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -27,7 +27,7 @@ type loginAPI struct {
 	alice issuer.Account
 }
 
-func newLoginAPI(t *testing.T, format issuer.RefreshTokenFormat) *loginAPI {
+func newLoginAPI(t *testing.T, refreshJWT bool) *loginAPI {
 	t.Helper()
 	hash, err := issuer.HashPassword("alice-password", bcrypt.MinCost)
 	require.NoError(t, err)
@@ -37,8 +37,8 @@ func newLoginAPI(t *testing.T, format issuer.RefreshTokenFormat) *loginAPI {
 	require.NoError(t, err)
 	rev := bearer.NewMemoryRevocations(a.clk.Now)
 	a.iss, err = issuer.New(issuer.Config{
-		Issuer: "bb", Audience: []string{"bb-api"}, Key: issuer.SigningKey{Key: secret},
-		RefreshTokenFormat: format, Credentials: a.creds, Revocations: rev,
+		Issuer: "bb", Audiences: []string{"bb-api"}, Key: issuer.SigningKey{Key: secret},
+		RefreshJWT: refreshJWT, Credentials: a.creds, Revocations: rev,
 		BcryptCost: bcrypt.MinCost, Realm: "bb", Now: a.clk.Now,
 	})
 	require.NoError(t, err)
@@ -78,7 +78,7 @@ func (a *loginAPI) api(t *testing.T, access string) int {
 	return do(t, nil, "GET", a.srv.URL+"/api", bearerH(access), "").status
 }
 
-var formats = map[string]issuer.RefreshTokenFormat{"opaque": issuer.RefreshOpaque, "jwt": issuer.RefreshJWT}
+var formats = map[string]bool{"opaque": false, "jwt": true}
 
 // Item 1: a deleted or disabled account cannot refresh, with either
 // refresh-token format, and bringing the account back does not revive the
@@ -169,7 +169,7 @@ func TestRevokeSubjectBySecond(t *testing.T) {
 // reach it.
 func TestRevokeSubjectIsExact(t *testing.T) {
 	ctx := context.Background()
-	a := newLoginAPI(t, issuer.RefreshOpaque)
+	a := newLoginAPI(t, false)
 	hash, err := issuer.HashPassword("bob-password", bcrypt.MinCost)
 	require.NoError(t, err)
 	require.NoError(t, a.creds.Put(ctx, issuer.Account{Username: "bob", PasswordHash: hash, Subject: "u-alice2", Scopes: []string{"read"}}))

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/assertionhook"
+	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -19,19 +21,19 @@ import (
 // stays refused as a replay.
 func TestFullReplayStoreRefusesAndRemembers(t *testing.T) {
 	clk := newClock()
-	replay, err := issuer.NewMemoryReplayWith(issuer.MemoryReplayConfig{MaxKeys: 8, MaxKeysPerClient: 4, Now: clk.Now})
+	replay, err := tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{MaxKeys: 8, MaxKeysPerClient: 4, Now: clk.Now})
 	require.NoError(t, err)
-	clients, err := issuer.NewMemoryClients(
-		issuer.Client{ID: "c1", AssertionKey: secret},
-		issuer.Client{ID: "c2", AssertionKey: secret},
+	clients, err := tokenendpoint.NewMemoryClients(
+		tokenendpoint.Client{ID: "c1", AssertionKey: secret},
+		tokenendpoint.Client{ID: "c2", AssertionKey: secret},
 	)
 	require.NoError(t, err)
-	iss, err := issuer.New(issuer.Config{
-		Issuer: "bb", Key: issuer.SigningKey{Key: secret}, Clients: clients, Replay: replay,
-		Revocations: bearer.NewMemoryRevocations(clk.Now), Now: clk.Now,
+	ep, err := tokenendpoint.New(tokenendpoint.Config{
+		Issuer: "bb", Key: tokenendpoint.SigningKey{Key: secret}, Clients: clients, Replay: replay,
+		ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(tokenendpoint.InvalidGrant), Now: clk.Now,
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(http.HandlerFunc(iss.Token))
+	srv := httptest.NewServer(ep)
 	defer srv.Close()
 	post := func(client, key string) result {
 		a := signHS256(t, `{"alg":"HS256","typ":"JWT"}`, fmt.Sprintf(`{"iat":%d,"amount":5,"notificationKey":%q}`, clk.Now().Unix(), key))
@@ -59,7 +61,7 @@ func TestFullReplayStoreRefusesAndRemembers(t *testing.T) {
 // for a new login, and the store forgets none of its rotated tokens to make
 // room: presenting one is still detected as reuse.
 func TestFullRefreshStoreRefusesAndRemembers(t *testing.T) {
-	store, err := issuer.NewMemoryRefreshWith(issuer.MemoryRefreshConfig{MaxTokens: 40, MaxTokensPerSubject: 4})
+	store, err := issuer.NewMemoryRefresh(issuer.MemoryRefreshConfig{MaxTokens: 40, MaxTokensPerSubject: 4})
 	require.NoError(t, err)
 	hash, err := issuer.HashPassword("pw-alice-pw", bcrypt.MinCost)
 	require.NoError(t, err)

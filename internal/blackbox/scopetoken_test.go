@@ -6,8 +6,9 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/assert"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,11 +37,11 @@ func TestScopeWithSpaceDoesNotSplit(t *testing.T) {
 		assert.NoError(t, err)
 		assert.Error(t, creds.Put(ctx, issuer.Account{Username: "x", PasswordHash: hash, Scopes: []string{bad}}), "Put of an account scope %q", bad)
 
-		_, err = issuer.NewMemoryClients(issuer.Client{ID: "c", AssertionKey: secret, Scopes: []string{bad}})
+		_, err = tokenendpoint.NewMemoryClients(tokenendpoint.Client{ID: "c", AssertionKey: secret, Scopes: []string{bad}})
 		assert.Error(t, err, "a client scope %q", bad)
-		clients, err := issuer.NewMemoryClients()
+		clients, err := tokenendpoint.NewMemoryClients()
 		assert.NoError(t, err)
-		assert.Error(t, clients.Put(ctx, issuer.Client{ID: "c", AssertionKey: secret, Scopes: []string{bad}}), "Put of a client scope %q", bad)
+		assert.Error(t, clients.Put(ctx, tokenendpoint.Client{ID: "c", AssertionKey: secret, Scopes: []string{bad}}), "Put of a client scope %q", bad)
 	}
 	// The token endpoint refuses a malformed requested scope whole.
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}

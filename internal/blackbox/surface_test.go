@@ -13,10 +13,12 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/assertionhook"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/scopes"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -43,8 +45,8 @@ func newSurface(t *testing.T, style envelope.Style) *surface {
 	)
 	require.NoError(t, err)
 	var chash [32]byte
-	s.secret, chash = issuer.GenerateClientSecret()
-	clients, err := issuer.NewMemoryClients(issuer.Client{ID: "c1", SecretHash: chash, AssertionKey: secret, Scopes: []string{"read"}})
+	s.secret, chash = tokenendpoint.GenerateClientSecret()
+	clients, err := tokenendpoint.NewMemoryClients(tokenendpoint.Client{ID: "c1", SecretHash: chash, AssertionKey: secret, Scopes: []string{"read"}})
 	require.NoError(t, err)
 	lists := ipallow.NewMemoryLists()
 	require.NoError(t, lists.Set(ctx, "bob", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}))
@@ -52,9 +54,14 @@ func newSurface(t *testing.T, style envelope.Style) *surface {
 	require.NoError(t, err)
 	rev := bearer.NewMemoryRevocations(s.clk.Now)
 	s.iss, err = issuer.New(issuer.Config{
-		Issuer: "bb", Audience: []string{"bb-api"}, Key: issuer.SigningKey{Key: secret},
-		Credentials: creds, Clients: clients, Revocations: rev, Accounts: per,
+		Issuer: "bb", Audiences: []string{"bb-api"}, Key: issuer.SigningKey{Key: secret},
+		Credentials: creds, Revocations: rev, Accounts: per,
 		BcryptCost: bcrypt.MinCost, Now: s.clk.Now,
+	})
+	require.NoError(t, err)
+	ep, err := tokenendpoint.New(tokenendpoint.Config{
+		Issuer: "bb", Audiences: []string{"bb-api"}, Key: tokenendpoint.SigningKey{Key: secret},
+		Clients: clients, ReplayClaim: "notificationKey", Assertion: assertionhook.Vouchers(tokenendpoint.InvalidGrant), Now: s.clk.Now,
 	})
 	require.NoError(t, err)
 	bc := s.iss.BearerConfig(rev)
@@ -83,12 +90,12 @@ func newSurface(t *testing.T, style envelope.Style) *surface {
 	mux.HandleFunc("POST /login", s.iss.Login)
 	mux.HandleFunc("POST /refresh", s.iss.Refresh)
 	mux.HandleFunc("POST /logout", s.iss.Logout)
-	mux.HandleFunc("POST /token", s.iss.Token)
+	mux.Handle("POST /token", ep)
 	mux.Handle("/bearer", auth.Middleware(echo))
 	mux.Handle("/bearer/admin", auth.Middleware(scopes.Require("admin")(echo)))
 	mux.Handle("/bearer/allow", gatehouse.Chain(auth.Middleware, per.Middleware)(echo))
 	mux.Handle("/bearer/static", gatehouse.Chain(auth.Middleware, deny.Middleware)(echo))
-	mux.Handle("/bearer/m2m", gatehouse.Chain(auth.Middleware, issuer.RequireSession(issuer.SessionM2M))(echo))
+	mux.Handle("/bearer/m2m", gatehouse.Chain(auth.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))(echo))
 	mux.Handle("/key", byKey.Middleware(echo))
 	mux.Handle("/key/admin", byKey.Middleware(scopes.Require("admin")(echo)))
 	mux.Handle("/key/s2", otherSurface.Middleware(echo))

@@ -1,6 +1,7 @@
 // Package jwsalg holds the facts about JWS algorithms (RFC 7518) that the
-// verifying side (package bearer) and the signing side (the packages that
-// issue tokens) must agree on: which algorithms gatehouse supports, the key
+// verifying side (package bearer) and the signing side (packages issuer
+// and tokenendpoint, through internal/issuance) must agree on: which
+// algorithms gatehouse supports, the key
 // family each one needs, the curve of each ECDSA algorithm and the shortest
 // secret each HMAC algorithm accepts.
 package jwsalg

@@ -1,6 +1,6 @@
 // Package refusals holds no code: its test walks every refusal path of
-// every gatehouse package (bearer, apikey, scopes, ipallow, ratelimit and
-// the issuer) through the real middleware and handlers, and checks the
+// every gatehouse package (bearer, apikey, scopes, ipallow, ratelimit,
+// issuer and tokenendpoint) through the real middleware and handlers, and checks the
 // invariants every refusal shares: each 401 carries a WWW-Authenticate
 // challenge of the right scheme (RFC 9110 §15.5.2), and each 403 names
 // what happened in its OAuth error code, insufficient_scope only for a

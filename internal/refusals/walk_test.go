@@ -26,11 +26,12 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/scopes"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 // A row is one refusal path: the request that takes it, through the real
@@ -53,28 +54,33 @@ type row struct {
 // notRefusals are the sentinels no request can make a package answer with:
 // configuration, generation and store-contract errors. Each says why.
 var notRefusals = map[string]string{
-	"bearer.ErrDuplicateTokenID":    "a TokenStore contract error (Add)",
-	"bearer.ErrConfig":              "a construction error",
-	"apikey.ErrInvalidEnv":          "a Generate error",
-	"apikey.ErrInvalidRecord":       "a Store.Put error",
-	"apikey.ErrDuplicateKey":        "a Store.Put error",
-	"ipallow.ErrInvalidPrefix":      "a construction / ListEditor error",
-	"ipallow.ErrInvalidConfig":      "a construction error",
-	"ratelimit.ErrFull":             "a store contract error, answered as ErrStore's 503",
-	"ratelimit.ErrInvalidLimit":     "a 500 for a Limits callback returning an invalid limit",
-	"ratelimit.ErrStore":            "a 503 store failure",
-	"issuer.ErrAccountNotFound":     "a CredentialStore contract error, answered as ErrInvalidCredentials",
-	"issuer.ErrRefreshNotFound":     "a RefreshStore contract error, answered as ErrInvalidRefreshToken",
-	"issuer.ErrFamilyNotFound":      "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
-	"issuer.ErrFamilyExists":        "a RefreshStore contract error (Create)",
-	"issuer.ErrSubjectTaken":        "a CredentialStore contract error (Put)",
-	"issuer.ErrMalformedScope":      "a construction and issue-time error (stores' Put, IssueAccess, IssuePair); a malformed requested scope is the token endpoint's 400 invalid_scope",
-	"issuer.ErrClientNotFound":      "a ClientStore contract error, answered as ErrInvalidClient",
-	"issuer.ErrInvalidTokenRequest": "400 invalid_request of the token endpoint",
-	"issuer.ErrInvalidAssertion":    "400 invalid_grant of the token endpoint",
-	"issuer.ErrAssertionReplayed":   "400 invalid_grant of the token endpoint",
-	"issuer.ErrReplayTTL":           "a ReplayStore contract error (Use), answered as a 503",
-	"issuer.ErrStoreFull":           "a RefreshStore / ReplayStore capacity error, answered as a 503 (bearer/issuer bound_test.go)",
+	"bearer.ErrDuplicateTokenID": "a TokenStore contract error (Add)",
+	"bearer.ErrConfig":           "a construction error",
+	"apikey.ErrInvalidEnv":       "a Generate error",
+	"apikey.ErrInvalidRecord":    "a Store.Put error",
+	"apikey.ErrDuplicateKey":     "a Store.Put error",
+	"ipallow.ErrInvalidPrefix":   "a construction / ListEditor error",
+	"ipallow.ErrInvalidConfig":   "a construction error",
+	"ratelimit.ErrFull":          "a store contract error, answered as ErrStore's 503",
+	"ratelimit.ErrInvalidLimit":  "a 500 for a Limits callback returning an invalid limit",
+	"ratelimit.ErrStore":         "a 503 store failure",
+	"issuer.ErrConfig":           "a construction error",
+	"issuer.ErrAccountNotFound":  "a CredentialStore contract error, answered as ErrInvalidCredentials",
+	"issuer.ErrRefreshNotFound":  "a RefreshStore contract error, answered as ErrInvalidRefreshToken",
+	"issuer.ErrFamilyNotFound":   "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
+	"issuer.ErrFamilyExists":     "a RefreshStore contract error (Create)",
+	"issuer.ErrSubjectTaken":     "a CredentialStore contract error (Put)",
+	"issuer.ErrMalformedScope":   "a construction and issue-time error (stores' Put, IssueAccess, IssuePair)",
+	"issuer.ErrStoreFull":        "a RefreshStore capacity error, answered as a 503 (issuer bound_test.go)",
+
+	"tokenendpoint.ErrConfig":              "a construction error",
+	"tokenendpoint.ErrClientNotFound":      "a ClientStore contract error, answered as ErrInvalidClient",
+	"tokenendpoint.ErrInvalidTokenRequest": "400 invalid_request of the token endpoint",
+	"tokenendpoint.ErrInvalidAssertion":    "400 invalid_grant of the token endpoint",
+	"tokenendpoint.ErrAssertionReplayed":   "400 invalid_grant of the token endpoint",
+	"tokenendpoint.ErrReplayTTL":           "a ReplayStore contract error (Use), answered as a 503",
+	"tokenendpoint.ErrStoreFull":           "a ReplayStore capacity error, answered as a 503 (tokenendpoint bound_test.go)",
+	"tokenendpoint.ErrMalformedScope":      "a construction error (stores' Put); a malformed requested scope is 400 invalid_scope",
 }
 
 var (
@@ -394,15 +400,13 @@ func issuerRows(t *testing.T) []row {
 		issuer.Account{Username: "far", PasswordHash: hash, Tenant: "globex"},
 		issuer.Account{Username: "gone", PasswordHash: hash}, issuer.Account{Username: "rev", PasswordHash: hash})
 	require.NoError(t, err)
-	clients, err := issuer.NewMemoryClients(issuer.Client{ID: "c1", SecretHash: issuer.HashClientSecret("s3cret")})
-	require.NoError(t, err)
 	lists := ipallow.NewMemoryLists()
 	require.NoError(t, lists.Set(ctx, "globex", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}))
 	pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: lists})
 	require.NoError(t, err)
 	iss, err := issuer.New(issuer.Config{
-		Issuer: "https://issuer.test", Audience: []string{"api"}, Key: issuer.SigningKey{Key: secret},
-		Credentials: creds, Clients: clients, Revocations: bearer.NewMemoryRevocations(now),
+		Issuer: "https://issuer.test", Audiences: []string{"api"}, Key: issuer.SigningKey{Key: secret},
+		Credentials: creds, Revocations: bearer.NewMemoryRevocations(now),
 		Accounts: pp, BcryptCost: bcrypt.MinCost, Realm: "shop", Now: now,
 	})
 	require.NoError(t, err)
@@ -410,8 +414,6 @@ func issuerRows(t *testing.T) []row {
 	mux.HandleFunc("POST /login", iss.Login)
 	mux.HandleFunc("POST /refresh", iss.Refresh)
 	mux.HandleFunc("POST /logout", iss.Logout)
-	mux.HandleFunc("POST /token", iss.Token)
-	mux.Handle("GET /m2m", issuer.RequireSession(issuer.SessionM2M)(ok))
 
 	const J = "application/json"
 	loginAs := func(t *testing.T, user string) (access, refresh string) {
@@ -486,17 +488,43 @@ func issuerRows(t *testing.T) []row {
 			body := "a=" + strings.Repeat("b", bearer.MaxFormBytes)
 			return serve(mux, post("/logout", "application/x-www-form-urlencoded", body, "Authorization", "Bearer "+at))
 		}},
-		{"issuer", "token: wrong client secret", issuer.ErrInvalidClient, 401, `Basic realm="shop"`, "", func(t *testing.T) *httptest.ResponseRecorder {
-			return serve(mux, post("/token", "application/x-www-form-urlencoded", url.Values{
-				"grant_type": {"client_credentials"}, "client_id": {"c1"}, "client_secret": {"wrong"}}.Encode()))
+	}
+}
+
+func tokenendpointRows(t *testing.T) []row {
+	clients, err := tokenendpoint.NewMemoryClients(
+		tokenendpoint.Client{ID: "c1", SecretHash: tokenendpoint.HashClientSecret("s3cret"), Scopes: []string{"read"}},
+	)
+	require.NoError(t, err)
+	ep, err := tokenendpoint.New(tokenendpoint.Config{
+		Issuer: "https://issuer.test", Audiences: []string{"api"}, Key: tokenendpoint.SigningKey{Key: secret},
+		Clients: clients, Realm: "shop", Now: now,
+	})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("POST /token", ep)
+	mux.Handle("GET /m2m", tokenendpoint.RequireSession(tokenendpoint.SessionM2M)(ok))
+	form := func(v url.Values) *httptest.ResponseRecorder {
+		return serve(mux, post("/token", "application/x-www-form-urlencoded", v.Encode()))
+	}
+	const D = "access_denied"
+	return []row{
+		{"tokenendpoint", "token: wrong client secret", tokenendpoint.ErrInvalidClient, 401, `Basic realm="shop"`, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return form(url.Values{"grant_type": {"client_credentials"}, "client_id": {"c1"}, "client_secret": {"wrong"}})
 		}},
-		{"issuer", "token: Bearer client authentication", issuer.ErrInvalidClient, 401, `Basic realm="shop"`, "", func(t *testing.T) *httptest.ResponseRecorder {
+		{"tokenendpoint", "token: Bearer client authentication", tokenendpoint.ErrInvalidClient, 401, `Basic realm="shop"`, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(mux, post("/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", "Authorization", "Bearer x"))
 		}},
-		{"issuer", "session route without a principal", issuer.ErrWrongSession, 401, "Bearer", "", func(t *testing.T) *httptest.ResponseRecorder {
+		{"tokenendpoint", "token: unsupported grant", tokenendpoint.ErrUnsupportedGrant, 400, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			return form(url.Values{"grant_type": {"password"}, "username": {"u"}, "password": {"p"}})
+		}},
+		{"tokenendpoint", "token: scope beyond the client's", tokenendpoint.ErrInvalidScope, 400, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			return form(url.Values{"grant_type": {"client_credentials"}, "client_id": {"c1"}, "client_secret": {"s3cret"}, "scope": {"read admin"}})
+		}},
+		{"tokenendpoint", "session route without a principal", tokenendpoint.ErrWrongSession, 401, "Bearer", "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(mux, get("/m2m"))
 		}},
-		{"issuer", "session route with another credential", issuer.ErrWrongSession, 403, "", D, func(t *testing.T) *httptest.ResponseRecorder {
+		{"tokenendpoint", "session route with another credential", tokenendpoint.ErrWrongSession, 403, "", D, func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(withPrincipal(gatehouse.Principal{Subject: "k", Method: gatehouse.MethodAPIKey}, mux), get("/m2m"))
 		}},
 	}
@@ -508,7 +536,7 @@ func issuerRows(t *testing.T) []row {
 // or an entry in notRefusals.
 func TestEveryRefusal(t *testing.T) {
 	var rows []row
-	for _, f := range []func(*testing.T) []row{bearerRows, apikeyRows, scopesRows, ipallowRows, ratelimitRows, issuerRows} {
+	for _, f := range []func(*testing.T) []row{bearerRows, apikeyRows, scopesRows, ipallowRows, ratelimitRows, issuerRows, tokenendpointRows} {
 		rows = append(rows, f(t)...)
 	}
 	covered := map[error]bool{}
@@ -581,11 +609,12 @@ func sentinels(t *testing.T) []sentinel {
 		"issuer.ErrInvalidCredentials": issuer.ErrInvalidCredentials, "issuer.ErrInvalidRefreshToken": issuer.ErrInvalidRefreshToken,
 		"issuer.ErrInvalidAccessToken": issuer.ErrInvalidAccessToken, "issuer.ErrRefreshReused": issuer.ErrRefreshReused,
 		"issuer.ErrFamilyRevoked": issuer.ErrFamilyRevoked, "issuer.ErrSubjectRevoked": issuer.ErrSubjectRevoked,
-		"issuer.ErrAccountDisabled": issuer.ErrAccountDisabled, "issuer.ErrSubjectTaken": issuer.ErrSubjectTaken, "issuer.ErrInvalidClient": issuer.ErrInvalidClient,
-		"issuer.ErrWrongSession": issuer.ErrWrongSession,
+		"issuer.ErrAccountDisabled": issuer.ErrAccountDisabled, "issuer.ErrSubjectTaken": issuer.ErrSubjectTaken,
+		"tokenendpoint.ErrInvalidClient": tokenendpoint.ErrInvalidClient, "tokenendpoint.ErrUnsupportedGrant": tokenendpoint.ErrUnsupportedGrant,
+		"tokenendpoint.ErrInvalidScope": tokenendpoint.ErrInvalidScope, "tokenendpoint.ErrWrongSession": tokenendpoint.ErrWrongSession,
 	}
 	var out []sentinel
-	for _, dir := range []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "bearer/issuer"} {
+	for _, dir := range []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "issuer", "tokenendpoint"} {
 		pkg := filepath.Base(dir)
 		for _, name := range exportedErrs(t, filepath.Join("..", "..", dir)) {
 			full := pkg + "." + name

@@ -32,8 +32,8 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
@@ -170,13 +170,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		iss, err := issuer.New(issuer.Config{
-			Issuer: Issuer, Audience: []string{j.surface},
+			Issuer: Issuer, Audiences: []string{j.surface},
 			Key: issuer.SigningKey{Key: secret}, // HS256
 			// Seed 003's tokens show the header {"alg":"HS256","typ":"JWT"}
 			// ("Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."); the
 			// per-surface audience keeps the surfaces' tokens apart.
 			// Refresh tokens stay opaque: the seed shows none.
-			TokenType: issuer.TokenTypeJWT,
+			TokenType: "JWT",
 			AccessTTL: cfg.TokenTTL, Credentials: creds, Revocations: revocations,
 			Throttle: throttle, BcryptCost: cfg.BcryptCost, Realm: j.surface,
 			Style: style, Audit: cfg.Audit, Now: cfg.Now,

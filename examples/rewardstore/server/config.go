@@ -11,8 +11,8 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
@@ -132,10 +132,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	var err error
-	if cfg.AccessTTL, err = duration(getenv, "ACCESS_TTL", issuer.DefaultAccessTTL); err != nil {
+	if cfg.AccessTTL, err = duration(getenv, "ACCESS_TTL", time.Hour); err != nil {
 		return cfg, err
 	}
-	if cfg.RefreshTTL, err = duration(getenv, "REFRESH_TTL", issuer.DefaultRefreshTTL); err != nil {
+	if cfg.RefreshTTL, err = duration(getenv, "REFRESH_TTL", 7*24*time.Hour); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

@@ -14,9 +14,9 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
@@ -83,26 +83,26 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Issuer, err = issuer.New(issuer.Config{
-		Issuer:   Issuer,
-		Audience: []string{Audience},
-		Key:      issuer.SigningKey{Key: secret},
+		Issuer:    Issuer,
+		Audiences: []string{Audience},
+		Key:       issuer.SigningKey{Key: secret},
 		// Seed 000 documents "JWT (JSON Web Token) based authentication":
 		// both tokens of its sample login response are JWTs with the
 		// header {"alg":"HS256","typ":"JWT"}. With typ JWT the audience
 		// check keeps the two apart: a refresh JWT's aud is Issuer, which
 		// the API's bearer middleware never accepts.
-		TokenType:          issuer.TokenTypeJWT,
-		RefreshTokenFormat: issuer.RefreshJWT,
-		AccessTTL:          cfg.AccessTTL,
-		RefreshTTL:         cfg.RefreshTTL,
-		Refresh:            cfg.Refresh,
-		Credentials:        creds,
-		Revocations:        cfg.Revocations,
-		Accounts:           perAccount,
-		Throttle:           throttle,
-		BcryptCost:         cfg.BcryptCost,
-		Audit:              cfg.Audit,
-		Now:                cfg.Now,
+		TokenType:   "JWT",
+		RefreshJWT:  true,
+		AccessTTL:   cfg.AccessTTL,
+		RefreshTTL:  cfg.RefreshTTL,
+		Refresh:     cfg.Refresh,
+		Credentials: creds,
+		Revocations: cfg.Revocations,
+		Accounts:    perAccount,
+		Throttle:    throttle,
+		BcryptCost:  cfg.BcryptCost,
+		Audit:       cfg.Audit,
+		Now:         cfg.Now,
 	})
 	if err != nil {
 		return nil, err

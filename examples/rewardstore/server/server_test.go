@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
 	"github.com/gatehouse-go/gatehouse/ipallow"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -416,7 +416,8 @@ func TestSharedStoresAcrossInstances(t *testing.T) {
 	require.NoError(t, err)
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	cfg.Now, cfg.BcryptCost = clk.Now, bcrypt.MinCost
-	cfg.Refresh = issuer.NewMemoryRefresh()
+	cfg.Refresh, err = issuer.NewMemoryRefresh(issuer.MemoryRefreshConfig{})
+	require.NoError(t, err)
 	cfg.Revocations = bearer.NewMemoryRevocations(clk.Now)
 	cfg.Lists = ipallow.NewMemoryLists()
 	cfg.Failures = ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})

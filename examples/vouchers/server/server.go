@@ -15,9 +15,9 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 // DefaultInternalClientID is Config.InternalClientID when it is empty.
@@ -41,7 +41,7 @@ type Config struct {
 	// InsecureShortAPISignature.
 	APISignature []byte
 	// InsecureShortAPISignature accepts an APISignature of 8 to 31 bytes,
-	// such as seed 002's "monApiSignature" (issuer.Client's
+	// such as seed 002's "monApiSignature" (tokenendpoint.Client's
 	// InsecureShortAssertionKey). It violates RFC 7518 §3.2: a captured
 	// assertion lets anyone search for a short key offline. Set it only to
 	// keep an existing integration working while its key is rotated.
@@ -126,9 +126,9 @@ func New(cfg Config) (*Server, error) {
 
 	// The token endpoint is asked for the API key (the seed's client_id)
 	// and answers with the client under its internal id.
-	clients, err := newKeyClients(cfg.ClientID, issuer.Client{
+	clients, err := newKeyClients(cfg.ClientID, tokenendpoint.Client{
 		ID:           cfg.InternalClientID,
-		SecretHash:   issuer.HashClientSecret(cfg.ClientSecret),
+		SecretHash:   tokenendpoint.HashClientSecret(cfg.ClientSecret),
 		AssertionKey: cfg.APISignature,
 		Tenant:       cfg.InternalClientID,
 
@@ -141,14 +141,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	revocations := bearer.NewMemoryRevocations(nil)
-	iss, err := issuer.New(issuer.Config{
+	// Seed 002's assertions are single-use by their notificationKey, and
+	// the client session is bound to their amount, userId and
+	// forceManualConfirm (assertionClaims).
+	token, err := tokenendpoint.New(tokenendpoint.Config{
 		Issuer:      "vouchers",
-		Key:         issuer.SigningKey{Key: signing},
+		Key:         tokenendpoint.SigningKey{Key: signing},
+		AccessTTL:   cfg.SessionTTL,
 		Clients:     clients,
-		Revocations: revocations,
 		Throttle:    failures,
-		SessionTTL:  cfg.SessionTTL,
+		ReplayClaim: "notificationKey",
+		Assertion:   assertionClaims,
 		Realm:       "vouchers",
 		Audit:       cfg.Audit,
 		Now:         cfg.Now,
@@ -156,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc := iss.BearerConfig(revocations)
+	bc := token.BearerConfig(bearer.NewMemoryRevocations(nil))
 	bc.Realm, bc.Audit = "vouchers", cfg.Audit
 	sessions, err := bearer.New(bc)
 	if err != nil {
@@ -164,12 +167,12 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s := &Server{vouchers: newVouchers(cfg.Now)}
-	clientSession := gatehouse.Chain(sessions.Middleware, issuer.RequireSession(issuer.SessionClient))
-	m2mSession := gatehouse.Chain(sessions.Middleware, issuer.RequireSession(issuer.SessionM2M))
+	clientSession := gatehouse.Chain(sessions.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionClient))
+	m2mSession := gatehouse.Chain(sessions.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /v2/stores", byKey.Middleware(http.HandlerFunc(listStores)))
-	mux.HandleFunc("POST /v2/token", iss.Token)
+	mux.Handle("POST /v2/token", token)
 	mux.Handle("POST /v2/vouchers/reserve", clientSession(http.HandlerFunc(s.vouchers.reserve)))
 	mux.Handle("POST /v2/vouchers/{id}/confirm", m2mSession(http.HandlerFunc(s.vouchers.confirm)))
 	s.handler = mux

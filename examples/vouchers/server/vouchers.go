@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/bearer/issuer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
 // Voucher statuses.
@@ -82,7 +82,7 @@ func positiveAmount(raw json.RawMessage) (*big.Rat, bool) {
 // (403 otherwise). With the session's forceManualConfirm the voucher waits
 // for POST /v2/vouchers/{id}/confirm; otherwise it is confirmed at once.
 func (v *vouchers) reserve(w http.ResponseWriter, r *http.Request) {
-	sess, err := issuer.CheckSession(r, issuer.SessionClient)
+	sess, err := checkSession(r, tokenendpoint.SessionClient)
 	if err != nil {
 		envelope.Write(w, r, err)
 		return
@@ -141,7 +141,7 @@ func (v *vouchers) reserve(w http.ResponseWriter, r *http.Request) {
 // of the same client that awaits confirmation becomes confirmed. Another
 // client's voucher is 404, one not awaiting confirmation 409.
 func (v *vouchers) confirm(w http.ResponseWriter, r *http.Request) {
-	sess, err := issuer.CheckSession(r, issuer.SessionM2M)
+	sess, err := checkSession(r, tokenendpoint.SessionM2M)
 	if err != nil {
 		envelope.Write(w, r, err)
 		return

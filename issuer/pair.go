@@ -1,0 +1,75 @@
+package issuer
+
+import (
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
+)
+
+// A Pair is what Login and Refresh answer: an access token and the refresh
+// token that renews it. It marshals to this data object:
+//
+//	{"access_token":"…","refresh_token":"…","access_expires_at":"2024-01-15T10:30:00Z",
+//	 "refresh_expires_at":"2024-01-22T09:30:00Z","client_id":123456}
+//
+// client_id is a JSON number when ClientID is a decimal integer of at most
+// 15 digits (exact in every JSON parser), otherwise a string, and is left
+// out when empty. TokenID and SessionID are not rendered.
+type Pair struct {
+	AccessToken      string
+	RefreshToken     string
+	AccessExpiresAt  time.Time
+	RefreshExpiresAt time.Time
+	ClientID         string
+	TokenID          string // the access token's jti
+	SessionID        string // the refresh family id, the access token's sid
+}
+
+func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID string) Pair {
+	return Pair{
+		AccessToken:      at.Token,
+		RefreshToken:     rt,
+		AccessExpiresAt:  at.ExpiresAt,
+		RefreshExpiresAt: rtExp,
+		ClientID:         clientID,
+		TokenID:          at.ID,
+		SessionID:        sid,
+	}
+}
+
+// MarshalJSON renders p in the shape above.
+func (p Pair) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 128+len(p.AccessToken)+len(p.RefreshToken)+len(p.ClientID))
+	b = append(b, `{"access_token":`...)
+	b = issuance.AppendJSONString(b, p.AccessToken)
+	b = append(b, `,"refresh_token":`...)
+	b = issuance.AppendJSONString(b, p.RefreshToken)
+	b = append(b, `,"access_expires_at":"`...)
+	b = p.AccessExpiresAt.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","refresh_expires_at":"`...)
+	b = p.RefreshExpiresAt.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, '"')
+	if p.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		if isJSONInteger(p.ClientID) {
+			b = append(b, p.ClientID...)
+		} else {
+			b = issuance.AppendJSONString(b, p.ClientID)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// isJSONInteger reports whether s is a canonical decimal integer of 1 to 15
+// digits (no sign, no leading zero).
+func isJSONInteger(s string) bool {
+	if len(s) == 0 || len(s) > 15 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

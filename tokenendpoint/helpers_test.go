@@ -1,0 +1,153 @@
+package tokenendpoint_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/tokenendpoint"
+	"github.com/stretchr/testify/require"
+)
+
+// testSecret is a 32-byte HS256 secret.
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// throttle counts attempts per key and refuses at limit, like
+// ratelimit.FailureThrottle: Begin counts, Succeed takes one back, Reset
+// forgets the key.
+type throttle struct {
+	mu    sync.Mutex
+	limit int
+	fails map[string]int
+	err   error
+}
+
+func newThrottle(limit int) *throttle { return &throttle{limit: limit, fails: map[string]int{}} }
+
+func (t *throttle) Begin(_ context.Context, key string) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return "", t.err
+	}
+	if t.fails[key] >= t.limit {
+		return "", envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
+	}
+	t.fails[key]++
+	return key, nil
+}
+
+func (t *throttle) Succeed(_ context.Context, key, attempt string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return t.err
+	}
+	if attempt != key {
+		return errors.New("throttle: Succeed with another key's attempt")
+	}
+	if t.fails[key]--; t.fails[key] <= 0 {
+		delete(t.fails, key)
+	}
+	return nil
+}
+
+func (t *throttle) Reset(_ context.Context, key string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.fails, key)
+	return nil
+}
+
+func (t *throttle) count(key string) int { t.mu.Lock(); defer t.mu.Unlock(); return t.fails[key] }
+
+// events collects audit events.
+type events struct {
+	mu  sync.Mutex
+	evs []gatehouse.Event
+}
+
+func (e *events) Audit(_ context.Context, ev gatehouse.Event) {
+	e.mu.Lock()
+	e.evs = append(e.evs, ev)
+	e.mu.Unlock()
+}
+
+func (e *events) all() []gatehouse.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]gatehouse.Event(nil), e.evs...)
+}
+
+func (e *events) last() gatehouse.Event {
+	all := e.all()
+	if len(all) == 0 {
+		return gatehouse.Event{}
+	}
+	return all[len(all)-1]
+}
+
+// errorBody returns the nested error of a response.
+func errorBody(t testing.TB, w *httptest.ResponseRecorder) (name, code, message string) {
+	t.Helper()
+	var b struct {
+		Error struct{ Name, Code, Message string } `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b), w.Body.String())
+	return b.Error.Name, b.Error.Code, b.Error.Message
+}
+
+// sessionClaims are the session claims a handler reads from a token of
+// the fixture's endpoint.
+type sessionClaims struct {
+	Kind               tokenendpoint.SessionKind
+	ClientID           string
+	Amount             json.Number
+	NotificationKey    string
+	UserID             string
+	ForceManualConfirm bool
+}
+
+func sessionClaimsOf(s tokenendpoint.Session) sessionClaims {
+	c := sessionClaims{Kind: s.Kind, ClientID: s.ClientID}
+	if a, ok := s.Claims.Get("amount"); ok {
+		if f, ok := a.(float64); ok {
+			c.Amount = json.Number(strconv.FormatFloat(f, 'f', -1, 64))
+		}
+	}
+	c.NotificationKey, _ = s.Claims.String("notificationKey")
+	c.UserID, _ = s.Claims.String("userId")
+	if v, ok := s.Claims.Get("forceManualConfirm"); ok {
+		c.ForceManualConfirm, _ = v.(bool)
+	}
+	return c
+}
+
+// mustMemoryReplay returns a new MemoryReplay on the clock now, with the
+// default bounds.
+func mustMemoryReplay(now func() time.Time) *tokenendpoint.MemoryReplay {
+	m, err := tokenendpoint.NewMemoryReplay(tokenendpoint.MemoryReplayConfig{Now: now})
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
