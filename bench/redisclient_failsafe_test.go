@@ -198,9 +198,11 @@ func TestClientCacheDisconnect(t *testing.T) {
 			if err := gr.Set(ctx, keys[0], "1", time.Minute).Err(); err != nil {
 				t.Fatal(err)
 			}
+			var droppedAt time.Time
 			if mode == "closed" {
 				select {
 				case <-dropped:
+					droppedAt = time.Now()
 				case <-time.After(5 * time.Second):
 					t.Fatal("the client did not drop its cache within 5 s of its connection's close")
 				}
@@ -213,8 +215,13 @@ func TestClientCacheDisconnect(t *testing.T) {
 			for {
 				s, hit, err := read(ctx)
 				if err == nil && s == "" {
-					if mode == "closed" {
-						t.Fatalf("read after the connection was dropped = not revoked (cache hit %v): a stale entry survived the disconnect", hit)
+					// rueidis reports the drop (OnInvalidations(nil)) from
+					// the goroutine that then empties the cache: a read
+					// racing that step may still see an entry, for
+					// microseconds. One that survives 100 ms did survive
+					// the disconnect.
+					if mode == "closed" && time.Since(droppedAt) > 100*time.Millisecond {
+						t.Fatalf("read 100 ms after the connection was dropped = not revoked (cache hit %v): a stale entry survived the disconnect", hit)
 					}
 					staleUntil = time.Now()
 					if time.Now().After(deadline) {
