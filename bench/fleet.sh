@@ -6,7 +6,7 @@
 # request type, and the revocation propagation time across 3 instances
 # (cmd/fleet does the measuring).
 #
-#   ./fleet.sh           full mode, ~10 min: rewrites the "## Fleet" section of RESULTS.md
+#   ./fleet.sh           full mode, ~7 min: rewrites the "## Fleet" section of RESULTS.md
 #                        (and results/fleet.md, a copy run.sh's report does not overwrite)
 #   ./fleet.sh -short    short mode (or FLEET_SHORT=1), ~1 min: CI; asserts no timings
 #
