@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Fleet benchmark: examples/rewardstore, 1 and 3 instances, in memory, on a
 # Redis single node and on a 6-node Redis Cluster (3 masters, 3 replicas),
-# under wrk, with Redis round trips per request type and the revocation
-# propagation time across 3 instances (cmd/fleet does the measuring).
+# under wrk, with the sequential Redis round trips (examples/rewardstore's
+# round-trip tests, run against this script's Redis) and the commands per
+# request type, and the revocation propagation time across 3 instances
+# (cmd/fleet does the measuring).
 #
-#   ./fleet.sh           full mode, ~5 min: rewrites the "## Fleet" section of RESULTS.md
+#   ./fleet.sh           full mode, ~7 min: rewrites the "## Fleet" section of RESULTS.md
 #                        (and results/fleet.md, a copy run.sh's report does not overwrite)
 #   ./fleet.sh -short    short mode (or FLEET_SHORT=1), ~1 min: CI; asserts no timings
 #
@@ -104,14 +106,14 @@ for _ in $(seq 100); do
 done
 [ -n "$ok" ] || { echo "fleet.sh: the cluster on $seeds did not reach cluster_state:ok" >&2; exit 1; }
 
-(cd ../examples && go build -o "$work/rewardstore" ./rewardstore)
+(cd ../examples && go build -o "$work/rewardstore" ./rewardstore && go test -c -o "$work/rewardstore.test" ./rewardstore)
 go build -o "$work/fleet" ./cmd/fleet
 
 versions="$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(go version | cut -d' ' -f3-), \
 redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), \
 load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 
-args=(-rewardstore "$work/rewardstore" -single "127.0.0.1:$single_port" -cluster "$seeds"
+args=(-rewardstore "$work/rewardstore" -roundtrip-test "$work/rewardstore.test" -single "127.0.0.1:$single_port" -cluster "$seeds"
       -workdir "$work" -versions "$versions")
 if [ -n "$short" ]; then
   args+=(-short -timeout 3m)

@@ -1,13 +1,14 @@
 // Command fleet is the fleet benchmark of examples/rewardstore: 1 and 3
 // instances in memory, on one Redis node and on a Redis Cluster, under
-// wrk, with the Redis round trips of each request type and the time a
-// logout takes to reach the other instances. fleet.sh starts the Redis
-// servers (on loopback ports of its own), builds rewardstore and runs this
-// command; see bench/README.md.
+// wrk, with the sequential Redis round trips and the commands of each
+// request type and the time a logout takes to reach the other instances.
+// fleet.sh starts the Redis servers (on loopback ports of its own), builds
+// rewardstore and its test binary and runs this command; see
+// bench/README.md.
 //
 // Usage:
 //
-//	fleet -rewardstore bin -single 127.0.0.1:6480 -cluster 127.0.0.1:7200,… [-short] [-results RESULTS.md] [-md results/fleet.md]
+//	fleet -rewardstore bin -roundtrip-test rewardstore.test -single 127.0.0.1:6480 -cluster 127.0.0.1:7200,… [-short] [-results RESULTS.md] [-md results/fleet.md]
 //
 // Every instance listens on 127.0.0.1; only the given Redis addresses
 // (loopback, checked) are contacted. The run is bounded by -timeout.
@@ -35,7 +36,7 @@ type settings struct {
 	duration, warmup time.Duration
 	rounds           int
 	conns            int
-	batch            int // requests per round-trip batch
+	batch            int // requests of each type per MONITOR batch
 	probes           int // propagation probes
 	short            bool
 }
@@ -46,9 +47,10 @@ func commandContext(ctx context.Context, name string, args ...string) *exec.Cmd 
 
 func main() {
 	bin := flag.String("rewardstore", "", "the rewardstore binary (required)")
+	testBin := flag.String("roundtrip-test", "", "examples/rewardstore's test binary (go test -c), whose round-trip tests count the sequential round trips (required)")
 	single := flag.String("single", "", "host:port of the single Redis node (loopback)")
 	clusterSeeds := flag.String("cluster", "", "comma list of the Redis Cluster's nodes (loopback)")
-	short := flag.Bool("short", false, "short mode: 1s loads, 1 round, 20 requests per batch, 5 probes; asserts no timings")
+	short := flag.Bool("short", false, "short mode: 1s loads, 1 round, 20 requests per MONITOR batch, 5 probes; asserts no timings")
 	results := flag.String("results", "", "rewrite the \"## Fleet\" section of this markdown file (full mode only)")
 	mdOut := flag.String("md", "", "also write the section alone to this file (full mode only)")
 	versions := flag.String("versions", "", "machine and tool versions to print with the table (fleet.sh passes them)")
@@ -62,8 +64,8 @@ func main() {
 	if *short {
 		s = settings{duration: time.Second, rounds: 1, conns: 32, batch: 20, probes: 5, short: true}
 	}
-	if *bin == "" || *single == "" || *clusterSeeds == "" {
-		log.Fatal("-rewardstore, -single and -cluster are required (run bench/fleet.sh)")
+	if *bin == "" || *testBin == "" || *single == "" || *clusterSeeds == "" {
+		log.Fatal("-rewardstore, -roundtrip-test, -single and -cluster are required (run bench/fleet.sh)")
 	}
 	nodes := strings.Split(*clusterSeeds, ",")
 	for _, a := range append([]string{*single}, nodes...) {
@@ -82,13 +84,16 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rep, err := run(ctx, s, *bin, *single, nodes, dir)
+	rep, err := run(ctx, s, *bin, *testBin, *single, nodes, dir)
 	if err != nil {
 		cancel()
 		log.Fatalf("%v (instance logs in %s)", err, dir)
 	}
 	rep.versions = *versions
-	md := rep.markdown()
+	md, err := rep.markdown()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println()
 	fmt.Print(md)
 	if *results != "" && !s.short {
@@ -130,15 +135,30 @@ type setup struct {
 
 func (s setup) name() string { return fmt.Sprintf("%s × %d", s.fleet.name, s.n) }
 
-func run(ctx context.Context, s settings, bin, single string, clusterNodes []string, dir string) (*report, error) {
+func run(ctx context.Context, s settings, bin, testBin, single string, clusterNodes []string, dir string) (*report, error) {
 	clusterMasters, err := masters(clusterNodes)
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{settings: s, started: time.Now().UTC(), roundTrips: map[string][]opCount{},
+	rep := &report{settings: s, started: time.Now().UTC(), commands: map[string][]opCount{},
 		propagation: map[string][]time.Duration{}}
 	fmt.Printf("fleet: rewardstore × 3 in memory, on %s and on a cluster (masters %s); %s\n",
 		single, strings.Join(clusterMasters, ", "), s.describe())
+
+	// Sequential round trips first: a count, not a timing, so it runs
+	// before the fleets start, and a failure ends the run early.
+	began := time.Now()
+	rep.waits, err = measureWaits(ctx, testBin, dir, single, clusterNodes)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("fleet: the round-trip tests ran in %.1fs\n", time.Since(began).Seconds())
+	for _, f := range redisFleets {
+		for _, op := range requestTypes {
+			c := rep.waits[f][op]
+			fmt.Printf("%-24s %-7s %d sequential round trips, %d commands sent\n", f, op, c.waits, c.commands)
+		}
+	}
 	prefix := fmt.Sprintf("fleet-%d:", time.Now().UnixNano())
 	var fleets []*fleet
 	defer func() {
@@ -193,7 +213,7 @@ func run(ctx context.Context, s settings, bin, single string, clusterNodes []str
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", st.name(), err)
 			}
-			fmt.Printf("round %d  %-18s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests, %d non-2xx, %d socket errors)\n",
+			fmt.Printf("round %d  %-30s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests, %d non-2xx, %d socket errors)\n",
 				round+1, st.name(), res.RPS, res.P50ms, res.P99ms, res.Requests, res.Non2xx, res.Errors)
 			// Under load a store timeout is a 503 (fail closed): counted and
 			// reported, not fatal. A setup must answer 200s, though, and
@@ -211,20 +231,20 @@ func run(ctx context.Context, s settings, bin, single string, clusterNodes []str
 	}
 
 	for _, f := range fleets[1:] {
-		counts, err := countRoundTrips(ctx, f, s.batch)
+		counts, err := countCommands(ctx, f, s.batch)
 		if err != nil {
-			return nil, fmt.Errorf("%s round trips: %w", f.name, err)
+			return nil, fmt.Errorf("%s commands: %w", f.name, err)
 		}
-		rep.roundTrips[f.name] = counts
+		rep.commands[f.name] = counts
 		for _, c := range counts {
-			fmt.Printf("%-12s %-7s %5.2f round trips, %5.2f commands (%s)\n", f.name, c.op, c.roundTrips(), c.commands(), c.breakdown())
+			fmt.Printf("%-24s %-7s %5.2f top-level commands, %5.2f commands run (%s)\n", f.name, c.op, c.topLevel(), c.commands(), c.breakdown())
 		}
 		delays, err := f.propagation(ctx, s.probes)
 		if err != nil {
 			return nil, fmt.Errorf("%s propagation: %w", f.name, err)
 		}
 		rep.propagation[f.name] = delays
-		fmt.Printf("%-12s revocation propagation over %d probes: p50 %s, p99 %s\n", f.name, len(delays),
+		fmt.Printf("%-24s revocation propagation over %d probes: p50 %s, p99 %s\n", f.name, len(delays),
 			fmtDur(percentile(delays, 50)), fmtDur(percentile(delays, 99)))
 	}
 	if ctx.Err() != nil {
@@ -234,7 +254,7 @@ func run(ctx context.Context, s settings, bin, single string, clusterNodes []str
 }
 
 func (s settings) describe() string {
-	return fmt.Sprintf("wrk %v per run after a %v warm-up, %d round(s), ~%d connections; %d requests per round-trip batch; %d propagation probes",
+	return fmt.Sprintf("wrk %v per run after a %v warm-up, %d round(s), ~%d connections; %d requests of each type per MONITOR batch; %d propagation probes",
 		s.duration, s.warmup, s.rounds, s.conns, s.batch, s.probes)
 }
 
@@ -248,11 +268,12 @@ func newSecret() string {
 type opCount struct {
 	op    string
 	n     int
-	tally *tally           // round trips, from MONITOR
+	tally *tally           // top-level commands, from MONITOR
 	calls map[string]int64 // INFO commandstats deltas, scripts' commands included
 }
 
-func (c opCount) roundTrips() float64 { return float64(c.tally.roundTrips) / float64(c.n) }
+// topLevel is the top-level commands per request.
+func (c opCount) topLevel() float64 { return float64(c.tally.topLevel) / float64(c.n) }
 
 func (c opCount) commands() float64 {
 	var t int64
@@ -289,10 +310,10 @@ func sortedKeys(m map[string]int64) []string {
 // master that has not loaded a script costs the request an extra EVAL).
 const warmSessions = 16
 
-// countRoundTrips sends n requests of each type, one at a time, to the
+// countCommands sends n requests of each type, one at a time, to the
 // fleet's first instance, after a warm-up (scripts loaded, connections
-// open), and counts what each batch cost on the masters.
-func countRoundTrips(ctx context.Context, f *fleet, n int) ([]opCount, error) {
+// open), and counts the commands each batch cost on the masters.
+func countCommands(ctx context.Context, f *fleet, n int) ([]opCount, error) {
 	a := f.instances[0]
 	for range warmSessions {
 		warm, err := a.login(ctx)
@@ -348,7 +369,7 @@ func countRoundTrips(ctx context.Context, f *fleet, n int) ([]opCount, error) {
 			return nil, err
 		}
 		c := opCount{op: b.op, n: n, tally: t, calls: requestCalls(before, after)}
-		if c.tally.roundTrips == 0 && b.op != "bearer" {
+		if c.tally.topLevel == 0 && b.op != "bearer" {
 			return nil, errors.New(b.op + ": no Redis command seen: is the instance on this Redis?")
 		}
 		out = append(out, c)

@@ -206,16 +206,16 @@ func parseMonitorLine(s string) (monitorLine, bool) {
 	return monitorLine{client: client, cmd: strings.ToLower(rest[1 : q+1]), args: rest[q+2:]}, true
 }
 
-// A tally counts the round trips clients made, from MONITOR lines:
-// commands a script ran are not round trips, bookkeeping is left out, and
-// a MULTI … EXEC block (MONITOR shows MULTI, the block's commands, then
-// EXEC) is one round trip, as go-redis sends it in one write.
-// Commands of a plain pipeline would each count: today nothing is
-// pipelined outside transactions.
+// A tally counts the top-level commands clients sent, from MONITOR
+// lines: commands a script ran are not counted, bookkeeping is left out,
+// and a MULTI … EXEC block (MONITOR shows MULTI, the block's commands,
+// then EXEC) counts as one. MONITOR shows commands, not writes: the
+// commands of one pipeline, or sent concurrently, each count, so the
+// tally is not the sequential round trips (waits.go counts those).
 type tally struct {
-	roundTrips int64
-	top        map[string]int64 // top-level commands by name
-	inTx       map[string]bool  // client → inside MULTI
+	topLevel int64
+	top      map[string]int64 // top-level commands by name
+	inTx     map[string]bool  // client → inside MULTI
 }
 
 func newTally() *tally {
@@ -239,7 +239,7 @@ func (t *tally) add(l monitorLine) {
 	if l.cmd == "exec" || l.cmd == "discard" {
 		return // the end of a block that began before the tally did
 	}
-	t.roundTrips++
+	t.topLevel++
 }
 
 // A monitor runs MONITOR on every node and tallies the lines until stop.
