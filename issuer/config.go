@@ -134,7 +134,14 @@ type Config struct {
 	// the session (family id) of every family that logout, reuse detection
 	// or RevokeSession kills and the not-before of every subject
 	// RevokeSubject revokes, which Refresh reads back. It must be the store
-	// the bearer middleware checks. Required.
+	// the bearer middleware checks. A store that also has
+	//
+	//	RevokeTokenAndSession(ctx context.Context, subject, jti string, tokenUntil time.Time, sid string, sessionUntil time.Time) error
+	//
+	// doing what RevokeToken(ctx, subject, jti, tokenUntil) and
+	// RevokeSession(ctx, subject, sid, sessionUntil) do in one write
+	// (redisstore's Revocations: one round trip) is used that way by
+	// logout. Required.
 	Revocations bearer.RevocationStore
 	// Accounts applies an account's IP allowlist at login (before the
 	// password is checked), at refresh and at logout, keyed by the
@@ -146,7 +153,7 @@ type Config struct {
 	// name ("user:<name>"). Each attempt is counted (Begin) before any
 	// credential is checked and before any store is asked for one (a
 	// MemoryCredentials account is looked up before, which decides
-	// nothing); a BatchThrottle counts and settles the keys of a request
+	// nothing); a Throttle that batches (see Throttle) counts and settles the keys of a request
 	// with one call each. Optional.
 	Throttle Throttle
 

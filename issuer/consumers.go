@@ -4,16 +4,14 @@ import (
 	"context"
 	"net/netip"
 	"time"
-
-	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
 // The issuer consumes its siblings through these small interfaces, so it
 // never depends on their concrete types: ipallow.PerPrincipal is an
 // AccountChecker and ratelimit.FailureThrottle a Throttle. A revocation
-// store or Throttle that also does several writes in one step (a
-// TokenSessionRevoker, a BatchThrottle) is used that way, saving round
-// trips to a network store.
+// store or Throttle that also does several writes in one step (see
+// Config.Revocations and Throttle) is used that way, saving round trips
+// to a network store.
 
 // An AccountChecker applies an account's own IP allowlist before a
 // principal exists. CheckAccount returns nil when addr may act for account,
@@ -34,33 +32,28 @@ type AccountChecker interface {
 // Store failures are returned as errors (the issuer answers 503); a
 // Throttle takes back by itself an attempt whose count or take-back had an
 // unknown outcome, so that a store outage never locks anyone out.
+//
+// A Throttle that also has the methods
+//
+//	BeginAll(ctx context.Context, keys ...string) ([]ratelimit.Attempt, error)
+//	Settle(ctx context.Context, reset []string, succeed ...ratelimit.Attempt) error
+//
+// (ratelimit.FailureThrottle has them: one round trip when its store is a
+// ratelimit.FailureBatcher, such as redisstore's Failures) counts and
+// settles the keys of a request with one call each. BeginAll counts one
+// attempt per key, as Begin does for one, and returns them in order; when
+// a key refuses, every attempt is taken back and the first refusing key's
+// error is returned. Settle forgets the failures of each key of reset
+// (Reset) and takes back each attempt of succeed (Succeed), applying
+// every part even when one fails, then returns the error.
 type Throttle interface {
 	Begin(ctx context.Context, key string) (attempt string, err error)
 	Succeed(ctx context.Context, key, attempt string) error
 	Reset(ctx context.Context, key string) error
 }
 
-// A TokenSessionRevoker is a revocation store that revokes a token and its session
-// in one write: RevokeTokenAndSession does what RevokeToken(ctx, subject,
-// jti, tokenUntil) and RevokeSession(ctx, subject, sid, sessionUntil) do,
-// in one step (one round trip for a network store; redisstore's
-// Revocations is one). Logout uses it when Config.Revocations is one.
-type TokenSessionRevoker interface {
+// A tokenSessionRevoker is a revocation store that revokes a token and
+// its session in one write (see Config.Revocations).
+type tokenSessionRevoker interface {
 	RevokeTokenAndSession(ctx context.Context, subject, jti string, tokenUntil time.Time, sid string, sessionUntil time.Time) error
-}
-
-// A BatchThrottle is a Throttle that counts, and settles, the attempts of
-// several keys with one call each (ratelimit.FailureThrottle is one: one
-// round trip when its store is a ratelimit.FailureBatcher, such as
-// redisstore's Failures). BeginAll counts one attempt per key, as Begin
-// does for one, and returns them in order; when a key refuses, every
-// attempt is taken back and the first refusing key's 429 is returned.
-// Settle forgets the failures of each key of reset (Reset) and takes back
-// each attempt of succeed (Succeed); it applies every part even when one
-// fails, and then returns the error. Login and the token endpoint use it
-// when their Throttle is one.
-type BatchThrottle interface {
-	Throttle
-	BeginAll(ctx context.Context, keys ...string) ([]ratelimit.Attempt, error)
-	Settle(ctx context.Context, reset []string, succeed ...ratelimit.Attempt) error
 }

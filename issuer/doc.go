@@ -21,8 +21,8 @@
 // and a [Throttle] (ratelimit's failure throttle). Every store has a
 // concurrent in-memory default and a conformance kit in package
 // issuertest. Store calls that do not depend on each other are sent at
-// once, and a [TokenSessionRevoker] or [BatchThrottle] does several writes
-// in one call, so that login, refresh and logout wait for as few round
+// once, and a revocation store or [Throttle] that can do several writes
+// in one call is used that way, so that login, refresh and logout wait for as few round
 // trips to a network store as their atomicity allows (redisstore's README
 // counts them). The OAuth token endpoint (client credentials, JWT-bearer
 // assertions) is package tokenendpoint. The package README describes the

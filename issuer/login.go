@@ -165,7 +165,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 type attempt = attempts.Attempt
 
 // beginAttempt counts one attempt against each key (Throttle.Begin, or
-// one BeginAll of a BatchThrottle) before any credential is checked,
+// one BeginAll of a Throttle that batches) before any credential is checked,
 // filling in their ids. When a key refuses, the attempts already counted
 // are taken back, so a refused request counts nowhere. It returns the
 // throttle's 429, or a 503 when its store fails. The caller checks that

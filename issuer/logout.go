@@ -108,7 +108,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		until = exp
 	}
 	var err error
-	if both, ok := i.revoker.(TokenSessionRevoker); ok && live && c.SessionID != "" {
+	if both, ok := i.revoker.(tokenSessionRevoker); ok && live && c.SessionID != "" {
 		// The token and its session in one write.
 		err = both.RevokeTokenAndSession(ctx, c.Subject, c.ID, exp, c.SessionID, i.sessionHold(until))
 	} else {

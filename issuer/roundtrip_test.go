@@ -86,7 +86,7 @@ func (s *batchStore) count(t *testing.T, key string) int {
 	return n
 }
 
-// With a BatchThrottle whose store batches, a login counts its two
+// With a Throttle that batches on a store that batches, a login counts its two
 // attempts with one store call and settles them with one more, with the
 // counts the single-key calls leave.
 func TestLoginBatchThrottle(t *testing.T) {
@@ -122,7 +122,7 @@ func TestLoginBatchThrottle(t *testing.T) {
 	assert.Equal(t, 2, store.count(t, "user:partner"))
 }
 
-// failingSettle is a BatchThrottle whose Settle fails.
+// failingSettle is a Throttle that batches, whose Settle fails.
 type failingSettle struct {
 	*ratelimit.FailureThrottle
 }
@@ -153,7 +153,7 @@ func TestLoginSettleOrCreateFails(t *testing.T) {
 	})
 }
 
-// pairRevoker is the fixture's revocations, also a TokenSessionRevoker
+// pairRevoker is the fixture's revocations, also writing a token and its session in one step (RevokeTokenAndSession)
 // that records its calls.
 type pairRevoker struct {
 	*revocations
@@ -176,7 +176,7 @@ func (r *pairRevoker) RevokeTokenAndSession(ctx context.Context, subject, jti st
 	return r.MemoryRevocations.RevokeSession(ctx, subject, sid, sessionUntil)
 }
 
-// With a TokenSessionRevoker, logout revokes the token and its session in
+// With a revocation store that has RevokeTokenAndSession, logout revokes the token and its session in
 // one write, with the expiries the two writes would have.
 func TestLogoutOneWrite(t *testing.T) {
 	var rev *pairRevoker

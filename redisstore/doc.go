@@ -10,7 +10,7 @@
 // deadline:
 //
 //	Store.Revocations()  bearer.RevocationStore (the issuer writes to it,
-//	                     an issuer.TokenSessionRevoker)
+//	                     in one write at logout)
 //	Store.Tokens()       bearer.TokenStore, opaque tokens by SHA-256
 //	Store.APIKeys()      apikey.Store, keys by SHA-256
 //	Store.Lists()        ipallow.ListEditor and ipallow.SetStore

@@ -5,11 +5,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/gatehouse-go/gatehouse/issuer"
 )
-
-var _ issuer.TokenSessionRevoker = (*Revocations)(nil)
 
 // revokePairScript is revokeScript on two keys of one subject, in one
 // step: KEYS[1] with ARGV[1] milliseconds and KEYS[2] with ARGV[2] (0:
@@ -30,7 +26,8 @@ redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `)
 
-// RevokeTokenAndSession implements [issuer.TokenSessionRevoker]: what
+// RevokeTokenAndSession is the one-write logout issuer.Config.Revocations
+// describes: what
 // RevokeToken(ctx, subject, jti, tokenUntil) and RevokeSession(ctx,
 // subject, sid, sessionUntil) write, in one script call — the two keys
 // share the subject's hash slot — which publishes one invalidation: one

@@ -20,7 +20,7 @@ type Throttle interface {
 }
 
 // A Batch is a Throttle that counts and settles several keys in one call
-// each; see issuer.BatchThrottle.
+// each, as issuer.Throttle describes.
 type Batch interface {
 	Throttle
 	BeginAll(ctx context.Context, keys ...string) ([]ratelimit.Attempt, error)
