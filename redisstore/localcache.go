@@ -55,19 +55,34 @@ const (
 // invalidation. Errors
 // (Redis unreachable, [ErrStateLost]) are never cached.
 //
+// It is also used only while Redis holds the epoch records its answers
+// were read under (see [Store.Establish]). Every HealthCheck the Store
+// reads the epoch record — on a cluster, that of one hash slot of every
+// master (a master that loses its data loses the records of all its
+// slots), one command per master, sent at once. When one is missing, the
+// copy is dropped and stays out of use, serving and storing nothing,
+// until a check finds every record again; when one holds a new epoch, the
+// copy is dropped. A loss of data that leaves the subscriptions up
+// (FLUSHALL, FLUSHDB, a master replaced by an empty one) therefore
+// reaches the copy within HealthCheck and the check's round trip (a check
+// that fails, or gets no answer within HealthCheck, drops the copy too);
+// from then on reads go to Redis and fail with ErrStateLost, as without
+// the copy, until Establish. Establish's clear-all makes the Store check
+// at once, so the copy is used again as soon as the records are back.
+//
 // A write made to Redis other than through a Store (redis-cli, another
 // program, a Store of a version that does not publish) is seen by
-// a copy only after MaxAge. So is data lost without a subscription
-// breaking (FLUSHALL): a copy keeps the answers it had, which were right
-// before the loss, until Establish clears them; every revocation written
-// since still reaches it.
+// a copy only after MaxAge. So are epoch records deleted one by one (a
+// script, redis-cli) rather than lost with their master's data, unless
+// one of them is a record the check reads.
 type LocalCache struct {
-	// Enabled turns the local copy on. Off by default, every read goes
-	// to Redis: after a loss of data that leaves the subscription up
-	// (FLUSHALL), a Store without the copy answers the reads of the lost
-	// state with ErrStateLost (503), while one with it answers from what
-	// it held until Establish or MaxAge (never more than Redis allowed
-	// before the loss).
+	// Enabled turns the local copy on. Off by default: every read goes to
+	// Redis. With it, after a loss of data that leaves the subscription
+	// up (FLUSHALL), the copy answers from what it held (never more than
+	// Redis allowed before the loss) until its next check of the epoch
+	// records, within HealthCheck and a round trip; from then on the
+	// reads of the lost state fail with ErrStateLost (503), as without
+	// it.
 	Enabled bool
 	// MaxEntries bounds the number of cached answers (revocation answers
 	// and allowlists together); 0 means DefaultLocalCacheMaxEntries. When
@@ -82,8 +97,12 @@ type LocalCache struct {
 	// Store pings it; a ping unanswered for another HealthCheck drops the
 	// copy. A connection that breaks drops it at once; HealthCheck bounds
 	// the detection of one that silently stops (at most twice its value).
-	// On a cluster it is also the interval at which the Store checks the
-	// set of masters. 0 means DefaultLocalCacheHealthCheck (one second).
+	// It is also the interval at which the Store reads the epoch records
+	// (and, on a cluster, compares the set of masters), and how long it
+	// waits for their answer: a loss of data is detected within
+	// HealthCheck and a round trip, and at most twice HealthCheck when
+	// Redis does not answer. 0 means DefaultLocalCacheHealthCheck (one
+	// second).
 	HealthCheck time.Duration
 }
 
@@ -684,8 +703,9 @@ func (s *Store) invalidateLocal(kind byte, name string) {
 
 // LocalCacheLive reports whether the Store's local copy (Config.LocalCache)
 // is in use: its invalidation subscriptions (one per master on a cluster)
-// are all confirmed. It is false
-// without a local copy, and while it is false every read goes to Redis.
+// are all confirmed, and its last check found the epoch records (see
+// [LocalCache]). It is false without a local copy, and while it is false
+// every read goes to Redis.
 func (s *Store) LocalCacheLive() bool {
 	if s.local == nil {
 		return false
