@@ -216,3 +216,60 @@ func TestLocalCacheFlushAll(t *testing.T) {
 	require.NoError(t, plain.Establish(context.Background()))
 	r.cachesAgain(true)
 }
+
+// TestLocalCacheDataLossOneMaster: on a cluster, one master losing its
+// data (here its keys under the test's prefix) takes the whole copy out of
+// use: the reads of that master's slots fail with ErrStateLost, those of
+// the other masters' slots go to Redis and are not stored, until
+// Establish.
+func TestLocalCacheDataLossOneMaster(t *testing.T) {
+	var d deployment
+	for _, dd := range cacheDeployments {
+		if dd.name == "cluster" {
+			d = dd
+		}
+	}
+	plain, s, counter := cachePair(t, d, redisstore.LocalCache{HealthCheck: lossCheck})
+	ctx := context.Background()
+	cc := plain.Client().(*redis.ClusterClient)
+	master := func(subject string) string {
+		node, err := cc.MasterForKey(ctx, plain.Prefix()+"rev:{"+subject+"}:nbf")
+		require.NoError(t, err)
+		return node.Options().Addr
+	}
+	other := bearer.TokenRef{ID: "j1", IssuedAt: time.Now().Unix()}
+	for i := 0; other.Subject == "" || master(other.Subject) == master("alice"); i++ {
+		other.Subject = "bob-" + strconv.Itoa(i)
+	}
+	for range 2 {
+		_, err := s.Revocations().Revoked(ctx, &other)
+		require.NoError(t, err)
+	}
+	r := newLossRig(t, plain, s, counter)
+	require.Equal(t, int64(0), r.commands(func() {
+		_, err := s.Revocations().Revoked(ctx, &other)
+		require.NoError(t, err)
+	}), "the other master's answer is served from the copy")
+
+	victim, err := cc.MasterForKey(ctx, plain.Prefix()+"rev:{alice}:nbf")
+	require.NoError(t, err)
+	redistest.Flush(t, victim, plain.Prefix())
+	took := within(t, lossBound, "the loss reaches the copy", func() bool {
+		_, err := r.revoked()
+		return err != nil
+	})
+	t.Logf("the copy noticed the loss of master %s after %v (HealthCheck %v)", victim.Options().Addr, took, lossCheck)
+	_, err = r.revoked()
+	assert.ErrorIs(t, err, redisstore.ErrStateLost)
+	assert.False(t, s.LocalCacheLive(), "the copy is out of use")
+	for range 2 {
+		assert.Equal(t, int64(1), r.commands(func() {
+			revoked, err := s.Revocations().Revoked(ctx, &other)
+			require.NoError(t, err, "the other master kept its data")
+			assert.False(t, revoked)
+		}), "read from Redis and not stored")
+	}
+
+	established(t, plain)
+	r.cachesAgain(false)
+}
