@@ -248,7 +248,7 @@ func New(cfg Config) (*Store, error) {
 	s.creds = &Credentials{s: s}
 	s.replay = &Replay{s: s}
 	if cfg.LocalCache.Enabled {
-		s.local = newLocalCache(s.client, s.inval, cfg.LocalCache, s.now)
+		s.local = newLocalCache(s.client, s.prefix, s.inval, cfg.LocalCache, s.now)
 	}
 	return s, nil
 }

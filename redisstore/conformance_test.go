@@ -50,13 +50,20 @@ func storeOn(t *testing.T, c redis.UniversalClient, now func() time.Time) *redis
 // before it. The kits' tokens are issued now, after it.
 func established(t testing.TB, s *redisstore.Store) *redisstore.Store {
 	t.Helper()
+	establishPrefix(t, s.Client(), s.Prefix())
+	return s
+}
+
+// establishPrefix establishes, as established does, the epoch of the
+// Stores on c under prefix.
+func establishPrefix(t testing.TB, c redis.UniversalClient, prefix string) {
+	t.Helper()
 	// A nanosecond before a whole second: Establish waits for it at most a
 	// nanosecond.
 	past := time.Now().Add(-time.Hour).Truncate(time.Second).Add(-time.Nanosecond)
-	e, err := redisstore.New(redisstore.Config{Client: s.Client(), Prefix: s.Prefix(), Now: func() time.Time { return past }, SkipServerCheck: true})
+	e, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Now: func() time.Time { return past }, SkipServerCheck: true})
 	require.NoError(t, err)
 	require.NoError(t, e.Establish(context.Background()))
-	return s
 }
 
 // A deployment is a kind of Redis the stores are tested on.

@@ -27,10 +27,12 @@
 // makes every method return an error, which the middleware turns into 503:
 // requests fail closed, never pass. So does lost data: while Redis holds
 // no epoch record (before [Store.Establish], or after Redis lost its data)
-// the reads that decide access fail with [ErrStateLost]. With Config.LocalCache a Store keeps a local copy of
-// revocation answers and allowlists that Redis invalidates over pub/sub
-// (see [LocalCache]). [New] refuses the clients and servers it cannot be
-// correct on, naming the reason.
+// the reads that decide access fail with [ErrStateLost]. With
+// Config.LocalCache a Store keeps a local copy of revocation answers and
+// allowlists that Redis invalidates over pub/sub, dropped when its
+// subscription or the epoch records are lost (see [LocalCache]). [New]
+// refuses the clients and servers it cannot be correct on, naming the
+// reason.
 //
 // With Config.AllowlistAccount and [Store.Middleware], a request's
 // revocation check and allowlist read share one round trip when they go

@@ -27,7 +27,13 @@ func (s *Store) epochKey(key string) string {
 	if !s.cluster {
 		return s.epoch
 	}
-	return s.prefix + "epoch:{" + slotTag(keySlot(key)) + "}"
+	return epochSlotKey(s.prefix, keySlot(key))
+}
+
+// epochSlotKey returns the key of the epoch record of a cluster's hash
+// slot, under prefix.
+func epochSlotKey(prefix string, slot int) string {
+	return prefix + "epoch:{" + slotTag(slot) + "}"
 }
 
 // Establish writes the epoch records that are missing and keeps those
@@ -62,7 +68,7 @@ func (s *Store) Establish(ctx context.Context) error {
 	} else {
 		_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for slot := range slotCount {
-				p.SetNX(ctx, s.prefix+"epoch:{"+slotTag(slot)+"}", v, 0)
+				p.SetNX(ctx, epochSlotKey(s.prefix, slot), v, 0)
 			}
 			return nil
 		})

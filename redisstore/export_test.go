@@ -1,5 +1,7 @@
 package redisstore
 
+import "context"
+
 // SetLocalCacheAfterRead makes f run in s's local copy after every read
 // from Redis and before its answer is stored.
 func SetLocalCacheAfterRead(s *Store, f func()) { s.local.afterRead = f }
@@ -37,4 +39,22 @@ func LocalCacheHolds(s *Store, subject, account string) bool {
 	_, rev := s.local.subjects[subject]
 	_, list := s.local.accounts[account]
 	return subject != "" && rev || account != "" && list
+}
+
+// IsLocalCacheBackground reports whether ctx is that of a command a local
+// copy sent on its own (a subscription, a check of the epoch records or of
+// a cluster's masters).
+func IsLocalCacheBackground(ctx context.Context) bool { return ctx.Value(backgroundKey{}) != nil }
+
+// EpochRecordKeys returns the keys of every epoch record of s: one on a
+// single Redis, one per hash slot on a cluster.
+func EpochRecordKeys(s *Store) []string {
+	if !s.cluster {
+		return []string{s.epoch}
+	}
+	keys := make([]string, slotCount)
+	for slot := range keys {
+		keys[slot] = epochSlotKey(s.prefix, slot)
+	}
+	return keys
 }

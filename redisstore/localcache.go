@@ -55,19 +55,34 @@ const (
 // invalidation. Errors
 // (Redis unreachable, [ErrStateLost]) are never cached.
 //
+// It is also used only while Redis holds the epoch records its answers
+// were read under (see [Store.Establish]). Every HealthCheck the Store
+// reads the epoch record — on a cluster, that of one hash slot of every
+// master (a master that loses its data loses the records of all its
+// slots), one command per master, sent at once. When one is missing, the
+// copy is dropped and stays out of use, serving and storing nothing,
+// until a check finds every record again; when one holds a new epoch, the
+// copy is dropped. A loss of data that leaves the subscriptions up
+// (FLUSHALL, FLUSHDB, a master replaced by an empty one) therefore
+// reaches the copy within HealthCheck and the check's round trip (a check
+// that fails, or gets no answer within HealthCheck, drops the copy too);
+// from then on reads go to Redis and fail with ErrStateLost, as without
+// the copy, until Establish. Establish's clear-all makes the Store check
+// at once, so the copy is used again as soon as the records are back.
+//
 // A write made to Redis other than through a Store (redis-cli, another
 // program, a Store of a version that does not publish) is seen by
-// a copy only after MaxAge. So is data lost without a subscription
-// breaking (FLUSHALL): a copy keeps the answers it had, which were right
-// before the loss, until Establish clears them; every revocation written
-// since still reaches it.
+// a copy only after MaxAge. So are epoch records deleted one by one (a
+// script, redis-cli) rather than lost with their master's data, unless
+// one of them is a record the check reads.
 type LocalCache struct {
-	// Enabled turns the local copy on. Off by default, every read goes
-	// to Redis: after a loss of data that leaves the subscription up
-	// (FLUSHALL), a Store without the copy answers the reads of the lost
-	// state with ErrStateLost (503), while one with it answers from what
-	// it held until Establish or MaxAge (never more than Redis allowed
-	// before the loss).
+	// Enabled turns the local copy on. Off by default: every read goes to
+	// Redis. With it, after a loss of data that leaves the subscription
+	// up (FLUSHALL), the copy answers from what it held (never more than
+	// Redis allowed before the loss) until its next check of the epoch
+	// records, within HealthCheck and a round trip; from then on the
+	// reads of the lost state fail with ErrStateLost (503), as without
+	// it.
 	Enabled bool
 	// MaxEntries bounds the number of cached answers (revocation answers
 	// and allowlists together); 0 means DefaultLocalCacheMaxEntries. When
@@ -82,8 +97,12 @@ type LocalCache struct {
 	// Store pings it; a ping unanswered for another HealthCheck drops the
 	// copy. A connection that breaks drops it at once; HealthCheck bounds
 	// the detection of one that silently stops (at most twice its value).
-	// On a cluster it is also the interval at which the Store checks the
-	// set of masters. 0 means DefaultLocalCacheHealthCheck (one second).
+	// It is also the interval at which the Store reads the epoch records
+	// (and, on a cluster, compares the set of masters), and how long it
+	// waits for their answer: a loss of data is detected within
+	// HealthCheck and a round trip, and at most twice HealthCheck when
+	// Redis does not answer. 0 means DefaultLocalCacheHealthCheck (one
+	// second).
 	HealthCheck time.Duration
 }
 
@@ -176,19 +195,23 @@ type listAnswer struct {
 type localCache struct {
 	client  redis.UniversalClient
 	channel string
+	prefix  string // of the epoch records the copy checks
 	cfg     LocalCache
 	now     func() time.Time
+	recheck chan struct{} // asks for an epoch check now (a clear-all arrived)
 
-	mu       sync.RWMutex
-	live     bool   // every subscription of the current round is confirmed
-	gen      uint64 // changes on every invalidation and every change of live
-	n        int    // cached answers
-	subjects map[string]map[string]revAnswer
-	accounts map[string]listAnswer
-	seen     map[string]struct{} // tags of the messages applied
-	seenRing []string            // the same tags, a ring
-	seenNext int                 // the ring's oldest tag, once full
-	round    *subRound           // the current subscriptions, closed by stop
+	mu         sync.RWMutex
+	live       bool   // subscribed and epochsOK: the copy is in use
+	subscribed bool   // every subscription of the current round is confirmed
+	epochsOK   bool   // the round's last epoch check found every record
+	gen        uint64 // changes on every invalidation and every change of live
+	n          int    // cached answers
+	subjects   map[string]map[string]revAnswer
+	accounts   map[string]listAnswer
+	seen       map[string]struct{} // tags of the messages applied
+	seenRing   []string            // the same tags, a ring
+	seenNext   int                 // the ring's oldest tag, once full
+	round      *subRound           // the current subscriptions, closed by stop
 
 	// afterRead, when set (by tests), runs after a read from Redis and
 	// before its answer is stored.
@@ -210,10 +233,11 @@ type subRound struct {
 	failed    bool
 }
 
-func newLocalCache(client redis.UniversalClient, channel string, cfg LocalCache, now func() time.Time) *localCache {
-	ctx, cancel := context.WithCancel(context.Background())
+func newLocalCache(client redis.UniversalClient, prefix, channel string, cfg LocalCache, now func() time.Time) *localCache {
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), backgroundKey{}, true))
 	c := &localCache{
-		client: client, channel: channel, cfg: cfg, now: now,
+		client: client, channel: channel, prefix: prefix, cfg: cfg, now: now,
+		recheck:  make(chan struct{}, 1),
 		subjects: make(map[string]map[string]revAnswer),
 		accounts: make(map[string]listAnswer),
 		seen:     make(map[string]struct{}),
@@ -222,6 +246,11 @@ func newLocalCache(client redis.UniversalClient, channel string, cfg LocalCache,
 	go c.run(ctx)
 	return c
 }
+
+// backgroundKey marks the context of every command the copy sends on its
+// own (subscriptions, checks), so that the package's tests can leave them
+// out of the commands they count.
+type backgroundKey struct{}
 
 // stop ends the subscriptions and waits for them.
 func (c *localCache) stop() {
@@ -237,13 +266,13 @@ func (c *localCache) stop() {
 }
 
 // run keeps the subscriptions to the invalidation channel until ctx ends,
-// opening a new round of them (after a pause) whenever one fails or, on a
-// cluster, the set of masters changes.
+// opening a new round of them (after a pause) whenever one fails, a check
+// of the epoch records fails or, on a cluster, the set of masters changes.
 func (c *localCache) run(ctx context.Context) {
 	defer close(c.done)
 	for ctx.Err() == nil {
 		c.subscribe(ctx)
-		c.drop(false)
+		c.drop()
 		select {
 		case <-ctx.Done():
 		case <-time.After(50 * time.Millisecond):
@@ -289,12 +318,21 @@ func sameNodes(a, b map[string]redis.UniversalClient) bool {
 }
 
 // subscribe runs one round of subscriptions until one of them fails, ctx
-// ends or, on a cluster, the set of masters changes; the copy is dropped
-// (not live) when it returns.
+// ends, a check fails or, on a cluster, the set of masters changes; the
+// copy is dropped (not live) when it returns.
+//
+// The round reads the epoch records first, then subscribes, and checks
+// them again every HealthCheck (and as soon as a clear-all arrives): every
+// answer the round stores is read after the first check, so a record lost
+// or written anew since shows at the next one.
 func (c *localCache) subscribe(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nodes, err := c.masters(ctx)
+	if err != nil {
+		return
+	}
+	ec, err := c.firstCheck(ctx, nodes)
 	if err != nil {
 		return
 	}
@@ -337,25 +375,78 @@ func (c *localCache) subscribe(ctx context.Context) {
 		wg.Wait()
 	}()
 
-	var tick <-chan time.Time
-	if _, ok := c.client.(*redis.ClusterClient); ok {
-		t := time.NewTicker(c.cfg.HealthCheck)
-		defer t.Stop()
-		tick = t.C
-	}
+	tick := time.NewTicker(c.cfg.HealthCheck)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ended:
 			return
-		case <-tick:
-			now, err := c.masters(ctx)
-			if err != nil || !sameNodes(nodes, now) {
-				return
-			}
+		case <-tick.C:
+		case <-c.recheck:
+		}
+		if !c.check(ctx, nodes, ec) {
+			return
 		}
 	}
+}
+
+// firstCheck returns the round's check of the epoch records, on the
+// masters nodes, once it has read them.
+func (c *localCache) firstCheck(ctx context.Context, nodes map[string]redis.UniversalClient) (*epochCheck, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.HealthCheck)
+	defer cancel()
+	ec, err := newEpochCheck(ctx, c.client, c.prefix, nodes)
+	if err != nil {
+		return nil, err
+	}
+	state, err := ec.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.epochs(state)
+	return ec, nil
+}
+
+// check reads the epoch records of ec and, on a cluster, at the same time
+// compares the masters with nodes, within HealthCheck. It reports false,
+// ending the round, when a read fails or the masters changed.
+func (c *localCache) check(ctx context.Context, nodes map[string]redis.UniversalClient, ec *epochCheck) bool {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.HealthCheck)
+	defer cancel()
+	same := true
+	var wg sync.WaitGroup
+	if _, ok := c.client.(*redis.ClusterClient); ok {
+		wg.Go(func() {
+			now, err := c.masters(ctx)
+			same = err == nil && sameNodes(nodes, now)
+		})
+	}
+	state, err := ec.read(ctx)
+	wg.Wait()
+	if err != nil || !same {
+		return false
+	}
+	c.epochs(state)
+	return true
+}
+
+// epochs applies what a check of the epoch records found. A missing
+// record drops the copy and keeps it out of use (nothing is served or
+// stored) until a check finds every record again; a record written anew
+// (a new epoch) drops the copy.
+func (c *localCache) epochs(state epochState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ok := state != epochsMissing
+	if ok == c.epochsOK && state != epochsChanged {
+		return
+	}
+	c.epochsOK = ok
+	c.live = c.subscribed && ok
+	c.gen++
+	c.clearLocked()
 }
 
 // session reads ps, one subscription of round r, until it fails.
@@ -398,7 +489,8 @@ func (c *localCache) confirm(r *subRound) {
 	}
 	r.confirmed++
 	if r.confirmed == len(r.subs) {
-		c.live = true
+		c.subscribed = true
+		c.live = c.epochsOK
 		c.gen++
 		c.clearLocked()
 	}
@@ -413,16 +505,18 @@ func (c *localCache) fail(r *subRound) {
 		return
 	}
 	r.failed = true
+	c.subscribed = false
 	c.live = false
 	c.gen++
 	c.clearLocked()
 }
 
-// drop empties the copy and makes it live or not.
-func (c *localCache) drop(live bool) {
+// drop empties the copy and takes it out of use.
+func (c *localCache) drop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.live = live
+	c.subscribed = false
+	c.live = false
 	c.gen++
 	c.clearLocked()
 }
@@ -467,7 +561,13 @@ func (c *localCache) invalidate(msg string) {
 func (c *localCache) invalidateLocked(msg string) {
 	c.gen++
 	switch {
-	case msg == invalAll || msg == "":
+	case msg == invalAll:
+		c.clearLocked()
+		select { // Establish's: the epoch records may be back
+		case c.recheck <- struct{}{}:
+		default:
+		}
+	case msg == "":
 		c.clearLocked()
 	case msg[0] == invalSubject:
 		c.n -= len(c.subjects[msg[1:]])
@@ -603,8 +703,9 @@ func (s *Store) invalidateLocal(kind byte, name string) {
 
 // LocalCacheLive reports whether the Store's local copy (Config.LocalCache)
 // is in use: its invalidation subscriptions (one per master on a cluster)
-// are all confirmed. It is false
-// without a local copy, and while it is false every read goes to Redis.
+// are all confirmed, and its last check found the epoch records (see
+// [LocalCache]). It is false without a local copy, and while it is false
+// every read goes to Redis.
 func (s *Store) LocalCacheLive() bool {
 	if s.local == nil {
 		return false

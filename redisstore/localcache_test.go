@@ -335,8 +335,8 @@ func TestLocalCachePropagation(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			c := d.client(t)
 			prefix := redistest.Prefix(t, c)
+			establishPrefix(t, c, prefix)
 			a := cachedStore(t, c, prefix, redisstore.LocalCache{})
-			established(t, a)
 			b := cachedStore(t, d.client(t), prefix, redisstore.LocalCache{})
 			p50, p99 := propagation(t, a, b, 100)
 			t.Logf("revocation propagation over %d revocations: p50 %v, p99 %v", 100, p50, p99)
@@ -394,7 +394,7 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 			prefix := redistest.Prefix(t, c)
 			plain, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second})
 			require.NoError(t, err)
-			seedEpochs(t, plain, prefix+"rev:{alice}:nbf", prefix+"ips:alice")
+			seedAllEpochs(t, plain)
 			ctx := context.Background()
 			s, err := redisstore.New(redisstore.Config{
 				Client: c, Prefix: prefix, Timeout: 2 * time.Second, SkipServerCheck: true,
@@ -639,6 +639,7 @@ func TestLocalCacheDuplicateMessages(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			c := d.client(t)
 			prefix := redistest.Prefix(t, c)
+			establishPrefix(t, c, prefix)
 			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
 			ctx := context.Background()
 			settled := func() uint64 {
@@ -679,8 +680,8 @@ func TestLocalCacheReadsItsOwnWrites(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			c := d.client(t)
 			prefix := redistest.Prefix(t, c)
+			establishPrefix(t, c, prefix)
 			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
-			established(t, s)
 			ctx := context.Background()
 			now := time.Now()
 			for i := range 20 {

@@ -58,6 +58,7 @@ func newAPIRig(t *testing.T, d deployment, local bool) *apiRig {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	if local {
+		seedAllEpochs(t, writer) // the local copy is used only while they are there
 		waitLive(t, s, true)
 	}
 	rig := &apiRig{t: t, local: local, writer: writer, s: s, counter: counter}
@@ -95,11 +96,27 @@ func (r *apiRig) establish() {
 // keep a read's answer out of it) at a moment no test step chooses.
 func seedEpochs(t testing.TB, s *redisstore.Store, keys ...string) {
 	t.Helper()
-	began := strconv.FormatInt(time.Now().Add(-time.Hour).Truncate(time.Second).UnixNano(), 10)
 	for _, k := range keys {
-		require.NoError(t, s.Client().Set(context.Background(), redisstore.EpochKey(s, k), began, 0).Err())
+		require.NoError(t, s.Client().Set(context.Background(), redisstore.EpochKey(s, k), seededEpoch, 0).Err())
 	}
 }
+
+// seedAllEpochs writes every epoch record of s (one per hash slot on a
+// cluster), as seedEpochs does.
+func seedAllEpochs(t testing.TB, s *redisstore.Store) {
+	t.Helper()
+	_, err := s.Client().Pipelined(context.Background(), func(p redis.Pipeliner) error {
+		for _, k := range redisstore.EpochRecordKeys(s) {
+			p.Set(context.Background(), k, seededEpoch, 0)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+// seededEpoch is the value seedEpochs writes: one for the whole test run,
+// so that writing a record again does not begin a new epoch.
+var seededEpoch = strconv.FormatInt(time.Now().Add(-time.Hour).Truncate(time.Second).UnixNano(), 10)
 
 // synced runs write (through the writer), which changes the revocations
 // of subject or the allowlist of account, and, with a local copy, waits
