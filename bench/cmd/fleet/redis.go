@@ -162,6 +162,13 @@ func bookkeeping(cmd string) bool {
 	return false
 }
 
+// epochCheck reports whether l is the local copy's health check reading an
+// epoch record (once per LocalCache.HealthCheck per master), which serves
+// no request.
+func epochCheck(l monitorLine) bool {
+	return l.cmd == "get" && strings.Contains(l.args, "epoch")
+}
+
 // requestCalls is after − before for the commands that are not bookkeeping.
 func requestCalls(before, after map[string]int64) map[string]int64 {
 	d := make(map[string]int64)
@@ -223,7 +230,7 @@ func newTally() *tally {
 }
 
 func (t *tally) add(l monitorLine) {
-	if l.client == "lua" || bookkeeping(l.cmd) {
+	if l.client == "lua" || bookkeeping(l.cmd) || epochCheck(l) {
 		return
 	}
 	if t.inTx[l.client] {
