@@ -197,9 +197,9 @@ func (cfg *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s has status %d", name, (*e).Status))
 		}
 	}
-	check("Unauthorized", &cfg.Unauthorized, envelope.ErrUnauthorized, func(s int) bool { return s == http.StatusUnauthorized })
-	check("Forbidden", &cfg.Forbidden, envelope.ErrForbidden, func(s int) bool { return s == http.StatusForbidden })
-	check("Unavailable", &cfg.Unavailable, envelope.ErrUnavailable, func(s int) bool { return s >= 500 && s <= 599 })
+	check("Unauthorized", &cfg.Unauthorized, envelope.As(envelope.ErrUnauthorized), func(s int) bool { return s == http.StatusUnauthorized })
+	check("Forbidden", &cfg.Forbidden, envelope.As(envelope.ErrForbidden), func(s int) bool { return s == http.StatusForbidden })
+	check("Unavailable", &cfg.Unavailable, envelope.As(envelope.ErrUnavailable), func(s int) bool { return s >= 500 && s <= 599 })
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -27,9 +27,9 @@ func TestConfigErrors(t *testing.T) {
 		{"negative max length", Config{Store: store, MaxLength: -1}, "a negative MaxLength"},
 		{"max length below longest key", Config{Store: store, MaxLength: 40}, "below the longest key"},
 		{"max length below an environment's keys", Config{Store: store, MaxLength: 45, Environments: []string{"live", "staging"}}, `environment "staging"`},
-		{"unauthorized not 401", Config{Store: store, Unauthorized: envelope.ErrForbidden}, "Unauthorized has status 403"},
-		{"forbidden not 403", Config{Store: store, Forbidden: envelope.ErrUnauthorized}, "Forbidden has status 401"},
-		{"unavailable not 5xx", Config{Store: store, Unavailable: envelope.ErrBadRequest}, "Unavailable has status 400"},
+		{"unauthorized not 401", Config{Store: store, Unauthorized: envelope.As(envelope.ErrForbidden)}, "Unauthorized has status 403"},
+		{"forbidden not 403", Config{Store: store, Forbidden: envelope.As(envelope.ErrUnauthorized)}, "Forbidden has status 401"},
+		{"unavailable not 5xx", Config{Store: store, Unavailable: envelope.As(envelope.ErrBadRequest)}, "Unavailable has status 400"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -106,10 +106,10 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	msg := cfg.Message
 	if msg == "" {
-		msg = envelope.ErrTooManyRequests.Message
+		msg = envelope.ErrTooManyRequests.Message()
 	}
 	l.limited = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(ErrLimited)
-	l.storeErr = envelope.ErrUnavailable
+	l.storeErr = envelope.As(envelope.ErrUnavailable)
 	l.badLimit = envelope.ErrInternal.WithCause(ErrInvalidLimit)
 	return l, nil
 }
