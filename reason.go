@@ -25,7 +25,8 @@ const (
 	// allowlist, or is on a denylist (403).
 	ReasonIPDenied Reason = "ip_denied"
 	// ReasonNoPrincipal: the request reached a check that needs an
-	// authenticated principal without one (401).
+	// authenticated principal without one (401; 500 where only a
+	// misordered chain can get there, as at a per-account allowlist).
 	ReasonNoPrincipal Reason = "no_principal"
 	// ReasonNoClientAddress: the client address could not be determined,
 	// so no address rule could be applied (403).

@@ -48,8 +48,13 @@ func ScopeClaim(claims map[string]any) (name string, value any) {
 // malformed claim yields fewer scopes, never a panic and never more. It
 // returns nil when the claim grants none.
 func ScopesFromClaims(claims map[string]any) []string {
+	var buf [16]string // collected on the stack, copied once, exactly sized
 	_, v := ScopeClaim(claims)
-	return appendScopes(nil, v)
+	scopes := appendScopes(buf[:0], v)
+	if len(scopes) == 0 {
+		return nil
+	}
+	return slices.Clone(scopes)
 }
 
 // AppendScopes appends the scopes in a claim value v (a space-delimited

@@ -9,7 +9,7 @@ import "github.com/gatehouse-go/gatehouse/bearer"
 //	auth, err := bearer.New(bearer.Config{
 //		Algorithms: []string{alg}, Keys: []bearer.Key{iss.BearerKey()},
 //		Issuers: []string{iss.Issuer()}, Audiences: iss.Audience(),
-//		Type: iss.TokenType(), Revocations: revocations, // the store the issuer writes to
+//		TokenType: iss.TokenType(), Revocations: revocations, // the store the issuer writes to
 //	})
 func (i *Issuer) BearerKey() bearer.Key {
 	return bearer.Key{ID: i.signer.kid, Algorithm: i.signer.alg, Key: i.signer.public}
@@ -27,7 +27,7 @@ func (i *Issuer) BearerConfig(rev bearer.RevocationStore) bearer.Config {
 		Keys:        []bearer.Key{i.BearerKey()},
 		Issuers:     []string{i.issuer},
 		Audiences:   i.Audience(),
-		Type:        i.signer.typ,
+		TokenType:   i.signer.typ,
 		Revocations: rev,
 		Now:         i.now,
 	}

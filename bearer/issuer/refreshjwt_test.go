@@ -71,7 +71,7 @@ func TestTokenTypeHeaders(t *testing.T) {
 			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshTokenFormat = tc.typ, issuer.RefreshJWT })
 			assert.Equal(t, tc.wantAT, f.iss.TokenType())
 			bc := f.iss.BearerConfig(f.revoked)
-			assert.Equal(t, tc.wantAT, bc.Type)
+			assert.Equal(t, tc.wantAT, bc.TokenType)
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
 			assert.Equal(t, map[string]any{"alg": "HS256", "typ": tc.wantAT}, segment(t, p.Data.AccessToken, 0))
 			assert.Equal(t, map[string]any{"alg": "HS256", "typ": tc.wantRT}, segment(t, p.Data.RefreshToken, 0))

@@ -131,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	for _, surface := range []string{SurfacePayment, SurfaceSupplier} {
 		a, err := apikey.New(apikey.Config{
 			Store:  s.keys,
+			Realm:  "api",
 			Header: apikey.DefaultHeader, // "ApiKey", case-insensitive
 			Format: apikey.FormatOpaque,  // keys issued elsewhere, such as seed 003's hex keys
 			// X-Tenant-ID names the requested tenant; seed 003's example
