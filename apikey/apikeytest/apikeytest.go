@@ -66,7 +66,7 @@ func record(n int) (apikey.Record, [32]byte) {
 		Scopes:   []string{"orders:read", "orders:write"},
 		Surfaces: []string{"payment", "supplier"},
 		Created:  base,
-		Expires:  base.Add(90 * 24 * time.Hour),
+		ExpiresAt:  base.Add(90 * 24 * time.Hour),
 	}, h
 }
 
@@ -95,7 +95,7 @@ func assertSame(t *testing.T, want apikey.Record, got *apikey.Record) {
 	assertStrings(t, want.Scopes, got.Scopes, "Scopes")
 	assertStrings(t, want.Surfaces, got.Surfaces, "Surfaces")
 	assert.True(t, want.Created.Equal(got.Created), "Created: want %v, got %v", want.Created, got.Created)
-	assert.True(t, want.Expires.Equal(got.Expires), "Expires: want %v, got %v", want.Expires, got.Expires)
+	assert.True(t, want.ExpiresAt.Equal(got.ExpiresAt), "ExpiresAt: want %v, got %v", want.ExpiresAt, got.ExpiresAt)
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assert.True(t, want.RevokedAt.Equal(got.RevokedAt), "RevokedAt: want %v, got %v", want.RevokedAt, got.RevokedAt)
 	assert.True(t, want.LastUsed.Equal(got.LastUsed), "LastUsed: want %v, got %v", want.LastUsed, got.LastUsed)

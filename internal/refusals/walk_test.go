@@ -237,7 +237,7 @@ func apikeyRows(t *testing.T) []row {
 	put := func(env string, edit func(*apikey.Record)) string {
 		key, rec, err := apikey.Generate(env)
 		require.NoError(t, err)
-		rec.Tenant, rec.Surfaces, rec.Expires = "acme", []string{"payment"}, t0.Add(time.Hour)
+		rec.Tenant, rec.Surfaces, rec.ExpiresAt = "acme", []string{"payment"}, t0.Add(time.Hour)
 		if edit != nil {
 			edit(&rec)
 		}
@@ -248,7 +248,7 @@ func apikeyRows(t *testing.T) []row {
 	}
 	valid := put("live", nil)
 	revoked := put("live", func(r *apikey.Record) { r.Revoked = true })
-	expired := put("live", func(r *apikey.Record) { r.Expires = t0 })
+	expired := put("live", func(r *apikey.Record) { r.ExpiresAt = t0 })
 	otherTenant := put("live", func(r *apikey.Record) { r.Tenant = "globex" })
 	supplier := put("live", func(r *apikey.Record) { r.Surfaces = []string{"supplier"} })
 	testKey := put("test", nil)

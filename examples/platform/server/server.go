@@ -272,7 +272,7 @@ func (s *Server) IssueKey(ctx context.Context, tenant string, surfaces []string,
 	if err != nil {
 		return "", apikey.Record{}, err
 	}
-	rec.Tenant, rec.Surfaces, rec.Expires, rec.Created = tenant, slices.Clone(surfaces), expires, s.cfg.Now()
+	rec.Tenant, rec.Surfaces, rec.ExpiresAt, rec.Created = tenant, slices.Clone(surfaces), expires, s.cfg.Now()
 	for _, surface := range surfaces {
 		sc, ok := surfaceScopes[surface]
 		if !ok {
@@ -302,7 +302,7 @@ func (s *Server) RotateKey(ctx context.Context, id string) (string, apikey.Recor
 	if err != nil {
 		return "", apikey.Record{}, err
 	}
-	rec.Name, rec.Subject, rec.Tenant, rec.Expires, rec.Created = old.Name, old.Subject, old.Tenant, old.Expires, s.cfg.Now()
+	rec.Name, rec.Subject, rec.Tenant, rec.ExpiresAt, rec.Created = old.Name, old.Subject, old.Tenant, old.ExpiresAt, s.cfg.Now()
 	rec.Scopes, rec.Surfaces = slices.Clone(old.Scopes), slices.Clone(old.Surfaces)
 	if err := s.keys.Put(ctx, rec); err != nil {
 		return "", apikey.Record{}, err
