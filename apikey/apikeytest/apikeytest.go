@@ -57,16 +57,16 @@ var base = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
 func record(n int) (apikey.Record, [32]byte) {
 	h := sha256.Sum256(fmt.Appendf(nil, "conformance-key-%d", n))
 	return apikey.Record{
-		ID:       fmt.Sprintf("key_conformance%d", n),
-		Prefix:   fmt.Sprintf("ak_test_abc%03d", n),
-		Hash:     h,
-		Name:     "integration " + fmt.Sprint(n),
-		Subject:  "partner-" + fmt.Sprint(n),
-		Tenant:   "tenant-" + fmt.Sprint(n%3),
-		Scopes:   []string{"orders:read", "orders:write"},
-		Surfaces: []string{"payment", "supplier"},
-		Created:  base,
-		ExpiresAt:  base.Add(90 * 24 * time.Hour),
+		ID:        fmt.Sprintf("key_conformance%d", n),
+		Prefix:    fmt.Sprintf("ak_test_abc%03d", n),
+		Hash:      h,
+		Name:      "integration " + fmt.Sprint(n),
+		Subject:   "partner-" + fmt.Sprint(n),
+		Tenant:    "tenant-" + fmt.Sprint(n%3),
+		Scopes:    []string{"orders:read", "orders:write"},
+		Surfaces:  []string{"payment", "supplier"},
+		Created:   base,
+		ExpiresAt: base.Add(90 * 24 * time.Hour),
 	}, h
 }
 
