@@ -37,7 +37,7 @@ func TestEvery401HasAChallenge(t *testing.T) {
 			a, err := New(cfg)
 			require.NoError(t, err)
 			for rs, e := range a.errs {
-				name := table[rs].Reason
+				name := refusals[rs].Reason
 				switch {
 				case e == nil:
 					assert.Contains(t, []reason{rOK, rThrottled}, reason(rs), "only rOK and a Throttle's pass-through have no error")

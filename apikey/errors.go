@@ -123,10 +123,10 @@ const (
 
 const invalidKey = "Invalid API key"
 
-// table is apikey's refusal table: every refusal's sentinel, default
+// refusals is apikey's refusal table: every refusal's sentinel, default
 // status and message, and audit reason. The client errors (newErrors),
 // the audit events and [Refusals] are all derived from it.
-var table = [numReasons]gatehouse.Refusal{
+var refusals = [numReasons]gatehouse.Refusal{
 	rMissing:       {Err: ErrMissingKey, Status: http.StatusUnauthorized, Message: "API key required", Reason: ReasonMissingKey},
 	rDuplicate:     {Err: ErrDuplicateHeader, Status: http.StatusUnauthorized, Message: invalidKey, Reason: ReasonDuplicateHeader},
 	rEmpty:         {Err: ErrMalformedKey, Status: http.StatusUnauthorized, Message: invalidKey, Reason: ReasonEmptyKey},
@@ -151,4 +151,4 @@ var table = [numReasons]gatehouse.Refusal{
 // than 503, a numeric code), never the messages. A throttled attempt has
 // no message of its own: the [Throttle]'s answer is sent. The slice is the
 // caller's own.
-func Refusals() []gatehouse.Refusal { return slices.Clone(table[rMissing:]) }
+func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }

@@ -73,7 +73,7 @@ func newErrors(cfg *Config) [numReasons]*envelope.Error {
 	}
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
-		row := table[r]
+		row := refusals[r]
 		switch row.Status {
 		case http.StatusUnauthorized:
 			errs[r] = cfg.Unauthorized.WithMessage(row.Message).WithCause(row.Err).WithChallenge(cfg.Challenge)
@@ -299,7 +299,7 @@ func opaqueKey(key string) bool {
 func (a *Authenticator) emit(r *http.Request, rec *Record, key string, rs reason, status int) {
 	ev := gatehouse.NewEvent(r, "apikey", "authenticate")
 	ev.Time = a.now()
-	ev.Conclude(status, table[rs].Reason)
+	ev.Conclude(status, refusals[rs].Reason)
 	if rec != nil {
 		ev.CredID, ev.Tenant, ev.Subject = rec.ID, rec.Tenant, rec.Subject
 		if ev.Subject == "" {

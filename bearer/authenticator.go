@@ -283,7 +283,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 func (a *Authenticator) emit(r *http.Request, rs reason, p *gatehouse.Principal) {
 	ev := gatehouse.NewEvent(r, "bearer", "authenticate")
 	ev.Time = a.now()
-	ev.Conclude(table[rs].Status, table[rs].Reason)
+	ev.Conclude(refusals[rs].Status, refusals[rs].Reason)
 	if p != nil {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}

@@ -113,10 +113,10 @@ const (
 	numReasons
 )
 
-// table is bearer's refusal table: every refusal's sentinel, status,
+// refusals is bearer's refusal table: every refusal's sentinel, status,
 // default message and audit reason. The client errors (buildErrors), the
 // audit events and [Refusals] are all derived from it.
-var table = [numReasons]gatehouse.Refusal{
+var refusals = [numReasons]gatehouse.Refusal{
 	rMissing:      {Err: ErrNoToken, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonNoCredentials},
 	rEmpty:        {Err: ErrNoToken, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonEmptyToken},
 	rOtherScheme:  {Err: ErrOtherScheme, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonOtherScheme},
@@ -142,7 +142,7 @@ var table = [numReasons]gatehouse.Refusal{
 // refuses a request, the sentinel its error wraps, the status, the
 // default client message (Config.Message replaces it on every 401) and
 // the audit reason. The slice is the caller's own.
-func Refusals() []gatehouse.Refusal { return slices.Clone(table[rMissing:]) }
+func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }
 
 // buildErrors precomputes the client error of every reason for realm, so a
 // rejection allocates nothing. A non-empty message replaces the body
@@ -150,7 +150,7 @@ func Refusals() []gatehouse.Refusal { return slices.Clone(table[rMissing:]) }
 func buildErrors(realm, message string) [numReasons]*envelope.Error {
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
-		row := table[r]
+		row := refusals[r]
 		var e *envelope.Error
 		switch r {
 		case rMissing, rEmpty, rOtherScheme:

@@ -193,8 +193,8 @@ func TestHeaderChecksPrecedeSignature(t *testing.T) {
 					tok = withPayload(tok, seg)
 				}
 				_, got, err := a.check(bearerRequest(tok))
-				assert.Equal(t, tc.want, got, "reason %q", table[got].Reason)
-				assert.ErrorIs(t, err, table[tc.want].Err)
+				assert.Equal(t, tc.want, got, "reason %q", refusals[got].Reason)
+				assert.ErrorIs(t, err, refusals[tc.want].Err)
 			})
 		}
 	}
@@ -311,8 +311,8 @@ func TestMultiDefectOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.was, ref(tc.token), "reason before the change")
 			_, got, err := a.check(bearerRequest(tc.token))
-			assert.Equal(t, tc.want, got, "got %q", table[got].Reason)
-			assert.ErrorIs(t, err, table[tc.want].Err)
+			assert.Equal(t, tc.want, got, "got %q", refusals[got].Reason)
+			assert.ErrorIs(t, err, refusals[tc.want].Err)
 		})
 	}
 }
@@ -387,7 +387,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 		}
 		key, rs := a.staticKey(kid, t.Method.Alg())
 		if rs != rOK {
-			return nil, table[rs].Err
+			return nil, refusals[rs].Err
 		}
 		return key, nil
 	}
@@ -461,7 +461,7 @@ func TestSingleDefectReasonsUnchanged(t *testing.T) {
 	for name, tok := range tokens {
 		t.Run(name, func(t *testing.T) {
 			_, got, _ := a.check(bearerRequest(tok))
-			assert.Equal(t, ref(tok), got, "got %q", table[got].Reason)
+			assert.Equal(t, ref(tok), got, "got %q", refusals[got].Reason)
 		})
 	}
 }

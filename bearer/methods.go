@@ -60,7 +60,7 @@ func otherMethod(r *http.Request) reason {
 // 413.
 func OneMethod(r *http.Request) error {
 	if rs := otherMethod(r); rs != rOK {
-		return table[rs].Err
+		return refusals[rs].Err
 	}
 	return nil
 }

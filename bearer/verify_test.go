@@ -411,7 +411,7 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted a forged token: %+v", p)
 		}
 		if rs := ref(tok); rs != rOK {
-			t.Fatalf("accepted a token golang-jwt's ParseWithClaims refuses (%s)", table[rs].Reason)
+			t.Fatalf("accepted a token golang-jwt's ParseWithClaims refuses (%s)", refusals[rs].Reason)
 		}
 	})
 }
