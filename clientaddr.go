@@ -49,6 +49,12 @@ func RemoteAddr(r *http.Request) netip.Addr {
 			return a // IPv4: never mapped, never zoned
 		}
 	}
+	return parseRemoteAddr(host)
+}
+
+// parseRemoteAddr is RemoteAddr without its fast path: "ip:port", or a
+// bare IP, normalized.
+func parseRemoteAddr(host string) netip.Addr {
 	if ap, err := netip.ParseAddrPort(host); err == nil {
 		return ap.Addr().Unmap().WithZone("")
 	}

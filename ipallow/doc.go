@@ -34,8 +34,8 @@
 // [ListStore]; an account without entries allows every address, and a
 // store failure answers 503. [PerPrincipal.CheckAccount] applies the same
 // rule in login and refresh handlers, before any principal exists. Every
-// refusal is sent to the configured gatehouse.Auditor with the client
-// address, the account and the list that refused it.
+// decision of a middleware is sent to the configured gatehouse.Auditor
+// with the client address and the account.
 //
 // A typical chain behind a load balancer:
 //

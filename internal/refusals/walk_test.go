@@ -59,7 +59,7 @@ var notRefusals = map[string]string{
 	"apikey.ErrInvalidRecord":       "a Store.Put error",
 	"apikey.ErrDuplicateKey":        "a Store.Put error",
 	"ipallow.ErrInvalidPrefix":      "a construction / ListEditor error",
-	"ipallow.ErrInvalidConfig":      "a construction error",
+	"ipallow.ErrConfig":      "a construction error",
 	"ratelimit.ErrFull":             "a store contract error, answered as ErrStore's 503",
 	"ratelimit.ErrInvalidLimit":     "a 500 for a Limits callback returning an invalid limit",
 	"ratelimit.ErrStore":            "a 503 store failure",
