@@ -248,15 +248,16 @@ func TestValidTokensFirstSight(t *testing.T) {
 //   - foreign issuer + bad signature: was issuer_not_accepted, now
 //     invalid_token;
 //   - foreign issuer + unknown kid, kid not a string, or no kid against
-//     several keys: was issuer_not_accepted, now unknown_key;
+//     several keys: was issuer_not_accepted, now unknown_signing_key;
 //   - claims not a claim set (bad base64 or JSON) + crit, typ or key
 //     defect: was invalid_token, now unsupported_crit,
-//     token_type_not_accepted or unknown_key;
+//     token_type_not_accepted or unknown_signing_key;
 //   - with a JWKS: foreign issuer or malformed claims + a kid the set holds
 //     under another algorithm, or no kid: was issuer_not_accepted or
-//     invalid_token, now unknown_key (or unavailable, 503, when no key was
-//     ever fetched). With a kid the set does not hold, the claims are still
-//     checked first, so that such a token does not spend a refresh.
+//     invalid_token, now unknown_signing_key (or store_unavailable, 503,
+//     when no key was ever fetched). With a kid the set does not hold, the
+//     claims are still checked first, so that such a token does not spend
+//     a refresh.
 //
 // Unchanged: crit and typ still precede the issuer, and the issuer still
 // precedes exp, nbf, iat and aud.
