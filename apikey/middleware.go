@@ -112,7 +112,8 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.refuse(w, r, nil, "", a.throttleReason(terr), terr)
 			return
 		}
-		rec, p, key, rs, err := a.decide(r)
+		now := a.now()
+		rec, p, key, rs, err := a.decide(r, now)
 		if rs == rOK || rs == rSurface || rs == rStore {
 			// A good key, or one never judged: the attempt is taken back.
 			// Every other refusal leaves it counted: the failure.
@@ -124,7 +125,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.refuse(w, r, rec, key, rs, err)
 			return
 		}
-		a.touchKey(r, rec)
+		a.touchKey(r, rec, now)
 		if a.audit != nil {
 			a.emit(r, rec, key, rOK, 0)
 		}
@@ -173,7 +174,7 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 // check is Check returning the Principal by pointer. The Principal may be
 // shared with every request using the same key: it must not be modified.
 func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
-	rec, p, _, rs, err := a.decide(r)
+	rec, p, _, rs, err := a.decide(r, a.now())
 	if rs != rOK {
 		return nil, err
 	}
@@ -185,11 +186,11 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
 }
 
 // decide returns the record and rOK on success, or the refusal's reason
-// and client error. On success p is the store's cached Principal for the
-// record, or nil when the store keeps none. The key is returned only so
-// that audit events can show its display prefix; it never leaves this file
-// otherwise. decide writes nothing.
-func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Principal, key string, rs reason, err *envelope.Error) {
+// and client error, at time now. On success p is the store's cached
+// Principal for the record, or nil when the store keeps none. The key is
+// returned only so that audit events can show its display prefix; it never
+// leaves this file otherwise. decide writes nothing.
+func (a *Authenticator) decide(r *http.Request, now time.Time) (rec *Record, p *gatehouse.Principal, key string, rs reason, err *envelope.Error) {
 	refuse := func(rs reason) (*Record, *gatehouse.Principal, string, reason, *envelope.Error) {
 		return rec, nil, key, rs, a.errs[rs]
 	}
@@ -253,7 +254,7 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Princ
 		rec, p = &c, nil
 	}
 
-	switch now := a.now(); {
+	switch {
 	case rec.Revoked:
 		return refuse(rRevoked)
 	case !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt):
@@ -268,14 +269,14 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Princ
 	return rec, p, key, rOK, nil
 }
 
-// touchKey records the use of the key of rec, an admitted request's, at
+// touchKey records the use of the key of rec, admitted at time now, at
 // most once per key per Config.TouchInterval.
-func (a *Authenticator) touchKey(r *http.Request, rec *Record) {
+func (a *Authenticator) touchKey(r *http.Request, rec *Record, now time.Time) {
 	if a.touch <= 0 {
 		return
 	}
 	// now >= LastUsed+touch, without time.Time.Sub's overflow checks.
-	if now := a.now(); now.Compare(rec.LastUsed.Add(a.touch)) >= 0 && a.touched.claim(rec.ID, now, a.touch) {
+	if now.Compare(rec.LastUsed.Add(a.touch)) >= 0 && a.touched.claim(rec.ID, now, a.touch) {
 		// Best effort: the request is authenticated whether or not the
 		// write lands; a failed write is tried again an interval later.
 		_ = a.store.Touch(r.Context(), rec.ID, now)

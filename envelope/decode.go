@@ -36,10 +36,10 @@ const DefaultMaxBodyBytes = 64 << 10
 //
 // Messages name fields, never the values a client submitted.
 type Decoder struct {
-	// MaxBytes caps the body; 0 means DefaultMaxBodyBytes.
+	// MaxBytes caps the body. Default: DefaultMaxBodyBytes.
 	MaxBytes int64
-	// AllowUnknownFields accepts object members dst has no field for;
-	// by default they are a validation error.
+	// AllowUnknownFields accepts object members dst has no field for,
+	// which are otherwise a validation error. Default: false.
 	AllowUnknownFields bool
 }
 

@@ -125,9 +125,9 @@ func New(status int, name, code, message string) *Error {
 	return &Error{Status: status, Name: name, Code: code, Message: message}
 }
 
-// A Kind is one entry of the catalogue of refusals below: a status, name,
-// string code and default message. A Kind is an immutable value and an
-// error itself; its With… methods return a new [*Error] of the kind, and
+// A Kind is one entry of the catalogue of refusals ([ErrUnauthorized],
+// [ErrNotFound], …): a status, name, string code and default message. A
+// Kind is a constant and an error itself; its With… methods return a new [*Error] of the kind, and
 // every *Error of a kind matches it under [errors.Is] (same Status and
 // Code), whatever its message:
 //
