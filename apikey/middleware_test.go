@@ -649,3 +649,28 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckIsTheDecisionAlone: Check counts no throttle attempt, records
+// no last use and audits nothing; the Middleware does all three.
+func TestCheckIsTheDecisionAlone(t *testing.T) {
+	f := newFixture(t)
+	th := newCountingThrottle(1 << 30)
+	cfg := f.config()
+	cfg.Throttle, cfg.ThrottleKey = th, func(*http.Request) string { return "k" }
+	a := must(New(cfg))
+	for _, key := range []string{f.valid, f.revoked} {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Header.Set("ApiKey", key)
+		r.Header.Set("X-Tenant-ID", "acme")
+		touches := len(f.store.touches)
+		_, _ = a.Check(r)
+		assert.Zero(t, th.begins, "no throttle attempt")
+		assert.Len(t, f.store.touches, touches, "no last-use record")
+		assert.Empty(t, f.events, "no audit event")
+		a.Middleware(&principalHandler{}).ServeHTTP(httptest.NewRecorder(), r)
+		assert.Len(t, f.events, 1, "the Middleware audits")
+		f.events = nil
+		th.begins = 0
+	}
+	assert.Len(t, f.store.touches, 1, "the Middleware records the valid key's use")
+}

@@ -286,3 +286,21 @@ func FuzzForwarded(f *testing.F) {
 		require.True(t, found, "the answer comes from the header")
 	})
 }
+
+// TestConfigReportsEveryProblem: the constructors list every problem of a
+// configuration at once.
+func TestConfigReportsEveryProblem(t *testing.T) {
+	_, err := NewResolver(ResolverConfig{TrustedProxies: []string{"10.0.0.0/33"}, Header: "X Real IP"})
+	require.ErrorIs(t, err, ErrConfig)
+	require.ErrorIs(t, err, ErrInvalidPrefix)
+	assert.ErrorContains(t, err, "TrustedProxies")
+	assert.ErrorContains(t, err, "not a header name")
+
+	_, err = New(Config{Allow: []string{"10.0.0.0/33"}, Deny: []string{"127.1"}})
+	require.ErrorIs(t, err, ErrConfig)
+	assert.ErrorContains(t, err, "Allow: ")
+	assert.ErrorContains(t, err, "Deny: ")
+
+	_, err = NewPerPrincipal(PerPrincipalConfig{})
+	require.ErrorIs(t, err, ErrConfig)
+}
