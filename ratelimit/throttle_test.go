@@ -411,3 +411,12 @@ func TestStatusWriter(t *testing.T) {
 	}
 	var _ interface{ Unwrap() http.ResponseWriter } = &statusWriter{}
 }
+
+// TestNewFailureThrottleReportsEveryProblem: every problem of a
+// FailureConfig is reported at once.
+func TestNewFailureThrottleReportsEveryProblem(t *testing.T) {
+	_, err := NewFailureThrottle(FailureConfig{Max: -1, Window: -time.Second})
+	require.ErrorIs(t, err, ErrConfig)
+	assert.ErrorContains(t, err, "Max -1 is negative")
+	assert.ErrorContains(t, err, "Window -1s is negative")
+}
