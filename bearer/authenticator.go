@@ -84,10 +84,10 @@ func New(cfg Config) (*Authenticator, error) {
 		bad("no Keys, JWKS or Tokens configured")
 	}
 	if !jwtOn && len(cfg.Algorithms) > 0 {
-		bad("Algorithms set without Keys or JWKS")
+		bad("the Algorithms are set without Keys or JWKS")
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
-		bad("Leeway %v outside [0, %v]", cfg.Leeway, MaxLeeway)
+		bad("the Leeway %v is outside [0, %v]", cfg.Leeway, MaxLeeway)
 	}
 	if cfg.CacheSize != nil && *cfg.CacheSize < 0 {
 		bad("negative CacheSize")

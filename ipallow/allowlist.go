@@ -79,15 +79,15 @@ func New(cfg Config) (*Allowlist, error) {
 func (a *Allowlist) Update(allow, deny []string) error {
 	var problems []error
 	if len(allow) == 0 && len(deny) == 0 {
-		problems = append(problems, errors.New("Allow and Deny are both empty"))
+		problems = append(problems, errors.New("both Allow and Deny are empty"))
 	}
 	al, err := ParsePrefixes(allow)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("Allow: %w", err))
+		problems = append(problems, fmt.Errorf("in Allow: %w", err))
 	}
 	dl, err := ParsePrefixes(deny)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("Deny: %w", err))
+		problems = append(problems, fmt.Errorf("in Deny: %w", err))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))

@@ -71,7 +71,7 @@ type PerPrincipal struct {
 // an error wrapping [ErrConfig], when cfg.Lists is nil.
 func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 	if cfg.Lists == nil {
-		return nil, fmt.Errorf("%w: Lists is nil", ErrConfig)
+		return nil, fmt.Errorf("%w: no Lists", ErrConfig)
 	}
 	p := &PerPrincipal{
 		lists:     cfg.Lists,

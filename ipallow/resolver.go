@@ -94,17 +94,17 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 	var problems []error
 	trusted, err := ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("TrustedProxies: %w", err))
+		problems = append(problems, fmt.Errorf("in TrustedProxies: %w", err))
 	}
 	if cfg.Header != "" && len(cfg.TrustedProxies) == 0 {
-		problems = append(problems, fmt.Errorf("Header %q needs TrustedProxies", cfg.Header))
+		problems = append(problems, fmt.Errorf("the Header %q needs TrustedProxies", cfg.Header))
 	}
 	h := cfg.Header
 	if h == "" {
 		h = HeaderXForwardedFor
 	}
 	if !isToken(h) {
-		problems = append(problems, fmt.Errorf("Header %q is not a header name", cfg.Header))
+		problems = append(problems, fmt.Errorf("the Header %q is not a header name", cfg.Header))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))

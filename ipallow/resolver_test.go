@@ -298,8 +298,8 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 
 	_, err = New(Config{Allow: []string{"10.0.0.0/33"}, Deny: []string{"127.1"}})
 	require.ErrorIs(t, err, ErrConfig)
-	assert.ErrorContains(t, err, "Allow: ")
-	assert.ErrorContains(t, err, "Deny: ")
+	assert.ErrorContains(t, err, "in Allow: ")
+	assert.ErrorContains(t, err, "in Deny: ")
 
 	_, err = NewPerPrincipal(PerPrincipalConfig{})
 	require.ErrorIs(t, err, ErrConfig)

@@ -107,13 +107,13 @@ const (
 func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	var problems []error
 	if cfg.Max < 0 {
-		problems = append(problems, fmt.Errorf("Max %d is negative", cfg.Max))
+		problems = append(problems, fmt.Errorf("the Max %d is negative", cfg.Max))
 	}
 	if cfg.Window < 0 {
-		problems = append(problems, fmt.Errorf("Window %v is negative", cfg.Window))
+		problems = append(problems, fmt.Errorf("the Window %v is negative", cfg.Window))
 	}
 	if cfg.Window > MaxPeriod {
-		problems = append(problems, fmt.Errorf("Window %v is over MaxPeriod (%v)", cfg.Window, MaxPeriod))
+		problems = append(problems, fmt.Errorf("the Window %v is over MaxPeriod (%v)", cfg.Window, MaxPeriod))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))

@@ -134,11 +134,11 @@ func New(cfg Config) (*Enforcer, error) {
 	var problems []error
 	for _, g := range slices.Sorted(maps.Keys(cfg.Implies)) {
 		if err := validScope(g); err != nil {
-			problems = append(problems, fmt.Errorf("Implies key: %w", err))
+			problems = append(problems, fmt.Errorf("an Implies key: %w", err))
 		}
 		for _, s := range cfg.Implies[g] {
 			if err := validScope(s); err != nil {
-				problems = append(problems, fmt.Errorf("Implies[%q]: %w", g, err))
+				problems = append(problems, fmt.Errorf("in Implies[%q]: %w", g, err))
 			}
 		}
 	}
@@ -154,7 +154,7 @@ func New(cfg Config) (*Enforcer, error) {
 		challenge = envelope.BearerChallenge(cfg.Realm, "", "", "")
 	}
 	if strings.ContainsFunc(challenge, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		problems = append(problems, fmt.Errorf("Challenge %q has control characters", challenge))
+		problems = append(problems, fmt.Errorf("the Challenge %q has control characters", challenge))
 	}
 	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(refusals[rNoPrincipal].Err).WithChallenge(challenge)
 	// A route missing from the table is refused whatever the scopes, so it
@@ -187,11 +187,11 @@ func (e *Enforcer) compileRoutes(routes map[string]Rule) (mux *http.ServeMux, pr
 	for _, p := range slices.Sorted(maps.Keys(routes)) {
 		req, err := e.compile(routes[p])
 		if err != nil {
-			problems = append(problems, fmt.Errorf("Routes[%q]: %w", p, err))
+			problems = append(problems, fmt.Errorf("in Routes[%q]: %w", p, err))
 			continue
 		}
 		if err := register(mux, p, &route{req}); err != nil {
-			problems = append(problems, fmt.Errorf("Routes[%q]: %w", p, err))
+			problems = append(problems, fmt.Errorf("in Routes[%q]: %w", p, err))
 		}
 	}
 	return mux, problems
