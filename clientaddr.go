@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 )
 
 type clientAddrKey struct{}
@@ -39,9 +40,21 @@ func ClientAddr(r *http.Request) netip.Addr {
 
 // RemoteAddr parses r.RemoteAddr ("ip:port", or a bare IP) into a
 // normalized address: unmapped, without zone. It returns the zero Addr when
-// RemoteAddr is not an IP address.
+// RemoteAddr is not an IP address. The common IPv4 "a.b.c.d:port" form
+// takes a fast path that does not parse the port.
 func RemoteAddr(r *http.Request) netip.Addr {
 	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 && strings.IndexByte(host[:i], ':') < 0 {
+		if a, err := netip.ParseAddr(host[:i]); err == nil {
+			return a // IPv4: never mapped, never zoned
+		}
+	}
+	return parseRemoteAddr(host)
+}
+
+// parseRemoteAddr is RemoteAddr without its fast path: "ip:port", or a
+// bare IP, normalized.
+func parseRemoteAddr(host string) netip.Addr {
 	if ap, err := netip.ParseAddrPort(host); err == nil {
 		return ap.Addr().Unmap().WithZone("")
 	}

@@ -28,5 +28,13 @@
 //   - scopes: scope enforcement after authentication
 //   - ratelimit: per-principal, per-IP and failed-authentication limits
 //
+// # Realms
+//
+// Every middleware that sends a WWW-Authenticate challenge (bearer, apikey,
+// scopes, the issuer) follows one rule for its Config.Realm: the challenge
+// carries realm="<Realm>" when Realm is set and no realm parameter when it
+// is empty, the default. Give the middleware of one chain the same Realm,
+// so that its 401 and 403 answers name the same protection space.
+//
 // This package holds no HTTP policy and imports none of its sub-packages.
 package gatehouse

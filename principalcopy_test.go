@@ -37,7 +37,8 @@ func TestSharedPrincipalHandOuts(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
 	t.Run("scopes Check", func(t *testing.T) {
-		e := scopes.MustNew(scopes.Config{Routes: map[string]scopes.Rule{"GET /": {All: []string{"orders:read"}}}})
+		e, err := scopes.New(scopes.Config{Routes: map[string]scopes.Rule{"GET /": {All: []string{"orders:read"}}}})
+		require.NoError(t, err)
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), shared))
 		p, err := e.Check(r)
@@ -47,10 +48,11 @@ func TestSharedPrincipalHandOuts(t *testing.T) {
 	})
 
 	t.Run("ratelimit Limits", func(t *testing.T) {
-		l := ratelimit.MustNew(ratelimit.Config{Limits: func(p gatehouse.Principal) (ratelimit.Limit, bool) {
+		l, err := ratelimit.New(ratelimit.Config{Limits: func(p gatehouse.Principal) (ratelimit.Limit, bool) {
 			mutate(p)
 			return ratelimit.Limit{}, false
 		}})
+		require.NoError(t, err)
 		w := httptest.NewRecorder()
 		withShared(l.Middleware(ok)).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 		assert.Equal(t, http.StatusNoContent, w.Code)

@@ -25,8 +25,13 @@ const (
 	// allowlist, or is on a denylist (403).
 	ReasonIPDenied Reason = "ip_denied"
 	// ReasonNoPrincipal: the request reached a check that needs an
-	// authenticated principal without one (401).
+	// authenticated principal without one (401; 500 where only a
+	// misordered chain can get there, as at a per-account allowlist).
 	ReasonNoPrincipal Reason = "no_principal"
+	// ReasonInternal: the server could not complete a decision it had
+	// made, such as signing a token or encoding an answer, which only a
+	// broken configuration causes (500).
+	ReasonInternal Reason = "internal_error"
 	// ReasonNoClientAddress: the client address could not be determined,
 	// so no address rule could be applied (403).
 	ReasonNoClientAddress Reason = "no_client_address"

@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"errors"
 	"slices"
 	"strings"
 )
@@ -48,8 +49,13 @@ func ScopeClaim(claims map[string]any) (name string, value any) {
 // malformed claim yields fewer scopes, never a panic and never more. It
 // returns nil when the claim grants none.
 func ScopesFromClaims(claims map[string]any) []string {
+	var buf [16]string // collected on the stack, copied once, exactly sized
 	_, v := ScopeClaim(claims)
-	return appendScopes(nil, v)
+	scopes := appendScopes(buf[:0], v)
+	if len(scopes) == 0 {
+		return nil
+	}
+	return slices.Clone(scopes)
 }
 
 // AppendScopes appends the scopes in a claim value v (a space-delimited
@@ -110,6 +116,15 @@ func (u *uniqueAppender) add(s string) {
 	}
 	u.dst = append(u.dst, s)
 }
+
+// ErrMalformedScope is returned (wrapped, naming the scope's position) by
+// the packages that issue tokens or store grants when a session, an
+// account or a client carries a scope that is not one RFC 6749 §3.3
+// scope-token ([ValidScope]): empty, or holding a space, a '"', a '\\', a
+// control character or a non-ASCII byte. Scopes become the
+// space-separated "scope" claim, so "read admin" would be read back as two
+// scopes; it is refused, never split nor dropped.
+var ErrMalformedScope = errors.New("gatehouse: scope is not one RFC 6749 scope-token")
 
 // ValidScope reports whether s is one RFC 6749 §3.3 scope-token,
 // 1*( %x21 / %x23-5B / %x5D-7E ): printable ASCII without space, '"' and

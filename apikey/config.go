@@ -41,88 +41,95 @@ type Config struct {
 	// Store holds the key records. Required.
 	Store Store
 
-	// Header names the request header that carries the key; default
-	// "ApiKey". Header names are case-insensitive: "apikey" and "APIKEY"
-	// are the same header. The key is never read from the query string.
+	// Header names the request header that carries the key. Header names
+	// are case-insensitive: "apikey" and "APIKEY" are the same header. The
+	// key is never read from the query string. Default: DefaultHeader
+	// ("ApiKey").
 	Header string
-	// Format chooses which values are candidate keys; default FormatStandard.
+	// Format chooses which values are candidate keys. Default:
+	// FormatStandard.
 	Format Format
-	// Environments, when not empty, lists the only key environments
-	// accepted (FormatStandard only), e.g. []string{"live"} in production:
-	// a test key is then refused without a store lookup.
+	// Environments lists the only key environments accepted
+	// (FormatStandard only), e.g. []string{"live"} in production: a test
+	// key is then refused without a store lookup. Default: none (every
+	// environment).
 	Environments []string
 	// MaxLength caps the header value's length in bytes; longer values are
-	// refused before hashing. Default 128.
+	// refused before hashing. Default: DefaultMaxLength (128).
 	MaxLength int
 
-	// Tenant, when set, returns the tenant the request names (see
-	// [TenantHeader], [TenantHeaderOr], [TenantPathValue],
-	// [TenantSubdomain]). A key whose Record.Tenant differs, or a request
-	// naming no tenant (""), is refused with 401. Nil means keys are not bound to a requested tenant.
+	// Tenant returns the tenant the request names (see [TenantHeader],
+	// [TenantHeaderOr], [TenantPathValue], [TenantSubdomain]). A key whose
+	// Record.Tenant differs, or a request naming no tenant (""), is
+	// refused with 401. Default: nil (keys are not bound to a requested
+	// tenant).
 	Tenant func(*http.Request) string
 	// Surface names the API surface this middleware guards ("payment",
 	// "supplier"). A key that does not list it in Record.Surfaces is
-	// refused with 403. Empty means any valid key may pass.
+	// refused with 403. Default: "" (any valid key may pass).
 	Surface string
 
 	// Optional lets a request without the key header through unauthenticated
 	// (no Principal), for routes that also accept another credential or
-	// none. A present but invalid key is still refused.
+	// none. A present but invalid key is still refused. Default: false.
 	Optional bool
 	// TouchInterval is how stale Record.LastUsed may get before a request
-	// refreshes it with Store.Touch; default one minute, negative disables
-	// last-used tracking. It bounds last-used writes to one per key per
-	// interval and Authenticator, however many requests the key makes and
-	// whether or not the write succeeds: a store that refuses writes is
-	// tried again an interval later, not on every request.
+	// the Middleware admits refreshes it with Store.Touch; negative
+	// disables last-used tracking. It bounds last-used writes to one per
+	// key per interval and Authenticator, however many requests the key
+	// makes and whether or not the write succeeds: a store that refuses
+	// writes is tried again an interval later, not on every request.
+	// Default: DefaultTouchInterval (one minute).
 	TouchInterval time.Duration
 
-	// Throttle, when set, limits failed key attempts per ThrottleKey:
-	// every request that carries the key header is counted with
-	// Throttle.Begin before its key is checked (a refusal, such as a 429
-	// with Retry-After from ratelimit.FailureThrottle, is answered as it
-	// is, before any hashing or store lookup), and taken back with
+	// Throttle limits failed key attempts per ThrottleKey, in the
+	// Middleware: every request that carries the key header is counted
+	// with Throttle.Begin before its key is checked (a refusal, such as a
+	// 429 with Retry-After from ratelimit.FailureThrottle, is answered as
+	// it is, before any hashing or store lookup), and taken back with
 	// Throttle.Succeed when the key turns out good (403 on another surface
 	// included) or the key store fails. Every 401 for a presented key stays
 	// counted. Good keys do not reset the count, so one valid key cannot be
 	// interleaved with guesses; once the limit is reached, a valid key from
-	// the same throttle key is refused too until the window ends. Nil
-	// means no throttling.
+	// the same throttle key is refused too until the window ends.
+	// Default: nil (no throttling).
 	Throttle Throttle
-	// ThrottleKey names the counter a request is charged to; nil selects
-	// the client address ("ip:" + gatehouse.ClientAddr, the address an
-	// ipallow.Resolver resolved when one runs first). ratelimit.ByIP also
-	// groups IPv6 clients by /64. An empty key is not throttled.
+	// ThrottleKey names the counter a request is charged to; an empty key
+	// is not throttled. ratelimit.ByIP also groups IPv6 clients by /64.
+	// Default: the client address ("ip:" + gatehouse.ClientAddr, the
+	// address an ipallow.Resolver resolved when one runs first).
 	ThrottleKey func(*http.Request) string
 
 	// Unauthorized, Forbidden and Unavailable are the errors refusals are
-	// derived from (their Message is replaced by the specific refusal's);
-	// nil means envelope.ErrUnauthorized, envelope.ErrForbidden and
-	// envelope.ErrUnavailable. Set them to change the name, the string code
-	// or the numeric code, e.g. -23 for every 401:
+	// derived from (their Message is replaced by the specific refusal's).
+	// Set them to change the name, the string code or the numeric code,
+	// e.g.
 	//	Unauthorized: envelope.ErrUnauthorized.WithNumber(-23)
-	// Their Status must be 401, 403 and 5xx respectively.
+	// Their Status must be 401, 403 and 5xx respectively. Default:
+	// envelope.ErrUnauthorized, envelope.ErrForbidden and
+	// envelope.ErrUnavailable.
 	Unauthorized, Forbidden, Unavailable *envelope.Error
 	// Realm is the realm parameter of the WWW-Authenticate challenge sent
-	// with every 401; "" means "api".
+	// with every 401 (see the gatehouse package documentation). Default:
+	// "" (no realm parameter).
 	Realm string
 	// Challenge replaces the WWW-Authenticate value sent with every 401
 	// (RFC 9110 §15.5.2 requires one). There is no registered HTTP
 	// authentication scheme for API keys, so by default the scheme is the
-	// key header's name as written in Header — `ApiKey realm="api"` for the
-	// default header, `X-API-Key realm="payments"` for Header "X-API-Key"
-	// and Realm "payments" — which tells a client where the key goes.
-	// When Challenge is empty and Unauthorized carries a challenge of its
-	// own, that one is sent. A Challenge must start with a token (the
-	// scheme) and contain no control characters. Challenges never change
-	// the response body.
+	// key header's name as written in Header, with Realm — `ApiKey` for
+	// the default header, `X-API-Key realm="payments"` for Header
+	// "X-API-Key" and Realm "payments" — which tells a client where the
+	// key goes. When Challenge is empty and Unauthorized carries a
+	// challenge of its own, that one is sent. A Challenge must start with
+	// a token (the scheme) and contain no control characters. Challenges
+	// never change the response body. Default: "" (as described).
 	Challenge string
-	// Style renders refusals; nil uses the style chosen with envelope.Use,
+	// Style renders refusals. Default: the style chosen with envelope.Use,
 	// else envelope.Nested.
 	Style envelope.Style
-	// Audit, when set, receives one event per decision.
+	// Audit receives one event per decision of the Middleware. Optional.
 	Audit gatehouse.Auditor
-	// Now is the clock; nil means time.Now.
+	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -145,12 +152,11 @@ func (cfg *Config) validate() error {
 		cfg.Challenge = cfg.Unauthorized.Challenge
 	}
 	if cfg.Challenge == "" {
-		realm := cfg.Realm
-		if realm == "" {
-			realm = "api"
-		}
 		// A header name is an RFC 9110 token, so it is a valid scheme.
-		cfg.Challenge = cfg.Header + " realm=" + envelope.QuotedString(realm)
+		cfg.Challenge = cfg.Header
+		if cfg.Realm != "" {
+			cfg.Challenge += " realm=" + envelope.QuotedString(cfg.Realm)
+		}
 	}
 	cfg.Header = textproto.CanonicalMIMEHeaderKey(cfg.Header)
 	switch cfg.Format {
@@ -197,14 +203,14 @@ func (cfg *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s has status %d", name, (*e).Status))
 		}
 	}
-	check("Unauthorized", &cfg.Unauthorized, envelope.ErrUnauthorized, func(s int) bool { return s == http.StatusUnauthorized })
-	check("Forbidden", &cfg.Forbidden, envelope.ErrForbidden, func(s int) bool { return s == http.StatusForbidden })
-	check("Unavailable", &cfg.Unavailable, envelope.ErrUnavailable, func(s int) bool { return s >= 500 && s <= 599 })
+	check("Unauthorized", &cfg.Unauthorized, envelope.As(envelope.ErrUnauthorized), func(s int) bool { return s == http.StatusUnauthorized })
+	check("Forbidden", &cfg.Forbidden, envelope.As(envelope.ErrForbidden), func(s int) bool { return s == http.StatusForbidden })
+	check("Unavailable", &cfg.Unavailable, envelope.As(envelope.ErrUnavailable), func(s int) bool { return s >= 500 && s <= 599 })
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("apikey: invalid config: %w", err)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 	return nil
 }

@@ -89,7 +89,10 @@ func ExampleGenerate() {
 func Example_rotation() {
 	ctx := context.Background()
 	store := apikey.NewMemoryStore()
-	auth := apikey.MustNew(apikey.Config{Store: store})
+	auth, err := apikey.New(apikey.Config{Store: store})
+	if err != nil {
+		panic(err)
+	}
 	check := func(key string) string {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("ApiKey", key)
@@ -123,7 +126,10 @@ func Example_rotation() {
 func ExampleMemoryStore_Add() {
 	store := apikey.NewMemoryStore()
 	_, _ = store.Add(context.Background(), "ABCD", apikey.Record{ID: "jackpot-store-1", Tenant: "store-1"})
-	auth := apikey.MustNew(apikey.Config{Store: store, Header: "apikey", Format: apikey.FormatOpaque})
+	auth, err := apikey.New(apikey.Config{Store: store, Header: "apikey", Format: apikey.FormatOpaque})
+	if err != nil {
+		panic(err)
+	}
 
 	r := httptest.NewRequest(http.MethodGet, "/v2/stores", nil)
 	r.Header.Set("apikey", "ABCD")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ import (
 // arbitrary header lines. Properties: it never panics; it accepts only the
 // one stored key, sent once; anything that fails the format check never
 // reaches the store; every refusal is a 401 *envelope.Error whose message
-// does not echo the input; a throttle under its limit changes no decision
-// and counts exactly the refusals of requests that sent the header.
+// does not echo the input; in the Middleware, a throttle under its limit
+// changes no decision and counts exactly the refusals of requests that
+// sent the header.
 func FuzzCheck(f *testing.F) {
 	mem := NewMemoryStore()
 	key, rec, err := Generate("live")
@@ -28,10 +30,10 @@ func FuzzCheck(f *testing.F) {
 		f.Fatal(err)
 	}
 	spy := &spyStore{Store: mem}
-	a := MustNew(Config{Store: spy, Environments: []string{"live"}, Now: func() time.Time { return t0 }})
+	a := must(New(Config{Store: spy, Environments: []string{"live"}, Now: func() time.Time { return t0 }}))
 	th := newCountingThrottle(1 << 30)
-	throttled := MustNew(Config{Store: mem, Environments: []string{"live"}, Now: func() time.Time { return t0 },
-		Throttle: th, ThrottleKey: func(*http.Request) string { return "k" }})
+	throttled := must(New(Config{Store: mem, Environments: []string{"live"}, Now: func() time.Time { return t0 },
+		Throttle: th, ThrottleKey: func(*http.Request) string { return "k" }}))
 
 	f.Add(key, "", uint8(1))
 	f.Add(key, key, uint8(2))
@@ -54,11 +56,13 @@ func FuzzCheck(f *testing.F) {
 		// Under its limit, a throttle changes no decision and keeps
 		// exactly the refused keys counted.
 		before := th.count("k")
-		_, terr := throttled.Check(r)
-		if (terr == nil) != (err == nil) || terr != nil && envelope.As(terr).Status != envelope.As(err).Status {
-			t.Fatalf("throttled decision %v differs from %v", terr, err)
+		w := httptest.NewRecorder()
+		throttled.Middleware(&principalHandler{}).ServeHTTP(w, r)
+		refused := w.Code != http.StatusNoContent
+		if refused != (err != nil) || refused && w.Code != envelope.As(err).Status {
+			t.Fatalf("throttled decision %d differs from %v", w.Code, err)
 		}
-		if want := before + boolInt(terr != nil && lines%3 != 0); th.count("k") != want {
+		if want := before + boolInt(refused && lines%3 != 0); th.count("k") != want {
 			t.Fatalf("throttle count %d, want %d", th.count("k"), want)
 		}
 

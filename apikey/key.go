@@ -169,7 +169,7 @@ func DisplayPrefix(key string) string {
 // which the caller hands to the key's owner exactly once and never stores,
 // and the Record to store: a fresh random ID, the display prefix, the
 // SHA-256 Hash of the key and Created set to the current UTC time. The
-// caller fills in Tenant, Scopes, Surfaces, Expires and so on before
+// caller fills in Tenant, Scopes, Surfaces, ExpiresAt and so on before
 // [Store.Put]. Generate fails only for an invalid env (an error wrapping
 // [ErrInvalidEnv]) or when the system's random source fails.
 func Generate(env string) (plaintext string, rec Record, err error) {

@@ -28,40 +28,17 @@ type Authenticator struct {
 	style    envelope.Style
 	audit    gatehouse.Auditor
 	now      func() time.Time
-	unavail  *envelope.Error
-	refusals refusals
+	errs     [numReasons]*envelope.Error // the client error of each refusal; nil for rThrottled
 
 	throttle    Throttle
 	throttleKey func(*http.Request) string
 }
 
-// A refusal is a precomputed failure: the client error and the audit reason.
-type refusal struct {
-	err    *envelope.Error
-	reason string
-}
-
-type refusals struct {
-	missing, duplicate, empty, tooLong, malformed, wrongEnv,
-	unknown, revoked, expired, noTenant, wrongTenant, surface refusal
-}
-
-// New returns an Authenticator for cfg, or an error describing every
-// invalid field.
+// New returns an Authenticator for cfg, or an error wrapping [ErrConfig]
+// that describes every invalid field.
 func New(cfg Config) (*Authenticator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
-	}
-	unauth := func(msg, reason string, cause error) refusal {
-		e := cfg.Unauthorized.WithMessage(msg).WithCause(cause).WithChallenge(cfg.Challenge)
-		return refusal{err: e, reason: reason}
-	}
-	const invalid = "Invalid API key"
-	// A key refused on this surface is access_denied in the OAuth style
-	// (unless Forbidden names its own code): no scope would admit it.
-	forbidden := cfg.Forbidden
-	if forbidden.OAuthCode == "" {
-		forbidden = forbidden.WithOAuthCode("access_denied")
 	}
 	cached, _ := cfg.Store.(principalStore)
 	return &Authenticator{
@@ -78,38 +55,35 @@ func New(cfg Config) (*Authenticator, error) {
 		style:    cfg.Style,
 		audit:    cfg.Audit,
 		now:      cfg.Now,
-		unavail:  cfg.Unavailable.WithMessage("Authentication temporarily unavailable"),
+		errs:     newErrors(&cfg),
 
 		throttle:    cfg.Throttle,
 		throttleKey: cfg.ThrottleKey,
-		refusals: refusals{
-			missing:     unauth("API key required", "missing_key", ErrMissingKey),
-			duplicate:   unauth(invalid, "duplicate_header", ErrDuplicateHeader),
-			empty:       unauth(invalid, "empty_key", ErrMalformedKey),
-			tooLong:     unauth(invalid, "key_too_long", ErrKeyTooLong),
-			malformed:   unauth(invalid, "malformed_key", ErrMalformedKey),
-			wrongEnv:    unauth(invalid, "wrong_environment", ErrWrongEnv),
-			unknown:     unauth(invalid, "unknown_key", ErrKeyNotFound),
-			revoked:     unauth("API key revoked", "revoked_key", ErrKeyRevoked),
-			expired:     unauth("API key expired", "expired_key", ErrKeyExpired),
-			noTenant:    unauth(invalid, "no_tenant", ErrNoTenant),
-			wrongTenant: unauth(invalid, "wrong_tenant", ErrWrongTenant),
-			surface: refusal{
-				err:    forbidden.WithMessage("API key not allowed on this endpoint").WithCause(ErrSurfaceDenied),
-				reason: "surface_denied",
-			},
-		},
 	}, nil
 }
 
-// MustNew is New that panics on a configuration error, for tests and
-// examples.
-func MustNew(cfg Config) *Authenticator {
-	a, err := New(cfg)
-	if err != nil {
-		panic(err)
+// newErrors precomputes the client error of every refusal of the table
+// from a validated cfg, so that refusing allocates nothing.
+func newErrors(cfg *Config) [numReasons]*envelope.Error {
+	// A key refused on this surface is access_denied in the OAuth style
+	// (unless Forbidden names its own code): no scope would admit it.
+	forbidden := cfg.Forbidden
+	if forbidden.OAuthCode == "" {
+		forbidden = forbidden.WithOAuthCode("access_denied")
 	}
-	return a
+	var errs [numReasons]*envelope.Error
+	for r := rMissing; r < numReasons; r++ {
+		row := refusals[r]
+		switch row.Status {
+		case http.StatusUnauthorized:
+			errs[r] = cfg.Unauthorized.WithMessage(row.Message).WithCause(row.Err).WithChallenge(cfg.Challenge)
+		case http.StatusForbidden:
+			errs[r] = forbidden.WithMessage(row.Message).WithCause(row.Err)
+		case http.StatusServiceUnavailable:
+			errs[r] = cfg.Unavailable.WithMessage(row.Message) // its cause is added per failure
+		}
+	}
+	return errs
 }
 
 // Middleware authenticates each request with [Authenticator.Check]. On
@@ -117,26 +91,63 @@ func MustNew(cfg Config) *Authenticator {
 // (gatehouse.PrincipalFrom); on failure it renders the refusal with
 // envelope.WriteStyle and does not call next. With Config.Optional, a
 // request without the key header goes to next unauthenticated.
+//
+// Around the decision it applies Config.Throttle (a request that carries
+// the key header is counted before its key is checked, and a throttle key
+// at its limit is refused with the Throttle's 429) and records the key's
+// last use (Config.TouchInterval). Each request is audited once
+// (Config.Audit): a refusal after it is rendered, an allowed request
+// before next runs.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.optional && len(r.Header[a.header]) == 0 {
+			if a.audit != nil {
+				a.emit(r, nil, "", rOK, 0)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := a.check(r)
-		if err != nil {
-			envelope.WriteStyle(w, r, a.style, err)
+		attempt, terr := a.beginAttempt(r)
+		if terr != nil {
+			a.refuse(w, r, nil, "", a.throttleReason(terr), terr)
 			return
+		}
+		now := a.now()
+		rec, p, key, rs, err := a.decide(r, now)
+		if rs == rOK || rs == rSurface || rs == rStore {
+			// A good key, or one never judged: the attempt is taken back.
+			// Every other refusal leaves it counted: the failure.
+			if terr := a.endAttempt(r.Context(), attempt); terr != nil {
+				rs, err = a.throttleReason(terr), terr
+			}
+		}
+		if rs != rOK {
+			a.refuse(w, r, rec, key, rs, err)
+			return
+		}
+		a.touchKey(r, rec, now)
+		if a.audit != nil {
+			a.emit(r, rec, key, rOK, 0)
+		}
+		if p == nil {
+			built := newPrincipal(rec)
+			p = &built
 		}
 		next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p)))
 	})
 }
 
+// refuse renders the refusal err, of reason rs, then audits it.
+func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, rec *Record, key string, rs reason, err *envelope.Error) {
+	envelope.WriteStyle(w, r, a.style, err)
+	if a.audit != nil {
+		a.emit(r, rec, key, rs, err.Status)
+	}
+}
+
 // Check decides whether r carries an acceptable key, in this order, each
 // step cheaper than the next:
 //
-//  0. with Config.Throttle, when r carries the key header: the attempt is
-//     counted, and a throttle key at its limit is refused (429);
 //  1. exactly one key header, not empty, at most MaxLength bytes (401);
 //  2. the key format, checksum and environment (401, no hashing);
 //  3. a requested tenant, when Config.Tenant is set (401);
@@ -147,9 +158,11 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // TokenID the key ID, Subject the record's Subject (else the key ID),
 // Tenant, Scopes and ExpiresAt from the record, and Claims a [RecordView]
 // of the record (read with [RecordFrom]). The Principal is the caller's
-// own copy: changing its Scopes changes no other request's. A refusal is an *envelope.Error wrapping
-// one of the package's Err… causes. Check ignores Config.Optional (a
-// missing key is ErrMissingKey) and emits one audit event per call.
+// own copy: changing its Scopes changes no other request's. A refusal is
+// an *envelope.Error wrapping one of the package's Err… causes (see
+// [Refusals]). Check ignores Config.Optional (a missing key is
+// ErrMissingKey). It is the decision alone: it writes nothing (no throttle
+// count, no last-use record) and audits nothing; the Middleware does.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, err := a.check(r)
 	if err != nil {
@@ -161,33 +174,10 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 // check is Check returning the Principal by pointer. The Principal may be
 // shared with every request using the same key: it must not be modified.
 func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
-	attempt, terr := a.beginAttempt(r)
-	if terr != nil {
-		a.emitThrottle(r, terr)
-		return nil, terr
-	}
-	rec, p, key, ref, err := a.decide(r)
-	if err != nil {
-		if terr := a.endAttempt(r.Context(), attempt); terr != nil {
-			err = terr
-		}
-		a.emit(r, rec, key, gatehouse.Failed, "store_error", err.Status)
+	rec, p, _, rs, err := a.decide(r, a.now())
+	if rs != rOK {
 		return nil, err
 	}
-	if ref != nil && ref != &a.refusals.surface {
-		// The attempt stays counted: the failure.
-		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
-		return nil, ref.err
-	}
-	if terr := a.endAttempt(r.Context(), attempt); terr != nil {
-		a.emit(r, rec, key, gatehouse.Failed, "store_error", terr.Status)
-		return nil, terr
-	}
-	if ref != nil {
-		a.emit(r, rec, key, gatehouse.Denied, ref.reason, ref.err.Status)
-		return nil, ref.err
-	}
-	a.emit(r, rec, key, gatehouse.Allowed, "", 0)
 	if p == nil {
 		built := newPrincipal(rec)
 		p = &built
@@ -195,59 +185,66 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, error) {
 	return p, nil
 }
 
-// decide returns the record on success, a precomputed refusal, or a store
-// failure. On success p is the store's cached Principal for the record, or
-// nil when the store keeps none. The key is returned only so that audit
-// events can show its display prefix; it never leaves this file otherwise.
-func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Principal, key string, ref *refusal, fail *envelope.Error) {
-	rs := &a.refusals
+// decide returns the record and rOK on success, or the refusal's reason
+// and client error, at time now. On success p is the store's cached
+// Principal for the record, or nil when the store keeps none. The key is
+// returned only so that audit events can show its display prefix; it never
+// leaves this file otherwise. decide writes nothing.
+func (a *Authenticator) decide(r *http.Request, now time.Time) (rec *Record, p *gatehouse.Principal, key string, rs reason, err *envelope.Error) {
+	refuse := func(rs reason) (*Record, *gatehouse.Principal, string, reason, *envelope.Error) {
+		return rec, nil, key, rs, a.errs[rs]
+	}
 	vals := r.Header[a.header]
 	switch {
 	case len(vals) == 0:
-		return nil, nil, "", &rs.missing, nil
+		return refuse(rMissing)
 	case len(vals) > 1:
-		return nil, nil, "", &rs.duplicate, nil
+		return refuse(rDuplicate)
 	}
-	key = vals[0]
-	switch {
-	case key == "":
-		return nil, nil, "", &rs.empty, nil
-	case len(key) > a.maxLen:
-		return nil, nil, "", &rs.tooLong, nil
+	switch v := vals[0]; {
+	case v == "":
+		return refuse(rEmpty)
+	case len(v) > a.maxLen:
+		return refuse(rTooLong)
 	}
 	if a.format == FormatStandard {
-		env, ok := parseKey(key)
+		env, ok := parseKey(vals[0])
 		if !ok {
-			return nil, nil, "", &rs.malformed, nil
+			return refuse(rMalformed)
 		}
+		key = vals[0]
 		if len(a.envs) > 0 && !slices.Contains(a.envs, env) {
-			return nil, nil, key, &rs.wrongEnv, nil
+			return refuse(rWrongEnv)
 		}
-	} else if !opaqueKey(key) {
-		return nil, nil, "", &rs.malformed, nil
+	} else {
+		if !opaqueKey(vals[0]) {
+			return refuse(rMalformed)
+		}
+		key = vals[0]
 	}
 
 	var tenant string
 	if a.tenant != nil {
 		if tenant = a.tenant(r); tenant == "" {
-			return nil, nil, key, &rs.noTenant, nil
+			return refuse(rNoTenant)
 		}
 	}
 
 	ctx := r.Context()
-	var err error
+	var lerr error
 	if a.cached != nil {
-		rec, p, err = a.cached.lookupPrincipal(ctx, Hash(key))
+		rec, p, lerr = a.cached.lookupPrincipal(ctx, Hash(key))
 	} else {
-		rec, err = a.store.Lookup(ctx, Hash(key))
+		rec, lerr = a.store.Lookup(ctx, Hash(key))
 	}
 	switch {
-	case errors.Is(err, ErrKeyNotFound):
-		return nil, nil, key, &rs.unknown, nil
-	case err != nil:
-		return nil, nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup: %w", ErrStore, err))
+	case errors.Is(lerr, ErrKeyNotFound):
+		rec = nil
+		return refuse(rUnknown)
+	case lerr != nil:
+		return nil, nil, key, rStore, a.errs[rStore].WithCause(fmt.Errorf("%w: lookup: %w", ErrStore, lerr))
 	case rec == nil:
-		return nil, nil, key, nil, a.unavail.WithCause(fmt.Errorf("%w: lookup returned no record", ErrStore))
+		return nil, nil, key, rStore, a.errs[rStore].WithCause(fmt.Errorf("%w: lookup returned no record", ErrStore))
 	}
 	if rec.Hash != ([32]byte{}) {
 		// A store that breaks the "hash never comes out" contract: copy,
@@ -257,26 +254,33 @@ func (a *Authenticator) decide(r *http.Request) (rec *Record, p *gatehouse.Princ
 		rec, p = &c, nil
 	}
 
-	now := a.now()
 	switch {
 	case rec.Revoked:
-		return rec, nil, key, &rs.revoked, nil
-	case !rec.Expires.IsZero() && !now.Before(rec.Expires):
-		return rec, nil, key, &rs.expired, nil
+		return refuse(rRevoked)
+	case !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt):
+		return refuse(rExpired)
 	}
 	if a.tenant != nil && tenant != rec.Tenant {
-		return rec, nil, key, &rs.wrongTenant, nil
+		return refuse(rWrongTenant)
 	}
 	if a.surface != "" && !rec.HasSurface(a.surface) {
-		return rec, nil, key, &rs.surface, nil
+		return refuse(rSurface)
+	}
+	return rec, p, key, rOK, nil
+}
+
+// touchKey records the use of the key of rec, admitted at time now, at
+// most once per key per Config.TouchInterval.
+func (a *Authenticator) touchKey(r *http.Request, rec *Record, now time.Time) {
+	if a.touch <= 0 {
+		return
 	}
 	// now >= LastUsed+touch, without time.Time.Sub's overflow checks.
-	if a.touch > 0 && now.Compare(rec.LastUsed.Add(a.touch)) >= 0 && a.touched.claim(rec.ID, now, a.touch) {
+	if now.Compare(rec.LastUsed.Add(a.touch)) >= 0 && a.touched.claim(rec.ID, now, a.touch) {
 		// Best effort: the request is authenticated whether or not the
 		// write lands; a failed write is tried again an interval later.
-		_ = a.store.Touch(ctx, rec.ID, now)
+		_ = a.store.Touch(r.Context(), rec.ID, now)
 	}
-	return rec, p, key, nil, nil
 }
 
 // opaqueKey reports whether key consists of visible ASCII other than the
@@ -290,26 +294,13 @@ func opaqueKey(key string) bool {
 	return true
 }
 
-// emitThrottle sends the audit event of a request the throttle refused
-// before its key was looked at: reason "throttled" (429) or "store_error".
-func (a *Authenticator) emitThrottle(r *http.Request, e *envelope.Error) {
-	if e.Status >= 500 {
-		a.emit(r, nil, "", gatehouse.Failed, "store_error", e.Status)
-		return
-	}
-	a.emit(r, nil, "", gatehouse.Denied, "throttled", e.Status)
-}
-
-// emit sends one audit event when an Auditor is configured. The credential
-// is named by the record's ID when known, else by the key's display prefix
-// (empty for anything not in this package's format); never by the key.
-func (a *Authenticator) emit(r *http.Request, rec *Record, key string, outcome gatehouse.Outcome, reason string, status int) {
-	if a.audit == nil {
-		return
-	}
+// emit sends one audit event. The credential is named by the record's ID
+// when known, else by the key's display prefix (empty for anything not in
+// this package's format); never by the key.
+func (a *Authenticator) emit(r *http.Request, rec *Record, key string, rs reason, status int) {
 	ev := gatehouse.NewEvent(r, "apikey", "authenticate")
 	ev.Time = a.now()
-	ev.Outcome, ev.Reason, ev.Status = outcome, gatehouse.Reason(reason), status
+	ev.Conclude(status, refusals[rs].Reason)
 	if rec != nil {
 		ev.CredID, ev.Tenant, ev.Subject = rec.ID, rec.Tenant, rec.Subject
 		if ev.Subject == "" {

@@ -162,7 +162,7 @@ func middlewareCases(b *testing.B) []benchCase {
 	unknown, _, _ := apikey.Generate("live")
 	malformed := valid[:len(valid)-1] + "!"
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	auth := apikey.MustNew(apikey.Config{
+	auth, err := apikey.New(apikey.Config{
 		Store:        store,
 		Tenant:       apikey.TenantHeader("X-Tenant-ID"),
 		Surface:      "payment",
@@ -170,6 +170,9 @@ func middlewareCases(b *testing.B) []benchCase {
 		Style:        envelope.Numeric,
 		Now:          func() time.Time { return now },
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	// Every handler is called through the http.Handler interface, as
 	// middleware calls next, so that the compiler cannot inline it and

@@ -91,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 		require.NoError(t, err)
 		rec.Tenant, rec.Subject = "acme", "acme-payments"
 		rec.Scopes, rec.Surfaces = []string{"charges:write", "charges:read"}, []string{"payment"}
-		rec.Created, rec.Expires = t0.Add(-time.Hour), t0.Add(time.Hour)
+		rec.Created, rec.ExpiresAt = t0.Add(-time.Hour), t0.Add(time.Hour)
 		if edit != nil {
 			edit(&rec)
 		}
@@ -102,7 +102,7 @@ func newFixture(t *testing.T) *fixture {
 	f.supplier, _ = add("live", func(r *Record) { r.Surfaces = []string{"supplier"} })
 	f.otherTenant, _ = add("live", func(r *Record) { r.Tenant = "globex" })
 	f.revoked, _ = add("live", nil)
-	f.expired, _ = add("live", func(r *Record) { r.Expires = t0 })
+	f.expired, _ = add("live", func(r *Record) { r.ExpiresAt = t0 })
 	f.testEnv, _ = add("test", nil)
 	var revokedID string
 	for _, k := range []string{f.revoked} {
@@ -112,6 +112,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	require.NoError(t, mem.Revoke(context.Background(), revokedID, t0.Add(-time.Minute)))
 	return f
+}
+
+// must returns a, failing the test by panicking when New returned an error.
+func must(a *Authenticator, err error) *Authenticator {
+	if err != nil {
+		panic(err)
+	}
+	return a
 }
 
 func (f *fixture) config() Config {
@@ -183,7 +191,7 @@ func TestMiddlewareFailureModes(t *testing.T) {
 		{name: "test key on live server", headers: []hdr{{"ApiKey", f.testEnv}, {"X-Tenant-ID", "acme"}}, status: 401,
 			cause: ErrWrongEnv, reason: "wrong_environment"},
 		{name: "unknown key", headers: []hdr{{"ApiKey", unknown}, {"X-Tenant-ID", "acme"}}, status: 401,
-			body: `{"code":-23,"message":"Invalid API key"}`, cause: ErrKeyNotFound, reason: "unknown_key", wantLookups: 1},
+			body: `{"code":-23,"message":"Invalid API key"}`, cause: ErrKeyNotFound, reason: "unknown_api_key", wantLookups: 1},
 		{name: "revoked key", headers: []hdr{{"ApiKey", f.revoked}, {"X-Tenant-ID", "acme"}}, status: 401,
 			body: `{"code":-23,"message":"API key revoked"}`, cause: ErrKeyRevoked, reason: "revoked_key", wantLookups: 1},
 		{name: "expired key (expires now)", headers: []hdr{{"ApiKey", f.expired}, {"X-Tenant-ID", "acme"}}, status: 401,
@@ -204,7 +212,7 @@ func TestMiddlewareFailureModes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f.events, f.store.lookups = nil, nil
-			mw := MustNew(f.config())
+			mw := must(New(f.config()))
 			next := &principalHandler{}
 			target := tc.target
 			if target == "" {
@@ -243,7 +251,7 @@ func TestMiddlewareFailureModes(t *testing.T) {
 			if tc.body != "" {
 				assert.JSONEq(t, tc.body, w.Body.String())
 			}
-			_, err := MustNew(f.config()).Check(r)
+			_, err := must(New(f.config())).Check(r)
 			require.ErrorIs(t, err, tc.cause)
 			var ee *envelope.Error
 			require.ErrorAs(t, err, &ee)
@@ -266,7 +274,7 @@ func TestMiddlewarePrincipal(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Header.Set("ApiKey", f.valid)
 	r.Header.Set("X-Tenant-ID", "acme")
-	MustNew(f.config()).Middleware(next).ServeHTTP(httptest.NewRecorder(), r)
+	must(New(f.config())).Middleware(next).ServeHTTP(httptest.NewRecorder(), r)
 	require.True(t, next.ok)
 
 	p := next.p
@@ -276,7 +284,7 @@ func TestMiddlewarePrincipal(t *testing.T) {
 	assert.Equal(t, "acme", p.Tenant)
 	assert.Equal(t, []string{"charges:write", "charges:read"}, p.Scopes)
 	assert.True(t, p.HasScope("charges:write"))
-	assert.True(t, f.validRec.Expires.Equal(p.ExpiresAt))
+	assert.True(t, f.validRec.ExpiresAt.Equal(p.ExpiresAt))
 	view, ok := p.Claims.(RecordView)
 	require.True(t, ok, "Claims is a RecordView")
 	rec := view.Record()
@@ -301,7 +309,7 @@ func TestSubjectDefaultsToKeyID(t *testing.T) {
 	require.NoError(t, mem.Put(context.Background(), rec))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("ApiKey", key)
-	p, err := MustNew(Config{Store: mem}).Check(r)
+	p, err := must(New(Config{Store: mem})).Check(r)
 	require.NoError(t, err)
 	assert.Equal(t, rec.ID, p.Subject)
 	assert.Empty(t, p.Tenant)
@@ -327,7 +335,7 @@ func TestStoreFailure(t *testing.T) {
 			r.Header.Set("ApiKey", f.valid)
 			r.Header.Set("X-Tenant-ID", "acme")
 			w := httptest.NewRecorder()
-			a := MustNew(f.config())
+			a := must(New(f.config()))
 			a.Middleware(next).ServeHTTP(w, r)
 
 			assert.Equal(t, http.StatusServiceUnavailable, w.Code)
@@ -336,7 +344,7 @@ func TestStoreFailure(t *testing.T) {
 			assert.NotContains(t, w.Body.String(), "secret-host")
 			require.Len(t, f.events, 1)
 			assert.Equal(t, gatehouse.Failed, f.events[0].Outcome)
-			assert.Equal(t, "store_error", string(f.events[0].Reason))
+			assert.Equal(t, "store_unavailable", string(f.events[0].Reason))
 			assert.Equal(t, 503, f.events[0].Status)
 
 			_, err := a.Check(r)
@@ -357,7 +365,7 @@ func TestHashNeverReachesHandlers(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Header.Set("ApiKey", f.valid)
 	r.Header.Set("X-Tenant-ID", "acme")
-	p, err := MustNew(f.config()).Check(r)
+	p, err := must(New(f.config())).Check(r)
 	require.NoError(t, err)
 	assert.Zero(t, p.Claims.(RecordView).Record().Hash)
 }
@@ -366,14 +374,18 @@ func TestLastUsed(t *testing.T) {
 	f := newFixture(t)
 	cfg := f.config()
 	cfg.TouchInterval = time.Minute
-	a := MustNew(cfg)
-	do := func() {
-		t.Helper()
+	a := must(New(cfg))
+	serve := func(a *Authenticator) int {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.Header.Set("ApiKey", f.valid)
 		r.Header.Set("X-Tenant-ID", "acme")
-		_, err := a.Check(r)
-		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		a.Middleware(&principalHandler{}).ServeHTTP(w, r)
+		return w.Code
+	}
+	do := func() {
+		t.Helper()
+		require.Equal(t, http.StatusNoContent, serve(a))
 	}
 	lastUsed := func() time.Time {
 		rec, err := f.mem.Get(context.Background(), f.validRec.ID)
@@ -413,15 +425,11 @@ func TestLastUsed(t *testing.T) {
 		f.now = t0.Add(10 * time.Minute)
 		quiet := cfg
 		quiet.Audit = nil // the fixture's auditor is not for concurrent use
-		b := MustNew(quiet)
+		b := must(New(quiet))
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				r := httptest.NewRequest(http.MethodPost, "/", nil)
-				r.Header.Set("ApiKey", f.valid)
-				r.Header.Set("X-Tenant-ID", "acme")
-				_, err := b.Check(r)
-				assert.NoError(t, err)
+				assert.Equal(t, http.StatusNoContent, serve(b))
 			})
 		}
 		wg.Wait()
@@ -431,7 +439,7 @@ func TestLastUsed(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		f.store.touchErr, f.store.touches = nil, nil
 		cfg.TouchInterval = -1
-		a = MustNew(cfg)
+		a = must(New(cfg))
 		f.now = t0.Add(2 * time.Hour)
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.Header.Set("ApiKey", f.valid)
@@ -439,8 +447,7 @@ func TestLastUsed(t *testing.T) {
 		_, err := a.Check(r)
 		require.ErrorIs(t, err, ErrKeyExpired) // expired one hour after t0
 		f.now = t0.Add(30 * time.Minute)
-		_, err = a.Check(r)
-		require.NoError(t, err)
+		require.Equal(t, http.StatusNoContent, serve(a))
 		assert.Empty(t, f.store.touches)
 	})
 }
@@ -449,7 +456,7 @@ func TestOptional(t *testing.T) {
 	f := newFixture(t)
 	cfg := f.config()
 	cfg.Optional = true
-	a := MustNew(cfg)
+	a := must(New(cfg))
 	tests := []struct {
 		name       string
 		key        *string
@@ -483,7 +490,7 @@ func TestChallengeAndCustomErrors(t *testing.T) {
 	cfg.Challenge = `ApiKey realm="payments"`
 	cfg.Forbidden = envelope.ErrForbidden.WithNumber(-24)
 	cfg.Unavailable = envelope.ErrUnavailable.WithNumber(-99)
-	a := MustNew(cfg)
+	a := must(New(cfg))
 
 	do := func(key string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
@@ -514,7 +521,7 @@ func TestNumericStyleCatalogue(t *testing.T) {
 	cfg := f.config()
 	cfg.Unauthorized = nil
 	cfg.Style = envelope.NumericStyle{Codes: map[string]int{"UNAUTHORIZED": -23, "FORBIDDEN": -24}}
-	a := MustNew(cfg)
+	a := must(New(cfg))
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	w := httptest.NewRecorder()
 	a.Middleware(&principalHandler{}).ServeHTTP(w, r)
@@ -525,7 +532,7 @@ func TestFormatOpaque(t *testing.T) {
 	mem := NewMemoryStore()
 	_, err := mem.Add(context.Background(), "ABCD", Record{ID: "jackpot", Tenant: "store-1"})
 	require.NoError(t, err)
-	a := MustNew(Config{Store: mem, Header: "apikey", Format: FormatOpaque})
+	a := must(New(Config{Store: mem, Header: "apikey", Format: FormatOpaque}))
 	tests := []struct {
 		name, key string
 		status    int
@@ -558,7 +565,7 @@ func TestFormatOpaque(t *testing.T) {
 // very next request after Revoke is refused.
 func TestRevocationIsImmediate(t *testing.T) {
 	f := newFixture(t)
-	a := MustNew(f.config())
+	a := must(New(f.config()))
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Header.Set("ApiKey", f.valid)
 	r.Header.Set("X-Tenant-ID", "acme")
@@ -589,7 +596,7 @@ func TestAuditNeverCarriesKeys(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", nil)
 			r.Header.Set("ApiKey", tc.key)
 			r.Header.Set("X-Tenant-ID", "acme")
-			_, _ = MustNew(f.config()).Check(r)
+			must(New(f.config())).Middleware(&principalHandler{}).ServeHTTP(httptest.NewRecorder(), r)
 			require.Len(t, f.events, 1)
 			ev := f.events[0]
 			switch tc.wantCred {
@@ -611,7 +618,7 @@ func TestAuditNeverCarriesKeys(t *testing.T) {
 // exactly what a client puts on the wire.
 func TestEndToEnd(t *testing.T) {
 	f := newFixture(t)
-	srv := httptest.NewServer(MustNew(f.config()).Middleware(&principalHandler{}))
+	srv := httptest.NewServer(must(New(f.config())).Middleware(&principalHandler{}))
 	t.Cleanup(srv.Close)
 
 	tests := []struct {
@@ -641,4 +648,29 @@ func TestEndToEnd(t *testing.T) {
 			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
+}
+
+// TestCheckIsTheDecisionAlone: Check counts no throttle attempt, records
+// no last use and audits nothing; the Middleware does all three.
+func TestCheckIsTheDecisionAlone(t *testing.T) {
+	f := newFixture(t)
+	th := newCountingThrottle(1 << 30)
+	cfg := f.config()
+	cfg.Throttle, cfg.ThrottleKey = th, func(*http.Request) string { return "k" }
+	a := must(New(cfg))
+	for _, key := range []string{f.valid, f.revoked} {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Header.Set("ApiKey", key)
+		r.Header.Set("X-Tenant-ID", "acme")
+		touches := len(f.store.touches)
+		_, _ = a.Check(r)
+		assert.Zero(t, th.begins, "no throttle attempt")
+		assert.Len(t, f.store.touches, touches, "no last-use record")
+		assert.Empty(t, f.events, "no audit event")
+		a.Middleware(&principalHandler{}).ServeHTTP(httptest.NewRecorder(), r)
+		assert.Len(t, f.events, 1, "the Middleware audits")
+		f.events = nil
+		th.begins = 0
+	}
+	assert.Len(t, f.store.touches, 1, "the Middleware records the valid key's use")
 }

@@ -22,7 +22,7 @@ func newPrincipal(rec *Record) gatehouse.Principal {
 		Scopes:    rec.Scopes,
 		Method:    gatehouse.MethodAPIKey,
 		TokenID:   rec.ID,
-		ExpiresAt: rec.Expires,
+		ExpiresAt: rec.ExpiresAt,
 		Claims:    RecordView{rec: rec},
 	}
 }

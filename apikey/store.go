@@ -35,8 +35,8 @@ type Record struct {
 	Surfaces []string
 	// Created is when the key was generated.
 	Created time.Time
-	// Expires is when the key stops working; zero means never.
-	Expires time.Time
+	// ExpiresAt is when the key stops working; zero means never.
+	ExpiresAt time.Time
 	// Revoked is set by Store.Revoke; a revoked key is refused at once.
 	Revoked bool
 	// RevokedAt is when the key was revoked.

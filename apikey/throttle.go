@@ -30,10 +30,6 @@ type Throttle interface {
 // the name Begin gave it. The zero attempt counted nothing.
 type attempt struct{ key, id string }
 
-// ErrThrottleStore wraps an error a [Throttle] returned that is not an
-// *envelope.Error; the request is refused with Config.Unavailable.
-var ErrThrottleStore = errors.New("apikey: throttle failure")
-
 // clientAddrKey is the default Config.ThrottleKey: the client address
 // ("ip:" + gatehouse.ClientAddr).
 func clientAddrKey(r *http.Request) string {
@@ -75,11 +71,36 @@ func (a *Authenticator) endAttempt(ctx context.Context, at attempt) *envelope.Er
 }
 
 // throttleError is the answer to a throttle's error: its own
-// *envelope.Error when it is a 429 or a 5xx, else Config.Unavailable.
+// *envelope.Error when it is a 429 (its cause then wrapped with
+// ErrThrottled) or a 5xx (wrapped with ErrThrottleStore), else
+// Config.Unavailable wrapping ErrThrottleStore and err.
 func (a *Authenticator) throttleError(err error) *envelope.Error {
 	var e *envelope.Error
-	if errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.Status >= 500) {
-		return e
+	if errors.As(err, &e) {
+		switch {
+		case e.Status == http.StatusTooManyRequests:
+			return withSentinel(e, ErrThrottled)
+		case e.Status >= 500:
+			return withSentinel(e, ErrThrottleStore)
+		}
 	}
-	return a.unavail.WithCause(fmt.Errorf("%w: %w", ErrThrottleStore, err))
+	return a.errs[rThrottleStore].WithCause(fmt.Errorf("%w: %w", ErrThrottleStore, err))
+}
+
+// throttleReason is the reason of a refusal throttleError made.
+func (a *Authenticator) throttleReason(e *envelope.Error) reason {
+	if e.Status == http.StatusTooManyRequests {
+		return rThrottled
+	}
+	return rThrottleStore
+}
+
+// withSentinel returns a copy of e whose cause also wraps sentinel, so
+// that the Throttle's answer is sent as it is while errors.Is finds both
+// the Throttle's cause and apikey's sentinel.
+func withSentinel(e *envelope.Error, sentinel error) *envelope.Error {
+	if cause := e.Unwrap(); cause != nil {
+		return e.WithCause(fmt.Errorf("%w: %w", sentinel, cause))
+	}
+	return e.WithCause(sentinel)
 }

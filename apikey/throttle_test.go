@@ -109,7 +109,7 @@ func TestThrottleCounting(t *testing.T) {
 				r.Header.Set("ApiKey", tc.key)
 			}
 			w := httptest.NewRecorder()
-			MustNew(cfg).Middleware(&principalHandler{}).ServeHTTP(w, r)
+			must(New(cfg)).Middleware(&principalHandler{}).ServeHTTP(w, r)
 			assert.Equal(t, tc.status, w.Code)
 			assert.Equal(t, tc.counted, th.count("ip:192.0.2.7"))
 			assert.Equal(t, tc.begun, th.begins == 1)
@@ -126,7 +126,7 @@ func TestThrottleRefuses(t *testing.T) {
 	cfg := f.config()
 	cfg.Throttle = th
 	h := &principalHandler{}
-	mw := MustNew(cfg).Middleware(h)
+	mw := must(New(cfg)).Middleware(h)
 	call := func(addr, key string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/Payment/Charges/Create", nil)
 		r.RemoteAddr = addr + ":5555"
@@ -166,7 +166,7 @@ func TestThrottleKeyAndFailures(t *testing.T) {
 	cfg := f.config()
 	cfg.Throttle = th
 	cfg.ThrottleKey = func(r *http.Request) string { return r.Header.Get("X-Client") }
-	mw := MustNew(cfg).Middleware(&principalHandler{})
+	mw := must(New(cfg)).Middleware(&principalHandler{})
 	call := func(client, key string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/Payment/Charges/Create", nil)
 		r.Header.Set("X-Tenant-ID", "acme")

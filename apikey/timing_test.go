@@ -47,7 +47,7 @@ func reform(key string, i int, c byte) string {
 
 func TestTimingNearMissKeysTakeTheSamePath(t *testing.T) {
 	f := newFixture(t)
-	a := MustNew(f.config())
+	a := must(New(f.config()))
 	body := f.valid[len(f.valid)-tailLen:]
 	positions := map[string]int{"first": 0, "middle": bodyLen / 2, "last": bodyLen - 1}
 
@@ -79,7 +79,7 @@ func TestTimingNearMissKeysTakeTheSamePath(t *testing.T) {
 			got, digests := run(near)
 			assert.Equal(t, 1, got.lookups, name)
 			assert.Equal(t, [][32]byte{Hash(near)}, digests, "%s: the store sees the digest of the sent key, nothing else", name)
-			assert.Equal(t, "unknown_key", got.reason, name)
+			assert.Equal(t, "unknown_api_key", got.reason, name)
 			if first == nil {
 				first = &got
 				continue
@@ -126,7 +126,7 @@ func TestTimingNearMissKeysTakeTheSamePath(t *testing.T) {
 // [32]byte digest by type, and the spy sees exactly Hash(key).
 func TestTimingStoreSeesOnlyDigests(t *testing.T) {
 	f := newFixture(t)
-	a := MustNew(f.config())
+	a := must(New(f.config()))
 	for _, key := range []string{f.valid, f.supplier, f.revoked} {
 		f.store.lookups = nil
 		r := httptest.NewRequest(http.MethodPost, "/", nil)

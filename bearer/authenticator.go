@@ -2,9 +2,12 @@ package bearer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -46,9 +49,10 @@ type Authenticator struct {
 // no key source, an algorithm outside the supported set or "none", a key not
 // matching its algorithm, an HMAC secret shorter than its hash, an RSA key
 // under 2048 bits, several keys without distinct IDs, a leeway over
-// MaxLeeway, a bad JWKS URL — are errors wrapping [ErrConfig]. With a JWKS
-// URL, New fetches the set once (bounded by JWKS.Timeout); an unreachable
-// provider is not an error: requests fail closed until it answers.
+// MaxLeeway, a bad JWKS URL — are reported together in one error wrapping
+// [ErrConfig]. With a JWKS URL, New fetches the set once (bounded by
+// JWKS.Timeout); an unreachable provider is not an error: requests fail
+// closed until it answers.
 func New(cfg Config) (*Authenticator, error) {
 	a := &Authenticator{
 		now:      cfg.Now,
@@ -60,6 +64,7 @@ func New(cfg Config) (*Authenticator, error) {
 		issuers:  slices.Clone(cfg.Issuers),
 		required: slices.Clone(cfg.RequiredClaims),
 		tenant:   cfg.TenantClaim,
+		typ:      cfg.TokenType,
 		validate: cfg.Validate,
 		custom:   cfg.Custom,
 		needJTI:  cfg.Revocations != nil,
@@ -70,86 +75,109 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.tenant == "" {
 		a.tenant = "tenant"
 	}
-	realm := cfg.Realm
-	if realm == "" {
-		realm = "api"
-	}
-	a.errs = buildErrors(realm, cfg.Message)
+	a.errs = buildErrors(cfg.Realm, cfg.Message)
 
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 	jwtOn := len(cfg.Keys) > 0 || cfg.JWKS.URL != ""
 	if !jwtOn && cfg.Tokens == nil {
-		return nil, fmt.Errorf("%w: no Keys, JWKS or Tokens configured", ErrConfig)
+		bad("no Keys, JWKS or Tokens configured")
 	}
 	if !jwtOn && len(cfg.Algorithms) > 0 {
-		return nil, fmt.Errorf("%w: Algorithms set without Keys or JWKS", ErrConfig)
+		bad("the Algorithms are set without Keys or JWKS")
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
-		return nil, fmt.Errorf("%w: Leeway %v outside [0, %v]", ErrConfig, cfg.Leeway, MaxLeeway)
+		bad("the Leeway %v is outside [0, %v]", cfg.Leeway, MaxLeeway)
 	}
 	if cfg.CacheSize != nil && *cfg.CacheSize < 0 {
-		return nil, fmt.Errorf("%w: negative CacheSize", ErrConfig)
+		bad("negative CacheSize")
 	}
 	if cfg.CacheMaxAge < 0 {
-		return nil, fmt.Errorf("%w: negative CacheMaxAge", ErrConfig)
+		bad("negative CacheMaxAge")
 	}
 	a.maxAge = int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge) / time.Second)
 	a.maxAge = max(a.maxAge, 1)
-	for _, s := range cfg.Issuers {
-		if s == "" {
-			return nil, fmt.Errorf("%w: empty issuer", ErrConfig)
+	if slices.Contains(cfg.Issuers, "") {
+		bad("empty issuer")
+	}
+	if slices.Contains(cfg.Audiences, "") {
+		bad("empty audience")
+	}
+	var jwksURL *url.URL
+	if jwtOn {
+		problems = append(problems, a.initKeys(cfg)...)
+		if cfg.JWKS.URL != "" {
+			u, err := parseJWKSURL(cfg.JWKS)
+			if err != nil {
+				problems = append(problems, err)
+			}
+			jwksURL = u
 		}
 	}
-	for _, s := range cfg.Audiences {
-		if s == "" {
-			return nil, fmt.Errorf("%w: empty audience", ErrConfig)
-		}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
 	if jwtOn {
-		if err := a.initJWT(cfg); err != nil {
-			return nil, err
+		a.initValidator(cfg)
+		if jwksURL != nil {
+			rk, err := newRemoteKeys(cfg.JWKS, jwksURL, a.algs)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
+			a.remote = rk
 		}
 	}
 	return a, nil
 }
 
-func (a *Authenticator) initJWT(cfg Config) error {
+// initKeys checks and binds the algorithms and static keys of cfg, and
+// returns the problems it found.
+func (a *Authenticator) initKeys(cfg Config) []error {
+	var problems []error
 	if len(cfg.Algorithms) == 0 {
-		return fmt.Errorf("%w: an explicit Algorithms allowlist is required", ErrConfig)
+		problems = append(problems, errors.New("an explicit Algorithms allowlist is required"))
 	}
 	algs := make([]string, 0, len(cfg.Algorithms))
 	for _, alg := range cfg.Algorithms {
 		if err := checkAlgorithm(alg); err != nil {
-			return err
-		}
-		if !slices.Contains(algs, alg) {
+			problems = append(problems, unprefixed{err})
+		} else if !slices.Contains(algs, alg) {
 			algs = append(algs, alg)
 		}
 	}
 	a.keys = make(map[string]Key, len(cfg.Keys))
 	for i, k := range cfg.Keys {
 		if !slices.Contains(algs, k.Algorithm) {
-			return fmt.Errorf("%w: key %d (%q) uses %q, which is not in Algorithms", ErrConfig, i, k.ID, k.Algorithm)
+			problems = append(problems, fmt.Errorf("key %d (%q) uses %q, which is not in Algorithms", i, k.ID, k.Algorithm))
+			continue
 		}
 		bound, err := bindKey(k.Algorithm, k.Key)
 		if err != nil {
-			return fmt.Errorf("key %d (%q): %w", i, k.ID, err)
+			problems = append(problems, fmt.Errorf("key %d (%q): %w", i, k.ID, unprefixed{err}))
+			continue
 		}
 		if k.ID == "" && (len(cfg.Keys) > 1 || cfg.JWKS.URL != "") {
-			return fmt.Errorf("%w: key %d has no ID; with several keys every key needs one", ErrConfig, i)
+			problems = append(problems, fmt.Errorf("key %d has no ID; with several keys every key needs one", i))
+			continue
 		}
 		if _, dup := a.keys[k.ID]; dup {
-			return fmt.Errorf("%w: duplicate key ID %q", ErrConfig, k.ID)
+			problems = append(problems, fmt.Errorf("duplicate key ID %q", k.ID))
+			continue
 		}
 		a.keys[k.ID] = Key{ID: k.ID, Algorithm: k.Algorithm, Key: bound}
 	}
 	if len(cfg.Keys) == 1 && cfg.JWKS.URL == "" {
-		k := a.keys[cfg.Keys[0].ID]
-		a.only = &k
-	}
-	if cfg.Type != "" {
-		a.typ = cfg.Type
+		if k, ok := a.keys[cfg.Keys[0].ID]; ok {
+			a.only = &k
+		}
 	}
 	a.algs = algs
+	return problems
+}
+
+// initValidator sets up the claims checks and the verified-token cache of
+// a valid cfg that enables JWTs.
+func (a *Authenticator) initValidator(cfg Config) {
 	// The claims checks golang-jwt's parser made with these options; the
 	// algorithm allowlist and strict decoding are splitJWS's.
 	opts := []jwt.ParserOption{
@@ -162,20 +190,23 @@ func (a *Authenticator) initJWT(cfg Config) error {
 		opts = append(opts, jwt.WithAudience(slices.Clone(cfg.Audiences)...))
 	}
 	a.validator = jwt.NewValidator(opts...)
-	if cfg.JWKS.URL != "" {
-		rk, err := newRemoteKeys(cfg.JWKS, algs)
-		if err != nil {
-			return err
-		}
-		a.remote = rk
-	}
 	size := DefaultCacheSize
 	if cfg.CacheSize != nil {
 		size = *cfg.CacheSize
 	}
 	a.cache = newTokenCache(size)
-	return nil
 }
+
+// unprefixed is a problem found by a helper whose error already wraps
+// ErrConfig: it reads without the repeated "bearer: invalid
+// configuration" and unwraps to the helper's error.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string {
+	return strings.TrimPrefix(u.err.Error(), ErrConfig.Error()+": ")
+}
+
+func (u unprefixed) Unwrap() error { return u.err }
 
 // Close stops the background JWKS refresh, if any. The Authenticator keeps
 // working with the keys it has.
@@ -207,7 +238,8 @@ func (a *Authenticator) FlushCache() {
 // Check ignores Config.Optional: a request without credentials yields an
 // error wrapping ErrNoToken. For a request with a bearer token and an
 // application/x-www-form-urlencoded body, Check reads the body (at most
-// MaxFormBytes) and replaces r.Body with a reader of the same bytes.
+// MaxFormBytes) and replaces r.Body with a reader of the same bytes. Check
+// is the decision alone: it audits nothing (Middleware does).
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, rs, err := a.check(r)
 	if rs != rOK {
@@ -220,28 +252,30 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 // calls next with the Principal in the request context
 // ([gatehouse.PrincipalFrom]), or renders the refusal with
 // envelope.WriteStyle. With Config.Optional, a request without an
-// Authorization header goes to next without a Principal.
+// Authorization header goes to next without a Principal. Each request is
+// audited once (Config.Audit): a refusal after it is rendered, an allowed
+// request, the anonymous one of Config.Optional included, before next
+// runs.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, rs, err := a.check(r)
-		if rs == rOK {
-			if a.audit != nil {
-				a.emit(r, rs, p)
-			}
-			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p)))
-			return
-		}
 		if rs == rMissing && a.optional {
+			rs = rOK // anonymous: no Principal
+		}
+		if rs != rOK {
+			envelope.WriteStyle(w, r, a.style, err)
 			if a.audit != nil {
-				a.emit(r, rOK, nil)
+				a.emit(r, rs, nil)
 			}
-			next.ServeHTTP(w, r)
 			return
 		}
 		if a.audit != nil {
-			a.emit(r, rs, nil)
+			a.emit(r, rOK, p)
 		}
-		envelope.WriteStyle(w, r, a.style, err)
+		if p != nil {
+			r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -249,20 +283,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 func (a *Authenticator) emit(r *http.Request, rs reason, p *gatehouse.Principal) {
 	ev := gatehouse.NewEvent(r, "bearer", "authenticate")
 	ev.Time = a.now()
-	ev.Status = rs.status()
-	switch {
-	case rs == rOK:
-		ev.Outcome = gatehouse.Allowed
-		if p == nil {
-			ev.Reason = "anonymous"
-		}
-	case rs == rUnavailable:
-		ev.Outcome = gatehouse.Failed
-		ev.Reason = gatehouse.Reason(reasonInfo[rs].audit)
-	default:
-		ev.Outcome = gatehouse.Denied
-		ev.Reason = gatehouse.Reason(reasonInfo[rs].audit)
-	}
+	ev.Conclude(refusals[rs].Status, refusals[rs].Reason)
 	if p != nil {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}

@@ -371,3 +371,22 @@ func TestOpaqueTokens(t *testing.T) {
 		assert.Equal(t, gatehouse.MethodJWT, p.Method)
 	})
 }
+
+// TestNewReportsEveryProblem: New lists every problem of a Config at
+// once, after one "bearer: invalid configuration".
+func TestNewReportsEveryProblem(t *testing.T) {
+	c := newClock(t0)
+	cfg := baseConfig(c, newSigner(t, "HS256", "a"))
+	cfg.Algorithms = append(cfg.Algorithms, "none")
+	cfg.Keys[0].Key = []byte("short")
+	cfg.Leeway = -time.Second
+	cfg.Issuers = []string{""}
+	cfg.JWKS.URL = "http://idp.example.com/jwks"
+	_, err := New(cfg)
+	require.ErrorIs(t, err, ErrConfig)
+	msg := err.Error()
+	for _, want := range []string{`algorithm "none" is never accepted`, "secret has 5 bytes", "Leeway -1s", "empty issuer", "must be https"} {
+		assert.Contains(t, msg, want)
+	}
+	assert.Equal(t, 1, strings.Count(msg, ErrConfig.Error()), msg)
+}

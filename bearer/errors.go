@@ -3,14 +3,17 @@ package bearer
 import (
 	"errors"
 	"net/http"
+	"slices"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
 // Sentinel errors. The error returned by [Authenticator.Check] is an
 // [*envelope.Error] for the client that wraps one of these as its cause, so
 // errors.Is(err, bearer.ErrTokenExpired) works while the client only ever
-// sees the envelope's fixed message.
+// sees the envelope's fixed message. [Refusals] lists the refusals.
+// ErrConfig is New's, ErrDuplicateTokenID a [TokenStore]'s.
 var (
 	ErrNoToken          = errors.New("bearer: no credentials")
 	ErrMultipleHeaders  = errors.New("bearer: several Authorization headers")
@@ -34,8 +37,56 @@ var (
 	ErrConfig           = errors.New("bearer: invalid configuration")
 )
 
-// reason classifies a decision; it indexes the precomputed errors and names
-// the audit reason.
+// The audit reasons of bearer's refusals ([gatehouse.Event].Reason), one
+// per row of [Refusals]. A failing revocation store, token store or key
+// source is [gatehouse.ReasonStoreUnavailable].
+const (
+	// ReasonNoCredentials: no Authorization header, or an empty one.
+	ReasonNoCredentials gatehouse.Reason = "no_credentials"
+	// ReasonEmptyToken: "Bearer" followed by nothing but whitespace.
+	ReasonEmptyToken gatehouse.Reason = "empty_bearer_token"
+	// ReasonOtherScheme: an Authorization header of another scheme, or a
+	// token sent without one.
+	ReasonOtherScheme gatehouse.Reason = "other_scheme"
+	// ReasonMultipleHeaders: several Authorization header lines.
+	ReasonMultipleHeaders gatehouse.Reason = "multiple_authorization_headers"
+	// ReasonMultipleMethods: an access_token in the query or form body
+	// beside the header's token.
+	ReasonMultipleMethods gatehouse.Reason = "multiple_token_methods"
+	// ReasonFormTooLarge: a form body too large to check for a second token.
+	ReasonFormTooLarge gatehouse.Reason = "form_too_large"
+	// ReasonMalformedHeader: a Bearer header that does not hold one token.
+	ReasonMalformedHeader gatehouse.Reason = "malformed_header"
+	// ReasonInvalidToken: a token that is no valid JWS, or whose signature
+	// does not verify.
+	ReasonInvalidToken gatehouse.Reason = "invalid_token"
+	// ReasonUnknownSigningKey: no configured or published key for the
+	// token's "kid" and "alg".
+	ReasonUnknownSigningKey gatehouse.Reason = "unknown_signing_key"
+	// ReasonTokenExpired: the token's "exp" has passed.
+	ReasonTokenExpired gatehouse.Reason = "token_expired"
+	// ReasonTokenNotYetValid: the token's "nbf" or "iat" is in the future.
+	ReasonTokenNotYetValid gatehouse.Reason = "token_not_yet_valid"
+	// ReasonIssuerNotAccepted: the token's "iss" is not in Config.Issuers.
+	ReasonIssuerNotAccepted gatehouse.Reason = "issuer_not_accepted"
+	// ReasonAudienceNotAccepted: the token's "aud" names none of
+	// Config.Audiences.
+	ReasonAudienceNotAccepted gatehouse.Reason = "audience_not_accepted"
+	// ReasonTokenTypeNotAccepted: the token's "typ" is not Config.TokenType.
+	ReasonTokenTypeNotAccepted gatehouse.Reason = "token_type_not_accepted"
+	// ReasonUnsupportedCrit: the token has a "crit" header.
+	ReasonUnsupportedCrit gatehouse.Reason = "unsupported_crit"
+	// ReasonInvalidClaims: a claim is missing, malformed or refused by
+	// Config.Validate or Config.Custom.
+	ReasonInvalidClaims gatehouse.Reason = "invalid_claims"
+	// ReasonTokenRevoked: the token, its session or its subject was revoked.
+	ReasonTokenRevoked gatehouse.Reason = "token_revoked"
+	// ReasonTokenNotFound: an opaque token no TokenStore record has.
+	ReasonTokenNotFound gatehouse.Reason = "token_not_found"
+)
+
+// reason classifies a decision; it indexes the refusal table and the
+// precomputed errors.
 type reason uint8
 
 const (
@@ -62,34 +113,36 @@ const (
 	numReasons
 )
 
-// reasonInfo is the static description of each reason: audit string,
-// sentinel, client message and whether it is a 400 or 503 instead of 401.
-var reasonInfo = [numReasons]struct {
-	audit   string
-	cause   error
-	message string
-}{
-	rOK:           {"ok", nil, ""},
-	rMissing:      {"no_credentials", ErrNoToken, "Missing bearer token"},
-	rEmpty:        {"empty_bearer_token", ErrNoToken, "Missing bearer token"},
-	rOtherScheme:  {"other_scheme", ErrOtherScheme, "Missing bearer token"},
-	rMultiple:     {"multiple_authorization_headers", ErrMultipleHeaders, "Send exactly one Authorization header"},
-	rManyMethods:  {"multiple_token_methods", ErrMultipleMethods, "Send the access token in one place only"},
-	rFormTooLarge: {"form_too_large", ErrFormTooLarge, "Request body too large"},
-	rMalformed:    {"malformed_header", ErrMalformedHeader, "Malformed Authorization header"},
-	rInvalid:      {"invalid_token", ErrTokenInvalid, "Invalid access token"},
-	rUnknownKey:   {"unknown_key", ErrUnknownKey, "Invalid access token"},
-	rExpired:      {"token_expired", ErrTokenExpired, "The access token expired"},
-	rNotYetValid:  {"token_not_yet_valid", ErrTokenNotYetValid, "Invalid access token"},
-	rIssuer:       {"issuer_not_accepted", ErrIssuer, "Invalid access token"},
-	rAudience:     {"audience_not_accepted", ErrAudience, "Invalid access token"},
-	rType:         {"token_type_not_accepted", ErrTokenType, "Invalid access token"},
-	rCrit:         {"unsupported_crit", ErrCritHeader, "Invalid access token"},
-	rClaims:       {"invalid_claims", ErrClaims, "Invalid access token"},
-	rRevoked:      {"token_revoked", ErrTokenRevoked, "The access token has been revoked"},
-	rNotFound:     {"token_not_found", ErrTokenNotFound, "Invalid access token"},
-	rUnavailable:  {"unavailable", ErrUnavailable, "Authentication is temporarily unavailable"},
+// refusals is bearer's refusal table: every refusal's sentinel, status,
+// default message and audit reason. The client errors (buildErrors), the
+// audit events and [Refusals] are all derived from it.
+var refusals = [numReasons]gatehouse.Refusal{
+	rMissing:      {Err: ErrNoToken, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonNoCredentials},
+	rEmpty:        {Err: ErrNoToken, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonEmptyToken},
+	rOtherScheme:  {Err: ErrOtherScheme, Status: http.StatusUnauthorized, Message: "Missing bearer token", Reason: ReasonOtherScheme},
+	rMultiple:     {Err: ErrMultipleHeaders, Status: http.StatusBadRequest, Message: "Send exactly one Authorization header", Reason: ReasonMultipleHeaders},
+	rManyMethods:  {Err: ErrMultipleMethods, Status: http.StatusBadRequest, Message: "Send the access token in one place only", Reason: ReasonMultipleMethods},
+	rFormTooLarge: {Err: ErrFormTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "Request body too large", Reason: ReasonFormTooLarge},
+	rMalformed:    {Err: ErrMalformedHeader, Status: http.StatusUnauthorized, Message: "Malformed Authorization header", Reason: ReasonMalformedHeader},
+	rInvalid:      {Err: ErrTokenInvalid, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonInvalidToken},
+	rUnknownKey:   {Err: ErrUnknownKey, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonUnknownSigningKey},
+	rExpired:      {Err: ErrTokenExpired, Status: http.StatusUnauthorized, Message: "The access token expired", Reason: ReasonTokenExpired},
+	rNotYetValid:  {Err: ErrTokenNotYetValid, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonTokenNotYetValid},
+	rIssuer:       {Err: ErrIssuer, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonIssuerNotAccepted},
+	rAudience:     {Err: ErrAudience, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonAudienceNotAccepted},
+	rType:         {Err: ErrTokenType, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonTokenTypeNotAccepted},
+	rCrit:         {Err: ErrCritHeader, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonUnsupportedCrit},
+	rClaims:       {Err: ErrClaims, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonInvalidClaims},
+	rRevoked:      {Err: ErrTokenRevoked, Status: http.StatusUnauthorized, Message: "The access token has been revoked", Reason: ReasonTokenRevoked},
+	rNotFound:     {Err: ErrTokenNotFound, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonTokenNotFound},
+	rUnavailable:  {Err: ErrUnavailable, Status: http.StatusServiceUnavailable, Message: "Authentication is temporarily unavailable", Reason: gatehouse.ReasonStoreUnavailable},
 }
+
+// Refusals returns bearer's refusal table: for each way [Authenticator]
+// refuses a request, the sentinel its error wraps, the status, the
+// default client message (Config.Message replaces it on every 401) and
+// the audit reason. The slice is the caller's own.
+func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }
 
 // buildErrors precomputes the client error of every reason for realm, so a
 // rejection allocates nothing. A non-empty message replaces the body
@@ -97,49 +150,35 @@ var reasonInfo = [numReasons]struct {
 func buildErrors(realm, message string) [numReasons]*envelope.Error {
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
-		info := reasonInfo[r]
+		row := refusals[r]
 		var e *envelope.Error
 		switch r {
 		case rMissing, rEmpty, rOtherScheme:
 			// RFC 6750 §3.1: no error attribute when the request had no
 			// authentication information ("Bearer" without a token has
 			// none either), or used another method.
-			e = envelope.ErrUnauthorized.WithMessage(info.message).
+			e = envelope.ErrUnauthorized.WithMessage(row.Message).
 				WithOAuthCode("invalid_token").
 				WithChallenge(envelope.BearerChallenge(realm, "", "", ""))
 		case rMultiple, rManyMethods:
 			// RFC 6750 §2: a request uses one method to send its token.
-			e = envelope.ErrBadRequest.WithMessage(info.message).
+			e = envelope.ErrBadRequest.WithMessage(row.Message).
 				WithOAuthCode("invalid_request").
-				WithChallenge(envelope.BearerChallenge(realm, "invalid_request", info.message, ""))
+				WithChallenge(envelope.BearerChallenge(realm, "invalid_request", row.Message, ""))
 		case rFormTooLarge:
-			e = envelope.ErrPayloadTooLarge.WithMessage(info.message).WithOAuthCode("invalid_request")
+			e = envelope.ErrPayloadTooLarge.WithMessage(row.Message).WithOAuthCode("invalid_request")
 		case rUnavailable:
-			e = envelope.ErrUnavailable.WithMessage(info.message)
+			e = envelope.ErrUnavailable.WithMessage(row.Message)
 		default:
-			e = envelope.ErrUnauthorized.WithMessage(info.message).
+			e = envelope.ErrUnauthorized.WithMessage(row.Message).
 				WithOAuthCode("invalid_token").
-				WithChallenge(envelope.BearerChallenge(realm, "invalid_token", info.message, ""))
+				WithChallenge(envelope.BearerChallenge(realm, "invalid_token", row.Message, ""))
 		}
+		e.Status = row.Status
 		if message != "" && e.Status == http.StatusUnauthorized {
 			e = e.WithMessage(message)
 		}
-		errs[r] = e.WithCause(info.cause)
+		errs[r] = e.WithCause(row.Err)
 	}
 	return errs
-}
-
-// status returns the HTTP status a reason is answered with.
-func (r reason) status() int {
-	switch r {
-	case rOK:
-		return 0
-	case rMultiple, rManyMethods:
-		return http.StatusBadRequest
-	case rFormTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case rUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusUnauthorized
 }

@@ -17,6 +17,7 @@ func Example() {
 	secret := []byte("an-hmac-secret-of-at-least-32-bytes!")
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	auth, err := bearer.New(bearer.Config{
+		Realm:      "api",
 		Algorithms: []string{"HS256"},
 		Keys:       []bearer.Key{{Algorithm: "HS256", Key: secret}},
 		Issuers:    []string{"https://auth.example.com"},

@@ -131,7 +131,7 @@ func TokenFromHeader(h http.Header) (string, error) {
 		return "", ErrNoToken
 	}
 	if rs != rOK {
-		return "", reasonInfo[rs].cause
+		return "", refusals[rs].Err
 	}
 	return tok, nil
 }

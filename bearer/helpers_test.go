@@ -136,6 +136,7 @@ func claimsAt(now time.Time) jwt.MapClaims {
 
 func baseConfig(c *clock, s ...signer) Config {
 	cfg := Config{
+		Realm:     "api",
 		Issuers:   []string{"https://issuer.test"},
 		Audiences: []string{"api://orders"},
 		Now:       c.Now,

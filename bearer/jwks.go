@@ -23,30 +23,31 @@ import (
 // value (empty URL) disables it.
 type JWKS struct {
 	// URL is the JWK Set endpoint. It must be https, except for a loopback
-	// host or when AllowHTTP is set.
+	// host or when AllowHTTP is set. Required to enable the set.
 	URL string
-	// AllowHTTP permits a plain-http URL to a non-loopback host.
+	// AllowHTTP permits a plain-http URL to a non-loopback host. Default:
+	// false.
 	AllowHTTP bool
-	// Client fetches the set; nil uses a client with Timeout. Its transport
-	// is wrapped to enforce MaxBytes.
+	// Client fetches the set; its transport is wrapped to enforce
+	// MaxBytes. Default: a client with Timeout.
 	Client *http.Client
-	// Timeout bounds one fetch; zero means 10s.
+	// Timeout bounds one fetch. Default: 10s.
 	Timeout time.Duration
-	// MaxBytes caps the size of a JWK Set response; zero means 1 MiB.
+	// MaxBytes caps the size of a JWK Set response. Default: 1 MiB.
 	MaxBytes int64
 	// RefreshInterval is how often the set is refreshed in the background;
-	// zero means 1h. A failed refresh keeps the last good keys.
+	// a failed refresh keeps the last good keys. Default: 1h.
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the minimum time between refreshes triggered by
-	// a token whose "kid" is unknown (key rotation); zero means 1m. A token
-	// with an unknown kid arriving sooner waits for the next allowed
-	// refresh when it is at most UnknownKIDWait away, and is refused at once
-	// otherwise.
+	// a token whose "kid" is unknown (key rotation). A token with an
+	// unknown kid arriving sooner waits for the next allowed refresh when
+	// it is at most UnknownKIDWait away, and is refused at once otherwise.
+	// Default: 1m.
 	UnknownKIDInterval time.Duration
-	// UnknownKIDWait bounds how long a request waits for such a refresh;
-	// zero means 2s.
+	// UnknownKIDWait bounds how long a request waits for such a refresh.
+	// Default: 2s.
 	UnknownKIDWait time.Duration
-	// OnRefreshError, when set, receives every failed fetch, for logging.
+	// OnRefreshError receives every failed fetch, for logging. Optional.
 	OnRefreshError func(err error)
 }
 
@@ -85,14 +86,21 @@ func (s *jwkSnapshot) lookup(kid string) *remoteKey {
 	return s.byKID[kid]
 }
 
-func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
+// parseJWKSURL parses and checks JWKS.URL (see jwksURLAllowed).
+func parseJWKSURL(cfg JWKS) (*url.URL, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%w: JWKS URL %q is not an absolute URL", ErrConfig, cfg.URL)
+		return nil, fmt.Errorf("JWKS URL %q is not an absolute URL", cfg.URL)
 	}
 	if err := jwksURLAllowed(u, cfg.AllowHTTP); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, err
 	}
+	return u, nil
+}
+
+// newRemoteKeys starts fetching the set at u, the URL parseJWKSURL
+// returned for cfg. Its error is a configuration problem.
+func newRemoteKeys(cfg JWKS, u *url.URL, allowed []string) (*remoteKeys, error) {
 	timeout := orDefault(cfg.Timeout, 10*time.Second)
 	maxBytes := cfg.MaxBytes
 	if maxBytes <= 0 {
@@ -170,7 +178,7 @@ func newRemoteKeys(cfg JWKS, allowed []string) (*remoteKeys, error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("%w: JWKS: %w", ErrConfig, err)
+		return nil, fmt.Errorf("JWKS: %w", err)
 	}
 	return rk, nil
 }

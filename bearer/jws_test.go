@@ -163,7 +163,7 @@ func TestHeaderChecksPrecedeSignature(t *testing.T) {
 	hs := newSigner(t, "HS256", "hs-1")
 	rs := newSigner(t, "RS256", "rsa-1")
 	cfg := baseConfig(c, hs, rs)
-	cfg.Type = "at+jwt"
+	cfg.TokenType = "at+jwt"
 	a := mustNew(t, cfg)
 	at := map[string]any{"typ": "at+jwt"}
 	hsTok := forgedSig(hs.sign(t, claimsAt(t0), at))
@@ -193,8 +193,8 @@ func TestHeaderChecksPrecedeSignature(t *testing.T) {
 					tok = withPayload(tok, seg)
 				}
 				_, got, err := a.check(bearerRequest(tok))
-				assert.Equal(t, tc.want, got, "reason %q", reasonInfo[got].audit)
-				assert.ErrorIs(t, err, reasonInfo[tc.want].cause)
+				assert.Equal(t, tc.want, got, "reason %q", refusals[got].Reason)
+				assert.ErrorIs(t, err, refusals[tc.want].Err)
 			})
 		}
 	}
@@ -265,7 +265,7 @@ func TestMultiDefectOrder(t *testing.T) {
 	hs := newSigner(t, "HS256", "hs-1")
 	other := newSigner(t, "HS256", "hs-2")
 	cfg := baseConfig(c, hs, other)
-	cfg.Type = "at+jwt"
+	cfg.TokenType = "at+jwt"
 	a := mustNew(t, cfg)
 	at := map[string]any{"typ": "at+jwt"}
 	foreign := claimsAt(t0)
@@ -311,8 +311,8 @@ func TestMultiDefectOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.ref, ref(tc.token), "reason in the reference order")
 			_, got, err := a.check(bearerRequest(tc.token))
-			assert.Equal(t, tc.want, got, "got %q", reasonInfo[got].audit)
-			assert.ErrorIs(t, err, reasonInfo[tc.want].cause)
+			assert.Equal(t, tc.want, got, "got %q", refusals[got].Reason)
+			assert.ErrorIs(t, err, refusals[tc.want].Err)
 		})
 	}
 }
@@ -386,7 +386,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 		}
 		key, rs := a.staticKey(kid, t.Method.Alg())
 		if rs != rOK {
-			return nil, reasonInfo[rs].cause
+			return nil, refusals[rs].Err
 		}
 		return key, nil
 	}
@@ -409,7 +409,7 @@ func TestSingleDefectReasonsUnchanged(t *testing.T) {
 	hs := newSigner(t, "HS256", "hs-1")
 	es := newSigner(t, "ES256", "es-1")
 	cfg := baseConfig(c, hs, es)
-	cfg.Type = "at+jwt"
+	cfg.TokenType = "at+jwt"
 	cfg.CacheSize = new(0)
 	a := mustNew(t, cfg)
 	ref := refVerifier(a, cfg)
@@ -460,7 +460,7 @@ func TestSingleDefectReasonsUnchanged(t *testing.T) {
 	for name, tok := range tokens {
 		t.Run(name, func(t *testing.T) {
 			_, got, _ := a.check(bearerRequest(tok))
-			assert.Equal(t, ref(tok), got, "got %q", reasonInfo[got].audit)
+			assert.Equal(t, ref(tok), got, "got %q", refusals[got].Reason)
 		})
 	}
 }

@@ -60,7 +60,7 @@ func otherMethod(r *http.Request) reason {
 // 413.
 func OneMethod(r *http.Request) error {
 	if rs := otherMethod(r); rs != rOK {
-		return reasonInfo[rs].cause
+		return refusals[rs].Err
 	}
 	return nil
 }

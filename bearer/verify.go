@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -322,7 +321,7 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		Subject:   str("sub"),
 		Tenant:    str(a.tenant),
 		ClientID:  str("client_id"),
-		Scopes:    scopesOf(c),
+		Scopes:    gatehouse.ScopesFromClaims(c),
 		Method:    gatehouse.MethodJWT,
 		TokenID:   str("jti"),
 		SessionID: str("sid"),
@@ -334,20 +333,6 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		return 0, rClaims
 	}
 	return exp, rOK
-}
-
-// scopesOf returns the scopes of the claim set c, those of the one claim
-// gatehouse.ScopeClaim selects ("scope", else "scp", else "scopes"),
-// collected on the stack and copied into one exactly sized slice, or nil
-// when there are none.
-func scopesOf(c jwt.MapClaims) []string {
-	var buf [16]string
-	_, v := gatehouse.ScopeClaim(c)
-	scopes := gatehouse.AppendScopes(buf[:0], v)
-	if len(scopes) == 0 {
-		return nil
-	}
-	return slices.Clone(scopes)
 }
 
 // numericDate returns a NumericDate claim in whole seconds, truncated as

@@ -63,7 +63,7 @@ func TestVerifyAdversarial(t *testing.T) {
 	rsaPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
 
 	cfg := baseConfig(c, rs, hs, es)
-	cfg.Type = "at+jwt"
+	cfg.TokenType = "at+jwt"
 	a := mustNew(t, cfg)
 
 	at := map[string]any{"typ": "at+jwt"}
@@ -411,7 +411,7 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted a forged token: %+v", p)
 		}
 		if rs := ref(tok); rs != rOK {
-			t.Fatalf("accepted a token golang-jwt's ParseWithClaims refuses (%s)", reasonInfo[rs].audit)
+			t.Fatalf("accepted a token golang-jwt's ParseWithClaims refuses (%s)", refusals[rs].Reason)
 		}
 	})
 }

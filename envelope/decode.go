@@ -36,10 +36,10 @@ const DefaultMaxBodyBytes = 64 << 10
 //
 // Messages name fields, never the values a client submitted.
 type Decoder struct {
-	// MaxBytes caps the body; 0 means DefaultMaxBodyBytes.
+	// MaxBytes caps the body. Default: DefaultMaxBodyBytes.
 	MaxBytes int64
-	// AllowUnknownFields accepts object members dst has no field for;
-	// by default they are a validation error.
+	// AllowUnknownFields accepts object members dst has no field for,
+	// which are otherwise a validation error. Default: false.
 	AllowUnknownFields bool
 }
 
@@ -59,14 +59,14 @@ func (d Decoder) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		return ErrInternal.WithCause(errors.New("envelope: Decode needs a non-nil pointer"))
 	}
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
-		return ErrUnsupportedMediaType
+		return ErrUnsupportedMediaType.ptr()
 	}
 	max := d.MaxBytes
 	if max <= 0 {
 		max = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > max {
-		return ErrPayloadTooLarge
+		return ErrPayloadTooLarge.ptr()
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return ErrSyntax.WithMessage("Request body is empty")
@@ -118,7 +118,7 @@ func (d Decoder) Unmarshal(data []byte, dst any) error {
 func sizeError(err error) *Error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return ErrPayloadTooLarge
+		return ErrPayloadTooLarge.ptr()
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func decodeError(err error) error {
 		return ErrValidation.WithField(name).WithMessage("Unknown field: " + name)
 	default:
 		// json.SyntaxError, io.ErrUnexpectedEOF, invalid UTF-8 and the like.
-		return ErrSyntax
+		return ErrSyntax.ptr()
 	}
 }
 

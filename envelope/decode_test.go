@@ -44,7 +44,7 @@ func TestDecode(t *testing.T) {
 		name    string
 		body    string
 		ct      string
-		want    *envelope.Error
+		want    error
 		message string
 	}{
 		{"valid", `{"username":"demo","password":"pw"}`, ct, nil, ""},

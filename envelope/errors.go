@@ -10,10 +10,11 @@ import (
 // the wrapped cause is client-safe by construction: messages are written by
 // the library or the application, never copied from lower-level errors.
 //
-// Errors are values: the With… methods return modified copies, so the
-// package-level sentinels are never changed. Two Errors match under
-// [errors.Is] when their Status and Code are equal, so a copy with another
-// message still matches its sentinel.
+// Errors are values: the With… methods return modified copies, and the
+// catalogue's kinds ([ErrUnauthorized], …) are constants. Two Errors match
+// under [errors.Is] when their Status and Code are equal, and an Error
+// matches its [Kind] the same way, so a copy with another message still
+// matches its kind.
 type Error struct {
 	// Status is the HTTP status code.
 	Status int
@@ -55,10 +56,16 @@ func (e *Error) Error() string {
 // errors.Is checks on the server side. It is never rendered.
 func (e *Error) Unwrap() error { return e.cause }
 
-// Is reports whether target is an *Error with the same Status and Code.
+// Is reports whether target is an *Error, or a [Kind], with the same Status
+// and Code.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Status == e.Status && t.Code == e.Code
+	switch t := target.(type) {
+	case *Error:
+		return t.Status == e.Status && t.Code == e.Code
+	case Kind:
+		return t.Is(e)
+	}
+	return false
 }
 
 // WithMessage returns a copy of e with the client-safe message msg.
@@ -118,27 +125,126 @@ func New(status int, name, code, message string) *Error {
 	return &Error{Status: status, Name: name, Code: code, Message: message}
 }
 
-// The catalogue. The first four are the common errors of a request: an invalid
-// field, a body that is not JSON, bad credentials and a refused permission;
-// the rest are the statuses gatehouse middleware answers with.
-var (
-	ErrValidation   = New(http.StatusBadRequest, "ValidationException", "VALIDATION_FAILURE", "Missing or invalid request fields")
-	ErrSyntax       = New(http.StatusBadRequest, "SyntaxError", "SYNTAX_ERROR", "Invalid JSON in request body")
-	ErrUnauthorized = New(http.StatusUnauthorized, "UnauthorizedError", "UNAUTHORIZED", "Invalid credentials")
-	ErrForbidden    = New(http.StatusForbidden, "ForbiddenError", "FORBIDDEN", "Forbidden")
+// A Kind is one entry of the catalogue of refusals ([ErrUnauthorized],
+// [ErrNotFound], …): a status, name, string code and default message. A
+// Kind is a constant and an error itself; its With… methods return a new [*Error] of the kind, and
+// every *Error of a kind matches it under [errors.Is] (same Status and
+// Code), whatever its message:
+//
+//	return envelope.ErrNotFound.WithMessage("No such order")
+//	…
+//	errors.Is(err, envelope.ErrNotFound) // true
+//
+// [As] turns a Kind into its *Error.
+type Kind uint8
 
-	ErrBadRequest           = New(http.StatusBadRequest, "BadRequestError", "BAD_REQUEST", "Malformed request")
-	ErrNotFound             = New(http.StatusNotFound, "NotFoundError", "NOT_FOUND", "Not found")
-	ErrPayloadTooLarge      = New(http.StatusRequestEntityTooLarge, "PayloadTooLargeError", "PAYLOAD_TOO_LARGE", "Request body too large")
-	ErrUnsupportedMediaType = New(http.StatusUnsupportedMediaType, "UnsupportedMediaTypeError", "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-	ErrTooManyRequests      = New(http.StatusTooManyRequests, "TooManyRequestsError", "TOO_MANY_REQUESTS", "Too many requests")
-	ErrInternal             = New(http.StatusInternalServerError, "InternalServerError", "INTERNAL_ERROR", "Internal server error")
-	ErrUnavailable          = New(http.StatusServiceUnavailable, "ServiceUnavailableError", "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+// The catalogue. The first four are the common error codes of the APIs the
+// built-in styles reproduce; the rest are the statuses gatehouse middleware
+// answers with.
+const (
+	ErrValidation Kind = iota + 1
+	ErrSyntax
+	ErrUnauthorized
+	ErrForbidden
+
+	ErrBadRequest
+	ErrNotFound
+	ErrPayloadTooLarge
+	ErrUnsupportedMediaType
+	ErrTooManyRequests
+	ErrInternal
+	ErrUnavailable
 )
 
-// As returns err as an *Error. An error that is not (and does not wrap) an
-// *Error becomes ErrInternal wrapping it, so that its text is never sent to a
-// client. A nil err returns nil.
+var catalogue = [...]Error{
+	ErrValidation:           {Status: http.StatusBadRequest, Name: "ValidationException", Code: "VALIDATION_FAILURE", Message: "Missing or invalid request fields"},
+	ErrSyntax:               {Status: http.StatusBadRequest, Name: "SyntaxError", Code: "SYNTAX_ERROR", Message: "Invalid JSON in request body"},
+	ErrUnauthorized:         {Status: http.StatusUnauthorized, Name: "UnauthorizedError", Code: "UNAUTHORIZED", Message: "Invalid credentials"},
+	ErrForbidden:            {Status: http.StatusForbidden, Name: "ForbiddenError", Code: "FORBIDDEN", Message: "Forbidden"},
+	ErrBadRequest:           {Status: http.StatusBadRequest, Name: "BadRequestError", Code: "BAD_REQUEST", Message: "Malformed request"},
+	ErrNotFound:             {Status: http.StatusNotFound, Name: "NotFoundError", Code: "NOT_FOUND", Message: "Not found"},
+	ErrPayloadTooLarge:      {Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLargeError", Code: "PAYLOAD_TOO_LARGE", Message: "Request body too large"},
+	ErrUnsupportedMediaType: {Status: http.StatusUnsupportedMediaType, Name: "UnsupportedMediaTypeError", Code: "UNSUPPORTED_MEDIA_TYPE", Message: "Content-Type must be application/json"},
+	ErrTooManyRequests:      {Status: http.StatusTooManyRequests, Name: "TooManyRequestsError", Code: "TOO_MANY_REQUESTS", Message: "Too many requests"},
+	ErrInternal:             {Status: http.StatusInternalServerError, Name: "InternalServerError", Code: "INTERNAL_ERROR", Message: "Internal server error"},
+	ErrUnavailable:          {Status: http.StatusServiceUnavailable, Name: "ServiceUnavailableError", Code: "SERVICE_UNAVAILABLE", Message: "Service temporarily unavailable"},
+}
+
+// value returns k's catalogue entry by value; a Kind outside the catalogue
+// is ErrInternal.
+func (k Kind) value() Error {
+	if k == 0 || int(k) >= len(catalogue) {
+		return catalogue[ErrInternal]
+	}
+	return catalogue[k]
+}
+
+// ptr returns a new *Error of kind k.
+func (k Kind) ptr() *Error {
+	e := k.value()
+	return &e
+}
+
+// Error returns the code and message of k, as its *Error's Error does.
+func (k Kind) Error() string {
+	e := k.value()
+	return e.Error()
+}
+
+// Is reports whether target is k, or an *Error of k's Status and Code.
+func (k Kind) Is(target error) bool {
+	switch t := target.(type) {
+	case Kind:
+		return t == k
+	case *Error:
+		e := k.value()
+		return t.Status == e.Status && t.Code == e.Code
+	}
+	return false
+}
+
+// Status returns k's HTTP status code.
+func (k Kind) Status() int { return k.value().Status }
+
+// Name returns k's class name, e.g. "UnauthorizedError".
+func (k Kind) Name() string { return k.value().Name }
+
+// Code returns k's string code, e.g. "UNAUTHORIZED".
+func (k Kind) Code() string { return k.value().Code }
+
+// Message returns k's default client-safe message.
+func (k Kind) Message() string { return k.value().Message }
+
+// WithMessage returns a new Error of kind k with the message msg.
+func (k Kind) WithMessage(msg string) *Error { e := k.value(); return e.WithMessage(msg) }
+
+// WithField returns a new Error of kind k about the request field name.
+func (k Kind) WithField(name string) *Error { e := k.value(); return e.WithField(name) }
+
+// WithNumber returns a new Error of kind k with the numeric code n.
+func (k Kind) WithNumber(n int) *Error { e := k.value(); return e.WithNumber(n) }
+
+// WithOAuthCode returns a new Error of kind k with the OAuth error code.
+func (k Kind) WithOAuthCode(code string) *Error { e := k.value(); return e.WithOAuthCode(code) }
+
+// WithChallenge returns a new Error of kind k that sends
+// WWW-Authenticate: challenge.
+func (k Kind) WithChallenge(challenge string) *Error {
+	e := k.value()
+	return e.WithChallenge(challenge)
+}
+
+// WithRetryAfter returns a new Error of kind k that sends Retry-After for d.
+func (k Kind) WithRetryAfter(d time.Duration) *Error { e := k.value(); return e.WithRetryAfter(d) }
+
+// WithCause returns a new Error of kind k that wraps the internal error
+// cause (see [Error.WithCause]).
+func (k Kind) WithCause(cause error) *Error { e := k.value(); return e.WithCause(cause) }
+
+// As returns err as an *Error: err itself, or the *Error it wraps, or a new
+// *Error of the [Kind] it is or wraps. Any other error becomes ErrInternal
+// wrapping it, so that its text is never sent to a client. A nil err
+// returns nil.
 func As(err error) *Error {
 	if err == nil {
 		return nil
@@ -149,6 +255,10 @@ func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var k Kind
+	if errors.As(err, &k) {
+		return k.ptr()
 	}
 	return ErrInternal.WithCause(err)
 }

@@ -114,10 +114,10 @@ func TestRecoverCallbacks(t *testing.T) {
 			c.Custom = bearer.Custom(func(context.Context, *claims) error { boom(); return nil })
 		}), map[string]string{"Authorization": "Bearer " + jwtToken}},
 		{"apikey Tenant", keys.Middleware(ok), map[string]string{"X-Api-Key": key}},
-		{"ratelimit KeyFunc", ratelimit.MustNew(ratelimit.Config{
+		{"ratelimit KeyFunc", limiter(t, ratelimit.Config{
 			Key: func(*http.Request) string { boom(); return "" },
 		}).Middleware(ok), nil},
-		{"ratelimit Limits", withPrincipal(ratelimit.MustNew(ratelimit.Config{
+		{"ratelimit Limits", withPrincipal(limiter(t, ratelimit.Config{
 			Limits: func(gatehouse.Principal) (ratelimit.Limit, bool) { boom(); return ratelimit.Limit{}, false },
 		}).Middleware(ok)), nil},
 	}
@@ -295,4 +295,12 @@ func TestRecoverPassThrough(t *testing.T) {
 	_ = res.Body.Close()
 	assert.Equal(t, "hijacked", string(body))
 	assert.Empty(t, logs.String())
+}
+
+// limiter returns the Limiter of cfg, failing t when New fails.
+func limiter(t *testing.T, cfg ratelimit.Config) *ratelimit.Limiter {
+	t.Helper()
+	l, err := ratelimit.New(cfg)
+	require.NoError(t, err)
+	return l
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // A Style renders an [*Error] as a response body. Implementations must be
-// safe for concurrent use and must not render anything the Error does not
-// expose (in particular never its wrapped cause).
+// safe for concurrent use, must not modify the Error, and must not render
+// anything it does not expose (in particular never its wrapped cause).
 type Style interface {
 	// AppendBody appends the body for e to dst and returns the extended
 	// slice together with the body's Content-Type.
@@ -30,30 +30,51 @@ const (
 	contentProblem = "application/problem+json"
 )
 
+// A BuiltinStyle is one of the styles this package defines. Each is a
+// constant: the built-in styles cannot be reassigned or changed.
+type BuiltinStyle uint8
+
 // The built-in styles.
-var (
-	// Nested is the default shape, one error object with name, code and message:
+const (
+	// Nested is the default: the error object nested under "error":
 	// {"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid credentials"}}
-	Nested Style = nestedStyle{}
+	Nested BuiltinStyle = iota
 
-	// Flat is a flat shape with a success flag and the HTTP status text as "error":
+	// Flat is the flat shape with the HTTP status text as "error":
 	// {"success":false,"error":"Forbidden","message":"Insufficient permissions"}
-	Flat Style = flatStyle{}
+	Flat
 
-	// Numeric is the numeric-code shape, {"code":-23,"message":"..."}, using each
-	// Error's own numeric code and otherwise its HTTP status. Use
-	// [NumericStyle] to map string codes to a numeric catalogue.
-	Numeric Style = NumericStyle{}
+	// Numeric is {"code":-23,"message":"..."}, using each Error's own
+	// numeric code and otherwise its HTTP status; it renders as the zero
+	// [NumericStyle]. Use a NumericStyle to map string codes to a numeric
+	// catalogue.
+	Numeric
 
 	// OAuth is the RFC 6749 §5.2 token-endpoint shape:
 	// {"error":"invalid_grant","error_description":"..."}.
-	OAuth Style = oauthStyle{}
+	OAuth
 
 	// Problem is RFC 9457 problem details (application/problem+json) with
 	// the string code, and the field for validation errors, as extension
 	// members.
-	Problem Style = problemStyle{}
+	Problem
 )
+
+// AppendBody implements [Style]; a BuiltinStyle outside the constants
+// above renders as Nested.
+func (s BuiltinStyle) AppendBody(b []byte, r *http.Request, e *Error) ([]byte, string) {
+	switch s {
+	case Flat:
+		return flatStyle{}.AppendBody(b, r, e)
+	case Numeric:
+		return NumericStyle{}.AppendBody(b, r, e)
+	case OAuth:
+		return oauthStyle{}.AppendBody(b, r, e)
+	case Problem:
+		return problemStyle{}.AppendBody(b, r, e)
+	}
+	return nestedStyle{}.AppendBody(b, r, e)
+}
 
 type nestedStyle struct{}
 
@@ -79,7 +100,7 @@ func (flatStyle) AppendBody(b []byte, _ *http.Request, e *Error) ([]byte, string
 
 // NumericStyle renders {"code":N,"message":"..."}. N is the Error's own
 // numeric code when it has one ([Error.WithNumber]), else Codes[e.Code] when
-// present, else the HTTP status. The zero NumericStyle is [Numeric].
+// present, else the HTTP status. The zero NumericStyle renders as [Numeric].
 type NumericStyle struct {
 	// Codes maps string codes such as "UNAUTHORIZED" to numeric codes.
 	Codes map[string]int

@@ -19,7 +19,7 @@ func TestStylesByteExact(t *testing.T) {
 	cases := []struct {
 		name  string
 		style envelope.Style
-		err   *envelope.Error
+		err   error
 		ct    string
 		body  string
 	}{
@@ -59,7 +59,7 @@ func TestStylesByteExact(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			envelope.WriteStyle(rec, httptest.NewRequest("GET", "/", nil), tc.style, tc.err)
-			assert.Equal(t, tc.err.Status, rec.Code)
+			assert.Equal(t, envelope.As(tc.err).Status, rec.Code)
 			assert.Equal(t, tc.body, rec.Body.String())
 			assert.Equal(t, tc.ct, rec.Header().Get("Content-Type"))
 			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
@@ -148,7 +148,7 @@ func TestErrorValues(t *testing.T) {
 	assert.ErrorIs(t, e, envelope.ErrUnauthorized, "copies match their sentinel")
 	assert.ErrorIs(t, e, assert.AnError, "the cause is reachable server-side")
 	assert.NotErrorIs(t, e, envelope.ErrForbidden)
-	assert.Equal(t, "Invalid credentials", envelope.ErrUnauthorized.Message, "sentinels are never modified")
+	assert.Equal(t, "Invalid credentials", envelope.ErrUnauthorized.Message(), "sentinels are never modified")
 	assert.NotContains(t, e.Error(), assert.AnError.Error())
 	assert.Same(t, e, envelope.As(e))
 	assert.Nil(t, envelope.As(nil))
@@ -230,7 +230,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 // which say so.
 func TestOAuthCodeByStatus(t *testing.T) {
 	for _, tc := range []struct {
-		e    *envelope.Error
+		e    error
 		want string
 	}{
 		{envelope.ErrBadRequest, "invalid_request"},
@@ -242,7 +242,7 @@ func TestOAuthCodeByStatus(t *testing.T) {
 		{envelope.ErrInternal, "server_error"},
 		{envelope.ErrNotFound, "invalid_request"},
 	} {
-		assert.Equal(t, tc.want, envelope.OAuthCode(tc.e), "%d", tc.e.Status)
+		assert.Equal(t, tc.want, envelope.OAuthCode(envelope.As(tc.e)), "%d", envelope.As(tc.e).Status)
 	}
 	rec := httptest.NewRecorder()
 	envelope.WriteStyle(rec, nil, envelope.OAuth, envelope.ErrForbidden.WithMessage("IP address not authorized"))

@@ -1,6 +1,7 @@
 package ipallow
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -14,29 +15,31 @@ import (
 // Config configures a static [Allowlist] for a whole API or a route.
 type Config struct {
 	// Allow lists the IP addresses and CIDR prefixes that may call (see
-	// [ParsePrefixes]). Empty means every address not in Deny may call.
+	// [ParsePrefixes]). Allow and Deny must not both be empty. Default:
+	// none (every address not in Deny may call).
 	Allow []string
 	// Deny lists addresses refused even when Allow contains them.
-	// Allow and Deny must not both be empty.
+	// Default: none.
 	Deny []string
 
 	// Resolver determines the client address when no earlier middleware
 	// (a Resolver's own Middleware) stored one in the request context; the
 	// address it resolves is then stored for the middleware and handlers
-	// that follow. nil means the connection's peer address, the right
-	// choice when no proxy sits in front of the server.
+	// that follow. Default: nil (the connection's peer address, the right
+	// choice when no proxy sits in front of the server).
 	Resolver *Resolver
 
-	// Message is the client-visible message of the 403; "" means
-	// [DefaultMessage]. Whatever it says, no response ever reveals the
-	// lists or which of them refused the address.
+	// Message is the client-visible message of the 403. Whatever it says,
+	// no response ever reveals the lists or which of them refused the
+	// address. Default: [DefaultMessage].
 	Message string
-	// Style renders refusals; nil means the request's style (see envelope.Use).
+	// Style renders refusals. Default: the request's style (see
+	// envelope.Use), else envelope.Nested.
 	Style envelope.Style
-	// Audit receives an event for every refusal, with the client address
-	// and the list that refused it ("allowlist" or "denylist"); nil means none.
+	// Audit receives an event for every decision of the Middleware, with
+	// the client address. Optional.
 	Audit gatehouse.Auditor
-	// Now is the audit clock; nil means time.Now.
+	// Now is the audit clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -57,8 +60,10 @@ type Allowlist struct {
 	render
 }
 
-// New validates cfg and returns an Allowlist. It fails when an entry is not
-// an IP or CIDR (wrapping [ErrInvalidPrefix]) or when both lists are empty.
+// New validates cfg and returns an Allowlist. It fails, with an error
+// wrapping [ErrConfig] that lists every problem, when an entry is not an
+// IP or CIDR (wrapping [ErrInvalidPrefix] too) or when both lists are
+// empty.
 func New(cfg Config) (*Allowlist, error) {
 	a := &Allowlist{resolver: cfg.Resolver, render: newRender(cfg.Style, cfg.Audit, cfg.Now, cfg.Message)}
 	if err := a.Update(cfg.Allow, cfg.Deny); err != nil {
@@ -72,16 +77,20 @@ func New(cfg Config) (*Allowlist, error) {
 // either the old lists or the new ones, never a mix. On error the lists in
 // force are kept.
 func (a *Allowlist) Update(allow, deny []string) error {
+	var problems []error
 	if len(allow) == 0 && len(deny) == 0 {
-		return fmt.Errorf("%w: Allow and Deny are both empty", ErrInvalidConfig)
+		problems = append(problems, errors.New("both Allow and Deny are empty"))
 	}
 	al, err := ParsePrefixes(allow)
 	if err != nil {
-		return fmt.Errorf("ipallow: Allow: %w", err)
+		problems = append(problems, fmt.Errorf("in Allow: %w", err))
 	}
 	dl, err := ParsePrefixes(deny)
 	if err != nil {
-		return fmt.Errorf("ipallow: Deny: %w", err)
+		problems = append(problems, fmt.Errorf("in Deny: %w", err))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
 	if len(allow) == 0 {
 		al = nil
@@ -112,34 +121,37 @@ func (a *Allowlist) Check(r *http.Request) (netip.Addr, error) {
 		return addr, err
 	}
 	if !addr.IsValid() {
-		return addr, a.ref.noAddr
+		return addr, a.errs[rNoAddr]
 	}
 	if ok, _ := a.Allows(addr); !ok {
-		return addr, a.ref.denied
+		return addr, a.errs[rDenied]
 	}
 	return addr, nil
 }
 
 // Middleware admits the requests [Allowlist.Check] admits and answers the
-// others with 403 FORBIDDEN, auditing each refusal. When it resolved the
-// address itself (Config.Resolver set and no earlier Resolver middleware),
-// it stores it for the handlers that follow; otherwise it passes the
-// request on unchanged, which costs no allocation.
+// others with 403 FORBIDDEN. Each request is audited once (Config.Audit):
+// a refusal after it is rendered, an admitted request before next runs.
+// When it resolved the address itself (Config.Resolver set and no earlier
+// Resolver middleware), it stores it for the handlers that follow;
+// otherwise it passes the request on unchanged, which costs no
+// allocation.
 func (a *Allowlist) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, store, err := clientAddr(a.resolver, r)
 		if err != nil {
-			a.refuse(w, r, "allowlist", "", gatehouse.RemoteAddr(r), nil, err)
+			a.refuse(w, r, "allowlist", gatehouse.RemoteAddr(r), nil, err)
 			return
 		}
 		if !addr.IsValid() {
-			a.refuse(w, r, "allowlist", "", addr, nil, a.ref.noAddr)
+			a.refuse(w, r, "allowlist", addr, nil, a.errs[rNoAddr])
 			return
 		}
-		if ok, rule := a.Allows(addr); !ok {
-			a.refuse(w, r, "allowlist", rule, addr, nil, a.ref.denied)
+		if ok, _ := a.Allows(addr); !ok {
+			a.refuse(w, r, "allowlist", addr, nil, a.errs[rDenied])
 			return
 		}
+		a.allow(r, "allowlist", addr, nil)
 		if store {
 			r = r.WithContext(gatehouse.WithClientAddr(r.Context(), addr))
 		}

@@ -51,14 +51,14 @@ func TestAllowlist(t *testing.T) {
 		rule   string
 	}{
 		{"allowed v4", []string{"203.0.113.0/24"}, nil, "203.0.113.9:1", 200, ""},
-		{"not allowed v4", []string{"203.0.113.0/24"}, nil, "198.51.100.1:1", 403, "allowlist"},
+		{"not allowed v4", []string{"203.0.113.0/24"}, nil, "198.51.100.1:1", 403, "ip_denied"},
 		{"allowed v6", []string{"2001:db8::/32"}, nil, "[2001:db8::1]:1", 200, ""},
 		{"mapped peer matches v4 entry", []string{"203.0.113.0/24"}, nil, "[::ffff:203.0.113.9]:1", 200, ""},
 		{"v4 peer matches mapped entry", []string{"::ffff:203.0.113.0/120"}, nil, "203.0.113.9:1", 200, ""},
 		{"zoned peer matches", []string{"fe80::/10"}, nil, "[fe80::1%eth0]:1", 200, ""},
-		{"deny wins over allow", []string{"203.0.113.0/24"}, []string{"203.0.113.9"}, "203.0.113.9:1", 403, "denylist"},
+		{"deny wins over allow", []string{"203.0.113.0/24"}, []string{"203.0.113.9"}, "203.0.113.9:1", 403, "ip_denied"},
 		{"deny only: others pass", nil, []string{"198.51.100.0/24"}, "203.0.113.9:1", 200, ""},
-		{"deny only: listed refused", nil, []string{"198.51.100.0/24"}, "198.51.100.3:1", 403, "denylist"},
+		{"deny only: listed refused", nil, []string{"198.51.100.0/24"}, "198.51.100.3:1", 403, "ip_denied"},
 		{"unusable peer", []string{"0.0.0.0/0"}, nil, "@", 403, "no_client_address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +70,10 @@ func TestAllowlist(t *testing.T) {
 			al.Middleware(ok200()).ServeHTTP(w, r)
 			assert.Equal(t, tc.want, w.Code)
 			if tc.want == 200 {
-				assert.Empty(t, rec.all())
+				events := rec.all()
+				require.Len(t, events, 1, "an admitted request is audited once")
+				assert.Equal(t, gatehouse.Allowed, events[0].Outcome)
+				assert.Empty(t, events[0].Reason)
 				return
 			}
 			assert.JSONEq(t, `{"error":{"name":"ForbiddenError","code":"FORBIDDEN","message":"IP address not authorized"}}`, w.Body.String())
@@ -153,7 +156,7 @@ func TestAllowlistConfigErrors(t *testing.T) {
 		cfg  Config
 		want error
 	}{
-		{"both empty", Config{}, ErrInvalidConfig},
+		{"both empty", Config{}, ErrConfig},
 		{"bad allow", Config{Allow: []string{"10.0.0.0/33"}}, ErrInvalidPrefix},
 		{"bad deny", Config{Allow: []string{"10.0.0.0/8"}, Deny: []string{"127.1"}}, ErrInvalidPrefix},
 	} {

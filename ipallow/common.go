@@ -1,7 +1,6 @@
 package ipallow
 
 import (
-	"context"
 	"net/http"
 	"net/netip"
 	"time"
@@ -16,53 +15,42 @@ type render struct {
 	style envelope.Style
 	audit gatehouse.Auditor
 	now   func() time.Time
-	ref   refusals
+	errs  [numReasons]*envelope.Error
 }
 
 func newRender(style envelope.Style, audit gatehouse.Auditor, now func() time.Time, message string) render {
 	if now == nil {
 		now = time.Now
 	}
-	return render{style: style, audit: audit, now: now, ref: newRefusals(message)}
+	return render{style: style, audit: audit, now: now, errs: newErrors(message)}
 }
 
-// refuse audits the refusal err of r, decided by action about addr (and p
-// when known) under rule, then renders it. rule names the list that refused
-// ("allowlist", "denylist", "account_allowlist"); "" derives the audit
-// reason from err.
-func (rd *render) refuse(w http.ResponseWriter, r *http.Request, action, rule string, addr netip.Addr, p *gatehouse.Principal, err error) {
-	if rd.audit != nil {
-		ev := gatehouse.NewEvent(r, "ipallow", action)
-		rd.fill(&ev, rule, addr, p, err)
-		rd.audit.Audit(r.Context(), ev)
-	}
+// refuse renders the refusal err of r, decided by action about addr (and p
+// when known), then audits it with the reason of the sentinel err wraps.
+func (rd *render) refuse(w http.ResponseWriter, r *http.Request, action string, addr netip.Addr, p *gatehouse.Principal, err error) {
 	envelope.WriteStyle(w, r, rd.style, err)
-}
-
-// emit audits a refusal decided without a request (CheckAccount).
-func (rd *render) emit(ctx context.Context, action, rule string, addr netip.Addr, p *gatehouse.Principal, err error) {
 	if rd.audit != nil {
-		ev := gatehouse.Event{Source: "ipallow", Action: action}
-		rd.fill(&ev, rule, addr, p, err)
-		rd.audit.Audit(ctx, ev)
+		rd.emit(r, action, addr, p, envelope.As(err).Status, refusals[reasonOf(err)].Reason)
 	}
 }
 
-func (rd *render) fill(ev *gatehouse.Event, rule string, addr netip.Addr, p *gatehouse.Principal, err error) {
+// allow audits the admission of r, decided by action about addr (and p
+// when known).
+func (rd *render) allow(r *http.Request, action string, addr netip.Addr, p *gatehouse.Principal) {
+	if rd.audit != nil {
+		rd.emit(r, action, addr, p, 0, "")
+	}
+}
+
+func (rd *render) emit(r *http.Request, action string, addr netip.Addr, p *gatehouse.Principal, status int, rs gatehouse.Reason) {
+	ev := gatehouse.NewEvent(r, "ipallow", action)
 	ev.Time = rd.now()
-	ev.Outcome = gatehouse.Denied
-	ev.Status = envelope.As(err).Status
-	if ev.Status >= 500 {
-		ev.Outcome = gatehouse.Failed
-	}
-	ev.Reason = gatehouse.Reason(rule)
-	if rule == "" {
-		ev.Reason = gatehouse.Reason(reason(err))
-	}
+	ev.Conclude(status, rs)
 	if addr.IsValid() {
 		ev.ClientIP = addr
 	}
 	if p != nil {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}
+	rd.audit.Audit(r.Context(), ev)
 }

@@ -2,14 +2,18 @@ package ipallow
 
 import (
 	"errors"
+	"net/http"
+	"slices"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// Sentinel errors. The errors the middleware and [PerPrincipal.CheckAccount]
-// return are *envelope.Error values wrapping one of these, so that
+// Sentinel errors. The errors the middleware, [Allowlist.Check],
+// [Resolver.Resolve] and [PerPrincipal.CheckAccount] return are
+// *envelope.Error values wrapping one of these, so that
 // errors.Is(err, ipallow.ErrDenied) works while the client only ever sees
-// the envelope's status, code and message.
+// the envelope's status, code and message. [Refusals] lists the refusals.
 var (
 	// ErrDenied is the cause of every 403 given because the client address
 	// is not on an allowlist or is on a denylist.
@@ -33,51 +37,92 @@ var (
 	// ErrInvalidPrefix is wrapped by configuration errors about an IP or
 	// CIDR entry.
 	ErrInvalidPrefix = errors.New("ipallow: invalid IP or CIDR entry")
-	// ErrInvalidConfig is wrapped by other configuration errors.
-	ErrInvalidConfig = errors.New("ipallow: invalid configuration")
+	// ErrConfig is wrapped by the error a constructor ([New],
+	// [NewResolver], [NewPerPrincipal]) or [Allowlist.Update] returns for
+	// an invalid configuration, which lists every problem.
+	ErrConfig = errors.New("ipallow: invalid configuration")
 )
 
 // DefaultMessage is the client-visible message of every 403 this package
 // gives. It never says which list or rule refused the address.
 const DefaultMessage = "IP address not authorized"
 
-// refusals holds the precomputed client errors of one middleware, so that a
-// rejection allocates nothing.
-type refusals struct {
-	denied, malformed, noAddr, noAccount, noPrincipal *envelope.Error
+// The audit reasons of ipallow's refusals ([gatehouse.Event].Reason), one
+// per row of [Refusals]. An address an allowlist or denylist refuses is
+// [gatehouse.ReasonIPDenied], one that cannot be determined
+// [gatehouse.ReasonNoClientAddress], a request that reaches a
+// [PerPrincipal] without a principal [gatehouse.ReasonNoPrincipal], and a
+// failing store [gatehouse.ReasonStoreUnavailable].
+const (
+	// ReasonMalformedForwardingHeader: a trusted proxy's forwarding header
+	// could not be parsed.
+	ReasonMalformedForwardingHeader gatehouse.Reason = "malformed_forwarding_header"
+	// ReasonNoAccount: an authenticated principal names no account.
+	ReasonNoAccount gatehouse.Reason = "no_account"
+)
+
+// reason classifies a decision; it indexes the refusal table.
+type reason uint8
+
+const (
+	rOK reason = iota
+	rDenied
+	rMalformed
+	rNoAddr
+	rNoAccount
+	rNoPrincipal
+	rStore
+	numReasons
+)
+
+// refusals is the refusal table of ipallow: every refusal's sentinel,
+// status, default message and audit reason. The client errors
+// (newErrors), the audit events and [Refusals] are all derived from it.
+var refusals = [numReasons]gatehouse.Refusal{
+	rDenied:      {Err: ErrDenied, Status: http.StatusForbidden, Message: DefaultMessage, Reason: gatehouse.ReasonIPDenied},
+	rMalformed:   {Err: ErrMalformedHeader, Status: http.StatusForbidden, Message: DefaultMessage, Reason: ReasonMalformedForwardingHeader},
+	rNoAddr:      {Err: ErrNoClientAddr, Status: http.StatusForbidden, Message: DefaultMessage, Reason: gatehouse.ReasonNoClientAddress},
+	rNoAccount:   {Err: ErrNoAccount, Status: http.StatusForbidden, Message: DefaultMessage, Reason: ReasonNoAccount},
+	rNoPrincipal: {Err: ErrNoPrincipal, Status: http.StatusInternalServerError, Message: "Internal server error", Reason: gatehouse.ReasonNoPrincipal},
+	rStore:       {Err: ErrStore, Status: http.StatusServiceUnavailable, Message: "Service temporarily unavailable", Reason: gatehouse.ReasonStoreUnavailable},
 }
 
-func newRefusals(message string) refusals {
+// Refusals returns the refusal table of ipallow: for each way a
+// middleware of the package refuses a request, the sentinel its error
+// wraps, the status, the default client message (each Config's Message
+// replaces the 403s') and the audit reason. The slice is the caller's own.
+func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rDenied:]) }
+
+// reasonOf returns the row of the table whose sentinel err wraps.
+func reasonOf(err error) reason {
+	for rs := rDenied; rs < numReasons; rs++ {
+		if errors.Is(err, refusals[rs].Err) {
+			return rs
+		}
+	}
+	return rDenied
+}
+
+// newErrors precomputes the client errors of one middleware, so that a
+// rejection allocates nothing; the store's 503 gets its cause per failure.
+func newErrors(message string) [numReasons]*envelope.Error {
 	if message == "" {
 		message = DefaultMessage
 	}
-	// access_denied in the OAuth style: the network is refused, whatever
-	// the token's scopes (insufficient_scope would send a client to ask
-	// for more scopes).
-	forbidden := envelope.ErrForbidden.WithMessage(message).WithOAuthCode("access_denied")
-	return refusals{
-		denied:      forbidden.WithCause(ErrDenied),
-		malformed:   forbidden.WithCause(ErrMalformedHeader),
-		noAddr:      forbidden.WithCause(ErrNoClientAddr),
-		noAccount:   forbidden.WithCause(ErrNoAccount),
-		noPrincipal: envelope.ErrInternal.WithCause(ErrNoPrincipal),
+	var errs [numReasons]*envelope.Error
+	for rs := rDenied; rs < numReasons; rs++ {
+		row := refusals[rs]
+		switch row.Status {
+		case http.StatusForbidden:
+			// access_denied in the OAuth style: the network is refused,
+			// whatever the token's scopes (insufficient_scope would send a
+			// client to ask for more scopes).
+			errs[rs] = envelope.ErrForbidden.WithMessage(message).WithOAuthCode("access_denied").WithCause(row.Err)
+		case http.StatusInternalServerError:
+			errs[rs] = envelope.ErrInternal.WithMessage(row.Message).WithCause(row.Err)
+		case http.StatusServiceUnavailable:
+			errs[rs] = envelope.ErrUnavailable.WithMessage(row.Message)
+		}
 	}
-}
-
-// reason returns the audit reason for one of the sentinel causes.
-func reason(err error) string {
-	switch {
-	case errors.Is(err, ErrMalformedHeader):
-		return "malformed_forwarding_header"
-	case errors.Is(err, ErrNoClientAddr):
-		return "no_client_address"
-	case errors.Is(err, ErrNoPrincipal):
-		return "no_principal"
-	case errors.Is(err, ErrNoAccount):
-		return "no_account"
-	case errors.Is(err, ErrStore):
-		return "store_error"
-	default:
-		return "not_allowed"
-	}
+	return errs
 }

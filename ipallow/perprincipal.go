@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"reflect"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -14,38 +13,39 @@ import (
 
 // PerPrincipalConfig configures [PerPrincipal].
 type PerPrincipalConfig struct {
-	// Lists holds the accounts' allowlists. Required; [NewMemoryLists] is
-	// the in-memory default.
+	// Lists holds the accounts' allowlists; [NewMemoryLists] is the
+	// in-memory store. Required.
 	Lists ListStore
-	// Account names the account whose list applies to a principal. nil
-	// means the principal's Tenant, or its Subject when Tenant is empty —
-	// never its ClientID, which names an application, not an account. An
-	// authenticated principal for which it returns "" (a client-credentials
-	// token without "sub", for instance) is refused with 403 ([ErrNoAccount]):
-	// whose list applies is unknown. To give such principals lists, return
-	// the account they act for (p.ClientID, if clients are the accounts).
+	// Account names the account whose list applies to a principal. An
+	// authenticated principal for which it returns "" (a
+	// client-credentials token without "sub", for instance) is refused
+	// with 403 ([ErrNoAccount]): whose list applies is unknown. To give
+	// such principals lists, return the account they act for (p.ClientID,
+	// if clients are the accounts). Default: the principal's Tenant, or
+	// its Subject when Tenant is empty — never its ClientID, which names
+	// an application, not an account.
 	Account func(gatehouse.Principal) string
 	// AllowAnonymous lets a request through when no authenticated Principal
 	// reached the middleware (routes with optional authentication). It
 	// never applies to an authenticated principal, whatever Account returns
 	// for it. When false, a request without one is answered 500: the
 	// middleware must sit after authentication, and a chain that gets this
-	// wrong must not pass requests unchecked.
+	// wrong must not pass requests unchecked. Default: false.
 	AllowAnonymous bool
 	// Resolver determines the client address when no earlier middleware
-	// stored one (see [Config.Resolver]); nil means the peer address.
+	// stored one (see [Config.Resolver]). Default: nil (the peer address).
 	Resolver *Resolver
 
-	// Message is the client-visible message of the 403; "" means
+	// Message is the client-visible message of the 403. Default:
 	// [DefaultMessage].
 	Message string
-	// Style renders refusals; nil means the request's style (see envelope.Use).
+	// Style renders refusals. Default: the request's style (see
+	// envelope.Use), else envelope.Nested.
 	Style envelope.Style
-	// Audit receives an event for every refusal, with the client address,
-	// the principal and the reason ("account_allowlist", "store_error");
-	// nil means none.
+	// Audit receives an event for every decision of the Middleware, with
+	// the client address and the principal. Optional.
 	Audit gatehouse.Auditor
-	// Now is the audit clock; nil means time.Now.
+	// Now is the audit clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -67,11 +67,11 @@ type PerPrincipal struct {
 	render
 }
 
-// NewPerPrincipal validates cfg and returns a PerPrincipal. It fails when
-// cfg.Lists is nil.
+// NewPerPrincipal validates cfg and returns a PerPrincipal. It fails, with
+// an error wrapping [ErrConfig], when cfg.Lists is nil.
 func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 	if cfg.Lists == nil {
-		return nil, fmt.Errorf("%w: PerPrincipalConfig.Lists is nil", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: no Lists", ErrConfig)
 	}
 	p := &PerPrincipal{
 		lists:     cfg.Lists,
@@ -92,12 +92,6 @@ func NewPerPrincipal(cfg PerPrincipalConfig) (*PerPrincipal, error) {
 	return p, nil
 }
 
-// authenticated reports whether p is an authenticated Principal: the zero
-// Principal stands for none, as documented on gatehouse.Principal.
-func authenticated(p *gatehouse.Principal) bool {
-	return !reflect.ValueOf(*p).IsZero() // every field, present and future
-}
-
 func defaultAccount(p gatehouse.Principal) string {
 	if p.Tenant != "" {
 		return p.Tenant
@@ -109,24 +103,14 @@ func defaultAccount(p gatehouse.Principal) string {
 // the account has no entries or one of them contains addr; a 403
 // *envelope.Error wrapping [ErrDenied] when it has entries and none
 // contains addr (the zero Addr included); and a 503 *envelope.Error wrapping
-// [ErrStore] and the store's error when the list cannot be read. Refusals are
-// audited with the account as the event's Tenant.
+// [ErrStore] and the store's error when the list cannot be read.
 //
 // It needs no request and no principal: login and refresh handlers call it
 // with the account named in the request body and gatehouse.ClientAddr(r).
+// It is the decision alone: it audits nothing, the handler that asked
+// audits its own decision.
 func (p *PerPrincipal) CheckAccount(ctx context.Context, account string, addr netip.Addr) error {
-	err := p.check(ctx, account, addr)
-	if err != nil {
-		p.emit(ctx, "account", ruleOf(err), addr, &gatehouse.Principal{Tenant: account}, err)
-	}
-	return err
-}
-
-func ruleOf(err error) string {
-	if err != nil && reason(err) == "not_allowed" {
-		return "account_allowlist"
-	}
-	return ""
+	return p.check(ctx, account, addr)
 }
 
 func (p *PerPrincipal) check(ctx context.Context, account string, addr netip.Addr) error {
@@ -152,11 +136,11 @@ func (p *PerPrincipal) check(ctx context.Context, account string, addr netip.Add
 	if set.Len() == 0 || set.Contains(addr) {
 		return nil
 	}
-	return p.ref.denied
+	return p.errs[rDenied]
 }
 
 func (p *PerPrincipal) storeError(err error) error {
-	return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	return p.errs[rStore].WithCause(fmt.Errorf("%w: %w", refusals[rStore].Err, err))
 }
 
 // Middleware applies the authenticated account's allowlist to each
@@ -164,7 +148,8 @@ func (p *PerPrincipal) storeError(err error) error {
 // none matches, or when an authenticated principal names no account; 503
 // when the store fails; and 500 when no authenticated Principal reached it
 // (unless AllowAnonymous, which lets exactly those requests through).
-// Every refusal is audited.
+// Each request is audited once (Config.Audit): a refusal after it is
+// rendered, an admitted request before next runs.
 func (p *PerPrincipal) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pr, ok := gatehouse.PrincipalRefFrom(r.Context())
@@ -174,26 +159,28 @@ func (p *PerPrincipal) Middleware(next http.Handler) http.Handler {
 		}
 		if account == "" {
 			switch {
-			case ok && authenticated(pr):
+			case ok && !pr.IsZero():
 				// Authenticated, yet no account to check: fail closed,
 				// whatever AllowAnonymous says.
-				p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noAccount)
+				p.refuse(w, r, "account", gatehouse.ClientAddr(r), pr, p.errs[rNoAccount])
 			case p.anonymous:
+				p.allow(r, "account", gatehouse.ClientAddr(r), pr)
 				next.ServeHTTP(w, r)
 			default:
-				p.refuse(w, r, "account", "", gatehouse.ClientAddr(r), pr, p.ref.noPrincipal)
+				p.refuse(w, r, "account", gatehouse.ClientAddr(r), pr, p.errs[rNoPrincipal])
 			}
 			return
 		}
 		addr, store, err := clientAddr(p.resolver, r)
 		if err != nil {
-			p.refuse(w, r, "account", "", gatehouse.RemoteAddr(r), pr, err)
+			p.refuse(w, r, "account", gatehouse.RemoteAddr(r), pr, err)
 			return
 		}
 		if err := p.check(r.Context(), account, addr); err != nil {
-			p.refuse(w, r, "account", ruleOf(err), addr, pr, err)
+			p.refuse(w, r, "account", addr, pr, err)
 			return
 		}
+		p.allow(r, "account", addr, pr)
 		if store {
 			r = r.WithContext(gatehouse.WithClientAddr(r.Context(), addr))
 		}

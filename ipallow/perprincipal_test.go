@@ -67,12 +67,12 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 		{"tenant list allows", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_a"}, false, nil, "203.0.113.9:1", 200, ""},
 		{"tenant list allows v6", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_a"}, false, nil, "[2001:db8::9]:1", 200, ""},
 		{"tenant list allows mapped", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_a"}, false, nil, "[::ffff:203.0.113.9]:1", 200, ""},
-		{"tenant list refuses", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_a"}, false, nil, "192.0.2.1:1", 403, "account_allowlist"},
+		{"tenant list refuses", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_a"}, false, nil, "192.0.2.1:1", 403, "ip_denied"},
 		{"no entries allow all", lists, &gatehouse.Principal{Subject: "bob", Tenant: "acct_b"}, false, nil, "192.0.2.1:1", 200, ""},
-		{"subject fallback refuses", lists, &gatehouse.Principal{Subject: "alice"}, false, nil, "192.0.2.1:1", 403, "account_allowlist"},
+		{"subject fallback refuses", lists, &gatehouse.Principal{Subject: "alice"}, false, nil, "192.0.2.1:1", 403, "ip_denied"},
 		{"subject fallback allows", lists, &gatehouse.Principal{Subject: "alice"}, false, nil, "198.51.100.7:1", 200, ""},
 		{"custom account func", lists, &gatehouse.Principal{Subject: "bob", ClientID: "acct_a"}, false,
-			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "account_allowlist"},
+			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "ip_denied"},
 		{"no principal is 500", lists, nil, false, nil, "203.0.113.9:1", 500, "no_principal"},
 		{"empty account is 500", lists, &gatehouse.Principal{}, false, nil, "203.0.113.9:1", 500, "no_principal"},
 		{"anonymous allowed", lists, nil, true, nil, "192.0.2.1:1", 200, ""},
@@ -83,11 +83,11 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 		{"authenticated without account is 403", lists, &clientOnly, false, nil, "203.0.113.9:1", 403, "no_account"},
 		{"a session-only principal is authenticated", lists, &gatehouse.Principal{SessionID: "s-1"}, true, nil, "192.0.2.1:1", 403, "no_account"},
 		{"ClientID as account refuses", lists, &clientOnly, true,
-			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "account_allowlist"},
+			func(p gatehouse.Principal) string { return p.ClientID }, "192.0.2.1:1", 403, "ip_denied"},
 		{"ClientID as account allows", lists, &clientOnly, true,
 			func(p gatehouse.Principal) string { return p.ClientID }, "203.0.113.9:1", 200, ""},
-		{"store error is 503", failingLists{}, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "203.0.113.9:1", 503, "store_error"},
-		{"unusable peer with a list", lists, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "@", 403, "account_allowlist"},
+		{"store error is 503", failingLists{}, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "203.0.113.9:1", 503, "store_unavailable"},
+		{"unusable peer with a list", lists, &gatehouse.Principal{Tenant: "acct_a"}, false, nil, "@", 403, "ip_denied"},
 		{"unusable peer without a list", lists, &gatehouse.Principal{Tenant: "acct_b"}, false, nil, "@", 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +106,9 @@ func TestPerPrincipalMiddleware(t *testing.T) {
 			assert.Equal(t, tc.want, w.Code)
 			events := rec.all()
 			if tc.want == 200 {
-				assert.Empty(t, events)
+				require.Len(t, events, 1, "an admitted request is audited once")
+				assert.Equal(t, gatehouse.Allowed, events[0].Outcome)
+				assert.Empty(t, events[0].Reason)
 				return
 			}
 			assert.NotContains(t, w.Body.String(), "10.9.9.9", "store errors never reach the client")
@@ -154,13 +156,7 @@ func TestCheckAccount(t *testing.T) {
 	assert.Equal(t, "FORBIDDEN", e.Code)
 	assert.Equal(t, DefaultMessage, e.Message)
 	require.ErrorIs(t, pp.CheckAccount(ctx, "acct_a", netip.Addr{}), ErrDenied)
-
-	events := rec.all()
-	require.Len(t, events, 2)
-	assert.Equal(t, gatehouse.Event{
-		Time: fixed, Source: "ipallow", Action: "account", Outcome: gatehouse.Denied,
-		Reason: "account_allowlist", Status: 403, Tenant: "acct_a", ClientIP: a("192.0.2.1"),
-	}, events[0])
+	assert.Empty(t, rec.all(), "CheckAccount is the decision alone: its caller audits")
 
 	t.Run("store failure", func(t *testing.T) {
 		pp, err := NewPerPrincipal(PerPrincipalConfig{Lists: failingLists{}})
@@ -191,7 +187,7 @@ func (badLists) AllowList(context.Context, string) ([]netip.Prefix, error) {
 
 func TestNewPerPrincipalNeedsLists(t *testing.T) {
 	_, err := NewPerPrincipal(PerPrincipalConfig{})
-	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, ErrConfig)
 }
 
 func TestPerPrincipalResolver(t *testing.T) {

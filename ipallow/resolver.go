@@ -1,11 +1,11 @@
 package ipallow
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/textproto"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -29,11 +29,12 @@ type ResolverConfig struct {
 	// TrustedProxies lists the IP addresses and CIDR prefixes of the
 	// reverse proxies in front of the server ("10.0.0.0/8", "::1"), parsed
 	// as by [ParsePrefixes]. A forwarding header is read only when the
-	// connection's peer is one of them. Empty means no proxy is trusted.
+	// connection's peer is one of them. Default: none (no proxy is
+	// trusted).
 	TrustedProxies []string
 
-	// Header names the forwarding header the trusted proxies set. It needs
-	// TrustedProxies. "" means [HeaderXForwardedFor].
+	// Header names the forwarding header the trusted proxies set; it needs
+	// TrustedProxies. Default: [HeaderXForwardedFor].
 	//
 	//   - "X-Forwarded-For": a comma-separated list, read right to left
 	//     across all header lines (merged in order), skipping trusted
@@ -45,14 +46,16 @@ type ResolverConfig struct {
 	//     and taken as is.
 	Header string
 
-	// Message is the client-visible message of the 403 its middleware gives;
-	// "" means [DefaultMessage].
+	// Message is the client-visible message of the 403 its middleware
+	// gives. Default: [DefaultMessage].
 	Message string
-	// Style renders refusals; nil means the request's style (see envelope.Use).
+	// Style renders refusals. Default: the request's style (see
+	// envelope.Use), else envelope.Nested.
 	Style envelope.Style
-	// Audit receives an event for every refusal; nil means none.
+	// Audit receives an event for every decision of the Middleware.
+	// Optional.
 	Audit gatehouse.Auditor
-	// Now is the audit clock; nil means time.Now.
+	// Now is the audit clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -82,26 +85,31 @@ type Resolver struct {
 	render
 }
 
-// NewResolver validates cfg and returns a Resolver. It fails when an entry
-// of TrustedProxies is not an IP or CIDR, when Header is not a valid header
-// name, or when Header is set without TrustedProxies (the header would be
-// silently ignored).
+// NewResolver validates cfg and returns a Resolver. It fails, with an error
+// wrapping [ErrConfig] that lists every problem, when an entry of
+// TrustedProxies is not an IP or CIDR (wrapping [ErrInvalidPrefix] too),
+// when Header is not a valid header name, or when Header is set without
+// TrustedProxies (the header would be silently ignored).
 func NewResolver(cfg ResolverConfig) (*Resolver, error) {
+	var problems []error
 	trusted, err := ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
-		return nil, fmt.Errorf("ipallow: TrustedProxies: %w", err)
+		problems = append(problems, fmt.Errorf("in TrustedProxies: %w", err))
 	}
-	r := &Resolver{trusted: trusted, render: newRender(cfg.Style, cfg.Audit, cfg.Now, cfg.Message)}
 	if cfg.Header != "" && len(cfg.TrustedProxies) == 0 {
-		return nil, fmt.Errorf("%w: Header %q needs TrustedProxies", ErrInvalidConfig, cfg.Header)
+		problems = append(problems, fmt.Errorf("the Header %q needs TrustedProxies", cfg.Header))
 	}
 	h := cfg.Header
 	if h == "" {
 		h = HeaderXForwardedFor
 	}
 	if !isToken(h) {
-		return nil, fmt.Errorf("%w: Header %q is not a header name", ErrInvalidConfig, cfg.Header)
+		problems = append(problems, fmt.Errorf("the Header %q is not a header name", cfg.Header))
 	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
+	}
+	r := &Resolver{trusted: trusted, render: newRender(cfg.Style, cfg.Audit, cfg.Now, cfg.Message)}
 	r.header = textproto.CanonicalMIMEHeaderKey(h)
 	switch r.header {
 	case HeaderXForwardedFor:
@@ -128,9 +136,9 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 // *envelope.Error wrapping [ErrNoClientAddr] or [ErrMalformedHeader].
 // Resolve does not allocate.
 func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
-	peer := peerAddr(req)
+	peer := gatehouse.RemoteAddr(req)
 	if !peer.IsValid() {
-		return netip.Addr{}, r.ref.noAddr
+		return netip.Addr{}, r.errs[rNoAddr]
 	}
 	if len(r.trusted.v4lo)+len(r.trusted.v6lo) == 0 || !r.trusted.Contains(peer) {
 		return peer, nil
@@ -152,7 +160,7 @@ func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
 		}
 	}
 	if !ok {
-		return netip.Addr{}, r.ref.malformed
+		return netip.Addr{}, r.errs[rMalformed]
 	}
 	return a, nil
 }
@@ -160,14 +168,17 @@ func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
 // Middleware resolves each request's client address and stores it with
 // gatehouse.WithClientAddr, where later middleware (allowlists, rate
 // limits, audit events) and handlers read it with gatehouse.ClientAddr.
-// A request whose address cannot be resolved gets a 403 FORBIDDEN.
+// A request whose address cannot be resolved gets a 403 FORBIDDEN. Each
+// request is audited once (Config.Audit): a refusal after it is rendered,
+// a resolved request before next runs.
 func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		a, err := r.Resolve(req)
 		if err != nil {
-			r.refuse(w, req, "resolve", "", gatehouse.RemoteAddr(req), nil, err)
+			r.refuse(w, req, "resolve", gatehouse.RemoteAddr(req), nil, err)
 			return
 		}
+		r.allow(req, "resolve", a, nil)
 		next.ServeHTTP(w, req.WithContext(gatehouse.WithClientAddr(req.Context(), a)))
 	})
 }
@@ -180,20 +191,8 @@ func clientAddr(res *Resolver, req *http.Request) (a netip.Addr, store bool, err
 		return a, false, nil
 	}
 	if res == nil {
-		return peerAddr(req), false, nil
+		return gatehouse.RemoteAddr(req), false, nil
 	}
 	a, err = res.Resolve(req)
 	return a, err == nil, err
-}
-
-// peerAddr is gatehouse.RemoteAddr with a fast path for the common
-// "a.b.c.d:port" form, which skips parsing the port; the result is the same.
-func peerAddr(r *http.Request) netip.Addr {
-	s := r.RemoteAddr
-	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 {
-		if a, err := netip.ParseAddr(s[:i]); err == nil {
-			return a // IPv4: never mapped, never zoned
-		}
-	}
-	return gatehouse.RemoteAddr(r)
 }

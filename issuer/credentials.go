@@ -34,7 +34,7 @@ type Account struct {
 	// response (a JSON number when it is all decimal digits, see [Pair]).
 	ClientID string
 	// Scopes become the space-separated "scope" claim; each must be one
-	// RFC 6749 §3.3 scope-token ([ErrMalformedScope] otherwise).
+	// RFC 6749 §3.3 scope-token ([gatehouse.ErrMalformedScope] otherwise).
 	Scopes []string
 	// Disabled refuses the account: login answers it as it answers a wrong
 	// password (the same 401, after the same work), and Refresh refuses
@@ -105,7 +105,7 @@ type MemoryCredentials struct {
 
 // NewMemoryCredentials returns a store holding accounts; it fails when an
 // account has no user name, no valid bcrypt hash or a scope that is not
-// one scope-token ([ErrMalformedScope]), or a user name or a subject
+// one scope-token ([gatehouse.ErrMalformedScope]), or a user name or a subject
 // repeats.
 func NewMemoryCredentials(accounts ...Account) (*MemoryCredentials, error) {
 	m := &MemoryCredentials{accounts: make(map[string]Account, len(accounts)), subjects: make(map[string]string, len(accounts))}
@@ -154,7 +154,7 @@ func (m *MemoryCredentials) LookupSubject(ctx context.Context, subject string) (
 
 // Put adds or replaces the account a.Username. It fails when the user name
 // is empty, PasswordHash is not a bcrypt hash, a scope is not one
-// scope-token ([ErrMalformedScope]), or another account carries the same
+// scope-token ([gatehouse.ErrMalformedScope]), or another account carries the same
 // subject (ErrSubjectTaken).
 func (m *MemoryCredentials) Put(ctx context.Context, a Account) error {
 	if err := ctx.Err(); err != nil {

@@ -60,14 +60,6 @@ var (
 	// refuses the write instead. The handlers answer 503, like any store
 	// failure.
 	ErrStoreFull = errors.New("issuer: store full")
-	// ErrMalformedScope is returned (wrapped, naming the scope's position)
-	// when a session or an account carries a scope that is not one RFC
-	// 6749 §3.3 scope-token ([gatehouse.ValidScope]): empty, or holding a
-	// space, a '"', a '\\', a control character or a non-ASCII byte.
-	// Scopes become the space-separated "scope" claim, so "read admin"
-	// would be read back as two scopes; it is refused, never split nor
-	// dropped. It is the same error as tokenendpoint.ErrMalformedScope.
-	ErrMalformedScope = issuance.ErrMalformedScope
 )
 
 // The audit reasons of the issuer's refusals, beside the ones several
@@ -94,12 +86,9 @@ const (
 	// ReasonAccountDisabled: a refresh of a session whose account was
 	// deleted or disabled (401).
 	ReasonAccountDisabled gatehouse.Reason = "account_disabled"
-	// ReasonInvalidToken: a missing, malformed or foreign access token at
+	// ReasonInvalidAccessToken: a missing, malformed or foreign access token at
 	// logout (401).
-	ReasonInvalidToken gatehouse.Reason = "invalid_token"
-	// ReasonInternal: a token could not be signed or an answer encoded,
-	// which only a broken configuration causes (500).
-	ReasonInternal gatehouse.Reason = "internal_error"
+	ReasonInvalidAccessToken gatehouse.Reason = "invalid_access_token"
 )
 
 // refusals is the issuer's refusal table: each sentinel the handlers
@@ -112,7 +101,7 @@ var refusals = [...]gatehouse.Refusal{
 	rowRevokedRefresh:  {Err: ErrFamilyRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSessionRevoked},
 	rowSubjectRevoked:  {Err: ErrSubjectRevoked, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonSubjectRevoked},
 	rowAccountDisabled: {Err: ErrAccountDisabled, Status: http.StatusUnauthorized, Message: "Invalid or expired refresh token", Reason: ReasonAccountDisabled},
-	rowBadAccess:       {Err: ErrInvalidAccessToken, Status: http.StatusUnauthorized, Message: "Invalid or expired token", Reason: ReasonInvalidToken},
+	rowBadAccess:       {Err: ErrInvalidAccessToken, Status: http.StatusUnauthorized, Message: "Invalid or expired token", Reason: ReasonInvalidAccessToken},
 }
 
 // Refusals returns the issuer's refusal table: every sentinel Login,
@@ -162,8 +151,8 @@ const (
 	reasonRevoked         = ReasonSessionRevoked
 	reasonSubjectRevoked  = ReasonSubjectRevoked
 	reasonAccountDisabled = ReasonAccountDisabled
-	reasonBadToken        = ReasonInvalidToken
-	reasonSign            = ReasonInternal
+	reasonBadToken        = ReasonInvalidAccessToken
+	reasonSign            = gatehouse.ReasonInternal
 )
 
 // unavailable wraps a store failure as a 503 that never shows its text.

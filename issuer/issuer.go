@@ -149,7 +149,7 @@ func New(cfg Config) (*Issuer, error) {
 // family carries it as claims: Subject "sub", Tenant "tenant", ClientID
 // "client_id" and Scopes the space-separated "scope". Each scope must be
 // one RFC 6749 §3.3 scope-token (see [gatehouse.ValidScope]): a session
-// holding another is refused with [ErrMalformedScope] when tokens are
+// holding another is refused with [gatehouse.ErrMalformedScope] when tokens are
 // issued for it, never split at its spaces nor dropped.
 type Session struct {
 	Subject  string
@@ -194,7 +194,7 @@ type AccessToken struct {
 // IssueAccess signs one access token for c, valid from now (truncated to
 // the second) for the access lifetime. Its jti is 128 random bits. It
 // stores nothing; the error is a scope that is not one scope-token
-// ([ErrMalformedScope]), another invalid claim, or a configuration or
+// ([gatehouse.ErrMalformedScope]), another invalid claim, or a configuration or
 // marshalling failure.
 func (i *Issuer) IssueAccess(c AccessClaims) (AccessToken, error) {
 	return i.issueAccess(i.clock(), issuance.NewID(), c)
@@ -271,7 +271,7 @@ func (i *Issuer) clock() time.Time {
 // access and refresh tokens. With Config.Credentials, every refresh checks
 // that s.Subject names an enabled account of the store. The error is a
 // store failure, a session scope that is not one scope-token
-// ([ErrMalformedScope]) or, with a broken configuration, a signing failure;
+// ([gatehouse.ErrMalformedScope]) or, with a broken configuration, a signing failure;
 // nothing is stored then.
 func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	now := i.clock()

@@ -126,7 +126,7 @@ func TestLogoutRefusals(t *testing.T) {
 			name, code, _ := errorBody(t, w)
 			assert.Equal(t, "UnauthorizedError", name)
 			assert.Equal(t, "UNAUTHORIZED", code)
-			assert.Equal(t, "invalid_token", string(f.audit.last().Reason))
+			assert.Equal(t, "invalid_access_token", string(f.audit.last().Reason))
 		})
 	}
 	// Lower-case scheme is fine (RFC 6750 schemes are case-insensitive).

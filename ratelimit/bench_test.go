@@ -45,23 +45,23 @@ func BenchmarkLimiter(b *testing.B) {
 
 	b.Run("bare", func(b *testing.B) { run(b, bare, r) })
 	b.Run("principal", func(b *testing.B) {
-		run(b, MustNew(Config{Limit: huge, Now: tick}).Middleware(bare), r)
+		run(b, must(New(Config{Limit: huge, Now: tick})).Middleware(bare), r)
 	})
 	b.Run("principal-jwt", func(b *testing.B) {
 		// A JWT is keyed by tenant and subject, joined on the stack.
 		jwt := gatehouse.Principal{Subject: "u", Tenant: "acme", TokenID: "jti-1", Method: gatehouse.MethodJWT}
 		rj := r.WithContext(gatehouse.WithPrincipal(r.Context(), jwt))
-		run(b, MustNew(Config{Limit: huge, Now: tick}).Middleware(bare), rj)
+		run(b, must(New(Config{Limit: huge, Now: tick})).Middleware(bare), rj)
 	})
 	b.Run("ip", func(b *testing.B) {
-		run(b, MustNew(Config{Limit: huge, Key: ByIP, Now: tick}).Middleware(bare), r)
+		run(b, must(New(Config{Limit: huge, Key: ByIP, Now: tick})).Middleware(bare), r)
 	})
 	b.Run("principal-realclock", func(b *testing.B) {
-		run(b, MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 60}}).Middleware(bare), r)
+		run(b, must(New(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 60}})).Middleware(bare), r)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		// 200 clients on both cores, each far under its limit.
-		h := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 60}, Key: ByIP}).Middleware(bare)
+		h := must(New(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 60}, Key: ByIP})).Middleware(bare)
 		reqs := make([]*http.Request, 200)
 		for i := range reqs {
 			reqs[i] = httptest.NewRequest("GET", "/", nil)

@@ -105,7 +105,7 @@ func TestByPrincipalJWTSurvivesRefresh(t *testing.T) {
 	for name, key := range map[string]KeyFunc{"default": nil, "explicit": ByPrincipal} {
 		t.Run(name, func(t *testing.T) {
 			clk := newClock()
-			l := MustNew(Config{Limit: PerMinute(3), Key: key, Now: clk.Now})
+			l := must(New(Config{Limit: PerMinute(3), Key: key, Now: clk.Now}))
 			for i := range 4 {
 				p := gatehouse.Principal{Subject: "alice", Tenant: "acme", TokenID: "jti-" + strconv.Itoa(i), Method: gatehouse.MethodJWT}
 				_, err := l.Check(request("192.0.2.1:1", &p))

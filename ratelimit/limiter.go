@@ -14,41 +14,41 @@ import (
 // Config configures a [Limiter]. The zero Config is valid: 60 requests a
 // minute per credential (falling back to client address), in memory.
 type Config struct {
-	// Limit applies to every key that Limits does not override; the zero
-	// Limit selects PerMinute(60).
+	// Limit applies to every key that Limits does not override. Default:
+	// PerMinute(60).
 	Limit Limit
 
 	// Limits returns the limit of an authenticated request's Principal, a
 	// key's plan for instance; ok false selects Limit. It is called on every
 	// request that carries a Principal and must be fast and safe for
 	// concurrent use. A returned Limit that fails Validate refuses the
-	// request with 500 (fail closed). Nil means Limit for everyone.
+	// request with 500 (fail closed). Default: nil (Limit for everyone).
 	Limits func(p gatehouse.Principal) (limit Limit, ok bool)
 
-	// Key names each request's bucket; nil selects [ByPrincipal], which
-	// then costs no allocation with the MemoryStore (a KeyFunc returns a
-	// new string per request: ByPrincipal's "tok:"+TokenID, for instance;
-	// left nil, the key is joined on the stack). [ByIP] is recognised and
-	// joined on the stack too.
+	// Key names each request's bucket. With the MemoryStore the default
+	// costs no allocation (a KeyFunc returns a new string per request:
+	// ByPrincipal's "tok:"+TokenID, for instance; left nil, the key is
+	// joined on the stack); [ByIP] is recognised and joined on the stack
+	// too. Default: [ByPrincipal].
 	Key KeyFunc
 
-	// Store holds the buckets; nil selects a new [MemoryStore] with the
-	// default MemoryConfig. Share one Store between Limiters only when they
-	// should share buckets.
+	// Store holds the buckets. Share one Store between Limiters only when
+	// they should share buckets. Default: a new [MemoryStore] with the
+	// default MemoryConfig.
 	Store Store
 
-	// Message is the 429 message; empty selects "Too many requests".
+	// Message is the 429 message. Default: "Too many requests".
 	Message string
 
-	// Style renders errors; nil selects the request's style (envelope.Use),
+	// Style renders errors. Default: the request's style (envelope.Use),
 	// else envelope.Nested.
 	Style envelope.Style
 
-	// Audit receives an event (source "ratelimit", action "limit") for each
-	// refused request; allowed requests are not audited. Nil disables it.
+	// Audit receives an event (source "ratelimit", action "limit") for
+	// each request the Middleware decides, allowed or refused. Optional.
 	Audit gatehouse.Auditor
 
-	// Now is the clock; nil selects time.Now.
+	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -69,7 +69,8 @@ type Limiter struct {
 	badLimit *envelope.Error
 }
 
-// New validates cfg and returns a Limiter.
+// New validates cfg and returns a Limiter, or an error wrapping
+// [ErrConfig] (and [ErrInvalidLimit] for an invalid Config.Limit).
 func New(cfg Config) (*Limiter, error) {
 	l := &Limiter{
 		limit:  cfg.Limit,
@@ -89,7 +90,7 @@ func New(cfg Config) (*Limiter, error) {
 		l.limit = PerMinute(60)
 	}
 	if err := l.limit.Validate(); err != nil {
-		return nil, fmt.Errorf("ratelimit: Config.Limit: %w", err)
+		return nil, fmt.Errorf("%w: Limit: %w", ErrConfig, err)
 	}
 	if l.store == nil {
 		l.store = NewMemoryStore(MemoryConfig{})
@@ -106,22 +107,12 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	msg := cfg.Message
 	if msg == "" {
-		msg = envelope.ErrTooManyRequests.Message
+		msg = refusals[rLimited].Message
 	}
-	l.limited = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(ErrLimited)
-	l.storeErr = envelope.ErrUnavailable
-	l.badLimit = envelope.ErrInternal.WithCause(ErrInvalidLimit)
+	l.limited = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(refusals[rLimited].Err)
+	l.storeErr = envelope.ErrUnavailable.WithMessage(refusals[rStore].Message)
+	l.badLimit = envelope.ErrInternal.WithMessage(refusals[rInvalidLimit].Message).WithCause(refusals[rInvalidLimit].Err)
 	return l, nil
-}
-
-// MustNew is like [New] but panics on a configuration error; it is meant
-// for tests and examples.
-func MustNew(cfg Config) *Limiter {
-	l, err := New(cfg)
-	if err != nil {
-		panic(err)
-	}
-	return l
 }
 
 // Check charges r to its bucket. It returns the store's Result and nil when
@@ -130,15 +121,21 @@ func MustNew(cfg Config) *Limiter {
 // empty; a zero Result and a 503 wrapping [ErrStore] when the store fails,
 // or a 500 wrapping [ErrInvalidLimit] when Config.Limits returned an
 // invalid Limit. A request whose key is empty is exempt: zero Result, nil.
+// Check charges the bucket, which is the decision itself (a token is taken
+// in the same atomic step that finds one), and audits nothing: the
+// Middleware does.
 func (l *Limiter) Check(r *http.Request) (Result, error) {
 	var res Result
-	err := l.check(r, &res)
-	return res, err
+	if _, err := l.check(r, &res); err != nil {
+		return res, err
+	}
+	return res, nil
 }
 
-// check is Check writing the Result into *res, which must be zero; the
-// Middleware passes its own, sparing copies of the Result on the hot path.
-func (l *Limiter) check(r *http.Request, res *Result) error {
+// check is Check writing the Result into *res, which must be zero, and
+// returning the decision's reason; the Middleware passes its own Result,
+// sparing copies of it on the hot path.
+func (l *Limiter) check(r *http.Request, res *Result) (reason, *envelope.Error) {
 	var key keyParts
 	switch {
 	case l.byIP:
@@ -149,15 +146,14 @@ func (l *Limiter) check(r *http.Request, res *Result) error {
 		key.id = l.key(r)
 	}
 	if key.empty() {
-		return nil
+		return rOK, nil
 	}
 	limit := l.limit
 	if l.limits != nil {
 		if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 			if pl, ok := l.limits(*p); ok {
 				if pl.Validate() != nil {
-					l.emit(r, gatehouse.Failed, "invalid_limit", http.StatusInternalServerError)
-					return l.badLimit
+					return rInvalidLimit, l.badLimit
 				}
 				limit = pl
 			}
@@ -171,30 +167,37 @@ func (l *Limiter) check(r *http.Request, res *Result) error {
 	} else if v, err := l.store.Take(r.Context(), key.String(), limit, l.now()); err == nil {
 		*res = v
 	} else {
-		l.emit(r, gatehouse.Failed, "store_error", http.StatusServiceUnavailable)
-		return l.storeErr.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+		return rStore, l.storeErr.WithCause(fmt.Errorf("%w: %w", refusals[rStore].Err, err))
 	}
 	if !res.Allowed {
-		l.emit(r, gatehouse.Denied, "rate_limited", http.StatusTooManyRequests)
-		return l.limited.WithRetryAfter(res.RetryAfter)
+		return rLimited, l.limited.WithRetryAfter(res.RetryAfter)
 	}
-	return nil
+	return rOK, nil
 }
 
 // Middleware enforces the limit. Every response to a charged request, allowed
 // or refused, carries RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset (whole seconds until the bucket is full); a refusal is
-// rendered in the configured style with Retry-After.
+// rendered in the configured style with Retry-After. Each request is
+// audited once (Config.Audit): a refusal after it is rendered, an
+// allowed request (an exempt one, with an empty key, included) before next
+// runs.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var res Result
-		err := l.check(r, &res)
+		rs, err := l.check(r, &res)
 		if res.Limit > 0 {
 			setHeaders(w.Header(), &res)
 		}
-		if err != nil {
+		if rs != rOK {
 			envelope.WriteStyle(w, r, l.style, err)
+			if l.audit != nil {
+				l.emit(r, rs)
+			}
 			return
+		}
+		if l.audit != nil {
+			l.emit(r, rOK)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -246,13 +249,11 @@ func headerInt(n int) []string {
 	return []string{strconv.Itoa(n)}
 }
 
-func (l *Limiter) emit(r *http.Request, outcome gatehouse.Outcome, reason string, status int) {
-	if l.audit == nil {
-		return
-	}
+// emit reports the decision rs about r.
+func (l *Limiter) emit(r *http.Request, rs reason) {
 	ev := gatehouse.NewEvent(r, "ratelimit", "limit")
 	ev.Time = l.now()
-	ev.Outcome, ev.Reason, ev.Status = outcome, gatehouse.Reason(reason), status
+	ev.Conclude(refusals[rs].Status, refusals[rs].Reason)
 	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}

@@ -54,6 +54,14 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
+// must returns l, panicking when New returned an error.
+func must(l *Limiter, err error) *Limiter {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
 func TestNewValidation(t *testing.T) {
 	_, err := New(Config{})
 	assert.NoError(t, err)
@@ -61,7 +69,8 @@ func TestNewValidation(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidLimit)
 	_, err = New(Config{Limit: Limit{Events: 5, Period: time.Second, Burst: -1}})
 	assert.ErrorIs(t, err, ErrInvalidLimit)
-	assert.Panics(t, func() { MustNew(Config{Limit: Limit{Period: time.Second}}) })
+	_, err = New(Config{Limit: Limit{Period: time.Second}})
+	assert.ErrorIs(t, err, ErrConfig)
 
 	_, err = New(Config{Limit: Limit{Events: 1, Period: MaxPeriod}})
 	assert.NoError(t, err, "a year is a period")
@@ -80,7 +89,7 @@ func TestNewValidation(t *testing.T) {
 func TestResetHeaderNeverOverflows(t *testing.T) {
 	clk := newClock()
 	slowest := Limit{Events: 1, Period: MaxPeriod, Burst: 2}
-	l := MustNew(Config{Limit: slowest, Key: func(*http.Request) string { return "k" }, Now: clk.Now})
+	l := must(New(Config{Limit: slowest, Key: func(*http.Request) string { return "k" }, Now: clk.Now}))
 	h := l.Middleware(okHandler)
 	for i, want := range []string{"31622400", "63244800", "63244800"} {
 		w := serve(h, request("192.0.2.1:1", nil))
@@ -91,11 +100,11 @@ func TestResetHeaderNeverOverflows(t *testing.T) {
 		}
 	}
 
-	huge := MustNew(Config{
+	huge := must(New(Config{
 		Limits: func(gatehouse.Principal) (Limit, bool) {
 			return Limit{Events: 1, Period: 290 * 365 * 24 * time.Hour, Burst: 2}, true
 		},
-	})
+	}))
 	w := serve(huge.Middleware(okHandler), request("192.0.2.1:1", &gatehouse.Principal{Subject: "u", Method: gatehouse.MethodJWT}))
 	assert.Equal(t, http.StatusInternalServerError, w.Code, "an invalid Limits result fails closed")
 
@@ -115,7 +124,7 @@ func TestResetHeaderNeverOverflows(t *testing.T) {
 
 func TestLimiterFlatSeed004(t *testing.T) {
 	clk := newClock()
-	l := MustNew(Config{Limit: PerMinute(60), Now: clk.Now})
+	l := must(New(Config{Limit: PerMinute(60), Now: clk.Now}))
 	h := gatehouse.Chain(envelope.Use(envelope.Flat), l.Middleware)(okHandler)
 	tok := &gatehouse.Principal{Subject: "store-owner", TokenID: "tok-1", Method: gatehouse.MethodOpaque}
 
@@ -155,7 +164,7 @@ func appendInt(b []byte, n int) []byte {
 
 func TestRetryAfterRoundsUp(t *testing.T) {
 	clk := newClock()
-	l := MustNew(Config{Limit: Limit{Events: 1, Period: 90 * time.Second}, Key: ByIP, Now: clk.Now})
+	l := must(New(Config{Limit: Limit{Events: 1, Period: 90 * time.Second}, Key: ByIP, Now: clk.Now}))
 	h := l.Middleware(okHandler)
 	assert.Equal(t, 204, serve(h, request("192.0.2.1:1", nil)).Code)
 	clk.Advance(500 * time.Millisecond)
@@ -167,7 +176,7 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 
 func TestPerPrincipalLimits(t *testing.T) {
 	clk := newClock()
-	l := MustNew(Config{
+	l := must(New(Config{
 		Limit: PerMinute(2),
 		Limits: func(p gatehouse.Principal) (Limit, bool) {
 			switch p.Tenant {
@@ -179,7 +188,7 @@ func TestPerPrincipalLimits(t *testing.T) {
 			return Limit{}, false
 		},
 		Now: clk.Now,
-	})
+	}))
 	h := l.Middleware(okHandler)
 	count := func(p *gatehouse.Principal) (n int, last *httptest.ResponseRecorder) {
 		for i := 0; i < 10; i++ {
@@ -203,12 +212,12 @@ func TestPerPrincipalLimits(t *testing.T) {
 }
 
 func TestExemptKey(t *testing.T) {
-	l := MustNew(Config{Limit: PerHour(1), Key: func(r *http.Request) string {
+	l := must(New(Config{Limit: PerHour(1), Key: func(r *http.Request) string {
 		if r.URL.Path == "/health" {
 			return ""
 		}
 		return ByIP(r)
-	}})
+	}}))
 	h := l.Middleware(okHandler)
 	for i := 0; i < 5; i++ {
 		w := serve(h, httptest.NewRequest("GET", "/health", nil))
@@ -227,9 +236,9 @@ func (failingStore) Take(context.Context, string, Limit, time.Time) (Result, err
 
 func TestStoreFailureFailsClosed(t *testing.T) {
 	var events []gatehouse.Event
-	l := MustNew(Config{Store: failingStore{}, Audit: gatehouse.AuditFunc(func(_ context.Context, e gatehouse.Event) {
+	l := must(New(Config{Store: failingStore{}, Audit: gatehouse.AuditFunc(func(_ context.Context, e gatehouse.Event) {
 		events = append(events, e)
-	})})
+	})}))
 	w := serve(l.Middleware(okHandler), request("192.0.2.1:1", nil))
 	assert.Equal(t, 503, w.Code)
 	assert.NotContains(t, w.Body.String(), "redis")
@@ -239,14 +248,14 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 	assert.ErrorIs(t, err, ErrStore)
 	assert.ErrorIs(t, err, errDown)
 	assert.ErrorIs(t, err, envelope.ErrUnavailable)
-	require.Len(t, events, 2)
+	require.Len(t, events, 1, "Check audits nothing")
 	assert.Equal(t, gatehouse.Failed, events[0].Outcome)
-	assert.Equal(t, "store_error", string(events[0].Reason))
+	assert.Equal(t, "store_unavailable", string(events[0].Reason))
 }
 
 func TestCheckErrors(t *testing.T) {
 	clk := newClock()
-	l := MustNew(Config{Limit: PerSecond(1), Key: ByIP, Now: clk.Now})
+	l := must(New(Config{Limit: PerSecond(1), Key: ByIP, Now: clk.Now}))
 	res, err := l.Check(request("192.0.2.1:1", nil))
 	require.NoError(t, err)
 	assert.True(t, res.Allowed)
@@ -262,19 +271,21 @@ func TestCheckErrors(t *testing.T) {
 func TestAuditOnDeny(t *testing.T) {
 	clk := newClock()
 	var events []gatehouse.Event
-	l := MustNew(Config{Limit: PerHour(1), Now: clk.Now, Audit: gatehouse.AuditFunc(func(_ context.Context, e gatehouse.Event) {
+	l := must(New(Config{Limit: PerHour(1), Now: clk.Now, Audit: gatehouse.AuditFunc(func(_ context.Context, e gatehouse.Event) {
 		events = append(events, e)
-	})})
+	})}))
 	p := &gatehouse.Principal{Subject: "u", Tenant: "acme", TokenID: "t1"}
 	serve(l.Middleware(okHandler), request("192.0.2.1:1", p))
-	assert.Empty(t, events, "allowed requests are not audited")
+	require.Len(t, events, 1, "an allowed request is audited once")
+	assert.Equal(t, gatehouse.Allowed, events[0].Outcome)
+	assert.Empty(t, events[0].Reason)
 	serve(l.Middleware(okHandler), request("192.0.2.1:1", p))
-	require.Len(t, events, 1)
-	e := events[0]
+	require.Len(t, events, 2)
+	e := events[1]
 	assert.Equal(t, "ratelimit", e.Source)
 	assert.Equal(t, "limit", e.Action)
 	assert.Equal(t, gatehouse.Denied, e.Outcome)
-	assert.Equal(t, "rate_limited", string(e.Reason))
+	assert.Equal(t, "throttled", string(e.Reason))
 	assert.Equal(t, 429, e.Status)
 	assert.Equal(t, "u", e.Subject)
 	assert.Equal(t, "acme", e.Tenant)
@@ -309,7 +320,7 @@ func TestSetHeaders(t *testing.T) {
 // TestEndToEnd runs the limiter on a real loopback server.
 func TestEndToEnd(t *testing.T) {
 	clk := newClock()
-	l := MustNew(Config{Limit: PerMinute(3), Key: ByIP, Now: clk.Now, Style: envelope.Flat})
+	l := must(New(Config{Limit: PerMinute(3), Key: ByIP, Now: clk.Now, Style: envelope.Flat}))
 	srv := httptest.NewServer(l.Middleware(okHandler))
 	defer srv.Close()
 	codes := []int{}

@@ -15,21 +15,23 @@ const DefaultMaxKeys = 65536
 // The zero MemoryConfig selects the defaults.
 type MemoryConfig struct {
 	// MaxKeys is the hard cap on keys held (rounded down to a multiple of
-	// 16, the shard count, and at least 16); values <= 0 select
-	// DefaultMaxKeys. When a flood of distinct keys fills a MemoryStore,
-	// the least recently used key is forgotten, which refills its bucket. A
+	// 16, the shard count, and at least 16); values <= 0 select the
+	// default. When a flood of distinct keys fills a MemoryStore, the least
+	// recently used key is forgotten, which refills its bucket. A
 	// MemoryFailureStore never forgets a lockout in favour of a new key: it
 	// evicts an ended window, else the least recently updated key that is
 	// not locked out, and refuses the new key with [ErrFull] (the throttle
 	// answers 429) only when every key of its shard is locked out (see
 	// [MemoryFailureStore]). Size the cap above the number of keys active
-	// within one refill period (or failure window).
+	// within one refill period (or failure window). Default:
+	// DefaultMaxKeys.
 	MaxKeys int
 
 	// IdleTimeout is how long a key must go unused before it may be
 	// evicted for carrying no state (a refilled bucket, an ended failure
-	// window); values <= 0 select one minute. It keeps hot keys from being
-	// evicted and rebuilt; memory stays bounded by MaxKeys either way.
+	// window); values <= 0 select the default. It keeps hot keys from
+	// being evicted and rebuilt; memory stays bounded by MaxKeys either
+	// way. Default: one minute.
 	IdleTimeout time.Duration
 }
 

@@ -50,8 +50,8 @@ func TestTakePartsIsTake(t *testing.T) {
 func TestDefaultKeyIsByPrincipal(t *testing.T) {
 	store := NewMemoryStore(MemoryConfig{})
 	now := func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
-	implicit := MustNew(Config{Limit: PerMinute(2), Store: store, Now: now})
-	explicit := MustNew(Config{Limit: PerMinute(2), Store: store, Now: now, Key: ByPrincipal})
+	implicit := must(New(Config{Limit: PerMinute(2), Store: store, Now: now}))
+	explicit := must(New(Config{Limit: PerMinute(2), Store: store, Now: now, Key: ByPrincipal}))
 	for _, p := range []*gatehouse.Principal{
 		{TokenID: "t1", Subject: "s"},
 		{TokenID: "jti", Subject: "s", Tenant: "t/1", Method: gatehouse.MethodJWT},
@@ -83,7 +83,7 @@ func TestAllowPathDoesNotAllocate(t *testing.T) {
 		"jwt":      {TokenID: "jti-1", Subject: "alice", Tenant: "ac/me", Method: gatehouse.MethodJWT},
 	} {
 		t.Run(name, func(t *testing.T) {
-			l := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}})
+			l := must(New(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}}))
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r = r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p))
 			h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
@@ -135,9 +135,9 @@ func TestAddrKeyParts(t *testing.T) {
 
 			store := NewMemoryStore(MemoryConfig{})
 			lim := PerMinute(3)
-			byIP := MustNew(Config{Limit: lim, Key: ByIP, Store: store, Now: func() time.Time { return now }})
+			byIP := must(New(Config{Limit: lim, Key: ByIP, Store: store, Now: func() time.Time { return now }}))
 			require.True(t, byIP.byIP, "ByIP recognised")
-			def := MustNew(Config{Limit: lim, Store: store, Now: func() time.Time { return now }})
+			def := must(New(Config{Limit: lim, Store: store, Now: func() time.Time { return now }}))
 			_, err := byIP.Check(r)
 			require.NoError(t, err)
 			_, err = def.Check(r)
@@ -148,14 +148,14 @@ func TestAddrKeyParts(t *testing.T) {
 			assert.Equal(t, 1, store.Len())
 
 			rec := &recordingStore{Store: NewMemoryStore(MemoryConfig{})}
-			_, err = MustNew(Config{Key: ByIP, Store: rec}).Check(r)
+			_, err = must(New(Config{Key: ByIP, Store: rec})).Check(r)
 			require.NoError(t, err)
 			assert.Equal(t, []string{ByIP(r)}, rec.keys)
 		})
 	}
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	for name, key := range map[string]KeyFunc{"default": nil, "ByIP": ByIP} {
-		h := MustNew(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}, Key: key}).Middleware(bare)
+		h := must(New(Config{Limit: Limit{Events: 1e9, Period: time.Second, Burst: 1000}, Key: key})).Middleware(bare)
 		hw := &headerWriter{h: http.Header{}}
 		h.ServeHTTP(hw, r) // inserts the key
 		assert.Zero(t, testing.AllocsPerRun(100, func() { h.ServeHTTP(hw, r) }), name)

@@ -18,26 +18,27 @@ import (
 // address in the middleware form.
 type FailureConfig struct {
 	// Max is how many failures a key may have in one window; the next
-	// attempt is refused until the window ends. Zero selects 5.
+	// attempt is refused until the window ends. Default: 5.
 	Max int
 	// Window is how long failures are counted, from a key's first failure;
-	// zero selects 15 minutes. It may not exceed [MaxPeriod].
+	// it may not exceed [MaxPeriod]. Default: 15 minutes.
 	Window time.Duration
-	// Store holds the counters; nil selects a new [MemoryFailureStore] with
+	// Store holds the counters. Default: a new [MemoryFailureStore] with
 	// the default MemoryConfig.
 	Store FailureStore
-	// Key names the counter in the middleware form; nil selects [ByIP].
+	// Key names the counter in the middleware form. Default: [ByIP].
 	Key KeyFunc
-	// Message is the 429 message; empty selects
-	// "Too many failed attempts, try again later".
+	// Message is the 429 message. Default: "Too many failed attempts, try
+	// again later".
 	Message string
-	// Style renders errors in the middleware form; nil selects the request's
+	// Style renders errors in the middleware form. Default: the request's
 	// style (envelope.Use), else envelope.Nested.
 	Style envelope.Style
 	// Audit receives an event (source "ratelimit", action "throttle") for
-	// each request the middleware form refuses; nil disables it.
+	// each request the middleware form decides, allowed or refused.
+	// Optional.
 	Audit gatehouse.Auditor
-	// Now is the clock; nil selects time.Now.
+	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -101,16 +102,21 @@ const (
 	takeBackMaxPause = 2 * time.Second
 )
 
-// NewFailureThrottle validates cfg and returns a FailureThrottle.
+// NewFailureThrottle validates cfg and returns a FailureThrottle, or an
+// error wrapping [ErrConfig] that lists every problem.
 func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
+	var problems []error
 	if cfg.Max < 0 {
-		return nil, fmt.Errorf("ratelimit: FailureConfig.Max %d is negative", cfg.Max)
+		problems = append(problems, fmt.Errorf("the Max %d is negative", cfg.Max))
 	}
 	if cfg.Window < 0 {
-		return nil, fmt.Errorf("ratelimit: FailureConfig.Window %v is negative", cfg.Window)
+		problems = append(problems, fmt.Errorf("the Window %v is negative", cfg.Window))
 	}
 	if cfg.Window > MaxPeriod {
-		return nil, fmt.Errorf("ratelimit: FailureConfig.Window %v is over MaxPeriod (%v)", cfg.Window, MaxPeriod)
+		problems = append(problems, fmt.Errorf("the Window %v is over MaxPeriod (%v)", cfg.Window, MaxPeriod))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
 	t := &FailureThrottle{
 		max: cfg.Max, window: cfg.Window, store: cfg.Store, key: cfg.Key,
@@ -135,9 +141,9 @@ func NewFailureThrottle(cfg FailureConfig) (*FailureThrottle, error) {
 	}
 	msg := cfg.Message
 	if msg == "" {
-		msg = "Too many failed attempts, try again later"
+		msg = refusals[rThrottled].Message
 	}
-	t.throttled = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(ErrThrottled)
+	t.throttled = envelope.ErrTooManyRequests.WithMessage(msg).WithCause(refusals[rThrottled].Err)
 	return t, nil
 }
 
@@ -236,7 +242,8 @@ func retryAfter(resetAt, now time.Time) time.Duration {
 }
 
 func storeError(err error) error {
-	return envelope.ErrUnavailable.WithCause(fmt.Errorf("%w: %w", ErrStore, err))
+	return envelope.ErrUnavailable.WithMessage(refusals[rStore].Message).
+		WithCause(fmt.Errorf("%w: %w", refusals[rStore].Err, err))
 }
 
 // Reset forgets key's failures, the attempt Begin counted included, after
@@ -265,19 +272,29 @@ func (t *FailureThrottle) Reset(ctx context.Context, key string) error {
 // across an API. Successful responses do not reset the count,
 // so that a client cannot interleave one valid credential to keep
 // guessing; counts expire with their window. A request whose key is empty
-// is not guarded; a request whose handler panics stays counted.
+// is not guarded; a request whose handler panics stays counted. Each
+// request is audited once (Config.Audit): a refusal after it is rendered,
+// an allowed request before next runs.
 func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := t.key(r)
 		if key == "" {
+			if t.audit != nil {
+				t.emit(r, rOK)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		attempt, err := t.Begin(r.Context(), key)
 		if err != nil {
-			t.emit(r, err)
 			envelope.WriteStyle(w, r, t.style, err)
+			if t.audit != nil {
+				t.emit(r, throttleReason(err))
+			}
 			return
+		}
+		if t.audit != nil {
+			t.emit(r, rOK)
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
@@ -290,18 +307,20 @@ func (t *FailureThrottle) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-func (t *FailureThrottle) emit(r *http.Request, err error) {
-	if t.audit == nil {
-		return
+// throttleReason is the reason of a refusal Begin returned: a 429 or a
+// store failure.
+func throttleReason(err error) reason {
+	if errors.Is(err, ErrStore) {
+		return rStore
 	}
+	return rThrottled
+}
+
+// emit reports the decision rs about r.
+func (t *FailureThrottle) emit(r *http.Request, rs reason) {
 	ev := gatehouse.NewEvent(r, "ratelimit", "throttle")
 	ev.Time = t.now()
-	ee := envelope.As(err)
-	ev.Status = ee.Status
-	ev.Outcome, ev.Reason = gatehouse.Denied, "too_many_failures"
-	if ee.Status >= 500 {
-		ev.Outcome, ev.Reason = gatehouse.Failed, "store_error"
-	}
+	ev.Conclude(refusals[rs].Status, refusals[rs].Reason)
 	gatehouse.Emit(r.Context(), t.audit, ev)
 }
 

@@ -324,13 +324,17 @@ func TestFailureThrottleMiddleware(t *testing.T) {
 	assert.Equal(t, 3, verified, "refused before verification")
 	assert.Equal(t, "60", w.Header().Get("Retry-After"))
 	assert.Equal(t, `{"success":false,"error":"Too Many Requests","message":"Too many failed attempts, try again later"}`, w.Body.String())
-	require.Len(t, events, 1)
-	assert.Equal(t, "throttle", events[0].Action)
-	assert.Equal(t, "too_many_failures", string(events[0].Reason))
-	assert.Equal(t, 429, events[0].Status)
+	require.Len(t, events, 4, "one event per request, allowed ones included")
+	for _, e := range events[:3] {
+		assert.Equal(t, gatehouse.Allowed, e.Outcome)
+		assert.Empty(t, e.Reason)
+	}
+	assert.Equal(t, "throttle", events[3].Action)
+	assert.Equal(t, "throttled", string(events[3].Reason))
+	assert.Equal(t, 429, events[3].Status)
 
 	assert.Equal(t, 429, call("192.0.2.1:1", "bad").Code, "refusals do not add to the count")
-	require.Len(t, events, 2)
+	require.Len(t, events, 5)
 
 	assert.Equal(t, 204, call("192.0.2.2:1", "good").Code, "other clients are unaffected")
 	assert.Equal(t, 204, call("[2001:db8::1]:1", "good").Code)
@@ -405,4 +409,13 @@ func TestStatusWriter(t *testing.T) {
 		})
 	}
 	var _ interface{ Unwrap() http.ResponseWriter } = &statusWriter{}
+}
+
+// TestNewFailureThrottleReportsEveryProblem: every problem of a
+// FailureConfig is reported at once.
+func TestNewFailureThrottleReportsEveryProblem(t *testing.T) {
+	_, err := NewFailureThrottle(FailureConfig{Max: -1, Window: -time.Second})
+	require.ErrorIs(t, err, ErrConfig)
+	assert.ErrorContains(t, err, "Max -1 is negative")
+	assert.ErrorContains(t, err, "Window -1s is negative")
 }

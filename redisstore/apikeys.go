@@ -20,14 +20,14 @@ import (
 // Revoke, Touch and Delete read the index, then change the record in one
 // script that checks it still carries the ID — two round trips each, every
 // step atomic across instances, and a stored record always reachable by
-// its ID. A record with Expires is dropped by Redis apiKeySlack (an hour)
+// its ID. A record with ExpiresAt is dropped by Redis apiKeySlack (an hour)
 // after it, its index a minute later; until then an expired key is found
-// and refused as expired. A record without Expires stays until Delete. It
+// and refused as expired. A record without ExpiresAt stays until Delete. It
 // is safe for concurrent use; while Redis is unreachable its methods fail
 // and the middleware answers 503.
 type APIKeys struct{ s *Store }
 
-// apiKeySlack keeps an expired API key's record this long past Expires, so
+// apiKeySlack keeps an expired API key's record this long past ExpiresAt, so
 // that it is refused as expired (and can be inspected) rather than unknown
 // for a while before Redis reclaims it.
 const apiKeySlack = time.Hour
@@ -83,7 +83,7 @@ func (a *APIKeys) Lookup(ctx context.Context, hash [32]byte) (*apikey.Record, er
 		return nil, err
 	}
 	err = timeFields(m, map[string]*time.Time{
-		"created": &rec.Created, "expires": &rec.Expires, "revat": &rec.RevokedAt, "used": &rec.LastUsed,
+		"created": &rec.Created, "expires": &rec.ExpiresAt, "revat": &rec.RevokedAt, "used": &rec.LastUsed,
 	})
 	if err != nil {
 		return nil, err
@@ -104,8 +104,8 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 		rev = "1"
 	}
 	var ttl time.Duration
-	if !rec.Expires.IsZero() {
-		ttl = a.s.ttl(rec.Expires, apiKeySlack)
+	if !rec.ExpiresAt.IsZero() {
+		ttl = a.s.ttl(rec.ExpiresAt, apiKeySlack)
 	}
 	hx := hex.EncodeToString(rec.Hash[:])
 	index := a.s.key("keyid:", rec.ID)
@@ -121,7 +121,7 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	res, err := putKeyScript.Run(ctx, a.s.client, []string{a.s.key("key:", hx)}, ttl.Milliseconds(),
 		"id", rec.ID, "pfx", rec.Prefix, "name", rec.Name, "sub", rec.Subject, "ten", rec.Tenant,
 		"scp", encStrings(rec.Scopes), "srf", encStrings(rec.Surfaces),
-		"created", encTime(rec.Created), "expires", encTime(rec.Expires),
+		"created", encTime(rec.Created), "expires", encTime(rec.ExpiresAt),
 		"rev", rev, "revat", encTime(rec.RevokedAt), "used", encTime(rec.LastUsed),
 	).Text()
 	if err != nil {

@@ -113,7 +113,7 @@ return 1
 // Put adds or replaces the account a.Username. It fails when the user name
 // is empty, PasswordHash is not a bcrypt hash (see issuer.HashPassword) or
 // a scope is not one RFC 6749 scope-token (an error wrapping
-// issuer.ErrMalformedScope), and with issuer.ErrSubjectTaken when another account has a's subject;
+// gatehouse.ErrMalformedScope), and with issuer.ErrSubjectTaken when another account has a's subject;
 // nothing is written then. Two Puts racing to give two accounts one
 // subject may both succeed; LookupSubject then finds the one that wrote
 // the index entry last.
@@ -126,7 +126,7 @@ func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	}
 	for i, sc := range a.Scopes {
 		if !gatehouse.ValidScope(sc) {
-			return fmt.Errorf("redisstore: account scope #%d: %w", i+1, issuer.ErrMalformedScope)
+			return fmt.Errorf("redisstore: account scope #%d: %w", i+1, gatehouse.ErrMalformedScope)
 		}
 	}
 	ctx, cancel := c.s.ctx(ctx)

@@ -31,13 +31,13 @@ func TestRecordTTLs(t *testing.T) {
 		}
 
 		expiring, forever := apikey.Hash("ak_expiring"), apikey.Hash("ak_forever")
-		require.NoError(t, s.APIKeys().Put(ctx, apikey.Record{ID: "key_exp", Hash: expiring, Expires: now.Add(24 * time.Hour)}))
+		require.NoError(t, s.APIKeys().Put(ctx, apikey.Record{ID: "key_exp", Hash: expiring, ExpiresAt: now.Add(24 * time.Hour)}))
 		require.NoError(t, s.APIKeys().Put(ctx, apikey.Record{ID: "key_forever", Hash: forever}))
 		rec, idx := pttl("key:"+hex.EncodeToString(expiring[:])), pttl("keyid:key_exp")
-		assert.InDelta(t, float64(25*time.Hour), float64(rec), float64(time.Minute), "record: an hour past Expires")
+		assert.InDelta(t, float64(25*time.Hour), float64(rec), float64(time.Minute), "record: an hour past ExpiresAt")
 		assert.InDelta(t, float64(25*time.Hour+time.Minute), float64(idx), float64(time.Minute))
 		assert.Greater(t, idx, rec, "the index outlives its record")
-		assert.Equal(t, time.Duration(-1), pttl("key:"+hex.EncodeToString(forever[:])), "no Expires, no TTL")
+		assert.Equal(t, time.Duration(-1), pttl("key:"+hex.EncodeToString(forever[:])), "no ExpiresAt, no TTL")
 		assert.Equal(t, time.Duration(-1), pttl("keyid:key_forever"))
 		require.NoError(t, s.APIKeys().Touch(ctx, "key_exp", now))
 		require.NoError(t, s.APIKeys().Revoke(ctx, "key_exp", now))

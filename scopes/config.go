@@ -3,6 +3,7 @@ package scopes
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,27 +15,28 @@ import (
 )
 
 // Config configures an [Enforcer]. The zero Config is valid: the style of
-// [envelope.Use] (else Nested), a bare "Bearer" challenge, exact matching
-// only, no audit and no route table.
+// [envelope.Use] (else Nested), a "Bearer" challenge without realm, exact
+// matching only, no audit and no route table.
 type Config struct {
-	// Style renders errors; nil selects the request's style (envelope.Use),
+	// Style renders errors. Default: the request's style (envelope.Use),
 	// else envelope.Nested.
 	Style envelope.Style
 
-	// Realm is the realm parameter of the WWW-Authenticate challenge; empty
-	// leaves it out.
+	// Realm is the realm parameter of the WWW-Authenticate challenges (see
+	// the gatehouse package documentation). Default: "" (no realm
+	// parameter).
 	Realm string
 
 	// OmitChallenge drops the WWW-Authenticate header from 403 answers,
 	// for APIs whose credentials are not bearer tokens (an API key in a
 	// custom header, for instance). The 403 body is unchanged. A 401 always
-	// carries a challenge (RFC 9110 §15.5.2): see Challenge.
+	// carries a challenge (RFC 9110 §15.5.2): see Challenge. Default: false.
 	OmitChallenge bool
 
 	// Challenge is the WWW-Authenticate value of the 401 answered when no
-	// Principal is present, e.g. `ApiKey realm="api"` for an API-key API;
-	// empty selects the Bearer challenge with Realm. It must contain no
-	// control characters.
+	// Principal is present, e.g. `ApiKey realm="api"` for an API-key API.
+	// It must contain no control characters. Default: "" (the Bearer
+	// challenge with Realm).
 	Challenge string
 
 	// Implies maps a granted scope to the scopes it also grants, for example
@@ -43,36 +45,36 @@ type Config struct {
 	//	"admin":          {"orders:*", "settings:write"}
 	//
 	// Implications are transitive and explicit: nothing is implied unless
-	// listed here. Nil (the default) means exact matching only.
+	// listed here. Default: nil (exact matching only).
 	Implies map[string][]string
 
 	// Wildcards lets a granted scope of the form "prefix:*" grant every
 	// scope that starts with "prefix:" ("orders:*" grants "orders:read" and
-	// "orders:refunds:write", never "orders" or "ordersx:read"). Off by
-	// default: without it "orders:*" is an ordinary scope string. A bare "*"
-	// is never a wildcard; map a super-scope with Implies instead.
+	// "orders:refunds:write", never "orders" or "ordersx:read"). Without it
+	// "orders:*" is an ordinary scope string. A bare "*" is never a
+	// wildcard; map a super-scope with Implies instead. Default: false.
 	Wildcards bool
 
 	// Message returns the 403 message for a missing scope. It is called at
 	// construction, never per request, with the missing scope (Require) or
-	// the alternatives joined by spaces (Any). Nil selects
-	// "Token does not have the required scope: <scope>" for Require and
-	// "Token does not have any of the required scopes: <a b>" for Any.
+	// the alternatives joined by spaces (Any). Default: nil
+	// ("Token does not have the required scope: <scope>" for Require and
+	// "Token does not have any of the required scopes: <a b>" for Any).
 	Message func(scope string) string
 
 	// UnauthenticatedMessage is the 401 message when no Principal is
-	// present; empty selects "Authentication required".
+	// present. Default: "Authentication required".
 	UnauthenticatedMessage string
 
 	// Routes is the route-table form used by [Enforcer.Middleware] and
 	// [Enforcer.Check]: net/http ServeMux patterns ("GET /orders/{id}",
 	// "POST /orders", "/health") mapped to the scopes each needs, matched
 	// with the standard library's own matcher, most specific pattern
-	// first. Nil means no table.
+	// first. Default: nil (no table).
 	Routes map[string]Rule
 
 	// AllowUnlisted lets requests that match no pattern in Routes through
-	// unchecked. By default they are refused with 403 (fail closed), so a
+	// unchecked. Without it they are refused with 403 (fail closed), so a
 	// route added to the application but forgotten in the table is never
 	// open.
 	//
@@ -88,14 +90,14 @@ type Config struct {
 	// unlisted, so with a router that matches case-insensitively or strips
 	// trailing slashes ("/products/" served as "/products"), list those
 	// forms too or leave AllowUnlisted off. Without AllowUnlisted every
-	// such path is refused as unlisted.
+	// such path is refused as unlisted. Default: false.
 	AllowUnlisted bool
 
-	// Audit receives one event per decision (source "scopes", action
-	// "authorize"); nil disables auditing at no cost.
+	// Audit receives one event per decision of the middleware (source
+	// "scopes", action "authorize"). Optional.
 	Audit gatehouse.Auditor
 
-	// Now is the clock for audit event times; nil selects time.Now.
+	// Now is the clock for audit event times. Default: time.Now.
 	Now func() time.Time
 }
 
@@ -122,19 +124,21 @@ type Enforcer struct {
 // New validates cfg and returns an Enforcer. Scopes in Implies and Routes
 // must be RFC 6749 scope tokens (printable ASCII without space, '"' or '\');
 // Routes patterns must be valid, non-conflicting ServeMux patterns, and an
-// Any list may not be empty when given.
+// Any list may not be empty when given. Every problem is reported in one
+// error wrapping [ErrConfig].
 func New(cfg Config) (*Enforcer, error) {
 	e := &Enforcer{cfg: cfg, now: cfg.Now}
 	if e.now == nil {
 		e.now = time.Now
 	}
-	for g, implied := range cfg.Implies {
+	var problems []error
+	for _, g := range slices.Sorted(maps.Keys(cfg.Implies)) {
 		if err := validScope(g); err != nil {
-			return nil, fmt.Errorf("scopes: Implies key: %w", err)
+			problems = append(problems, fmt.Errorf("an Implies key: %w", err))
 		}
-		for _, s := range implied {
+		for _, s := range cfg.Implies[g] {
 			if err := validScope(s); err != nil {
-				return nil, fmt.Errorf("scopes: Implies[%q]: %w", g, err)
+				problems = append(problems, fmt.Errorf("in Implies[%q]: %w", g, err))
 			}
 		}
 	}
@@ -143,39 +147,30 @@ func New(cfg Config) (*Enforcer, error) {
 
 	msg := cfg.UnauthenticatedMessage
 	if msg == "" {
-		msg = "Authentication required"
+		msg = refusals[rNoPrincipal].Message
 	}
 	challenge := cfg.Challenge
 	if challenge == "" {
 		challenge = envelope.BearerChallenge(cfg.Realm, "", "", "")
 	}
 	if strings.ContainsFunc(challenge, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return nil, fmt.Errorf("scopes: Challenge %q has control characters", challenge)
+		problems = append(problems, fmt.Errorf("the Challenge %q has control characters", challenge))
 	}
-	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoPrincipal).WithChallenge(challenge)
+	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(refusals[rNoPrincipal].Err).WithChallenge(challenge)
 	// A route missing from the table is refused whatever the scopes, so it
 	// is access_denied: no scope the client could ask for would help.
-	e.notListed = envelope.ErrForbidden.WithMessage("Insufficient permissions").
-		WithOAuthCode("access_denied").WithCause(ErrRouteNotListed)
+	e.notListed = envelope.ErrForbidden.WithMessage(refusals[rNotListed].Message).
+		WithOAuthCode("access_denied").WithCause(refusals[rNotListed].Err)
 
 	if cfg.Routes != nil {
-		mux, err := e.compileRoutes(cfg.Routes)
-		if err != nil {
-			return nil, err
-		}
+		mux, errs := e.compileRoutes(cfg.Routes)
+		problems = append(problems, errs...)
 		e.routes = mux
 	}
-	return e, nil
-}
-
-// MustNew is like [New] but panics on a configuration error. It is meant
-// for tests and examples whose Config is a literal.
-func MustNew(cfg Config) *Enforcer {
-	e, err := New(cfg)
-	if err != nil {
-		panic(err)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
-	return e
+	return e, nil
 }
 
 // route is the handler registered for each table pattern; the mux is used
@@ -184,25 +179,22 @@ type route struct{ req *requirement }
 
 func (*route) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
-func (e *Enforcer) compileRoutes(routes map[string]Rule) (mux *http.ServeMux, err error) {
+// compileRoutes returns the mux of the route table, and its problems.
+func (e *Enforcer) compileRoutes(routes map[string]Rule) (mux *http.ServeMux, problems []error) {
 	mux = http.NewServeMux()
 	// Register in a stable order so that a conflict is reported the same
 	// way every time.
-	patterns := make([]string, 0, len(routes))
-	for p := range routes {
-		patterns = append(patterns, p)
-	}
-	slices.Sort(patterns)
-	for _, p := range patterns {
+	for _, p := range slices.Sorted(maps.Keys(routes)) {
 		req, err := e.compile(routes[p])
 		if err != nil {
-			return nil, fmt.Errorf("scopes: Routes[%q]: %w", p, err)
+			problems = append(problems, fmt.Errorf("in Routes[%q]: %w", p, err))
+			continue
 		}
 		if err := register(mux, p, &route{req}); err != nil {
-			return nil, fmt.Errorf("scopes: Routes[%q]: %w", p, err)
+			problems = append(problems, fmt.Errorf("in Routes[%q]: %w", p, err))
 		}
 	}
-	return mux, nil
+	return mux, problems
 }
 
 // register adds h under pattern, turning ServeMux's construction-time panic
@@ -297,16 +289,16 @@ func (e *Enforcer) message(scope string, oneOf bool) string {
 		return e.cfg.Message(scope)
 	}
 	if oneOf {
-		return "Token does not have any of the required scopes: " + scope
+		return anyMessage + ": " + scope
 	}
-	return "Token does not have the required scope: " + scope
+	return refusals[rInsufficient].Message + ": " + scope
 }
 
 // forbidden builds the 403 for a missing scope; challengeScope is the
 // scope parameter of the challenge (the full requirement).
 func (e *Enforcer) forbidden(scope, challengeScope string, oneOf bool) *envelope.Error {
 	err := envelope.ErrForbidden.WithMessage(e.message(scope, oneOf)).
-		WithOAuthCode("insufficient_scope").WithCause(ErrInsufficientScope)
+		WithOAuthCode("insufficient_scope").WithCause(refusals[rInsufficient].Err)
 	if !e.cfg.OmitChallenge {
 		err = err.WithChallenge(envelope.BearerChallenge(e.cfg.Realm, "insufficient_scope", "", challengeScope))
 	}

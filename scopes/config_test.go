@@ -40,9 +40,24 @@ func TestNewValidation(t *testing.T) {
 	}
 }
 
-func TestMustNewPanics(t *testing.T) {
-	assert.Panics(t, func() { MustNew(Config{Implies: map[string][]string{"": nil}}) })
-	assert.NotPanics(t, func() { MustNew(Config{}) })
+func TestNewErrConfig(t *testing.T) {
+	_, err := New(Config{Implies: map[string][]string{"": nil}})
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = New(Config{})
+	assert.NoError(t, err)
+}
+
+// TestNewReportsEveryProblem: New lists every problem of a Config at once.
+func TestNewReportsEveryProblem(t *testing.T) {
+	_, err := New(Config{
+		Implies:   map[string][]string{"a b": {"c"}},
+		Challenge: "Bearer\x00",
+		Routes:    map[string]Rule{"GET /x": {Any: []string{}}, "GET y": {}},
+	})
+	require.ErrorIs(t, err, ErrConfig)
+	for _, want := range []string{"Implies key", "control characters", `Routes["GET /x"]: empty Any list`, `Routes["GET y"]: invalid pattern`} {
+		assert.Contains(t, err.Error(), want)
+	}
 }
 
 func TestValidScope(t *testing.T) {
@@ -75,13 +90,13 @@ func TestWildcardsFor(t *testing.T) {
 }
 
 func TestSatisfiers(t *testing.T) {
-	e := MustNew(Config{
+	e := must(New(Config{
 		Wildcards: true,
 		Implies: map[string][]string{
 			"admin":          {"orders:*"},
 			"products:write": {"products:read"},
 		},
-	})
+	}))
 	assert.Equal(t, []string{"orders:write", "admin", "orders:*"}, e.satisfiers("orders:write"))
 	assert.Equal(t, []string{"products:read", "products:*", "products:write"}, e.satisfiers("products:read"))
 	assert.Equal(t, []string{"settings"}, e.satisfiers("settings"))

@@ -68,7 +68,10 @@ func ExampleNew_routeTable() {
 }
 
 func ExampleEnforcer_Grants() {
-	e := scopes.MustNew(scopes.Config{Wildcards: true})
+	e, err := scopes.New(scopes.Config{Wildcards: true})
+	if err != nil {
+		panic(err)
+	}
 	caller := gatehouse.Principal{Subject: "u", Scopes: []string{"orders:*", "products:read"}}
 
 	// A handler minting a new token accepts only scopes the caller holds.

@@ -56,7 +56,7 @@ func FuzzRequire(f *testing.F) {
 	f.Add("read", "read:users")
 	f.Add("admin", "administrator")
 	f.Fuzz(func(t *testing.T, required, granted string) {
-		e := MustNew(Config{})
+		e := must(New(Config{}))
 		q, err := e.compile(Rule{All: []string{required}})
 		if err != nil {
 			if validScope(required) == nil {

@@ -15,7 +15,16 @@ import (
 
 // defaultEnforcer backs the package-level Require and Any. It is built from
 // the zero Config and never changes.
-var defaultEnforcer = MustNew(Config{})
+var defaultEnforcer = zeroEnforcer()
+
+// zeroEnforcer returns the Enforcer of the zero Config, which is valid.
+func zeroEnforcer() *Enforcer {
+	e, err := New(Config{})
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
 
 // Require returns middleware that lets a request through only when its
 // Principal holds every one of scopes, using the zero [Config] (the request's
@@ -79,6 +88,9 @@ type handler struct {
 	next http.Handler
 }
 
+// ServeHTTP is the middleware of Require, Any and Enforce: the decision,
+// then the refusal rendered, then the audit event (an allowed request's
+// before next runs).
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The hot path: one context lookup, one pass over the granted scopes,
 	// no copy of the Principal (it is read in place, never modified).
@@ -86,34 +98,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p = &noPrincipal
 	}
-	var err *envelope.Error
-	switch {
-	case unauthenticated(p):
-		err = h.e.unauth
-		h.e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
-	default:
-		if err = h.q.check(p.Scopes); err != nil {
-			h.e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
-		} else {
-			h.e.audit(r, p, gatehouse.Allowed, "", 0)
-		}
+	rs, err := rOK, (*envelope.Error)(nil)
+	if p.IsZero() { // decide, written out: no call on the hot path but the scope check
+		rs, err = rNoPrincipal, h.e.unauth
+	} else if err = h.q.check(p.Scopes); err != nil {
+		rs = rInsufficient
 	}
-	if err != nil {
+	if rs != rOK {
 		envelope.WriteStyle(w, r, h.e.cfg.Style, err)
+		h.e.audit(r, p, rs)
 		return
 	}
+	h.e.audit(r, p, rOK)
 	h.next.ServeHTTP(w, r)
 }
 
 // Middleware enforces the route table of Config.Routes. With no table every
 // request only needs a Principal. Requests matching no pattern are refused
-// with 403 unless Config.AllowUnlisted is set.
+// with 403 unless Config.AllowUnlisted is set. Each request is audited once
+// (Config.Audit): a refusal after it is rendered, an allowed request
+// before next runs.
 func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := e.check(r); err != nil {
+		p, rs, err := e.check(r)
+		if rs != rOK {
 			envelope.WriteStyle(w, r, e.cfg.Style, err)
+			e.audit(r, p, rs)
 			return
 		}
+		e.audit(r, p, rOK)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -123,28 +136,33 @@ func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 // error is an *envelope.Error: 401 wrapping [ErrNoPrincipal], 403 wrapping
 // [ErrInsufficientScope] or [ErrRouteNotListed]. A request that matches no
 // pattern while Config.AllowUnlisted is set returns its Principal, if any,
-// and a nil error.
+// and a nil error. Check is the decision alone: it audits nothing (the
+// middleware does).
 func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
-	p, err := e.check(r)
-	if err != nil {
+	p, rs, err := e.check(r)
+	if rs != rOK {
 		return gatehouse.Principal{}, err
 	}
 	return p.Clone(), nil // p may be shared: the caller gets its own Scopes
 }
 
-// check is Check returning the Principal in place, without copying it; it
-// must not be modified.
-func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, error) {
+// check is Check returning the Principal in place, without copying it (it
+// must not be modified; it is the zero Principal when there is none), and
+// the reason of the decision.
+func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *envelope.Error) {
+	p := principalOf(r)
 	var q *requirement
 	if e.routes != nil {
 		h, _ := e.routes.Handler(r)
 		rt, ok := h.(*route)
 		if !ok {
-			return e.unlisted(r, h)
+			rs, err := e.unlisted(r, h, p)
+			return p, rs, err
 		}
 		q = rt.req
 	}
-	return e.decide(r, q)
+	rs, err := e.decide(p, q)
+	return p, rs, err
 }
 
 // unlisted decides r, for which the route table's mux answered h instead
@@ -153,18 +171,16 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, error) {
 // in canonical form that matches no pattern goes through unchecked; any
 // other path is resolved by [Enforcer.resolve], so that AllowUnlisted
 // never applies to a path that normalises onto a listed pattern.
-func (e *Enforcer) unlisted(r *http.Request, h http.Handler) (*gatehouse.Principal, error) {
-	p, _ := principalOf(r)
+func (e *Enforcer) unlisted(r *http.Request, h http.Handler, p *gatehouse.Principal) (reason, *envelope.Error) {
 	if e.cfg.AllowUnlisted {
 		if canonical(r, h) {
-			return p, nil
+			return rOK, nil
 		}
 		if qs, ok := e.resolve(r); ok {
-			return e.decideAll(r, qs)
+			return e.decideAll(p, qs)
 		}
 	}
-	e.audit(r, p, gatehouse.Denied, "route_not_listed", http.StatusForbidden)
-	return nil, e.notListed
+	return rNotListed, e.notListed
 }
 
 // redirectType is the type of the handler ServeMux.Handler answers with
@@ -257,40 +273,28 @@ func cleanPath(p string) string {
 	return np
 }
 
-// decideAll is decide for every rule in qs: r's Principal must meet them
-// all.
-func (e *Enforcer) decideAll(r *http.Request, qs []*requirement) (*gatehouse.Principal, error) {
-	p, ok := principalOf(r)
-	if !ok {
-		e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
-		return nil, e.unauth
-	}
+// decideAll is decide for every rule in qs: p must meet them all.
+func (e *Enforcer) decideAll(p *gatehouse.Principal, qs []*requirement) (reason, *envelope.Error) {
 	for _, q := range qs {
-		if err := q.check(p.Scopes); err != nil {
-			e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
-			return nil, err
+		if rs, err := e.decide(p, q); rs != rOK {
+			return rs, err
 		}
 	}
-	e.audit(r, p, gatehouse.Allowed, "", 0)
-	return p, nil
+	return rOK, nil
 }
 
-// decide checks r's Principal against q (nil: only a Principal is needed).
-// It returns a non-nil error only as an *envelope.Error.
-func (e *Enforcer) decide(r *http.Request, q *requirement) (*gatehouse.Principal, error) {
-	p, ok := principalOf(r)
-	if !ok {
-		e.audit(r, p, gatehouse.Denied, "no_principal", http.StatusUnauthorized)
-		return nil, e.unauth
+// decide checks p, the request's Principal (the zero Principal when there
+// is none), against q (nil: only an authenticated Principal is needed).
+func (e *Enforcer) decide(p *gatehouse.Principal, q *requirement) (reason, *envelope.Error) {
+	if p.IsZero() {
+		return rNoPrincipal, e.unauth
 	}
 	if q != nil {
 		if err := q.check(p.Scopes); err != nil {
-			e.audit(r, p, gatehouse.Denied, "insufficient_scope", http.StatusForbidden)
-			return nil, err
+			return rInsufficient, err
 		}
 	}
-	e.audit(r, p, gatehouse.Allowed, "", 0)
-	return p, nil
+	return rOK, nil
 }
 
 // Grants reports whether p holds scope, directly or, when configured,
@@ -309,39 +313,30 @@ func (e *Enforcer) Grants(p gatehouse.Principal, scope string) bool {
 	return t.grantedBy(p.Scopes)
 }
 
-// principalOf returns r's Principal, read in place (the zero Principal
-// when there is none), and whether it is authenticated. The zero Principal
-// (no subject, credential, client, method or scope) counts as absent, as
-// documented on gatehouse.Principal.
-func principalOf(r *http.Request) (*gatehouse.Principal, bool) {
-	p, ok := gatehouse.PrincipalRefFrom(r.Context())
-	if !ok {
-		return &noPrincipal, false
+// principalOf returns r's Principal, read in place: the zero Principal,
+// which counts as absent ([gatehouse.Principal.IsZero]), when there is
+// none.
+func principalOf(r *http.Request) *gatehouse.Principal {
+	if p, ok := gatehouse.PrincipalRefFrom(r.Context()); ok {
+		return p
 	}
-	return p, !unauthenticated(p)
+	return &noPrincipal
 }
 
 // noPrincipal stands for a missing Principal; it is never modified.
 var noPrincipal gatehouse.Principal
 
-func unauthenticated(p *gatehouse.Principal) bool {
-	return p.Subject == "" && p.TokenID == "" && p.ClientID == "" && p.Method == "" && len(p.Scopes) == 0
-}
-
-func (e *Enforcer) audit(r *http.Request, p *gatehouse.Principal, outcome gatehouse.Outcome, reason string, status int) {
+// audit reports the decision rs about r and p when an Auditor is set.
+func (e *Enforcer) audit(r *http.Request, p *gatehouse.Principal, rs reason) {
 	if e.cfg.Audit != nil {
-		e.emit(r, p, outcome, reason, status)
+		e.emit(r, p, rs)
 	}
 }
 
-func (e *Enforcer) emit(r *http.Request, p *gatehouse.Principal, outcome gatehouse.Outcome, reason string, status int) {
+func (e *Enforcer) emit(r *http.Request, p *gatehouse.Principal, rs reason) {
 	ev := gatehouse.NewEvent(r, "scopes", "authorize")
 	ev.Time = e.now()
-	ev.Outcome = outcome
-	ev.Reason = gatehouse.Reason(reason)
-	ev.Status = status
-	ev.Subject = p.Subject
-	ev.Tenant = p.Tenant
-	ev.CredID = p.TokenID
+	ev.Conclude(refusals[rs].Status, refusals[rs].Reason)
+	ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	gatehouse.Emit(r.Context(), e.cfg.Audit, ev)
 }

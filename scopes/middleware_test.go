@@ -25,6 +25,14 @@ func withScopes(r *http.Request, scopes ...string) *http.Request {
 	}))
 }
 
+// must returns e, panicking when New returned an error.
+func must(e *Enforcer, err error) *Enforcer {
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
@@ -44,7 +52,7 @@ func TestSeed004Body(t *testing.T) {
 }
 
 func TestRequireOrdering(t *testing.T) {
-	e := MustNew(Config{Realm: "store", Style: envelope.Flat})
+	e := must(New(Config{Realm: "store", Style: envelope.Flat}))
 	tests := []struct {
 		name          string
 		mw            gatehouse.Middleware
@@ -125,7 +133,7 @@ func TestRequirePanicsOnInvalidScope(t *testing.T) {
 	assert.Panics(t, func() { Any() })
 	assert.NotPanics(t, func() { Require() })
 
-	_, err := MustNew(Config{}).Enforce(Rule{Any: []string{"a", "b c"}})
+	_, err := must(New(Config{})).Enforce(Rule{Any: []string{"a", "b c"}})
 	assert.Error(t, err)
 }
 
@@ -135,7 +143,7 @@ func TestErrorsAreClientSafeAndMatchable(t *testing.T) {
 		got = err
 		return []byte("{}"), "application/json"
 	})
-	e := MustNew(Config{Style: capture})
+	e := must(New(Config{Style: capture}))
 
 	serve(e.Require("x")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
 	assert.ErrorIs(t, got, ErrInsufficientScope)
@@ -150,12 +158,12 @@ func TestErrorsAreClientSafeAndMatchable(t *testing.T) {
 }
 
 func TestConfigOptions(t *testing.T) {
-	e := MustNew(Config{
+	e := must(New(Config{
 		Style:                  envelope.Flat,
 		OmitChallenge:          true,
 		UnauthenticatedMessage: "Invalid or missing API token",
 		Message:                func(s string) string { return "missing " + s },
-	})
+	}))
 	w := serve(e.Require("a")(okHandler), withScopes(httptest.NewRequest("GET", "/", nil)))
 	assert.Equal(t, 403, w.Code)
 	assert.Empty(t, w.Header().Values("WWW-Authenticate"))
@@ -167,7 +175,7 @@ func TestConfigOptions(t *testing.T) {
 	assert.Equal(t, `{"success":false,"error":"Unauthorized","message":"Invalid or missing API token"}`, w.Body.String())
 
 	// An API whose credential is not a bearer token names its own scheme.
-	e = MustNew(Config{OmitChallenge: true, Challenge: `ApiKey realm="api"`})
+	e = must(New(Config{OmitChallenge: true, Challenge: `ApiKey realm="api"`}))
 	w = serve(e.Require("a")(okHandler), httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, 401, w.Code)
 	assert.Equal(t, []string{`ApiKey realm="api"`}, w.Header().Values("WWW-Authenticate"))
@@ -187,8 +195,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /reports/":             {Any: []string{"analytics:read", "admin"}},
 		"GET /health":               {},
 	}
-	strict := MustNew(Config{Style: envelope.Flat, Routes: routes})
-	lenient := MustNew(Config{Style: envelope.Flat, Routes: routes, AllowUnlisted: true})
+	strict := must(New(Config{Style: envelope.Flat, Routes: routes}))
+	lenient := must(New(Config{Style: envelope.Flat, Routes: routes, AllowUnlisted: true}))
 
 	tests := []struct {
 		name       string
@@ -240,8 +248,8 @@ func TestAllowUnlistedNormalisedPaths(t *testing.T) {
 		"GET /admin/":   {All: []string{"admin"}},
 		"GET /products": {All: []string{"products:read"}},
 	}
-	lenient := MustNew(Config{Routes: routes, AllowUnlisted: true})
-	strict := MustNew(Config{Routes: routes})
+	lenient := must(New(Config{Routes: routes, AllowUnlisted: true}))
+	strict := must(New(Config{Routes: routes}))
 	const (
 		enforced   = "Token does not have the required scope: admin"
 		notListed  = "Insufficient permissions"
@@ -315,7 +323,7 @@ func TestAllowUnlistedNormalisedPaths(t *testing.T) {
 }
 
 func TestNoTableNeedsOnlyPrincipal(t *testing.T) {
-	e := MustNew(Config{})
+	e := must(New(Config{}))
 	assert.Equal(t, 204, serve(e.Middleware(okHandler), withScopes(httptest.NewRequest("GET", "/", nil))).Code)
 	assert.Equal(t, 401, serve(e.Middleware(okHandler), httptest.NewRequest("GET", "/", nil)).Code)
 
@@ -326,12 +334,12 @@ func TestNoTableNeedsOnlyPrincipal(t *testing.T) {
 
 func TestGrants(t *testing.T) {
 	p := gatehouse.Principal{Subject: "u", Scopes: []string{"products:write", "orders:*", "admin"}}
-	exact := MustNew(Config{})
+	exact := must(New(Config{}))
 	assert.True(t, exact.Grants(p, "products:write"))
 	assert.False(t, exact.Grants(p, "products:read"))
 	assert.False(t, exact.Grants(p, "orders:read"))
 
-	rich := MustNew(Config{Wildcards: true, Implies: map[string][]string{"products:write": {"products:read"}}})
+	rich := must(New(Config{Wildcards: true, Implies: map[string][]string{"products:write": {"products:read"}}}))
 	assert.True(t, rich.Grants(p, "products:read"))
 	assert.True(t, rich.Grants(p, "orders:read"))
 	assert.False(t, rich.Grants(p, "settings:read"))
@@ -352,7 +360,7 @@ func (r *recorder) Audit(_ context.Context, e gatehouse.Event) {
 func TestAudit(t *testing.T) {
 	rec := &recorder{}
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	e := MustNew(Config{Audit: rec, Now: func() time.Time { return now }})
+	e := must(New(Config{Audit: rec, Now: func() time.Time { return now }}))
 	h := e.Require("orders:write")(okHandler)
 
 	r := withScopes(httptest.NewRequest("POST", "/orders?token=secret", nil), "orders:read")

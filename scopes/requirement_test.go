@@ -8,15 +8,15 @@ import (
 )
 
 func TestRequirementMatching(t *testing.T) {
-	exact := MustNew(Config{})
-	implied := MustNew(Config{
+	exact := must(New(Config{}))
+	implied := must(New(Config{
 		Wildcards: true,
 		Implies: map[string][]string{
 			"products:write": {"products:read"},
 			"admin":          {"settings:write"},
 			"settings:write": {"settings:read"},
 		},
-	})
+	}))
 	tests := []struct {
 		name    string
 		e       *Enforcer
@@ -65,7 +65,7 @@ func TestRequirementMatching(t *testing.T) {
 }
 
 func TestRequirementNamesFirstMissingScope(t *testing.T) {
-	q, err := MustNew(Config{Realm: "api"}).compile(Rule{All: []string{"a", "b", "c", "b"}})
+	q, err := must(New(Config{Realm: "api"})).compile(Rule{All: []string{"a", "b", "c", "b"}})
 	require.NoError(t, err)
 	require.Len(t, q.all, 3, "duplicates removed")
 

@@ -69,7 +69,7 @@ type Client struct {
 	Tenant string
 	// Scopes are what the client may be granted, as the space-separated
 	// "scope" claim; a client_credentials request may ask for a subset.
-	// Each must be one RFC 6749 §3.3 scope-token ([ErrMalformedScope]
+	// Each must be one RFC 6749 §3.3 scope-token ([gatehouse.ErrMalformedScope]
 	// otherwise).
 	Scopes []string
 }
@@ -156,7 +156,7 @@ type MemoryClients struct {
 // has no ID, no credential, an assertion key shorter than
 // MinAssertionKeyBytes (MinInsecureAssertionKeyBytes with
 // InsecureShortAssertionKey), a scope that is not one scope-token
-// ([ErrMalformedScope]), or an ID repeats.
+// ([gatehouse.ErrMalformedScope]), or an ID repeats.
 func NewMemoryClients(clients ...Client) (*MemoryClients, error) {
 	m := &MemoryClients{clients: make(map[string]Client, len(clients))}
 	for _, c := range clients {

@@ -53,11 +53,6 @@ var (
 	// refuses the write instead. The endpoint answers 503, like any store
 	// failure.
 	ErrStoreFull = errors.New("tokenendpoint: store full")
-	// ErrMalformedScope is returned (wrapped, naming the scope's position)
-	// when a client carries a scope that is not one RFC 6749 §3.3
-	// scope-token ([gatehouse.ValidScope]). It is the same error as
-	// issuer.ErrMalformedScope.
-	ErrMalformedScope = issuance.ErrMalformedScope
 )
 
 // InvalidGrant returns the error a Config.Assertion hook refuses an
@@ -99,9 +94,6 @@ const (
 	// ReasonWrongSession: a route's principal is not a session of the kind
 	// it requires (401 without a principal, 403 otherwise).
 	ReasonWrongSession gatehouse.Reason = "wrong_session"
-	// ReasonInternal: a token could not be signed, which only a broken
-	// configuration or Assertion hook causes (500).
-	ReasonInternal gatehouse.Reason = "internal_error"
 )
 
 // refusals is the endpoint's refusal table: each sentinel it refuses
@@ -156,7 +148,7 @@ func refused(row int, message string) *envelope.Error {
 	if message == "" {
 		message = r.Message
 	}
-	var kind *envelope.Error
+	var kind envelope.Kind
 	switch r.Status {
 	case http.StatusUnauthorized:
 		kind = envelope.ErrUnauthorized
@@ -177,7 +169,7 @@ const (
 	reasonInvalidAssertion = ReasonInvalidAssertion
 	reasonReplayed         = ReasonAssertionReplayed
 	reasonInvalidScope     = ReasonInvalidScope
-	reasonSign             = ReasonInternal
+	reasonSign             = gatehouse.ReasonInternal
 )
 
 // unavailable wraps a store failure as a 503 that never shows its text.

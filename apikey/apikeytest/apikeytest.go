@@ -57,16 +57,16 @@ var base = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
 func record(n int) (apikey.Record, [32]byte) {
 	h := sha256.Sum256(fmt.Appendf(nil, "conformance-key-%d", n))
 	return apikey.Record{
-		ID:       fmt.Sprintf("key_conformance%d", n),
-		Prefix:   fmt.Sprintf("ak_test_abc%03d", n),
-		Hash:     h,
-		Name:     "integration " + fmt.Sprint(n),
-		Subject:  "partner-" + fmt.Sprint(n),
-		Tenant:   "tenant-" + fmt.Sprint(n%3),
-		Scopes:   []string{"orders:read", "orders:write"},
-		Surfaces: []string{"payment", "supplier"},
-		Created:  base,
-		Expires:  base.Add(90 * 24 * time.Hour),
+		ID:        fmt.Sprintf("key_conformance%d", n),
+		Prefix:    fmt.Sprintf("ak_test_abc%03d", n),
+		Hash:      h,
+		Name:      "integration " + fmt.Sprint(n),
+		Subject:   "partner-" + fmt.Sprint(n),
+		Tenant:    "tenant-" + fmt.Sprint(n%3),
+		Scopes:    []string{"orders:read", "orders:write"},
+		Surfaces:  []string{"payment", "supplier"},
+		Created:   base,
+		ExpiresAt: base.Add(90 * 24 * time.Hour),
 	}, h
 }
 
@@ -95,7 +95,7 @@ func assertSame(t *testing.T, want apikey.Record, got *apikey.Record) {
 	assertStrings(t, want.Scopes, got.Scopes, "Scopes")
 	assertStrings(t, want.Surfaces, got.Surfaces, "Surfaces")
 	assert.True(t, want.Created.Equal(got.Created), "Created: want %v, got %v", want.Created, got.Created)
-	assert.True(t, want.Expires.Equal(got.Expires), "Expires: want %v, got %v", want.Expires, got.Expires)
+	assert.True(t, want.ExpiresAt.Equal(got.ExpiresAt), "ExpiresAt: want %v, got %v", want.ExpiresAt, got.ExpiresAt)
 	assert.Equal(t, want.Revoked, got.Revoked, "Revoked")
 	assert.True(t, want.RevokedAt.Equal(got.RevokedAt), "RevokedAt: want %v, got %v", want.RevokedAt, got.RevokedAt)
 	assert.True(t, want.LastUsed.Equal(got.LastUsed), "LastUsed: want %v, got %v", want.LastUsed, got.LastUsed)

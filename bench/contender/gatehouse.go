@@ -45,7 +45,7 @@ func GatehouseAPIKey(ks *fixture.APIKeys) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	auth, err := apikey.New(apikey.Config{Store: store, Header: fixture.APIKeyHeader})
+	auth, err := apikey.New(apikey.Config{Store: store, Header: fixture.APIKeyHeader, Realm: "api"})
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,7 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 		}
 	}
 	auth, err := bearer.New(bearer.Config{
+		Realm:      "api",
 		Algorithms: algs,
 		JWKS:       bearer.JWKS{URL: o.jwksURL, OnRefreshError: func(err error) { log.Warn("JWKS refresh failed", "error", err) }},
 		Issuers:    []string{o.issuer},

@@ -8,10 +8,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
-// ReasonInternal is the audit reason of a 500: a token could not be
-// signed or an answer encoded, which only a broken configuration causes.
-const ReasonInternal gatehouse.Reason = "internal_error"
-
 // HdrNoStore is the Cache-Control value of every token response (RFC 6749
 // §5.1: token responses must not be cached).
 var HdrNoStore = []string{"no-store"}
@@ -61,7 +57,7 @@ func (p *Responder) Succeed(w http.ResponseWriter, r *http.Request, ev gatehouse
 	w.Header()["Pragma"] = []string{"no-cache"}
 	if err := envelope.OK(w, data); err != nil {
 		// Nothing was written: the data could not be encoded.
-		p.Fail(w, r, ev, ReasonInternal, envelope.ErrInternal.WithCause(err))
+		p.Fail(w, r, ev, gatehouse.ReasonInternal, envelope.ErrInternal.WithCause(err))
 		return
 	}
 	p.Allowed(r, ev)

@@ -300,7 +300,7 @@ func (s *Signer) BearerConfig(issuer string, audiences []string, rev bearer.Revo
 		Keys:        []bearer.Key{{ID: s.kid, Algorithm: s.alg, Key: s.public}},
 		Issuers:     []string{issuer},
 		Audiences:   slices.Clone(audiences),
-		Type:        s.typ,
+		TokenType:   s.typ,
 		Revocations: rev,
 		Now:         now,
 	}

@@ -6,5 +6,8 @@
 // what happened in its OAuth error code, insufficient_scope only for a
 // scope refusal (RFC 6750 §3.1). The test also reads each package's
 // sentinel errors from its sources, so a sentinel added without a row (or
-// a written exemption) fails it.
+// a written exemption) fails it. TestRefusalTables walks each package's
+// refusal table (its Refusals function): every reason is an exported
+// constant, one reason string has one meaning across the library, and
+// every sentinel has a row.
 package refusals

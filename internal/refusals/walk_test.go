@@ -7,13 +7,16 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,21 +59,21 @@ type row struct {
 var notRefusals = map[string]string{
 	"bearer.ErrDuplicateTokenID": "a TokenStore contract error (Add)",
 	"bearer.ErrConfig":           "a construction error",
+	"apikey.ErrConfig":           "a construction error",
 	"apikey.ErrInvalidEnv":       "a Generate error",
 	"apikey.ErrInvalidRecord":    "a Store.Put error",
 	"apikey.ErrDuplicateKey":     "a Store.Put error",
+	"scopes.ErrConfig":           "a construction error",
 	"ipallow.ErrInvalidPrefix":   "a construction / ListEditor error",
-	"ipallow.ErrInvalidConfig":   "a construction error",
-	"ratelimit.ErrFull":          "a store contract error, answered as ErrStore's 503",
-	"ratelimit.ErrInvalidLimit":  "a 500 for a Limits callback returning an invalid limit",
-	"ratelimit.ErrStore":         "a 503 store failure",
+	"ipallow.ErrConfig":          "a construction error",
+	"ratelimit.ErrConfig":        "a construction error",
+	"ratelimit.ErrFull":          "a store contract error, answered as ErrThrottled's 429",
 	"issuer.ErrConfig":           "a construction error",
 	"issuer.ErrAccountNotFound":  "a CredentialStore contract error, answered as ErrInvalidCredentials",
 	"issuer.ErrRefreshNotFound":  "a RefreshStore contract error, answered as ErrInvalidRefreshToken",
 	"issuer.ErrFamilyNotFound":   "a RefreshStore contract error (RevokeFamily); Logout still answers 200",
 	"issuer.ErrFamilyExists":     "a RefreshStore contract error (Create)",
 	"issuer.ErrSubjectTaken":     "a CredentialStore contract error (Put)",
-	"issuer.ErrMalformedScope":   "a construction and issue-time error (stores' Put, IssueAccess, IssuePair)",
 	"issuer.ErrStoreFull":        "a RefreshStore capacity error, answered as a 503 (issuer bound_test.go)",
 
 	"tokenendpoint.ErrConfig":              "a construction error",
@@ -80,7 +83,6 @@ var notRefusals = map[string]string{
 	"tokenendpoint.ErrAssertionReplayed":   "400 invalid_grant of the token endpoint",
 	"tokenendpoint.ErrReplayTTL":           "a ReplayStore contract error (Use), answered as a 503",
 	"tokenendpoint.ErrStoreFull":           "a ReplayStore capacity error, answered as a 503 (tokenendpoint bound_test.go)",
-	"tokenendpoint.ErrMalformedScope":      "a construction error (stores' Put); a malformed requested scope is 400 invalid_scope",
 }
 
 var (
@@ -153,6 +155,15 @@ func (failingRevocations) Revoked(context.Context, *bearer.TokenRef) (bool, erro
 
 type failingKeys struct{ apikey.Store }
 
+// refusingThrottle is an apikey.Throttle at its limit.
+type refusingThrottle struct{}
+
+func (refusingThrottle) Begin(context.Context, string) (string, error) {
+	return "", envelope.ErrTooManyRequests.WithRetryAfter(time.Minute)
+}
+
+func (refusingThrottle) Succeed(context.Context, string, string) error { return nil }
+
 // failingThrottle is an apikey.Throttle whose store is down.
 type failingThrottle struct{}
 
@@ -168,6 +179,13 @@ func (failingKeys) Lookup(context.Context, [32]byte) (*apikey.Record, error) {
 	return nil, errors.New("down")
 }
 
+// failingBuckets is a ratelimit.Store that is down.
+type failingBuckets struct{}
+
+func (failingBuckets) Take(context.Context, string, ratelimit.Limit, time.Time) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("down")
+}
+
 type failingLists struct{}
 
 func (failingLists) AllowList(context.Context, string) ([]netip.Prefix, error) {
@@ -179,7 +197,7 @@ func bearerRows(t *testing.T) []row {
 	require.NoError(t, revs.RevokeToken(context.Background(), "user-1", "revoked-jti", t0.Add(time.Hour)))
 	cfg := bearer.Config{
 		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{ID: "k1", Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"https://issuer.test"}, Audiences: []string{"api"}, Type: "at+jwt",
+		Issuers: []string{"https://issuer.test"}, Audiences: []string{"api"}, TokenType: "at+jwt",
 		RequiredClaims: []string{"tenant"}, Revocations: revs, Tokens: bearer.NewMemoryTokens(),
 		Realm: "orders", Now: now,
 	}
@@ -243,7 +261,7 @@ func apikeyRows(t *testing.T) []row {
 	put := func(env string, edit func(*apikey.Record)) string {
 		key, rec, err := apikey.Generate(env)
 		require.NoError(t, err)
-		rec.Tenant, rec.Surfaces, rec.Expires = "acme", []string{"payment"}, t0.Add(time.Hour)
+		rec.Tenant, rec.Surfaces, rec.ExpiresAt = "acme", []string{"payment"}, t0.Add(time.Hour)
 		if edit != nil {
 			edit(&rec)
 		}
@@ -254,7 +272,7 @@ func apikeyRows(t *testing.T) []row {
 	}
 	valid := put("live", nil)
 	revoked := put("live", func(r *apikey.Record) { r.Revoked = true })
-	expired := put("live", func(r *apikey.Record) { r.Expires = t0 })
+	expired := put("live", func(r *apikey.Record) { r.ExpiresAt = t0 })
 	otherTenant := put("live", func(r *apikey.Record) { r.Tenant = "globex" })
 	supplier := put("live", func(r *apikey.Record) { r.Surfaces = []string{"supplier"} })
 	testKey := put("test", nil)
@@ -272,6 +290,9 @@ func apikeyRows(t *testing.T) []row {
 	require.NoError(t, err)
 	cfg.Store, cfg.Throttle = store, failingThrottle{}
 	throttleDown, err := apikey.New(cfg)
+	require.NoError(t, err)
+	cfg.Throttle = refusingThrottle{}
+	throttled, err := apikey.New(cfg)
 	require.NoError(t, err)
 
 	key := func(hdr ...string) func(t *testing.T) *httptest.ResponseRecorder {
@@ -298,6 +319,9 @@ func apikeyRows(t *testing.T) []row {
 		}},
 		{"apikey", "throttle store down", apikey.ErrThrottleStore, 503, S, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(throttleDown.Middleware(ok), get("/charges", "X-API-Key", valid, "X-Tenant", "acme"))
+		}},
+		{"apikey", "throttled", apikey.ErrThrottled, 429, S, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(throttled.Middleware(ok), get("/charges", "X-API-Key", valid, "X-Tenant", "acme"))
 		}},
 	}
 }
@@ -377,8 +401,20 @@ func ratelimitRows(t *testing.T) []row {
 	require.NoError(t, err)
 	ft, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 1, Now: now})
 	require.NoError(t, err)
+	down, err := ratelimit.New(ratelimit.Config{Store: failingBuckets{}, Now: now})
+	require.NoError(t, err)
+	invalid, err := ratelimit.New(ratelimit.Config{Now: now, Limits: func(gatehouse.Principal) (ratelimit.Limit, bool) {
+		return ratelimit.Limit{Events: -1}, true
+	}})
+	require.NoError(t, err)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { envelope.Write(w, r, envelope.ErrUnauthorized) })
 	return []row{
+		{"ratelimit", "bucket store down", ratelimit.ErrStore, 503, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(down.Middleware(ok), get("/"))
+		}},
+		{"ratelimit", "Limits returns an invalid limit", ratelimit.ErrInvalidLimit, 500, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(withPrincipal(gatehouse.Principal{Subject: "u"}, invalid.Middleware(ok)), get("/"))
+		}},
 		{"ratelimit", "rate limited", ratelimit.ErrLimited, 429, "", "", func(t *testing.T) *httptest.ResponseRecorder {
 			serve(l.Middleware(ok), get("/"))
 			return serve(l.Middleware(ok), get("/"))
@@ -539,9 +575,9 @@ func TestEveryRefusal(t *testing.T) {
 	for _, f := range []func(*testing.T) []row{bearerRows, apikeyRows, scopesRows, ipallowRows, ratelimitRows, issuerRows, tokenendpointRows} {
 		rows = append(rows, f(t)...)
 	}
-	covered := map[error]bool{}
+	covered := map[string]bool{} // by the sentinel's text
 	for _, rw := range rows {
-		covered[rw.cause] = true
+		covered[rw.cause.Error()] = true
 		t.Run(rw.pkg+"/"+rw.name, func(t *testing.T) {
 			w := rw.do(t)
 			require.Equal(t, rw.status, w.Code, w.Body.String())
@@ -568,97 +604,192 @@ func TestEveryRefusal(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range sentinels(t) {
-		if _, ok := notRefusals[s.name]; ok {
-			continue
+	for _, dir := range walked {
+		for name, text := range declared(t, dir).errs {
+			full := path.Base(dir) + "." + name
+			if _, ok := notRefusals[full]; !ok {
+				assert.True(t, covered[text], "%s has no row in TestEveryRefusal (or entry in notRefusals)", full)
+			}
 		}
-		assert.True(t, covered[s.err], "%s has no row in TestEveryRefusal (or entry in notRefusals)", s.name)
 	}
 }
 
-type sentinel struct {
-	name string
-	err  error
+// walked are the packages whose every sentinel TestEveryRefusal reaches
+// with a request, as a directory from the repository root.
+var walked = []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "issuer", "tokenendpoint"}
+
+// A table is a package's refusal table, as its Refusals function returns
+// it.
+type table struct {
+	dir      string // the package's directory, from the repository root
+	refusals func() []gatehouse.Refusal
 }
 
-// sentinels returns every exported package-level Err… variable of every
-// package, read from the sources, with its value.
-func sentinels(t *testing.T) []sentinel {
-	values := map[string]error{
-		"bearer.ErrNoToken": bearer.ErrNoToken, "bearer.ErrMultipleHeaders": bearer.ErrMultipleHeaders,
-		"bearer.ErrMultipleMethods": bearer.ErrMultipleMethods, "bearer.ErrFormTooLarge": bearer.ErrFormTooLarge,
-		"bearer.ErrMalformedHeader": bearer.ErrMalformedHeader, "bearer.ErrOtherScheme": bearer.ErrOtherScheme,
-		"bearer.ErrTokenInvalid": bearer.ErrTokenInvalid, "bearer.ErrUnknownKey": bearer.ErrUnknownKey,
-		"bearer.ErrTokenExpired": bearer.ErrTokenExpired, "bearer.ErrTokenNotYetValid": bearer.ErrTokenNotYetValid,
-		"bearer.ErrIssuer": bearer.ErrIssuer, "bearer.ErrAudience": bearer.ErrAudience,
-		"bearer.ErrTokenType": bearer.ErrTokenType, "bearer.ErrCritHeader": bearer.ErrCritHeader,
-		"bearer.ErrClaims": bearer.ErrClaims, "bearer.ErrTokenRevoked": bearer.ErrTokenRevoked,
-		"bearer.ErrTokenNotFound": bearer.ErrTokenNotFound, "bearer.ErrUnavailable": bearer.ErrUnavailable,
-		"apikey.ErrMissingKey": apikey.ErrMissingKey, "apikey.ErrDuplicateHeader": apikey.ErrDuplicateHeader,
-		"apikey.ErrKeyTooLong": apikey.ErrKeyTooLong, "apikey.ErrMalformedKey": apikey.ErrMalformedKey,
-		"apikey.ErrWrongEnv": apikey.ErrWrongEnv, "apikey.ErrKeyNotFound": apikey.ErrKeyNotFound,
-		"apikey.ErrKeyRevoked": apikey.ErrKeyRevoked, "apikey.ErrKeyExpired": apikey.ErrKeyExpired,
-		"apikey.ErrNoTenant": apikey.ErrNoTenant, "apikey.ErrWrongTenant": apikey.ErrWrongTenant,
-		"apikey.ErrSurfaceDenied": apikey.ErrSurfaceDenied, "apikey.ErrStore": apikey.ErrStore, "apikey.ErrThrottleStore": apikey.ErrThrottleStore,
-		"scopes.ErrNoPrincipal": scopes.ErrNoPrincipal, "scopes.ErrInsufficientScope": scopes.ErrInsufficientScope,
-		"scopes.ErrRouteNotListed": scopes.ErrRouteNotListed,
-		"ipallow.ErrDenied":        ipallow.ErrDenied, "ipallow.ErrMalformedHeader": ipallow.ErrMalformedHeader,
-		"ipallow.ErrNoClientAddr": ipallow.ErrNoClientAddr, "ipallow.ErrNoPrincipal": ipallow.ErrNoPrincipal,
-		"ipallow.ErrNoAccount": ipallow.ErrNoAccount, "ipallow.ErrStore": ipallow.ErrStore,
-		"ratelimit.ErrLimited": ratelimit.ErrLimited, "ratelimit.ErrThrottled": ratelimit.ErrThrottled,
-		"issuer.ErrInvalidCredentials": issuer.ErrInvalidCredentials, "issuer.ErrInvalidRefreshToken": issuer.ErrInvalidRefreshToken,
-		"issuer.ErrInvalidAccessToken": issuer.ErrInvalidAccessToken, "issuer.ErrRefreshReused": issuer.ErrRefreshReused,
-		"issuer.ErrFamilyRevoked": issuer.ErrFamilyRevoked, "issuer.ErrSubjectRevoked": issuer.ErrSubjectRevoked,
-		"issuer.ErrAccountDisabled": issuer.ErrAccountDisabled, "issuer.ErrSubjectTaken": issuer.ErrSubjectTaken,
-		"tokenendpoint.ErrInvalidClient": tokenendpoint.ErrInvalidClient, "tokenendpoint.ErrUnsupportedGrant": tokenendpoint.ErrUnsupportedGrant,
-		"tokenendpoint.ErrInvalidScope": tokenendpoint.ErrInvalidScope, "tokenendpoint.ErrWrongSession": tokenendpoint.ErrWrongSession,
+// tables are the refusal tables of every package that has one: adding a
+// package is one line.
+var tables = []table{
+	{"bearer", bearer.Refusals},
+	{"apikey", apikey.Refusals},
+	{"scopes", scopes.Refusals},
+	{"ipallow", ipallow.Refusals},
+	{"ratelimit", ratelimit.Refusals},
+	{"issuer", issuer.Refusals},
+	{"tokenendpoint", tokenendpoint.Refusals},
+}
+
+// TestRefusalTables checks every package's refusal table: each row has a
+// sentinel of its own package, an error status and a reason; each reason is
+// an exported constant, of the package or of the root package; each
+// sentinel has a row (or an entry in notRefusals); and one reason string
+// has one meaning across the library: a reason of a package names one
+// sentinel, a string used by two packages is a root constant, and no
+// package declares a reason whose string another package or the root
+// declares.
+func TestRefusalTables(t *testing.T) {
+	root := declared(t, ".")
+	require.NotEmpty(t, root.reasons, "the root package declares the shared reasons")
+	rootReasons := map[string]bool{}
+	for _, v := range root.reasons {
+		rootReasons[v] = true
 	}
-	var out []sentinel
-	for _, dir := range []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "issuer", "tokenendpoint"} {
-		pkg := filepath.Base(dir)
-		for _, name := range exportedErrs(t, filepath.Join("..", "..", dir)) {
+	declaredBy := map[string]string{} // a reason string → the package declaring it
+	meanings := map[string]map[string]bool{}
+	for _, tb := range tables {
+		pkg := path.Base(tb.dir)
+		d := declared(t, tb.dir)
+		sentinelOf := map[string]string{} // text → name
+		for name, text := range d.errs {
+			sentinelOf[text] = name
+		}
+		ownReasons := map[string]bool{}
+		for name, v := range d.reasons {
+			assert.False(t, rootReasons[v], "%s.%s redeclares the root reason %q: use the root constant", pkg, name, v)
+			if other, ok := declaredBy[v]; ok {
+				t.Errorf("%s.%s and %s both declare the reason %q", pkg, name, other, v)
+			}
+			declaredBy[v] = pkg + "." + name
+			ownReasons[v] = true
+		}
+		rows := tb.refusals()
+		require.NotEmpty(t, rows, pkg)
+		used := map[string]bool{}
+		for i, r := range rows {
+			require.NotNil(t, r.Err, "%s row %d", pkg, i)
+			name, ok := sentinelOf[r.Err.Error()]
+			require.True(t, ok, "%s row %d: %v is not an exported sentinel of %s", pkg, i, r.Err, pkg)
 			full := pkg + "." + name
-			if _, ok := notRefusals[full]; ok {
-				continue
+			assert.True(t, r.Status >= 400 && r.Status <= 599, "%s: status %d", full, r.Status)
+			v := string(r.Reason)
+			assert.True(t, ownReasons[v] || rootReasons[v], "%s: reason %q is not an exported constant of %s or gatehouse", full, v, pkg)
+			used[r.Err.Error()] = true
+			if meanings[v] == nil {
+				meanings[v] = map[string]bool{}
 			}
-			err, ok := values[full]
-			if !assert.True(t, ok, "%s is a sentinel without a row in TestEveryRefusal (add its value to sentinels and a row, or an entry to notRefusals)", full) {
-				continue
+			meanings[v][full] = true
+			ownReasons[v] = false // used
+		}
+		for v, unused := range ownReasons {
+			assert.False(t, unused, "%s declares the reason %q but no row of its table uses it", pkg, v)
+		}
+		for name, text := range d.errs {
+			if _, ok := notRefusals[pkg+"."+name]; !ok {
+				assert.True(t, used[text], "%s.%s has no row in %s.Refusals (or entry in notRefusals)", pkg, name, pkg)
 			}
-			out = append(out, sentinel{full, err})
+		}
+		rows[0].Reason = "changed"
+		assert.NotEqual(t, gatehouse.Reason("changed"), tb.refusals()[0].Reason, "%s.Refusals returns the caller's own slice", pkg)
+	}
+	for v, sentinels := range meanings {
+		if !rootReasons[v] {
+			assert.Len(t, sentinels, 1, "the reason %q has one meaning: one sentinel, got %v", v, slices.Sorted(maps.Keys(sentinels)))
 		}
 	}
-	return out
 }
 
-// exportedErrs parses the package's non-test sources and returns the names
-// of its exported package-level variables that start with "Err".
-func exportedErrs(t *testing.T, dir string) []string {
-	entries, err := os.ReadDir(dir)
+// A decls is what a package's non-test sources declare: its exported Err…
+// sentinels (name → the text given to errors.New) and its exported
+// constants of type gatehouse.Reason (name → value).
+type decls struct {
+	errs    map[string]string
+	reasons map[string]string
+}
+
+// declared parses the non-test sources of dir, a package directory from
+// the repository root.
+func declared(t *testing.T, dir string) decls {
+	full := filepath.Join("..", "..", dir)
+	entries, err := os.ReadDir(full)
 	require.NoError(t, err)
-	var names []string
+	d := decls{errs: map[string]string{}, reasons: map[string]string{}}
 	fset := token.NewFileSet()
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
 			continue
 		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, filepath.Join(full, e.Name()), nil, parser.SkipObjectResolution)
 		require.NoError(t, err)
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.VAR {
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR && g.Tok != token.CONST {
 				continue
 			}
 			for _, spec := range g.Specs {
-				for _, id := range spec.(*ast.ValueSpec).Names {
-					if id.IsExported() && strings.HasPrefix(id.Name, "Err") {
-						names = append(names, id.Name)
+				vs := spec.(*ast.ValueSpec)
+				for i, id := range vs.Names {
+					if !id.IsExported() {
+						continue
+					}
+					switch {
+					case g.Tok == token.VAR && strings.HasPrefix(id.Name, "Err"):
+						text, ok := errorsNewText(vs, i)
+						require.True(t, ok, "%s.%s: a sentinel is declared as errors.New(\"…\")", dir, id.Name)
+						d.errs[id.Name] = text
+					case g.Tok == token.CONST && isReasonType(vs.Type):
+						lit, ok := vs.Values[i].(*ast.BasicLit)
+						require.True(t, ok && lit.Kind == token.STRING, "%s.%s: a reason is a string literal", dir, id.Name)
+						v, err := strconv.Unquote(lit.Value)
+						require.NoError(t, err)
+						d.reasons[id.Name] = v
 					}
 				}
 			}
 		}
 	}
-	slices.Sort(names)
-	require.NotEmpty(t, names, dir)
-	return names
+	return d
+}
+
+// errorsNewText returns the text of the i-th value of vs when it is
+// errors.New("text").
+func errorsNewText(vs *ast.ValueSpec, i int) (string, bool) {
+	if i >= len(vs.Values) {
+		return "", false
+	}
+	call, ok := vs.Values[i].(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return "", false
+	}
+	if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || sel.Sel.Name != "New" {
+		return "", false
+	} else if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "errors" {
+		return "", false
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	text, err := strconv.Unquote(lit.Value)
+	return text, err == nil
+}
+
+// isReasonType reports whether a declared type is gatehouse.Reason (or
+// Reason, in the root package).
+func isReasonType(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return e.Name == "Reason"
+	case *ast.SelectorExpr:
+		x, ok := e.X.(*ast.Ident)
+		return ok && x.Name == "gatehouse" && e.Sel.Name == "Reason"
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package issuertest
 
 import (
 	"context"
+	"github.com/gatehouse-go/gatehouse"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/issuer"
@@ -28,7 +29,7 @@ type CredentialWriter interface {
 // For a [CredentialWriter] it also checks that Put and Delete keep the
 // subject lookup in step, and that Put refuses a subject another account
 // has with issuer.ErrSubjectTaken and a scope that is not one RFC 6749
-// scope-token with issuer.ErrMalformedScope. newStore must return a store holding
+// scope-token with gatehouse.ErrMalformedScope. newStore must return a store holding
 // exactly accounts.
 func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...issuer.Account) issuer.CredentialStore) {
 	t.Helper()
@@ -139,7 +140,7 @@ func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...i
 		// "read admin" would become the scopes read and admin.
 		for _, bad := range []string{"read admin", "read\tadmin", ""} {
 			wide := issuer.Account{Username: "wide", PasswordHash: string(hash), Scopes: []string{"read", bad}}
-			assert.ErrorIs(t, w.Put(ctx, wide), issuer.ErrMalformedScope, "scope %q", bad)
+			assert.ErrorIs(t, w.Put(ctx, wide), gatehouse.ErrMalformedScope, "scope %q", bad)
 			_, err = w.LookupAccount(ctx, "wide")
 			assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "a refused Put stores nothing")
 		}

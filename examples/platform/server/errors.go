@@ -44,18 +44,18 @@ const (
 // platform's numeric codes. It is the one table behind Style.
 func Codes() map[string]int {
 	return map[string]int{
-		envelope.ErrUnauthorized.Code:         CodeUnauthorized,
-		envelope.ErrForbidden.Code:            CodeForbidden,
-		envelope.ErrValidation.Code:           CodeValidation,
-		envelope.ErrSyntax.Code:               CodeValidation,
-		envelope.ErrBadRequest.Code:           CodeValidation,
-		envelope.ErrPayloadTooLarge.Code:      CodeValidation,
-		envelope.ErrUnsupportedMediaType.Code: CodeValidation,
-		envelope.ErrNotFound.Code:             CodeNotFound,
-		errMethodNotAllowed.Code:              CodeMethodNotAllowed,
-		envelope.ErrTooManyRequests.Code:      CodeRateLimited,
-		envelope.ErrInternal.Code:             CodeInternal,
-		envelope.ErrUnavailable.Code:          CodeUnavailable,
+		envelope.ErrUnauthorized.Code():         CodeUnauthorized,
+		envelope.ErrForbidden.Code():            CodeForbidden,
+		envelope.ErrValidation.Code():           CodeValidation,
+		envelope.ErrSyntax.Code():               CodeValidation,
+		envelope.ErrBadRequest.Code():           CodeValidation,
+		envelope.ErrPayloadTooLarge.Code():      CodeValidation,
+		envelope.ErrUnsupportedMediaType.Code(): CodeValidation,
+		envelope.ErrNotFound.Code():             CodeNotFound,
+		errMethodNotAllowed.Code:                CodeMethodNotAllowed,
+		envelope.ErrTooManyRequests.Code():      CodeRateLimited,
+		envelope.ErrInternal.Code():             CodeInternal,
+		envelope.ErrUnavailable.Code():          CodeUnavailable,
 	}
 }
 

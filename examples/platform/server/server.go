@@ -131,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	for _, surface := range []string{SurfacePayment, SurfaceSupplier} {
 		a, err := apikey.New(apikey.Config{
 			Store:  s.keys,
+			Realm:  "api",
 			Header: apikey.DefaultHeader, // "ApiKey", case-insensitive
 			Format: apikey.FormatOpaque,  // keys issued elsewhere, such as seed 003's hex keys
 			// X-Tenant-ID names the requested tenant; seed 003's example
@@ -271,7 +272,7 @@ func (s *Server) IssueKey(ctx context.Context, tenant string, surfaces []string,
 	if err != nil {
 		return "", apikey.Record{}, err
 	}
-	rec.Tenant, rec.Surfaces, rec.Expires, rec.Created = tenant, slices.Clone(surfaces), expires, s.cfg.Now()
+	rec.Tenant, rec.Surfaces, rec.ExpiresAt, rec.Created = tenant, slices.Clone(surfaces), expires, s.cfg.Now()
 	for _, surface := range surfaces {
 		sc, ok := surfaceScopes[surface]
 		if !ok {
@@ -301,7 +302,7 @@ func (s *Server) RotateKey(ctx context.Context, id string) (string, apikey.Recor
 	if err != nil {
 		return "", apikey.Record{}, err
 	}
-	rec.Name, rec.Subject, rec.Tenant, rec.Expires, rec.Created = old.Name, old.Subject, old.Tenant, old.Expires, s.cfg.Now()
+	rec.Name, rec.Subject, rec.Tenant, rec.ExpiresAt, rec.Created = old.Name, old.Subject, old.Tenant, old.ExpiresAt, s.cfg.Now()
 	rec.Scopes, rec.Surfaces = slices.Clone(old.Scopes), slices.Clone(old.Surfaces)
 	if err := s.keys.Put(ctx, rec); err != nil {
 		return "", apikey.Record{}, err

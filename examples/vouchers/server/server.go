@@ -116,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	byKey, err := apikey.New(apikey.Config{
-		Store: keys, Header: "apikey", Format: apikey.FormatOpaque,
+		Store: keys, Header: "apikey", Realm: "api", Format: apikey.FormatOpaque,
 		Throttle: keyFailures, ThrottleKey: ratelimit.ByIP,
 		TouchInterval: -1, Audit: cfg.Audit, Now: cfg.Now,
 	})
