@@ -31,10 +31,13 @@
 // # Realms
 //
 // Every middleware that sends a WWW-Authenticate challenge (bearer, apikey,
-// scopes, the issuer) follows one rule for its Config.Realm: the challenge
+// scopes, issuer) follows one rule for its Config.Realm: the challenge
 // carries realm="<Realm>" when Realm is set and no realm parameter when it
 // is empty, the default. Give the middleware of one chain the same Realm,
-// so that its 401 and 403 answers name the same protection space.
+// so that its 401 and 403 answers name the same protection space. The one
+// exception is a Basic challenge (the token endpoint's client
+// authentication), whose realm RFC 7617 requires: tokenendpoint's Realm
+// defaults to its Issuer.
 //
 // This package holds no HTTP policy and imports none of its sub-packages.
 package gatehouse

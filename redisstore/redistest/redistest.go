@@ -27,11 +27,13 @@ import (
 // DefaultAddr is the Redis used when GATEHOUSE_REDIS_ADDR is unset.
 const DefaultAddr = "127.0.0.1:6379"
 
-// DefaultClusterAddrs are the cluster seeds used under CI=true when
-// GATEHOUSE_REDIS_CLUSTER is unset.
-var DefaultClusterAddrs = []string{
-	"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002",
-	"127.0.0.1:7003", "127.0.0.1:7004", "127.0.0.1:7005",
+// DefaultClusterAddrs returns the cluster seeds used under CI=true when
+// GATEHOUSE_REDIS_CLUSTER is unset: 127.0.0.1:7000 to 7005.
+func DefaultClusterAddrs() []string {
+	return []string{
+		"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002",
+		"127.0.0.1:7003", "127.0.0.1:7004", "127.0.0.1:7005",
+	}
 }
 
 func ci() bool { return os.Getenv("CI") == "true" }
@@ -50,7 +52,7 @@ func ClusterAddrs() []string {
 	v := os.Getenv("GATEHOUSE_REDIS_CLUSTER")
 	if v == "" {
 		if ci() {
-			return append([]string(nil), DefaultClusterAddrs...)
+			return DefaultClusterAddrs()
 		}
 		return nil
 	}
