@@ -61,7 +61,7 @@ func TestMemoryRefreshBound(t *testing.T) {
 	// At base+2h a/1 expires (and family a with it), c/0 too.
 	require.NoError(t, create("d", base.Add(2*time.Hour), time.Hour))
 	_, err = m.RevokeFamily(ctx, "a")
-	assert.ErrorIs(t, err, issuer.ErrFamilyNotFound, "a family goes with its last token")
+	assert.ErrorIs(t, err, issuer.ErrRefreshNotFound, "a family goes with its last token")
 	_, err = rotate("b/0", "b/1", base.Add(2*time.Hour), time.Hour)
 	require.NoError(t, err, "room again")
 	assert.Equal(t, 3, m.Len()) // b/0, b/1, d/0

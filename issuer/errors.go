@@ -31,7 +31,9 @@ var (
 	// ErrAccountNotFound is returned by a CredentialStore for an unknown user.
 	ErrAccountNotFound = errors.New("issuer: account not found")
 	// ErrRefreshNotFound is returned by a RefreshStore for a token hash it
-	// does not hold, or holds only past its expiry.
+	// does not hold, or holds only past its expiry, and by RevokeFamily
+	// for a family id it does not hold (never issued, or expired and
+	// forgotten).
 	ErrRefreshNotFound = errors.New("issuer: refresh token not found")
 	// ErrRefreshReused is returned by RefreshStore.Rotate when the presented
 	// token was already rotated: the store has revoked the whole family.
@@ -39,9 +41,6 @@ var (
 	// ErrFamilyRevoked is returned by RefreshStore.Rotate when the token's
 	// family was revoked (logout, or earlier reuse).
 	ErrFamilyRevoked = errors.New("issuer: refresh token family revoked")
-	// ErrFamilyNotFound is returned by RefreshStore.RevokeFamily for a family
-	// id the store does not hold (never issued, or expired and forgotten).
-	ErrFamilyNotFound = errors.New("issuer: refresh token family not found")
 	// ErrSubjectRevoked reports a refresh of a session started at or
 	// before its subject's revocation (Issuer.RevokeSubject).
 	ErrSubjectRevoked = errors.New("issuer: subject revoked")

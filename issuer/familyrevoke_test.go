@@ -112,7 +112,7 @@ func TestLogoutSeveralAuthorizationLines(t *testing.T) {
 type forgetfulRefresh struct{ *issuer.MemoryRefresh }
 
 func (forgetfulRefresh) RevokeFamily(context.Context, string) (issuer.Family, error) {
-	return issuer.Family{}, issuer.ErrFamilyNotFound
+	return issuer.Family{}, issuer.ErrRefreshNotFound
 }
 
 // TestLogoutRevokesSessionOfForgottenFamily is the regression test for
@@ -134,7 +134,7 @@ func TestLogoutRevokesSessionOfForgottenFamily(t *testing.T) {
 			require.NoError(t, err)
 		}
 		_, err := f.refresh.RevokeFamily(context.Background(), p2SessionID(t, p2))
-		require.ErrorIs(t, err, issuer.ErrFamilyNotFound, "the sweep dropped the family")
+		require.ErrorIs(t, err, issuer.ErrRefreshNotFound, "the sweep dropped the family")
 
 		w = f.do("POST", "/auth/logout", "127.0.0.9", "", "Authorization", "Bearer "+p2.Data.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())

@@ -322,7 +322,7 @@ func (i *Issuer) RevokeSession(ctx context.Context, subject, id string) error {
 	if id == "" {
 		return nil
 	}
-	if _, err := i.refresh.RevokeFamily(ctx, id); err != nil && !errors.Is(err, ErrFamilyNotFound) {
+	if _, err := i.refresh.RevokeFamily(ctx, id); err != nil && !errors.Is(err, ErrRefreshNotFound) {
 		return err
 	}
 	return i.revokeSessionTokens(ctx, subject, id, time.Time{})

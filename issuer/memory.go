@@ -215,15 +215,15 @@ func (m *MemoryRefresh) RevokeFamily(ctx context.Context, id string) (Family, er
 	defer m.mu.Unlock()
 	fam, ok := m.families[id]
 	if !ok {
-		return Family{}, ErrFamilyNotFound
+		return Family{}, ErrRefreshNotFound
 	}
 	fam.Revoked = true
 	return fam.snapshot(), nil
 }
 
-// Len returns how many token hashes the store holds (current and rotated
-// ones, expired ones not yet forgotten included), for tests and metrics.
-func (m *MemoryRefresh) Len() int {
+// len returns how many token hashes the store holds (current and rotated
+// ones, expired ones not yet forgotten included).
+func (m *MemoryRefresh) len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.tokens)

@@ -213,7 +213,7 @@ func (i *Issuer) recheck(ctx context.Context, fam Family, read *revokedRead) (sc
 		}
 		reason, refusal = reasonAccountDisabled, errAccountDisabled
 	}
-	if _, err := i.refresh.RevokeFamily(ctx, fam.ID); err != nil && !errors.Is(err, ErrFamilyNotFound) {
+	if _, err := i.refresh.RevokeFamily(ctx, fam.ID); err != nil && !errors.Is(err, ErrRefreshNotFound) {
 		return scopeLimit{}, reasonStore, unavailable(err)
 	}
 	if err := i.revokeSessionTokens(ctx, fam.Subject, fam.ID, time.Time{}); err != nil {

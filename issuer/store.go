@@ -139,6 +139,6 @@ type RefreshStore interface {
 
 	// RevokeFamily marks the family revoked and returns it. Revoking a
 	// revoked family succeeds again (logout is idempotent). It returns
-	// ErrFamilyNotFound for an unknown family id.
+	// ErrRefreshNotFound for an unknown family id.
 	RevokeFamily(ctx context.Context, id string) (Family, error)
 }

@@ -303,7 +303,7 @@ func (r *Refresh) RevokeFamily(ctx context.Context, id string) (issuer.Family, e
 	defer cancel()
 	reply, err := revokeFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(id)}).Slice()
 	if errors.Is(err, redis.Nil) {
-		return issuer.Family{}, issuer.ErrFamilyNotFound
+		return issuer.Family{}, issuer.ErrRefreshNotFound
 	}
 	if err != nil {
 		return issuer.Family{}, wrap("revoke family", err)

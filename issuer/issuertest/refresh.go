@@ -279,7 +279,7 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 		_, err = s.Rotate(ctx, r.Hash, next(f.ID, base, ttl))
 		assert.ErrorIs(t, err, issuer.ErrFamilyRevoked)
 		_, err = s.RevokeFamily(ctx, "no-such-family")
-		assert.ErrorIs(t, err, issuer.ErrFamilyNotFound)
+		assert.ErrorIs(t, err, issuer.ErrRefreshNotFound)
 	})
 
 	t.Run("long families", func(t *testing.T) {
