@@ -3,6 +3,7 @@ package issuertest
 import (
 	"context"
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/issuer"
@@ -158,11 +159,11 @@ func TestCredentialStore(t *testing.T, newStore func(t *testing.T, accounts ...i
 		require.NoError(t, w.Delete(ctx, "nobody"), "deleting an unknown account is fine")
 	})
 
-	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Account, error) {
+	storekit.LookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Account, error) {
 		return newStore(t, demo, partner).LookupAccount
 	}, issuer.ErrAccountNotFound, "user", "demo", "partner")
 	t.Run("by subject", func(t *testing.T) {
-		testLookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Account, error) {
+		storekit.LookupFailures(t, func(t *testing.T) func(context.Context, string) (issuer.Account, error) {
 			return newStore(t, demo, partner).LookupSubject
 		}, issuer.ErrAccountNotFound, "subject", "demo-subject", "partner")
 	})

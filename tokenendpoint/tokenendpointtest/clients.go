@@ -2,6 +2,7 @@ package tokenendpointtest
 
 import (
 	"context"
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
@@ -59,7 +60,7 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...tokene
 		assert.Equal(t, shop.AssertionKey, again.AssertionKey)
 	})
 
-	testLookupFailures(t, func(t *testing.T) func(context.Context, string) (tokenendpoint.Client, error) {
+	storekit.LookupFailures(t, func(t *testing.T) func(context.Context, string) (tokenendpoint.Client, error) {
 		return newStore(t, shop, m2m).LookupClient
 	}, tokenendpoint.ErrClientNotFound, "client", "ABCD", "server-1")
 }

@@ -1,4 +1,6 @@
-package tokenendpointtest
+// Package storekit holds the conformance checks the public test kits
+// (issuertest, tokenendpointtest) share.
+package storekit
 
 import (
 	"context"
@@ -10,13 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testLookupFailures runs the subtests a store that looks records up by key
+// LookupFailures runs the subtests a store that looks records up by key
 // (ClientStore, CredentialStore) shares: a lookup under a canceled context
 // fails with an error other than notFound, and concurrent lookups of the
 // known keys and of an unknown one each get the right answer. newLookup
 // returns the lookup method of a new store holding exactly the records
 // named by known; what names a record in failure messages.
-func testLookupFailures[T any](t *testing.T, newLookup func(t *testing.T) func(context.Context, string) (T, error), notFound error, what string, known ...string) {
+func LookupFailures[T any](t *testing.T, newLookup func(t *testing.T) func(context.Context, string) (T, error), notFound error, what string, known ...string) {
 	t.Helper()
 	ctx := context.Background()
 
