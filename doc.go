@@ -34,7 +34,9 @@
 // scopes, the issuer) follows one rule for its Config.Realm: the challenge
 // carries realm="<Realm>" when Realm is set and no realm parameter when it
 // is empty, the default. Give the middleware of one chain the same Realm,
-// so that its 401 and 403 answers name the same protection space.
+// so that its 401 and 403 answers name the same protection space. The
+// token endpoint's Basic challenge (tokenendpoint, with invalid_client)
+// names the endpoint's own realm: its Config.Realm, by default its Issuer.
 //
 // This package holds no HTTP policy and imports none of its sub-packages.
 package gatehouse
