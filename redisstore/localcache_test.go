@@ -242,7 +242,7 @@ func TestLocalCacheReadBeforeInvalidation(t *testing.T) {
 func TestLocalCacheDroppedWithSubscription(t *testing.T) {
 	direct := redistest.Client(t)
 	prefix := redistest.Prefix(t, direct)
-	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
+	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	established(t, writer)
 	proxy := redistest.NewProxy(t, redistest.Addr())
@@ -300,7 +300,7 @@ func TestLocalCacheDroppedWithSubscription(t *testing.T) {
 func TestLocalCacheHealthCheck(t *testing.T) {
 	direct := redistest.Client(t)
 	prefix := redistest.Prefix(t, direct)
-	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix})
+	writer, err := redisstore.New(redisstore.Config{Client: direct, Prefix: prefix, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	established(t, writer)
 	proxy := redistest.NewProxy(t, redistest.Addr())
