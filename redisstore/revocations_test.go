@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +27,20 @@ type commandCounter struct{ n atomic.Int64 }
 
 func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.count(ctx); return next(ctx, cmd) }
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !handshake(cmd) {
+			c.count(ctx)
+		}
+		return next(ctx, cmd)
+	}
 }
 func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.count(ctx); return next(ctx, cmds) }
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) == 0 || slices.ContainsFunc(cmds, func(cmd redis.Cmder) bool { return !handshake(cmd) }) {
+			c.count(ctx)
+		}
+		return next(ctx, cmds)
+	}
 }
 
 // count counts a command or pipeline, unless a local copy sent it on its
@@ -38,6 +49,47 @@ func (c *commandCounter) count(ctx context.Context) {
 	if !redisstore.IsLocalCacheBackground(ctx) {
 		c.n.Add(1)
 	}
+}
+
+// handshake reports whether cmd is one that go-redis sends to set up a new
+// pool connection (HELLO, then a pipeline of CLIENT SETINFO and the like),
+// through the client's hooks and under the context of the command that
+// needed the connection. A request's command dials one whenever a command
+// of the local copy's own holds the pool's idle connection at that moment;
+// the round trips the Store makes are the request's command alone. The
+// Store sends none of these itself.
+func handshake(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "hello", "auth", "select", "readonly":
+		return true
+	case "client":
+		args := cmd.Args()
+		if len(args) < 2 {
+			return false
+		}
+		sub, _ := args[1].(string)
+		switch strings.ToLower(sub) {
+		case "setinfo", "setname", "maint_notifications", "tracking":
+			return true
+		}
+	}
+	return false
+}
+
+// TestCommandCounterHandshake: a command that has to dial a new pool
+// connection counts one round trip, as one on an idle connection does.
+func TestCommandCounterHandshake(t *testing.T) {
+	c := redistest.Client(t)
+	counter := &commandCounter{}
+	c.AddHook(counter)
+	ctx := context.Background()
+	held := c.Conn() // takes the pool's idle connection at its first command
+	t.Cleanup(func() { _ = held.Close() })
+	require.NoError(t, held.Ping(ctx).Err())
+	before := counter.n.Load()
+	require.ErrorIs(t, c.Get(ctx, "gatehouse-test-none-"+t.Name()).Err(), redis.Nil)
+	assert.Equal(t, int64(1), counter.n.Load()-before, "a command on a new connection")
+	assert.Equal(t, uint32(2), c.PoolStats().TotalConns, "the command dialed")
 }
 
 // TestRevokedOneRoundTrip: a token's jti, session and subject not-before
