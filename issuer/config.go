@@ -92,6 +92,15 @@ type Config struct {
 	// sessions that started before it, at their next refresh. Default: 0.
 	RefreshMaxAge time.Duration
 
+	// SubjectRevocationHold is the least time RevokeSubject keeps a
+	// subject's revocation. Set it to the longest lifetime of any token
+	// the bearer middleware accepts for the subjects of this issuer that
+	// it does not issue itself — a tokenendpoint.Endpoint's AccessTTL, an
+	// AccessClaims.TTL above AccessTTL — so that no such token outlives
+	// the revocation. Default: 0 (the longer of AccessTTL and RefreshTTL
+	// only).
+	SubjectRevocationHold time.Duration
+
 	// RefreshReuseGrace is how long after a rotation the token it replaced
 	// may be presented once more — the client's retry of a refresh whose
 	// answer it never received (a timeout, a dropped connection, a store

@@ -29,6 +29,7 @@ type Issuer struct {
 	accessTTL     time.Duration
 	refreshTTL    time.Duration
 	refreshMax    time.Duration // Config.RefreshMaxAge; 0 means none
+	subjectHold   time.Duration // Config.SubjectRevocationHold
 	reuseGrace    time.Duration // Config.RefreshReuseGrace; 0 means none
 	refresh       RefreshStore
 	credentials   CredentialStore
@@ -64,8 +65,8 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.Revocations == nil {
 		bad("Revocations is required (the bearer middleware's revocation store)")
 	}
-	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.RefreshMaxAge < 0 || cfg.MaxBodyBytes < 0 {
-		bad("negative AccessTTL, RefreshTTL, RefreshMaxAge or MaxBodyBytes")
+	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.RefreshMaxAge < 0 || cfg.SubjectRevocationHold < 0 || cfg.MaxBodyBytes < 0 {
+		bad("negative AccessTTL, RefreshTTL, RefreshMaxAge, SubjectRevocationHold or MaxBodyBytes")
 	}
 	typ, err := issuance.CheckTokenType(cfg.TokenType)
 	if err != nil {
@@ -104,6 +105,7 @@ func New(cfg Config) (*Issuer, error) {
 		accessTTL:   issuance.OrDefault(cfg.AccessTTL, defaultAccessTTL),
 		refreshTTL:  issuance.OrDefault(cfg.RefreshTTL, defaultRefreshTTL),
 		refreshMax:  cfg.RefreshMaxAge,
+		subjectHold: cfg.SubjectRevocationHold,
 		reuseGrace:  cfg.RefreshReuseGrace,
 		refresh:     cfg.Refresh,
 		credentials: cfg.Credentials,
@@ -364,9 +366,11 @@ var errEmptySubject = errors.New("issuer: RevokeSubject needs a subject")
 // second must be repeated a second later.
 //
 // The revocation is kept for the longest time a token or family started
-// before it can still be used: the longer of AccessTTL and RefreshTTL
-// (plus bearer.MaxLeeway, which the store adds); an access
-// token issued with a longer AccessClaims.TTL outlives it. Use it when an
+// before it can still be used: the longest of AccessTTL, RefreshTTL and
+// Config.SubjectRevocationHold (plus bearer.MaxLeeway, which the store
+// adds); a token of the subject that lives longer than that — an access
+// token issued with a longer AccessClaims.TTL, a token endpoint's token —
+// outlives it unless SubjectRevocationHold covers it. Use it when an
 // account is deleted, disabled or its credentials rotated. An empty
 // subject is an error; otherwise the error is a store failure.
 func (i *Issuer) RevokeSubject(ctx context.Context, subject string) error {
@@ -374,6 +378,6 @@ func (i *Issuer) RevokeSubject(ctx context.Context, subject string) error {
 		return errEmptySubject
 	}
 	now := i.now()
-	hold := max(i.accessTTL, i.refreshTTL)
+	hold := max(i.accessTTL, i.refreshTTL, i.subjectHold)
 	return i.revoker.RevokeSubject(ctx, subject, now, now.Add(hold))
 }

@@ -184,3 +184,28 @@ func (c *switchableCredentials) LookupSubject(ctx context.Context, subject strin
 	}
 	return c.CredentialStore.LookupSubject(ctx, subject)
 }
+
+// RevokeSubject keeps the revocation for the longest of AccessTTL,
+// RefreshTTL and SubjectRevocationHold, so that tokens of the subject the
+// issuer did not mint itself (a token endpoint's, with a longer lifetime)
+// cannot outlive it; a negative hold is a configuration error.
+func TestRevokeSubjectHold(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		hold, want time.Duration
+	}{
+		{0, 7 * 24 * time.Hour},                    // the default RefreshTTL
+		{30 * 24 * time.Hour, 30 * 24 * time.Hour}, // a longer token elsewhere
+		{time.Minute, 7 * 24 * time.Hour},          // never shorter than the issuer's own tokens
+	} {
+		f := newFixture(t, func(c *issuer.Config) { c.SubjectRevocationHold = tc.hold })
+		require.NoError(t, f.iss.RevokeSubject(ctx, "partner-sub"))
+		f.revoked.mu.Lock()
+		until := f.revoked.until["sub:partner-sub"]
+		f.revoked.mu.Unlock()
+		assert.True(t, until.Equal(f.clock.Now().Add(tc.want)), "hold %v: until %v", tc.hold, until)
+	}
+	_, err := issuer.New(issuer.Config{SubjectRevocationHold: -time.Second})
+	assert.ErrorIs(t, err, issuer.ErrConfig)
+	assert.ErrorContains(t, err, "SubjectRevocationHold")
+}
