@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
+
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/stretchr/testify/require"
@@ -104,54 +105,10 @@ func (r *revocations) IsRevoked(_ context.Context, jti string) (bool, error) {
 	return ok, nil
 }
 
-// throttle counts attempts per key and refuses at limit, like
-// ratelimit.FailureThrottle: Begin counts, Succeed takes one back, Reset
-// forgets the key.
-type throttle struct {
-	mu    sync.Mutex
-	limit int
-	fails map[string]int
-	err   error
-}
+// throttle is the tests' Throttle (storekit.Throttle).
+type throttle = storekit.Throttle
 
-func newThrottle(limit int) *throttle { return &throttle{limit: limit, fails: map[string]int{}} }
-
-func (t *throttle) Begin(_ context.Context, key string) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.err != nil {
-		return "", t.err
-	}
-	if t.fails[key] >= t.limit {
-		return "", envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
-	}
-	t.fails[key]++
-	return key, nil
-}
-
-func (t *throttle) Succeed(_ context.Context, key, attempt string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.err != nil {
-		return t.err
-	}
-	if attempt != key {
-		return errors.New("throttle: Succeed with another key's attempt")
-	}
-	if t.fails[key]--; t.fails[key] <= 0 {
-		delete(t.fails, key)
-	}
-	return nil
-}
-
-func (t *throttle) Reset(_ context.Context, key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, key)
-	return nil
-}
-
-func (t *throttle) count(key string) int { t.mu.Lock(); defer t.mu.Unlock(); return t.fails[key] }
+func newThrottle(limit int) *throttle { return storekit.NewThrottle(limit) }
 
 // failingCredentials is a CredentialStore that is down.
 type failingCredentials struct{}

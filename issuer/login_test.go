@@ -97,8 +97,8 @@ func TestLoginAllowlistBeforePassword(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"`+pw+`"}`)
 		assert.Equal(t, http.StatusForbidden, w.Code)
 	}
-	assert.Zero(t, f.throttle.count("user:demo"))
-	assert.Equal(t, 2, f.throttle.count("ip:127.0.0.3"))
+	assert.Zero(t, f.throttle.Count("user:demo"))
+	assert.Equal(t, 2, f.throttle.Count("ip:127.0.0.3"))
 	ev := f.audit.last()
 	assert.Equal(t, "ip_denied", string(ev.Reason))
 	// The account without a whitelist logs in from anywhere.
@@ -116,7 +116,7 @@ func TestLoginAllowlistProbingIsThrottled(t *testing.T) {
 	}
 	w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"x"}`)
 	require.Equal(t, http.StatusTooManyRequests, w.Code)
-	assert.Zero(t, f.throttle.count("user:demo"))
+	assert.Zero(t, f.throttle.Count("user:demo"))
 	f.login(t, "127.0.0.2", "demo", "demo-password")
 }
 
@@ -126,8 +126,8 @@ func TestLoginThrottle(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.9", `{"username":"partner","password":"guess"}`)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
 	}
-	assert.Equal(t, 5, f.throttle.count("ip:127.0.0.9"))
-	assert.Equal(t, 5, f.throttle.count("user:partner"))
+	assert.Equal(t, 5, f.throttle.Count("ip:127.0.0.9"))
+	assert.Equal(t, 5, f.throttle.Count("user:partner"))
 
 	// Now even the right password is refused, before it is checked.
 	w := f.do("POST", "/auth/login", "127.0.0.9", `{"username":"partner","password":"partner-password"}`)
@@ -149,8 +149,8 @@ func TestLoginSuccessResetsUserOnly(t *testing.T) {
 		f.do("POST", "/auth/login", "127.0.0.9", `{"username":"partner","password":"guess"}`)
 	}
 	f.login(t, "127.0.0.9", "partner", partnerPassword)
-	assert.Zero(t, f.throttle.count("user:partner"))
-	assert.Equal(t, 3, f.throttle.count("ip:127.0.0.9"), "a success must not clear the address's failures")
+	assert.Zero(t, f.throttle.Count("user:partner"))
+	assert.Equal(t, 3, f.throttle.Count("ip:127.0.0.9"), "a success must not clear the address's failures")
 }
 
 func TestLoginStoreFailures(t *testing.T) {
@@ -163,14 +163,14 @@ func TestLoginStoreFailures(t *testing.T) {
 	})
 	t.Run("throttle store down", func(t *testing.T) {
 		f := newFixture(t)
-		f.throttle.err = errors.New("redis: down")
+		f.throttle.Err = errors.New("redis: down")
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"demo-password"}`)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "redis")
 	})
 	t.Run("throttle answers its own envelope error", func(t *testing.T) {
 		f := newFixture(t)
-		f.throttle.err = envelope.ErrUnavailable.WithMessage("Rate limiter unavailable")
+		f.throttle.Err = envelope.ErrUnavailable.WithMessage("Rate limiter unavailable")
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"demo-password"}`)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		_, _, msg := errorBody(t, w)

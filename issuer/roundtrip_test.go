@@ -148,8 +148,8 @@ func TestLoginSettleOrCreateFails(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"`+demoPassword+`"}`)
 		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "token")
-		assert.Zero(t, f.throttle.count("ip:127.0.0.2"), "the attempt was taken back")
-		assert.Zero(t, f.throttle.count("user:demo"))
+		assert.Zero(t, f.throttle.Count("ip:127.0.0.2"), "the attempt was taken back")
+		assert.Zero(t, f.throttle.Count("user:demo"))
 	})
 }
 
@@ -295,5 +295,5 @@ func TestLoginThrottleBeforeAllowlist(t *testing.T) {
 	w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"`+demoPassword+`"}`)
 	assert.Equal(t, http.StatusTooManyRequests, w.Code, "127.0.0.3 is outside demo's allowlist")
 	assert.Equal(t, "throttled", string(f.audit.last().Reason))
-	assert.Zero(t, f.throttle.count("ip:127.0.0.3"))
+	assert.Zero(t, f.throttle.Count("ip:127.0.0.3"))
 }

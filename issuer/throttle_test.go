@@ -115,12 +115,12 @@ func TestLoginThrottlesIPv6ByPrefix(t *testing.T) {
 		remote := "[2001:db8:1:2::" + strconv.Itoa(i+1) + "]"
 		require.Equal(t, http.StatusUnauthorized, f.do("POST", "/auth/login", remote, `{"username":"user`+strconv.Itoa(i)+`","password":"x"}`).Code)
 	}
-	assert.Equal(t, 5, f.throttle.count("ip:2001:db8:1:2::/64"))
+	assert.Equal(t, 5, f.throttle.Count("ip:2001:db8:1:2::/64"))
 	w := f.do("POST", "/auth/login", "[2001:db8:1:2:ffff::9]", `{"username":"partner","password":"`+partnerPassword+`"}`)
 	assert.Equal(t, http.StatusTooManyRequests, w.Code, "another address of the same /64")
 	f.login(t, "[2001:db8:1:3::1]", "partner", partnerPassword)
 	f.login(t, "127.0.0.9", "partner", partnerPassword)
-	assert.Zero(t, f.throttle.count("ip:127.0.0.9"), "IPv4 keys are the address")
+	assert.Zero(t, f.throttle.Count("ip:127.0.0.9"), "IPv4 keys are the address")
 }
 
 // TestLoginAttemptTakenBackWithoutPasswordCheck: answers that come before
@@ -130,8 +130,8 @@ func TestLoginAttemptTakenBackWithoutPasswordCheck(t *testing.T) {
 		f := newFixture(t, func(c *issuer.Config) { c.Credentials = failingCredentials{} })
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"x"}`)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
-		assert.Zero(t, f.throttle.count("ip:127.0.0.2"))
-		assert.Zero(t, f.throttle.count("user:demo"))
+		assert.Zero(t, f.throttle.Count("ip:127.0.0.2"))
+		assert.Zero(t, f.throttle.Count("user:demo"))
 	})
 	t.Run("user name throttled", func(t *testing.T) {
 		f := newFixture(t)
@@ -140,7 +140,7 @@ func TestLoginAttemptTakenBackWithoutPasswordCheck(t *testing.T) {
 		}
 		w := f.do("POST", "/auth/login", "127.0.0.10", `{"username":"partner","password":"x"}`)
 		require.Equal(t, http.StatusTooManyRequests, w.Code)
-		assert.Zero(t, f.throttle.count("ip:127.0.0.10"), "the address's attempt is taken back when the user name refuses")
+		assert.Zero(t, f.throttle.Count("ip:127.0.0.10"), "the address's attempt is taken back when the user name refuses")
 		assert.Equal(t, "throttled", string(f.audit.last().Reason))
 	})
 }

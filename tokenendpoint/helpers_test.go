@@ -3,15 +3,15 @@ package tokenendpoint_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
+
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/require"
 )
@@ -31,54 +31,10 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// throttle counts attempts per key and refuses at limit, like
-// ratelimit.FailureThrottle: Begin counts, Succeed takes one back, Reset
-// forgets the key.
-type throttle struct {
-	mu    sync.Mutex
-	limit int
-	fails map[string]int
-	err   error
-}
+// throttle is the tests' Throttle (storekit.Throttle).
+type throttle = storekit.Throttle
 
-func newThrottle(limit int) *throttle { return &throttle{limit: limit, fails: map[string]int{}} }
-
-func (t *throttle) Begin(_ context.Context, key string) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.err != nil {
-		return "", t.err
-	}
-	if t.fails[key] >= t.limit {
-		return "", envelope.ErrTooManyRequests.WithMessage("Too many failed attempts").WithRetryAfter(30 * time.Second)
-	}
-	t.fails[key]++
-	return key, nil
-}
-
-func (t *throttle) Succeed(_ context.Context, key, attempt string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.err != nil {
-		return t.err
-	}
-	if attempt != key {
-		return errors.New("throttle: Succeed with another key's attempt")
-	}
-	if t.fails[key]--; t.fails[key] <= 0 {
-		delete(t.fails, key)
-	}
-	return nil
-}
-
-func (t *throttle) Reset(_ context.Context, key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, key)
-	return nil
-}
-
-func (t *throttle) count(key string) int { t.mu.Lock(); defer t.mu.Unlock(); return t.fails[key] }
+func newThrottle(limit int) *throttle { return storekit.NewThrottle(limit) }
 
 // events collects audit events.
 type events struct {

@@ -73,21 +73,21 @@ func TestTokenParallelGuessesAreThrottled(t *testing.T) {
 func TestTokenAttemptSettlement(t *testing.T) {
 	f := newTokenFixture(t)
 	require.Equal(t, http.StatusOK, f.tokenFrom("[2001:db8::1]", "shop", shopSecret))
-	assert.Zero(t, f.throttle.count("ip:2001:db8::/64"))
-	assert.Zero(t, f.throttle.count("client:shop"))
+	assert.Zero(t, f.throttle.Count("ip:2001:db8::/64"))
+	assert.Zero(t, f.throttle.Count("client:shop"))
 
 	w := f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret, "scope": "admin"})
 	require.Equal(t, http.StatusBadRequest, w.Code)
-	assert.Zero(t, f.throttle.count("ip:127.0.0.1"), "invalid_scope after a good secret counts nothing")
-	assert.Zero(t, f.throttle.count("client:shop"))
+	assert.Zero(t, f.throttle.Count("ip:127.0.0.1"), "invalid_scope after a good secret counts nothing")
+	assert.Zero(t, f.throttle.Count("client:shop"))
 
 	a := jws(t, jwtHeader, claimsAt(f.clock.Now().Add(-time.Hour), "old"), shopKey)
 	require.Equal(t, http.StatusBadRequest, f.assertionGrant("shop", a).Code)
-	assert.Zero(t, f.throttle.count("ip:127.0.0.1"), "a stale but well-signed assertion counts nothing")
+	assert.Zero(t, f.throttle.Count("ip:127.0.0.1"), "a stale but well-signed assertion counts nothing")
 
 	require.Equal(t, http.StatusUnauthorized, f.tokenFrom("[2001:db8::2]", "shop", "wrong"))
-	assert.Equal(t, 1, f.throttle.count("ip:2001:db8::/64"))
-	assert.Equal(t, 1, f.throttle.count("client:shop"))
+	assert.Equal(t, 1, f.throttle.Count("ip:2001:db8::/64"))
+	assert.Equal(t, 1, f.throttle.Count("client:shop"))
 }
 
 // parallel runs n requests at once and returns how many got each status.

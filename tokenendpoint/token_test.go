@@ -134,17 +134,17 @@ func TestTokenThrottlesFailedClientAuthentication(t *testing.T) {
 	for range 4 {
 		require.Equal(t, http.StatusUnauthorized, f.postJSON(bad).Code)
 	}
-	assert.Equal(t, 4, f.throttle.count("client:shop"))
-	assert.Equal(t, 4, f.throttle.count("ip:127.0.0.1"))
+	assert.Equal(t, 4, f.throttle.Count("client:shop"))
+	assert.Equal(t, 4, f.throttle.Count("ip:127.0.0.1"))
 	// A success clears the client's count, not the address's.
 	decodeToken(t, f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret}))
-	assert.Equal(t, 0, f.throttle.count("client:shop"))
-	assert.Equal(t, 4, f.throttle.count("ip:127.0.0.1"))
+	assert.Equal(t, 0, f.throttle.Count("client:shop"))
+	assert.Equal(t, 4, f.throttle.Count("ip:127.0.0.1"))
 
 	// Bad assertion signatures count too.
 	a := jws(t, jwtHeader, claimsAt(f.clock.Now(), "nk"), otherKey)
 	assert.Equal(t, http.StatusBadRequest, f.assertionGrant("shop", a).Code)
-	assert.Equal(t, 5, f.throttle.count("ip:127.0.0.1"))
+	assert.Equal(t, 5, f.throttle.Count("ip:127.0.0.1"))
 	w := f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret})
 	require.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.NotEmpty(t, w.Header().Get("Retry-After"))
@@ -398,7 +398,7 @@ func TestTokenStoreFailuresFailClosed(t *testing.T) {
 	})
 	t.Run("throttle", func(t *testing.T) {
 		f := newTokenFixture(t)
-		f.throttle.err = envelope.ErrUnavailable
+		f.throttle.Err = envelope.ErrUnavailable
 		w := f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret})
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	})
