@@ -62,7 +62,7 @@ func testReuseRevokesEveryAccessToken(t *testing.T, format func(*issuer.Config))
 				// The oldest rotated token the store remembers (RefreshRing).
 				oldest := refresh[len(refresh)-1-issuer.RefreshRing]
 				require.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", oldest).Code)
-				assert.Equal(t, "refresh_reused", string(f.audit.last().Reason))
+				assert.Equal(t, "refresh_reused", string(f.audit.Last().Reason))
 			case "logout":
 				w := f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+access[3])
 				require.Equal(t, http.StatusOK, w.Code)
@@ -101,7 +101,7 @@ func TestLogoutSeveralAuthorizationLines(t *testing.T) {
 	f.mux.ServeHTTP(w, r)
 	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
 	assert.Contains(t, w.Header().Get("WWW-Authenticate"), `error="invalid_request"`)
-	assert.Equal(t, "bad_request", string(f.audit.last().Reason))
+	assert.Equal(t, "bad_request", string(f.audit.Last().Reason))
 	assert.False(t, refusedAsRevoked(t, f, p.Data.AccessToken), "nothing was revoked")
 	assert.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }

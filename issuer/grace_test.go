@@ -41,7 +41,7 @@ func testRefreshReuseGrace(t *testing.T, format func(*issuer.Config)) {
 
 		w = f.refreshWith("127.0.0.2", lost.Data.RefreshToken)
 		require.Equal(t, http.StatusUnauthorized, w.Code, "the lost pair is dead: reuse")
-		assert.Equal(t, "refresh_reused", string(f.audit.last().Reason))
+		assert.Equal(t, "refresh_reused", string(f.audit.Last().Reason))
 		assert.True(t, refusedAsRevoked(t, f, newest.Data.AccessToken), "reuse revoked the family")
 	})
 
@@ -54,7 +54,7 @@ func testRefreshReuseGrace(t *testing.T, format func(*issuer.Config)) {
 		retry := decodePair(t, w)
 		w = f.refreshWith("127.0.0.2", p1.Data.RefreshToken)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
-		assert.Equal(t, "refresh_reused", string(f.audit.last().Reason))
+		assert.Equal(t, "refresh_reused", string(f.audit.Last().Reason))
 		assert.True(t, refusedAsRevoked(t, f, retry.Data.AccessToken))
 	})
 
@@ -65,7 +65,7 @@ func testRefreshReuseGrace(t *testing.T, format func(*issuer.Config)) {
 		f.clock.Add(5 * time.Second)
 		w := f.refreshWith("127.0.0.2", p1.Data.RefreshToken)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
-		assert.Equal(t, "refresh_reused", string(f.audit.last().Reason))
+		assert.Equal(t, "refresh_reused", string(f.audit.Last().Reason))
 	})
 
 	t.Run("no grace by default", func(t *testing.T) {
@@ -74,7 +74,7 @@ func testRefreshReuseGrace(t *testing.T, format func(*issuer.Config)) {
 		require.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p1.Data.RefreshToken).Code)
 		w := f.refreshWith("127.0.0.2", p1.Data.RefreshToken)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
-		assert.Equal(t, "refresh_reused", string(f.audit.last().Reason))
+		assert.Equal(t, "refresh_reused", string(f.audit.Last().Reason))
 	})
 }
 

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/internal/storekit"
 
-	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/issuer"
@@ -27,16 +26,9 @@ import (
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = storekit.Clock
 
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clock { return storekit.NewClock() }
 
 // revocations is the real bearer.MemoryRevocations, recording what it
 // was asked to revoke and until when: a jti under itself, a session under
@@ -122,30 +114,7 @@ func (failingCredentials) LookupSubject(context.Context, string) (issuer.Account
 }
 
 // events collects audit events.
-type events struct {
-	mu  sync.Mutex
-	evs []gatehouse.Event
-}
-
-func (e *events) Audit(_ context.Context, ev gatehouse.Event) {
-	e.mu.Lock()
-	e.evs = append(e.evs, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) all() []gatehouse.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]gatehouse.Event(nil), e.evs...)
-}
-
-func (e *events) last() gatehouse.Event {
-	all := e.all()
-	if len(all) == 0 {
-		return gatehouse.Event{}
-	}
-	return all[len(all)-1]
-}
+type events = storekit.Events
 
 // fixture is an issuer with real in-memory stores and the real ipallow
 // per-account allowlist, and handles on everything a test inspects.

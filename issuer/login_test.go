@@ -31,7 +31,7 @@ func TestLoginSuccess(t *testing.T) {
 	assert.True(t, strings.HasPrefix(p.Data.RefreshToken, "rt_"))
 	assert.NotContains(t, p.Data.RefreshToken, ".")
 
-	ev := f.audit.last()
+	ev := f.audit.Last()
 	assert.Equal(t, "issuer", ev.Source)
 	assert.Equal(t, "login", ev.Action)
 	assert.Equal(t, gatehouse.Allowed, ev.Outcome)
@@ -70,7 +70,7 @@ func TestLoginFailures(t *testing.T) {
 			assert.Equal(t, tc.errName, name)
 			assert.Equal(t, tc.code, code)
 			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-			ev := f.audit.last()
+			ev := f.audit.Last()
 			assert.Equal(t, gatehouse.Denied, ev.Outcome)
 			assert.Equal(t, tc.status, ev.Status)
 		})
@@ -99,7 +99,7 @@ func TestLoginAllowlistBeforePassword(t *testing.T) {
 	}
 	assert.Zero(t, f.throttle.Count("user:demo"))
 	assert.Equal(t, 2, f.throttle.Count("ip:127.0.0.3"))
-	ev := f.audit.last()
+	ev := f.audit.Last()
 	assert.Equal(t, "ip_denied", string(ev.Reason))
 	// The account without a whitelist logs in from anywhere.
 	f.login(t, "127.0.0.3", "partner", partnerPassword)
@@ -133,7 +133,7 @@ func TestLoginThrottle(t *testing.T) {
 	w := f.do("POST", "/auth/login", "127.0.0.9", `{"username":"partner","password":"partner-password"}`)
 	require.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.Equal(t, "30", w.Header().Get("Retry-After"))
-	assert.Equal(t, "throttled", string(f.audit.last().Reason))
+	assert.Equal(t, "throttled", string(f.audit.Last().Reason))
 
 	// The user name is throttled from other addresses too …
 	w = f.do("POST", "/auth/login", "127.0.0.10", `{"username":"partner","password":"partner-password"}`)
@@ -159,7 +159,7 @@ func TestLoginStoreFailures(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"demo-password"}`)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "10.0.0.7")
-		assert.Equal(t, gatehouse.Failed, f.audit.last().Outcome)
+		assert.Equal(t, gatehouse.Failed, f.audit.Last().Outcome)
 	})
 	t.Run("throttle store down", func(t *testing.T) {
 		f := newFixture(t)
@@ -193,7 +193,7 @@ func TestAuditNeverCarriesSecrets(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Code)
 	f.refreshWith("127.0.0.2", p.Data.RefreshToken) // reuse
 	f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+p.Data.AccessToken)
-	evs := f.audit.all()
+	evs := f.audit.All()
 	require.GreaterOrEqual(t, len(evs), 5)
 	secrets := []string{demoPassword, "wrong-password-value", p.Data.AccessToken, p.Data.RefreshToken, string(testSecret)}
 	for _, ev := range evs {

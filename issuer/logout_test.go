@@ -40,7 +40,7 @@ func TestLogout(t *testing.T) {
 	// Idempotent: the same logout again still succeeds.
 	w = f.do("POST", "/auth/logout", "127.0.0.2", "", "Authorization", "Bearer "+p2.Data.AccessToken)
 	require.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "logout", f.audit.last().Action)
+	assert.Equal(t, "logout", f.audit.Last().Action)
 }
 
 // TestLogoutAllowlist checks that logout obeys the account's IP allowlist
@@ -51,7 +51,7 @@ func TestLogoutAllowlist(t *testing.T) {
 	p := f.login(t, "127.0.0.2", "demo", demoPassword)
 	w := f.do("POST", "/auth/logout", "127.0.0.3", "", "Authorization", "Bearer "+p.Data.AccessToken)
 	require.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
-	assert.Equal(t, "ip_denied", string(f.audit.last().Reason))
+	assert.Equal(t, "ip_denied", string(f.audit.Last().Reason))
 	assert.False(t, refusedAsRevoked(t, f, p.Data.AccessToken))
 	w = f.refreshWith("127.0.0.2", p.Data.RefreshToken)
 	require.Equal(t, http.StatusOK, w.Code, "the refresh token is still alive")
@@ -126,7 +126,7 @@ func TestLogoutRefusals(t *testing.T) {
 			name, code, _ := errorBody(t, w)
 			assert.Equal(t, "UnauthorizedError", name)
 			assert.Equal(t, "UNAUTHORIZED", code)
-			assert.Equal(t, "invalid_access_token", string(f.audit.last().Reason))
+			assert.Equal(t, "invalid_access_token", string(f.audit.Last().Reason))
 		})
 	}
 	// Lower-case scheme is fine (RFC 6750 schemes are case-insensitive).

@@ -79,7 +79,7 @@ func testRefreshMaxAge(t *testing.T, format func(*issuer.Config)) {
 					name, code, _ := errorBody(t, w)
 					assert.Equal(t, "UnauthorizedError", name)
 					assert.Equal(t, "UNAUTHORIZED", code)
-					assert.Equal(t, "refresh_invalid", string(f.audit.last().Reason), "refused like an expired token, not as reuse")
+					assert.Equal(t, "refresh_invalid", string(f.audit.Last().Reason), "refused like an expired token, not as reuse")
 					_, revoked := f.revoked.until[sessionKey(sid)]
 					assert.False(t, revoked, "an ended session is not revoked")
 				}
@@ -135,7 +135,7 @@ func testRefreshMaxAgeAppliesToEarlierSessions(t *testing.T, format func(*issuer
 	before.clock.Add(2 * time.Hour)
 	w = after.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
-	assert.Equal(t, "refresh_invalid", string(after.audit.last().Reason))
+	assert.Equal(t, "refresh_invalid", string(after.audit.Last().Reason))
 	fam, err := before.refresh.Lookup(context.Background(), p2SessionID(t, p2), hashToken(p2.Data.RefreshToken), before.clock.Now())
 	require.NoError(t, err)
 	assert.False(t, fam.Revoked)

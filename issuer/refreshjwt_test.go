@@ -208,7 +208,7 @@ func TestRefreshJWTForeign(t *testing.T) {
 		w := f.refreshWith("127.0.0.2", tok)
 		require.Equal(t, http.StatusUnauthorized, w.Code, name)
 		assert.Equal(t, `{"error":{"name":"UnauthorizedError","code":"UNAUTHORIZED","message":"Invalid or expired refresh token"}}`, w.Body.String(), name)
-		assert.Equal(t, "refresh_invalid", string(f.audit.last().Reason), name)
+		assert.Equal(t, "refresh_invalid", string(f.audit.Last().Reason), name)
 	}
 	// And the other way round: the opaque issuer refuses a refresh JWT.
 	assert.Equal(t, http.StatusUnauthorized, opaque.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
@@ -225,7 +225,7 @@ func TestRefreshJWTValidButUnknown(t *testing.T) {
 	g := newFixture(t, func(c *issuer.Config) { c.RefreshJWT, c.Now = true, f.clock.Now })
 	w := g.refreshWith("127.0.0.2", p.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code, "same key and issuer, other store")
-	assert.Equal(t, "refresh_invalid", string(g.audit.last().Reason))
+	assert.Equal(t, "refresh_invalid", string(g.audit.Last().Reason))
 }
 
 func TestIssueAccessRefusesRefreshMarkers(t *testing.T) {

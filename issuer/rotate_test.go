@@ -61,7 +61,7 @@ func testRefreshRotates(t *testing.T, format func(*issuer.Config)) {
 	// The new refresh token works in turn.
 	w = f.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "refresh", f.audit.last().Action)
+	assert.Equal(t, "refresh", f.audit.Last().Action)
 }
 
 func TestRefreshReuseRevokesFamily(t *testing.T) { eachFormat(t, testRefreshReuseRevokesFamily) }
@@ -79,7 +79,7 @@ func testRefreshReuseRevokesFamily(t *testing.T, format func(*issuer.Config)) {
 	name, code, _ := errorBody(t, w)
 	assert.Equal(t, "UnauthorizedError", name)
 	assert.Equal(t, "UNAUTHORIZED", code)
-	ev := f.audit.last()
+	ev := f.audit.Last()
 	assert.Equal(t, "refresh_reused", string(ev.Reason))
 	assert.Equal(t, "demo", ev.Subject)
 	assert.Equal(t, p2SessionID(t, p2), ev.CredID, "the event names the family, never a token")
@@ -87,7 +87,7 @@ func testRefreshReuseRevokesFamily(t *testing.T, format func(*issuer.Config)) {
 	// The whole family is dead, including the newest refresh token …
 	w = f.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
-	assert.Equal(t, "session_revoked", string(f.audit.last().Reason))
+	assert.Equal(t, "session_revoked", string(f.audit.Last().Reason))
 	// … and every access token it issued is revoked until its expiry.
 	for _, tok := range []string{p1.Data.AccessToken, p2.Data.AccessToken} {
 		assert.True(t, refusedAsRevoked(t, f, tok))
@@ -151,7 +151,7 @@ func testRefreshExpiry(t *testing.T, format func(*issuer.Config)) {
 	f.clock.Add(time.Hour)
 	w = f.refreshWith("127.0.0.2", p2.Data.RefreshToken)
 	require.Equal(t, http.StatusUnauthorized, w.Code)
-	assert.Equal(t, "refresh_invalid", string(f.audit.last().Reason), "expiry is not reuse")
+	assert.Equal(t, "refresh_invalid", string(f.audit.Last().Reason), "expiry is not reuse")
 }
 
 func TestRefreshAllowlist(t *testing.T) { eachFormat(t, testRefreshAllowlist) }
@@ -164,7 +164,7 @@ func testRefreshAllowlist(t *testing.T, format func(*issuer.Config)) {
 	name, code, _ := errorBody(t, w)
 	assert.Equal(t, "ForbiddenError", name)
 	assert.Equal(t, "FORBIDDEN", code)
-	assert.Equal(t, "ip_denied", string(f.audit.last().Reason))
+	assert.Equal(t, "ip_denied", string(f.audit.Last().Reason))
 	// The refusal did not consume the token.
 	require.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p.Data.RefreshToken).Code)
 }
@@ -224,6 +224,6 @@ func TestRefreshStoreDownFailsClosed(t *testing.T) {
 	w = f.refreshWith("127.0.0.2", "rt_"+strings.Repeat("A", 65))
 	require.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.NotContains(t, w.Body.String(), "10.1.2.3")
-	ev := f.audit.last()
+	ev := f.audit.Last()
 	assert.Equal(t, gatehouse.ReasonStoreUnavailable, ev.Reason)
 }

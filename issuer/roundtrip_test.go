@@ -141,7 +141,7 @@ func TestLoginSettleOrCreateFails(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"`+demoPassword+`"}`)
 		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "token")
-		assert.Equal(t, "store_unavailable", string(f.audit.last().Reason))
+		assert.Equal(t, "store_unavailable", string(f.audit.Last().Reason))
 	})
 	t.Run("create", func(t *testing.T) {
 		f := newFixture(t, func(c *issuer.Config) { c.Refresh = failingRefresh{} })
@@ -294,6 +294,6 @@ func TestLoginThrottleBeforeAllowlist(t *testing.T) {
 	}
 	w := f.do("POST", "/auth/login", "127.0.0.3", `{"username":"demo","password":"`+demoPassword+`"}`)
 	assert.Equal(t, http.StatusTooManyRequests, w.Code, "127.0.0.3 is outside demo's allowlist")
-	assert.Equal(t, "throttled", string(f.audit.last().Reason))
+	assert.Equal(t, "throttled", string(f.audit.Last().Reason))
 	assert.Zero(t, f.throttle.Count("ip:127.0.0.3"))
 }

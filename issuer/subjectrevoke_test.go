@@ -50,7 +50,7 @@ func TestRefreshDeletedOrDisabledAccount(t *testing.T) {
 				name, _, msg := errorBody(t, w)
 				assert.Equal(t, "UnauthorizedError", name)
 				assert.Equal(t, "Invalid or expired refresh token", msg)
-				assert.Equal(t, "account_disabled", string(f.audit.last().Reason))
+				assert.Equal(t, "account_disabled", string(f.audit.Last().Reason))
 				assert.True(t, refusedAsRevoked(t, f, p.Data.AccessToken), "the family's access token is revoked")
 				assert.Equal(t, http.StatusUnauthorized, f.refreshWith("127.0.0.2", other.Data.RefreshToken).Code, "another session of the account")
 
@@ -75,7 +75,7 @@ func TestLoginDisabledAccount(t *testing.T) {
 	}
 	code, disabled := body("partner", partnerPassword)
 	assert.Equal(t, http.StatusUnauthorized, code)
-	assert.Equal(t, "invalid_credentials", string(f.audit.last().Reason))
+	assert.Equal(t, "invalid_credentials", string(f.audit.Last().Reason))
 	_, wrong := body("demo", "wrong-password")
 	_, unknown := body("nobody", "whatever")
 	assert.Equal(t, wrong, disabled)
@@ -114,7 +114,7 @@ func TestRevokeSubject(t *testing.T) {
 		for _, rt := range []string{a.Data.RefreshToken, b.Data.RefreshToken} {
 			w := f.refreshWith("127.0.0.2", rt)
 			assert.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
-			assert.Equal(t, "subject_revoked", string(f.audit.last().Reason))
+			assert.Equal(t, "subject_revoked", string(f.audit.Last().Reason))
 		}
 		assert.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", demo.Data.RefreshToken).Code, "another subject")
 

@@ -141,6 +141,6 @@ func TestLoginAttemptTakenBackWithoutPasswordCheck(t *testing.T) {
 		w := f.do("POST", "/auth/login", "127.0.0.10", `{"username":"partner","password":"x"}`)
 		require.Equal(t, http.StatusTooManyRequests, w.Code)
 		assert.Zero(t, f.throttle.Count("ip:127.0.0.10"), "the address's attempt is taken back when the user name refuses")
-		assert.Equal(t, "throttled", string(f.audit.last().Reason))
+		assert.Equal(t, "throttled", string(f.audit.Last().Reason))
 	})
 }

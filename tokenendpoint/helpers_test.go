@@ -1,17 +1,14 @@
 package tokenendpoint_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/internal/storekit"
 
-	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/stretchr/testify/require"
 )
@@ -20,16 +17,9 @@ import (
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = storekit.Clock
 
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clock { return storekit.NewClock() }
 
 // throttle is the tests' Throttle (storekit.Throttle).
 type throttle = storekit.Throttle
@@ -37,30 +27,7 @@ type throttle = storekit.Throttle
 func newThrottle(limit int) *throttle { return storekit.NewThrottle(limit) }
 
 // events collects audit events.
-type events struct {
-	mu  sync.Mutex
-	evs []gatehouse.Event
-}
-
-func (e *events) Audit(_ context.Context, ev gatehouse.Event) {
-	e.mu.Lock()
-	e.evs = append(e.evs, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) all() []gatehouse.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]gatehouse.Event(nil), e.evs...)
-}
-
-func (e *events) last() gatehouse.Event {
-	all := e.all()
-	if len(all) == 0 {
-		return gatehouse.Event{}
-	}
-	return all[len(all)-1]
-}
+type events = storekit.Events
 
 // errorBody returns the nested error of a response.
 func errorBody(t testing.TB, w *httptest.ResponseRecorder) (name, code, message string) {

@@ -64,7 +64,7 @@ func TestAssertionHook(t *testing.T) {
 				code, desc := oauthError(t, w)
 				assert.Equal(t, "invalid_grant", code)
 				assert.Equal(t, tc.desc, desc)
-				assert.Equal(t, tokenendpoint.ReasonInvalidAssertion, f.audit.last().Reason)
+				assert.Equal(t, tokenendpoint.ReasonInvalidAssertion, f.audit.Last().Reason)
 			}
 		})
 	}

@@ -57,7 +57,7 @@ func TestTokenIntegerNotificationKeyReplay(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, w.Code, "%s then %s", pair[0], pair[1])
 		_, desc := oauthError(t, w)
 		assert.Equal(t, "Assertion notificationKey was already used", desc)
-		assert.Equal(t, "assertion_replayed", string(f.audit.last().Reason))
+		assert.Equal(t, "assertion_replayed", string(f.audit.Last().Reason))
 	}
 }
 

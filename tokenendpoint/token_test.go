@@ -49,7 +49,7 @@ func TestTokenClientCredentials(t *testing.T) {
 			s := f.verify(t, b.AccessToken)
 			assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionM2M, ClientID: "shop"}, s)
 
-			ev := f.audit.last()
+			ev := f.audit.Last()
 			assert.Equal(t, "token", ev.Action)
 			assert.Equal(t, "shop", ev.Subject)
 			assert.Equal(t, "t-shop", ev.Tenant)
@@ -121,7 +121,7 @@ func TestTokenInvalidClientRevealsNothing(t *testing.T) {
 			}
 			assert.Equal(t, first, w.Body.String(), "one answer for every failure")
 			assert.NotContains(t, w.Body.String(), "shop")
-			ev := f.audit.last()
+			ev := f.audit.Last()
 			assert.Equal(t, "invalid_client", string(ev.Reason))
 			assert.Empty(t, ev.Subject, "an unauthenticated client is not named")
 		})
@@ -273,7 +273,7 @@ func TestTokenJWTBearerRefusals(t *testing.T) {
 			code, desc := oauthError(t, w)
 			assert.Equal(t, "invalid_grant", code)
 			assert.Equal(t, "Assertion notificationKey was already used", desc)
-			assert.Equal(t, "assertion_replayed", string(f.audit.last().Reason))
+			assert.Equal(t, "assertion_replayed", string(f.audit.Last().Reason))
 		}
 		// Another client may use the same key.
 		decodeToken(t, f.assertionGrant("app-only", jws(t, jwtHeader, claimsAt(now, "once"), appOnlyKey)))
@@ -394,7 +394,7 @@ func TestTokenStoreFailuresFailClosed(t *testing.T) {
 		w := f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "s"), shopKey))
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.NotContains(t, w.Body.String(), "redis")
-		assert.Equal(t, gatehouse.ReasonStoreUnavailable, f.audit.last().Reason)
+		assert.Equal(t, gatehouse.ReasonStoreUnavailable, f.audit.Last().Reason)
 	})
 	t.Run("throttle", func(t *testing.T) {
 		f := newTokenFixture(t)
@@ -410,7 +410,7 @@ func TestTokenAuditCarriesNoSecrets(t *testing.T) {
 	f.assertionGrant("shop", a)
 	f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret})
 	f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": "wrong-secret"})
-	evs := f.audit.all()
+	evs := f.audit.All()
 	require.Len(t, evs, 3)
 	for _, ev := range evs {
 		s := strings.Join([]string{ev.Subject, ev.Tenant, ev.CredID, string(ev.Reason), ev.Action}, "|")

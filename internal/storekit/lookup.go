@@ -1,5 +1,7 @@
-// Package storekit holds the conformance checks the public test kits
-// (issuertest, tokenendpointtest) share.
+// Package storekit holds test support shared by the issuer and token
+// endpoint packages and their conformance kits (issuertest,
+// tokenendpointtest): the lookup checks both kits run, a counting
+// throttle, a settable clock and an audit-event recorder.
 package storekit
 
 import (
