@@ -25,12 +25,16 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	perms, err := scopes.New(scopes.Config{Realm: "orders"}) // the same Realm as the bearer check
+	if err != nil {
+		log.Fatal(err)
+	}
 	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := gatehouse.PrincipalFrom(r.Context())
 		_ = envelope.OK(w, map[string]string{"customer": p.Subject})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", gatehouse.Chain(envelope.Recover(slog.Default()), envelope.Use(envelope.Flat), auth.Middleware, scopes.Require("orders:read"))(orders))
+	mux.Handle("GET /orders", gatehouse.Chain(envelope.Recover(slog.Default()), envelope.Use(envelope.Flat), auth.Middleware, perms.Require("orders:read"))(orders))
 	srv := &http.Server{
 		Addr:              "127.0.0.1:8080",
 		Handler:           mux,
