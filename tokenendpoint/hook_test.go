@@ -51,6 +51,12 @@ func TestAssertionHook(t *testing.T) {
 		{"other error", func(json.RawMessage, string) (any, error) { return nil, errors.New("db: 10.0.0.7 refused") }, 400, "Invalid assertion"},
 		{"reserved claim", func(json.RawMessage, string) (any, error) { return map[string]any{"Scope": "admin"}, nil }, 500, ""},
 		{"session kind", func(json.RawMessage, string) (any, error) { return map[string]any{"session_kind": "m2m"}, nil }, 500, ""},
+		// encoding/json matches names with Unicode case folding: "ſcope"
+		// (U+017F) and "session_\u212aind" (the Kelvin sign) would be read
+		// as "scope" and "session_kind" by a verifier decoding into a struct.
+		{"reserved claim, Unicode case fold", func(json.RawMessage, string) (any, error) {
+			return map[string]any{"ſcope": "admin", "session_\u212aind": "m2m"}, nil
+		}, 500, ""},
 		{"not an object", func(json.RawMessage, string) (any, error) { return []string{"admin"}, nil }, 500, ""},
 		{"not marshalable", func(json.RawMessage, string) (any, error) { return map[string]any{"c": make(chan int)}, nil }, 500, ""},
 	} {

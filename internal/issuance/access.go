@@ -124,10 +124,11 @@ func reservedMember(obj []byte) (string, bool) {
 					_ = json.Unmarshal(obj[i:end+1], &s)
 					name = []byte(s)
 				}
-				for _, r := range reservedClaims {
-					if len(r) == len(name) && strings.EqualFold(string(name), r) {
-						return string(name), true
-					}
+				// Unicode case folding, as encoding/json matches names:
+				// "ſcope" (U+017F) is "scope" to a verifier decoding
+				// into a struct, although the two differ in length.
+				if ReservedClaim(string(name)) {
+					return string(name), true
 				}
 				key = false
 			}

@@ -26,7 +26,7 @@ func TestMergeObject(t *testing.T) {
 		assert.JSONEq(t, tc.want, string(got), tc.obj)
 		assert.Equal(t, tc.want, string(got), tc.obj)
 	}
-	for _, obj := range []string{`{"sub":"x"}`, `{"a":1,"SESSION_KIND":"client"}`, `{"\u0073id":"x"}`, `{"a":[1,2],"Scp":"admin"}`} {
+	for _, obj := range []string{`{"sub":"x"}`, `{"a":1,"SESSION_KIND":"client"}`, `{"\u0073id":"x"}`, `{"a":[1,2],"Scp":"admin"}`, "{\"ſcope\":\"admin\"}", "{\"session_\u212aind\":\"m2m\"}", "{\"token_uſe\":\"x\"}"} {
 		_, err := MergeObject(payload, []byte(obj))
 		assert.ErrorContains(t, err, "reserved", obj)
 	}
