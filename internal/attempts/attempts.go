@@ -30,9 +30,9 @@ type Batch interface {
 // An Attempt is one key's attempt: the key, and the id Begin returned.
 type Attempt struct{ Key, ID string }
 
-// ErrBatchCount reports a BeginAll that returned a wrong number of
-// attempts.
-var ErrBatchCount = errors.New("the throttle's BeginAll returned a wrong number of attempts")
+// ErrBatchCount reports a BeginAll whose attempts are not those of the
+// keys it was given, one each, in order.
+var ErrBatchCount = errors.New("the throttle's BeginAll returned attempts that do not match its keys")
 
 // Begin counts one attempt against each key, filling in their ids: one
 // BeginAll when t is a Batch, else Begin per key, taking back the
@@ -45,11 +45,14 @@ func Begin(ctx context.Context, t Throttle, attempts ...*Attempt) error {
 			keys[n] = a.Key
 		}
 		got, err := bt.BeginAll(ctx, keys...)
-		if err == nil && len(got) != len(attempts) {
-			err = ErrBatchCount
-		}
 		if err != nil {
 			return err
+		}
+		if !sameKeys(got, keys) {
+			// What the throttle counted is taken back: the request
+			// fails without charging anyone.
+			_ = bt.Settle(context.WithoutCancel(ctx), nil, got...)
+			return ErrBatchCount
 		}
 		for n, a := range attempts {
 			a.ID = got[n].ID
@@ -98,6 +101,19 @@ func SettleGood(ctx context.Context, t Throttle, reset, good *Attempt) error {
 		return err
 	}
 	return t.Succeed(ctx, good.Key, good.ID)
+}
+
+// sameKeys reports whether got holds one attempt per key, in order.
+func sameKeys(got []ratelimit.Attempt, keys []string) bool {
+	if len(got) != len(keys) {
+		return false
+	}
+	for n, a := range got {
+		if a.Key != keys[n] {
+			return false
+		}
+	}
+	return true
 }
 
 func toRatelimit(attempts []*Attempt) []ratelimit.Attempt {

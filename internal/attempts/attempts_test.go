@@ -89,3 +89,37 @@ func TestBatch(t *testing.T) {
 	g, h := &attempts.Attempt{Key: "ip:a"}, &attempts.Attempt{Key: "user:b"}
 	require.NoError(t, attempts.Begin(ctx, thr, g, h), "a good credential settled both keys")
 }
+
+// reordering answers BeginAll's attempts in another order than its keys.
+type reordering struct {
+	*ratelimit.FailureThrottle
+	settled []ratelimit.Attempt
+}
+
+func (r *reordering) BeginAll(ctx context.Context, keys ...string) ([]ratelimit.Attempt, error) {
+	got, err := r.FailureThrottle.BeginAll(ctx, keys...)
+	if len(got) == 2 {
+		got[0], got[1] = got[1], got[0]
+	}
+	return got, err
+}
+
+func (r *reordering) Settle(ctx context.Context, reset []string, succeed ...ratelimit.Attempt) error {
+	r.settled = append(r.settled, succeed...)
+	return r.FailureThrottle.Settle(ctx, reset, succeed...)
+}
+
+// A batch whose attempts do not match its keys is an error, and what it
+// counted is taken back: ids are never matched to the wrong key.
+func TestBatchMismatch(t *testing.T) {
+	ctx := context.Background()
+	thr, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 1})
+	require.NoError(t, err)
+	r := &reordering{FailureThrottle: thr}
+	a, b := &attempts.Attempt{Key: "ip:a"}, &attempts.Attempt{Key: "user:b"}
+	require.ErrorIs(t, attempts.Begin(ctx, r, a, b), attempts.ErrBatchCount)
+	assert.Empty(t, a.ID)
+	assert.Len(t, r.settled, 2, "both counted attempts taken back")
+	c, d := &attempts.Attempt{Key: "ip:a"}, &attempts.Attempt{Key: "user:b"}
+	require.NoError(t, attempts.Begin(ctx, thr, c, d), "nothing stays counted")
+}
