@@ -73,25 +73,15 @@ func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	c := redistest.Cluster(t)
 	s, err := New(Config{Client: c, Prefix: redistest.Prefix(t, c), MinReplicas: 1, ReplicaTimeout: 200 * time.Millisecond})
 	require.NoError(t, err)
-	onReplica := func(key string) bool {
-		replica, err := c.SlaveForKey(ctx, key)
-		require.NoError(t, err)
-		conn := replica.Conn()
-		defer conn.Close()
-		require.NoError(t, conn.ReadOnly(ctx).Err())
-		n, err := conn.Exists(ctx, key).Result()
-		require.NoError(t, err)
-		return n == 1
-	}
 	for i := range 20 {
 		sub := fmt.Sprint("user-", i)
 		require.NoError(t, s.Revocations().RevokeToken(ctx, sub, "jti", until))
 		require.NoError(t, s.Revocations().RevokeSubject(ctx, sub, time.Now(), until))
-		assert.True(t, onReplica(s.revocations.subjectKey(sub, kindJTI, "jti")), sub)
-		assert.True(t, onReplica(s.revocations.subjectKey(sub, kindNBF, "")), sub)
+		assert.True(t, onReplica(t, c, s.revocations.subjectKey(sub, kindJTI, "jti")), sub)
+		assert.True(t, onReplica(t, c, s.revocations.subjectKey(sub, kindNBF, "")), sub)
 	}
 	require.NoError(t, s.Lists().Set(ctx, "acct", nil))
-	assert.True(t, onReplica(s.key("ips:", "acct")))
+	assert.True(t, onReplica(t, c, s.key("ips:", "acct")))
 
 	single := redistest.Client(t)
 	lone, err := New(Config{Client: single, Prefix: redistest.Prefix(t, single), MinReplicas: 1, ReplicaTimeout: 50 * time.Millisecond, SkipServerCheck: true})
@@ -99,4 +89,18 @@ func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	require.ErrorIs(t, lone.Revocations().RevokeToken(ctx, "alice", "jti", until), ErrNotReplicated)
 	require.ErrorIs(t, lone.Revocations().RevokeSession(ctx, "alice", "sid", until), ErrNotReplicated)
 	require.ErrorIs(t, lone.Lists().Set(ctx, "acct", nil), ErrNotReplicated)
+}
+
+// onReplica reports whether key is on a replica of the master that owns it.
+func onReplica(t *testing.T, c *redis.ClusterClient, key string) bool {
+	t.Helper()
+	ctx := context.Background()
+	replica, err := c.SlaveForKey(ctx, key)
+	require.NoError(t, err)
+	conn := replica.Conn()
+	defer conn.Close()
+	require.NoError(t, conn.ReadOnly(ctx).Err())
+	n, err := conn.Exists(ctx, key).Result()
+	require.NoError(t, err)
+	return n == 1
 }
