@@ -4,55 +4,53 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
 // An Authenticator verifies bearer tokens. Build it with [New]; it is safe
-// for concurrent use. With a remote JWKS it owns a background refresh
-// goroutine: call [Authenticator.Close] when done with it.
+// for concurrent use. With remote key sets it owns a background goroutine
+// per set: call [Authenticator.Close] when done with it.
 type Authenticator struct {
 	now      func() time.Time
 	style    envelope.Style
 	audit    gatehouse.Auditor
 	optional bool
 	errs     [numReasons]*envelope.Error
+	metadata ResourceMetadata // the document, when its Resource is set
 
-	// JWT verification; validator is nil when JWTs are disabled.
-	validator *jwt.Validator
-	algs      []string // the allowlist, without duplicates
-	keys      map[string]Key
-	only      *Key // the single static key, used for tokens without kid
-	remote    *remoteKeys
-	issuers   []string
-	typ       string
-	required  []string
-	tenant    string
-	validate  func(context.Context, Claims) error
-	custom    CustomClaims
-	needJTI   bool
-	cache     *tokenCache
-	maxAge    int64 // seconds a verified token may stay cached
-	revoked   RevocationStore
-	tokens    TokenStore
+	// JWT verification; jwtOn is false when JWTs are disabled.
+	jwtOn    bool
+	algs     []string                // every issuer's algorithms, without duplicates
+	single   *issuerState            // the issuer when there is exactly one
+	issuers  map[string]*issuerState // by "iss", with several
+	all      []*issuerState
+	sets     []*keySet
+	required []string
+	validate func(context.Context, Claims) error
+	custom   CustomClaims
+	needJTI  bool
+	cache    *tokenCache
+	maxAge   int64 // seconds a verified token may stay cached
+	revoked  RevocationStore
+	tokens   TokenStore
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —
 // no key source, an algorithm outside the supported set or "none", a key not
 // matching its algorithm, an HMAC secret shorter than its hash, an RSA key
 // under 2048 bits, several keys without distinct IDs, a leeway over
-// MaxLeeway, a bad JWKS URL — are reported together in one error wrapping
-// [ErrConfig]. With a JWKS URL, New fetches the set once (bounded by
-// JWKS.Timeout); an unreachable provider is not an error: requests fail
-// closed until it answers.
+// MaxLeeway, a bad JWK Set or issuer URL — are reported together in one
+// error wrapping [ErrConfig]. Remote key sets are fetched, and issuers
+// discovered, in the background: New does not wait for them unless
+// Config.WaitReady says so, and a token of an issuer without keys yet is
+// answered 503.
 func New(cfg Config) (*Authenticator, error) {
 	a := &Authenticator{
 		now:      cfg.Now,
@@ -61,10 +59,7 @@ func New(cfg Config) (*Authenticator, error) {
 		optional: cfg.Optional,
 		tokens:   cfg.Tokens,
 		revoked:  cfg.Revocations,
-		issuers:  slices.Clone(cfg.Issuers),
 		required: slices.Clone(cfg.RequiredClaims),
-		tenant:   cfg.TenantClaim,
-		typ:      cfg.TokenType,
 		validate: cfg.Validate,
 		custom:   cfg.Custom,
 		needJTI:  cfg.Revocations != nil,
@@ -72,19 +67,15 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.tenant == "" {
-		a.tenant = "tenant"
-	}
-	a.errs = buildErrors(cfg.Realm, cfg.Message)
+	cfg.Now = a.now
 
 	var problems []error
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
-	jwtOn := len(cfg.Keys) > 0 || cfg.JWKS.URL != ""
-	if !jwtOn && cfg.Tokens == nil {
-		bad("no Keys, JWKS or Tokens configured")
-	}
-	if !jwtOn && len(cfg.Algorithms) > 0 {
-		bad("the Algorithms are set without Keys or JWKS")
+	all, remote, errs := buildIssuers(cfg)
+	problems = append(problems, errs...)
+	a.jwtOn = len(cfg.Issuers) > 0 || len(cfg.Keys) > 0 || cfg.JWKSURL != ""
+	if !a.jwtOn && cfg.Tokens == nil {
+		bad("no Issuers, Keys, JWKSURL or Tokens configured")
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
 		bad("the Leeway %v is outside [0, %v]", cfg.Leeway, MaxLeeway)
@@ -95,106 +86,81 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.CacheMaxAge < 0 {
 		bad("negative CacheMaxAge")
 	}
-	a.maxAge = int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge) / time.Second)
-	a.maxAge = max(a.maxAge, 1)
-	if slices.Contains(cfg.Issuers, "") {
-		bad("empty issuer")
+	if cfg.WaitReady < 0 {
+		bad("negative WaitReady")
 	}
-	if slices.Contains(cfg.Audiences, "") {
-		bad("empty audience")
-	}
-	var jwksURL *url.URL
-	if jwtOn {
-		problems = append(problems, a.initKeys(cfg)...)
-		if cfg.JWKS.URL != "" {
-			u, err := parseJWKSURL(cfg.JWKS)
-			if err != nil {
-				problems = append(problems, err)
-			}
-			jwksURL = u
-		}
+	problems = append(problems, checkFetch(cfg.Fetch)...)
+	metadata, err := resolveMetadata(cfg)
+	if err != nil {
+		problems = append(problems, unprefixed{err})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
-	if jwtOn {
-		a.initValidator(cfg)
-		if jwksURL != nil {
-			rk, err := newRemoteKeys(cfg.JWKS, jwksURL, a.algs)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	a.metadata = metadata
+	a.errs = buildErrors(cfg.Realm, cfg.Message, metadata.challengeURL())
+	a.maxAge = max(int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge)/time.Second), 1)
+
+	if a.jwtOn {
+		a.all = all
+		if len(all) == 1 {
+			a.single = all[0]
+		} else {
+			a.issuers = make(map[string]*issuerState, len(all))
+			for _, is := range all {
+				a.issuers[is.url] = is
 			}
-			a.remote = rk
+		}
+		for _, is := range all {
+			for _, alg := range is.algs {
+				if !slices.Contains(a.algs, alg) {
+					a.algs = append(a.algs, alg)
+				}
+			}
+		}
+		size := DefaultCacheSize
+		if cfg.CacheSize != nil {
+			size = *cfg.CacheSize
+		}
+		a.cache = newTokenCache(size)
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		a.sets = startRemote(remote, cfg.Fetch, log)
+	}
+	if cfg.WaitReady > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.WaitReady)
+		defer cancel()
+		if err := a.WaitReady(ctx); err != nil {
+			_ = a.Close()
+			return nil, err
 		}
 	}
 	return a, nil
 }
 
-// initKeys checks and binds the algorithms and static keys of cfg, and
-// returns the problems it found.
-func (a *Authenticator) initKeys(cfg Config) []error {
+// checkFetch reports the problems of a Fetch policy.
+func checkFetch(f Fetch) []error {
 	var problems []error
-	if len(cfg.Algorithms) == 0 {
-		problems = append(problems, errors.New("an explicit Algorithms allowlist is required"))
-	}
-	algs := make([]string, 0, len(cfg.Algorithms))
-	for _, alg := range cfg.Algorithms {
-		if err := checkAlgorithm(alg); err != nil {
-			problems = append(problems, unprefixed{err})
-		} else if !slices.Contains(algs, alg) {
-			algs = append(algs, alg)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"Timeout", f.Timeout}, {"MinRefresh", f.MinRefresh}, {"MaxRefresh", f.MaxRefresh},
+		{"Refresh", f.Refresh}, {"UnknownKIDInterval", f.UnknownKIDInterval}, {"UnknownKIDWait", f.UnknownKIDWait},
+	} {
+		if d.v < 0 {
+			problems = append(problems, fmt.Errorf("negative Fetch.%s", d.name))
 		}
 	}
-	a.keys = make(map[string]Key, len(cfg.Keys))
-	for i, k := range cfg.Keys {
-		if !slices.Contains(algs, k.Algorithm) {
-			problems = append(problems, fmt.Errorf("key %d (%q) uses %q, which is not in Algorithms", i, k.ID, k.Algorithm))
-			continue
-		}
-		bound, err := bindKey(k.Algorithm, k.Key)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("key %d (%q): %w", i, k.ID, unprefixed{err}))
-			continue
-		}
-		if k.ID == "" && (len(cfg.Keys) > 1 || cfg.JWKS.URL != "") {
-			problems = append(problems, fmt.Errorf("key %d has no ID; with several keys every key needs one", i))
-			continue
-		}
-		if _, dup := a.keys[k.ID]; dup {
-			problems = append(problems, fmt.Errorf("duplicate key ID %q", k.ID))
-			continue
-		}
-		a.keys[k.ID] = Key{ID: k.ID, Algorithm: k.Algorithm, Key: bound}
+	if f.MaxBytes < 0 {
+		problems = append(problems, errors.New("negative Fetch.MaxBytes"))
 	}
-	if len(cfg.Keys) == 1 && cfg.JWKS.URL == "" {
-		if k, ok := a.keys[cfg.Keys[0].ID]; ok {
-			a.only = &k
-		}
+	if orDefault(f.MinRefresh, time.Minute) > orDefault(f.MaxRefresh, 24*time.Hour) {
+		problems = append(problems, errors.New("Fetch.MinRefresh exceeds Fetch.MaxRefresh"))
 	}
-	a.algs = algs
 	return problems
-}
-
-// initValidator sets up the claims checks and the verified-token cache of
-// a valid cfg that enables JWTs.
-func (a *Authenticator) initValidator(cfg Config) {
-	// The claims checks golang-jwt's parser made with these options; the
-	// algorithm allowlist and strict decoding are splitJWS's.
-	opts := []jwt.ParserOption{
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(a.now),
-	}
-	if len(cfg.Audiences) > 0 {
-		opts = append(opts, jwt.WithAudience(slices.Clone(cfg.Audiences)...))
-	}
-	a.validator = jwt.NewValidator(opts...)
-	size := DefaultCacheSize
-	if cfg.CacheSize != nil {
-		size = *cfg.CacheSize
-	}
-	a.cache = newTokenCache(size)
 }
 
 // unprefixed is a problem found by a helper whose error already wraps
@@ -208,11 +174,11 @@ func (u unprefixed) Error() string {
 
 func (u unprefixed) Unwrap() error { return u.err }
 
-// Close stops the background JWKS refresh, if any. The Authenticator keeps
+// Close stops fetching the remote key sets, if any. The Authenticator keeps
 // working with the keys it has.
 func (a *Authenticator) Close() error {
-	if a.remote != nil {
-		a.remote.close()
+	for _, ks := range a.sets {
+		ks.close()
 	}
 	return nil
 }

@@ -27,24 +27,28 @@ func TestNewConfigErrors(t *testing.T) {
 		name string
 		mut  func(*Config)
 	}{
-		{"nothing configured", func(cfg *Config) { cfg.Keys, cfg.Algorithms = nil, nil }},
+		{"nothing configured", func(cfg *Config) { cfg.Issuers, cfg.Algorithms = nil, nil }},
 		{"no algorithms", func(cfg *Config) { cfg.Algorithms = nil }},
 		{"alg none", func(cfg *Config) { cfg.Algorithms = append(cfg.Algorithms, "none") }},
 		{"alg NONE", func(cfg *Config) { cfg.Algorithms = append(cfg.Algorithms, "NONE") }},
 		{"unsupported alg", func(cfg *Config) { cfg.Algorithms = append(cfg.Algorithms, "HS1") }},
 		{"key alg not allowed", func(cfg *Config) { cfg.Algorithms = []string{"HS256"} }},
-		{"short HMAC secret", func(cfg *Config) { cfg.Keys[0].Key = []byte("short") }},
-		{"key type mismatch", func(cfg *Config) { cfg.Keys[1].Algorithm = "HS256" }},
-		{"missing key IDs", func(cfg *Config) { cfg.Keys[0].ID = "" }},
-		{"duplicate key IDs", func(cfg *Config) { cfg.Keys[1].ID = "a"; cfg.Keys[1].Key = hs.pub; cfg.Keys[1].Algorithm = "HS256" }},
+		{"short HMAC secret", func(cfg *Config) { cfg.Issuers[0].Keys[0].Key = []byte("short") }},
+		{"key type mismatch", func(cfg *Config) { cfg.Issuers[0].Keys[1].Algorithm = "HS256" }},
+		{"missing key IDs", func(cfg *Config) { cfg.Issuers[0].Keys[0].ID = "" }},
+		{"duplicate key IDs", func(cfg *Config) {
+			cfg.Issuers[0].Keys[1].ID = "a"
+			cfg.Issuers[0].Keys[1].Key = hs.pub
+			cfg.Issuers[0].Keys[1].Algorithm = "HS256"
+		}},
 		{"leeway too large", func(cfg *Config) { cfg.Leeway = MaxLeeway + time.Second }},
 		{"negative leeway", func(cfg *Config) { cfg.Leeway = -time.Second }},
 		{"negative cache", func(cfg *Config) { cfg.CacheSize = new(-1) }},
-		{"empty issuer", func(cfg *Config) { cfg.Issuers = []string{""} }},
+		{"empty issuer", func(cfg *Config) { cfg.Issuers[0].URL = "" }},
 		{"empty audience", func(cfg *Config) { cfg.Audiences = []string{""} }},
-		{"algorithms without keys", func(cfg *Config) { cfg.Keys = nil; cfg.Tokens = NewMemoryTokens() }},
-		{"JWKS not https", func(cfg *Config) { cfg.JWKS.URL = "http://idp.example.com/jwks" }},
-		{"JWKS bad URL", func(cfg *Config) { cfg.JWKS.URL = "::" }},
+		{"algorithms without keys", func(cfg *Config) { cfg.Issuers = nil; cfg.Tokens = NewMemoryTokens() }},
+		{"JWKS not https", func(cfg *Config) { cfg.Issuers[0].JWKSURL = "http://idp.example.com/jwks" }},
+		{"JWKS bad URL", func(cfg *Config) { cfg.Issuers[0].JWKSURL = "::" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -378,10 +382,10 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	c := newClock(t0)
 	cfg := baseConfig(c, newSigner(t, "HS256", "a"))
 	cfg.Algorithms = append(cfg.Algorithms, "none")
-	cfg.Keys[0].Key = []byte("short")
+	cfg.Issuers[0].Keys[0].Key = []byte("short")
 	cfg.Leeway = -time.Second
-	cfg.Issuers = []string{""}
-	cfg.JWKS.URL = "http://idp.example.com/jwks"
+	cfg.Issuers[0].URL = ""
+	cfg.Issuers[0].JWKSURL = "http://idp.example.com/jwks"
 	_, err := New(cfg)
 	require.ErrorIs(t, err, ErrConfig)
 	msg := err.Error()

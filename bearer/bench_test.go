@@ -70,8 +70,7 @@ func run(b *testing.B, h http.Handler, r *http.Request, want int, after func()) 
 func benchAuth(b *testing.B, s signer) *Authenticator {
 	cfg := Config{
 		Algorithms:  []string{s.alg},
-		Keys:        []Key{s.key()},
-		Issuers:     []string{"https://issuer.test"},
+		Issuers:     []Issuer{{URL: "https://issuer.test", Keys: []Key{s.key()}}},
 		Audiences:   []string{"api://orders"},
 		Revocations: NewMemoryRevocations(nil),
 	}
@@ -107,8 +106,7 @@ func BenchmarkJWKSCacheHit(b *testing.B) {
 	srv := newJWKSServer(b, s)
 	a, err := New(Config{
 		Algorithms:  []string{"ES256"},
-		JWKS:        JWKS{URL: srv.URL},
-		Issuers:     []string{"https://issuer.test"},
+		Issuers:     []Issuer{{URL: "https://issuer.test", JWKSURL: srv.URL}},
 		Audiences:   []string{"api://orders"},
 		Revocations: NewMemoryRevocations(nil),
 	})
@@ -191,8 +189,7 @@ func BenchmarkFirstSight(b *testing.B) {
 
 		cfg := Config{
 			Algorithms:  []string{s.alg},
-			Keys:        []Key{s.key()},
-			Issuers:     []string{"https://issuer.test"},
+			Issuers:     []Issuer{{URL: "https://issuer.test", Keys: []Key{s.key()}}},
 			Audiences:   []string{"api://orders"},
 			Revocations: NewMemoryRevocations(nil),
 			CacheSize:   new(0),

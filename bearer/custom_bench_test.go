@@ -26,8 +26,8 @@ func BenchmarkCustom(b *testing.B) {
 	tok := s.sign(b, c, nil)
 	r := bearerRequest(tok)
 	a, err := New(Config{
-		Algorithms: []string{"HS256"}, Keys: []Key{s.key()},
-		Issuers: []string{"https://issuer.test"}, Audiences: []string{"api://orders"},
+		Algorithms: []string{"HS256"},
+		Issuers:    []Issuer{{URL: "https://issuer.test", Keys: []Key{s.key()}}}, Audiences: []string{"api://orders"},
 		Revocations: NewMemoryRevocations(nil),
 		Custom:      Custom[benchCustom](func(context.Context, *benchCustom) error { return nil }),
 	})

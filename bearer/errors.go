@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -146,8 +147,12 @@ func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }
 
 // buildErrors precomputes the client error of every reason for realm, so a
 // rejection allocates nothing. A non-empty message replaces the body
-// message of every 401.
-func buildErrors(realm, message string) [numReasons]*envelope.Error {
+// message of every 401; a non-empty metadata URL is named by every
+// challenge's resource_metadata parameter (RFC 9728 §5.1).
+func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
+	challenge := func(code, description string) string {
+		return withParam(envelope.BearerChallenge(realm, code, description, ""), "resource_metadata", metadata)
+	}
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
 		row := refusals[r]
@@ -159,12 +164,12 @@ func buildErrors(realm, message string) [numReasons]*envelope.Error {
 			// none either), or used another method.
 			e = envelope.ErrUnauthorized.WithMessage(row.Message).
 				WithOAuthCode("invalid_token").
-				WithChallenge(envelope.BearerChallenge(realm, "", "", ""))
+				WithChallenge(challenge("", ""))
 		case rMultiple, rManyMethods:
 			// RFC 6750 §2: a request uses one method to send its token.
 			e = envelope.ErrBadRequest.WithMessage(row.Message).
 				WithOAuthCode("invalid_request").
-				WithChallenge(envelope.BearerChallenge(realm, "invalid_request", row.Message, ""))
+				WithChallenge(challenge("invalid_request", row.Message))
 		case rFormTooLarge:
 			e = envelope.ErrPayloadTooLarge.WithMessage(row.Message).WithOAuthCode("invalid_request")
 		case rUnavailable:
@@ -172,7 +177,7 @@ func buildErrors(realm, message string) [numReasons]*envelope.Error {
 		default:
 			e = envelope.ErrUnauthorized.WithMessage(row.Message).
 				WithOAuthCode("invalid_token").
-				WithChallenge(envelope.BearerChallenge(realm, "invalid_token", row.Message, ""))
+				WithChallenge(challenge("invalid_token", row.Message))
 		}
 		e.Status = row.Status
 		if message != "" && e.Status == http.StatusUnauthorized {
@@ -181,4 +186,17 @@ func buildErrors(realm, message string) [numReasons]*envelope.Error {
 		errs[r] = e.WithCause(row.Err)
 	}
 	return errs
+}
+
+// withParam appends the auth-param name="value" to the challenge ch, when
+// value is not empty.
+func withParam(ch, name, value string) string {
+	if value == "" {
+		return ch
+	}
+	sep := ", "
+	if !strings.Contains(ch, " ") {
+		sep = " " // the scheme alone
+	}
+	return ch + sep + name + "=" + envelope.QuotedString(value)
 }

@@ -19,10 +19,12 @@ func Example() {
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "api",
 		Algorithms: []string{"HS256"},
-		Keys:       []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers:    []string{"https://auth.example.com"},
-		Audiences:  []string{"orders-api"},
-		Now:        func() time.Time { return now },
+		Issuers: []bearer.Issuer{{
+			URL:  "https://auth.example.com",
+			Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
+		}},
+		Audiences: []string{"orders-api"},
+		Now:       func() time.Time { return now },
 	})
 	if err != nil {
 		panic(err)

@@ -137,13 +137,13 @@ func claimsAt(now time.Time) jwt.MapClaims {
 func baseConfig(c *clock, s ...signer) Config {
 	cfg := Config{
 		Realm:     "api",
-		Issuers:   []string{"https://issuer.test"},
+		Issuers:   []Issuer{{URL: "https://issuer.test"}},
 		Audiences: []string{"api://orders"},
 		Now:       c.Now,
 	}
 	for _, x := range s {
 		cfg.Algorithms = append(cfg.Algorithms, x.alg)
-		cfg.Keys = append(cfg.Keys, x.key())
+		cfg.Issuers[0].Keys = append(cfg.Issuers[0].Keys, x.key())
 	}
 	return cfg
 }

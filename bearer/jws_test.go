@@ -364,15 +364,16 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 		if _, ok := t.Header["crit"]; ok {
 			return nil, ErrCritHeader
 		}
-		if a.typ != "" {
+		is := a.single
+		if is.typ != "" {
 			typ, _ := t.Header["typ"].(string)
-			if !typeMatches(typ, a.typ) {
+			if !typeMatches(typ, is.typ) {
 				return nil, ErrTokenType
 			}
 		}
-		if len(a.issuers) > 0 {
+		if is.checkISS {
 			iss, _ := t.Claims.(jwt.MapClaims)["iss"].(string)
-			if !containsString(a.issuers, iss) {
+			if iss != is.url {
 				return nil, ErrIssuer
 			}
 		}
@@ -384,7 +385,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 			}
 			kid = s
 		}
-		key, rs := a.staticKey(kid, t.Method.Alg())
+		key, rs := a.single.staticKey(kid, t.Method.Alg())
 		if rs != rOK {
 			return nil, refusals[rs].Err
 		}
@@ -396,7 +397,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 			return jwtReason(err)
 		}
 		var pr gatehouse.Principal
-		_, rs := a.principal(&pr, claims)
+		_, rs := a.principal(&pr, claims, a.single)
 		return rs
 	}
 }

@@ -61,7 +61,7 @@ func TestRFC7515KnownAnswers(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.alg, key.Algorithm)
 			c := newClock(before)
-			a := mustNew(t, Config{Algorithms: []string{tc.alg}, Keys: []Key{key}, Issuers: []string{"joe"}, Now: c.Now})
+			a := mustNew(t, Config{Algorithms: []string{tc.alg}, Issuers: []Issuer{{URL: "joe", Keys: []Key{key}}}, Now: c.Now})
 
 			p, err := a.Check(bearerRequest(tc.token))
 			require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestRFC7515KnownAnswers(t *testing.T) {
 			_, err = a.Check(bearerRequest(tc.token))
 			assert.ErrorIs(t, err, ErrTokenExpired, "cached entry dies at exp")
 
-			b := mustNew(t, Config{Algorithms: []string{tc.alg}, Keys: []Key{key}, Issuers: []string{"joe"}, Now: func() time.Time { return before }})
+			b := mustNew(t, Config{Algorithms: []string{tc.alg}, Issuers: []Issuer{{URL: "joe", Keys: []Key{key}}}, Now: func() time.Time { return before }})
 			_, err = b.Check(bearerRequest(flip(tc.token, len(tc.token)-5)))
 			assert.ErrorIs(t, err, ErrTokenInvalid)
 		})

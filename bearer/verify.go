@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,18 +27,18 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		return nil, rs, a.errs[rs]
 	}
 	ctx := r.Context()
-	isJWT := a.validator != nil && strings.Count(tok, ".") == 2
+	isJWT := a.jwtOn && strings.Count(tok, ".") == 2
 	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
 	if isJWT && a.cache != nil {
 		nowUnix = a.now().Unix()
 		if e, ok := a.cache.get(tok, nowUnix); ok {
-			if e.key == nil || a.remote.live(e.kid, e.key) {
+			if e.key == nil || e.key.live(e.kid) {
 				if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
 					return nil, rs, err
 				}
 				return &e.p, rOK, nil
 			}
-			// The JWKS no longer publishes the key that verified the
+			// The set no longer publishes the key that verified the
 			// token: forget it and verify again (which refuses it).
 			a.cache.remove(tok)
 		}
@@ -76,32 +77,37 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // thanks to the leeway) is not cached.
 //
 // The order is golang-jwt's Parser.ParseWithClaims' with one difference:
-// the claims are decoded after the signature check, not before it, so a
-// forged token is refused after decoding only its header and one signature
-// check. Header and key checks (strict base64, "alg" allowlist, "crit",
-// "typ", "kid", the key bound to "alg") precede the signature check; the
-// issuer check, which needs the claims and does not select the key,
-// follows it, still before the time and audience checks — except before a
-// JWKS refresh for an unknown kid (see keyFor). A token with a single
-// defect gets the reason golang-jwt's order gives; one with several may
-// not (see TestMultiDefectOrder).
+// with a single issuer, the claims are decoded after the signature check,
+// not before it, so a forged token is refused after decoding only its
+// header and one signature check. With several issuers the claims are
+// decoded first, since "iss" selects the keys. Header and key checks
+// (strict base64, "alg" allowlist, "crit", "typ", "kid", the key bound to
+// "alg") precede the signature check; the issuer check follows it with a
+// single issuer, still before the time and audience checks — except
+// before a key-set fetch for an unknown kid (see keyFor). A token with a
+// single defect gets the reason golang-jwt's order gives; one with several
+// may not (see TestMultiDefectOrder).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
 	t, ok := splitJWS(tok, a.algs)
 	if !ok {
 		return nil, rInvalid, a.errs[rInvalid]
 	}
-	key, kid, rkey, rs := a.keyFor(ctx, &t)
+	is, rs := a.issuerOf(&t)
+	if rs != rOK {
+		return nil, rs, a.errs[rs]
+	}
+	key, kid, rkey, rs := is.keyFor(ctx, &t)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
 	if err := t.method.Verify(t.signing, t.sig, key); err != nil {
 		return nil, rInvalid, a.errs[rInvalid]
 	}
-	claims, payload, rs := a.checkClaims(&t)
+	claims, payload, rs := is.checkClaims(&t)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	if err := a.validator.Validate(claims); err != nil {
+	if err := is.validator.Validate(claims); err != nil {
 		// Wrapped as golang-jwt's parser wraps it, so that jwtReason
 		// classifies it as it classifies the parser's errors.
 		rs := jwtReason(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
@@ -111,7 +117,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	if rkey != nil {
 		e.kid, e.key = kid, rkey
 	}
-	exp, rs := a.principal(&e.p, claims)
+	exp, rs := a.principal(&e.p, claims, is)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
@@ -138,18 +144,37 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 	return &e.p, rOK, nil
 }
 
+// issuerOf returns the issuer whose keys must verify t: the only one, or
+// the one t's "iss" names. With several issuers the claims are decoded
+// here: rInvalid when they are not a claim set, rIssuer for an "iss" that
+// names no configured issuer — decided without any network request.
+func (a *Authenticator) issuerOf(t *jws) (*issuerState, reason) {
+	if a.single != nil {
+		return a.single, rOK
+	}
+	claims, _, ok := t.claims()
+	if !ok {
+		return nil, rInvalid
+	}
+	iss, _ := claims["iss"].(string)
+	is := a.issuers[iss]
+	if is == nil {
+		return nil, rIssuer
+	}
+	return is, rOK
+}
+
 // checkClaims decodes t's claims and checks the issuer, before the
 // validator as when the key function checked it: rInvalid when the payload
 // is not a claim set, rIssuer for an issuer not accepted (a non-string
 // "iss" reads as "", which is never accepted).
-func (a *Authenticator) checkClaims(t *jws) (jwt.MapClaims, []byte, reason) {
+func (is *issuerState) checkClaims(t *jws) (jwt.MapClaims, []byte, reason) {
 	claims, payload, ok := t.claims()
 	if !ok {
 		return nil, nil, rInvalid
 	}
-	if len(a.issuers) > 0 {
-		iss, _ := claims["iss"].(string)
-		if !containsString(a.issuers, iss) {
+	if is.checkISS {
+		if iss, _ := claims["iss"].(string); iss != is.url {
 			return nil, nil, rIssuer
 		}
 	}
@@ -189,16 +214,20 @@ func jwtReason(err error) reason {
 // the still unverified token, before any signature work (cheap checks
 // first), and returns the token's kid. The "jku", "x5u", "x5c" and "jwk"
 // parameters are never read: keys come only from the configuration.
-func (a *Authenticator) checkHeader(h map[string]any) (string, reason) {
+func (is *issuerState) checkHeader(t *jws) (string, reason) {
+	h := t.header
 	if _, ok := h["crit"]; ok {
 		// RFC 7515 §4.1.11: no extension is understood here.
 		return "", rCrit
 	}
-	if a.typ != "" {
+	if is.typ != "" {
 		typ, _ := h["typ"].(string)
-		if !typeMatches(typ, a.typ) {
+		if !typeMatches(typ, is.typ) {
 			return "", rType
 		}
+	}
+	if !containsString(is.algs, t.alg) {
+		return "", rInvalid // another issuer's algorithm
 	}
 	kid := ""
 	if v, ok := h["kid"]; ok {
@@ -224,42 +253,42 @@ func typeMatches(got, want string) bool {
 	return strings.EqualFold(got, want)
 }
 
-// keyFor checks t's header and returns the key that must verify t: a
-// static key selected by kid, else (with a JWKS) a key of the remote set,
-// returned with the token's kid as rkey for the cache's liveness check
-// (rkey is nil for a static key).
+// keyFor checks t's header and returns the key of this issuer that must
+// verify t: a static key selected by kid, else (with a remote set) a key of
+// the set, returned with the token's kid as rkey for the cache's liveness
+// check (rkey is nil for a static key).
 //
-// A kid the remote set does not hold costs a (rate-limited) refresh of the
+// A kid the remote set does not hold costs a (rate-limited) fetch of the
 // set, a round trip to the provider. Before it, the claims are decoded and
 // the issuer checked: a token that is not a claim set, or from a foreign
-// issuer, never spends the refresh budget. That path alone decodes the claims before the signature check.
-func (a *Authenticator) keyFor(ctx context.Context, t *jws) (key any, kid string, rkey *remoteKey, rs reason) {
-	kid, rs = a.checkHeader(t.header)
+// issuer, never spends the fetch budget.
+func (is *issuerState) keyFor(ctx context.Context, t *jws) (key any, kid string, rkey *remoteKey, rs reason) {
+	kid, rs = is.checkHeader(t)
 	if rs != rOK {
 		return nil, "", nil, rs
 	}
 	alg := t.alg
-	if a.remote == nil {
-		key, rs = a.staticKey(kid, alg)
+	if is.remote == nil {
+		key, rs = is.staticKey(kid, alg)
 		return key, kid, nil, rs
 	}
 	if kid != "" {
-		if k, ok := a.keys[kid]; ok {
+		if k, ok := is.keys[kid]; ok {
 			if k.Algorithm != alg {
 				return nil, "", nil, rUnknownKey
 			}
 			return k.Key, kid, nil, rOK
 		}
 	}
-	if kid == "" && len(a.keys) > 0 {
+	if kid == "" && len(is.keys) > 0 {
 		return nil, "", nil, rUnknownKey
 	}
-	if kid != "" && !a.remote.holds(kid) {
-		if _, _, rs := a.checkClaims(t); rs != rOK {
+	if kid != "" && !is.remote.holds(kid) {
+		if _, _, rs := is.checkClaims(t); rs != rOK {
 			return nil, "", nil, rs
 		}
 	}
-	k, err := a.remote.key(ctx, kid, alg)
+	k, err := is.remote.key(ctx, kid, alg)
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		return nil, "", nil, rUnavailable
@@ -270,14 +299,14 @@ func (a *Authenticator) keyFor(ctx context.Context, t *jws) (key any, kid string
 }
 
 // staticKey selects a static key by kid and its bound algorithm.
-func (a *Authenticator) staticKey(kid, alg string) (any, reason) {
+func (is *issuerState) staticKey(kid, alg string) (any, reason) {
 	var k Key
 	switch {
-	case a.only != nil && (a.only.ID == "" || a.only.ID == kid || kid == ""):
-		k = *a.only
+	case is.only != nil && (is.only.ID == "" || is.only.ID == kid || kid == ""):
+		k = *is.only
 	case kid != "":
 		var ok bool
-		if k, ok = a.keys[kid]; !ok {
+		if k, ok = is.keys[kid]; !ok {
 			return nil, rUnknownKey
 		}
 	default:
@@ -291,7 +320,7 @@ func (a *Authenticator) staticKey(kid, alg string) (any, reason) {
 
 // principal fills *p from verified claims and returns the expiry in Unix
 // seconds; on failure *p is left incomplete and must not be used.
-func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int64, reason) {
+func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims, is *issuerState) (int64, reason) {
 	exp, ok := numericDate(c["exp"])
 	if !ok {
 		return 0, rClaims
@@ -309,7 +338,7 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 		return s
 	}
 	// A non-string "iss" is refused even when issuers are not checked.
-	if iss := str("iss"); len(a.issuers) > 0 && !containsString(a.issuers, iss) {
+	if iss := str("iss"); is.checkISS && iss != is.url {
 		return 0, rIssuer
 	}
 	for _, name := range a.required {
@@ -319,9 +348,9 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims) (int6
 	}
 	*p = gatehouse.Principal{
 		Subject:   str("sub"),
-		Tenant:    str(a.tenant),
+		Tenant:    str(is.tenant),
 		ClientID:  str("client_id"),
-		Scopes:    gatehouse.ScopesFromClaims(c),
+		Scopes:    is.scopes(c),
 		Method:    gatehouse.MethodJWT,
 		TokenID:   str("jti"),
 		SessionID: str("sid"),
@@ -368,4 +397,18 @@ func (a *Authenticator) lookupOpaque(ctx context.Context, tok string) (*gatehous
 		ExpiresAt: rec.ExpiresAt,
 		Claims:    rec,
 	}, rOK, nil
+}
+
+// scopes returns the scopes c grants: those of the issuer's ScopeClaim, or
+// of the claim gatehouse.ScopeClaim selects.
+func (is *issuerState) scopes(c jwt.MapClaims) []string {
+	if is.scopeClaim == "" {
+		return gatehouse.ScopesFromClaims(c)
+	}
+	var buf [16]string
+	scopes := gatehouse.AppendScopes(buf[:0], c[is.scopeClaim])
+	if len(scopes) == 0 {
+		return nil
+	}
+	return slices.Clone(scopes)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,31 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// logBuffer collects what a test's Authenticator logs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// recordLogs points cfg's Logger at a buffer and returns it.
+func recordLogs(cfg *Config) *logBuffer {
+	l := &logBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(l, nil))
+	return l
+}
 
 // jwksServer is a real JWK Set endpoint on loopback whose keys and health
 // tests change while it runs.
@@ -73,7 +99,10 @@ func (s *jwksServer) setRaw(t testing.TB, v any) {
 func jwksConfig(c *clock, url string) Config {
 	cfg := baseConfig(c)
 	cfg.Algorithms = []string{"RS256", "ES256", "EdDSA"}
-	cfg.JWKS = JWKS{URL: url, UnknownKIDInterval: time.Millisecond, UnknownKIDWait: time.Second, Timeout: time.Second}
+	cfg.Issuers[0].JWKSURL = url
+	cfg.Fetch = Fetch{UnknownKIDInterval: time.Millisecond, UnknownKIDWait: time.Second, Timeout: time.Second}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.WaitReady = 5 * time.Second // the tests start with the set fetched
 	cfg.CacheSize = new(0)
 	return cfg
 }
@@ -110,15 +139,15 @@ func TestJWKSDownAtStart(t *testing.T) {
 	k1 := newSigner(t, "ES256", "k1")
 	srv := newJWKSServer(t, k1)
 	srv.down.Store(true)
-	var refreshErrs atomic.Int32
 	cfg := jwksConfig(c, srv.URL)
-	cfg.JWKS.OnRefreshError = func(error) { refreshErrs.Add(1) }
+	cfg.WaitReady = 0
+	logs := recordLogs(&cfg)
 	a := mustNew(t, cfg)
 	tok := k1.sign(t, claimsAt(t0), nil)
 
 	rec, _, _ := serve(a, bearerRequest(tok))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "no key known: fail closed, as an outage")
-	assert.Positive(t, refreshErrs.Load())
+	assert.Contains(t, logs.String(), "key set fetch failed", "the failure is reported")
 
 	srv.down.Store(false)
 	time.Sleep(5 * time.Millisecond)
@@ -131,7 +160,7 @@ func TestJWKSDownMidRunKeepsLastGoodKeys(t *testing.T) {
 	k1 := newSigner(t, "ES256", "k1")
 	srv := newJWKSServer(t, k1)
 	cfg := jwksConfig(c, srv.URL)
-	cfg.JWKS.RefreshInterval = 10 * time.Millisecond
+	cfg.Fetch.MinRefresh, cfg.Fetch.Refresh = time.Millisecond, 10*time.Millisecond
 	a := mustNew(t, cfg)
 	tok := k1.sign(t, claimsAt(t0), nil)
 	_, err := a.Check(bearerRequest(tok))
@@ -151,7 +180,7 @@ func TestJWKSRandomKidFlood(t *testing.T) {
 	k1 := newSigner(t, "ES256", "k1")
 	srv := newJWKSServer(t, k1)
 	cfg := jwksConfig(c, srv.URL)
-	cfg.JWKS.UnknownKIDInterval = 0 // default: one refresh a minute
+	cfg.Fetch.UnknownKIDInterval = 0 // default: one fetch per 10 s
 	a := mustNew(t, cfg)
 	srv.delay.Store(int64(50 * time.Millisecond))
 	start := srv.hits.Load()
@@ -181,7 +210,8 @@ func TestJWKSRefusals(t *testing.T) {
 	t.Run("oversized response", func(t *testing.T) {
 		srv := newJWKSServer(t, rsa1)
 		cfg := jwksConfig(c, srv.URL)
-		cfg.JWKS.MaxBytes = 100
+		cfg.Fetch.MaxBytes = 100
+		cfg.WaitReady = 0
 		a := mustNew(t, cfg)
 		_, err := a.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
 		assert.ErrorIs(t, err, ErrUnavailable)
@@ -190,6 +220,7 @@ func TestJWKSRefusals(t *testing.T) {
 		srv := newJWKSServer(t)
 		srv.setRaw(t, map[string]any{"keys": []any{json.RawMessage(`{"kty":"oct","kid":"h","alg":"HS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}`)}})
 		cfg := jwksConfig(c, srv.URL)
+		cfg.WaitReady = 0 // no usable key: never ready
 		cfg.Algorithms = append(cfg.Algorithms, "HS256")
 		a := mustNew(t, cfg)
 		hs := signer{alg: "HS256", kid: "h", method: jwtHS256, priv: mustB64(t, "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")}
@@ -202,6 +233,7 @@ func TestJWKSRefusals(t *testing.T) {
 		require.NoError(t, err)
 		srv.setRaw(t, map[string]any{"keys": []any{j.Marshal()}})
 		cfg := jwksConfig(c, srv.URL)
+		cfg.WaitReady = 0 // no usable key: never ready
 		cfg.Algorithms = []string{"RS256", "PS256"}
 		a := mustNew(t, cfg)
 		_, err = a.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
@@ -253,7 +285,8 @@ func TestJWKSURLRules(t *testing.T) {
 	} {
 		t.Run(strings.ReplaceAll(url, "/", "_"), func(t *testing.T) {
 			cfg := jwksConfig(c, url)
-			cfg.JWKS.Timeout = 50 * time.Millisecond
+			cfg.Fetch.Timeout = 50 * time.Millisecond
+			cfg.WaitReady = 0
 			a, err := New(cfg)
 			if ok {
 				require.NoError(t, err)
@@ -294,7 +327,7 @@ func TestJWKSRemovalEndsCachedTokens(t *testing.T) {
 	time.Sleep(5 * time.Millisecond) // let the unknown-kid limiter refill
 	_, err := a.Check(bearerRequest(newSigner(t, "ES256", "k9").sign(t, claimsAt(t0), nil)))
 	require.ErrorIs(t, err, ErrUnknownKey) // forces a refresh
-	assert.True(t, a.remote.live(e1.kid, e1.key), "an unchanged key keeps its identity across refreshes")
+	assert.True(t, e1.key.live(e1.kid), "an unchanged key keeps its identity across refreshes")
 	hits := srv.hits.Load()
 	_, err = a.Check(bearerRequest(tok1))
 	require.NoError(t, err)
@@ -332,7 +365,7 @@ func TestJWKSRemovalByBackgroundRefresh(t *testing.T) {
 	srv := newJWKSServer(t, k1)
 	cfg := jwksConfig(c, srv.URL)
 	cfg.CacheSize = nil
-	cfg.JWKS.RefreshInterval = 20 * time.Millisecond
+	cfg.Fetch.MinRefresh, cfg.Fetch.Refresh = time.Millisecond, 20*time.Millisecond
 	a := mustNew(t, cfg)
 	forever := claimsAt(t0)
 	forever["exp"] = t0.AddDate(100, 0, 0).Unix()
@@ -391,15 +424,15 @@ func TestJWKSRedirectRules(t *testing.T) {
 				http.Redirect(w, r, tc.target, http.StatusFound)
 			}))
 			t.Cleanup(srv.Close)
-			var refreshErr atomic.Value
 			cfg := jwksConfig(c, srv.URL+"/start")
-			cfg.JWKS.Client = srv.Client()
-			cfg.JWKS.OnRefreshError = func(err error) { refreshErr.Store(err.Error()) }
+			cfg.Fetch.Client = srv.Client()
+			cfg.WaitReady = 0
+			logs := recordLogs(&cfg)
 			a := mustNew(t, cfg)
 			rec, _, _ := serve(a, bearerRequest(k1.sign(t, claimsAt(t0), nil)))
 			assert.Equal(t, tc.want, rec.Code)
 			if tc.want != http.StatusNoContent {
-				assert.Contains(t, refreshErr.Load(), "JWKS redirect refused")
+				assert.Contains(t, logs.String(), "redirect refused")
 			}
 		})
 	}

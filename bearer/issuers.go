@@ -1,0 +1,192 @@
+package bearer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// An issuerState is one accepted issuer, or the keys of a Config without
+// Issuers, ready to verify tokens.
+type issuerState struct {
+	url        string // the "iss" required, when checkISS
+	checkISS   bool
+	algs       []string
+	keys       map[string]Key
+	only       *Key    // the single static key, used for tokens without kid
+	remote     *keySet // nil without a remote set
+	typ        string
+	tenant     string
+	scopeClaim string
+	validator  *jwt.Validator
+}
+
+// buildIssuers checks cfg's issuers (or its issuer-less keys) and returns
+// them; nothing is fetched yet. The problems are all those found.
+func buildIssuers(cfg Config) (list []*issuerState, remote []remoteSpec, problems []error) {
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	if len(cfg.Issuers) > 0 && (len(cfg.Keys) > 0 || cfg.JWKSURL != "") {
+		bad("Keys and JWKSURL are for tokens whose issuer is not checked: with Issuers, give each Issuer its Keys or JWKSURL")
+	}
+	specs := cfg.Issuers
+	if len(specs) == 0 {
+		if len(cfg.Keys) == 0 && cfg.JWKSURL == "" {
+			if len(cfg.Algorithms) > 0 {
+				bad("the Algorithms are set without Issuers, Keys or JWKSURL")
+			}
+			return nil, nil, problems
+		}
+		specs = []Issuer{{Keys: cfg.Keys, JWKSURL: cfg.JWKSURL}}
+	}
+	seen := make(map[string]bool, len(specs))
+	for i, spec := range specs {
+		named := len(cfg.Issuers) > 0
+		where := "Config"
+		if named {
+			where = fmt.Sprintf("issuer %d (%q)", i, spec.URL)
+			switch {
+			case spec.URL == "":
+				bad("empty issuer: issuer %d has no URL", i)
+			case seen[spec.URL]:
+				bad("duplicate issuer %q", spec.URL)
+			}
+			seen[spec.URL] = true
+		}
+		is, rs, errs := buildIssuer(cfg, spec, named)
+		for _, err := range errs {
+			problems = append(problems, fmt.Errorf("%s: %w", where, err))
+		}
+		if len(errs) == 0 {
+			list = append(list, is)
+			if rs.jwksURL != "" || rs.discover != nil {
+				rs.issuer = is
+				remote = append(remote, rs)
+			}
+		}
+	}
+	return list, remote, problems
+}
+
+// remoteSpec is an issuer's remote key set, checked but not started.
+type remoteSpec struct {
+	issuer   *issuerState
+	jwksURL  string
+	discover *url.URL // the issuer, when its set is discovered
+}
+
+// buildIssuer checks one issuer and binds its static keys.
+func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, remoteSpec, []error) {
+	var problems []error
+	is := &issuerState{
+		url:        spec.URL,
+		checkISS:   named,
+		typ:        or(spec.TokenType, cfg.TokenType),
+		tenant:     or(spec.TenantClaim, or(cfg.TenantClaim, "tenant")),
+		scopeClaim: spec.ScopeClaim,
+	}
+	algs := spec.Algorithms
+	if len(algs) == 0 {
+		algs = cfg.Algorithms
+	}
+	if len(algs) == 0 {
+		problems = append(problems, errors.New("an explicit Algorithms allowlist is required"))
+	}
+	for _, alg := range algs {
+		if err := checkAlgorithm(alg); err != nil {
+			problems = append(problems, unprefixed{err})
+		} else if !slices.Contains(is.algs, alg) {
+			is.algs = append(is.algs, alg)
+		}
+	}
+	auds := spec.Audiences
+	if len(auds) == 0 {
+		auds = cfg.Audiences
+	}
+	if slices.Contains(auds, "") {
+		problems = append(problems, errors.New("empty audience"))
+	}
+
+	var rs remoteSpec
+	switch {
+	case spec.JWKSURL != "":
+		if _, err := parseFetchURL("JWKS URL", spec.JWKSURL, cfg.Fetch.AllowHTTP); err != nil {
+			problems = append(problems, err)
+		}
+		rs.jwksURL = spec.JWKSURL
+	case named && len(spec.Keys) == 0:
+		u, err := checkIssuerURL(spec.URL, cfg.Fetch.AllowHTTP)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("no Keys or JWKSURL, and discovery needs a URL: %w", err))
+		}
+		rs.discover = u
+	}
+	remote := rs.jwksURL != "" || rs.discover != nil
+
+	is.keys = make(map[string]Key, len(spec.Keys))
+	for i, k := range spec.Keys {
+		if !slices.Contains(is.algs, k.Algorithm) {
+			problems = append(problems, fmt.Errorf("key %d (%q) uses %q, which is not in Algorithms", i, k.ID, k.Algorithm))
+			continue
+		}
+		bound, err := bindKey(k.Algorithm, k.Key)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("key %d (%q): %w", i, k.ID, unprefixed{err}))
+			continue
+		}
+		if k.ID == "" && (len(spec.Keys) > 1 || remote) {
+			problems = append(problems, fmt.Errorf("key %d has no ID; with several keys every key needs one", i))
+			continue
+		}
+		if _, dup := is.keys[k.ID]; dup {
+			problems = append(problems, fmt.Errorf("duplicate key ID %q", k.ID))
+			continue
+		}
+		is.keys[k.ID] = Key{ID: k.ID, Algorithm: k.Algorithm, Key: bound}
+	}
+	if len(spec.Keys) == 1 && !remote {
+		if k, ok := is.keys[spec.Keys[0].ID]; ok {
+			is.only = &k
+		}
+	}
+	if len(problems) > 0 {
+		return nil, remoteSpec{}, problems
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(cfg.Now),
+	}
+	if len(auds) > 0 {
+		opts = append(opts, jwt.WithAudience(slices.Clone(auds)...))
+	}
+	is.validator = jwt.NewValidator(opts...)
+	return is, rs, nil
+}
+
+// start begins fetching the remote sets of specs.
+func startRemote(specs []remoteSpec, f Fetch, log *slog.Logger) []*keySet {
+	if len(specs) == 0 {
+		return nil
+	}
+	fetch := newFetcher(f)
+	sets := make([]*keySet, 0, len(specs))
+	for _, rs := range specs {
+		is := rs.issuer
+		ks := newKeySet(is.url, rs.discover, rs.jwksURL, is.algs, f, fetch, log)
+		is.remote = ks
+		sets = append(sets, ks)
+	}
+	return sets
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
