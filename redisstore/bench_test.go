@@ -176,8 +176,8 @@ func BenchmarkBearerMiddleware(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			auth, err := bearer.New(bearer.Config{
-				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
-				Issuers: []string{"bench"}, Revocations: tc.store, CacheSize: tc.cache,
+				Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bench", Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}}}},
+				Revocations: tc.store, CacheSize: tc.cache,
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -280,8 +280,8 @@ func BenchmarkAPIRequest(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			auth, err := bearer.New(bearer.Config{
-				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
-				Issuers: []string{"bench"}, Revocations: tc.s.Revocations(),
+				Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bench", Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}}}},
+				Revocations: tc.s.Revocations(),
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -43,8 +43,7 @@ func newInstance(t *testing.T, addr, prefix string) *instance {
 	t.Cleanup(func() { _ = s.Close() })
 	auth, err := bearer.New(bearer.Config{
 		Algorithms:  []string{"HS256"},
-		Keys:        []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
-		Issuers:     []string{"fleet"},
+		Issuers:     []bearer.Issuer{{URL: "fleet", Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}}}},
 		Revocations: s.Revocations(),
 	})
 	require.NoError(t, err)

@@ -443,8 +443,8 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 			eventually(t, func() bool { return redisstore.LocalCacheGeneration(s) > gen })
 
 			auth, err := bearer.New(bearer.Config{
-				Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
-				Issuers: []string{"bench"}, Revocations: s.Revocations(), CacheSize: new(0),
+				Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bench", Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}}}},
+				Revocations: s.Revocations(), CacheSize: new(0),
 			})
 			require.NoError(t, err)
 			pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: s.Lists()})

@@ -65,8 +65,8 @@ func newAPIRig(t *testing.T, d deployment, local bool) *apiRig {
 	rig.establish()
 	rig.setList("192.0.2.0/24")
 	auth, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}},
-		Issuers: []string{"bench"}, Revocations: s.Revocations(),
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bench", Keys: []bearer.Key{{Algorithm: "HS256", Key: testSecret}}}},
+		Revocations: s.Revocations(),
 	})
 	require.NoError(t, err)
 	pp, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{Lists: s.Lists()})

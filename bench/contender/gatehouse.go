@@ -20,8 +20,7 @@ func GatehouseBearer(a *fixture.Alg, cache bool) (http.Handler, error) {
 	cfg := bearer.Config{
 		Realm:      fixture.Realm,
 		Algorithms: []string{a.Name},
-		Keys:       []bearer.Key{{ID: a.KeyID, Algorithm: a.Name, Key: a.Verify}},
-		Issuers:    []string{fixture.Issuer},
+		Issuers:    []bearer.Issuer{{URL: fixture.Issuer, Keys: []bearer.Key{{ID: a.KeyID, Algorithm: a.Name, Key: a.Verify}}}},
 		Audiences:  []string{fixture.Audience},
 	}
 	if !cache {

@@ -88,8 +88,8 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "api",
 		Algorithms: algs,
-		JWKS:       bearer.JWKS{URL: o.jwksURL, OnRefreshError: func(err error) { log.Warn("JWKS refresh failed", "error", err) }},
-		Issuers:    []string{o.issuer},
+		Issuers:    []bearer.Issuer{{URL: o.issuer, JWKSURL: o.jwksURL}},
+		Logger:     log,
 		Audiences:  []string{o.audience},
 		Leeway:     30 * time.Second,
 		Audit:      gatehouse.SlogAuditor(log),

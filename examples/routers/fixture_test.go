@@ -36,8 +36,7 @@ func newFixture(t *testing.T) fixture {
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "api",
 		Algorithms: []string{"HS256"},
-		Keys:       []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers:    []string{"routers"},
+		Issuers:    []bearer.Issuer{{URL: "routers", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
 		Audiences:  []string{"orders-api"},
 	})
 	require.NoError(t, err)

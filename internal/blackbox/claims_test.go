@@ -79,8 +79,8 @@ func TestIssuedTokensCarryOnlyScope(t *testing.T) {
 func verifier(t *testing.T) *httptest.Server {
 	t.Helper()
 	auth, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"},
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"},
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

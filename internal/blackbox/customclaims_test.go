@@ -19,9 +19,9 @@ func TestCustomClaimsProbe(t *testing.T) {
 	type untagged struct{ Sub, Role string }
 	var seen []string
 	auth, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"},
-		Custom: bearer.Custom[appClaims](func(context.Context, *appClaims) error { return nil }),
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"},
+		Custom:    bearer.Custom[appClaims](func(context.Context, *appClaims) error { return nil }),
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,9 +52,9 @@ func TestCustomClaimsProbe(t *testing.T) {
 	// An application type with untagged fields still matches claim names
 	// case-insensitively; only two members for one field are refused.
 	auth2, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"},
-		Custom: bearer.Custom[untagged](func(_ context.Context, c *untagged) error { seen = append(seen, c.Sub+"/"+c.Role); return nil }),
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"},
+		Custom:    bearer.Custom[untagged](func(_ context.Context, c *untagged) error { seen = append(seen, c.Sub+"/"+c.Role); return nil }),
 	})
 	require.NoError(t, err)
 	srv2 := httptest.NewServer(auth2.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))

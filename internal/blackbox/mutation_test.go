@@ -101,8 +101,8 @@ func TestHandlersCannotChangeSharedPrincipals(t *testing.T) {
 	tokens := bearer.NewMemoryTokens()
 	require.NoError(t, tokens.Add(ctx, "opaque-token-0123456789", bearer.TokenRecord{ID: "t1", Subject: "alice", Scopes: []string{"read"}}))
 	auth, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"}, Tokens: tokens,
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"}, Tokens: tokens,
 	})
 	require.NoError(t, err)
 	keys := apikey.NewMemoryStore()

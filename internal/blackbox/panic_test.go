@@ -65,14 +65,14 @@ func TestPanickingCallbacks(t *testing.T) {
 	req := func() *http.Request { mu.Lock(); defer mu.Unlock(); return current }
 
 	auth, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"}, CacheSize: new(0),
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"}, CacheSize: new(0),
 		Validate: func(context.Context, bearer.Claims) error { boom(req(), "validate"); return nil },
 	})
 	require.NoError(t, err)
 	custom, err := bearer.New(bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"bb"}, Audiences: []string{"bb-api"}, CacheSize: new(0),
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "bb", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"bb-api"}, CacheSize: new(0),
 		Custom: bearer.Custom[appClaims](func(context.Context, *appClaims) error { boom(req(), "custom"); return nil }),
 	})
 	require.NoError(t, err)

@@ -296,11 +296,13 @@ func thumbprint(pub any) (string, error) {
 // checking revocations in rev, on the clock now.
 func (s *Signer) BearerConfig(issuer string, audiences []string, rev bearer.RevocationStore, now func() time.Time) bearer.Config {
 	return bearer.Config{
-		Algorithms:  []string{s.alg},
-		Keys:        []bearer.Key{{ID: s.kid, Algorithm: s.alg, Key: s.public}},
-		Issuers:     []string{issuer},
-		Audiences:   slices.Clone(audiences),
-		TokenType:   s.typ,
+		Issuers: []bearer.Issuer{{
+			URL:        issuer,
+			Algorithms: []string{s.alg},
+			Keys:       []bearer.Key{{ID: s.kid, Algorithm: s.alg, Key: s.public}},
+			Audiences:  slices.Clone(audiences),
+			TokenType:  s.typ,
+		}},
 		Revocations: rev,
 		Now:         now,
 	}

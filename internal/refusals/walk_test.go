@@ -195,8 +195,8 @@ func bearerRows(t *testing.T) []row {
 	revs := bearer.NewMemoryRevocations(now)
 	require.NoError(t, revs.RevokeToken(context.Background(), "user-1", "revoked-jti", t0.Add(time.Hour)))
 	cfg := bearer.Config{
-		Algorithms: []string{"HS256"}, Keys: []bearer.Key{{ID: "k1", Algorithm: "HS256", Key: secret}},
-		Issuers: []string{"https://issuer.test"}, Audiences: []string{"api"}, TokenType: "at+jwt",
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "https://issuer.test", Keys: []bearer.Key{{ID: "k1", Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"api"}, TokenType: "at+jwt",
 		RequiredClaims: []string{"tenant"}, Revocations: revs, Tokens: bearer.NewMemoryTokens(),
 		Realm: "orders", Now: now,
 	}
