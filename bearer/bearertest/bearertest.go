@@ -7,6 +7,18 @@
 //			return newRedisRevocations(t, now)
 //		})
 //	}
+//
+// It also has [Provider], a real OpenID provider on loopback: it serves a
+// discovery document and a JWK Set with Cache-Control, ETag and
+// Retry-After, signs tokens, rotates and withdraws keys, fails on demand
+// and counts the requests it answers.
+//
+//	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/realms/demo", MaxAge: time.Minute})
+//	token := p.Sign(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+//	// ... configure the verifier with p.Issuer() or p.JWKSURL(), present token ...
+//	p.Rotate(t)
+//	p.Fail(http.StatusServiceUnavailable, 30*time.Second)
+//	fetches := p.Stats().JWKS
 package bearertest
 
 import (
