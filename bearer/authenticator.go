@@ -23,7 +23,7 @@ type Authenticator struct {
 	audit    gatehouse.Auditor
 	optional bool
 	errs     [numReasons]*envelope.Error
-	metadata ResourceMetadata // the document, when its Resource is set
+	metadata http.Handler // serves Config.Metadata, when its Resource is set
 
 	// JWT verification; jwtOn is false when JWTs are disabled.
 	jwtOn    bool
@@ -90,7 +90,7 @@ func New(cfg Config) (*Authenticator, error) {
 		bad("negative WaitReady")
 	}
 	problems = append(problems, checkFetch(cfg.Fetch)...)
-	metadata, err := resolveMetadata(cfg)
+	metadata, metadataURL, err := newMetadata(cfg)
 	if err != nil {
 		problems = append(problems, unprefixed{err})
 	}
@@ -98,7 +98,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
 	a.metadata = metadata
-	a.errs = buildErrors(cfg.Realm, cfg.Message, metadata.challengeURL())
+	a.errs = buildErrors(cfg.Realm, cfg.Message, metadataURL)
 	a.maxAge = max(int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge)/time.Second), 1)
 
 	if a.jwtOn {

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,7 +155,7 @@ func parseMetadataURL(s, what string, secure bool) (*url.URL, error) {
 		return nil, fmt.Errorf("the %s %q has user information", what, shown)
 	case strings.Contains(s, "#"):
 		return nil, fmt.Errorf("the %s %q has a fragment", what, shown)
-	case secure && u.Scheme == "http" && !metadataLoopbackHost(u.Hostname()):
+	case secure && u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
 		return nil, fmt.Errorf("the %s %q must be https (http only for a loopback host)", what, shown)
 	}
 	return u, nil
@@ -173,14 +173,6 @@ func redactURL(s string) string {
 		return "xxxxx" + s[i:]
 	}
 	return s
-}
-
-func metadataLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validate returns nil when m is a valid description, else an error
@@ -316,4 +308,45 @@ func (h *metadataHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(h.raw)
 	}
+}
+
+// newMetadata returns the document handler of cfg.Metadata, with its
+// AuthorizationServers defaulted to the URLs of cfg.Issuers, and the
+// resource_metadata parameter of the challenges; nil and "" when its
+// Resource is not set.
+func newMetadata(cfg Config) (http.Handler, string, error) {
+	m := cfg.Metadata
+	if m.Resource == "" {
+		if !reflect.ValueOf(m).IsZero() {
+			return nil, "", fmt.Errorf("%w: the Metadata has no Resource", ErrConfig)
+		}
+		return nil, "", nil
+	}
+	if len(m.AuthorizationServers) == 0 {
+		for _, is := range cfg.Issuers {
+			m.AuthorizationServers = append(m.AuthorizationServers, is.URL)
+		}
+	}
+	h, err := NewMetadataHandler(m)
+	if err != nil {
+		return nil, "", err
+	}
+	return h, m.URL(), nil
+}
+
+// MetadataHandler returns a handler serving Config.Metadata's document
+// (see [NewMetadataHandler]), whose AuthorizationServers default to the
+// Issuers' URLs. Mount it, outside the Authenticator's middleware, at the
+// path its Path method names:
+//
+//	mux.Handle("GET "+cfg.Metadata.Path(), auth.MetadataHandler())
+//
+// Without Config.Metadata it answers every request 404 in the envelope.
+func (a *Authenticator) MetadataHandler() http.Handler {
+	if a.metadata == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			envelope.Write(w, r, envelope.ErrNotFound)
+		})
+	}
+	return a.metadata
 }
