@@ -186,4 +186,3 @@ func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
 	}
 	return errs
 }
-

@@ -132,7 +132,6 @@ func TestKeySetHTTPCaching(t *testing.T) {
 		"max-age=1 clamped to MaxRefresh: revalidated every 100ms")
 	assert.Equal(t, http.StatusNoContent, status(a, p.Sign(t, claims(""))), "a 304 keeps the set")
 
-
 	// Retry-After: an unknown kid's fetch meets a 503 asking for 2 s;
 	// no request starts another fetch before then.
 	q := bearertest.NewProvider(t, bearertest.ProviderConfig{})
