@@ -141,8 +141,9 @@ func TestKeySetHTTPCaching(t *testing.T) {
 		WaitReady: 5 * time.Second,
 	})
 	q.Fail(http.StatusServiceUnavailable, 2*time.Second)
-	assert.Equal(t, http.StatusUnauthorized, status(b, q.SignWith(t, "x", claims(""), nil)))
-	require.Equal(t, 1, q.Stats().Failed)
+	require.Eventually(t, func() bool {
+		return status(b, q.SignWith(t, "x", claims(""), nil)) == http.StatusUnauthorized && q.Stats().Failed > 0
+	}, 2*time.Second, 10*time.Millisecond, "an unknown kid fetches the set, which answers 503")
 	failed := q.Stats().JWKS
 	for i := range 20 {
 		assert.Equal(t, http.StatusUnauthorized, status(b, q.SignWith(t, fmt.Sprintf("x-%d", i), claims(""), nil)))
