@@ -70,6 +70,7 @@ type jwkSnapshot struct {
 	byKID map[string]*remoteKey // usable keys; the first of duplicate kids wins
 	size  int                   // members in the set, usable or not
 	only  *remoteKey            // the usable key of a one-member set, for tokens without kid
+	got   bool                  // the set was fetched (it may still be empty)
 }
 
 // lookup returns the usable key for kid ("" only for a one-key set).
@@ -270,7 +271,7 @@ func parseJWKSet(body []byte) ([]jwkset.JWK, error) {
 // *remoteKey of every kid whose key and algorithm did not change.
 func (ks *keySet) publish(set []jwkset.JWK) {
 	old := ks.snap.Load()
-	next := &jwkSnapshot{byKID: make(map[string]*remoteKey, len(set)), size: len(set)}
+	next := &jwkSnapshot{byKID: make(map[string]*remoteKey, len(set)), size: len(set), got: true}
 	for _, j := range set {
 		k, err := keyFromJWK(j, "", ks.rsaAlg, false)
 		if err != nil || k.ID == "" && len(set) > 1 {
@@ -358,6 +359,7 @@ func (ks *keySet) refreshFor(ctx context.Context) {
 	case <-done:
 	case <-t.C:
 	case <-ctx.Done():
+	case <-ks.exited: // closed: no fetch will come
 	}
 }
 
@@ -388,6 +390,8 @@ func (ks *keySet) usable() error {
 		return err
 	case snap.size > 0:
 		return fmt.Errorf("none of the %d keys of the set is usable", snap.size)
+	case snap.got:
+		return errors.New("the key set is empty")
 	}
 	return errors.New("no key set fetched yet")
 }

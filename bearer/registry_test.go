@@ -370,3 +370,21 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestCloseStopsFetching: after Close no request reaches the provider and
+// a token with an unknown kid is refused at once.
+func TestCloseStopsFetching(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{})
+	a := newAuth(t, bearer.Config{
+		Issuers:   []bearer.Issuer{{URL: p.Issuer()}},
+		Fetch:     bearer.Fetch{UnknownKIDInterval: time.Millisecond},
+		WaitReady: 5 * time.Second,
+	})
+	require.NoError(t, a.Close())
+	n := p.Stats().JWKS
+	began := time.Now()
+	assert.Equal(t, http.StatusUnauthorized, status(a, p.SignWith(t, "new", claims(""), nil)))
+	assert.Less(t, time.Since(began), time.Second, "no wait for a fetch that will not come")
+	assert.Equal(t, http.StatusNoContent, status(a, p.Sign(t, claims(""))), "the keys it had stay")
+	assert.Equal(t, n, p.Stats().JWKS)
+}
