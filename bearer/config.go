@@ -194,7 +194,9 @@ type Issuer struct {
 // If-None-Match when the provider sent an ETag: a 304 keeps the set. A
 // failed fetch keeps the last good keys and is retried after 1 s, 2 s,
 // 4 s, … up to MinRefresh, and never before a 429 or 503 response's
-// Retry-After (honoured up to MaxRefresh).
+// Retry-After (honoured up to MaxRefresh). An https issuer's discovered
+// "jwks_uri" must be https; a discovered URL that fails three times in a
+// row is discovered again. URLs are logged without password or query.
 type Fetch struct {
 	// AllowHTTP permits plain-http URLs to non-loopback hosts. Default:
 	// false (https only, or http to a loopback host).
@@ -203,7 +205,9 @@ type Fetch struct {
 	// enforce MaxBytes and its redirects to follow the URL rules. Default:
 	// a client with Timeout.
 	Client *http.Client
-	// Timeout bounds one fetch. Default: 10s.
+	// Timeout bounds one HTTP request (Client.Timeout, when set,
+	// replaces it); a refresh that discovers the set's URL first makes up
+	// to three. Default: 10s.
 	Timeout time.Duration
 	// MaxBytes caps the size of a response. Default: 1 MiB.
 	MaxBytes int64

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // ErrDiscovery is wrapped by the error of a discovery that failed: no
@@ -47,14 +48,17 @@ func checkIssuerURL(issuer string, allowHTTP bool) (*url.URL, error) {
 // document's "issuer" must equal the configured one exactly (OpenID
 // Connect Discovery §4.3, RFC 8414 §3.3): a document naming another
 // issuer is never used, and the RFC 8414 location is not tried after it.
-func (ks *keySet) discover(ctx context.Context) (string, error) {
+// An https issuer's "jwks_uri" must be https (Discovery §3), whatever
+// Fetch.AllowHTTP says. When no location answers, retryAfter is the
+// longest Retry-After they sent.
+func (ks *keySet) discover(ctx context.Context) (jwksURI string, retryAfter time.Duration, err error) {
 	var errs []error
 	for _, u := range discoveryURLs(ks.issuerURL) {
 		resp, err := ks.fetch.get(ctx, u, "application/json", "")
 		if err != nil {
 			errs = append(errs, err)
-			if se, ok := errors.AsType[*statusError](err); ok && se.retryAfter > 0 {
-				ks.deferUntil(se.retryAfter)
+			if se, ok := errors.AsType[*statusError](err); ok {
+				retryAfter = max(retryAfter, se.retryAfter)
 			}
 			continue
 		}
@@ -67,15 +71,19 @@ func (ks *keySet) discover(ctx context.Context) (string, error) {
 			continue
 		}
 		if doc.Issuer != ks.issuer {
-			return "", fmt.Errorf("%w: %s names issuer %q, not %q", ErrDiscovery, u, doc.Issuer, ks.issuer)
+			return "", 0, fmt.Errorf("%w: %s names issuer %q, not %q", ErrDiscovery, u, doc.Issuer, ks.issuer)
 		}
 		if doc.JWKSURI == "" {
-			return "", fmt.Errorf("%w: %s has no jwks_uri", ErrDiscovery, u)
+			return "", 0, fmt.Errorf("%w: %s has no jwks_uri", ErrDiscovery, u)
 		}
-		if _, err := parseFetchURL("jwks_uri", doc.JWKSURI, ks.fetch.allowHTTP); err != nil {
-			return "", fmt.Errorf("%w: %s: %w", ErrDiscovery, u, err)
+		j, err := parseFetchURL("jwks_uri", doc.JWKSURI, ks.fetch.allowHTTP)
+		if err == nil && ks.issuerURL.Scheme == "https" && j.Scheme != "https" {
+			err = errors.New("an https issuer's jwks_uri must be https")
 		}
-		return doc.JWKSURI, nil
+		if err != nil {
+			return "", 0, fmt.Errorf("%w: %s: %w", ErrDiscovery, u, err)
+		}
+		return doc.JWKSURI, 0, nil
 	}
-	return "", fmt.Errorf("%w: %w", ErrDiscovery, errors.Join(errs...))
+	return "", retryAfter, fmt.Errorf("%w: %w", ErrDiscovery, errors.Join(errs...))
 }

@@ -72,7 +72,7 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string {
-	return fmt.Sprintf("GET %s: status %d", e.url, e.status)
+	return fmt.Sprintf("GET %s: status %d", safeURL(e.url), e.status)
 }
 
 // get fetches u, sending etag as If-None-Match when it is not empty.
@@ -107,7 +107,7 @@ func (f *fetcher) get(ctx context.Context, u, accept, etag string) (response, er
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return response{}, fmt.Errorf("GET %s: %w", u, err)
+		return response{}, fmt.Errorf("GET %s: %w", safeURL(u), err)
 	}
 	return response{body: body, etag: resp.Header.Get("ETag"), fresh: parseFreshness(resp.Header)}, nil
 }
@@ -166,10 +166,10 @@ func (r *capReader) Close() error { return r.rc.Close() }
 func parseFetchURL(what, raw string, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%s %q is not an absolute URL", what, raw)
+		return nil, fmt.Errorf("%s %q is not an absolute URL", what, safeURL(raw))
 	}
 	if err := urlAllowed(u, allowHTTP); err != nil {
-		return nil, fmt.Errorf("%s %q: %w", what, raw, err)
+		return nil, fmt.Errorf("%s %q: %w", what, safeURL(raw), err)
 	}
 	return u, nil
 }
@@ -211,4 +211,17 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// safeURL returns raw as it may be logged or put in an error: without a
+// password, and with a query (which may hold an API key) replaced by "…".
+func safeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactURL(raw)
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	return u.Redacted()
 }

@@ -28,7 +28,8 @@ import (
 // still in the set.
 type keySet struct {
 	issuer    string   // the configured issuer, "" when not checked
-	issuerURL *url.URL // the issuer parsed, for discovery
+	issuerURL *url.URL // the issuer parsed, when its set is discovered
+	fixedURL  string   // the configured JWK Set URL, if any
 	fetch     *fetcher
 	log       *slog.Logger
 	rsaAlg    string // the only RSA algorithm allowed, for JWKs without "alg"
@@ -42,6 +43,7 @@ type keySet struct {
 
 	mu        sync.Mutex
 	jwksURL   string        // configured or discovered; "" until discovered
+	fresh     freshness     // the caching headers of the set held
 	etag      string        // the validator of the set held
 	lastStart time.Time     // when the last fetch started
 	notBefore time.Time     // a Retry-After: no fetch before it
@@ -88,6 +90,7 @@ func newKeySet(issuer string, issuerURL *url.URL, jwksURL string, allowed []stri
 	ks := &keySet{
 		issuer:          issuer,
 		issuerURL:       issuerURL,
+		fixedURL:        jwksURL,
 		jwksURL:         jwksURL,
 		fetch:           fetch,
 		log:             log,
@@ -181,8 +184,9 @@ func (ks *keySet) fetchOnce(ctx context.Context) time.Duration {
 	ks.mu.Unlock()
 	if u == "" {
 		var err error
-		if u, err = ks.discover(ctx); err != nil {
-			return ks.failed(err)
+		var retryAfter time.Duration
+		if u, retryAfter, err = ks.discover(ctx); err != nil {
+			return ks.failed(ctx, err, retryAfter)
 		}
 		ks.mu.Lock()
 		ks.jwksURL = u
@@ -190,43 +194,65 @@ func (ks *keySet) fetchOnce(ctx context.Context) time.Duration {
 	}
 	resp, err := ks.fetch.get(ctx, u, "application/jwk-set+json, application/json", etag)
 	if err != nil {
-		if se, ok := errors.AsType[*statusError](err); ok && se.retryAfter > 0 {
-			ks.deferUntil(se.retryAfter)
+		var retryAfter time.Duration
+		if se, ok := errors.AsType[*statusError](err); ok {
+			retryAfter = se.retryAfter
 		}
-		return ks.failed(fmt.Errorf("JWK Set: %w", err))
+		return ks.failed(ctx, fmt.Errorf("JWK Set: %w", err), retryAfter)
 	}
 	if !resp.notModified {
 		set, err := parseJWKSet(resp.body)
 		if err != nil {
-			return ks.failed(fmt.Errorf("JWK Set %s: %w", u, err))
+			return ks.failed(ctx, fmt.Errorf("JWK Set %s: %w", safeURL(u), err), 0)
 		}
 		ks.publish(set)
 	}
+	fresh := resp.fresh
 	ks.mu.Lock()
-	ks.etag = resp.etag
+	if resp.notModified && !fresh.known {
+		fresh = ks.fresh // a 304 without Cache-Control keeps the stored one (RFC 9111 §4.3.4)
+	}
+	ks.etag, ks.fresh = resp.etag, fresh
 	recovered := ks.lastErr != nil
-	ks.failures, ks.lastErr = 0, nil
+	ks.failures, ks.lastErr, ks.notBefore = 0, nil, time.Time{}
 	ks.mu.Unlock()
 	if recovered {
-		ks.log.Info("gatehouse bearer: key set fetched again", "issuer", ks.issuer, "jwks_url", u)
+		ks.log.Info("gatehouse bearer: key set fetched again", "issuer", ks.name(), "jwks_url", safeURL(u))
 	}
 	d := ks.refresh
-	if resp.fresh.known {
-		d = resp.fresh.maxAge
+	if fresh.known {
+		d = fresh.maxAge
 	}
 	return min(max(d, ks.minRefresh), ks.maxRefresh)
 }
 
+// rediscoverAfter is the number of consecutive failures of a discovered
+// JWK Set URL after which the issuer's metadata is read again, in case
+// the provider moved its set.
+const rediscoverAfter = 3
+
 // failed records a failed fetch, reports it and returns the backoff: 1 s,
-// 2 s, 4 s, … up to minRefresh, and never before a Retry-After.
-func (ks *keySet) failed(err error) time.Duration {
+// 2 s, 4 s, … up to minRefresh, and never before retryAfter (the failed
+// response's Retry-After, at most maxRefresh), which holds back the
+// fetches unknown kids ask for too. A discovered URL that keeps failing
+// is discovered again. A fetch cut short by Close is not reported.
+func (ks *keySet) failed(ctx context.Context, err error, retryAfter time.Duration) time.Duration {
+	if ctx.Err() != nil {
+		return ks.minRefresh // closing
+	}
 	ks.mu.Lock()
 	ks.failures++
 	ks.lastErr = err
 	n := ks.failures
+	if retryAfter > 0 {
+		ks.notBefore = maxTime(ks.notBefore, time.Now().Add(min(retryAfter, ks.maxRefresh)))
+	}
 	wait := time.Until(ks.notBefore)
+	if ks.issuerURL != nil && n%rediscoverAfter == 0 {
+		ks.jwksURL, ks.etag = "", ""
+	}
 	ks.mu.Unlock()
-	ks.log.Warn("gatehouse bearer: key set fetch failed", "issuer", ks.issuer, "attempt", n, "error", err)
+	ks.log.Warn("gatehouse bearer: key set fetch failed", "issuer", ks.name(), "attempt", n, "error", err)
 	backoff := ks.minRefresh
 	if n <= 16 {
 		backoff = min(time.Second<<(n-1), ks.minRefresh)
@@ -234,12 +260,13 @@ func (ks *keySet) failed(err error) time.Duration {
 	return max(backoff, wait)
 }
 
-// deferUntil records a Retry-After: no fetch starts sooner, whatever asks.
-func (ks *keySet) deferUntil(d time.Duration) {
-	d = min(d, ks.maxRefresh)
-	ks.mu.Lock()
-	ks.notBefore = maxTime(ks.notBefore, time.Now().Add(d))
-	ks.mu.Unlock()
+// name identifies the set in logs and errors: its issuer, or its JWK Set
+// URL when the issuer is not checked.
+func (ks *keySet) name() string {
+	if ks.issuer != "" {
+		return ks.issuer
+	}
+	return safeURL(ks.fixedURL)
 }
 
 // parseJWKSet decodes a JWK Set (RFC 7517 §5). A member that is not a JWK
@@ -274,8 +301,8 @@ func (ks *keySet) publish(set []jwkset.JWK) {
 	next := &jwkSnapshot{byKID: make(map[string]*remoteKey, len(set)), size: len(set), got: true}
 	for _, j := range set {
 		k, err := keyFromJWK(j, "", ks.rsaAlg, false)
-		if err != nil || k.ID == "" && len(set) > 1 {
-			continue // unusable: its kid stays unknown
+		if err != nil || k.ID == "" && len(set) > 1 || !containsString(ks.allowed, k.Algorithm) {
+			continue // unusable here: its kid stays unknown
 		}
 		if _, dup := next.byKID[k.ID]; dup {
 			continue

@@ -18,11 +18,16 @@ func (a *Authenticator) Ready(ctx context.Context) error {
 	}
 	var missing []error
 	for _, is := range a.all {
-		if is.remote == nil || len(is.keys) > 0 {
+		if !is.needsRemote() {
 			continue
 		}
 		if err := is.remote.usable(); err != nil {
-			missing = append(missing, fmt.Errorf("issuer %q: %w", is.url, err))
+			if is.checkISS {
+				err = fmt.Errorf("issuer %q: %w", is.url, err)
+			} else {
+				err = fmt.Errorf("JWK Set %s: %w", is.remote.name(), err)
+			}
+			missing = append(missing, err)
 		}
 	}
 	if len(missing) > 0 {
@@ -34,12 +39,19 @@ func (a *Authenticator) Ready(ctx context.Context) error {
 // WaitReady waits until [Authenticator.Ready] reports nil, or ctx is done;
 // it then returns Ready's error.
 func (a *Authenticator) WaitReady(ctx context.Context) error {
-	for _, ks := range a.sets {
+	for _, is := range a.all {
+		if !is.needsRemote() {
+			continue
+		}
 		select {
-		case <-ks.ready:
+		case <-is.remote.ready:
 		case <-ctx.Done():
 			return a.Ready(context.WithoutCancel(ctx))
 		}
 	}
 	return a.Ready(ctx)
 }
+
+// needsRemote reports whether the issuer can verify tokens only once its
+// remote set is fetched: it has one and no static keys.
+func (is *issuerState) needsRemote() bool { return is.remote != nil && len(is.keys) == 0 }

@@ -388,3 +388,151 @@ func TestCloseStopsFetching(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, status(a, p.Sign(t, claims(""))), "the keys it had stay")
 	assert.Equal(t, n, p.Stats().JWKS)
 }
+
+// idp is a hand-made provider for the cases bearertest.Provider does not
+// stage: its handlers are set per test.
+func idp(t *testing.T, tls bool, routes map[string]http.HandlerFunc) *httptest.Server {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.HandleFunc(pattern, h)
+	}
+	var srv *httptest.Server
+	if tls {
+		srv = httptest.NewTLSServer(mux)
+	} else {
+		srv = httptest.NewServer(mux)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestDiscoveryRetryAfterSparesTheSet: a Retry-After from a discovery
+// location that failed, while the other answered, does not hold back the
+// fetches of the set, so a rotated key is still picked up at once.
+func TestDiscoveryRetryAfterSparesTheSet(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Discovery: "none"})
+	var srv *httptest.Server
+	srv = idp(t, false, map[string]http.HandlerFunc{
+		"/.well-known/openid-configuration": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		},
+		"/.well-known/oauth-authorization-server": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, srv.URL, p.JWKSURL())
+		},
+	})
+	a := newAuth(t, bearer.Config{
+		Issuers:   []bearer.Issuer{{URL: srv.URL}},
+		Fetch:     bearer.Fetch{UnknownKIDInterval: time.Millisecond},
+		WaitReady: 5 * time.Second,
+	})
+	c := claims("")
+	c["iss"] = srv.URL
+	p.Rotate(t)
+	assert.Equal(t, http.StatusNoContent, status(a, p.Sign(t, c)), "the new kid is fetched at once")
+}
+
+// TestReadyNeedsAnAllowedKey: a set whose keys are all of algorithms the
+// issuer does not allow is not ready, and its tokens are refused.
+func TestReadyNeedsAnAllowedKey(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{}) // ES256
+	a := newAuth(t, bearer.Config{Algorithms: []string{"RS256"}, Issuers: []bearer.Issuer{{URL: p.Issuer()}}})
+	require.Eventually(t, func() bool { return p.Stats().JWKS > 0 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		err := a.Ready(context.Background())
+		return err != nil && strings.Contains(err.Error(), "none of the 1 keys of the set is usable")
+	}, 5*time.Second, 5*time.Millisecond)
+}
+
+// TestKeySetURLsRedacted: a JWK Set URL's password and query (an API key,
+// say) never reach the log or Ready's error.
+func TestKeySetURLsRedacted(t *testing.T) {
+	srv := idp(t, false, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}})
+	logs := &syncBuffer{}
+	u := strings.Replace(srv.URL, "http://", "http://svc:s3cr3t@", 1) + "/jwks?api_key=k3y"
+	a := newAuth(t, bearer.Config{Algorithms: []string{"ES256"}, JWKSURL: u, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "status 500") }, 5*time.Second, 5*time.Millisecond)
+	err := a.Ready(context.Background())
+	require.Error(t, err)
+	for _, secret := range []string{"s3cr3t", "k3y"} {
+		assert.NotContains(t, logs.String(), secret)
+		assert.NotContains(t, err.Error(), secret)
+	}
+	assert.Contains(t, err.Error(), "JWK Set http://svc:xxxxx@", "an issuer-less set is named by its URL")
+}
+
+// TestHTTPSIssuerKeepsHTTPSKeys: an https issuer's document naming a
+// plain-http jwks_uri is refused, even on loopback.
+func TestHTTPSIssuerKeepsHTTPSKeys(t *testing.T) {
+	keys := bearertest.NewProvider(t, bearertest.ProviderConfig{})
+	var issuer string
+	srv := idp(t, true, map[string]http.HandlerFunc{"/.well-known/openid-configuration": func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, issuer, keys.JWKSURL())
+	}})
+	issuer = srv.URL
+	a := newAuth(t, bearer.Config{Issuers: []bearer.Issuer{{URL: issuer}}, Fetch: bearer.Fetch{Client: srv.Client()}})
+	require.Eventually(t, func() bool {
+		err := a.Ready(context.Background())
+		return err != nil && strings.Contains(err.Error(), "jwks_uri must be https")
+	}, 5*time.Second, 5*time.Millisecond)
+	assert.Zero(t, keys.Stats().JWKS)
+}
+
+// TestWaitReadyIgnoresStaticIssuers: an issuer with static keys is ready
+// whatever its remote set does, so New does not wait for that set.
+func TestWaitReadyIgnoresStaticIssuers(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{})
+	p.Fail(http.StatusServiceUnavailable, 0)
+	began := time.Now()
+	a := newAuth(t, bearer.Config{
+		Algorithms: []string{"ES256"},
+		Issuers:    []bearer.Issuer{{URL: p.Issuer(), JWKSURL: p.JWKSURL(), Keys: []bearer.Key{{ID: "static", Algorithm: "ES256", Key: p.PublicKey(p.KeyID())}}}},
+		WaitReady:  2 * time.Second,
+	})
+	assert.Less(t, time.Since(began), time.Second)
+	assert.NoError(t, a.Ready(context.Background()))
+}
+
+// TestRediscovery: a discovered set URL that keeps failing is discovered
+// again, so a provider that moved its set is followed.
+func TestRediscovery(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Discovery: "none"})
+	var mu sync.Mutex
+	jwks := "/old"
+	var srv *httptest.Server
+	srv = idp(t, false, map[string]http.HandlerFunc{
+		"/.well-known/openid-configuration": func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			_, _ = fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, srv.URL, srv.URL+jwks)
+		},
+		"/old": func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			moved := jwks != "/old"
+			mu.Unlock()
+			if moved {
+				http.NotFound(w, r)
+				return
+			}
+			http.Redirect(w, r, p.JWKSURL(), http.StatusTemporaryRedirect)
+		},
+		"/new": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, p.JWKSURL(), http.StatusTemporaryRedirect)
+		},
+	})
+	a := newAuth(t, bearer.Config{
+		Issuers:   []bearer.Issuer{{URL: srv.URL}},
+		Fetch:     bearer.Fetch{UnknownKIDInterval: time.Millisecond},
+		WaitReady: 5 * time.Second,
+	})
+	c := claims("")
+	c["iss"] = srv.URL
+	mu.Lock()
+	jwks = "/new"
+	mu.Unlock()
+	p.Rotate(t)
+	require.Eventually(t, func() bool { return status(a, p.Sign(t, c)) == http.StatusNoContent }, 5*time.Second, 20*time.Millisecond,
+		"after three failures of /old the set is found at /new")
+}

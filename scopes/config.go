@@ -41,8 +41,9 @@ type Config struct {
 
 	// ResourceMetadata is the URL of this API's protected-resource metadata
 	// (RFC 9728, see bearer.ResourceMetadata.URL), named by the
-	// resource_metadata parameter of every Bearer challenge. Default: ""
-	// (no parameter).
+	// resource_metadata parameter of the Bearer challenges this Enforcer
+	// builds (a Challenge set above is used as it is). Default: "" (no
+	// parameter).
 	ResourceMetadata string
 
 	// Implies maps a granted scope to the scopes it also grants, for example
