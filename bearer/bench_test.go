@@ -215,3 +215,39 @@ func BenchmarkFirstSight(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnknownKID measures the refusal of a token whose kid the
+// issuer's set does not hold, while the set may not be fetched again (the
+// flood case): each request sees a kid never seen before. It reports the
+// fetches the flood caused.
+func BenchmarkUnknownKID(b *testing.B) {
+	s := newSigner(b, "ES256", "k1")
+	srv := newJWKSServer(b, s)
+	a, err := New(Config{
+		Algorithms: []string{"ES256"},
+		Issuers:    []Issuer{{URL: "https://issuer.test", JWKSURL: srv.URL}},
+		WaitReady:  5 * time.Second,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = a.Close() })
+	toks := make([]*http.Request, 4096)
+	for i := range toks {
+		toks[i] = bearerRequest(signer{alg: "ES256", kid: fmt.Sprintf("random-%d", i), method: s.method, priv: s.priv}.sign(b, claimsAt(time.Now()), nil))
+	}
+	h := a.Middleware(bare)
+	before := srv.hits.Load()
+	w := &benchWriter{h: make(http.Header)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		w.reset()
+		h.ServeHTTP(w, toks[i%len(toks)])
+	}
+	b.StopTimer()
+	if w.code != http.StatusUnauthorized {
+		b.Fatalf("status %d", w.code)
+	}
+	b.ReportMetric(float64(srv.hits.Load()-before), "fetches")
+}

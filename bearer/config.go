@@ -194,7 +194,7 @@ type Issuer struct {
 // If-None-Match when the provider sent an ETag: a 304 keeps the set. A
 // failed fetch keeps the last good keys and is retried after 1 s, 2 s,
 // 4 s, … up to MinRefresh, and never before a 429 or 503 response's
-// Retry-After.
+// Retry-After (honoured up to MaxRefresh).
 type Fetch struct {
 	// AllowHTTP permits plain-http URLs to non-loopback hosts. Default:
 	// false (https only, or http to a loopback host).

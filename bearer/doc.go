@@ -28,8 +28,18 @@
 // base64url decoding, "exp" required, "nbf" and "iat" checked, issuer and
 // audience matched exactly, an optional "typ" (RFC 9068 "at+jwt"), and
 // unknown "crit" headers refused. Keys come from HMAC secrets, PEM or JWK
-// public keys, and remote JWK Sets fetched through MicahParks/keyfunc/v3;
-// the "jku", "x5u", "x5c" and "jwk" headers of a token are never used.
+// public keys, and remote JWK Sets; the "jku", "x5u", "x5c" and "jwk"
+// headers of a token are never used.
+//
+// Keys belong to an [Issuer]: a token is verified only with the keys of
+// the issuer its "iss" names. An issuer's JWK Set is given, or discovered
+// from its OpenID Connect or RFC 8414 metadata; it is fetched in the
+// background, refreshed as its Cache-Control says, revalidated with its
+// ETag, and fetched again, at most once per Fetch.UnknownKIDInterval, when
+// a token names a kid it lacks. [Authenticator.Ready] tells a readiness
+// probe whether every issuer has keys. With Config.Metadata the
+// Authenticator serves the API's protected-resource metadata (RFC 9728)
+// and names it in its challenges.
 //
 // Verified JWTs are kept in a bounded cache keyed by the exact token, so a
 // token reused for many requests is verified once; each entry dies at the

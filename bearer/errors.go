@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
@@ -151,7 +150,7 @@ func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }
 // challenge's resource_metadata parameter (RFC 9728 §5.1).
 func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
 	challenge := func(code, description string) string {
-		return withParam(envelope.BearerChallenge(realm, code, description, ""), "resource_metadata", metadata)
+		return envelope.AppendAuthParam(envelope.BearerChallenge(realm, code, description, ""), "resource_metadata", metadata)
 	}
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
@@ -186,17 +185,4 @@ func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
 		errs[r] = e.WithCause(row.Err)
 	}
 	return errs
-}
-
-// withParam appends the auth-param name="value" to the challenge ch, when
-// value is not empty.
-func withParam(ch, name, value string) string {
-	if value == "" {
-		return ch
-	}
-	sep := ", "
-	if !strings.Contains(ch, " ") {
-		sep = " " // the scheme alone
-	}
-	return ch + sep + name + "=" + envelope.QuotedString(value)
 }

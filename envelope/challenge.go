@@ -29,6 +29,23 @@ func BearerChallenge(realm, errCode, description, scope string) string {
 	return b.String()
 }
 
+// AppendAuthParam returns the challenge ch with the auth-param
+// name="value" appended (value quoted-string escaped), or ch itself when
+// value is empty:
+//
+//	AppendAuthParam(`Bearer realm="api"`, "resource_metadata", u) // Bearer realm="api", resource_metadata="…"
+//	AppendAuthParam("Bearer", "resource_metadata", u)             // Bearer resource_metadata="…"
+func AppendAuthParam(ch, name, value string) string {
+	if value == "" {
+		return ch
+	}
+	sep := ", "
+	if !strings.Contains(ch, " ") {
+		sep = " " // the scheme alone
+	}
+	return ch + sep + name + "=" + QuotedString(value)
+}
+
 // QuotedString returns s as an HTTP quoted-string (RFC 9110 §5.6.4) for an
 // auth-param such as a challenge's realm: '"' and '\\' escaped, control
 // characters (which cannot appear in a header) dropped.

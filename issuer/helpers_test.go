@@ -248,7 +248,7 @@ func errorBody(t testing.TB, w *httptest.ResponseRecorder) (name, code, message 
 // verificationKey returns the key id, algorithm and verification key of
 // iss's access tokens, as its BearerConfig carries them.
 func verificationKey(iss *issuer.Issuer) (kid, alg string, key any) {
-	k := iss.BearerConfig(nil).Keys[0]
+	k := iss.BearerConfig(nil).Issuers[0].Keys[0]
 	return k.ID, k.Algorithm, k.Key
 }
 

@@ -193,11 +193,12 @@ func TestAccessorsCopy(t *testing.T) {
 	cfg := baseConfig(t)
 	iss, err := issuer.New(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"https://rewards.example"}, iss.BearerConfig(nil).Issuers)
-	aud := iss.BearerConfig(nil).Audiences
+	require.Len(t, iss.BearerConfig(nil).Issuers, 1)
+	assert.Equal(t, "https://rewards.example", iss.BearerConfig(nil).Issuers[0].URL)
+	aud := iss.BearerConfig(nil).Issuers[0].Audiences
 	assert.Equal(t, []string{"https://rewards.example"}, aud, "audience defaults to the issuer")
 	aud[0] = "x"
-	assert.Equal(t, []string{"https://rewards.example"}, iss.BearerConfig(nil).Audiences)
+	assert.Equal(t, []string{"https://rewards.example"}, iss.BearerConfig(nil).Issuers[0].Audiences)
 }
 
 // TestIssueAccessReservesSessionClaims is the regression test for

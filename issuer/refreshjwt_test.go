@@ -68,9 +68,9 @@ func TestTokenTypeHeaders(t *testing.T) {
 	} {
 		t.Run("typ "+tc.wantAT, func(t *testing.T) {
 			f := newFixture(t, func(c *issuer.Config) { c.TokenType, c.RefreshJWT = tc.typ, true })
-			assert.Equal(t, tc.wantAT, f.iss.BearerConfig(nil).TokenType)
+			assert.Equal(t, tc.wantAT, f.iss.BearerConfig(nil).Issuers[0].TokenType)
 			bc := f.iss.BearerConfig(f.revoked)
-			assert.Equal(t, tc.wantAT, bc.TokenType)
+			assert.Equal(t, tc.wantAT, bc.Issuers[0].TokenType)
 			p := f.login(t, "127.0.0.2", "demo", demoPassword)
 			assert.Equal(t, map[string]any{"alg": "HS256", "typ": tc.wantAT}, segment(t, p.Data.AccessToken, 0))
 			assert.Equal(t, map[string]any{"alg": "HS256", "typ": tc.wantRT}, segment(t, p.Data.RefreshToken, 0))

@@ -39,6 +39,12 @@ type Config struct {
 	// challenge with Realm).
 	Challenge string
 
+	// ResourceMetadata is the URL of this API's protected-resource metadata
+	// (RFC 9728, see bearer.ResourceMetadata.URL), named by the
+	// resource_metadata parameter of every Bearer challenge. Default: ""
+	// (no parameter).
+	ResourceMetadata string
+
 	// Implies maps a granted scope to the scopes it also grants, for example
 	//
 	//	"products:write": {"products:read"}
@@ -127,6 +133,15 @@ type Enforcer struct {
 // Any list may not be empty when given. Every problem is reported in one
 // error wrapping [ErrConfig].
 func New(cfg Config) (*Enforcer, error) {
+	// The Enforcer keeps its own copy of the table: a caller changing its
+	// map or rules later changes nothing here.
+	if cfg.Routes != nil {
+		routes := make(map[string]Rule, len(cfg.Routes))
+		for p, r := range cfg.Routes {
+			routes[p] = Rule{All: slices.Clone(r.All), Any: slices.Clone(r.Any)}
+		}
+		cfg.Routes = routes
+	}
 	e := &Enforcer{cfg: cfg, now: cfg.Now}
 	if e.now == nil {
 		e.now = time.Now
@@ -151,7 +166,7 @@ func New(cfg Config) (*Enforcer, error) {
 	}
 	challenge := cfg.Challenge
 	if challenge == "" {
-		challenge = envelope.BearerChallenge(cfg.Realm, "", "", "")
+		challenge = envelope.AppendAuthParam(envelope.BearerChallenge(cfg.Realm, "", "", ""), "resource_metadata", cfg.ResourceMetadata)
 	}
 	if strings.ContainsFunc(challenge, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		problems = append(problems, fmt.Errorf("the Challenge %q has control characters", challenge))
@@ -300,7 +315,7 @@ func (e *Enforcer) forbidden(scope, challengeScope string, oneOf bool) *envelope
 	err := envelope.ErrForbidden.WithMessage(e.message(scope, oneOf)).
 		WithOAuthCode("insufficient_scope").WithCause(refusals[rInsufficient].Err)
 	if !e.cfg.OmitChallenge {
-		err = err.WithChallenge(envelope.BearerChallenge(e.cfg.Realm, "insufficient_scope", "", challengeScope))
+		err = err.WithChallenge(envelope.AppendAuthParam(envelope.BearerChallenge(e.cfg.Realm, "insufficient_scope", "", challengeScope), "resource_metadata", e.cfg.ResourceMetadata))
 	}
 	return err
 }

@@ -18,8 +18,11 @@ func main() {
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "orders",
 		Algorithms: []string{"HS256"},
-		Issuers:    []bearer.Issuer{{URL: "https://auth.example.com", Keys: []bearer.Key{{Algorithm: "HS256", Key: []byte("a-secret-of-at-least-32-bytes!!!")}}}},
-		Audiences:  []string{"orders-api"},
+		Issuers: []bearer.Issuer{{
+			URL:  "https://auth.example.com",
+			Keys: []bearer.Key{{Algorithm: "HS256", Key: []byte("a-secret-of-at-least-32-bytes!!!")}},
+		}},
+		Audiences: []string{"orders-api"},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -59,6 +59,7 @@ type row struct {
 var notRefusals = map[string]string{
 	"bearer.ErrDuplicateTokenID": "a TokenStore contract error (Add)",
 	"bearer.ErrConfig":           "a construction error",
+	"bearer.ErrDiscovery":        "a key-set failure reported by Ready and the Logger; the issuer's tokens are answered ErrUnavailable's 503",
 	"apikey.ErrConfig":           "a construction error",
 	"apikey.ErrInvalidEnv":       "a Generate error",
 	"apikey.ErrInvalidRecord":    "a Store.Put error",
