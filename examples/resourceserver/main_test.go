@@ -135,7 +135,8 @@ func TestDiscovery(t *testing.T) {
 
 			r = get(t, base+"/api/v1/products", p.Sign(t, claims("https://api.test", "openid")))
 			assert.Equal(t, http.StatusForbidden, r.status, r.body)
-			assert.Contains(t, r.header.Get("WWW-Authenticate"), `scope="products:read"`)
+			assert.Equal(t, `Bearer realm="api", error="insufficient_scope", scope="products:read", resource_metadata="`+base+`/.well-known/oauth-protected-resource"`,
+				r.header.Get("WWW-Authenticate"))
 
 			r = get(t, base+"/api/v1/products", p.Sign(t, claims("https://api.test", "openid products:read")))
 			assert.Equal(t, http.StatusOK, r.status, r.body)

@@ -25,17 +25,18 @@ var routes = map[string]scopes.Rule{
 // key sets: they are fetched in the background, and a token of an issuer
 // without keys yet is answered 503.
 func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticator, error) {
-	perms, err := scopes.New(scopes.Config{Realm: "api", Routes: routes, Audit: gatehouse.SlogAuditor(log)})
+	var meta bearer.ResourceMetadata
+	if o.resource != "" {
+		meta = bearer.ResourceMetadata{Resource: o.resource, ResourceName: "gatehouse resourceserver example"}
+	}
+	// The 403 challenges name the metadata document too (meta.URL is ""
+	// without a resource, or for an invalid one, which bearer.New refuses).
+	perms, err := scopes.New(scopes.Config{Realm: "api", Routes: routes, ResourceMetadata: meta.URL(), Audit: gatehouse.SlogAuditor(log)})
 	if err != nil {
 		return nil, nil, err
 	}
-	meta := bearer.ResourceMetadata{
-		Resource:        o.resource,
-		ScopesSupported: perms.Scopes(),
-		ResourceName:    "gatehouse resourceserver example",
-	}
-	if o.resource == "" {
-		meta = bearer.ResourceMetadata{}
+	if o.resource != "" {
+		meta.ScopesSupported = perms.Scopes()
 	}
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "api",
