@@ -1,9 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,55 +12,51 @@ import (
 	"testing"
 	"time"
 
-	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/bearer/bearertest"
 )
 
-// The black-box probes of issue 14 against the resource server, run as
-// main_test.go runs it: its handler on loopback in front of a JWK Set
-// endpoint on loopback, with tokens an OpenID provider could sign.
+// The black-box probes of the resource server: its handler on loopback in
+// front of an OpenID provider on loopback, found by discovery, with tokens
+// the provider signs.
 
 type bbIDP struct {
-	key *ecdsa.PrivateKey
+	idp *bearertest.Provider
 	api string
 }
 
 func bbStart(t *testing.T) *bbIDP {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	idp := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/tenant/"})
+	o, err := parseFlags([]string{"-issuer", idp.Issuer(), "-audience", "https://api.test", "-algs", "ES256"}, io.Discard)
 	require.NoError(t, err)
-	jwk, err := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: "idp-1", ALG: jwkset.AlgES256, USE: jwkset.UseSig}})
-	require.NoError(t, err)
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{jwk.Marshal()}})
-	}))
-	t.Cleanup(idp.Close)
-	h, auth, err := newHandler(options{jwksURL: idp.URL, issuer: "https://idp.test/", audience: "https://api.test", algs: "ES256"}, slog.New(slog.DiscardHandler))
+	h, auth, err := newHandler(o, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = auth.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, auth.WaitReady(ctx))
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	return &bbIDP{key: key, api: api.URL}
+	return &bbIDP{idp: idp, api: api.URL}
 }
 
-// token signs claims on top of valid iss, aud, sub, iat and exp.
+// token signs claims on top of valid iss, aud, sub, iat and exp; a nil
+// value leaves the claim out.
 func (p *bbIDP) token(t *testing.T, claims map[string]any) string {
 	t.Helper()
-	c := jwt.MapClaims{"iss": "https://idp.test/", "aud": "https://api.test", "sub": "auth0|42", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+	c := jwt.MapClaims{"aud": "https://api.test", "sub": "auth0|42", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
 	for k, v := range claims {
-		if v == nil {
+		if v == nil && k != "iss" {
 			delete(c, k)
 			continue
 		}
 		c[k] = v
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
-	tok.Header["kid"] = "idp-1"
-	s, err := tok.SignedString(p.key)
-	require.NoError(t, err)
-	return s
+	return p.idp.Sign(t, c)
 }
 
 func (p *bbIDP) get(t *testing.T, path string, h http.Header) (int, http.Header, string) {
@@ -115,7 +109,7 @@ func TestBlackboxExactClaimNames(t *testing.T) {
 	for name, c := range map[string]map[string]any{
 		"EXP only":       {"exp": nil, "EXP": time.Now().Add(time.Hour).Unix()},
 		"exp past, Exp":  {"exp": past, "Exp": time.Now().Add(time.Hour).Unix()},
-		"ISS only":       {"iss": nil, "ISS": "https://idp.test/"},
+		"ISS only":       {"iss": nil, "ISS": p.idp.Issuer()},
 		"AUD only":       {"aud": nil, "AUD": "https://api.test"},
 		"aud other, Aud": {"aud": "https://other.test", "Aud": "https://api.test"},
 	} {

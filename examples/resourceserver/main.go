@@ -1,126 +1,151 @@
-// Command resourceserver is an API protected by bearer tokens from any
-// OpenID provider (Auth0, Keycloak, Okta, …): it verifies the provider's
-// JWTs against its JWK Set and serves
+// Command resourceserver is an API protected by the access tokens of one or
+// more OpenID providers (Auth0, Okta, Keycloak, Microsoft Entra ID, …). Given
+// an issuer URL, it finds the provider's JWK Set by discovery, verifies the
+// provider's JWTs against it, and serves
 //
-//	GET /api/v1/whoami    the caller's Principal
-//	GET /api/v1/products  a product list, for tokens with scope products:read
+//	GET /api/v1/whoami                         the caller's Principal
+//	GET /api/v1/products                       a product list; needs scope products:read
+//	GET /readyz                                200 once every issuer has keys, else 503
+//	GET /.well-known/oauth-protected-resource  this API's metadata (RFC 9728)
 //
-// Usage:
+// Run it from the examples directory:
 //
-//	resourceserver -jwks-url https://idp.example.com/.well-known/jwks.json \
-//	    -issuer https://idp.example.com/ -audience https://api.example.com
+//	go run ./resourceserver -issuer https://TENANT.auth0.com/ -audience https://api.example.com
+//
+// # Flags
+//
+// -issuer URL names an accepted issuer, exactly as its tokens' "iss" spell
+// it. Repeat it to accept several providers. The flags that follow an
+// -issuer, up to the next one, configure that issuer only:
+//
+//	-audience AUD       an accepted "aud" (required; repeat to accept several)
+//	-jwks-url URL       the issuer's JWK Set, instead of discovery
+//	-typ TYPE           the "typ" header its access tokens must carry, e.g. at+jwt
+//	-scope-claim NAME   the claim holding its scopes (scp, roles, permissions, …)
+//
+// A per-issuer flag before the first -issuer is an error: with several
+// providers, each audience belongs to one of them, and a token is checked
+// against the audiences of its own issuer only. For example
+//
+//	resourceserver \
+//	    -issuer https://TENANT.auth0.com/ -audience https://api.example.com -typ at+jwt \
+//	    -issuer https://login.microsoftonline.com/TENANT_ID/v2.0 -audience CLIENT_ID -scope-claim scp
+//
+// The other flags are global: -algs (the accepted signature algorithms,
+// default RS256,ES256), -resource (this API's RFC 9728 resource identifier,
+// default http://<listen address>) and -addr (default 127.0.0.1:8080).
+//
+// # Startup and readiness
+//
+// The server listens at once: key sets are discovered and fetched in the
+// background, and a token of an issuer without keys yet is answered 503.
+// /readyz says when every issuer has a usable key set; the log says when
+// each issuer becomes ready, and bearer logs every failed fetch.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"strings"
+	"os/signal"
+	"strconv"
+	"syscall"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
-	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
-// options are the command-line settings.
-type options struct {
-	addr     string
-	jwksURL  string
-	issuer   string
-	audience string
-	algs     string
-}
-
 func main() {
-	var o options
-	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-	flag.StringVar(&o.jwksURL, "jwks-url", "", "the provider's JWK Set URL (jwks_uri)")
-	flag.StringVar(&o.issuer, "issuer", "", "accepted token issuer (iss), exactly as the provider writes it")
-	flag.StringVar(&o.audience, "audience", "", "accepted audience (aud): this API's identifier")
-	flag.StringVar(&o.algs, "algs", "RS256,ES256", "comma-separated signature algorithms to accept")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if err := run(o, log); err != nil {
-		log.Error("resourceserver", "error", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	serve.Exit("resourceserver", err)
 }
 
-func run(o options, log *slog.Logger) error {
-	h, auth, err := newHandler(o, log)
+// run parses args, starts the server and serves until ctx is done, then
+// shuts down gracefully. The log goes to stderr. ready, when not nil,
+// receives the listener's address once it accepts connections.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	defer auth.Close()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", o.issuer, "audience", o.audience)
-	if err := serve.Serve(context.Background(), ln, envelope.Recover(log)(h)); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// newHandler builds the API: bearer authentication in front of a mux whose
-// products route also requires a scope.
-func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticator, error) {
-	if o.jwksURL == "" || o.issuer == "" || o.audience == "" {
-		return nil, nil, fmt.Errorf("-jwks-url, -issuer and -audience are required")
-	}
-	var algs []string
-	for a := range strings.SplitSeq(o.algs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			algs = append(algs, a)
+	if o.resource == "" {
+		if o.resource, err = defaultResource(o.addr, ln.Addr()); err != nil {
+			_ = ln.Close()
+			return err
 		}
 	}
-	auth, err := bearer.New(bearer.Config{
-		Realm:      "api",
-		Algorithms: algs,
-		Issuers:    []bearer.Issuer{{URL: o.issuer, JWKSURL: o.jwksURL}},
-		Logger:     log,
-		Audiences:  []string{o.audience},
-		Leeway:     30 * time.Second,
-		Audit:      gatehouse.SlogAuditor(log),
-	})
+	h, auth, err := newHandler(o, log)
 	if err != nil {
-		return nil, nil, err
+		_ = ln.Close()
+		return err
 	}
+	defer func() { _ = auth.Close() }()
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/whoami", whoami)
-	mux.Handle("GET /api/v1/products", scopes.Require("products:read")(http.HandlerFunc(products)))
-	return auth.Middleware(mux), auth, nil
+	for _, is := range o.issuers {
+		attrs := []any{"url", is.URL, "audiences", is.Audiences, "keys", "discovery"}
+		if is.JWKSURL != "" {
+			attrs[5] = is.JWKSURL
+		}
+		if is.TokenType != "" {
+			attrs = append(attrs, "typ", is.TokenType)
+		}
+		if is.ScopeClaim != "" {
+			attrs = append(attrs, "scope_claim", is.ScopeClaim)
+		}
+		log.Info("issuer", attrs...)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "resource", o.resource, "algs", o.algs)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchReadiness(ctx, auth, o.issuers, log, time.Second, 10*time.Second)
+	}()
+	defer func() { cancel(); <-watched }()
+
+	if ready != nil {
+		ready <- ln.Addr().String() // the listener already accepts connections
+	}
+	return serve.Serve(ctx, ln, envelope.Recover(log)(h))
 }
 
-func whoami(w http.ResponseWriter, r *http.Request) {
-	p, _ := gatehouse.PrincipalFrom(r.Context())
-	_ = envelope.OK(w, map[string]any{
-		"subject":    p.Subject,
-		"tenant":     p.Tenant,
-		"client_id":  p.ClientID,
-		"scopes":     p.Scopes,
-		"method":     p.Method,
-		"token_id":   p.TokenID,
-		"session_id": p.SessionID,
-		"expires_at": p.ExpiresAt,
-	})
-}
-
-func products(w http.ResponseWriter, r *http.Request) {
-	_ = envelope.OK(w, []map[string]any{
-		{"id": "p_1", "name": "Gift card", "price": 2500},
-		{"id": "p_2", "name": "VIP rank", "price": 999},
-	})
+// defaultResource returns the resource identifier of an API listening on
+// addr (the -addr flag; actual is the listener's address, whose port
+// replaces a 0 or missing one): http://host:port, with "localhost" for an
+// empty or unspecified host. Only a loopback host may be served over plain
+// http, so any other needs -resource.
+func defaultResource(addr string, actual net.Addr) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if _, p, err := net.SplitHostPort(actual.String()); err == nil && (port == "" || port == "0") {
+		port = p
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		host = "localhost"
+	case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+		return "", fmt.Errorf("-addr %s is not a loopback address: set -resource to this API's https URL", addr)
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return "", errors.New("-addr has no port")
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }
