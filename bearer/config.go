@@ -173,9 +173,10 @@ type Issuer struct {
 	// Audiences accepted in this issuer's tokens. Default:
 	// Config.Audiences.
 	Audiences []string
-	// TokenType is the "typ" this issuer's access tokens carry (Okta,
-	// Keycloak and Auth0 with RFC 9068 profiles write "at+jwt", Entra ID
-	// "JWT"). Default: Config.TokenType.
+	// TokenType is the "typ" this issuer's access tokens carry: "at+jwt"
+	// for RFC 9068 profiles (Auth0's, for one), "JWT" for Entra ID and
+	// Keycloak; leave it and Config.TokenType empty for an issuer that sends
+	// none (Okta's custom authorization servers). Default: Config.TokenType.
 	TokenType string
 	// TenantClaim names the claim copied to Principal.Tenant. Default:
 	// Config.TenantClaim, else "tenant".

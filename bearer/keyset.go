@@ -38,8 +38,9 @@ type keySet struct {
 	minRefresh, maxRefresh, refresh time.Duration
 	unknownInterval, unknownWait    time.Duration
 
-	snap  atomic.Pointer[jwkSnapshot]
-	ready chan struct{} // closed when a set with a usable key is first published
+	snap      atomic.Pointer[jwkSnapshot]
+	ready     chan struct{} // closed after the first fetch that publishes a usable key
+	readyOnce sync.Once
 
 	mu        sync.Mutex
 	jwksURL   string        // configured or discovered; "" until discovered
@@ -157,6 +158,9 @@ func (ks *keySet) run(ctx context.Context) {
 		ks.done = make(chan struct{})
 		ks.mu.Unlock()
 		close(done)
+		if len(ks.snap.Load().byKID) > 0 {
+			ks.readyOnce.Do(func() { close(ks.ready) })
+		}
 		next = time.Now().Add(delay)
 		timer.Reset(delay)
 	}
@@ -198,12 +202,12 @@ func (ks *keySet) fetchOnce(ctx context.Context) time.Duration {
 		if se, ok := errors.AsType[*statusError](err); ok {
 			retryAfter = se.retryAfter
 		}
-		return ks.failed(ctx, fmt.Errorf("JWK Set: %w", err), retryAfter)
+		return ks.failed(ctx, err, retryAfter)
 	}
 	if !resp.notModified {
 		set, err := parseJWKSet(resp.body)
 		if err != nil {
-			return ks.failed(ctx, fmt.Errorf("JWK Set %s: %w", safeURL(u), err), 0)
+			return ks.failed(ctx, fmt.Errorf("GET %s: %w", safeURL(u), err), 0)
 		}
 		ks.publish(set)
 	}
@@ -317,13 +321,6 @@ func (ks *keySet) publish(set []jwkset.JWK) {
 		}
 	}
 	ks.snap.Store(next)
-	if len(next.byKID) > 0 {
-		select {
-		case <-ks.ready:
-		default:
-			close(ks.ready)
-		}
-	}
 }
 
 // sameKey reports whether two bound public keys are equal.

@@ -8,32 +8,64 @@ import (
 
 // Ready reports whether every issuer can verify tokens: nil when each has
 // static keys or a fetched key set with a usable key, else an error
-// wrapping [ErrUnavailable] that names every issuer without keys and the
-// last fetch or discovery failure. It does not wait or fetch; it returns
-// ctx's error when ctx is done. Serve it from a readiness probe (/readyz):
-// a token of an issuer that is not ready is answered 503.
+// wrapping [ErrUnavailable] that joins the [Authenticator.Unready] errors.
+// It does not wait or fetch; it returns ctx's error when ctx is done.
+// Serve it from a readiness probe (/readyz): a token of an issuer that is
+// not ready is answered 503.
 func (a *Authenticator) Ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var missing []error
+	unready := a.Unready()
+	if len(unready) == 0 {
+		return nil
+	}
+	errs := make([]error, len(unready))
+	for i, e := range unready {
+		errs[i] = e
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
+}
+
+// An IssuerError says why one issuer cannot verify tokens yet. Err is the
+// last fetch or discovery failure (wrapping [ErrDiscovery] when discovery
+// failed), or says that no set was fetched yet or that the set has no
+// usable key. It may quote the issuer's URLs (without password or query):
+// log it, do not send it to clients.
+type IssuerError struct {
+	// Issuer is the issuer's URL, or "" for the set of Config.JWKSURL.
+	Issuer string
+	// Err is the reason.
+	Err error
+
+	set string // the set's URL, safe to log, naming it when Issuer is ""
+}
+
+// Error names the issuer, or the set of Config.JWKSURL, and the reason.
+func (e *IssuerError) Error() string {
+	if e.Issuer == "" {
+		return fmt.Sprintf("JWK Set %s: %v", e.set, e.Err)
+	}
+	return fmt.Sprintf("issuer %q: %v", e.Issuer, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *IssuerError) Unwrap() error { return e.Err }
+
+// Unready returns, in the order of Config.Issuers, one [IssuerError] per
+// issuer that cannot verify tokens yet; none when [Authenticator.Ready]
+// is nil.
+func (a *Authenticator) Unready() []*IssuerError {
+	var out []*IssuerError
 	for _, is := range a.all {
 		if !is.needsRemote() {
 			continue
 		}
 		if err := is.remote.usable(); err != nil {
-			if is.checkISS {
-				err = fmt.Errorf("issuer %q: %w", is.url, err)
-			} else {
-				err = fmt.Errorf("JWK Set %s: %w", is.remote.name(), err)
-			}
-			missing = append(missing, err)
+			out = append(out, &IssuerError{Issuer: is.remote.issuer, Err: err, set: is.remote.name()})
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(missing...))
-	}
-	return nil
+	return out
 }
 
 // WaitReady waits until [Authenticator.Ready] reports nil, or ctx is done;

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -18,51 +17,26 @@ import (
 // issuer has a usable key set, else 503 naming the issuers still without
 // one. The message names issuers and the kind of failure only; the
 // library's error, which may quote configured URLs, goes to the log.
-func readyz(auth *bearer.Authenticator, issuers []string) http.HandlerFunc {
+func readyz(auth *bearer.Authenticator) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		err := auth.Ready(r.Context())
-		if err == nil {
+		if err := auth.Ready(r.Context()); err == nil {
 			_ = envelope.OK(w, map[string]string{"status": "ready"})
 			return
 		}
-		envelope.Write(w, r, envelope.ErrUnavailable.WithMessage(notReadyMessage(notReady(err, issuers))))
+		envelope.Write(w, r, envelope.ErrUnavailable.WithMessage(notReadyMessage(notReady(auth.Unready()))))
 	}
 }
 
-// notReady maps each issuer named in err, an error of
-// [bearer.Authenticator.Ready], to why it has no keys: "discovery failed"
-// or "no key set yet". Ready names every issuer without keys in an error
-// of its own that starts with `issuer "<URL>": `.
-func notReady(err error, issuers []string) map[string]string {
+// notReady maps each issuer of unready (bearer.Authenticator.Unready) to
+// why it has no keys: "discovery failed" or "no key set yet".
+func notReady(unready []*bearer.IssuerError) map[string]string {
 	out := map[string]string{}
-	for _, e := range flatten(err) {
-		for _, iss := range issuers {
-			if _, ok := out[iss]; ok || !strings.HasPrefix(e.Error(), fmt.Sprintf("issuer %q: ", iss)) {
-				continue
-			}
-			out[iss] = "no key set yet"
-			if errors.Is(e, bearer.ErrDiscovery) {
-				out[iss] = "discovery failed"
-			}
+	for _, e := range unready {
+		out[e.Issuer] = "no key set yet"
+		if errors.Is(e, bearer.ErrDiscovery) {
+			out[e.Issuer] = "discovery failed"
 		}
-	}
-	return out
-}
-
-// flatten returns err and every error it wraps, depth first.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	out := []error{err}
-	switch u := err.(type) {
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-	case interface{ Unwrap() error }:
-		out = append(out, flatten(u.Unwrap())...)
 	}
 	return out
 }
@@ -97,21 +71,14 @@ func watchReadiness(ctx context.Context, auth *bearer.Authenticator, issuers []b
 	start := time.Now()
 	pending := slices.Clone(issuers)
 	warned := false
-	var urls []string
-	for _, is := range issuers {
-		urls = append(urls, is.URL)
-	}
 	for len(pending) > 0 {
 		wctx, cancel := context.WithTimeout(ctx, poll)
-		err := auth.WaitReady(wctx)
+		_ = auth.WaitReady(wctx)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		missing := notReady(err, urls)
-		if err != nil && len(missing) == 0 {
-			continue // not ready, but the error names no issuer: wait on
-		}
+		missing := notReady(auth.Unready())
 		pending = slices.DeleteFunc(pending, func(is bearer.Issuer) bool {
 			if _, ok := missing[is.URL]; ok {
 				return false

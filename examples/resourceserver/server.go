@@ -55,12 +55,8 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 	api.HandleFunc("GET /api/v1/whoami", whoami)
 	api.HandleFunc("GET /api/v1/products", products)
 
-	var urls []string
-	for _, is := range o.issuers {
-		urls = append(urls, is.URL)
-	}
 	root := http.NewServeMux()
-	root.Handle("GET /readyz", readyz(auth, urls))
+	root.Handle("GET /readyz", readyz(auth))
 	if o.resource != "" {
 		root.Handle("GET "+meta.Path(), auth.MetadataHandler())
 	}
