@@ -14,32 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/logbuf"
+
 	"github.com/MicahParks/jwkset"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// logBuffer collects what a test's Authenticator logs.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // recordLogs points cfg's Logger at a buffer and returns it.
-func recordLogs(cfg *Config) *logBuffer {
-	l := &logBuffer{}
+func recordLogs(cfg *Config) *logbuf.Buffer {
+	l := &logbuf.Buffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(l, nil))
 	return l
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/logbuf"
+
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,7 +93,7 @@ func TestDiscoveryIssuerMismatch(t *testing.T) {
 	good := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/good"})
 	liar := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/liar"})
 	liar.SetDocumentIssuer(good.Issuer())
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	a := newAuth(t, bearer.Config{
 		Issuers: []bearer.Issuer{{URL: good.Issuer()}, {URL: liar.Issuer()}},
 		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
@@ -241,7 +243,7 @@ func TestKeyRotationUnderFlood(t *testing.T) {
 func TestReadyAndWaitReady(t *testing.T) {
 	p := bearertest.NewProvider(t, bearertest.ProviderConfig{})
 	p.Fail(http.StatusServiceUnavailable, 0)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	cfg := bearer.Config{
 		Algorithms: []string{"ES256"},
 		Issuers:    []bearer.Issuer{{URL: p.Issuer()}},
@@ -353,24 +355,6 @@ func TestChallengeNamesMetadata(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, w.Code)
 }
 
-// syncBuffer is a log sink safe for the fetching goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestCloseStopsFetching: after Close no request reaches the provider and
 // a token with an unknown kid is refused at once.
 func TestCloseStopsFetching(t *testing.T) {
@@ -451,7 +435,7 @@ func TestKeySetURLsRedacted(t *testing.T) {
 	srv := idp(t, false, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}})
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	u := strings.Replace(srv.URL, "http://", "http://svc:s3cr3t@", 1) + "/jwks?api_key=k3y"
 	a := newAuth(t, bearer.Config{Algorithms: []string{"ES256"}, JWKSURL: u, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "status 500") }, 5*time.Second, 5*time.Millisecond)

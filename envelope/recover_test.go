@@ -1,7 +1,6 @@
 package envelope_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,9 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/logbuf"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -24,29 +24,11 @@ import (
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // recoverServer serves h behind Recover on loopback, logging as JSON to
 // the returned buffer.
-func recoverServer(t *testing.T, h http.Handler) (*httptest.Server, *syncBuffer) {
+func recoverServer(t *testing.T, h http.Handler) (*httptest.Server, *logbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	srv := httptest.NewServer(envelope.Recover(slog.New(slog.NewJSONHandler(logs, nil)))(h))
 	// net/http logs the aborted responses itself; keep the test output clean.
 	srv.Config.ErrorLog = nil
@@ -249,7 +231,7 @@ func TestRecoverAfterHeaders(t *testing.T) {
 // TestRecoverErrAbortHandler checks http.ErrAbortHandler passes through
 // Recover unlogged, so net/http aborts the response as the handler asked.
 func TestRecoverErrAbortHandler(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	h := envelope.Recover(slog.New(slog.NewTextHandler(logs, nil)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))

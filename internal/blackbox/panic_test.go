@@ -1,7 +1,6 @@
 package blackbox
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/logbuf"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
@@ -20,24 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // boom panics when the request asks for it with X-Panic: <name>.
 func boom(r *http.Request, name string) {
@@ -116,7 +99,7 @@ func TestPanickingCallbacks(t *testing.T) {
 		w.Header().Set("X-Secret", "leak")
 		_ = envelope.OK(w, "fine")
 	}))
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	srv := httptest.NewServer(envelope.Recover(slog.New(slog.NewTextHandler(logs, nil)))(setReq(envelope.Use(envelope.Flat)(mux))))
 	defer srv.Close()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1}}
