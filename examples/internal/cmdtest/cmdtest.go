@@ -3,35 +3,19 @@
 package cmdtest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"regexp"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/logbuf"
 )
 
 // A Buffer is a bytes.Buffer safe for concurrent use: the command writes
 // to it while the test reads it.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+type Buffer = logbuf.Buffer
 
 // A Command is a command started with [Start].
 type Command struct {
