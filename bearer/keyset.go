@@ -331,8 +331,9 @@ func sameKey(a, b any) bool {
 
 // key returns the key for kid bound to alg. An unknown kid asks for a
 // fetch of the set (see refreshFor) and is ErrUnknownKey if the set does
-// not have it after it either; while the set holds no key at all (the
-// provider was never reached) it is ErrUnavailable, so the outage is a
+// not have it after it either; while the set holds no usable key at all
+// (the provider was never reached, or publishes none this issuer may
+// use: the issuer is not ready) it is ErrUnavailable, so the outage is a
 // 503 and not the client's fault.
 func (ks *keySet) key(ctx context.Context, kid, alg string) (*remoteKey, error) {
 	snap := ks.snap.Load()
@@ -345,7 +346,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (*remoteKey, error) 
 	switch {
 	case k != nil && k.Algorithm == alg && containsString(ks.allowed, alg):
 		return k, nil
-	case k == nil && snap.size == 0:
+	case k == nil && len(snap.byKID) == 0:
 		return nil, ErrUnavailable
 	}
 	return nil, ErrUnknownKey

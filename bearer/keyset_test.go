@@ -209,7 +209,7 @@ func TestJWKSRefusals(t *testing.T) {
 		a := mustNew(t, cfg)
 		hs := signer{alg: "HS256", kid: "h", method: jwtHS256, priv: mustB64(t, "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")}
 		_, err := a.Check(bearerRequest(hs.sign(t, claimsAt(t0), nil)))
-		assert.ErrorIs(t, err, ErrUnknownKey)
+		assert.ErrorIs(t, err, ErrUnavailable, "no usable key: the issuer is not ready")
 	})
 	t.Run("RSA key without alg and two RSA algorithms", func(t *testing.T) {
 		srv := newJWKSServer(t)
@@ -221,7 +221,7 @@ func TestJWKSRefusals(t *testing.T) {
 		cfg.Algorithms = []string{"RS256", "PS256"}
 		a := mustNew(t, cfg)
 		_, err = a.Check(bearerRequest(rsa1.sign(t, claimsAt(t0), nil)))
-		assert.ErrorIs(t, err, ErrUnknownKey, "ambiguous binding refused")
+		assert.ErrorIs(t, err, ErrUnavailable, "ambiguous binding refused: no usable key, the issuer is not ready")
 
 		cfg.Algorithms = []string{"RS256"}
 		b := mustNew(t, cfg)
