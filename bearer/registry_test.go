@@ -114,7 +114,8 @@ func TestDiscoveryIssuerMismatch(t *testing.T) {
 	liar.SetDocumentIssuer("")
 	require.Eventually(t, func() bool { return a.Ready(context.Background()) == nil }, 5*time.Second, 10*time.Millisecond, "discovery is retried with backoff")
 	assert.Equal(t, http.StatusNoContent, status(a, liar.Sign(t, claims(""))))
-	assert.Contains(t, logs.String(), "key set fetched again")
+	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "key set fetched again") }, 5*time.Second, 5*time.Millisecond,
+		"the recovery is logged (after the set is published)")
 }
 
 // TestKeySetHTTPCaching: the set is refreshed when its max-age (clamped
