@@ -227,7 +227,10 @@ func (a *Authenticator) FlushCache() {
 // error wrapping ErrNoToken. For a request with a bearer token and an
 // application/x-www-form-urlencoded body, Check reads the body (at most
 // MaxFormBytes) and replaces r.Body with a reader of the same bytes. Check
-// is the decision alone: it audits nothing (Middleware does).
+// is the decision alone: it audits nothing (Middleware does). With DPoP
+// on, a request whose proof lacks the current nonce fails with
+// [ErrDPoPNonce]: the caller's answer carries a DPoP-Nonce header with the
+// verifier's Nonce, as Middleware's does.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, rs, err := a.check(r)
 	if rs != rOK {

@@ -305,3 +305,27 @@ func selfSigned(t testing.TB) *x509.Certificate {
 	require.NoError(t, err)
 	return c
 }
+
+// TestDPoPMetadata: the protected-resource metadata of an Authenticator
+// with DPoP required names the proof algorithms and the requirement.
+func TestDPoPMetadata(t *testing.T) {
+	v, err := dpop.New(dpop.Config{Algorithms: []string{"ES256", "EdDSA"}})
+	require.NoError(t, err)
+	cfg := bearer.Config{
+		Algorithms: []string{"HS256"},
+		Issuers:    []bearer.Issuer{{URL: "https://issuer.test", Keys: []bearer.Key{{Algorithm: "HS256", Key: bindingSecret}}}},
+		DPoP:       bearer.DPoP{Mode: bearer.DPoPRequired, Verifier: v},
+		Metadata:   bearer.ResourceMetadata{Resource: "https://api.example.com"},
+	}
+	a, err := bearer.New(cfg)
+	require.NoError(t, err)
+	w := httptest.NewRecorder()
+	a.MetadataHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, cfg.Metadata.Path(), nil))
+	assert.JSONEq(t, `{"resource":"https://api.example.com","authorization_servers":["https://issuer.test"],
+		"bearer_methods_supported":["header"],"dpop_signing_alg_values_supported":["ES256","EdDSA"],
+		"dpop_bound_access_tokens_required":true}`, w.Body.String())
+
+	cfg.Metadata.DPoPSigningAlgValuesSupported = []string{"HS256", "ES256", "ES256"}
+	_, err = bearer.New(cfg)
+	assert.ErrorIs(t, err, bearer.ErrConfig)
+}
