@@ -85,17 +85,19 @@ func (a *Authenticator) proofRefusal(err error) (reason, error) {
 }
 
 // certMatches reports whether the request's client certificate has the
-// SHA-256 thumbprint x5t (base64url, RFC 8705 §3.1): the certificate of
-// the request's TLS connection, else — only when gatehouse.TrustedPeer
-// says the peer is a trusted proxy — the one the proxy forwarded in
-// Config.ClientCertHeader.
+// SHA-256 thumbprint x5t (base64url, RFC 8705 §3.1). When
+// gatehouse.TrustedPeer says the peer is a trusted proxy and
+// Config.ClientCertHeader is set, the client's certificate is the one the
+// proxy forwarded there (the proxy's own TLS certificate, if it presents
+// one, is not the client's); otherwise it is the certificate of the
+// request's TLS connection.
 func (a *Authenticator) certMatches(r *http.Request, x5t string) bool {
 	var der []byte
 	switch {
-	case r.TLS != nil && len(r.TLS.PeerCertificates) > 0:
-		der = r.TLS.PeerCertificates[0].Raw
 	case a.certHeader != "" && gatehouse.TrustedPeer(r.Context()):
 		der = forwardedCert(r.Header.Values(a.certHeader))
+	case r.TLS != nil && len(r.TLS.PeerCertificates) > 0:
+		der = r.TLS.PeerCertificates[0].Raw
 	}
 	if der == nil {
 		return false
@@ -105,8 +107,8 @@ func (a *Authenticator) certMatches(r *http.Request, x5t string) bool {
 }
 
 // forwardedCert decodes RFC 9440's Client-Cert field: exactly one value,
-// a structured-field byte sequence (":" base64 DER ":"). Anything else is
-// nil.
+// a structured-field byte sequence (":" base64 DER ":", RFC 8941 §3.3.5;
+// its padding may be left out, §4.2.7). Anything else is nil.
 func forwardedCert(lines []string) []byte {
 	if len(lines) != 1 {
 		return nil
@@ -115,7 +117,7 @@ func forwardedCert(lines []string) []byte {
 	if len(v) < 3 || v[0] != ':' || v[len(v)-1] != ':' {
 		return nil
 	}
-	der, err := base64.StdEncoding.DecodeString(v[1 : len(v)-1])
+	der, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(v[1:len(v)-1], "="))
 	if err != nil || len(der) == 0 {
 		return nil
 	}

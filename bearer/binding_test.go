@@ -276,6 +276,14 @@ func TestCertificateBound(t *testing.T) {
 	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), p.Confirmation.X5TS256)
 	_, err = a.Check(forwarded(cert, true))
 	assert.NoError(t, err, "forwarded by a trusted proxy")
+	unpadded := forwarded(cert, true)
+	unpadded.Header.Set("Client-Cert", ":"+base64.RawStdEncoding.EncodeToString(cert.Raw)+":")
+	_, err = a.Check(unpadded)
+	assert.NoError(t, err, "without padding (RFC 8941 §4.2.7)")
+	viaMTLSProxy := forwarded(cert, true)
+	viaMTLSProxy.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{otherCert}}
+	_, err = a.Check(viaMTLSProxy)
+	assert.NoError(t, err, "a trusted proxy's own certificate is not the client's")
 
 	for name, r := range map[string]*http.Request{
 		"another certificate":     withTLS(otherCert),

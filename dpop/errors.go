@@ -29,12 +29,17 @@ var (
 	ErrKeyMismatch    = errors.New("dpop: proof key is not the key the access token is bound to")
 	ErrUseNonce       = errors.New("dpop: proof nonce missing, invalid or expired")
 	ErrReplayed       = errors.New("dpop: proof already used")
+	ErrTooManyProofs  = errors.New("dpop: too many live proofs of one key")
 	ErrUnavailable    = errors.New("dpop: replay store unavailable")
 	ErrConfig         = errors.New("dpop: invalid configuration")
 	// ErrStoreFull is returned by a [MemoryReplay] that holds as many live
 	// proof ids as it may: it refuses the write rather than forget one, and
 	// Verify fails with [ErrUnavailable].
 	ErrStoreFull = errors.New("dpop: replay store full")
+	// ErrScopeFull is returned by a [MemoryReplay] whose scope (one proof
+	// key) holds as many live proof ids as it may: Verify refuses the
+	// proof with [ErrTooManyProofs], and the other keys go on.
+	ErrScopeFull = errors.New("dpop: replay scope full")
 	// ErrReplayTTL is returned by [MemoryReplay.Use] for a ttl that is not
 	// positive.
 	ErrReplayTTL = errors.New("dpop: replay ttl must be positive")
@@ -86,6 +91,9 @@ const (
 	ReasonUseNonce gatehouse.Reason = "dpop_use_nonce"
 	// ReasonReplayed: the proof's "jti" was already used with its key.
 	ReasonReplayed gatehouse.Reason = "dpop_proof_replayed"
+	// ReasonTooManyProofs: the key has as many live proofs in the replay
+	// store as one key may.
+	ReasonTooManyProofs gatehouse.Reason = "dpop_too_many_proofs"
 )
 
 // refusal is one row of the table with the OAuth error code it answers.
@@ -113,6 +121,7 @@ var refusals = [...]refusal{
 	{gatehouse.Refusal{Err: ErrKeyMismatch, Status: http.StatusUnauthorized, Message: "DPoP proof key does not match the access token", Reason: ReasonKeyMismatch}, CodeInvalidProof},
 	{gatehouse.Refusal{Err: ErrUseNonce, Status: http.StatusUnauthorized, Message: "Use the DPoP nonce the server provided", Reason: ReasonUseNonce}, CodeUseNonce},
 	{gatehouse.Refusal{Err: ErrReplayed, Status: http.StatusUnauthorized, Message: "DPoP proof already used", Reason: ReasonReplayed}, CodeInvalidProof},
+	{gatehouse.Refusal{Err: ErrTooManyProofs, Status: http.StatusUnauthorized, Message: "Too many DPoP proofs of one key", Reason: ReasonTooManyProofs}, CodeInvalidProof},
 	{gatehouse.Refusal{Err: ErrUnavailable, Status: http.StatusServiceUnavailable, Message: "Authentication is temporarily unavailable", Reason: gatehouse.ReasonStoreUnavailable}, ""},
 }
 

@@ -100,7 +100,7 @@ func (k *jwk) publicKey(alg string) (any, error) {
 // thumbprint returns the RFC 7638 SHA-256 thumbprint of k, a key that
 // publicKey accepted: its required members in lexicographic order, as
 // they were sent (publicKey checked that they are in their canonical
-// encoding).
+// encoding: the base64url alphabet only, minimal or fixed length).
 func (k *jwk) thumbprint() string {
 	var buf [64 + 2*maxRSABits/6]byte
 	return thumbprintOf(buf[:0], k.Kty, k.Crv, k.X, k.Y, k.N, k.E)
@@ -142,9 +142,10 @@ func thumbprintOf(b []byte, kty, crv, x, y, n, e string) string {
 }
 
 // decodeFixed decodes the strict base64url s into dst, which it must fill
-// exactly.
+// exactly: s is the canonical encoding of len(dst) bytes, so that the
+// thumbprint, computed from s, is the key's.
 func decodeFixed(dst []byte, s string) bool {
-	if compact.Encoding.DecodedLen(len(s)) != len(dst) {
+	if len(s) != base64.RawURLEncoding.EncodedLen(len(dst)) || !base64url(s) {
 		return false
 	}
 	n, err := compact.Encoding.Decode(dst, []byte(s))
@@ -155,7 +156,7 @@ func decodeFixed(dst []byte, s string) bool {
 // integer of at most maxBytes bytes in its minimal encoding (RFC 7518
 // §6.3.1: no leading zero octet).
 func decodeUint(s string, maxBytes int) (*big.Int, bool) {
-	if s == "" || compact.Encoding.DecodedLen(len(s)) > maxBytes {
+	if s == "" || compact.Encoding.DecodedLen(len(s)) > maxBytes || !base64url(s) {
 		return nil, false
 	}
 	b, err := compact.Encoding.DecodeString(s)
@@ -163,4 +164,17 @@ func decodeUint(s string, maxBytes int) (*big.Int, bool) {
 		return nil, false
 	}
 	return new(big.Int).SetBytes(b), true
+}
+
+// base64url reports whether s holds only characters of the base64url
+// alphabet: the decoder skips line breaks, which would let one key be
+// sent under many spellings, and so many thumbprints.
+func base64url(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -41,8 +41,11 @@ type MemoryReplayConfig struct {
 	// default window of one minute).
 	MaxKeys int
 	// MaxKeysPerScope bounds how many of them one scope (one proof key)
-	// holds, so that one client signing proofs in a loop exhausts its own
-	// share, not the store. Default: a quarter of MaxKeys.
+	// holds: a key over it has its proofs refused with ErrTooManyProofs
+	// until its earliest ids expire, and the other keys go on. One key
+	// then gets at most MaxKeysPerScope proofs per twice the verifier's
+	// Window (about 136 a second with the defaults): raise it for busy
+	// service clients. Default: MaxKeys/16.
 	MaxKeysPerScope int
 	// Now is the clock; give it the verifier's clock in tests. Default:
 	// time.Now.
@@ -54,7 +57,8 @@ type MemoryReplayConfig struct {
 // MaxKeysPerScope. Expired keys are forgotten before every write, earliest
 // first. A live key is never forgotten to make room: when the store, or
 // the scope, is full, Use of a new key fails with [ErrStoreFull] (Verify
-// answers [ErrUnavailable]) until the earliest of them expires; a
+// answers [ErrUnavailable]), or [ErrScopeFull] (Verify refuses that key's
+// proof with [ErrTooManyProofs]), until the earliest of them expires; a
 // replayed key is still recognised then.
 //
 // Anyone can make a key pair and sign proofs with it, so anyone can write
@@ -94,16 +98,17 @@ func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 		m.max = defaultMaxReplayKeys
 	}
 	if m.maxScope == 0 {
-		m.maxScope = max(m.max/4, 1)
+		m.maxScope = max(m.max/16, 1)
 	}
 	return m, nil
 }
 
 var _ ReplayStore = (*MemoryReplay)(nil)
 
-// Use implements [ReplayStore]. It fails with [ErrStoreFull] when the key
-// is new and the store holds MaxKeys live keys, or the scope
-// MaxKeysPerScope, and with [ErrReplayTTL] for a ttl that is not positive.
+// Use implements [ReplayStore]. It fails with [ErrScopeFull] when the key
+// is new and the scope holds MaxKeysPerScope live keys, [ErrStoreFull]
+// when the store holds MaxKeys, and with [ErrReplayTTL] for a ttl that is
+// not positive.
 func (m *MemoryReplay) Use(ctx context.Context, scope, key string, ttl time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -120,7 +125,11 @@ func (m *MemoryReplay) Use(ctx context.Context, scope, key string, ttl time.Dura
 	if held && now.Before(exp) {
 		return false, nil
 	}
-	if !held && (len(m.keys) >= m.max || m.perScope[scope] >= m.maxScope) {
+	switch {
+	case held:
+	case m.perScope[scope] >= m.maxScope:
+		return false, ErrScopeFull
+	case len(m.keys) >= m.max:
 		return false, ErrStoreFull
 	}
 	if !held {

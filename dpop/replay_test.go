@@ -2,7 +2,12 @@ package dpop_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -102,7 +107,7 @@ func TestMemoryReplayBounds(t *testing.T) {
 		require.True(t, fresh)
 	}
 	_, err = use("a", "3")
-	require.ErrorIs(t, err, dpop.ErrStoreFull, "scope a's share is spent")
+	require.ErrorIs(t, err, dpop.ErrScopeFull, "scope a's share is spent")
 	fresh, err := use("a", "1")
 	require.NoError(t, err)
 	assert.False(t, fresh, "a replay is still recognised when full")
@@ -122,4 +127,38 @@ func TestMemoryReplayBounds(t *testing.T) {
 
 	_, err = dpop.NewMemoryReplay(dpop.MemoryReplayConfig{MaxKeys: -1})
 	require.ErrorIs(t, err, dpop.ErrConfig)
+}
+
+// TestScopeFullIsARefusal: a key over its share has its proofs refused,
+// not the store declared unavailable, and other keys go on.
+func TestScopeFullIsARefusal(t *testing.T) {
+	m, err := dpop.NewMemoryReplay(dpop.MemoryReplayConfig{MaxKeys: 100, MaxKeysPerScope: 2})
+	require.NoError(t, err)
+	v, err := dpop.New(dpop.Config{Replay: m})
+	require.NoError(t, err)
+	heavy, light := newTestSigner(t), newTestSigner(t)
+	verify := func(s *dpop.Signer) error {
+		p, err := s.Sign(dpop.ProofRequest{Method: "GET", URI: "http://example.com/x"})
+		require.NoError(t, err)
+		r := httptest.NewRequest(http.MethodGet, "http://example.com/x", nil)
+		r.Header.Set("DPoP", p)
+		_, err = v.Verify(context.Background(), r, "")
+		return err
+	}
+	require.NoError(t, verify(heavy))
+	require.NoError(t, verify(heavy))
+	err = verify(heavy)
+	assert.ErrorIs(t, err, dpop.ErrTooManyProofs)
+	assert.Equal(t, dpop.CodeInvalidProof, dpop.ErrorCode(err))
+	assert.NoError(t, verify(light), "another key goes on")
+}
+
+// newTestSigner returns a Signer with a fresh P-256 key.
+func newTestSigner(t *testing.T) *dpop.Signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	s, err := dpop.NewSigner(k, "")
+	require.NoError(t, err)
+	return s
 }

@@ -45,9 +45,12 @@ type Transport struct {
 	Signer *Signer
 	// Token, when set, returns the access token for a request that has no
 	// Authorization header; the Transport sends it as "Authorization:
-	// DPoP <token>". A request whose Authorization header already uses
-	// the DPoP scheme is sent as it is, with its token's hash in the
-	// proof. Optional.
+	// DPoP <token>" — but never to a redirect's target on another origin
+	// than the caller's request, where http.Client dropped the caller's
+	// Authorization header. A request whose Authorization header already
+	// uses the DPoP scheme is sent as it is, with its token's hash in the
+	// proof. Use the Transport only for the API the token is for.
+	// Optional.
 	Token func(ctx context.Context) (string, error)
 	// Now is the clock of the proofs' "iat". Default: time.Now.
 	Now func() time.Time
@@ -66,7 +69,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out := req.Clone(req.Context())
 	token, ok := dpopToken(req.Header.Get("Authorization"))
-	if !ok && req.Header.Get("Authorization") == "" && t.Token != nil {
+	if !ok && req.Header.Get("Authorization") == "" && t.Token != nil && !crossOriginRedirect(req) {
 		tok, err := t.Token(req.Context())
 		if err != nil {
 			closeBody(req)
@@ -260,4 +263,16 @@ func closeBody(r *http.Request) {
 	if r.Body != nil {
 		r.Body.Close()
 	}
+}
+
+// crossOriginRedirect reports whether req follows redirects to another
+// origin than the caller's first request: http.Client drops the
+// Authorization header there, and the Transport must not put the access
+// token back for a host the caller never named.
+func crossOriginRedirect(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return originOf(first.URL) != originOf(req.URL)
 }

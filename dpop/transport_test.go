@@ -3,6 +3,9 @@ package dpop_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -174,4 +177,27 @@ func TestTransportErrors(t *testing.T) {
 	_, err = c.Do(req)
 	require.ErrorIs(t, err, boom)
 	assert.Zero(t, srv.hits.Load())
+}
+
+// TestTransportKeepsTheTokenHome: a redirect to another origin gets
+// neither the access token nor a proof for it.
+func TestTransportKeepsTheTokenHome(t *testing.T) {
+	var got string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+	}))
+	defer api.Close()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	s, err := dpop.NewSigner(k, "")
+	require.NoError(t, err)
+	client := &http.Client{Transport: &dpop.Transport{Signer: s, Token: func(context.Context) (string, error) { return "SECRET-AT", nil }}}
+	res, err := client.Get(api.URL + "/start")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Empty(t, got, "the token stays with the API's origin")
 }

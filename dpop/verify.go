@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -182,6 +183,13 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, accessToken, wan
 		return Proof{}, ErrTokenHash
 	}
 
+	// The key the token is bound to, before the signature: a hash, where
+	// a proof key of another client costs nothing more.
+	thumb := h.JWK.thumbprint()
+	if want != "" && thumb != want {
+		return Proof{}, ErrKeyMismatch
+	}
+
 	// The signature, with the proof's own key.
 	sig, err := compact.Encoding.DecodeString(tok.Signature)
 	if err != nil || method.Verify(tok.SigningInput, sig, key) != nil {
@@ -191,14 +199,13 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, accessToken, wan
 	if v.nonces != nil && !v.nonces.valid(c.Nonce, now) {
 		return Proof{}, ErrUseNonce
 	}
-	thumb := h.JWK.thumbprint()
-	if want != "" && thumb != want {
-		return Proof{}, ErrKeyMismatch
-	}
 
 	// Last, spend the proof's id.
 	fresh, err := v.replay.Use(ctx, "dpop:"+thumb, c.JTI, 2*v.window)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrScopeFull):
+		return Proof{}, ErrTooManyProofs
+	case err != nil:
 		return Proof{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if !fresh {

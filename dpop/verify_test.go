@@ -99,6 +99,15 @@ func TestVerifyRefusals(t *testing.T) {
 		{"jwk missing", one(func(p *proof) { delete(p.header, "jwk") }), "", dpop.ErrProofKey},
 		{"jwk not an object", one(func(p *proof) { p.header["jwk"] = "key" }), "", dpop.ErrMalformedProof},
 		{"jwk with d", one(func(p *proof) { p.jwkSet("d", "AAAA") }), "", dpop.ErrPrivateKey},
+		{"EC x with a line break", one(func(p *proof) {
+			x := p.header["jwk"].(map[string]any)["x"].(string)
+			p.jwkSet("x", x[:10]+"\n"+x[10:])
+		}), "", dpop.ErrProofKey},
+		{"RSA n with a line break", one(func(p *proof) {
+			p.with("RS256", rsaKey)
+			n := p.header["jwk"].(map[string]any)["n"].(string)
+			p.jwkSet("n", n[:10]+"\r\n"+n[10:])
+		}), "", dpop.ErrProofKey},
 		{"jwk with d null", one(func(p *proof) { p.header["jwk"].(map[string]any)["d"] = nil }), "", dpop.ErrPrivateKey},
 		{"RSA jwk with p", one(func(p *proof) { p.with("RS256", rsaKey).jwkSet("p", "AAAA") }), "", dpop.ErrPrivateKey},
 		{"RSA jwk with q", one(func(p *proof) { p.with("RS256", rsaKey).jwkSet("q", "AAAA") }), "", dpop.ErrPrivateKey},
