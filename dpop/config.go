@@ -88,7 +88,7 @@ type NonceConfig struct {
 	// it stays valid for at least Lifetime and at most twice Lifetime (three
 	// times to an instance whose clock is one period behind). Default: five
 	// minutes.
-	Lifetime time.Duration
+	Lifetime time.Duration // at most 1h: a nonce must rotate
 }
 
 // New returns a Verifier configured by cfg, or an error wrapping
@@ -137,8 +137,8 @@ func New(cfg Config) (*Verifier, error) {
 		if len(n.Secret) < minNonceSecret {
 			bad("Nonce.Secret: %d bytes, at least %d required", len(n.Secret), minNonceSecret)
 		}
-		if n.Lifetime < 0 {
-			bad("Nonce.Lifetime %v: negative", n.Lifetime)
+		if n.Lifetime < 0 || n.Lifetime > time.Hour {
+			bad("Nonce.Lifetime %v: outside [0, 1h]", n.Lifetime)
 		}
 		v.nonces = &nonces{secret: slices.Clone(n.Secret), lifetime: n.Lifetime}
 		if v.nonces.lifetime == 0 {

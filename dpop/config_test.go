@@ -40,6 +40,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"origin not absolute", dpop.Config{Origin: "api.example.com"}, "Origin"},
 		{"short nonce secret", dpop.Config{Nonce: &dpop.NonceConfig{Secret: make([]byte, 31)}}, "Nonce.Secret"},
 		{"negative nonce lifetime", dpop.Config{Nonce: &dpop.NonceConfig{Secret: make([]byte, 32), Lifetime: -1}}, "Nonce.Lifetime"},
+		{"nonce lifetime over an hour", dpop.Config{Nonce: &dpop.NonceConfig{Secret: make([]byte, 32), Lifetime: 2 * time.Hour}}, "Nonce.Lifetime"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
