@@ -1,11 +1,13 @@
 package tokenendpoint_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
@@ -325,4 +329,30 @@ func TestDPoPTransportEndToEnd(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, s.Thumbprint(), jkt)
 	assert.Equal(t, 2, calls, "one use_dpop_nonce round trip, then the token")
+
+	// The token at an API that accepts it with DPoP: through the same
+	// Transport it works, as a bearer token it does not.
+	bc := ep.BearerConfig(nil)
+	bc.DPoP = bearer.DPoP{Mode: bearer.DPoPAllowed, Verifier: v}
+	auth, err := bearer.New(bc)
+	require.NoError(t, err)
+	mux.Handle("GET /api/orders", auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.PrincipalFrom(r.Context())
+		_, _ = w.Write([]byte(p.Confirmation.JKT))
+	})))
+	api := &http.Client{Timeout: 10 * time.Second, Transport: &dpop.Transport{
+		Signer: s, Token: func(context.Context) (string, error) { return tok.AccessToken, nil },
+	}}
+	res, err := api.Get(srv.URL + "/api/orders")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+	assert.Equal(t, s.Thumbprint(), string(body))
+	stolen, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/orders", nil)
+	stolen.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(stolen)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the bound token without its key")
 }
