@@ -63,6 +63,11 @@ type row struct {
 var notRefusals = map[string]string{
 	"bearer.ErrDuplicateTokenID": "a TokenStore contract error (Add)",
 	"bearer.ErrConfig":           "a construction error",
+	"dpop.ErrConfig":             "a construction error",
+	"dpop.ErrStoreFull":          "a MemoryReplay error, answered as ErrUnavailable's 503",
+	"dpop.ErrScopeFull":          "a MemoryReplay error, answered as ErrTooManyProofs",
+	"dpop.ErrReplayTTL":          "a MemoryReplay contract error",
+	"dpop.ErrKeyType":            "a Thumbprint and NewSigner error (client side)",
 	"bearer.ErrDiscovery":        "a key-set failure reported by Ready and the Logger; the issuer's tokens are answered ErrUnavailable's 503",
 	"apikey.ErrConfig":           "a construction error",
 	"apikey.ErrInvalidEnv":       "a Generate error",
@@ -670,6 +675,7 @@ var tables = []table{
 	{"ratelimit", ratelimit.Refusals},
 	{"issuer", issuer.Refusals},
 	{"tokenendpoint", tokenendpoint.Refusals},
+	{"dpop", dpop.Refusals}, // reached through bearer, issuer and tokenendpoint, not walked on its own
 }
 
 // TestRefusalTables checks every package's refusal table: each row has a
