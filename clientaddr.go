@@ -10,6 +10,27 @@ import (
 
 type clientAddrKey struct{}
 
+type trustedPeerKey struct{}
+
+// WithTrustedPeer returns a copy of ctx that records that the request's
+// peer (the connection's other end) is one of the application's trusted
+// proxies. The middleware that resolves the client address behind those
+// proxies (ipallow.Resolver) sets it, so that the other headers such a
+// proxy sets — a client certificate it forwards after terminating TLS,
+// for one — are believed under the same trust rule, and never when a
+// client sent them directly.
+func WithTrustedPeer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, trustedPeerKey{}, true)
+}
+
+// TrustedPeer reports whether ctx records, with [WithTrustedPeer], that
+// the request's peer is a trusted proxy. Without a resolver in the chain
+// no peer is trusted.
+func TrustedPeer(ctx context.Context) bool {
+	v, _ := ctx.Value(trustedPeerKey{}).(bool)
+	return v
+}
+
 // WithClientAddr returns a copy of ctx that carries addr as the request's
 // resolved client address, normalized as [ClientAddr] promises: an
 // IPv4-mapped IPv6 address is unmapped and a zone removed. The ipallow

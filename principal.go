@@ -50,6 +50,10 @@ type Principal struct {
 	SessionID string
 	// ExpiresAt is when the credential stops being valid; zero means never.
 	ExpiresAt time.Time
+	// Confirmation is the key the credential is bound to (the JWT "cnf"
+	// claim, RFC 7800), checked for this request: zero for a plain bearer
+	// credential.
+	Confirmation Confirmation
 	// Claims holds the verified raw material the Principal was built from:
 	// the JWT claims, or the API key's or opaque token's stored record. Its
 	// dynamic type is documented by the middleware that set it; gatehouse's
@@ -75,7 +79,21 @@ func (p Principal) Clone() Principal {
 // Principal with any field set, even only Tenant, counts as authenticated.
 func (p Principal) IsZero() bool {
 	return p.Subject == "" && p.Tenant == "" && p.ClientID == "" && len(p.Scopes) == 0 &&
-		p.Method == "" && p.TokenID == "" && p.SessionID == "" && p.ExpiresAt.IsZero() && p.Claims == nil
+		p.Method == "" && p.TokenID == "" && p.SessionID == "" && p.ExpiresAt.IsZero() &&
+		p.Confirmation == Confirmation{} && p.Claims == nil
+}
+
+// A Confirmation names the key a sender-constrained credential is bound
+// to, as the "cnf" claim does. The request that carried the credential
+// proved possession of that key.
+type Confirmation struct {
+	// JKT is the RFC 7638 thumbprint of a DPoP proof key (RFC 9449 §6):
+	// the request carried a DPoP proof signed with it.
+	JKT string
+	// X5TS256 is the base64url SHA-256 of a client certificate (RFC 8705
+	// §3.1, "x5t#S256"): the request came over a TLS connection
+	// authenticated with it.
+	X5TS256 string
 }
 
 // HasScope reports whether p was granted scope, compared exactly.

@@ -191,6 +191,7 @@ func TestPrincipalIsZero(t *testing.T) {
 		"session id": {SessionID: "s"},
 		"expires at": {ExpiresAt: time.Unix(1, 0)},
 		"claims":     {Claims: map[string]any{}},
+		"bound":      {Confirmation: gatehouse.Confirmation{JKT: "k"}},
 	} {
 		assert.False(t, p.IsZero(), name)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -40,6 +41,12 @@ type Authenticator struct {
 	maxAge   int64 // seconds a verified token may stay cached
 	revoked  RevocationStore
 	tokens   TokenStore
+
+	// Sender-constrained tokens.
+	dpop       *dpop.Verifier // nil when the DPoP scheme is off
+	dpopMode   DPoPMode
+	dpopErrs   [numReasons]*envelope.Error // the refusals of DPoP-scheme requests
+	certHeader string
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —
@@ -89,6 +96,15 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.WaitReady < 0 {
 		bad("negative WaitReady")
 	}
+	switch {
+	case cfg.DPoP.Mode > DPoPRequired:
+		bad("unknown DPoP.Mode %d", cfg.DPoP.Mode)
+	case cfg.DPoP.Mode != DPoPOff && cfg.DPoP.Verifier == nil:
+		bad("DPoP.Mode needs a DPoP.Verifier")
+	}
+	if cfg.ClientCertHeader != "" && !validHeaderName(cfg.ClientCertHeader) {
+		bad("ClientCertHeader %q is not a header name", cfg.ClientCertHeader)
+	}
 	problems = append(problems, checkFetch(cfg.Fetch)...)
 	metadata, metadataURL, err := newMetadata(cfg)
 	if err != nil {
@@ -98,7 +114,13 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(problems...))
 	}
 	a.metadata = metadata
-	a.errs = buildErrors(cfg.Realm, cfg.Message, metadataURL)
+	c := challenger{realm: cfg.Realm, metadata: metadataURL, bearer: cfg.DPoP.Mode != DPoPRequired}
+	if cfg.DPoP.Mode != DPoPOff {
+		a.dpop, a.dpopMode, c.dpop = cfg.DPoP.Verifier, cfg.DPoP.Mode, cfg.DPoP.Verifier
+		a.dpopErrs = buildErrors(c, cfg.Message, true)
+	}
+	a.errs = buildErrors(c, cfg.Message, false)
+	a.certHeader = cfg.ClientCertHeader
 	a.maxAge = max(int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge)/time.Second), 1)
 
 	if a.jwtOn {
@@ -205,7 +227,10 @@ func (a *Authenticator) FlushCache() {
 // error wrapping ErrNoToken. For a request with a bearer token and an
 // application/x-www-form-urlencoded body, Check reads the body (at most
 // MaxFormBytes) and replaces r.Body with a reader of the same bytes. Check
-// is the decision alone: it audits nothing (Middleware does).
+// is the decision alone: it audits nothing (Middleware does). With DPoP
+// on, a request whose proof lacks the current nonce fails with
+// [ErrDPoPNonce]: the caller's answer carries a DPoP-Nonce header with the
+// verifier's Nonce, as Middleware's does.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, rs, err := a.check(r)
 	if rs != rOK {
@@ -229,6 +254,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			rs = rOK // anonymous: no Principal
 		}
 		if rs != rOK {
+			if rs == rNonce {
+				w.Header().Set("DPoP-Nonce", a.dpop.Nonce()) // RFC 9449 §8
+			}
 			envelope.WriteStyle(w, r, a.style, err)
 			if a.audit != nil {
 				a.emit(r, rs, nil)
@@ -254,4 +282,16 @@ func (a *Authenticator) emit(r *http.Request, rs reason, p *gatehouse.Principal)
 		ev.Subject, ev.Tenant, ev.CredID = p.Subject, p.Tenant, p.TokenID
 	}
 	gatehouse.Emit(r.Context(), a.audit, ev)
+}
+
+// validHeaderName reports whether name is an HTTP field name (RFC 9110
+// §5.1: a token).
+func validHeaderName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return name != ""
 }

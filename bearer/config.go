@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -117,6 +118,23 @@ type Config struct {
 	Revocations RevocationStore
 	// Tokens enables opaque bearer tokens looked up by hash. Optional.
 	Tokens TokenStore
+
+	// DPoP accepts sender-constrained tokens (RFC 9449): "Authorization:
+	// DPoP <token>" with a DPoP proof header. Default: off. Whatever the
+	// mode, a token bound to a key ("cnf" "jkt") is refused unless it
+	// comes with a valid proof made with that key: never as a plain
+	// bearer token.
+	DPoP DPoP
+	// ClientCertHeader names the header in which a trusted proxy that
+	// terminates TLS forwards the client certificate it authenticated,
+	// as RFC 9440's Client-Cert (":" base64 DER ":"). It is read only when
+	// gatehouse.TrustedPeer says the request's peer is a trusted proxy
+	// (ipallow.Resolver decides), so a client can never send it itself;
+	// otherwise the certificate of the request's own TLS connection is
+	// used. A token bound to a certificate ("cnf" "x5t#S256", RFC 8705 §3)
+	// is accepted only when that certificate's SHA-256 matches. Default:
+	// "" (the TLS connection's certificate only).
+	ClientCertHeader string
 
 	// CacheSize bounds the cache of verified JWTs; a pointer to 0 (new(0))
 	// disables the cache. Default: DefaultCacheSize.
@@ -229,3 +247,30 @@ type Fetch struct {
 	// for the fetch it started or found under way. Default: 2s.
 	UnknownKIDWait time.Duration
 }
+
+// DPoP configures the DPoP scheme of an [Authenticator].
+type DPoP struct {
+	// Mode says whether the DPoP scheme is accepted, and whether the
+	// Bearer scheme still is. Default: DPoPOff.
+	Mode DPoPMode
+	// Verifier checks the proofs (see package dpop): its algorithms, iat
+	// window, replay store (shared by the fleet for replays to be refused
+	// across instances) and nonces. Required unless Mode is DPoPOff.
+	Verifier *dpop.Verifier
+}
+
+// A DPoPMode says which schemes an [Authenticator] accepts.
+type DPoPMode uint8
+
+// The modes of [DPoP].
+const (
+	// DPoPOff accepts the Bearer scheme only; "DPoP" is another scheme.
+	DPoPOff DPoPMode = iota
+	// DPoPAllowed accepts both schemes: a token bound to a key with a
+	// valid DPoP proof, and an unbound token as a bearer token. Refusals
+	// carry both challenges.
+	DPoPAllowed
+	// DPoPRequired accepts the DPoP scheme only: a request with a Bearer
+	// token is answered as one without credentials.
+	DPoPRequired
+)

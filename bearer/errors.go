@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -33,6 +34,10 @@ var (
 	ErrTokenRevoked     = errors.New("bearer: token revoked")
 	ErrTokenNotFound    = errors.New("bearer: token not found")
 	ErrUnavailable      = errors.New("bearer: verification unavailable")
+	ErrBoundToken       = errors.New("bearer: token bound to a key sent without a proof of it")
+	ErrCertificate      = errors.New("bearer: client certificate does not match the token")
+	ErrDPoPProof        = errors.New("bearer: invalid DPoP proof")
+	ErrDPoPNonce        = errors.New("bearer: DPoP proof without the current nonce")
 	ErrDuplicateTokenID = errors.New("bearer: token id already used by another token")
 	ErrConfig           = errors.New("bearer: invalid configuration")
 )
@@ -83,6 +88,18 @@ const (
 	ReasonTokenRevoked gatehouse.Reason = "token_revoked"
 	// ReasonTokenNotFound: an opaque token no TokenStore record has.
 	ReasonTokenNotFound gatehouse.Reason = "token_not_found"
+	// ReasonBoundToken: a token bound to a DPoP key sent as a bearer
+	// token, or with a "cnf" this package cannot check.
+	ReasonBoundToken gatehouse.Reason = "bound_token_without_proof"
+	// ReasonCertificateMismatch: a certificate-bound token (RFC 8705)
+	// without the client certificate it is bound to.
+	ReasonCertificateMismatch gatehouse.Reason = "certificate_mismatch"
+	// ReasonInvalidDPoPProof: a DPoP proof refused (the dpop refusal
+	// is the error's cause), or a DPoP token not bound to the proof's key.
+	ReasonInvalidDPoPProof gatehouse.Reason = "invalid_dpop_proof"
+	// ReasonUseDPoPNonce: a DPoP proof without the server's current
+	// nonce; the answer carries one in DPoP-Nonce.
+	ReasonUseDPoPNonce gatehouse.Reason = "use_dpop_nonce"
 )
 
 // reason classifies a decision; it indexes the refusal table and the
@@ -109,6 +126,10 @@ const (
 	rClaims
 	rRevoked
 	rNotFound
+	rBound
+	rCertificate
+	rProof
+	rNonce
 	rUnavailable
 	numReasons
 )
@@ -135,6 +156,10 @@ var refusals = [numReasons]gatehouse.Refusal{
 	rClaims:       {Err: ErrClaims, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonInvalidClaims},
 	rRevoked:      {Err: ErrTokenRevoked, Status: http.StatusUnauthorized, Message: "The access token has been revoked", Reason: ReasonTokenRevoked},
 	rNotFound:     {Err: ErrTokenNotFound, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonTokenNotFound},
+	rBound:        {Err: ErrBoundToken, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonBoundToken},
+	rCertificate:  {Err: ErrCertificate, Status: http.StatusUnauthorized, Message: "Invalid access token", Reason: ReasonCertificateMismatch},
+	rProof:        {Err: ErrDPoPProof, Status: http.StatusUnauthorized, Message: "Invalid DPoP proof", Reason: ReasonInvalidDPoPProof},
+	rNonce:        {Err: ErrDPoPNonce, Status: http.StatusUnauthorized, Message: "Use the DPoP nonce the server provided", Reason: ReasonUseDPoPNonce},
 	rUnavailable:  {Err: ErrUnavailable, Status: http.StatusServiceUnavailable, Message: "Authentication is temporarily unavailable", Reason: gatehouse.ReasonStoreUnavailable},
 }
 
@@ -144,14 +169,42 @@ var refusals = [numReasons]gatehouse.Refusal{
 // the audit reason. The slice is the caller's own.
 func Refusals() []gatehouse.Refusal { return slices.Clone(refusals[rMissing:]) }
 
-// buildErrors precomputes the client error of every reason for realm, so a
-// rejection allocates nothing. A non-empty message replaces the body
-// message of every 401; a non-empty metadata URL is named by every
-// challenge's resource_metadata parameter (RFC 9728 §5.1).
-func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
-	challenge := func(code, description string) string {
-		return envelope.AppendAuthParam(envelope.BearerChallenge(realm, code, description, ""), "resource_metadata", metadata)
+// challenger builds the WWW-Authenticate values of an Authenticator: a
+// challenge for each scheme it accepts, the scheme that carried the
+// credentials first with the error, the other without (RFC 9449 §7.1).
+type challenger struct {
+	realm, metadata string
+	bearer          bool           // the Bearer scheme is accepted
+	dpop            *dpop.Verifier // the DPoP scheme is accepted
+}
+
+// challenge returns the WWW-Authenticate value for an error code and
+// description of a request whose credentials came with the DPoP scheme
+// (dpopScheme) or the Bearer one.
+func (c challenger) challenge(code, description string, dpopScheme bool) string {
+	bearer := func(code, description string) string {
+		return envelope.AppendAuthParam(envelope.BearerChallenge(c.realm, code, description, ""), "resource_metadata", c.metadata)
 	}
+	dpopCh := func(code, description string) string {
+		return envelope.AppendAuthParam(c.dpop.Challenge(c.realm, code, description), "resource_metadata", c.metadata)
+	}
+	switch {
+	case c.dpop == nil:
+		return bearer(code, description)
+	case !c.bearer:
+		return dpopCh(code, description)
+	case dpopScheme:
+		return dpopCh(code, description) + ", " + bearer("", "")
+	}
+	return bearer(code, description) + ", " + dpopCh("", "")
+}
+
+// buildErrors precomputes the client error of every reason, so a
+// rejection allocates nothing: for requests whose credentials came with
+// the DPoP scheme (dpopScheme) or the Bearer one. A non-empty message
+// replaces the body message of every 401.
+func buildErrors(c challenger, message string, dpopScheme bool) [numReasons]*envelope.Error {
+	challenge := func(code, description string) string { return c.challenge(code, description, dpopScheme) }
 	var errs [numReasons]*envelope.Error
 	for r := rMissing; r < numReasons; r++ {
 		row := refusals[r]
@@ -173,6 +226,14 @@ func buildErrors(realm, message, metadata string) [numReasons]*envelope.Error {
 			e = envelope.ErrPayloadTooLarge.WithMessage(row.Message).WithOAuthCode("invalid_request")
 		case rUnavailable:
 			e = envelope.ErrUnavailable.WithMessage(row.Message)
+		case rProof, rNonce:
+			code := dpop.CodeInvalidProof
+			if r == rNonce {
+				code = dpop.CodeUseNonce
+			}
+			e = envelope.ErrUnauthorized.WithMessage(row.Message).
+				WithOAuthCode(code).
+				WithChallenge(c.challenge(code, row.Message, true))
 		default:
 			e = envelope.ErrUnauthorized.WithMessage(row.Message).
 				WithOAuthCode("invalid_token").

@@ -54,57 +54,72 @@ func validToken(tok string) bool {
 // tokenFromHeader extracts the bearer token from h's Authorization header
 // (RFC 6750 §2.1, RFC 9110 §11.6.2): exactly one header line, the scheme
 // "Bearer" in any case, whitespace, then the token, then optional
-// whitespace. Whitespace is RFC 9110's OWS, spaces and tabs alike. A value
-// that does not start with "Bearer" is another scheme (rOtherScheme: no
-// bearer credentials); "Bearer" alone or followed only by whitespace
-// carries no token (rEmpty: answered like a missing header, RFC 6750
-// §3.1); any other value that starts with "Bearer" but is not followed by
-// whitespace and a token is malformed. Only the length and the shape are
-// checked here; the b64token grammar is checked by the caller after the
-// cache, which holds only tokens that already passed it. The token is
-// never taken from the URL or the body (see otherMethod).
-func tokenFromHeader(h http.Header) (string, reason) {
+// whitespace. Whitespace is RFC 9110's OWS, spaces and tabs alike. With
+// dpopOK the scheme "DPoP" (RFC 9449 §7.1) is read the same way, and isDPoP
+// says which scheme carried the token. A value of any other scheme is
+// rOtherScheme (no bearer credentials); the scheme alone or followed only
+// by whitespace carries no token (rEmpty: answered like a missing header,
+// RFC 6750 §3.1); any other value that starts with the scheme but is not
+// followed by whitespace and a token is malformed. Only the length and the
+// shape are checked here; the b64token grammar is checked by the caller
+// after the cache, which holds only tokens that already passed it. The
+// token is never taken from the URL or the body (see otherMethod).
+func tokenFromHeader(h http.Header, dpopOK bool) (tok string, isDPoP bool, rs reason) {
 	vals := h["Authorization"]
 	switch len(vals) {
 	case 0:
-		return "", rMissing
+		return "", false, rMissing
 	case 1:
 	default:
-		return "", rMultiple
+		return "", false, rMultiple
 	}
 	v := vals[0]
 	if v == "" {
-		return "", rMissing
+		return "", false, rMissing
 	}
 	if len(v) > MaxHeaderBytes {
-		return "", rMalformed
+		return "", false, rMalformed
 	}
-	const scheme = "bearer"
-	if len(v) < len(scheme) {
-		return "", rOtherScheme
-	}
-	for i := range len(scheme) {
-		if v[i]|0x20 != scheme[i] {
-			// Another scheme ("Basic …"), or a token sent without one:
-			// no bearer credentials at all.
-			return "", rOtherScheme
+	n := schemeLen(v, "bearer")
+	if n == 0 && dpopOK {
+		if n = schemeLen(v, "dpop"); n > 0 {
+			isDPoP = true
 		}
 	}
-	i := len(scheme)
+	if n == 0 {
+		// Another scheme ("Basic …"), or a token sent without one:
+		// no bearer credentials at all.
+		return "", false, rOtherScheme
+	}
+	i := n
 	for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
 		i++
 	}
 	switch {
 	case i == len(v):
-		return "", rEmpty
-	case i == len(scheme):
-		return "", rMalformed // "Bearerabc"
+		return "", isDPoP, rEmpty
+	case i == n:
+		return "", isDPoP, rMalformed // "Bearerabc"
 	}
 	j := len(v)
 	for v[j-1] == ' ' || v[j-1] == '\t' {
 		j-- // stops at the token's last byte, which is not whitespace
 	}
-	return v[i:j], rOK
+	return v[i:j], isDPoP, rOK
+}
+
+// schemeLen returns len(scheme) when v starts with scheme (lower case),
+// compared case-insensitively, else 0.
+func schemeLen(v, scheme string) int {
+	if len(v) < len(scheme) {
+		return 0
+	}
+	for i := range len(scheme) {
+		if v[i]|0x20 != scheme[i] {
+			return 0
+		}
+	}
+	return len(scheme)
 }
 
 // TokenFromHeader returns the bearer token of h's one Authorization
@@ -123,7 +138,7 @@ func tokenFromHeader(h http.Header) (string, reason) {
 // It is for handlers that take a bearer token outside the Authenticator
 // (a logout endpoint); such a handler should check [OneMethod] as well.
 func TokenFromHeader(h http.Header) (string, error) {
-	tok, rs := tokenFromHeader(h)
+	tok, _, rs := tokenFromHeader(h, false)
 	if rs == rOK && !validToken(tok) {
 		rs = rMalformed
 	}

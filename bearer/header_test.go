@@ -47,7 +47,7 @@ func TestTokenFromHeader(t *testing.T) {
 			if tc.values != nil {
 				h["Authorization"] = tc.values
 			}
-			tok, rs := tokenFromHeader(h)
+			tok, _, rs := tokenFromHeader(h, false)
 			assert.Equal(t, tc.want, rs)
 			assert.Equal(t, tc.token, tok)
 		})
@@ -98,7 +98,7 @@ func FuzzTokenFromHeader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		tok, rs := tokenFromHeader(http.Header{"Authorization": {v}})
+		tok, _, rs := tokenFromHeader(http.Header{"Authorization": {v}}, false)
 		switch rs {
 		case rOK:
 			// The token is what follows "Bearer" and whitespace, less

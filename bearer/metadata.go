@@ -72,6 +72,19 @@ type ResourceMetadata struct {
 	// service. Optional.
 	ResourceTOSURI string `json:"resource_tos_uri,omitempty"`
 
+	// TLSClientCertificateBoundAccessTokens says the resource supports
+	// certificate-bound access tokens (RFC 8705). Optional.
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+
+	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms the
+	// resource accepts (RFC 9449). An Authenticator with DPoP on fills it
+	// from its dpop.Verifier when empty. Optional.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+
+	// DPoPBoundAccessTokensRequired says the resource accepts DPoP-bound
+	// tokens only. An Authenticator in DPoPRequired mode sets it.
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
+
 	// CacheControl is the Cache-Control header of the served document; it
 	// is not part of the document. Default: DefaultMetadataCacheControl
 	// ("public, max-age=3600").
@@ -215,6 +228,14 @@ func (m ResourceMetadata) validate() error {
 			problems = append(problems, fmt.Errorf("the BearerMethodsSupported[%d] %q is listed twice", i, b))
 		}
 	}
+	for i, alg := range m.DPoPSigningAlgValuesSupported {
+		switch {
+		case alg == "" || strings.EqualFold(alg, "none") || strings.HasPrefix(alg, "HS"):
+			problems = append(problems, fmt.Errorf("the DPoPSigningAlgValuesSupported[%d] %q is not an asymmetric JWS algorithm", i, alg))
+		case slices.Index(m.DPoPSigningAlgValuesSupported, alg) < i:
+			problems = append(problems, fmt.Errorf("the DPoPSigningAlgValuesSupported[%d] %q is listed twice", i, alg))
+		}
+	}
 	for _, f := range []struct{ what, value string }{
 		{"ResourceDocumentation", m.ResourceDocumentation},
 		{"ResourcePolicyURI", m.ResourcePolicyURI},
@@ -311,7 +332,8 @@ func (h *metadataHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // newMetadata returns the document handler of cfg.Metadata, with its
-// AuthorizationServers defaulted to the URLs of cfg.Issuers, and the
+// AuthorizationServers defaulted to the URLs of cfg.Issuers and its DPoP
+// members to cfg.DPoP's, and the
 // resource_metadata parameter of the challenges; nil and "" when its
 // Resource is not set.
 func newMetadata(cfg Config) (http.Handler, string, error) {
@@ -326,6 +348,12 @@ func newMetadata(cfg Config) (http.Handler, string, error) {
 		for _, is := range cfg.Issuers {
 			m.AuthorizationServers = append(m.AuthorizationServers, is.URL)
 		}
+	}
+	if cfg.DPoP.Mode != DPoPOff && cfg.DPoP.Verifier != nil {
+		if len(m.DPoPSigningAlgValuesSupported) == 0 {
+			m.DPoPSigningAlgValuesSupported = cfg.DPoP.Verifier.Algorithms()
+		}
+		m.DPoPBoundAccessTokensRequired = m.DPoPBoundAccessTokensRequired || cfg.DPoP.Mode == DPoPRequired
 	}
 	h, err := NewMetadataHandler(m)
 	if err != nil {

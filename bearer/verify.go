@@ -13,19 +13,57 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
 // check is the single decision: it returns the Principal and rOK, or the
 // reason and the client error for it. The Principal may be shared with
 // other requests (a cached token's): it must not be modified.
 func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, error) {
-	tok, rs := tokenFromHeader(r.Header)
+	tok, isDPoP, rs := tokenFromHeader(r.Header, a.dpop != nil)
+	if rs == rOK && !isDPoP && a.dpopMode == DPoPRequired {
+		rs = rOtherScheme // a bearer token where only DPoP is accepted
+	}
+	if rs == rOK {
+		rs = otherMethod(r)
+	}
 	if rs != rOK {
+		if isDPoP {
+			return nil, rs, a.dpopErrs[rs]
+		}
 		return nil, rs, a.errs[rs]
 	}
-	if rs = otherMethod(r); rs != rOK {
-		return nil, rs, a.errs[rs]
+	p, rs, err := a.checkToken(r, tok)
+	if rs != rOK {
+		if isDPoP {
+			err = a.dpopError(rs, err)
+		}
+		return nil, rs, err
 	}
+	if isDPoP || p.Confirmation != (gatehouse.Confirmation{}) {
+		if rs, err := a.checkBinding(r.Context(), r, tok, isDPoP, &p.Confirmation); rs != rOK {
+			return nil, rs, err
+		}
+	}
+	return p, rOK, nil
+}
+
+// dpopError is err, a refusal built for the Bearer scheme, with the
+// challenges of a request that used the DPoP scheme.
+func (a *Authenticator) dpopError(rs reason, err error) error {
+	if err == a.errs[rs] {
+		return a.dpopErrs[rs]
+	}
+	var e *envelope.Error
+	if errors.As(err, &e) && e.Challenge != "" {
+		return e.WithChallenge(a.dpopErrs[rs].Challenge)
+	}
+	return err
+}
+
+// checkToken verifies tok, served from the cache when it can be, and
+// checks its revocation: everything but the proof of possession.
+func (a *Authenticator) checkToken(r *http.Request, tok string) (*gatehouse.Principal, reason, error) {
 	ctx := r.Context()
 	isJWT := a.jwtOn && strings.Count(tok, ".") == 2
 	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
@@ -360,6 +398,10 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims, is *i
 	if bad || (a.needJTI && p.TokenID == "") {
 		// With revocations, every token must be revocable by its jti.
 		return 0, rClaims
+	}
+	var rs reason
+	if p.Confirmation, rs = confirmation(c); rs != rOK {
+		return 0, rs
 	}
 	return exp, rOK
 }

@@ -140,7 +140,7 @@ func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
 	if !peer.IsValid() {
 		return netip.Addr{}, r.errs[rNoAddr]
 	}
-	if len(r.trusted.v4lo)+len(r.trusted.v6lo) == 0 || !r.trusted.Contains(peer) {
+	if !r.trusts(peer) {
 		return peer, nil
 	}
 	lines := req.Header[r.header]
@@ -168,6 +168,9 @@ func (r *Resolver) Resolve(req *http.Request) (netip.Addr, error) {
 // Middleware resolves each request's client address and stores it with
 // gatehouse.WithClientAddr, where later middleware (allowlists, rate
 // limits, audit events) and handlers read it with gatehouse.ClientAddr.
+// When the peer is one of TrustedProxies it also records so with
+// gatehouse.WithTrustedPeer, for the other headers the proxy sets (a
+// forwarded client certificate, which bearer reads under that rule).
 // A request whose address cannot be resolved gets a 403 FORBIDDEN. Each
 // request is audited once (Config.Audit): a refusal after it is rendered,
 // a resolved request before next runs.
@@ -179,7 +182,11 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.allow(req, "resolve", a, nil)
-		next.ServeHTTP(w, req.WithContext(gatehouse.WithClientAddr(req.Context(), a)))
+		ctx := gatehouse.WithClientAddr(req.Context(), a)
+		if r.trustsPeer(req) {
+			ctx = gatehouse.WithTrustedPeer(ctx)
+		}
+		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
 
@@ -195,4 +202,14 @@ func clientAddr(res *Resolver, req *http.Request) (a netip.Addr, store bool, err
 	}
 	a, err = res.Resolve(req)
 	return a, err == nil, err
+}
+
+// trusts reports whether peer is one of the trusted proxies.
+func (r *Resolver) trusts(peer netip.Addr) bool {
+	return len(r.trusted.v4lo)+len(r.trusted.v6lo) > 0 && r.trusted.Contains(peer)
+}
+
+// trustsPeer reports whether req's peer is one of the trusted proxies.
+func (r *Resolver) trustsPeer(req *http.Request) bool {
+	return r.trusts(gatehouse.RemoteAddr(req))
 }

@@ -151,7 +151,7 @@ func benchRefresh(b *testing.B, mod ...func(*Config)) {
 	ev := gatehouse.Event{ClientIP: netip.MustParseAddr("127.0.0.1")}
 	b.ReportAllocs()
 	for b.Loop() {
-		next, _, err := iss.rotate(ctx, tok, ev.ClientIP, &ev)
+		next, _, err := iss.rotate(ctx, tok, ev.ClientIP, &ev, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

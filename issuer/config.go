@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -176,6 +177,22 @@ type Config struct {
 	// login, refresh and logout send with every 401. Default: "" (a
 	// challenge without realm).
 	Realm string
+
+	// DPoP verifies the DPoP proofs (RFC 9449) of login and refresh
+	// requests, made for POST and the handler's URI (the verifier's
+	// Origin and the request path). A login whose DPoP header carries a
+	// valid proof starts a refresh family bound to the proof's key
+	// (Family.JKT): its access tokens carry "cnf": {"jkt": thumbprint}
+	// and the answer "token_type": "DPoP", and every refresh of the
+	// family must carry a proof made with the same key. A refresh of a
+	// family that is not bound, with a proof, gets a bound access token
+	// and leaves the family unbound. A refused proof, or none for a
+	// bound family, is 400 with the OAuth code invalid_dpop_proof; a proof
+	// without the verifier's current nonce 400 use_dpop_nonce with a
+	// DPoP-Nonce header; a failing replay store 503. Without DPoP the
+	// header is ignored, and a bound family cannot be refreshed (401, as
+	// an invalid refresh token). Optional.
+	DPoP *dpop.Verifier
 
 	// Style renders errors. Default: the request's style (envelope.Use),
 	// else envelope.Nested.

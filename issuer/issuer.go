@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"golang.org/x/crypto/bcrypt"
@@ -43,6 +44,7 @@ type Issuer struct {
 	errManyAuth   *envelope.Error // Logout's 400 for several Authorization lines
 	errManyWays   *envelope.Error // Logout's 400 for a token sent by more than one method
 	resp          issuance.Responder
+	dpop          *dpop.Verifier // Config.DPoP; nil means bearer tokens only
 	now           func() time.Time
 }
 
@@ -114,6 +116,7 @@ func New(cfg Config) (*Issuer, error) {
 		throttle:    cfg.Throttle,
 		dummyHash:   []byte(dummy),
 		decoder:     envelope.Decoder{MaxBytes: issuance.OrDefault(cfg.MaxBodyBytes, defaultMaxBodyBytes)},
+		dpop:        cfg.DPoP,
 		now:         cfg.Now,
 	}
 	if len(i.audience) == 0 {
@@ -199,14 +202,17 @@ type AccessToken struct {
 // ([gatehouse.ErrMalformedScope]), another invalid claim, or a configuration or
 // marshalling failure.
 func (i *Issuer) IssueAccess(c AccessClaims) (AccessToken, error) {
-	return i.issueAccess(i.clock(), issuance.NewID(), c)
+	return i.issueAccess(i.clock(), issuance.NewID(), c, "")
 }
 
-func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims) (AccessToken, error) {
+// issueAccess signs the access token of c, bound to the DPoP key of
+// thumbprint jkt ("" for a bearer token).
+func (i *Issuer) issueAccess(now time.Time, jti string, c AccessClaims, jkt string) (AccessToken, error) {
 	p, exp, err := i.accessPayload(now, jti, c)
 	if err != nil {
 		return AccessToken{}, err
 	}
+	p.Confirmation = issuance.BindTo(jkt)
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return AccessToken{}, err
@@ -276,6 +282,12 @@ func (i *Issuer) clock() time.Time {
 // ([gatehouse.ErrMalformedScope]) or, with a broken configuration, a signing failure;
 // nothing is stored then.
 func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
+	return i.issuePair(ctx, s, "")
+}
+
+// issuePair is IssuePair for a family bound to the DPoP key of thumbprint
+// jkt ("" for none), whose access tokens are bound to it too.
+func (i *Issuer) issuePair(ctx context.Context, s Session, jkt string) (Pair, error) {
 	now := i.clock()
 	famID := issuance.NewID()
 	exp := i.refreshExpiry(now, now)
@@ -283,7 +295,7 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
-	at, err := i.issueAccess(now, issuance.NewID(), AccessClaims{Session: s, SessionID: famID})
+	at, err := i.issueAccess(now, issuance.NewID(), AccessClaims{Session: s, SessionID: famID}, jkt)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -293,10 +305,10 @@ func (i *Issuer) IssuePair(ctx context.Context, s Session) (Pair, error) {
 		IssuedAt:  now,
 		ExpiresAt: exp,
 	}
-	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now}, rec); err != nil {
+	if err := i.refresh.Create(ctx, Family{ID: famID, Session: s, CreatedAt: now, JKT: jkt}, rec); err != nil {
 		return Pair{}, err
 	}
-	return newPair(at, rt, rec.ExpiresAt, famID, s.ClientID), nil
+	return newPair(at, rt, rec.ExpiresAt, famID, s.ClientID, jkt), nil
 }
 
 // refreshExpiry is the expiry of a refresh token issued at now in a family

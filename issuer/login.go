@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,7 +31,14 @@ var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessag
 //	403 ForbiddenError                      the account's IP allowlist excludes the client
 //	401 UnauthorizedError                   unknown user or wrong password (one answer),
 //	                                        with WWW-Authenticate: Bearer realm="<Realm>"
+//	400 invalid_dpop_proof                  (Config.DPoP) a refused DPoP proof
+//	400 use_dpop_nonce                      (Config.DPoP) a proof without the current
+//	                                        nonce; DPoP-Nonce: the nonce
 //	503                                     a store failed
+//
+// With Config.DPoP, a request with a DPoP header has its proof checked
+// first, before the attempt is counted; a valid one binds the new family
+// and its access tokens to the proof's key (see Config.DPoP).
 //
 // A disabled account (Account.Disabled) is answered as an unknown user.
 // The allowlist applies before the password is checked. Unknown users are
@@ -65,6 +73,17 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	// The DPoP proof is checked before anything is counted or looked up:
+	// a refused one (a nonce round trip included) costs no attempt and
+	// no password check.
+	var proof issuance.DPoPCheck
+	if i.dpop != nil && issuance.HasProof(r) {
+		if proof = issuance.CheckDPoP(ctx, i.dpop, r, ""); proof.Err != nil {
+			proof.SetNonce(w.Header(), i.dpop)
+			i.fail(w, r, ev, proof.Reason, proof.Err)
+			return
+		}
+	}
 	addr := gatehouse.ClientAddr(r)
 	var (
 		acct    Account
@@ -145,7 +164,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	if i.throttle != nil {
 		settled = async(func() error { return i.settleGood(ctx, &userKey, &ipKey) })
 	}
-	pair, err := i.IssuePair(ctx, session)
+	pair, err := i.issuePair(ctx, session, proof.JKT)
 	if settled != nil {
 		if serr := settled.wait(); serr != nil {
 			i.fail(w, r, ev, reasonStore, passThrough(serr))
@@ -157,6 +176,9 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.CredID = pair.TokenID
+	if proof.JKT != "" {
+		proof.SetNonce(w.Header(), i.dpop)
+	}
 	i.succeed(w, r, ev, pair)
 }
 

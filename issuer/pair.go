@@ -14,7 +14,9 @@ import (
 //
 // client_id is a JSON number when ClientID is a decimal integer of at most
 // 15 digits (exact in every JSON parser), otherwise a string, and is left
-// out when empty. TokenID and SessionID are not rendered.
+// out when empty. An access token bound to a DPoP key (JKT set) adds
+// "token_type":"DPoP" after "access_token" (RFC 9449 §5); a bearer token's
+// answer has no token_type. TokenID, SessionID and JKT are not rendered.
 type Pair struct {
 	AccessToken      string
 	RefreshToken     string
@@ -23,9 +25,12 @@ type Pair struct {
 	ClientID         string
 	TokenID          string // the access token's jti
 	SessionID        string // the refresh family id, the access token's sid
+	// JKT is the RFC 7638 thumbprint of the DPoP key the access token is
+	// bound to (its "cnf" "jkt"), "" for a bearer token.
+	JKT string
 }
 
-func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID string) Pair {
+func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID, jkt string) Pair {
 	return Pair{
 		AccessToken:      at.Token,
 		RefreshToken:     rt,
@@ -34,6 +39,7 @@ func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID string) P
 		ClientID:         clientID,
 		TokenID:          at.ID,
 		SessionID:        sid,
+		JKT:              jkt,
 	}
 }
 
@@ -42,6 +48,9 @@ func (p Pair) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 128+len(p.AccessToken)+len(p.RefreshToken)+len(p.ClientID))
 	b = append(b, `{"access_token":`...)
 	b = issuance.AppendJSONString(b, p.AccessToken)
+	if p.JKT != "" {
+		b = append(b, `,"token_type":"`+issuance.TokenTypeDPoP+`"`...)
+	}
 	b = append(b, `,"refresh_token":`...)
 	b = issuance.AppendJSONString(b, p.RefreshToken)
 	b = append(b, `,"access_expires_at":"`...)

@@ -32,7 +32,17 @@ type refreshRequest struct {
 //	                                        see Config.RefreshReuseGrace for the one
 //	                                        retry it may allow), with
 //	                                        WWW-Authenticate: Bearer realm="<Realm>"
+//	400 invalid_dpop_proof                  (Config.DPoP) a refused DPoP proof, or none, or
+//	                                        one made with another key, for a bound family
+//	400 use_dpop_nonce                      (Config.DPoP) a proof without the current
+//	                                        nonce; DPoP-Nonce: the nonce
 //	503                                     a store failed
+//
+// The DPoP proof (Config.DPoP) is checked once the family is known, before
+// anything else is decided: a family bound to a key at login needs a
+// proof made with that key (RFC 9449 §5), and a refused proof leaves the
+// presented token current. The new access token is bound to the proof's
+// key; a family that is not bound stays unbound.
 //
 // The refreshed access token carries the session's scopes, fixed at
 // login, less those its account has lost since (with Credentials): a
@@ -51,7 +61,11 @@ func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 		i.fail(w, r, ev, reasonBadRequest, err)
 		return
 	}
-	pair, reason, err := i.rotate(r.Context(), req.RefreshToken, gatehouse.ClientAddr(r), &ev)
+	proof := proofOf{r: r}
+	pair, reason, err := i.rotate(r.Context(), req.RefreshToken, gatehouse.ClientAddr(r), &ev, &proof)
+	if i.dpop != nil && (proof.check.Err != nil || proof.check.JKT != "") {
+		proof.check.SetNonce(w.Header(), i.dpop)
+	}
 	if err != nil {
 		i.fail(w, r, ev, reason, err)
 		return
@@ -59,10 +73,42 @@ func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	i.succeed(w, r, ev, pair)
 }
 
+// proofOf is the request whose DPoP proof a refresh checks (nil for
+// none), and the outcome of the check.
+type proofOf struct {
+	r     *http.Request
+	check issuance.DPoPCheck
+}
+
+// checkProof checks the DPoP proof of a refresh of fam: a bound family
+// requires a proof made with its key; an unbound one accepts a proof, for
+// a bound access token, and does without. It returns the thumbprint the
+// new access token is bound to ("" for none), or the refusal.
+func (i *Issuer) checkProof(ctx context.Context, p *proofOf, fam Family) (string, gatehouse.Reason, error) {
+	hasProof := p != nil && p.r != nil && issuance.HasProof(p.r)
+	switch {
+	case fam.JKT == "" && (i.dpop == nil || !hasProof):
+		return "", "", nil
+	case i.dpop == nil:
+		// A bound family and no verifier (DPoP turned off since the
+		// login): the key cannot be checked, the family cannot be used.
+		return "", reasonBadRefresh, errBadRefresh
+	case !hasProof:
+		p.check = issuance.DPoPRequired()
+	default:
+		p.check = issuance.CheckDPoP(ctx, i.dpop, p.r, fam.JKT)
+	}
+	if p.check.Err != nil {
+		return "", p.check.Reason, p.check.Err
+	}
+	return p.check.JKT, "", nil
+}
+
 // rotate exchanges a refresh token for a new pair. It returns the audit
 // reason and the client-facing error on failure, and fills ev's subject,
-// tenant and credential id as they become known.
-func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event) (Pair, gatehouse.Reason, error) {
+// tenant and credential id as they become known. proof is the request
+// whose DPoP proof is checked, once the family is known (nil for none).
+func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event, proof *proofOf) (Pair, gatehouse.Reason, error) {
 	now := i.clock()
 	claims, ok := i.checkRefresh(token, now)
 	if !ok {
@@ -105,6 +151,12 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 		revoked = i.readRevoked(ctx, fam.Subject, fam.ID, fam.CreatedAt.Unix())
 	}
 	ev.Subject, ev.Tenant, ev.CredID = fam.Subject, fam.Tenant, fam.ID
+	// The proof is checked before anything else is decided: a refusal
+	// leaves the presented token current, as the pre-checks below do.
+	jkt, reason, err := i.checkProof(ctx, proof, fam)
+	if err != nil {
+		return Pair{}, reason, err
+	}
 	if i.accounts != nil {
 		if err := allow.check(ctx, i.accounts, fam.allowlistKey(), addr); err != nil {
 			return Pair{}, reasonIPDenied, passThrough(err)
@@ -159,11 +211,11 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 	session := fam.Session
 	session.Scopes = limit.apply(session.Scopes)
-	at, err := i.issueAccess(now, issuance.NewID(), AccessClaims{Session: session, SessionID: fam.ID})
+	at, err := i.issueAccess(now, issuance.NewID(), AccessClaims{Session: session, SessionID: fam.ID}, jkt)
 	if err != nil {
 		return Pair{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
-	return newPair(at, rt, fam.ExpiresAt, fam.ID, fam.ClientID), "", nil // the expiry the store kept
+	return newPair(at, rt, fam.ExpiresAt, fam.ID, fam.ClientID, jkt), "", nil // the expiry the store kept
 }
 
 // recheck refuses the refresh of a family whose session may no longer be

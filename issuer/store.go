@@ -34,6 +34,12 @@ type Family struct {
 	// Issuer.RevokeSession, or at the first refresh after a logout or a
 	// revocation of its subject.
 	Revoked bool
+	// JKT is the RFC 7638 thumbprint of the DPoP key the family is bound
+	// to (RFC 9449 §5), set at login from the login request's DPoP proof
+	// and never changed: every refresh must carry a proof made with that
+	// key. "" for a family that is not bound. A store persists it with
+	// the family.
+	JKT string
 }
 
 // RefreshRing is how many rotated refresh tokens per family a store

@@ -22,7 +22,8 @@ const refreshSlack = time.Minute
 // touches one key, named before the call (the issuer reads the family id
 // from the presented token). The hash holds the session (id, sub, ten,
 // cid, scp, created), the current token's expiry (exp), the revoked flag
-// (rev), the SHA-256 of the current token (cur, 32 raw bytes), a ring of
+// (rev), the thumbprint of the DPoP key a bound family is bound to (jkt,
+// only when set: issuer.Family.JKT), the SHA-256 of the current token (cur, 32 raw bytes), a ring of
 // the issuer.RefreshRing tokens rotated last (r0…r15: a SHA-256 and its
 // token's expiry, 62 bytes, written round-robin at ri) and the state of
 // the reuse grace and of repeated calls (gp, rot, gu, par: see
@@ -49,7 +50,7 @@ var _ issuer.RefreshStore = (*Refresh)(nil)
 
 // familyFields are the session fields of a family hash, in the order the
 // scripts return them after their status.
-var familyFields = []any{"id", "sub", "ten", "cid", "scp", "created", "exp", "rev"}
+var familyFields = []any{"id", "sub", "ten", "cid", "scp", "created", "exp", "rev", "jkt"}
 
 // createFamilyScript stores a family and its first token. KEYS: family.
 // ARGV: TTL (ms), then the family's field/value pairs.
@@ -161,7 +162,7 @@ else
   end
   if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
-local out = redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')
+local out = redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev', 'jkt')
 table.insert(out, 1, status)
 return out
 `)
@@ -171,7 +172,7 @@ return out
 var revokeFamilyScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSET', KEYS[1], 'rev', '1')
-return redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev')
+return redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev', 'jkt')
 `)
 
 // familyKey is the key of family id: "<prefix>rf:{<id>}".
@@ -186,12 +187,18 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	res, err := createFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(f.ID)},
-		refreshTTL(rec),
+	args := []any{refreshTTL(rec),
 		"id", f.ID, "sub", f.Subject, "ten", f.Tenant, "cid", f.ClientID, "scp", encStrings(f.Scopes),
 		"created", encTime(f.CreatedAt), "exp", encTime(rec.ExpiresAt), "rev", "0",
 		"cur", string(rec.Hash[:]), "ri", "0",
-	).Text()
+		"", "", // the binding, when there is one
+	}
+	if f.JKT != "" {
+		args[len(args)-2], args[len(args)-1] = "jkt", f.JKT
+	} else {
+		args = args[:len(args)-2]
+	}
+	res, err := createFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(f.ID)}, args...).Text()
 	if err != nil {
 		return wrap("create family", err)
 	}
@@ -341,6 +348,7 @@ func decodeFamily(vals []any) (issuer.Family, error) {
 		ID:      m["id"],
 		Session: issuer.Session{Subject: m["sub"], Tenant: m["ten"], ClientID: m["cid"]},
 		Revoked: m["rev"] == "1",
+		JKT:     m["jkt"],
 	}
 	var err error
 	if f.Scopes, err = decStrings(m["scp"]); err != nil {

@@ -63,6 +63,13 @@ type Client struct {
 	// that one legacy client does not weaken the others; the zero value
 	// keeps the RFC's minimum. A ClientStore must persist it with the key.
 	InsecureShortAssertionKey bool
+	// RequireDPoP refuses, with 400 invalid_dpop_proof, the client's token
+	// requests that carry no DPoP proof: its tokens are all bound to a key
+	// (RFC 9449), so a stolen one is of no use without the key. The
+	// refusal comes after the client authenticated (it is no failed
+	// authentication). It needs Config.DPoP. A ClientStore must persist
+	// it with the client.
+	RequireDPoP bool
 	// Subject becomes the tokens' "sub" claim; empty means ID.
 	Subject string
 	// Tenant, when set, becomes the tokens' "tenant" claim.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
@@ -91,6 +92,23 @@ type Config struct {
 	// in another letter case is refused. Without it the token carries no
 	// application claims. Optional.
 	Assertion func(claims json.RawMessage, replayKey string) (any, error)
+
+	// DPoP verifies the DPoP proofs of token requests (RFC 9449 §5): a
+	// request whose DPoP header carries a valid proof, made for POST and
+	// the token endpoint's URI (the verifier's Origin and the request
+	// path), gets an access token bound to the proof's key — a "cnf"
+	// claim with the key's RFC 7638 thumbprint as "jkt" — and the token
+	// type "DPoP". A refused proof is 400 invalid_dpop_proof, a proof
+	// without the verifier's current nonce 400 use_dpop_nonce with a
+	// DPoP-Nonce header, a failing replay store 503. A request without a
+	// DPoP header gets a bearer token, unless RequireDPoP or the client's
+	// Client.RequireDPoP says otherwise. Without DPoP the header is
+	// ignored and every token is a bearer token. Optional.
+	DPoP *dpop.Verifier
+	// RequireDPoP refuses, with 400 invalid_dpop_proof, every token
+	// request without a DPoP proof: the endpoint issues DPoP-bound tokens
+	// only. It needs DPoP. Client.RequireDPoP requires it of one client.
+	RequireDPoP bool
 
 	// MaxBodyBytes caps token-request bodies. Default: 4096.
 	MaxBodyBytes int64

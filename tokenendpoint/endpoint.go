@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
@@ -35,6 +36,8 @@ type Endpoint struct {
 	maxBytes     int64
 	style        envelope.Style
 	resp         issuance.Responder
+	dpop         *dpop.Verifier // Config.DPoP; nil means bearer tokens only
+	requireDPoP  bool           // Config.RequireDPoP
 	now          func() time.Time
 
 	invalidClient *envelope.Error // 401 invalid_client with the Basic challenge
@@ -49,8 +52,8 @@ type Endpoint struct {
 // wrapping ErrConfig that names every problem at once: Issuer, Key or
 // Clients missing, a key that does not suit its algorithm, an unknown
 // TokenType, a negative duration, an AccessTTL below one second, an
-// AssertionLeeway beyond AssertionWindow, an empty audience, or a
-// ReplayClaim that cannot name a claim.
+// AssertionLeeway beyond AssertionWindow, an empty audience, a
+// ReplayClaim that cannot name a claim, or RequireDPoP without DPoP.
 func New(cfg Config) (*Endpoint, error) {
 	var problems []error
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
@@ -87,7 +90,12 @@ func New(cfg Config) (*Endpoint, error) {
 		assertion:    cfg.Assertion,
 		maxBytes:     issuance.OrDefault(cfg.MaxBodyBytes, defaultMaxBodyBytes),
 		style:        cfg.Style,
+		dpop:         cfg.DPoP,
+		requireDPoP:  cfg.RequireDPoP,
 		now:          cfg.Now,
+	}
+	if cfg.RequireDPoP && cfg.DPoP == nil {
+		bad("RequireDPoP needs DPoP, the verifier of the proofs")
 	}
 	if len(ep.audience) == 0 {
 		ep.audience = []string{cfg.Issuer}

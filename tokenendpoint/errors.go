@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/issuance"
 )
@@ -170,7 +171,12 @@ const (
 	reasonReplayed         = ReasonAssertionReplayed
 	reasonInvalidScope     = ReasonInvalidScope
 	reasonSign             = gatehouse.ReasonInternal
+	reasonDPoPRequired     = dpop.ReasonMissingProof
 )
+
+// errDPoPRequired refuses a token request without a DPoP proof from a
+// client that must send one (Client.RequireDPoP).
+var errDPoPRequired = issuance.DPoPRequired().Err
 
 // unavailable wraps a store failure as a 503 that never shows its text.
 func unavailable(err error) *envelope.Error { return issuance.Unavailable(err) }

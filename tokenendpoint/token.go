@@ -60,8 +60,12 @@ var (
 // scopes; it is checked before the replay claim is spent, so an
 // invalid_scope refusal leaves the assertion usable.
 //
+// With Config.DPoP, a request carrying a DPoP proof (RFC 9449 §5) has it
+// verified before the client is authenticated, and its token is bound to
+// the proof's key ("cnf": {"jkt": thumbprint}, token_type "DPoP").
+//
 // Success is 200 {"access_token","token_type":"Bearer","expires_in"[,"scope"]}
-// with Cache-Control: no-store. Failures are rendered in Config.Style
+// ("DPoP" for a bound token) with Cache-Control: no-store. Failures are rendered in Config.Style
 // (envelope.OAuth by default, RFC 6749 §5.2):
 //
 //	400 invalid_request          malformed body, missing or repeated parameter, two auth methods,
@@ -73,6 +77,9 @@ var (
 //	400 invalid_grant            bad assertion: shape, alg, signature (or unknown client — one
 //	                             answer), iat, exp, nbf, aud, claims, replayed replay claim
 //	400 invalid_scope            scope beyond the client's
+//	400 invalid_dpop_proof       a refused DPoP proof, or none where Config.RequireDPoP or
+//	                             Client.RequireDPoP requires one
+//	400 use_dpop_nonce           a proof without the current nonce; DPoP-Nonce: the nonce
 //	429 slow_down + Retry-After  too many failed client authentications (Throttle)
 //	503 temporarily_unavailable  a store failed; nothing is issued
 //
@@ -96,10 +103,27 @@ func (ep *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep.resp.Fail(w, r, ev, reasonBadRequest, e)
 		return
 	}
+	var proof issuance.DPoPCheck
+	if ep.dpop != nil {
+		if issuance.HasProof(r) {
+			proof = issuance.CheckDPoP(r.Context(), ep.dpop, r, "")
+		} else if ep.requireDPoP {
+			proof = issuance.DPoPRequired()
+		}
+		if proof.Err != nil {
+			proof.SetNonce(w.Header(), ep.dpop)
+			ep.resp.Fail(w, r, ev, proof.Reason, proof.Err)
+			return
+		}
+		req.jkt = proof.JKT
+	}
 	tok, reason, e := ep.grant(r.Context(), gatehouse.ClientAddr(r), &req, &ev)
 	if e != nil {
 		ep.resp.Fail(w, r, ev, reason, e)
 		return
+	}
+	if proof.JKT != "" {
+		proof.SetNonce(w.Header(), ep.dpop)
 	}
 	ev.CredID = tok.AccessToken.ID
 	h := w.Header()
@@ -116,6 +140,7 @@ func (ep *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type grantedToken struct {
 	AccessToken accessToken
 	scope       string
+	dpop        bool // the token is bound to a DPoP key
 }
 
 // tokenResponse renders RFC 6749 §5.1's body. The scope is included when
@@ -125,7 +150,11 @@ func (ep *Endpoint) tokenResponse(t grantedToken) []byte {
 	b := make([]byte, 0, 96+len(t.AccessToken.Token)+len(t.scope))
 	b = append(b, `{"access_token":`...)
 	b = issuance.AppendJSONString(b, t.AccessToken.Token)
-	b = append(b, `,"token_type":"Bearer","expires_in":`...)
+	if t.dpop {
+		b = append(b, `,"token_type":"DPoP","expires_in":`...)
+	} else {
+		b = append(b, `,"token_type":"Bearer","expires_in":`...)
+	}
 	b = append(b, ep.expiresIn...)
 	if t.scope != "" {
 		b = append(b, `,"scope":`...)
@@ -169,11 +198,14 @@ func (ep *Endpoint) clientCredentials(ctx context.Context, addr netip.Addr, req 
 			return grantedToken{}, reasonInvalidClient, ep.invalidClient, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
+		if c.RequireDPoP && req.jkt == "" {
+			return grantedToken{}, reasonDPoPRequired, errDPoPRequired, false
+		}
 		scopes, e := narrowScopes(c, req.scope)
 		if e != nil {
 			return grantedToken{}, reasonInvalidScope, e, false
 		}
-		tok, reason, e := ep.issueSession(c, scopes, SessionM2M, nil)
+		tok, reason, e := ep.issueSession(c, scopes, SessionM2M, nil, req.jkt)
 		return tok, reason, e, false
 	})
 }
@@ -207,6 +239,9 @@ func (ep *Endpoint) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenRe
 			return grantedToken{}, reasonInvalidAssertion, errAssertionSignature, true
 		}
 		ev.Subject, ev.Tenant = c.subject(), c.Tenant
+		if c.RequireDPoP && req.jkt == "" {
+			return grantedToken{}, reasonDPoPRequired, errDPoPRequired, false
+		}
 		replayKey, extra, e := ep.checkAssertionClaims(payload, req.clientID)
 		if e != nil {
 			return grantedToken{}, reasonInvalidAssertion, e, false
@@ -224,7 +259,7 @@ func (ep *Endpoint) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenRe
 		if !fresh {
 			return grantedToken{}, reasonReplayed, ep.errReplayed, false
 		}
-		tok, reason, e := ep.issueSession(c, scopes, SessionClient, extra)
+		tok, reason, e := ep.issueSession(c, scopes, SessionClient, extra, req.jkt)
 		return tok, reason, e, false
 	})
 }
@@ -304,8 +339,8 @@ type sessionPayload struct {
 
 // issueSession signs the session token of kind for c with scopes, which
 // narrowScopes returned, and extra, the Assertion hook's claims (nil for
-// none).
-func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, extra any) (grantedToken, gatehouse.Reason, *envelope.Error) {
+// none), bound to the DPoP key of thumbprint jkt ("" for a bearer token).
+func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, extra any, jkt string) (grantedToken, gatehouse.Reason, *envelope.Error) {
 	if err := issuance.CheckScopes(scopes); err != nil {
 		return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(err)
 	}
@@ -324,6 +359,8 @@ func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, ex
 			ClientID:  c.ID,
 			Scope:     strings.Join(scopes, " "),
 			Tenant:    c.Tenant,
+
+			Confirmation: issuance.BindTo(jkt),
 		},
 		Kind: kind,
 	}
@@ -347,6 +384,7 @@ func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, ex
 	return grantedToken{
 		AccessToken: accessToken{Token: tok, ID: jti},
 		scope:       p.Scope,
+		dpop:        jkt != "",
 	}, "", nil
 }
 

@@ -33,6 +33,10 @@ type tokenRequest struct {
 	scope        string
 	// basic is set when the client authenticated with HTTP Basic.
 	basic bool
+	// jkt is the thumbprint of the key of the request's DPoP proof, which
+	// the endpoint verified: the token is bound to it. "" for a bearer
+	// token.
+	jkt string
 }
 
 // tokenJSON is a JSON token request body. Unknown members are ignored, as RFC

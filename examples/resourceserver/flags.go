@@ -17,6 +17,7 @@ type options struct {
 	resource string // "" until run defaults it to http://<listen address>
 	algs     []string
 	issuers  []bearer.Issuer
+	dpop     bearer.DPoPMode
 }
 
 const usage = `Usage: resourceserver -issuer URL -audience AUD [per-issuer flags] [-issuer URL -audience AUD ...]
@@ -45,6 +46,10 @@ Global:
                       its metadata document; https, or http for a loopback host
                       (default: http://<listen address>, "localhost" for an
                       unspecified host)
+  -dpop MODE          DPoP sender-constrained tokens (RFC 9449): allowed (DPoP-bound
+                      tokens with a proof, and bearer tokens), required (DPoP only)
+                      or off (default "allowed"); a token bound to a key is never
+                      accepted as a bearer token
   -addr host:port     listen address (default "127.0.0.1:8080")
 
 Routes:
@@ -140,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", serve.DefaultAddr, "listen address")
 	fs.StringVar(&o.resource, "resource", "", "this API's resource identifier (RFC 9728)")
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signature algorithms")
+	dpopMode := fs.String("dpop", "allowed", "DPoP: allowed, required or off")
 	fs.Var(issuerFlag{&issuers}, "issuer", "an accepted token issuer (repeatable)")
 	fs.Var(issuerField{&issuers, func(is *bearer.Issuer, v string) error {
 		if slices.Contains(is.Audiences, v) {
@@ -167,6 +173,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o.issuers = issuers.list
 	var problems []error
+	switch *dpopMode {
+	case "allowed":
+		o.dpop = bearer.DPoPAllowed
+	case "required":
+		o.dpop = bearer.DPoPRequired
+	case "off":
+		o.dpop = bearer.DPoPOff
+	default:
+		problems = append(problems, fmt.Errorf("-dpop %q: use allowed, required or off", *dpopMode))
+	}
 	if len(o.issuers) == 0 {
 		problems = append(problems, errors.New("at least one -issuer is required (see -help)"))
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/dpop"
 
 	"github.com/gatehouse-go/gatehouse/internal/logbuf"
 
@@ -255,7 +260,7 @@ func TestMetadata(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags([]string{
-		"-addr", "127.0.0.1:9000", "-resource", "https://api.example.com", "-algs", " RS256, ,PS256 ",
+		"-addr", "127.0.0.1:9000", "-resource", "https://api.example.com", "-algs", " RS256, ,PS256 ", "-dpop", "required",
 		"-issuer", "https://a.example.com/", "-audience", "aud-a", "-audience", "aud-a2", "-typ", "at+jwt",
 		"-issuer", "https://b.example.com", "-jwks-url", "https://b.example.com/keys", "-audience", "aud-b", "-scope-claim", "scp",
 	}, io.Discard)
@@ -268,6 +273,7 @@ func TestParseFlags(t *testing.T) {
 			{URL: "https://a.example.com/", Audiences: []string{"aud-a", "aud-a2"}, TokenType: "at+jwt"},
 			{URL: "https://b.example.com", Audiences: []string{"aud-b"}, JWKSURL: "https://b.example.com/keys", ScopeClaim: "scp"},
 		},
+		dpop: bearer.DPoPRequired,
 	}, o)
 
 	o, err = parseFlags([]string{"-issuer", "https://a.example.com", "-audience", "x", "-issuer", "https://b.example.com", "-audience", "x"}, io.Discard)
@@ -275,6 +281,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, serve.DefaultAddr, o.addr)
 	assert.Equal(t, []string{"RS256", "ES256"}, o.algs)
 	assert.Empty(t, o.resource)
+	assert.Equal(t, bearer.DPoPAllowed, o.dpop, "DPoP is allowed by default")
 
 	for name, c := range map[string]struct {
 		args []string
@@ -293,6 +300,7 @@ func TestParseFlags(t *testing.T) {
 		"issuer twice":                 {[]string{"-issuer", "https://a", "-audience", "x", "-issuer", "https://a"}, "already given"},
 		"empty issuer":                 {[]string{"-issuer", ""}, "empty value"},
 		"empty audience":               {[]string{"-issuer", "https://a", "-audience", ""}, "empty value"},
+		"unknown DPoP mode":            {[]string{"-issuer", "https://a", "-audience", "x", "-dpop", "maybe"}, `-dpop "maybe"`},
 		"no algorithm":                 {[]string{"-issuer", "https://a", "-audience", "x", "-algs", " , "}, "-algs names no algorithm"},
 		"an argument":                  {[]string{"-issuer", "https://a", "-audience", "x", "serve"}, `unexpected argument "serve"`},
 		"an unknown flag":              {[]string{"-issuer", "https://a", "-audiences", "x"}, "flag provided but not defined"},
@@ -369,4 +377,47 @@ func TestNotReady(t *testing.T) {
 	assert.NotContains(t, msg, "xxxxx")
 	assert.Empty(t, notReady(nil))
 	assert.Equal(t, "Not ready: the issuers' key sets are not loaded yet", notReadyMessage(nil))
+}
+
+// TestDPoP: a DPoP-bound token works through dpop.Transport, and never
+// as a bearer token; -dpop required refuses bearer tokens.
+func TestDPoP(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{})
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	key, err := dpop.NewSigner(k, "")
+	require.NoError(t, err)
+	c := claims("https://api.test", "products:read")
+	c["cnf"] = map[string]any{"jkt": key.Thumbprint()}
+	bound := p.Sign(t, c)
+
+	for _, mode := range []string{"allowed", "required"} {
+		t.Run(mode, func(t *testing.T) {
+			base, _ := startRun(t, "-issuer", p.Issuer(), "-audience", "https://api.test", "-dpop", mode)
+			waitReady(t, base)
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &dpop.Transport{
+				Signer: key,
+				Token:  func(context.Context) (string, error) { return bound, nil },
+			}}
+			res, err := client.Get(base + "/api/v1/products?page=1")
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			res, err = client.Get(base + "/api/v1/whoami")
+			require.NoError(t, err)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			assert.Contains(t, string(body), `"dpop_jkt":"`+key.Thumbprint()+`"`)
+
+			r := get(t, base+"/api/v1/whoami", bound)
+			assert.Equal(t, http.StatusUnauthorized, r.status, "a bound token is not a bearer token")
+			assert.Contains(t, r.header.Get("WWW-Authenticate"), `DPoP realm="api"`)
+			plain := get(t, base+"/api/v1/whoami", p.Sign(t, claims("https://api.test", "")))
+			if mode == "required" {
+				assert.Equal(t, http.StatusUnauthorized, plain.status)
+			} else {
+				assert.Equal(t, http.StatusOK, plain.status)
+			}
+		})
+	}
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
@@ -38,10 +40,20 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 	if o.resource != "" {
 		meta.ScopesSupported = perms.Scopes()
 	}
+	var proofs *dpop.Verifier
+	if o.dpop != bearer.DPoPOff {
+		// Proofs name the URL the client called: this API's public
+		// origin, when -resource gives it.
+		proofs, err = dpop.New(dpop.Config{Origin: origin(o.resource)})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "api",
 		Algorithms: o.algs,
 		Issuers:    o.issuers,
+		DPoP:       bearer.DPoP{Mode: o.dpop, Verifier: proofs},
 		Metadata:   meta,
 		Logger:     log,
 		Leeway:     30 * time.Second,
@@ -80,6 +92,7 @@ func whoami(w http.ResponseWriter, r *http.Request) {
 		"token_id":   p.TokenID,
 		"session_id": p.SessionID,
 		"expires_at": p.ExpiresAt,
+		"dpop_jkt":   p.Confirmation.JKT,
 	})
 }
 
@@ -88,4 +101,14 @@ func products(w http.ResponseWriter, r *http.Request) {
 		{"id": "p_1", "name": "Gift card", "price": 2500},
 		{"id": "p_2", "name": "VIP rank", "price": 999},
 	})
+}
+
+// origin returns the scheme and host of the resource identifier u, or ""
+// (the request's own) when u is empty or not a URL.
+func origin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }

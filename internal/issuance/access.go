@@ -22,6 +22,26 @@ type AccessPayload struct {
 	Scope     string          `json:"scope,omitempty"`
 	SessionID string          `json:"sid,omitempty"`
 	Tenant    string          `json:"tenant,omitempty"`
+	// Confirmation binds the token to a key (RFC 7800 "cnf"); nil for a
+	// bearer token, which then carries no "cnf" at all.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the "cnf" claim of a sender-constrained access token:
+// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound to
+// (RFC 9449 §6.1). Only the signer's callers set it; an application's
+// extra claims may not ("cnf" is reserved).
+type Confirmation struct {
+	JKT string `json:"jkt"`
+}
+
+// BindTo returns the "cnf" claim of a token bound to the DPoP key of
+// thumbprint jkt, or nil for "" (a bearer token).
+func BindTo(jkt string) *Confirmation {
+	if jkt == "" {
+		return nil
+	}
+	return &Confirmation{JKT: jkt}
 }
 
 // Claim names that only the issuer's refresh JWTs and the token

@@ -2,6 +2,9 @@ package refusals_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"go/ast"
@@ -29,6 +32,7 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/issuer"
@@ -59,6 +63,11 @@ type row struct {
 var notRefusals = map[string]string{
 	"bearer.ErrDuplicateTokenID": "a TokenStore contract error (Add)",
 	"bearer.ErrConfig":           "a construction error",
+	"dpop.ErrConfig":             "a construction error",
+	"dpop.ErrStoreFull":          "a MemoryReplay error, answered as ErrUnavailable's 503",
+	"dpop.ErrScopeFull":          "a MemoryReplay error, answered as ErrTooManyProofs",
+	"dpop.ErrReplayTTL":          "a MemoryReplay contract error",
+	"dpop.ErrKeyType":            "a Thumbprint and NewSigner error (client side)",
 	"bearer.ErrDiscovery":        "a key-set failure reported by Ready and the Logger; the issuer's tokens are answered ErrUnavailable's 503",
 	"apikey.ErrConfig":           "a construction error",
 	"apikey.ErrInvalidEnv":       "a Generate error",
@@ -212,6 +221,25 @@ func bearerRows(t *testing.T) []row {
 			return serve(a.Middleware(ok), get("/orders", "Authorization", h))
 		}
 	}
+	proofKey := newProofKey(t)
+	dpopAuth := func(nonce *dpop.NonceConfig) *bearer.Authenticator {
+		v, err := dpop.New(dpop.Config{Now: now, Nonce: nonce})
+		require.NoError(t, err)
+		c := cfg
+		c.Revocations = revs
+		c.DPoP = bearer.DPoP{Mode: bearer.DPoPAllowed, Verifier: v}
+		d, err := bearer.New(c)
+		require.NoError(t, err)
+		return d
+	}
+	withDPoP, withNonce := dpopAuth(nil), dpopAuth(&dpop.NonceConfig{Secret: []byte("a nonce secret of at least 32 bytes!")})
+	// dpopServe sends a token bound to proofKey with a proof made by key.
+	dpopServe := func(t *testing.T, d *bearer.Authenticator, key *dpop.Signer) *httptest.ResponseRecorder {
+		tok := sign(t, func(c jwt.MapClaims, _ map[string]any) { c["cnf"] = map[string]any{"jkt": proofKey.Thumbprint()} })
+		proof, err := key.Sign(dpop.ProofRequest{Method: "GET", URI: "http://example.com/orders", AccessToken: tok, IssuedAt: t0})
+		require.NoError(t, err)
+		return serve(d.Middleware(ok), get("/orders", "Authorization", "DPoP "+tok, "DPoP", proof))
+	}
 	tok := func(edit func(jwt.MapClaims, map[string]any)) func(t *testing.T) *httptest.ResponseRecorder {
 		return func(t *testing.T) *httptest.ResponseRecorder {
 			return auth("Bearer " + sign(t, edit))(t)
@@ -251,6 +279,18 @@ func bearerRows(t *testing.T) []row {
 		{"bearer", "unknown opaque token", bearer.ErrTokenNotFound, 401, B, "", auth("Bearer opaque-unknown")},
 		{"bearer", "revocation store down", bearer.ErrUnavailable, 503, B, "", func(t *testing.T) *httptest.ResponseRecorder {
 			return serve(down.Middleware(ok), get("/orders", "Authorization", "Bearer "+sign(t, nil)))
+		}},
+		{"bearer", "DPoP-bound token as a bearer token", bearer.ErrBoundToken, 401, B, "", tok(func(c jwt.MapClaims, _ map[string]any) {
+			c["cnf"] = map[string]any{"jkt": proofKey.Thumbprint()}
+		})},
+		{"bearer", "certificate-bound token without the certificate", bearer.ErrCertificate, 401, B, "", tok(func(c jwt.MapClaims, _ map[string]any) {
+			c["cnf"] = map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}
+		})},
+		{"bearer", "DPoP proof of another key", bearer.ErrDPoPProof, 401, `DPoP realm="orders"`, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return dpopServe(t, withDPoP, newProofKey(t))
+		}},
+		{"bearer", "DPoP proof without the nonce", bearer.ErrDPoPNonce, 401, `DPoP realm="orders"`, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return dpopServe(t, withNonce, proofKey)
 		}},
 	}
 }
@@ -635,6 +675,7 @@ var tables = []table{
 	{"ratelimit", ratelimit.Refusals},
 	{"issuer", issuer.Refusals},
 	{"tokenendpoint", tokenendpoint.Refusals},
+	{"dpop", dpop.Refusals}, // reached through bearer, issuer and tokenendpoint, not walked on its own
 }
 
 // TestRefusalTables checks every package's refusal table: each row has a
@@ -792,4 +833,14 @@ func isReasonType(e ast.Expr) bool {
 		return ok && x.Name == "gatehouse" && e.Sel.Name == "Reason"
 	}
 	return false
+}
+
+// newProofKey returns a DPoP signer with a fresh P-256 key.
+func newProofKey(t *testing.T) *dpop.Signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	s, err := dpop.NewSigner(k, "")
+	require.NoError(t, err)
+	return s
 }

@@ -20,7 +20,8 @@ import (
 // family atomically, explicit revocation, expiry, the absolute lifetime
 // (RefreshRecord.MaxAge) applied at rotation, the ring of RefreshRing
 // rotated tokens, the reuse grace (RefreshRecord.ReuseGrace) with the
-// times the caller passes, long families, copy semantics, context cancellation, and exactly one winner when many
+// times the caller passes, long families, the DPoP thumbprint of a bound
+// family (Family.JKT) kept by every method, copy semantics, context cancellation, and exactly one winner when many
 // goroutines rotate the same token at once (run it with -race).
 // newStore must return an empty store per call.
 func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshStore) {
@@ -552,6 +553,38 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) issuer.RefreshSt
 			require.NoError(t, err)
 			assert.True(t, got.Revoked)
 		})
+	})
+
+	t.Run("DPoP thumbprint", func(t *testing.T) {
+		s := newStore(t)
+		f, r1 := family("alice", base, ttl)
+		f.JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+		require.NoError(t, s.Create(ctx, f, r1))
+		got, err := s.Lookup(ctx, f.ID, r1.Hash, base)
+		require.NoError(t, err)
+		assert.Equal(t, f.JKT, got.JKT, "Lookup")
+		r2 := next(f.ID, base.Add(time.Minute), ttl)
+		got, err = s.Rotate(ctx, r1.Hash, r2)
+		require.NoError(t, err)
+		assert.Equal(t, f.JKT, got.JKT, "Rotate keeps the family's binding")
+		got, err = s.Lookup(ctx, f.ID, r2.Hash, base.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, f.JKT, got.JKT, "Lookup after Rotate")
+		got, err = s.Rotate(ctx, r1.Hash, next(f.ID, base.Add(2*time.Minute), ttl))
+		require.ErrorIs(t, err, issuer.ErrRefreshReused)
+		assert.Equal(t, f.JKT, got.JKT, "the family a reuse revoked")
+		got, err = s.RevokeFamily(ctx, f.ID)
+		require.NoError(t, err)
+		assert.Equal(t, f.JKT, got.JKT, "RevokeFamily")
+
+		plain, r := family("bob", base, ttl)
+		require.NoError(t, s.Create(ctx, plain, r))
+		got, err = s.Lookup(ctx, plain.ID, r.Hash, base)
+		require.NoError(t, err)
+		assert.Empty(t, got.JKT, "a family that is not bound")
+		got, err = s.Rotate(ctx, r.Hash, next(plain.ID, base.Add(time.Minute), ttl))
+		require.NoError(t, err)
+		assert.Empty(t, got.JKT)
 	})
 
 	t.Run("returned families are copies", func(t *testing.T) {
