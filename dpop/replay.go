@@ -3,10 +3,9 @@ package dpop
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/internal/expiry"
+	"github.com/gatehouse-go/gatehouse/internal/replay"
 )
 
 // A ReplayStore remembers the ids of accepted proofs, per key, for a
@@ -69,17 +68,7 @@ type MemoryReplayConfig struct {
 // concurrent use and holds state for one process only: behind several
 // instances use a shared store, or a replayed proof could be accepted once
 // per instance.
-type MemoryReplay struct {
-	now      func() time.Time
-	max      int
-	maxScope int
-	mu       sync.Mutex
-	keys     map[replayKey]time.Time // expiry
-	perScope map[string]int          // live keys of each scope
-	expiry   expiry.Queue[replayKey]
-}
-
-type replayKey struct{ scope, key string }
+type MemoryReplay struct{ m *replay.Memory }
 
 // NewMemoryReplay returns an empty store configured by cfg; it fails with
 // an error wrapping [ErrConfig] when a bound is negative.
@@ -87,20 +76,18 @@ func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 	if cfg.MaxKeys < 0 || cfg.MaxKeysPerScope < 0 {
 		return nil, fmt.Errorf("%w: MemoryReplayConfig bounds %d, %d: negative", ErrConfig, cfg.MaxKeys, cfg.MaxKeysPerScope)
 	}
-	m := &MemoryReplay{
-		now: cfg.Now, max: cfg.MaxKeys, maxScope: cfg.MaxKeysPerScope,
-		keys: make(map[replayKey]time.Time), perScope: make(map[string]int),
+	c := replay.Config{MaxKeys: cfg.MaxKeys, MaxKeysPerScope: cfg.MaxKeysPerScope, Now: cfg.Now,
+		Full: ErrStoreFull, ScopeFull: ErrScopeFull, BadTTL: ErrReplayTTL}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	if m.now == nil {
-		m.now = time.Now
+	if c.MaxKeys == 0 {
+		c.MaxKeys = defaultMaxReplayKeys
 	}
-	if m.max == 0 {
-		m.max = defaultMaxReplayKeys
+	if c.MaxKeysPerScope == 0 {
+		c.MaxKeysPerScope = max(c.MaxKeys/16, 1)
 	}
-	if m.maxScope == 0 {
-		m.maxScope = max(m.max/16, 1)
-	}
-	return m, nil
+	return &MemoryReplay{replay.New(c)}, nil
 }
 
 var _ ReplayStore = (*MemoryReplay)(nil)
@@ -110,52 +97,9 @@ var _ ReplayStore = (*MemoryReplay)(nil)
 // when the store holds MaxKeys, and with [ErrReplayTTL] for a ttl that is
 // not positive.
 func (m *MemoryReplay) Use(ctx context.Context, scope, key string, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if ttl <= 0 {
-		return false, ErrReplayTTL
-	}
-	now := m.now()
-	k := replayKey{scope, key}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.expiry.PopExpired(now, m.forget)
-	exp, held := m.keys[k]
-	if held && now.Before(exp) {
-		return false, nil
-	}
-	switch {
-	case held:
-	case m.perScope[scope] >= m.maxScope:
-		return false, ErrScopeFull
-	case len(m.keys) >= m.max:
-		return false, ErrStoreFull
-	}
-	if !held {
-		m.perScope[scope]++
-	}
-	exp = now.Add(ttl)
-	m.keys[k] = exp
-	m.expiry.Push(k, exp)
-	return true, nil
+	return m.m.Use(ctx, scope, key, ttl)
 }
 
-// forget drops k if at is still its expiry (it is not when k was written
-// again after at). m.mu must be held.
-func (m *MemoryReplay) forget(k replayKey, at time.Time) {
-	if exp, ok := m.keys[k]; ok && exp.Equal(at) {
-		delete(m.keys, k)
-		if m.perScope[k.scope]--; m.perScope[k.scope] <= 0 {
-			delete(m.perScope, k.scope)
-		}
-	}
-}
-
-// Len returns how many keys the store holds, expired ones not yet
+// Len returns how many ids the store holds, expired ones not yet
 // forgotten included, for tests and metrics.
-func (m *MemoryReplay) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.keys)
-}
+func (m *MemoryReplay) Len() int { return m.m.Len() }

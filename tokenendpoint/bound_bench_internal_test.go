@@ -59,6 +59,9 @@ func BenchmarkMemoryInsert(b *testing.B) {
 
 }
 
+// replayKey is the reference store's key.
+type replayKey struct{ client, key string }
+
 // unboundedReplay is MemoryReplay.Use without a bound: the reference the
 // bounded store is measured against.
 type unboundedReplay struct {

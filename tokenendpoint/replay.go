@@ -3,10 +3,9 @@ package tokenendpoint
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/internal/expiry"
+	"github.com/gatehouse-go/gatehouse/internal/replay"
 )
 
 // A ReplayStore remembers single-use keys — the replay claim of every
@@ -67,17 +66,7 @@ type MemoryReplayConfig struct {
 // [ReplayStore] documents, and holds state for one process only: behind
 // several instances use a shared store, or a replayed assertion could be
 // accepted once per instance.
-type MemoryReplay struct {
-	now       func() time.Time
-	max       int
-	maxPerCli int
-	mu        sync.Mutex
-	keys      map[replayKey]time.Time // expiry
-	perClient map[string]*int         // live keys of each client
-	expiry    expiry.Queue[replayKey]
-}
-
-type replayKey struct{ client, key string }
+type MemoryReplay struct{ m *replay.Memory }
 
 // NewMemoryReplay returns an empty store configured by cfg; it fails with
 // an error wrapping ErrConfig when a bound is negative.
@@ -85,20 +74,18 @@ func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 	if cfg.MaxKeys < 0 || cfg.MaxKeysPerClient < 0 {
 		return nil, fmt.Errorf("%w: MemoryReplayConfig bounds %d, %d: negative", ErrConfig, cfg.MaxKeys, cfg.MaxKeysPerClient)
 	}
-	m := &MemoryReplay{
-		now: cfg.Now, max: cfg.MaxKeys, maxPerCli: cfg.MaxKeysPerClient,
-		keys: make(map[replayKey]time.Time), perClient: make(map[string]*int),
+	c := replay.Config{MaxKeys: cfg.MaxKeys, MaxKeysPerScope: cfg.MaxKeysPerClient, Now: cfg.Now,
+		Full: ErrStoreFull, ScopeFull: ErrStoreFull, BadTTL: ErrReplayTTL}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	if m.now == nil {
-		m.now = time.Now
+	if c.MaxKeys == 0 {
+		c.MaxKeys = defaultMaxReplayKeys
 	}
-	if m.max == 0 {
-		m.max = defaultMaxReplayKeys
+	if c.MaxKeysPerScope == 0 {
+		c.MaxKeysPerScope = max(c.MaxKeys/4, 1)
 	}
-	if m.maxPerCli == 0 {
-		m.maxPerCli = max(m.max/4, 1)
-	}
-	return m, nil
+	return &MemoryReplay{replay.New(c)}, nil
 }
 
 var _ ReplayStore = (*MemoryReplay)(nil)
@@ -107,55 +94,9 @@ var _ ReplayStore = (*MemoryReplay)(nil)
 // is new and the store holds MaxKeys live keys, or the client
 // MaxKeysPerClient.
 func (m *MemoryReplay) Use(ctx context.Context, clientID, key string, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if ttl <= 0 {
-		return false, ErrReplayTTL
-	}
-	now := m.now()
-	k := replayKey{clientID, key}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.expiry.PopExpired(now, m.forget)
-	exp, held := m.keys[k]
-	if held && now.Before(exp) {
-		return false, nil
-	}
-	n := m.perClient[clientID]
-	if len(m.keys) >= m.max || n != nil && *n >= m.maxPerCli {
-		return false, ErrStoreFull
-	}
-	if !held {
-		if n == nil {
-			n = new(int)
-			m.perClient[clientID] = n
-		}
-		*n++
-	}
-	exp = now.Add(ttl)
-	m.keys[k] = exp
-	m.expiry.Push(k, exp)
-	return true, nil
-}
-
-// forget drops k if at is still its expiry (it is not when k was written
-// again after at). m.mu must be held.
-func (m *MemoryReplay) forget(k replayKey, at time.Time) {
-	if exp, ok := m.keys[k]; ok && exp.Equal(at) {
-		delete(m.keys, k)
-		if n := m.perClient[k.client]; n != nil {
-			if *n--; *n <= 0 {
-				delete(m.perClient, k.client)
-			}
-		}
-	}
+	return m.m.Use(ctx, clientID, key, ttl)
 }
 
 // Len returns how many keys the store holds, expired ones not yet
 // forgotten included, for tests and metrics.
-func (m *MemoryReplay) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.keys)
-}
+func (m *MemoryReplay) Len() int { return m.m.Len() }
