@@ -19,15 +19,18 @@ import (
 // for concurrent use. With remote key sets it owns a background goroutine
 // per set: call [Authenticator.Close] when done with it.
 type Authenticator struct {
+	// What every request reads, first: a cache hit touches these alone.
 	now      func() time.Time
+	cache    *tokenCache
+	revoked  RevocationStore
+	dpop     *dpop.Verifier // nil when the DPoP scheme is off
+	dpopMode DPoPMode
+	jwtOn    bool // false when JWTs are disabled
+	optional bool
 	style    envelope.Style
 	audit    gatehouse.Auditor
-	optional bool
-	errs     [numReasons]*envelope.Error
-	metadata http.Handler // serves Config.Metadata, when its Resource is set
 
-	// JWT verification; jwtOn is false when JWTs are disabled.
-	jwtOn    bool
+	// JWT verification.
 	algs     []string                // every issuer's algorithms, without duplicates
 	single   *issuerState            // the issuer when there is exactly one
 	issuers  map[string]*issuerState // by "iss", with several
@@ -37,16 +40,14 @@ type Authenticator struct {
 	validate func(context.Context, Claims) error
 	custom   CustomClaims
 	needJTI  bool
-	cache    *tokenCache
 	maxAge   int64 // seconds a verified token may stay cached
-	revoked  RevocationStore
 	tokens   TokenStore
 
-	// Sender-constrained tokens.
-	dpop       *dpop.Verifier // nil when the DPoP scheme is off
-	dpopMode   DPoPMode
-	dpopErrs   [numReasons]*envelope.Error // the refusals of DPoP-scheme requests
 	certHeader string
+	metadata   http.Handler // serves Config.Metadata, when its Resource is set
+
+	errs     [numReasons]*envelope.Error // the refusals, prebuilt
+	dpopErrs [numReasons]*envelope.Error // the refusals of DPoP-scheme requests
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —

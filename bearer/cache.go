@@ -33,6 +33,9 @@ type cacheEntry struct {
 	// ref is what a revocation check asks about, built once, so that a
 	// hit hands the store a pointer without allocating.
 	ref TokenRef
+	// bound is set when the token is bound to a key or a certificate
+	// (p.Confirmation): each request must prove it.
+	bound bool
 }
 
 // tokenCache is a bounded map from the exact bytes of a verified token to

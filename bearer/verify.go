@@ -18,14 +18,16 @@ import (
 
 // check is the single decision: it returns the Principal and rOK, or the
 // reason and the client error for it. The Principal may be shared with
-// other requests (a cached token's): it must not be modified.
+// other requests (a cached token's): it must not be modified. A cache hit
+// is answered here, in one function: it is the hot path.
 func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, error) {
 	tok, isDPoP, rs := tokenFromHeader(r.Header, a.dpop != nil)
-	if rs == rOK && !isDPoP && a.dpopMode == DPoPRequired {
-		rs = rOtherScheme // a bearer token where only DPoP is accepted
-	}
 	if rs == rOK {
-		rs = otherMethod(r)
+		if !isDPoP && a.dpopMode == DPoPRequired {
+			rs = rOtherScheme // a bearer token where only DPoP is accepted
+		} else {
+			rs = otherMethod(r)
+		}
 	}
 	if rs != rOK {
 		if isDPoP {
@@ -33,37 +35,6 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		}
 		return nil, rs, a.errs[rs]
 	}
-	p, rs, err := a.checkToken(r, tok)
-	if rs != rOK {
-		if isDPoP {
-			err = a.dpopError(rs, err)
-		}
-		return nil, rs, err
-	}
-	if isDPoP || p.Confirmation != (gatehouse.Confirmation{}) {
-		if rs, err := a.checkBinding(r.Context(), r, tok, isDPoP, &p.Confirmation); rs != rOK {
-			return nil, rs, err
-		}
-	}
-	return p, rOK, nil
-}
-
-// dpopError is err, a refusal built for the Bearer scheme, with the
-// challenges of a request that used the DPoP scheme.
-func (a *Authenticator) dpopError(rs reason, err error) error {
-	if err == a.errs[rs] {
-		return a.dpopErrs[rs]
-	}
-	var e *envelope.Error
-	if errors.As(err, &e) && e.Challenge != "" {
-		return e.WithChallenge(a.dpopErrs[rs].Challenge)
-	}
-	return err
-}
-
-// checkToken verifies tok, served from the cache when it can be, and
-// checks its revocation: everything but the proof of possession.
-func (a *Authenticator) checkToken(r *http.Request, tok string) (*gatehouse.Principal, reason, error) {
 	ctx := r.Context()
 	isJWT := a.jwtOn && strings.Count(tok, ".") == 2
 	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
@@ -72,7 +43,10 @@ func (a *Authenticator) checkToken(r *http.Request, tok string) (*gatehouse.Prin
 		if e, ok := a.cache.get(tok, nowUnix); ok {
 			if e.key == nil || e.key.live(e.kid) {
 				if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
-					return nil, rs, err
+					return a.refuse(isDPoP, rs, err)
+				}
+				if isDPoP || e.bound {
+					return a.bound(r, tok, isDPoP, &e.p)
 				}
 				return &e.p, rOK, nil
 			}
@@ -81,16 +55,50 @@ func (a *Authenticator) checkToken(r *http.Request, tok string) (*gatehouse.Prin
 			a.cache.remove(tok)
 		}
 	}
-	if !validToken(tok) {
-		return nil, rMalformed, a.errs[rMalformed]
+	var p *gatehouse.Principal
+	var err error
+	switch {
+	case !validToken(tok):
+		p, rs, err = nil, rMalformed, a.errs[rMalformed]
+	case isJWT:
+		p, rs, err = a.verifyJWT(ctx, tok, nowUnix)
+	case a.tokens != nil:
+		p, rs, err = a.lookupOpaque(ctx, tok)
+	default:
+		p, rs, err = nil, rInvalid, a.errs[rInvalid]
 	}
-	if isJWT {
-		return a.verifyJWT(ctx, tok, nowUnix)
+	if rs != rOK {
+		return a.refuse(isDPoP, rs, err)
 	}
-	if a.tokens != nil {
-		return a.lookupOpaque(ctx, tok)
+	if isDPoP || p.Confirmation != (gatehouse.Confirmation{}) {
+		return a.bound(r, tok, isDPoP, p)
 	}
-	return nil, rInvalid, a.errs[rInvalid]
+	return p, rOK, nil
+}
+
+// bound returns p once the request proved possession of what its token is
+// bound to (see checkBinding), else the refusal.
+func (a *Authenticator) bound(r *http.Request, tok string, isDPoP bool, p *gatehouse.Principal) (*gatehouse.Principal, reason, error) {
+	if rs, err := a.checkBinding(r.Context(), r, tok, isDPoP, &p.Confirmation); rs != rOK {
+		return nil, rs, err
+	}
+	return p, rOK, nil
+}
+
+// refuse returns the refusal err for rs, with the challenges of the DPoP
+// scheme when the request used it (err was built for the Bearer one).
+func (a *Authenticator) refuse(isDPoP bool, rs reason, err error) (*gatehouse.Principal, reason, error) {
+	if !isDPoP {
+		return nil, rs, err
+	}
+	if err == a.errs[rs] {
+		return nil, rs, a.dpopErrs[rs]
+	}
+	var e *envelope.Error
+	if errors.As(err, &e) && e.Challenge != "" {
+		return nil, rs, e.WithChallenge(a.dpopErrs[rs].Challenge)
+	}
+	return nil, rs, err
 }
 
 // checkRevoked asks the revocation store about the token ref: one
@@ -160,6 +168,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 		return nil, rs, a.errs[rs]
 	}
 	e.exp = min(exp, nowUnix+a.maxAge)
+	e.bound = e.p.Confirmation != (gatehouse.Confirmation{})
 	iat, _ := numericDate(claims["iat"]) // absent: 0, at or before any not-before
 	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat, Principal: &e.p}
 	if a.validate != nil {
