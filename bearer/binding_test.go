@@ -45,9 +45,7 @@ func boundToken(t testing.TB, cnf any) string {
 // newSigner returns a DPoP signer with a fresh P-256 key.
 func newDPoPSigner(t testing.TB) *dpop.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	s, err := dpop.NewSigner(k, "")
+	s, err := dpop.GenerateSigner()
 	require.NoError(t, err)
 	return s
 }

@@ -2,9 +2,6 @@ package dpop_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -156,9 +153,7 @@ func TestScopeFullIsARefusal(t *testing.T) {
 // newTestSigner returns a Signer with a fresh P-256 key.
 func newTestSigner(t *testing.T) *dpop.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	s, err := dpop.NewSigner(k, "")
+	s, err := dpop.GenerateSigner()
 	require.NoError(t, err)
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/asn1"
@@ -26,6 +27,17 @@ type Signer struct {
 	hash       crypto.Hash
 	header     string // the encoded protected header and its "."
 	thumbprint string
+}
+
+// GenerateSigner returns a Signer of a new P-256 key, signing with ES256:
+// what a client needs that keeps its DPoP key in memory for its own
+// lifetime. A key held elsewhere (a KMS, a file) goes through [NewSigner].
+func GenerateSigner() (*Signer, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(k, "ES256")
 }
 
 // NewSigner returns a Signer for key, which signs with alg: ES256, ES384

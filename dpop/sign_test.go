@@ -116,3 +116,12 @@ func TestNewSignerRefuses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "a private key's thumbprint is its public key's")
 }
+
+func TestGenerateSigner(t *testing.T) {
+	a, err := dpop.GenerateSigner()
+	require.NoError(t, err)
+	b, err := dpop.GenerateSigner()
+	require.NoError(t, err)
+	assert.Equal(t, "ES256", a.Algorithm())
+	assert.NotEqual(t, a.Thumbprint(), b.Thumbprint(), "a new key each time")
+}

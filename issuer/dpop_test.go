@@ -2,9 +2,6 @@ package issuer_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -36,9 +33,7 @@ var nonceSecret = []byte("nonce-secret-0123456789abcdef-0123456789")
 
 func newSigner(t testing.TB) *dpop.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	s, err := dpop.NewSigner(k, "ES256")
+	s, err := dpop.GenerateSigner()
 	require.NoError(t, err)
 	return s
 }

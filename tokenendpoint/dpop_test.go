@@ -2,8 +2,6 @@ package tokenendpoint_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -34,9 +32,7 @@ var nonceSecret = []byte("nonce-secret-0123456789abcdef-0123456789")
 // newSigner returns a DPoP signer of a new P-256 key.
 func newSigner(t testing.TB) *dpop.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	s, err := dpop.NewSigner(k, "ES256")
+	s, err := dpop.GenerateSigner()
 	require.NoError(t, err)
 	return s
 }

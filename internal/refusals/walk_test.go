@@ -2,9 +2,6 @@ package refusals_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"go/ast"
@@ -838,9 +835,7 @@ func isReasonType(e ast.Expr) bool {
 // newProofKey returns a DPoP signer with a fresh P-256 key.
 func newProofKey(t *testing.T) *dpop.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	s, err := dpop.NewSigner(k, "")
+	s, err := dpop.GenerateSigner()
 	require.NoError(t, err)
 	return s
 }
