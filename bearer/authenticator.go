@@ -35,7 +35,6 @@ type Authenticator struct {
 	single   *issuerState            // the issuer when there is exactly one
 	issuers  map[string]*issuerState // by "iss", with several
 	all      []*issuerState
-	sets     []*keySet
 	required []string
 	validate func(context.Context, Claims) error
 	custom   CustomClaims
@@ -79,7 +78,7 @@ func New(cfg Config) (*Authenticator, error) {
 
 	var problems []error
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
-	all, remote, errs := buildIssuers(cfg)
+	all, errs := buildIssuers(cfg)
 	problems = append(problems, errs...)
 	a.jwtOn = len(cfg.Issuers) > 0 || len(cfg.Keys) > 0 || cfg.JWKSURL != ""
 	if !a.jwtOn && cfg.Tokens == nil {
@@ -150,7 +149,7 @@ func New(cfg Config) (*Authenticator, error) {
 		if log == nil {
 			log = slog.Default()
 		}
-		a.sets = startRemote(remote, cfg.Fetch, log)
+		startRemote(all, cfg.Fetch, log)
 	}
 	if cfg.WaitReady > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.WaitReady)
@@ -200,8 +199,10 @@ func (u unprefixed) Unwrap() error { return u.err }
 // Close stops fetching the remote key sets, if any. The Authenticator keeps
 // working with the keys it has.
 func (a *Authenticator) Close() error {
-	for _, ks := range a.sets {
-		ks.close()
+	for _, is := range a.all {
+		if is.remote != nil {
+			is.remote.close()
+		}
 	}
 	return nil
 }

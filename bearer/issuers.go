@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,8 +18,10 @@ type issuerState struct {
 	checkISS   bool
 	algs       []string
 	keys       map[string]Key
-	only       *Key    // the single static key, used for tokens without kid
-	remote     *keySet // nil without a remote set
+	only       *Key     // the single static key, used for tokens without kid
+	remote     *keySet  // nil without a remote set
+	jwksURL    string   // the configured set, started by startRemote
+	discover   *url.URL // the issuer, when its set is discovered
 	typ        string
 	tenant     string
 	scopeClaim string
@@ -27,7 +30,7 @@ type issuerState struct {
 
 // buildIssuers checks cfg's issuers (or its issuer-less keys) and returns
 // them; nothing is fetched yet. The problems are all those found.
-func buildIssuers(cfg Config) (list []*issuerState, remote []remoteSpec, problems []error) {
+func buildIssuers(cfg Config) (list []*issuerState, problems []error) {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
 	if len(cfg.Issuers) > 0 && (len(cfg.Keys) > 0 || cfg.JWKSURL != "") {
 		bad("Keys and JWKSURL are for tokens whose issuer is not checked: with Issuers, give each Issuer its Keys or JWKSURL")
@@ -38,7 +41,7 @@ func buildIssuers(cfg Config) (list []*issuerState, remote []remoteSpec, problem
 			if len(cfg.Algorithms) > 0 {
 				bad("the Algorithms are set without Issuers, Keys or JWKSURL")
 			}
-			return nil, nil, problems
+			return nil, problems
 		}
 		specs = []Issuer{{Keys: cfg.Keys, JWKSURL: cfg.JWKSURL}}
 	}
@@ -56,36 +59,25 @@ func buildIssuers(cfg Config) (list []*issuerState, remote []remoteSpec, problem
 			}
 			seen[spec.URL] = true
 		}
-		is, rs, errs := buildIssuer(cfg, spec, named)
+		is, errs := buildIssuer(cfg, spec, named)
 		for _, err := range errs {
 			problems = append(problems, fmt.Errorf("%s: %w", where, err))
 		}
 		if len(errs) == 0 {
 			list = append(list, is)
-			if rs.jwksURL != "" || rs.discover != nil {
-				rs.issuer = is
-				remote = append(remote, rs)
-			}
 		}
 	}
-	return list, remote, problems
-}
-
-// remoteSpec is an issuer's remote key set, checked but not started.
-type remoteSpec struct {
-	issuer   *issuerState
-	jwksURL  string
-	discover *url.URL // the issuer, when its set is discovered
+	return list, problems
 }
 
 // buildIssuer checks one issuer and binds its static keys.
-func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, remoteSpec, []error) {
+func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, []error) {
 	var problems []error
 	is := &issuerState{
 		url:        spec.URL,
 		checkISS:   named,
-		typ:        or(spec.TokenType, cfg.TokenType),
-		tenant:     or(spec.TenantClaim, or(cfg.TenantClaim, "tenant")),
+		typ:        cmp.Or(spec.TokenType, cfg.TokenType),
+		tenant:     cmp.Or(spec.TenantClaim, cfg.TenantClaim, "tenant"),
 		scopeClaim: spec.ScopeClaim,
 	}
 	algs := spec.Algorithms
@@ -110,21 +102,20 @@ func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, remoteSpec,
 		problems = append(problems, errors.New("empty audience"))
 	}
 
-	var rs remoteSpec
 	switch {
 	case spec.JWKSURL != "":
 		if _, err := parseFetchURL("JWKS URL", spec.JWKSURL, cfg.Fetch.AllowHTTP); err != nil {
 			problems = append(problems, err)
 		}
-		rs.jwksURL = spec.JWKSURL
+		is.jwksURL = spec.JWKSURL
 	case named && len(spec.Keys) == 0:
 		u, err := checkIssuerURL(spec.URL, cfg.Fetch.AllowHTTP)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("no Keys or JWKSURL, and discovery needs a URL: %w", err))
 		}
-		rs.discover = u
+		is.discover = u
 	}
-	remote := rs.jwksURL != "" || rs.discover != nil
+	remote := is.jwksURL != "" || is.discover != nil
 
 	is.keys = make(map[string]Key, len(spec.Keys))
 	for i, k := range spec.Keys {
@@ -153,7 +144,7 @@ func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, remoteSpec,
 		}
 	}
 	if len(problems) > 0 {
-		return nil, remoteSpec{}, problems
+		return nil, problems
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithExpirationRequired(),
@@ -165,28 +156,20 @@ func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, remoteSpec,
 		opts = append(opts, jwt.WithAudience(slices.Clone(auds)...))
 	}
 	is.validator = jwt.NewValidator(opts...)
-	return is, rs, nil
+	return is, nil
 }
 
-// start begins fetching the remote sets of specs.
-func startRemote(specs []remoteSpec, f Fetch, log *slog.Logger) []*keySet {
-	if len(specs) == 0 {
-		return nil
+// startRemote begins fetching the remote sets of the issuers that have
+// one, through one HTTP client.
+func startRemote(issuers []*issuerState, f Fetch, log *slog.Logger) {
+	var fetch *fetcher
+	for _, is := range issuers {
+		if is.jwksURL == "" && is.discover == nil {
+			continue
+		}
+		if fetch == nil {
+			fetch = newFetcher(f)
+		}
+		is.remote = newKeySet(is.url, is.discover, is.jwksURL, is.algs, f, fetch, log)
 	}
-	fetch := newFetcher(f)
-	sets := make([]*keySet, 0, len(specs))
-	for _, rs := range specs {
-		is := rs.issuer
-		ks := newKeySet(is.url, rs.discover, rs.jwksURL, is.algs, f, fetch, log)
-		is.remote = ks
-		sets = append(sets, ks)
-	}
-	return sets
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -384,10 +384,9 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims, is *i
 		}
 		return s
 	}
-	// A non-string "iss" is refused even when issuers are not checked.
-	if iss := str("iss"); is.checkISS && iss != is.url {
-		return 0, rIssuer
-	}
+	// A non-string "iss" is refused even when issuers are not checked
+	// (checkClaims compared it with the issuer's URL).
+	str("iss")
 	for _, name := range a.required {
 		if c[name] == nil {
 			return 0, rClaims
