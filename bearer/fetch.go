@@ -204,15 +204,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // safeURL returns raw as it may be logged or put in an error: without a
 // password, and with a query (which may hold an API key) replaced by "…".
 func safeURL(raw string) string {

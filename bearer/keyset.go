@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -305,7 +306,7 @@ func (ks *keySet) publish(set []jwkset.JWK) {
 	next := &jwkSnapshot{byKID: make(map[string]*remoteKey, len(set)), size: len(set), got: true}
 	for _, j := range set {
 		k, err := keyFromJWK(j, "", ks.rsaAlg, false)
-		if err != nil || k.ID == "" && len(set) > 1 || !containsString(ks.allowed, k.Algorithm) {
+		if err != nil || k.ID == "" && len(set) > 1 || !slices.Contains(ks.allowed, k.Algorithm) {
 			continue // unusable here: its kid stays unknown
 		}
 		if _, dup := next.byKID[k.ID]; dup {
@@ -344,7 +345,7 @@ func (ks *keySet) key(ctx context.Context, kid, alg string) (*remoteKey, error) 
 		k = snap.lookup(kid)
 	}
 	switch {
-	case k != nil && k.Algorithm == alg && containsString(ks.allowed, alg):
+	case k != nil && k.Algorithm == alg: // publish kept only allowed algorithms
 		return k, nil
 	case k == nil && len(snap.byKID) == 0:
 		return nil, ErrUnavailable

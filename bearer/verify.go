@@ -273,7 +273,7 @@ func (is *issuerState) checkHeader(t *jws) (string, reason) {
 			return "", rType
 		}
 	}
-	if !containsString(is.algs, t.alg) {
+	if !slices.Contains(is.algs, t.alg) {
 		return "", rInvalid // another issuer's algorithm
 	}
 	kid := ""
