@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
 // withPayload returns tok with its payload segment replaced by seg.
@@ -367,7 +368,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 		is := a.single
 		if is.typ != "" {
 			typ, _ := t.Header["typ"].(string)
-			if !typeMatches(typ, is.typ) {
+			if !compact.TypeMatches(typ, is.typ) {
 				return nil, ErrTokenType
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
 // check is the single decision: it returns the Principal and rOK, or the
@@ -269,7 +270,7 @@ func (is *issuerState) checkHeader(t *jws) (string, reason) {
 	}
 	if is.typ != "" {
 		typ, _ := h["typ"].(string)
-		if !typeMatches(typ, is.typ) {
+		if !compact.TypeMatches(typ, is.typ) {
 			return "", rType
 		}
 	}
@@ -285,19 +286,6 @@ func (is *issuerState) checkHeader(t *jws) (string, reason) {
 		kid = s
 	}
 	return kid, rOK
-}
-
-// typeMatches compares a "typ" header with the wanted media type, ignoring
-// case and an "application/" prefix (RFC 7515 §4.1.9).
-func typeMatches(got, want string) bool {
-	const app = "application/"
-	if len(got) > len(app) && strings.EqualFold(got[:len(app)], app) {
-		got = got[len(app):]
-	}
-	if len(want) > len(app) && strings.EqualFold(want[:len(app)], app) {
-		want = want[len(app):]
-	}
-	return strings.EqualFold(got, want)
 }
 
 // keyFor checks t's header and returns the key of this issuer that must

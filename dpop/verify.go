@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -142,18 +141,18 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, accessToken, wan
 	if json.Unmarshal(tok.Header, &h) != nil || h.Crit != nil {
 		return Proof{}, ErrMalformedProof
 	}
-	if !isDPoPType(h.Typ) {
+	if !compact.TypeMatches(h.Typ, "dpop+jwt") {
 		return Proof{}, ErrProofType
 	}
 	method := v.methods[h.Alg]
 	if method == nil {
 		return Proof{}, ErrProofAlgorithm
 	}
-	if h.JWK.Kty == "" && !h.JWK.private() {
-		return Proof{}, ErrProofKey // no jwk, or one without "kty"
-	}
-	if h.JWK.private() {
+	switch {
+	case h.JWK.private():
 		return Proof{}, ErrPrivateKey
+	case h.JWK.Kty == "":
+		return Proof{}, ErrProofKey // no jwk, or one without "kty"
 	}
 	key, err := h.JWK.publicKey(h.Alg)
 	if err != nil {
@@ -219,18 +218,6 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, accessToken, wan
 		Algorithm:  h.Alg,
 		Nonce:      c.Nonce,
 	}, nil
-}
-
-// isDPoPType reports whether typ names the media type
-// application/dpop+jwt, which a "typ" header may spell without its
-// "application/" prefix (RFC 7515 §4.1.9); media types compare
-// case-insensitively.
-func isDPoPType(typ string) bool {
-	const app = "application/"
-	if len(typ) > len(app) && strings.EqualFold(typ[:len(app)], app) {
-		typ = typ[len(app):]
-	}
-	return strings.EqualFold(typ, "dpop+jwt")
 }
 
 // TokenHash returns the "ath" of a proof sent with accessToken: the

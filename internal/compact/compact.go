@@ -2,7 +2,8 @@
 // for the packages that verify one: the bearer middleware, the issuer's
 // logout and refresh, and the token endpoint's assertions. Each decodes
 // the header into its own shape and checks the signature itself; this
-// package only does the splitting and the strict base64url they share, so
+// package only does the splitting, the strict base64url and the "typ"
+// comparison they share, so
 // that they agree on what a well-formed token is.
 package compact
 
@@ -44,4 +45,18 @@ func Split(tok string) (JWS, bool) {
 		return JWS{}, false
 	}
 	return JWS{Header: hb, SigningInput: tok[:len(h)+1+len(p)], Payload: p, Signature: s}, true
+}
+
+// TypeMatches reports whether a "typ" header names the media type want:
+// compared case-insensitively, with or without the "application/" prefix
+// either may be written with (RFC 7515 §4.1.9).
+func TypeMatches(typ, want string) bool {
+	const app = "application/"
+	if len(typ) > len(app) && strings.EqualFold(typ[:len(app)], app) {
+		typ = typ[len(app):]
+	}
+	if len(want) > len(app) && strings.EqualFold(want[:len(app)], app) {
+		want = want[len(app):]
+	}
+	return strings.EqualFold(typ, want)
 }
