@@ -3,8 +3,8 @@
 // logout and refresh, and the token endpoint's assertions. Each decodes
 // the header into its own shape and checks the signature itself; this
 // package only does the splitting, the strict base64url and the "typ"
-// comparison they share, so
-// that they agree on what a well-formed token is.
+// comparison they share, so that they agree on what a well-formed token
+// is.
 package compact
 
 import (
