@@ -30,20 +30,24 @@ func confirmation(c jwt.MapClaims) (gatehouse.Confirmation, reason) {
 	if !ok {
 		return gatehouse.Confirmation{}, rBound
 	}
-	var cf gatehouse.Confirmation
-	for name, dst := range map[string]*string{"jkt": &cf.JKT, "x5t#S256": &cf.X5TS256} {
-		if x, present := m[name]; present {
-			s, ok := x.(string)
-			if !ok || s == "" {
-				return gatehouse.Confirmation{}, rBound
-			}
-			*dst = s
-		}
-	}
-	if cf == (gatehouse.Confirmation{}) {
+	jkt, ok1 := member(m, "jkt")
+	x5t, ok2 := member(m, "x5t#S256")
+	cf := gatehouse.Confirmation{JKT: jkt, X5TS256: x5t}
+	if !ok1 || !ok2 || cf == (gatehouse.Confirmation{}) {
 		return gatehouse.Confirmation{}, rBound
 	}
 	return cf, rOK
+}
+
+// member returns the string member name of m, "" when absent; ok is false
+// when it is present but not a non-empty string.
+func member(m map[string]any, name string) (string, bool) {
+	v, present := m[name]
+	if !present {
+		return "", true
+	}
+	s, ok := v.(string)
+	return s, ok && s != ""
 }
 
 // checkBinding checks that the request proves possession of what the
