@@ -78,9 +78,6 @@ func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 	}
 	c := replay.Config{MaxKeys: cfg.MaxKeys, MaxKeysPerScope: cfg.MaxKeysPerScope, Now: cfg.Now,
 		Full: ErrStoreFull, ScopeFull: ErrScopeFull, BadTTL: ErrReplayTTL}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
 	if c.MaxKeys == 0 {
 		c.MaxKeys = defaultMaxReplayKeys
 	}

@@ -76,13 +76,11 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	// The DPoP proof is checked before anything is counted or looked up:
 	// a refused one (a nonce round trip included) costs no attempt and
 	// no password check.
-	var proof issuance.DPoPCheck
-	if i.dpop != nil && issuance.HasProof(r) {
-		if proof = issuance.CheckDPoP(ctx, i.dpop, r, ""); proof.Err != nil {
-			proof.SetNonce(w.Header(), i.dpop)
-			i.fail(w, r, ev, proof.Reason, proof.Err)
-			return
-		}
+	proof := issuance.CheckDPoP(ctx, i.dpop, r, "", false)
+	if proof.Err != nil {
+		proof.SetNonce(w.Header(), i.dpop)
+		i.fail(w, r, ev, proof.Reason, proof.Err)
+		return
 	}
 	addr := gatehouse.ClientAddr(r)
 	var (
@@ -176,9 +174,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.CredID = pair.TokenID
-	if proof.JKT != "" {
-		proof.SetNonce(w.Header(), i.dpop)
-	}
+	proof.SetNonce(w.Header(), i.dpop)
 	i.succeed(w, r, ev, pair)
 }
 

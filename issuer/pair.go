@@ -45,7 +45,9 @@ func newPair(at AccessToken, rt string, rtExp time.Time, sid, clientID, jkt stri
 
 // MarshalJSON renders p in the shape above.
 func (p Pair) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 128+len(p.AccessToken)+len(p.RefreshToken)+len(p.ClientID))
+	// 168: the members' names, both times, the DPoP token_type and the
+	// client_id's name and quotes, so that one allocation holds it all.
+	b := make([]byte, 0, 168+len(p.AccessToken)+len(p.RefreshToken)+len(p.ClientID))
 	b = append(b, `{"access_token":`...)
 	b = issuance.AppendJSONString(b, p.AccessToken)
 	if p.JKT != "" {

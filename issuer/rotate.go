@@ -63,9 +63,7 @@ func (i *Issuer) Refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	proof := proofOf{r: r}
 	pair, reason, err := i.rotate(r.Context(), req.RefreshToken, gatehouse.ClientAddr(r), &ev, &proof)
-	if i.dpop != nil && (proof.check.Err != nil || proof.check.JKT != "") {
-		proof.check.SetNonce(w.Header(), i.dpop)
-	}
+	proof.check.SetNonce(w.Header(), i.dpop)
 	if err != nil {
 		i.fail(w, r, ev, reason, err)
 		return
@@ -85,19 +83,18 @@ type proofOf struct {
 // a bound access token, and does without. It returns the thumbprint the
 // new access token is bound to ("" for none), or the refusal.
 func (i *Issuer) checkProof(ctx context.Context, p *proofOf, fam Family) (string, gatehouse.Reason, error) {
-	hasProof := p != nil && p.r != nil && issuance.HasProof(p.r)
-	switch {
-	case fam.JKT == "" && (i.dpop == nil || !hasProof):
-		return "", "", nil
-	case i.dpop == nil:
+	if fam.JKT != "" && i.dpop == nil {
 		// A bound family and no verifier (DPoP turned off since the
 		// login): the key cannot be checked, the family cannot be used.
 		return "", reasonBadRefresh, errBadRefresh
-	case !hasProof:
-		p.check = issuance.DPoPRequired()
-	default:
-		p.check = issuance.CheckDPoP(ctx, i.dpop, p.r, fam.JKT)
 	}
+	if p == nil || p.r == nil {
+		if fam.JKT != "" {
+			return "", reasonBadRefresh, errBadRefresh // no request to prove the key
+		}
+		return "", "", nil
+	}
+	p.check = issuance.CheckDPoP(ctx, i.dpop, p.r, fam.JKT, false)
 	if p.check.Err != nil {
 		return "", p.check.Reason, p.check.Err
 	}

@@ -176,7 +176,7 @@ const (
 
 // errDPoPRequired refuses a token request without a DPoP proof from a
 // client that must send one (Client.RequireDPoP).
-var errDPoPRequired = issuance.DPoPRequired().Err
+var errDPoPRequired = issuance.DPoPRefusal(dpop.ErrMissingProof).Err
 
 // unavailable wraps a store failure as a 503 that never shows its text.
 func unavailable(err error) *envelope.Error { return issuance.Unavailable(err) }

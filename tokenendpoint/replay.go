@@ -76,9 +76,6 @@ func NewMemoryReplay(cfg MemoryReplayConfig) (*MemoryReplay, error) {
 	}
 	c := replay.Config{MaxKeys: cfg.MaxKeys, MaxKeysPerScope: cfg.MaxKeysPerClient, Now: cfg.Now,
 		Full: ErrStoreFull, ScopeFull: ErrStoreFull, BadTTL: ErrReplayTTL}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
 	if c.MaxKeys == 0 {
 		c.MaxKeys = defaultMaxReplayKeys
 	}

@@ -103,28 +103,19 @@ func (ep *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep.resp.Fail(w, r, ev, reasonBadRequest, e)
 		return
 	}
-	var proof issuance.DPoPCheck
-	if ep.dpop != nil {
-		if issuance.HasProof(r) {
-			proof = issuance.CheckDPoP(r.Context(), ep.dpop, r, "")
-		} else if ep.requireDPoP {
-			proof = issuance.DPoPRequired()
-		}
-		if proof.Err != nil {
-			proof.SetNonce(w.Header(), ep.dpop)
-			ep.resp.Fail(w, r, ev, proof.Reason, proof.Err)
-			return
-		}
-		req.jkt = proof.JKT
+	proof := issuance.CheckDPoP(r.Context(), ep.dpop, r, "", ep.requireDPoP)
+	if proof.Err != nil {
+		proof.SetNonce(w.Header(), ep.dpop)
+		ep.resp.Fail(w, r, ev, proof.Reason, proof.Err)
+		return
 	}
+	req.jkt = proof.JKT
 	tok, reason, e := ep.grant(r.Context(), gatehouse.ClientAddr(r), &req, &ev)
 	if e != nil {
 		ep.resp.Fail(w, r, ev, reason, e)
 		return
 	}
-	if proof.JKT != "" {
-		proof.SetNonce(w.Header(), ep.dpop)
-	}
+	proof.SetNonce(w.Header(), ep.dpop)
 	ev.CredID = tok.AccessToken.ID
 	h := w.Header()
 	h["Cache-Control"] = issuance.HdrNoStore

@@ -28,11 +28,6 @@ var dpopRefusals = func() []*envelope.Error {
 	return out
 }()
 
-// errDPoPRequired answers a token request without a proof where one is
-// required: the refusal of a missing proof, with a message that says so.
-var errDPoPRequired = envelope.ErrBadRequest.WithOAuthCode(dpop.CodeInvalidProof).
-	WithMessage("A DPoP proof is required").WithCause(dpop.ErrMissingProof)
-
 // A DPoPCheck is the outcome of checking the DPoP proof of a token
 // request: the thumbprint the tokens are bound to ("" for none), or the
 // refusal and its audit reason.
@@ -50,12 +45,17 @@ func HasProof(r *http.Request) bool {
 	return ok
 }
 
-// CheckDPoP verifies the DPoP proof of the token request r with v (RFC
-// 9449 §4.3, no access token): with want set, the proof's key must be
-// the one of thumbprint want (a refresh token bound to it). A missing
-// proof, when required, and every refusal of a proof are 400 with their
-// OAuth code; a failing replay store is 503.
-func CheckDPoP(ctx context.Context, v *dpop.Verifier, r *http.Request, want string) DPoPCheck {
+// CheckDPoP checks the DPoP proof of the token request r with v (RFC 9449
+// §4.3, no access token). A request without a DPoP header needs none —
+// the zero DPoPCheck, for a bearer token — unless required, or unless want
+// is set: then the proof's key must be the one of thumbprint want (a
+// refresh token bound to it). A nil v checks nothing. A missing proof that
+// is needed and every refusal of a proof are 400 with their OAuth code; a
+// failing replay store is 503.
+func CheckDPoP(ctx context.Context, v *dpop.Verifier, r *http.Request, want string, required bool) DPoPCheck {
+	if v == nil || !HasProof(r) && !required && want == "" {
+		return DPoPCheck{}
+	}
 	var (
 		p   dpop.Proof
 		err error
@@ -65,38 +65,38 @@ func CheckDPoP(ctx context.Context, v *dpop.Verifier, r *http.Request, want stri
 	} else {
 		p, err = v.Verify(ctx, r, "")
 	}
-	if err == nil {
-		return DPoPCheck{JKT: p.Thumbprint, Nonce: p.Nonce}
+	if err != nil {
+		return DPoPRefusal(err)
 	}
-	return DPoPRefusal(err)
+	return DPoPCheck{JKT: p.Thumbprint, Nonce: p.Nonce}
 }
 
-// DPoPRequired is the refusal of a token request without the DPoP proof
-// it must carry.
-func DPoPRequired() DPoPCheck {
-	return DPoPCheck{Err: errDPoPRequired, Reason: dpop.ReasonMissingProof}
-}
-
-// DPoPRefusal is the answer to a DPoP proof v refused with err.
+// DPoPRefusal is the answer to a token request whose DPoP proof was
+// refused with err: its row of dpopRefusals, or a 503 for a failing
+// replay store.
 func DPoPRefusal(err error) DPoPCheck {
 	ref, ok := dpop.RefusalFor(err)
-	if !ok || dpop.ErrorCode(err) == "" {
-		// ErrUnavailable, or an error dpop does not list: the store.
-		return DPoPCheck{Err: Unavailable(err), Reason: gatehouse.ReasonStoreUnavailable}
-	}
-	for _, e := range dpopRefusals {
-		if e.Unwrap() == ref.Err {
-			return DPoPCheck{Err: e, Reason: ref.Reason}
+	if ok {
+		for _, e := range dpopRefusals {
+			if e.Unwrap() == ref.Err {
+				return DPoPCheck{Err: e, Reason: ref.Reason}
+			}
 		}
 	}
-	return DPoPCheck{Err: envelope.ErrBadRequest.WithOAuthCode(dpop.ErrorCode(err)).WithCause(err), Reason: ref.Reason}
+	// ErrUnavailable (no OAuth code), or an error dpop does not list: the
+	// store.
+	return DPoPCheck{Err: Unavailable(err), Reason: gatehouse.ReasonStoreUnavailable}
 }
 
 // SetNonce puts v's current nonce in the DPoP-Nonce header of h when
 // nonces are on and the answer should carry it: with a use_dpop_nonce
 // refusal (RFC 9449 §8), and with a success whose proof did not carry the
-// current nonce, so that the client's next proof does (§8.2).
+// current nonce, so that the client's next proof does (§8.2). A check of
+// a request without a proof, or with a nil v, sets nothing.
 func (c DPoPCheck) SetNonce(h http.Header, v *dpop.Verifier) {
+	if v == nil || c.Err == nil && c.JKT == "" {
+		return
+	}
 	sent := c.Nonce
 	if c.Err != nil {
 		if !errors.Is(c.Err, dpop.ErrUseNonce) {

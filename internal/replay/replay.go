@@ -13,11 +13,11 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/expiry"
 )
 
-// Config configures a [Memory]. Every field is required; the packages
-// that wrap it apply their defaults.
+// Config configures a [Memory]. The bounds and errors are required: the
+// packages that wrap it apply their own defaults.
 type Config struct {
 	MaxKeys, MaxKeysPerScope int
-	Now                      func() time.Time
+	Now                      func() time.Time // default: time.Now
 	// The errors Use returns: the store is full, the scope is full, the
 	// ttl is not positive.
 	Full, ScopeFull, BadTTL error
@@ -36,6 +36,9 @@ type key struct{ scope, key string }
 
 // New returns an empty store.
 func New(cfg Config) *Memory {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Memory{cfg: cfg, keys: make(map[key]time.Time), perScope: make(map[string]int)}
 }
 
