@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,6 +52,17 @@ var _ issuer.RefreshStore = (*Refresh)(nil)
 // familyFields are the session fields of a family hash, in the order the
 // scripts return them after their status.
 var familyFields = []any{"id", "sub", "ten", "cid", "scp", "created", "exp", "rev", "jkt"}
+
+// hmgetFamily is the Lua call reading familyFields of KEYS[1], written
+// once for the scripts that return a family.
+var hmgetFamily = func() string {
+	var b strings.Builder
+	b.WriteString("redis.call('HMGET', KEYS[1]")
+	for _, f := range familyFields {
+		b.WriteString(", '" + f.(string) + "'")
+	}
+	return b.String() + ")"
+}()
 
 // createFamilyScript stores a family and its first token. KEYS: family.
 // ARGV: TTL (ms), then the family's field/value pairs.
@@ -162,7 +174,7 @@ else
   end
   if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
-local out = redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev', 'jkt')
+local out = ` + hmgetFamily + `
 table.insert(out, 1, status)
 return out
 `)
@@ -172,7 +184,7 @@ return out
 var revokeFamilyScript = newScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSET', KEYS[1], 'rev', '1')
-return redis.call('HMGET', KEYS[1], 'id', 'sub', 'ten', 'cid', 'scp', 'created', 'exp', 'rev', 'jkt')
+return ` + hmgetFamily + `
 `)
 
 // familyKey is the key of family id: "<prefix>rf:{<id>}".
@@ -191,12 +203,9 @@ func (r *Refresh) Create(ctx context.Context, f issuer.Family, rec issuer.Refres
 		"id", f.ID, "sub", f.Subject, "ten", f.Tenant, "cid", f.ClientID, "scp", encStrings(f.Scopes),
 		"created", encTime(f.CreatedAt), "exp", encTime(rec.ExpiresAt), "rev", "0",
 		"cur", string(rec.Hash[:]), "ri", "0",
-		"", "", // the binding, when there is one
 	}
 	if f.JKT != "" {
-		args[len(args)-2], args[len(args)-1] = "jkt", f.JKT
-	} else {
-		args = args[:len(args)-2]
+		args = append(args, "jkt", f.JKT) // the binding, when there is one
 	}
 	res, err := createFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(f.ID)}, args...).Text()
 	if err != nil {
