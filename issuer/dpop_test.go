@@ -2,11 +2,9 @@ package issuer_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
 	"github.com/gatehouse-go/gatehouse/issuer"
 )
 
@@ -29,28 +28,11 @@ const (
 // the address its allowlist admits.
 const demoLogin = `{"username":"demo","password":"` + demoPassword + `"}`
 
-var nonceSecret = []byte("nonce-secret-0123456789abcdef-0123456789")
-
-func newSigner(t testing.TB) *dpop.Signer {
-	t.Helper()
-	s, err := dpop.GenerateSigner()
-	require.NoError(t, err)
-	return s
-}
-
 // withDPoP configures a DPoP verifier on the fixture's clock (with nonces
 // when nonce is set) and OAuth-style errors.
 func withDPoP(nonce bool) func(*issuer.Config) {
 	return func(cfg *issuer.Config) {
-		dc := dpop.Config{Now: cfg.Now}
-		if nonce {
-			dc.Nonce = &dpop.NonceConfig{Secret: nonceSecret}
-		}
-		v, err := dpop.New(dc)
-		if err != nil {
-			panic(err)
-		}
-		cfg.DPoP = v
+		cfg.DPoP = storekit.DPoPVerifier(cfg.Now, nonce)
 		cfg.Style = envelope.OAuth
 	}
 }
@@ -58,13 +40,7 @@ func withDPoP(nonce bool) func(*issuer.Config) {
 // proof signs a proof for a POST to uri at the fixture's time.
 func (f *fixture) proof(t testing.TB, s *dpop.Signer, uri string, mod ...func(*dpop.ProofRequest)) string {
 	t.Helper()
-	req := dpop.ProofRequest{Method: "POST", URI: uri, IssuedAt: f.clock.Now()}
-	for _, m := range mod {
-		m(&req)
-	}
-	p, err := s.Sign(req)
-	require.NoError(t, err)
-	return p
+	return storekit.Proof(t, s, uri, f.clock.Now(), mod...)
 }
 
 // boundPair is a login or refresh answer that may carry a token_type.
@@ -87,17 +63,13 @@ func decodeBound(t testing.TB, w *httptest.ResponseRecorder) boundPair {
 // accessClaims returns the cnf.jkt ("" for no cnf) and sid of a token.
 func accessClaims(t testing.TB, token string) (jkt, sid string) {
 	t.Helper()
-	parts := strings.Split(token, ".")
-	require.Len(t, parts, 3)
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	require.NoError(t, err)
 	var c struct {
 		Cnf *struct {
 			JKT string `json:"jkt"`
 		} `json:"cnf"`
 		SID string `json:"sid"`
 	}
-	require.NoError(t, json.Unmarshal(b, &c))
+	storekit.Claims(t, token, &c)
 	if c.Cnf != nil {
 		require.NotEmpty(t, c.Cnf.JKT, "a cnf claim has a jkt")
 		jkt = c.Cnf.JKT
@@ -126,7 +98,7 @@ func (f *fixture) family(t testing.TB, p boundPair) issuer.Family {
 
 func TestDPoPLogin(t *testing.T) {
 	f := newFixture(t, withDPoP(false))
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 
 	t.Run("a proof binds the family and its access token", func(t *testing.T) {
 		p := decodeBound(t, f.do("POST", "/auth/login", "127.0.0.2", demoLogin, "DPoP", f.proof(t, s, loginURI)))
@@ -182,7 +154,7 @@ func TestDPoPLogin(t *testing.T) {
 
 func TestDPoPNonceFlow(t *testing.T) {
 	f := newFixture(t, withDPoP(true))
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 
 	w := f.do("POST", "/auth/login", "127.0.0.2", demoLogin, "DPoP", f.proof(t, s, loginURI))
 	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
@@ -205,7 +177,7 @@ func TestDPoPNonceFlow(t *testing.T) {
 }
 
 func TestDPoPRefresh(t *testing.T) {
-	s, other := newSigner(t), newSigner(t)
+	s, other := storekit.NewSigner(t), storekit.NewSigner(t)
 	refresh := func(f *fixture, token string, hdr ...string) *httptest.ResponseRecorder {
 		return f.do("POST", "/auth/refresh", "127.0.0.2", `{"refresh_token":"`+token+`"}`, hdr...)
 	}

@@ -3,7 +3,6 @@ package tokenendpoint_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/dpop"
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
@@ -26,30 +26,11 @@ import (
 // addresses it: the htu of its proofs.
 const tokenURI = "http://example.com/token"
 
-// nonceSecret keys the DPoP nonces of the tests.
-var nonceSecret = []byte("nonce-secret-0123456789abcdef-0123456789")
-
-// newSigner returns a DPoP signer of a new P-256 key.
-func newSigner(t testing.TB) *dpop.Signer {
-	t.Helper()
-	s, err := dpop.GenerateSigner()
-	require.NoError(t, err)
-	return s
-}
-
 // withDPoP configures a DPoP verifier on the fixture's clock, with nonces
 // when nonce is set, and applies more to cfg.
 func withDPoP(nonce bool, more ...func(*tokenendpoint.Config)) func(*tokenendpoint.Config) {
 	return func(cfg *tokenendpoint.Config) {
-		dc := dpop.Config{Now: cfg.Now}
-		if nonce {
-			dc.Nonce = &dpop.NonceConfig{Secret: nonceSecret}
-		}
-		v, err := dpop.New(dc)
-		if err != nil {
-			panic(err)
-		}
-		cfg.DPoP = v
+		cfg.DPoP = storekit.DPoPVerifier(cfg.Now, nonce)
 		for _, m := range more {
 			m(cfg)
 		}
@@ -59,13 +40,7 @@ func withDPoP(nonce bool, more ...func(*tokenendpoint.Config)) func(*tokenendpoi
 // proof signs a proof for a POST to the fixture's token endpoint.
 func (f *tokenFixture) proof(t testing.TB, s *dpop.Signer, mod ...func(*dpop.ProofRequest)) string {
 	t.Helper()
-	req := dpop.ProofRequest{Method: "POST", URI: tokenURI, IssuedAt: f.clock.Now()}
-	for _, m := range mod {
-		m(&req)
-	}
-	p, err := s.Sign(req)
-	require.NoError(t, err)
-	return p
+	return storekit.Proof(t, s, tokenURI, f.clock.Now(), mod...)
 }
 
 // credentialsForm is shop's client-credentials request.
@@ -75,16 +50,12 @@ var credentialsForm = url.Values{"grant_type": {tokenendpoint.GrantClientCredent
 // has a cnf claim.
 func jktOf(t testing.TB, token string) (string, bool) {
 	t.Helper()
-	parts := strings.Split(token, ".")
-	require.Len(t, parts, 3)
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	require.NoError(t, err)
 	var c struct {
 		Cnf *struct {
 			JKT string `json:"jkt"`
 		} `json:"cnf"`
 	}
-	require.NoError(t, json.Unmarshal(b, &c))
+	storekit.Claims(t, token, &c)
 	if c.Cnf == nil {
 		return "", false
 	}
@@ -93,7 +64,7 @@ func jktOf(t testing.TB, token string) (string, bool) {
 
 func TestDPoPBindsTokens(t *testing.T) {
 	f := newTokenFixture(t, withDPoP(false))
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 	now := f.clock.Now()
 	grants := map[string]func(proof string) *httptest.ResponseRecorder{
 		"client_credentials": func(proof string) *httptest.ResponseRecorder {
@@ -135,7 +106,7 @@ func TestDPoPBindsTokens(t *testing.T) {
 
 func TestDPoPRefusedProofs(t *testing.T) {
 	f := newTokenFixture(t, withDPoP(false))
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 	replayed := f.proof(t, s)
 	decodeToken(t, f.post("application/x-www-form-urlencoded", credentialsForm, "DPoP", replayed))
 
@@ -200,7 +171,7 @@ func TestDPoPRefusedProofs(t *testing.T) {
 
 func TestDPoPNonce(t *testing.T) {
 	f := newTokenFixture(t, withDPoP(true))
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 
 	w := f.post("application/x-www-form-urlencoded", credentialsForm, "DPoP", f.proof(t, s))
 	require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
@@ -255,7 +226,7 @@ func TestDPoPRequired(t *testing.T) {
 		assert.Equal(t, "invalid_dpop_proof", code)
 		assert.Equal(t, dpop.ReasonMissingProof, f.audit.Last().Reason)
 		assert.Zero(t, f.throttle.Count("client:shop"), "no client authentication was attempted")
-		s := newSigner(t)
+		s := storekit.NewSigner(t)
 		assert.Equal(t, "DPoP", decodeToken(t, f.post("application/x-www-form-urlencoded", credentialsForm, "DPoP", f.proof(t, s))).TokenType)
 	})
 
@@ -273,7 +244,7 @@ func TestDPoPRequired(t *testing.T) {
 		assert.Equal(t, "invalid_dpop_proof", code)
 		assert.Equal(t, "bound", f.audit.Last().Subject, "refused after the client authenticated")
 
-		s := newSigner(t)
+		s := storekit.NewSigner(t)
 		tok := decodeToken(t, f.post("application/x-www-form-urlencoded", bound, "DPoP", f.proof(t, s)))
 		assert.Equal(t, "DPoP", tok.TokenType)
 		assert.Equal(t, "Bearer", decodeToken(t, f.post("application/x-www-form-urlencoded", credentialsForm)).TokenType, "other clients may still get bearer tokens")
@@ -293,7 +264,7 @@ func TestDPoPTransportEndToEnd(t *testing.T) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	v, err := dpop.New(dpop.Config{Nonce: &dpop.NonceConfig{Secret: nonceSecret}})
+	v, err := dpop.New(dpop.Config{Nonce: &dpop.NonceConfig{Secret: storekit.NonceSecret}})
 	require.NoError(t, err)
 	ep, err := tokenendpoint.New(tokenendpoint.Config{
 		Issuer: "https://rewards.example", Key: tokenendpoint.SigningKey{Key: testSecret},
@@ -306,7 +277,7 @@ func TestDPoPTransportEndToEnd(t *testing.T) {
 		ep.ServeHTTP(w, r)
 	}))
 
-	s := newSigner(t)
+	s := storekit.NewSigner(t)
 	client := &http.Client{Transport: &dpop.Transport{Signer: s}, Timeout: 10 * time.Second}
 	req, err := http.NewRequest("POST", srv.URL+"/oauth/token", strings.NewReader(credentialsForm))
 	require.NoError(t, err)

@@ -1,7 +1,8 @@
 // Package storekit holds test support shared by the issuer and token
 // endpoint packages and their conformance kits (issuertest,
 // tokenendpointtest): the lookup checks both kits run, a counting
-// throttle, a settable clock and an audit-event recorder.
+// throttle, a settable clock, an audit-event recorder, and DPoP verifiers,
+// signers and proofs.
 package storekit
 
 import (
