@@ -191,7 +191,9 @@ type Config struct {
 	// without the verifier's current nonce 400 use_dpop_nonce with a
 	// DPoP-Nonce header; a failing replay store 503. Without DPoP the
 	// header is ignored, and a bound family cannot be refreshed (401, as
-	// an invalid refresh token). Optional.
+	// an invalid refresh token). The proof is checked before any
+	// credential, so anyone can spend proof ids in the verifier's replay
+	// store: keep a rate limit in front. Optional.
 	DPoP *dpop.Verifier
 
 	// Style renders errors. Default: the request's style (envelope.Use),

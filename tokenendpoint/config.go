@@ -103,7 +103,9 @@ type Config struct {
 	// DPoP-Nonce header, a failing replay store 503. A request without a
 	// DPoP header gets a bearer token, unless RequireDPoP or the client's
 	// Client.RequireDPoP says otherwise. Without DPoP the header is
-	// ignored and every token is a bearer token. Optional.
+	// ignored and every token is a bearer token. The proof is checked before any
+	// credential, so anyone can spend proof ids in the verifier's replay
+	// store: keep a rate limit in front. Optional.
 	DPoP *dpop.Verifier
 	// RequireDPoP refuses, with 400 invalid_dpop_proof, every token
 	// request without a DPoP proof: the endpoint issues DPoP-bound tokens
