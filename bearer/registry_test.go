@@ -255,7 +255,12 @@ func TestReadyAndWaitReady(t *testing.T) {
 	require.NoError(t, err)
 	defer a.Close()
 	assert.Less(t, time.Since(began), time.Second, "New does not wait for the network")
-	require.Eventually(t, func() bool { return p.Stats().Failed > 0 }, 5*time.Second, 5*time.Millisecond)
+	// The provider counts its answer before the fetcher has read it: wait
+	// for the fetcher to record the failure.
+	require.Eventually(t, func() bool {
+		err := a.Ready(context.Background())
+		return err != nil && strings.Contains(err.Error(), "status 503")
+	}, 5*time.Second, 5*time.Millisecond)
 	err = a.Ready(context.Background())
 	require.ErrorIs(t, err, bearer.ErrUnavailable)
 	assert.Contains(t, err.Error(), "status 503")
