@@ -69,10 +69,6 @@ type Config struct {
 	// refused with 403. Default: "" (any valid key may pass).
 	Surface string
 
-	// Optional lets a request without the key header through unauthenticated
-	// (no Principal), for routes that also accept another credential or
-	// none. A present but invalid key is still refused. Default: false.
-	Optional bool
 	// TouchInterval is how stale Record.LastUsed may get before a request
 	// the Middleware admits refreshes it with Store.Touch; negative
 	// disables last-used tracking. It bounds last-used writes to one per

@@ -14,21 +14,20 @@ import (
 // An Authenticator authenticates requests by the API key in one header. It
 // is safe for concurrent use; create it with [New].
 type Authenticator struct {
-	store    Store
-	cached   principalStore // store, when it keeps Principals; else nil
-	header   string         // canonical form
-	format   Format
-	envs     []string
-	maxLen   int
-	tenant   func(*http.Request) string
-	surface  string
-	optional bool
-	touch    time.Duration
-	touched  touchSlots
-	style    envelope.Style
-	audit    gatehouse.Auditor
-	now      func() time.Time
-	errs     [numReasons]*envelope.Error // the client error of each refusal; nil for rThrottled
+	store   Store
+	cached  principalStore // store, when it keeps Principals; else nil
+	header  string         // canonical form
+	format  Format
+	envs    []string
+	maxLen  int
+	tenant  func(*http.Request) string
+	surface string
+	touch   time.Duration
+	touched touchSlots
+	style   envelope.Style
+	audit   gatehouse.Auditor
+	now     func() time.Time
+	errs    [numReasons]*envelope.Error // the client error of each refusal; nil for rThrottled
 
 	throttle    Throttle
 	throttleKey func(*http.Request) string
@@ -42,20 +41,19 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	cached, _ := cfg.Store.(principalStore)
 	return &Authenticator{
-		store:    cfg.Store,
-		cached:   cached,
-		header:   cfg.Header,
-		format:   cfg.Format,
-		envs:     slices.Clone(cfg.Environments),
-		maxLen:   cfg.MaxLength,
-		tenant:   cfg.Tenant,
-		surface:  cfg.Surface,
-		optional: cfg.Optional,
-		touch:    cfg.TouchInterval,
-		style:    cfg.Style,
-		audit:    cfg.Audit,
-		now:      cfg.Now,
-		errs:     newErrors(&cfg),
+		store:   cfg.Store,
+		cached:  cached,
+		header:  cfg.Header,
+		format:  cfg.Format,
+		envs:    slices.Clone(cfg.Environments),
+		maxLen:  cfg.MaxLength,
+		tenant:  cfg.Tenant,
+		surface: cfg.Surface,
+		touch:   cfg.TouchInterval,
+		style:   cfg.Style,
+		audit:   cfg.Audit,
+		now:     cfg.Now,
+		errs:    newErrors(&cfg),
 
 		throttle:    cfg.Throttle,
 		throttleKey: cfg.ThrottleKey,
@@ -89,8 +87,7 @@ func newErrors(cfg *Config) [numReasons]*envelope.Error {
 // Middleware authenticates each request with [Authenticator.Check]. On
 // success it calls next with the Principal in the request context
 // (gatehouse.PrincipalFrom); on failure it renders the refusal with
-// envelope.WriteStyle and does not call next. With Config.Optional, a
-// request without the key header goes to next unauthenticated.
+// envelope.WriteStyle and does not call next.
 //
 // Around the decision it applies Config.Throttle (a request that carries
 // the key header is counted before its key is checked, and a throttle key
@@ -99,8 +96,31 @@ func newErrors(cfg *Config) [numReasons]*envelope.Error {
 // (Config.Audit): a refusal after it is rendered, an allowed request
 // before next runs.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return a.handler(next, false)
+}
+
+// Optional is [Authenticator.Middleware] for routes that also serve
+// anonymous callers, or accept another credential instead: a request
+// without the key header goes to next without a Principal, while one that
+// sends the header, even empty, gets the same decision (and throttle
+// count) as from Middleware, so a bad key is refused, never served as
+// anonymous. The anonymous request is audited as allowed, without a key.
+func (a *Authenticator) Optional(next http.Handler) http.Handler {
+	return a.handler(next, true)
+}
+
+// Present reports whether r sends the key header (even empty, or
+// several times). It decides nothing: a present key may still be refused.
+// It is what [Authenticator.Optional] and credential selectors (package
+// oneof) use to tell an anonymous request from one to judge.
+func (a *Authenticator) Present(r *http.Request) bool {
+	return len(r.Header[a.header]) > 0
+}
+
+// handler is Middleware, or Optional when optional is set.
+func (a *Authenticator) handler(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.optional && len(r.Header[a.header]) == 0 {
+		if optional && !a.Present(r) {
 			if a.audit != nil {
 				a.emit(r, nil, "", rOK, 0)
 			}
@@ -160,8 +180,7 @@ func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, rec *Reco
 // of the record (read with [RecordFrom]). The Principal is the caller's
 // own copy: changing its Scopes changes no other request's. A refusal is
 // an *envelope.Error wrapping one of the package's Err… causes (see
-// [Refusals]). Check ignores Config.Optional (a missing key is
-// ErrMissingKey). It is the decision alone: it writes nothing (no throttle
+// [Refusals]); a missing key is ErrMissingKey. It is the decision alone: it writes nothing (no throttle
 // count, no last-use record) and audits nothing; the Middleware does.
 func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 	p, err := a.check(r)

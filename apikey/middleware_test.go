@@ -452,21 +452,23 @@ func TestLastUsed(t *testing.T) {
 	})
 }
 
+// TestOptional: one Authenticator serves an optional route (Optional) and
+// a required one (Middleware); only a request without the key header is
+// anonymous, and only on the optional route.
 func TestOptional(t *testing.T) {
 	f := newFixture(t)
-	cfg := f.config()
-	cfg.Optional = true
-	a := must(New(cfg))
+	a := must(New(f.config()))
 	tests := []struct {
-		name       string
-		key        *string
-		wantStatus int
-		wantAuth   bool
+		name         string
+		key          *string
+		wantStatus   int
+		wantAuth     bool
+		wantRequired int // the status Middleware gives the same request
 	}{
-		{"no header passes unauthenticated", nil, 204, false},
-		{"valid key authenticates", &f.valid, 204, true},
-		{"invalid key is still refused", new("ak_live_nope"), 401, false},
-		{"empty key is still refused", new(""), 401, false},
+		{"no header passes unauthenticated", nil, 204, false, 401},
+		{"valid key authenticates", &f.valid, 204, true, 204},
+		{"invalid key is still refused", new("ak_live_nope"), 401, false, 401},
+		{"empty key is still refused", new(""), 401, false, 401},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -476,10 +478,15 @@ func TestOptional(t *testing.T) {
 			if tc.key != nil {
 				r.Header.Set("ApiKey", *tc.key)
 			}
+			assert.Equal(t, tc.key != nil, a.Present(r))
 			w := httptest.NewRecorder()
-			a.Middleware(next).ServeHTTP(w, r)
+			a.Optional(next).ServeHTTP(w, r)
 			assert.Equal(t, tc.wantStatus, w.Code)
 			assert.Equal(t, tc.wantAuth, next.ok)
+
+			w = httptest.NewRecorder()
+			a.Middleware(&principalHandler{}).ServeHTTP(w, r)
+			assert.Equal(t, tc.wantRequired, w.Code)
 		})
 	}
 }

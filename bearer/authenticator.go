@@ -26,7 +26,6 @@ type Authenticator struct {
 	dpop     *dpop.Verifier // nil when the DPoP scheme is off
 	dpopMode DPoPMode
 	jwtOn    bool // false when JWTs are disabled
-	optional bool
 	style    envelope.Style
 	audit    gatehouse.Auditor
 
@@ -63,7 +62,6 @@ func New(cfg Config) (*Authenticator, error) {
 		now:      cfg.Now,
 		style:    cfg.Style,
 		audit:    cfg.Audit,
-		optional: cfg.Optional,
 		tokens:   cfg.Tokens,
 		revoked:  cfg.Revocations,
 		required: slices.Clone(cfg.RequiredClaims),
@@ -225,8 +223,7 @@ func (a *Authenticator) FlushCache() {
 // in the query or form body beside the header's token, 503 when a store or the
 // key source fails — that wraps a sentinel such as [ErrNoToken],
 // [ErrTokenExpired] or [ErrTokenRevoked] (and, for 503, the store's error).
-// Check ignores Config.Optional: a request without credentials yields an
-// error wrapping ErrNoToken. For a request with a bearer token and an
+// A request without credentials yields an error wrapping ErrNoToken. For a request with a bearer token and an
 // application/x-www-form-urlencoded body, Check reads the body (at most
 // MaxFormBytes) and replaces r.Body with a reader of the same bytes. Check
 // is the decision alone: it audits nothing (Middleware does). With DPoP
@@ -244,15 +241,38 @@ func (a *Authenticator) Check(r *http.Request) (gatehouse.Principal, error) {
 // Middleware authenticates each request with [Authenticator.Check] and
 // calls next with the Principal in the request context
 // ([gatehouse.PrincipalFrom]), or renders the refusal with
-// envelope.WriteStyle. With Config.Optional, a request without an
-// Authorization header goes to next without a Principal. Each request is
-// audited once (Config.Audit): a refusal after it is rendered, an allowed
-// request, the anonymous one of Config.Optional included, before next
-// runs.
+// envelope.WriteStyle. Each request is audited once (Config.Audit): a
+// refusal after it is rendered, an allowed request before next runs.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return a.handler(next, false)
+}
+
+// Optional is [Authenticator.Middleware] for routes that also serve
+// anonymous callers: a request without an Authorization header goes to
+// next without a Principal, while one with the header gets the same
+// decision as from Middleware, so an expired or forged token, a header
+// without a token or one of another scheme is refused, never served as
+// anonymous. Optional and Middleware share the Authenticator's key sets,
+// cache and revocation checks: one Authenticator serves both kinds of
+// route. The anonymous request is audited as allowed, without a subject.
+func (a *Authenticator) Optional(next http.Handler) http.Handler {
+	return a.handler(next, true)
+}
+
+// Present reports whether r sends an Authorization header (a non-empty
+// one, of any scheme): the credentials this Authenticator judges. It decides nothing: a present credential may still be refused. It is
+// what [Authenticator.Optional] and credential selectors (package oneof)
+// use to tell an anonymous request from one to judge.
+func (a *Authenticator) Present(r *http.Request) bool {
+	_, _, rs := tokenFromHeader(r.Header, a.dpop != nil)
+	return rs != rMissing
+}
+
+// handler is Middleware, or Optional when optional is set.
+func (a *Authenticator) handler(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, rs, err := a.check(r)
-		if rs == rMissing && a.optional {
+		if optional && rs == rMissing {
 			rs = rOK // anonymous: no Principal
 		}
 		if rs != rOK {

@@ -172,34 +172,58 @@ func TestMessageOverride(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "Invalid or missing API token")
 }
 
+// TestOptional: one Authenticator serves a required route (Middleware) and
+// an optional one (Optional); only a request without an Authorization
+// header is anonymous, and the optional route's verified token is the
+// required route's cache hit.
 func TestOptional(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "")
-	cfg := baseConfig(c, hs)
-	cfg.Optional = true
-	a := mustNew(t, cfg)
+	a := mustNew(t, baseConfig(c, hs))
+	serveOptional := func(r *http.Request) (*httptest.ResponseRecorder, gatehouse.Principal, bool) {
+		var got gatehouse.Principal
+		var ok bool
+		rec := httptest.NewRecorder()
+		a.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got, ok = gatehouse.PrincipalFrom(r.Context())
+			w.WriteHeader(http.StatusNoContent)
+		})).ServeHTTP(rec, r)
+		return rec, got, ok
+	}
 
-	rec, _, ok := serve(a, bearerRequest(""))
+	rec, _, ok := serveOptional(bearerRequest(""))
 	assert.Equal(t, 204, rec.Code)
 	assert.False(t, ok, "no Principal without credentials")
+	rec, _, _ = serve(a, bearerRequest(""))
+	assert.Equal(t, 401, rec.Code, "the same Authenticator's Middleware still requires a token")
 
-	rec, _, _ = serve(a, bearerRequest("bad.token.here"))
+	rec, _, _ = serveOptional(bearerRequest("bad.token.here"))
 	assert.Equal(t, 401, rec.Code, "bad credentials are still refused")
 
-	r := httptest.NewRequest(http.MethodGet, "/api", nil)
-	r.Header.Set("Authorization", "Bearer ")
-	rec, _, ok = serve(a, r)
-	assert.Equal(t, 401, rec.Code, "a Bearer header without a token is present, so it is refused")
-	assert.False(t, ok)
-	assert.Equal(t, `Bearer realm="api"`, rec.Header().Get("WWW-Authenticate"))
+	for _, v := range []string{"Bearer ", "Basic dXNlcjpwYXNz"} {
+		r := httptest.NewRequest(http.MethodGet, "/api", nil)
+		r.Header.Set("Authorization", v)
+		assert.True(t, a.Present(r), v)
+		rec, _, ok = serveOptional(r)
+		assert.Equal(t, 401, rec.Code, "%q is a credential, so it is judged and refused", v)
+		assert.False(t, ok)
+		assert.Equal(t, `Bearer realm="api"`, rec.Header().Get("WWW-Authenticate"))
+	}
+	assert.False(t, a.Present(bearerRequest("")))
 
-	rec, p, ok := serve(a, bearerRequest(hs.sign(t, claimsAt(t0), nil)))
+	tok := hs.sign(t, claimsAt(t0), nil)
+	rec, p, ok := serveOptional(bearerRequest(tok))
 	assert.Equal(t, 204, rec.Code)
 	assert.True(t, ok)
 	assert.Equal(t, "user-42", p.Subject)
+	assert.Equal(t, 1, a.cache.len(), "Optional verified the token into the shared cache")
+	rec, p, _ = serve(a, bearerRequest(tok))
+	assert.Equal(t, 204, rec.Code)
+	assert.Equal(t, "user-42", p.Subject)
+	assert.Equal(t, 1, a.cache.len(), "Middleware answered from the same entry")
 
 	_, err := a.Check(bearerRequest(""))
-	assert.ErrorIs(t, err, ErrNoToken, "Check ignores Optional")
+	assert.ErrorIs(t, err, ErrNoToken, "Check judges a request without credentials as refused")
 }
 
 type recordingAuditor struct {

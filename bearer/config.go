@@ -148,11 +148,6 @@ type Config struct {
 	// refresh. Default: DefaultCacheMaxAge (10 minutes).
 	CacheMaxAge time.Duration
 
-	// Optional lets requests without any Authorization header through
-	// without a Principal; a present but bad credential is still refused.
-	// Default: false.
-	Optional bool
-
 	// Style renders refusals. Default: the request's style (envelope.Use),
 	// else envelope.Nested.
 	Style envelope.Style
