@@ -22,7 +22,7 @@ var (
 // The audit reasons of the Selector's refusals ([gatehouse.Event].Reason).
 const (
 	// ReasonNoCredentials: none of the accepted credentials was sent.
-	ReasonNoCredentials gatehouse.Reason = "no_credentials"
+	ReasonNoCredentials gatehouse.Reason = "no_accepted_credentials"
 	// ReasonAmbiguous: several kinds of credentials were sent.
 	ReasonAmbiguous gatehouse.Reason = "ambiguous_credentials"
 )

@@ -33,6 +33,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/oneof"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/scopes"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
@@ -67,6 +68,7 @@ var notRefusals = map[string]string{
 	"dpop.ErrKeyType":            "a Thumbprint and NewSigner error (client side)",
 	"bearer.ErrDiscovery":        "a key-set failure reported by Ready and the Logger; the issuer's tokens are answered ErrUnavailable's 503",
 	"apikey.ErrConfig":           "a construction error",
+	"oneof.ErrConfig":            "a construction error",
 	"apikey.ErrInvalidEnv":       "a Generate error",
 	"apikey.ErrInvalidRecord":    "a Store.Put error",
 	"apikey.ErrDuplicateKey":     "a Store.Put error",
@@ -603,13 +605,33 @@ func tokenendpointRows(t *testing.T) []row {
 	}
 }
 
+func oneofRows(t *testing.T) []row {
+	jwtAuth, err := bearer.New(bearer.Config{
+		Algorithms: []string{"HS256"}, Issuers: []bearer.Issuer{{URL: "https://issuer.test", Keys: []bearer.Key{{Algorithm: "HS256", Key: secret}}}},
+		Audiences: []string{"api"}, Realm: "orders", Now: now,
+	})
+	require.NoError(t, err)
+	keys, err := apikey.New(apikey.Config{Store: apikey.NewMemoryStore(), Header: "X-API-Key", Realm: "orders", Now: now})
+	require.NoError(t, err)
+	either, err := oneof.New(oneof.Config{Methods: []oneof.Method{jwtAuth, keys}, Now: now})
+	require.NoError(t, err)
+	return []row{
+		{"oneof", "neither credential", oneof.ErrNoCredentials, 401, `Bearer realm="orders", X-API-Key realm="orders"`, "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(either.Middleware(ok), get("/orders"))
+		}},
+		{"oneof", "both credentials", oneof.ErrAmbiguous, 400, "", "", func(t *testing.T) *httptest.ResponseRecorder {
+			return serve(either.Middleware(ok), get("/orders", "Authorization", "Bearer x", "X-API-Key", "ak_live_x"))
+		}},
+	}
+}
+
 // TestEveryRefusal walks every refusal path of every package. Each row's
 // status is checked, every 401 must carry a challenge of the row's scheme
 // (RFC 9110 §15.5.2), and every sentinel of every package must have a row
 // or an entry in notRefusals.
 func TestEveryRefusal(t *testing.T) {
 	var rows []row
-	for _, f := range []func(*testing.T) []row{bearerRows, apikeyRows, scopesRows, ipallowRows, ratelimitRows, issuerRows, tokenendpointRows} {
+	for _, f := range []func(*testing.T) []row{bearerRows, apikeyRows, scopesRows, ipallowRows, ratelimitRows, issuerRows, tokenendpointRows, oneofRows} {
 		rows = append(rows, f(t)...)
 	}
 	covered := map[string]bool{} // by the sentinel's text
@@ -653,7 +675,7 @@ func TestEveryRefusal(t *testing.T) {
 
 // walked are the packages whose every sentinel TestEveryRefusal reaches
 // with a request, as a directory from the repository root.
-var walked = []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "issuer", "tokenendpoint"}
+var walked = []string{"bearer", "apikey", "scopes", "ipallow", "ratelimit", "issuer", "tokenendpoint", "oneof"}
 
 // A table is a package's refusal table, as its Refusals function returns
 // it.
@@ -672,6 +694,7 @@ var tables = []table{
 	{"ratelimit", ratelimit.Refusals},
 	{"issuer", issuer.Refusals},
 	{"tokenendpoint", tokenendpoint.Refusals},
+	{"oneof", oneof.Refusals},
 	{"dpop", dpop.Refusals}, // reached through bearer, issuer and tokenendpoint, not walked on its own
 }
 
