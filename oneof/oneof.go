@@ -38,9 +38,15 @@ type Config struct {
 	// credential twice). Their order is the order of the challenges of a
 	// 401.
 	Methods []Method
-	// Message replaces DefaultMessage in the body of the 401 for a request
-	// without credentials. Optional.
-	Message string
+	// Unauthorized is the answer to a request without credentials, sent
+	// with every method's challenge (any challenge of its own is
+	// replaced), and BadRequest the answer to one with several. Set them
+	// to change the message or the name, code or number, e.g.
+	//	Unauthorized: envelope.ErrUnauthorized.WithMessage("Send a token or an API key")
+	// Their Status must be 401 and 400. Default: envelope.ErrUnauthorized
+	// with DefaultMessage, and envelope.ErrBadRequest with the message of
+	// ErrAmbiguous's row of Refusals.
+	Unauthorized, BadRequest *envelope.Error
 	// Style renders the Selector's own refusals. Default: the request's
 	// style (envelope.Use), else envelope.Nested.
 	Style envelope.Style
@@ -79,20 +85,29 @@ func New(cfg Config) (*Selector, error) {
 			errs = append(errs, fmt.Errorf("the method at index %d repeats the one at %d", i, j))
 		}
 	}
+	missing, ambiguous := envelope.ErrUnauthorized.WithMessage(DefaultMessage), envelope.ErrBadRequest.WithMessage(refusals[1].Message).WithOAuthCode("invalid_request")
+	if e := cfg.Unauthorized; e != nil {
+		if e.Status != http.StatusUnauthorized {
+			errs = append(errs, fmt.Errorf("the Unauthorized error has status %d, not 401", e.Status))
+		}
+		missing = e
+	}
+	if e := cfg.BadRequest; e != nil {
+		if e.Status != http.StatusBadRequest {
+			errs = append(errs, fmt.Errorf("the BadRequest error has status %d, not 400", e.Status))
+		}
+		ambiguous = e
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
-	}
-	msg := cfg.Message
-	if msg == "" {
-		msg = DefaultMessage
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Selector{
 		methods:   slices.Clone(cfg.Methods),
-		missing:   envelope.ErrUnauthorized.WithMessage(msg).WithCause(ErrNoCredentials),
-		ambiguous: envelope.ErrBadRequest.WithMessage(refusals[1].Message).WithOAuthCode("invalid_request").WithCause(ErrAmbiguous),
+		missing:   missing.WithCause(ErrNoCredentials),
+		ambiguous: ambiguous.WithCause(ErrAmbiguous),
 		style:     cfg.Style,
 		audit:     cfg.Audit,
 		now:       cfg.Now,

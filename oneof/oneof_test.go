@@ -213,7 +213,10 @@ func TestOptional(t *testing.T) {
 // style and the Selector's own message.
 func TestSelectorOverHTTP(t *testing.T) {
 	f := newFixture(t)
-	twice, err := oneof.New(oneof.Config{Methods: []oneof.Method{f.jwt, f.keys}, Message: "Send a token or an API key"})
+	twice, err := oneof.New(oneof.Config{
+		Methods:      []oneof.Method{f.jwt, f.keys},
+		Unauthorized: envelope.ErrUnauthorized.WithMessage("Send a token or an API key").WithChallenge("Basic"),
+	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(envelope.Use(envelope.Flat)(twice.Middleware(&handler{})))
 	defer srv.Close()
@@ -250,6 +253,10 @@ func TestNewValidates(t *testing.T) {
 	assert.ErrorContains(t, err, "the method at index 0 is nil", "a typed nil is nil too")
 
 	f := newFixture(t)
+	_, err = oneof.New(oneof.Config{Methods: []oneof.Method{f.jwt}, Unauthorized: envelope.ErrForbidden.WithMessage("no"), BadRequest: envelope.ErrUnauthorized.WithMessage("no")})
+	assert.ErrorIs(t, err, oneof.ErrConfig)
+	assert.ErrorContains(t, err, "status 403, not 401")
+	assert.ErrorContains(t, err, "status 401, not 400")
 	_, err = oneof.New(oneof.Config{Methods: []oneof.Method{f.jwt, f.keys, f.jwt}})
 	assert.ErrorIs(t, err, oneof.ErrConfig)
 	assert.ErrorContains(t, err, "the method at index 2 repeats the one at 0", "a repeated method would make every request of its kind ambiguous")
