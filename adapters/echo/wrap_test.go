@@ -394,3 +394,16 @@ func TestMiddlewareBuiltOnce(t *testing.T) {
 	assert.Equal(t, 1, built)
 	assert.Equal(t, 3, served)
 }
+
+// TestNoRequest: a context without a request is refused with a 500, not a
+// panic, and the handler is not called.
+func TestNoRequest(t *testing.T) {
+	rec := httptest.NewRecorder()
+	called := 0
+	c := echo.New().NewContext(nil, rec)
+	err := gatehouseecho.Wrap(newBearer(t).Middleware)(func(echo.Context) error { called++; return nil })(c)
+	require.NoError(t, err)
+	assert.Equal(t, 0, called)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"code":"INTERNAL_ERROR"`)
+}

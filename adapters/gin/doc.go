@@ -24,10 +24,10 @@
 // ratelimit.FailureThrottle wrap it to learn whether and how the response
 // started), c.Writer writes through that writer until the chain returns.
 //
-// A handler written as a plain function of (w, r) cannot do this in gin:
-// gin runs its handlers one after the other, not nested, so a middleware
-// that simply returns without calling next does not stop them. That is
-// why a wrapper of a few lines that only calls the middleware lets a
-// refused request through to the protected handler; Wrap is the one to
-// use.
+// gin runs a route's handlers one after the other, not nested: a handler
+// that returns without calling c.Next does not stop the next one. That is
+// why an adapter of a few lines, which runs the middleware with a next
+// handler that only copies the request into c.Request, lets a refused
+// request through to the protected handler, whose output follows the
+// refusal. Wrap is the adapter to use.
 package gatehousegin

@@ -56,6 +56,11 @@ func Wrap(mw func(http.Handler) http.Handler) gin.HandlerFunc {
 		}
 	}
 	return func(c *gin.Context) {
+		if c.Request == nil { // a test context without a request
+			envelope.Write(c.Writer, nil, envelope.ErrInternal)
+			c.Abort()
+			return
+		}
 		s := &call{Context: c.Request.Context(), c: c, writer: c.Writer, status: c.Writer.Status()}
 		func() {
 			defer func() { s.returned = true }()

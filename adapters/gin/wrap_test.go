@@ -411,3 +411,14 @@ func TestMiddlewareBuiltOnce(t *testing.T) {
 	assert.Equal(t, 1, built)
 	assert.Equal(t, 3, served)
 }
+
+// TestNoRequest: a test context without a request is refused with a 500,
+// not a panic.
+func TestNoRequest(t *testing.T) {
+	rec := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(rec)
+	gatehousegin.Wrap(newBearer(t).Middleware)(c)
+	assert.True(t, c.IsAborted())
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"code":"INTERNAL_ERROR"`)
+}
