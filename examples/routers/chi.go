@@ -1,4 +1,4 @@
-package routers
+package main
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 // Use and With.
 func Chi(g Guards) http.Handler {
 	r := chi.NewRouter()
+	r.Use(g.Outer)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(g.Auth)
 		r.Get("/whoami", Whoami)
