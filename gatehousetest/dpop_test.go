@@ -126,3 +126,21 @@ func TestDPoPFailures(t *testing.T) {
 	key := gt.NewDPoPKey(t)
 	assert.Contains(t, fatal(t, func(tb gt.TB) { gt.DPoPProof(tb, key, "", "http://x/", "") }), "gatehousetest: signing a DPoP proof")
 }
+
+// TestWithDPoPURLs: WithDPoP signs the URL the verifier sees, whatever
+// the shape of the request's target.
+func TestWithDPoPURLs(t *testing.T) {
+	op := gt.NewProvider(t)
+	auth := op.Authenticator(t, bearer.Config{DPoP: bearer.DPoP{Mode: bearer.DPoPRequired}})
+	key := gt.NewDPoPKey(t)
+	tok := op.Token(t, gt.Claims{}, gt.BoundTo(key))
+	for _, target := range []string{
+		"/orders", "/orders/a%20b?x=1#f", "https://api.example.com/orders?page=2",
+		"http://127.0.0.1:8080/x/../y", "https://API.example.com:443/",
+	} {
+		for _, method := range []string{"GET", "POST", "DELETE"} {
+			_, err := auth.Check(gt.Request(t, method, target, gt.WithDPoP(key, tok)))
+			assert.NoError(t, err, "%s %s", method, target)
+		}
+	}
+}

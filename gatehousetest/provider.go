@@ -24,7 +24,7 @@ const DefaultAudience = "https://api.test"
 // Provider is an OpenID provider on a loopback httptest server, for tests
 // of handlers behind the real bearer middleware: it serves its discovery
 // document and JWK Set, mints tokens with sensible defaults ([Provider.Token])
-// and their defective variants, and builds an [bearer.Authenticator] that
+// and their defective variants, and builds a [bearer.Authenticator] that
 // trusts it ([Provider.Authenticator]).
 //
 // It embeds the [bearertest.Provider] that does the serving and the
