@@ -11,7 +11,10 @@
 // It also has [Provider], a real OpenID provider on loopback: it serves a
 // discovery document and a JWK Set with Cache-Control, ETag and
 // Retry-After, signs tokens, rotates and withdraws keys, fails on demand
-// and counts the requests it answers.
+// and counts the requests it answers. Package gatehousetest builds on it
+// for tests of an application's own handlers: tokens with sensible
+// defaults and their defective variants, a ready Authenticator, API-key
+// fixtures and DPoP proofs.
 //
 //	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/realms/demo", MaxAge: time.Minute})
 //	token := p.Sign(t, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})

@@ -16,14 +16,16 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/bearer"
 )
 
 // ProviderConfig configures a [Provider]. The zero value is an OpenID
@@ -36,7 +38,10 @@ type ProviderConfig struct {
 	// one. A non-empty Path starts with "/" and has no query or fragment.
 	Path string
 	// Algorithm is the signing algorithm of every key: "ES256" (the
-	// default, P-256), "RS256" (2048-bit RSA) or "EdDSA" (Ed25519).
+	// default, P-256), "RS256" (2048-bit RSA), "EdDSA" (Ed25519) or
+	// "HS256" (32-byte random secrets). HS256 secrets are never served:
+	// the JWK Set stays empty and a verifier gets them from
+	// [Provider.Keys], as it would from its configuration.
 	Algorithm string
 	// MaxAge, when positive, is sent as "Cache-Control: max-age=N" with
 	// the JWK Set, in whole seconds (at least 1). Zero sends no
@@ -105,15 +110,32 @@ type Provider struct {
 }
 
 type providerKey struct {
-	priv crypto.Signer
-	pub  crypto.PublicKey
-	jwk  jwkset.JWKMarshal // set when published
+	priv   crypto.Signer    // nil for an HS256 secret
+	pub    crypto.PublicKey // nil for an HS256 secret
+	secret []byte           // the HS256 secret
+	jwk    jwkset.JWKMarshal
+}
+
+// signingKey returns the key golang-jwt signs with.
+func (k *providerKey) signingKey() any {
+	if k.secret != nil {
+		return k.secret
+	}
+	return k.priv
+}
+
+// TB is the part of testing.TB a [Provider] uses: *testing.T, *testing.B
+// and *testing.F satisfy it.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
 }
 
 // NewProvider starts a Provider on a loopback httptest server with one
 // published signing key, and closes the server when the test ends.
 // It fails the test if cfg is invalid.
-func NewProvider(t testing.TB, cfg ProviderConfig) *Provider {
+func NewProvider(t TB, cfg ProviderConfig) *Provider {
 	t.Helper()
 	if cfg.Path != "" && (!strings.HasPrefix(cfg.Path, "/") || strings.ContainsAny(cfg.Path, "?#")) {
 		t.Fatalf("bearertest: ProviderConfig.Path %q: want empty or an absolute path without query or fragment", cfg.Path)
@@ -135,8 +157,10 @@ func NewProvider(t testing.TB, cfg ProviderConfig) *Provider {
 		p.method = jwt.SigningMethodRS256
 	case "EdDSA":
 		p.method = jwt.SigningMethodEdDSA
+	case "HS256":
+		p.method = jwt.SigningMethodHS256
 	default:
-		t.Fatalf("bearertest: ProviderConfig.Algorithm %q: want ES256, RS256 or EdDSA", cfg.Algorithm)
+		t.Fatalf("bearertest: ProviderConfig.Algorithm %q: want ES256, RS256, EdDSA or HS256", cfg.Algorithm)
 	}
 	switch cfg.Discovery {
 	case "openid", "oauth", "both", "none":
@@ -179,7 +203,7 @@ func (p *Provider) KeyID() string {
 // "kid" and "typ" headers set. It sets "iss" to Issuer unless claims has
 // an "iss" entry; an "iss" entry of nil leaves the claim out. claims is
 // not modified.
-func (p *Provider) Sign(t testing.TB, claims jwt.MapClaims) string {
+func (p *Provider) Sign(t TB, claims jwt.MapClaims) string {
 	t.Helper()
 	return p.SignWith(t, p.KeyID(), claims, nil)
 }
@@ -191,7 +215,7 @@ func (p *Provider) Sign(t testing.TB, claims jwt.MapClaims) string {
 // set after "alg", "kid" and "typ" and override them; a nil value deletes
 // the entry. Overriding "alg" changes the header only: the signature is
 // made with the key's algorithm.
-func (p *Provider) SignWith(t testing.TB, kid string, claims jwt.MapClaims, header map[string]any) string {
+func (p *Provider) SignWith(t TB, kid string, claims jwt.MapClaims, header map[string]any) string {
 	t.Helper()
 	p.mu.Lock()
 	k := p.keys[kid]
@@ -225,7 +249,7 @@ func (p *Provider) SignWith(t testing.TB, kid string, claims jwt.MapClaims, head
 			tok.Header[name] = v
 		}
 	}
-	s, err := tok.SignedString(k.priv)
+	s, err := tok.SignedString(k.signingKey())
 	if err != nil {
 		t.Fatalf("bearertest: signing a token: %v", err)
 	}
@@ -234,7 +258,7 @@ func (p *Provider) SignWith(t testing.TB, kid string, claims jwt.MapClaims, head
 
 // Rotate generates a key, publishes it and makes it the current signing
 // key, and returns its kid. Earlier keys stay published until withdrawn.
-func (p *Provider) Rotate(t testing.TB) (kid string) {
+func (p *Provider) Rotate(t TB) (kid string) {
 	t.Helper()
 	k, err := p.newKey()
 	if err != nil {
@@ -249,15 +273,17 @@ func (p *Provider) Rotate(t testing.TB) (kid string) {
 			break
 		}
 	}
-	j, err := jwkset.NewJWKFromKey(k.pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
-		KID: kid,
-		ALG: jwkset.ALG(p.cfg.Algorithm),
-		USE: jwkset.UseSig,
-	}})
-	if err != nil {
-		t.Fatalf("bearertest: making the JWK of %s: %v", kid, err)
+	if k.secret == nil {
+		j, err := jwkset.NewJWKFromKey(k.pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
+			KID: kid,
+			ALG: jwkset.ALG(p.cfg.Algorithm),
+			USE: jwkset.UseSig,
+		}})
+		if err != nil {
+			t.Fatalf("bearertest: making the JWK of %s: %v", kid, err)
+		}
+		k.jwk = j.Marshal()
 	}
-	k.jwk = j.Marshal()
 	p.keys[kid] = k
 	p.published = append(p.published, kid)
 	p.current = kid
@@ -281,7 +307,7 @@ func (p *Provider) Withdraw(kid string) {
 
 // PublicKey returns the public key of kid (an *ecdsa.PublicKey,
 // *rsa.PublicKey or ed25519.PublicKey), published or not, or nil if the
-// provider has no key kid.
+// provider has no key kid or signs HS256 (see [Provider.Keys]).
 func (p *Provider) PublicKey(kid string) crypto.PublicKey {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -289,6 +315,26 @@ func (p *Provider) PublicKey(kid string) crypto.PublicKey {
 		return k.pub
 	}
 	return nil
+}
+
+// Keys returns the published keys, in publishing order, as the
+// verification keys of a [bearer.Issuer] or [bearer.Config]: each with
+// its kid, the provider's algorithm and its public key, or its secret for
+// HS256 (the only way to verify an HS256 provider's tokens: its JWK Set is
+// empty). The slice and the secrets are the caller's own.
+func (p *Provider) Keys() []bearer.Key {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]bearer.Key, 0, len(p.published))
+	for _, kid := range p.published {
+		k := p.keys[kid]
+		var key any = k.pub
+		if k.secret != nil {
+			key = slices.Clone(k.secret)
+		}
+		out = append(out, bearer.Key{ID: kid, Algorithm: p.cfg.Algorithm, Key: key})
+	}
+	return out
 }
 
 // SetDocumentIssuer makes the discovery documents name iss as "issuer"
@@ -319,6 +365,10 @@ func (p *Provider) newKey() (*providerKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch p.cfg.Algorithm {
+	case "HS256":
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret) // never fails (crypto/rand)
+		return &providerKey{secret: secret}, nil
 	case "RS256":
 		priv, err = rsa.GenerateKey(rand.Reader, 2048)
 	case "EdDSA":
@@ -336,7 +386,9 @@ func (p *Provider) newKey() (*providerKey, error) {
 func (p *Provider) publishLocked() {
 	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
 	for _, kid := range p.published {
-		set.Keys = append(set.Keys, p.keys[kid].jwk)
+		if k := p.keys[kid]; k.secret == nil {
+			set.Keys = append(set.Keys, k.jwk)
+		}
 	}
 	b, err := json.Marshal(set)
 	if err != nil {

@@ -463,3 +463,51 @@ func TestProviderConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, workers*rounds, p.Stats().JWKS)
 }
+
+func TestProviderHS256(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Algorithm: "HS256"})
+	_, body := get(t, p.JWKSURL())
+	assert.JSONEq(t, `{"keys":[]}`, string(body), "secrets are never served")
+	assert.Nil(t, p.PublicKey(p.KeyID()))
+
+	keys := p.Keys()
+	require.Len(t, keys, 1)
+	assert.Equal(t, p.KeyID(), keys[0].ID)
+	assert.Equal(t, "HS256", keys[0].Algorithm)
+	secret, ok := keys[0].Key.([]byte)
+	require.True(t, ok, "%T", keys[0].Key)
+	assert.Len(t, secret, 32)
+
+	raw := p.Sign(t, jwt.MapClaims{"sub": "alice"})
+	tok, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"})).Parse(raw, func(*jwt.Token) (any, error) { return secret, nil })
+	require.NoError(t, err)
+	assert.Equal(t, p.KeyID(), tok.Header["kid"])
+
+	secret[0] ^= 1
+	again := p.Keys()[0].Key.([]byte)
+	assert.NotEqual(t, secret, again, "Keys returns copies of the secrets")
+
+	old := p.KeyID()
+	p.Rotate(t)
+	assert.Len(t, p.Keys(), 2)
+	p.Withdraw(old)
+	keys = p.Keys()
+	require.Len(t, keys, 1)
+	assert.Equal(t, p.KeyID(), keys[0].ID)
+	assert.NotEqual(t, again, keys[0].Key, "a new secret")
+}
+
+func TestProviderKeys(t *testing.T) {
+	p := bearertest.NewProvider(t, bearertest.ProviderConfig{Algorithm: "RS256"})
+	first := p.KeyID()
+	second := p.Rotate(t)
+	keys := p.Keys()
+	require.Len(t, keys, 2)
+	assert.Equal(t, []string{first, second}, []string{keys[0].ID, keys[1].ID}, "publishing order")
+	for _, k := range keys {
+		assert.Equal(t, "RS256", k.Algorithm)
+		assert.Equal(t, p.PublicKey(k.ID), k.Key)
+	}
+	p.SignWith(t, "stranger", jwt.MapClaims{}, nil)
+	assert.Len(t, p.Keys(), 2, "keys never published are not listed")
+}

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/bearer/bearertest"
+	"github.com/gatehouse-go/gatehouse/gatehousetest"
 )
 
 // The black-box probes of the resource server: its handler on loopback in
@@ -24,14 +24,14 @@ import (
 // the provider signs.
 
 type bbIDP struct {
-	idp *bearertest.Provider
+	idp *gatehousetest.Provider
 	api string
 }
 
 func bbStart(t *testing.T) *bbIDP {
 	t.Helper()
-	idp := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/tenant/"})
-	o, err := parseFlags([]string{"-issuer", idp.Issuer(), "-audience", "https://api.test", "-algs", "ES256"}, io.Discard)
+	idp := gatehousetest.NewProvider(t, gatehousetest.WithProviderConfig(bearertest.ProviderConfig{Path: "/tenant/"}), gatehousetest.WithAudience("https://api.test"))
+	o, err := parseFlags([]string{"-issuer", idp.Issuer(), "-audience", idp.Audience(), "-algs", "ES256"}, io.Discard)
 	require.NoError(t, err)
 	h, auth, err := newHandler(o, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -44,19 +44,11 @@ func bbStart(t *testing.T) *bbIDP {
 	return &bbIDP{idp: idp, api: api.URL}
 }
 
-// token signs claims on top of valid iss, aud, sub, iat and exp; a nil
-// value leaves the claim out.
-func (p *bbIDP) token(t *testing.T, claims map[string]any) string {
+// token signs claims on top of valid iss, aud, sub, iat, exp and jti; a
+// nil value leaves the claim out.
+func (p *bbIDP) token(t *testing.T, claims map[string]any, opts ...gatehousetest.TokenOption) string {
 	t.Helper()
-	c := jwt.MapClaims{"aud": "https://api.test", "sub": "auth0|42", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
-	for k, v := range claims {
-		if v == nil && k != "iss" {
-			delete(c, k)
-			continue
-		}
-		c[k] = v
-	}
-	return p.idp.Sign(t, c)
+	return p.idp.Token(t, gatehousetest.Claims{Subject: "auth0|42", Extra: claims}, opts...)
 }
 
 func (p *bbIDP) get(t *testing.T, path string, h http.Header) (int, http.Header, string) {
@@ -117,7 +109,7 @@ func TestBlackboxExactClaimNames(t *testing.T) {
 		assert.Equal(t, 401, st, "%s: %s", name, body)
 		assert.NotEmpty(t, h.Get("WWW-Authenticate"), name)
 	}
-	st, _, body := p.get(t, "/api/v1/whoami", bbAuth(p.token(t, map[string]any{"SUB": "admin", "Tenant": "t2", "CLIENT_ID": "c", "SID": "s", "JTI": "j"})))
+	st, _, body := p.get(t, "/api/v1/whoami", bbAuth(p.token(t, map[string]any{"SUB": "admin", "Tenant": "t2", "CLIENT_ID": "c", "SID": "s", "JTI": "j", "jti": nil})))
 	require.Equal(t, 200, st, body)
 	var v struct {
 		Data map[string]any `json:"data"`
@@ -133,7 +125,7 @@ func TestBlackboxExactClaimNames(t *testing.T) {
 // without a token), and two token methods are 400.
 func TestBlackboxChallengesAndTokenMethods(t *testing.T) {
 	p := bbStart(t)
-	expired := p.token(t, map[string]any{"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()})
+	expired := p.token(t, nil, gatehousetest.Expired())
 	for _, path := range []string{"/api/v1/whoami", "/api/v1/products", "/nowhere"} {
 		for name, h := range map[string]http.Header{
 			"none": nil, "garbage": bbAuth("garbage"), "expired": bbAuth(expired), "empty bearer": {"Authorization": {"Bearer"}},

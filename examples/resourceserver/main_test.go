@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,13 +18,13 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/internal/logbuf"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/bearer/bearertest"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
+	"github.com/gatehouse-go/gatehouse/gatehousetest"
 )
 
 // startRun runs the command, as main does, on a loopback listener with
@@ -81,14 +78,15 @@ func get(t *testing.T, url, token string) response {
 	return response{res.StatusCode, res.Header, string(b)}
 }
 
-// claims are valid claims for aud, with scope when it is not empty; the
-// provider adds "iss".
-func claims(aud, scope string) jwt.MapClaims {
-	c := jwt.MapClaims{"aud": aud, "sub": "user-42", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
-	if scope != "" {
-		c["scope"] = scope
-	}
-	return c
+// newProvider starts an OpenID provider on loopback served as cfg says.
+func newProvider(t *testing.T, cfg bearertest.ProviderConfig) *gatehousetest.Provider {
+	t.Helper()
+	return gatehousetest.NewProvider(t, gatehousetest.WithProviderConfig(cfg))
+}
+
+// claims are the claims of user-42's token for aud, with scopes.
+func claims(aud string, scopes ...string) gatehousetest.Claims {
+	return gatehousetest.Claims{Subject: "user-42", Audience: []string{aud}, Scopes: scopes}
 }
 
 // waitReady polls /readyz until it answers 200, for at most 15s.
@@ -110,22 +108,22 @@ func TestDiscovery(t *testing.T) {
 		"RFC 8414 only":                    {Path: "/oauth2/default", Discovery: "oauth"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := bearertest.NewProvider(t, cfg)
+			p := newProvider(t, cfg)
 			base, logs := startRun(t, "-issuer", p.Issuer(), "-audience", "https://api.test")
 			waitReady(t, base)
 			assert.Positive(t, p.Stats().Discovery)
 
-			r := get(t, base+"/api/v1/whoami", p.Sign(t, claims("https://api.test", "openid")))
+			r := get(t, base+"/api/v1/whoami", p.Token(t, claims("https://api.test", "openid")))
 			require.Equal(t, http.StatusOK, r.status, r.body)
 			assert.Contains(t, r.body, `"subject":"user-42"`)
 			assert.Contains(t, r.body, `"issuer":"`+p.Issuer()+`"`)
 
-			r = get(t, base+"/api/v1/products", p.Sign(t, claims("https://api.test", "openid")))
+			r = get(t, base+"/api/v1/products", p.Token(t, claims("https://api.test", "openid")))
 			assert.Equal(t, http.StatusForbidden, r.status, r.body)
 			assert.Equal(t, `Bearer realm="api", error="insufficient_scope", scope="products:read", resource_metadata="`+base+`/.well-known/oauth-protected-resource"`,
 				r.header.Get("WWW-Authenticate"))
 
-			r = get(t, base+"/api/v1/products", p.Sign(t, claims("https://api.test", "openid products:read")))
+			r = get(t, base+"/api/v1/products", p.Token(t, claims("https://api.test", "openid", "products:read")))
 			assert.Equal(t, http.StatusOK, r.status, r.body)
 			assert.Contains(t, r.body, "Gift card")
 
@@ -139,30 +137,35 @@ func TestDiscovery(t *testing.T) {
 // TestTwoIssuers checks that each issuer's tokens are verified with its own
 // keys and audiences only.
 func TestTwoIssuers(t *testing.T) {
-	a := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/a"})
-	b := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/b"}) // ES256 too: a wrong key, not a wrong algorithm
+	a := newProvider(t, bearertest.ProviderConfig{Path: "/a"})
+	b := newProvider(t, bearertest.ProviderConfig{Path: "/b"}) // ES256 too: a wrong key, not a wrong algorithm
 	base, _ := startRun(t,
 		"-issuer", a.Issuer(), "-audience", "https://api.test/a",
 		"-issuer", b.Issuer(), "-audience", "https://api.test/b", "-audience", "https://api.test/b2")
 	waitReady(t, base)
 	require.Equal(t, a.KeyID(), b.KeyID(), "both providers name their first key alike")
 
-	withIss := func(c jwt.MapClaims, iss string) jwt.MapClaims { c["iss"] = iss; return c }
+	withIss := func(c gatehousetest.Claims, iss string) gatehousetest.Claims {
+		c.Extra = map[string]any{"iss": iss}
+		return c
+	}
 	for name, c := range map[string]struct {
 		token string
 		want  int
 	}{
-		"A's token":                      {a.Sign(t, claims("https://api.test/a", "")), http.StatusOK},
-		"B's token":                      {b.Sign(t, claims("https://api.test/b", "")), http.StatusOK},
-		"B's token, second audience":     {b.Sign(t, claims("https://api.test/b2", "")), http.StatusOK},
-		"A's iss signed with B's key":    {b.SignWith(t, b.KeyID(), withIss(claims("https://api.test/a", ""), a.Issuer()), nil), http.StatusUnauthorized},
-		"A's iss, B's key and audience":  {b.SignWith(t, b.KeyID(), withIss(claims("https://api.test/b", ""), a.Issuer()), nil), http.StatusUnauthorized},
-		"A's token, an unpublished kid":  {a.SignWith(t, "b-only", claims("https://api.test/a", ""), nil), http.StatusUnauthorized},
-		"A's audience on B's token":      {b.Sign(t, claims("https://api.test/a", "")), http.StatusUnauthorized},
-		"B's audience on A's token":      {a.Sign(t, claims("https://api.test/b", "")), http.StatusUnauthorized},
-		"an issuer that is not listed":   {a.Sign(t, withIss(claims("https://api.test/a", ""), "https://other.test/")), http.StatusUnauthorized},
-		"no audience":                    {a.Sign(t, jwt.MapClaims{"sub": "x", "exp": time.Now().Add(time.Hour).Unix()}), http.StatusUnauthorized},
-		"B's token with a made-up scope": {b.Sign(t, claims("https://api.test/b", "products:write")), http.StatusOK},
+		"A's token":                      {a.Token(t, claims("https://api.test/a")), http.StatusOK},
+		"B's token":                      {b.Token(t, claims("https://api.test/b")), http.StatusOK},
+		"B's token, second audience":     {b.Token(t, claims("https://api.test/b2")), http.StatusOK},
+		"A's iss signed with B's key":    {b.Token(t, withIss(claims("https://api.test/a"), a.Issuer())), http.StatusUnauthorized},
+		"A's iss, B's key and audience":  {b.Token(t, withIss(claims("https://api.test/b"), a.Issuer())), http.StatusUnauthorized},
+		"A's token, an unpublished kid":  {a.Token(t, claims("https://api.test/a"), gatehousetest.UnknownKey()), http.StatusUnauthorized},
+		"A's token, a key A never had":   {a.Token(t, claims("https://api.test/a"), gatehousetest.Foreign()), http.StatusUnauthorized},
+		"A's audience on B's token":      {b.Token(t, claims("https://api.test/a")), http.StatusUnauthorized},
+		"B's audience on A's token":      {a.Token(t, claims("https://api.test/b")), http.StatusUnauthorized},
+		"an issuer that is not listed":   {a.Token(t, claims("https://api.test/a"), gatehousetest.WrongIssuer()), http.StatusUnauthorized},
+		"no audience":                    {a.Token(t, gatehousetest.Claims{Extra: map[string]any{"aud": nil}}), http.StatusUnauthorized},
+		"A's token, expired":             {a.Token(t, claims("https://api.test/a"), gatehousetest.Expired()), http.StatusUnauthorized},
+		"B's token with a made-up scope": {b.Token(t, claims("https://api.test/b", "products:write")), http.StatusOK},
 	} {
 		r := get(t, base+"/api/v1/whoami", c.token)
 		assert.Equal(t, c.want, r.status, "%s: %s", name, r.body)
@@ -171,8 +174,8 @@ func TestTwoIssuers(t *testing.T) {
 
 // TestReadyz checks /readyz before the providers answer and after.
 func TestReadyz(t *testing.T) {
-	disc := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/disc"})
-	jwks := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/jwks"})
+	disc := newProvider(t, bearertest.ProviderConfig{Path: "/disc"})
+	jwks := newProvider(t, bearertest.ProviderConfig{Path: "/jwks"})
 	disc.Fail(http.StatusServiceUnavailable, 0)
 	jwks.Fail(http.StatusServiceUnavailable, 0)
 	base, logs := startRun(t,
@@ -200,7 +203,7 @@ func TestReadyz(t *testing.T) {
 	}
 
 	// A token of an issuer without keys is 503, not 401.
-	r = get(t, base+"/api/v1/whoami", disc.Sign(t, claims("https://api.test", "")))
+	r = get(t, base+"/api/v1/whoami", disc.Token(t, claims("https://api.test")))
 	assert.Equal(t, http.StatusServiceUnavailable, r.status, r.body)
 
 	disc.Fail(0, 0)
@@ -208,7 +211,7 @@ func TestReadyz(t *testing.T) {
 	waitReady(t, base)
 	r = get(t, base+"/readyz", "")
 	assert.JSONEq(t, `{"success":true,"data":{"status":"ready"}}`, r.body)
-	r = get(t, base+"/api/v1/whoami", disc.Sign(t, claims("https://api.test", "")))
+	r = get(t, base+"/api/v1/whoami", disc.Token(t, claims("https://api.test")))
 	assert.Equal(t, http.StatusOK, r.status, r.body)
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "ready: every issuer has a usable key set") },
 		5*time.Second, 10*time.Millisecond, "%s", logs)
@@ -218,8 +221,8 @@ func TestReadyz(t *testing.T) {
 
 // TestMetadata checks the RFC 9728 document and the challenges naming it.
 func TestMetadata(t *testing.T) {
-	a := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/a/"})
-	b := bearertest.NewProvider(t, bearertest.ProviderConfig{Path: "/b"})
+	a := newProvider(t, bearertest.ProviderConfig{Path: "/a/"})
+	b := newProvider(t, bearertest.ProviderConfig{Path: "/b"})
 	issuers := []string{"-issuer", a.Issuer(), "-audience", "https://api.test", "-issuer", b.Issuer(), "-audience", "https://api.test"}
 
 	t.Run("default resource", func(t *testing.T) {
@@ -382,14 +385,9 @@ func TestNotReady(t *testing.T) {
 // TestDPoP: a DPoP-bound token works through dpop.Transport, and never
 // as a bearer token; -dpop required refuses bearer tokens.
 func TestDPoP(t *testing.T) {
-	p := bearertest.NewProvider(t, bearertest.ProviderConfig{})
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	key, err := dpop.NewSigner(k, "")
-	require.NoError(t, err)
-	c := claims("https://api.test", "products:read")
-	c["cnf"] = map[string]any{"jkt": key.Thumbprint()}
-	bound := p.Sign(t, c)
+	p := gatehousetest.NewProvider(t)
+	key := gatehousetest.NewDPoPKey(t)
+	bound := p.Token(t, claims("https://api.test", "products:read"), gatehousetest.BoundTo(key))
 
 	for _, mode := range []string{"allowed", "required"} {
 		t.Run(mode, func(t *testing.T) {
@@ -412,7 +410,7 @@ func TestDPoP(t *testing.T) {
 			r := get(t, base+"/api/v1/whoami", bound)
 			assert.Equal(t, http.StatusUnauthorized, r.status, "a bound token is not a bearer token")
 			assert.Contains(t, r.header.Get("WWW-Authenticate"), `DPoP realm="api"`)
-			plain := get(t, base+"/api/v1/whoami", p.Sign(t, claims("https://api.test", "")))
+			plain := get(t, base+"/api/v1/whoami", p.Token(t, claims("https://api.test")))
 			if mode == "required" {
 				assert.Equal(t, http.StatusUnauthorized, plain.status)
 			} else {
