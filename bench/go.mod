@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/appleboy/gin-jwt/v2 v2.10.3
 	github.com/auth0/go-jwt-middleware/v3 v3.0.0
-	github.com/gatehouse-go/gatehouse v0.0.0-00010101000000-000000000000
+	github.com/gatehouse-go/gatehouse v0.2.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/httprate v0.16.1
 	github.com/go-chi/jwtauth/v5 v5.3.3
@@ -75,5 +75,3 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
-
-replace github.com/gatehouse-go/gatehouse => ../

@@ -28,7 +28,7 @@ require (
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
-	github.com/gatehouse-go/gatehouse/redisstore v0.0.0
+	github.com/gatehouse-go/gatehouse/redisstore v0.2.0
 	github.com/gin-contrib/sse v1.1.0 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
@@ -59,7 +59,3 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
-
-replace github.com/gatehouse-go/gatehouse => ../
-
-replace github.com/gatehouse-go/gatehouse/redisstore => ../redisstore

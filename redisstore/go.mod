@@ -3,7 +3,7 @@ module github.com/gatehouse-go/gatehouse/redisstore
 go 1.26.0
 
 require (
-	github.com/gatehouse-go/gatehouse v0.0.0
+	github.com/gatehouse-go/gatehouse v0.2.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
@@ -19,5 +19,3 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
-
-replace github.com/gatehouse-go/gatehouse => ../
