@@ -61,23 +61,21 @@ now plus the longest access-token lifetime.
 
 func revoke(ctx context.Context, e *env, c *command, args []string, kind string) error {
 	fs := c.flags()
-	sub := fs.String("sub", "", "the tokens' `subject` (sub claim)")
-	until := fs.String("until", "", "remember the revocation until `T`: RFC 3339 time, duration from now (24h, 90d), or never")
-	before := fs.String("before", "now", "revoke the subject's tokens issued at or before `T` (RFC 3339 time, or now)")
-	token := fs.String("token", "", "read subject, jti and expiry from the token in `FILE` (- for stdin)")
+	sub, before, token := new(""), new("now"), new("")
+	if kind != "subject" {
+		fs.StringVar(sub, "sub", "", "the tokens' `subject` (sub claim; required)")
+	} else {
+		fs.StringVar(before, "before", "now", "revoke the subject's tokens issued at or before `T` (RFC 3339 time, or now)")
+	}
+	if kind == "jti" {
+		fs.StringVar(token, "token", "", "read subject, jti and expiry from the token in `FILE` (- for stdin)")
+	}
+	until := fs.String("until", "", "remember the revocation until `T`: RFC 3339 time, duration from now (24h, 90d), or never (required)")
 	jsonOut := fs.Bool("json", false, "print the revocation as JSON")
 	rf := addRedisFlags(fs)
 	pos, err := c.parse(e, fs, args)
 	if err != nil {
 		return err
-	}
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"sub", kind != "subject"}, {"before", kind == "subject"}, {"token", kind == "jti"}} {
-		if !f.ok && isSet(fs, f.name) {
-			return usageErrorf("-%s does not apply to revoke %s", f.name, kind)
-		}
 	}
 	if len(pos) > 1 {
 		return usageErrorf("unexpected argument %q", pos[1])
