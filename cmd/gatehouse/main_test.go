@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// bin is the gatehouse binary every test runs, built once by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gatehouse-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "gatehouse")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the gatehouse binary:", err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// gh runs the binary with args and stdin, bounded to a minute.
+func gh(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run gatehouse %v: %v", args, err)
+	}
+	return r
+}
+
+// ok asserts that r succeeded and returns its stdout.
+func ok(t *testing.T, r result) string {
+	t.Helper()
+	require.Equal(t, 0, r.code, "exit code; stderr: %s", r.stderr)
+	return r.stdout
+}
+
+// refused asserts that r exited 1 with one line on stderr, naming the
+// command and containing want.
+func refused(t *testing.T, r result, command, want string) {
+	t.Helper()
+	assert.Equal(t, 1, r.code, "exit code; stdout: %s stderr: %s", r.stdout, r.stderr)
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line on stderr: %q", r.stderr)
+	assert.True(t, strings.HasPrefix(r.stderr, "gatehouse: "+command+": "), "stderr names the command: %q", r.stderr)
+	assert.Contains(t, r.stderr, want)
+}
+
+// usage asserts that r was a usage error (exit 2) whose first stderr line
+// contains want.
+func usage(t *testing.T, r result, want string) {
+	t.Helper()
+	assert.Equal(t, 2, r.code, "exit code; stderr: %s", r.stderr)
+	first, _, _ := strings.Cut(r.stderr, "\n")
+	assert.Contains(t, first, want)
+	assert.Empty(t, r.stdout)
+}
+
+// decodeJSON decodes the JSON output of a command.
+func decodeJSON[T any](t *testing.T, out string) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal([]byte(out), &v), "output: %s", out)
+	return v
+}
+
+func TestTopLevelUsage(t *testing.T) {
+	r := gh(t, "")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "gatehouse key generate")
+
+	for _, h := range []string{"-h", "help", "--help"} {
+		out := ok(t, gh(t, "", h))
+		for _, g := range groups {
+			for _, c := range g.commands {
+				assert.Contains(t, out, "gatehouse "+c.name+" ")
+			}
+		}
+	}
+	usage(t, gh(t, "", "frobnicate"), `unknown command "frobnicate"`)
+	usage(t, gh(t, "", "key", "frobnicate"), `unknown command "key frobnicate"`)
+	r = gh(t, "", "key")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "gatehouse key generate")
+	assert.Contains(t, ok(t, gh(t, "", "token", "-h")), "gatehouse token inspect")
+}
+
+// TestEveryCommandHelpAndBadFlag runs every subcommand with -h (its usage
+// on stdout, exit 0) and with an unknown flag (exit 2, the error and the
+// synopsis on stderr, nothing on stdout).
+func TestEveryCommandHelpAndBadFlag(t *testing.T) {
+	for _, g := range groups {
+		for _, c := range g.commands {
+			t.Run(c.name, func(t *testing.T) {
+				args := strings.Fields(c.name)
+				out := ok(t, gh(t, "", append(args, "-h")...))
+				assert.True(t, strings.HasPrefix(out, "usage: gatehouse "+c.name+" "), out)
+				assert.Contains(t, out, "flags:")
+
+				r := gh(t, "", append(args, "-no-such-flag")...)
+				usage(t, r, "gatehouse: "+c.name+": flag provided but not defined: -no-such-flag")
+				assert.Contains(t, r.stderr, "usage: gatehouse "+c.name)
+			})
+		}
+	}
+}
+
+func TestFlagsAfterArguments(t *testing.T) {
+	// Flags may follow positional arguments, and "--" ends them.
+	usage(t, gh(t, "", "allowlist", "get", "acct", "-bogus"), "-bogus")
+	usage(t, gh(t, "", "allowlist", "get", "--", "acct", "-bogus"), "want one ACCOUNT")
+}

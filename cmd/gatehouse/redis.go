@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/redisstore"
+)
+
+// redisFlags are the flags naming the Redis a command writes to or reads
+// from, shared by every command that uses one.
+type redisFlags struct {
+	addr, cluster, prefix string
+	timeout               time.Duration
+	skipCheck             bool
+}
+
+func addRedisFlags(fs *flag.FlagSet) *redisFlags {
+	r := &redisFlags{}
+	fs.StringVar(&r.addr, "redis", "", "`host:port` of a single Redis (the primary)")
+	fs.StringVar(&r.cluster, "redis-cluster", "", "comma-separated `seeds` (host:port) of a Redis Cluster")
+	fs.StringVar(&r.prefix, "redis-prefix", redisstore.DefaultPrefix, "key `prefix`: the application's redisstore Config.Prefix")
+	fs.DurationVar(&r.timeout, "redis-timeout", 2*time.Second, "bound of each Redis command")
+	fs.BoolVar(&r.skipCheck, "redis-skip-check", false, "skip the check of Redis's configuration (for a managed Redis that forbids CONFIG)")
+	return r
+}
+
+// given reports whether a Redis was named.
+func (r *redisFlags) given() bool { return r.addr != "" || r.cluster != "" }
+
+// check returns the usage error of Redis flags that name no Redis when
+// required, or two.
+func (r *redisFlags) check(required bool) error {
+	switch {
+	case r.addr != "" && r.cluster != "":
+		return usageErrorf("give -redis or -redis-cluster, not both")
+	case required && !r.given():
+		return usageErrorf("-redis ADDR (or -redis-cluster SEEDS) is required")
+	case r.timeout <= 0:
+		return usageErrorf("-redis-timeout must be positive")
+	}
+	return nil
+}
+
+// describe names the Redis for messages.
+func (r *redisFlags) describe() string {
+	if r.cluster != "" {
+		return "Redis Cluster " + r.cluster
+	}
+	return "Redis " + r.addr
+}
+
+// open connects to the Redis and checks that it answers and is configured
+// so that it cannot lose security state (redisstore.Store.Check, unless
+// -redis-skip-check). It never calls Store.Establish: an emptied store is
+// re-established by the application, once its state is seeded again.
+func (r *redisFlags) open() (*redisstore.Store, error) {
+	cfg := redisstore.Config{Prefix: r.prefix, Timeout: r.timeout, SkipServerCheck: r.skipCheck}
+	if r.cluster != "" {
+		cfg.ClusterAddrs = words(r.cluster)
+	} else {
+		cfg.Addr = r.addr
+	}
+	s, err := redisstore.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.describe(), err)
+	}
+	if r.skipCheck {
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("%s: %w", r.describe(), err)
+		}
+	}
+	return s, nil
+}
+
+// storeErr turns a store error into the command's error: the lost-state
+// advice for redisstore.ErrStateLost, else the error naming the Redis.
+func (r *redisFlags) storeErr(what string, err error) error {
+	if errors.Is(err, redisstore.ErrStateLost) {
+		return r.lostState()
+	}
+	return fmt.Errorf("%s: %s: %w", what, r.describe(), err)
+}
+
+// lostState is the error of a read that found Redis without gatehouse's
+// epoch record under the prefix.
+func (r *redisFlags) lostState() error {
+	return fmt.Errorf("%s holds no gatehouse epoch record under prefix %q: it lost its data (or the application never started on it), so every check that reads it fails closed; %s",
+		r.describe(), r.prefix, reseedAdvice)
+}
+
+// reseedAdvice says what to do about a store that lost its data.
+const reseedAdvice = "re-seed what the application keeps in Redis (allowlists, accounts, API keys), then restart the application or call redisstore's Store.Establish — this command never establishes a store"
+
+// warnLost prints, after a write that succeeded, a note when the store
+// reports its state lost (probe returns redisstore.ErrStateLost): the
+// write is part of re-seeding, and the application answers 503 until it
+// establishes the store.
+func (r *redisFlags) warnLost(e *env, c *command, probe func() error) {
+	if err := probe(); errors.Is(err, redisstore.ErrStateLost) {
+		fmt.Fprintf(e.stderr, "gatehouse: %s: note: written, but %s holds no gatehouse epoch record under prefix %q, so the checks that read it fail closed (503): this write is part of re-seeding it; once everything is seeded, restart the application or call redisstore's Store.Establish (this command never does)\n",
+			c.name, r.describe(), r.prefix)
+	}
+}
