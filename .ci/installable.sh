@@ -6,7 +6,8 @@
 # outside the repository and without go.work, runs `go get` on all of them at
 # that version, builds every package they publish, and builds and runs a small
 # program that uses bearer, apikey and redisstore (and imports every other
-# published module, e.g. the router adapters). Takes about a minute with a
+# published library module, e.g. the router adapters), and installs every
+# published program (cmd/gatehouse) with go install. Takes about a minute with a
 # warm module cache; .ci/run bounds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,11 +52,17 @@ go get "${gets[@]}"
 # adapters) is imported for its side of the build, in an import group of its
 # own; those without a package at their root are still built below through
 # their path/... pattern.
-others=""
+# Programs (a module whose root package is main, such as cmd/gatehouse)
+# are installed with go install, as their users install them.
+others="" programs=()
 for m in "${published[@]}"; do
   dir=${m%% *} path=${m#* }
   case "$dir" in .|redisstore) continue ;; esac
-  if ls "$repo/$dir"/*.go 2>/dev/null | grep -qv '_test\.go$'; then
+  sources=$(ls "$repo/$dir"/*.go 2>/dev/null | grep -v '_test\.go$' || true)
+  [ -n "$sources" ] || continue
+  if grep -qx 'package main' $sources; then
+    programs+=("$path")
+  else
     others+=$'\t_ "'"$path"$'"\n'
   fi
 done
@@ -114,6 +121,14 @@ out=$(timeout 30 ./consumer)
 echo "$out"
 want=$'bearer without a credential: 401\napikey without a credential: 401'
 [ "$out" = "$want" ] || { echo "installable: the consumer printed the above, want:"; echo "$want"; exit 1; }
+
+for prog in "${programs[@]}"; do
+  echo "-- go install $prog@$version"
+  (cd "$work" && GOFLAGS=-modcacherw GOBIN="$work/bin" go install "$prog@$version")
+  bin="$work/bin/$(basename "$prog")"
+  "$bin" -h >/dev/null 2>&1 || { echo "installable: $bin -h failed"; "$bin" -h; exit 1; }
+  echo "$bin -h: ok"
+done
 
 echo "-- every package of the published modules builds from the proxy"
 patterns=()
