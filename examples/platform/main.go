@@ -4,7 +4,7 @@
 // bound to the tenant named by X-Tenant-ID. Errors are {"code":N,"message"}
 // with code -23 for every 401. Run it with
 //
-//	go run ./platform            (from the examples directory)
+//	go run ./examples/platform            (from the repository root)
 //
 // and see README.md, or -help, for its configuration.
 package main
@@ -129,18 +129,18 @@ func printDemo(w io.Writer, base string, cfg server.Config, getenv func(string) 
 	}
 	fmt.Fprintf(w, `
 Try, after the export above (jq extracts the token):
-  RESELLER_TOKEN=$(curl -s -H "Content-Type: application/json" -d '{"username":"'"$RESELLER_USERNAME"'","password":"'"$RESELLER_PASSWORD"'"}' %[1]s/Token/Generate | jq -r .data.access_token)
-  curl -X POST -H "Authorization: Bearer $RESELLER_TOKEN" %[1]s/Orders/Create
-  curl -H "Authorization: Bearer $RESELLER_TOKEN" %[1]s/Orders/List
+  RESELLER_TOKEN=$(curl -s -H "Content-Type: application/json" -d '{"username":"'"$RESELLER_USERNAME"'","password":"'"$RESELLER_PASSWORD"'"}' %[1]s/Token/Generate | jq -r .data.access_token)   # → 200
+  curl -X POST -H "Authorization: Bearer $RESELLER_TOKEN" %[1]s/Orders/Create   # → 201
+  curl -H "Authorization: Bearer $RESELLER_TOKEN" %[1]s/Orders/List   # → 200
 
-  STOREFRONT_TOKEN=$(curl -s -H "Content-Type: application/json" -d '{"username":"'"$CUSTOMER_EMAIL"'","password":"'"$CUSTOMER_PASSWORD"'"}' %[1]s/Storefront/Login | jq -r .data.access_token)
-  curl -H "Authorization: Bearer $STOREFRONT_TOKEN" %[1]s/Storefront/Account
-  curl -X POST -H "Authorization: Bearer $STOREFRONT_TOKEN" %[1]s/Orders/Create      # 401 -23: wrong audience
+  STOREFRONT_TOKEN=$(curl -s -H "Content-Type: application/json" -d '{"username":"'"$CUSTOMER_EMAIL"'","password":"'"$CUSTOMER_PASSWORD"'"}' %[1]s/Storefront/Login | jq -r .data.access_token)   # → 200
+  curl -H "Authorization: Bearer $STOREFRONT_TOKEN" %[1]s/Storefront/Account   # → 200
+  curl -X POST -H "Authorization: Bearer $STOREFRONT_TOKEN" %[1]s/Orders/Create   # → 401 -23: wrong audience
 
-  curl -X POST -H "ApiKey: $SUPPLIER_API_KEY" -H "Content-Type: application/json" %[1]s/Supplier/Products/List
-  curl -X POST -H "ApiKey: $PAYMENT_API_KEY" -H "X-Tenant-ID: %[2]s" -H "Content-Type: application/json" -d '{"amount":1999,"currency":"EUR"}' %[1]s/Payment/Charges/Create
-  curl -X POST -H "ApiKey: $PAYMENT_API_KEY" %[1]s/Supplier/Products/List                # 403 -24: no Supplier access
-  curl -X POST -H "ApiKey: $SUPPLIER_API_KEY" -H "X-Tenant-ID: globex" %[1]s/Supplier/Products/List  # 401 -23: another tenant
+  curl -X POST -H "ApiKey: $SUPPLIER_API_KEY" -H "Content-Type: application/json" %[1]s/Supplier/Products/List   # → 200
+  curl -X POST -H "ApiKey: $PAYMENT_API_KEY" -H "X-Tenant-ID: %[2]s" -H "Content-Type: application/json" -d '{"amount":1999,"currency":"EUR"}' %[1]s/Payment/Charges/Create   # → 201
+  curl -X POST -H "ApiKey: $PAYMENT_API_KEY" %[1]s/Supplier/Products/List   # → 403 -24: no Supplier access
+  curl -X POST -H "ApiKey: $SUPPLIER_API_KEY" -H "X-Tenant-ID: globex" %[1]s/Supplier/Products/List   # → 401 -23: another tenant
 
 `, base, cfg.Tenant)
 }

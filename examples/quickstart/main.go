@@ -1,10 +1,17 @@
 // Command quickstart is the README's quick start, kept here so that CI
-// compiles it.
+// compiles it and runs the commands of its README.
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -14,15 +21,25 @@ import (
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
+// The token issuer this API trusts. In production the secret comes from your
+// secret store, or the keys from your provider's JWK Set (bearer.Issuer.JWKSURL).
+const (
+	issuerURL = "https://auth.example.com"
+	audience  = "orders-api"
+	secret    = "a-secret-of-at-least-32-bytes!!!"
+)
+
 func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
 	auth, err := bearer.New(bearer.Config{
 		Realm:      "orders",
 		Algorithms: []string{"HS256"},
 		Issuers: []bearer.Issuer{{
-			URL:  "https://auth.example.com",
-			Keys: []bearer.Key{{Algorithm: "HS256", Key: []byte("a-secret-of-at-least-32-bytes!!!")}},
+			URL:  issuerURL,
+			Keys: []bearer.Key{{Algorithm: "HS256", Key: []byte(secret)}},
 		}},
-		Audiences: []string{"orders-api"},
+		Audiences: []string{audience},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -38,7 +55,6 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /orders", gatehouse.Chain(envelope.Recover(slog.Default()), envelope.Use(envelope.Flat), auth.Middleware, perms.Require("orders:read"))(orders))
 	srv := &http.Server{
-		Addr:              "127.0.0.1:8080",
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients (Slowloris)
 		ReadTimeout:       10 * time.Second, // the whole request, body included
@@ -46,5 +62,28 @@ func main() {
 		IdleTimeout:       60 * time.Second, // keep-alive connections between requests
 		MaxHeaderBytes:    16 << 10,         // bearer tokens fit; 1 MiB is the default
 	}
-	log.Fatal(srv.ListenAndServe())
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf(`listening on http://%[1]s
+Try it with two test tokens, valid for an hour (paste the export line first):
+  export TOKEN=%[2]s NO_SCOPE_TOKEN=%[3]s
+  curl -i http://%[1]s/orders                                            # → 401: no token
+  curl -i -H "Authorization: Bearer $NO_SCOPE_TOKEN" http://%[1]s/orders  # → 403: no orders:read
+  curl -i -H "Authorization: Bearer $TOKEN" http://%[1]s/orders           # → 200
+`, ln.Addr(), testToken("orders:read"), testToken(""))
+	log.Fatal(srv.Serve(ln))
+}
+
+// testToken signs a token the API above accepts, with the given scope, for
+// trying it out; real tokens come from your identity provider.
+func testToken(scope string) string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	claims, _ := json.Marshal(map[string]any{"iss": issuerURL, "aud": audience, "sub": "customer-42",
+		"scope": scope, "exp": time.Now().Add(time.Hour).Unix()})
+	signed := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64(claims)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(signed))
+	return signed + "." + b64(mac.Sum(nil))
 }

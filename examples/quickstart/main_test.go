@@ -44,7 +44,7 @@ func TestQuickStartServerHasTimeouts(t *testing.T) {
 		return true
 	})
 	require.Equal(t, 1, servers, "the quick start builds one http.Server")
-	for _, f := range []string{"Addr", "Handler", "ReadHeaderTimeout", "ReadTimeout", "WriteTimeout", "IdleTimeout", "MaxHeaderBytes"} {
+	for _, f := range []string{"Handler", "ReadHeaderTimeout", "ReadTimeout", "WriteTimeout", "IdleTimeout", "MaxHeaderBytes"} {
 		assert.True(t, fields[f], "the http.Server sets %s", f)
 	}
 }

@@ -18,10 +18,12 @@ type options struct {
 	algs     []string
 	issuers  []bearer.Issuer
 	dpop     bearer.DPoPMode
+	demo     bool // a stand-in provider on the same listener, for a local try
 }
 
 const usage = `Usage: resourceserver -issuer URL -audience AUD [per-issuer flags] [-issuer URL -audience AUD ...]
                       [-algs RS256,ES256] [-resource URL] [-addr host:port]
+       resourceserver -demo [-addr host:port]
 
 An API protected by the access tokens of one or more OpenID providers. Each
 issuer's JWK Set is found by discovery (<issuer>/.well-known/openid-configuration,
@@ -51,6 +53,10 @@ Global:
                       or off (default "allowed"); a token bound to a key is never
                       accepted as a bearer token
   -addr host:port     listen address (default "127.0.0.1:8080")
+  -demo               also serve a stand-in OpenID provider under /demo on the same
+                      loopback listener (issuer http://<addr>/demo, audience demo-api,
+                      an ES256 key made at start) and print test tokens it signed, to
+                      try the API without a provider; never for anything but a local try
 
 Routes:
   GET /api/v1/whoami                        any valid access token: the caller's Principal
@@ -146,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.resource, "resource", "", "this API's resource identifier (RFC 9728)")
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signature algorithms")
 	dpopMode := fs.String("dpop", "allowed", "DPoP: allowed, required or off")
+	fs.BoolVar(&o.demo, "demo", false, "serve a stand-in provider and print test tokens")
 	fs.Var(issuerFlag{&issuers}, "issuer", "an accepted token issuer (repeatable)")
 	fs.Var(issuerField{&issuers, func(is *bearer.Issuer, v string) error {
 		if slices.Contains(is.Audiences, v) {
@@ -183,8 +190,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	default:
 		problems = append(problems, fmt.Errorf("-dpop %q: use allowed, required or off", *dpopMode))
 	}
-	if len(o.issuers) == 0 {
-		problems = append(problems, errors.New("at least one -issuer is required (see -help)"))
+	if len(o.issuers) == 0 && !o.demo {
+		problems = append(problems, errors.New("at least one -issuer (or -demo) is required (see -help)"))
 	}
 	if len(o.algs) == 0 {
 		problems = append(problems, errors.New("-algs names no algorithm"))

@@ -8,9 +8,12 @@
 //	GET /readyz                                200 once every issuer has keys, else 503
 //	GET /.well-known/oauth-protected-resource  this API's metadata (RFC 9728)
 //
-// Run it from the examples directory:
+// Run it from the repository root:
 //
-//	go run ./resourceserver -issuer https://TENANT.auth0.com/ -audience https://api.example.com
+//	go run ./examples/resourceserver -issuer https://TENANT.auth0.com/ -audience https://api.example.com
+//
+// or, to try it without a provider, with -demo: a stand-in provider on the
+// same listener, whose test tokens it prints.
 //
 // # Flags
 //
@@ -50,6 +53,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -62,15 +66,16 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	stop()
 	serve.Exit("resourceserver", err)
 }
 
 // run parses args, starts the server and serves until ctx is done, then
-// shuts down gracefully. The log goes to stderr. ready, when not nil,
-// receives the listener's address once it accepts connections.
-func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+// shuts down gracefully. Where it listens (and, with -demo, the test
+// tokens) goes to stdout, the log to stderr. ready, when not nil, receives
+// the listener's address once it accepts connections.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -87,12 +92,26 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 			return err
 		}
 	}
+	var demo *demoProvider
+	if o.demo {
+		if demo, err = newDemoProvider(ln.Addr()); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		o.issuers = append(o.issuers, demo.config())
+	}
 	h, auth, err := newHandler(o, log)
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	defer func() { _ = auth.Close() }()
+	if demo != nil {
+		mux := http.NewServeMux()
+		demo.handle(mux)
+		mux.Handle("/", h)
+		h = mux
+	}
 
 	for _, is := range o.issuers {
 		attrs := []any{"url", is.URL, "audiences", is.Audiences, "keys", "discovery"}
@@ -118,10 +137,42 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}()
 	defer func() { cancel(); <-watched }()
 
+	if err := printBanner(stdout, ln.Addr().String(), demo); err != nil {
+		return err
+	}
 	if ready != nil {
 		ready <- ln.Addr().String() // the listener already accepts connections
 	}
 	return serve.Serve(ctx, ln, envelope.Recover(log)(h))
+}
+
+// printBanner says where the server listens and, with the demo provider,
+// prints its test tokens as an export line and commands to try them.
+func printBanner(w io.Writer, addr string, demo *demoProvider) error {
+	fmt.Fprintf(w, "resourceserver listening on http://%s\n", addr)
+	if demo == nil {
+		return nil
+	}
+	token, err := demo.token("products:read")
+	if err != nil {
+		return err
+	}
+	noScope, err := demo.token("")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, `
+Demo provider (-demo, for a local try only): issuer %[2]s, audience %[3]s.
+Test tokens it signed, valid for an hour (TOKEN has products:read, NO_SCOPE_TOKEN no scope):
+  export TOKEN=%[4]s NO_SCOPE_TOKEN=%[5]s
+
+Try, after the export above (the first waits until the key set is found):
+  curl -s --retry 10 --retry-delay 1 http://%[1]s/readyz   # → 200
+  curl -H "Authorization: Bearer $TOKEN" http://%[1]s/api/v1/products   # → 200
+  curl -H "Authorization: Bearer $NO_SCOPE_TOKEN" http://%[1]s/api/v1/products   # → 403
+
+`, addr, demo.issuer, demoAudience, token, noScope)
+	return nil
 }
 
 // defaultResource returns the resource identifier of an API listening on

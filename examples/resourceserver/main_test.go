@@ -36,7 +36,7 @@ func startRun(t *testing.T, args ...string) (string, *logbuf.Buffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), logs, ready) }()
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, logs, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -338,7 +338,7 @@ func TestRunErrors(t *testing.T) {
 		"help is not served": {[]string{"-help"}, "flag: help requested"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := run(ctx, c.args, io.Discard, nil)
+		err := run(ctx, c.args, io.Discard, io.Discard, nil)
 		cancel()
 		if assert.Error(t, err, name) {
 			assert.Contains(t, err.Error(), c.want, name)

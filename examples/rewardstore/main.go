@@ -3,7 +3,7 @@
 // rotation and reuse detection, logout, per-account IP whitelists — in
 // front of a small in-memory catalogue. Run it with
 //
-//	go run ./rewardstore            (from the examples directory)
+//	go run ./examples/rewardstore            (from the repository root)
 //
 // and see README.md, or -help, for its configuration.
 package main
@@ -158,10 +158,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	h := envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv)
 	if tlsCfg != nil {
-		printBanner(stdout, "https://"+ln.Addr().String(), cfg, store, srv.RandomSecret)
+		// The certificate is the trust anchor when self-signed; for one
+		// issued by a CA, --cacert names that CA instead. Never -k.
+		printBanner(stdout, "https://"+ln.Addr().String(), "curl --cacert "+tlsFlags.CertFile+" --tlsv1.2", cfg, store, srv.RandomSecret)
 		return serve.ServeTLS(ctx, ln, h, tlsCfg)
 	}
-	printBanner(stdout, "http://"+ln.Addr().String(), cfg, store, srv.RandomSecret)
+	printBanner(stdout, "http://"+ln.Addr().String(), "curl", cfg, store, srv.RandomSecret)
 	return serve.Serve(ctx, ln, h)
 }
 
@@ -192,8 +194,8 @@ func storedLists(ctx context.Context, cfg *server.Config) error {
 
 // printBanner prints where the server listens, its accounts, token
 // lifetimes and shared-state store (described without credentials), and
-// a curl line to start with.
-func printBanner(w io.Writer, base string, cfg server.Config, store string, randomSecret bool) {
+// curl lines to start with, calling curl as the command curl.
+func printBanner(w io.Writer, base, curl string, cfg server.Config, store string, randomSecret bool) {
 	fmt.Fprintf(w, "rewardstore listening on %s\n\n", base)
 	for _, a := range cfg.Accounts {
 		ips := "any"
@@ -208,9 +210,10 @@ func printBanner(w io.Writer, base string, cfg server.Config, store string, rand
 		fmt.Fprintln(w, "  JWT_SECRET not set: signing with a random secret, tokens end with this process")
 	}
 	demo := cfg.Accounts[0]
-	fmt.Fprintf(w, "\nTry:\n  curl -X POST %s/auth/login -H \"Content-Type: application/json\" -d '{\"username\":\"%s\",\"password\":\"%s\"}'\n",
-		base, demo.Username, demo.Password)
-	fmt.Fprintf(w, "  curl %s/api/v1/products -H \"Authorization: Bearer <access_token>\"\n\n", base)
+	fmt.Fprintf(w, "\nTry (jq reads the access token of the login's answer):\n")
+	fmt.Fprintf(w, "  ACCESS_TOKEN=$(%s -s -X POST %s/auth/login -H \"Content-Type: application/json\" -d '{\"username\":\"%s\",\"password\":\"%s\"}' | jq -r .data.access_token)   # → 200\n",
+		curl, base, demo.Username, demo.Password)
+	fmt.Fprintf(w, "  %s %s/api/v1/products -H \"Authorization: Bearer $ACCESS_TOKEN\"   # → 200\n\n", curl, base)
 }
 
 func orTTL(d, def time.Duration) time.Duration {

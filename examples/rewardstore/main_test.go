@@ -39,13 +39,14 @@ func TestBanner(t *testing.T) {
 	cfg, err := server.FromEnv(func(k string) string { return map[string]string{"DEMO_ALLOWED_IPS": "127.0.0.2"}[k] })
 	require.NoError(t, err)
 	var out bytes.Buffer
-	printBanner(&out, "http://127.0.0.1:8080", cfg, "memory (this instance only)", true)
+	printBanner(&out, "http://127.0.0.1:8080", "curl", cfg, "memory (this instance only)", true)
 	s := out.String()
 	assert.Contains(t, s, "demo-password")
 	assert.Contains(t, s, "127.0.0.2")
 	assert.Contains(t, s, "random secret")
 	assert.Contains(t, s, "state    memory (this instance only)")
-	assert.Contains(t, s, `curl -X POST http://127.0.0.1:8080/auth/login -H "Content-Type: application/json" -d '{"username":"demo","password":"demo-password"}'`)
+	assert.Contains(t, s, `ACCESS_TOKEN=$(curl -s -X POST http://127.0.0.1:8080/auth/login -H "Content-Type: application/json" -d '{"username":"demo","password":"demo-password"}' | jq -r .data.access_token)   # → 200`)
+	assert.Contains(t, s, `curl http://127.0.0.1:8080/api/v1/products -H "Authorization: Bearer $ACCESS_TOKEN"   # → 200`)
 	assert.Equal(t, 1, strings.Count(s, "listening on"))
 }
 

@@ -4,7 +4,7 @@
 // rotation, a per-token rate limit and seed 004's flat error envelope. Run it
 // with
 //
-//	go run ./scopedstore            (from the examples directory)
+//	go run ./examples/scopedstore            (from the repository root)
 //
 // and see README.md, or -help, for its configuration.
 package main
@@ -168,13 +168,14 @@ func printBanner(w io.Writer, addr, certFile string, cfg server.Config, srv *ser
 		fmt.Fprintf(w, "  store %-7s %s\n    scopes: %s\n", t.Store, t.Token, kind)
 	}
 	full, readOnly, other := cfg.Tokens[0], cfg.Tokens[1], cfg.Tokens[2]
+	fmt.Fprintf(w, "\nAs shell variables (TOKEN: acme, every scope; READONLY_TOKEN: acme, read-only; GLOBEX_TOKEN: globex):\n")
+	fmt.Fprintf(w, "  export TOKEN=%s READONLY_TOKEN=%s GLOBEX_TOKEN=%s\n", full.Token, readOnly.Token, other.Token)
 	base := scheme + "://127.0.0.1:" + port + server.BasePath
 	host := func(store string) string { return "-H 'Host: " + store + ".localhost:" + port + "' " }
-	auth := func(t server.TokenSpec) string { return "-H 'Authorization: Bearer " + t.Token + "' " }
-	fmt.Fprintf(w, "\nTry (curl also resolves %s://%s.localhost:%s directly):\n", scheme, full.Store, port)
-	fmt.Fprintf(w, "  %s %s%s%s/products\n", curl, host(full.Store), auth(full), base)
-	fmt.Fprintf(w, "  %s -X POST %s%s%s/orders/%s/fulfill      # read-only token: 403 scope\n", curl, host(readOnly.Store), auth(readOnly), base, srv.PaidOrder(readOnly.Store))
-	fmt.Fprintf(w, "  %s %s%s%s/products                       # another store's token: 403\n", curl, host(full.Store), auth(other), base)
-	fmt.Fprintf(w, "  %s -X POST %s%s-H 'Content-Type: application/json' -d '{\"name\":\"ci\",\"scopes\":[\"products:read\"]}' %s/tokens\n", curl, host(full.Store), auth(full), base)
-	fmt.Fprintf(w, "  %s %s%s/products                          # no token: 401\n\n", curl, host(full.Store), base)
+	fmt.Fprintf(w, "\nTry, after the export above (curl also resolves %s://%s.localhost:%s directly):\n", scheme, full.Store, port)
+	fmt.Fprintf(w, "  %s %s-H \"Authorization: Bearer $TOKEN\" %s/products   # → 200\n", curl, host(full.Store), base)
+	fmt.Fprintf(w, "  %s -X POST %s-H \"Authorization: Bearer $READONLY_TOKEN\" %s/orders/%s/fulfill   # → 403: read-only token, no orders:write\n", curl, host(readOnly.Store), base, srv.PaidOrder(readOnly.Store))
+	fmt.Fprintf(w, "  %s %s-H \"Authorization: Bearer $GLOBEX_TOKEN\" %s/products   # → 403: another store's token\n", curl, host(full.Store), base)
+	fmt.Fprintf(w, "  %s -X POST %s-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"name\":\"ci\",\"scopes\":[\"products:read\"]}' %s/tokens   # → 201\n", curl, host(full.Store), base)
+	fmt.Fprintf(w, "  %s %s%s/products   # → 401: no token\n\n", curl, host(full.Store), base)
 }

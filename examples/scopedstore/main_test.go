@@ -98,7 +98,8 @@ func TestCommandServesDemoTokens(t *testing.T) {
 	require.GreaterOrEqual(t, len(tokens), 3)
 	full, readOnly, other := tokens[0], tokens[1], tokens[2]
 	assert.Contains(t, banner, "-H 'Host: acme.localhost:")
-	assert.Contains(t, banner, "-H 'Authorization: Bearer "+full+"' http://"+addr+"/api/external/v1/products")
+	assert.Contains(t, banner, "export TOKEN="+full+" READONLY_TOKEN="+readOnly+" GLOBEX_TOKEN="+other+"\n")
+	assert.Contains(t, banner, `-H "Authorization: Bearer $TOKEN" http://`+addr+"/api/external/v1/products")
 	assert.Contains(t, banner, "/orders/ord_1006/fulfill")
 
 	get := func(method, path, tok string) (int, string) {
@@ -262,7 +263,8 @@ func TestCommandServesHTTPS(t *testing.T) {
 	full := regexp.MustCompile(`sst_[A-Za-z0-9_-]{43}`).FindString(banner)
 	require.NotEmpty(t, full)
 	assert.Contains(t, banner, "curl --cacert "+cert.CertFile+" --tlsv1.2 -H 'Host: acme.localhost:")
-	assert.Contains(t, banner, "-H 'Authorization: Bearer "+full+"' https://"+addr+"/api/external/v1/products")
+	assert.Contains(t, banner, "export TOKEN="+full+" ")
+	assert.Contains(t, banner, `-H "Authorization: Bearer $TOKEN" https://`+addr+"/api/external/v1/products")
 
 	get := func(c *http.Client, url, tok string) (*http.Response, string, error) {
 		req, err := http.NewRequest("GET", url, nil)

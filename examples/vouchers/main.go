@@ -5,7 +5,7 @@
 // client secret — both at the OAuth token endpoint POST /v2/token. Run it
 // with
 //
-//	go run ./vouchers            (from the examples directory)
+//	go run ./examples/vouchers            (from the repository root)
 //
 // and see README.md, or -help, for its configuration.
 package main
@@ -208,16 +208,13 @@ func printDemo(w io.Writer, base string, c credentials) {
 Demo credentials (generated for this run; set them in the environment to keep them):
   export %s
 
-Try (in another shell, from the examples directory, after the export above):
-  curl -H "apikey: $API_KEY" -X GET %[2]s/v2/stores
-
-  ASSERTION=$(go run ./vouchers -sign-assertion -amount 100)
-  curl -d '{"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_id": "'"$API_KEY"'", "assertion": "'"$ASSERTION"'"}' -H "Content-Type: application/json" -X POST %[2]s/v2/token
-
-  curl -d '{"grant_type": "client_credentials", "client_id": "'"$API_KEY"'", "client_secret": "'"$CLIENT_SECRET"'"}' -H "Content-Type: application/json" -X POST %[2]s/v2/token
-
-  curl -H "Authorization: Bearer $CLIENT_SESSION" -H "Content-Type: application/json" -d '{"amount": 25, "storeId": "store-paris"}' -X POST %[2]s/v2/vouchers/reserve
-  curl -H "Authorization: Bearer $M2M_SESSION" -X POST %[2]s/v2/vouchers/<id>/confirm
+Try, in another shell from the repository root, after the export above (jq reads the answers):
+  curl -H "apikey: $API_KEY" -X GET %[2]s/v2/stores   # → 200
+  ASSERTION=$(go run ./examples/vouchers -sign-assertion -amount 100 -force-manual-confirm)
+  CLIENT_SESSION=$(curl -s -d '{"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_id": "'"$API_KEY"'", "assertion": "'"$ASSERTION"'"}' -H "Content-Type: application/json" -X POST %[2]s/v2/token | jq -r .access_token)   # → 200
+  M2M_SESSION=$(curl -s -d '{"grant_type": "client_credentials", "client_id": "'"$API_KEY"'", "client_secret": "'"$CLIENT_SECRET"'"}' -H "Content-Type: application/json" -X POST %[2]s/v2/token | jq -r .access_token)   # → 200
+  VOUCHER=$(curl -s -H "Authorization: Bearer $CLIENT_SESSION" -H "Content-Type: application/json" -d '{"amount": 25, "storeId": "store-paris"}' -X POST %[2]s/v2/vouchers/reserve | jq -r .data.id)   # → 201
+  curl -H "Authorization: Bearer $M2M_SESSION" -X POST %[2]s/v2/vouchers/$VOUCHER/confirm   # → 200
 
 `, env, base)
 }
