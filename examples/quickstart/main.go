@@ -3,10 +3,6 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -14,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bearer"
@@ -79,11 +77,10 @@ Try it with two test tokens, valid for an hour (paste the export line first):
 // testToken signs a token the API above accepts, with the given scope, for
 // trying it out; real tokens come from your identity provider.
 func testToken(scope string) string {
-	b64 := base64.RawURLEncoding.EncodeToString
-	claims, _ := json.Marshal(map[string]any{"iss": issuerURL, "aud": audience, "sub": "customer-42",
-		"scope": scope, "exp": time.Now().Add(time.Hour).Unix()})
-	signed := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64(claims)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(signed))
-	return signed + "." + b64(mac.Sum(nil))
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuerURL, "aud": audience,
+		"sub": "customer-42", "scope": scope, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return tok
 }

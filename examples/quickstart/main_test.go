@@ -4,9 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,18 +44,4 @@ func TestQuickStartServerHasTimeouts(t *testing.T) {
 	for _, f := range []string{"Handler", "ReadHeaderTimeout", "ReadTimeout", "WriteTimeout", "IdleTimeout", "MaxHeaderBytes"} {
 		assert.True(t, fields[f], "the http.Server sets %s", f)
 	}
-}
-
-// TestREADMEQuickStartIsThisFile is what .ci/run checks with diff: the
-// README's first go block is this command from "package main" on.
-func TestREADMEQuickStartIsThisFile(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	m := regexp.MustCompile("(?s)```go\n(.*?)```\n").FindSubmatch(readme)
-	require.NotNil(t, m)
-	src, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	i := strings.Index(string(src), "package main\n")
-	require.GreaterOrEqual(t, i, 0)
-	assert.Equal(t, string(src[i:]), string(m[1]))
 }
