@@ -11,9 +11,10 @@
 //	GET /api/v1/whoami   any valid token; answers its Principal
 //	GET /api/v1/orders   tokens with the "orders:read" scope
 //
-// It accepts HS256 tokens signed with a key made for the run; the banner
-// prints two, and go run ./examples/routers -token reader|clerk prints a
-// fresh one while the server runs. See README.md.
+// It accepts HS256 tokens signed with a random key made at start and kept
+// in memory only; the banner prints two test tokens, valid for 1h, as an
+// export line to paste into a shell, and curl lines that use them. See
+// README.md.
 package main
 
 import (
@@ -32,51 +33,37 @@ import (
 )
 
 const usage = `Usage: routers [-router std|chi|gin|echo] [-addr host:port]
-       routers -token reader|clerk [-addr host:port]
 
 Serves a tiny protected API on the chosen router:
   GET /api/v1/whoami   any valid token; answers its Principal
   GET /api/v1/orders   tokens with the "orders:read" scope
 
-The tokens are HS256 JWTs signed with a random key made at start. With
--token, prints a token of the server running on -addr, valid for 1h:
-  reader   scope "profile"
-  clerk    scope "orders:read profile"
+The tokens are HS256 JWTs signed with a random key made at start and kept
+in memory only, so they are valid while this server runs (and for 1h at
+most). The banner prints two as an export line to paste, and curl lines
+that use them:
+  READER_TOKEN   subject "reader", scope "profile"
+  CLERK_TOKEN    subject "clerk", scopes "orders:read profile"
 
 Flags:
   -router string   std, chi, gin or echo (default "std")
-  -addr string     listen address, or with -token the server's (default "127.0.0.1:8080")
-  -token string    print a token for this test caller and exit
+  -addr string     listen address (default "127.0.0.1:8080")
 `
 
 func main() {
 	serve.Exit("routers", run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run serves until ctx is done or the process is interrupted; with -token
-// it prints a token and returns.
+// run serves until ctx is done or the process is interrupted.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := serve.NewFlagSet("routers", usage, stderr)
 	router := fs.String("router", "std", "std, chi, gin or echo")
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
-	token := fs.String("token", "", "print a token for this test caller and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
-	}
-	if *token != "" {
-		key, err := loadKey(*addr)
-		if err != nil {
-			return err
-		}
-		tok, err := mint(key, *token, time.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, tok)
-		return nil
 	}
 	build, ok := routers[*router]
 	if !ok {
@@ -92,13 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	remove, err := saveKey(keyPath(ln.Addr().String()), key)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer remove()
-	if err := printBanner(stdout, *router, ln.Addr().String(), *addr, key); err != nil {
+	if err := printBanner(stdout, *router, ln.Addr().String(), key, time.Now()); err != nil {
 		ln.Close()
 		return err
 	}
@@ -115,33 +96,39 @@ func routerNames() []string {
 	return names
 }
 
-// printBanner prints where the API listens, a token of each test caller and
-// curl lines to try. flagAddr is the -addr given, repeated in the -token
-// line when it is not the default.
-func printBanner(w io.Writer, router, addr, flagAddr string, key []byte) error {
+// printBanner prints where the API listens, an export line with a token
+// of each test caller, signed with key at now, and curl lines to try, each
+// with the status it gets (`# → 200`), as examples/README.md describes.
+func printBanner(w io.Writer, router, addr string, key []byte, now time.Time) error {
 	base := "http://" + addr
 	fmt.Fprintf(w, "routers: the orders API on %s, listening on %s\n\n", router, base)
 	fmt.Fprintln(w, "  GET /api/v1/whoami   any valid token; answers its Principal")
 	fmt.Fprintln(w, `  GET /api/v1/orders   tokens with the "orders:read" scope`)
-	fmt.Fprintln(w, "\nTest tokens, valid for 1h (signed with a key made for this run):")
-	tokens := map[string]string{}
+	fmt.Fprintln(w, "\nTwo test tokens, valid for 1h, signed with a key made for this run and kept in")
+	fmt.Fprintln(w, `memory (READER_TOKEN: scope "profile"; CLERK_TOKEN: scopes "orders:read profile").`)
+	fmt.Fprintln(w, "Paste the export line, then try the curl lines:")
+	exports := make([]string, 0, len(users))
 	for _, u := range users {
-		tok, err := mint(key, u.subject, time.Now())
+		tok, err := mint(key, u.subject, now)
 		if err != nil {
 			return err
 		}
-		tokens[u.subject] = tok
-		fmt.Fprintf(w, "  %-7s scope %-22q %s\n", u.subject, u.scope, tok)
+		exports = append(exports, u.variable+"="+tok)
 	}
-	tokenCmd := "go run ./examples/routers -token clerk"
-	if flagAddr != serve.DefaultAddr {
-		tokenCmd += " -addr " + addr
+	fmt.Fprintf(w, "  export %s\n\n", strings.Join(exports, " "))
+	try := []struct{ cmd, expect string }{
+		{"curl -i " + base + "/api/v1/whoami", "401: no token"},
+		{`curl -i -H "Authorization: Bearer $READER_TOKEN" ` + base + "/api/v1/whoami", "200"},
+		{`curl -i -H "Authorization: Bearer $READER_TOKEN" ` + base + "/api/v1/orders", "403: reader lacks orders:read"},
+		{`curl -i -H "Authorization: Bearer $CLERK_TOKEN" ` + base + "/api/v1/orders", "200"},
 	}
-	fmt.Fprintf(w, "\nMore, while this server runs: %s\n", tokenCmd)
-	fmt.Fprintf(w, "\nTry:\n")
-	fmt.Fprintf(w, "  curl -i %s/api/v1/whoami   # 401\n", base)
-	fmt.Fprintf(w, "  curl -i -H 'Authorization: Bearer %s' %s/api/v1/whoami   # 200\n", tokens["reader"], base)
-	fmt.Fprintf(w, "  curl -i -H 'Authorization: Bearer %s' %s/api/v1/orders   # 403\n", tokens["reader"], base)
-	fmt.Fprintf(w, "  curl -i -H 'Authorization: Bearer %s' %s/api/v1/orders   # 200\n\n", tokens["clerk"], base)
+	width := 0
+	for _, t := range try {
+		width = max(width, len(t.cmd))
+	}
+	for _, t := range try {
+		fmt.Fprintf(w, "  %-*s   # → %s\n", width, t.cmd, t.expect)
+	}
+	fmt.Fprintln(w)
 	return nil
 }

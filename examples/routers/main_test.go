@@ -4,103 +4,113 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
+	"github.com/gatehouse-go/gatehouse/examples/internal/readmetest"
 )
 
-// tryLine is a curl line of the banner: its header, URL and the status
-// its comment promises.
-var tryLine = regexp.MustCompile(`(?m)^  curl -i (?:-H '([^']*)' )?(http://\S+)\s+# (\d{3})$`)
+var (
+	// exportLine is the banner's export line.
+	exportLine = regexp.MustCompile(`(?m)^  export (.*)$`)
+	// curlLine is the command of a banner's curl line, its comment cut:
+	// the variable whose token it sends, if any, and its URL.
+	curlLine = regexp.MustCompile(`^curl -i (?:-H "Authorization: Bearer \$([A-Z_]+)" )?(http://\S+)$`)
+)
 
-// TestCommand runs the command on each router as a user would: it reads
-// the banner, runs each of its curl lines (as HTTP requests) and checks the
-// status each promises, gets a fresh token with -token while the server
-// runs, and finds -token refused once the server has stopped.
+// TestCommand runs the command on each router and follows its banner as a
+// reader does: it pastes the export line, then sends each curl line's
+// request with the variables' tokens and checks the status the line's `#
+// → NNN` comment states, read by the README test's own parser. The tokens
+// are the test callers' and valid for 1h, and nothing is written to disk.
 func TestCommand(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir()) // the key file of -token goes there
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	for _, router := range routerNames() {
 		t.Run(router, func(t *testing.T) {
 			cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
 				return run(ctx, []string{"-router", router, "-addr", "127.0.0.1:0"}, stdout, stderr)
 			})
 			banner := cmd.Stdout.String()
-			assert.Contains(t, banner, "the orders API on "+router)
-			addr := strings.TrimPrefix(cmd.Base, "http://")
-			assert.Contains(t, banner, "go run ./examples/routers -token clerk -addr "+addr)
+			assert.Contains(t, banner, "routers: the orders API on "+router+", listening on "+cmd.Base+"\n")
 
-			lines := tryLine.FindAllStringSubmatch(banner, -1)
-			require.Len(t, lines, 4, banner)
-			for _, l := range lines {
-				want, _ := strconv.Atoi(l[3])
-				var h []string
-				if l[1] != "" {
-					name, value, _ := strings.Cut(l[1], ": ")
-					h = []string{name, value}
-				}
-				r := cmdtest.Do(t, nil, "GET", l[2], header(h...), "")
-				assert.Equal(t, want, r.Status, "%s: %s", l[0], r.Body)
-				assert.True(t, strings.HasPrefix(l[2], cmd.Base), "the banner's URLs are the server's")
+			exports := exportLine.FindAllStringSubmatch(banner, -1)
+			require.Len(t, exports, 1, banner)
+			vars := map[string]string{}
+			for _, kv := range strings.Fields(exports[0][1]) {
+				name, value, ok := strings.Cut(kv, "=")
+				require.True(t, ok, kv)
+				vars[name] = value
+			}
+			require.Len(t, vars, len(users), exports[0][0])
+			for _, u := range users {
+				claims := jwt.MapClaims{}
+				_, _, err := jwt.NewParser().ParseUnverified(vars[u.variable], claims)
+				require.NoError(t, err, u.variable)
+				assert.Equal(t, u.subject, claims["sub"], u.variable)
+				assert.Equal(t, u.scope, claims["scope"], u.variable)
+				exp, iat := claims["exp"].(float64), claims["iat"].(float64)
+				assert.Equal(t, tokenTTL.Seconds(), exp-iat, "%s is valid for 1h", u.variable)
 			}
 
-			var out, errOut strings.Builder
-			require.NoError(t, run(context.Background(), []string{"-token", "clerk", "-addr", addr}, &out, &errOut))
-			token := strings.TrimSpace(out.String())
-			r := cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/orders", header("Authorization", "Bearer "+token), "")
-			assert.Equal(t, 200, r.Status, r.Body)
-			out.Reset()
-			require.NoError(t, run(context.Background(), []string{"-token", "reader", "-addr", addr}, &out, &errOut))
-			r = cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/orders", header("Authorization", "Bearer "+strings.TrimSpace(out.String())), "")
-			assert.Equal(t, 403, r.Status, r.Body)
-
-			path := keyPath(addr)
-			info, err := os.Stat(path)
-			require.NoError(t, err)
-			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "only its user reads the key")
+			tried := 0
+			for i, text := range strings.Split(banner, "\n") {
+				text = strings.TrimSpace(text)
+				if !strings.HasPrefix(text, "curl ") {
+					continue
+				}
+				l, err := readmetest.Analyze(i+1, text)
+				require.NoError(t, err, "the README test reads the banner's lines")
+				m := curlLine.FindStringSubmatch(l.Code)
+				require.NotNil(t, m, text)
+				h := http.Header{}
+				if m[1] != "" {
+					require.Contains(t, vars, m[1], "%s: a variable of the export line", text)
+					h.Set("Authorization", "Bearer "+vars[m[1]])
+				}
+				assert.True(t, strings.HasPrefix(m[2], cmd.Base+"/api/v1/"), "%s: the server's URL", text)
+				r := cmdtest.Do(t, nil, "GET", m[2], h, "")
+				assert.Equal(t, l.Expect, r.Status, "%s: %s", text, r.Body)
+				if m[1] == "READER_TOKEN" && strings.HasSuffix(m[2], "/whoami") {
+					// The answer README.md shows.
+					assert.JSONEq(t, `{"success":true,"data":{"method":"jwt","scopes":["profile"],"subject":"reader","tenant":""}}`, r.Body)
+				}
+				tried++
+			}
+			assert.Equal(t, 4, tried, banner)
 
 			cmd.Stop(t)
-			_, err = os.Stat(path)
-			assert.ErrorIs(t, err, os.ErrNotExist, "the key file is removed at exit")
-			err = run(context.Background(), []string{"-token", "clerk", "-addr", addr}, &out, &errOut)
-			assert.ErrorContains(t, err, "no routers server runs on "+addr)
+			for _, tok := range vars {
+				assert.NotContains(t, cmd.Stderr.String(), tok, "tokens are never logged")
+			}
 		})
 	}
-}
-
-func header(kv ...string) map[string][]string {
-	h := map[string][]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		h[kv[i]] = []string{kv[i+1]}
-	}
-	return h
+	files, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, files, "the command writes nothing to disk, its key least of all")
 }
 
 // TestCommandFlags: bad flags and arguments are refused with a clear
 // error before anything listens; -help prints the usage.
 func TestCommandFlags(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
 	var out, errOut strings.Builder
 	err := run(context.Background(), []string{"-router", "fiber"}, &out, &errOut)
 	assert.EqualError(t, err, `unknown -router "fiber": one of chi, echo, gin, std`)
 
 	err = run(context.Background(), []string{"-router", "gin", "extra"}, &out, &errOut)
 	assert.EqualError(t, err, `unexpected argument "extra" (see -help)`)
-
-	err = run(context.Background(), []string{"-token", "root", "-addr", "127.0.0.1:1"}, &out, &errOut)
-	assert.ErrorContains(t, err, "no routers server runs on 127.0.0.1:1")
-	require.NoError(t, os.WriteFile(keyPath("127.0.0.1:1"), newKey(), 0o600))
-	err = run(context.Background(), []string{"-token", "root", "-addr", "127.0.0.1:1"}, &out, &errOut)
-	assert.EqualError(t, err, `no test caller "root" (reader or clerk)`)
 	assert.Empty(t, out.String())
 
 	err = run(context.Background(), []string{"-help"}, &out, &errOut)
 	assert.ErrorIs(t, err, flag.ErrHelp)
 	assert.Equal(t, usage, errOut.String())
+	assert.Empty(t, out.String())
 }
