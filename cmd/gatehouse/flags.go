@@ -70,7 +70,9 @@ func isSet(fs *flag.FlagSet, name string) bool {
 // argument but was given one.
 func noArgs(pos []string) error {
 	if len(pos) > 0 {
-		return usageErrorf("unexpected argument %q", pos[0])
+		// Not quoted: a secret typed where it does not belong (a
+		// password after "password hash") must not be echoed.
+		return usageErrorf("this command takes no argument, got %d (secrets are read from stdin or files)", len(pos))
 	}
 	return nil
 }

@@ -166,6 +166,9 @@ func keyRevoke(ctx context.Context, e *env, c *command, args []string) error {
 	if *id == "" {
 		return usageErrorf("-id is required")
 	}
+	if looksSecret(*id) {
+		return usageErrorf("-id takes the key's id (key_…), not the key itself; the key was not echoed, but it is in your shell history: rotate it")
+	}
 	if err := rf.check(true); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/dpop"
 )
@@ -81,21 +83,39 @@ const maxKeyFile = 1 << 20
 func readKeyFile(path string) ([]byte, error) { return readFile(path, "key file") }
 
 // readFile reads the file path, what it is for messages, of at most
-// maxKeyFile bytes and not empty.
+// maxKeyFile bytes and not empty. Its errors name the file, unless the
+// path looks like a secret pasted where a file name belongs.
 func readFile(path, what string) ([]byte, error) {
+	name := fmt.Sprintf("%s %q", what, path)
+	if looksSecret(path) {
+		name = what + " (the value given looks like a token or key, not a file name: give a file, or - for stdin)"
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its text repeats the path
+		}
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer f.Close()
-	b, err := readLimited(f, maxKeyFile, what+" "+path)
+	b, err := readLimited(f, maxKeyFile, name)
 	if err != nil {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, fmt.Errorf("%s %s is empty", what, path)
+		return nil, fmt.Errorf("%s is empty", name)
 	}
 	return b, nil
+}
+
+// looksSecret reports whether s, given where a file name or an id belongs,
+// looks like a JWT or an API key, which must then not be echoed.
+func looksSecret(s string) bool {
+	if _, err := apikey.ParseKey(s); err == nil || strings.HasPrefix(s, "ak_") {
+		return true
+	}
+	return strings.HasPrefix(s, "eyJ") || strings.Count(s, ".") == 2 && len(s) > 40
 }
 
 // keyKind tells the three forms of key file apart.

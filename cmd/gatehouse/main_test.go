@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/apikey"
 )
 
 // bin is the gatehouse binary every test runs, built once by TestMain.
@@ -146,4 +148,31 @@ func TestFlagsAfterArguments(t *testing.T) {
 	// Flags may follow positional arguments, and "--" ends them.
 	usage(t, gh(t, "", "allowlist", "get", "acct", "-bogus"), "-bogus")
 	usage(t, gh(t, "", "allowlist", "get", "--", "acct", "-bogus"), "want one ACCOUNT")
+}
+
+// TestSecretsInTheWrongPlaceAreNotEchoed: a password, token or API key
+// typed where an argument, a file name or an id belongs is refused
+// without being repeated on stderr.
+func TestSecretsInTheWrongPlaceAreNotEchoed(t *testing.T) {
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+	key, _, err := apikey.Generate("live")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name   string
+		secret string
+		code   int
+		args   []string
+	}{
+		{"password as an argument", "hunter2-correct-horse", 2, []string{"password", "hash", "hunter2-correct-horse"}},
+		{"token as -token's file", jwt, 1, []string{"revoke", "jti", "-token", jwt, "-redis", "127.0.0.1:1"}},
+		{"token as -key's file", jwt, 1, []string{"token", "inspect", "-key", jwt, "-"}},
+		{"API key as -id", key, 2, []string{"key", "revoke", "-id", key, "-redis", "127.0.0.1:1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := gh(t, "", c.args...)
+			assert.Equal(t, c.code, r.code, r.stderr)
+			assert.NotContains(t, r.stderr, c.secret)
+			assert.NotContains(t, r.stdout, c.secret)
+		})
+	}
 }

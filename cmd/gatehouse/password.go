@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/gatehouse-go/gatehouse/issuer"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 )
 
 var passwordHashCmd = &command{
@@ -41,14 +40,15 @@ func passwordHash(_ context.Context, e *env, c *command, args []string) error {
 		return fmt.Errorf("-cost %d is outside %d–%d", *cost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	var raw []byte
-	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
-		// Interactive: one line, so Enter ends it. The terminal echoes it.
-		fmt.Fprint(e.stderr, "password (echoed; end with Enter): ")
-		line, err := bufio.NewReaderSize(f, maxPasswordInput).ReadSlice('\n')
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && !errors.Is(err, io.EOF) {
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// Interactive: one line, not echoed, so that it never shows on
+		// the screen (or in a screen recording).
+		fmt.Fprint(e.stderr, "password (not echoed): ")
+		raw, err = term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
 			return fmt.Errorf("read the password: %w", err)
 		}
-		raw = line
 	} else if raw, err = readLimited(e.stdin, maxPasswordInput, "the password on stdin"); err != nil {
 		return err
 	}
@@ -73,10 +73,4 @@ func trimNewline(b []byte) []byte {
 		return b
 	}
 	return b
-}
-
-// isTerminal reports whether f is a character device, such as a terminal.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

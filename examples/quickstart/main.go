@@ -64,6 +64,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() { // the secret above is public
+		log.Fatalf("quickstart: listen on a loopback address such as 127.0.0.1:8080, not %s", ln.Addr())
+	}
 	fmt.Printf(`listening on http://%[1]s
 Try it with two test tokens, valid for an hour (paste the export line first):
   export TOKEN=%[2]s NO_SCOPE_TOKEN=%[3]s

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"regexp"
 	"strings"
@@ -84,4 +85,14 @@ func TestDemoNeedsLoopback(t *testing.T) {
 	d, err := newDemoProvider(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 8080})
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080/demo", d.issuer)
+}
+
+// TestDemoAlone: the demo provider is never trusted beside a real issuer,
+// whose server a proxy may expose.
+func TestDemoAlone(t *testing.T) {
+	_, err := parseFlags([]string{"-demo", "-issuer", "https://idp.example.com", "-audience", "api"}, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-demo serves its own provider: give it alone, without -issuer")
+	_, err = parseFlags([]string{"-demo"}, io.Discard)
+	require.NoError(t, err)
 }

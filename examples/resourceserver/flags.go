@@ -190,8 +190,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	default:
 		problems = append(problems, fmt.Errorf("-dpop %q: use allowed, required or off", *dpopMode))
 	}
-	if len(o.issuers) == 0 && !o.demo {
+	switch {
+	case len(o.issuers) == 0 && !o.demo:
 		problems = append(problems, errors.New("at least one -issuer (or -demo) is required (see -help)"))
+	case len(o.issuers) > 0 && o.demo:
+		// The demo provider's tokens would be accepted beside a real
+		// issuer's, by a server a proxy may expose.
+		problems = append(problems, errors.New("-demo serves its own provider: give it alone, without -issuer"))
 	}
 	if len(o.algs) == 0 {
 		problems = append(problems, errors.New("-algs names no algorithm"))

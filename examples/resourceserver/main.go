@@ -99,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 			return err
 		}
 		o.issuers = append(o.issuers, demo.config())
+		log.Warn("demo mode: the server trusts the tokens of its own stand-in provider, for a local try only", "issuer", demo.issuer)
 	}
 	h, auth, err := newHandler(o, log)
 	if err != nil {
