@@ -3,7 +3,6 @@ module github.com/gatehouse-go/gatehouse/examples
 go 1.26.0
 
 require (
-	github.com/MicahParks/jwkset v0.11.3
 	github.com/gatehouse-go/gatehouse v0.2.0
 	github.com/gatehouse-go/gatehouse/adapters/echo v0.2.0
 	github.com/gatehouse-go/gatehouse/adapters/gin v0.2.0
@@ -11,18 +10,18 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/labstack/echo/v4 v4.16.5
+	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.58.0
 )
 
 require (
+	github.com/MicahParks/jwkset v0.11.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 )
 
 require (
-	github.com/MicahParks/keyfunc/v3 v3.9.0 // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
