@@ -56,7 +56,7 @@ func TestKeyGenerate(t *testing.T) {
 
 func TestKeyGenerateRefusals(t *testing.T) {
 	usage(t, gh(t, "", "key", "generate"), "-env is required")
-	usage(t, gh(t, "", "key", "generate", "-env", "test", "stray"), `unexpected argument "stray"`)
+	usage(t, gh(t, "", "key", "generate", "-env", "test", "stray"), "this command takes no argument, got 1")
 	refused(t, gh(t, "", "key", "generate", "-env", "LIVE!"), "key generate", `invalid -env "LIVE!"`)
 	refused(t, gh(t, "", "key", "generate", "-env", "test", "-scopes", `bad"scope`), "key generate", `invalid scope "bad\"scope"`)
 	refused(t, gh(t, "", "key", "generate", "-env", "test", "-expires", "soon"), "key generate", `invalid time "soon"`)
