@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
+	"github.com/gatehouse-go/gatehouse/monitor"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 )
 
@@ -129,7 +130,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		store = fmt.Sprintf("Redis %s, %s", target.describe, rs.describe())
 	}
 	cfg.BcryptCost = bcryptCost
-	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	// One audit chain logs every decision and watches the refusals: more
+	// than 10 failed authentications or 5 forbidden requests from one
+	// address, or from all together, within 15 minutes (seed 001's
+	// thresholds) log a "gatehouse monitor alert" line, once per window.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	mon, err := monitor.New(monitor.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	cfg.Audit = gatehouse.Auditors(gatehouse.SlogAuditor(logger), mon)
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
