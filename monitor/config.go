@@ -47,13 +47,14 @@ type Config struct {
 	// least recently (its counts, and the memory of its last alert, are
 	// lost; the overall scope counts every event regardless). Each
 	// tracked client holds up to MaxUnauthorized+MaxForbidden+2 events of
-	// 24 bytes plus about 200 bytes of bookkeeping. Default:
+	// 24 bytes plus about 300 bytes of bookkeeping. Default:
 	// DefaultMaxAddresses (10,000).
 	MaxAddresses int
 	// OnAlert, when set, receives every alert. It runs on the goroutine
-	// of the request whose refusal raised the alert, after the monitor has
-	// released its lock, and so should return quickly: hand slow work
-	// (mail, a pager call) to a goroutine of its own. Optional.
+	// of the request whose refusal raised the alert, with that request's
+	// context (done when the request ends), after the monitor has released
+	// its lock, and so should return quickly: hand slow work (mail, a
+	// pager call) to a goroutine of its own, without the context. Optional.
 	OnAlert func(context.Context, Alert)
 	// Logger receives one record per alert, at Warn, with the message
 	// "gatehouse monitor alert" (see [Alert.LogAttrs] for its

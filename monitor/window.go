@@ -41,6 +41,9 @@ type window struct {
 func (w *window) add(at int64, reason gatehouse.Reason, span int64, max int) bool {
 	limit := max + 1
 	if len(w.ring) < limit {
+		if len(w.ring) == cap(w.ring) { // grow by doubling, to limit and no further
+			w.ring = append(make([]event, 0, min(limit, 2*cap(w.ring)+1)), w.ring...)
+		}
 		w.ring = append(w.ring, event{at, reason})
 	} else {
 		w.ring[w.next] = event{at, reason}
