@@ -76,8 +76,11 @@ type Config struct {
 	// does not wait: the sets are fetched in the background and tokens of
 	// an issuer without keys yet are answered 503).
 	WaitReady time.Duration
-	// Logger receives key-set and discovery failures (at Warn) and the
-	// recovery that follows them (at Info). Default: slog.Default().
+	// Logger receives key-set and discovery failures (at Warn, naming the
+	// issuer, the attempt and the error) and the recovery that follows
+	// them (at Info). Default: slog.Default() as it is when New runs, so
+	// that a failure is never silent; give slog.New(slog.DiscardHandler)
+	// to silence them.
 	Logger *slog.Logger
 
 	// Metadata describes this API as an OAuth protected resource (RFC

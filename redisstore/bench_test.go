@@ -245,7 +245,7 @@ func BenchmarkAPIRequest(b *testing.B) {
 	newStore := func(local bool) *redisstore.Store {
 		s, err := redisstore.New(redisstore.Config{
 			Client: c, Prefix: prefix, SkipServerCheck: true,
-			LocalCache: redisstore.LocalCache{Enabled: local}, AllowlistAccount: ipallowAccount,
+			LocalCache: redisstore.LocalCache{Enabled: local}, AllowlistAccount: ipallowAccount, Logger: quiet,
 		})
 		if err != nil {
 			b.Fatal(err)

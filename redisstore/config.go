@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -123,6 +124,15 @@ type Config struct {
 	// state did not change makes no round trip (see [LocalCache]). Off by
 	// default. Close stops its subscription.
 	LocalCache LocalCache
+	// Logger receives what the Store notices in the background, which no
+	// request would report: its local copy (LocalCache) going out of use,
+	// at Warn with the reason (a subscription lost, an epoch record
+	// missing), and in use again, at Info. Failures of a request's own
+	// commands are returned to the middleware, which answers 503 and
+	// audits them. Default: slog.Default(). It does not route go-redis's
+	// own log lines, which go-redis keeps process-wide: see
+	// [SetRedisLogger].
+	Logger *slog.Logger
 }
 
 // A Store is a Redis connection with a key prefix and a command deadline,
@@ -248,7 +258,11 @@ func New(cfg Config) (*Store, error) {
 	s.creds = &Credentials{s: s}
 	s.replay = &Replay{s: s}
 	if cfg.LocalCache.Enabled {
-		s.local = newLocalCache(s.client, s.prefix, s.inval, cfg.LocalCache, s.now)
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		s.local = newLocalCache(s.client, s.prefix, s.inval, cfg.LocalCache, s.now, log)
 	}
 	return s, nil
 }

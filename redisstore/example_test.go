@@ -2,7 +2,9 @@ package redisstore_test
 
 import (
 	"log"
+	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -67,4 +69,22 @@ func ExampleStore_Middleware() {
 	http.Handle("/orders", api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})))
+}
+
+// go-redis's own lines (a failed dial, a cluster reloading its slots) go
+// to the application's structured log, for every go-redis client of the
+// process; the Store's own background reports go to Config.Logger.
+// (Compiled, not run: it sets a process-wide logger.)
+func ExampleSetRedisLogger() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	redisstore.SetRedisLogger(logger) // once, in main: go-redis has one logger per process
+	rs, err := redisstore.New(redisstore.Config{
+		Addr:       "127.0.0.1:6379",
+		LocalCache: redisstore.LocalCache{Enabled: true},
+		Logger:     logger, // the local copy going out of use and back
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rs.Close()
 }

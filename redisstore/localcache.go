@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -53,7 +55,8 @@ const (
 // if no invalidation arrived and the subscriptions did not change while it
 // ran, so an answer read before a write never outlives that write's
 // invalidation. Errors
-// (Redis unreachable, [ErrStateLost]) are never cached.
+// (Redis unreachable, [ErrStateLost]) are never cached. Each time the copy
+// goes out of use, and in use again, the Store says so to Config.Logger.
 //
 // It is also used only while Redis holds the epoch records its answers
 // were read under (see [Store.Establish]). Every HealthCheck the Store
@@ -198,7 +201,9 @@ type localCache struct {
 	prefix  string // of the epoch records the copy checks
 	cfg     LocalCache
 	now     func() time.Time
+	log     *slog.Logger
 	recheck chan struct{} // asks for an epoch check now (a clear-all arrived)
+	stopped atomic.Bool   // stop has begun: changes of use are no longer reported
 
 	mu         sync.RWMutex
 	live       bool   // subscribed and epochsOK: the copy is in use
@@ -233,10 +238,10 @@ type subRound struct {
 	failed    bool
 }
 
-func newLocalCache(client redis.UniversalClient, prefix, channel string, cfg LocalCache, now func() time.Time) *localCache {
+func newLocalCache(client redis.UniversalClient, prefix, channel string, cfg LocalCache, now func() time.Time, log *slog.Logger) *localCache {
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), backgroundKey{}, true))
 	c := &localCache{
-		client: client, channel: channel, prefix: prefix, cfg: cfg, now: now,
+		client: client, channel: channel, prefix: prefix, cfg: cfg, now: now, log: log,
 		recheck:  make(chan struct{}, 1),
 		subjects: make(map[string]map[string]revAnswer),
 		accounts: make(map[string]listAnswer),
@@ -254,6 +259,7 @@ type backgroundKey struct{}
 
 // stop ends the subscriptions and waits for them.
 func (c *localCache) stop() {
+	c.stopped.Store(true)
 	c.cancel()
 	c.mu.Lock()
 	if c.round != nil {
@@ -337,6 +343,7 @@ func (c *localCache) subscribe(ctx context.Context) {
 		return
 	}
 	r := &subRound{}
+	var why error // why the round ended, reported if the copy was in use
 	addrs := make([]string, 0, len(nodes))
 	for addr, node := range nodes {
 		addrs = append(addrs, addr)
@@ -347,13 +354,13 @@ func (c *localCache) subscribe(ctx context.Context) {
 	hook := c.beforeSession
 	c.mu.Unlock()
 	defer func() {
-		c.fail(r)
+		c.fail(r, why)
 		c.mu.Lock()
 		c.round = nil
 		c.mu.Unlock()
 	}()
 
-	ended := make(chan struct{}, len(r.subs))
+	ended := make(chan error, len(r.subs))
 	var wg sync.WaitGroup
 	for i, ps := range r.subs {
 		wg.Add(1)
@@ -362,9 +369,9 @@ func (c *localCache) subscribe(ctx context.Context) {
 			if hook != nil {
 				hook(addrs[i])
 			}
-			c.session(ctx, r, ps) // returns at once if stop ran meanwhile
-			c.fail(r)
-			ended <- struct{}{}
+			err := c.session(ctx, r, ps) // returns at once if stop ran meanwhile
+			c.fail(r, err)
+			ended <- err
 		}()
 	}
 	defer func() {
@@ -381,12 +388,12 @@ func (c *localCache) subscribe(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ended:
+		case why = <-ended:
 			return
 		case <-tick.C:
 		case <-c.recheck:
 		}
-		if !c.check(ctx, nodes, ec) {
+		if why = c.check(ctx, nodes, ec); why != nil {
 			return
 		}
 	}
@@ -409,10 +416,13 @@ func (c *localCache) firstCheck(ctx context.Context, nodes map[string]redis.Univ
 	return ec, nil
 }
 
+// errMastersChanged ends a round on a cluster whose masters changed.
+var errMastersChanged = errors.New("the cluster's masters changed")
+
 // check reads the epoch records of ec and, on a cluster, at the same time
-// compares the masters with nodes, within HealthCheck. It reports false,
-// ending the round, when a read fails or the masters changed.
-func (c *localCache) check(ctx context.Context, nodes map[string]redis.UniversalClient, ec *epochCheck) bool {
+// compares the masters with nodes, within HealthCheck. It returns an
+// error, ending the round, when a read fails or the masters changed.
+func (c *localCache) check(ctx context.Context, nodes map[string]redis.UniversalClient, ec *epochCheck) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.HealthCheck)
 	defer cancel()
 	same := true
@@ -425,11 +435,14 @@ func (c *localCache) check(ctx context.Context, nodes map[string]redis.Universal
 	}
 	state, err := ec.read(ctx)
 	wg.Wait()
-	if err != nil || !same {
-		return false
+	switch {
+	case err != nil:
+		return fmt.Errorf("checking the epoch records: %w", err)
+	case !same:
+		return errMastersChanged
 	}
 	c.epochs(state)
-	return true
+	return nil
 }
 
 // epochs applies what a check of the epoch records found. A missing
@@ -438,38 +451,64 @@ func (c *localCache) check(ctx context.Context, nodes map[string]redis.Universal
 // (a new epoch) drops the copy.
 func (c *localCache) epochs(state epochState) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	was := c.live
 	ok := state != epochsMissing
 	if ok == c.epochsOK && state != epochsChanged {
+		c.mu.Unlock()
 		return
 	}
 	c.epochsOK = ok
 	c.live = c.subscribed && ok
 	c.gen++
 	c.clearLocked()
+	now := c.live
+	c.mu.Unlock()
+	c.report(was, now, errEpochsMissing)
 }
 
-// session reads ps, one subscription of round r, until it fails.
-func (c *localCache) session(ctx context.Context, r *subRound, ps *redis.PubSub) {
+// errEpochsMissing takes the copy out of use while Redis lacks an epoch
+// record.
+var errEpochsMissing = errors.New("an epoch record is missing: Redis lost its data, or Store.Establish has not run")
+
+// report logs a change of the copy's use: Warn, with why, when it goes
+// out of use; Info when it is in use again. Nothing is reported once stop
+// has begun. It runs outside c.mu.
+func (c *localCache) report(was, now bool, why error) {
+	switch {
+	case was == now || c.stopped.Load():
+	case now:
+		c.log.Info("gatehouse redisstore: local copy in use", "channel", c.channel)
+	default:
+		msg := "unknown"
+		if why != nil {
+			msg = why.Error()
+		}
+		c.log.Warn("gatehouse redisstore: local copy out of use, reads go to Redis", "channel", c.channel, "error", msg)
+	}
+}
+
+// session reads ps, one subscription of round r, until it fails, and
+// returns why.
+func (c *localCache) session(ctx context.Context, r *subRound, ps *redis.PubSub) error {
 	pinged, confirmed := false, false
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, c.cfg.HealthCheck)
 		if err != nil {
 			var ne net.Error
 			if !pinged && errors.As(err, &ne) && ne.Timeout() {
-				if ps.Ping(ctx) != nil {
-					return
+				if err := ps.Ping(ctx); err != nil {
+					return fmt.Errorf("subscription unanswered: %w", err)
 				}
 				pinged = true
 				continue
 			}
-			return
+			return fmt.Errorf("subscription lost: %w", err)
 		}
 		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind != "subscribe" || m.Channel != c.channel || confirmed {
-				return
+				return fmt.Errorf("unexpected %s of channel %q", m.Kind, m.Channel)
 			}
 			confirmed = true
 			c.confirm(r)
@@ -477,38 +516,44 @@ func (c *localCache) session(ctx context.Context, r *subRound, ps *redis.PubSub)
 			c.received(m.Payload)
 		}
 	}
+	return ctx.Err()
 }
 
 // confirm counts one confirmed subscription of round r, and makes the
 // (emptied) copy live once all of them are.
 func (c *localCache) confirm(r *subRound) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r.failed {
-		return
+	was := c.live
+	if !r.failed {
+		r.confirmed++
+		if r.confirmed == len(r.subs) {
+			c.subscribed = true
+			c.live = c.epochsOK
+			c.gen++
+			c.clearLocked()
+		}
 	}
-	r.confirmed++
-	if r.confirmed == len(r.subs) {
-		c.subscribed = true
-		c.live = c.epochsOK
-		c.gen++
-		c.clearLocked()
-	}
+	now := c.live
+	c.mu.Unlock()
+	c.report(was, now, errEpochsMissing)
 }
 
 // fail ends round r: the copy is dropped and stays so until a new round
 // is confirmed.
-func (c *localCache) fail(r *subRound) {
+func (c *localCache) fail(r *subRound, why error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if r.failed {
+		c.mu.Unlock()
 		return
 	}
+	was := c.live
 	r.failed = true
 	c.subscribed = false
 	c.live = false
 	c.gen++
 	c.clearLocked()
+	c.mu.Unlock()
+	c.report(was, false, why)
 }
 
 // drop empties the copy and takes it out of use.

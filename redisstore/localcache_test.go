@@ -30,7 +30,7 @@ import (
 func cachedStore(t testing.TB, c redis.UniversalClient, prefix string, lc redisstore.LocalCache) *redisstore.Store {
 	t.Helper()
 	lc.Enabled = true
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second, LocalCache: lc, SkipServerCheck: true})
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Timeout: 2 * time.Second, LocalCache: lc, SkipServerCheck: true, Logger: quiet})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	waitLive(t, s, true)
@@ -328,7 +328,7 @@ func TestLocalCacheBounded(t *testing.T) {
 	clock.Store(time.Now().UnixNano())
 	s, err := redisstore.New(redisstore.Config{
 		Client: c, Prefix: prefix, SkipServerCheck: true, Now: func() time.Time { return time.Unix(0, clock.Load()) },
-		LocalCache: redisstore.LocalCache{Enabled: true, MaxEntries: 10, MaxAge: time.Minute},
+		LocalCache: redisstore.LocalCache{Enabled: true, MaxEntries: 10, MaxAge: time.Minute}, Logger: quiet,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
@@ -430,7 +430,7 @@ func TestLocalCacheAPIRequest(t *testing.T) {
 			ctx := context.Background()
 			s, err := redisstore.New(redisstore.Config{
 				Client: c, Prefix: prefix, Timeout: 2 * time.Second, SkipServerCheck: true,
-				LocalCache: redisstore.LocalCache{Enabled: true}, AllowlistAccount: ipallowAccount,
+				LocalCache: redisstore.LocalCache{Enabled: true}, AllowlistAccount: ipallowAccount, Logger: quiet,
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = s.Close() })

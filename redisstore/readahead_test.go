@@ -53,7 +53,7 @@ func newAPIRig(t *testing.T, d deployment, local bool) *apiRig {
 	require.NoError(t, err)
 	s, err := redisstore.New(redisstore.Config{
 		Client: c, Prefix: prefix, Timeout: 2 * time.Second, SkipServerCheck: true,
-		LocalCache: redisstore.LocalCache{Enabled: local}, AllowlistAccount: ipallowAccount,
+		LocalCache: redisstore.LocalCache{Enabled: local}, AllowlistAccount: ipallowAccount, Logger: quiet,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })

@@ -79,7 +79,7 @@ func TestRevokeTokenAndSessionInvalidates(t *testing.T) {
 			writer, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
 			require.NoError(t, err)
 			established(t, writer)
-			reader, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, LocalCache: redisstore.LocalCache{Enabled: true}, SkipServerCheck: true})
+			reader, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, LocalCache: redisstore.LocalCache{Enabled: true}, SkipServerCheck: true, Logger: quiet})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = reader.Close() })
 			require.Eventually(t, reader.LocalCacheLive, 5*time.Second, time.Millisecond)

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/examples/rewardstore/server"
+	"github.com/gatehouse-go/gatehouse/monitor"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 )
 
@@ -85,6 +86,10 @@ A second account, partner / partner-password (client id 654321), has no IP restr
 var bcryptCost int
 
 func main() {
+	// go-redis's own lines (a failed dial, a cluster reloading its slots)
+	// in the same format as the server's log; go-redis has one logger per
+	// process, so the command, not run, sets it.
+	redisstore.SetRedisLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	serve.Exit("rewardstore", run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
@@ -105,6 +110,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// The server's log: access decisions, the failure monitor's alerts,
+	// the Redis store's local copy going out of use and back.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	store := "memory (this instance only)"
 	var shared *redisstore.Store
 	if strings.TrimSpace(*redisAddr) != "" {
@@ -120,6 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		rs.logger = logger
 		rstore, closeRedis, err := useRedis(&cfg, target, rs)
 		if err != nil {
 			return err
@@ -129,7 +138,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		store = fmt.Sprintf("Redis %s, %s", target.describe, rs.describe())
 	}
 	cfg.BcryptCost = bcryptCost
-	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	// One audit chain logs every decision and watches the refusals: more
+	// than 10 failed authentications or 5 forbidden requests from one
+	// address, or from all together, within 15 minutes (seed 001's
+	// thresholds) log a "gatehouse monitor alert" line, once per window.
+	mon, err := monitor.New(monitor.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	cfg.Audit = gatehouse.Auditors(gatehouse.SlogAuditor(logger), mon)
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -312,6 +313,9 @@ type redisSettings struct {
 	// the instance and invalidated by Redis, so that an API call whose
 	// state did not change makes no round trip.
 	localCache bool
+	// logger is redisstore.Config.Logger: the local copy going out of use
+	// and back. nil means slog.Default().
+	logger *slog.Logger
 }
 
 // redisSettingsFromEnv reads REDIS_PREFIX, REDIS_MIN_REPLICAS,
@@ -386,6 +390,7 @@ func useRedis(cfg *server.Config, t redisTarget, rs redisSettings) (store *redis
 		Client: c, Prefix: rs.prefix, Timeout: redisTimeout,
 		MinReplicas: rs.minReplicas, SkipServerCheck: rs.skipCheck,
 		LocalCache: redisstore.LocalCache{Enabled: rs.localCache}, AllowlistAccount: server.AllowlistAccount,
+		Logger: rs.logger,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis %s: %w", t.describe, err)

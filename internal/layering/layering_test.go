@@ -80,7 +80,7 @@ func TestLeavesImportOnlyTheStandardLibrary(t *testing.T) {
 
 func TestAuthPackagesNeverImportEachOther(t *testing.T) {
 	pkgs := list(t)
-	auth := []string{"bearer", "apikey", "ipallow", "scopes", "ratelimit", "oneof", "dpop"}
+	auth := []string{"bearer", "apikey", "ipallow", "scopes", "ratelimit", "oneof", "dpop", "monitor"}
 	allowed := map[string][]string{"bearer": {"dpop"}} // dpop is the protocol layer below bearer
 	for _, name := range auth {
 		for _, imp := range own(pkgs[name]) {
