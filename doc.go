@@ -14,8 +14,8 @@
 // [Event.Conclude] sets an event's outcome from the status answered.
 //
 // The policies themselves live in sub-packages, each a plain
-// func(http.Handler) http.Handler so that it plugs into the standard mux,
-// chi, gin or anything else:
+// func(http.Handler) http.Handler so that it plugs into the standard mux
+// and chi as it is, and into gin and echo through the adapters modules:
 //
 //   - envelope: the error model, its renderers and strict JSON body decoding
 //   - bearer: JWT and opaque bearer-token authentication
@@ -27,6 +27,12 @@
 //   - ipallow: client-IP resolution behind proxies and IP allowlists
 //   - scopes: scope enforcement after authentication
 //   - ratelimit: per-principal, per-IP and failed-authentication limits
+//   - oneof: routes that accept one of several credentials, chosen by what
+//     the request sends
+//   - dpop: proof-of-possession (DPoP) proofs, nonces and the client side
+//   - monitor: alerts on bursts of 401s and 403s, fed by the audit events
+//     ([Auditors] sends them to several auditors)
+//   - gatehousetest: a kit for testing handlers through the real middleware
 //
 // # Realms
 //
