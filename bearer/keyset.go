@@ -34,7 +34,7 @@ type keySet struct {
 	fetch     *fetcher
 	log       *slog.Logger
 	onResult  func(FetchResult) // Fetch.OnResult, or nil
-	rsaAlg    string // the only RSA algorithm allowed, for JWKs without "alg"
+	rsaAlg    string            // the only RSA algorithm allowed, for JWKs without "alg"
 	allowed   []string
 
 	minRefresh, maxRefresh, refresh time.Duration

@@ -381,4 +381,3 @@ func pointAttributes(m metricdata.Metrics) []attribute.Set {
 	}
 	return out
 }
-
