@@ -33,9 +33,9 @@ type keySet struct {
 	fixedURL  string   // the configured JWK Set URL, if any
 	fetch     *fetcher
 	log       *slog.Logger
-	onResult  func(FetchResult) // Fetch.OnResult, or nil
-	rsaAlg    string            // the only RSA algorithm allowed, for JWKs without "alg"
+	rsaAlg    string // the only RSA algorithm allowed, for JWKs without "alg"
 	allowed   []string
+	onResult  func(FetchResult) // Fetch.OnResult, or nil
 
 	minRefresh, maxRefresh, refresh time.Duration
 	unknownInterval, unknownWait    time.Duration
