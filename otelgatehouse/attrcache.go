@@ -10,8 +10,13 @@ import (
 
 // maxCachedSets bounds an attrCache. The keys are library constants
 // (sources, actions, reasons, statuses), so a few dozen is typical; past
-// the bound, new combinations are measured with attributes built per call.
+// the bound, new combinations share one overflow entry, whose attribute
+// is otel.metric.overflow=true, as the SDK does past its cardinality
+// limit.
 const maxCachedSets = 1024
+
+// overflowAttr marks the entry of the combinations past maxCachedSets.
+var overflowAttr = attribute.Bool("otel.metric.overflow", true)
 
 // An attrKey is what an attrCache is keyed by: a comparable value that
 // knows its attributes.
@@ -21,24 +26,29 @@ type attrKey interface {
 }
 
 // attrOpts are the measurement options of one attribute set, built once:
-// passing them with opts... allocates nothing.
+// passing them with opts... allocates nothing. n counts what is measured
+// under the set when an observable instrument reports it.
 type attrOpts struct {
-	set attribute.Set
-	add []metric.AddOption
-	rec []metric.RecordOption
+	set  attribute.Set
+	add  []metric.AddOption
+	rec  []metric.RecordOption
+	obs  []metric.ObserveOption
+	n    atomic.Int64
+	fast atomic.Pointer[fastEntry] // the set's decisionCache slot entry, made once
 }
 
 func newAttrOpts(kvs []attribute.KeyValue) *attrOpts {
 	set := attribute.NewSet(kvs...)
 	o := metric.WithAttributeSet(set)
-	return &attrOpts{set: set, add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
+	return &attrOpts{set: set, add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 }
 
 // An attrCache maps keys to their prebuilt attrOpts. Reads are one atomic
 // load and one map lookup, without a lock; a new key copies the map.
 type attrCache[K attrKey] struct {
-	m  atomic.Pointer[map[K]*attrOpts]
-	mu sync.Mutex
+	m        atomic.Pointer[map[K]*attrOpts]
+	mu       sync.Mutex
+	overflow *attrOpts // past maxCachedSets; nil until then
 }
 
 // get returns the options of k, building and caching them on first use.
@@ -61,10 +71,13 @@ func (c *attrCache[K]) add(k K) *attrOpts {
 	if o, ok := old[k]; ok {
 		return o
 	}
-	o := newAttrOpts(k.attributes())
 	if len(old) >= maxCachedSets {
-		return o
+		if c.overflow == nil {
+			c.overflow = newAttrOpts([]attribute.KeyValue{overflowAttr})
+		}
+		return c.overflow
 	}
+	o := newAttrOpts(k.attributes())
 	next := make(map[K]*attrOpts, len(old)+1)
 	for key, v := range old {
 		next[key] = v
@@ -72,4 +85,19 @@ func (c *attrCache[K]) add(k K) *attrOpts {
 	next[k] = o
 	c.m.Store(&next)
 	return o
+}
+
+// each calls f with every entry, the overflow entry included.
+func (c *attrCache[K]) each(f func(*attrOpts)) {
+	if m := c.m.Load(); m != nil {
+		for _, o := range *m {
+			f(o)
+		}
+	}
+	c.mu.Lock()
+	overflow := c.overflow
+	c.mu.Unlock()
+	if overflow != nil {
+		f(overflow)
+	}
 }

@@ -42,11 +42,14 @@ func (k decisionKey) attributes() []attribute.KeyValue {
 // a gatehouse.Auditor: set it as the Audit of every middleware, beside a
 // logging Auditor when both are wanted.
 //
-// The attribute set of each combination is built once and cached, so a
-// decision allocates nothing unless its span records an event.
+// The counter is pre-aggregated: each combination's attribute set is
+// built once, its count is one atomic add, and the SDK reads the counts
+// when it collects (an asynchronous counter), so a decision costs a map
+// lookup and an add, and allocates nothing unless its span records an
+// event.
 func (t *Telemetry) Audit(ctx context.Context, e gatehouse.Event) {
-	o := t.decisionAttrs.get(decisionKey{e.Source, e.Action, e.Outcome, e.Reason, e.Status})
-	t.decisions.Add(ctx, 1, o.add...)
+	o := t.decisionAttrs.get(&e)
+	o.n.Add(1)
 	if !t.spanEvents {
 		return
 	}

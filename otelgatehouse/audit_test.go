@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -97,22 +98,29 @@ func TestAuditNoSpanEvents(t *testing.T) {
 		otelgatehouse.AttrSource.String("bearer"), otelgatehouse.AttrAction.String("authenticate"), otelgatehouse.AttrOutcome.String("allow"))])
 }
 
-// TestAuditManyCombinations: past the cache's bound (1024 sets), new
-// combinations are still counted exactly, with attributes built per call.
-// (The SDK's own cardinality limit, 2000 series by default, stays above.)
+// TestAuditManyCombinations: past the bound of 1024 attribute sets, new
+// combinations are counted together under otel.metric.overflow=true, as
+// the SDK does past its cardinality limit; no decision is lost.
 func TestAuditManyCombinations(t *testing.T) {
 	h := newHarness(t, otelgatehouse.Config{})
 	const n = 700
 	for round := range 2 {
 		for i := range n {
-			h.tel.Audit(context.Background(), gatehouse.Event{Source: "custom", Action: "check", Outcome: gatehouse.Denied, Reason: gatehouse.Reason("r" + itoa(i)), Status: 400 + round})
+			h.tel.Audit(context.Background(), gatehouse.Event{Source: "custom", Action: "check", Outcome: gatehouse.Denied, Reason: gatehouse.Reason("r" + strconv.Itoa(i)), Status: 400 + round})
 		}
 	}
 	got := counts(t, h.collect(t), otelgatehouse.MetricDecisions)
-	assert.Equal(t, 2*n, len(got))
-	for _, v := range got {
-		assert.Equal(t, int64(1), v)
+	assert.Equal(t, 1025, len(got))
+	overflow := attrs(attribute.Bool("otel.metric.overflow", true))
+	assert.Equal(t, int64(2*n-1024), got[overflow])
+	var total int64
+	for k, v := range got {
+		total += v
+		if k != overflow {
+			assert.Equal(t, int64(1), v)
+		}
 	}
+	assert.Equal(t, int64(2*n), total, "every decision counted")
 }
 
 // TestNewRejectsBadBuckets: boundaries must increase.
@@ -125,4 +133,30 @@ func TestNewRejectsBadBuckets(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+// TestAuditConcurrent: decisions counted from many goroutines, with
+// sources and reasons as constants and as strings built at run time
+// (equal content at other addresses), add up exactly.
+func TestAuditConcurrent(t *testing.T) {
+	h := newHarness(t, otelgatehouse.Config{})
+	const goroutines, each = 8, 500
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				reason := gatehouse.Reason("token_" + []string{"expired", "revoked"}[(g+i)%2])
+				h.tel.Audit(context.Background(), gatehouse.Event{Source: "bearer", Action: "authenticate", Outcome: gatehouse.Denied, Reason: reason, Status: 401})
+				h.tel.Audit(context.Background(), gatehouse.Event{Source: "bearer", Action: "authenticate", Outcome: gatehouse.Allowed})
+			}
+		})
+	}
+	wg.Wait()
+	base := []attribute.KeyValue{otelgatehouse.AttrSource.String("bearer"), otelgatehouse.AttrAction.String("authenticate")}
+	deny := func(reason string) string {
+		return attrs(append(base, otelgatehouse.AttrOutcome.String("deny"), otelgatehouse.AttrReason.String(reason), semconv.HTTPResponseStatusCode(401))...)
+	}
+	assert.Equal(t, map[string]int64{
+		attrs(append(base, otelgatehouse.AttrOutcome.String("allow"))...): goroutines * each,
+		deny("token_expired"): goroutines * each / 2,
+		deny("token_revoked"): goroutines * each / 2,
+	}, counts(t, h.collect(t), otelgatehouse.MetricDecisions))
+}

@@ -1,6 +1,7 @@
 package otelgatehouse_test
 
 import (
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func gauge[N int64 | float64](t *testing.T, h *harness, name, issuer string) (N,
 func TestKeySets(t *testing.T) {
 	h := newHarness(t, otelgatehouse.Config{})
 	p := gatehousetest.NewProvider(t)
-	auth := p.Authenticator(t, bearer.Config{Fetch: bearer.Fetch{
+	auth := p.Authenticator(t, bearer.Config{Logger: slog.New(slog.DiscardHandler), Fetch: bearer.Fetch{
 		OnResult:   h.tel.KeySetFetched,
 		MinRefresh: 20 * time.Millisecond, Refresh: 20 * time.Millisecond,
 	}})
@@ -85,7 +86,7 @@ func TestKeySetsNeverFetched(t *testing.T) {
 	h := newHarness(t, otelgatehouse.Config{})
 	p := gatehousetest.NewProvider(t)
 	p.Fail(http.StatusServiceUnavailable, 0)
-	auth, err := bearer.New(bearer.Config{Issuers: []bearer.Issuer{p.BearerIssuer()}, Fetch: bearer.Fetch{OnResult: h.tel.KeySetFetched}})
+	auth, err := bearer.New(bearer.Config{Issuers: []bearer.Issuer{p.BearerIssuer()}, Fetch: bearer.Fetch{OnResult: h.tel.KeySetFetched}, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = auth.Close() })
 	_, err = h.tel.ObserveKeySets(auth)

@@ -1,6 +1,7 @@
 package otelgatehouse
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -66,7 +67,7 @@ type Config struct {
 // (subject, credential id, client address, path) go on spans only, never
 // on metrics.
 type Telemetry struct {
-	decisions     metric.Int64Counter
+	decisions     metric.Int64ObservableCounter
 	stepDuration  metric.Float64Histogram
 	storeDuration metric.Float64Histogram
 	storeErrors   metric.Int64Counter
@@ -79,7 +80,7 @@ type Telemetry struct {
 	stepSpans     bool
 	spanEvents    bool
 
-	decisionAttrs attrCache[decisionKey]
+	decisionAttrs decisionCache
 }
 
 // New returns a Telemetry whose instruments come from cfg.MeterProvider.
@@ -110,7 +111,7 @@ func New(cfg Config) (*Telemetry, error) {
 	m := t.meter
 	var errs []error
 	var err error
-	t.decisions, err = m.Int64Counter(MetricDecisions,
+	t.decisions, err = m.Int64ObservableCounter(MetricDecisions,
 		metric.WithDescription("Access decisions of gatehouse's middleware, by deciding package, action, outcome, reason and HTTP status."),
 		metric.WithUnit("{decision}"))
 	errs = append(errs, err)
@@ -144,6 +145,13 @@ func New(cfg Config) (*Telemetry, error) {
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("otelgatehouse: creating the instruments: %w", err)
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		t.decisionAttrs.each(func(a *attrOpts) { o.ObserveInt64(t.decisions, a.n.Load(), a.obs...) })
+		return nil
+	}, t.decisions)
+	if err != nil {
+		return nil, fmt.Errorf("otelgatehouse: registering the decisions counter: %w", err)
 	}
 	return t, nil
 }
