@@ -20,6 +20,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/otelgatehouse"
 )
@@ -104,6 +105,48 @@ func NewAdmin(addr string, log *slog.Logger) (*Admin, error) {
 	})
 	a.handler = mux
 	return a, nil
+}
+
+// OpenAdmin is [NewAdmin] for the value of -metrics-addr: nil, and no
+// error, when addr is "" (the flag's default, off). The methods of a nil
+// Admin do nothing, so a command wires the flag in three lines:
+//
+//	admin, err := serve.OpenAdmin(*metricsAddr, log)  // after fs.Parse
+//	cfg.Audit = admin.Auditor(cfg.Audit)              // before the server is built
+//	defer admin.Start(ctx, stdout)()                   // after the banner
+func OpenAdmin(addr string, log *slog.Logger) (*Admin, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	return NewAdmin(addr, log)
+}
+
+// Auditor returns an Auditor that sends each decision to also (when not
+// nil) and to the Telemetry, so that one chain logs and measures. A nil
+// Admin returns also.
+func (a *Admin) Auditor(also gatehouse.Auditor) gatehouse.Auditor {
+	if a == nil {
+		return also
+	}
+	if also == nil {
+		return a.Telemetry
+	}
+	tel := a.Telemetry
+	return gatehouse.AuditFunc(func(ctx context.Context, e gatehouse.Event) {
+		also.Audit(ctx, e)
+		tel.Audit(ctx, e)
+	})
+}
+
+// Start prints the listener's banner lines to w ([Admin.PrintBanner]) and
+// serves it in the background ([Admin.Run]); the returned function stops
+// it. A nil Admin does nothing.
+func (a *Admin) Start(ctx context.Context, w io.Writer) (stop func()) {
+	if a == nil {
+		return func() {}
+	}
+	a.PrintBanner(w)
+	return a.Run(ctx)
 }
 
 // Addr returns the address the listener listens on.
