@@ -175,3 +175,52 @@ func TestScrapeMetrics(t *testing.T) {
 	}
 	assert.Equal(t, 404, cmdtest.Do(t, nil, "GET", cmd.Base+"/metrics", nil, "").Status, "not on the API's listener")
 }
+
+// TestScrapeMetricsRedis: on the shared Redis, the stores the requests use
+// are timed through their wrappers, which keep redisstore's one-call
+// paths (the whitelist's compiled set, the throttle's batches, logout's
+// token-and-session revocation), and /readyz pings Redis.
+func TestScrapeMetricsRedis(t *testing.T) {
+	r := singleNode(t)
+	bcryptCost = bcrypt.MinCost
+	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-redis-addr", r.addr},
+			func(k string) string { return map[string]string{"REDIS_PREFIX": r.prefix, "JWT_SECRET": bbSecret}[k] }, stdout, stderr)
+	})
+	m := metricsLine.FindStringSubmatch(cmd.Stdout.String())
+	require.NotNil(t, m, "%s", cmd.Stdout)
+	admin := m[1]
+
+	access, _ := bbLogin(t, cmd.Base, "partner", "partner-password")
+	require.Equal(t, 200, cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(access), "").Status)
+	require.Equal(t, 200, cmdtest.Do(t, nil, "POST", cmd.Base+"/auth/logout", bbBearer(access), "").Status)
+	require.Equal(t, 401, cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(access), "").Status)
+
+	calls := map[string]uint64{}
+	for _, m := range scrape(t, admin)["gatehouse_store_duration_seconds"].GetMetric() {
+		var store, op, errType string
+		for _, l := range m.GetLabel() {
+			switch l.GetName() {
+			case "gatehouse_store":
+				store = l.GetValue()
+			case "gatehouse_store_operation":
+				op = l.GetValue()
+			case "error_type":
+				errType = l.GetValue()
+			}
+		}
+		assert.Empty(t, errType, "%s.%s failed", store, op)
+		calls[store+"."+op] += m.GetHistogram().GetSampleCount()
+	}
+	for _, call := range []string{
+		"failures.AddFailures", "failures.SettleFailures", // the login's two keys, one round trip each
+		"refresh.Create",
+		"ip_lists.AllowSet", // the compiled whitelist, not AllowList
+		"revocations.Revoked",
+		"revocations.RevokeTokenAndSession", // logout's one write
+	} {
+		assert.Positive(t, calls[call], "%s in %v", call, calls)
+	}
+	assert.Zero(t, calls["ip_lists.AllowList"], "the set is read, never the list")
+	assert.Equal(t, 200, cmdtest.Do(t, nil, "GET", admin+"/readyz", nil, "").Status)
+}
