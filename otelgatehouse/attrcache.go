@@ -30,7 +30,6 @@ type attrKey interface {
 // under the set when an observable instrument reports it.
 type attrOpts struct {
 	set  attribute.Set
-	add  []metric.AddOption
 	rec  []metric.RecordOption
 	obs  []metric.ObserveOption
 	n    atomic.Int64
@@ -40,7 +39,7 @@ type attrOpts struct {
 func newAttrOpts(kvs []attribute.KeyValue) *attrOpts {
 	set := attribute.NewSet(kvs...)
 	o := metric.WithAttributeSet(set)
-	return &attrOpts{set: set, add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
+	return &attrOpts{set: set, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 }
 
 // An attrCache maps keys to their prebuilt attrOpts. Reads are one atomic
