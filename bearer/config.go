@@ -244,6 +244,12 @@ type Fetch struct {
 	// UnknownKIDWait bounds how long a request with an unknown kid waits
 	// for the fetch it started or found under way. Default: 2s.
 	UnknownKIDWait time.Duration
+	// OnResult, when set, is called after every refresh of a remote key
+	// set, successful or not, with its [FetchResult]: for metrics (package
+	// otelgatehouse counts them) or an alert. It is called from the set's
+	// fetching goroutine, never on a request's path, one call at a time
+	// per set; it must return quickly. Optional.
+	OnResult func(FetchResult)
 }
 
 // DPoP configures the DPoP scheme of an [Authenticator].

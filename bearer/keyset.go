@@ -35,6 +35,7 @@ type keySet struct {
 	log       *slog.Logger
 	rsaAlg    string // the only RSA algorithm allowed, for JWKs without "alg"
 	allowed   []string
+	onResult  func(FetchResult) // Fetch.OnResult, or nil
 
 	minRefresh, maxRefresh, refresh time.Duration
 	unknownInterval, unknownWait    time.Duration
@@ -55,6 +56,7 @@ type keySet struct {
 	done      chan struct{} // closed when the next fetch ends
 	failures  int           // consecutive failed fetches
 	lastErr   error         // the last failure, nil after a success
+	fetchedAt time.Time     // when the last fetch succeeded (200 or 304)
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -96,6 +98,7 @@ func newKeySet(issuer string, issuerURL *url.URL, jwksURL string, allowed []stri
 		jwksURL:         jwksURL,
 		fetch:           fetch,
 		log:             log,
+		onResult:        f.OnResult,
 		allowed:         allowed,
 		minRefresh:      orDefault(f.MinRefresh, time.Minute),
 		maxRefresh:      orDefault(f.MaxRefresh, 24*time.Hour),
@@ -220,7 +223,9 @@ func (ks *keySet) fetchOnce(ctx context.Context) time.Duration {
 	ks.etag, ks.fresh = resp.etag, fresh
 	recovered := ks.lastErr != nil
 	ks.failures, ks.lastErr, ks.notBefore = 0, nil, time.Time{}
+	ks.fetchedAt = time.Now()
 	ks.mu.Unlock()
+	ks.report(u, resp.notModified, nil)
 	if recovered {
 		ks.log.Info("gatehouse bearer: key set fetched again", "issuer", ks.name(), "jwks_url", safeURL(u))
 	}
@@ -248,7 +253,7 @@ func (ks *keySet) failed(ctx context.Context, err error, retryAfter time.Duratio
 	ks.mu.Lock()
 	ks.failures++
 	ks.lastErr = err
-	n := ks.failures
+	n, u := ks.failures, ks.jwksURL
 	if retryAfter > 0 {
 		ks.notBefore = maxTime(ks.notBefore, time.Now().Add(min(retryAfter, ks.maxRefresh)))
 	}
@@ -258,6 +263,7 @@ func (ks *keySet) failed(ctx context.Context, err error, retryAfter time.Duratio
 	}
 	ks.mu.Unlock()
 	ks.log.Warn("gatehouse bearer: key set fetch failed", "issuer", ks.name(), "attempt", n, "error", err)
+	ks.report(u, false, err)
 	backoff := ks.minRefresh
 	if n <= 16 {
 		backoff = min(time.Second<<(n-1), ks.minRefresh)

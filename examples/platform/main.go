@@ -24,7 +24,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/platform/server"
 )
 
-const usage = `Usage: platform [-addr host:port]
+const usage = `Usage: platform [-addr host:port] [-metrics-addr host:port]
 
 Seed 003's platform on gatehouse: four API surfaces, two mechanisms.
 
@@ -32,7 +32,7 @@ Routes:
 %s
 Flags:
   -addr string   listen address (default "127.0.0.1:8080")
-
+` + serve.MetricsUsage + `
 Environment:
   JWT_SECRET          HS256 key of both JWT surfaces, at least 32 bytes (unset: random per start)
   PLATFORM_TENANT     the tenant of the accounts and keys (default "acme")
@@ -81,6 +81,7 @@ func routeTable() string {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := serve.NewFlagSet("platform", fmt.Sprintf(usage, routeTable()), stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
+	metricsAddr := serve.AddMetricsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,7 +92,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, nil)))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	admin, err := serve.OpenAdmin(*metricsAddr, log)
+	if err != nil {
+		return err
+	}
+	cfg.Audit = admin.Auditor(gatehouse.SlogAuditor(log))
 	cfg.BcryptCost = bcryptCost
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -104,6 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "platform listening on %s (tenant %s)\n", base, cfg.Tenant)
 	printDemo(stdout, base, cfg, getenv)
+	defer admin.Start(ctx, stdout)()
 
 	return serve.Serve(ctx, ln, envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv))
 }

@@ -33,7 +33,7 @@ func bbStart(t *testing.T) *bbIDP {
 	idp := gatehousetest.NewProvider(t, gatehousetest.WithProviderConfig(bearertest.ProviderConfig{Path: "/tenant/"}), gatehousetest.WithAudience("https://api.test"))
 	o, err := parseFlags([]string{"-issuer", idp.Issuer(), "-audience", idp.Audience(), "-algs", "ES256"}, io.Discard)
 	require.NoError(t, err)
-	h, auth, err := newHandler(o, slog.New(slog.DiscardHandler))
+	h, auth, err := newHandler(o, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = auth.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

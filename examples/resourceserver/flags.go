@@ -19,11 +19,14 @@ type options struct {
 	issuers  []bearer.Issuer
 	dpop     bearer.DPoPMode
 	demo     bool // a stand-in provider on the same listener, for a local try
+	// metricsAddr is the operations listener's address (/metrics,
+	// /healthz, /readyz), "" for none.
+	metricsAddr string
 }
 
 const usage = `Usage: resourceserver -issuer URL -audience AUD [per-issuer flags] [-issuer URL -audience AUD ...]
-                      [-algs RS256,ES256] [-resource URL] [-addr host:port]
-       resourceserver -demo [-addr host:port]
+                      [-algs RS256,ES256] [-resource URL] [-addr host:port] [-metrics-addr host:port]
+       resourceserver -demo [-addr host:port] [-metrics-addr host:port]
 
 An API protected by the access tokens of one or more OpenID providers. Each
 issuer's JWK Set is found by discovery (<issuer>/.well-known/openid-configuration,
@@ -53,6 +56,7 @@ Global:
                       or off (default "allowed"); a token bound to a key is never
                       accepted as a bearer token
   -addr host:port     listen address (default "127.0.0.1:8080")
+` + serve.MetricsUsage + `                  /readyz there is 200 once every issuer has keys, as the API's
   -demo               also serve a stand-in OpenID provider under /demo on the same
                       loopback listener (issuer http://<addr>/demo, audience demo-api,
                       an ES256 key made at start) and print test tokens it signed, to
@@ -153,6 +157,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signature algorithms")
 	dpopMode := fs.String("dpop", "allowed", "DPoP: allowed, required or off")
 	fs.BoolVar(&o.demo, "demo", false, "serve a stand-in provider and print test tokens")
+	metricsAddr := serve.AddMetricsFlag(fs)
 	fs.Var(issuerFlag{&issuers}, "issuer", "an accepted token issuer (repeatable)")
 	fs.Var(issuerField{&issuers, func(is *bearer.Issuer, v string) error {
 		if slices.Contains(is.Audiences, v) {
@@ -179,6 +184,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	o.issuers = issuers.list
+	o.metricsAddr = *metricsAddr
 	var problems []error
 	switch *dpopMode {
 	case "allowed":

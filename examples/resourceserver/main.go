@@ -62,6 +62,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
+	"github.com/gatehouse-go/gatehouse/otelgatehouse"
 )
 
 func main() {
@@ -101,12 +102,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		o.issuers = append(o.issuers, demo.config())
 		log.Warn("demo mode: the server trusts the tokens of its own stand-in provider, for a local try only", "issuer", demo.issuer)
 	}
-	h, auth, err := newHandler(o, log)
+	var admin *serve.Admin
+	var tel *otelgatehouse.Telemetry
+	if o.metricsAddr != "" {
+		if admin, err = serve.NewAdmin(o.metricsAddr, log); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		tel = admin.Telemetry
+	}
+	h, auth, err := newHandler(o, log, tel)
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	defer func() { _ = auth.Close() }()
+	if admin != nil {
+		if _, err := tel.ObserveKeySets(auth); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		admin.Ready("issuers", auth.Ready)
+	}
 	if demo != nil {
 		mux := http.NewServeMux()
 		demo.handle(mux)
@@ -140,6 +157,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 	if err := printBanner(stdout, ln.Addr().String(), demo); err != nil {
 		return err
+	}
+	if admin != nil {
+		admin.PrintBanner(stdout)
+		stop := admin.Run(ctx)
+		defer stop()
 	}
 	if ready != nil {
 		ready <- ln.Addr().String() // the listener already accepts connections

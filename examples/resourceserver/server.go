@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/otelgatehouse"
 	"github.com/gatehouse-go/gatehouse/scopes"
 )
 
@@ -26,14 +28,27 @@ var routes = map[string]scopes.Rule{
 // authentication and the scope table. It does not wait for the issuers'
 // key sets: they are fetched in the background, and a token of an issuer
 // without keys yet is answered 503.
-func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticator, error) {
+// With tel, the decisions are measured too (beside the log), the two
+// steps timed and the key-set refreshes counted.
+func newHandler(o options, log *slog.Logger, tel *otelgatehouse.Telemetry) (http.Handler, *bearer.Authenticator, error) {
+	audit := gatehouse.SlogAuditor(log)
+	measure := func(_ string, mw gatehouse.Middleware) gatehouse.Middleware { return mw }
+	var onFetch func(bearer.FetchResult)
+	if tel != nil {
+		logged := audit
+		audit = gatehouse.AuditFunc(func(ctx context.Context, e gatehouse.Event) {
+			logged.Audit(ctx, e)
+			tel.Audit(ctx, e)
+		})
+		measure, onFetch = tel.Measure, tel.KeySetFetched
+	}
 	var meta bearer.ResourceMetadata
 	if o.resource != "" {
 		meta = bearer.ResourceMetadata{Resource: o.resource, ResourceName: "gatehouse resourceserver example"}
 	}
 	// The 403 challenges name the metadata document too (meta.URL is ""
 	// without a resource, or for an invalid one, which bearer.New refuses).
-	perms, err := scopes.New(scopes.Config{Realm: "api", Routes: routes, ResourceMetadata: meta.URL(), Audit: gatehouse.SlogAuditor(log)})
+	perms, err := scopes.New(scopes.Config{Realm: "api", Routes: routes, ResourceMetadata: meta.URL(), Audit: audit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +72,8 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 		Metadata:   meta,
 		Logger:     log,
 		Leeway:     30 * time.Second,
-		Audit:      gatehouse.SlogAuditor(log),
+		Audit:      audit,
+		Fetch:      bearer.Fetch{OnResult: onFetch},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -72,7 +88,7 @@ func newHandler(o options, log *slog.Logger) (http.Handler, *bearer.Authenticato
 	if o.resource != "" {
 		root.Handle("GET "+meta.Path(), auth.MetadataHandler())
 	}
-	root.Handle("/", auth.Middleware(perms.Middleware(api)))
+	root.Handle("/", gatehouse.Chain(measure("bearer", auth.Middleware), measure("scopes", perms.Middleware))(api))
 	return root, auth, nil
 }
 

@@ -28,7 +28,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/redisstore"
 )
 
-const usage = `Usage: rewardstore [-addr host:port] [-redis-addr address] [-tls-cert file -tls-key file]
+const usage = `Usage: rewardstore [-addr host:port] [-redis-addr address] [-tls-cert file -tls-key file] [-metrics-addr host:port]
 
 The Popup Reward Store API (seed 000) on gatehouse.
 
@@ -52,6 +52,7 @@ Flags:
 ` + serve.TLSUsage + `                  Seed 001: "Always use HTTPS". Give both or neither; without them
                   the API is plain HTTP (put it behind a TLS proxy and set
                   TRUSTED_PROXIES instead).
+` + serve.MetricsUsage + `                  /readyz checks that Redis answers, with -redis-addr.
 
 Environment:
   JWT_SECRET        HS256 signing secret, at least 32 bytes (default: random per start)
@@ -99,6 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	redisAddr := fs.String("redis-addr", getenv("REDIS_ADDR"), "Redis address for shared state")
 	tlsFlags := serve.AddTLSFlags(fs)
+	metricsAddr := serve.AddMetricsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,6 +149,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	cfg.Audit = gatehouse.Auditors(gatehouse.SlogAuditor(logger), mon)
+	var admin *serve.Admin
+	if *metricsAddr != "" {
+		if admin, err = serve.NewAdmin(*metricsAddr, logger); err != nil {
+			return err
+		}
+		cfg.Telemetry = admin.Telemetry
+		if shared != nil {
+			admin.Ready("redis", shared.Ping)
+		}
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -178,9 +190,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// The certificate is the trust anchor when self-signed; for one
 		// issued by a CA, --cacert names that CA instead. Never -k.
 		printBanner(stdout, "https://"+ln.Addr().String(), "curl --cacert "+tlsFlags.CertFile+" --tlsv1.2", cfg, store, srv.RandomSecret)
+	} else {
+		printBanner(stdout, "http://"+ln.Addr().String(), "curl", cfg, store, srv.RandomSecret)
+	}
+	if admin != nil {
+		admin.PrintBanner(stdout)
+		stop := admin.Run(ctx)
+		defer stop()
+	}
+	if tlsCfg != nil {
 		return serve.ServeTLS(ctx, ln, h, tlsCfg)
 	}
-	printBanner(stdout, "http://"+ln.Addr().String(), "curl", cfg, store, srv.RandomSecret)
 	return serve.Serve(ctx, ln, h)
 }
 

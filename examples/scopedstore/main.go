@@ -29,7 +29,7 @@ import (
 
 func usage() string {
 	var b strings.Builder
-	b.WriteString(`Usage: scopedstore [-addr host:port] [-tls-cert file -tls-key file]
+	b.WriteString(`Usage: scopedstore [-addr host:port] [-tls-cert file -tls-key file] [-metrics-addr host:port]
 
 Seed 004's external API (base path /api/external/v1) on gatehouse: opaque bearer
 API tokens, eleven scopes, one store per Host ("acme.localhost:8080" is store
@@ -38,7 +38,7 @@ API tokens, eleven scopes, one store per Host ("acme.localhost:8080" is store
 Flags:
   -addr string    listen address (default "127.0.0.1:8080")
 ` + serve.TLSUsage + `                  Give both or neither; without them the API is plain HTTP.
-
+` + serve.MetricsUsage + `
 Environment:
   TOKENS_FILE   JSON list of API tokens loaded at start and kept only hashed:
                   [{"token":"<at least 16 chars>","store":"acme","scopes":["products:read"],
@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := serve.NewFlagSet("scopedstore", usage(), stderr)
 	addr := fs.String("addr", serve.DefaultAddr, "listen address")
 	tlsFlags := serve.AddTLSFlags(fs)
+	metricsAddr := serve.AddMetricsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,7 +96,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	cfg.Audit = gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	admin, err := serve.OpenAdmin(*metricsAddr, log)
+	if err != nil {
+		return err
+	}
+	cfg.Audit = admin.Auditor(gatehouse.SlogAuditor(log))
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -109,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		certFile = tlsFlags.CertFile
 	}
 	printBanner(stdout, ln.Addr().String(), certFile, cfg, srv, demo)
+	defer admin.Start(ctx, stdout)()
 
 	if ready != nil {
 		ready <- ln.Addr().String() // the listener already accepts connections

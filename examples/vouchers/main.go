@@ -31,7 +31,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
 
-const usage = `Usage: vouchers [-addr host:port]
+const usage = `Usage: vouchers [-addr host:port] [-metrics-addr host:port]
        vouchers -sign-assertion [-amount N] [-notification-key K] [-user-id U] [-force-manual-confirm]
 
 Seed 002's API on gatehouse: three authentication means.
@@ -51,7 +51,7 @@ Flags:
   -notification-key string  assertion notificationKey (default: random)
   -user-id string           assertion userId (default: none)
   -force-manual-confirm     assertion forceManualConfirm true
-
+` + serve.MetricsUsage + `
 Environment:
   API_KEY        the client's API key, also its client_id (default: random per start)
   API_SIGNATURE  the client's HS256 assertion key, at least 32 bytes (default: random per start);
@@ -78,12 +78,14 @@ type options struct {
 	notificationKey    string
 	userID             string
 	forceManualConfirm bool
+	metricsAddr        string // the operations listener, "" for none
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := serve.NewFlagSet("vouchers", usage, stderr)
 	fs.StringVar(&o.addr, "addr", serve.DefaultAddr, "listen address")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "operations listener: /metrics, /healthz, /readyz (default off)")
 	fs.BoolVar(&o.signAssertion, "sign-assertion", false, "print a signed assertion and exit")
 	fs.StringVar(&o.amount, "amount", "100", "assertion amount")
 	fs.StringVar(&o.notificationKey, "notification-key", "", "assertion notificationKey")
@@ -159,13 +161,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		warnShortSignature(stderr, creds)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	admin, err := serve.OpenAdmin(o.metricsAddr, logger)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		ClientID:                  creds.apiKey,
 		APISignature:              []byte(creds.signature),
 		InsecureShortAPISignature: creds.shortSignature,
 		ClientSecret:              creds.secret,
 		SessionTTL:                ttl,
-		Audit:                     gatehouse.SlogAuditor(logger),
+		Audit:                     admin.Auditor(gatehouse.SlogAuditor(logger)),
 	})
 	if err != nil {
 		return err
@@ -179,6 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if creds.generated {
 		printDemo(stdout, base, creds)
 	}
+	defer admin.Start(ctx, stdout)()
 	return serve.Serve(ctx, ln, envelope.Recover(logger)(srv))
 }
 

@@ -156,3 +156,24 @@ func TestRewrite(t *testing.T) {
 		"curl -H 'Host: acme.localhost:41234' http://127.0.0.1:41234/x https://acme.localhost:41999/ http://127.0.0.1:9000/ http://127.0.0.1:80800/",
 		r.rewrite("curl -H 'Host: acme.localhost:8080' http://127.0.0.1:8080/x https://acme.localhost:8443/ http://127.0.0.1:9000/ http://127.0.0.1:80800/"))
 }
+
+func TestMetricsArgs(t *testing.T) {
+	for _, c := range []struct {
+		in, out []string
+		port    string
+	}{
+		{[]string{"-addr", "127.0.0.1:0"}, []string{"-addr", "127.0.0.1:0"}, ""},
+		{[]string{"-metrics-addr", "127.0.0.1:9464", "-x"}, []string{"-metrics-addr", "127.0.0.1:0", "-x"}, "9464"},
+		{[]string{"--metrics-addr=127.0.0.1:9090"}, []string{"--metrics-addr=127.0.0.1:0"}, "9090"},
+	} {
+		out, port := metricsArgs(c.in)
+		assert.Equal(t, c.out, out, "%q", c.in)
+		assert.Equal(t, c.port, port, "%q", c.in)
+	}
+}
+
+func TestRewriteMetricsAlias(t *testing.T) {
+	r := &runner{servers: map[string]*server{"8080": {addr: "127.0.0.1:41234"}}, aliases: map[string]string{"9464": "127.0.0.1:45001"}}
+	assert.Equal(t, "curl http://127.0.0.1:41234/x http://127.0.0.1:45001/metrics http://127.0.0.1:9000/",
+		r.rewrite("curl http://127.0.0.1:8080/x http://127.0.0.1:9464/metrics http://127.0.0.1:9000/"))
+}

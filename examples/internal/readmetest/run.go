@@ -84,6 +84,7 @@ type runner struct {
 	sh      *shell
 	tmp     string
 	servers map[string]*server // by the port their line asked for
+	aliases map[string]string  // a -metrics-addr port asked for → where that listener is
 	started int
 }
 
@@ -110,7 +111,7 @@ func newRunner(work string, doc *Doc, opt Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{doc: doc, opt: opt, sh: sh, tmp: tmp, servers: map[string]*server{}}, nil
+	return &runner{doc: doc, opt: opt, sh: sh, tmp: tmp, servers: map[string]*server{}, aliases: map[string]string{}}, nil
 }
 
 // close stops the servers and the shell.
@@ -131,6 +132,10 @@ func (r *runner) rewrite(text string) string {
 		m := addrRe.FindStringSubmatch(a)
 		if s := r.servers[m[2]]; s != nil {
 			_, port, _ := strings.Cut(s.addr, ":")
+			return m[1] + ":" + port
+		}
+		if addr, ok := r.aliases[m[2]]; ok {
+			_, port, _ := strings.Cut(addr, ":")
 			return m[1] + ":" + port
 		}
 		return a
@@ -212,6 +217,7 @@ func (r *runner) start(l Line) error {
 		return r.fail(l, "", "no binary of ./examples/"+l.Example+" was built", res)
 	}
 	args, port := listenArgs(args[1:])
+	args, metricsPort := metricsArgs(args)
 	r.started++
 	s, err := startServer(l.Example, bin, args, env, strings.TrimSpace(string(dir)), r.tmp, r.started)
 	if err != nil {
@@ -230,6 +236,13 @@ func (r *runner) start(l Line) error {
 	}
 	s.origPort = port
 	r.servers[port] = s
+	if metricsPort != "" {
+		m := metricsRe.FindStringSubmatch(s.stdout())
+		if m == nil {
+			return r.fail(l, "", fmt.Sprintf("%s started with -metrics-addr but its banner names no `metrics  http://127.0.0.1:PORT/metrics`", l.Example), res)
+		}
+		r.aliases[metricsPort] = m[1]
+	}
 	return r.banner(l, s)
 }
 

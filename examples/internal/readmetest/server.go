@@ -20,6 +20,10 @@ const DefaultAddr = "127.0.0.1:8080"
 // listeningRe finds the address a server says it listens on.
 var listeningRe = regexp.MustCompile(`listening on (?:https?://)?(127\.0\.0\.1:[0-9]+)`)
 
+// metricsRe finds the address of a server's operations listener
+// (-metrics-addr) in its banner.
+var metricsRe = regexp.MustCompile(`metrics  http://(127\.0\.0\.1:[0-9]+)/metrics`)
+
 // A server is an example binary started by a start line.
 type server struct {
 	name     string // the example
@@ -144,6 +148,35 @@ func listenArgs(args []string) (out []string, origPort string) {
 	if orig == "" {
 		orig = DefaultAddr
 		out = append([]string{"-addr", "127.0.0.1:0"}, out...)
+	}
+	if _, port, err := net.SplitHostPort(orig); err == nil {
+		return out, port
+	}
+	return out, orig
+}
+
+// metricsArgs returns args with the value of -metrics-addr, if any,
+// replaced by 127.0.0.1:0 (a free loopback port), and the port it asked
+// for, "" without the flag.
+func metricsArgs(args []string) (out []string, origPort string) {
+	orig := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case (a == "-metrics-addr" || a == "--metrics-addr") && i+1 < len(args):
+			orig = args[i+1]
+			out = append(out, a, "127.0.0.1:0")
+			i++
+		case strings.HasPrefix(a, "-metrics-addr=") || strings.HasPrefix(a, "--metrics-addr="):
+			name, value, _ := strings.Cut(a, "=")
+			orig = value
+			out = append(out, name+"=127.0.0.1:0")
+		default:
+			out = append(out, a)
+		}
+	}
+	if orig == "" {
+		return out, ""
 	}
 	if _, port, err := net.SplitHostPort(orig); err == nil {
 		return out, port

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/ipallow"
 	"github.com/gatehouse-go/gatehouse/issuer"
+	"github.com/gatehouse-go/gatehouse/otelgatehouse"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	BcryptCost int
 	// Audit receives every access decision; nil means none.
 	Audit gatehouse.Auditor
+	// Telemetry, when set, records the decisions as metrics (beside
+	// Audit), times the authentication steps and the calls of the stores
+	// that serve requests. nil means none.
+	Telemetry *otelgatehouse.Telemetry
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -60,6 +60,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Failures == nil {
 		cfg.Failures = ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})
 	}
+	if cfg.Refresh == nil {
+		cfg.Refresh, _ = issuer.NewMemoryRefresh(issuer.MemoryRefreshConfig{}) // issuer's default, made here to be measured
+	}
+	// The stores the requests use: measured with Telemetry. cfg.Lists
+	// stays as it is for seeding (redisstore's SetIfAbsent).
+	revocations, lists, failures, refresh := cfg.Revocations, ipallow.ListStore(cfg.Lists), cfg.Failures, cfg.Refresh
+	measure := func(_ string, mw gatehouse.Middleware) gatehouse.Middleware { return mw }
+	if tel := cfg.Telemetry; tel != nil {
+		cfg.Audit = gatehouse.Auditors(cfg.Audit, tel)
+		revocations, lists = tel.RevocationStore(revocations), tel.ListStore(lists)
+		failures, refresh = tel.FailureStore(failures), tel.RefreshStore(refresh)
+		measure = tel.Measure
+	}
 
 	creds, err := credentials(cfg)
 	if err != nil {
@@ -71,13 +84,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	perAccount, err := ipallow.NewPerPrincipal(ipallow.PerPrincipalConfig{
-		Lists: cfg.Lists, Message: "IP address not authorized", Audit: cfg.Audit, Now: cfg.Now,
+		Lists: lists, Message: "IP address not authorized", Audit: cfg.Audit, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	throttle, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{
-		Max: cfg.LoginFailures, Store: cfg.Failures, Message: "Too many failed login attempts", Now: cfg.Now,
+		Max: cfg.LoginFailures, Store: failures, Message: "Too many failed login attempts", Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -95,9 +108,9 @@ func New(cfg Config) (*Server, error) {
 		RefreshJWT:  true,
 		AccessTTL:   cfg.AccessTTL,
 		RefreshTTL:  cfg.RefreshTTL,
-		Refresh:     cfg.Refresh,
+		Refresh:     refresh,
 		Credentials: creds,
-		Revocations: cfg.Revocations,
+		Revocations: revocations,
 		Accounts:    perAccount,
 		Throttle:    throttle,
 		BcryptCost:  cfg.BcryptCost,
@@ -117,15 +130,15 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	bcfg := s.Issuer.BearerConfig(cfg.Revocations)
+	bcfg := s.Issuer.BearerConfig(revocations)
 	bcfg.Realm, bcfg.Audit = Issuer, cfg.Audit
 	auth, err := bearer.New(bcfg)
 	if err != nil {
 		return nil, err
 	}
-	api := gatehouse.Chain(auth.Middleware, perAccount.Middleware)
+	api := gatehouse.Chain(measure("bearer", auth.Middleware), measure("ipallow", perAccount.Middleware))
 	if cfg.ReadAhead != nil {
-		api = gatehouse.Chain(cfg.ReadAhead, auth.Middleware, perAccount.Middleware)
+		api = gatehouse.Chain(cfg.ReadAhead, api)
 	}
 
 	mux := http.NewServeMux()
