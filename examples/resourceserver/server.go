@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,11 +34,7 @@ func newHandler(o options, log *slog.Logger, tel *otelgatehouse.Telemetry) (http
 	measure := func(_ string, mw gatehouse.Middleware) gatehouse.Middleware { return mw }
 	var onFetch func(bearer.FetchResult)
 	if tel != nil {
-		logged := audit
-		audit = gatehouse.AuditFunc(func(ctx context.Context, e gatehouse.Event) {
-			logged.Audit(ctx, e)
-			tel.Audit(ctx, e)
-		})
+		audit = gatehouse.Auditors(audit, tel)
 		measure, onFetch = tel.Measure, tel.KeySetFetched
 	}
 	var meta bearer.ResourceMetadata

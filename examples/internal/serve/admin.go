@@ -128,14 +128,7 @@ func (a *Admin) Auditor(also gatehouse.Auditor) gatehouse.Auditor {
 	if a == nil {
 		return also
 	}
-	if also == nil {
-		return a.Telemetry
-	}
-	tel := a.Telemetry
-	return gatehouse.AuditFunc(func(ctx context.Context, e gatehouse.Event) {
-		also.Audit(ctx, e)
-		tel.Audit(ctx, e)
-	})
+	return gatehouse.Auditors(also, a.Telemetry)
 }
 
 // Start prints the listener's banner lines to w ([Admin.PrintBanner]) and
