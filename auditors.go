@@ -1,6 +1,9 @@
 package gatehouse
 
-import "context"
+import (
+	"context"
+	"reflect"
+)
 
 // Auditors returns an Auditor that hands each Event to every one of list,
 // in order, so that one chain can log, measure and watch its decisions
@@ -8,7 +11,8 @@ import "context"
 //
 //	cfg.Audit = gatehouse.Auditors(gatehouse.SlogAuditor(logger), mon)
 //
-// Nil entries (and a nil AuditFunc) are skipped. With none left it
+// Nil entries are skipped, typed ones included (a nil *monitor.Monitor
+// or AuditFunc, left nil when a flag turns monitoring off). With none left it
 // returns nil, so that [Emit] costs nothing; with one, that Auditor
 // itself. A list that holds another list made by Auditors is flattened.
 // Every Auditor sees the same Event; one that panics stops the ones after
@@ -18,14 +22,12 @@ func Auditors(list ...Auditor) Auditor {
 	for _, a := range list {
 		switch a := a.(type) {
 		case nil:
-		case AuditFunc:
-			if a != nil {
-				kept = append(kept, a)
-			}
 		case auditors:
 			kept = append(kept, a...)
 		default:
-			kept = append(kept, a)
+			if !isNil(a) {
+				kept = append(kept, a)
+			}
 		}
 	}
 	switch len(kept) {
@@ -45,4 +47,14 @@ func (l auditors) Audit(ctx context.Context, e Event) {
 	for _, a := range l {
 		a.Audit(ctx, e)
 	}
+}
+
+// isNil reports whether a holds a nil pointer, func, map, slice, channel
+// or interface: an Auditor whose Audit would panic or do nothing.
+func isNil(a Auditor) bool {
+	switch v := reflect.ValueOf(a); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }

@@ -37,6 +37,8 @@ func TestAuditorsNoneIsNil(t *testing.T) {
 	assert.Nil(t, gatehouse.Auditors())
 	assert.Nil(t, gatehouse.Auditors(nil, nil))
 	assert.Nil(t, gatehouse.Auditors(gatehouse.AuditFunc(nil)))
+	var off *pointerAuditor // monitoring turned off by a flag
+	assert.Nil(t, gatehouse.Auditors(off), "a typed nil is skipped, not called (it would panic)")
 	assert.Nil(t, gatehouse.Auditors(gatehouse.Auditors(nil)), "an empty fan-out inside one is nothing")
 	gatehouse.Emit(context.Background(), gatehouse.Auditors(nil), gatehouse.Event{}) // a no-op, no panic
 }
@@ -102,3 +104,7 @@ func BenchmarkAuditors(b *testing.B) {
 		b.Fatalf("%d calls for %d events", n, b.N)
 	}
 }
+
+type pointerAuditor struct{ n int }
+
+func (p *pointerAuditor) Audit(context.Context, gatehouse.Event) { p.n++ }

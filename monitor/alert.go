@@ -85,6 +85,10 @@ type Alert struct {
 	// arrived within Window after the previous alert and raised none of
 	// their own.
 	Suppressed int
+	// SuppressedClients, on an overall alert, is the number of alerts
+	// about single clients held back since the last overall alert because
+	// Config.MaxClientAlerts were already delivered within their window.
+	SuppressedClients int
 }
 
 // Overall reports whether the alert is about all clients together rather
@@ -116,7 +120,7 @@ func (a Alert) String() string {
 // LogAttrs returns the attributes of the alert's log record: kind, scope,
 // count, threshold, window, first, last, reasons
 // ("token_expired:7,token_invalid:4"), suppressed, and previous when there
-// was one.
+// was one, and suppressed_clients when some were held back.
 func (a Alert) LogAttrs() []slog.Attr {
 	attrs := []slog.Attr{
 		slog.String("kind", a.Kind.String()),
@@ -131,6 +135,9 @@ func (a Alert) LogAttrs() []slog.Attr {
 	}
 	if !a.Previous.IsZero() {
 		attrs = append(attrs, slog.Time("previous", a.Previous))
+	}
+	if a.SuppressedClients > 0 {
+		attrs = append(attrs, slog.Int("suppressed_clients", a.SuppressedClients))
 	}
 	return attrs
 }

@@ -14,6 +14,7 @@ const (
 	DefaultMaxUnauthorized = 10
 	DefaultMaxForbidden    = 5
 	DefaultMaxAddresses    = 10_000
+	DefaultMaxClientAlerts = 10
 )
 
 // MaxThreshold bounds MaxUnauthorized and MaxForbidden: the monitor keeps
@@ -39,6 +40,19 @@ type Config struct {
 	// Window: one more raises a [Forbidden] alert. Between 1 and
 	// MaxThreshold. Default: DefaultMaxForbidden (5).
 	MaxForbidden int
+	// OverallMaxUnauthorized and OverallMaxForbidden are the thresholds
+	// of the overall scope, all clients together. A public API gets
+	// scattered 401s from many honest clients (expired tokens, a missing
+	// header), so set them well above the per-client ones there. Between
+	// 1 and MaxThreshold. Default: MaxUnauthorized and MaxForbidden.
+	OverallMaxUnauthorized, OverallMaxForbidden int
+	// MaxClientAlerts is the number of alerts about single clients
+	// delivered within one Window, across all clients: an attacker
+	// spreading refusals over thousands of addresses raises that many
+	// and no more (the overall alert still fires). The next overall alert
+	// counts the ones held back (Alert.SuppressedClients). At least 1.
+	// Default: DefaultMaxClientAlerts (10).
+	MaxClientAlerts int
 	// MaxAddresses is the number of client scopes (an IPv4 address, an
 	// IPv6 /64) the monitor tracks at once, at least 1. When an event
 	// comes from a new one and the table is full, the monitor first
@@ -78,6 +92,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxForbidden == 0 {
 		cfg.MaxForbidden = DefaultMaxForbidden
 	}
+	if cfg.OverallMaxUnauthorized == 0 {
+		cfg.OverallMaxUnauthorized = cfg.MaxUnauthorized
+	}
+	if cfg.OverallMaxForbidden == 0 {
+		cfg.OverallMaxForbidden = cfg.MaxForbidden
+	}
+	if cfg.MaxClientAlerts == 0 {
+		cfg.MaxClientAlerts = DefaultMaxClientAlerts
+	}
 	if cfg.MaxAddresses == 0 {
 		cfg.MaxAddresses = DefaultMaxAddresses
 	}
@@ -94,10 +117,16 @@ func (cfg Config) withDefaults() (Config, error) {
 	for _, t := range []struct {
 		name string
 		v    int
-	}{{"MaxUnauthorized", cfg.MaxUnauthorized}, {"MaxForbidden", cfg.MaxForbidden}} {
+	}{
+		{"MaxUnauthorized", cfg.MaxUnauthorized}, {"MaxForbidden", cfg.MaxForbidden},
+		{"OverallMaxUnauthorized", cfg.OverallMaxUnauthorized}, {"OverallMaxForbidden", cfg.OverallMaxForbidden},
+	} {
 		if t.v < 0 || t.v > MaxThreshold {
 			problems = append(problems, fmt.Errorf("%s %d is outside 1..%d", t.name, t.v, MaxThreshold))
 		}
+	}
+	if cfg.MaxClientAlerts < 0 {
+		problems = append(problems, fmt.Errorf("negative MaxClientAlerts %d", cfg.MaxClientAlerts))
 	}
 	if cfg.MaxAddresses < 0 {
 		problems = append(problems, fmt.Errorf("negative MaxAddresses %d", cfg.MaxAddresses))

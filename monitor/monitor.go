@@ -23,10 +23,15 @@ type Monitor struct {
 	span    int64     // the window, in nanoseconds
 	window  time.Duration
 	max     [2]int // the thresholds, by Kind-1
+	overMax [2]int // the overall scope's thresholds, by Kind-1
+	budget  int    // alerts about single clients per window
 
 	mu      sync.Mutex
 	overall [2]window // by Kind-1
 	clients *table
+	// The alerts about single clients delivered since budgetFrom, and
+	// those held back since the last overall alert.
+	budgetFrom, budgetUsed, heldBack int64
 }
 
 // New returns a Monitor configured by cfg, or an error wrapping
@@ -44,6 +49,8 @@ func New(cfg Config) (*Monitor, error) {
 		span:    int64(cfg.Window),
 		window:  cfg.Window,
 		max:     [2]int{cfg.MaxUnauthorized, cfg.MaxForbidden},
+		overMax: [2]int{cfg.OverallMaxUnauthorized, cfg.OverallMaxForbidden},
+		budget:  cfg.MaxClientAlerts,
 		clients: newTable(cfg.MaxAddresses),
 	}, nil
 }
@@ -74,12 +81,17 @@ func (m *Monitor) count(ctx context.Context, k Kind, addr netip.Addr, reason gat
 	if scope.IsValid() {
 		c := m.clients.get(scope, at, m.span)
 		if w := &c.windows[i]; w.add(at, reason, m.span, max) {
-			alerts[n] = m.alert(w, k, scope, at)
-			n++
+			a := m.alert(w, k, scope, max, at)
+			if m.spend(at) {
+				alerts[n] = a
+				n++
+			}
 		}
 	}
-	if w := &m.overall[i]; w.add(at, reason, m.span, max) {
-		alerts[n] = m.alert(w, k, netip.Prefix{}, at)
+	if w := &m.overall[i]; w.add(at, reason, m.span, m.overMax[i]) {
+		alerts[n] = m.alert(w, k, netip.Prefix{}, m.overMax[i], at)
+		alerts[n].SuppressedClients = int(m.heldBack)
+		m.heldBack = 0
 		n++
 	}
 	m.mu.Unlock()
@@ -91,14 +103,31 @@ func (m *Monitor) count(ctx context.Context, k Kind, addr netip.Addr, reason gat
 	}
 }
 
-// alert records the alert w raised at time at and describes it.
-func (m *Monitor) alert(w *window, k Kind, scope netip.Prefix, at int64) Alert {
+// spend reports whether an alert about a single client raised at time at
+// may be delivered: fewer than the budget were within the window that
+// began with the first of them. One held back is counted for the next
+// overall alert.
+func (m *Monitor) spend(at int64) bool {
+	if m.budgetUsed == 0 || at-m.budgetFrom >= m.span {
+		m.budgetFrom, m.budgetUsed = at, 0
+	}
+	if m.budgetUsed >= int64(m.budget) {
+		m.heldBack++
+		return false
+	}
+	m.budgetUsed++
+	return true
+}
+
+// alert records the alert w raised at time at, over threshold max, and
+// describes it.
+func (m *Monitor) alert(w *window, k Kind, scope netip.Prefix, max int, at int64) Alert {
 	prev, had, suppressed := w.raised(at)
 	a := Alert{
 		Kind:       k,
 		Client:     scope,
 		Count:      len(w.ring),
-		Threshold:  m.max[k-1],
+		Threshold:  max,
 		Window:     m.window,
 		First:      m.time(w.oldest()),
 		Last:       m.time(at),

@@ -368,3 +368,50 @@ func TestAllowedCostsNothing(t *testing.T) {
 	}
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { m.Audit(ctx, denied) }))
 }
+
+// TestClientAlertBudget: an attacker spreading refusals over 2,000 IPv6
+// /64s raises MaxClientAlerts alerts about single clients per window and
+// no more; the overall alert counts those held back, and the budget is
+// renewed a window later.
+func TestClientAlertBudget(t *testing.T) {
+	m, c, got := setup(t, monitor.Config{})
+	for i := range 2000 {
+		refuse(m, 11, 401, fmt.Sprintf("2001:db8:0:%x::1", i), "invalid_token")
+	}
+	list := got.take()
+	clients, overall := 0, []monitor.Alert{}
+	for _, a := range list {
+		if a.Overall() {
+			overall = append(overall, a)
+		} else {
+			clients++
+		}
+	}
+	assert.Equal(t, monitor.DefaultMaxClientAlerts, clients, "at most MaxClientAlerts about single clients per window")
+	require.Len(t, overall, 1, "the overall alert once per window")
+	assert.Zero(t, overall[0].SuppressedClients, "it fired with the first client, before any was held back")
+
+	c.Advance(monitor.DefaultWindow)
+	refuse(m, 11, 401, "2001:db8:1::1", "invalid_token")
+	list = got.take()
+	require.Equal(t, []string{"unauthorized 2001:db8:1::/64", "unauthorized overall"}, scopes(list), "a window later the budget is renewed")
+	assert.Equal(t, 2000-monitor.DefaultMaxClientAlerts, list[1].SuppressedClients, "the overall alert counts the alerts held back")
+}
+
+// TestOverallThresholds: the overall scope has thresholds of its own, so
+// a public API's scattered 401s need not raise it.
+func TestOverallThresholds(t *testing.T) {
+	m, c, got := setup(t, monitor.Config{OverallMaxUnauthorized: 100})
+	for i := range 11 {
+		refuse(m, 1, 401, fmt.Sprintf("192.0.2.%d", i+1), "token_expired")
+		c.Advance(time.Minute)
+	}
+	assert.Empty(t, got.take(), "11 clients with one expired token each: no alert")
+	refuse(m, 11, 401, "198.51.100.7", "invalid_token")
+	assert.Equal(t, []string{"unauthorized 198.51.100.7"}, scopes(got.take()))
+
+	_, err := monitor.New(monitor.Config{OverallMaxForbidden: -1})
+	assert.ErrorIs(t, err, monitor.ErrConfig)
+	_, err = monitor.New(monitor.Config{MaxClientAlerts: -1})
+	assert.ErrorIs(t, err, monitor.ErrConfig)
+}

@@ -31,11 +31,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	logged := gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	both := gatehouse.AuditFunc(func(ctx context.Context, e gatehouse.Event) {
-		logged.Audit(ctx, e)
-		tel.Audit(ctx, e)
-	})
+	both := gatehouse.Auditors(gatehouse.SlogAuditor(slog.New(slog.NewTextHandler(os.Stderr, nil))), tel)
 
 	secret := []byte("an-hmac-secret-of-at-least-32-bytes!")
 	auth, err := bearer.New(bearer.Config{

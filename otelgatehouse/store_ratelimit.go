@@ -8,8 +8,13 @@ import (
 )
 
 // RateLimitStore returns s with every Take timed and every failure
-// counted (gatehouse.store "ratelimit").
+// counted (gatehouse.store "ratelimit"). A *ratelimit.MemoryStore is
+// returned as it is: its calls take nanoseconds, never fail, and the
+// Limiter has a fast path for its concrete type.
 func (t *Telemetry) RateLimitStore(s ratelimit.Store) ratelimit.Store {
+	if _, ok := s.(*ratelimit.MemoryStore); ok {
+		return s
+	}
 	return &rateLimit{s: s, take: t.storeOp(StoreRateLimit, "Take")}
 }
 
@@ -28,8 +33,14 @@ func (r *rateLimit) Take(ctx context.Context, key string, limit ratelimit.Limit,
 // FailureStore returns s with every call timed and every failure counted
 // (gatehouse.store "failures"). When s is a ratelimit.FailureBatcher (it
 // counts several keys in one round trip, as redisstore's does), so is
-// the returned store. Other methods of s are not forwarded.
+// the returned store. Other methods of s are not forwarded. A
+// *ratelimit.MemoryFailureStore is returned as it is: the
+// FailureThrottle hands it its Max, which decides which keys are
+// lockouts it never evicts when full, and a wrapper would hide that.
 func (t *Telemetry) FailureStore(s ratelimit.FailureStore) ratelimit.FailureStore {
+	if _, ok := s.(*ratelimit.MemoryFailureStore); ok {
+		return s
+	}
 	f := &failures{
 		s:        s,
 		failures: t.storeOp(StoreFailures, "Failures"),

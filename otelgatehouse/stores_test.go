@@ -71,12 +71,14 @@ func TestStoreWrappersConform(t *testing.T) {
 	})
 	t.Run("ratelimit", func(t *testing.T) {
 		ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store {
-			return h.tel.RateLimitStore(ratelimit.NewMemoryStore(ratelimit.MemoryConfig{}))
+			// Wrapped in a type of its own: a bare MemoryStore is returned
+			// unwrapped (TestMemoryStoresStayUnwrapped).
+			return h.tel.RateLimitStore(struct{ ratelimit.Store }{ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})})
 		})
 	})
 	t.Run("failures", func(t *testing.T) {
 		ratelimittest.TestFailureStore(t, func(t *testing.T) ratelimit.FailureStore {
-			return h.tel.FailureStore(ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{}))
+			return h.tel.FailureStore(struct{ ratelimit.FailureStore }{ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})})
 		})
 	})
 	t.Run("refresh", func(t *testing.T) {
@@ -176,7 +178,7 @@ func TestStoreWrappersKeepOptionalInterfaces(t *testing.T) {
 	_, isSets = bare.(ipallow.SetStore)
 	assert.False(t, isEditor || isSets, "a plain ListStore stays plain")
 
-	_, isBatcher := h.tel.FailureStore(ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})).(ratelimit.FailureBatcher)
+	_, isBatcher := h.tel.FailureStore(struct{ ratelimit.FailureStore }{ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})}).(ratelimit.FailureBatcher)
 	assert.False(t, isBatcher)
 	batched := h.tel.FailureStore(batchingFailures{ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{})})
 	_, isBatcher = batched.(ratelimit.FailureBatcher)
@@ -258,4 +260,33 @@ func TestStoreFailureCounted(t *testing.T) {
 	assert.Equal(t, uint64(1), got[storeCall("revocations", "Revoked")].Count)
 	assert.Equal(t, uint64(2), got[failed].Count)
 	assert.Equal(t, uint64(1), got[storeCall("apikeys", "Lookup")].Count, "key not found is an answer")
+}
+
+// TestMemoryStoresStayUnwrapped: the in-memory rate-limit and failure
+// stores are returned as they are. The FailureThrottle hands a
+// MemoryFailureStore its Max, which decides which keys are lockouts the
+// full store never evicts: behind a wrapper, a lockout under a Max below
+// the store's default could be evicted by a flood of other keys, and
+// cleared.
+func TestMemoryStoresStayUnwrapped(t *testing.T) {
+	h := newHarness(t, otelgatehouse.Config{})
+	mem := ratelimit.NewMemoryFailureStore(ratelimit.MemoryConfig{MaxKeys: 16})
+	assert.Same(t, mem, h.tel.FailureStore(mem))
+	lim := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	assert.Same(t, lim, h.tel.RateLimitStore(lim))
+
+	// The lockout survives a flood of other keys through the store the
+	// wrapper returned.
+	throttle, err := ratelimit.NewFailureThrottle(ratelimit.FailureConfig{Max: 2, Store: h.tel.FailureStore(mem)})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 2 {
+		_, err := throttle.Begin(ctx, "ip:victim")
+		require.NoError(t, err)
+	}
+	for i := range 200 {
+		_, _ = throttle.Begin(ctx, fmt.Sprintf("ip:flood-%d", i))
+	}
+	_, err = throttle.Begin(ctx, "ip:victim")
+	assert.ErrorIs(t, err, ratelimit.ErrThrottled, "the victim stays locked out")
 }

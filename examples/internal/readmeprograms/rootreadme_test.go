@@ -1,9 +1,10 @@
-package rootreadme
+package readmeprograms
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,44 +70,77 @@ func programs(t *testing.T, readme string) []program {
 	return out
 }
 
-// TestREADMEPrograms builds every program of the repository README, as a
-// user who copies one into a main.go would, and checks that each marked
-// copy of an example's source is the same as the source.
+// TestREADMEPrograms builds every program of every README in the
+// repository, as a user who copies one into a main.go would, and checks
+// that each marked copy of an example's source is the same as the source.
 func TestREADMEPrograms(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	require.NoError(t, err)
-	progs := programs(t, filepath.Join(root, "README.md"))
-	require.GreaterOrEqual(t, len(progs), 4, "the README's start-here programs and the quick start")
-	for _, p := range progs {
-		t.Run(fmt.Sprintf("line_%d", p.line), func(t *testing.T) {
-			if p.copyOf != "" {
-				src, err := os.ReadFile(filepath.Join(root, p.copyOf))
-				require.NoError(t, err)
-				i := strings.Index(string(src), "package main\n")
-				require.GreaterOrEqual(t, i, 0, "%s has no package clause", p.copyOf)
-				assert.Equal(t, string(src[i:]), p.source, "README.md line %d is a copy of %s: paste the file again", p.line, p.copyOf)
-				return
-			}
-			build(t, p)
-		})
+	var readmes []string
+	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.Name() == "README.md":
+			readmes = append(readmes, path)
+		}
+		return nil
+	}))
+	total := 0
+	for _, readme := range readmes {
+		rel, err := filepath.Rel(root, readme)
+		require.NoError(t, err)
+		progs := programs(t, readme)
+		total += len(progs)
+		if rel == "README.md" {
+			require.GreaterOrEqual(t, len(progs), 4, "the README's start-here programs and the quick start")
+		}
+		for _, p := range progs {
+			t.Run(fmt.Sprintf("%s:%d", rel, p.line), func(t *testing.T) {
+				if p.copyOf != "" {
+					src, err := os.ReadFile(filepath.Join(filepath.Dir(readme), p.copyOf))
+					if os.IsNotExist(err) {
+						src, err = os.ReadFile(filepath.Join(root, p.copyOf))
+					}
+					require.NoError(t, err)
+					i := strings.Index(string(src), "package main\n")
+					require.GreaterOrEqual(t, i, 0, "%s has no package clause", p.copyOf)
+					assert.Equal(t, string(src[i:]), p.source, "%s line %d is a copy of %s: paste the file again", rel, p.line, p.copyOf)
+					return
+				}
+				build(t, rel, moduleDir(t, filepath.Dir(readme)), p)
+			})
+		}
+	}
+	t.Logf("%d programs in %d READMEs", total, len(readmes))
+}
+
+// moduleDir returns the directory of the module dir belongs to.
+func moduleDir(t *testing.T, dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		require.NotEqual(t, d, filepath.Dir(d), "%s is in no module", dir)
 	}
 }
 
-// build compiles p as the main package of a directory of this module that
+// build compiles p as the main package of a directory of module mod that
 // exists only in an overlay, so the program builds against the
 // repository's packages and nothing is written into the tree.
-func build(t *testing.T, p program) {
+func build(t *testing.T, readme, mod string, p program) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "main.go")
 	require.NoError(t, os.WriteFile(src, []byte(p.source), 0o600))
-	here, err := os.Getwd()
-	require.NoError(t, err)
-	virtual := filepath.Join(here, "program", "main.go")
+	virtual := filepath.Join(mod, "internal", "readmeprogram", "main.go")
 	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {virtual: src}})
 	require.NoError(t, err)
 	overlayFile := filepath.Join(dir, "overlay.json")
 	require.NoError(t, os.WriteFile(overlayFile, overlay, 0o600))
-	cmd := exec.Command("go", "build", "-overlay", overlayFile, "-o", os.DevNull, "./program")
+	cmd := exec.Command("go", "build", "-overlay", overlayFile, "-o", os.DevNull, "./internal/readmeprogram")
+	cmd.Dir = mod
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "README.md line %d does not build:\n%s", p.line, out)
+	require.NoError(t, err, "%s line %d does not build:\n%s", readme, p.line, out)
 }
