@@ -211,6 +211,21 @@ func DecodeObject(data []byte, names *Names, vals []Value) (isNull, ok bool) {
 	return isNull, s.i == len(data)
 }
 
+// ValidSyntax reports whether data is one JSON value of valid syntax,
+// nested at most 10,000 deep, as json.Valid does (numbers of any size).
+func ValidSyntax(data []byte) bool {
+	s := scanner{data: data, anyNumber: true}
+	s.space()
+	if s.i >= len(data) {
+		return false
+	}
+	if _, ok := s.skip(); !ok {
+		return false
+	}
+	s.space()
+	return s.i == len(data)
+}
+
 // An ObjectReader reads the members of a JSON object one at a time,
 // checking the text as [DecodeObject] does, for a caller that keeps the
 // values it wants itself (no slots): the text may then live on the
@@ -354,6 +369,10 @@ type scanner struct {
 	data  []byte
 	i     int
 	depth int // containers open
+	// anyNumber accepts every number of JSON's grammar, as a struct
+	// decoder skipping a value does (DecodeStrict); otherwise a number
+	// must be within float64's range, as an any requires.
+	anyNumber bool
 }
 
 func (s *scanner) space() { s.i = skipSpace(s.data, s.i) }
@@ -455,7 +474,8 @@ func skipSpace(d []byte, i int) int {
 	return i
 }
 
-// read reads the value at s.i, decoding a string or a number.
+// read reads the value at s.i, decoding a string or a number (with
+// anyNumber, a number is left as text in Raw).
 func (s *scanner) read() (Value, bool) {
 	start := s.i
 	switch s.data[s.i] {
@@ -471,6 +491,11 @@ func (s *scanner) read() (Value, bool) {
 		}
 		return v, true
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if s.anyNumber {
+			// Its text alone, for a caller that converts it itself.
+			ok := s.number()
+			return Value{Kind: Number, Raw: s.data[start:s.i]}, ok
+		}
 		if f, ok := s.smallInt(); ok {
 			return Value{Kind: Number, Num: f, Raw: s.data[start:s.i]}, true
 		}
@@ -776,7 +801,7 @@ func (s *scanner) skip() (Kind, bool) {
 			k = Null
 		default:
 			start := s.i
-			if !s.number() || !finite(d[start:s.i]) {
+			if !s.number() || !s.anyNumber && !finite(d[start:s.i]) {
 				return 0, false
 			}
 			k = Number

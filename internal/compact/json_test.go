@@ -60,6 +60,9 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 	if Valid(data) != (errAny == nil) {
 		t.Fatalf("%q: Valid=%v, json.Unmarshal into any: %v", trim(data), Valid(data), errAny)
 	}
+	if ValidSyntax(data) != json.Valid(data) {
+		t.Fatalf("%q: ValidSyntax=%v, json.Valid=%v", trim(data), ValidSyntax(data), json.Valid(data))
+	}
 	// The reader agrees, and reads the same last members.
 	r := NewObjectReader(data)
 	last := map[string]Value{}
@@ -101,8 +104,20 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 }
 
 // toAny converts v to what encoding/json decodes into an any, through the
-// walks for arrays and objects.
+// walks for arrays and objects (to a depth of 32; deeper, each walk would
+// cost the whole subtree again, so the text is decoded by encoding/json).
 func toAny(t *testing.T, v Value) any {
+	return toAnyDepth(t, v, 0)
+}
+
+func toAnyDepth(t *testing.T, v Value, depth int) any {
+	if depth > 32 && (v.Kind == Array || v.Kind == Object) {
+		var x any
+		if err := json.Unmarshal(v.Raw, &x); err != nil {
+			t.Fatalf("%q: %v", trim(v.Raw), err)
+		}
+		return x
+	}
 	switch v.Kind {
 	case Null:
 		return nil
@@ -125,7 +140,7 @@ func toAny(t *testing.T, v Value) any {
 			if name != "" {
 				t.Fatalf("array element with a name %q", name)
 			}
-			out = append(out, toAny(t, e))
+			out = append(out, toAnyDepth(t, e, depth+1))
 		}
 		return out
 	case Object:
@@ -136,7 +151,7 @@ func toAny(t *testing.T, v Value) any {
 			if !ok {
 				break
 			}
-			out[name] = toAny(t, e)
+			out[name] = toAnyDepth(t, e, depth+1)
 		}
 		return out
 	}
