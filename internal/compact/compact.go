@@ -53,6 +53,7 @@ func Cut(tok string) (header, payload, signature string, ok bool) {
 // character outside the alphabet, or a line break, which Encoding skips)
 // is left to Encoding, so that the result is always Encoding's.
 func AppendDecode(dst []byte, seg string) ([]byte, bool) {
+	in := seg // what Encoding decodes when this does not
 	start := len(dst)
 	n := len(seg) * 3 / 4 // Encoding.DecodedLen(len(seg))
 	dst = slices.Grow(dst, n)
@@ -65,7 +66,7 @@ func AppendDecode(dst []byte, seg string) ([]byte, bool) {
 		v1 := b64d0[q[0]] | b64d1[q[1]] | b64d2[q[2]] | b64d3[q[3]]
 		v2 := b64d0[q[4]] | b64d1[q[5]] | b64d2[q[6]] | b64d3[q[7]]
 		if (v1|v2)&b64bad != 0 {
-			return appendDecodeStd(dst[:start], seg)
+			return appendDecodeStd(dst[:start], in)
 		}
 		binary.BigEndian.PutUint64(out[o:], uint64(v1)<<40|uint64(v2)<<16)
 		i, o = i+8, o+6
@@ -74,7 +75,7 @@ func AppendDecode(dst []byte, seg string) ([]byte, bool) {
 		q := seg[i : i+4]
 		v := b64d0[q[0]] | b64d1[q[1]] | b64d2[q[2]] | b64d3[q[3]]
 		if v&b64bad != 0 {
-			return appendDecodeStd(dst[:start], seg)
+			return appendDecodeStd(dst[:start], in)
 		}
 		w := (*[3]byte)(out[o : o+3])
 		w[0], w[1], w[2] = byte(v>>16), byte(v>>8), byte(v)
@@ -86,17 +87,17 @@ func AppendDecode(dst []byte, seg string) ([]byte, bool) {
 	case 2:
 		v := b64d0[seg[0]] | b64d1[seg[1]]
 		if v&b64bad != 0 || v&0xFFFF != 0 || len(out) < 1 {
-			return appendDecodeStd(dst[:start], seg)
+			return appendDecodeStd(dst[:start], in)
 		}
 		out[0] = byte(v >> 16)
 	case 3:
 		v := b64d0[seg[0]] | b64d1[seg[1]] | b64d2[seg[2]]
 		if v&b64bad != 0 || v&0xFF != 0 || len(out) < 2 {
-			return appendDecodeStd(dst[:start], seg)
+			return appendDecodeStd(dst[:start], in)
 		}
 		out[0], out[1] = byte(v>>16), byte(v>>8)
 	default:
-		return appendDecodeStd(dst[:start], seg)
+		return appendDecodeStd(dst[:start], in)
 	}
 	return dst[:start+n], true
 }

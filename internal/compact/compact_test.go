@@ -60,7 +60,7 @@ func checkDecode(t *testing.T, seg string) {
 func TestAppendDecodeMatchesEncoding(t *testing.T) {
 	for _, seg := range []string{
 		"", "A", "AA", "AQ", "AR", "AAA", "AAE", "AAF", "AAAA", "e30", "e31", "e30=", "e30==", "eyJhbGciOiJIUzI1NiJ9",
-		"ab\ncd", "ab\r\ncd", "abc\n", "\n", "a+b/", "a-b_", "____", "----", "=", "AAAA=", "ey!J", "é", "AA\x00A",
+		"ab\ncd", "ab\r\ncd", "abc\n", "\n", "0000\n", "AAAA\nA", "AAAAAAAA\nAA", "AAAAAAAA\r\n", "AAAAAAAAAAA\n", "a+b/", "a-b_", "____", "----", "=", "AAAA=", "ey!J", "é", "AA\x00A",
 	} {
 		checkDecode(t, seg)
 	}

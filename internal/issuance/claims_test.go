@@ -205,3 +205,25 @@ func TestParseRefusals(t *testing.T) {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// TestParseLineBreaks: a line break inside the signature segment is
+// skipped, as encoding/base64 (and so golang-jwt's parser) skips it; one
+// in the header or the payload changes the signing input.
+func TestParseLineBreaks(t *testing.T) {
+	s, tok := benchRefreshToken(t)
+	parts := strings.Split(tok, ".")
+	var c refreshLike
+	for _, ok := range []string{
+		parts[0] + "." + parts[1] + "." + parts[2][:8] + "\n" + parts[2][8:],
+		parts[0] + "." + parts[1] + "." + parts[2] + "\r\n",
+	} {
+		assert.NoError(t, s.Parse(ok, s.RefreshType(), &c), "%q", ok)
+		assert.Equal(t, "user-42", c.Subject)
+	}
+	for _, bad := range []string{
+		parts[0] + "." + parts[1][:8] + "\n" + parts[1][8:] + "." + parts[2],
+		parts[0][:4] + "\r\n" + parts[0][4:] + "." + parts[1] + "." + parts[2],
+	} {
+		assert.Error(t, s.Parse(bad, s.RefreshType(), &c), "%q", bad)
+	}
+}
