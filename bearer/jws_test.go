@@ -151,7 +151,9 @@ func TestForgedTokenClaimsNotDecoded(t *testing.T) {
 					require.Len(t, events, 1)
 					assert.Equal(t, "invalid_token", string(events[0].Reason))
 
-					assert.Equal(t, base, allocs(tok), "the claims segment is not decoded")
+					if !raceEnabled { // under the race detector sync.Pool drops the HMAC states
+						assert.Equal(t, base, allocs(tok), "the claims segment is not decoded")
+					}
 				})
 			}
 		})

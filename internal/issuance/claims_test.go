@@ -143,7 +143,11 @@ func starts() []any {
 
 func TestDecodeClaimsMatchesClaimsDecoder(t *testing.T) {
 	for _, text := range claimTexts {
-		for _, start := range starts() {
+		ss := starts()
+		if len(text) > 4096 {
+			ss = ss[:1] // the deeply nested texts: once is enough
+		}
+		for _, start := range ss {
 			compareDecoders(t, text, start)
 		}
 	}

@@ -175,8 +175,10 @@ func TestMAC(t *testing.T) {
 			assert.False(t, m.Verify(input+"c", sig))
 			assert.False(t, m.Verify(input, sig[:len(sig)-1]))
 		}
-		allocs := testing.AllocsPerRun(100, func() { m.Verify(input, sig) })
-		assert.Zero(t, allocs, "%s: a verification reuses a pooled hash state", k.alg)
+		if !raceEnabled {
+			allocs := testing.AllocsPerRun(100, func() { m.Verify(input, sig) })
+			assert.Zero(t, allocs, "%s: a verification reuses a pooled hash state", k.alg)
+		}
 	}
 }
 
