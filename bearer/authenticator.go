@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -37,6 +38,7 @@ type Authenticator struct {
 	all      []*issuerState
 	required []string
 	names    *compact.Names // the claims read, see newClaimNames
+	headers  [headerMemos]atomic.Pointer[headerMemo]
 	// requiredIdx holds the index in names of each required claim.
 	requiredIdx []int
 	validate    func(context.Context, Claims) error

@@ -41,15 +41,7 @@ type cacheEntry struct {
 	// bound is set when the token is bound to a key or a certificate
 	// (p.Confirmation): each request must prove it.
 	bound bool
-	// payload holds the decoded payload the claims and the Principal's
-	// strings share, when it fits (else they share a buffer of its own).
-	// It comes last: the garbage collector does not scan it.
-	payload [entryPayload]byte
 }
-
-// entryPayload is the longest decoded payload a cache entry holds in
-// place (a typical access token's is 200 to 500 bytes).
-const entryPayload = 512
 
 // entryScopes is the number of scopes a cache entry holds in place.
 const entryScopes = 4

@@ -33,6 +33,35 @@ type jws struct {
 	typ    string // header "typ" when a string; shares scratch
 	crit   bool   // header "crit" present, whatever its value
 	sig    []byte // the decoded signature; shares scratch
+	// memo is set when the header was read from the Authenticator's
+	// memo of the headers of verified tokens (see headerMemo).
+	memo bool
+}
+
+// A headerMemo is the decoded header of a token whose signature verified,
+// kept so that the next tokens with the same header segment (every token
+// of an issuer key carries the same one) skip its decoding. Reading a
+// header is a function of its segment and the allowlist alone, so the
+// memo decides as the decoding would. Only verified tokens are
+// remembered: forged tokens with made-up headers cannot churn it.
+type headerMemo struct {
+	seg    string // the header segment
+	algIdx int
+	kid    string
+	kidBad bool
+	typ    string
+	crit   bool
+}
+
+// headerMemos is the number of headers an Authenticator remembers.
+const headerMemos = 4
+
+// memoSlot returns the slot of the memo for header segment h.
+func memoSlot(h string) int {
+	if h == "" {
+		return 0
+	}
+	return (len(h) ^ int(h[len(h)-1]) ^ int(h[len(h)/2])) & (headerMemos - 1)
 }
 
 // jwsScratch is the size of the buffer on the stack the header and the
@@ -52,10 +81,21 @@ const claimSlots = 24
 // rInvalid — leaving the payload segment untouched. It returns the
 // signing input and the payload segment apart from the jws, which shares
 // scratch.
-func splitJWS(tok string, algs []string, scratch []byte) (t jws, signing, payload string, ok bool) {
+//
+// When memo holds the header segment, the header is taken from it.
+func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jws, signing, payload string, ok bool) {
 	h, p, s, ok := compact.Cut(tok)
 	if !ok {
 		return t, "", "", false
+	}
+	if memo != nil && memo.seg == h {
+		t = jws{algIdx: memo.algIdx, kid: memo.kid, kidBad: memo.kidBad, typ: memo.typ, crit: memo.crit, memo: true}
+		sig, ok := compact.AppendDecode(scratch[:0], s)
+		if !ok {
+			return t, "", "", false
+		}
+		t.sig = sig
+		return t, tok[:len(h)+1+len(p)], p, true
 	}
 	enc := compact.Encoding
 	buf := scratch[:0]
@@ -120,7 +160,6 @@ func splitJWS(tok string, algs []string, scratch []byte) (t jws, signing, payloa
 // A payload is the payload segment of a jws and, once decoded, its claims.
 type payload struct {
 	seg     string          // the payload segment, base64url
-	buf     []byte          // where to decode it, when it is long enough
 	vals    []compact.Value // the claim slots of a decode before the signature check
 	decoded bool
 	bad     bool   // the payload is not a claim set
@@ -148,11 +187,8 @@ func (c *payload) early(names *compact.Names) []compact.Value {
 func (c *payload) claims(names *compact.Names, vals []compact.Value) bool {
 	if !c.decoded {
 		c.decoded = true
-		dst := c.buf[:0]
-		if n := compact.Encoding.DecodedLen(len(c.seg)); cap(dst) < n {
-			dst = make([]byte, 0, n)
-		}
-		pb, ok := compact.AppendDecode(dst, c.seg)
+		// A buffer of its own: the claims and the Principal share it.
+		pb, ok := compact.AppendDecode(make([]byte, 0, compact.Encoding.DecodedLen(len(c.seg))), c.seg)
 		if ok {
 			_, ok = compact.DecodeObject(pb, names, vals)
 		}

@@ -145,7 +145,9 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // the payload is decoded, see keyFor).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time) (*gatehouse.Principal, reason, error) {
 	var scratch [jwsScratch]byte
-	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:])
+	h, _, _ := strings.Cut(tok, ".")
+	memo := a.headers[memoSlot(h)].Load()
+	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:], memo)
 	if !ok {
 		if !validToken(tok) {
 			return nil, rMalformed, a.errs[rMalformed]
@@ -158,6 +160,15 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time
 		return nil, rMalformed, a.errs[rMalformed]
 	}
 	return p, rs, err
+}
+
+// remember keeps the header of a token whose signature verified, read
+// from segment h, for the next tokens that carry the same (headerMemo).
+func (a *Authenticator) remember(h string, t *jws) {
+	a.headers[memoSlot(h)].Store(&headerMemo{
+		seg: strings.Clone(h), algIdx: t.algIdx, kid: strings.Clone(t.kid),
+		kidBad: t.kidBad, typ: strings.Clone(t.typ), crit: t.crit,
+	})
 }
 
 // verifySplit is verifyJWT once tok is split, its header and signature
@@ -181,6 +192,9 @@ func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Ti
 	if !ok {
 		return nil, rInvalid, a.errs[rInvalid]
 	}
+	if !t.memo {
+		a.remember(signing[:strings.IndexByte(signing, '.')], t)
+	}
 	return a.accept(ctx, tok, now, is, c, rkey, kid)
 }
 
@@ -199,14 +213,14 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 			vals = make([]compact.Value, n)
 		}
 	}
-	// The one allocation for the Principal, cached or not; the payload is
-	// decoded into it when it fits (and was not decoded before the
-	// signature check).
-	e := &cacheEntry{}
-	c.buf = e.payload[:]
 	if rs := is.checkClaims(c, a.names, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
+	// The one allocation for the Principal, cached or not. (The decoded
+	// payload, which its strings share, is an allocation of its own: an
+	// entry holding it would take the allocator's slower path for objects
+	// over 512 bytes and double the memory the collector scans.)
+	e := &cacheEntry{}
 	if now.IsZero() {
 		now = a.now()
 	}
