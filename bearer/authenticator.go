@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
 // An Authenticator verifies bearer tokens. Build it with [New]; it is safe
@@ -35,11 +37,15 @@ type Authenticator struct {
 	issuers  map[string]*issuerState // by "iss", with several
 	all      []*issuerState
 	required []string
-	validate func(context.Context, Claims) error
-	custom   CustomClaims
-	needJTI  bool
-	maxAge   int64 // seconds a verified token may stay cached
-	tokens   TokenStore
+	names    *compact.Names // the claims read, see newClaimNames
+	headers  [headerMemos]atomic.Pointer[headerMemo]
+	// requiredIdx holds the index in names of each required claim.
+	requiredIdx []int
+	validate    func(context.Context, Claims) error
+	custom      CustomClaims
+	needJTI     bool
+	maxAge      int64 // seconds a verified token may stay cached
+	tokens      TokenStore
 
 	certHeader string
 	metadata   http.Handler // serves Config.Metadata, when its Resource is set
@@ -131,6 +137,7 @@ func New(cfg Config) (*Authenticator, error) {
 				a.issuers[is.url] = is
 			}
 		}
+		a.names = newClaimNames(a)
 		for _, is := range all {
 			for _, alg := range is.algs {
 				if !slices.Contains(a.algs, alg) {

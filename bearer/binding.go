@@ -9,10 +9,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/dpop"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
 // confirmation reads a verified token's "cnf" claim (RFC 7800): the DPoP
@@ -20,34 +19,46 @@ import (
 // "x5t#S256" (RFC 8705 §3.1). A "cnf" that is not an object, a member of
 // either that is not a non-empty string, or a cnf naming neither — a
 // binding this package cannot check — is rBound: the token is bound to
-// something the request cannot prove.
-func confirmation(c jwt.MapClaims) (gatehouse.Confirmation, reason) {
-	v, ok := c["cnf"]
-	if !ok || v == nil {
+// something the request cannot prove. Of a member given twice, the last
+// counts, as in the decoded claim set.
+func confirmation(cnf compact.Value) (gatehouse.Confirmation, reason) {
+	switch cnf.Kind {
+	case compact.Absent, compact.Null:
 		return gatehouse.Confirmation{}, rOK
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
+	case compact.Object:
+	default:
 		return gatehouse.Confirmation{}, rBound
 	}
-	jkt, ok1 := member(m, "jkt")
-	x5t, ok2 := member(m, "x5t#S256")
-	cf := gatehouse.Confirmation{JKT: jkt, X5TS256: x5t}
+	var jkt, x5t compact.Value
+	it := cnf.Members()
+	for {
+		name, v, ok := it.Next()
+		if !ok {
+			break
+		}
+		switch name {
+		case "jkt":
+			jkt = v
+		case "x5t#S256":
+			x5t = v
+		}
+	}
+	j, ok1 := member(jkt)
+	x, ok2 := member(x5t)
+	cf := gatehouse.Confirmation{JKT: j, X5TS256: x}
 	if !ok1 || !ok2 || cf == (gatehouse.Confirmation{}) {
 		return gatehouse.Confirmation{}, rBound
 	}
 	return cf, rOK
 }
 
-// member returns the string member name of m, "" when absent; ok is false
-// when it is present but not a non-empty string.
-func member(m map[string]any, name string) (string, bool) {
-	v, present := m[name]
-	if !present {
+// member returns the string value of a cnf member, "" when absent; ok is
+// false when it is present but not a non-empty string.
+func member(v compact.Value) (string, bool) {
+	if v.Kind == compact.Absent {
 		return "", true
 	}
-	s, ok := v.(string)
-	return s, ok && s != ""
+	return v.Str, v.Kind == compact.String && v.Str != ""
 }
 
 // checkBinding checks that the request proves possession of what the

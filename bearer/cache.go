@@ -18,13 +18,18 @@ const DefaultCacheMaxAge = 10 * time.Minute
 // cacheEntry is one verified JWT: the Principal built from it, the Unix
 // second at which the entry expires (the token's "exp", or earlier: see
 // Config.CacheMaxAge), the key it was verified with and what a
-// revocation check asks about. An entry is immutable once built: every
-// request presenting the token shares &e.p (gatehouse.WithPrincipalRef,
-// which gives each request its own copy of the Scopes), and e.p.Claims is
-// a read-only Claims.
+// revocation check asks about. An entry is immutable once built (its
+// claim map aside, built once on first use): every request presenting the
+// token shares &e.p (gatehouse.WithPrincipalRef, which gives each request
+// its own copy of the Scopes), and e.p.Claims is a read-only Claims.
 type cacheEntry struct {
-	p   gatehouse.Principal
-	exp int64
+	p gatehouse.Principal
+	// claims is the claim set p.Claims hands out, decoded into a map
+	// only when something reads it.
+	claims claimSet
+	// scopes holds p.Scopes when there are few.
+	scopes [entryScopes]string
+	exp    int64
 	// kid and key name the remote (JWKS) key that verified the token, so
 	// that a hit can confirm the key is still published; key is nil for a
 	// static key, which cannot be withdrawn.
@@ -37,6 +42,9 @@ type cacheEntry struct {
 	// (p.Confirmation): each request must prove it.
 	bound bool
 }
+
+// entryScopes is the number of scopes a cache entry holds in place.
+const entryScopes = 4
 
 // tokenCache is a bounded map from the exact bytes of a verified token to
 // its Principal, split into shards to keep lock contention low. It never

@@ -24,8 +24,8 @@ func TestCacheSkipsVerification(t *testing.T) {
 	require.Equal(t, 1, a.cache.len())
 
 	// Swap the key: a cache hit must not verify again.
-	a.single.keys[""] = Key{Algorithm: "HS256", Key: make([]byte, 32)}
-	a.single.only = &Key{Algorithm: "HS256", Key: make([]byte, 32)}
+	a.single.keys[""] = newStaticKey(Key{Algorithm: "HS256", Key: make([]byte, 32)})
+	a.single.only = newStaticKey(Key{Algorithm: "HS256", Key: make([]byte, 32)})
 	p2, err := a.Check(bearerRequest(tok))
 	require.NoError(t, err)
 	assert.Equal(t, p1, p2)
@@ -153,7 +153,7 @@ func TestCacheMaxAge(t *testing.T) {
 
 			// Past the max age the token is verified again: a swapped key
 			// now refuses it.
-			a.single.only = &Key{Algorithm: "HS256", Key: make([]byte, 32)}
+			a.single.only = newStaticKey(Key{Algorithm: "HS256", Key: make([]byte, 32)})
 			_, err = a.Check(bearerRequest(tok))
 			assert.ErrorIs(t, err, ErrTokenInvalid)
 		})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"reflect"
+	"sync"
 
 	"github.com/gatehouse-go/gatehouse"
 )
@@ -18,10 +19,45 @@ import (
 // presents the same cached token, so it hands out copies. [Claims.Get],
 // [Claims.All] and [Claims.Map] copy arrays and objects (strings, numbers,
 // booleans and null need no copy); nothing a caller does to what they
-// return changes the claim set. Reading a string claim with
-// [Claims.String] costs nothing. The zero Claims is empty.
+// return changes the claim set. The claims of a token are decoded into
+// their map when one of its methods is first called, once per token (the
+// Authenticator itself reads the claims it needs without the map); after
+// that, reading a string claim with [Claims.String] costs nothing. The
+// zero Claims is empty.
 type Claims struct {
-	m map[string]any
+	s *claimSet
+}
+
+// A claimSet is a claim set as a map, given (NewClaims) or decoded on
+// first use from the verified payload.
+type claimSet struct {
+	raw  []byte // the payload's JSON text, never modified; nil when m is given
+	once sync.Once
+	m    map[string]any
+}
+
+// claims returns the claim set's map, decoding it on first use.
+func (c Claims) claims() map[string]any {
+	s := c.s
+	if s == nil {
+		return nil
+	}
+	if s.raw != nil {
+		s.once.Do(s.decode)
+	}
+	return s.m
+}
+
+// decode decodes raw as golang-jwt decodes a claim set (json.Unmarshal
+// into a map). The Authenticator accepted raw only because
+// compact.DecodeObject did, which accepts exactly what json.Unmarshal
+// accepts into a map, so it cannot fail; if it did, the set would read as
+// empty.
+func (s *claimSet) decode() {
+	var m map[string]any
+	if json.Unmarshal(s.raw, &m) == nil {
+		s.m = m
+	}
 }
 
 // NewClaims returns Claims holding a deep copy of m's arrays ([]any) and
@@ -32,31 +68,31 @@ func NewClaims(m map[string]any) Claims {
 	if m == nil {
 		return Claims{}
 	}
-	return Claims{m: copyObject(m)}
+	return Claims{s: &claimSet{m: copyObject(m)}}
 }
 
 // Get returns the claim name and whether the claim set has it (a null
 // claim is present, with a nil value). An array or object is returned as a
 // copy.
 func (c Claims) Get(name string) (any, bool) {
-	v, ok := c.m[name]
+	v, ok := c.claims()[name]
 	return copyValue(v), ok
 }
 
 // String returns the claim name when it is a string.
 func (c Claims) String(name string) (string, bool) {
-	s, ok := c.m[name].(string)
+	s, ok := c.claims()[name].(string)
 	return s, ok
 }
 
 // Len returns the number of claims.
-func (c Claims) Len() int { return len(c.m) }
+func (c Claims) Len() int { return len(c.claims()) }
 
 // All yields every claim, in no particular order, arrays and objects as
 // copies.
 func (c Claims) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
-		for name, v := range c.m {
+		for name, v := range c.claims() {
 			if !yield(name, copyValue(v)) {
 				return
 			}
@@ -66,14 +102,15 @@ func (c Claims) All() iter.Seq2[string, any] {
 
 // MarshalJSON encodes the claim set as the JSON object it was decoded from
 // (null for the zero Claims).
-func (c Claims) MarshalJSON() ([]byte, error) { return json.Marshal(c.m) }
+func (c Claims) MarshalJSON() ([]byte, error) { return json.Marshal(c.claims()) }
 
 // Map returns a deep copy of the claim set, nil for the zero Claims.
 func (c Claims) Map() map[string]any {
-	if c.m == nil {
+	m := c.claims()
+	if m == nil {
 		return nil
 	}
-	return copyObject(c.m)
+	return copyObject(m)
 }
 
 // copyValue returns v, with arrays and objects copied deeply.

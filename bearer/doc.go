@@ -1,7 +1,8 @@
 // Package bearer authenticates requests that carry a bearer token in the
-// Authorization header (RFC 6750 §2.1): JSON Web Tokens verified with
-// golang-jwt/jwt/v5, and opaque tokens looked up by their SHA-256 hash in a
-// [TokenStore].
+// Authorization header (RFC 6750 §2.1): JSON Web Tokens, verified with the
+// standard library's cryptography and accepted exactly when golang-jwt/jwt/v5's
+// parser accepts them (the reference the tests compare with), and opaque
+// tokens looked up by their SHA-256 hash in a [TokenStore].
 //
 // An [Authenticator] is built once with [New] from a [Config] and is safe for
 // concurrent use. Its [Authenticator.Middleware] stores the verified caller as

@@ -31,22 +31,24 @@ var notB64token = func() (t [256]byte) {
 }()
 
 // validToken reports whether tok matches the b64token grammar: one or more
-// body bytes, then any number of "=". The body's flags are OR-ed eight
-// bytes at a time, without a branch per byte: a JWT is hundreds of bytes
-// long and this runs on every first sight.
+// body bytes, then any number of "=".
 func validToken(tok string) bool {
 	body := strings.TrimRight(tok, "=")
-	if body == "" {
-		return false
-	}
+	return body != "" && b64tokenBody(body)
+}
+
+// b64tokenBody reports whether every byte of s is a b64token body byte.
+// The flags are OR-ed eight bytes at a time, without a branch per byte: a
+// JWT is hundreds of bytes long.
+func b64tokenBody(s string) bool {
 	t := &notB64token
 	var bad byte
-	for ; len(body) >= 8; body = body[8:] {
-		bad |= t[body[0]] | t[body[1]] | t[body[2]] | t[body[3]] |
-			t[body[4]] | t[body[5]] | t[body[6]] | t[body[7]]
+	for ; len(s) >= 8; s = s[8:] {
+		bad |= t[s[0]] | t[s[1]] | t[s[2]] | t[s[3]] |
+			t[s[4]] | t[s[5]] | t[s[6]] | t[s[7]]
 	}
-	for i := 0; i < len(body); i++ {
-		bad |= t[body[i]]
+	for i := 0; i < len(s); i++ {
+		bad |= t[s[i]]
 	}
 	return bad == 0
 }

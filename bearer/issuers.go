@@ -7,8 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-
-	"github.com/golang-jwt/jwt/v5"
+	"time"
 )
 
 // An issuerState is one accepted issuer, or the keys of a Config without
@@ -17,15 +16,18 @@ type issuerState struct {
 	url        string // the "iss" required, when checkISS
 	checkISS   bool
 	algs       []string
-	keys       map[string]Key
-	only       *Key     // the single static key, used for tokens without kid
-	remote     *keySet  // nil without a remote set
-	jwksURL    string   // the configured set, started by startRemote
-	discover   *url.URL // the issuer, when its set is discovered
+	keys       map[string]*staticKey
+	only       *staticKey // the single static key, used for tokens without kid
+	remote     *keySet    // nil without a remote set
+	jwksURL    string     // the configured set, started by startRemote
+	discover   *url.URL   // the issuer, when its set is discovered
 	typ        string
 	tenant     string
 	scopeClaim string
-	validator  *jwt.Validator
+	tenantIdx  int // of tenant in the Authenticator's claim names
+	scopeIdx   int // of scopeClaim, or -1 without one
+	leeway     time.Duration
+	auds       []string // accepted "aud" values; none: "aud" is not checked
 }
 
 // buildIssuers checks cfg's issuers (or its issuer-less keys) and returns
@@ -117,7 +119,7 @@ func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, []error) {
 	}
 	remote := is.jwksURL != "" || is.discover != nil
 
-	is.keys = make(map[string]Key, len(spec.Keys))
+	is.keys = make(map[string]*staticKey, len(spec.Keys))
 	for i, k := range spec.Keys {
 		if !slices.Contains(is.algs, k.Algorithm) {
 			problems = append(problems, fmt.Errorf("key %d (%q) uses %q, which is not in Algorithms", i, k.ID, k.Algorithm))
@@ -136,26 +138,17 @@ func buildIssuer(cfg Config, spec Issuer, named bool) (*issuerState, []error) {
 			problems = append(problems, fmt.Errorf("duplicate key ID %q", k.ID))
 			continue
 		}
-		is.keys[k.ID] = Key{ID: k.ID, Algorithm: k.Algorithm, Key: bound}
+		is.keys[k.ID] = newStaticKey(Key{ID: k.ID, Algorithm: k.Algorithm, Key: bound})
 	}
 	if len(spec.Keys) == 1 && !remote {
-		if k, ok := is.keys[spec.Keys[0].ID]; ok {
-			is.only = &k
-		}
+		is.only = is.keys[spec.Keys[0].ID]
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(cfg.Now),
-	}
-	if len(auds) > 0 {
-		opts = append(opts, jwt.WithAudience(slices.Clone(auds)...))
-	}
-	is.validator = jwt.NewValidator(opts...)
+	// The checks of golang-jwt's Validator with WithExpirationRequired,
+	// WithIssuedAt, WithLeeway and WithAudience (see checkTimes).
+	is.leeway, is.auds = cfg.Leeway, slices.Clone(auds)
 	return is, nil
 }
 

@@ -1,11 +1,6 @@
 package bearer
 
 import (
-	"encoding/json"
-	"slices"
-
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
@@ -15,84 +10,189 @@ import (
 // no claims decoding.
 //
 // Why not golang-jwt's Parser.ParseWithClaims: it decodes the header and
-// then the whole claim set (base64 and JSON) before it looks at the
-// signature, so a forged token costs as much as a valid one. A lazily
-// decoded claims type would not help: encoding/json scans (validates) the
-// whole claims segment before it calls an UnmarshalJSON method, after the
-// segment has been base64-decoded. splitJWS reproduces the parts of
-// ParseUnverified that precede the signature check, with the same
-// functions (strings.Cut and strict base64url through compact.Split,
-// json.Unmarshal into a map),
-// and Authenticator.verifyJWT then verifies with the algorithm's
-// jwt.SigningMethod and validates the claims with a jwt.Validator built
-// from the options the parser had: the cryptography and the time checks
-// stay golang-jwt's.
+// then the whole claim set (base64 and JSON, into a map[string]any) before
+// it looks at the signature, so a forged token costs as much as a valid
+// one, and a valid one costs a map and an allocation per claim. Here the
+// header and the claims are read by compact.DecodeObject, which accepts
+// exactly the JSON text json.Unmarshal accepts into a map (syntax, nesting,
+// float64 range, the last of duplicate members) and reads the members
+// gatehouse needs into fixed slots, without a map; strings share the one
+// buffer the payload is decoded into. The signature is checked with the
+// standard library's primitives (internal/jwsalg), on the signing input as
+// it is, never copied. golang-jwt's ParseWithClaims remains the reference
+// the tests compare this path with.
+//
+// The header and the signature are decoded into a buffer on the caller's
+// stack (scratch), so that a forged token costs no allocation; the jws
+// shares it, and what outlives the call is copied. The payload is decoded
+// into a buffer of its own, which the claims and the Principal share.
 type jws struct {
-	header  map[string]any    // the decoded protected header
-	alg     string            // header "alg", one of the allowlist
-	method  jwt.SigningMethod // golang-jwt's implementation of alg
-	signing string            // the signing input: header "." payload
-	payload string            // the payload segment, still base64url
-	sig     []byte            // the decoded signature
-
-	// The payload, once claims has decoded it.
-	decoded bool
-	bad     bool          // the payload is not a claim set
-	c       jwt.MapClaims // the claim set
-	pb      []byte        // the decoded payload
+	algIdx int    // index of the header's "alg" in the allowlist
+	kid    string // header "kid" when a string; shares scratch
+	kidBad bool   // header "kid" present but not a string
+	typ    string // header "typ" when a string; shares scratch
+	crit   bool   // header "crit" present, whatever its value
+	sig    []byte // the decoded signature; shares scratch
+	// memo is set when the header was read from the Authenticator's
+	// memo of the headers of verified tokens (see headerMemo).
+	memo bool
 }
+
+// A headerMemo is the decoded header of a token whose signature verified,
+// kept so that the next tokens with the same header segment (every token
+// of an issuer key carries the same one) skip its decoding. Reading a
+// header is a function of its segment and the allowlist alone, so the
+// memo decides as the decoding would. Only verified tokens are
+// remembered: forged tokens with made-up headers cannot churn it.
+type headerMemo struct {
+	seg    string // the header segment
+	algIdx int
+	kid    string
+	kidBad bool
+	typ    string
+	crit   bool
+}
+
+// headerMemos is the number of headers an Authenticator remembers.
+const headerMemos = 4
+
+// memoSlot returns the slot of the memo for header segment h.
+func memoSlot(h string) int {
+	if h == "" {
+		return 0
+	}
+	return (len(h) ^ int(h[len(h)-1]) ^ int(h[len(h)/2])) & (headerMemos - 1)
+}
+
+// jwsScratch is the size of the buffer on the stack the header and the
+// signature of a usual token are decoded into; a longer one is decoded on
+// the heap.
+const jwsScratch = 384
+
+// claimSlots is the number of claim slots a caller keeps on its stack;
+// an Authenticator that reads more claims allocates them.
+const claimSlots = 24
 
 // splitJWS splits tok into its three segments, decodes the header and the
-// signature strictly and checks the header's "alg" against algs (which
-// never holds "none", in any spelling: see checkAlgorithm). It reports
-// false for anything golang-jwt's parser would refuse as malformed,
-// unverifiable or with a signing method outside algs — reason rInvalid —
-// leaving the payload segment untouched.
-func splitJWS(tok string, algs []string) (jws, bool) {
-	c, ok := compact.Split(tok)
+// signature strictly (into scratch) and checks the header's "alg" against
+// algs (which never holds "none", in any spelling: see checkAlgorithm). It
+// reports false for anything golang-jwt's parser would refuse as
+// malformed, unverifiable or with a signing method outside algs — reason
+// rInvalid — leaving the payload segment untouched. It returns the
+// signing input and the payload segment apart from the jws, which shares
+// scratch.
+//
+// When memo holds the header segment, the header is taken from it.
+func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jws, signing, payload string, ok bool) {
+	h, p, s, ok := compact.Cut(tok)
 	if !ok {
-		return jws{}, false
+		return t, "", "", false
 	}
-	// As in golang-jwt: a JSON null leaves the map nil, which reads as
-	// empty (no "alg"). Decoded into a local, so that t stays on the stack.
-	var header map[string]any
-	if err := json.Unmarshal(c.Header, &header); err != nil {
-		return jws{}, false
+	if memo != nil && memo.seg == h {
+		t = jws{algIdx: memo.algIdx, kid: memo.kid, kidBad: memo.kidBad, typ: memo.typ, crit: memo.crit, memo: true}
+		sig, ok := compact.AppendDecode(scratch[:0], s)
+		if !ok {
+			return t, "", "", false
+		}
+		t.sig = sig
+		return t, tok[:len(h)+1+len(p)], p, true
 	}
-	t := jws{header: header}
-	t.alg, ok = t.header["alg"].(string)
-	if !ok || !slices.Contains(algs, t.alg) {
-		return jws{}, false
+	enc := compact.Encoding
+	buf := scratch[:0]
+	if n := enc.DecodedLen(len(h)) + enc.DecodedLen(len(s)); n > cap(buf) {
+		buf = make([]byte, 0, n)
 	}
-	if t.method = jwt.GetSigningMethod(t.alg); t.method == nil {
-		return jws{}, false
+	hb, ok := compact.AppendDecode(buf, h)
+	if !ok {
+		return t, "", "", false
 	}
-	var err error
-	if t.sig, err = compact.Encoding.DecodeString(c.Signature); err != nil {
-		return jws{}, false
+	// The last of each member counts, as in the map golang-jwt decodes
+	// the header into; a JSON null header reads as empty (no "alg").
+	var alg, kid, typ compact.Value
+	r := compact.NewObjectReader(hb)
+	for {
+		name, v, more := r.Next()
+		if !more {
+			break
+		}
+		switch name {
+		case "alg":
+			alg = v
+		case "kid":
+			kid = v
+		case "typ":
+			typ = v
+		case "crit":
+			t.crit = true
+		}
 	}
-	t.signing, t.payload = c.SigningInput, c.Payload
-	return t, true
+	if _, ok := r.Valid(); !ok || alg.Kind != compact.String {
+		return t, "", "", false
+	}
+	t.algIdx = -1
+	for i, a := range algs {
+		if a == alg.Str {
+			t.algIdx = i
+			break
+		}
+	}
+	if t.algIdx < 0 {
+		return t, "", "", false
+	}
+	switch kid.Kind {
+	case compact.Absent:
+	case compact.String:
+		t.kid = kid.Str
+	default:
+		t.kidBad = true
+	}
+	if typ.Kind == compact.String {
+		t.typ = typ.Str
+	}
+	sig, ok := compact.AppendDecode(hb[len(hb):], s)
+	if !ok {
+		return t, "", "", false
+	}
+	t.sig = sig
+	return t, tok[:len(h)+1+len(p)], p, true
 }
 
-// claims decodes the payload into a claim set, as golang-jwt's parser
-// does without WithJSONNumber (numbers are float64), once: later calls
-// return the same result. It returns the decoded payload too, for
-// Config.Custom, and false when the payload is not strict base64url of a
-// JSON object (or null). A JSON null yields a nil claim set, which reads as
-// an empty one, as golang-jwt's does (it keeps the empty map it was given).
-func (t *jws) claims() (jwt.MapClaims, []byte, bool) {
-	if !t.decoded {
-		t.decoded = true
-		var c jwt.MapClaims // a local, so that t stays on the stack
-		pb, err := compact.Encoding.DecodeString(t.payload)
-		if err == nil {
-			err = json.Unmarshal(pb, &c)
+// A payload is the payload segment of a jws and, once decoded, its claims.
+type payload struct {
+	seg     string          // the payload segment, base64url
+	vals    []compact.Value // the claim slots of a decode before the signature check
+	decoded bool
+	bad     bool   // the payload is not a claim set
+	pb      []byte // the decoded payload, which the claims share
+}
+
+// early returns the claim slots for a decode before the signature check
+// (several issuers, an unknown kid): on the heap, for the rest of the
+// verification.
+func (c *payload) early(names *compact.Names) []compact.Value {
+	if c.vals == nil {
+		c.vals = make([]compact.Value, names.Len())
+	}
+	return c.vals
+}
+
+// claims decodes the payload into vals, the claim slots of names (the
+// same slots at every call), as golang-jwt's parser decodes a claim set
+// into a MapClaims (without WithJSONNumber), once: later calls return the
+// same result. It reports false when the payload is not strict base64url
+// of a JSON object (or null). A JSON null is an empty claim set, as
+// golang-jwt's is (it keeps the empty map it was given). The decoded
+// payload, c.pb, is kept for Config.Custom and for the claims the
+// Principal hands out, and never modified.
+func (c *payload) claims(names *compact.Names, vals []compact.Value) bool {
+	if !c.decoded {
+		c.decoded = true
+		// A buffer of its own: the claims and the Principal share it.
+		pb, ok := compact.AppendDecode(make([]byte, 0, compact.Encoding.DecodedLen(len(c.seg))), c.seg)
+		if ok {
+			_, ok = compact.DecodeObject(pb, names, vals)
 		}
-		t.c, t.pb, t.bad = c, pb, err != nil
+		c.pb, c.bad = pb, !ok
 	}
-	if t.bad {
-		return nil, nil, false
-	}
-	return t.c, t.pb, true
+	return !c.bad
 }

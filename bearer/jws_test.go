@@ -100,16 +100,18 @@ func TestSplitJWS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			j, ok := splitJWS(tc.token, algs)
+			var scratch [jwsScratch]byte
+			j, signing, _, ok := splitJWS(tc.token, algs, scratch[:], nil)
 			require.Equal(t, tc.ok, ok)
+			_, oldOK := oldSplitJWS(tc.token, algs)
+			assert.Equal(t, oldOK, ok, "as the former split")
 			if !ok {
 				return
 			}
 			i := strings.LastIndexByte(tc.token, '.')
-			assert.Equal(t, tc.token[:i], j.signing)
-			assert.Equal(t, "HS256", j.alg)
-			assert.Equal(t, jwt.SigningMethodHS256, j.method)
-			assert.False(t, j.decoded, "the payload is not decoded")
+			assert.Equal(t, tc.token[:i], signing)
+			assert.Equal(t, "HS256", algs[j.algIdx])
+			assert.Equal(t, "k1", j.kid)
 		})
 	}
 }
@@ -149,7 +151,9 @@ func TestForgedTokenClaimsNotDecoded(t *testing.T) {
 					require.Len(t, events, 1)
 					assert.Equal(t, "invalid_token", string(events[0].Reason))
 
-					assert.Equal(t, base, allocs(tok), "the claims segment is not decoded")
+					if !raceEnabled { // under the race detector sync.Pool drops the HMAC states
+						assert.Equal(t, base, allocs(tok), "the claims segment is not decoded")
+					}
 				})
 			}
 		})
@@ -390,7 +394,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 		if rs != rOK {
 			return nil, refusals[rs].Err
 		}
-		return key, nil
+		return key.Key.Key, nil
 	}
 	return func(tok string) reason {
 		claims := jwt.MapClaims{}
@@ -398,7 +402,7 @@ func refVerifier(a *Authenticator, cfg Config) func(tok string) reason {
 			return jwtReason(err)
 		}
 		var pr gatehouse.Principal
-		_, rs := a.principal(&pr, claims, a.single)
+		_, rs := a.oldPrincipal(&pr, claims, a.single)
 		return rs
 	}
 }

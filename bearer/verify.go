@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
+	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
 // check is the single decision: it returns the Principal and rOK, or the
@@ -38,10 +39,10 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	}
 	ctx := r.Context()
 	isJWT := a.jwtOn && strings.Count(tok, ".") == 2
-	var nowUnix int64 // read once: the cache lookup and, on a miss, the insert
+	var now time.Time // read once: the cache lookup and, on a miss, the claims and the insert
 	if isJWT && a.cache != nil {
-		nowUnix = a.now().Unix()
-		if e, ok := a.cache.get(tok, nowUnix); ok {
+		now = a.now()
+		if e, ok := a.cache.get(tok, now.Unix()); ok {
 			if e.key == nil || e.key.live(e.kid) {
 				if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
 					return a.refuse(isDPoP, rs, err)
@@ -59,10 +60,10 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	var p *gatehouse.Principal
 	var err error
 	switch {
+	case isJWT:
+		p, rs, err = a.verifyJWT(ctx, tok, now)
 	case !validToken(tok):
 		p, rs, err = nil, rMalformed, a.errs[rMalformed]
-	case isJWT:
-		p, rs, err = a.verifyJWT(ctx, tok, nowUnix)
 	case a.tokens != nil:
 		p, rs, err = a.lookupOpaque(ctx, tok)
 	default:
@@ -118,10 +119,11 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 	return rOK, nil
 }
 
-// verifyJWT verifies tok, checks what golang-jwt does not, builds the
-// Principal and caches it. nowUnix is the time read for the cache lookup,
-// reused for the insert: a token already expired at nowUnix (accepted only
-// thanks to the leeway) is not cached.
+// verifyJWT verifies tok, checks its claims, builds the Principal and
+// caches it. now is the time read for the cache lookup (zero without a
+// cache: the clock is then read once the signature is verified), reused
+// for the claims and the insert: a token already expired at now (accepted
+// only thanks to the leeway) is not cached.
 //
 // The order is golang-jwt's Parser.ParseWithClaims' with one difference:
 // with a single issuer, the claims are decoded after the signature check,
@@ -134,52 +136,116 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // before a key-set fetch for an unknown kid (see keyFor). A token with a
 // single defect gets the reason golang-jwt's order gives; one with several
 // may not (see TestMultiDefectOrder).
-func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64) (*gatehouse.Principal, reason, error) {
-	t, ok := splitJWS(tok, a.algs)
+//
+// A token outside the b64token grammar is refused as malformed whatever
+// else is wrong with it, as if the grammar were checked first. It is
+// checked only for a refusal, and only where strict base64url decoding has
+// not vouched for it (base64url holds only b64token bytes): nothing before
+// a refusal leaves a trace (a key-set fetch for an unknown kid comes after
+// the payload is decoded, see keyFor).
+func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time) (*gatehouse.Principal, reason, error) {
+	var scratch [jwsScratch]byte
+	h, _, _ := strings.Cut(tok, ".")
+	memo := a.headers[memoSlot(h)].Load()
+	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:], memo)
+	if !ok {
+		if !validToken(tok) {
+			return nil, rMalformed, a.errs[rMalformed]
+		}
+		return nil, rInvalid, a.errs[rInvalid]
+	}
+	c := payload{seg: seg}
+	p, rs, err := a.verifySplit(ctx, tok, now, &t, signing, &c)
+	if rs != rOK && (!c.decoded || c.bad) && !b64tokenBody(seg) {
+		return nil, rMalformed, a.errs[rMalformed]
+	}
+	return p, rs, err
+}
+
+// remember keeps the header of a token whose signature verified, read
+// from segment h, for the next tokens that carry the same (headerMemo).
+func (a *Authenticator) remember(h string, t *jws) {
+	a.headers[memoSlot(h)].Store(&headerMemo{
+		seg: strings.Clone(h), algIdx: t.algIdx, kid: strings.Clone(t.kid),
+		kidBad: t.kidBad, typ: strings.Clone(t.typ), crit: t.crit,
+	})
+}
+
+// verifySplit is verifyJWT once tok is split, its header and signature
+// decoded.
+func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Time, t *jws, signing string, c *payload) (*gatehouse.Principal, reason, error) {
+	alg := a.algs[t.algIdx] // not read from t, which holds scratch
+	is, rs := a.issuerOf(c)
+	if rs != rOK {
+		return nil, rs, a.errs[rs]
+	}
+	sk, rkey, kid, rs := is.keyFor(ctx, t, alg, c, a.names)
+	if rs != rOK {
+		return nil, rs, a.errs[rs]
+	}
+	var ok bool
+	if sk != nil {
+		ok = sk.verify(alg, signing, t.sig)
+	} else {
+		ok = jwsalg.Verify(alg, rkey.Key.Key, signing, t.sig)
+	}
 	if !ok {
 		return nil, rInvalid, a.errs[rInvalid]
 	}
-	is, rs := a.issuerOf(&t)
-	if rs != rOK {
+	if !t.memo {
+		a.remember(signing[:strings.IndexByte(signing, '.')], t)
+	}
+	return a.accept(ctx, tok, now, is, c, rkey, kid)
+}
+
+// accept checks the claims of a token whose signature is verified, builds
+// its Principal, runs the hooks and the revocation check, and caches it.
+// rkey and kid are the remote key that verified it and the token's kid.
+func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, is *issuerState, c *payload, rkey *remoteKey, kid string) (*gatehouse.Principal, reason, error) {
+	// The claim slots: those the claims were decoded into before the
+	// signature check, else slots on the stack.
+	var slots [claimSlots]compact.Value
+	vals := c.vals
+	if vals == nil {
+		if n := a.names.Len(); n <= len(slots) {
+			vals = slots[:n]
+		} else {
+			vals = make([]compact.Value, n)
+		}
+	}
+	if rs := is.checkClaims(c, a.names, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	key, kid, rkey, rs := is.keyFor(ctx, &t)
-	if rs != rOK {
+	// The one allocation for the Principal, cached or not. (The decoded
+	// payload, which its strings share, is an allocation of its own: an
+	// entry holding it would take the allocator's slower path for objects
+	// over 512 bytes and double the memory the collector scans.)
+	e := &cacheEntry{}
+	if now.IsZero() {
+		now = a.now()
+	}
+	if rs := is.checkTimes(vals, now); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	if err := t.method.Verify(t.signing, t.sig, key); err != nil {
-		return nil, rInvalid, a.errs[rInvalid]
-	}
-	claims, payload, rs := is.checkClaims(&t)
-	if rs != rOK {
-		return nil, rs, a.errs[rs]
-	}
-	if err := is.validator.Validate(claims); err != nil {
-		// Wrapped as golang-jwt's parser wraps it, so that jwtReason
-		// classifies it as it classifies the parser's errors.
-		rs := jwtReason(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
-		return nil, rs, a.errs[rs]
-	}
-	e := &cacheEntry{} // the one allocation for the Principal, cached or not
 	if rkey != nil {
 		e.kid, e.key = kid, rkey
 	}
-	exp, rs := a.principal(&e.p, claims, is)
+	exp, rs := a.principal(e, c.pb, vals, is)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	e.exp = min(exp, nowUnix+a.maxAge)
+	e.exp = min(exp, now.Unix()+a.maxAge)
 	e.bound = e.p.Confirmation != (gatehouse.Confirmation{})
-	iat, _ := numericDate(claims["iat"]) // absent: 0, at or before any not-before
+	iat, _ := numericDate(vals[cIAT]) // absent: 0, at or before any not-before
 	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat, Principal: &e.p}
 	if a.validate != nil {
-		if err := a.validate(ctx, Claims{m: claims}); err != nil {
+		if err := a.validate(ctx, Claims{s: &e.claims}); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
 	if a.custom != nil {
 		var err error
-		if e.p.Claims, err = a.custom.decode(ctx, payload); err != nil {
+		if e.p.Claims, err = a.custom.decode(ctx, c.pb); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
@@ -187,7 +253,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 		return nil, rs, err
 	}
 	if a.cache != nil {
-		a.cache.put(tok, e, nowUnix)
+		a.cache.put(tok, e, now.Unix())
 	}
 	return &e.p, rOK, nil
 }
@@ -196,149 +262,220 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, nowUnix int64
 // the one t's "iss" names. With several issuers the claims are decoded
 // here: rInvalid when they are not a claim set, rIssuer for an "iss" that
 // names no configured issuer — decided without any network request.
-func (a *Authenticator) issuerOf(t *jws) (*issuerState, reason) {
+func (a *Authenticator) issuerOf(c *payload) (*issuerState, reason) {
 	if a.single != nil {
 		return a.single, rOK
 	}
-	claims, _, ok := t.claims()
-	if !ok {
+	vals := c.early(a.names)
+	if !c.claims(a.names, vals) {
 		return nil, rInvalid
 	}
-	iss, _ := claims["iss"].(string)
-	is := a.issuers[iss]
+	iss := vals[cISS]
+	if iss.Kind != compact.String {
+		return nil, rIssuer // a non-string "iss" reads as "", which no issuer has
+	}
+	is := a.issuers[iss.Str]
 	if is == nil {
 		return nil, rIssuer
 	}
 	return is, rOK
 }
 
-// checkClaims decodes t's claims and checks the issuer, before the
-// validator as when the key function checked it: rInvalid when the payload
-// is not a claim set, rIssuer for an issuer not accepted (a non-string
-// "iss" reads as "", which is never accepted).
-func (is *issuerState) checkClaims(t *jws) (jwt.MapClaims, []byte, reason) {
-	claims, payload, ok := t.claims()
-	if !ok {
-		return nil, nil, rInvalid
+// checkClaims decodes c's claims and checks the issuer, before the time
+// and audience checks: rInvalid when the payload is not a claim set,
+// rIssuer for an issuer not accepted (a non-string "iss" reads as "",
+// which is never accepted).
+func (is *issuerState) checkClaims(c *payload, names *compact.Names, vals []compact.Value) reason {
+	if !c.claims(names, vals) {
+		return rInvalid
 	}
 	if is.checkISS {
-		if iss, _ := claims["iss"].(string); iss != is.url {
-			return nil, nil, rIssuer
+		if iss := vals[cISS]; iss.Kind != compact.String || iss.Str != is.url {
+			return rIssuer
 		}
 	}
-	return claims, payload, rOK
+	return rOK
 }
 
-// jwtReason classifies an error wrapping golang-jwt's sentinels, checking
-// our own sentinels first.
-func jwtReason(err error) reason {
+// checkTimes checks "exp", "nbf", "iat" and "aud" as golang-jwt's
+// Validator checks a MapClaims (with WithExpirationRequired, WithIssuedAt,
+// the issuer's leeway and audiences) and returns the reason its error
+// stood for (golang-jwt's sentinels, by precedence): rExpired, else
+// rNotYetValid, else rAudience, else rClaims when any check failed (a
+// missing or mistyped claim), else rOK.
+//
+// A date is a JSON number; 0 reads as absent, anything else not a number
+// is mistyped. A present "nbf" or "iat" must not be after now (plus the
+// leeway), and "exp" must be after now (less the leeway), compared at
+// jwt.TimePrecision. With audiences, "aud" is a string or an array of
+// strings naming one of them; absent, null, empty, [""] or of another type
+// it is missing, and an array holding a non-string is mistyped.
+func (is *issuerState) checkTimes(v []compact.Value, now time.Time) reason {
+	var expired, early, audience, other bool
+	nowNano := int64(-1) // now is outside the fast comparison's range
+	if sec := now.Unix(); sec > 0 && sec < 9e9 {
+		nowNano = now.UnixNano()
+	}
+	switch d := v[cEXP]; d.Kind {
+	case compact.Number:
+		if d.Num == 0 {
+			other = true // golang-jwt reads 0 as absent, and exp is required
+		} else if !before(now, nowNano, d.Num, is.leeway) {
+			expired = true
+		}
+	default:
+		other = true // absent, or not a number
+	}
+	for _, i := range [...]int{cNBF, cIAT} {
+		switch d := v[i]; d.Kind {
+		case compact.Absent:
+		case compact.Number:
+			if d.Num != 0 && before(now, nowNano, d.Num, -is.leeway) {
+				early = true
+			}
+		default:
+			other = true
+		}
+	}
+	if len(is.auds) > 0 {
+		switch aud := v[cAUD]; aud.Kind {
+		case compact.String:
+			switch {
+			case aud.Str == "":
+				other = true
+			case !slices.Contains(is.auds, aud.Str):
+				audience = true
+			}
+		case compact.Array:
+			n, match, mistyped, empty := 0, false, false, false
+			it := aud.Elems()
+			for {
+				_, e, ok := it.Next()
+				if !ok {
+					break
+				}
+				if e.Kind != compact.String {
+					mistyped = true
+					break
+				}
+				n++
+				empty = e.Str == ""
+				match = match || slices.Contains(is.auds, e.Str)
+			}
+			switch {
+			case mistyped, n == 0, n == 1 && empty:
+				other = true
+			case !match:
+				audience = true
+			}
+		default:
+			other = true // no audience: required when audiences are set
+		}
+	}
 	switch {
-	case errors.Is(err, ErrUnavailable):
-		return rUnavailable
-	case errors.Is(err, ErrCritHeader):
-		return rCrit
-	case errors.Is(err, ErrTokenType):
-		return rType
-	case errors.Is(err, ErrUnknownKey):
-		return rUnknownKey
-	case errors.Is(err, ErrIssuer):
-		return rIssuer
-	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenSignatureInvalid),
-		errors.Is(err, jwt.ErrTokenUnverifiable):
-		return rInvalid
-	case errors.Is(err, jwt.ErrTokenExpired):
+	case expired:
 		return rExpired
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+	case early:
 		return rNotYetValid
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+	case audience:
 		return rAudience
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing), errors.Is(err, jwt.ErrTokenInvalidClaims):
+	case other:
 		return rClaims
 	}
-	return rInvalid
+	return rOK
+}
+
+// before reports whether now is before the NumericDate claim f plus d, as
+// golang-jwt compares them: the claim converted by dateOf. When now and f
+// are whole seconds between 1970 and 2255 (every real token's dates) the
+// comparison is made in integer nanoseconds — nowNano is now's, -1 when it
+// is outside that range — which is the same comparison without the
+// conversions, as long as the precision is the second.
+func before(now time.Time, nowNano int64, f float64, d time.Duration) bool {
+	if nowNano >= 0 && f > 0 && f < 9e9 && f == math.Trunc(f) && jwt.TimePrecision == time.Second && d >= -MaxLeeway && d <= MaxLeeway {
+		return nowNano < int64(f)*int64(time.Second)+int64(d)
+	}
+	return now.Before(dateOf(f).Add(d))
+}
+
+// dateOf converts a NumericDate claim to a time as golang-jwt does: whole
+// seconds and nanoseconds, truncated to jwt.TimePrecision.
+func dateOf(f float64) time.Time {
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision)
 }
 
 // checkHeader applies the header rules golang-jwt leaves to the caller on
 // the still unverified token, before any signature work (cheap checks
-// first), and returns the token's kid. The "jku", "x5u", "x5c" and "jwk"
-// parameters are never read: keys come only from the configuration.
-func (is *issuerState) checkHeader(t *jws) (string, reason) {
-	h := t.header
-	if _, ok := h["crit"]; ok {
+// first). The "jku", "x5u", "x5c" and "jwk" parameters are never read:
+// keys come only from the configuration.
+func (is *issuerState) checkHeader(t *jws, alg string) reason {
+	if t.crit {
 		// RFC 7515 §4.1.11: no extension is understood here.
-		return "", rCrit
+		return rCrit
 	}
-	if is.typ != "" {
-		typ, _ := h["typ"].(string)
-		if !compact.TypeMatches(typ, is.typ) {
-			return "", rType
-		}
+	if is.typ != "" && !compact.TypeMatches(t.typ, is.typ) {
+		return rType
 	}
-	if !slices.Contains(is.algs, t.alg) {
-		return "", rInvalid // another issuer's algorithm
+	if !slices.Contains(is.algs, alg) {
+		return rInvalid // another issuer's algorithm
 	}
-	kid := ""
-	if v, ok := h["kid"]; ok {
-		s, ok := v.(string)
-		if !ok {
-			return "", rUnknownKey
-		}
-		kid = s
+	if t.kidBad {
+		return rUnknownKey
 	}
-	return kid, rOK
+	return rOK
 }
 
-// keyFor checks t's header and returns the key of this issuer that must
-// verify t: a static key selected by kid, else (with a remote set) a key of
-// the set, returned with the token's kid as rkey for the cache's liveness
-// check (rkey is nil for a static key).
+// keyFor checks t's header (its "alg" is alg) and returns the key of this
+// issuer that must verify t: a static key selected by kid, else (with a
+// remote set) a key of the set, returned as rkey with the token's kid
+// (copied: t shares the caller's scratch) for the cache's liveness check.
 //
 // A kid the remote set does not hold costs a (rate-limited) fetch of the
 // set, a round trip to the provider. Before it, the claims are decoded and
 // the issuer checked: a token that is not a claim set, or from a foreign
 // issuer, never spends the fetch budget.
-func (is *issuerState) keyFor(ctx context.Context, t *jws) (key any, kid string, rkey *remoteKey, rs reason) {
-	kid, rs = is.checkHeader(t)
-	if rs != rOK {
-		return nil, "", nil, rs
+func (is *issuerState) keyFor(ctx context.Context, t *jws, alg string, c *payload, names *compact.Names) (sk *staticKey, rkey *remoteKey, kid string, rs reason) {
+	if rs = is.checkHeader(t, alg); rs != rOK {
+		return nil, nil, "", rs
 	}
-	alg := t.alg
 	if is.remote == nil {
-		key, rs = is.staticKey(kid, alg)
-		return key, kid, nil, rs
+		sk, rs = is.staticKey(t.kid, alg)
+		return sk, nil, "", rs
 	}
-	if kid != "" {
-		if k, ok := is.keys[kid]; ok {
+	if t.kid != "" {
+		if k, ok := is.keys[t.kid]; ok {
 			if k.Algorithm != alg {
-				return nil, "", nil, rUnknownKey
+				return nil, nil, "", rUnknownKey
 			}
-			return k.Key, kid, nil, rOK
+			return k, nil, "", rOK
 		}
 	}
-	if kid == "" && len(is.keys) > 0 {
-		return nil, "", nil, rUnknownKey
+	if t.kid == "" && len(is.keys) > 0 {
+		return nil, nil, "", rUnknownKey
 	}
+	kid = strings.Clone(t.kid)
 	if kid != "" && !is.remote.holds(kid) {
-		if _, _, rs := is.checkClaims(t); rs != rOK {
-			return nil, "", nil, rs
+		if rs := is.checkClaims(c, names, c.early(names)); rs != rOK {
+			return nil, nil, "", rs
 		}
 	}
 	k, err := is.remote.key(ctx, kid, alg)
 	switch {
 	case errors.Is(err, ErrUnavailable):
-		return nil, "", nil, rUnavailable
+		return nil, nil, "", rUnavailable
 	case err != nil:
-		return nil, "", nil, rUnknownKey
+		return nil, nil, "", rUnknownKey
 	}
-	return k.Key.Key, kid, k, rOK
+	return nil, k, kid, rOK
 }
 
 // staticKey selects a static key by kid and its bound algorithm.
-func (is *issuerState) staticKey(kid, alg string) (any, reason) {
-	var k Key
+func (is *issuerState) staticKey(kid, alg string) (*staticKey, reason) {
+	var k *staticKey
 	switch {
 	case is.only != nil && (is.only.ID == "" || is.only.ID == kid || kid == ""):
-		k = *is.only
+		k = is.only
 	case kid != "":
 		var ok bool
 		if k, ok = is.keys[kid]; !ok {
@@ -350,53 +487,125 @@ func (is *issuerState) staticKey(kid, alg string) (any, reason) {
 	if k.Algorithm != alg {
 		return nil, rUnknownKey
 	}
-	return k.Key, rOK
+	return k, rOK
 }
 
-// principal fills *p from verified claims and returns the expiry in Unix
-// seconds; on failure *p is left incomplete and must not be used.
-func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims, is *issuerState) (int64, reason) {
-	exp, ok := numericDate(c["exp"])
+// A staticKey is a configured Key, bound, with the HMAC state that
+// verifies with it when it is a secret.
+type staticKey struct {
+	Key
+	mac *jwsalg.MAC
+}
+
+func newStaticKey(k Key) *staticKey {
+	sk := &staticKey{Key: k}
+	if secret, ok := k.Key.([]byte); ok && jwsalg.FamilyOf(k.Algorithm) == jwsalg.HMAC {
+		sk.mac = jwsalg.NewMAC(k.Algorithm, secret)
+	}
+	return sk
+}
+
+// verify reports whether sig is the key's signature of input under alg,
+// the key's algorithm.
+func (k *staticKey) verify(alg, input string, sig []byte) bool {
+	if k.mac != nil {
+		return k.mac.Verify(input, sig)
+	}
+	return jwsalg.Verify(alg, k.Key.Key, input, sig)
+}
+
+// The claims every Authenticator reads, by their index in its names: the
+// registered claims, then the ones the Principal and the scopes come from.
+// The tenant claims, the ScopeClaims and the RequiredClaims of the
+// configuration follow them (newClaimNames).
+const (
+	cISS = iota
+	cSUB
+	cAUD
+	cEXP
+	cNBF
+	cIAT
+	cJTI
+	cSID
+	cClientID
+	cCNF
+	cScope
+	cSCP
+	cScopes
+)
+
+// newClaimNames returns the names of the claims a reads, and sets the
+// index of each issuer's tenant and scope claims and of the required
+// claims.
+func newClaimNames(a *Authenticator) *compact.Names {
+	names := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", "cnf", "scope", "scp", "scopes"}
+	for _, is := range a.all {
+		names = append(names, is.tenant)
+		if is.scopeClaim != "" {
+			names = append(names, is.scopeClaim)
+		}
+	}
+	names = append(names, a.required...)
+	n := compact.NewNames(names...)
+	for _, is := range a.all {
+		is.tenantIdx, is.scopeIdx = n.Index(is.tenant), -1
+		if is.scopeClaim != "" {
+			is.scopeIdx = n.Index(is.scopeClaim)
+		}
+	}
+	a.requiredIdx = make([]int, len(a.required))
+	for i, name := range a.required {
+		a.requiredIdx[i] = n.Index(name)
+	}
+	return n
+}
+
+// principal fills e's Principal from the verified claims v, decoded from
+// the payload pb, and returns the expiry in Unix seconds; on failure the
+// Principal is left incomplete and must not be used.
+func (a *Authenticator) principal(e *cacheEntry, pb []byte, v []compact.Value, is *issuerState) (int64, reason) {
+	exp, ok := numericDate(v[cEXP])
 	if !ok {
 		return 0, rClaims
 	}
 	var bad bool
-	str := func(name string) string {
-		v, present := c[name]
-		if !present || v == nil {
+	str := func(i int) string {
+		switch v[i].Kind {
+		case compact.Absent, compact.Null:
 			return ""
+		case compact.String:
+			return v[i].Str
 		}
-		s, ok := v.(string)
-		if !ok {
-			bad = true
-		}
-		return s
+		bad = true
+		return ""
 	}
 	// A non-string "iss" is refused even when issuers are not checked
 	// (checkClaims compared it with the issuer's URL).
-	str("iss")
-	for _, name := range a.required {
-		if c[name] == nil {
+	str(cISS)
+	for _, i := range a.requiredIdx {
+		if k := v[i].Kind; k == compact.Absent || k == compact.Null {
 			return 0, rClaims
 		}
 	}
+	e.claims.raw = pb
+	p := &e.p
 	*p = gatehouse.Principal{
-		Subject:   str("sub"),
-		Tenant:    str(is.tenant),
-		ClientID:  str("client_id"),
-		Scopes:    is.scopes(c),
+		Subject:   str(cSUB),
+		Tenant:    str(is.tenantIdx),
+		ClientID:  str(cClientID),
+		Scopes:    is.scopes(v, &e.scopes),
 		Method:    gatehouse.MethodJWT,
-		TokenID:   str("jti"),
-		SessionID: str("sid"),
+		TokenID:   str(cJTI),
+		SessionID: str(cSID),
 		ExpiresAt: time.Unix(exp, 0),
-		Claims:    Claims{m: c},
+		Claims:    Claims{s: &e.claims},
 	}
 	if bad || (a.needJTI && p.TokenID == "") {
 		// With revocations, every token must be revocable by its jti.
 		return 0, rClaims
 	}
 	var rs reason
-	if p.Confirmation, rs = confirmation(c); rs != rOK {
+	if p.Confirmation, rs = confirmation(v[cCNF]); rs != rOK {
 		return 0, rs
 	}
 	return exp, rOK
@@ -404,9 +613,9 @@ func (a *Authenticator) principal(p *gatehouse.Principal, c jwt.MapClaims, is *i
 
 // numericDate returns a NumericDate claim in whole seconds, truncated as
 // golang-jwt compares it.
-func numericDate(v any) (int64, bool) {
-	f, ok := v.(float64)
-	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/2 || f < 0 {
+func numericDate(v compact.Value) (int64, bool) {
+	f := v.Num
+	if v.Kind != compact.Number || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/2 || f < 0 {
 		return 0, false
 	}
 	return int64(f), true
@@ -437,16 +646,101 @@ func (a *Authenticator) lookupOpaque(ctx context.Context, tok string) (*gatehous
 	}, rOK, nil
 }
 
-// scopes returns the scopes c grants: those of the issuer's ScopeClaim, or
-// of the claim gatehouse.ScopeClaim selects.
-func (is *issuerState) scopes(c jwt.MapClaims) []string {
-	if is.scopeClaim == "" {
-		return gatehouse.ScopesFromClaims(c)
+// scopes returns the scopes the claims grant: those of the issuer's
+// ScopeClaim, else those of the claim gatehouse.ScopeClaim selects (the
+// first of "scope", "scp" and "scopes" present, even as null), read as
+// gatehouse.AppendScopes reads a decoded claim: the scope-tokens of a
+// space-delimited string, or the strings of an array that are one
+// scope-token each, in order, duplicates kept once. The result is exactly
+// sized, nil when the claim grants none; up to len(inline) scopes are kept
+// in inline, more in a new slice.
+func (is *issuerState) scopes(v []compact.Value, inline *[entryScopes]string) []string {
+	var c compact.Value
+	if is.scopeIdx >= 0 {
+		c = v[is.scopeIdx]
+	} else {
+		for _, i := range [...]int{cScope, cSCP, cScopes} {
+			if v[i].Kind != compact.Absent {
+				c = v[i]
+				break
+			}
+		}
 	}
-	var buf [16]string
-	scopes := gatehouse.AppendScopes(buf[:0], c[is.scopeClaim])
-	if len(scopes) == 0 {
+	var l scopeList
+	switch c.Kind {
+	case compact.String:
+		for f := range strings.SplitSeq(c.Str, " ") {
+			l.add(f)
+		}
+	case compact.Array:
+		it := c.Elems()
+		for {
+			_, e, ok := it.Next()
+			if !ok {
+				break
+			}
+			if e.Kind == compact.String {
+				l.add(e.Str)
+			}
+		}
+	}
+	return l.list(inline)
+}
+
+// A scopeList collects valid scope-tokens once each, as
+// gatehouse.AppendScopes does: the first 16 in place, then on the heap,
+// through a set from 32 on, so that a huge scope claim costs linear time.
+type scopeList struct {
+	small [16]string
+	n     int
+	more  []string // all of them, once past 16
+	seen  map[string]struct{}
+}
+
+func (l *scopeList) add(s string) {
+	if !gatehouse.ValidScope(s) {
+		return
+	}
+	if l.more == nil {
+		if slices.Contains(l.small[:l.n], s) {
+			return
+		}
+		if l.n < len(l.small) {
+			l.small[l.n] = s
+			l.n++
+			return
+		}
+		l.more = append(slices.Clone(l.small[:]), s)
+		return
+	}
+	if l.seen == nil && len(l.more) >= 32 {
+		l.seen = make(map[string]struct{}, 2*len(l.more))
+		for _, x := range l.more {
+			l.seen[x] = struct{}{}
+		}
+	}
+	if l.seen != nil {
+		if _, dup := l.seen[s]; dup {
+			return
+		}
+		l.seen[s] = struct{}{}
+	} else if slices.Contains(l.more, s) {
+		return
+	}
+	l.more = append(l.more, s)
+}
+
+// list returns the scopes collected, in an exactly sized slice (of inline
+// when they fit); nil for none.
+func (l *scopeList) list(inline *[entryScopes]string) []string {
+	switch {
+	case l.more != nil:
+		return slices.Clip(l.more)
+	case l.n == 0:
 		return nil
+	case l.n <= len(inline):
+		n := copy(inline[:], l.small[:l.n])
+		return inline[:n:n]
 	}
-	return slices.Clone(scopes)
+	return slices.Clone(l.small[:l.n])
 }

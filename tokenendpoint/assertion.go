@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/gatehouse-go/gatehouse/internal/issuance"
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
 
 // Limits on jwt-bearer assertions.
@@ -94,10 +94,11 @@ func splitAssertion(token string) (input, payload string, sig []byte, e *envelop
 	return c.SigningInput, c.Payload, sig, nil
 }
 
-// verifyHS256 checks sig over input with key in constant time (golang-jwt's
-// HMAC verification).
+// verifyHS256 checks sig over input with key in constant time
+// (crypto/hmac, as golang-jwt's HMAC verification does, without copying
+// input).
 func verifyHS256(input string, sig, key []byte) bool {
-	return jwt.SigningMethodHS256.Verify(input, sig, key) == nil
+	return jwsalg.Verify(assertionAlgorithm, key, input, sig)
 }
 
 // claimsType returns the struct type a verified assertion's claims decode
@@ -172,11 +173,11 @@ func (ep *Endpoint) checkAssertionClaims(payloadSeg, clientID string) (string, a
 	if err != nil {
 		return "", nil, errAssertionPayload
 	}
-	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+	if len(raw) == 0 || raw[0] != '{' || !compact.ValidSyntax(raw) {
 		return "", nil, errAssertionPayload
 	}
 	v := reflect.New(ep.claims)
-	if issuance.ClaimsDecoder.Unmarshal(raw, v.Interface()) != nil {
+	if issuance.DecodeClaims(raw, v.Interface()) != nil {
 		return "", nil, errAssertionMembers
 	}
 	c := func(field int) json.RawMessage { return v.Elem().Field(field).Bytes() }

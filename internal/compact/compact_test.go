@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,4 +40,43 @@ func FuzzSplit(f *testing.F) {
 			t.Fatalf("%q split as %+v", tok, j)
 		}
 	})
+}
+
+// checkDecode compares AppendDecode with Encoding on seg, appended to a
+// prefix.
+func checkDecode(t *testing.T, seg string) {
+	t.Helper()
+	want, err := Encoding.DecodeString(seg)
+	prefix := []byte("xy")
+	got, ok := AppendDecode(prefix[:2:2], seg)
+	if ok != (err == nil) {
+		t.Fatalf("%q: AppendDecode ok=%v, Encoding: %v", seg, ok, err)
+	}
+	if ok && (string(got[:2]) != "xy" || string(got[2:]) != string(want)) {
+		t.Fatalf("%q: AppendDecode %x, Encoding %x", seg, got, want)
+	}
+}
+
+func TestAppendDecodeMatchesEncoding(t *testing.T) {
+	for _, seg := range []string{
+		"", "A", "AA", "AQ", "AR", "AAA", "AAE", "AAF", "AAAA", "e30", "e31", "e30=", "e30==", "eyJhbGciOiJIUzI1NiJ9",
+		"ab\ncd", "ab\r\ncd", "abc\n", "\n", "0000\n", "AAAA\nA", "AAAAAAAA\nAA", "AAAAAAAA\r\n", "AAAAAAAAAAA\n", "a+b/", "a-b_", "____", "----", "=", "AAAA=", "ey!J", "é", "AA\x00A",
+	} {
+		checkDecode(t, seg)
+	}
+	// Every length and every tail character.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for n := range 9 {
+		for _, c := range alphabet {
+			checkDecode(t, strings.Repeat("Q", n)+string(c))
+		}
+	}
+}
+
+// FuzzAppendDecode: AppendDecode decodes and refuses exactly as Encoding.
+func FuzzAppendDecode(f *testing.F) {
+	for _, s := range []string{"eyJhbGciOiJIUzI1NiJ9", "e31", "AA\nAA", "AAA=", "A"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seg string) { checkDecode(t, seg) })
 }

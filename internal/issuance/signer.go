@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-go/gatehouse/bearer"
-	"github.com/gatehouse-go/gatehouse/envelope"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/gatehouse-go/gatehouse/internal/jwsalg"
 )
@@ -55,12 +55,13 @@ type Signer struct {
 	method   jwt.SigningMethod
 	alg      string
 	kid      string
-	key      any    // private key handed to method.Sign
-	public   any    // verification key: the HMAC secret or the public key
-	typ      string // access tokens' typ: AccessTokenType or TokenTypeJWT
-	rtTyp    string // refresh JWTs' typ: RefreshTokenType or TokenTypeJWT
-	header   []byte // base64url(access header JSON) + "."
-	rtHeader []byte // base64url(refresh header JSON) + "."
+	key      any         // private key handed to method.Sign
+	public   any         // verification key: the HMAC secret or the public key
+	typ      string      // access tokens' typ: AccessTokenType or TokenTypeJWT
+	rtTyp    string      // refresh JWTs' typ: RefreshTokenType or TokenTypeJWT
+	header   []byte      // base64url(access header JSON) + "."
+	rtHeader []byte      // base64url(refresh header JSON) + "."
+	mac      *jwsalg.MAC // verifies HMAC signatures, nil for the other families
 }
 
 // NewSigner returns the signer of key (a []byte HMAC secret, an
@@ -94,6 +95,7 @@ func NewSigner(kid, alg string, key any, typ string) (*Signer, error) {
 		}
 		s.public = append([]byte(nil), key...)
 		s.key = s.public
+		s.mac = jwsalg.NewMAC(alg, key)
 	case *ecdsa.PrivateKey:
 		if family != jwsalg.ECDSA || key == nil || key.Curve != jwsalg.Curve(alg) {
 			return nil, fmt.Errorf("ECDSA key does not match %s", alg)
@@ -203,53 +205,81 @@ func (s *Signer) signWith(header, payload []byte) (string, error) {
 var (
 	errTokenMalformed = errors.New("malformed token")
 	errTokenHeader    = errors.New("not an access token of this issuer (alg, kid or typ)")
+	errTokenSignature = errors.New("token signature is invalid")
 )
 
 // Parse verifies a token's signature, algorithm, kid and typ (typ itself,
-// or "application/" + typ, case-sensitively) and only then
-// decodes its claims into dst with ClaimsDecoder (exact member names, no
-// duplicates), so a forged token costs no claims decoding. It does not validate exp, iss or aud: callers do.
-// The segments are split and decoded as the bearer middleware does
-// (compact.Split, the header as a JSON object); the signature is
-// checked by golang-jwt's implementation of the issuer's algorithm.
+// or "application/" + typ, case-sensitively) and only then decodes its
+// claims into dst with DecodeClaims (ClaimsDecoder's rules: exact member
+// names, no duplicates), so a forged token costs no claims decoding. It
+// does not validate exp, iss or aud: callers do. The segments are split
+// and decoded as the bearer middleware does (strict base64url, the header
+// read as golang-jwt reads it into a map: the last of a repeated member,
+// a non-string alg, kid or typ as ""), the header and the signature on the
+// stack; the signature is checked with the standard library's primitives
+// (internal/jwsalg), on the signing input as it is.
 func (s *Signer) Parse(token, wantTyp string, dst any) error {
-	c, ok := compact.Split(token)
+	h, p, sg, ok := compact.Cut(token)
 	if !ok {
 		return errTokenMalformed
 	}
-	var hdr map[string]any
-	if json.Unmarshal(c.Header, &hdr) != nil {
+	enc := compact.Encoding
+	var scratch [384]byte
+	buf := scratch[:0]
+	if n := enc.DecodedLen(len(h)) + enc.DecodedLen(len(sg)); n > cap(buf) {
+		buf = make([]byte, 0, n)
+	}
+	hb, ok := compact.AppendDecode(buf, h)
+	if !ok {
 		return errTokenMalformed
 	}
-	alg, _ := hdr["alg"].(string)
-	kid, _ := hdr["kid"].(string)
-	typ, _ := hdr["typ"].(string)
-	if alg != s.alg || kid != s.kid || (typ != wantTyp && typ != "application/"+wantTyp) {
+	var alg, kid, typ string
+	r := compact.NewObjectReader(hb)
+	for {
+		name, v, more := r.Next()
+		if !more {
+			break
+		}
+		str := ""
+		if v.Kind == compact.String {
+			str = v.Str
+		}
+		switch name {
+		case "alg":
+			alg = str
+		case "kid":
+			kid = str
+		case "typ":
+			typ = str
+		}
+	}
+	if _, ok := r.Valid(); !ok {
+		return errTokenMalformed
+	}
+	if alg != s.alg || kid != s.kid || (typ != wantTyp && strings.TrimPrefix(typ, "application/") != wantTyp) {
 		return errTokenHeader
 	}
-	sig, err := compact.Encoding.DecodeString(c.Signature)
-	if err != nil {
+	sig, ok := compact.AppendDecode(hb[len(hb):], sg)
+	if !ok {
 		return errTokenMalformed
 	}
-	if err := s.method.Verify(c.SigningInput, sig, s.public); err != nil {
-		return err
+	if !s.verify(token[:len(h)+1+len(p)], sig) {
+		return errTokenSignature
 	}
-	pb, err := compact.Encoding.DecodeString(c.Payload)
-	if err != nil || ClaimsDecoder.Unmarshal(pb, dst) != nil {
+	pb, ok := compact.AppendDecode(make([]byte, 0, enc.DecodedLen(len(p))), p)
+	if !ok || DecodeClaims(pb, dst) != nil {
 		return errTokenMalformed
 	}
 	return nil
 }
 
-// ClaimsDecoder decodes the verified claims of a token (an access or
-// refresh JWT, a jwt-bearer assertion) into the struct of the claims the
-// issuer reads: member names match exactly, so "SID" or "Sid" is never
-// read as "sid", and a token that repeats a claim or carries a case
-// variant of one the struct names is refused rather than read one way
-// here and another by a verifier that takes the exact or the first
-// member. Other members are allowed: a token may carry claims the issuer
-// does not read.
-var ClaimsDecoder = envelope.Decoder{AllowUnknownFields: true}
+// verify reports whether sig is the signer's signature of input.
+func (s *Signer) verify(input string, sig []byte) bool {
+	if s.mac != nil {
+		return s.mac.Verify(input, sig)
+	}
+	return jwsalg.Verify(s.alg, s.public, input, sig)
+}
 
 // KeyID returns the "kid" header of the signer's tokens ("" for none).
 func (s *Signer) KeyID() string { return s.kid }

@@ -1,11 +1,18 @@
 // Command load compares the throughput of small HTTP servers that differ
 // only in their authentication middleware. It starts each server as a
 // child process of itself on 127.0.0.1 (an ephemeral port; nothing but
-// loopback is ever contacted), checks that it accepts the shared token and
+// loopback is ever contacted), checks that it accepts a valid token and
 // refuses a request without one, then drives the servers with wrk one at a
 // time, in interleaved rounds (every server once per round, the order
 // rotated each round), and prints requests per second, p50 and p99 latency
-// and each server's ratio to the no-auth server of the same round.
+// and each server's ratio to the no-auth server of the same round that
+// receives tokens of the same algorithm (requests of the same size).
+//
+// Every wrk run sends fresh tokens: as many valid tokens as connections,
+// never sent before in the run (their jti names the round), taken in turn
+// by a wrk Lua script — the server sees one first sight per token, then
+// the cache hits of a fleet of clients each reusing its own token, rather
+// than one token for every connection.
 //
 // Usage:
 //
@@ -43,11 +50,25 @@ import (
 type server struct {
 	Name string
 	Alg  string // "" for no auth
-	New  func(a *fixture.Alg) (http.Handler, error)
+	// Tokens is the algorithm of the tokens sent: Alg, or for a no-auth
+	// server the algorithm of the servers it is the baseline of.
+	Tokens string
+	New    func(a *fixture.Alg) (http.Handler, error)
 }
 
+// tokenAlg is the algorithm of the tokens s receives.
+func (s server) tokenAlg() string {
+	if s.Tokens != "" {
+		return s.Tokens
+	}
+	return s.Alg
+}
+
+var noAuth = func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }
+
 var servers = []server{
-	{Name: "no-auth", New: func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }},
+	{Name: "no-auth", Tokens: "HS256", New: noAuth},
+	{Name: "no-auth (RS256 tokens)", Tokens: "RS256", New: noAuth},
 	{Name: "gatehouse HS256", Alg: "HS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
 	{Name: "gatehouse RS256", Alg: "RS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
 	// Not in the issue's list: every request a first sight, for reference.
@@ -64,17 +85,21 @@ type Result struct {
 	RPS    float64 `json:"rps"`
 	P50ms  float64 `json:"p50_ms"`
 	P99ms  float64 `json:"p99_ms"`
-	Ratio  float64 `json:"ratio"` // RPS / no-auth RPS of the same round
+	Ratio  float64 `json:"ratio"` // RPS / RPS of the no-auth server of the same round and token algorithm
 	Non2xx int     `json:"non_2xx"`
+	Tokens string  `json:"tokens"` // the algorithm of the tokens sent
 }
 
 // Report is what -json writes.
 type Report struct {
-	Rounds      int       `json:"rounds"`
-	Duration    string    `json:"duration"`
-	Warmup      string    `json:"warmup"`
-	Threads     int       `json:"threads"`
-	Connections int       `json:"connections"`
+	Rounds      int    `json:"rounds"`
+	Duration    string `json:"duration"`
+	Warmup      string `json:"warmup"`
+	Threads     int    `json:"threads"`
+	Connections int    `json:"connections"`
+	// FreshTokens is the number of distinct tokens each run sends, none
+	// sent before in the run.
+	FreshTokens int       `json:"fresh_tokens"`
 	Results     []Result  `json:"results"`
 	Servers     []string  `json:"servers"`
 	Started     time.Time `json:"started"`
@@ -105,7 +130,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	rep := Report{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(),
-		Threads: *threads, Connections: *conns, Started: time.Now().UTC()}
+		Threads: *threads, Connections: *conns, FreshTokens: *conns, Started: time.Now().UTC()}
 	err := drive(ctx, &rep, *duration, *warmup)
 	if err != nil {
 		log.Fatal(err)
@@ -154,10 +179,10 @@ func runServer(name string) error {
 
 type running struct {
 	server
-	addr   string
-	header string
-	cmd    *exec.Cmd
-	stdin  io.Closer
+	addr  string
+	token string // a valid token of the server's token algorithm, for check
+	cmd   *exec.Cmd
+	stdin io.Closer
 }
 
 func start(ctx context.Context, self string, s server) (*running, error) {
@@ -180,15 +205,47 @@ func start(ctx context.Context, self string, s server) (*running, error) {
 		return nil, fmt.Errorf("%s: no address: %w", s.Name, err)
 	}
 	r := &running{server: s, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}
-	// Every server receives a token, the no-auth server the HS256 one,
-	// which it ignores: the ratios then isolate the middleware, not the
-	// cost of reading a longer request.
-	alg := s.Alg
-	if alg == "" {
-		alg = "HS256"
-	}
-	r.header = "Bearer " + fixture.Load(alg).Valid
+	r.token = "Bearer " + fixture.Load(s.tokenAlg()).Valid
 	return r, nil
+}
+
+// freshTokens returns n valid tokens of alg that no run has sent before:
+// their jti names the run.
+func freshTokens(alg, run string, n int) ([]string, error) {
+	a := fixture.Load(alg)
+	out := make([]string, n)
+	for i := range out {
+		tok, err := a.Sign(fmt.Sprintf("load-%s-%d", run, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = tok
+	}
+	return out, nil
+}
+
+// writeScript writes a wrk Lua script that sends the tokens in turn, one
+// Authorization header per request, the requests formatted once.
+func writeScript(dir string, tokens []string) (string, error) {
+	var b strings.Builder
+	b.WriteString("local tokens = {\n")
+	for _, t := range tokens {
+		fmt.Fprintf(&b, "  \"Bearer %s\",\n", t)
+	}
+	// The requests are formatted in init, once wrk has set the Host
+	// header from the URL.
+	b.WriteString("}\nlocal reqs = {}\nlocal i = 0\n" +
+		"init = function(args)\n  for k, t in ipairs(tokens) do\n    reqs[k] = wrk.format(nil, nil, { [\"Authorization\"] = t })\n  end\nend\n" +
+		"request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n")
+	f, err := os.CreateTemp(dir, "tokens-*.lua")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 func (r *running) stop() {
@@ -222,7 +279,7 @@ func (r *running) check(ctx context.Context) error {
 		_ = res.Body.Close()
 		return res.StatusCode, nil
 	}
-	if code, err := get(r.header); err != nil || code != http.StatusNoContent {
+	if code, err := get(r.token); err != nil || code != http.StatusNoContent {
 		return fmt.Errorf("%s: with the token: status %d, %v", r.Name, code, err)
 	}
 	if r.Alg != "" {
@@ -260,8 +317,25 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 	}
 	fmt.Printf("load: %d servers on 127.0.0.1, wrk -t%d -c%d, %d rounds of %v each (warm-up %v), %d CPUs, %s\n",
 		len(rs), rep.Threads, rep.Connections, rep.Rounds, duration, warmup, runtime.NumCPU(), runtime.Version())
+	dir, err := os.MkdirTemp("", "gatehouse-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// script returns the script of fresh tokens of alg for one run.
+	script := func(alg, run string) (string, error) {
+		toks, err := freshTokens(alg, run, rep.FreshTokens)
+		if err != nil {
+			return "", err
+		}
+		return writeScript(dir, toks)
+	}
 	for _, r := range rs {
-		if _, err := wrk(ctx, r, rep, warmup); err != nil {
+		sc, err := script(r.tokenAlg(), "warmup")
+		if err != nil {
+			return err
+		}
+		if _, err := wrk(ctx, r, rep, warmup, sc); err != nil {
 			return err
 		}
 	}
@@ -273,17 +347,21 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 		order = append(order[k:], order[:k]...)
 		var got []Result
 		for _, r := range order {
-			res, err := wrk(ctx, r, rep, duration)
+			sc, err := script(r.tokenAlg(), "round"+strconv.Itoa(round))
 			if err != nil {
 				return err
 			}
-			res.Round = round
+			res, err := wrk(ctx, r, rep, duration, sc)
+			if err != nil {
+				return err
+			}
+			res.Round, res.Tokens = round, r.tokenAlg()
 			got = append(got, res)
 		}
-		var base float64
+		base := map[string]float64{} // no-auth req/s by token algorithm
 		for _, g := range got {
-			if g.Server == "no-auth" {
-				base = g.RPS
+			if s, _ := find(g.Server); s.Alg == "" {
+				base[g.Tokens] = g.RPS
 			}
 		}
 		fmt.Printf("\nround %d\n%-24s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
@@ -292,7 +370,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 				if got[i].Server != s.Name {
 					continue
 				}
-				got[i].Ratio = got[i].RPS / base
+				got[i].Ratio = got[i].RPS / base[got[i].Tokens]
 				g := got[i]
 				fmt.Printf("%-24s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
 				if g.Non2xx > 0 {
@@ -311,11 +389,10 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 	return nil
 }
 
-func wrk(ctx context.Context, r *running, rep *Report, d time.Duration) (Result, error) {
+func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script string) (Result, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	args := []string{"-t" + strconv.Itoa(rep.Threads), "-c" + strconv.Itoa(rep.Connections),
-		"-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s"}
-	args = append(args, "-H", "Authorization: "+r.header)
+		"-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s", "-s", script}
 	args = append(args, "http://"+r.addr+fixture.Path)
 	wctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()

@@ -1,6 +1,14 @@
 package main
 
-import "testing"
+import (
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-go/gatehouse/bench/contender"
+	"github.com/gatehouse-go/gatehouse/bench/fixture"
+)
 
 func TestParseWrk(t *testing.T) {
 	const out = `Running 5s test @ http://127.0.0.1:40000/orders
@@ -27,5 +35,68 @@ Transfer/sec:      8.00MB
 	}
 	if _, err := parseWrk("x", "garbage"); err == nil {
 		t.Fatal("garbage parsed")
+	}
+}
+
+// TestFreshTokens: each run's tokens are valid, distinct, and never those
+// of another run; the script sends each in turn.
+func TestFreshTokens(t *testing.T) {
+	a, err := freshTokens("HS256", "round1", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := freshTokens("HS256", "round2", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, tok := range append(a, b...) {
+		if seen[tok] {
+			t.Fatalf("token sent twice: %s", tok)
+		}
+		seen[tok] = true
+	}
+	h, err := contender.GatehouseBearer(fixture.Load("HS256"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range a {
+		w := fixture.NewWriter()
+		h.ServeHTTP(w, fixture.Request("", "Authorization", "Bearer "+tok))
+		if w.Code != http.StatusNoContent {
+			t.Fatalf("fresh token refused: %d", w.Code)
+		}
+	}
+	path, err := writeScript(t.TempDir(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range a {
+		if strings.Count(string(src), tok) != 1 {
+			t.Fatalf("script does not send %s once:\n%s", tok, src)
+		}
+	}
+	if !strings.Contains(string(src), "request = function()") {
+		t.Fatalf("no request function:\n%s", src)
+	}
+}
+
+// TestBaselines: every server's tokens have a no-auth server of the same
+// algorithm, the baseline of its ratio.
+func TestBaselines(t *testing.T) {
+	base := map[string]bool{}
+	for _, s := range servers {
+		if s.Alg == "" {
+			base[s.tokenAlg()] = true
+		}
+	}
+	for _, s := range servers {
+		if !base[s.tokenAlg()] {
+			t.Errorf("%s: no no-auth server receives %s tokens", s.Name, s.tokenAlg())
+		}
 	}
 }

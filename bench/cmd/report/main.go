@@ -3,10 +3,14 @@
 // bench/README.md (between its summary markers) with ratios only.
 //
 // Benchmark names follow Benchmark<Area>/<row…>/<contender>. In every row,
-// "floor" is the least correct implementation, contenders ending in "-bare"
-// are framework baselines, names starting with "gatehouse" are gatehouse,
-// and every other contender is a peer library. With -count > 1 each cell is
-// the median of the runs.
+// "floor" is the least correct implementation, "signature" is the row's
+// signature check alone (the cryptography every verifier pays),
+// contenders ending in "-bare" are baselines (a framework, or the handler
+// alone), names starting with "gatehouse" are gatehouse, and every other
+// contender is a peer library. With -count > 1 each cell is the median of
+// the runs. In an area with a "signature" contender, the tables add each
+// row's overhead: gatehouse's time less the signature's (and the
+// floor's), and a cache hit's time less the bare handler's.
 //
 // With -profile, every row in which gatehouse is not the fastest contender
 // (floors and baselines aside) is profiled again on its own (-cpuprofile)
@@ -69,6 +73,11 @@ var descriptions = map[string]string{
 		"is a first sight: full signature and claims verification); `gatehouse-cached` has the default cache " +
 		"and reuses the token (every request but the first is a cache hit), so it is not compared with the " +
 		"peers, which have no cache. `floor`: net/http + golang-jwt `ParseWithClaims` (alg, iss, aud, exp). " +
+		"`signature`: the row's signature check alone, standard library only, on the same token taken apart " +
+		"beforehand (HMAC-SHA-256 with a reused keyed hash and a constant-time compare; SHA-256 and RSA " +
+		"PKCS #1 v1.5; SHA-256 and ECDSA P-256 on the DER form of R || S; Ed25519): the cryptography no " +
+		"verifier avoids. `handler-bare`: the 204 handler alone. Overhead = time − signature time (a cache " +
+		"hit's: time − handler-bare). " +
 		"echo-jwt and gin-jwt check neither iss nor aud (no option short of replacing their parser); " +
 		"their numbers include their framework, whose cost alone is `echo-bare` / `gin-bare`.",
 	"APIKey": "API keys in a header, 1 or 10,000 issued keys: the valid key, a well-formed unknown key " +
@@ -149,8 +158,29 @@ func median(ss []sample, f func(sample) float64) float64 {
 }
 
 func isGatehouse(c string) bool { return strings.HasPrefix(c, "gatehouse") }
-func isBaseline(c string) bool  { return c == "floor" || strings.HasSuffix(c, "-bare") }
-func isPeer(c string) bool      { return !isGatehouse(c) && !isBaseline(c) }
+func isBaseline(c string) bool {
+	return c == "floor" || c == "signature" || strings.HasSuffix(c, "-bare")
+}
+
+// overhead returns the time of contender c in r less that of base, and
+// whether the row has both.
+func overhead(r *row, c, base string) (cell, bool) {
+	x, ok1 := r.cells[c]
+	b, ok2 := r.cells[base]
+	if !ok1 || !ok2 {
+		return cell{}, false
+	}
+	return cell{ns: x.ns - b.ns, allocs: x.allocs - b.allocs}, true
+}
+
+// signedDur is dur for a difference, with its sign.
+func signedDur(ns float64) string {
+	if ns < 0 {
+		return "−" + dur(-ns)
+	}
+	return "+" + dur(ns)
+}
+func isPeer(c string) bool { return !isGatehouse(c) && !isBaseline(c) }
 
 // fastestPeer returns the fastest peer of r and its cell.
 func fastestPeer(r *row) (string, cell, bool) {
@@ -198,8 +228,13 @@ func rowLabel(name string) string { return strings.ReplaceAll(name, "/", " · ")
 func microTables(w *bytes.Buffer, areas []*area) (behind []*row) {
 	for _, a := range areas {
 		fmt.Fprintf(w, "### %s\n\n%s\n\n", a.name, a.description)
-		fmt.Fprintf(w, "| row | %s | gatehouse ÷ floor | fastest peer | gatehouse ÷ fastest peer |\n", strings.Join(a.contenders, " | "))
-		fmt.Fprintf(w, "|---|%s---:|---|---:|\n", strings.Repeat("---:|", len(a.contenders)))
+		sig := slices.Contains(a.contenders, "signature")
+		extra, extraAlign := "", ""
+		if sig {
+			extra, extraAlign = " gatehouse overhead | floor overhead |", "---:|---:|"
+		}
+		fmt.Fprintf(w, "| row | %s | gatehouse ÷ floor |%s fastest peer | gatehouse ÷ fastest peer |\n", strings.Join(a.contenders, " | "), extra)
+		fmt.Fprintf(w, "|---|%s---:|%s---|---:|\n", strings.Repeat("---:|", len(a.contenders)), extraAlign)
 		for _, r := range a.rows {
 			fmt.Fprintf(w, "| %s |", rowLabel(r.name))
 			for _, c := range a.contenders {
@@ -217,6 +252,15 @@ func microTables(w *bytes.Buffer, areas []*area) (behind []*row) {
 			} else {
 				fmt.Fprint(w, " – |")
 			}
+			if sig {
+				for _, c := range []string{"gatehouse", "floor"} {
+					if o, ok := overhead(r, c, "signature"); ok {
+						fmt.Fprintf(w, " %s · %+.0f |", signedDur(o.ns), o.allocs)
+					} else {
+						fmt.Fprint(w, " – |")
+					}
+				}
+			}
 			if pn, pc, ok := fastestPeer(r); ok && gok {
 				mark := ""
 				if g.ns > pc.ns {
@@ -229,6 +273,23 @@ func microTables(w *bytes.Buffer, areas []*area) (behind []*row) {
 			}
 		}
 		fmt.Fprintf(w, "\nCells: median ns/op · allocs/op. ")
+		if sig {
+			fmt.Fprintf(w, "Overheads: the contender's time less the signature check's, and its allocations less the check's (none). ")
+			for _, base := range []struct{ name, label string }{
+				{"handler-bare", "the bare handler"},
+				{"handoff-bare", "the handoff control (`handoff-bare`: the bare handler behind the context and request copy any middleware needs to hand a Principal on)"},
+			} {
+				var parts []string
+				for _, r := range a.rows {
+					if o, ok := overhead(r, "gatehouse-cached", base.name); ok {
+						parts = append(parts, fmt.Sprintf("%s %s · %+.0f", rowLabel(r.name), signedDur(o.ns), o.allocs))
+					}
+				}
+				if len(parts) > 0 {
+					fmt.Fprintf(w, "gatehouse's cache hit over %s: %s. ", base.label, strings.Join(parts, ", "))
+				}
+			}
+		}
 		if slices.Contains(a.contenders, "gatehouse-cached") {
 			fmt.Fprintf(w, "gatehouse with the cache hit, ÷ floor: ")
 			var parts []string
@@ -262,6 +323,7 @@ type loadReport struct {
 	Warmup      string       `json:"warmup"`
 	Threads     int          `json:"threads"`
 	Connections int          `json:"connections"`
+	FreshTokens int          `json:"fresh_tokens"`
 	Results     []loadResult `json:"results"`
 	Servers     []string     `json:"servers"`
 }
@@ -299,9 +361,18 @@ func summarizeLoad(lr *loadReport) []loadSummary {
 func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 	fmt.Fprintf(w, "Each server is a separate process on 127.0.0.1 serving one 204 route behind its middleware; "+
 		"wrk -t%d -c%d, %s per server per round after a %s warm-up, %d interleaved rounds (every server once per "+
-		"round, the order rotated each round). Ratio: the server's req/s ÷ the no-auth server's req/s in the same round. "+
-		"Every server receives the same Authorization header (the no-auth server the HS256 token, which it ignores); gatehouse runs with its default verified-token cache, except `gatehouse HS256 no cache` (cache disabled: every request a full verification, for reference).\n\n",
+		"round, the order rotated each round). Ratio: the server's req/s ÷ the req/s, in the same round, of the no-auth "+
+		"server that receives tokens of the same algorithm (the same request size; it ignores them). ",
 		lr.Threads, lr.Connections, lr.Duration, lr.Warmup, lr.Rounds)
+	if lr.FreshTokens > 0 {
+		fmt.Fprintf(w, "Every run sends %d fresh valid tokens (one per connection's worth, never sent before in the run: "+
+			"their jti names the round), in turn, from a wrk Lua script: each is a first sight once, then cache hits, as "+
+			"for a fleet of clients each reusing its own token. ", lr.FreshTokens)
+	} else {
+		fmt.Fprint(w, "Every server receives the same Authorization header. ")
+	}
+	fmt.Fprint(w, "gatehouse runs with its default verified-token cache, except `gatehouse HS256 no cache` (cache disabled: "+
+		"every request a full verification, for reference).\n\n")
 	sum := summarizeLoad(lr)
 	fmt.Fprint(w, "| server | req/s (median) | p50 | p99 | ratio to no-auth (median) | lowest round |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range sum {
@@ -541,7 +612,7 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 	}
 	var w bytes.Buffer
 	w.WriteString(beginMarker + "\n\n")
-	w.WriteString("| area | row | gatehouse ÷ floor | gatehouse ÷ fastest peer (peer) |\n|---|---|---:|---:|\n")
+	w.WriteString("| area | row | gatehouse ÷ floor | gatehouse ÷ fastest peer (peer) | gatehouse ÷ signature alone |\n|---|---|---:|---:|---:|\n")
 	for _, a := range areas {
 		for _, r := range a.rows {
 			g, ok := r.cells["gatehouse"]
@@ -556,7 +627,11 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 			if pn, pc, ok := fastestPeer(r); ok {
 				pr = fmt.Sprintf("%s (%s)", ratio(g.ns/pc.ns), pn)
 			}
-			fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", a.name, rowLabel(r.name), fl, pr)
+			sg := "–"
+			if s, ok := r.cells["signature"]; ok {
+				sg = ratio(g.ns / s.ns)
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s |\n", a.name, rowLabel(r.name), fl, pr, sg)
 			if c, ok := r.cells["gatehouse-cached"]; ok {
 				pr := "–"
 				if pn, pc, ok := fastestPeer(r); ok {
@@ -566,12 +641,16 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 				if f, ok := r.cells["floor"]; ok {
 					fl = ratio(c.ns / f.ns)
 				}
-				fmt.Fprintf(&w, "| %s | %s, cache hit | %s | %s |\n", a.name, rowLabel(r.name), fl, pr)
+				sg := "–"
+				if s, ok := r.cells["signature"]; ok {
+					sg = ratio(c.ns / s.ns)
+				}
+				fmt.Fprintf(&w, "| %s | %s, cache hit | %s | %s | %s |\n", a.name, rowLabel(r.name), fl, pr, sg)
 			}
 		}
 	}
 	if len(sum) > 0 {
-		w.WriteString("\nUnder load (req/s ÷ the no-auth server's req/s in the same round; median of the rounds, lowest round in brackets):\n\n| server | ratio to no-auth |\n|---|---:|\n")
+		w.WriteString("\nUnder load (req/s ÷ the req/s of the no-auth server receiving the same tokens, in the same round; fresh tokens each run; median of the rounds, lowest round in brackets):\n\n| server | ratio to no-auth |\n|---|---:|\n")
 		for _, s := range sum {
 			fmt.Fprintf(&w, "| %s | %s (%s) |\n", s.server, ratio(s.ratio), ratio(s.minRatio))
 		}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +47,51 @@ func TestForeignSectionsSurvive(t *testing.T) {
 	}
 	if got := foreignSections([]byte("# Results\n"), "## Fleet"); len(got) != 0 {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestOverheadColumns: an area with a signature row shows each row's
+// overhead over the signature check, and the cache hit's over the bare
+// handler; the signature and the bare handler are never the fastest peer.
+func TestOverheadColumns(t *testing.T) {
+	const out = `BenchmarkJWT/HS256/valid/gatehouse-2         	  100	      1300 ns/op	    1024 B/op	       3 allocs/op
+BenchmarkJWT/HS256/valid/gatehouse-cached-2  	  100	       250 ns/op	     416 B/op	       2 allocs/op
+BenchmarkJWT/HS256/valid/floor-2             	  100	      6000 ns/op	    3904 B/op	      63 allocs/op
+BenchmarkJWT/HS256/valid/echo-jwt-2          	  100	      7500 ns/op	       0 B/op	      85 allocs/op
+BenchmarkJWT/HS256/valid/handler-bare-2      	  100	        10 ns/op	       0 B/op	       0 allocs/op
+BenchmarkJWT/HS256/valid/signature-2         	  100	       400 ns/op	       0 B/op	       0 allocs/op
+`
+	path := filepath.Join(t.TempDir(), "micro.txt")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	areas, err := parseBench(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	microTables(&w, areas)
+	got := w.String()
+	for _, want := range []string{
+		"| gatehouse ÷ floor | gatehouse overhead | floor overhead | fastest peer |",
+		"| 0.22× | +900 ns · +3 | +5.6 µs · +63 | echo-jwt | 0.17× |",
+		"cache hit over the bare handler: HS256 · valid +240 ns · +2",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	readme := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(readme, []byte("x\n"+beginMarker+"\n"+endMarker+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rewriteSummary(readme, areas, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(readme)
+	for _, want := range []string{"| JWT | HS256 · valid | 0.22× | 0.17× (echo-jwt) | 3.25× |", "| JWT | HS256 · valid, cache hit | 0.04× | 0.03× (echo-jwt) | 0.62× |"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("summary: missing %q in\n%s", want, b)
+		}
 	}
 }

@@ -1,0 +1,42 @@
+package compact
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+var benchSeg = base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(`{"aud":"orders-api","exp":4070908800}`, 5)))
+
+func BenchmarkAppendDecode(b *testing.B) {
+	buf := make([]byte, 0, len(benchSeg))
+	b.SetBytes(int64(len(benchSeg)))
+	for b.Loop() {
+		if _, ok := AppendDecode(buf, benchSeg); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
+
+func BenchmarkEncodingDecode(b *testing.B) {
+	buf := make([]byte, len(benchSeg))
+	b.SetBytes(int64(len(benchSeg)))
+	for b.Loop() {
+		if _, err := Encoding.Decode(buf, Bytes(benchSeg)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var benchClaims = []byte(`{"aud":"orders-api","exp":4070908800,"iat":1735689600,"iss":"https://auth.example.com","jti":"tok-1","nbf":1735689600,"scope":"orders:read orders:write","sub":"user-42","tenant":"acme"}`)
+
+func BenchmarkDecodeObject(b *testing.B) {
+	names := NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", "cnf", "scope", "scp", "scopes", "tenant")
+	vals := make([]Value, names.Len())
+	b.SetBytes(int64(len(benchClaims)))
+	for b.Loop() {
+		if _, ok := DecodeObject(benchClaims, names, vals); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
