@@ -138,12 +138,19 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // may not (see TestMultiDefectOrder).
 //
 // A token outside the b64token grammar is refused as malformed whatever
-// else is wrong with it, as if the grammar were checked first. It is
-// checked only for a refusal, and only where strict base64url decoding has
-// not vouched for it (base64url holds only b64token bytes): nothing before
+// else is wrong with it, as if the grammar were checked first. Line
+// breaks, which base64 decoding skips, are refused first; the rest of the
+// grammar is checked only for a refusal, and only where strict base64url
+// decoding has not vouched for it (base64url holds only b64token bytes): nothing before
 // a refusal leaves a trace (a key-set fetch for an unknown kid comes after
 // the payload is decoded, see keyFor).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time) (*gatehouse.Principal, reason, error) {
+	if strings.IndexByte(tok, '\n') >= 0 || strings.IndexByte(tok, '\r') >= 0 {
+		// Outside the b64token grammar, and the one thing base64
+		// decoding would skip: without this, each line break added to a
+		// valid token would make another string that verifies.
+		return nil, rMalformed, a.errs[rMalformed]
+	}
 	var scratch [jwsScratch]byte
 	h, _, _ := strings.Cut(tok, ".")
 	memo := a.headers[memoSlot(h)].Load()

@@ -146,6 +146,11 @@ func TestVerifyAdversarial(t *testing.T) {
 		{"two segments", "a.b", ErrTokenInvalid, 401},
 		{"four segments", hsGood + ".x", ErrTokenInvalid, 401},
 		{"bad grammar", "abc$def.ghi.jkl", ErrMalformedHeader, 401},
+		// base64 decoding skips line breaks: a valid token with one
+		// inside a segment must not verify as another string.
+		{"line break in the signature", hsGood[:strings.LastIndexByte(hsGood, '.')+5] + "\n" + hsGood[strings.LastIndexByte(hsGood, '.')+5:], ErrMalformedHeader, 401},
+		{"CR LF in the header", hsGood[:5] + "\r\n" + hsGood[5:], ErrMalformedHeader, 401},
+		{"line break in the payload", hsGood[:strings.IndexByte(hsGood, '.')+3] + "\n" + hsGood[strings.IndexByte(hsGood, '.')+3:], ErrMalformedHeader, 401},
 		{"garbage JSON", b64("{") + "." + b64("{}") + ".AAAA", ErrTokenInvalid, 401},
 	}
 	for _, tc := range tests {
@@ -414,6 +419,9 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Add(hsTok + "=")
 	f.Add(noncanonical(hsTok))
+	dot := strings.LastIndexByte(hsTok, '.')
+	f.Add(hsTok[:dot+5] + "\n" + hsTok[dot+5:]) // base64 decoding skips line breaks
+	f.Add(hsTok[:5] + "\r\n" + hsTok[5:])
 	f.Fuzz(func(t *testing.T, tok string) {
 		for _, s := range setups {
 			compareDecision(t, s, tok)
@@ -428,9 +436,12 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		// Anything accepted carries a signature of one of our keys, as
-		// golang-jwt's SigningMethod checks it: the fuzzer cannot forge a
-		// MAC or a signature.
+		// Anything accepted is in the b64token grammar and carries a
+		// signature of one of our keys, as golang-jwt's SigningMethod
+		// checks it: the fuzzer cannot forge a MAC or a signature.
+		if !validToken(tok) {
+			t.Fatalf("accepted a token outside the b64token grammar: %q", tok)
+		}
 		i := strings.LastIndexByte(tok, '.')
 		sig, derr := base64.RawURLEncoding.DecodeString(tok[i+1:])
 		if derr != nil || jwt.SigningMethodHS256.Verify(tok[:i], sig, hs.pub) != nil && jwt.SigningMethodES256.Verify(tok[:i], sig, es.pub) != nil {

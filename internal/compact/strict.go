@@ -146,32 +146,64 @@ func (n *Names) foldMatch(name string) bool {
 }
 
 // uniqueNames reports whether no object in v (an array or an object whose
-// syntax is checked), at any depth, has a member name twice.
+// syntax is checked), at any depth, has a member name twice. It reads
+// v.Raw once, with a stack of the names seen in each open object, so
+// deep nesting costs linear time.
 func uniqueNames(v Value) bool {
-	it := Iter{s: scanner{data: v.Raw, i: 1, anyNumber: true}, array: v.Kind == Array}
-	var small [16]string
-	seen := small[:0]
-	var many map[string]struct{}
-	for {
-		name, e, ok := it.Next()
-		if !ok {
-			return true
-		}
-		if v.Kind == Object {
-			if _, dup := many[name]; dup || containsString(seen, name) {
-				return false
+	type object struct {
+		names     []string
+		many      map[string]struct{} // past 16 names
+		expectKey bool
+	}
+	var stack []object // the open objects
+	var kinds []bool   // the open arrays and objects: true for an object
+	d := v.Raw
+	for i := 0; i < len(d); {
+		switch d[i] {
+		case '{':
+			stack = append(stack, object{expectKey: true})
+			kinds = append(kinds, true)
+			i++
+		case '[':
+			kinds = append(kinds, false)
+			i++
+		case '}':
+			stack = stack[:len(stack)-1]
+			kinds = kinds[:len(kinds)-1]
+			i++
+		case ']':
+			kinds = kinds[:len(kinds)-1]
+			i++
+		case ',':
+			if len(kinds) > 0 && kinds[len(kinds)-1] {
+				stack[len(stack)-1].expectKey = true
 			}
-			if len(seen) < cap(seen) {
-				seen = append(seen, name)
-			} else {
-				if many == nil {
-					many = make(map[string]struct{})
+			i++
+		case '"':
+			end, flags, ok := scanString(d, i)
+			if !ok {
+				return false // not reached: the syntax was checked
+			}
+			if len(kinds) > 0 && kinds[len(kinds)-1] && stack[len(stack)-1].expectKey {
+				o := &stack[len(stack)-1]
+				o.expectKey = false
+				name, _ := stringOf(d[i:end], flags)
+				if _, dup := o.many[name]; dup || containsString(o.names, name) {
+					return false
 				}
-				many[name] = struct{}{}
+				if len(o.names) < 16 {
+					o.names = append(o.names, name)
+				} else {
+					if o.many == nil {
+						o.many = make(map[string]struct{})
+					}
+					o.many[name] = struct{}{}
+				}
 			}
-		}
-		if (e.Kind == Array || e.Kind == Object) && !uniqueNames(e) {
-			return false
+			i = end
+		default:
+			i++
 		}
 	}
+	return true
 }
