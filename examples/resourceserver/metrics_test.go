@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 )
 
-var metricsLine = regexp.MustCompile(`metrics  (http://127\.0\.0\.1:\d+)/metrics`)
-
 // TestMetricsAndReadiness runs the command with -metrics-addr: the
 // operations listener's /readyz follows the issuers' key sets, and
 // /metrics counts the key-set refreshes, the keys, and the decisions.
@@ -27,9 +24,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
 		return run(ctx, []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-issuer", p.Issuer(), "-audience", "https://api.test"}, stdout, stderr, nil)
 	})
-	m := metricsLine.FindStringSubmatch(cmd.Stdout.String())
-	require.NotNil(t, m, "%s", cmd.Stdout)
-	admin := m[1]
+	admin := cmdtest.AdminBase(t, cmd.Stdout)
 	metrics := func() string { return get(t, admin+"/metrics", "").body }
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +18,6 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/examples/internal/cmdtest"
 )
-
-var metricsLine = regexp.MustCompile(`metrics  (http://127\.0\.0\.1:\d+)/metrics`)
 
 // scrape reads base/metrics and returns its families by name.
 func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
@@ -69,9 +66,7 @@ func TestScrapeMetrics(t *testing.T) {
 	cmd := cmdtest.Start(t, func(ctx context.Context, stdout, stderr io.Writer) error {
 		return run(ctx, []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, stdout, stderr)
 	})
-	m := metricsLine.FindStringSubmatch(cmd.Stdout.String())
-	require.NotNil(t, m, "the banner names the metrics listener: %s", cmd.Stdout)
-	admin := m[1]
+	admin := cmdtest.AdminBase(t, cmd.Stdout)
 	require.NotEqual(t, cmd.Base, admin, "a listener of its own")
 
 	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
@@ -187,9 +182,7 @@ func TestScrapeMetricsRedis(t *testing.T) {
 		return run(ctx, []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-redis-addr", r.addr},
 			func(k string) string { return map[string]string{"REDIS_PREFIX": r.prefix, "JWT_SECRET": bbSecret}[k] }, stdout, stderr)
 	})
-	m := metricsLine.FindStringSubmatch(cmd.Stdout.String())
-	require.NotNil(t, m, "%s", cmd.Stdout)
-	admin := m[1]
+	admin := cmdtest.AdminBase(t, cmd.Stdout)
 
 	access, _ := bbLogin(t, cmd.Base, "partner", "partner-password")
 	require.Equal(t, 200, cmdtest.Do(t, nil, "GET", cmd.Base+"/api/v1/products", bbBearer(access), "").Status)
