@@ -100,24 +100,12 @@ var (
 // without an expected status, an expected status on a line without curl.
 func Parse(path string, src []byte) (*Doc, error) {
 	doc := &Doc{Path: path}
-	lines := strings.Split(string(src), "\n")
-	prev := "" // the last non-blank line before a fence
-	for i := 0; i < len(lines); i++ {
-		m := fenceRe.FindStringSubmatch(lines[i])
-		if m == nil {
-			if strings.TrimSpace(lines[i]) != "" {
-				prev = strings.TrimSpace(lines[i])
-			}
-			continue
-		}
-		open, info := i+1, m[1]
-		var body []string
-		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
-			body = append(body, lines[i])
-		}
-		if i == len(lines) {
-			return nil, fmt.Errorf("%s:%d: the block is never closed", path, open)
-		}
+	fences, err := Fences(path, src)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fences {
+		open, info, body, prev := f.Line, f.Info, f.Body, f.Before
 		reason := ""
 		if m := notRunRe.FindStringSubmatch(prev); m != nil {
 			if m[1] == "" {
@@ -125,7 +113,6 @@ func Parse(path string, src []byte) (*Doc, error) {
 			}
 			reason = m[1]
 		}
-		prev = ""
 		switch {
 		case shellFences[info]:
 			return nil, fmt.Errorf("%s:%d: a ```%s block: write ```sh, which the README test runs (or marks not run)", path, open, info)
@@ -153,6 +140,44 @@ func Parse(path string, src []byte) (*Doc, error) {
 		}
 	}
 	return doc, nil
+}
+
+// A Fence is one fenced code block of a Markdown file.
+type Fence struct {
+	Line int      // the line of its opening fence, from 1
+	Info string   // its info string: "sh", "go" or ""
+	Body []string // its lines, fences excluded
+	// Before is the last non-blank line above the fence, trimmed, when it
+	// comes after the previous block: a marker such as <!-- not run: … -->
+	// names the block right below it.
+	Before string
+}
+
+// Fences returns the fenced code blocks of the Markdown src, named path
+// in errors; a block that is never closed is an error.
+func Fences(path string, src []byte) ([]Fence, error) {
+	var out []Fence
+	lines := strings.Split(string(src), "\n")
+	prev := "" // the last non-blank line since the previous block
+	for i := 0; i < len(lines); i++ {
+		m := fenceRe.FindStringSubmatch(lines[i])
+		if m == nil {
+			if strings.TrimSpace(lines[i]) != "" {
+				prev = strings.TrimSpace(lines[i])
+			}
+			continue
+		}
+		f := Fence{Line: i + 1, Info: m[1], Before: prev}
+		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+			f.Body = append(f.Body, lines[i])
+		}
+		if i == len(lines) {
+			return nil, fmt.Errorf("%s:%d: the block is never closed", path, f.Line)
+		}
+		out = append(out, f)
+		prev = ""
+	}
+	return out, nil
 }
 
 // parseBlock reads the commands of the ```sh block whose fence is on line

@@ -1,7 +1,6 @@
 package readmeprograms
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatehouse-go/gatehouse/examples/internal/readmetest"
 )
 
 // A program is a ```go block of the README that starts with
@@ -24,49 +25,27 @@ type program struct {
 	copyOf string // the file it must equal (from "package main" on), when marked
 }
 
-// marker names the example file the next program is a copy of.
+// marker names the example file the block right below it is a copy of.
 var marker = regexp.MustCompile(`^<!-- the same as (\S+) -->$`)
 
 // programs reads the README's programs.
 func programs(t *testing.T, readme string) []program {
-	f, err := os.Open(readme)
+	src, err := os.ReadFile(readme)
 	require.NoError(t, err)
-	defer f.Close()
-	var (
-		out     []program
-		copyOf  string
-		inBlock bool
-		goBlock bool
-		start   int
-		body    strings.Builder
-		lineNo  int
-		scanner = bufio.NewScanner(f)
-	)
-	for scanner.Scan() {
-		lineNo++
-		line := scanner.Text()
-		switch {
-		case !inBlock && strings.HasPrefix(line, "```"):
-			inBlock, goBlock, start = true, line == "```go", lineNo
-			body.Reset()
-		case inBlock && line == "```":
-			inBlock = false
-			if goBlock && strings.HasPrefix(body.String(), "package main\n") {
-				out = append(out, program{line: start, source: body.String(), copyOf: copyOf})
-			}
-			copyOf = ""
-		case inBlock:
-			body.WriteString(line + "\n")
-		default:
-			if m := marker.FindStringSubmatch(line); m != nil {
-				copyOf = m[1]
-			} else if strings.TrimSpace(line) != "" {
-				copyOf = "" // a marker names the block right below it
-			}
+	fences, err := readmetest.Fences(readme, src)
+	require.NoError(t, err)
+	var out []program
+	for _, f := range fences {
+		source := strings.Join(f.Body, "\n") + "\n"
+		if f.Info != "go" || !strings.HasPrefix(source, "package main\n") {
+			continue
 		}
+		p := program{line: f.Line, source: source}
+		if m := marker.FindStringSubmatch(f.Before); m != nil {
+			p.copyOf = m[1]
+		}
+		out = append(out, p)
 	}
-	require.NoError(t, scanner.Err())
-	require.False(t, inBlock, "an unclosed code block")
 	return out
 }
 
