@@ -468,7 +468,8 @@ func TestCacheHitAllocations(t *testing.T) {
 
 // TestHeaderMemo: the header of a verified token is remembered and later
 // tokens with the same header segment are read from the memo, deciding
-// as the decoding does; a forged token's header is never remembered.
+// as the decoding does; a forged token's header takes only an empty slot
+// and never evicts a verified header or another forged one.
 func TestHeaderMemo(t *testing.T) {
 	c := newClock(t0)
 	hs := newSigner(t, "HS256", "k1")
@@ -478,12 +479,56 @@ func TestHeaderMemo(t *testing.T) {
 	tok := hs.sign(t, claimsAt(t0), nil)
 	h, _, _ := strings.Cut(tok, ".")
 
+	// A forged token's header fills its empty slot, unverified; a second
+	// forged header of the same slot does not replace it.
 	forged := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "x": 1})
 	fh, _, _ := strings.Cut(forged, ".")
 	_, rs, _ := a.verifyJWT(t.Context(), forged, time.Time{})
 	require.Equal(t, rInvalid, rs)
-	require.Nil(t, a.headers[memoSlot(fh)].Load(), "a forged token's header is not remembered")
+	fm := a.headers[memoSlot(fh)].Load()
+	require.NotNil(t, fm, "a forged token's header fills an empty slot")
+	require.Equal(t, fh, fm.seg)
+	require.False(t, fm.verified)
+	var other string
+	for i := 2; other == ""; i++ {
+		o := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "x": i})
+		if oh, _, _ := strings.Cut(o, "."); memoSlot(oh) == memoSlot(fh) && oh != fh {
+			other = o
+		}
+	}
+	_, rs, _ = a.verifyJWT(t.Context(), other, time.Time{})
+	require.Equal(t, rInvalid, rs)
+	require.Same(t, fm, a.headers[memoSlot(fh)].Load(), "a forged header never replaces another")
+	// Read from the unverified memo, the forged token is refused as before.
+	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
+	require.Equal(t, rInvalid, rs)
 
+	// A valid token whose header shares the forged one's slot takes it.
+	var valid string
+	for i := 0; valid == ""; i++ {
+		v := hs.sign(t, claimsAt(t0), map[string]any{"x": i})
+		if vh, _, _ := strings.Cut(v, "."); memoSlot(vh) == memoSlot(fh) && vh != fh {
+			valid = v
+		}
+	}
+	_, rs, _ = a.verifyJWT(t.Context(), valid, time.Time{})
+	require.Equal(t, rOK, rs)
+	vm := a.headers[memoSlot(fh)].Load()
+	require.True(t, vm.verified, "a verified header evicts a forged one")
+	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
+	require.Equal(t, rInvalid, rs)
+	require.Same(t, vm, a.headers[memoSlot(fh)].Load(), "a forged header never evicts a verified one")
+
+	// A valid token read from an unverified memo upgrades it.
+	a = mustNew(t, cfg)
+	_, rs, _ = a.verifyJWT(t.Context(), forgedSig(tok), time.Time{})
+	require.Equal(t, rInvalid, rs)
+	require.False(t, a.headers[memoSlot(h)].Load().verified)
+	_, rs, _ = a.verifyJWT(t.Context(), tok, time.Time{})
+	require.Equal(t, rOK, rs)
+	require.True(t, a.headers[memoSlot(h)].Load().verified, "a verified token upgrades the memo it was read from")
+
+	a = mustNew(t, cfg)
 	_, rs, _ = a.verifyJWT(t.Context(), tok, time.Time{})
 	require.Equal(t, rOK, rs)
 	m := a.headers[memoSlot(h)].Load()
@@ -496,7 +541,7 @@ func TestHeaderMemo(t *testing.T) {
 	require.True(t, j.memo, "the memo is read")
 	fresh, _, _, ok := splitJWS(tok, a.algs, scratch[:], nil)
 	require.True(t, ok)
-	fresh.sig, j.sig, j.memo = nil, nil, false
+	fresh.sig, j.sig, j.memo, j.verified = nil, nil, false, false
 	require.Equal(t, fresh, j, "the memo holds what the decoding reads")
 
 	// With the memo: the same decisions (a forged signature, another

@@ -34,23 +34,32 @@ type jws struct {
 	crit   bool   // header "crit" present, whatever its value
 	sig    []byte // the decoded signature; shares scratch
 	// memo is set when the header was read from the Authenticator's
-	// memo of the headers of verified tokens (see headerMemo).
-	memo bool
+	// memo of headers (see headerMemo), verified when that memo came from
+	// a token whose signature verified.
+	memo, verified bool
 }
 
-// A headerMemo is the decoded header of a token whose signature verified,
-// kept so that the next tokens with the same header segment (every token
-// of an issuer key carries the same one) skip its decoding. Reading a
-// header is a function of its segment and the allowlist alone, so the
-// memo decides as the decoding would. Only verified tokens are
-// remembered: forged tokens with made-up headers cannot churn it.
+// A headerMemo is a decoded header, kept so that the next tokens with the
+// same header segment (every token of an issuer key carries the same one)
+// skip its decoding. Reading a header is a function of its segment and
+// the allowlist alone, so the memo decides as the decoding would.
+//
+// The header of a token whose signature verified takes its slot whatever
+// the slot holds. The header of a token whose signature did not verify
+// takes only an empty slot and is never replaced by another such header:
+// a flood of forged tokens that copy a real header (the cheap forgery)
+// skips the header's decoding from its first request, even before any
+// valid token was seen, while forged tokens with made-up headers can
+// neither evict the headers of valid tokens nor make a refusal allocate
+// more than once per slot.
 type headerMemo struct {
-	seg    string // the header segment
-	algIdx int
-	kid    string
-	kidBad bool
-	typ    string
-	crit   bool
+	seg      string // the header segment
+	algIdx   int
+	kid      string
+	kidBad   bool
+	typ      string
+	crit     bool
+	verified bool // the header of a token whose signature verified
 }
 
 // headerMemos is the number of headers an Authenticator remembers.
@@ -89,7 +98,7 @@ func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jw
 		return t, "", "", false
 	}
 	if memo != nil && memo.seg == h {
-		t = jws{algIdx: memo.algIdx, kid: memo.kid, kidBad: memo.kidBad, typ: memo.typ, crit: memo.crit, memo: true}
+		t = jws{algIdx: memo.algIdx, kid: memo.kid, kidBad: memo.kidBad, typ: memo.typ, crit: memo.crit, memo: true, verified: memo.verified}
 		sig, ok := compact.AppendDecode(scratch[:0], s)
 		if !ok {
 			return t, "", "", false

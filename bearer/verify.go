@@ -169,13 +169,23 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time
 	return p, rs, err
 }
 
-// remember keeps the header of a token whose signature verified, read
-// from segment h, for the next tokens that carry the same (headerMemo).
-func (a *Authenticator) remember(h string, t *jws) {
-	a.headers[memoSlot(h)].Store(&headerMemo{
+// remember keeps the header t read from segment h for the next tokens
+// that carry the same (headerMemo): in its slot whatever the slot holds
+// when the token's signature verified, else only in an empty slot.
+func (a *Authenticator) remember(h string, t *jws, verified bool) {
+	slot := &a.headers[memoSlot(h)]
+	if !verified && slot.Load() != nil {
+		return
+	}
+	m := &headerMemo{
 		seg: strings.Clone(h), algIdx: t.algIdx, kid: strings.Clone(t.kid),
-		kidBad: t.kidBad, typ: strings.Clone(t.typ), crit: t.crit,
-	})
+		kidBad: t.kidBad, typ: strings.Clone(t.typ), crit: t.crit, verified: verified,
+	}
+	if verified {
+		slot.Store(m)
+	} else {
+		slot.CompareAndSwap(nil, m)
+	}
 }
 
 // verifySplit is verifyJWT once tok is split, its header and signature
@@ -197,10 +207,13 @@ func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Ti
 		ok = jwsalg.Verify(alg, rkey.Key.Key, signing, t.sig)
 	}
 	if !ok {
+		if !t.memo {
+			a.remember(signing[:strings.IndexByte(signing, '.')], t, false)
+		}
 		return nil, rInvalid, a.errs[rInvalid]
 	}
-	if !t.memo {
-		a.remember(signing[:strings.IndexByte(signing, '.')], t)
+	if !t.verified {
+		a.remember(signing[:strings.IndexByte(signing, '.')], t, true)
 	}
 	return a.accept(ctx, tok, now, is, c, rkey, kid)
 }
