@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/bench/contender"
 	"github.com/gatehouse-go/gatehouse/bench/fixture"
 )
@@ -14,7 +13,8 @@ import (
 // Authorization header. echo-bare and gin-bare are the frameworks alone,
 // which echo-jwt's and gin-jwt's numbers include; handler-bare is the 204
 // handler alone, which every net/http contender's numbers include;
-// handoff-bare adds what handing a Principal on costs (handoff); and
+// handoff-bare adds what handing a Principal on costs
+// (contender.Handoff); and
 // signature is the row's signature check alone (signatureCheck), the
 // cryptography every verifier pays, so that a row's overhead is its time
 // less the signature's.
@@ -50,7 +50,7 @@ func BenchmarkJWT(b *testing.B) {
 				b.Run("gin-bare", func(b *testing.B) { serve(b, contender.GinBare(), req, pass) })
 				b.Run("handler-bare", func(b *testing.B) { serve(b, fixture.NoContent, req, pass) })
 				if row.want == pass {
-					b.Run("handoff-bare", func(b *testing.B) { serve(b, handoff(fixture.NoContent), req, pass) })
+					b.Run("handoff-bare", func(b *testing.B) { serve(b, contender.Handoff(fixture.NoContent), req, pass) })
 				}
 				if row.token != "" {
 					b.Run("signature", func(b *testing.B) { signature(b, a, row.token, row.want == pass) })
@@ -58,18 +58,6 @@ func BenchmarkJWT(b *testing.B) {
 			})
 		}
 	}
-}
-
-// handoff is the least a middleware does to hand an authenticated
-// Principal to next, whatever it verified: a context carrying a Principal
-// built beforehand and the request copy that carries the context
-// (gatehouse.WithPrincipalRef and http.Request.WithContext, as gatehouse's
-// middleware does on a cache hit).
-func handoff(next http.Handler) http.Handler {
-	p := &gatehouse.Principal{Subject: fixture.Subject, Tenant: fixture.Tenant, Scopes: []string{"orders:read", "orders:write"}, Method: gatehouse.MethodJWT}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipalRef(r.Context(), p)))
-	})
 }
 
 // signature measures the signature check of tok alone, which must report

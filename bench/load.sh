@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load comparison: starts small servers on 127.0.0.1 (no auth with HS256
-# and with RS256 tokens, gatehouse bearer HS256/RS256, auth0
+# and with RS256 tokens, the handoff control for each, gatehouse bearer
+# HS256/RS256, auth0
 # go-jwt-middleware HS256/RS256, go-chi/jwtauth HS256) and drives each with
 # wrk, in interleaved rounds, with fresh tokens each run. Arguments go to
 # cmd/load (e.g. -rounds 3 -duration 5s -json results/load.json).

@@ -53,7 +53,10 @@ type server struct {
 	// Tokens is the algorithm of the tokens sent: Alg, or for a no-auth
 	// server the algorithm of the servers it is the baseline of.
 	Tokens string
-	New    func(a *fixture.Alg) (http.Handler, error)
+	// Control marks a server without auth that is not the baseline (the
+	// ratio of each server is to the no-auth server of its tokens).
+	Control bool
+	New     func(a *fixture.Alg) (http.Handler, error)
 }
 
 // tokenAlg is the algorithm of the tokens s receives.
@@ -64,11 +67,19 @@ func (s server) tokenAlg() string {
 	return s.Alg
 }
 
-var noAuth = func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }
+var (
+	noAuth      = func(*fixture.Alg) (http.Handler, error) { return fixture.NoContent, nil }
+	handoffOnly = func(*fixture.Alg) (http.Handler, error) { return contender.Handoff(fixture.NoContent), nil }
+)
 
 var servers = []server{
 	{Name: "no-auth", Tokens: "HS256", New: noAuth},
 	{Name: "no-auth (RS256 tokens)", Tokens: "RS256", New: noAuth},
+	// Controls, not contenders: no auth, but the Principal handed on as
+	// gatehouse hands it (contender.Handoff), the ceiling of any
+	// middleware that hands a Principal on the net/http way.
+	{Name: "handoff only (control)", Tokens: "HS256", Control: true, New: handoffOnly},
+	{Name: "handoff only (control, RS256 tokens)", Tokens: "RS256", Control: true, New: handoffOnly},
 	{Name: "gatehouse HS256", Alg: "HS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
 	{Name: "gatehouse RS256", Alg: "RS256", New: func(a *fixture.Alg) (http.Handler, error) { return contender.GatehouseBearer(a, true) }},
 	// Not in the list: every request a first sight, for reference.
@@ -360,11 +371,11 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 		}
 		base := map[string]float64{} // no-auth req/s by token algorithm
 		for _, g := range got {
-			if s, _ := find(g.Server); s.Alg == "" {
+			if s, _ := find(g.Server); s.Alg == "" && !s.Control {
 				base[g.Tokens] = g.RPS
 			}
 		}
-		fmt.Printf("\nround %d\n%-24s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
+		fmt.Printf("\nround %d\n%-38s %12s %9s %9s %8s\n", round, "server", "req/s", "p50", "p99", "ratio")
 		for _, s := range servers {
 			for i := range got {
 				if got[i].Server != s.Name {
@@ -372,7 +383,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 				}
 				got[i].Ratio = got[i].RPS / base[got[i].Tokens]
 				g := got[i]
-				fmt.Printf("%-24s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
+				fmt.Printf("%-38s %12.0f %7.2fms %7.2fms %7.2fx", g.Server, g.RPS, g.P50ms, g.P99ms, g.Ratio)
 				if g.Non2xx > 0 {
 					fmt.Printf("  (%d non-2xx!)", g.Non2xx)
 				}

@@ -372,7 +372,9 @@ func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 		fmt.Fprint(w, "Every server receives the same Authorization header. ")
 	}
 	fmt.Fprint(w, "gatehouse runs with its default verified-token cache, except `gatehouse HS256 no cache` (cache disabled: "+
-		"every request a full verification, for reference).\n\n")
+		"every request a full verification, for reference). The `handoff only (control)` servers authenticate nothing "+
+		"but hand a prebuilt Principal to the handler as every middleware must (a context value and the request copy "+
+		"that carries it): their ratio is the ceiling of any middleware that hands a Principal on the net/http way.\n\n")
 	sum := summarizeLoad(lr)
 	fmt.Fprint(w, "| server | req/s (median) | p50 | p99 | ratio to no-auth (median) | lowest round |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range sum {
