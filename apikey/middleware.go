@@ -28,6 +28,8 @@ type Authenticator struct {
 	audit   gatehouse.Auditor
 	now     func() time.Time
 	errs    [numReasons]*envelope.Error // the client error of each refusal; nil for rThrottled
+	// prepared holds errs prepared for writing in style; nil for rThrottled.
+	prepared [numReasons]*envelope.Prepared
 
 	throttle    Throttle
 	throttleKey func(*http.Request) string
@@ -40,7 +42,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	cached, _ := cfg.Store.(principalStore)
-	return &Authenticator{
+	a := &Authenticator{
 		store:   cfg.Store,
 		cached:  cached,
 		header:  cfg.Header,
@@ -57,7 +59,13 @@ func New(cfg Config) (*Authenticator, error) {
 
 		throttle:    cfg.Throttle,
 		throttleKey: cfg.ThrottleKey,
-	}, nil
+	}
+	for r, err := range a.errs {
+		if err != nil {
+			a.prepared[r] = envelope.Prepare(a.style, err)
+		}
+	}
+	return a, nil
 }
 
 // newErrors precomputes the client error of every refusal of the table
@@ -157,9 +165,15 @@ func (a *Authenticator) handler(next http.Handler, optional bool) http.Handler {
 	})
 }
 
-// refuse renders the refusal err, of reason rs, then audits it.
+// refuse renders the refusal err, of reason rs, then audits it. The body
+// prepared for rs is sent unless err renders otherwise (a Throttle's
+// answer, say): a cause added per failure changes nothing sent.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, rec *Record, key string, rs reason, err *envelope.Error) {
-	envelope.WriteStyle(w, r, a.style, err)
+	if p := a.prepared[rs]; p != nil {
+		p.WriteError(w, r, err)
+	} else {
+		envelope.WriteStyle(w, r, a.style, err)
+	}
 	if a.audit != nil {
 		a.emit(r, rec, key, rs, err.Status)
 	}

@@ -52,6 +52,9 @@ type Authenticator struct {
 
 	errs     [numReasons]*envelope.Error // the refusals, prebuilt
 	dpopErrs [numReasons]*envelope.Error // the refusals of DPoP-scheme requests
+	// errs and dpopErrs prepared for writing in style.
+	prepared     [numReasons]*envelope.Prepared
+	dpopPrepared [numReasons]*envelope.Prepared
 }
 
 // New validates cfg and returns an Authenticator. Configuration mistakes —
@@ -122,8 +125,10 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.DPoP.Mode != DPoPOff {
 		a.dpop, a.dpopMode, c.dpop = cfg.DPoP.Verifier, cfg.DPoP.Mode, cfg.DPoP.Verifier
 		a.dpopErrs = buildErrors(c, cfg.Message, true)
+		a.dpopPrepared = prepareErrors(a.style, &a.dpopErrs)
 	}
 	a.errs = buildErrors(c, cfg.Message, false)
+	a.prepared = prepareErrors(a.style, &a.errs)
 	a.certHeader = cfg.ClientCertHeader
 	a.maxAge = max(int64(orDefault(cfg.CacheMaxAge, DefaultCacheMaxAge)/time.Second), 1)
 
@@ -286,7 +291,7 @@ func (a *Authenticator) handler(next http.Handler, optional bool) http.Handler {
 			if rs == rNonce {
 				w.Header().Set("DPoP-Nonce", a.dpop.Nonce()) // RFC 9449 §8
 			}
-			envelope.WriteStyle(w, r, a.style, err)
+			a.preparedFor(rs, err).WriteError(w, r, err)
 			if a.audit != nil {
 				a.emit(r, rs, nil)
 			}
@@ -300,6 +305,19 @@ func (a *Authenticator) handler(next http.Handler, optional bool) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// preparedFor returns the prepared refusal of reason rs that err, the
+// refusal check returned for it, is written with: the DPoP scheme's when
+// err carries its challenge. Its WriteError sends err's own rendering
+// should err differ from it in anything but its cause.
+func (a *Authenticator) preparedFor(rs reason, err error) *envelope.Prepared {
+	if a.dpop != nil {
+		if e, ok := err.(*envelope.Error); ok && e.Challenge == a.dpopErrs[rs].Challenge {
+			return a.dpopPrepared[rs]
+		}
+	}
+	return a.prepared[rs]
 }
 
 // emit reports one decision. p is the authenticated Principal, or nil.

@@ -247,3 +247,13 @@ func buildErrors(c challenger, message string, dpopScheme bool) [numReasons]*env
 	}
 	return errs
 }
+
+// prepareErrors prepares each refusal of errs for writing in style, so
+// that a refusal renders nothing per request.
+func prepareErrors(style envelope.Style, errs *[numReasons]*envelope.Error) [numReasons]*envelope.Prepared {
+	var prepared [numReasons]*envelope.Prepared
+	for r := rMissing; r < numReasons; r++ {
+		prepared[r] = envelope.Prepare(style, errs[r])
+	}
+	return prepared
+}

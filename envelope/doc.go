@@ -24,6 +24,10 @@
 // Every error response carries Content-Type, "Cache-Control: no-store" and
 // "X-Content-Type-Options: nosniff".
 //
+// [Prepare] readies a refusal that is known when a middleware is built:
+// its body is rendered once, and [Prepared.Write] sends the response
+// [WriteStyle] would.
+//
 // [Recover], outermost, answers a panic inside it with a 500 in the
 // request's style and logs it with its stack, instead of dropping the
 // connection.

@@ -84,30 +84,59 @@ var (
 // Headers already set on w (rate-limit headers, for instance) are kept. A
 // nil err writes nothing.
 func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) {
-	e := As(err)
+	render(w, r, style, As(err), nil)
+}
+
+// render is WriteStyle for e, the result of [As]; retry is the Retry-After
+// value to send when e has one, or nil to format it here.
+func render(w http.ResponseWriter, r *http.Request, style Style, e *Error, retry []string) {
 	if e == nil {
 		return
 	}
-	if e.Status < 400 || e.Status > 599 {
-		// An error is never sent as an informational, success or redirect
-		// status (net/http would follow a 1xx with an implicit 200 that
-		// carries the error body): it is a 500, in the body too.
-		c := *e
-		c.Status = http.StatusInternalServerError
-		e = &c
-	}
+	e = writable(e)
 	bp := bufPool.Get().(*[]byte)
 	body, ct := Resolve(r, style).AppendBody((*bp)[:0], r, e)
+	respond(w, e, body, contentTypeHeader(ct), retry)
+	if cap(body) <= 64<<10 {
+		*bp = body
+		bufPool.Put(bp)
+	}
+}
 
-	h := w.Header()
+// writable returns e, or a copy of it with status 500 when its status is
+// not a 4xx or 5xx. An error is never sent as an informational, success or
+// redirect status (net/http would follow a 1xx with an implicit 200 that
+// carries the error body): it is a 500, in the body too.
+func writable(e *Error) *Error {
+	if e.Status < 400 || e.Status > 599 {
+		c := *e
+		c.Status = http.StatusInternalServerError
+		return &c
+	}
+	return e
+}
+
+// contentTypeHeader returns the Content-Type header value for ct, shared
+// for the built-in styles' types.
+func contentTypeHeader(ct string) []string {
 	switch ct {
 	case contentJSON:
-		h["Content-Type"] = hdrJSON
+		return hdrJSON
 	case contentProblem:
-		h["Content-Type"] = hdrProblem
-	default:
-		h.Set("Content-Type", ct)
+		return hdrProblem
 	}
+	return []string{ct}
+}
+
+// respond writes the response of the writable e with its rendered body and
+// Content-Type value ct: the headers WriteStyle documents, the status and
+// the body. retry is the Retry-After value when e has one, or nil to format
+// it here. Every slice set in the header map has a length equal to its
+// capacity, so that a caller appending to a header value copies it instead
+// of writing into a slice another response shares.
+func respond(w http.ResponseWriter, e *Error, body []byte, ct []string, retry []string) {
+	h := w.Header()
+	h["Content-Type"] = ct
 	h["Cache-Control"] = hdrNoStore
 	h["X-Content-Type-Options"] = hdrNosniff
 	switch {
@@ -121,17 +150,15 @@ func WriteStyle(w http.ResponseWriter, r *http.Request, style Style, err error) 
 		h["Www-Authenticate"] = hdrDefChal
 	}
 	if e.RetryAfter > 0 {
-		h["Retry-After"] = []string{strconv.FormatInt(RetryAfterSeconds(e.RetryAfter), 10)}
+		if retry == nil {
+			retry = []string{strconv.FormatInt(RetryAfterSeconds(e.RetryAfter), 10)}
+		}
+		h["Retry-After"] = retry
 	}
 	// Content-Length is left to net/http, which sets it for a body written
 	// in one call before the handler returns; saving two allocations.
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
-
-	if cap(body) <= 64<<10 {
-		*bp = body
-		bufPool.Put(bp)
-	}
 }
 
 // RetryAfterSeconds returns d in whole seconds rounded up, at least 1, as

@@ -122,8 +122,8 @@ type Enforcer struct {
 	cfg        Config
 	now        func() time.Time
 	reach      map[string][]string // granted scope → every scope it implies (transitive)
-	unauth     *envelope.Error
-	notListed  *envelope.Error
+	unauth     refusal
+	notListed  refusal
 	routes     *http.ServeMux
 	implicates bool // Implies or Wildcards is set
 }
@@ -172,11 +172,11 @@ func New(cfg Config) (*Enforcer, error) {
 	if strings.ContainsFunc(challenge, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		problems = append(problems, fmt.Errorf("the Challenge %q has control characters", challenge))
 	}
-	e.unauth = envelope.ErrUnauthorized.WithMessage(msg).WithCause(refusals[rNoPrincipal].Err).WithChallenge(challenge)
+	e.unauth = e.refusal(envelope.ErrUnauthorized.WithMessage(msg).WithCause(refusals[rNoPrincipal].Err).WithChallenge(challenge))
 	// A route missing from the table is refused whatever the scopes, so it
 	// is access_denied: no scope the client could ask for would help.
-	e.notListed = envelope.ErrForbidden.WithMessage(refusals[rNotListed].Message).
-		WithOAuthCode("access_denied").WithCause(refusals[rNotListed].Err)
+	e.notListed = e.refusal(envelope.ErrForbidden.WithMessage(refusals[rNotListed].Message).
+		WithOAuthCode("access_denied").WithCause(refusals[rNotListed].Err))
 
 	if cfg.Routes != nil {
 		mux, errs := e.compileRoutes(cfg.Routes)
@@ -321,6 +321,12 @@ func (e *Enforcer) forbidden(scope, challengeScope string, oneOf bool) *envelope
 	return err
 }
 
+// refusal returns err with err prepared for writing in the configured
+// style.
+func (e *Enforcer) refusal(err *envelope.Error) refusal {
+	return refusal{err: err, prepared: envelope.Prepare(e.cfg.Style, err)}
+}
+
 // compile turns a Rule into a requirement with its errors prebuilt.
 func (e *Enforcer) compile(rule Rule) (*requirement, error) {
 	if rule.Any != nil && len(rule.Any) == 0 {
@@ -341,7 +347,7 @@ func (e *Enforcer) compile(rule Rule) (*requirement, error) {
 	challenge := strings.Join(all, " ")
 	for _, s := range all {
 		q.all = append(q.all, e.term(s))
-		q.allErr = append(q.allErr, e.forbidden(s, challenge, false))
+		q.refusals = append(q.refusals, e.refusal(e.forbidden(s, challenge, false)))
 	}
 	if len(rule.Any) > 0 {
 		anyOf := dedupe(rule.Any)
@@ -349,7 +355,7 @@ func (e *Enforcer) compile(rule Rule) (*requirement, error) {
 		for _, s := range anyOf {
 			q.any = append(q.any, e.term(s))
 		}
-		q.anyErr = e.forbidden(joined, joined, true)
+		q.refusals = append(q.refusals, e.refusal(e.forbidden(joined, joined, true)))
 	}
 	return q, nil
 }

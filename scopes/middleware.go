@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse-go/gatehouse"
-	"github.com/gatehouse-go/gatehouse/envelope"
 )
 
 // defaultEnforcer backs the package-level Require and Any. It is built from
@@ -98,14 +97,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p = &noPrincipal
 	}
-	rs, err := rOK, (*envelope.Error)(nil)
+	rs, f := rOK, (*refusal)(nil)
 	if p.IsZero() { // decide, written out: no call on the hot path but the scope check
-		rs, err = rNoPrincipal, h.e.unauth
-	} else if err = h.q.check(p.Scopes); err != nil {
+		rs, f = rNoPrincipal, &h.e.unauth
+	} else if f = h.q.unmet(p.Scopes); f != nil {
 		rs = rInsufficient
 	}
 	if rs != rOK {
-		envelope.WriteStyle(w, r, h.e.cfg.Style, err)
+		f.prepared.Write(w, r)
 		h.e.audit(r, p, rs)
 		return
 	}
@@ -120,9 +119,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // before next runs.
 func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, rs, err := e.check(r)
+		p, rs, f := e.check(r)
 		if rs != rOK {
-			envelope.WriteStyle(w, r, e.cfg.Style, err)
+			f.prepared.Write(w, r)
 			e.audit(r, p, rs)
 			return
 		}
@@ -139,30 +138,30 @@ func (e *Enforcer) Middleware(next http.Handler) http.Handler {
 // and a nil error. Check is the decision alone: it audits nothing (the
 // middleware does).
 func (e *Enforcer) Check(r *http.Request) (gatehouse.Principal, error) {
-	p, rs, err := e.check(r)
+	p, rs, f := e.check(r)
 	if rs != rOK {
-		return gatehouse.Principal{}, err
+		return gatehouse.Principal{}, f.err
 	}
 	return p.Clone(), nil // p may be shared: the caller gets its own Scopes
 }
 
 // check is Check returning the Principal in place, without copying it (it
 // must not be modified; it is the zero Principal when there is none), and
-// the reason of the decision.
-func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *envelope.Error) {
+// the reason of the decision, with its refusal.
+func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *refusal) {
 	p := principalOf(r)
 	var q *requirement
 	if e.routes != nil {
 		h, _ := e.routes.Handler(r)
 		rt, ok := h.(*route)
 		if !ok {
-			rs, err := e.unlisted(r, h, p)
-			return p, rs, err
+			rs, f := e.unlisted(r, h, p)
+			return p, rs, f
 		}
 		q = rt.req
 	}
-	rs, err := e.decide(p, q)
-	return p, rs, err
+	rs, f := e.decide(p, q)
+	return p, rs, f
 }
 
 // unlisted decides r, for which the route table's mux answered h instead
@@ -171,7 +170,7 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *envelo
 // in canonical form that matches no pattern goes through unchecked; any
 // other path is resolved by [Enforcer.resolve], so that AllowUnlisted
 // never applies to a path that normalises onto a listed pattern.
-func (e *Enforcer) unlisted(r *http.Request, h http.Handler, p *gatehouse.Principal) (reason, *envelope.Error) {
+func (e *Enforcer) unlisted(r *http.Request, h http.Handler, p *gatehouse.Principal) (reason, *refusal) {
 	if e.cfg.AllowUnlisted {
 		if canonical(r, h) {
 			return rOK, nil
@@ -180,7 +179,7 @@ func (e *Enforcer) unlisted(r *http.Request, h http.Handler, p *gatehouse.Princi
 			return e.decideAll(p, qs)
 		}
 	}
-	return rNotListed, e.notListed
+	return rNotListed, &e.notListed
 }
 
 // redirectType is the type of the handler ServeMux.Handler answers with
@@ -274,10 +273,10 @@ func cleanPath(p string) string {
 }
 
 // decideAll is decide for every rule in qs: p must meet them all.
-func (e *Enforcer) decideAll(p *gatehouse.Principal, qs []*requirement) (reason, *envelope.Error) {
+func (e *Enforcer) decideAll(p *gatehouse.Principal, qs []*requirement) (reason, *refusal) {
 	for _, q := range qs {
-		if rs, err := e.decide(p, q); rs != rOK {
-			return rs, err
+		if rs, f := e.decide(p, q); rs != rOK {
+			return rs, f
 		}
 	}
 	return rOK, nil
@@ -285,13 +284,13 @@ func (e *Enforcer) decideAll(p *gatehouse.Principal, qs []*requirement) (reason,
 
 // decide checks p, the request's Principal (the zero Principal when there
 // is none), against q (nil: only an authenticated Principal is needed).
-func (e *Enforcer) decide(p *gatehouse.Principal, q *requirement) (reason, *envelope.Error) {
+func (e *Enforcer) decide(p *gatehouse.Principal, q *requirement) (reason, *refusal) {
 	if p.IsZero() {
-		return rNoPrincipal, e.unauth
+		return rNoPrincipal, &e.unauth
 	}
 	if q != nil {
-		if err := q.check(p.Scopes); err != nil {
-			return rInsufficient, err
+		if f := q.unmet(p.Scopes); f != nil {
+			return rInsufficient, f
 		}
 	}
 	return rOK, nil

@@ -30,18 +30,26 @@ func (t *term) grantedBy(granted []string) bool {
 // A requirement is a compiled Rule: all of all, and one of any when any is
 // not empty. Its 403 errors are built once, at construction.
 type requirement struct {
-	all    []term
-	allErr []*envelope.Error // allErr[i] names all[i]
-	any    []term
-	anyErr *envelope.Error
+	all []term
+	any []term
+	// refusals[i] names all[i]; the last one, when any is not empty,
+	// names any.
+	refusals []refusal
 }
 
-// check returns nil when granted satisfies q, else the prebuilt 403 naming
-// the first missing scope.
-func (q *requirement) check(granted []string) *envelope.Error {
+// A refusal is a prebuilt error, and the same error prepared for writing
+// in the Enforcer's style.
+type refusal struct {
+	err      *envelope.Error
+	prepared *envelope.Prepared
+}
+
+// unmet returns nil when granted satisfies q, else the refusal naming the
+// first missing scope.
+func (q *requirement) unmet(granted []string) *refusal {
 	for i := range q.all {
 		if !q.all[i].grantedBy(granted) {
-			return q.allErr[i]
+			return &q.refusals[i]
 		}
 	}
 	if len(q.any) == 0 {
@@ -52,5 +60,14 @@ func (q *requirement) check(granted []string) *envelope.Error {
 			return nil
 		}
 	}
-	return q.anyErr
+	return &q.refusals[len(q.all)]
+}
+
+// check returns nil when granted satisfies q, else the prebuilt 403 naming
+// the first missing scope.
+func (q *requirement) check(granted []string) *envelope.Error {
+	if f := q.unmet(granted); f != nil {
+		return f.err
+	}
+	return nil
 }

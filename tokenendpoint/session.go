@@ -82,6 +82,11 @@ var (
 	// the grant, and no scope would change it.
 	errNeedM2M    = refused(rowWrongSession, "This route requires a machine-to-machine session")
 	errNeedClient = refused(rowWrongSession, "This route requires a client session")
+
+	// The same, prepared for writing in the request's style.
+	preparedNoSession  = envelope.Prepare(nil, errNoSession)
+	preparedNeedM2M    = envelope.Prepare(nil, errNeedM2M)
+	preparedNeedClient = envelope.Prepare(nil, errNeedClient)
 )
 
 // CheckSession returns the request's session when its Principal is
@@ -104,6 +109,21 @@ func CheckSession(r *http.Request, kind SessionKind) (Session, error) {
 	return Session{}, errNeedClient
 }
 
+// writeSessionRefusal renders err, a refusal of CheckSession, in the
+// request's style: with its prepared body, rendered once.
+func writeSessionRefusal(w http.ResponseWriter, r *http.Request, err error) {
+	switch err {
+	case errNoSession:
+		preparedNoSession.Write(w, r)
+	case errNeedM2M:
+		preparedNeedM2M.Write(w, r)
+	case errNeedClient:
+		preparedNeedClient.Write(w, r)
+	default:
+		envelope.WriteStyle(w, r, nil, err)
+	}
+}
+
 // RequireSession returns middleware that admits only requests whose
 // Principal is a token-endpoint session of kind ([CheckSession]), and
 // renders the refusal in the request's style (envelope.Use) otherwise. Put
@@ -117,7 +137,7 @@ func RequireSession(kind SessionKind) gatehouse.Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, err := CheckSession(r, kind); err != nil {
-				envelope.WriteStyle(w, r, nil, err)
+				writeSessionRefusal(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)
