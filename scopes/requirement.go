@@ -62,12 +62,3 @@ func (q *requirement) unmet(granted []string) *refusal {
 	}
 	return &q.refusals[len(q.all)]
 }
-
-// check returns nil when granted satisfies q, else the prebuilt 403 naming
-// the first missing scope.
-func (q *requirement) check(granted []string) *envelope.Error {
-	if f := q.unmet(granted); f != nil {
-		return f.err
-	}
-	return nil
-}
