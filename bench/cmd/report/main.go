@@ -100,8 +100,8 @@ func parseBench(path string) ([]*area, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		m := benchRe.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
+		if m == nil || strings.HasPrefix(m[1], pairedArea+"/") {
+			continue // paired lines are parsePaired's
 		}
 		var s sample
 		s.ns, _ = strconv.ParseFloat(m[2], 64)
@@ -494,6 +494,10 @@ func main() {
 	if len(areas) == 0 {
 		log.Fatalf("no benchmark results in %s", *benchPath)
 	}
+	paired, err := parsePaired(*benchPath)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var lr *loadReport
 	if *loadPath != "" {
 		b, err := os.ReadFile(*loadPath)
@@ -524,6 +528,7 @@ func main() {
 	fmt.Fprint(&w, "- Ratios below 1× mean gatehouse is faster. \"Peers\" are the other libraries; `floor` and `*-bare` are reference points, not contenders.\n\n")
 	fmt.Fprint(&w, "## Micro-benchmarks (per request through the middleware, no network)\n\n")
 	behind := microTables(&w, areas)
+	pairedTable(&w, paired)
 
 	var sum []loadSummary
 	if lr != nil {

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPaired: the paired lines are read into their own rows (medians of
+// the passes) and kept out of the contender tables.
+func TestPaired(t *testing.T) {
+	out := `BenchmarkJWT/HS256/valid/gatehouse-2 	 1000	 3000 ns/op	 1024 B/op	 4 allocs/op
+BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 3338 gatehouse-ns/req	 2885 overhead-ns/req	 453.6 signature-ns/req	 1024 B/op	 4 allocs/op
+BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 3000 gatehouse-ns/req	 2600 overhead-ns/req	 400 signature-ns/req	 1024 B/op	 4 allocs/op
+BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 3100 gatehouse-ns/req	 2700 overhead-ns/req	 400 signature-ns/req	 1024 B/op	 4 allocs/op
+`
+	path := filepath.Join(t.TempDir(), "micro.txt")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := parsePaired(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].name != "HS256/valid" || rows[0].over != 2700 || rows[0].gatehouse != 3100 || rows[0].signature != 400 || rows[0].passes != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	areas, err := parseBench(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(areas) != 1 || areas[0].name != "JWT" {
+		t.Fatalf("the paired lines leaked into the areas: %+v", areas)
+	}
+	var w bytes.Buffer
+	pairedTable(&w, rows)
+	if !strings.Contains(w.String(), "| HS256 · valid | 3.1 µs | 400 ns | +2.7 µs | 6.75× |") {
+		t.Fatalf("table:\n%s", w.String())
+	}
+}
