@@ -38,7 +38,8 @@ func (k decisionKey) attributes() []attribute.KeyValue {
 // (gatehouse.decisions) under e's source, action, outcome, reason and
 // status, and, when the request's span (trace.SpanFromContext(ctx)) is
 // recording, adds a "gatehouse.decision" event to it with those and the
-// subject, tenant, credential id and client address. It makes *Telemetry
+// tenant, credential id and client address (and the subject with
+// Config.RecordSubject). It makes *Telemetry
 // a gatehouse.Auditor: set it as the Audit of every middleware, beside a
 // logging Auditor when both are wanted.
 //
@@ -54,17 +55,17 @@ func (t *Telemetry) Audit(ctx context.Context, e gatehouse.Event) {
 		return
 	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.AddEvent(EventDecision, trace.WithAttributes(eventAttributes(o.set, e)...))
+		span.AddEvent(EventDecision, trace.WithAttributes(eventAttributes(o.set, e, t.subject)...))
 	}
 }
 
 // eventAttributes are the attributes of a decision's span event: the
-// counter's set plus the high-cardinality identifiers, never a
-// credential.
-func eventAttributes(set attribute.Set, e gatehouse.Event) []attribute.KeyValue {
+// counter's set plus the high-cardinality identifiers (the subject only
+// with subject set), never a credential.
+func eventAttributes(set attribute.Set, e gatehouse.Event, subject bool) []attribute.KeyValue {
 	kvs := make([]attribute.KeyValue, 0, set.Len()+4)
 	kvs = append(kvs, set.ToSlice()...)
-	if e.Subject != "" {
+	if subject && e.Subject != "" {
 		kvs = append(kvs, semconv.EnduserID(e.Subject))
 	}
 	if e.Tenant != "" {

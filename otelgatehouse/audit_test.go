@@ -53,7 +53,7 @@ func TestAuditCountsDecisions(t *testing.T) {
 // "gatehouse.decision" event with the counter's attributes and the
 // principal's identifiers; the metric points never carry those.
 func TestAuditSpanEvent(t *testing.T) {
-	h := newHarness(t, otelgatehouse.Config{})
+	h := newHarness(t, otelgatehouse.Config{RecordSubject: true})
 	ctx, span := h.tp.Tracer("test").Start(context.Background(), "request")
 	h.tel.Audit(ctx, gatehouse.Event{
 		Source: "apikey", Action: "authenticate", Outcome: gatehouse.Allowed,
@@ -84,6 +84,25 @@ func TestAuditSpanEvent(t *testing.T) {
 		assert.NotContains(t, key, "key_123")
 		assert.NotContains(t, key, "192.0.2.9")
 	}
+}
+
+// TestAuditSubjectOptIn: without Config.RecordSubject a decision's span
+// event carries no subject, and everything else it carries with it.
+func TestAuditSubjectOptIn(t *testing.T) {
+	h := newHarness(t, otelgatehouse.Config{})
+	ctx, span := h.tp.Tracer("test").Start(context.Background(), "request")
+	h.tel.Audit(ctx, gatehouse.Event{
+		Source: "issuer", Action: "login", Outcome: gatehouse.Denied, Reason: "invalid_credentials", Status: 401,
+		Subject: "hunter2-typed-as-a-username", Tenant: "acme", ClientIP: netip.MustParseAddr("192.0.2.9"),
+	})
+	span.End()
+	events := h.spans.Ended()[0].Events()
+	require.Len(t, events, 1)
+	assert.Equal(t, attrs(
+		otelgatehouse.AttrSource.String("issuer"), otelgatehouse.AttrAction.String("login"), otelgatehouse.AttrOutcome.String("deny"),
+		otelgatehouse.AttrReason.String("invalid_credentials"), semconv.HTTPResponseStatusCode(401),
+		otelgatehouse.AttrTenant.String("acme"), semconv.ClientAddress("192.0.2.9"),
+	), attrs(events[0].Attributes...))
 }
 
 // TestAuditNoSpanEvents: Config.NoSpanEvents leaves the span alone and

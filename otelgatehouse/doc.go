@@ -13,7 +13,8 @@
 // lists every instrument and attribute.
 //
 // No attribute carries a token, key, password, secret or signature: the
-// audit events it is built on carry none. Subject, tenant, credential id
-// and client address, which identify a principal and make unbounded
-// series, go on span events only, never on metrics.
+// audit events it is built on carry none. Tenant, credential id and client
+// address, which identify a principal and make unbounded series, go on
+// span events only, never on metrics; so does the subject, and only with
+// Config.RecordSubject, since it is personal data.
 package otelgatehouse

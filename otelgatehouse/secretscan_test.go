@@ -89,7 +89,7 @@ func (s secrets) fragments() map[string]string {
 // span name, attribute, event or status, and no log line contains any of
 // them, and that the telemetry is there (the scan is not of nothing).
 func TestNoSecretInTelemetry(t *testing.T) {
-	h := newHarness(t, otelgatehouse.Config{StepSpans: true})
+	h := newHarness(t, otelgatehouse.Config{StepSpans: true, RecordSubject: true})
 	tel := h.tel
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

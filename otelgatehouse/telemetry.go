@@ -43,6 +43,15 @@ type Config struct {
 	// [Telemetry.Audit] adds to the request's span when that span is
 	// recording. Default: false (events on).
 	NoSpanEvents bool
+	// RecordSubject adds the principal's subject to the decision span
+	// events, as enduser.id. A subject is personal data (a username, an
+	// e-mail address) and, on a refused login, whatever the caller typed
+	// as the username — at times a password typed in the wrong field —
+	// while a trace backend usually keeps it beyond the application's
+	// retention and access rules, so it is left out unless set. The
+	// tenant, credential id and client address are recorded either way.
+	// Default: false.
+	RecordSubject bool
 	// Buckets are the explicit boundaries, in seconds, of the step and
 	// store duration histograms, in increasing order. Default:
 	// [DefaultBuckets].
@@ -79,6 +88,7 @@ type Telemetry struct {
 	tracer        trace.Tracer
 	stepSpans     bool
 	spanEvents    bool
+	subject       bool // Config.RecordSubject
 
 	decisionAttrs decisionCache
 }
@@ -107,6 +117,7 @@ func New(cfg Config) (*Telemetry, error) {
 		tracer:     tp.Tracer(ScopeName),
 		stepSpans:  cfg.StepSpans,
 		spanEvents: !cfg.NoSpanEvents,
+		subject:    cfg.RecordSubject,
 	}
 	m := t.meter
 	var errs []error
