@@ -479,11 +479,18 @@ func TestHeaderMemo(t *testing.T) {
 	tok := hs.sign(t, claimsAt(t0), nil)
 	h, _, _ := strings.Cut(tok, ".")
 
+	// A long forged header is never kept.
+	long := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "pad": strings.Repeat("x", forgedHeaderMemo)})
+	lh, _, _ := strings.Cut(long, ".")
+	_, rs, _ := a.verifyJWT(t.Context(), long, time.Time{})
+	require.Equal(t, rInvalid, rs)
+	require.Nil(t, a.headers[memoSlot(lh)].Load(), "a forged header over forgedHeaderMemo bytes is not remembered")
+
 	// A forged token's header fills its empty slot, unverified; a second
 	// forged header of the same slot does not replace it.
 	forged := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "x": 1})
 	fh, _, _ := strings.Cut(forged, ".")
-	_, rs, _ := a.verifyJWT(t.Context(), forged, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
 	require.Equal(t, rInvalid, rs)
 	fm := a.headers[memoSlot(fh)].Load()
 	require.NotNil(t, fm, "a forged token's header fills an empty slot")

@@ -51,7 +51,7 @@ type jws struct {
 // skips the header's decoding from its first request, even before any
 // valid token was seen, while forged tokens with made-up headers can
 // neither evict the headers of valid tokens nor make a refusal allocate
-// more than once per slot.
+// more than once per slot, and keep only short ones (forgedHeaderMemo).
 type headerMemo struct {
 	seg      string // the header segment
 	algIdx   int
@@ -64,6 +64,11 @@ type headerMemo struct {
 
 // headerMemos is the number of headers an Authenticator remembers.
 const headerMemos = 4
+
+// forgedHeaderMemo is the longest header segment of a token whose
+// signature did not verify that the memo keeps: a real header is a few
+// dozen bytes, and an unauthenticated client must not pin large strings.
+const forgedHeaderMemo = 512
 
 // memoSlot returns the slot of the memo for header segment h.
 func memoSlot(h string) int {

@@ -171,10 +171,11 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time
 
 // remember keeps the header t read from segment h for the next tokens
 // that carry the same (headerMemo): in its slot whatever the slot holds
-// when the token's signature verified, else only in an empty slot.
+// when the token's signature verified, else only in an empty slot and
+// only when h is no longer than forgedHeaderMemo.
 func (a *Authenticator) remember(h string, t *jws, verified bool) {
 	slot := &a.headers[memoSlot(h)]
-	if !verified && slot.Load() != nil {
+	if !verified && (len(h) > forgedHeaderMemo || slot.Load() != nil) {
 		return
 	}
 	m := &headerMemo{

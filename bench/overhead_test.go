@@ -19,9 +19,9 @@ const overheadBatch = 8
 // costs beyond its signature check, in a form that a busy or drifting
 // machine does not blur: each iteration times a batch of requests through
 // gatehouse's bearer middleware (cache disabled, so every request is a
-// first sight) and then a batch of the same token's signature checks alone
-// (signatureCheck, standard library only), so the two halves of each pair
-// run microseconds apart. BenchmarkJWT's gatehouse and signature rows are
+// first sight) and a batch of the same token's signature checks alone
+// (signatureCheck, standard library only), in alternating order, so the
+// two halves of each pair run microseconds apart. BenchmarkJWT's gatehouse and signature rows are
 // medians taken minutes apart, and an RSA or ECDSA check's own variation
 // between them exceeds the whole overhead.
 //
@@ -56,19 +56,35 @@ func BenchmarkPairedOverhead(b *testing.B) {
 				if sc.verify() != (row.want == http.StatusNoContent) {
 					b.Fatal("the signature check disagrees with the row")
 				}
-				var through, alone time.Duration
-				pairs := 0
-				for b.Loop() {
-					t0 := time.Now()
+				serveBatch := func() time.Duration {
+					t := time.Now()
 					for range overheadBatch {
 						w.Reset()
 						h.ServeHTTP(w, req)
 					}
-					t1 := time.Now()
+					return time.Since(t)
+				}
+				checkBatch := func() time.Duration {
+					t := time.Now()
 					for range overheadBatch {
 						sc.verify()
 					}
-					through, alone = through+t1.Sub(t0), alone+time.Since(t1)
+					return time.Since(t)
+				}
+				var through, alone time.Duration
+				pairs := 0
+				for b.Loop() {
+					// Which half goes first alternates, so that neither
+					// is always the one that inherits the other's caches
+					// or pays for the garbage collection the other's
+					// allocations started.
+					if pairs%2 == 0 {
+						through += serveBatch()
+						alone += checkBatch()
+					} else {
+						alone += checkBatch()
+						through += serveBatch()
+					}
 					pairs++
 				}
 				if w.Code != row.want {

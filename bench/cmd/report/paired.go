@@ -23,7 +23,7 @@ type pairedRow struct {
 	passes                     int
 }
 
-var metricRe = regexp.MustCompile(`([0-9.]+) ([a-z-]+)/req`)
+var metricRe = regexp.MustCompile(`(-?[0-9.]+) ([a-z-]+)/req`)
 
 // parsePaired reads the BenchmarkPairedOverhead lines of a go test -bench
 // output, in the order they first appear.
@@ -100,7 +100,8 @@ func pairedTable(w *bytes.Buffer, rows []pairedRow) {
 		"(`signature` above), timed in alternating batches of a few requests, so both halves of each pair see the same "+
 		"machine (`BenchmarkPairedOverhead`): a drift of the machine between the JWT table's rows, which for RSA and "+
 		"ECDSA exceeds the whole overhead, cancels here. Overhead = gatehouse − signature, per request, the Principal's "+
-		"handoff to the handler included. Median of %d passes.\n\n", rows[0].passes)
+		"handoff to the handler included. Each column is the median of its own %d passes, so gatehouse − signature need "+
+		"not equal the overhead column exactly.\n\n", rows[0].passes)
 	fmt.Fprint(w, "| row | gatehouse | signature | overhead | overhead ÷ signature |\n|---|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rowLabel(r.name), dur(r.gatehouse), dur(r.signature), signedDur(r.over), ratio(r.over/r.signature))
