@@ -129,57 +129,52 @@ func (s *server) stderr() string { b, _ := os.ReadFile(s.errFile); return string
 // 127.0.0.1:0 (a free loopback port) and the port the args asked for: the
 // value of -addr, else DefaultAddr's, in which case -addr is added first.
 func listenArgs(args []string) (out []string, origPort string) {
-	orig := ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case (a == "-addr" || a == "--addr") && i+1 < len(args):
-			orig = args[i+1]
-			out = append(out, a, "127.0.0.1:0")
-			i++
-		case strings.HasPrefix(a, "-addr=") || strings.HasPrefix(a, "--addr="):
-			name, value, _ := strings.Cut(a, "=")
-			orig = value
-			out = append(out, name+"=127.0.0.1:0")
-		default:
-			out = append(out, a)
-		}
-	}
+	out, orig := loopbackFlag(args, "addr")
 	if orig == "" {
 		orig = DefaultAddr
 		out = append([]string{"-addr", "127.0.0.1:0"}, out...)
 	}
-	if _, port, err := net.SplitHostPort(orig); err == nil {
-		return out, port
-	}
-	return out, orig
+	return out, portOf(orig)
 }
 
 // metricsArgs returns args with the value of -metrics-addr, if any,
 // replaced by 127.0.0.1:0 (a free loopback port), and the port it asked
 // for, "" without the flag.
 func metricsArgs(args []string) (out []string, origPort string) {
-	orig := ""
+	out, orig := loopbackFlag(args, "metrics-addr")
+	if orig == "" {
+		return out, ""
+	}
+	return out, portOf(orig)
+}
+
+// loopbackFlag returns args with the value of the flag name (-name or
+// --name, as a separate argument or after "=") replaced by 127.0.0.1:0,
+// and the value it had, "" when the flag is absent.
+func loopbackFlag(args []string, name string) (out []string, orig string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case (a == "-metrics-addr" || a == "--metrics-addr") && i+1 < len(args):
+		case (a == "-"+name || a == "--"+name) && i+1 < len(args):
 			orig = args[i+1]
 			out = append(out, a, "127.0.0.1:0")
 			i++
-		case strings.HasPrefix(a, "-metrics-addr=") || strings.HasPrefix(a, "--metrics-addr="):
-			name, value, _ := strings.Cut(a, "=")
+		case strings.HasPrefix(a, "-"+name+"=") || strings.HasPrefix(a, "--"+name+"="):
+			flag, value, _ := strings.Cut(a, "=")
 			orig = value
-			out = append(out, name+"=127.0.0.1:0")
+			out = append(out, flag+"=127.0.0.1:0")
 		default:
 			out = append(out, a)
 		}
 	}
-	if orig == "" {
-		return out, ""
-	}
-	if _, port, err := net.SplitHostPort(orig); err == nil {
-		return out, port
-	}
 	return out, orig
+}
+
+// portOf returns the port of the address addr, or addr itself when it is
+// not host:port.
+func portOf(addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return port
+	}
+	return addr
 }
