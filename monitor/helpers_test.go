@@ -10,28 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/internal/storekit"
 	"github.com/gatehouse-go/gatehouse/monitor"
 )
-
-// clock is an injected clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // alerts collects the alerts a Monitor delivers.
 type alerts struct {
@@ -62,9 +43,14 @@ func scopes(list []monitor.Alert) []string {
 	return out
 }
 
+// newClock returns the clock the tests move by hand, at a fixed time.
+func newClock() *storekit.Clock {
+	return storekit.NewClockAt(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+}
+
 // setup returns a Monitor on clock c with cfg's thresholds (defaults
 // where zero), collecting its alerts, its log discarded.
-func setup(t testing.TB, cfg monitor.Config) (*monitor.Monitor, *clock, *alerts) {
+func setup(t testing.TB, cfg monitor.Config) (*monitor.Monitor, *storekit.Clock, *alerts) {
 	t.Helper()
 	c, got := newClock(), &alerts{}
 	cfg.Now, cfg.OnAlert = c.Now, got.add

@@ -35,10 +35,10 @@ func TestExactlyAtThresholdVersusOver(t *testing.T) {
 	m, clk, got := setup(t, monitor.Config{MaxUnauthorized: 3, MaxForbidden: 2, Window: time.Minute})
 	start := clk.Now()
 	refuse(m, 2, 401, "192.0.2.7", "token_expired")
-	clk.Advance(10 * time.Second)
+	clk.Add(10 * time.Second)
 	refuse(m, 1, 401, "192.0.2.7", "token_invalid")
 	assert.Empty(t, got.take(), "3 = the threshold: no alert")
-	clk.Advance(10 * time.Second)
+	clk.Add(10 * time.Second)
 	refuse(m, 1, 401, "192.0.2.7", "token_expired")
 	list := got.take()
 	require.Len(t, list, 2, "4 > 3: the client's alert and the overall one")
@@ -84,9 +84,9 @@ func TestSlidingExpiry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, clk, got := setup(t, monitor.Config{})
 			refuse(m, 1, 401, "192.0.2.7", "invalid_credentials")
-			clk.Advance(time.Minute)
+			clk.Add(time.Minute)
 			refuse(m, 9, 401, "192.0.2.7", "invalid_credentials")
-			clk.Advance(tc.gap - time.Minute)
+			clk.Add(tc.gap - time.Minute)
 			refuse(m, 1, 401, "192.0.2.7", "invalid_credentials")
 			if tc.alert {
 				assert.Len(t, got.take(), 2, "11 events within the window")
@@ -101,11 +101,11 @@ func TestSlidingExpiry(t *testing.T) {
 	m, clk, got := setup(t, monitor.Config{})
 	for range 200 {
 		refuse(m, 1, 401, "192.0.2.7", "invalid_credentials")
-		clk.Advance(90 * time.Second)
+		clk.Add(90 * time.Second)
 	}
 	assert.Empty(t, got.take(), "one failure every 90 s is 10 per 15 minutes")
 	// ...but one more within the last 90 s makes 11.
-	clk.Advance(-89 * time.Second)
+	clk.Add(-89 * time.Second)
 	refuse(m, 1, 401, "192.0.2.7", "invalid_credentials")
 	assert.Len(t, got.take(), 2)
 }
@@ -123,7 +123,7 @@ func TestOncePerWindow(t *testing.T) {
 		refuse(m, 1, 401, "198.51.100.9", "invalid_credentials")
 		refuse(m2, 1, 401, "198.51.100.9", "invalid_credentials")
 		if i%100 == 99 {
-			clk.Advance(time.Second) // 100 s in all
+			clk.Add(time.Second) // 100 s in all
 		}
 	}
 	list := got.take()
@@ -134,12 +134,12 @@ func TestOncePerWindow(t *testing.T) {
 
 	// The quiet period lasts a window from the alert: 1 ns short of it,
 	// still quiet...
-	clk.Advance(alertAt.Add(15*time.Minute - time.Nanosecond).Sub(clk.Now()))
+	clk.Add(alertAt.Add(15*time.Minute - time.Nanosecond).Sub(clk.Now()))
 	refuse(m, 5, 401, "198.51.100.9", "invalid_credentials")
 	assert.Empty(t, got.take())
 	// ...then the next window's first event over the threshold alerts
 	// again, once per scope, with what was held back.
-	clk.Advance(time.Nanosecond)
+	clk.Add(time.Nanosecond)
 	refuse(m, 20, 401, "198.51.100.9", "token_invalid")
 	list = got.take()
 	require.Equal(t, []string{"unauthorized 198.51.100.9", "unauthorized overall"}, scopes(list))
@@ -157,7 +157,7 @@ func TestRearmAfterQuiet(t *testing.T) {
 	m, clk, got := setup(t, monitor.Config{})
 	refuse(m, 11, 401, "192.0.2.7", "invalid_credentials")
 	assert.Len(t, got.take(), 2)
-	clk.Advance(16 * time.Minute)
+	clk.Add(16 * time.Minute)
 	refuse(m, 10, 401, "192.0.2.7", "invalid_credentials")
 	assert.Empty(t, got.take(), "10 new failures: the threshold, not over it")
 	refuse(m, 1, 401, "192.0.2.7", "invalid_credentials")
@@ -241,7 +241,7 @@ func TestEvictionBoundsMemory(t *testing.T) {
 
 	// Once the window has passed, the idle clients make room before any
 	// active one is evicted.
-	clk.Advance(15 * time.Minute)
+	clk.Add(15 * time.Minute)
 	refuse(m, 1, 401, "203.0.113.3", "invalid_credentials")
 	assert.Equal(t, 1, monitor.Tracked(m), "every idle client forgotten")
 }
@@ -391,7 +391,7 @@ func TestClientAlertBudget(t *testing.T) {
 	require.Len(t, overall, 1, "the overall alert once per window")
 	assert.Zero(t, overall[0].SuppressedClients, "it fired with the first client, before any was held back")
 
-	c.Advance(monitor.DefaultWindow)
+	c.Add(monitor.DefaultWindow)
 	refuse(m, 11, 401, "2001:db8:1::1", "invalid_token")
 	list = got.take()
 	require.Equal(t, []string{"unauthorized 2001:db8:1::/64", "unauthorized overall"}, scopes(list), "a window later the budget is renewed")
@@ -404,7 +404,7 @@ func TestOverallThresholds(t *testing.T) {
 	m, c, got := setup(t, monitor.Config{OverallMaxUnauthorized: 100})
 	for i := range 11 {
 		refuse(m, 1, 401, fmt.Sprintf("192.0.2.%d", i+1), "token_expired")
-		c.Advance(time.Minute)
+		c.Add(time.Minute)
 	}
 	assert.Empty(t, got.take(), "11 clients with one expired token each: no alert")
 	refuse(m, 11, 401, "198.51.100.7", "invalid_token")

@@ -15,7 +15,10 @@ type Clock struct {
 }
 
 // NewClock returns a Clock at the current second.
-func NewClock() *Clock { return &Clock{t: time.Now().UTC().Truncate(time.Second)} }
+func NewClock() *Clock { return NewClockAt(time.Now().UTC().Truncate(time.Second)) }
+
+// NewClockAt returns a Clock at t.
+func NewClockAt(t time.Time) *Clock { return &Clock{t: t} }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
