@@ -49,11 +49,11 @@ func (l auditors) Audit(ctx context.Context, e Event) {
 	}
 }
 
-// isNil reports whether a holds a nil pointer, func, map, slice, channel
-// or interface: an Auditor whose Audit would panic or do nothing.
+// isNil reports whether a, not itself nil, holds a nil pointer, func, map,
+// slice or channel: an Auditor whose Audit would panic or do nothing.
 func isNil(a Auditor) bool {
 	switch v := reflect.ValueOf(a); v.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan:
 		return v.IsNil()
 	}
 	return false

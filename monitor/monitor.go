@@ -21,10 +21,9 @@ type Monitor struct {
 	now     func() time.Time
 	epoch   time.Time // the clock's reading at New: event times are offsets from it
 	span    int64     // the window, in nanoseconds
-	window  time.Duration
-	max     [2]int // the thresholds, by Kind-1
-	overMax [2]int // the overall scope's thresholds, by Kind-1
-	budget  int    // alerts about single clients per window
+	max     [2]int    // the thresholds, by Kind-1
+	overMax [2]int    // the overall scope's thresholds, by Kind-1
+	budget  int       // alerts about single clients per window
 
 	mu      sync.Mutex
 	overall [2]window // by Kind-1
@@ -47,7 +46,6 @@ func New(cfg Config) (*Monitor, error) {
 		now:     cfg.Now,
 		epoch:   cfg.Now(),
 		span:    int64(cfg.Window),
-		window:  cfg.Window,
 		max:     [2]int{cfg.MaxUnauthorized, cfg.MaxForbidden},
 		overMax: [2]int{cfg.OverallMaxUnauthorized, cfg.OverallMaxForbidden},
 		budget:  cfg.MaxClientAlerts,
@@ -128,7 +126,7 @@ func (m *Monitor) alert(w *window, k Kind, scope netip.Prefix, max int, at int64
 		Client:     scope,
 		Count:      len(w.ring),
 		Threshold:  max,
-		Window:     m.window,
+		Window:     time.Duration(m.span),
 		First:      m.time(w.oldest()),
 		Last:       m.time(at),
 		Reasons:    w.reasons(3),
