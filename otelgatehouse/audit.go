@@ -64,7 +64,9 @@ func (t *Telemetry) Audit(ctx context.Context, e gatehouse.Event) {
 // with subject set), never a credential.
 func eventAttributes(set attribute.Set, e gatehouse.Event, subject bool) []attribute.KeyValue {
 	kvs := make([]attribute.KeyValue, 0, set.Len()+4)
-	kvs = append(kvs, set.ToSlice()...)
+	for it := set.Iter(); it.Next(); {
+		kvs = append(kvs, it.Attribute())
+	}
 	if subject && e.Subject != "" {
 		kvs = append(kvs, semconv.EnduserID(e.Subject))
 	}

@@ -52,6 +52,11 @@ func (c *decisionCache) miss(slot *atomic.Pointer[fastEntry], k decisionKey) *at
 			f = o.fast.Load()
 		}
 	}
+	if f.key != k {
+		// The overflow entry, which every combination past the bound
+		// shares: its fast entry names the first of them only.
+		f = &fastEntry{key: k, opts: o}
+	}
 	slot.Store(f)
 	return o
 }
