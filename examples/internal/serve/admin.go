@@ -108,8 +108,9 @@ func NewAdmin(addr string, log *slog.Logger) (*Admin, error) {
 }
 
 // OpenAdmin is [NewAdmin] for the value of -metrics-addr: nil, and no
-// error, when addr is "" (the flag's default, off). The methods of a nil
-// Admin do nothing, so a command wires the flag in three lines:
+// error, when addr is "" (the flag's default, off). Auditor and Start
+// of a nil Admin do nothing (the others need an Admin), so a command
+// wires the flag in three lines:
 //
 //	admin, err := serve.OpenAdmin(*metricsAddr, log)  // after fs.Parse
 //	cfg.Audit = admin.Auditor(cfg.Audit)              // before the server is built
