@@ -78,6 +78,7 @@ func parsePaired(path string) ([]pairedRow, error) {
 	return rows, nil
 }
 
+// medianOf returns the median of v (0 for none), leaving v as it is.
 func medianOf(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
