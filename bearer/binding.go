@@ -20,8 +20,9 @@ import (
 // either that is not a non-empty string, or a cnf naming neither — a
 // binding this package cannot check — is rBound: the token is bound to
 // something the request cannot prove. Of a member given twice, the last
-// counts, as in the decoded claim set.
-func confirmation(cnf compact.Value) (gatehouse.Confirmation, reason) {
+// counts, as in the decoded claim set. cnf was read from pb, which the
+// thumbprints returned may share.
+func confirmation(pb []byte, cnf compact.Value) (gatehouse.Confirmation, reason) {
 	switch cnf.Kind {
 	case compact.Absent, compact.Null:
 		return gatehouse.Confirmation{}, rOK
@@ -30,7 +31,7 @@ func confirmation(cnf compact.Value) (gatehouse.Confirmation, reason) {
 		return gatehouse.Confirmation{}, rBound
 	}
 	var jkt, x5t compact.Value
-	it := cnf.Members()
+	it := cnf.Members(pb)
 	for {
 		name, v, ok := it.Next()
 		if !ok {
@@ -43,8 +44,8 @@ func confirmation(cnf compact.Value) (gatehouse.Confirmation, reason) {
 			x5t = v
 		}
 	}
-	j, ok1 := member(jkt)
-	x, ok2 := member(x5t)
+	j, ok1 := member(pb, jkt)
+	x, ok2 := member(pb, x5t)
 	cf := gatehouse.Confirmation{JKT: j, X5TS256: x}
 	if !ok1 || !ok2 || cf == (gatehouse.Confirmation{}) {
 		return gatehouse.Confirmation{}, rBound
@@ -54,11 +55,12 @@ func confirmation(cnf compact.Value) (gatehouse.Confirmation, reason) {
 
 // member returns the string value of a cnf member, "" when absent; ok is
 // false when it is present but not a non-empty string.
-func member(v compact.Value) (string, bool) {
+func member(pb []byte, v compact.Value) (string, bool) {
 	if v.Kind == compact.Absent {
 		return "", true
 	}
-	return v.Str, v.Kind == compact.String && v.Str != ""
+	s := v.Str(pb)
+	return s, v.Kind == compact.String && s != ""
 }
 
 // checkBinding checks that the request proves possession of what the

@@ -27,8 +27,8 @@ type cacheEntry struct {
 	// claims is the claim set p.Claims hands out, decoded into a map
 	// only when something reads it.
 	claims claimSet
-	// scopes holds p.Scopes when there are few.
-	scopes [entryScopes]string
+	// scopesIn holds p.Scopes when there are few.
+	scopesIn [entryScopes]string
 	exp    int64
 	// kid and key name the remote (JWKS) key that verified the token, so
 	// that a hit can confirm the key is still published; key is nil for a
@@ -41,6 +41,10 @@ type cacheEntry struct {
 	// bound is set when the token is bound to a key or a certificate
 	// (p.Confirmation): each request must prove it.
 	bound bool
+	// text holds the bytes of p's strings (see keep): textIn when they
+	// fit, else a buffer of their own.
+	text   []byte
+	textIn [entryText]byte
 }
 
 // entryScopes is the number of scopes a cache entry holds in place.

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
 // Claims is the verified claim set of a JWT, as decoded by encoding/json
@@ -29,9 +30,9 @@ type Claims struct {
 }
 
 // A claimSet is a claim set as a map, given (NewClaims) or decoded on
-// first use from the verified payload.
+// first use from the verified payload segment.
 type claimSet struct {
-	raw  []byte // the payload's JSON text, never modified; nil when m is given
+	seg  string // the payload segment, base64url; "" when m is given
 	once sync.Once
 	m    map[string]any
 }
@@ -42,20 +43,21 @@ func (c Claims) claims() map[string]any {
 	if s == nil {
 		return nil
 	}
-	if s.raw != nil {
+	if s.seg != "" {
 		s.once.Do(s.decode)
 	}
 	return s.m
 }
 
-// decode decodes raw as golang-jwt decodes a claim set (json.Unmarshal
-// into a map). The Authenticator accepted raw only because
-// compact.DecodeObject did, which accepts exactly what json.Unmarshal
-// accepts into a map, so it cannot fail; if it did, the set would read as
-// empty.
+// decode decodes seg as golang-jwt decodes a claim set (strict base64url,
+// then json.Unmarshal into a map). The Authenticator accepted seg only
+// because compact.AppendDecode and compact.DecodeObject did, which accept
+// exactly what those accept, so it cannot fail; if it did, the set would
+// read as empty.
 func (s *claimSet) decode() {
 	var m map[string]any
-	if json.Unmarshal(s.raw, &m) == nil {
+	raw, ok := compact.AppendDecode(nil, s.seg)
+	if ok && json.Unmarshal(raw, &m) == nil {
 		s.m = m
 	}
 }

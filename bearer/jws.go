@@ -87,6 +87,11 @@ const jwsScratch = 384
 // an Authenticator that reads more claims allocates them.
 const claimSlots = 24
 
+// payloadScratch is the size of the buffer on the stack a verified
+// token's payload is decoded into; a longer one is decoded on the heap.
+// Nothing the Principal keeps points into it (see cacheEntry.keep).
+const payloadScratch = 512
+
 // splitJWS splits tok into its three segments, decodes the header and the
 // signature strictly (into scratch) and checks the header's "alg" against
 // algs (which never holds "none", in any spelling: see checkAlgorithm). It
@@ -145,7 +150,7 @@ func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jw
 	}
 	t.algIdx = -1
 	for i, a := range algs {
-		if a == alg.Str {
+		if a == alg.Str(hb) {
 			t.algIdx = i
 			break
 		}
@@ -156,12 +161,12 @@ func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jw
 	switch kid.Kind {
 	case compact.Absent:
 	case compact.String:
-		t.kid = kid.Str
+		t.kid = kid.Str(hb)
 	default:
 		t.kidBad = true
 	}
 	if typ.Kind == compact.String {
-		t.typ = typ.Str
+		t.typ = typ.Str(hb)
 	}
 	sig, ok := compact.AppendDecode(hb[len(hb):], s)
 	if !ok {
@@ -171,42 +176,46 @@ func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jw
 	return t, tok[:len(h)+1+len(p)], p, true
 }
 
-// A payload is the payload segment of a jws and, once decoded, its claims.
+// A payload is the payload segment of a jws and, once decoded, whether it
+// is a claim set.
 type payload struct {
-	seg     string          // the payload segment, base64url
-	vals    []compact.Value // the claim slots of a decode before the signature check
+	seg     string // the payload segment, base64url
 	decoded bool
-	bad     bool   // the payload is not a claim set
-	pb      []byte // the decoded payload, which the claims share
+	bad     bool // the payload is not a claim set
+	// The claims of a decode before the signature check (several
+	// issuers, an unknown kid), on the heap for the rest of the
+	// verification, and the decoded payload they are read from. A decode
+	// after the check, the usual one, is kept on the verifier's stack.
+	vals []compact.Value
+	pb   []byte
 }
 
-// early returns the claim slots for a decode before the signature check
-// (several issuers, an unknown kid): on the heap, for the rest of the
-// verification.
-func (c *payload) early(names *compact.Names) []compact.Value {
-	if c.vals == nil {
-		c.vals = make([]compact.Value, names.Len())
-	}
-	return c.vals
-}
-
-// claims decodes the payload into vals, the claim slots of names (the
-// same slots at every call), as golang-jwt's parser decodes a claim set
-// into a MapClaims (without WithJSONNumber), once: later calls return the
-// same result. It reports false when the payload is not strict base64url
-// of a JSON object (or null). A JSON null is an empty claim set, as
-// golang-jwt's is (it keeps the empty map it was given). The decoded
-// payload, c.pb, is kept for Config.Custom and for the claims the
-// Principal hands out, and never modified.
-func (c *payload) claims(names *compact.Names, vals []compact.Value) bool {
+// early decodes the payload before the signature check, once, into vals
+// and pb, and reports false when it is not a claim set (see
+// decodeClaims).
+func (c *payload) early(names *compact.Names) bool {
 	if !c.decoded {
-		c.decoded = true
-		// A buffer of its own: the claims and the Principal share it.
-		pb, ok := compact.AppendDecode(make([]byte, 0, compact.Encoding.DecodedLen(len(c.seg))), c.seg)
-		if ok {
-			_, ok = compact.DecodeObject(pb, names, vals)
-		}
-		c.pb, c.bad = pb, !ok
+		c.vals = make([]compact.Value, names.Len())
+		var ok bool
+		c.pb, ok = decodeClaims(nil, c.seg, names, c.vals)
+		c.decoded, c.bad = true, !ok
 	}
 	return !c.bad
+}
+
+// decodeClaims appends the decoding of the payload segment seg to dst,
+// and decodes its claims into vals, the claim slots of names, as
+// golang-jwt's parser decodes a claim set into a MapClaims (without
+// WithJSONNumber). It returns the decoded payload, which the values are
+// read back from, and false when the payload is not strict base64url of a
+// JSON object (or null). A JSON null is an empty claim set, as golang-jwt's
+// is (it keeps the empty map it was given). dst is not reallocated when
+// its capacity suffices, so the payload may be decoded onto the caller's
+// stack.
+func decodeClaims(dst []byte, seg string, names *compact.Names, vals []compact.Value) ([]byte, bool) {
+	pb, ok := compact.AppendDecode(dst, seg)
+	if ok {
+		_, ok = compact.DecodeObject(pb, names, vals)
+	}
+	return pb, ok
 }

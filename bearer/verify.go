@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -223,35 +224,41 @@ func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Ti
 // its Principal, runs the hooks and the revocation check, and caches it.
 // rkey and kid are the remote key that verified it and the token's kid.
 func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, is *issuerState, c *payload, rkey *remoteKey, kid string) (*gatehouse.Principal, reason, error) {
-	// The claim slots: those the claims were decoded into before the
-	// signature check, else slots on the stack.
+	// The claims: those decoded before the signature check, else decoded
+	// now onto the stack. The Principal keeps copies of the strings it
+	// needs (cacheEntry.keep), not the payload.
 	var slots [claimSlots]compact.Value
-	vals := c.vals
-	if vals == nil {
+	var text [payloadScratch]byte
+	pb, vals := c.pb, c.vals
+	if !c.decoded {
 		if n := a.names.Len(); n <= len(slots) {
 			vals = slots[:n]
 		} else {
 			vals = make([]compact.Value, n)
 		}
+		var ok bool
+		pb, ok = decodeClaims(text[:0], c.seg, a.names, vals)
+		c.decoded, c.bad = true, !ok
 	}
-	if rs := is.checkClaims(c, a.names, vals); rs != rOK {
+	if c.bad {
+		return nil, rInvalid, a.errs[rInvalid]
+	}
+	if rs := is.checkIssuer(pb, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	// The one allocation for the Principal, cached or not. (The decoded
-	// payload, which its strings share, is an allocation of its own: an
-	// entry holding it would take the allocator's slower path for objects
-	// over 512 bytes and double the memory the collector scans.)
+	// The one allocation for the Principal, cached or not, with room for
+	// its strings.
 	e := &cacheEntry{}
 	if now.IsZero() {
 		now = a.now()
 	}
-	if rs := is.checkTimes(vals, now); rs != rOK {
+	if rs := is.checkTimes(pb, vals, now); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
 	if rkey != nil {
 		e.kid, e.key = kid, rkey
 	}
-	exp, rs := a.principal(e, c.pb, vals, is)
+	exp, rs := a.principal(e, c.seg, pb, vals, is)
 	if rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
@@ -266,7 +273,9 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 	}
 	if a.custom != nil {
 		var err error
-		if e.p.Claims, err = a.custom.decode(ctx, c.pb); err != nil {
+		// A copy: the payload may be on the stack, and the decoder is
+		// the application's.
+		if e.p.Claims, err = a.custom.decode(ctx, bytes.Clone(pb)); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}
@@ -287,38 +296,33 @@ func (a *Authenticator) issuerOf(c *payload) (*issuerState, reason) {
 	if a.single != nil {
 		return a.single, rOK
 	}
-	vals := c.early(a.names)
-	if !c.claims(a.names, vals) {
+	if !c.early(a.names) {
 		return nil, rInvalid
 	}
-	iss := vals[cISS]
+	iss := c.vals[cISS]
 	if iss.Kind != compact.String {
 		return nil, rIssuer // a non-string "iss" reads as "", which no issuer has
 	}
-	is := a.issuers[iss.Str]
+	is := a.issuers[iss.Str(c.pb)]
 	if is == nil {
 		return nil, rIssuer
 	}
 	return is, rOK
 }
 
-// checkClaims decodes c's claims and checks the issuer, before the time
-// and audience checks: rInvalid when the payload is not a claim set,
-// rIssuer for an issuer not accepted (a non-string "iss" reads as "",
-// which is never accepted).
-func (is *issuerState) checkClaims(c *payload, names *compact.Names, vals []compact.Value) reason {
-	if !c.claims(names, vals) {
-		return rInvalid
-	}
+// checkIssuer checks the issuer of the claims v, read from pb, before the
+// time and audience checks: rIssuer for an issuer not accepted (a
+// non-string "iss" reads as "", which is never accepted).
+func (is *issuerState) checkIssuer(pb []byte, v []compact.Value) reason {
 	if is.checkISS {
-		if iss := vals[cISS]; iss.Kind != compact.String || iss.Str != is.url {
+		if iss := v[cISS]; iss.Kind != compact.String || iss.Str(pb) != is.url {
 			return rIssuer
 		}
 	}
 	return rOK
 }
 
-// checkTimes checks "exp", "nbf", "iat" and "aud" as golang-jwt's
+// checkTimes checks "exp", "nbf", "iat" and "aud" (claims v, read from pb) as golang-jwt's
 // Validator checks a MapClaims (with WithExpirationRequired, WithIssuedAt,
 // the issuer's leeway and audiences) and returns the reason its error
 // stood for (golang-jwt's sentinels, by precedence): rExpired, else
@@ -331,7 +335,7 @@ func (is *issuerState) checkClaims(c *payload, names *compact.Names, vals []comp
 // jwt.TimePrecision. With audiences, "aud" is a string or an array of
 // strings naming one of them; absent, null, empty, [""] or of another type
 // it is missing, and an array holding a non-string is mistyped.
-func (is *issuerState) checkTimes(v []compact.Value, now time.Time) reason {
+func (is *issuerState) checkTimes(pb []byte, v []compact.Value, now time.Time) reason {
 	var expired, early, audience, other bool
 	nowNano := int64(-1) // now is outside the fast comparison's range
 	if sec := now.Unix(); sec > 0 && sec < 9e9 {
@@ -361,15 +365,15 @@ func (is *issuerState) checkTimes(v []compact.Value, now time.Time) reason {
 	if len(is.auds) > 0 {
 		switch aud := v[cAUD]; aud.Kind {
 		case compact.String:
-			switch {
-			case aud.Str == "":
+			switch s := aud.Str(pb); {
+			case s == "":
 				other = true
-			case !slices.Contains(is.auds, aud.Str):
+			case !slices.Contains(is.auds, s):
 				audience = true
 			}
 		case compact.Array:
 			n, match, mistyped, empty := 0, false, false, false
-			it := aud.Elems()
+			it := aud.Elems(pb)
 			for {
 				_, e, ok := it.Next()
 				if !ok {
@@ -380,8 +384,9 @@ func (is *issuerState) checkTimes(v []compact.Value, now time.Time) reason {
 					break
 				}
 				n++
-				empty = e.Str == ""
-				match = match || slices.Contains(is.auds, e.Str)
+				s := e.Str(pb)
+				empty = s == ""
+				match = match || slices.Contains(is.auds, s)
 			}
 			switch {
 			case mistyped, n == 0, n == 1 && empty:
@@ -477,7 +482,10 @@ func (is *issuerState) keyFor(ctx context.Context, t *jws, alg string, c *payloa
 	}
 	kid = strings.Clone(t.kid)
 	if kid != "" && !is.remote.holds(kid) {
-		if rs := is.checkClaims(c, names, c.early(names)); rs != rOK {
+		if !c.early(names) {
+			return nil, nil, "", rInvalid
+		}
+		if rs := is.checkIssuer(c.pb, c.vals); rs != rOK {
 			return nil, nil, "", rs
 		}
 	}
@@ -581,10 +589,12 @@ func newClaimNames(a *Authenticator) *compact.Names {
 	return n
 }
 
-// principal fills e's Principal from the verified claims v, decoded from
-// the payload pb, and returns the expiry in Unix seconds; on failure the
-// Principal is left incomplete and must not be used.
-func (a *Authenticator) principal(e *cacheEntry, pb []byte, v []compact.Value, is *issuerState) (int64, reason) {
+// principal fills e's Principal from the verified claims v, read from pb,
+// the decoded payload segment seg, and returns the expiry in Unix seconds;
+// on failure the Principal is left incomplete and must not be used. The
+// Principal's strings are e's own copies (keep): pb may be on the
+// caller's stack, and the claims it hands out are decoded from seg.
+func (a *Authenticator) principal(e *cacheEntry, seg string, pb []byte, v []compact.Value, is *issuerState) (int64, reason) {
 	exp, ok := numericDate(v[cEXP])
 	if !ok {
 		return 0, rClaims
@@ -595,39 +605,46 @@ func (a *Authenticator) principal(e *cacheEntry, pb []byte, v []compact.Value, i
 		case compact.Absent, compact.Null:
 			return ""
 		case compact.String:
-			return v[i].Str
+			return v[i].Str(pb)
 		}
 		bad = true
 		return ""
 	}
 	// A non-string "iss" is refused even when issuers are not checked
-	// (checkClaims compared it with the issuer's URL).
+	// (checkIssuer compared it with the issuer's URL).
 	str(cISS)
 	for _, i := range a.requiredIdx {
 		if k := v[i].Kind; k == compact.Absent || k == compact.Null {
 			return 0, rClaims
 		}
 	}
-	e.claims.raw = pb
-	p := &e.p
-	*p = gatehouse.Principal{
-		Subject:   str(cSUB),
-		Tenant:    str(is.tenantIdx),
-		ClientID:  str(cClientID),
-		Scopes:    is.scopes(v, &e.scopes),
-		Method:    gatehouse.MethodJWT,
-		TokenID:   str(cJTI),
-		SessionID: str(cSID),
-		ExpiresAt: time.Unix(exp, 0),
-		Claims:    Claims{s: &e.claims},
-	}
-	if bad || (a.needJTI && p.TokenID == "") {
+	sub, tenant, client, jti, sid := str(cSUB), str(is.tenantIdx), str(cClientID), str(cJTI), str(cSID)
+	if bad || (a.needJTI && jti == "") {
 		// With revocations, every token must be revocable by its jti.
 		return 0, rClaims
 	}
-	var rs reason
-	if p.Confirmation, rs = confirmation(v[cCNF]); rs != rOK {
+	cf, rs := confirmation(pb, v[cCNF])
+	if rs != rOK {
 		return 0, rs
+	}
+	scope := is.scopeValue(v)
+	// Room for every string kept: a claim's text is at least as long as
+	// its string, unless invalid UTF-8 was replaced (keep copies what no
+	// longer fits on its own).
+	e.reserve(len(sub) + len(tenant) + len(client) + len(jti) + len(sid) +
+		len(scope.Text(pb)) + len(cf.JKT) + len(cf.X5TS256))
+	e.claims.seg = seg
+	e.p = gatehouse.Principal{
+		Subject:      e.keep(sub),
+		Tenant:       e.keep(tenant),
+		ClientID:     e.keep(client),
+		Scopes:       e.scopes(pb, scope),
+		Method:       gatehouse.MethodJWT,
+		TokenID:      e.keep(jti),
+		SessionID:    e.keep(sid),
+		ExpiresAt:    time.Unix(exp, 0),
+		Confirmation: gatehouse.Confirmation{JKT: e.keep(cf.JKT), X5TS256: e.keep(cf.X5TS256)},
+		Claims:       Claims{s: &e.claims},
 	}
 	return exp, rOK
 }
@@ -667,45 +684,47 @@ func (a *Authenticator) lookupOpaque(ctx context.Context, tok string) (*gatehous
 	}, rOK, nil
 }
 
-// scopes returns the scopes the claims grant: those of the issuer's
-// ScopeClaim, else those of the claim gatehouse.ScopeClaim selects (the
-// first of "scope", "scp" and "scopes" present, even as null), read as
-// gatehouse.AppendScopes reads a decoded claim: the scope-tokens of a
-// space-delimited string, or the strings of an array that are one
-// scope-token each, in order, duplicates kept once. The result is exactly
-// sized, nil when the claim grants none; up to len(inline) scopes are kept
-// in inline, more in a new slice.
-func (is *issuerState) scopes(v []compact.Value, inline *[entryScopes]string) []string {
-	var c compact.Value
+// scopeValue returns the claim that grants scopes: the issuer's
+// ScopeClaim, else the one gatehouse.ScopeClaim selects (the first of
+// "scope", "scp" and "scopes" present, even as null).
+func (is *issuerState) scopeValue(v []compact.Value) compact.Value {
 	if is.scopeIdx >= 0 {
-		c = v[is.scopeIdx]
-	} else {
-		for _, i := range [...]int{cScope, cSCP, cScopes} {
-			if v[i].Kind != compact.Absent {
-				c = v[i]
-				break
-			}
+		return v[is.scopeIdx]
+	}
+	for _, i := range [...]int{cScope, cSCP, cScopes} {
+		if v[i].Kind != compact.Absent {
+			return v[i]
 		}
 	}
+	return compact.Value{}
+}
+
+// scopes returns the scopes the claim c (read from pb) grants, as e's own
+// strings (keep), read as gatehouse.AppendScopes reads a decoded claim:
+// the scope-tokens of a space-delimited string, or the strings of an array
+// that are one scope-token each, in order, duplicates kept once. The result
+// is exactly sized, nil when the claim grants none; up to entryScopes
+// scopes are kept in e, more in a new slice.
+func (e *cacheEntry) scopes(pb []byte, c compact.Value) []string {
 	var l scopeList
 	switch c.Kind {
 	case compact.String:
-		for f := range strings.SplitSeq(c.Str, " ") {
+		for f := range strings.SplitSeq(e.keep(c.Str(pb)), " ") {
 			l.add(f)
 		}
 	case compact.Array:
-		it := c.Elems()
+		it := c.Elems(pb)
 		for {
-			_, e, ok := it.Next()
+			_, v, ok := it.Next()
 			if !ok {
 				break
 			}
-			if e.Kind == compact.String {
-				l.add(e.Str)
+			if s := v.Str(pb); v.Kind == compact.String && gatehouse.ValidScope(s) {
+				l.add(e.keep(s))
 			}
 		}
 	}
-	return l.list(inline)
+	return l.list(&e.scopesIn)
 }
 
 // A scopeList collects valid scope-tokens once each, as

@@ -20,15 +20,21 @@ const overheadBatch = 8
 // machine does not blur: each iteration times a batch of requests through
 // gatehouse's bearer middleware (cache disabled, so every request is a
 // first sight) and a batch of the same token's signature checks alone
-// (signatureCheck, standard library only), in alternating order, so the
-// two halves of each pair run microseconds apart. BenchmarkJWT's gatehouse and signature rows are
-// medians taken minutes apart, and an RSA or ECDSA check's own variation
-// between them exceeds the whole overhead.
+// (signatureCheck, standard library only), and, for a valid token, a batch
+// of requests through the handoff control (contender.Handoff: a prebuilt
+// Principal handed on, nothing verified), in rotating order, so the
+// halves of each group run microseconds apart. BenchmarkJWT's gatehouse,
+// signature and handoff-bare rows are medians taken minutes apart, and an
+// RSA or ECDSA check's own variation between them exceeds the whole
+// overhead.
 //
 // It reports, per request: gatehouse-ns/req, signature-ns/req and their
-// difference, overhead-ns/req (the handoff of the Principal to the
-// handler included, as in BenchmarkJWT's overhead column). Allocations
-// are BenchmarkJWT's to report.
+// difference, overhead-ns/req (the handoff of the Principal to the handler
+// included, as in BenchmarkJWT's overhead column); for a valid token also
+// handoff-ns/req, the control's time less the bare handler's, and
+// verify-ns/req, the overhead less that handoff: what gatehouse adds that
+// no middleware handing a Principal on the net/http way can avoid.
+// Allocations are BenchmarkJWT's to report.
 func BenchmarkPairedOverhead(b *testing.B) {
 	for _, alg := range fixture.Algorithms {
 		a := fixture.Load(alg)
@@ -56,44 +62,57 @@ func BenchmarkPairedOverhead(b *testing.B) {
 				if sc.verify() != (row.want == http.StatusNoContent) {
 					b.Fatal("the signature check disagrees with the row")
 				}
-				serveBatch := func() time.Duration {
-					t := time.Now()
-					for range overheadBatch {
-						w.Reset()
-						h.ServeHTTP(w, req)
+				serve := func(h http.Handler) func() time.Duration {
+					return func() time.Duration {
+						t := time.Now()
+						for range overheadBatch {
+							w.Reset()
+							h.ServeHTTP(w, req)
+						}
+						return time.Since(t)
 					}
-					return time.Since(t)
 				}
-				checkBatch := func() time.Duration {
+				check := func() time.Duration {
 					t := time.Now()
 					for range overheadBatch {
 						sc.verify()
 					}
 					return time.Since(t)
 				}
-				var through, alone time.Duration
-				pairs := 0
+				// The halves, timed in turn; the handoff control and
+				// the bare handler only for a valid token, which is
+				// handed on.
+				halves := []func() time.Duration{serve(h), check}
+				if row.want == http.StatusNoContent {
+					halves = append(halves, serve(contender.Handoff(fixture.NoContent)), serve(fixture.NoContent))
+				}
+				sums := make([]time.Duration, len(halves))
+				groups := 0
 				for b.Loop() {
-					// Which half goes first alternates, so that neither
-					// is always the one that inherits the other's caches
-					// or pays for the garbage collection the other's
+					// Which half goes first rotates, so that none is
+					// always the one that inherits another's caches or
+					// pays for the garbage collection another's
 					// allocations started.
-					if pairs%2 == 0 {
-						through += serveBatch()
-						alone += checkBatch()
-					} else {
-						alone += checkBatch()
-						through += serveBatch()
+					for i := range halves {
+						j := (groups + i) % len(halves)
+						sums[j] += halves[j]()
 					}
-					pairs++
+					groups++
 				}
-				if w.Code != row.want {
-					b.Fatalf("status %d in the loop, want %d", w.Code, row.want)
+				w.Reset()
+				if h.ServeHTTP(w, req); w.Code != row.want {
+					b.Fatalf("status %d after the loop, want %d", w.Code, row.want)
 				}
-				n := float64(pairs * overheadBatch)
+				n := float64(groups * overheadBatch)
+				through, alone := sums[0], sums[1]
 				b.ReportMetric(float64(through)/n, "gatehouse-ns/req")
 				b.ReportMetric(float64(alone)/n, "signature-ns/req")
 				b.ReportMetric(float64(through-alone)/n, "overhead-ns/req")
+				if len(sums) == 4 {
+					handoff := sums[2] - sums[3]
+					b.ReportMetric(float64(handoff)/n, "handoff-ns/req")
+					b.ReportMetric(float64(through-alone-handoff)/n, "verify-ns/req")
+				}
 			})
 		}
 	}

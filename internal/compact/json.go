@@ -25,19 +25,43 @@ const (
 	Object
 )
 
-// A Value is one JSON value read by [DecodeObject] or a walk of an array
-// or object ([Value.Elems], [Value.Members]).
-//
-// Str, for a String, is the string encoding/json decodes: escapes
-// resolved, and each byte of invalid UTF-8 (and each unpaired surrogate
-// escape) replaced by U+FFFD. When the text needs neither, Str shares the
-// memory of the decoded JSON text: that text must never be modified while
-// Str is in use.
+// A Value is one JSON value read by [DecodeObject], [DecodeStrict], an
+// [ObjectReader] or a walk of an array or object ([Value.Elems],
+// [Value.Members]): its kind, its number, and where its text lies in the
+// JSON text it was read from. It holds no pointer: its text is read back
+// by the methods that take that same JSON text ([Value.Text],
+// [Value.Str], [Value.Elems], [Value.Members]). So a decoder's slots keep
+// nothing alive, storing them costs no write barrier, and the text they
+// were read from may live on the caller's stack.
 type Value struct {
-	Kind Kind
-	Str  string  // String: the decoded string
-	Num  float64 // Number: the value as strconv.ParseFloat reads it
-	Raw  []byte  // the value's JSON text (Array and Object: to walk later)
+	Kind  Kind
+	flags uint8   // String: the flags scanString reported
+	start int     // the value's text is data[start:end]
+	end   int     //
+	Num   float64 // Number: the value as strconv.ParseFloat reads it
+}
+
+// Text returns the value's JSON text in data, the text it was read from
+// (nil for Absent).
+func (v Value) Text(data []byte) []byte {
+	if v.Kind == Absent {
+		return nil
+	}
+	return data[v.start:v.end:v.end]
+}
+
+// Str returns the string a String value holds in data, the text it was
+// read from, as encoding/json decodes it: escapes resolved, and each byte
+// of invalid UTF-8 (and each unpaired surrogate escape) replaced by
+// U+FFFD. When the text needs neither, the string shares data's memory,
+// which must then never be modified while the string is in use; otherwise
+// it is a new string. It returns "" for any other kind.
+func (v Value) Str(data []byte) string {
+	if v.Kind != String {
+		return ""
+	}
+	s, _ := stringOf(data[v.start:v.end], v.flags) // the syntax was checked: it decodes
+	return s
 }
 
 // A Names is the list of top-level member names [DecodeObject] reads, each
@@ -181,8 +205,8 @@ const maxDepth = 10000
 // leaves the map nil). It sets vals[i] (len(vals) must be names.Len()) to
 // the value of the member named names[i]: the last one when the object has
 // several, as the map would keep; Kind Absent when it has none. Member
-// names are compared after decoding, as map keys are. Strings read into
-// vals share data's memory (see [Value]).
+// names are compared after decoding, as map keys are. The values are read
+// back from data (see [Value]); data does not escape.
 func DecodeObject(data []byte, names *Names, vals []Value) (isNull, ok bool) {
 	for i := range vals {
 		vals[i] = Value{}
@@ -249,9 +273,9 @@ func NewObjectReader(data []byte) ObjectReader {
 	return ObjectReader{s: scanner{data: data}}
 }
 
-// Next returns the next member's name and value, decoded as DecodeObject
-// decodes them (strings share data's memory, see [Value]), and false after
-// the last one or at the first error.
+// Next returns the next member's name (sharing data's memory when it
+// can) and value (read back from data, see [Value]), read as DecodeObject
+// reads them, and false after the last one or at the first error.
 func (r *ObjectReader) Next() (name string, v Value, ok bool) {
 	s := &r.s
 	switch r.state {
@@ -428,17 +452,11 @@ func (s *scanner) object(names *Names, vals []Value) bool {
 			}
 			i = s.i
 		case d[i] == '"':
-			start := i
 			end, flags, ok := scanString(d, i)
 			if !ok {
 				return false
 			}
-			raw := d[start:end]
-			str, ok := stringOf(raw, flags)
-			if !ok {
-				return false
-			}
-			vals[idx] = Value{Kind: String, Str: str, Raw: raw}
+			vals[idx] = Value{Kind: String, flags: flags, start: i, end: end}
 			i = end
 		default:
 			s.i = i
@@ -474,30 +492,22 @@ func skipSpace(d []byte, i int) int {
 	return i
 }
 
-// read reads the value at s.i, decoding a string or a number (with
-// anyNumber, a number is left as text in Raw).
+// read reads the value at s.i, converting a number (with anyNumber, a
+// number is left as text, Num unset).
 func (s *scanner) read() (Value, bool) {
 	start := s.i
 	switch s.data[s.i] {
 	case '"':
 		flags, ok := s.str()
-		if !ok {
-			return Value{}, false
-		}
-		raw := s.data[start:s.i]
-		v := Value{Kind: String, Raw: raw}
-		if v.Str, ok = stringOf(raw, flags); !ok {
-			return Value{}, false
-		}
-		return v, true
+		return Value{Kind: String, flags: flags, start: start, end: s.i}, ok
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		if s.anyNumber {
 			// Its text alone, for a caller that converts it itself.
 			ok := s.number()
-			return Value{Kind: Number, Raw: s.data[start:s.i]}, ok
+			return Value{Kind: Number, start: start, end: s.i}, ok
 		}
 		if f, ok := s.smallInt(); ok {
-			return Value{Kind: Number, Num: f, Raw: s.data[start:s.i]}, true
+			return Value{Kind: Number, Num: f, start: start, end: s.i}, true
 		}
 		if !s.number() {
 			return Value{}, false
@@ -507,10 +517,10 @@ func (s *scanner) read() (Value, bool) {
 		if err != nil {
 			return Value{}, false
 		}
-		return Value{Kind: Number, Num: f, Raw: raw}, true
+		return Value{Kind: Number, Num: f, start: start, end: s.i}, true
 	}
 	k, ok := s.skip()
-	return Value{Kind: k, Raw: s.data[start:s.i]}, ok
+	return Value{Kind: k, start: start, end: s.i}, ok
 }
 
 // The flags str reports about a string.
@@ -858,20 +868,22 @@ func (s *scanner) memberName() bool {
 	return true
 }
 
-// Elems walks the elements of an Array value (already checked).
-func (v Value) Elems() Iter {
+// Elems walks the elements of an Array value read from data (already
+// checked); the elements are read from data too.
+func (v Value) Elems(data []byte) Iter {
 	if v.Kind != Array {
 		return Iter{}
 	}
-	return Iter{s: scanner{data: v.Raw, i: 1}, array: true}
+	return Iter{s: scanner{data: data[:v.end], i: v.start + 1}, array: true}
 }
 
-// Members walks the members of an Object value (already checked).
-func (v Value) Members() Iter {
+// Members walks the members of an Object value read from data (already
+// checked); the members are read from data too.
+func (v Value) Members(data []byte) Iter {
 	if v.Kind != Object {
 		return Iter{}
 	}
-	return Iter{s: scanner{data: v.Raw, i: 1}}
+	return Iter{s: scanner{data: data[:v.end], i: v.start + 1}}
 }
 
 // An Iter walks an array's elements or an object's members, in order.

@@ -81,7 +81,7 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 		return
 	}
 	for i, name := range testNames.names {
-		if v, present := last[name]; present != (vals[i].Kind != Absent) || present && !reflect.DeepEqual(toAny(t, v), toAny(t, vals[i])) {
+		if v, present := last[name]; present != (vals[i].Kind != Absent) || present && !reflect.DeepEqual(toAny(t, data, v), toAny(t, data, vals[i])) {
 			t.Fatalf("%q: ObjectReader read %q as %+v, DecodeObject %+v", trim(data), name, v, vals[i])
 		}
 	}
@@ -97,8 +97,8 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 			}
 			continue
 		}
-		if !reflect.DeepEqual(toAny(t, got), want) {
-			t.Fatalf("%q: %q = %#v, want %#v", trim(data), name, toAny(t, got), want)
+		if !reflect.DeepEqual(toAny(t, data, got), want) {
+			t.Fatalf("%q: %q = %#v, want %#v", trim(data), name, toAny(t, data, got), want)
 		}
 	}
 }
@@ -106,15 +106,15 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 // toAny converts v to what encoding/json decodes into an any, through the
 // walks for arrays and objects (to a depth of 32; deeper, each walk would
 // cost the whole subtree again, so the text is decoded by encoding/json).
-func toAny(t *testing.T, v Value) any {
-	return toAnyDepth(t, v, 0)
+func toAny(t *testing.T, data []byte, v Value) any {
+	return toAnyDepth(t, data, v, 0)
 }
 
-func toAnyDepth(t *testing.T, v Value, depth int) any {
+func toAnyDepth(t *testing.T, data []byte, v Value, depth int) any {
 	if depth > 32 && (v.Kind == Array || v.Kind == Object) {
 		var x any
-		if err := json.Unmarshal(v.Raw, &x); err != nil {
-			t.Fatalf("%q: %v", trim(v.Raw), err)
+		if err := json.Unmarshal(v.Text(data), &x); err != nil {
+			t.Fatalf("%q: %v", trim(v.Text(data)), err)
 		}
 		return x
 	}
@@ -128,10 +128,10 @@ func toAnyDepth(t *testing.T, v Value, depth int) any {
 	case Number:
 		return v.Num
 	case String:
-		return v.Str
+		return v.Str(data)
 	case Array:
 		out := []any{}
-		it := v.Elems()
+		it := v.Elems(data)
 		for {
 			name, e, ok := it.Next()
 			if !ok {
@@ -140,18 +140,18 @@ func toAnyDepth(t *testing.T, v Value, depth int) any {
 			if name != "" {
 				t.Fatalf("array element with a name %q", name)
 			}
-			out = append(out, toAnyDepth(t, e, depth+1))
+			out = append(out, toAnyDepth(t, data, e, depth+1))
 		}
 		return out
 	case Object:
 		out := map[string]any{}
-		it := v.Members()
+		it := v.Members(data)
 		for {
 			name, e, ok := it.Next()
 			if !ok {
 				break
 			}
-			out[name] = toAnyDepth(t, e, depth+1)
+			out[name] = toAnyDepth(t, data, e, depth+1)
 		}
 		return out
 	}
@@ -180,11 +180,13 @@ func TestDecodeObjectValues(t *testing.T) {
 	isNull, ok := DecodeObject(data, names, vals)
 	require.True(t, ok)
 	assert.False(t, isNull)
-	assert.Equal(t, Value{Kind: String, Str: "last", Raw: []byte(`"last"`)}, vals[0], "the last member wins")
+	assert.Equal(t, String, vals[0].Kind)
+	assert.Equal(t, "last", vals[0].Str(data), "the last member wins")
+	assert.Equal(t, `"last"`, string(vals[0].Text(data)))
 	assert.Equal(t, Number, vals[1].Kind)
 	assert.Equal(t, 1735689600.5, vals[1].Num)
 	assert.Equal(t, Array, vals[2].Kind)
-	assert.Equal(t, `["a","b"]`, string(vals[2].Raw))
+	assert.Equal(t, `["a","b"]`, string(vals[2].Text(data)))
 	assert.Equal(t, Object, vals[3].Kind)
 	assert.Equal(t, Null, vals[4].Kind)
 

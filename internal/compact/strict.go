@@ -26,10 +26,9 @@ const (
 // skipped, numbers among them unchecked, as a struct decoder skips them.
 //
 // vals[i] is set to the value of the member named names[i] (Absent when
-// there is none): a String decoded (sharing data's memory when it can, see
-// [Value]); a Number with its text in Raw and Num unset, for the caller to
-// convert as encoding/json converts into the field's type; any other kind
-// with its text in Raw.
+// there is none), read back from data (see [Value]); a Number with Num
+// unset, for the caller to convert its text as encoding/json converts into
+// the field's type.
 func DecodeStrict(data []byte, names *Names, vals []Value) (isNull bool, st Strictness) {
 	for i := range vals {
 		vals[i] = Value{}
@@ -104,13 +103,12 @@ func (s *scanner) strictObject(names *Names, vals []Value) bool {
 		var v Value
 		if d[i] == '"' {
 			e, flags, _ := scanString(d, i)
-			v = Value{Kind: String, Raw: d[i:e]}
-			v.Str, _ = stringOf(v.Raw, flags)
+			v = Value{Kind: String, flags: flags, start: i, end: e}
 			s.i = e
 		} else {
 			k, _ := s.skip()
-			v = Value{Kind: k, Raw: d[i:s.i]}
-			if (k == Array || k == Object) && !uniqueNames(v) {
+			v = Value{Kind: k, start: i, end: s.i}
+			if (k == Array || k == Object) && !uniqueNames(d[i:s.i]) {
 				return false
 			}
 		}
@@ -145,11 +143,11 @@ func (n *Names) foldMatch(name string) bool {
 	return false
 }
 
-// uniqueNames reports whether no object in v (an array or an object whose
-// syntax is checked), at any depth, has a member name twice. It reads
-// v.Raw once, with a stack of the names seen in each open object, so
+// uniqueNames reports whether no object in d (the text of an array or an
+// object whose syntax is checked), at any depth, has a member name twice.
+// It reads d once, with a stack of the names seen in each open object, so
 // deep nesting costs linear time.
-func uniqueNames(v Value) bool {
+func uniqueNames(d []byte) bool {
 	type object struct {
 		names     []string
 		many      map[string]struct{} // past 16 names
@@ -157,7 +155,6 @@ func uniqueNames(v Value) bool {
 	}
 	var stack []object // the open objects
 	var kinds []bool   // the open arrays and objects: true for an object
-	d := v.Raw
 	for i := 0; i < len(d); {
 		switch d[i] {
 		case '{':

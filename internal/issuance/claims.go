@@ -60,7 +60,7 @@ func DecodeClaims(raw []byte, dst any) error {
 	}
 	s := v.Elem()
 	for i, f := range plan.fields {
-		if c := vals[i]; c.Kind != compact.Absent && !f.set(s.Field(f.index), c) {
+		if c := vals[i]; c.Kind != compact.Absent && !f.set(s.Field(f.index), raw, c) {
 			return errClaims
 		}
 	}
@@ -89,12 +89,12 @@ const (
 	fieldRaw                        // json.RawMessage
 )
 
-// set sets f to the claim c as encoding/json decodes it into the field's
-// type, and reports false for a claim of another type.
-func (p planField) set(f reflect.Value, c compact.Value) bool {
+// set sets f to the claim c, read from raw, as encoding/json decodes it
+// into the field's type, and reports false for a claim of another type.
+func (p planField) set(f reflect.Value, raw []byte, c compact.Value) bool {
 	if p.kind == fieldRaw {
 		// RawMessage's UnmarshalJSON, null included.
-		f.SetBytes(append(f.Bytes()[:0], c.Raw...))
+		f.SetBytes(append(f.Bytes()[:0], c.Text(raw)...))
 		return true
 	}
 	if c.Kind == compact.Null {
@@ -108,7 +108,7 @@ func (p planField) set(f reflect.Value, c compact.Value) bool {
 		if c.Kind != compact.String {
 			return false
 		}
-		f.SetString(c.Str)
+		f.SetString(c.Str(raw))
 	case fieldStringPtr:
 		if c.Kind != compact.String {
 			return false
@@ -116,12 +116,12 @@ func (p planField) set(f reflect.Value, c compact.Value) bool {
 		if f.IsNil() {
 			f.Set(reflect.New(f.Type().Elem()))
 		}
-		f.Elem().SetString(c.Str)
+		f.Elem().SetString(c.Str(raw))
 	case fieldInt:
 		if c.Kind != compact.Number {
 			return false
 		}
-		n, err := strconv.ParseInt(string(c.Raw), 10, 64)
+		n, err := strconv.ParseInt(string(c.Text(raw)), 10, 64)
 		if err != nil || f.OverflowInt(n) {
 			return false
 		}

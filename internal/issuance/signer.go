@@ -240,10 +240,7 @@ func (s *Signer) Parse(token, wantTyp string, dst any) error {
 		if !more {
 			break
 		}
-		str := ""
-		if v.Kind == compact.String {
-			str = v.Str
-		}
+		str := v.Str(hb) // "" for another kind
 		switch name {
 		case "alg":
 			alg = str
