@@ -1,0 +1,96 @@
+package bearer
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// within reports whether s's bytes lie in b's backing array.
+func within(s string, b []byte) bool {
+	if s == "" || cap(b) == 0 {
+		return false
+	}
+	p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= lo && p+uintptr(len(s)) <= lo+uintptr(cap(b))
+}
+
+// TestEntryText: keep copies each string into the room reserve made (in
+// the entry when it fits, else one buffer), and into a string of its own
+// once that room is used up; a kept string never changes when its source
+// does.
+func TestEntryText(t *testing.T) {
+	src := []byte("user-42 tok-1 orders:read")
+	var e cacheEntry
+	e.reserve(len(src))
+	sub := e.keep(string(src[:7]))
+	jti := e.keep(string(src[8:13]))
+	for i := range src {
+		src[i] = 'x'
+	}
+	assert.Equal(t, "user-42", sub)
+	assert.Equal(t, "tok-1", jti)
+	assert.True(t, within(sub, e.textIn[:]) && within(jti, e.textIn[:]), "kept in the entry")
+	assert.Empty(t, e.keep(""))
+
+	long := strings.Repeat("s", entryText+1)
+	e = cacheEntry{}
+	e.reserve(len(long) + 4)
+	got := e.keep(long)
+	assert.Equal(t, long, got)
+	assert.False(t, within(got, e.textIn[:]), "past the entry's room: a buffer of its own")
+	assert.True(t, within(got, e.text), "in the reserved buffer")
+	over := e.keep("abcdef") // 6 bytes where 4 are left
+	assert.Equal(t, "abcdef", over)
+	assert.False(t, within(over, e.text), "past the reservation: a string of its own")
+	assert.Equal(t, "wxyz", e.keep("wxyz"), "the room left is still used")
+}
+
+// TestPrincipalStrings: every string of a verified token's Principal,
+// scopes and confirmation included, is read right whether the strings
+// fit in the entry or not, and whether the payload was decoded on the
+// stack (one issuer) or before the signature check (several issuers).
+func TestPrincipalStrings(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "hs-1")
+	for _, size := range []int{1, 40} {
+		m := claimsAt(t0)
+		m["sub"], m["jti"], m["sid"] = strings.Repeat("s", size), strings.Repeat("j", size), strings.Repeat("i", size)
+		m["client_id"], m["tenant"] = strings.Repeat("c", size), strings.Repeat("t", size)
+		m["scope"] = strings.Repeat("a", size) + " b:read " + strings.Repeat("a", size)
+		m["cnf"] = map[string]any{"jkt": strings.Repeat("k", size)}
+		tok := hs.sign(t, m, nil)
+		for _, issuers := range []int{1, 2} {
+			cfg := baseConfig(c, hs)
+			if issuers == 2 {
+				cfg.Issuers = append(cfg.Issuers, Issuer{URL: "https://other.test", Keys: cfg.Issuers[0].Keys})
+			}
+			a := mustNew(t, cfg)
+			p, rs, err := a.verifyJWT(t.Context(), tok, time.Time{})
+			require.NoError(t, err)
+			require.Equal(t, rOK, rs)
+			assert.Equal(t, strings.Repeat("s", size), p.Subject)
+			assert.Equal(t, strings.Repeat("j", size), p.TokenID)
+			assert.Equal(t, strings.Repeat("i", size), p.SessionID)
+			assert.Equal(t, strings.Repeat("c", size), p.ClientID)
+			assert.Equal(t, strings.Repeat("t", size), p.Tenant)
+			assert.Equal(t, []string{strings.Repeat("a", size), "b:read"}, p.Scopes)
+			assert.Equal(t, strings.Repeat("k", size), p.Confirmation.JKT)
+			sub, _ := p.Claims.(Claims).String("sub")
+			assert.Equal(t, p.Subject, sub, "the claims decode from the payload segment")
+		}
+	}
+	// An array of scopes: each element kept on its own.
+	m := claimsAt(t0)
+	delete(m, "scope")
+	m["scp"] = []any{"x:read", 7, "x:read", "y:write", "not a scope"}
+	a := mustNew(t, baseConfig(c, hs))
+	p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil), time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, rOK, rs)
+	assert.Equal(t, []string{"x:read", "y:write"}, p.Scopes)
+}
