@@ -29,7 +29,7 @@ type cacheEntry struct {
 	claims claimSet
 	// scopesIn holds p.Scopes when there are few.
 	scopesIn [entryScopes]string
-	exp    int64
+	exp      int64
 	// kid and key name the remote (JWKS) key that verified the token, so
 	// that a hit can confirm the key is still published; key is nil for a
 	// static key, which cannot be withdrawn.

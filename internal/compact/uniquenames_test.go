@@ -40,7 +40,7 @@ func TestUniqueNamesNested(t *testing.T) {
 	for i := range 40 {
 		many += `"n` + strconv.Itoa(i) + `":1,`
 	}
-	if !uniqueNames([]byte(many + `"n40":1}}`)) || uniqueNames([]byte(many + `"n7":1}}`)) {
+	if !uniqueNames([]byte(many+`"n40":1}}`)) || uniqueNames([]byte(many+`"n7":1}}`)) {
 		t.Error("names past the 16th are checked too")
 	}
 }
