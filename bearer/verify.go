@@ -322,9 +322,10 @@ func (is *issuerState) checkIssuer(pb []byte, v []compact.Value) reason {
 	return rOK
 }
 
-// checkTimes checks "exp", "nbf", "iat" and "aud" (claims v, read from pb) as golang-jwt's
-// Validator checks a MapClaims (with WithExpirationRequired, WithIssuedAt,
-// the issuer's leeway and audiences) and returns the reason its error
+// checkTimes checks the claims "exp", "nbf", "iat" and "aud" of v, read
+// from pb, as golang-jwt's Validator checks a MapClaims (with
+// WithExpirationRequired, WithIssuedAt, the issuer's leeway and
+// audiences) and returns the reason its error
 // stood for (golang-jwt's sentinels, by precedence): rExpired, else
 // rNotYetValid, else rAudience, else rClaims when any check failed (a
 // missing or mistyped claim), else rOK.

@@ -34,11 +34,10 @@ const (
 // nothing alive, storing them costs no write barrier, and the text they
 // were read from may live on the caller's stack.
 type Value struct {
-	Kind  Kind
-	flags uint8   // String: the flags scanString reported
-	start int     // the value's text is data[start:end]
-	end   int     //
-	Num   float64 // Number: the value as strconv.ParseFloat reads it
+	Kind       Kind
+	flags      uint8   // String: the flags scanString reported
+	start, end int     // the value's text is data[start:end]
+	Num        float64 // Number: the value as strconv.ParseFloat reads it
 }
 
 // Text returns the value's JSON text in data, the text it was read from
