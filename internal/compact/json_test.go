@@ -283,3 +283,20 @@ func TestSpecial8(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallInt: integers read by the small-integer path agree with
+// strconv.ParseFloat, at every length and with every follower.
+func TestSmallInt(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		digits := "98765432109876543"[:n]
+		for _, follow := range []string{"", "}", ",", ".5", "e3", "E-1", " ", "a", "/", ":"} {
+			for _, sign := range []string{"", "-"} {
+				checkAgainstStdlib(t, []byte(`{"exp":`+sign+digits+follow+`}`))
+				checkAgainstStdlib(t, []byte(`{"exp":`+sign+"0"+digits+follow+`}`))
+			}
+		}
+	}
+	for x := range 256 {
+		checkAgainstStdlib(t, []byte(`{"exp":1234`+string(rune(x))+`678901}`))
+	}
+}
