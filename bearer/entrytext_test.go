@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -93,4 +94,23 @@ func TestPrincipalStrings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, rOK, rs)
 	assert.Equal(t, []string{"x:read", "y:write"}, p.Scopes)
+}
+
+// TestScopeBytes: the room reserved for scopes counts the strings a scope
+// claim can grant, not its numbers or objects.
+func TestScopeBytes(t *testing.T) {
+	names := compact.NewNames("s")
+	for doc, want := range map[string]int{
+		`{"s":"a b"}`:                        5,
+		`{"s":["ab",1,{"x":"yyyy"},"c",[]]}`: 7,
+		`{"s":[12345678901234]}`:             0,
+		`{"s":{"a":"b"}}`:                    0,
+		`{"s":null}`:                         0,
+		`{}`:                                 0,
+	} {
+		vals := make([]compact.Value, 1)
+		_, ok := compact.DecodeObject([]byte(doc), names, vals)
+		require.True(t, ok)
+		assert.Equal(t, want, scopeBytes([]byte(doc), vals[0]), doc)
+	}
 }

@@ -16,16 +16,19 @@ import (
 // header and the claims are read by compact.DecodeObject, which accepts
 // exactly the JSON text json.Unmarshal accepts into a map (syntax, nesting,
 // float64 range, the last of duplicate members) and reads the members
-// gatehouse needs into fixed slots, without a map; strings share the one
-// buffer the payload is decoded into. The signature is checked with the
+// gatehouse needs into fixed slots, without a map: the slots hold
+// positions in the decoded text, and the Principal copies the strings it
+// keeps. The signature is checked with the
 // standard library's primitives (internal/jwsalg), on the signing input as
 // it is, never copied. golang-jwt's ParseWithClaims remains the reference
 // the tests compare this path with.
 //
 // The header and the signature are decoded into a buffer on the caller's
 // stack (scratch), so that a forged token costs no allocation; the jws
-// shares it, and what outlives the call is copied. The payload is decoded
-// into a buffer of its own, which the claims and the Principal share.
+// shares it, and what outlives the call is copied. The payload of a
+// verified token is decoded onto the stack too when it fits in
+// payloadScratch bytes (accept); the claims a Principal hands out are
+// decoded again from the payload segment, and only when read.
 type jws struct {
 	algIdx int    // index of the header's "alg" in the allowlist
 	kid    string // header "kid" when a string; shares scratch
@@ -185,7 +188,8 @@ type payload struct {
 	// The claims of a decode before the signature check (several
 	// issuers, an unknown kid), on the heap for the rest of the
 	// verification, and the decoded payload they are read from. A decode
-	// after the check, the usual one, is kept on the verifier's stack.
+	// after the check, the usual one, is kept on the verifier's stack when
+	// the payload fits in payloadScratch bytes.
 	vals []compact.Value
 	pb   []byte
 }

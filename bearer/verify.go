@@ -247,7 +247,7 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 		return nil, rs, a.errs[rs]
 	}
 	// The one allocation for the Principal, cached or not, with room for
-	// its strings.
+	// its strings when they fit (reserve).
 	e := &cacheEntry{}
 	if now.IsZero() {
 		now = a.now()
@@ -629,11 +629,11 @@ func (a *Authenticator) principal(e *cacheEntry, seg string, pb []byte, v []comp
 		return 0, rs
 	}
 	scope := is.scopeValue(v)
-	// Room for every string kept: a claim's text is at least as long as
-	// its string, unless invalid UTF-8 was replaced (keep copies what no
-	// longer fits on its own).
+	// Room for every string kept (keep copies what no longer fits on its
+	// own: a scope string's text is at least as long as the string,
+	// unless invalid UTF-8 was replaced).
 	e.reserve(len(sub) + len(tenant) + len(client) + len(jti) + len(sid) +
-		len(scope.Text(pb)) + len(cf.JKT) + len(cf.X5TS256))
+		scopeBytes(pb, scope) + len(cf.JKT) + len(cf.X5TS256))
 	e.claims.seg = seg
 	e.p = gatehouse.Principal{
 		Subject:      e.keep(sub),
@@ -698,6 +698,28 @@ func (is *issuerState) scopeValue(v []compact.Value) compact.Value {
 		}
 	}
 	return compact.Value{}
+}
+
+// scopeBytes returns how many bytes of strings the scope claim c (read
+// from pb) can grant: its text for a string, the strings' texts for an
+// array, 0 for any other kind.
+func scopeBytes(pb []byte, c compact.Value) int {
+	switch c.Kind {
+	case compact.String:
+		return len(c.Text(pb))
+	case compact.Array:
+		n := 0
+		for it := c.Elems(pb); ; {
+			_, v, ok := it.Next()
+			if !ok {
+				return n
+			}
+			if v.Kind == compact.String {
+				n += len(v.Text(pb))
+			}
+		}
+	}
+	return 0
 }
 
 // scopes returns the scopes the claim c (read from pb) grants, as e's own

@@ -31,8 +31,9 @@ const (
 // JSON text it was read from. It holds no pointer: its text is read back
 // by the methods that take that same JSON text ([Value.Text],
 // [Value.Str], [Value.Elems], [Value.Members]). So a decoder's slots keep
-// nothing alive, storing them costs no write barrier, and the text they
-// were read from may live on the caller's stack.
+// nothing alive and storing them costs no write barrier, and the text
+// DecodeObject and an ObjectReader read from may live on the caller's
+// stack.
 type Value struct {
 	Kind       Kind
 	flags      uint8   // String: the flags scanString reported
