@@ -18,10 +18,10 @@ import (
 // float64 range, the last of duplicate members) and reads the members
 // gatehouse needs into fixed slots, without a map: the slots hold
 // positions in the decoded text, and the Principal copies the strings it
-// keeps. The signature is checked with the
-// standard library's primitives (internal/jwsalg), on the signing input as
-// it is, never copied. golang-jwt's ParseWithClaims remains the reference
-// the tests compare this path with.
+// keeps. The signature is checked with the standard library's primitives
+// (internal/jwsalg), on the signing input as it is, never copied.
+// golang-jwt's ParseWithClaims remains the reference the tests compare
+// this path with.
 //
 // The header and the signature are decoded into a buffer on the caller's
 // stack (scratch), so that a forged token costs no allocation; the jws
