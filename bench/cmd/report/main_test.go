@@ -19,10 +19,7 @@ BenchmarkJWT/HS256/valid/echo-bare-2         	  100	        50.5 ns/op	       0 
 BenchmarkJWT/HS256/valid/echo-jwt-2          	  100	      7500 ns/op	       0 B/op	      85 allocs/op
 PASS
 `
-	path := filepath.Join(t.TempDir(), "micro.txt")
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeTemp(t, "micro.txt", out)
 	areas, err := parseBench(path)
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +58,7 @@ BenchmarkJWT/HS256/valid/echo-jwt-2          	  100	      7500 ns/op	       0 B/
 BenchmarkJWT/HS256/valid/handler-bare-2      	  100	        10 ns/op	       0 B/op	       0 allocs/op
 BenchmarkJWT/HS256/valid/signature-2         	  100	       400 ns/op	       0 B/op	       0 allocs/op
 `
-	path := filepath.Join(t.TempDir(), "micro.txt")
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeTemp(t, "micro.txt", out)
 	areas, err := parseBench(path)
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +75,7 @@ BenchmarkJWT/HS256/valid/signature-2         	  100	       400 ns/op	       0 B/
 			t.Errorf("missing %q in\n%s", want, got)
 		}
 	}
-	readme := filepath.Join(t.TempDir(), "README.md")
-	if err := os.WriteFile(readme, []byte("x\n"+beginMarker+"\n"+endMarker+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	readme := writeTemp(t, "README.md", "x\n"+beginMarker+"\n"+endMarker+"\n")
 	if err := rewriteSummary(readme, areas, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -94,4 +85,15 @@ BenchmarkJWT/HS256/valid/signature-2         	  100	       400 ns/op	       0 B/
 			t.Errorf("summary: missing %q in\n%s", want, b)
 		}
 	}
+}
+
+// writeTemp writes content to a file name in a new temporary directory
+// and returns its path.
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,10 +15,7 @@ BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 3000 gatehouse-ns/re
 BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 3100 gatehouse-ns/req	 310 handoff-ns/req	 2700 overhead-ns/req	 400 signature-ns/req	 2390 verify-ns/req	 1024 B/op	 4 allocs/op
 BenchmarkPairedOverhead/RS256/bad-signature-2 	 500	 600000 ns/op	 46000 gatehouse-ns/req	 -350.0 overhead-ns/req	 46350 signature-ns/req	 1440 B/op	 10 allocs/op
 `
-	path := filepath.Join(t.TempDir(), "micro.txt")
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeTemp(t, "micro.txt", out)
 	rows, err := parsePaired(path)
 	if err != nil {
 		t.Fatal(err)
