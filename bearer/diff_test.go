@@ -364,7 +364,9 @@ func FuzzVerifyClaims(f *testing.F) {
 // decoded on the stack), then the context node and the request copy that
 // hand the Principal on. Strings longer than the entry holds add one
 // buffer. A forged token's refusal allocates nothing (the header and the
-// signature are decoded on the stack).
+// signature are decoded on the stack), nor does an expired token's (its
+// claims are decoded on the stack, and the entry is made only for a
+// token that passes them).
 func TestFirstSightAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
@@ -405,6 +407,15 @@ func TestFirstSightAllocations(t *testing.T) {
 	})
 	require.Equal(t, http.StatusUnauthorized, w.code)
 	require.Zero(t, allocs, "a forged token's refusal")
+
+	m["exp"] = t0.Add(-time.Hour).Unix()
+	r = bearerRequest(hs.sign(t, m, nil))
+	allocs = testing.AllocsPerRun(200, func() {
+		w.reset()
+		h.ServeHTTP(w, r)
+	})
+	require.Equal(t, http.StatusUnauthorized, w.code)
+	require.Zero(t, allocs, "an expired token's refusal")
 }
 
 // TestBeforeFastPath: the integer comparison of before agrees with

@@ -246,15 +246,16 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 	if rs := is.checkIssuer(pb, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	// The one allocation for the Principal, cached or not, with room for
-	// its strings when they fit (reserve).
-	e := &cacheEntry{}
 	if now.IsZero() {
 		now = a.now()
 	}
 	if rs := is.checkTimes(pb, vals, now); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
+	// The one allocation for the Principal, cached or not, with room for
+	// its strings when they fit (reserve); a token refused above costs
+	// none.
+	e := &cacheEntry{}
 	if rkey != nil {
 		e.kid, e.key = kid, rkey
 	}
