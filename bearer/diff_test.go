@@ -207,6 +207,11 @@ var claimSeeds = func() []string {
 		claimsJSON(`"scope":"a a b  c\tadmin"`),
 		claimsJSON(`"scope":["a","b a",1,"c"]`),
 		claimsJSON(`"scope":{"a":1}`),
+		// Scope lists past the entry's room, past 16 and past 32, with duplicates.
+		claimsJSON(`"scope":"a b c d a e"`),
+		claimsJSON(`"scope":["a","b","c","d","d","e",2]`),
+		claimsJSON(n(`"scope":%q`, manyScopes(50, " "))),
+		claimsJSON(n(`"scope":[%s]`, manyScopes(50, ","))),
 		claimsJSON(`"permissions":"x y"`),
 		claimsJSON(`"permissions":null`),
 		claimsJSON(`"tenant":null`),
@@ -564,7 +569,7 @@ func TestHeaderMemo(t *testing.T) {
 	require.Equal(t, h, m.seg)
 
 	var scratch [jwsScratch]byte
-	j, _, _, ok := splitJWS(tok, a.algs, scratch[:], m)
+	j, _, _, ok := splitJWS(tok, a.algs, scratch[:], &a.headers)
 	require.True(t, ok)
 	require.True(t, j.memo, "the memo is read")
 	fresh, _, _, ok := splitJWS(tok, a.algs, scratch[:], nil)
@@ -583,4 +588,21 @@ func TestHeaderMemo(t *testing.T) {
 		require.Equal(t, rOK, rs)
 		require.Equal(t, "other", p.Subject)
 	}
+}
+
+// manyScopes returns n scope-tokens, every fifth one a repeat of the one
+// three before it, joined by sep (a comma joins them as JSON strings).
+func manyScopes(n int, sep string) string {
+	var out []string
+	for i := range n {
+		s := "s" + strconv.Itoa(i)
+		if i%5 == 4 {
+			s = "s" + strconv.Itoa(i-3)
+		}
+		if sep == "," {
+			s = strconv.Quote(s)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, sep)
 }

@@ -100,17 +100,18 @@ func TestPrincipalStrings(t *testing.T) {
 // claim can grant, not its numbers or objects.
 func TestScopeBytes(t *testing.T) {
 	names := compact.NewNames("s")
-	for doc, want := range map[string]int{
-		`{"s":"a b"}`:                        5,
-		`{"s":["ab",1,{"x":"yyyy"},"c",[]]}`: 7,
-		`{"s":[12345678901234]}`:             0,
-		`{"s":{"a":"b"}}`:                    0,
-		`{"s":null}`:                         0,
-		`{}`:                                 0,
+	for doc, want := range map[string][2]int{
+		`{"s":"a b"}`:                        {5, 1},
+		`{"s":["ab",1,{"x":"yyyy"},"c",[]]}`: {7, 2},
+		`{"s":[12345678901234]}`:             {0, 0},
+		`{"s":{"a":"b"}}`:                    {0, 0},
+		`{"s":null}`:                         {0, 0},
+		`{}`:                                 {0, 0},
 	} {
 		vals := make([]compact.Value, 1)
 		_, ok := compact.DecodeObject([]byte(doc), names, vals)
 		require.True(t, ok)
-		assert.Equal(t, want, scopeBytes([]byte(doc), vals[0]), doc)
+		size, strs := scopeBytes([]byte(doc), vals[0])
+		assert.Equal(t, want, [2]int{size, strs}, doc)
 	}
 }

@@ -1,6 +1,8 @@
 package bearer
 
 import (
+	"sync/atomic"
+
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 )
 
@@ -104,11 +106,16 @@ const payloadScratch = 512
 // signing input and the payload segment apart from the jws, which shares
 // scratch.
 //
-// When memo holds the header segment, the header is taken from it.
-func splitJWS(tok string, algs []string, scratch []byte, memo *headerMemo) (t jws, signing, payload string, ok bool) {
+// When memos (which may be nil) hold the header segment in its slot
+// (memoSlot), the header is taken from there.
+func splitJWS(tok string, algs []string, scratch []byte, memos *[headerMemos]atomic.Pointer[headerMemo]) (t jws, signing, payload string, ok bool) {
 	h, p, s, ok := compact.Cut(tok)
 	if !ok {
 		return t, "", "", false
+	}
+	var memo *headerMemo
+	if memos != nil {
+		memo = memos[memoSlot(h)].Load()
 	}
 	if memo != nil && memo.seg == h {
 		t = jws{algIdx: memo.algIdx, kid: memo.kid, kidBad: memo.kidBad, typ: memo.typ, crit: memo.crit, memo: true, verified: memo.verified}

@@ -153,9 +153,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time
 		return nil, rMalformed, a.errs[rMalformed]
 	}
 	var scratch [jwsScratch]byte
-	h, _, _ := strings.Cut(tok, ".")
-	memo := a.headers[memoSlot(h)].Load()
-	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:], memo)
+	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:], &a.headers)
 	if !ok {
 		if !validToken(tok) {
 			return nil, rMalformed, a.errs[rMalformed]
@@ -633,14 +631,15 @@ func (a *Authenticator) principal(e *cacheEntry, seg string, pb []byte, v []comp
 	// Room for every string kept (keep copies what no longer fits on its
 	// own: a scope string's text is at least as long as the string,
 	// unless invalid UTF-8 was replaced).
+	scopeSize, scopeStrs := scopeBytes(pb, scope)
 	e.reserve(len(sub) + len(tenant) + len(client) + len(jti) + len(sid) +
-		scopeBytes(pb, scope) + len(cf.JKT) + len(cf.X5TS256))
+		scopeSize + len(cf.JKT) + len(cf.X5TS256))
 	e.claims.seg = seg
 	e.p = gatehouse.Principal{
 		Subject:      e.keep(sub),
 		Tenant:       e.keep(tenant),
 		ClientID:     e.keep(client),
-		Scopes:       e.scopes(pb, scope),
+		Scopes:       e.scopes(pb, scope, scopeStrs),
 		Method:       gatehouse.MethodJWT,
 		TokenID:      e.keep(jti),
 		SessionID:    e.keep(sid),
@@ -702,41 +701,44 @@ func (is *issuerState) scopeValue(v []compact.Value) compact.Value {
 }
 
 // scopeBytes returns how many bytes of strings the scope claim c (read
-// from pb) can grant: its text for a string, the strings' texts for an
-// array, 0 for any other kind.
-func scopeBytes(pb []byte, c compact.Value) int {
+// from pb) can grant, and how many strings: its text and 1 for a string,
+// the strings' texts and their number for an array, 0 for any other kind.
+func scopeBytes(pb []byte, c compact.Value) (size, strs int) {
 	switch c.Kind {
 	case compact.String:
-		return len(c.Text(pb))
+		return len(c.Text(pb)), 1
 	case compact.Array:
-		n := 0
 		for it := c.Elems(pb); ; {
 			_, v, ok := it.Next()
 			if !ok {
-				return n
+				return size, strs
 			}
 			if v.Kind == compact.String {
-				n += len(v.Text(pb))
+				size += len(v.Text(pb))
+				strs++
 			}
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // scopes returns the scopes the claim c (read from pb) grants, as e's own
 // strings (keep), read as gatehouse.AppendScopes reads a decoded claim:
 // the scope-tokens of a space-delimited string, or the strings of an array
-// that are one scope-token each, in order, duplicates kept once. The result
-// is exactly sized, nil when the claim grants none; up to entryScopes
-// scopes are kept in e, more in a new slice.
-func (e *cacheEntry) scopes(pb []byte, c compact.Value) []string {
+// (strs of them, see scopeBytes) that are one scope-token each, in order,
+// duplicates kept once. The result is nil when the claim grants none;
+// up to entryScopes scopes are kept in e, more in one new slice.
+func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 	var l scopeList
 	switch c.Kind {
 	case compact.String:
-		for f := range strings.SplitSeq(e.keep(c.Str(pb)), " ") {
+		s := e.keep(c.Str(pb))
+		l.init(e, strings.Count(s, " ")+1)
+		for f := range strings.SplitSeq(s, " ") {
 			l.add(f)
 		}
 	case compact.Array:
+		l.init(e, strs)
 		it := c.Elems(pb)
 		for {
 			_, v, ok := it.Next()
@@ -748,38 +750,37 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value) []string {
 			}
 		}
 	}
-	return l.list(&e.scopesIn)
+	if len(l.s) == 0 {
+		return nil
+	}
+	return slices.Clip(l.s)
 }
 
 // A scopeList collects valid scope-tokens once each, as
-// gatehouse.AppendScopes does: the first 16 in place, then on the heap,
-// through a set from 32 on, so that a huge scope claim costs linear time.
+// gatehouse.AppendScopes does, into room made for as many as the claim
+// can hold, so that it never grows; from 32 on, duplicates are found
+// through a set, so that a huge scope claim costs linear time.
 type scopeList struct {
-	small [16]string
-	n     int
-	more  []string // all of them, once past 16
-	seen  map[string]struct{}
+	s    []string
+	seen map[string]struct{}
+}
+
+// init makes room for up to n scopes: e's own when they fit.
+func (l *scopeList) init(e *cacheEntry, n int) {
+	if n <= len(e.scopesIn) {
+		l.s = e.scopesIn[:0]
+	} else {
+		l.s = make([]string, 0, n)
+	}
 }
 
 func (l *scopeList) add(s string) {
 	if !gatehouse.ValidScope(s) {
 		return
 	}
-	if l.more == nil {
-		if slices.Contains(l.small[:l.n], s) {
-			return
-		}
-		if l.n < len(l.small) {
-			l.small[l.n] = s
-			l.n++
-			return
-		}
-		l.more = append(slices.Clone(l.small[:]), s)
-		return
-	}
-	if l.seen == nil && len(l.more) >= 32 {
-		l.seen = make(map[string]struct{}, 2*len(l.more))
-		for _, x := range l.more {
+	if l.seen == nil && len(l.s) >= 32 {
+		l.seen = make(map[string]struct{}, 2*len(l.s))
+		for _, x := range l.s {
 			l.seen[x] = struct{}{}
 		}
 	}
@@ -788,23 +789,8 @@ func (l *scopeList) add(s string) {
 			return
 		}
 		l.seen[s] = struct{}{}
-	} else if slices.Contains(l.more, s) {
+	} else if slices.Contains(l.s, s) {
 		return
 	}
-	l.more = append(l.more, s)
-}
-
-// list returns the scopes collected, in an exactly sized slice (of inline
-// when they fit); nil for none.
-func (l *scopeList) list(inline *[entryScopes]string) []string {
-	switch {
-	case l.more != nil:
-		return slices.Clip(l.more)
-	case l.n == 0:
-		return nil
-	case l.n <= len(inline):
-		n := copy(inline[:], l.small[:l.n])
-		return inline[:n:n]
-	}
-	return slices.Clone(l.small[:l.n])
+	l.s = append(l.s, s)
 }
