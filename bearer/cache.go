@@ -35,8 +35,9 @@ type cacheEntry struct {
 	// static key, which cannot be withdrawn.
 	kid string
 	key *remoteKey
-	// ref is what a revocation check asks about, built once, so that a
-	// hit hands the store a pointer without allocating.
+	// ref is what a revocation check asks about, built once (only when
+	// revocations are checked), so that a hit hands the store a pointer
+	// without allocating.
 	ref TokenRef
 	// bound is set when the token is bound to a key or a certificate
 	// (p.Confirmation): each request must prove it.

@@ -263,8 +263,10 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 	}
 	e.exp = min(exp, now.Unix()+a.maxAge)
 	e.bound = e.p.Confirmation != (gatehouse.Confirmation{})
-	iat, _ := numericDate(vals[cIAT]) // absent: 0, at or before any not-before
-	e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat, Principal: &e.p}
+	if a.revoked != nil {
+		iat, _ := numericDate(vals[cIAT]) // absent: 0, at or before any not-before
+		e.ref = TokenRef{Subject: e.p.Subject, ID: e.p.TokenID, SessionID: e.p.SessionID, IssuedAt: iat, Principal: &e.p}
+	}
 	if a.validate != nil {
 		if err := a.validate(ctx, Claims{s: &e.claims}); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
