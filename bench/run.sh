@@ -6,7 +6,7 @@
 #
 # Knobs (environment): COUNT (passes over the benchmarks, default 5),
 # BENCHTIME (default 300ms), BENCH (benchmark regexp, default .), ROUNDS
-# (load rounds, default 5), DURATION (wrk duration per server per round,
+# (load rounds, default 9), DURATION (wrk duration per server per round,
 # default 3s).
 # Takes about 15 minutes on a 2-core machine.
 set -euo pipefail
@@ -33,7 +33,7 @@ done
 
 echo "== load" >&2
 note "load start"
-./load.sh -rounds "${ROUNDS:-5}" -duration "${DURATION:-3s}" -json results/load.json
+./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json
 
 echo "== report" >&2
 note "report start"
