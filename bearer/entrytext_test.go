@@ -1,6 +1,8 @@
 package bearer
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +116,59 @@ func TestScopeBytes(t *testing.T) {
 		size, strs := scopeBytes([]byte(doc), vals[0])
 		assert.Equal(t, want, [2]int{size, strs}, doc)
 	}
+}
+
+// TestScopeRoom: the scopes are kept in the entry when they fit, and a
+// scope claim of many duplicates or invalid tokens does not leave its
+// Principal holding room for each.
+func TestScopeRoom(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "hs-1")
+	a := mustNew(t, baseConfig(c, hs))
+	many := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		scope   any
+		want    int // scopes granted
+		maxRoom int // the most capacity the Principal's Scopes may have
+	}{
+		{"four", "a b c d", 4, 4},
+		{"five", "a b c d e", 5, 5},
+		{"duplicates that fit", "a a a a a a a a", 1, 1},
+		{"invalid that fit", `a b " \ x`, 3, 3},
+		{"many duplicates", strings.Repeat("a ", 500) + "b", 2, 2},
+		{"many duplicates, array", append(many(500, func(int) string { return "a" }), "b", "c", "d", "e", "f"), 6, 12},
+		{"many distinct", strings.Join(many(300, func(i int) string { return fmt.Sprint("s", i) }), " "), 300, 600},
+		{"many distinct, array", many(100, func(i int) string { return fmt.Sprint("s", i) }), 100, 200},
+	} {
+		m := claimsAt(t0)
+		m["scope"] = tc.scope
+		p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil), time.Time{})
+		require.NoError(t, err, tc.name)
+		require.Equal(t, rOK, rs, tc.name)
+		assert.Len(t, p.Scopes, tc.want, tc.name)
+		assert.LessOrEqual(t, cap(p.Scopes), tc.maxRoom, tc.name)
+	}
+
+	// The room made beforehand is bounded too: a claim of 2,000
+	// duplicates does not make room for 2,000 scopes (32 KB) first.
+	m := claimsAt(t0)
+	m["scope"] = strings.Repeat("a ", 2000) + "b"
+	tok := hs.sign(t, m, nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const calls = 10
+	for range calls {
+		_, rs, _ := a.verifyJWT(t.Context(), tok, time.Time{})
+		require.Equal(t, rOK, rs)
+	}
+	runtime.ReadMemStats(&after)
+	perCall := (after.TotalAlloc - before.TotalAlloc) / calls
+	assert.Less(t, perCall, uint64(16<<10), "bytes allocated per verification")
 }

@@ -752,27 +752,41 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 			}
 		}
 	}
-	if len(l.s) == 0 {
+	n := len(l.s)
+	switch {
+	case n == 0:
 		return nil
+	case cap(l.s) > len(e.scopesIn) && n <= len(e.scopesIn):
+		// Room was made on the heap, but duplicates or invalid tokens
+		// left few enough for e's own.
+		return e.scopesIn[:copy(e.scopesIn[:], l.s):n]
+	case cap(l.s) > 2*n:
+		// A cached entry does not keep room it mostly did not use.
+		return slices.Clone(l.s)
 	}
 	return slices.Clip(l.s)
 }
 
 // A scopeList collects valid scope-tokens once each, as
 // gatehouse.AppendScopes does, into room made for as many as the claim
-// can hold, so that it never grows; from 32 on, duplicates are found
-// through a set, so that a huge scope claim costs linear time.
+// can hold (up to scopeRoom; past it the list grows); from 32 on,
+// duplicates are found through a set, so that a huge scope claim costs
+// linear time.
 type scopeList struct {
 	s    []string
 	seen map[string]struct{}
 }
+
+// scopeRoom bounds the room made beforehand for a claim's scopes, so that
+// a claim of many duplicates does not make room for each.
+const scopeRoom = 64
 
 // init makes room for up to n scopes: e's own when they fit.
 func (l *scopeList) init(e *cacheEntry, n int) {
 	if n <= len(e.scopesIn) {
 		l.s = e.scopesIn[:0]
 	} else {
-		l.s = make([]string, 0, n)
+		l.s = make([]string, 0, min(n, scopeRoom))
 	}
 }
 
