@@ -36,8 +36,8 @@ const overheadBatch = 8
 // the whole overhead.
 //
 // It reports, per request: gatehouse-ns/req and signature-ns/req;
-// overhead-ns/req, their difference (what the issue calls time −
-// signature time, the handoff or the refusal included); control-ns/req,
+// overhead-ns/req, their difference (time − signature time, the handoff
+// or the refusal included); control-ns/req,
 // the control less the signature check alone: what the least middleware
 // adds to the same signature check, the work after it and what that work
 // costs the check (caches and branch history shared with it) included;
