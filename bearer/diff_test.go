@@ -207,11 +207,14 @@ var claimSeeds = func() []string {
 		claimsJSON(`"scope":"a a b  c\tadmin"`),
 		claimsJSON(`"scope":["a","b a",1,"c"]`),
 		claimsJSON(`"scope":{"a":1}`),
-		// Scope lists past the entry's room, past 16 and past 32, with duplicates.
+		// Scope lists past the entry's room, past 32 (a set finds the
+		// duplicates) and past the 64 made room for, with duplicates.
 		claimsJSON(`"scope":"a b c d a e"`),
 		claimsJSON(`"scope":["a","b","c","d","d","e",2]`),
 		claimsJSON(n(`"scope":%q`, manyScopes(50, " "))),
 		claimsJSON(n(`"scope":[%s]`, manyScopes(50, ","))),
+		claimsJSON(n(`"scope":%q`, manyScopes(100, " "))),
+		claimsJSON(n(`"scope":[%s]`, manyScopes(100, ","))),
 		claimsJSON(`"permissions":"x y"`),
 		claimsJSON(`"permissions":null`),
 		claimsJSON(`"tenant":null`),
@@ -404,6 +407,18 @@ func TestFirstSightAllocations(t *testing.T) {
 	})
 	require.Equal(t, http.StatusNoContent, w.code)
 	require.LessOrEqual(t, allocs, 4.0, "HS256 first sight allocations, strings past the entry's room")
+
+	for _, scope := range []any{"orders:read", []string{"x"}, "a a"} {
+		m["sub"], m["jti"], m["scope"] = "user-42", "tok-1", scope
+		r = bearerRequest(hs.sign(t, m, nil))
+		allocs = testing.AllocsPerRun(200, func() {
+			w.reset()
+			h.ServeHTTP(w, r)
+		})
+		require.Equal(t, http.StatusNoContent, w.code)
+		require.LessOrEqual(t, allocs, 3.0, "HS256 first sight allocations, one scope granted by %q", scope)
+	}
+	m["scope"] = "orders:read orders:write"
 
 	r = bearerRequest(forgedSig(tok))
 	allocs = testing.AllocsPerRun(200, func() {

@@ -756,9 +756,9 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 	switch {
 	case n == 0:
 		return nil
-	case cap(l.s) > len(e.scopesIn) && n <= len(e.scopesIn):
-		// Room was made on the heap, but duplicates or invalid tokens
-		// left few enough for e's own.
+	case n <= len(e.scopesIn):
+		// In e's own room already, or room was made on the heap but
+		// duplicates or invalid tokens left few enough for it.
 		return e.scopesIn[:copy(e.scopesIn[:], l.s):n]
 	case cap(l.s) > 2*n:
 		// A cached entry does not keep room it mostly did not use.

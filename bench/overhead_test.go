@@ -44,9 +44,10 @@ const overheadBatch = 8
 // and beyond-ns/req, gatehouse less the control: what gatehouse adds that
 // such a middleware does not. These are sums over every group, stalls and
 // garbage collection included. overhead-median-ns/req and
-// beyond-median-ns/req are the medians, over the groups, of each group's
-// own difference: the typical request, which a group stalled by the
-// machine (another tenant of a shared host, a collection) does not move.
+// beyond-median-ns/req are the medians, over the groups (the last 65,536
+// of a longer run), of each group's own difference: the typical request,
+// which a group stalled by the machine (another tenant of a shared host,
+// a collection) does not move.
 // Allocations are BenchmarkJWT's to report.
 func BenchmarkPairedOverhead(b *testing.B) {
 	for _, alg := range fixture.Algorithms {
@@ -132,9 +133,9 @@ func BenchmarkPairedOverhead(b *testing.B) {
 	}
 }
 
-// A median keeps the last samples (up to a fixed number, allocated
-// beforehand so that the timed loop allocates nothing) of a duration and
-// returns their median.
+// A median keeps the last 65,536 samples of a duration (in room
+// allocated beforehand, so that the timed loop allocates nothing) and
+// returns their median (the upper middle one of an even number).
 type median struct {
 	v []float64
 	n int

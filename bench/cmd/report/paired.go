@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -44,7 +45,7 @@ var pairedMetrics = map[string]func(*pairedRow) *float64{
 
 // parsePaired reads the BenchmarkPairedOverhead lines of a go test -bench
 // output, in the order they first appear. A row's metric is the median of
-// its passes; a metric no pass reported reads as 0.
+// its passes; a metric no pass reported is NaN (written as a dash).
 func parsePaired(path string) ([]pairedRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -83,7 +84,10 @@ func parsePaired(path string) ([]pairedRow, error) {
 		}
 		r := pairedRow{name: name, passes: len(samples["overhead-ns"])}
 		for metric, field := range pairedMetrics {
-			*field(&r) = medianOf(samples[metric])
+			*field(&r) = math.NaN()
+			if v := samples[metric]; len(v) > 0 {
+				*field(&r) = medianOf(v)
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -121,9 +125,16 @@ func pairedTable(w *bytes.Buffer, rows []pairedRow) {
 		"add up exactly.\n\n", rows[0].passes)
 	fmt.Fprint(w, "| row | gatehouse | signature | overhead | overhead, typical | control | beyond control | beyond control, typical |\n"+
 		"|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	// cell writes v with f, or a dash for a metric no pass reported.
+	cell := func(f func(float64) string, v float64) string {
+		if math.IsNaN(v) {
+			return "—"
+		}
+		return f(v)
+	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", rowLabel(r.name), dur(r.gatehouse), dur(r.signature),
-			signedDur(r.over), signedDur(r.overMedian), signedDur(r.control), signedDur(r.beyond), signedDur(r.beyondMedian))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", rowLabel(r.name), cell(dur, r.gatehouse), cell(dur, r.signature),
+			cell(signedDur, r.over), cell(signedDur, r.overMedian), cell(signedDur, r.control), cell(signedDur, r.beyond), cell(signedDur, r.beyondMedian))
 	}
 	fmt.Fprintln(w)
 }

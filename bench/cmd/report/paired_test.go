@@ -14,6 +14,7 @@ BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 1000 beyond-median-n
 BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 900 beyond-median-ns/req	 2280 beyond-ns/req	 320 control-ns/req	 3000 gatehouse-ns/req	 1000 overhead-median-ns/req	 2600 overhead-ns/req	 400 signature-ns/req
 BenchmarkPairedOverhead/HS256/valid-2 	 10000	 30411 ns/op	 950 beyond-median-ns/req	 2390 beyond-ns/req	 310 control-ns/req	 3100 gatehouse-ns/req	 1050 overhead-median-ns/req	 2700 overhead-ns/req	 400 signature-ns/req
 BenchmarkPairedOverhead/RS256/bad-signature-2 	 500	 600000 ns/op	 -500 beyond-median-ns/req	 -400 beyond-ns/req	 50 control-ns/req	 46000 gatehouse-ns/req	 -300 overhead-median-ns/req	 -350.0 overhead-ns/req	 46350 signature-ns/req
+BenchmarkPairedOverhead/ES256/valid-2 	 500	 600000 ns/op	 70000 gatehouse-ns/req	 2000 overhead-ns/req	 68000 signature-ns/req
 `
 	path := writeTemp(t, "micro.txt", out)
 	rows, err := parsePaired(path)
@@ -22,7 +23,7 @@ BenchmarkPairedOverhead/RS256/bad-signature-2 	 500	 600000 ns/op	 -500 beyond-m
 	}
 	want := pairedRow{name: "HS256/valid", gatehouse: 3100, signature: 400, over: 2700, overMedian: 1050,
 		control: 310, beyond: 2390, beyondMedian: 950, passes: 3}
-	if len(rows) != 2 || rows[0] != want {
+	if len(rows) != 3 || rows[0] != want {
 		t.Fatalf("rows %+v", rows)
 	}
 	if rows[1].name != "RS256/bad-signature" || rows[1].over != -350 || rows[1].beyondMedian != -500 || rows[1].passes != 1 {
@@ -38,7 +39,8 @@ BenchmarkPairedOverhead/RS256/bad-signature-2 	 500	 600000 ns/op	 -500 beyond-m
 	var w bytes.Buffer
 	pairedTable(&w, rows)
 	if !strings.Contains(w.String(), "| HS256 · valid | 3.1 µs | 400 ns | +2.7 µs | +1.1 µs | +310 ns | +2.4 µs | +950 ns |\n") ||
-		!strings.Contains(w.String(), "| RS256 · bad-signature | 46.0 µs | 46.4 µs | −350 ns | −300 ns | +50 ns | −400 ns | −500 ns |\n") {
+		!strings.Contains(w.String(), "| RS256 · bad-signature | 46.0 µs | 46.4 µs | −350 ns | −300 ns | +50 ns | −400 ns | −500 ns |\n") ||
+		!strings.Contains(w.String(), "| ES256 · valid | 70.0 µs | 68.0 µs | +2.0 µs | — | — | — | — |\n") {
 		t.Fatalf("table:\n%s", w.String())
 	}
 }
