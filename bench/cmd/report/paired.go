@@ -31,18 +31,6 @@ type pairedRow struct {
 
 var metricRe = regexp.MustCompile(`(-?[0-9.]+) ([a-z-]+)/req`)
 
-// pairedMetrics maps the metric names of BenchmarkPairedOverhead to the
-// field of a pairedRow each fills.
-var pairedMetrics = map[string]func(*pairedRow) *float64{
-	"gatehouse-ns":       func(r *pairedRow) *float64 { return &r.gatehouse },
-	"signature-ns":       func(r *pairedRow) *float64 { return &r.signature },
-	"overhead-ns":        func(r *pairedRow) *float64 { return &r.over },
-	"overhead-median-ns": func(r *pairedRow) *float64 { return &r.overMedian },
-	"control-ns":         func(r *pairedRow) *float64 { return &r.control },
-	"beyond-ns":          func(r *pairedRow) *float64 { return &r.beyond },
-	"beyond-median-ns":   func(r *pairedRow) *float64 { return &r.beyondMedian },
-}
-
 // parsePaired reads the BenchmarkPairedOverhead lines of a go test -bench
 // output, in the order they first appear. A row's metric is the median of
 // its passes; a metric no pass reported is NaN (written as a dash).
@@ -68,7 +56,7 @@ func parsePaired(path string) ([]pairedRow, error) {
 			order = append(order, name)
 		}
 		for _, mm := range metricRe.FindAllStringSubmatch(sc.Text(), -1) {
-			if v, err := strconv.ParseFloat(mm[1], 64); err == nil && pairedMetrics[mm[2]] != nil {
+			if v, err := strconv.ParseFloat(mm[1], 64); err == nil {
 				samples[mm[2]] = append(samples[mm[2]], v)
 			}
 		}
@@ -82,14 +70,18 @@ func parsePaired(path string) ([]pairedRow, error) {
 		if len(samples["overhead-ns"]) == 0 {
 			continue
 		}
-		r := pairedRow{name: name, passes: len(samples["overhead-ns"])}
-		for metric, field := range pairedMetrics {
-			*field(&r) = math.NaN()
+		med := func(metric string) float64 {
 			if v := samples[metric]; len(v) > 0 {
-				*field(&r) = medianOf(v)
+				return medianOf(v)
 			}
+			return math.NaN()
 		}
-		rows = append(rows, r)
+		rows = append(rows, pairedRow{
+			name: name, passes: len(samples["overhead-ns"]),
+			gatehouse: med("gatehouse-ns"), signature: med("signature-ns"),
+			over: med("overhead-ns"), overMedian: med("overhead-median-ns"), control: med("control-ns"),
+			beyond: med("beyond-ns"), beyondMedian: med("beyond-median-ns"),
+		})
 	}
 	return rows, nil
 }
