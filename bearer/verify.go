@@ -737,7 +737,9 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 		s := e.keep(c.Str(pb))
 		l.init(e, strings.Count(s, " ")+1)
 		for f := range strings.SplitSeq(s, " ") {
-			l.add(f)
+			if gatehouse.ValidScope(f) {
+				l.add(f)
+			}
 		}
 	case compact.Array:
 		l.init(e, strs)
@@ -767,11 +769,11 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 	return slices.Clip(l.s)
 }
 
-// A scopeList collects valid scope-tokens once each, as
-// gatehouse.AppendScopes does, into room made for as many as the claim
-// can hold (up to scopeRoom; past it the list grows); from 32 on,
-// duplicates are found through a set, so that a huge scope claim costs
-// linear time.
+// A scopeList collects scope-tokens (the caller checks each is valid)
+// once each, as gatehouse.AppendScopes does, into room made for as many
+// as the claim can hold (up to scopeRoom; past it the list grows); from
+// 32 on, duplicates are found through a set, so that a huge scope claim
+// costs linear time.
 type scopeList struct {
 	s    []string
 	seen map[string]struct{}
@@ -791,9 +793,6 @@ func (l *scopeList) init(e *cacheEntry, n int) {
 }
 
 func (l *scopeList) add(s string) {
-	if !gatehouse.ValidScope(s) {
-		return
-	}
 	if l.seen == nil && len(l.s) >= 32 {
 		l.seen = make(map[string]struct{}, 2*len(l.s))
 		for _, x := range l.s {
