@@ -18,11 +18,18 @@ import (
 )
 
 // Serve serves h on ln until ctx is done or the process gets SIGINT or
-// SIGTERM, then shuts down, giving in-flight requests 5 seconds. It returns
-// the server's error, or the shutdown's (nil after a clean stop).
+// SIGTERM, then shuts down, giving in-flight requests shutdownGrace. It
+// returns the server's error, or the shutdown's (nil after a clean stop).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	return serve(ctx, ln, h, nil)
 }
+
+// shutdownGrace is how long a shutdown waits for in-flight requests. It
+// is longer than the 5 seconds http.Server.Shutdown waits before closing
+// a connection that was opened but never sent a request (a client's
+// spare connection), so that such a connection never turns a clean stop
+// into a timeout.
+const shutdownGrace = 10 * time.Second
 
 // serve is Serve, over TLS with tlsCfg when it is not nil.
 func serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Config) error {
@@ -49,7 +56,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg *tls.Con
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		return hs.Shutdown(shutdown)
 	}

@@ -47,3 +47,31 @@ func TestNewFlagSetHelp(t *testing.T) {
 	require.Error(t, fs.Parse([]string{"-port", "1"}))
 	assert.Equal(t, "flag provided but not defined: -port\nUsage: demo\n", stderr.String())
 }
+
+// TestServeUnusedConnection: a connection opened but never sent a request
+// (a client's spare connection) does not turn a clean stop into a
+// timeout: http.Server.Shutdown closes it once it is 5 seconds old, within
+// the grace a shutdown gives.
+func TestServeUnusedConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 5 seconds for the server to close an unused connection")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	// The server has accepted the connection once it answers a request
+	// on another one.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	cancel()
+	assert.NoError(t, <-done, "an unused connection is closed within the shutdown's grace")
+}
