@@ -1,7 +1,10 @@
 package bearer
 
 import (
+	"hash/maphash"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -30,6 +33,8 @@ type cacheEntry struct {
 	// scopesIn holds p.Scopes when there are few.
 	scopesIn [entryScopes]string
 	exp      int64
+	// tok is the token the entry is cached for (set by tokenCache.put).
+	tok string
 	// kid and key name the remote (JWKS) key that verified the token, so
 	// that a hit can confirm the key is still published; key is nil for a
 	// static key, which cannot be withdrawn.
@@ -52,56 +57,100 @@ type cacheEntry struct {
 const entryScopes = 4
 
 // tokenCache is a bounded map from the exact bytes of a verified token to
-// its Principal, split into shards to keep lock contention low. It never
-// holds a token past its "exp". When a shard is full, an expired entry is
-// dropped if one is found among a few sampled, otherwise a random one.
+// its entry, split into shards. It never hands out an entry past its
+// "exp". When a shard is full, an expired entry is dropped if one is found
+// among a few sampled, otherwise a random one.
+//
+// A lookup takes no lock and writes no shared memory, so that lookups on
+// many cores do not contend: each shard is an open-addressing table of
+// atomic pointers to entries, which are immutable once stored. Writers,
+// serialised by the shard's mutex, store an entry in a free slot, replace a
+// removed one with a tombstone, or move the live entries to a new table,
+// which they publish whole. A lookup that began before a write may still
+// return what the write replaced, as it could had it ended before.
 type tokenCache struct {
+	seed     maphash.Seed
 	shards   []cacheShard
-	mask     uint32
+	shift    uint // a hash's top bits pick its shard: hash >> shift
 	perShard int
 }
 
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*cacheEntry
-	_  [32]byte // keep neighbouring shards' locks off one cache line
+	table atomic.Pointer[cacheTable]
+	mu    sync.Mutex
+	live  int      // entries in table, under mu
+	used  int      // slots of table holding an entry or a tombstone, under mu
+	_     [32]byte // keep neighbouring shards off one cache line
 }
+
+// A cacheTable is one shard's slots, a power of two of them, probed
+// linearly from a token's hash. At most three quarters are used (entries
+// and tombstones), so that a probe always ends at an empty slot.
+type cacheTable struct {
+	slots []atomic.Pointer[cacheEntry]
+	mask  uint64
+}
+
+// tombstone fills the slot of a removed entry, so that the probes that
+// passed it still reach the entries stored after it.
+var tombstone = new(cacheEntry)
+
+// minTableSlots is the size of a new or emptied shard's table.
+const minTableSlots = 8
 
 func newTokenCache(size int) *tokenCache {
 	if size <= 0 {
 		return nil
 	}
-	n := 1
+	n, bits := 1, uint(0)
 	for n < 16 && size/(n*2) >= 64 {
-		n *= 2
+		n, bits = n*2, bits+1
 	}
-	c := &tokenCache{shards: make([]cacheShard, n), mask: uint32(n - 1), perShard: (size + n - 1) / n}
+	c := &tokenCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, n), shift: 64 - bits, perShard: (size + n - 1) / n}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*cacheEntry)
+		c.shards[i].table.Store(newCacheTable(minTableSlots))
 	}
 	return c
 }
 
-// shard picks a shard from the token's last bytes: a JWT ends in its
-// signature, whose encoding is uniformly distributed.
-func (c *tokenCache) shard(tok string) *cacheShard {
-	var h uint32
-	for i := max(0, len(tok)-4); i < len(tok); i++ {
-		h = h<<8 | uint32(tok[i])
-	}
-	return &c.shards[(h*0x9E3779B1)>>28&c.mask]
+func newCacheTable(slots int) *cacheTable {
+	return &cacheTable{slots: make([]atomic.Pointer[cacheEntry], slots), mask: uint64(slots - 1)}
 }
+
+// hash returns tok's hash, which picks its shard (top bits) and its first
+// slot there (bottom bits). It is seeded per cache and hashes the token's
+// last hashedTail bytes: a cached token is a verified JWT, which ends in
+// its signature, and no one can choose a signature's bytes without the
+// signing key. So the tail spreads tokens as well as the whole token
+// would, in a fraction of the time, and an unverified token's tail, which
+// anyone can choose, picks a slot no one can predict. A lookup still
+// compares whole tokens.
+func (c *tokenCache) hash(tok string) (*cacheShard, uint64) {
+	h := maphash.String(c.seed, tok[max(0, len(tok)-hashedTail):])
+	return &c.shards[h>>c.shift], h // a shift by 64 (one shard) is 0
+}
+
+// hashedTail is the number of a token's last bytes its hash reads: 192
+// bits of an HMAC, RSA, ECDSA or EdDSA signature in base64url.
+const hashedTail = 32
 
 // get returns the entry for tok if it is present and unexpired at nowUnix.
 func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
-	s := c.shard(tok)
-	s.mu.RLock()
-	e := s.m[tok]
-	s.mu.RUnlock()
-	if e == nil || nowUnix >= e.exp {
-		return nil, false
+	s, h := c.hash(tok)
+	t := s.table.Load()
+	for i, n := h&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
+		e := t.slots[i].Load()
+		switch {
+		case e == nil:
+			return nil, false
+		case e != tombstone && e.tok == tok:
+			if nowUnix >= e.exp {
+				return nil, false
+			}
+			return e, true
+		}
 	}
-	return e, true
+	return nil, false
 }
 
 // put stores e for tok until e.exp, unless it is already expired at nowUnix.
@@ -111,40 +160,107 @@ func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
 	}
 	// tok is kept as is: it is a substring of the Authorization value,
 	// which net/http allocates on its own, so no copy is needed.
-	key := tok
-	s := c.shard(tok)
+	e.tok = tok
+	s, h := c.hash(tok)
 	s.mu.Lock()
-	if _, ok := s.m[key]; !ok && len(s.m) >= c.perShard {
-		s.evictLocked(nowUnix)
+	defer s.mu.Unlock()
+	t := s.table.Load()
+	if i, ok := t.find(tok, h); ok {
+		t.slots[i].Store(e)
+		return
 	}
-	s.m[key] = e
-	s.mu.Unlock()
+	if s.live >= c.perShard {
+		s.evictLocked(t, nowUnix)
+	}
+	if 4*(s.used+1) > 3*len(t.slots) {
+		t = c.rebuildLocked(s, t)
+	}
+	i := h & t.mask
+	for {
+		if x := t.slots[i].Load(); x == nil || x == tombstone {
+			if x == nil {
+				s.used++
+			}
+			break
+		}
+		i = (i + 1) & t.mask
+	}
+	t.slots[i].Store(e)
+	s.live++
 }
 
-func (s *cacheShard) evictLocked(nowUnix int64) {
-	var victim string
-	n := 0
-	for k, e := range s.m { // map iteration starts at a random entry
-		if nowUnix >= e.exp {
-			victim = k
-			break
-		}
-		if n == 0 {
-			victim = k
-		}
-		if n++; n == 8 {
-			break
+// find returns the slot holding tok's entry.
+func (t *cacheTable) find(tok string, h uint64) (uint64, bool) {
+	for i, n := h&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
+		switch e := t.slots[i].Load(); {
+		case e == nil:
+			return 0, false
+		case e != tombstone && e.tok == tok:
+			return i, true
 		}
 	}
-	delete(s.m, victim)
+	return 0, false
+}
+
+// rebuildLocked moves s's live entries to a new table with room for twice
+// as many as will be live after one more is stored, leaving its tombstones
+// behind, publishes it and returns it.
+func (c *tokenCache) rebuildLocked(s *cacheShard, old *cacheTable) *cacheTable {
+	n := minTableSlots
+	for n < 2*(s.live+1) {
+		n *= 2
+	}
+	t := newCacheTable(n)
+	for i := range old.slots {
+		e := old.slots[i].Load()
+		if e == nil || e == tombstone {
+			continue
+		}
+		_, h := c.hash(e.tok)
+		j := h & t.mask
+		for t.slots[j].Load() != nil {
+			j = (j + 1) & t.mask
+		}
+		t.slots[j].Store(e)
+	}
+	s.table.Store(t)
+	s.used = s.live
+	return t
+}
+
+// evictLocked drops one of s's entries, s being full: the first expired
+// one among up to eight sampled from a random slot on, else the first
+// sampled.
+func (s *cacheShard) evictLocked(t *cacheTable, nowUnix int64) {
+	victim, sampled := uint64(0), 0
+	for i, n := rand.Uint64()&t.mask, uint64(0); n <= t.mask && sampled < 8; i, n = (i+1)&t.mask, n+1 {
+		e := t.slots[i].Load()
+		if e == nil || e == tombstone {
+			continue
+		}
+		if nowUnix >= e.exp {
+			victim = i
+			break
+		}
+		if sampled == 0 {
+			victim = i
+		}
+		sampled++
+	}
+	t.slots[victim].Store(tombstone)
+	s.live--
 }
 
 // remove drops tok.
 func (c *tokenCache) remove(tok string) {
-	s := c.shard(tok)
+	s, h := c.hash(tok)
 	s.mu.Lock()
-	delete(s.m, tok)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	t := s.table.Load()
+	if i, ok := t.find(tok, h); ok {
+		t.slots[i].Store(tombstone)
+		s.live--
+	}
 }
 
 // flush drops every entry.
@@ -152,7 +268,8 @@ func (c *tokenCache) flush() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		clear(s.m)
+		s.table.Store(newCacheTable(minTableSlots))
+		s.live, s.used = 0, 0
 		s.mu.Unlock()
 	}
 }
@@ -162,9 +279,9 @@ func (c *tokenCache) len() int {
 	n := 0
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+		s.mu.Lock()
+		n += s.live
+		s.mu.Unlock()
 	}
 	return n
 }

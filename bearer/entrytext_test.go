@@ -22,6 +22,16 @@ func within(s string, b []byte) bool {
 	return p >= lo && p+uintptr(len(s)) <= lo+uintptr(cap(b))
 }
 
+// TestEntrySize: a cache entry fills one of the allocator's size classes
+// exactly (entryText is chosen for it), so that its room for strings costs
+// no memory the allocator would not hand out anyway.
+func TestEntrySize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the size is chosen for 64-bit platforms")
+	}
+	assert.EqualValues(t, 512, unsafe.Sizeof(cacheEntry{}))
+}
+
 // TestEntryText: keep copies each string into the room reserve made (in
 // the entry when it fits, else one buffer), and into a string of its own
 // once that room is used up; a kept string never changes when its source
