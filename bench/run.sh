@@ -33,7 +33,7 @@ done
 
 echo "== load" >&2
 note "load start"
-./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json
+./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json -profile "$tmp/profiles"
 
 echo "== report" >&2
 note "report start"

@@ -16,7 +16,15 @@
 //
 // Usage:
 //
-//	go run ./cmd/load [-rounds 5] [-duration 3s] [-warmup 2s] [-connections 64] [-json out.json]
+//	go run ./cmd/load [-rounds 5] [-duration 3s] [-warmup 2s] [-connections 64] [-json out.json] [-profile dir]
+//
+// With -profile, each server profiles its own CPU over the whole run into
+// dir (server-N.pprof, N its place in the list of servers), and
+// the report gives the share of it spent in the middleware (the server's
+// handler less the route's) and in the garbage collector. A share of one
+// process's CPU time moves far less with the rest of a shared machine
+// than throughput does: 1 − the middleware's share is the throughput ratio
+// of a server bound by its own CPU, collection work aside.
 //
 // wrk must be on PATH (load.sh installs it from the distribution's packages).
 // The whole run is bounded: -timeout (default 10m) kills everything.
@@ -35,6 +43,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -110,10 +119,12 @@ type Report struct {
 	Connections int    `json:"connections"`
 	// FreshTokens is the number of distinct tokens each run sends, none
 	// sent before in the run.
-	FreshTokens int       `json:"fresh_tokens"`
-	Results     []Result  `json:"results"`
-	Servers     []string  `json:"servers"`
-	Started     time.Time `json:"started"`
+	FreshTokens int      `json:"fresh_tokens"`
+	Results     []Result `json:"results"`
+	// CPU is each server's CPU profile over the whole run (with -profile).
+	CPU     []CPUShare `json:"cpu,omitempty"`
+	Servers []string   `json:"servers"`
+	Started time.Time  `json:"started"`
 }
 
 func main() {
@@ -125,12 +136,14 @@ func main() {
 	threads := flag.Int("threads", 1, "wrk threads (the server gets the other core)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
+	profDir := flag.String("profile", "", "profile each server's CPU over the whole run into this directory (kept) and report the middleware's share")
+	cpuProfile := flag.String("cpuprofile", "", "internal: with -serve, write a CPU profile of the server here")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("load: ")
 
 	if *serve != "" {
-		if err := runServer(*serve); err != nil {
+		if err := runServer(*serve, *cpuProfile); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -142,7 +155,7 @@ func main() {
 	defer cancel()
 	rep := Report{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(),
 		Threads: *threads, Connections: *conns, FreshTokens: *conns, Started: time.Now().UTC()}
-	err := drive(ctx, &rep, *duration, *warmup)
+	err := drive(ctx, &rep, *duration, *warmup, *profDir)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -164,8 +177,9 @@ func find(name string) (server, bool) {
 }
 
 // runServer serves one contender on an ephemeral loopback port until its
-// standard input closes (the parent exits or kills it).
-func runServer(name string) error {
+// standard input closes (the parent exits or kills it), profiling its CPU
+// into cpuProfile when that is not empty.
+func runServer(name, cpuProfile string) error {
 	s, ok := find(name)
 	if !ok {
 		return fmt.Errorf("unknown server %q", name)
@@ -182,8 +196,14 @@ func runServer(name string) error {
 	if err != nil {
 		return err
 	}
+	stop := func() {}
+	if cpuProfile != "" {
+		if stop, err = startCPUProfile(cpuProfile); err != nil {
+			return err
+		}
+	}
 	fmt.Println(ln.Addr().String())
-	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }()
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); stop(); os.Exit(0) }()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }
@@ -194,10 +214,17 @@ type running struct {
 	token string // a valid token of the server's token algorithm, for check
 	cmd   *exec.Cmd
 	stdin io.Closer
+	prof  string // where the server writes its CPU profile, if it does
 }
 
-func start(ctx context.Context, self string, s server) (*running, error) {
-	cmd := exec.CommandContext(ctx, self, "-serve", s.Name)
+// start starts s as a child process, which writes its CPU profile to prof
+// when prof is not empty.
+func start(ctx context.Context, self string, s server, prof string) (*running, error) {
+	args := []string{"-serve", s.Name}
+	if prof != "" {
+		args = append(args, "-cpuprofile", prof)
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -215,7 +242,7 @@ func start(ctx context.Context, self string, s server) (*running, error) {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("%s: no address: %w", s.Name, err)
 	}
-	r := &running{server: s, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}
+	r := &running{server: s, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin, prof: prof}
 	r.token = "Bearer " + fixture.Load(s.tokenAlg()).Valid
 	return r, nil
 }
@@ -259,7 +286,13 @@ func writeScript(dir string, tokens []string) (string, error) {
 	return f.Name(), nil
 }
 
+// stop closes the server's standard input, on which it stops (writing
+// its CPU profile), and waits for it, killing it after 3 s. Stopping a
+// stopped server does nothing.
 func (r *running) stop() {
+	if r.cmd.ProcessState != nil {
+		return
+	}
 	_ = r.stdin.Close()
 	done := make(chan struct{})
 	go func() { _ = r.cmd.Wait(); close(done) }()
@@ -301,7 +334,7 @@ func (r *running) check(ctx context.Context) error {
 	return nil
 }
 
-func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) error {
+func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, profDir string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: run load.sh, which installs it (apt-get install wrk)")
 	}
@@ -309,14 +342,28 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 	if err != nil {
 		return err
 	}
+	dir, err := os.MkdirTemp("", "gatehouse-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	var rs []*running
 	defer func() {
 		for _, r := range rs {
 			r.stop()
 		}
 	}()
-	for _, s := range servers {
-		r, err := start(ctx, self, s)
+	if profDir != "" {
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return err
+		}
+	}
+	for i, s := range servers {
+		prof := ""
+		if profDir != "" {
+			prof = filepath.Join(profDir, fmt.Sprintf("server-%d.pprof", i))
+		}
+		r, err := start(ctx, self, s, prof)
 		if err != nil {
 			return err
 		}
@@ -328,11 +375,6 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 	}
 	fmt.Printf("load: %d servers on 127.0.0.1, wrk -t%d -c%d, %d rounds of %v each (warm-up %v), %d CPUs, %s\n",
 		len(rs), rep.Threads, rep.Connections, rep.Rounds, duration, warmup, runtime.NumCPU(), runtime.Version())
-	dir, err := os.MkdirTemp("", "gatehouse-load")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	// script returns the script of fresh tokens of alg for one run.
 	script := func(alg, run string) (string, error) {
 		toks, err := freshTokens(alg, run, rep.FreshTokens)
@@ -341,14 +383,17 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 		}
 		return writeScript(dir, toks)
 	}
+	served := map[string]float64{} // requests each server answered, warm-up included
 	for _, r := range rs {
 		sc, err := script(r.tokenAlg(), "warmup")
 		if err != nil {
 			return err
 		}
-		if _, err := wrk(ctx, r, rep, warmup, sc); err != nil {
+		res, err := wrk(ctx, r, rep, warmup, sc)
+		if err != nil {
 			return err
 		}
+		served[r.Name] += res.RPS * wrkSeconds(warmup)
 	}
 	for round := 1; round <= rep.Rounds; round++ {
 		// Interleave: every server once per round, the order rotated so no
@@ -368,6 +413,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 			}
 			res.Round, res.Tokens = round, r.tokenAlg()
 			got = append(got, res)
+			served[r.Name] += res.RPS * wrkSeconds(duration)
 		}
 		base := map[string]float64{} // no-auth req/s by token algorithm
 		for _, g := range got {
@@ -397,11 +443,24 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration) err
 			return fmt.Errorf("%s answered %d requests with a non-2xx status", r.Server, r.Non2xx)
 		}
 	}
+	if profDir == "" {
+		return nil
+	}
+	for _, r := range rs {
+		r.stop() // the server writes its profile as it stops
+		share, err := cpuShare(r.Name, r.prof)
+		if err != nil {
+			return err
+		}
+		share.Requests = served[r.Name]
+		rep.CPU = append(rep.CPU, share)
+	}
+	printShares(rep.CPU)
 	return nil
 }
 
 func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script string) (Result, error) {
-	secs := max(1, int(d.Round(time.Second)/time.Second))
+	secs := int(wrkSeconds(d))
 	args := []string{"-t" + strconv.Itoa(rep.Threads), "-c" + strconv.Itoa(rep.Connections),
 		"-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s", "-s", script}
 	args = append(args, "http://"+r.addr+fixture.Path)
@@ -412,6 +471,11 @@ func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script s
 		return Result{}, fmt.Errorf("wrk %s: %w\n%s", r.Name, err, out)
 	}
 	return parseWrk(r.Name, string(out))
+}
+
+// wrkSeconds is the whole number of seconds wrk runs for d.
+func wrkSeconds(d time.Duration) float64 {
+	return float64(max(1, int(d.Round(time.Second)/time.Second)))
 }
 
 func parseWrk(name, out string) (Result, error) {

@@ -321,11 +321,25 @@ type loadReport struct {
 	FreshTokens int          `json:"fresh_tokens"`
 	Results     []loadResult `json:"results"`
 	Servers     []string     `json:"servers"`
+	CPU         []loadCPU    `json:"cpu"`
+}
+
+// loadCPU is one server's CPU profile over the whole load run (cmd/load
+// -profile).
+type loadCPU struct {
+	Server     string  `json:"server"`
+	CPU        float64 `json:"cpu_s"`
+	Middleware float64 `json:"middleware"`
+	GC         float64 `json:"gc"`
+	Requests   float64 `json:"requests"`
 }
 
 type loadSummary struct {
 	server                         string
 	rps, p50, p99, ratio, minRatio float64
+	// cpuBound is 1 − the middleware's share of the server's CPU; NaN
+	// when the run was not profiled.
+	cpuBound float64
 }
 
 func summarizeLoad(lr *loadReport) []loadSummary {
@@ -347,8 +361,14 @@ func summarizeLoad(lr *loadReport) []loadSummary {
 			continue
 		}
 		id := func(s sample) float64 { return s.ns }
+		cpuBound := math.NaN()
+		for _, c := range lr.CPU {
+			if c.Server == s {
+				cpuBound = 1 - c.Middleware
+			}
+		}
 		out = append(out, loadSummary{server: s, rps: median(rs, id), ratio: median(ratios, id),
-			p50: median(p50s, id), p99: median(p99s, id), minRatio: minRatio})
+			p50: median(p50s, id), p99: median(p99s, id), minRatio: minRatio, cpuBound: cpuBound})
 	}
 	return out
 }
@@ -375,6 +395,7 @@ func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 	for _, s := range sum {
 		fmt.Fprintf(w, "| %s | %.0f | %.2f ms | %.2f ms | %s | %s |\n", s.server, s.rps, s.p50, s.p99, ratio(s.ratio), ratio(s.minRatio))
 	}
+	cpuTable(w, lr.CPU)
 	fmt.Fprint(w, "\nEvery round:\n\n| round | server | req/s | p50 | p99 | ratio |\n|---:|---|---:|---:|---:|---:|\n")
 	for _, r := range lr.Results {
 		fmt.Fprintf(w, "| %d | %s | %.0f | %.2f ms | %.2f ms | %s |\n", r.Round, r.Server, r.RPS, r.P50ms, r.P99ms, ratio(r.Ratio))
@@ -382,6 +403,33 @@ func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 	fmt.Fprintln(w)
 	return sum
 }
+
+// cpuTable writes the table of the servers' CPU profiles, if the run took
+// them.
+func cpuTable(w *bytes.Buffer, cpu []loadCPU) {
+	if len(cpu) == 0 {
+		return
+	}
+	fmt.Fprint(w, "\nWhere each server's CPU time went, from a CPU profile of the server over the whole run (`cmd/load "+
+		"-profile`). *Middleware* is the time under net/http's call of the server's handler less the route's own handler: "+
+		"the middleware's work (for a no-auth server, nothing); *per request* divides it by the requests the server "+
+		"answered (wrk's rate times its duration, warm-up included); *GC* is the collector's background work, which no "+
+		"handler's stack shows. A share of one process's own CPU time is far steadier on a shared machine than its "+
+		"throughput, and 1 − the middleware's share is the ratio to no-auth of a server bound by its own CPU "+
+		"(collection aside).\n\n")
+	fmt.Fprint(w, "| server | CPU profiled | middleware | per request | GC | CPU-bound ratio |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, c := range cpu {
+		per := "–"
+		if c.Requests > 0 {
+			per = dur(c.Middleware * c.CPU * 1e9 / c.Requests)
+		}
+		fmt.Fprintf(w, "| %s | %.1f s | %.1f %% | %s | %.1f %% | %s |\n", c.Server, c.CPU, 100*c.Middleware, per, 100*c.GC, cpuBoundRatio(1-c.Middleware))
+	}
+}
+
+// cpuBoundRatio formats a CPU-bound ratio with three decimals: a share
+// of a process's CPU time is precise enough for them.
+func cpuBoundRatio(r float64) string { return fmt.Sprintf("%.3f×", r) }
 
 // profile re-runs one gatehouse benchmark of r under the CPU profiler and
 // returns the top of pprof's report.
@@ -652,9 +700,13 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 		}
 	}
 	if len(sum) > 0 {
-		w.WriteString("\nUnder load (req/s ÷ the req/s of the no-auth server receiving the same tokens, in the same round; fresh tokens each run; median of the rounds, lowest round in brackets):\n\n| server | ratio to no-auth |\n|---|---:|\n")
+		w.WriteString("\nUnder load (req/s ÷ the req/s of the no-auth server receiving the same tokens, in the same round; fresh tokens each run; median of the rounds, lowest round in brackets; CPU-bound: 1 − the middleware's share of the server's CPU time, from a profile over the whole run):\n\n| server | ratio to no-auth | CPU-bound |\n|---|---:|---:|\n")
 		for _, s := range sum {
-			fmt.Fprintf(&w, "| %s | %s (%s) |\n", s.server, ratio(s.ratio), ratio(s.minRatio))
+			cb := "–"
+			if !math.IsNaN(s.cpuBound) {
+				cb = cpuBoundRatio(s.cpuBound)
+			}
+			fmt.Fprintf(&w, "| %s | %s (%s) | %s |\n", s.server, ratio(s.ratio), ratio(s.minRatio), cb)
 		}
 	}
 	w.WriteString("\n" + endMarker)
