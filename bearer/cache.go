@@ -21,7 +21,7 @@ const DefaultCacheMaxAge = 10 * time.Minute
 // cacheEntry is one verified JWT: the Principal built from it, the Unix
 // second at which the entry expires (the token's "exp", or earlier: see
 // Config.CacheMaxAge), the key it was verified with and what a
-// revocation check asks about. An entry is immutable once built (its
+// revocation check asks about. An entry is immutable once cached (its
 // claim map aside, built once on first use): every request presenting the
 // token shares &e.p (gatehouse.WithPrincipalRef, which gives each request
 // its own copy of the Scopes), and e.p.Claims is a read-only Claims.
@@ -33,8 +33,10 @@ type cacheEntry struct {
 	// scopesIn holds p.Scopes when there are few.
 	scopesIn [entryScopes]string
 	exp      int64
-	// tok is the token the entry is cached for (set by tokenCache.put).
-	tok string
+	// tok is the token the entry is cached for and hash its hash, set by
+	// tokenCache.put before the entry is shared.
+	tok  string
+	hash uint64
 	// kid and key name the remote (JWKS) key that verified the token, so
 	// that a hit can confirm the key is still published; key is nil for a
 	// static key, which cannot be withdrawn.
@@ -58,16 +60,17 @@ const entryScopes = 4
 
 // tokenCache is a bounded map from the exact bytes of a verified token to
 // its entry, split into shards. It never hands out an entry past its
-// "exp". When a shard is full, an expired entry is dropped if one is found
-// among a few sampled, otherwise a random one.
+// "exp". When a shard is full, it drops an expired entry if it finds one
+// among up to eight sampled from a random slot on, otherwise the first of
+// them.
 //
 // A lookup takes no lock and writes no shared memory, so that lookups on
 // many cores do not contend: each shard is an open-addressing table of
 // atomic pointers to entries, which are immutable once stored. Writers,
 // serialised by the shard's mutex, store an entry in a free slot, replace a
 // removed one with a tombstone, or move the live entries to a new table,
-// which they publish whole. A lookup that began before a write may still
-// return what the write replaced, as it could had it ended before.
+// which they publish whole. A lookup concurrent with a write sees the
+// cache as it was before the write or as it is after it.
 type tokenCache struct {
 	seed     maphash.Seed
 	shards   []cacheShard
@@ -75,12 +78,16 @@ type tokenCache struct {
 	perShard int
 }
 
+// A cacheShard takes two 64-byte cache lines: the table, which lookups
+// read, and what writers change. The shards' array (a power of two of
+// them) is a size class of the allocator, which aligns it to its size.
 type cacheShard struct {
 	table atomic.Pointer[cacheTable]
+	_     [56]byte
 	mu    sync.Mutex
-	live  int      // entries in table, under mu
-	used  int      // slots of table holding an entry or a tombstone, under mu
-	_     [32]byte // keep neighbouring shards off one cache line
+	live  int // entries in table, under mu
+	used  int // slots of table holding an entry or a tombstone, under mu
+	_     [40]byte
 }
 
 // A cacheTable is one shard's slots, a power of two of them, probed
@@ -143,7 +150,7 @@ func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
 		switch {
 		case e == nil:
 			return nil, false
-		case e != tombstone && e.tok == tok:
+		case e.hash == h && e != tombstone && e.tok == tok:
 			if nowUnix >= e.exp {
 				return nil, false
 			}
@@ -153,15 +160,16 @@ func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
 	return nil, false
 }
 
-// put stores e for tok until e.exp, unless it is already expired at nowUnix.
+// put stores e for tok until e.exp, unless it is already expired at
+// nowUnix. It sets e.tok and e.hash: e must not be shared yet.
 func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
 	if nowUnix >= e.exp {
 		return
 	}
+	s, h := c.hash(tok)
 	// tok is kept as is: it is a substring of the Authorization value,
 	// which net/http allocates on its own, so no copy is needed.
-	e.tok = tok
-	s, h := c.hash(tok)
+	e.tok, e.hash = tok, h
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
@@ -175,18 +183,18 @@ func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
 	if 4*(s.used+1) > 3*len(t.slots) {
 		t = c.rebuildLocked(s, t)
 	}
-	i := h & t.mask
-	for {
+	for i, n := h&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
 		if x := t.slots[i].Load(); x == nil || x == tombstone {
 			if x == nil {
 				s.used++
 			}
-			break
+			t.slots[i].Store(e)
+			s.live++
+			return
 		}
-		i = (i + 1) & t.mask
 	}
-	t.slots[i].Store(e)
-	s.live++
+	// Not reached: at most three quarters of the slots are used. Were it
+	// reached, the token would merely not be cached.
 }
 
 // find returns the slot holding tok's entry.
@@ -195,7 +203,7 @@ func (t *cacheTable) find(tok string, h uint64) (uint64, bool) {
 		switch e := t.slots[i].Load(); {
 		case e == nil:
 			return 0, false
-		case e != tombstone && e.tok == tok:
+		case e.hash == h && e != tombstone && e.tok == tok:
 			return i, true
 		}
 	}
@@ -216,8 +224,7 @@ func (c *tokenCache) rebuildLocked(s *cacheShard, old *cacheTable) *cacheTable {
 		if e == nil || e == tombstone {
 			continue
 		}
-		_, h := c.hash(e.tok)
-		j := h & t.mask
+		j := e.hash & t.mask
 		for t.slots[j].Load() != nil {
 			j = (j + 1) & t.mask
 		}
@@ -233,22 +240,25 @@ func (c *tokenCache) rebuildLocked(s *cacheShard, old *cacheTable) *cacheTable {
 // sampled.
 func (s *cacheShard) evictLocked(t *cacheTable, nowUnix int64) {
 	victim, sampled := uint64(0), 0
+	found := false
 	for i, n := rand.Uint64()&t.mask, uint64(0); n <= t.mask && sampled < 8; i, n = (i+1)&t.mask, n+1 {
 		e := t.slots[i].Load()
 		if e == nil || e == tombstone {
 			continue
 		}
 		if nowUnix >= e.exp {
-			victim = i
+			victim, found = i, true
 			break
 		}
 		if sampled == 0 {
-			victim = i
+			victim, found = i, true
 		}
 		sampled++
 	}
-	t.slots[victim].Store(tombstone)
-	s.live--
+	if found {
+		t.slots[victim].Store(tombstone)
+		s.live--
+	}
 }
 
 // remove drops tok.
