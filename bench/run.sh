@@ -2,13 +2,15 @@
 # One command for the whole comparison: the micro-benchmarks (one go test
 # -bench run), the load comparison (load.sh), then cmd/report, which writes
 # RESULTS.md (machine, Go version, date, every table, CPU profiles of the
-# rows gatehouse does not win) and the ratio summary in README.md.
+# rows gatehouse does not win) and the ratio summary in README.md. Each load
+# server's CPU profile of its whole run is kept in results/profiles
+# (server-N.pprof, not committed: read them with go tool pprof).
 #
 # Knobs (environment): COUNT (passes over the benchmarks, default 5),
 # BENCHTIME (default 300ms), BENCH (benchmark regexp, default .), ROUNDS
 # (load rounds, default 9), DURATION (wrk duration per server per round,
 # default 3s).
-# Takes about 15 minutes on a 2-core machine.
+# Takes about 20 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p results
@@ -33,7 +35,7 @@ done
 
 echo "== load" >&2
 note "load start"
-./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json -profile "$tmp/profiles"
+./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json -profile results/profiles
 
 echo "== report" >&2
 note "report start"

@@ -10,9 +10,11 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// TestShareOf: the middleware is what runs under net/http's call of the
-// handler but not under the route's own handler; the collector's
-// background work is counted apart; a profile of another kind is refused.
+// TestShareOf checks that the middleware's share is the time under
+// net/http's call of the handler but not under the route's own handler,
+// frames inlined into one location included; that the collector's
+// background work is counted apart; and that a profile of another kind,
+// or one in which net/http never calls the handler, is refused.
 func TestShareOf(t *testing.T) {
 	fn := func(id uint64, name string) *profile.Function { return &profile.Function{ID: id, Name: name} }
 	serve, route, mw, gc, other := fn(1, serveFrame), fn(2, routeFrame), fn(3, "example.middleware"), fn(4, "runtime.gcBgMarkWorker"), fn(5, "syscall.write")
@@ -20,19 +22,22 @@ func TestShareOf(t *testing.T) {
 		return &profile.Location{ID: id, Line: []profile.Line{{Function: f}}}
 	}
 	lServe, lRoute, lMW, lGC, lOther := loc(1, serve), loc(2, route), loc(3, mw), loc(4, gc), loc(5, other)
+	// The middleware inlined into net/http's call: one location, two lines.
+	lInlined := &profile.Location{ID: 6, Line: []profile.Line{{Function: mw}, {Function: serve}}}
 	sample := func(ns int64, stack ...*profile.Location) *profile.Sample {
 		return &profile.Sample{Value: []int64{ns / 1e7, ns}, Location: stack}
 	}
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
 		Sample: []*profile.Sample{
-			sample(30e6, lMW, lServe),         // the middleware
+			sample(20e6, lMW, lServe),         // the middleware
+			sample(10e6, lInlined),            // the middleware, inlined
 			sample(50e6, lRoute, lMW, lServe), // the route, under the middleware
 			sample(10e6, lGC),
 			sample(910e6, lOther),
 		},
 		Function: []*profile.Function{serve, route, mw, gc, other},
-		Location: []*profile.Location{lServe, lRoute, lMW, lGC, lOther},
+		Location: []*profile.Location{lServe, lRoute, lMW, lGC, lOther, lInlined},
 	}
 	got, err := shareOf("x", p)
 	if err != nil {
@@ -55,9 +60,20 @@ func TestShareOf(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := cpuShare("x", path); err != nil || again.Middleware != got.Middleware {
-		t.Fatalf("from the file: %+v, %v", again, err)
+	got.Requests = 0
+	if again, err := cpuShare("x", path); err != nil || again != got {
+		t.Fatalf("from the file: %+v, %v; want %+v", again, err, got)
 	}
+	if _, err := cpuShare("x", filepath.Join(t.TempDir(), "missing.pprof")); err == nil {
+		t.Fatal("a missing profile was read")
+	}
+
+	served := p.Sample
+	p.Sample = []*profile.Sample{sample(10e6, lOther)}
+	if _, err := shareOf("x", p); err == nil {
+		t.Fatal("a profile without net/http's call of the handler gave a share")
+	}
+	p.Sample = served
 
 	p.SampleType = []*profile.ValueType{{Type: "alloc_space", Unit: "bytes"}}
 	if _, err := shareOf("x", p); err == nil {

@@ -19,12 +19,12 @@
 //	go run ./cmd/load [-rounds 5] [-duration 3s] [-warmup 2s] [-connections 64] [-json out.json] [-profile dir]
 //
 // With -profile, each server profiles its own CPU over the whole run into
-// dir (server-N.pprof, N its place in the list of servers), and
-// the report gives the share of it spent in the middleware (the server's
-// handler less the route's) and in the garbage collector. A share of one
-// process's CPU time moves far less with the rest of a shared machine
-// than throughput does: 1 − the middleware's share is the throughput ratio
-// of a server bound by its own CPU, collection work aside.
+// dir (server-N.pprof, N its place in the list of servers), and the
+// report gives the share of it spent in the middleware (the server's
+// handler less the route's) and in the garbage collector, each per
+// request, and loadcpu.Ratio: the throughput, relative to the no-auth
+// server, of a server bound by its own CPU. That estimate moves far less
+// with the rest of a shared machine than req/s does.
 //
 // wrk must be on PATH (load.sh installs it from the distribution's packages).
 // The whole run is bounded: -timeout (default 10m) kills everything.
@@ -52,6 +52,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/bench/contender"
 	"github.com/gatehouse-go/gatehouse/bench/fixture"
+	"github.com/gatehouse-go/gatehouse/bench/internal/loadcpu"
 	"github.com/gatehouse-go/gatehouse/bench/internal/wrkout"
 )
 
@@ -108,6 +109,17 @@ type Result struct {
 	Ratio  float64 `json:"ratio"` // RPS / RPS of the no-auth server of the same round and token algorithm
 	Non2xx int     `json:"non_2xx"`
 	Tokens string  `json:"tokens"` // the algorithm of the tokens sent
+	// Requests is the number of requests answered, as wrk counted them.
+	Requests int64 `json:"requests"`
+}
+
+// A CPUResult is one server's CPU profile over the whole run, with its
+// baseline: the no-auth server that receives the same tokens.
+type CPUResult struct {
+	loadcpu.Share
+	Base string `json:"base"`
+	// CPUBound is loadcpu.Ratio of the server to its baseline.
+	CPUBound float64 `json:"cpu_bound"`
 }
 
 // Report is what -json writes.
@@ -122,9 +134,9 @@ type Report struct {
 	FreshTokens int      `json:"fresh_tokens"`
 	Results     []Result `json:"results"`
 	// CPU is each server's CPU profile over the whole run (with -profile).
-	CPU     []CPUShare `json:"cpu,omitempty"`
-	Servers []string   `json:"servers"`
-	Started time.Time  `json:"started"`
+	CPU     []CPUResult `json:"cpu,omitempty"`
+	Servers []string    `json:"servers"`
+	Started time.Time   `json:"started"`
 }
 
 func main() {
@@ -196,14 +208,20 @@ func runServer(name, cpuProfile string) error {
 	if err != nil {
 		return err
 	}
-	stop := func() {}
+	stop := func() error { return nil }
 	if cpuProfile != "" {
 		if stop, err = startCPUProfile(cpuProfile); err != nil {
 			return err
 		}
 	}
 	fmt.Println(ln.Addr().String())
-	go func() { _, _ = io.Copy(io.Discard, os.Stdin); stop(); os.Exit(0) }()
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		if err := stop(); err != nil {
+			log.Fatalf("%s: the CPU profile: %v", name, err)
+		}
+		os.Exit(0)
+	}()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }
@@ -287,11 +305,12 @@ func writeScript(dir string, tokens []string) (string, error) {
 }
 
 // stop closes the server's standard input, on which it stops (writing
-// its CPU profile), and waits for it, killing it after 3 s. Stopping a
-// stopped server does nothing.
-func (r *running) stop() {
+// its CPU profile), and waits for it, killing it after 3 s. It reports
+// whether the server exited by itself and succeeded. Stopping a stopped
+// server does nothing.
+func (r *running) stop() error {
 	if r.cmd.ProcessState != nil {
-		return
+		return nil
 	}
 	_ = r.stdin.Close()
 	done := make(chan struct{})
@@ -301,7 +320,12 @@ func (r *running) stop() {
 	case <-time.After(3 * time.Second):
 		_ = r.cmd.Process.Kill()
 		<-done
+		return fmt.Errorf("%s did not stop within 3 s and was killed", r.Name)
 	}
+	if !r.cmd.ProcessState.Success() {
+		return fmt.Errorf("%s: %s", r.Name, r.cmd.ProcessState)
+	}
+	return nil
 }
 
 // check makes sure the server accepts the shared token with 204 and, when
@@ -350,7 +374,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 	var rs []*running
 	defer func() {
 		for _, r := range rs {
-			r.stop()
+			_ = r.stop()
 		}
 	}()
 	if profDir != "" {
@@ -393,7 +417,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 		if err != nil {
 			return err
 		}
-		served[r.Name] += res.RPS * wrkSeconds(warmup)
+		served[r.Name] += res.answered(warmup)
 	}
 	for round := 1; round <= rep.Rounds; round++ {
 		// Interleave: every server once per round, the order rotated so no
@@ -413,7 +437,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 			}
 			res.Round, res.Tokens = round, r.tokenAlg()
 			got = append(got, res)
-			served[r.Name] += res.RPS * wrkSeconds(duration)
+			served[r.Name] += res.answered(duration)
 		}
 		base := map[string]float64{} // no-auth req/s by token algorithm
 		for _, g := range got {
@@ -446,16 +470,36 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 	if profDir == "" {
 		return nil
 	}
+	// The servers write their profiles as they stop. A profile that
+	// cannot be read costs its server's row, not the run.
+	shares := map[string]loadcpu.Share{}
+	var read []loadcpu.Share
 	for _, r := range rs {
-		r.stop() // the server writes its profile as it stops
+		if err := r.stop(); err != nil {
+			log.Printf("no CPU profile: %v", err)
+			continue
+		}
 		share, err := cpuShare(r.Name, r.prof)
 		if err != nil {
-			return err
+			log.Printf("no CPU profile: %v", err)
+			continue
 		}
 		share.Requests = served[r.Name]
-		rep.CPU = append(rep.CPU, share)
+		shares[r.Name] = share
+		read = append(read, share)
 	}
-	printShares(rep.CPU)
+	bases := map[string]loadcpu.Share{} // each server's baseline, by server
+	for _, r := range rs {
+		for _, b := range rs {
+			if b.Alg == "" && !b.Control && b.tokenAlg() == r.tokenAlg() {
+				bases[r.Name] = shares[b.Name]
+			}
+		}
+	}
+	for _, s := range read {
+		rep.CPU = append(rep.CPU, CPUResult{Share: s, Base: bases[s.Server].Server, CPUBound: loadcpu.Ratio(bases[s.Server], s)})
+	}
+	printShares(read, bases)
 	return nil
 }
 
@@ -473,6 +517,15 @@ func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script s
 	return parseWrk(r.Name, string(out))
 }
 
+// answered returns the number of requests the run answered: wrk's count,
+// or its rate times d when it printed none.
+func (r Result) answered(d time.Duration) float64 {
+	if r.Requests > 0 {
+		return float64(r.Requests)
+	}
+	return r.RPS * wrkSeconds(d)
+}
+
 // wrkSeconds is the whole number of seconds wrk runs for d.
 func wrkSeconds(d time.Duration) float64 {
 	return float64(max(1, int(d.Round(time.Second)/time.Second)))
@@ -483,5 +536,5 @@ func parseWrk(name, out string) (Result, error) {
 	if err != nil {
 		return Result{Server: name}, fmt.Errorf("wrk %s: %w in\n%s", name, err, out)
 	}
-	return Result{Server: name, RPS: sum.RPS, P50ms: sum.P50ms, P99ms: sum.P99ms, Non2xx: int(sum.Non2xx)}, nil
+	return Result{Server: name, RPS: sum.RPS, P50ms: sum.P50ms, P99ms: sum.P99ms, Non2xx: int(sum.Non2xx), Requests: sum.Requests}, nil
 }

@@ -39,6 +39,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/bench/internal/loadcpu"
 )
 
 type sample struct {
@@ -325,20 +327,18 @@ type loadReport struct {
 }
 
 // loadCPU is one server's CPU profile over the whole load run (cmd/load
-// -profile).
+// -profile), with its baseline and loadcpu.Ratio to it.
 type loadCPU struct {
-	Server     string  `json:"server"`
-	CPU        float64 `json:"cpu_s"`
-	Middleware float64 `json:"middleware"`
-	GC         float64 `json:"gc"`
-	Requests   float64 `json:"requests"`
+	loadcpu.Share
+	Base     string  `json:"base"`
+	CPUBound float64 `json:"cpu_bound"`
 }
 
 type loadSummary struct {
 	server                         string
 	rps, p50, p99, ratio, minRatio float64
-	// cpuBound is 1 − the middleware's share of the server's CPU; NaN
-	// when the run was not profiled.
+	// cpuBound is the server's loadcpu.Ratio to its baseline; NaN when
+	// the run did not profile it.
 	cpuBound float64
 }
 
@@ -364,7 +364,7 @@ func summarizeLoad(lr *loadReport) []loadSummary {
 		cpuBound := math.NaN()
 		for _, c := range lr.CPU {
 			if c.Server == s {
-				cpuBound = 1 - c.Middleware
+				cpuBound = c.CPUBound
 			}
 		}
 		out = append(out, loadSummary{server: s, rps: median(rs, id), ratio: median(ratios, id),
@@ -410,25 +410,25 @@ func cpuTable(w *bytes.Buffer, cpu []loadCPU) {
 	if len(cpu) == 0 {
 		return
 	}
-	fmt.Fprint(w, "\nWhere each server's CPU time went, from a CPU profile of the server over the whole run (`cmd/load "+
-		"-profile`). *Middleware* is the time under net/http's call of the server's handler less the route's own handler: "+
-		"the middleware's work (for a no-auth server, nothing); *per request* divides it by the requests the server "+
-		"answered (wrk's rate times its duration, warm-up included); *GC* is the collector's background work, which no "+
-		"handler's stack shows. A share of one process's own CPU time is far steadier on a shared machine than its "+
-		"throughput, and 1 − the middleware's share is the ratio to no-auth of a server bound by its own CPU "+
-		"(collection aside).\n\n")
-	fmt.Fprint(w, "| server | CPU profiled | middleware | per request | GC | CPU-bound ratio |\n|---|---:|---:|---:|---:|---:|\n")
+	fmt.Fprint(w, "\nWhere each server's CPU time went, from a CPU profile the server took of itself over the whole run "+
+		"(`cmd/load -profile`; a sample each 10 ms of CPU). *Middleware* is the time under net/http's call of the "+
+		"server's handler less the route's own handler: the middleware's work (for a no-auth server, nothing but the "+
+		"call); its relative sampling error is about one over the square root of its samples. *Per request* divides "+
+		"by the requests the server answered (wrk's count, warm-up included). *GC* is the collector's background work, "+
+		"which no handler's stack shows. *CPU-bound ratio*: the no-auth server's CPU time per request (of the same "+
+		"tokens, in the same run), over that time plus what this server's middleware and its extra collection add to "+
+		"it, which is the ratio to no-auth of servers bound by their own CPU. The additions are the server's own, so "+
+		"the rest of a shared machine moves this far less than req/s.\n\n")
+	fmt.Fprint(w, "| server | CPU profiled | CPU per request | middleware | samples | middleware per request | GC per request | CPU-bound ratio |\n"+
+		"|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cpu {
-		per := "–"
-		if c.Requests > 0 {
-			per = dur(c.Middleware * c.CPU * 1e9 / c.Requests)
-		}
-		fmt.Fprintf(w, "| %s | %.1f s | %.1f %% | %s | %.1f %% | %s |\n", c.Server, c.CPU, 100*c.Middleware, per, 100*c.GC, cpuBoundRatio(1-c.Middleware))
+		fmt.Fprintf(w, "| %s | %.1f s | %s | %.1f %% | %.0f | %s | %s | %s |\n", c.Server, c.CPU, dur(c.CPUNs()), 100*c.Middleware,
+			c.MiddlewareSamples(), dur(c.MiddlewareNs()), dur(c.GCNs()), cpuBoundRatio(c.CPUBound))
 	}
 }
 
-// cpuBoundRatio formats a CPU-bound ratio with three decimals: a share
-// of a process's CPU time is precise enough for them.
+// cpuBoundRatio formats a CPU-bound ratio with three decimals: a
+// middleware that costs 1–3 % of a request moves only the third.
 func cpuBoundRatio(r float64) string { return fmt.Sprintf("%.3f×", r) }
 
 // profile re-runs one gatehouse benchmark of r under the CPU profiler and
@@ -700,7 +700,7 @@ func rewriteSummary(path string, areas []*area, sum []loadSummary) error {
 		}
 	}
 	if len(sum) > 0 {
-		w.WriteString("\nUnder load (req/s ÷ the req/s of the no-auth server receiving the same tokens, in the same round; fresh tokens each run; median of the rounds, lowest round in brackets; CPU-bound: 1 − the middleware's share of the server's CPU time, from a profile over the whole run):\n\n| server | ratio to no-auth | CPU-bound |\n|---|---:|---:|\n")
+		w.WriteString("\nUnder load (req/s ÷ the req/s of the no-auth server receiving the same tokens, in the same round; fresh tokens each run; median of the rounds, lowest round in brackets; CPU-bound: the same ratio for servers bound by their own CPU, from each server's CPU profile over the whole run, which the rest of a shared machine moves far less):\n\n| server | ratio to no-auth | CPU-bound |\n|---|---:|---:|\n")
 		for _, s := range sum {
 			cb := "–"
 			if !math.IsNaN(s.cpuBound) {

@@ -67,7 +67,8 @@ func parsePaired(path string) ([]pairedRow, error) {
 	var rows []pairedRow
 	for _, name := range order {
 		samples := byName[name]
-		if len(samples["overhead-ns"]) == 0 {
+		passes := max(len(samples["overhead-ns"]), len(samples["overhead-median-ns"]))
+		if passes == 0 {
 			continue
 		}
 		med := func(metric string) float64 {
@@ -77,7 +78,7 @@ func parsePaired(path string) ([]pairedRow, error) {
 			return math.NaN()
 		}
 		rows = append(rows, pairedRow{
-			name: name, passes: len(samples["overhead-ns"]),
+			name: name, passes: passes,
 			gatehouse: med("gatehouse-ns"), signature: med("signature-ns"),
 			over: med("overhead-ns"), overMedian: med("overhead-median-ns"), control: med("control-ns"),
 			beyond: med("beyond-ns"), beyondMedian: med("beyond-median-ns"),
@@ -116,7 +117,8 @@ func pairedTable(w *bytes.Buffer, rows []pairedRow) {
 		"stalled by the machine does not move. Each column is the median of its own %d passes, so the columns need not "+
 		"add up exactly. The rows *after an RS256 (ES256, EdDSA) check* are a control for the asymmetric rows: the "+
 		"HS256 rows again, with every request and every signature check of each half preceded by that algorithm's "+
-		"signature check of another token, which cancels out of the differences (so only they are shown). They time "+
+		"signature check of another token, which cancels out of each group's difference (so only the typical "+
+		"differences are shown: the check's own variation adds up in the sums). They time "+
 		"gatehouse's work for an HS256 token in the state an asymmetric verification leaves the core's caches and "+
 		"branch predictors in, which is the state in which gatehouse works on every RS256, ES256 or EdDSA token.\n\n", rows[0].passes)
 	fmt.Fprint(w, "| row | gatehouse | signature | overhead | overhead, typical | control | beyond control | beyond control, typical |\n"+
@@ -136,7 +138,8 @@ func pairedTable(w *bytes.Buffer, rows []pairedRow) {
 }
 
 // pairedLabel is the label of a paired row: "HS256 · valid", or, for a
-// row of the cache control, "HS256 · valid, after an RS256 check".
+// row of the cache control, "HS256 · valid, *after an RS256 check*"
+// (emphasised in Markdown).
 func pairedLabel(name string) string {
 	name, after, ok := strings.Cut(name, "-after-")
 	if !ok {
