@@ -213,3 +213,26 @@ func TestTokenCacheConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTokenCacheGet measures a lookup of cached tokens of a typical
+// length, on one goroutine and on every P at once: lookups write no shared
+// memory, so they do not slow each other down.
+func BenchmarkTokenCacheGet(b *testing.B) {
+	c := newTokenCache(DefaultCacheSize)
+	toks := make([]string, 64)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.%0300d.%043x", i, rand.Uint64())
+		c.put(toks[i], &cacheEntry{exp: 1 << 40}, 1)
+	}
+	lookups := func(start int, next func() bool) {
+		for i := start; next(); i++ {
+			if _, ok := c.get(toks[i%len(toks)], 2); !ok {
+				panic("a cached token was not found")
+			}
+		}
+	}
+	b.Run("serial", func(b *testing.B) { lookups(0, b.Loop) })
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) { lookups(rand.IntN(len(toks)), pb.Next) })
+	})
+}
