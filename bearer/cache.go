@@ -144,20 +144,11 @@ const hashedTail = 32
 // get returns the entry for tok if it is present and unexpired at nowUnix.
 func (c *tokenCache) get(tok string, nowUnix int64) (*cacheEntry, bool) {
 	s, h := c.hash(tok)
-	t := s.table.Load()
-	for i, n := h&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
-		e := t.slots[i].Load()
-		switch {
-		case e == nil:
-			return nil, false
-		case e.hash == h && e != tombstone && e.tok == tok:
-			if nowUnix >= e.exp {
-				return nil, false
-			}
-			return e, true
-		}
+	_, e := s.table.Load().find(tok, h)
+	if e == nil || nowUnix >= e.exp {
+		return nil, false
 	}
-	return nil, false
+	return e, true
 }
 
 // put stores e for tok until e.exp, unless it is already expired at
@@ -173,7 +164,7 @@ func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	if i, ok := t.find(tok, h); ok {
+	if i, old := t.find(tok, h); old != nil {
 		t.slots[i].Store(e)
 		return
 	}
@@ -197,17 +188,17 @@ func (c *tokenCache) put(tok string, e *cacheEntry, nowUnix int64) {
 	// reached, the token would merely not be cached.
 }
 
-// find returns the slot holding tok's entry.
-func (t *cacheTable) find(tok string, h uint64) (uint64, bool) {
+// find returns tok's entry and the slot it was read from, or a nil entry.
+func (t *cacheTable) find(tok string, h uint64) (uint64, *cacheEntry) {
 	for i, n := h&t.mask, uint64(0); n <= t.mask; i, n = (i+1)&t.mask, n+1 {
 		switch e := t.slots[i].Load(); {
 		case e == nil:
-			return 0, false
+			return 0, nil
 		case e.hash == h && e != tombstone && e.tok == tok:
-			return i, true
+			return i, e
 		}
 	}
-	return 0, false
+	return 0, nil
 }
 
 // rebuildLocked moves s's live entries to a new table with room for twice
@@ -267,7 +258,7 @@ func (c *tokenCache) remove(tok string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	if i, ok := t.find(tok, h); ok {
+	if i, old := t.find(tok, h); old != nil {
 		t.slots[i].Store(tombstone)
 		s.live--
 	}

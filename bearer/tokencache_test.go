@@ -125,7 +125,7 @@ func checkShards(t *testing.T, c *tokenCache) {
 				used++
 			default:
 				live, used = live+1, used+1
-				if k, ok := tab.find(e.tok, e.hash); !ok || tab.slots[k].Load() != e {
+				if k, found := tab.find(e.tok, e.hash); found != e || tab.slots[k].Load() != e {
 					t.Fatalf("an entry is stored where its lookup does not reach")
 				}
 				if sh, h := c.hash(e.tok); sh != s || h != e.hash {
