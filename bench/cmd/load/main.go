@@ -113,15 +113,6 @@ type Result struct {
 	Requests int64 `json:"requests"`
 }
 
-// A CPUResult is one server's CPU profile over the whole run, with its
-// baseline: the no-auth server that receives the same tokens.
-type CPUResult struct {
-	loadcpu.Share
-	Base string `json:"base"`
-	// CPUBound is loadcpu.Ratio of the server to its baseline.
-	CPUBound float64 `json:"cpu_bound"`
-}
-
 // Report is what -json writes.
 type Report struct {
 	Rounds      int    `json:"rounds"`
@@ -134,9 +125,9 @@ type Report struct {
 	FreshTokens int      `json:"fresh_tokens"`
 	Results     []Result `json:"results"`
 	// CPU is each server's CPU profile over the whole run (with -profile).
-	CPU     []CPUResult `json:"cpu,omitempty"`
-	Servers []string    `json:"servers"`
-	Started time.Time   `json:"started"`
+	CPU     []loadcpu.Result `json:"cpu,omitempty"`
+	Servers []string         `json:"servers"`
+	Started time.Time        `json:"started"`
 }
 
 func main() {
@@ -497,7 +488,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 		}
 	}
 	for _, s := range read {
-		rep.CPU = append(rep.CPU, CPUResult{Share: s, Base: bases[s.Server].Server, CPUBound: loadcpu.Ratio(bases[s.Server], s)})
+		rep.CPU = append(rep.CPU, loadcpu.Result{Share: s, Base: bases[s.Server].Server, CPUBound: loadcpu.Ratio(bases[s.Server], s)})
 	}
 	printShares(read, bases)
 	return nil

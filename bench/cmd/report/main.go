@@ -315,23 +315,15 @@ type loadResult struct {
 }
 
 type loadReport struct {
-	Rounds      int          `json:"rounds"`
-	Duration    string       `json:"duration"`
-	Warmup      string       `json:"warmup"`
-	Threads     int          `json:"threads"`
-	Connections int          `json:"connections"`
-	FreshTokens int          `json:"fresh_tokens"`
-	Results     []loadResult `json:"results"`
-	Servers     []string     `json:"servers"`
-	CPU         []loadCPU    `json:"cpu"`
-}
-
-// loadCPU is one server's CPU profile over the whole load run (cmd/load
-// -profile), with its baseline and loadcpu.Ratio to it.
-type loadCPU struct {
-	loadcpu.Share
-	Base     string  `json:"base"`
-	CPUBound float64 `json:"cpu_bound"`
+	Rounds      int              `json:"rounds"`
+	Duration    string           `json:"duration"`
+	Warmup      string           `json:"warmup"`
+	Threads     int              `json:"threads"`
+	Connections int              `json:"connections"`
+	FreshTokens int              `json:"fresh_tokens"`
+	Results     []loadResult     `json:"results"`
+	Servers     []string         `json:"servers"`
+	CPU         []loadcpu.Result `json:"cpu"`
 }
 
 type loadSummary struct {
@@ -406,7 +398,7 @@ func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
 
 // cpuTable writes the table of the servers' CPU profiles, if the run took
 // them.
-func cpuTable(w *bytes.Buffer, cpu []loadCPU) {
+func cpuTable(w *bytes.Buffer, cpu []loadcpu.Result) {
 	if len(cpu) == 0 {
 		return
 	}

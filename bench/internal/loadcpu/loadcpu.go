@@ -25,6 +25,15 @@ type Share struct {
 	Requests float64 `json:"requests"`
 }
 
+// A Result is one server's Share with its baseline, the server that
+// receives the same requests without authentication, and its Ratio to it:
+// what cmd/load writes and cmd/report reads.
+type Result struct {
+	Share
+	Base     string  `json:"base"`
+	CPUBound float64 `json:"cpu_bound"`
+}
+
 // perRequest returns share of s's CPU time per request, in nanoseconds.
 func (s Share) perRequest(share float64) float64 {
 	if s.Requests == 0 {
