@@ -26,29 +26,35 @@ const DefaultCacheMaxAge = 10 * time.Minute
 // token shares &e.p (gatehouse.WithPrincipalRef, which gives each request
 // its own copy of the Scopes), and e.p.Claims is a read-only Claims.
 type cacheEntry struct {
+	// A hit reads the entry's first three cache lines, one after the
+	// other: scopesIn (the handoff copies p.Scopes), the lookup's fields
+	// and the start of p (see TestEntryLayout).
+
+	// scopesIn holds p.Scopes when there are few.
+	scopesIn [entryScopes]string
+	// hash is the token's hash and tok the token the entry is cached
+	// for, set by tokenCache.put before the entry is shared.
+	hash uint64
+	exp  int64
+	tok  string
+	// key and kid name the remote (JWKS) key that verified the token, so
+	// that a hit can confirm the key is still published; key is nil for a
+	// static key, which cannot be withdrawn.
+	key *remoteKey
+	// bound is set when the token is bound to a key or a certificate
+	// (p.Confirmation): each request must prove it.
+	bound bool
+	// p is the Principal every request that presents the token shares.
 	p gatehouse.Principal
+	// kid is key's ID, read only when key is set.
+	kid string
 	// claims is the claim set p.Claims hands out, decoded into a map
 	// only when something reads it.
 	claims claimSet
-	// scopesIn holds p.Scopes when there are few.
-	scopesIn [entryScopes]string
-	exp      int64
-	// tok is the token the entry is cached for and hash its hash, set by
-	// tokenCache.put before the entry is shared.
-	tok  string
-	hash uint64
-	// kid and key name the remote (JWKS) key that verified the token, so
-	// that a hit can confirm the key is still published; key is nil for a
-	// static key, which cannot be withdrawn.
-	kid string
-	key *remoteKey
 	// ref is what a revocation check asks about, built once (only when
 	// revocations are checked), so that a hit hands the store a pointer
 	// without allocating.
 	ref TokenRef
-	// bound is set when the token is bound to a key or a certificate
-	// (p.Confirmation): each request must prove it.
-	bound bool
 	// text holds the bytes of p's strings (see keep): textIn when they
 	// fit, else a buffer of their own.
 	text   []byte

@@ -39,9 +39,10 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		return nil, rs, a.errs[rs]
 	}
 	ctx := r.Context()
-	isJWT := a.jwtOn && strings.Count(tok, ".") == 2
 	var now time.Time // read once: the cache lookup and, on a miss, the claims and the insert
-	if isJWT && a.cache != nil {
+	if a.cache != nil {
+		// The cache holds verified JWTs alone, so a token it holds is
+		// one: its shape is checked only when it is not there.
 		now = a.now()
 		if e, ok := a.cache.get(tok, now.Unix()); ok {
 			if e.key == nil || e.key.live(e.kid) {
@@ -61,7 +62,7 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	var p *gatehouse.Principal
 	var err error
 	switch {
-	case isJWT:
+	case a.jwtOn && strings.Count(tok, ".") == 2:
 		p, rs, err = a.verifyJWT(ctx, tok, now)
 	case !validToken(tok):
 		p, rs, err = nil, rMalformed, a.errs[rMalformed]
