@@ -23,6 +23,7 @@ import (
 type Authenticator struct {
 	// What every request reads, first: a cache hit touches these alone.
 	now      func() time.Time
+	unix     func() int64 // the Unix second of now, for cache lookups (unixClock)
 	cache    *tokenCache
 	revoked  RevocationStore
 	dpop     *dpop.Verifier // nil when the DPoP scheme is off
@@ -81,6 +82,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.unix = unixClock(a.now, cfg.Now == nil)
 	cfg.Now = a.now
 
 	var problems []error

@@ -85,7 +85,7 @@ func compareDecision(t *testing.T, s diffSetup, tok string) {
 	var rs reason
 	switch {
 	case strings.Count(tok, ".") == 2:
-		p, rs, _ = a.verifyJWT(t.Context(), tok, time.Time{})
+		p, rs, _ = a.verifyJWT(t.Context(), tok)
 	case !validToken(tok):
 		rs = rMalformed
 	default:
@@ -523,7 +523,7 @@ func TestHeaderMemo(t *testing.T) {
 	// A long forged header is never kept.
 	long := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "pad": strings.Repeat("x", forgedHeaderMemo)})
 	lh, _, _ := strings.Cut(long, ".")
-	_, rs, _ := a.verifyJWT(t.Context(), long, time.Time{})
+	_, rs, _ := a.verifyJWT(t.Context(), long)
 	require.Equal(t, rInvalid, rs)
 	require.Nil(t, a.headers[memoSlot(lh)].Load(), "a forged header over forgedHeaderMemo bytes is not remembered")
 
@@ -531,7 +531,7 @@ func TestHeaderMemo(t *testing.T) {
 	// forged header of the same slot does not replace it.
 	forged := withHeader(t, forgedSig(tok), map[string]any{"alg": "HS256", "kid": "k1", "x": 1})
 	fh, _, _ := strings.Cut(forged, ".")
-	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), forged)
 	require.Equal(t, rInvalid, rs)
 	fm := a.headers[memoSlot(fh)].Load()
 	require.NotNil(t, fm, "a forged token's header fills an empty slot")
@@ -544,11 +544,11 @@ func TestHeaderMemo(t *testing.T) {
 			other = o
 		}
 	}
-	_, rs, _ = a.verifyJWT(t.Context(), other, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), other)
 	require.Equal(t, rInvalid, rs)
 	require.Same(t, fm, a.headers[memoSlot(fh)].Load(), "a forged header never replaces another")
 	// Read from the unverified memo, the forged token is refused as before.
-	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), forged)
 	require.Equal(t, rInvalid, rs)
 
 	// A valid token whose header shares the forged one's slot takes it.
@@ -559,25 +559,25 @@ func TestHeaderMemo(t *testing.T) {
 			valid = v
 		}
 	}
-	_, rs, _ = a.verifyJWT(t.Context(), valid, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), valid)
 	require.Equal(t, rOK, rs)
 	vm := a.headers[memoSlot(fh)].Load()
 	require.True(t, vm.verified, "a verified header evicts a forged one")
-	_, rs, _ = a.verifyJWT(t.Context(), forged, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), forged)
 	require.Equal(t, rInvalid, rs)
 	require.Same(t, vm, a.headers[memoSlot(fh)].Load(), "a forged header never evicts a verified one")
 
 	// A valid token read from an unverified memo upgrades it.
 	a = mustNew(t, cfg)
-	_, rs, _ = a.verifyJWT(t.Context(), forgedSig(tok), time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), forgedSig(tok))
 	require.Equal(t, rInvalid, rs)
 	require.False(t, a.headers[memoSlot(h)].Load().verified)
-	_, rs, _ = a.verifyJWT(t.Context(), tok, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), tok)
 	require.Equal(t, rOK, rs)
 	require.True(t, a.headers[memoSlot(h)].Load().verified, "a verified token upgrades the memo it was read from")
 
 	a = mustNew(t, cfg)
-	_, rs, _ = a.verifyJWT(t.Context(), tok, time.Time{})
+	_, rs, _ = a.verifyJWT(t.Context(), tok)
 	require.Equal(t, rOK, rs)
 	m := a.headers[memoSlot(h)].Load()
 	require.NotNil(t, m)
@@ -595,11 +595,11 @@ func TestHeaderMemo(t *testing.T) {
 	// With the memo: the same decisions (a forged signature, another
 	// token of the same header).
 	for range 2 {
-		_, rs, _ = a.verifyJWT(t.Context(), forgedSig(tok), time.Time{})
+		_, rs, _ = a.verifyJWT(t.Context(), forgedSig(tok))
 		require.Equal(t, rInvalid, rs)
 		m2 := claimsAt(t0)
 		m2["sub"] = "other"
-		p, rs, _ := a.verifyJWT(t.Context(), hs.sign(t, m2, nil), time.Time{})
+		p, rs, _ := a.verifyJWT(t.Context(), hs.sign(t, m2, nil))
 		require.Equal(t, rOK, rs)
 		require.Equal(t, "other", p.Subject)
 	}

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/gatehouse-go/gatehouse/internal/compact"
@@ -105,7 +104,7 @@ func TestPrincipalStrings(t *testing.T) {
 				cfg.Issuers = append(cfg.Issuers, Issuer{URL: "https://other.test", Keys: cfg.Issuers[0].Keys})
 			}
 			a := mustNew(t, cfg)
-			p, rs, err := a.verifyJWT(t.Context(), tok, time.Time{})
+			p, rs, err := a.verifyJWT(t.Context(), tok)
 			require.NoError(t, err)
 			require.Equal(t, rOK, rs)
 			assert.Equal(t, strings.Repeat("s", size), p.Subject)
@@ -124,7 +123,7 @@ func TestPrincipalStrings(t *testing.T) {
 	delete(m, "scope")
 	m["scp"] = []any{"x:read", 7, "x:read", "y:write", "not a scope"}
 	a := mustNew(t, baseConfig(c, hs))
-	p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil), time.Time{})
+	p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil))
 	require.NoError(t, err)
 	require.Equal(t, rOK, rs)
 	assert.Equal(t, []string{"x:read", "y:write"}, p.Scopes)
@@ -184,7 +183,7 @@ func TestScopeRoom(t *testing.T) {
 	} {
 		m := claimsAt(t0)
 		m["scope"] = tc.scope
-		p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil), time.Time{})
+		p, rs, err := a.verifyJWT(t.Context(), hs.sign(t, m, nil))
 		require.NoError(t, err, tc.name)
 		require.Equal(t, rOK, rs, tc.name)
 		assert.Len(t, p.Scopes, tc.want, tc.name)
@@ -208,7 +207,7 @@ func TestScopeRoom(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	const calls = 10
 	for range calls {
-		_, rs, _ := a.verifyJWT(t.Context(), tok, time.Time{})
+		_, rs, _ := a.verifyJWT(t.Context(), tok)
 		require.Equal(t, rOK, rs)
 	}
 	runtime.ReadMemStats(&after)

@@ -39,12 +39,10 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 		return nil, rs, a.errs[rs]
 	}
 	ctx := r.Context()
-	var now time.Time // read once: the cache lookup and, on a miss, the claims and the insert
 	if a.cache != nil {
 		// The cache holds verified JWTs alone, so a token it holds is
 		// one: its shape is checked only when it is not there.
-		now = a.now()
-		if e, ok := a.cache.get(tok, now.Unix()); ok {
+		if e, ok := a.cache.get(tok, a.unix()); ok {
 			if e.key == nil || e.key.live(e.kid) {
 				if rs, err := a.checkRevoked(ctx, &e.ref); rs != rOK {
 					return a.refuse(isDPoP, rs, err)
@@ -63,7 +61,7 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	var err error
 	switch {
 	case a.jwtOn && strings.Count(tok, ".") == 2:
-		p, rs, err = a.verifyJWT(ctx, tok, now)
+		p, rs, err = a.verifyJWT(ctx, tok)
 	case !validToken(tok):
 		p, rs, err = nil, rMalformed, a.errs[rMalformed]
 	case a.tokens != nil:
@@ -122,10 +120,9 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 }
 
 // verifyJWT verifies tok, checks its claims, builds the Principal and
-// caches it. now is the time read for the cache lookup (zero without a
-// cache: the clock is then read once the signature is verified), reused
-// for the claims and the insert: a token already expired at now (accepted
-// only thanks to the leeway) is not cached.
+// caches it. The clock is read once the signature is verified, for the
+// claims and the insert: a token already expired then (accepted only
+// thanks to the leeway) is not cached.
 //
 // The order is golang-jwt's Parser.ParseWithClaims' with one difference:
 // with a single issuer, the claims are decoded after the signature check,
@@ -146,7 +143,7 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // decoding has not vouched for it (base64url holds only b64token bytes): nothing before
 // a refusal leaves a trace (a key-set fetch for an unknown kid comes after
 // the payload is decoded, see keyFor).
-func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time) (*gatehouse.Principal, reason, error) {
+func (a *Authenticator) verifyJWT(ctx context.Context, tok string) (*gatehouse.Principal, reason, error) {
 	if strings.IndexByte(tok, '\n') >= 0 || strings.IndexByte(tok, '\r') >= 0 {
 		// Outside the b64token grammar, and the one thing base64
 		// decoding would skip: without this, each line break added to a
@@ -162,7 +159,7 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok string, now time.Time
 		return nil, rInvalid, a.errs[rInvalid]
 	}
 	c := payload{seg: seg}
-	p, rs, err := a.verifySplit(ctx, tok, now, &t, signing, &c)
+	p, rs, err := a.verifySplit(ctx, tok, &t, signing, &c)
 	if rs != rOK && (!c.decoded || c.bad) && !b64tokenBody(seg) {
 		return nil, rMalformed, a.errs[rMalformed]
 	}
@@ -191,7 +188,7 @@ func (a *Authenticator) remember(h string, t *jws, verified bool) {
 
 // verifySplit is verifyJWT once tok is split, its header and signature
 // decoded.
-func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Time, t *jws, signing string, c *payload) (*gatehouse.Principal, reason, error) {
+func (a *Authenticator) verifySplit(ctx context.Context, tok string, t *jws, signing string, c *payload) (*gatehouse.Principal, reason, error) {
 	alg := a.algs[t.algIdx] // not read from t, which holds scratch
 	is, rs := a.issuerOf(c)
 	if rs != rOK {
@@ -216,13 +213,13 @@ func (a *Authenticator) verifySplit(ctx context.Context, tok string, now time.Ti
 	if !t.verified {
 		a.remember(signing[:strings.IndexByte(signing, '.')], t, true)
 	}
-	return a.accept(ctx, tok, now, is, c, rkey, kid)
+	return a.accept(ctx, tok, is, c, rkey, kid)
 }
 
 // accept checks the claims of a token whose signature is verified, builds
 // its Principal, runs the hooks and the revocation check, and caches it.
 // rkey and kid are the remote key that verified it and the token's kid.
-func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, is *issuerState, c *payload, rkey *remoteKey, kid string) (*gatehouse.Principal, reason, error) {
+func (a *Authenticator) accept(ctx context.Context, tok string, is *issuerState, c *payload, rkey *remoteKey, kid string) (*gatehouse.Principal, reason, error) {
 	// The claims: those decoded before the signature check, else decoded
 	// now onto the stack. The Principal keeps copies of the strings it
 	// needs (cacheEntry.keep), not the payload.
@@ -245,9 +242,7 @@ func (a *Authenticator) accept(ctx context.Context, tok string, now time.Time, i
 	if rs := is.checkIssuer(pb, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	if now.IsZero() {
-		now = a.now()
-	}
+	now := a.now()
 	if rs := is.checkTimes(pb, vals, now); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
