@@ -108,8 +108,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "platform listening on %s (tenant %s)\n", base, cfg.Tenant)
-	printDemo(stdout, base, cfg, getenv)
+	if err := serve.Banner(stdout, func(w io.Writer) error {
+		fmt.Fprintf(w, "platform listening on %s (tenant %s)\n", base, cfg.Tenant)
+		printDemo(w, base, cfg, getenv)
+		return nil
+	}); err != nil {
+		ln.Close()
+		return err
+	}
 	defer admin.Start(ctx, stdout)()
 
 	return serve.Serve(ctx, ln, envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv))

@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}()
 	defer func() { cancel(); <-watched }()
 
-	if err := printBanner(stdout, ln.Addr().String(), demo); err != nil {
+	if err := serve.Banner(stdout, func(w io.Writer) error { return printBanner(w, ln.Addr().String(), demo) }); err != nil {
 		return err
 	}
 	if admin != nil {

@@ -186,12 +186,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	h := envelope.Recover(slog.New(slog.NewTextHandler(stderr, nil)))(srv)
+	base, curl := "http://"+ln.Addr().String(), "curl"
 	if tlsCfg != nil {
 		// The certificate is the trust anchor when self-signed; for one
 		// issued by a CA, --cacert names that CA instead. Never -k.
-		printBanner(stdout, "https://"+ln.Addr().String(), "curl --cacert "+tlsFlags.CertFile+" --tlsv1.2", cfg, store, srv.RandomSecret)
-	} else {
-		printBanner(stdout, "http://"+ln.Addr().String(), "curl", cfg, store, srv.RandomSecret)
+		base, curl = "https://"+ln.Addr().String(), "curl --cacert "+tlsFlags.CertFile+" --tlsv1.2"
+	}
+	if err := serve.Banner(stdout, func(w io.Writer) error {
+		printBanner(w, base, curl, cfg, store, srv.RandomSecret)
+		return nil
+	}); err != nil {
+		ln.Close()
+		return err
 	}
 	if admin != nil {
 		admin.PrintBanner(stdout)

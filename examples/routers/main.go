@@ -79,7 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := printBanner(stdout, *router, ln.Addr().String(), key, time.Now()); err != nil {
+	if err := serve.Banner(stdout, func(w io.Writer) error {
+		return printBanner(w, *router, ln.Addr().String(), key, time.Now())
+	}); err != nil {
 		ln.Close()
 		return err
 	}

@@ -114,7 +114,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if tlsCfg != nil {
 		certFile = tlsFlags.CertFile
 	}
-	printBanner(stdout, ln.Addr().String(), certFile, cfg, srv, demo)
+	if err := serve.Banner(stdout, func(w io.Writer) error {
+		printBanner(w, ln.Addr().String(), certFile, cfg, srv, demo)
+		return nil
+	}); err != nil {
+		ln.Close()
+		return err
+	}
 	defer admin.Start(ctx, stdout)()
 
 	if ready != nil {

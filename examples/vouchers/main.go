@@ -181,9 +181,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "vouchers listening on %s\n", base)
-	if creds.generated {
-		printDemo(stdout, base, creds)
+	if err := serve.Banner(stdout, func(w io.Writer) error {
+		fmt.Fprintf(w, "vouchers listening on %s\n", base)
+		if creds.generated {
+			printDemo(w, base, creds)
+		}
+		return nil
+	}); err != nil {
+		ln.Close()
+		return err
 	}
 	defer admin.Start(ctx, stdout)()
 	return serve.Serve(ctx, ln, envelope.Recover(logger)(srv))
