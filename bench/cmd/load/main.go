@@ -53,6 +53,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/bench/contender"
 	"github.com/gatehouse-go/gatehouse/bench/fixture"
 	"github.com/gatehouse-go/gatehouse/bench/internal/loadcpu"
+	"github.com/gatehouse-go/gatehouse/bench/internal/loadrun"
 	"github.com/gatehouse-go/gatehouse/bench/internal/wrkout"
 )
 
@@ -99,37 +100,6 @@ var servers = []server{
 	{Name: "jwtauth HS256", Alg: "HS256", New: contender.JWTAuth},
 }
 
-// Result is one wrk run.
-type Result struct {
-	Round  int     `json:"round"`
-	Server string  `json:"server"`
-	RPS    float64 `json:"rps"`
-	P50ms  float64 `json:"p50_ms"`
-	P99ms  float64 `json:"p99_ms"`
-	Ratio  float64 `json:"ratio"` // RPS / RPS of the no-auth server of the same round and token algorithm
-	Non2xx int     `json:"non_2xx"`
-	Tokens string  `json:"tokens"` // the algorithm of the tokens sent
-	// Requests is the number of requests answered, as wrk counted them.
-	Requests int64 `json:"requests"`
-}
-
-// Report is what -json writes.
-type Report struct {
-	Rounds      int    `json:"rounds"`
-	Duration    string `json:"duration"`
-	Warmup      string `json:"warmup"`
-	Threads     int    `json:"threads"`
-	Connections int    `json:"connections"`
-	// FreshTokens is the number of distinct tokens each run sends, none
-	// sent before in the run.
-	FreshTokens int      `json:"fresh_tokens"`
-	Results     []Result `json:"results"`
-	// CPU is each server's CPU profile over the whole run (with -profile).
-	CPU     []loadcpu.Result `json:"cpu,omitempty"`
-	Servers []string         `json:"servers"`
-	Started time.Time        `json:"started"`
-}
-
 func main() {
 	serve := flag.String("serve", "", "internal: run one server (by name) and print its address")
 	rounds := flag.Int("rounds", 5, "interleaved rounds (at least 2)")
@@ -156,7 +126,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rep := Report{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(),
+	rep := loadrun.Report{Rounds: *rounds, Duration: duration.String(), Warmup: warmup.String(),
 		Threads: *threads, Connections: *conns, FreshTokens: *conns, Started: time.Now().UTC()}
 	err := drive(ctx, &rep, *duration, *warmup, *profDir)
 	if err != nil {
@@ -349,7 +319,7 @@ func (r *running) check(ctx context.Context) error {
 	return nil
 }
 
-func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, profDir string) error {
+func drive(ctx context.Context, rep *loadrun.Report, duration, warmup time.Duration, profDir string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: run load.sh, which installs it (apt-get install wrk)")
 	}
@@ -408,7 +378,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 		if err != nil {
 			return err
 		}
-		served[r.Name] += res.answered(warmup)
+		served[r.Name] += answered(res, warmup)
 	}
 	for round := 1; round <= rep.Rounds; round++ {
 		// Interleave: every server once per round, the order rotated so no
@@ -416,7 +386,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 		order := slices.Clone(rs)
 		k := (round - 1) % len(order)
 		order = append(order[k:], order[:k]...)
-		var got []Result
+		var got []loadrun.Result
 		for _, r := range order {
 			sc, err := script(r.tokenAlg(), "round"+strconv.Itoa(round))
 			if err != nil {
@@ -428,7 +398,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 			}
 			res.Round, res.Tokens = round, r.tokenAlg()
 			got = append(got, res)
-			served[r.Name] += res.answered(duration)
+			served[r.Name] += answered(res, duration)
 		}
 		base := map[string]float64{} // no-auth req/s by token algorithm
 		for _, g := range got {
@@ -494,7 +464,7 @@ func drive(ctx context.Context, rep *Report, duration, warmup time.Duration, pro
 	return nil
 }
 
-func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script string) (Result, error) {
+func wrk(ctx context.Context, r *running, rep *loadrun.Report, d time.Duration, script string) (loadrun.Result, error) {
 	secs := int(wrkSeconds(d))
 	args := []string{"-t" + strconv.Itoa(rep.Threads), "-c" + strconv.Itoa(rep.Connections),
 		"-d" + strconv.Itoa(secs) + "s", "--latency", "--timeout", "5s", "-s", script}
@@ -503,14 +473,14 @@ func wrk(ctx context.Context, r *running, rep *Report, d time.Duration, script s
 	defer cancel()
 	out, err := exec.CommandContext(wctx, "wrk", args...).CombinedOutput()
 	if err != nil {
-		return Result{}, fmt.Errorf("wrk %s: %w\n%s", r.Name, err, out)
+		return loadrun.Result{}, fmt.Errorf("wrk %s: %w\n%s", r.Name, err, out)
 	}
 	return parseWrk(r.Name, string(out))
 }
 
-// answered returns the number of requests the run answered: wrk's count,
-// or its rate times d when it printed none.
-func (r Result) answered(d time.Duration) float64 {
+// answered returns the number of requests the run r answered: wrk's
+// count, or its rate times d when it printed none.
+func answered(r loadrun.Result, d time.Duration) float64 {
 	if r.Requests > 0 {
 		return float64(r.Requests)
 	}
@@ -522,10 +492,10 @@ func wrkSeconds(d time.Duration) float64 {
 	return float64(max(1, int(d.Round(time.Second)/time.Second)))
 }
 
-func parseWrk(name, out string) (Result, error) {
+func parseWrk(name, out string) (loadrun.Result, error) {
 	sum, err := wrkout.Parse(out)
 	if err != nil {
-		return Result{Server: name}, fmt.Errorf("wrk %s: %w in\n%s", name, err, out)
+		return loadrun.Result{Server: name}, fmt.Errorf("wrk %s: %w in\n%s", name, err, out)
 	}
-	return Result{Server: name, RPS: sum.RPS, P50ms: sum.P50ms, P99ms: sum.P99ms, Non2xx: int(sum.Non2xx), Requests: sum.Requests}, nil
+	return loadrun.Result{Server: name, RPS: sum.RPS, P50ms: sum.P50ms, P99ms: sum.P99ms, Non2xx: int(sum.Non2xx), Requests: sum.Requests}, nil
 }

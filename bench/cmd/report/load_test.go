@@ -6,15 +6,16 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/bench/internal/loadcpu"
+	"github.com/gatehouse-go/gatehouse/bench/internal/loadrun"
 )
 
 // TestLoadTables checks the load report's medians and lowest round, the
 // table of CPU profiles (when the run took them) and the README's summary
 // with the CPU-bound ratio, or a dash for a server without a profile.
 func TestLoadTables(t *testing.T) {
-	lr := &loadReport{Rounds: 2, Duration: "3s", Warmup: "2s", Threads: 1, Connections: 64, FreshTokens: 64,
+	lr := &loadrun.Report{Rounds: 2, Duration: "3s", Warmup: "2s", Threads: 1, Connections: 64, FreshTokens: 64,
 		Servers: []string{"no-auth", "gatehouse HS256"},
-		Results: []loadResult{
+		Results: []loadrun.Result{
 			{Round: 1, Server: "no-auth", RPS: 50000, Ratio: 1}, {Round: 1, Server: "gatehouse HS256", RPS: 48000, Ratio: 0.96},
 			{Round: 2, Server: "no-auth", RPS: 40000, Ratio: 1}, {Round: 2, Server: "gatehouse HS256", RPS: 40000, Ratio: 1},
 		},

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bench/internal/loadcpu"
+	"github.com/gatehouse-go/gatehouse/bench/internal/loadrun"
 )
 
 type sample struct {
@@ -304,28 +305,6 @@ func microTables(w *bytes.Buffer, areas []*area) (behind []*row) {
 	return behind
 }
 
-// Load results, as cmd/load writes them.
-type loadResult struct {
-	Round  int     `json:"round"`
-	Server string  `json:"server"`
-	RPS    float64 `json:"rps"`
-	P50ms  float64 `json:"p50_ms"`
-	P99ms  float64 `json:"p99_ms"`
-	Ratio  float64 `json:"ratio"`
-}
-
-type loadReport struct {
-	Rounds      int              `json:"rounds"`
-	Duration    string           `json:"duration"`
-	Warmup      string           `json:"warmup"`
-	Threads     int              `json:"threads"`
-	Connections int              `json:"connections"`
-	FreshTokens int              `json:"fresh_tokens"`
-	Results     []loadResult     `json:"results"`
-	Servers     []string         `json:"servers"`
-	CPU         []loadcpu.Result `json:"cpu"`
-}
-
 type loadSummary struct {
 	server                         string
 	rps, p50, p99, ratio, minRatio float64
@@ -334,7 +313,7 @@ type loadSummary struct {
 	cpuBound float64
 }
 
-func summarizeLoad(lr *loadReport) []loadSummary {
+func summarizeLoad(lr *loadrun.Report) []loadSummary {
 	var out []loadSummary
 	for _, s := range lr.Servers {
 		var rs []sample
@@ -365,7 +344,7 @@ func summarizeLoad(lr *loadReport) []loadSummary {
 	return out
 }
 
-func loadTables(w *bytes.Buffer, lr *loadReport) []loadSummary {
+func loadTables(w *bytes.Buffer, lr *loadrun.Report) []loadSummary {
 	fmt.Fprintf(w, "Each server is a separate process on 127.0.0.1 serving one 204 route behind its middleware; "+
 		"wrk -t%d -c%d, %s per server per round after a %s warm-up, %d interleaved rounds (every server once per "+
 		"round, the order rotated each round). Ratio: the server's req/s ÷ the req/s, in the same round, of the no-auth "+
@@ -533,13 +512,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var lr *loadReport
+	var lr *loadrun.Report
 	if *loadPath != "" {
 		b, err := os.ReadFile(*loadPath)
 		if err != nil {
 			log.Fatal(err)
 		}
-		lr = new(loadReport)
+		lr = new(loadrun.Report)
 		if err := json.Unmarshal(b, lr); err != nil {
 			log.Fatal(err)
 		}
