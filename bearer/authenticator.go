@@ -79,10 +79,10 @@ func New(cfg Config) (*Authenticator, error) {
 		custom:   cfg.Custom,
 		needJTI:  cfg.Revocations != nil,
 	}
+	a.unix = unixClock(a.now)
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.unix = unixClock(a.now, cfg.Now == nil)
 	cfg.Now = a.now
 
 	var problems []error

@@ -3,12 +3,12 @@ package bearer
 import "time"
 
 // unixClock returns what a cache lookup reads the time with: the current
-// Unix second of now, or, for the default clock (def), of wallUnix, which
-// reads the wall clock alone where that is cheaper than time.Now. A
-// lookup compares whole seconds with an entry's expiry, so it needs
-// neither the monotonic reading nor nanoseconds.
-func unixClock(now func() time.Time, def bool) func() int64 {
-	if def {
+// Unix second of the clock now, or, when now is nil (the default clock,
+// time.Now), of wallUnix, which reads the wall clock alone where that is
+// cheaper than time.Now. A lookup compares whole seconds with an entry's
+// expiry, so it needs neither the monotonic reading nor nanoseconds.
+func unixClock(now func() time.Time) func() int64 {
+	if now == nil {
 		return wallUnix
 	}
 	return func() int64 { return now().Unix() }

@@ -22,7 +22,7 @@ func TestWallUnix(t *testing.T) {
 // default one is read through wallUnix.
 func TestUnixClock(t *testing.T) {
 	at := time.Unix(1_700_000_000, 999_999_999)
-	assert.Equal(t, int64(1_700_000_000), unixClock(func() time.Time { return at }, false)())
+	assert.Equal(t, int64(1_700_000_000), unixClock(func() time.Time { return at })())
 	now := time.Now().Unix()
-	assert.InDelta(t, now, unixClock(time.Now, true)(), 1)
+	assert.InDelta(t, now, unixClock(nil)(), 1)
 }

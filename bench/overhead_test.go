@@ -39,10 +39,10 @@ const overheadBatch = 8
 // rows: the HS256 rows again, with every request and every signature
 // check of each half preceded by an ALG signature check of another token.
 // That check cancels out of each group's difference, and only the
-// typical differences are reported for these rows. What remains is the work gatehouse does
-// for an HS256 token, done, as it is for an ALG token, right after an
-// asymmetric verification has had the core's caches and branch
-// predictors to itself.
+// typical differences are reported for these rows. What remains is the
+// work gatehouse does for an HS256 token, done, as it is for an ALG
+// token, right after an asymmetric verification has had the core's
+// caches and branch predictors to itself.
 //
 // It reports, per request: gatehouse-ns/req and signature-ns/req;
 // overhead-ns/req, their difference (time − signature time, the handoff
