@@ -33,6 +33,7 @@ type Authenticator struct {
 	audit    gatehouse.Auditor
 
 	// JWT verification.
+	wall     func() time.Time        // what claims are checked against (claimsClock)
 	algs     []string                // every issuer's algorithms, without duplicates
 	single   *issuerState            // the issuer when there is exactly one
 	issuers  map[string]*issuerState // by "iss", with several
@@ -79,7 +80,7 @@ func New(cfg Config) (*Authenticator, error) {
 		custom:   cfg.Custom,
 		needJTI:  cfg.Revocations != nil,
 	}
-	a.unix = unixClock(a.now)
+	a.unix, a.wall = unixClock(a.now), claimsClock(a.now)
 	if a.now == nil {
 		a.now = time.Now
 	}

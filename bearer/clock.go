@@ -13,3 +13,13 @@ func unixClock(now func() time.Time) func() int64 {
 	}
 	return func() int64 { return now().Unix() }
 }
+
+// claimsClock returns what the claims of a token seen for the first time
+// are checked against: the clock now, or, when now is nil, wallNow. The
+// checks compare the time with dates, so they need no monotonic reading.
+func claimsClock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return wallNow
+	}
+	return now
+}

@@ -16,3 +16,13 @@ func wallUnix() int64 {
 	}
 	return tv.Sec
 }
+
+// wallNow returns the current time of the wall clock, to the microsecond
+// and without a monotonic reading, in the one vDSO call wallUnix makes.
+func wallNow() time.Time {
+	var tv syscall.Timeval
+	if syscall.Gettimeofday(&tv) != nil {
+		return time.Now()
+	}
+	return time.Unix(tv.Sec, tv.Usec*1000)
+}

@@ -26,3 +26,35 @@ func TestUnixClock(t *testing.T) {
 	now := time.Now().Unix()
 	assert.InDelta(t, now, unixClock(nil)(), 1)
 }
+
+// TestWallNow: the time a default Authenticator checks claims against is
+// time.Now's wall clock, to the microsecond.
+func TestWallNow(t *testing.T) {
+	for range 100 {
+		before := time.Now().Truncate(time.Microsecond)
+		got := wallNow()
+		after := time.Now()
+		assert.False(t, got.Before(before) || got.After(after), "%v not within [%v, %v]", got, before, after)
+	}
+}
+
+// TestClaimsClock: an injected clock is the one claims are checked
+// against; the default one is wallNow.
+func TestClaimsClock(t *testing.T) {
+	at := time.Unix(1_700_000_000, 999_999_999)
+	assert.Equal(t, at, claimsClock(func() time.Time { return at })())
+	assert.WithinDuration(t, time.Now(), claimsClock(nil)(), time.Second)
+}
+
+func BenchmarkClock(b *testing.B) {
+	b.Run("time.Now", func(b *testing.B) {
+		for b.Loop() {
+			_ = time.Now()
+		}
+	})
+	b.Run("wallNow", func(b *testing.B) {
+		for b.Loop() {
+			_ = wallNow()
+		}
+	})
+}

@@ -242,7 +242,7 @@ func (a *Authenticator) accept(ctx context.Context, tok string, is *issuerState,
 	if rs := is.checkIssuer(pb, vals); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
-	now := a.now()
+	now := a.wall()
 	if rs := is.checkTimes(pb, vals, now); rs != rOK {
 		return nil, rs, a.errs[rs]
 	}
