@@ -1,6 +1,8 @@
 package compact
 
 import (
+	"encoding/base64"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -73,9 +75,68 @@ func TestAppendDecodeMatchesEncoding(t *testing.T) {
 	}
 }
 
+// TestAppendDecodeBlocks: segments long enough for decodeBlocks decode as
+// Encoding decodes them, with every byte value at every position of the
+// first two blocks and at every length past them.
+func TestAppendDecodeBlocks(t *testing.T) {
+	if !hasBlocks {
+		t.Log("decodeBlocks does not run here; AppendDecode is checked by its other paths")
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 400)
+	for i := range raw {
+		raw[i] = byte(rnd.Uint32())
+	}
+	seg := base64.RawURLEncoding.EncodeToString(raw)
+	for n := range len(seg) + 1 {
+		checkDecode(t, seg[:n])
+	}
+	b := []byte(seg[:80])
+	for p := range 70 {
+		orig := b[p]
+		for c := range 256 {
+			b[p] = byte(c)
+			checkDecode(t, string(b))
+		}
+		b[p] = orig
+	}
+}
+
+// TestDecodeBlocks: decodeBlocks decodes whole blocks while out has room
+// for 32 bytes, and stops at the block holding a character outside the
+// alphabet.
+func TestDecodeBlocks(t *testing.T) {
+	if !hasBlocks {
+		t.Skip("decodeBlocks does not run here")
+	}
+	seg := strings.Repeat("QUJD", 40) // "ABC" × 40
+	for _, tc := range []struct {
+		seg    string
+		out    int
+		blocks int
+		ok     bool
+	}{
+		{seg[:31], 120, 0, true},
+		{seg[:32], 31, 0, true},
+		{seg[:32], 32, 1, true},
+		{seg[:64], 48, 1, true},
+		{seg[:64], 56, 2, true},
+		{seg, 120, 4, true},
+		{seg, 128, 5, true},
+		{seg[:40] + "!" + seg[41:], 120, 1, false},
+		{seg[:31] + "=", 120, 0, false},
+	} {
+		out := make([]byte, tc.out)
+		blocks, ok := decodeBlocks(out, tc.seg)
+		assert.Equal(t, tc.blocks, blocks, "%d characters, %d bytes", len(tc.seg), tc.out)
+		assert.Equal(t, tc.ok, ok, "%d characters, %d bytes", len(tc.seg), tc.out)
+		assert.Equal(t, strings.Repeat("ABC", 8*blocks), string(out[:24*blocks]))
+	}
+}
+
 // FuzzAppendDecode: AppendDecode decodes and refuses exactly as Encoding.
 func FuzzAppendDecode(f *testing.F) {
-	for _, s := range []string{"eyJhbGciOiJIUzI1NiJ9", "e31", "AA\nAA", "AAA=", "A"} {
+	for _, s := range []string{"eyJhbGciOiJIUzI1NiJ9", "e31", "AA\nAA", "AAA=", "A", benchSeg, benchSeg[:64] + "\n" + benchSeg[64:], benchSeg[:100] + "+" + benchSeg[101:]} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, seg string) { checkDecode(t, seg) })

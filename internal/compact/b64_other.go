@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package compact
+
+// hasBlocks is false: blocks are decoded by vector instructions on amd64
+// alone.
+const hasBlocks = false
+
+// decodeBlocks decodes nothing; it is never called where hasBlocks is
+// false.
+func decodeBlocks(out []byte, seg string) (blocks int, ok bool) { return 0, true }
