@@ -14,6 +14,12 @@ var hasBlocks = avx2()
 //go:noescape
 func decodeBlocks(out []byte, seg string) (blocks int, ok bool)
 
+// alphabetBlocks returns how many blocks of 32 characters at the start of
+// seg hold characters of the base64url alphabet alone.
+//
+//go:noescape
+func alphabetBlocks(seg string) (blocks int)
+
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv() (eax uint32)

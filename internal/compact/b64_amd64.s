@@ -79,6 +79,38 @@ bad:
 	MOVB $0, ok+48(FP)
 	RET
 
+// func alphabetBlocks(seg string) (blocks int)
+//
+// The same classification as decodeBlocks', without the decoding.
+TEXT ·alphabetBlocks(SB), NOSPLIT, $0-24
+	MOVQ seg_base+0(FP), SI
+	MOVQ seg_len+8(FP), CX
+	XORQ AX, AX
+	VMOVDQU b64lo<>(SB), Y6
+	VMOVDQU b64hi<>(SB), Y7
+	VMOVDQU b64nib<>(SB), Y9
+
+next:
+	CMPQ CX, $32
+	JLT  end
+	VMOVDQU (SI), Y0
+	VPSRLD  $4, Y0, Y1
+	VPAND   Y9, Y1, Y1
+	VPAND   Y9, Y0, Y2
+	VPSHUFB Y2, Y6, Y3
+	VPSHUFB Y1, Y7, Y4
+	VPTEST  Y3, Y4
+	JNZ     end
+	ADDQ    $32, SI
+	SUBQ    $32, CX
+	INCQ    AX
+	JMP     next
+
+end:
+	VZEROUPPER
+	MOVQ AX, blocks+16(FP)
+	RET
+
 // func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX

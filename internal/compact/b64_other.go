@@ -9,3 +9,7 @@ const hasBlocks = false
 // decodeBlocks decodes nothing; it is never called where hasBlocks is
 // false.
 func decodeBlocks(out []byte, seg string) (blocks int, ok bool) { return 0, true }
+
+// alphabetBlocks checks nothing; it is never called where hasBlocks is
+// false.
+func alphabetBlocks(seg string) (blocks int) { return 0 }

@@ -59,3 +59,12 @@ func BenchmarkDecodeObject(b *testing.B) {
 func benchSig(n int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("\x9c\x01\xfe\x42", n/4)))
 }
+
+func BenchmarkAlphabet(b *testing.B) {
+	b.SetBytes(int64(len(benchSeg)))
+	for b.Loop() {
+		if !Alphabet(benchSeg) {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -111,6 +111,23 @@ func AppendDecode(dst []byte, seg string) ([]byte, bool) {
 	return dst[:start+n], true
 }
 
+// Alphabet reports whether every byte of s is a character of the base64url
+// alphabet (RFC 4648 §5), without padding.
+func Alphabet(s string) bool {
+	if hasBlocks {
+		k := alphabetBlocks(s)
+		if len(s)-k*32 >= 32 {
+			return false // the block after the k-th holds another byte
+		}
+		s = s[k*32:]
+	}
+	var bad uint32
+	for i := 0; i < len(s); i++ {
+		bad |= b64d0[s[i]]
+	}
+	return bad&b64bad == 0
+}
+
 // appendDecodeStd is AppendDecode by Encoding itself.
 func appendDecodeStd(dst []byte, seg string) ([]byte, bool) {
 	out, err := Encoding.AppendDecode(dst, Bytes(seg))

@@ -141,3 +141,34 @@ func FuzzAppendDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, seg string) { checkDecode(t, seg) })
 }
+
+// TestAlphabet: Alphabet accepts exactly the base64url alphabet, at every
+// position and every length around a block's.
+func TestAlphabet(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	s := []byte(strings.Repeat(alphabet, 2))
+	for n := range len(s) + 1 {
+		assert.True(t, Alphabet(string(s[:n])), "%q", s[:n])
+	}
+	for p := range 70 {
+		orig := s[p]
+		for c := range 256 {
+			s[p] = byte(c)
+			assert.Equal(t, strings.IndexByte(alphabet, byte(c)) >= 0, Alphabet(string(s[:70])), "%q at %d", c, p)
+		}
+		s[p] = orig
+	}
+}
+
+// FuzzAlphabet: Alphabet accepts exactly the segments whose every byte
+// is in the base64url alphabet.
+func FuzzAlphabet(f *testing.F) {
+	f.Add(benchSeg)
+	f.Add(benchSeg[:40] + "=" + benchSeg[41:])
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
+		if got := Alphabet(s); got != want {
+			t.Fatalf("Alphabet(%q) = %v", s, got)
+		}
+	})
+}
