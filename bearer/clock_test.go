@@ -46,6 +46,8 @@ func TestClaimsClock(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), claimsClock(nil)(), time.Second)
 }
 
+// BenchmarkClock compares time.Now with wallNow, the clock a first sight
+// checks its claims against.
 func BenchmarkClock(b *testing.B) {
 	b.Run("time.Now", func(b *testing.B) {
 		for b.Loop() {
