@@ -20,8 +20,12 @@ func decodeBlocks(out []byte, seg string) (blocks int, ok bool)
 //go:noescape
 func alphabetBlocks(seg string) (blocks int)
 
+// cpuid returns EAX, EBX, ECX and EDX of the CPUID instruction for the
+// leaf and sub-leaf given.
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
+// xgetbv returns the low 32 bits of XCR0, the state components the
+// operating system saves; call it only when CPUID reports OSXSAVE.
 func xgetbv() (eax uint32)
 
 // avx2 reports whether the processor has AVX2 (CPUID leaf 7, EBX bit 5)
