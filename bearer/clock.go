@@ -4,8 +4,7 @@ import "time"
 
 // unixClock returns what a cache lookup reads the time with: the current
 // Unix second of the clock now, or, when now is nil (the default clock,
-// time.Now), of wallUnix, which reads the wall clock alone where that is
-// cheaper than time.Now. A lookup compares whole seconds with an entry's
+// time.Now), of wallUnix. A lookup compares whole seconds with an entry's
 // expiry, so it needs neither the monotonic reading nor nanoseconds.
 func unixClock(now func() time.Time) func() int64 {
 	if now == nil {
@@ -23,3 +22,6 @@ func claimsClock(now func() time.Time) func() time.Time {
 	}
 	return now
 }
+
+// wallUnix returns the current Unix second of the wall clock (wallNow).
+func wallUnix() int64 { return wallNow().Unix() }
