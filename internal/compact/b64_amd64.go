@@ -2,8 +2,8 @@
 
 package compact
 
-// hasBlocks reports whether decodeBlocks may run: the processor has AVX2
-// and the operating system saves its registers.
+// hasBlocks reports whether decodeBlocks and alphabetBlocks may run: the
+// processor has AVX2 and the operating system saves its registers.
 var hasBlocks = avx2()
 
 // decodeBlocks decodes blocks of 32 characters of seg into 24 bytes each

@@ -2,6 +2,26 @@
 
 #include "textflag.h"
 
+// CONSTANTS loads the tables both loops read: Y6 and Y7 classify a byte by
+// its low and high nibble, Y9 holds 0x0f in every byte.
+#define CONSTANTS \
+	VBROADCASTI128 b64lo<>(SB), Y6; \
+	VBROADCASTI128 b64hi<>(SB), Y7; \
+	VPBROADCASTB   b64nib<>(SB), Y9
+
+// CLASSIFY loads the block at (SI) into Y0, its high nibbles into Y1, and
+// jumps to bad when a byte of it is outside the base64url alphabet: when
+// the classes its low nibble is invalid in include its high nibble's.
+#define CLASSIFY(bad) \
+	VMOVDQU (SI), Y0;  \
+	VPSRLD  $4, Y0, Y1; \
+	VPAND   Y9, Y1, Y1; \
+	VPAND   Y9, Y0, Y2; \
+	VPSHUFB Y2, Y6, Y3; \
+	VPSHUFB Y1, Y7, Y4; \
+	VPTEST  Y3, Y4;     \
+	JNZ     bad
+
 // func decodeBlocks(out []byte, seg string) (blocks int, ok bool)
 //
 // Each block is 32 characters, classified and translated by nibble with
@@ -14,35 +34,21 @@ TEXT ·decodeBlocks(SB), NOSPLIT, $0-49
 	MOVQ seg_base+24(FP), SI
 	MOVQ seg_len+32(FP), CX
 	XORQ AX, AX
-	VMOVDQU b64lo<>(SB), Y6
-	VMOVDQU b64hi<>(SB), Y7
-	VMOVDQU b64roll<>(SB), Y8
-	VMOVDQU b64nib<>(SB), Y9
-	VMOVDQU b64under<>(SB), Y10
-	VMOVDQU b64ten<>(SB), Y11
-	VMOVDQU b64madd1<>(SB), Y12
-	VMOVDQU b64madd2<>(SB), Y13
-	VMOVDQU b64pack<>(SB), Y14
-	VMOVDQU b64perm<>(SB), Y15
+	CONSTANTS
+	VBROADCASTI128 b64roll<>(SB), Y8
+	VPBROADCASTB   b64under<>(SB), Y10
+	VPBROADCASTB   b64ten<>(SB), Y11
+	VPBROADCASTD   b64madd1<>(SB), Y12
+	VPBROADCASTD   b64madd2<>(SB), Y13
+	VBROADCASTI128 b64pack<>(SB), Y14
+	VPMOVZXBD      b64perm<>(SB), Y15
 
 loop:
 	CMPQ CX, $32
 	JLT  done
 	CMPQ DX, $32
 	JLT  done
-	VMOVDQU (SI), Y0
-
-	// Y1: the high nibbles; Y2: the low nibbles.
-	VPSRLD $4, Y0, Y1
-	VPAND  Y9, Y1, Y1
-	VPAND  Y9, Y0, Y2
-
-	// A character is outside the alphabet when the classes its low
-	// nibble is invalid in include its high nibble's class.
-	VPSHUFB Y2, Y6, Y3
-	VPSHUFB Y1, Y7, Y4
-	VPTEST  Y3, Y4
-	JNZ     bad
+	CLASSIFY(bad)
 
 	// The six bits: the character plus an offset chosen by its high
 	// nibble, or by index 15 for '_'.
@@ -80,31 +86,20 @@ bad:
 	RET
 
 // func alphabetBlocks(seg string) (blocks int)
-//
-// The same classification as decodeBlocks', without the decoding.
 TEXT ·alphabetBlocks(SB), NOSPLIT, $0-24
 	MOVQ seg_base+0(FP), SI
 	MOVQ seg_len+8(FP), CX
 	XORQ AX, AX
-	VMOVDQU b64lo<>(SB), Y6
-	VMOVDQU b64hi<>(SB), Y7
-	VMOVDQU b64nib<>(SB), Y9
+	CONSTANTS
 
 next:
 	CMPQ CX, $32
 	JLT  end
-	VMOVDQU (SI), Y0
-	VPSRLD  $4, Y0, Y1
-	VPAND   Y9, Y1, Y1
-	VPAND   Y9, Y0, Y2
-	VPSHUFB Y2, Y6, Y3
-	VPSHUFB Y1, Y7, Y4
-	VPTEST  Y3, Y4
-	JNZ     end
-	ADDQ    $32, SI
-	SUBQ    $32, CX
-	INCQ    AX
-	JMP     next
+	CLASSIFY(end)
+	ADDQ $32, SI
+	SUBQ $32, CX
+	INCQ AX
+	JMP  next
 
 end:
 	VZEROUPPER
@@ -129,73 +124,52 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	MOVL AX, eax+0(FP)
 	RET
 
-// b64lo: the alphabet classes a low nibble is invalid in.
+// The tables of one 128-bit lane, which VPSHUFB reads in each lane.
+
+// b64lo: by low nibble, the classes of high nibble it is invalid in (bit
+// 0: 0x0_, 0x1_, 0x8_ to 0xF_; 1: 0x2_; 2: 0x3_; 3: 0x4_, 0x6_; 4: 0x5_;
+// 5: 0x7_).
 DATA b64lo<>+0(SB)/8, $0x030303030303030b
 DATA b64lo<>+8(SB)/8, $0x2737353737070303
-DATA b64lo<>+16(SB)/8, $0x030303030303030b
-DATA b64lo<>+24(SB)/8, $0x2737353737070303
-GLOBL b64lo<>(SB), RODATA|NOPTR, $32
+GLOBL b64lo<>(SB), RODATA|NOPTR, $16
 
-// b64hi: the class of a high nibble.
+// b64hi: the class of each high nibble.
 DATA b64hi<>+0(SB)/8, $0x2008100804020101
 DATA b64hi<>+8(SB)/8, $0x0101010101010101
-DATA b64hi<>+16(SB)/8, $0x2008100804020101
-DATA b64hi<>+24(SB)/8, $0x0101010101010101
-GLOBL b64hi<>(SB), RODATA|NOPTR, $32
+GLOBL b64hi<>(SB), RODATA|NOPTR, $16
 
-// b64roll: what to add to a character to get its six bits, by high nibble (15: '_').
+// b64roll: what to add to a character to get its six bits, by high
+// nibble: '-' 17, digits 4, upper case -65, lower case -71; at 15, '_' -32.
 DATA b64roll<>+0(SB)/8, $0xb9b9bfbf04110000
 DATA b64roll<>+8(SB)/8, $0xe000000000000000
-DATA b64roll<>+16(SB)/8, $0xb9b9bfbf04110000
-DATA b64roll<>+24(SB)/8, $0xe000000000000000
-GLOBL b64roll<>(SB), RODATA|NOPTR, $32
+GLOBL b64roll<>(SB), RODATA|NOPTR, $16
 
-// b64nib: 0x0f in every byte.
-DATA b64nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA b64nib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA b64nib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA b64nib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL b64nib<>(SB), RODATA|NOPTR, $32
-
-// b64under: '_' in every byte.
-DATA b64under<>+0(SB)/8, $0x5f5f5f5f5f5f5f5f
-DATA b64under<>+8(SB)/8, $0x5f5f5f5f5f5f5f5f
-DATA b64under<>+16(SB)/8, $0x5f5f5f5f5f5f5f5f
-DATA b64under<>+24(SB)/8, $0x5f5f5f5f5f5f5f5f
-GLOBL b64under<>(SB), RODATA|NOPTR, $32
-
-// b64ten: 10 in every byte.
-DATA b64ten<>+0(SB)/8, $0x0a0a0a0a0a0a0a0a
-DATA b64ten<>+8(SB)/8, $0x0a0a0a0a0a0a0a0a
-DATA b64ten<>+16(SB)/8, $0x0a0a0a0a0a0a0a0a
-DATA b64ten<>+24(SB)/8, $0x0a0a0a0a0a0a0a0a
-GLOBL b64ten<>(SB), RODATA|NOPTR, $32
-
-// b64madd1: multipliers merging two sextets into a 12-bit word.
-DATA b64madd1<>+0(SB)/8, $0x0140014001400140
-DATA b64madd1<>+8(SB)/8, $0x0140014001400140
-DATA b64madd1<>+16(SB)/8, $0x0140014001400140
-DATA b64madd1<>+24(SB)/8, $0x0140014001400140
-GLOBL b64madd1<>(SB), RODATA|NOPTR, $32
-
-// b64madd2: multipliers merging two 12-bit words into 24 bits.
-DATA b64madd2<>+0(SB)/8, $0x0001100000011000
-DATA b64madd2<>+8(SB)/8, $0x0001100000011000
-DATA b64madd2<>+16(SB)/8, $0x0001100000011000
-DATA b64madd2<>+24(SB)/8, $0x0001100000011000
-GLOBL b64madd2<>(SB), RODATA|NOPTR, $32
-
-// b64pack: three big-endian bytes of each 24-bit dword, in place.
+// b64pack: the three big-endian bytes of each 24-bit dword, then zeros.
 DATA b64pack<>+0(SB)/8, $0x090a040506000102
 DATA b64pack<>+8(SB)/8, $0x808080800c0d0e08
-DATA b64pack<>+16(SB)/8, $0x090a040506000102
-DATA b64pack<>+24(SB)/8, $0x808080800c0d0e08
-GLOBL b64pack<>(SB), RODATA|NOPTR, $32
+GLOBL b64pack<>(SB), RODATA|NOPTR, $16
 
-// b64perm: the six dwords of output, contiguous.
-DATA b64perm<>+0(SB)/8, $0x0000000100000000
-DATA b64perm<>+8(SB)/8, $0x0000000400000002
-DATA b64perm<>+16(SB)/8, $0x0000000600000005
-DATA b64perm<>+24(SB)/8, $0x0000000700000003
-GLOBL b64perm<>(SB), RODATA|NOPTR, $32
+// Constants broadcast to every byte or dword.
 
+DATA b64nib<>+0(SB)/1, $0x0f
+GLOBL b64nib<>(SB), RODATA|NOPTR, $1
+
+// b64under: '_'; b64ten: what moves '_' to index 15 of b64roll.
+DATA b64under<>+0(SB)/1, $0x5f
+GLOBL b64under<>(SB), RODATA|NOPTR, $1
+
+DATA b64ten<>+0(SB)/1, $10
+GLOBL b64ten<>(SB), RODATA|NOPTR, $1
+
+// b64madd1 merges two sextets into a 12-bit word, b64madd2 two such words
+// into 24 bits.
+DATA b64madd1<>+0(SB)/4, $0x01400140
+GLOBL b64madd1<>(SB), RODATA|NOPTR, $4
+
+DATA b64madd2<>+0(SB)/4, $0x00011000
+GLOBL b64madd2<>(SB), RODATA|NOPTR, $4
+
+// b64perm: the dwords VPERMD keeps, the six of output first (widened
+// from bytes by VPMOVZXBD).
+DATA b64perm<>+0(SB)/8, $0x0703060504020100
+GLOBL b64perm<>(SB), RODATA|NOPTR, $8

@@ -2,8 +2,8 @@
 
 package compact
 
-// hasBlocks is false: blocks are decoded by vector instructions on amd64
-// alone.
+// hasBlocks is false: blocks are decoded and checked by vector
+// instructions on amd64 alone.
 const hasBlocks = false
 
 // decodeBlocks decodes nothing; it is never called where hasBlocks is
