@@ -156,6 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	defer func() { cancel(); <-watched }()
 
 	if err := serve.Banner(stdout, func(w io.Writer) error { return printBanner(w, ln.Addr().String(), demo) }); err != nil {
+		_ = ln.Close()
 		return err
 	}
 	if admin != nil {
