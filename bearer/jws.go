@@ -97,8 +97,27 @@ const claimSlots = 24
 // Nothing the Principal keeps points into it (see cacheEntry.keep).
 const payloadScratch = 512
 
-// splitJWS splits tok into its three segments, decodes the header and the
-// signature strictly (into scratch) and checks the header's "alg" against
+// A cut is a token split at its dots (compact.Cut): ok when it has
+// exactly two, clean when besides them it holds characters of the
+// base64url alphabet alone (compact.CutClean), as every JWS its issuer
+// signed does. A clean token has no line break, and its payload segment
+// is within RFC 6750's b64token grammar.
+type cut struct {
+	h, p, s   string
+	ok, clean bool
+}
+
+// cutToken cuts tok, reading it once when it is clean.
+func cutToken(tok string) cut {
+	if h, p, s, clean := compact.CutClean(tok); clean {
+		return cut{h: h, p: p, s: s, ok: true, clean: true}
+	}
+	h, p, s, ok := compact.Cut(tok)
+	return cut{h: h, p: p, s: s, ok: ok}
+}
+
+// splitJWS takes tok, cut into its three segments (c), decodes the header
+// and the signature strictly (into scratch) and checks the header's "alg" against
 // algs (which never holds "none", in any spelling: see checkAlgorithm). It
 // reports false for anything golang-jwt's parser would refuse as
 // malformed, unverifiable or with a signing method outside algs — reason
@@ -108,11 +127,11 @@ const payloadScratch = 512
 //
 // When memos (which may be nil) hold the header segment in its slot
 // (memoSlot), the header is taken from there.
-func splitJWS(tok string, algs []string, scratch []byte, memos *[headerMemos]atomic.Pointer[headerMemo]) (t jws, signing, payload string, ok bool) {
-	h, p, s, ok := compact.Cut(tok)
-	if !ok {
+func splitJWS(tok string, c *cut, algs []string, scratch []byte, memos *[headerMemos]atomic.Pointer[headerMemo]) (t jws, signing, payload string, ok bool) {
+	if !c.ok {
 		return t, "", "", false
 	}
+	h, p, s := c.h, c.p, c.s
 	var memo *headerMemo
 	if memos != nil {
 		memo = memos[memoSlot(h)].Load()

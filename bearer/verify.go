@@ -59,9 +59,13 @@ func (a *Authenticator) check(r *http.Request) (*gatehouse.Principal, reason, er
 	}
 	var p *gatehouse.Principal
 	var err error
+	var c cut
+	if a.jwtOn {
+		c = cutToken(tok)
+	}
 	switch {
-	case a.jwtOn && strings.Count(tok, ".") == 2:
-		p, rs, err = a.verifyJWT(ctx, tok)
+	case c.ok:
+		p, rs, err = a.verifyCut(ctx, tok, &c)
 	case !validToken(tok):
 		p, rs, err = nil, rMalformed, a.errs[rMalformed]
 	case a.tokens != nil:
@@ -139,28 +143,35 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // A token outside the b64token grammar is refused as malformed whatever
 // else is wrong with it, as if the grammar were checked first. Line
 // breaks, which base64 decoding skips, are refused first; the rest of the
-// grammar is checked only for a refusal, and only where strict base64url
-// decoding has not vouched for it (base64url holds only b64token bytes): nothing before
-// a refusal leaves a trace (a key-set fetch for an unknown kid comes after
+// grammar is checked only for a refusal, and only where neither the cut
+// (a clean token) nor strict base64url decoding has vouched for it
+// (base64url holds only b64token bytes): nothing before a refusal leaves
+// a trace (a key-set fetch for an unknown kid comes after
 // the payload is decoded, see keyFor).
 func (a *Authenticator) verifyJWT(ctx context.Context, tok string) (*gatehouse.Principal, reason, error) {
-	if strings.IndexByte(tok, '\n') >= 0 || strings.IndexByte(tok, '\r') >= 0 {
+	c := cutToken(tok)
+	return a.verifyCut(ctx, tok, &c)
+}
+
+// verifyCut is verifyJWT for tok cut at its dots (c).
+func (a *Authenticator) verifyCut(ctx context.Context, tok string, c *cut) (*gatehouse.Principal, reason, error) {
+	if !c.clean && (strings.IndexByte(tok, '\n') >= 0 || strings.IndexByte(tok, '\r') >= 0) {
 		// Outside the b64token grammar, and the one thing base64
 		// decoding would skip: without this, each line break added to a
 		// valid token would make another string that verifies.
 		return nil, rMalformed, a.errs[rMalformed]
 	}
 	var scratch [jwsScratch]byte
-	t, signing, seg, ok := splitJWS(tok, a.algs, scratch[:], &a.headers)
+	t, signing, seg, ok := splitJWS(tok, c, a.algs, scratch[:], &a.headers)
 	if !ok {
 		if !validToken(tok) {
 			return nil, rMalformed, a.errs[rMalformed]
 		}
 		return nil, rInvalid, a.errs[rInvalid]
 	}
-	c := payload{seg: seg}
-	p, rs, err := a.verifySplit(ctx, tok, &t, signing, &c)
-	if rs != rOK && (!c.decoded || c.bad) && !b64tokenBody(seg) {
+	pl := payload{seg: seg}
+	p, rs, err := a.verifySplit(ctx, tok, &t, signing, &pl)
+	if rs != rOK && (!pl.decoded || pl.bad) && !c.clean && !b64tokenBody(seg) {
 		return nil, rMalformed, a.errs[rMalformed]
 	}
 	return p, rs, err

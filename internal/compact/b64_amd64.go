@@ -20,6 +20,13 @@ func decodeBlocks(out []byte, seg string) (blocks int, ok bool)
 //go:noescape
 func alphabetBlocks(seg string) (blocks int)
 
+// dotBlocks reports whether tok, at least 32 bytes long, holds exactly two
+// dots and otherwise characters of the base64url alphabet alone, and
+// returns the dots' indexes; it reads tok once, 32 bytes at a time.
+//
+//go:noescape
+func dotBlocks(tok string) (dot1, dot2 int, ok bool)
+
 // cpuid returns EAX, EBX, ECX and EDX of the CPUID instruction for the
 // leaf and sub-leaf given.
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)

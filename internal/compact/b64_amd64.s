@@ -106,6 +106,100 @@ end:
 	MOVQ AX, blocks+16(FP)
 	RET
 
+// func dotBlocks(tok string) (dot1, dot2 int, ok bool)
+//
+// Each block of 32 bytes yields two masks (VPMOVMSKB): its bytes of the
+// alphabet or '.', which must be all of them, and its dots, whose indexes
+// are taken one by one (BSF, then the lowest bit cleared), at most two in
+// all. The last bytes, fewer than 32, are read as the last 32 of tok,
+// with the lanes already read masked off.
+TEXT ·dotBlocks(SB), NOSPLIT, $0-33
+	MOVQ tok_base+0(FP), SI
+	MOVQ tok_len+8(FP), R13
+	CMPQ R13, $32
+	JLT  nodots
+	CONSTANTS
+	VPBROADCASTB b64dot<>(SB), Y10
+	VPXOR        Y11, Y11, Y11
+	XORQ         R8, R8          // the block's offset
+	XORQ         R9, R9          // dots found
+	XORQ         R10, R10        // the first dot's index
+	XORQ         R11, R11        // the second's
+	MOVL         $-1, R12        // the lanes of the block not read before
+
+block:
+	VMOVDQU   (SI)(R8*1), Y0
+	VPSRLD    $4, Y0, Y1
+	VPAND     Y9, Y1, Y1
+	VPAND     Y9, Y0, Y2
+	VPSHUFB   Y2, Y6, Y3
+	VPSHUFB   Y1, Y7, Y4
+	VPAND     Y3, Y4, Y5
+	VPCMPEQB  Y11, Y5, Y5        // 0xff: a character of the alphabet
+	VPCMPEQB  Y10, Y0, Y1        // 0xff: a dot
+	VPOR      Y1, Y5, Y5
+	VPMOVMSKB Y5, AX
+	VPMOVMSKB Y1, BX
+	ANDL      R12, AX
+	ANDL      R12, BX
+	CMPL      AX, R12
+	JNE       nodots
+
+dots:
+	TESTL BX, BX
+	JZ    advance
+	BSFL  BX, DX
+	ADDQ  R8, DX
+	INCQ  R9
+	CMPQ  R9, $1
+	JNE   second
+	MOVQ  DX, R10
+	JMP   clear
+
+second:
+	CMPQ R9, $2
+	JNE  nodots
+	MOVQ DX, R11
+
+clear:
+	LEAL -1(BX), DX
+	ANDL DX, BX
+	JMP  dots
+
+advance:
+	ADDQ $32, R8
+	MOVQ R13, CX
+	SUBQ R8, CX                  // the bytes left
+	JLE  found
+	CMPQ CX, $32
+	JGE  block
+
+	// The last CX bytes: the block of tok's last 32, whose first 32-CX
+	// lanes were read already.
+	MOVQ R13, R8
+	SUBQ $32, R8
+	NEGQ CX
+	ADDQ $32, CX
+	MOVL $-1, R12
+	SHLL CX, R12
+	JMP  block
+
+found:
+	CMPQ R9, $2
+	JNE  nodots
+	VZEROUPPER
+	MOVQ R10, dot1+16(FP)
+	MOVQ R11, dot2+24(FP)
+	MOVB $1, ok+32(FP)
+	RET
+
+nodots:
+	VZEROUPPER
+	MOVQ $0, dot1+16(FP)
+	MOVQ $0, dot2+24(FP)
+	MOVB $0, ok+32(FP)
+	RET
+
 // func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX
@@ -157,6 +251,10 @@ GLOBL b64nib<>(SB), RODATA|NOPTR, $1
 // b64under: '_'; b64ten: what moves '_' to index 15 of b64roll.
 DATA b64under<>+0(SB)/1, $0x5f
 GLOBL b64under<>(SB), RODATA|NOPTR, $1
+
+// b64dot: '.', which separates the segments of a compact JWS.
+DATA b64dot<>+0(SB)/1, $0x2e
+GLOBL b64dot<>(SB), RODATA|NOPTR, $1
 
 DATA b64ten<>+0(SB)/1, $10
 GLOBL b64ten<>(SB), RODATA|NOPTR, $1

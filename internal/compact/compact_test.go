@@ -172,3 +172,72 @@ func FuzzAlphabet(f *testing.F) {
 		}
 	})
 }
+
+// cutCleanRef is CutClean by definition: Cut, then the alphabet check of
+// each segment.
+func cutCleanRef(tok string) (h, p, s string, clean bool) {
+	h, p, s, ok := Cut(tok)
+	if !ok || !Alphabet(h) || !Alphabet(p) || !Alphabet(s) {
+		return "", "", "", false
+	}
+	return h, p, s, true
+}
+
+// TestCutClean: for tokens of every length to 200 with their two dots at
+// assorted places, CutClean agrees with its definition (Cut, then Alphabet
+// on each segment), as it does with every byte value at every position
+// of a 100-byte token, and with no dot, one or three.
+func TestCutClean(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	check := func(tok []byte) {
+		t.Helper()
+		h, p, s, clean := CutClean(string(tok))
+		wh, wp, ws, want := cutCleanRef(string(tok))
+		if clean != want || h != wh || p != wp || s != ws {
+			t.Fatalf("CutClean(%q) = %q %q %q %v, want %q %q %q %v", tok, h, p, s, clean, wh, wp, ws, want)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for n := range 201 {
+		for range 6 {
+			tok := make([]byte, n)
+			for i := range tok {
+				tok[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+			check(tok)
+			if n < 2 {
+				continue
+			}
+			i, j := rnd.IntN(n), rnd.IntN(n)
+			tok[i], tok[j] = '.', '.'
+			check(tok)
+			tok[rnd.IntN(n)] = '.'
+			check(tok)
+		}
+	}
+	tok := []byte(benchSeg[:40] + "." + benchSeg[:30] + "." + benchSeg[:28])
+	check(tok)
+	for pos := range tok {
+		orig := tok[pos]
+		for c := range 256 {
+			tok[pos] = byte(c)
+			check(tok)
+		}
+		tok[pos] = orig
+	}
+}
+
+// FuzzCutClean: CutClean agrees with Cut followed by Alphabet on each
+// segment.
+func FuzzCutClean(f *testing.F) {
+	f.Add(benchSeg[:40] + "." + benchSeg + "." + benchSeg[:43])
+	f.Add(benchSeg[:40] + "." + benchSeg + ".." + benchSeg[:43])
+	f.Add(benchSeg[:40] + "." + benchSeg[:60] + "\n" + benchSeg[60:] + "." + benchSeg[:43])
+	f.Fuzz(func(t *testing.T, tok string) {
+		h, p, s, clean := CutClean(tok)
+		wh, wp, ws, want := cutCleanRef(tok)
+		if clean != want || h != wh || p != wp || s != ws {
+			t.Fatalf("CutClean(%q) = %q %q %q %v, want %q %q %q %v", tok, h, p, s, clean, wh, wp, ws, want)
+		}
+	})
+}

@@ -24,7 +24,7 @@ func guarded(t *testing.T, n int) []byte {
 	return mem[page-n : page : page]
 }
 
-// TestGuardPages: AppendDecode and Alphabet read no byte past a segment
+// TestGuardPages: AppendDecode, Alphabet and CutClean read no byte past a segment
 // and AppendDecode writes none past the room it was given, for every
 // length to 300, segments of the alphabet and with a stray byte: both the
 // segment and the output end at an unreadable page.
@@ -54,6 +54,11 @@ func TestGuardPages(t *testing.T) {
 				t.Fatalf("%q: AppendDecode reallocated", enc)
 			}
 			Alphabet(s)
+			CutClean(s)
+			if n >= 2 {
+				seg[rnd.IntN(n/2)], seg[n/2+rnd.IntN(n-n/2)] = '.', '.'
+				CutClean(s)
+			}
 		}
 	}
 }
