@@ -2,11 +2,13 @@ package bearer
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -213,4 +215,33 @@ func TestScopeRoom(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perCall := (after.TotalAlloc - before.TotalAlloc) / calls
 	assert.Less(t, perCall, uint64(16<<10), "bytes allocated per verification")
+}
+
+// TestScopesFew: the one-pass split of a scope string into the entry's
+// room agrees with gatehouse.ParseScope whenever it reports that the
+// scopes fit, and reports that they do exactly when ParseScope finds at
+// most entryScopes of them; strings of parts drawn from valid tokens,
+// duplicates, empty parts and invalid ones, up to eight parts.
+func TestScopesFew(t *testing.T) {
+	parts := []string{"a", "b", "c", "d", "e", "orders:read", "", `"`, "x\ty", "é", "a"}
+	rnd := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		f := make([]string, 1+rnd.IntN(8))
+		for i := range f {
+			f[i] = parts[rnd.IntN(len(parts))]
+		}
+		s := strings.Join(f, " ")
+		var e cacheEntry
+		var l scopeList
+		want := gatehouse.ParseScope(s)
+		if !l.few(&e, s) {
+			assert.Greater(t, len(want), entryScopes, "%q", s)
+			continue
+		}
+		assert.Equal(t, len(want), len(l.s), "%q", s)
+		if len(want) > 0 {
+			assert.Equal(t, want, l.s, "%q", s)
+			assert.Same(t, &e.scopesIn[0], unsafe.SliceData(l.s), "%q: in the entry", s)
+		}
+	}
 }

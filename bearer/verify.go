@@ -742,6 +742,9 @@ func (e *cacheEntry) scopes(pb []byte, c compact.Value, strs int) []string {
 	switch c.Kind {
 	case compact.String:
 		s := e.keep(c.Str(pb))
+		if l.few(e, s) {
+			break
+		}
 		l.init(e, strings.Count(s, " ")+1)
 		for f := range strings.SplitSeq(s, " ") {
 			if gatehouse.ValidScope(f) {
@@ -797,6 +800,28 @@ func (l *scopeList) init(e *cacheEntry, n int) {
 	} else {
 		l.s = make([]string, 0, min(n, scopeRoom))
 	}
+}
+
+// few collects the scope-tokens of the space-delimited s once each, in
+// order, into e's own room, reading s once, and reports whether they fit
+// there (at most entryScopes of them); when they do not, the caller
+// collects them again with init and add.
+func (l *scopeList) few(e *cacheEntry, s string) bool {
+	l.s = e.scopesIn[:0]
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != ' ' {
+			continue
+		}
+		if f := s[start:i]; gatehouse.ValidScope(f) && !slices.Contains(l.s, f) {
+			if len(l.s) == entryScopes {
+				return false
+			}
+			l.s = append(l.s, f)
+		}
+		start = i + 1
+	}
+	return true
 }
 
 func (l *scopeList) add(s string) {
