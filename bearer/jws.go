@@ -98,10 +98,11 @@ const claimSlots = 24
 const payloadScratch = 512
 
 // A cut is a token split at its dots (compact.Cut): ok when it has
-// exactly two, clean when besides them it holds characters of the
-// base64url alphabet alone (compact.CutClean), as every JWS its issuer
-// signed does. A clean token has no line break, and its payload segment
-// is within RFC 6750's b64token grammar.
+// exactly two, clean when compact.CutClean vouched, in one read, that
+// besides them it holds characters of the base64url alphabet alone, as
+// every JWS an issuer signs does. A clean token has no line break, and
+// its payload segment is within RFC 6750's b64token grammar; a token not
+// vouched for is checked for both the long way.
 type cut struct {
 	h, p, s   string
 	ok, clean bool

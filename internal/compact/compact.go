@@ -45,26 +45,23 @@ func Cut(tok string) (header, payload, signature string, ok bool) {
 	return h, p, s, true
 }
 
-// CutClean cuts tok as Cut does when tok is base64url text alone: exactly two
-// dots, and every other byte a character of the base64url alphabet
-// (RFC 4648 §5, without padding). For any other string clean is false and
-// the segments are empty, and Cut says whether tok has three segments at
-// all. On amd64 with AVX2, a token of 32 bytes or more is read once, 32
-// bytes at a time (dotBlocks); elsewhere CutClean is Cut followed by Alphabet
-// on each segment.
+// CutClean cuts tok as Cut does when it finds, reading tok once, that tok
+// is base64url text alone: exactly two dots, and every other byte a
+// character of the base64url alphabet (RFC 4648 §5, without padding).
+// It reports clean false, with empty segments, for any other string and
+// wherever it cannot read tok that way: on amd64 with AVX2 it reads 32
+// bytes at a time (dotBlocks), and a shorter token, or any token on
+// another platform, is never clean. Clean is a fast path's answer, not a
+// refusal: a caller checks a token it does not vouch for the long way.
 func CutClean(tok string) (header, payload, signature string, clean bool) {
-	if hasBlocks && len(tok) >= 32 {
-		i, j, ok := dotBlocks(tok)
-		if !ok {
-			return "", "", "", false
-		}
-		return tok[:i], tok[i+1 : j], tok[j+1:], true
-	}
-	h, p, s, ok := Cut(tok)
-	if !ok || !Alphabet(h) || !Alphabet(p) || !Alphabet(s) {
+	if !hasBlocks || len(tok) < 32 {
 		return "", "", "", false
 	}
-	return h, p, s, true
+	i, j, ok := dotBlocks(tok)
+	if !ok {
+		return "", "", "", false
+	}
+	return tok[:i], tok[i+1 : j], tok[j+1:], true
 }
 
 // AppendDecode appends the decoding of the segment seg with [Encoding] to
