@@ -24,10 +24,11 @@ func guarded(t *testing.T, n int) []byte {
 	return mem[page-n : page : page]
 }
 
-// TestGuardPages: AppendDecode, Alphabet and CutClean read no byte past a segment
-// and AppendDecode writes none past the room it was given, for every
-// length to 300, segments of the alphabet and with a stray byte: both the
-// segment and the output end at an unreadable page.
+// TestGuardPages: AppendDecode, Alphabet and CutClean read no byte past a
+// segment and AppendDecode writes none past the room it was given, for
+// every length to 300, segments of the alphabet and with a stray byte (and
+// for CutClean, with two dots): both the segment and the output end at an
+// unreadable page.
 func TestGuardPages(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for n := range 301 {
