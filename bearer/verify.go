@@ -123,10 +123,10 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 	return rOK, nil
 }
 
-// verifyJWT verifies tok, checks its claims, builds the Principal and
-// caches it. The clock is read once the signature is verified, for the
-// claims and the insert: a token already expired then (accepted only
-// thanks to the leeway) is not cached.
+// verifyCut verifies tok, cut at its dots (c), checks its claims, builds
+// the Principal and caches it. The clock is read once the signature is
+// verified, for the claims and the insert: a token already expired then
+// (accepted only thanks to the leeway) is not cached.
 //
 // The order is golang-jwt's Parser.ParseWithClaims' with one difference:
 // with a single issuer, the claims are decoded after the signature check,
@@ -148,12 +148,6 @@ func (a *Authenticator) checkRevoked(ctx context.Context, ref *TokenRef) (reason
 // (base64url holds only b64token bytes): nothing before a refusal leaves
 // a trace (a key-set fetch for an unknown kid comes after
 // the payload is decoded, see keyFor).
-func (a *Authenticator) verifyJWT(ctx context.Context, tok string) (*gatehouse.Principal, reason, error) {
-	c := cutToken(tok)
-	return a.verifyCut(ctx, tok, &c)
-}
-
-// verifyCut is verifyJWT for tok cut at its dots (c).
 func (a *Authenticator) verifyCut(ctx context.Context, tok string, c *cut) (*gatehouse.Principal, reason, error) {
 	if !c.clean && (strings.IndexByte(tok, '\n') >= 0 || strings.IndexByte(tok, '\r') >= 0) {
 		// Outside the b64token grammar, and the one thing base64
@@ -164,7 +158,7 @@ func (a *Authenticator) verifyCut(ctx context.Context, tok string, c *cut) (*gat
 	var scratch [jwsScratch]byte
 	t, signing, seg, ok := splitJWS(tok, c, a.algs, scratch[:], &a.headers)
 	if !ok {
-		if !validToken(tok) {
+		if !c.clean && !validToken(tok) {
 			return nil, rMalformed, a.errs[rMalformed]
 		}
 		return nil, rInvalid, a.errs[rInvalid]
@@ -197,7 +191,7 @@ func (a *Authenticator) remember(h string, t *jws, verified bool) {
 	}
 }
 
-// verifySplit is verifyJWT once tok is split, its header and signature
+// verifySplit is verifyCut once tok is split, its header and signature
 // decoded.
 func (a *Authenticator) verifySplit(ctx context.Context, tok string, t *jws, signing string, c *payload) (*gatehouse.Principal, reason, error) {
 	alg := a.algs[t.algIdx] // not read from t, which holds scratch
