@@ -9,18 +9,24 @@
 	VBROADCASTI128 b64hi<>(SB), Y7; \
 	VPBROADCASTB   b64nib<>(SB), Y9
 
-// CLASSIFY loads the block at (SI) into Y0, its high nibbles into Y1, and
-// jumps to bad when a byte of it is outside the base64url alphabet: when
-// the classes its low nibble is invalid in include its high nibble's.
-#define CLASSIFY(bad) \
-	VMOVDQU (SI), Y0;  \
+// NIBBLES loads the block at addr into Y0, its high nibbles into Y1, the
+// classes its low nibbles are invalid in into Y3 and its high nibbles'
+// classes into Y4: a byte is outside the base64url alphabet where Y3 and
+// Y4 share a bit.
+#define NIBBLES(addr) \
+	VMOVDQU addr, Y0;   \
 	VPSRLD  $4, Y0, Y1; \
 	VPAND   Y9, Y1, Y1; \
 	VPAND   Y9, Y0, Y2; \
 	VPSHUFB Y2, Y6, Y3; \
-	VPSHUFB Y1, Y7, Y4; \
-	VPTEST  Y3, Y4;     \
-	JNZ     bad
+	VPSHUFB Y1, Y7, Y4
+
+// CLASSIFY loads the block at (SI) as NIBBLES does and jumps to bad when
+// a byte of it is outside the base64url alphabet.
+#define CLASSIFY(bad) \
+	NIBBLES((SI));  \
+	VPTEST Y3, Y4; \
+	JNZ    bad
 
 // func decodeBlocks(out []byte, seg string) (blocks int, ok bool)
 //
@@ -128,12 +134,7 @@ TEXT ·dotBlocks(SB), NOSPLIT, $0-33
 	MOVL         $-1, R12        // the lanes of the block not read before
 
 block:
-	VMOVDQU   (SI)(R8*1), Y0
-	VPSRLD    $4, Y0, Y1
-	VPAND     Y9, Y1, Y1
-	VPAND     Y9, Y0, Y2
-	VPSHUFB   Y2, Y6, Y3
-	VPSHUFB   Y1, Y7, Y4
+	NIBBLES((SI)(R8*1))
 	VPAND     Y3, Y4, Y5
 	VPCMPEQB  Y11, Y5, Y5        // 0xff: a character of the alphabet
 	VPCMPEQB  Y10, Y0, Y1        // 0xff: a dot
