@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,6 +65,22 @@ type Config struct {
 	// NewClusterClient(ClusterAddrs, Timeout) returns; one seed is enough,
 	// several survive a seed being down.
 	ClusterAddrs []string
+	// Username and Password, when Password is set, authenticate the
+	// clients built from Addr and ClusterAddrs to Redis (AUTH, or HELLO
+	// under RESP3) on every new connection: an ACL user's name and
+	// password, or Password alone for the default user (requirepass).
+	// Neither appears in any error or log. A Client of your own carries
+	// its own credentials, so New refuses them beside Client.
+	Username, Password string
+	// TLS, when set, makes the clients built from Addr and ClusterAddrs
+	// connect over TLS with this configuration: its RootCAs verify the
+	// servers (nil means the system's roots), its Certificates are the
+	// client certificate that a Redis with tls-auth-clients asks for.
+	// When ServerName is empty, each connection verifies the server under
+	// the host of the address it dials (a Cluster's nodes under their own
+	// names, an IP address against the certificate's IP SANs). A Client
+	// of your own carries its own TLS, so New refuses it beside Client.
+	TLS *tls.Config
 	// Prefix starts every key the stores write; empty means DefaultPrefix
 	// ("gatehouse:"). Give each application (and each test) its own. It
 	// must not contain '{' or '}': a Redis Cluster would read a hash tag
@@ -219,16 +236,21 @@ func New(cfg Config) (*Store, error) {
 	case given > 1:
 		return nil, fmt.Errorf("%w: set one of Client, Addr and ClusterAddrs", ErrConfig)
 	case cfg.Client != nil:
+		if cfg.Username != "" || cfg.Password != "" || cfg.TLS != nil {
+			return nil, fmt.Errorf("%w: Username, Password and TLS configure the clients built from Addr or ClusterAddrs; give them to the Client of your own instead", ErrConfig)
+		}
 		if err := checkClient(cfg.Client); err != nil {
 			return nil, err
 		}
+	case cfg.Username != "" && cfg.Password == "":
+		return nil, fmt.Errorf("%w: Username without Password", ErrConfig)
 	case cfg.Addr != "":
-		s.client, s.owned = NewClient(cfg.Addr, cfg.Timeout), true
+		s.client, s.owned = newClient(cfg.Addr, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS}), true
 	case len(cfg.ClusterAddrs) > 0:
 		if slices.Contains(cfg.ClusterAddrs, "") {
 			return nil, fmt.Errorf("%w: empty address in ClusterAddrs", ErrConfig)
 		}
-		s.client, s.owned = NewClusterClient(cfg.ClusterAddrs, cfg.Timeout), true
+		s.client, s.owned = newClusterClient(cfg.ClusterAddrs, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS}), true
 	default:
 		return nil, fmt.Errorf("%w: Client, Addr or ClusterAddrs is required", ErrConfig)
 	}
@@ -268,8 +290,10 @@ func New(cfg Config) (*Store, error) {
 }
 
 // NewClient returns a go-redis client for addr suited to the stores, as
-// New builds from Config.Addr, tuned to fail fast and recover fast on an
-// authentication hot path (see the README's "Timeouts and outages"):
+// New builds from Config.Addr (without Config's credentials and TLS, for
+// which give New the address and use [Store.Client]), tuned to fail fast
+// and recover fast on an authentication hot path (see the README's
+// "Timeouts and outages"):
 //   - dial, read and write timeouts of timeout (0 means DefaultTimeout),
 //     and command deadlines taken from contexts (ContextTimeoutEnabled);
 //   - one dial attempt per connection (DialerRetries 1; go-redis tries 5
@@ -287,17 +311,40 @@ func New(cfg Config) (*Store, error) {
 //   - every script loaded on each new connection (OnConnect), so that a
 //     Redis restarted empty runs each script with one EVALSHA.
 func NewClient(addr string, timeout time.Duration) *redis.Client {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	return newClient(addr, conn{timeout: timeout})
+}
+
+// NewClusterClient returns a go-redis Redis Cluster client for the seeds
+// addrs suited to the stores, as New builds from Config.ClusterAddrs
+// (without Config's credentials and TLS): every command on the master that
+// owns its key, the timeouts, retries, dialer and script loading of
+// NewClient on every node, and the slot map read every second.
+func NewClusterClient(addrs []string, timeout time.Duration) *redis.ClusterClient {
+	return newClusterClient(addrs, conn{timeout: timeout})
+}
+
+// A conn is how the clients the package builds reach Redis: Config's
+// Timeout, Username, Password and TLS.
+type conn struct {
+	timeout            time.Duration
+	username, password string
+	tls                *tls.Config
+}
+
+func newClient(addr string, c conn) *redis.Client {
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
 	}
 	return redis.NewClient(&redis.Options{
 		Addr:                  addr,
-		Dialer:                newDialer(timeout).dial,
+		Username:              c.username,
+		Password:              c.password,
+		Dialer:                newDialer(c.timeout, c.tls).dial,
 		OnConnect:             onConnect,
-		DialTimeout:           timeout,
+		DialTimeout:           c.timeout,
 		DialerRetries:         1,
-		ReadTimeout:           timeout,
-		WriteTimeout:          timeout,
+		ReadTimeout:           c.timeout,
+		WriteTimeout:          c.timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
 		MinRetryBackoff:       time.Millisecond,
@@ -305,23 +352,20 @@ func NewClient(addr string, timeout time.Duration) *redis.Client {
 	})
 }
 
-// NewClusterClient returns a go-redis Redis Cluster client for the seeds
-// addrs suited to the stores, as New builds from Config.ClusterAddrs: every
-// command on the master that owns its key, the timeouts, retries, dialer
-// and script loading of NewClient on every node, and the slot map read
-// every second.
-func NewClusterClient(addrs []string, timeout time.Duration) *redis.ClusterClient {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+func newClusterClient(addrs []string, c conn) *redis.ClusterClient {
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs:                 slices.Clone(addrs),
-		Dialer:                newDialer(timeout).dial,
+		Username:              c.username,
+		Password:              c.password,
+		Dialer:                newDialer(c.timeout, c.tls).dial,
 		OnConnect:             onConnect,
-		DialTimeout:           timeout,
+		DialTimeout:           c.timeout,
 		DialerRetries:         1,
-		ReadTimeout:           timeout,
-		WriteTimeout:          timeout,
+		ReadTimeout:           c.timeout,
+		WriteTimeout:          c.timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
 		MinRetryBackoff:       time.Millisecond,

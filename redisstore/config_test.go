@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -62,12 +63,17 @@ func TestNewValidates(t *testing.T) {
 		{"negative MinReplicas", redisstore.Config{Client: withDeadlines, MinReplicas: -1}, "MinReplicas"},
 		{"negative ReplicaTimeout", redisstore.Config{Client: withDeadlines, ReplicaTimeout: -time.Second}, "ReplicaTimeout"},
 		{"ReplicaTimeout past Timeout", redisstore.Config{Client: withDeadlines, MinReplicas: 1, ReplicaTimeout: time.Second}, "shorter than Timeout"},
+		{"client and password", redisstore.Config{Client: withDeadlines, Password: "pw"}, "Client of your own"},
+		{"client and TLS", redisstore.Config{Client: withDeadlines, TLS: &tls.Config{}}, "Client of your own"},
+		{"username without password", redisstore.Config{Addr: "127.0.0.1:6379", Username: "app"}, "Username without Password"},
 		{"unreachable, checked", redisstore.Config{Client: withDeadlines}, "server check: 127.0.0.1:1"},
 		{"client", redisstore.Config{Client: withDeadlines, SkipServerCheck: true}, ""},
 		{"sentinel", redisstore.Config{Client: failover, SkipServerCheck: true}, ""},
 		{"cluster", redisstore.Config{Client: cluster, SkipServerCheck: true}, ""},
 		{"addr", redisstore.Config{Addr: "127.0.0.1:1", SkipServerCheck: true}, ""},
 		{"cluster seeds", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, SkipServerCheck: true}, ""},
+		{"addr with credentials and TLS", redisstore.Config{Addr: "127.0.0.1:1", Username: "app", Password: "pw", TLS: &tls.Config{}, SkipServerCheck: true}, ""},
+		{"cluster seeds with credentials and TLS", redisstore.Config{ClusterAddrs: []string{"127.0.0.1:1"}, Password: "pw", TLS: &tls.Config{}, SkipServerCheck: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := redisstore.New(tc.cfg)

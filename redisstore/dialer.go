@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -21,8 +22,13 @@ const redialAfter = 20 * time.Millisecond
 // 503 for up to a second after Redis is back. The pool drops that
 // connection at its first command, as any broken connection, and its
 // command fails with the dial's error.
+//
+// With a TLS configuration, a dial includes the TLS handshake, under the
+// dial's deadline: a server that does not speak TLS, or whose certificate
+// does not verify, is a failed dial.
 type dialer struct {
-	d net.Dialer
+	d   net.Dialer
+	tls *tls.Config // nil: plain TCP
 
 	mu     sync.Mutex
 	failed map[string]dialFailure // by address; a success removes it
@@ -34,9 +40,10 @@ type dialFailure struct {
 	err error
 }
 
-// newDialer returns a dialer whose dials last at most timeout.
-func newDialer(timeout time.Duration) *dialer {
-	return &dialer{d: net.Dialer{Timeout: timeout}, failed: make(map[string]dialFailure)}
+// newDialer returns a dialer whose dials last at most timeout, over TLS
+// with cfg when cfg is not nil.
+func newDialer(timeout time.Duration, cfg *tls.Config) *dialer {
+	return &dialer{d: net.Dialer{Timeout: timeout}, tls: cfg, failed: make(map[string]dialFailure)}
 }
 
 // dial is a go-redis Options.Dialer.
@@ -47,7 +54,7 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if ok && time.Since(f.at) < redialAfter {
 		return brokenConn{err: f.err, addr: addr}, nil
 	}
-	c, err := d.d.DialContext(ctx, network, addr)
+	c, err := d.connect(ctx, network, addr)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err != nil {
@@ -56,6 +63,36 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	}
 	delete(d.failed, addr)
 	return c, nil
+}
+
+// connect opens a connection to addr and, with a TLS configuration,
+// completes the handshake on it, all within the dialer's timeout.
+func (d *dialer) connect(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d.tls == nil {
+		return d.d.DialContext(ctx, network, addr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.d.Timeout)
+	defer cancel()
+	c, err := d.d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.tls
+	if cfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		cfg = cfg.Clone()
+		cfg.ServerName = host
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // A brokenConn stands for a connection that could not be made: every read

@@ -11,8 +11,9 @@
 // its input is refused or invalid (with one line on stderr saying why) and
 // 2 on a usage error (an unknown flag or subcommand, a missing argument).
 // Subcommands whose output a script parses take -json. Secrets are read
-// from stdin or files, never from the command line, and printed only where
-// they are the output: a generated key or secret, once.
+// from stdin, files or (the Redis password) the environment, never from the
+// command line, and printed only where they are the output: a generated
+// key or secret, once.
 //
 // The command uses the standard flag package, one FlagSet per subcommand,
 // rather than a CLI library: it adds no dependency, the repository's

@@ -50,9 +50,23 @@ type result struct {
 // gh runs the binary with args and stdin, bounded to a minute.
 func gh(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runBin(t, nil, stdin, args...)
+}
+
+// ghEnv runs gatehouse as gh does, with the variables env ("NAME=value")
+// added to its environment.
+func ghEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return runBin(t, env, "", args...)
+}
+
+// runBin runs the binary with env added to its environment, stdin and args.
+func runBin(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/redisstore"
@@ -16,7 +20,16 @@ type redisFlags struct {
 	addr, cluster, prefix string
 	timeout               time.Duration
 	skipCheck             bool
+
+	user, passwordFile           string
+	tls                          bool
+	ca, cert, key, tlsServerName string
 }
+
+// passwordEnv is the environment variable holding the Redis password when
+// -redis-password-file is not given: a password is never a flag, since
+// the command line is visible to every user of the machine.
+const passwordEnv = "GATEHOUSE_REDIS_PASSWORD"
 
 func addRedisFlags(fs *flag.FlagSet) *redisFlags {
 	r := &redisFlags{}
@@ -25,6 +38,13 @@ func addRedisFlags(fs *flag.FlagSet) *redisFlags {
 	fs.StringVar(&r.prefix, "redis-prefix", redisstore.DefaultPrefix, "key `prefix`: the application's redisstore Config.Prefix")
 	fs.DurationVar(&r.timeout, "redis-timeout", 2*time.Second, "bound of each Redis command")
 	fs.BoolVar(&r.skipCheck, "redis-skip-check", false, "skip the check of Redis's configuration (for a managed Redis that forbids CONFIG)")
+	fs.StringVar(&r.user, "redis-user", "", "ACL `user` to authenticate as (its password from -redis-password-file or $"+passwordEnv+")")
+	fs.StringVar(&r.passwordFile, "redis-password-file", "", "`file` holding the Redis password (one line); without it, $"+passwordEnv+" when set")
+	fs.BoolVar(&r.tls, "redis-tls", false, "connect over TLS, verifying the server against the system's roots (or -redis-ca)")
+	fs.StringVar(&r.ca, "redis-ca", "", "PEM `file` of the CA certificates that verify the server (implies -redis-tls)")
+	fs.StringVar(&r.cert, "redis-cert", "", "PEM `file` of the client certificate, for a Redis with tls-auth-clients (implies -redis-tls; needs -redis-key)")
+	fs.StringVar(&r.key, "redis-key", "", "PEM `file` of the client certificate's private key")
+	fs.StringVar(&r.tlsServerName, "redis-tls-server-name", "", "`name` to verify the server's certificate under (default: the host of each address)")
 	return r
 }
 
@@ -41,8 +61,62 @@ func (r *redisFlags) check(required bool) error {
 		return usageErrorf("-redis ADDR (or -redis-cluster SEEDS) is required")
 	case r.timeout <= 0:
 		return usageErrorf("-redis-timeout must be positive")
+	case (r.cert == "") != (r.key == ""):
+		return usageErrorf("-redis-cert and -redis-key go together")
+	case !r.given() && (r.user != "" || r.passwordFile != "" || r.useTLS()):
+		return usageErrorf("Redis credentials and TLS flags need -redis ADDR (or -redis-cluster SEEDS)")
 	}
 	return nil
+}
+
+// useTLS reports whether the connection is over TLS.
+func (r *redisFlags) useTLS() bool {
+	return r.tls || r.ca != "" || r.cert != "" || r.tlsServerName != ""
+}
+
+// password returns the Redis password: the first line of
+// -redis-password-file, else $GATEHOUSE_REDIS_PASSWORD, else none.
+func (r *redisFlags) password() (string, error) {
+	if r.passwordFile == "" {
+		return os.Getenv(passwordEnv), nil
+	}
+	b, err := os.ReadFile(r.passwordFile)
+	if err != nil {
+		return "", fmt.Errorf("reading the Redis password: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return "", fmt.Errorf("reading the Redis password: %s: empty first line", r.passwordFile)
+	}
+	return pw, nil
+}
+
+// tlsConfig returns the TLS configuration of the connection, or nil for
+// plain TCP.
+func (r *redisFlags) tlsConfig() (*tls.Config, error) {
+	if !r.useTLS() {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: r.tlsServerName}
+	if r.ca != "" {
+		pem, err := os.ReadFile(r.ca)
+		if err != nil {
+			return nil, fmt.Errorf("-redis-ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("-redis-ca: no PEM certificate in %s", r.ca)
+		}
+	}
+	if r.cert != "" {
+		cert, err := tls.LoadX509KeyPair(r.cert, r.key)
+		if err != nil {
+			return nil, fmt.Errorf("-redis-cert, -redis-key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }
 
 // describe names the Redis for messages.
@@ -58,7 +132,17 @@ func (r *redisFlags) describe() string {
 // -redis-skip-check). It never calls Store.Establish: an emptied store is
 // re-established by the application, once its state is seeded again.
 func (r *redisFlags) open() (*redisstore.Store, error) {
-	cfg := redisstore.Config{Prefix: r.prefix, Timeout: r.timeout, SkipServerCheck: r.skipCheck}
+	cfg := redisstore.Config{Prefix: r.prefix, Timeout: r.timeout, SkipServerCheck: r.skipCheck, Username: r.user}
+	var err error
+	if cfg.Password, err = r.password(); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.describe(), err)
+	}
+	if r.user != "" && cfg.Password == "" {
+		return nil, fmt.Errorf("%s: -redis-user %s has no password: give -redis-password-file or set $%s", r.describe(), r.user, passwordEnv)
+	}
+	if cfg.TLS, err = r.tlsConfig(); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.describe(), err)
+	}
 	if r.cluster != "" {
 		cfg.ClusterAddrs = words(r.cluster)
 	} else {

@@ -28,9 +28,10 @@ const (
 // reconfigure, stop and restart it. It is killed, by its pid, when the
 // test ends.
 type Server struct {
-	tb   testing.TB
-	port int
-	args func(port int) []string // redis-server's arguments
+	tb    testing.TB
+	port  int
+	args  func(port int) []string // redis-server's arguments
+	probe func(*redis.Options)    // how start's readiness check connects; nil: plain
 
 	cmd    *exec.Cmd
 	exited chan error // cmd.Wait's result
@@ -94,10 +95,17 @@ func Sentinel(tb testing.TB) *redis.Client {
 // start runs redis-server with args on the first free port of the range.
 func start(tb testing.TB, args func(port int) []string) *Server {
 	tb.Helper()
+	return startProbed(tb, args, nil)
+}
+
+// startProbed is start for a server whose readiness check connects as
+// probe says (credentials, TLS).
+func startProbed(tb testing.TB, args func(port int) []string, probe func(*redis.Options)) *Server {
+	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		unavailable(tb, "redistest: redis-server is not installed: "+err.Error())
 	}
-	s := &Server{tb: tb, args: args}
+	s := &Server{tb: tb, args: args, probe: probe}
 	tb.Cleanup(s.Stop)
 	for port := FirstServerPort; port <= LastServerPort; port++ {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -147,7 +155,11 @@ func (s *Server) start() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	c := redis.NewClient(Options(s.Addr()))
+	o := Options(s.Addr())
+	if s.probe != nil {
+		s.probe(o)
+	}
+	c := redis.NewClient(o)
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
