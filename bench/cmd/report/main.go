@@ -12,6 +12,10 @@
 // row's overhead: gatehouse's time less the signature's (and the
 // floor's), and a cache hit's time less the bare handler's.
 //
+// The report refuses to write when the run's host control (see
+// hostControl) exceeds -max-host-ratio: a host that ran code-heavy work
+// far slower than a tight loop measured itself, not the code.
+//
 // With -profile, every row in which gatehouse is not the fastest contender
 // (floors and baselines aside) is profiled again on its own (-cpuprofile)
 // and the top of `go tool pprof -top` is added to RESULTS.md, beside the
@@ -19,7 +23,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/report -bench micro.txt -load load.json -notes NOTES.md -out RESULTS.md -readme README.md [-profile]
+//	go run ./cmd/report -bench micro.txt -load load.json -notes NOTES.md -out RESULTS.md -readme README.md [-profile] [-max-host-ratio 32]
 package main
 
 import (
@@ -497,6 +501,7 @@ func main() {
 	readmePath := flag.String("readme", "", "README whose summary section to rewrite (optional)")
 	doProfile := flag.Bool("profile", false, "profile the rows where gatehouse is not the fastest")
 	command := flag.String("command", "./run.sh", "the command that produced the run, for the header")
+	maxHost := flag.Float64("max-host-ratio", defaultMaxHostRatio, "refuse to write when the host control (golang-jwt floor ÷ HMAC check) exceeds this; 0: never")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("report: ")
@@ -507,6 +512,10 @@ func main() {
 	}
 	if len(areas) == 0 {
 		log.Fatalf("no benchmark results in %s", *benchPath)
+	}
+	host, hostOK := hostControl(areas)
+	if err := checkHost(host, hostOK, *maxHost); err != nil {
+		log.Fatal(err)
 	}
 	paired, err := parsePaired(*benchPath)
 	if err != nil {
@@ -538,6 +547,9 @@ func main() {
 				fmt.Fprintf(&w, "- %s\n", l)
 			}
 		}
+	}
+	if hostOK {
+		fmt.Fprintf(&w, "- %s\n", hostLine(host, *maxHost))
 	}
 	fmt.Fprint(&w, "- Ratios below 1× mean gatehouse is faster. \"Peers\" are the other libraries; `floor` and `*-bare` are reference points, not contenders.\n\n")
 	fmt.Fprint(&w, "## Micro-benchmarks (per request through the middleware, no network)\n\n")
