@@ -2,13 +2,17 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,6 +47,84 @@ func TestSecureRedis(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
+}
+
+// A Store built from ClusterAddrs reaches a Redis Cluster whose masters
+// speak only TLS (their cluster bus too), ask for a client certificate
+// and admit one ACL user: New's server check passes on every master, and
+// allowlists written for accounts whose keys land on every master read
+// back, whether the Store is given all the seeds or one by name. Each
+// connection verifies its node under the host it dials: the seed
+// localhost against the certificate's DNS name, and the nodes the
+// cluster reports, 127.0.0.1, against its IP SAN. A Store with a wrong
+// password is not built.
+func TestSecureRedisCluster(t *testing.T) {
+	c := redistest.StartSecureCluster(t)
+	_, port, err := net.SplitHostPort(c.Addrs()[0])
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name  string
+		seeds []string
+	}{
+		{"all seeds", c.Addrs()},
+		{"one seed by name", []string{net.JoinHostPort("localhost", port)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := redisstore.New(redisstore.Config{
+				ClusterAddrs: tc.seeds, Username: c.Username, Password: c.Password, TLS: c.TLS(t),
+				Prefix: "gatehouse-secure-cluster:" + rand.Text()[:10] + ":",
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			require.NoError(t, s.Establish(ctx))
+
+			want := make(map[string][]netip.Prefix)
+			for i := range 30 {
+				account := fmt.Sprintf("account-%d", i)
+				want[account] = []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 0}), 16)}
+				require.NoError(t, s.Lists().Set(ctx, account, want[account]))
+			}
+			for account, prefixes := range want {
+				got, err := s.Lists().AllowList(ctx, account)
+				require.NoError(t, err)
+				assert.Equal(t, prefixes, got, account)
+			}
+
+			cc, ok := s.Client().(*redis.ClusterClient)
+			require.True(t, ok, "a Store built from ClusterAddrs has a %T", s.Client())
+			var mu sync.Mutex
+			lists := make(map[string]int) // by master
+			require.NoError(t, cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+				keys, err := m.Keys(ctx, s.Prefix()+"ips:*").Result()
+				mu.Lock()
+				lists[m.Options().Addr] = len(keys)
+				mu.Unlock()
+				return err
+			}))
+			require.Len(t, lists, len(c.Nodes), "masters")
+			for _, addr := range c.Addrs() {
+				assert.Positive(t, lists[addr], "allowlists on %s", addr)
+			}
+		})
+	}
+
+	// A Store that cannot authenticate to the cluster is not built: New
+	// fails with an error that names neither password.
+	t.Run("wrong password", func(t *testing.T) {
+		const wrong = "not-the-password-0123456789"
+		s, err := redisstore.New(redisstore.Config{
+			ClusterAddrs: c.Addrs(), Username: c.Username, Password: wrong, TLS: c.TLS(t), Timeout: time.Second,
+		})
+		if s != nil {
+			_ = s.Close()
+		}
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "WRONGPASS")
+		assert.NotContains(t, err.Error(), c.Password)
+		assert.NotContains(t, err.Error(), wrong)
+	})
 }
 
 // A Store that cannot authenticate, or whose TLS does not verify, is not
