@@ -57,12 +57,14 @@ type Config struct {
 	// for outages (see NewClient).
 	Client redis.UniversalClient
 	// Addr, when Client is nil, is the host:port of one Redis the Store
-	// connects to itself with the client NewClient(Addr, Timeout) returns;
-	// Close closes that client.
+	// connects to itself with the client NewClient(Addr, Timeout) returns,
+	// authenticated and over TLS as Username, Password and TLS say; Close
+	// closes that client.
 	Addr string
 	// ClusterAddrs, when Client is nil, are seed addresses (host:port) of
 	// a Redis Cluster the Store connects to itself with the client
-	// NewClusterClient(ClusterAddrs, Timeout) returns; one seed is enough,
+	// NewClusterClient(ClusterAddrs, Timeout) returns, authenticated and
+	// over TLS as Username, Password and TLS say; one seed is enough,
 	// several survive a seed being down.
 	ClusterAddrs []string
 	// Username and Password, when Password is set, authenticate the
@@ -78,8 +80,10 @@ type Config struct {
 	// client certificate that a Redis with tls-auth-clients asks for.
 	// When ServerName is empty, each connection verifies the server under
 	// the host of the address it dials (a Cluster's nodes under their own
-	// names, an IP address against the certificate's IP SANs). A Client
-	// of your own carries its own TLS, so New refuses it beside Client.
+	// names, an IP address against the certificate's IP SANs). New keeps
+	// a copy, so later changes to the configuration have no effect. A
+	// Client of your own carries its own TLS, so New refuses it beside
+	// Client.
 	TLS *tls.Config
 	// Prefix starts every key the stores write; empty means DefaultPrefix
 	// ("gatehouse:"). Give each application (and each test) its own. It
@@ -245,12 +249,12 @@ func New(cfg Config) (*Store, error) {
 	case cfg.Username != "" && cfg.Password == "":
 		return nil, fmt.Errorf("%w: Username without Password", ErrConfig)
 	case cfg.Addr != "":
-		s.client, s.owned = newClient(cfg.Addr, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS}), true
+		s.client, s.owned = newClient(cfg.Addr, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS.Clone()}), true
 	case len(cfg.ClusterAddrs) > 0:
 		if slices.Contains(cfg.ClusterAddrs, "") {
 			return nil, fmt.Errorf("%w: empty address in ClusterAddrs", ErrConfig)
 		}
-		s.client, s.owned = newClusterClient(cfg.ClusterAddrs, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS}), true
+		s.client, s.owned = newClusterClient(cfg.ClusterAddrs, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS.Clone()}), true
 	default:
 		return nil, fmt.Errorf("%w: Client, Addr or ClusterAddrs is required", ErrConfig)
 	}

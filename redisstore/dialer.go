@@ -90,10 +90,22 @@ func (d *dialer) connect(ctx context.Context, network, addr string) (net.Conn, e
 	tc := tls.Client(c, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = c.Close()
-		return nil, err
+		return nil, handshakeError{addr: addr, err: err}
 	}
 	return tc, nil
 }
+
+// A handshakeError is a failed TLS handshake with addr. It says so in its
+// text, and errors.Is and errors.As see err, but errors.Unwrap does not:
+// go-redis unwraps one level of a connection's set-up error, which would
+// drop the words that tell a certificate problem from a Redis one.
+type handshakeError struct {
+	addr string
+	err  error
+}
+
+func (e handshakeError) Error() string   { return "TLS handshake with " + e.addr + ": " + e.err.Error() }
+func (e handshakeError) Unwrap() []error { return []error{e.err} }
 
 // A brokenConn stands for a connection that could not be made: every read
 // and write fails with the dial's error.

@@ -151,7 +151,7 @@ func TestSecureRedisRefused(t *testing.T) {
 		{"no credentials", redisstore.Config{TLS: good}, "NOAUTH"},
 		{"no TLS", redisstore.Config{Username: srv.Username, Password: srv.Password}, "EOF"}, // the server closes a connection that does not start TLS
 		{"no client certificate", redisstore.Config{Username: srv.Username, Password: srv.Password, TLS: noCert}, "certificate required"},
-		{"untrusted server", redisstore.Config{Username: srv.Username, Password: srv.Password, TLS: otherRoots}, "certificate"},
+		{"untrusted server", redisstore.Config{Username: srv.Username, Password: srv.Password, TLS: otherRoots}, "TLS handshake with " + srv.Addr() + ": tls: failed to verify certificate"},
 		{"server under another name", redisstore.Config{Username: srv.Username, Password: srv.Password, TLS: otherName}, "redis.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,6 +163,10 @@ func TestSecureRedisRefused(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
+			if tc.name == "untrusted server" {
+				var verr *tls.CertificateVerificationError
+				assert.ErrorAs(t, err, &verr, "the handshake's error stays reachable")
+			}
 			assert.NotContains(t, err.Error(), srv.Password)
 			assert.NotContains(t, err.Error(), wrong)
 		})
