@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"crypto/tls"
 	"log"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,27 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	_, _ = auth, limiter
+}
+
+// A managed Redis admits an ACL user over TLS, with a client certificate:
+// the Store's own clients carry both. (Compiled, not run: it needs such a
+// Redis.)
+func ExampleConfig_tls() {
+	cert, err := tls.LoadX509KeyPair("client.pem", "client-key.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	rs, err := redisstore.New(redisstore.Config{
+		Addr:     "redis.internal:6380",
+		Username: "orders-api",
+		Password: os.Getenv("REDIS_PASSWORD"),
+		TLS:      &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		Prefix:   "orders-api:",
+	})
+	if err != nil {
+		log.Fatal(err) // a wrong password or an unverified server: no password in the error
+	}
+	defer rs.Close()
 }
 
 // An API call's revocation check and account allowlist share one round
