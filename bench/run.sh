@@ -36,6 +36,10 @@ for pass in $(seq "${COUNT:-5}"); do
     -test.benchtime="${BENCHTIME:-300ms}" -test.timeout=60m | tee -a results/micro.txt
 done
 
+# A host that ran code-heavy work slow measured itself: stop before the
+# load comparison rather than after it (cmd/report's host control).
+go run ./cmd/report -bench results/micro.txt -check-host -max-host-ratio "${MAX_HOST_RATIO:-32}"
+
 echo "== load" >&2
 note "load start"
 ./load.sh -rounds "${ROUNDS:-9}" -duration "${DURATION:-3s}" -json results/load.json -profile results/profiles

@@ -502,6 +502,7 @@ func main() {
 	doProfile := flag.Bool("profile", false, "profile the rows where gatehouse is not the fastest")
 	command := flag.String("command", "./run.sh", "the command that produced the run, for the header")
 	maxHost := flag.Float64("max-host-ratio", defaultMaxHostRatio, "refuse to write when the host control (golang-jwt floor ÷ HMAC check) exceeds this; 0: never")
+	hostOnly := flag.Bool("check-host", false, "only check the host control of -bench against -max-host-ratio, print it and write nothing")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("report: ")
@@ -516,6 +517,12 @@ func main() {
 	host, hostOK := hostControl(areas)
 	if err := checkHost(host, hostOK, *maxHost); err != nil {
 		log.Fatal(err)
+	}
+	if *hostOnly {
+		if hostOK {
+			log.Print(hostLine(host, *maxHost))
+		}
+		return
 	}
 	paired, err := parsePaired(*benchPath)
 	if err != nil {
