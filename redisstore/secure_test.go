@@ -173,8 +173,8 @@ func TestSecureRedisRefused(t *testing.T) {
 	}
 }
 
-// Config.TLS is used as given: a configuration with a ServerName keeps
-// it, and one without is not modified by the dials that fill it in.
+// New leaves the caller's Config.TLS as it was: the dials that fill in a
+// missing ServerName do so on a copy.
 func TestSecureRedisTLSConfigUntouched(t *testing.T) {
 	srv := redistest.StartSecureServer(t)
 	cfg := srv.TLS(t)

@@ -45,7 +45,7 @@ func hostControl(areas []*area) (float64, bool) {
 func hostLine(ratio, max float64) string {
 	limit := fmt.Sprintf("the report refuses to write above %.0f×", max)
 	if max <= 0 {
-		limit = "this report was written without that limit"
+		limit = "no limit was set for this run"
 	}
 	return fmt.Sprintf("Host control: the golang-jwt floor ÷ the HMAC check alone (JWT HS256 · valid) is %.1f×. It compares code-heavy work with a tight loop, so other load that slows code-heavy work raises it: quiet runs on this machine gave 22× to 27×, runs at half speed 36× to 38×; %s.", ratio, limit)
 }
