@@ -234,8 +234,11 @@ func describeCluster(seeds []string) string {
 	return fmt.Sprintf("cluster of %d %s (%s)", len(seeds), noun, strings.Join(seeds, ", "))
 }
 
-// singleOptions are the options of a single-node client, as
-// redisstore.NewClient builds them.
+// singleOptions are the options of a single-node client for addr, with
+// the deadlines, timeouts and retry of tuneSingle. The client keeps
+// go-redis's own dialer, as every client built from a URL does, rather
+// than the fast-failing one of the clients redisstore builds from
+// Config.Addr.
 func singleOptions(addr string) *redis.Options {
 	return tuneSingle(&redis.Options{Addr: addr})
 }
