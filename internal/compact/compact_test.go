@@ -44,12 +44,12 @@ func FuzzSplit(f *testing.F) {
 	})
 }
 
-// checkDecode compares AppendDecode with Encoding on seg, appended to a
-// prefix.
 // alphabet is the base64url alphabet (RFC 4648 §5), written out here
 // rather than taken from the package, as the tests' oracle.
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
+// checkDecode compares AppendDecode with Encoding on seg, appended to a
+// prefix.
 func checkDecode(t *testing.T, seg string) {
 	t.Helper()
 	want, err := Encoding.DecodeString(seg)
