@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -25,18 +24,11 @@ import (
 // A SecureServer is a Server configured as a managed Redis usually is: it
 // speaks only TLS on its port, with a certificate for 127.0.0.1 and
 // localhost; it asks every client for a certificate (tls-auth-clients
-// yes); and it admits only the ACL user Username with Password (the
-// default user is off). The certificates are signed by a CA of the test's
-// own, and every file is in the test's temporary directory.
+// yes); and it admits only the ACL user of its Credentials (the default
+// user is off).
 type SecureServer struct {
 	*Server
-	Username, Password string
-	// CAFile is the CA's certificate (PEM), which signed the server's
-	// certificate and the client's.
-	CAFile string
-	// CertFile and KeyFile are a client certificate the server accepts
-	// and its private key (PEM).
-	CertFile, KeyFile string
+	Credentials
 }
 
 // StartSecureServer starts a SecureServer with the extra arguments args,
@@ -44,22 +36,11 @@ type SecureServer struct {
 func StartSecureServer(tb testing.TB, args ...string) *SecureServer {
 	tb.Helper()
 	dir := tb.TempDir()
-	f := writeSecureFiles(tb, dir)
-	s := &SecureServer{
-		Username: f.username, Password: f.password,
-		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,
-	}
-	s.Server = startProbed(tb, func(port int) []string {
-		return append(f.serverArgs(port, dir), args...)
-	}, f.probe(tb))
+	s := &SecureServer{Credentials: newCredentials(tb, dir)}
+	s.Server = start(tb, func(port int) []string {
+		return append(s.serverArgs(port, dir), args...)
+	}, s.configure(tb))
 	return s
-}
-
-// TLS returns a client TLS configuration that trusts CAFile and presents
-// the client certificate.
-func (s *SecureServer) TLS(tb testing.TB) *tls.Config {
-	tb.Helper()
-	return clientTLS(tb, s.CAFile, s.CertFile, s.KeyFile)
 }
 
 // A SecureCluster is a Redis Cluster of three masters (no replicas), each
@@ -73,14 +54,8 @@ func (s *SecureServer) TLS(tb testing.TB) *tls.Config {
 // cluster_state:ok before StartSecureCluster returns.
 type SecureCluster struct {
 	// Nodes are the masters; each is killed when the test ends.
-	Nodes              []*Server
-	Username, Password string
-	// CAFile is the CA's certificate (PEM), which signed the servers'
-	// certificate and the client's.
-	CAFile string
-	// CertFile and KeyFile are a client certificate the servers accept
-	// and its private key (PEM).
-	CertFile, KeyFile string
+	Nodes []*Server
+	Credentials
 }
 
 // clusterSlots are the hash slot ranges of the masters of a
@@ -95,31 +70,25 @@ var clusterSlots = [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
 // cluster_state:ok, or fails tb.
 func StartSecureCluster(tb testing.TB, args ...string) *SecureCluster {
 	tb.Helper()
-	f := writeSecureFiles(tb, tb.TempDir())
-	c := &SecureCluster{
-		Username: f.username, Password: f.password,
-		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,
-	}
-	probe := f.probe(tb)
+	c := &SecureCluster{Credentials: newCredentials(tb, tb.TempDir())}
+	probe := c.configure(tb)
 	for range clusterSlots {
 		dir := tb.TempDir()
 		// A cluster bus port that is taken makes redis-server exit, and
-		// startProbed then tries the next port.
-		c.Nodes = append(c.Nodes, startProbed(tb, func(port int) []string {
-			return append(append(f.serverArgs(port, dir),
+		// start then tries the next port.
+		c.Nodes = append(c.Nodes, start(tb, func(port int) []string {
+			return append(append(c.serverArgs(port, dir),
 				"--cluster-enabled", "yes",
 				"--cluster-config-file", filepath.Join(dir, "nodes-"+strconv.Itoa(port)+".conf"),
 				"--tls-cluster", "yes", "--tls-replication", "yes",
-				"--masteruser", f.username, "--masterauth", f.password,
+				"--masteruser", c.Username, "--masterauth", c.Password,
 			), args...)
 		}, probe))
 	}
 
 	clients := make([]*redis.Client, len(c.Nodes))
 	for i, n := range c.Nodes {
-		o := Options(n.Addr())
-		probe(o)
-		clients[i] = redis.NewClient(o)
+		clients[i] = redis.NewClient(n.options())
 		defer func() { _ = clients[i].Close() }()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -166,87 +135,85 @@ func (c *SecureCluster) Addrs() []string {
 	return addrs
 }
 
-// TLS returns a client TLS configuration that trusts CAFile and presents
-// the client certificate; it verifies every master, whose certificate is
-// for 127.0.0.1 and localhost.
-func (c *SecureCluster) TLS(tb testing.TB) *tls.Config {
-	tb.Helper()
-	return clientTLS(tb, c.CAFile, c.CertFile, c.KeyFile)
+// Credentials are what a client needs to reach a SecureServer or the
+// masters of a SecureCluster: the ACL user's name and password, and the
+// certificate files, all in the test's temporary directory.
+type Credentials struct {
+	Username, Password string
+	// CAFile is the certificate (PEM) of the test's own CA, which signed
+	// the servers' certificate and the client's.
+	CAFile string
+	// CertFile and KeyFile are a client certificate the servers accept
+	// and its private key (PEM).
+	CertFile, KeyFile string
+
+	serverCert, serverKey string // the servers' certificate and key
 }
 
-// secureFiles are the credentials and the certificate files that a
-// SecureServer or the masters of a SecureCluster share with their
-// clients.
-type secureFiles struct {
-	username, password    string
-	caFile                string
-	serverCert, serverKey string
-	certFile, keyFile     string // the client's
-}
-
-// writeSecureFiles writes a new CA and, signed by it, a server
-// certificate and a client certificate into dir, and chooses a password
-// for the ACL user "gatehouse".
-func writeSecureFiles(tb testing.TB, dir string) secureFiles {
+// newCredentials writes a new CA and, signed by it, a server certificate
+// and a client certificate into dir, and chooses a password for the ACL
+// user "gatehouse".
+func newCredentials(tb testing.TB, dir string) Credentials {
 	tb.Helper()
-	f := secureFiles{
-		username: "gatehouse", password: randomHex(tb, 16),
-		caFile:     filepath.Join(dir, "ca.pem"),
+	c := Credentials{
+		Username: "gatehouse", Password: rand.Text(),
+		CAFile:   filepath.Join(dir, "ca.pem"),
+		CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client-key.pem"),
 		serverCert: filepath.Join(dir, "server.pem"), serverKey: filepath.Join(dir, "server-key.pem"),
-		certFile: filepath.Join(dir, "client.pem"), keyFile: filepath.Join(dir, "client-key.pem"),
 	}
-	ca, caKey := writeCA(tb, dir)
-	writeLeaf(tb, ca, caKey, "redis", f.serverCert, f.serverKey)
-	writeLeaf(tb, ca, caKey, "client", f.certFile, f.keyFile)
-	return f
+	ca, caKey := writeCA(tb, c.CAFile)
+	writeLeaf(tb, ca, caKey, "redis", c.serverCert, c.serverKey)
+	writeLeaf(tb, ca, caKey, "client", c.CertFile, c.KeyFile)
+	return c
 }
 
-// serverArgs returns the arguments of a redis-server that speaks only
-// TLS on port, asks clients for a certificate, admits only the ACL user,
-// persists nothing and keeps its files in dir.
-func (f secureFiles) serverArgs(port int, dir string) []string {
-	return []string{
-		"--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--tls-cert-file", f.serverCert, "--tls-key-file", f.serverKey,
-		"--tls-ca-cert-file", f.caFile, "--tls-auth-clients", "yes",
-		"--user", "default", "off",
-		"--user", f.username, "on", ">" + f.password, "~*", "&*", "+@all",
-		"--save", "", "--appendonly", "no", "--dir", dir,
-	}
-}
-
-// probe returns how a client connects to such a server: as the ACL user,
-// over TLS with the client certificate.
-func (f secureFiles) probe(tb testing.TB) func(*redis.Options) {
+// TLS returns a client TLS configuration that trusts CAFile and presents
+// the client certificate. It verifies the servers, whose certificate is
+// for 127.0.0.1 and localhost.
+func (c Credentials) TLS(tb testing.TB) *tls.Config {
 	tb.Helper()
-	cfg := clientTLS(tb, f.caFile, f.certFile, f.keyFile)
-	return func(o *redis.Options) {
-		o.Username, o.Password, o.TLSConfig = f.username, f.password, cfg
-	}
-}
-
-// clientTLS returns a client TLS configuration that trusts caFile and
-// presents the certificate in certFile with the key in keyFile.
-func clientTLS(tb testing.TB, caFile, certFile, keyFile string) *tls.Config {
-	tb.Helper()
-	caPEM, err := os.ReadFile(caFile)
+	caPEM, err := os.ReadFile(c.CAFile)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		tb.Fatalf("redistest: no certificate in %s", caFile)
+		tb.Fatalf("redistest: no certificate in %s", c.CAFile)
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 	if err != nil {
 		tb.Fatalf("redistest: client certificate: %v", err)
 	}
 	return &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
 
-// writeCA writes a new CA's certificate to dir/ca.pem and returns it and
-// its key.
-func writeCA(tb testing.TB, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
+// serverArgs returns the arguments of a redis-server that speaks only
+// TLS on port, asks clients for a certificate, admits only the ACL user,
+// persists nothing and keeps its files in dir.
+func (c Credentials) serverArgs(port int, dir string) []string {
+	return []string{
+		"--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--tls-cert-file", c.serverCert, "--tls-key-file", c.serverKey,
+		"--tls-ca-cert-file", c.CAFile, "--tls-auth-clients", "yes",
+		"--user", "default", "off",
+		"--user", c.Username, "on", ">" + c.Password, "~*", "&*", "+@all",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+	}
+}
+
+// configure returns how a client connects to such a server: as the ACL user,
+// over TLS with the client certificate.
+func (c Credentials) configure(tb testing.TB) func(*redis.Options) {
+	tb.Helper()
+	cfg := c.TLS(tb)
+	return func(o *redis.Options) {
+		o.Username, o.Password, o.TLSConfig = c.Username, c.Password, cfg
+	}
+}
+
+// writeCA writes a new CA's certificate to file and returns it and its
+// key.
+func writeCA(tb testing.TB, file string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	tb.Helper()
 	key := newKey(tb)
 	tmpl := &x509.Certificate{
@@ -262,7 +229,7 @@ func writeCA(tb testing.TB, dir string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	if err != nil {
 		tb.Fatalf("redistest: CA certificate: %v", err)
 	}
-	writePEM(tb, filepath.Join(dir, "ca.pem"), "CERTIFICATE", der)
+	writePEM(tb, file, "CERTIFICATE", der)
 	ca, err := x509.ParseCertificate(der)
 	if err != nil {
 		tb.Fatalf("redistest: CA certificate: %v", err)
@@ -315,13 +282,4 @@ func writePEM(tb testing.TB, file, typ string, der []byte) {
 	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
-}
-
-func randomHex(tb testing.TB, n int) string {
-	tb.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		tb.Fatalf("redistest: %v", err)
-	}
-	return hex.EncodeToString(b)
 }

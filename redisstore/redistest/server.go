@@ -49,7 +49,7 @@ func StartServer(tb testing.TB, args ...string) *Server {
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", dir,
 		}, args...)
-	})
+	}, nil)
 }
 
 // StartSentinel starts a Redis Sentinel monitoring master under the name
@@ -66,7 +66,7 @@ func StartSentinel(tb testing.TB, masterName string, master *Server) *Server {
 			tb.Fatalf("redistest: sentinel config: %v", err)
 		}
 		return []string{conf, "--sentinel"}
-	})
+	}, nil)
 }
 
 // Sentinel starts a Redis and a Sentinel monitoring it, both of the test's
@@ -93,14 +93,9 @@ func Sentinel(tb testing.TB) *redis.Client {
 }
 
 // start runs redis-server with args on the first free port of the range.
-func start(tb testing.TB, args func(port int) []string) *Server {
-	tb.Helper()
-	return startProbed(tb, args, nil)
-}
-
-// startProbed is start for a server whose readiness check connects as
-// probe says (credentials, TLS).
-func startProbed(tb testing.TB, args func(port int) []string, probe func(*redis.Options)) *Server {
+// Its readiness check, and every client of options, connects as probe
+// says (credentials, TLS); nil means a plain connection.
+func start(tb testing.TB, args func(port int) []string, probe func(*redis.Options)) *Server {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		unavailable(tb, "redistest: redis-server is not installed: "+err.Error())
@@ -120,6 +115,16 @@ func startProbed(tb testing.TB, args func(port int) []string, probe func(*redis.
 	}
 	tb.Fatalf("redistest: no free port in 127.0.0.1:%d-%d for a redis-server", FirstServerPort, LastServerPort)
 	return nil
+}
+
+// options returns the options of a client of the server: Options, with
+// the credentials and TLS the server requires.
+func (s *Server) options() *redis.Options {
+	o := Options(s.Addr())
+	if s.probe != nil {
+		s.probe(o)
+	}
+	return o
 }
 
 // Addr is the server's host:port.
@@ -155,11 +160,7 @@ func (s *Server) start() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	o := Options(s.Addr())
-	if s.probe != nil {
-		s.probe(o)
-	}
-	c := redis.NewClient(o)
+	c := redis.NewClient(s.options())
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
