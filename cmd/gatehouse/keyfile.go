@@ -90,6 +90,12 @@ func readFile(path, what string) ([]byte, error) {
 	if looksSecret(path) {
 		name = what + " (the value given looks like a token or key, not a file name: give a file, or - for stdin)"
 	}
+	return readNamed(path, name)
+}
+
+// readNamed reads the file path, of at most maxKeyFile bytes and not
+// empty; its errors call it name and never repeat path.
+func readNamed(path, name string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError

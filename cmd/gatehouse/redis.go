@@ -75,19 +75,21 @@ func (r *redisFlags) useTLS() bool {
 }
 
 // password returns the Redis password: the first line of
-// -redis-password-file, else $GATEHOUSE_REDIS_PASSWORD, else none.
+// -redis-password-file, else $GATEHOUSE_REDIS_PASSWORD, else none. Its
+// errors never name the file: the value given may be the password itself,
+// typed where its file's name belongs.
 func (r *redisFlags) password() (string, error) {
 	if r.passwordFile == "" {
 		return os.Getenv(passwordEnv), nil
 	}
-	b, err := os.ReadFile(r.passwordFile)
+	const name = "the file of -redis-password-file"
+	b, err := readNamed(r.passwordFile, name)
 	if err != nil {
-		return "", fmt.Errorf("reading the Redis password: %w", err)
+		return "", err
 	}
 	pw, _, _ := strings.Cut(string(b), "\n")
-	pw = strings.TrimSuffix(pw, "\r")
-	if pw == "" {
-		return "", fmt.Errorf("reading the Redis password: %s: empty first line", r.passwordFile)
+	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
+		return "", errors.New(name + " has an empty first line")
 	}
 	return pw, nil
 }
@@ -100,9 +102,9 @@ func (r *redisFlags) tlsConfig() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: r.tlsServerName}
 	if r.ca != "" {
-		pem, err := os.ReadFile(r.ca)
+		pem, err := readFile(r.ca, "-redis-ca file")
 		if err != nil {
-			return nil, fmt.Errorf("-redis-ca: %w", err)
+			return nil, err
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
@@ -110,7 +112,15 @@ func (r *redisFlags) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	if r.cert != "" {
-		cert, err := tls.LoadX509KeyPair(r.cert, r.key)
+		certPEM, err := readFile(r.cert, "-redis-cert file")
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := readFile(r.key, "-redis-key file")
+		if err != nil {
+			return nil, err
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("-redis-cert, -redis-key: %w", err)
 		}

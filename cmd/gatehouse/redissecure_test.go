@@ -32,6 +32,8 @@ func TestSecureRedis(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "redis-password")
 	require.NoError(t, os.WriteFile(pwFile, []byte(srv.Password+"\n"), 0o600))
+	blankFirst := filepath.Join(dir, "blank-first-line")
+	require.NoError(t, os.WriteFile(blankFirst, []byte("\n"+srv.Password+"\n"), 0o600))
 	wrongFile := filepath.Join(dir, "wrong-password")
 	require.NoError(t, os.WriteFile(wrongFile, []byte("not-the-password\n"), 0o600))
 	tlsArgs := []string{"-redis", srv.Addr(), "-redis-user", srv.Username, "-redis-ca", srv.CAFile, "-redis-cert", srv.CertFile, "-redis-key", srv.KeyFile}
@@ -52,8 +54,10 @@ func TestSecureRedis(t *testing.T) {
 		{"wrong password", nil, args("allowlist", "get", "acme", "-redis-password-file", wrongFile), "WRONGPASS"},
 		{"user without password", nil, args("allowlist", "get", "acme"), "-redis-user gatehouse has no password: give -redis-password-file or set $GATEHOUSE_REDIS_PASSWORD"},
 		{"no credentials", nil, []string{"allowlist", "get", "acme", "-redis", srv.Addr(), "-redis-ca", srv.CAFile, "-redis-cert", srv.CertFile, "-redis-key", srv.KeyFile}, "NOAUTH"},
-		{"missing password file", nil, args("allowlist", "get", "acme", "-redis-password-file", filepath.Join(dir, "none")), "reading the Redis password"},
-		{"empty password file", nil, args("allowlist", "get", "acme", "-redis-password-file", os.DevNull), "empty first line"},
+		{"missing password file", nil, args("allowlist", "get", "acme", "-redis-password-file", filepath.Join(dir, "none")), "read the file of -redis-password-file: no such file"},
+		{"the password given as its file", nil, args("allowlist", "get", "acme", "-redis-password-file", srv.Password), "read the file of -redis-password-file: no such file"},
+		{"empty password file", nil, args("allowlist", "get", "acme", "-redis-password-file", os.DevNull), "the file of -redis-password-file is empty"},
+		{"empty first line", nil, args("allowlist", "get", "acme", "-redis-password-file", blankFirst), "has an empty first line"},
 		{"server under another name", []string{passwordEnv + "=" + srv.Password}, args("allowlist", "get", "acme", "-redis-tls-server-name", "redis.example"), "redis.example"},
 		{"no TLS", []string{passwordEnv + "=" + srv.Password}, []string{"allowlist", "get", "acme", "-redis", srv.Addr(), "-redis-user", srv.Username}, "server check"},
 		{"system roots", []string{passwordEnv + "=" + srv.Password}, []string{"allowlist", "get", "acme", "-redis", srv.Addr(), "-redis-user", srv.Username, "-redis-tls", "-redis-cert", srv.CertFile, "-redis-key", srv.KeyFile}, "certificate"},
