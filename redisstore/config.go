@@ -249,12 +249,12 @@ func New(cfg Config) (*Store, error) {
 	case cfg.Username != "" && cfg.Password == "":
 		return nil, fmt.Errorf("%w: Username without Password", ErrConfig)
 	case cfg.Addr != "":
-		s.client, s.owned = newClient(cfg.Addr, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS.Clone()}), true
+		s.client, s.owned = newClient(cfg.Addr, cfg.conn()), true
 	case len(cfg.ClusterAddrs) > 0:
 		if slices.Contains(cfg.ClusterAddrs, "") {
 			return nil, fmt.Errorf("%w: empty address in ClusterAddrs", ErrConfig)
 		}
-		s.client, s.owned = newClusterClient(cfg.ClusterAddrs, conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS.Clone()}), true
+		s.client, s.owned = newClusterClient(cfg.ClusterAddrs, cfg.conn()), true
 	default:
 		return nil, fmt.Errorf("%w: Client, Addr or ClusterAddrs is required", ErrConfig)
 	}
@@ -333,6 +333,12 @@ type conn struct {
 	timeout            time.Duration
 	username, password string
 	tls                *tls.Config
+}
+
+// conn is how the clients built from cfg's Addr or ClusterAddrs reach
+// Redis, with a copy of cfg.TLS.
+func (cfg *Config) conn() conn {
+	return conn{cfg.Timeout, cfg.Username, cfg.Password, cfg.TLS.Clone()}
 }
 
 func newClient(addr string, c conn) *redis.Client {
