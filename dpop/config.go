@@ -44,11 +44,12 @@ type Config struct {
 	// in either direction: a proof is accepted only while Now is within
 	// Window of the time the client says it signed it, which bounds how
 	// long a captured proof is of use (RFC 9449 §11.1) and absorbs clock
-	// skew of the same size. Proof ids are remembered for twice Window. At
-	// most one hour. Default: one minute.
+	// skew of the same size. Proof ids are remembered for twice Window and
+	// a second. At most one hour. Default: one minute.
 	Window time.Duration
 	// Replay remembers the "jti" of every accepted proof, per key, for
-	// twice Window, so that a proof is accepted once (RFC 9449 §11.1).
+	// twice Window and a second, so that a proof is accepted once (RFC
+	// 9449 §11.1).
 	// Behind several instances pass a shared store (the Redis replay store
 	// of redisstore, which also serves tokenendpoint), or a proof could be
 	// replayed once per instance. Default: a new [MemoryReplay] on Now with

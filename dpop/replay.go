@@ -18,7 +18,9 @@ import (
 // concurrent calls with one pair exactly one is fresh, and the pair is
 // compared exactly (("a:b", "c") and ("a", "b:c") are different pairs).
 // The verifier calls it with scope "dpop:" followed by the proof key's
-// thumbprint, the proof's "jti" as key and twice Config.Window as ttl.
+// thumbprint, the proof's "jti" as key and as ttl twice Config.Window and
+// a second (the margin that keeps the last instant a proof is accepted
+// inside its id's lifetime).
 //
 // Use returns an error, and fresh false, when ttl is not positive, when
 // ctx is done or when the store failed; Verify then fails with
@@ -27,6 +29,12 @@ import (
 type ReplayStore interface {
 	Use(ctx context.Context, scope, key string, ttl time.Duration) (fresh bool, err error)
 }
+
+// replayTTL is the lifetime of a spent proof id: twice Window (a proof is
+// accepted while its "iat" lies within Window of the clock, either way)
+// and replay.Margin, so that no instant at which the proof is accepted
+// finds its id expired.
+func (v *Verifier) replayTTL() time.Duration { return 2*v.window + replay.Margin }
 
 // defaultMaxReplayKeys is MemoryReplayConfig.MaxKeys's default.
 const defaultMaxReplayKeys = 1 << 18

@@ -157,3 +157,24 @@ func newTestSigner(t *testing.T) *dpop.Signer {
 	require.NoError(t, err)
 	return s
 }
+
+// A proof dated a whole Window ahead is accepted from its first use until
+// Window after its "iat", the last instant included: its id must still be
+// remembered then.
+func TestReplayAtTheWindowsEdge(t *testing.T) {
+	now := t0
+	clock := func() time.Time { return now }
+	store, err := dpop.NewMemoryReplay(dpop.MemoryReplayConfig{Now: clock})
+	require.NoError(t, err)
+	v := newVerifier(t, dpop.Config{Replay: store, Now: clock})
+
+	p := newProof(t)
+	p.claims["iat"] = t0.Add(time.Minute).Unix()
+	s := p.sign(t)
+	_, err = v.Verify(context.Background(), request(s), "")
+	require.NoError(t, err)
+
+	now = t0.Add(2 * time.Minute) // the proof's iat + Window: still accepted by its iat
+	_, err = v.Verify(context.Background(), request(s), "")
+	require.ErrorIs(t, err, dpop.ErrReplayed)
+}

@@ -118,7 +118,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
-	return base.RoundTrip(again)
+	resp, err = base.RoundTrip(again)
+	if err == nil {
+		// The server may already have moved on to another nonce.
+		if next := resp.Header.Get("DPoP-Nonce"); next != "" {
+			t.remember(origin, next)
+		}
+	}
+	return resp, err
 }
 
 // sign sets r's DPoP header to a fresh proof.

@@ -6,12 +6,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -200,4 +202,51 @@ func TestTransportKeepsTheTokenHome(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Empty(t, got, "the token stays with the API's origin")
+}
+
+// The answer to the retry may carry the next nonce already (RFC 9449 §8.2):
+// the next request uses it, not the one the retry was made with.
+func TestTransportRemembersTheRetrysNonce(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string // the nonce of each proof the server received
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /r", func(w http.ResponseWriter, r *http.Request) {
+		// The handler runs on the server's goroutine: assert, not require.
+		parts := strings.Split(r.Header.Get("DPoP"), ".")
+		var c struct {
+			Nonce string `json:"nonce"`
+		}
+		if !assert.Len(t, parts, 3) {
+			return
+		}
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if !assert.NoError(t, err) || !assert.NoError(t, json.Unmarshal(b, &c)) {
+			return
+		}
+		mu.Lock()
+		seen = append(seen, c.Nonce)
+		mu.Unlock()
+		switch c.Nonce {
+		case "":
+			w.Header().Set("DPoP-Nonce", "nonce-1")
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "nonce-1":
+			w.Header().Set("DPoP-Nonce", "nonce-2")
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	s, err := dpop.GenerateSigner()
+	require.NoError(t, err)
+	c := &http.Client{Transport: &dpop.Transport{Signer: s, Base: srv.Client().Transport}}
+	for range 2 {
+		resp, err := c.Get(srv.URL + "/r")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"", "nonce-1", "nonce-2"}, seen)
 }

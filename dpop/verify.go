@@ -200,7 +200,7 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, accessToken, wan
 	}
 
 	// Last, spend the proof's id.
-	fresh, err := v.replay.Use(ctx, "dpop:"+thumb, c.JTI, 2*v.window)
+	fresh, err := v.replay.Use(ctx, "dpop:"+thumb, c.JTI, v.replayTTL())
 	switch {
 	case errors.Is(err, ErrScopeFull):
 		return Proof{}, ErrTooManyProofs

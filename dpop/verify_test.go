@@ -262,3 +262,16 @@ func TestVerifyAccepts(t *testing.T) {
 	}
 	_ = ec
 }
+
+// The binding to the token's key is checked before the signature, as the
+// README's table orders them: a proof of another key is refused for that
+// whatever its signature.
+func TestKeyMismatchBeforeSignature(t *testing.T) {
+	v := newVerifier(t, dpop.Config{})
+	s := newProof(t).sign(t)
+	s = s[:len(s)-4] + "AAAA"
+	_, err := v.VerifyBound(context.Background(), request(s), "", "another-thumbprint")
+	require.ErrorIs(t, err, dpop.ErrKeyMismatch)
+	_, err = v.Verify(context.Background(), request(s), "")
+	require.ErrorIs(t, err, dpop.ErrProofSignature)
+}

@@ -43,9 +43,9 @@ type Config struct {
 	Clients ClientStore
 	// Replay remembers, per client, the replay claim of every accepted
 	// jwt-bearer assertion for AssertionWindow + AssertionLeeway (as long
-	// as an assertion carrying it could be accepted): when a MemoryReplay
-	// is full of live keys (in all, or of one client), assertion grants
-	// answer 503 rather than forget one. Default: a new MemoryReplay on Now
+	// as an assertion carrying it could be accepted) and one second more:
+	// when a MemoryReplay is full of live keys (in all, or of one client),
+	// assertion grants answer 503 rather than forget one. Default: a new MemoryReplay on Now
 	// with the default bounds (single instance only).
 	Replay ReplayStore
 	// Throttle limits failed client authentications per client address

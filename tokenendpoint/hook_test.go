@@ -1,10 +1,12 @@
 package tokenendpoint_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,6 +68,11 @@ func TestAssertionHook(t *testing.T) {
 			require.Equal(t, tc.status, w.Code, w.Body.String())
 			assert.NotContains(t, w.Body.String(), "10.0.0.7")
 			assert.NotContains(t, w.Body.String(), "access_token")
+			// Neither a refusal nor a token the endpoint failed to sign
+			// uses up the assertion.
+			fresh, err := f.replay.Use(context.Background(), "shop", "hook-1", time.Minute)
+			require.NoError(t, err)
+			assert.True(t, fresh, "the assertion's key was spent")
 			if tc.status == http.StatusBadRequest {
 				code, desc := oauthError(t, w)
 				assert.Equal(t, "invalid_grant", code)

@@ -29,6 +29,12 @@ type ReplayStore interface {
 	Use(ctx context.Context, clientID, key string, ttl time.Duration) (fresh bool, err error)
 }
 
+// replayTTL is the lifetime of a spent assertion key: AssertionWindow +
+// AssertionLeeway (an assertion is accepted from leeway before its "iat"
+// to window after it) and replay.Margin, so that no instant at which the
+// assertion is accepted finds its key expired.
+func (ep *Endpoint) replayTTL() time.Duration { return ep.window + ep.leeway + replay.Margin }
+
 // defaultMaxReplayKeys is MemoryReplayConfig.MaxKeys's default.
 const defaultMaxReplayKeys = 1 << 16
 
@@ -37,7 +43,7 @@ const defaultMaxReplayKeys = 1 << 16
 type MemoryReplayConfig struct {
 	// MaxKeys bounds how many live keys the store holds. Size it above the
 	// accepted assertions of one ttl (the endpoint's AssertionWindow +
-	// AssertionLeeway). Default: 65536 (about 15 MB with 64-byte keys, and
+	// AssertionLeeway + one second). Default: 65536 (about 15 MB with 64-byte keys, and
 	// room for 200 accepted assertions a second under the default window
 	// of five and a half minutes).
 	MaxKeys int

@@ -243,15 +243,20 @@ func (ep *Endpoint) jwtBearer(ctx context.Context, addr netip.Addr, req *tokenRe
 		if e != nil {
 			return grantedToken{}, reasonInvalidScope, e, false
 		}
-		fresh, err := ep.replay.Use(ctx, c.ID, replayKey, ep.window+ep.leeway)
+		// The token is signed before the key is spent, so that a failure
+		// to sign it does not use up the assertion.
+		tok, reason, e := ep.issueSession(c, scopes, SessionClient, extra, req.jkt)
+		if e != nil {
+			return grantedToken{}, reason, e, false
+		}
+		fresh, err := ep.replay.Use(ctx, c.ID, replayKey, ep.replayTTL())
 		if err != nil {
 			return grantedToken{}, reasonStore, unavailable(err), false
 		}
 		if !fresh {
 			return grantedToken{}, reasonReplayed, ep.errReplayed, false
 		}
-		tok, reason, e := ep.issueSession(c, scopes, SessionClient, extra, req.jkt)
-		return tok, reason, e, false
+		return tok, reason, nil, false
 	})
 }
 

@@ -303,13 +303,26 @@ func TestTokenReplayForgottenAfterTheWindow(t *testing.T) {
 	f := newTokenFixture(t)
 	now := f.clock.Now()
 	decodeToken(t, f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(now, "late"), shopKey)))
-	f.clock.Add(5*time.Minute + 30*time.Second)
+	f.clock.Add(5*time.Minute + 30*time.Second + time.Second) // the window, the leeway and the replay margin
 	// The old assertion is stale by now, so forgetting its key is safe.
 	w := f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(now, "late"), shopKey))
 	code, desc := oauthError(t, w)
 	assert.Equal(t, "invalid_grant", code)
 	assert.Equal(t, "Assertion is too old (iat)", desc)
 	decodeToken(t, f.assertionGrant("shop", jws(t, jwtHeader, claimsAt(f.clock.Now(), "late"), shopKey)))
+}
+
+// An assertion whose iat is the leeway ahead is accepted until the window
+// after its iat, that instant included: its key must still be held then.
+func TestTokenReplayAtTheWindowsEdge(t *testing.T) {
+	f := newTokenFixture(t)
+	iat := f.clock.Now().Add(30 * time.Second) // the default leeway ahead
+	a := jws(t, jwtHeader, map[string]any{"amount": 100, "iat": iat.Unix(), "notificationKey": "edge"}, shopKey)
+	decodeToken(t, f.assertionGrant("shop", a))
+	f.clock.Add(30*time.Second + 5*time.Minute) // iat + the default window
+	code, _ := oauthError(t, f.assertionGrant("shop", a))
+	assert.Equal(t, "invalid_grant", code)
+	assert.Equal(t, tokenendpoint.ReasonAssertionReplayed, f.audit.Last().Reason)
 }
 
 func TestTokenRequestRefusals(t *testing.T) {

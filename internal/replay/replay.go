@@ -34,6 +34,15 @@ type Memory struct {
 
 type key struct{ scope, key string }
 
+// Margin is what the packages that spend a key add to the longest time a
+// proof or an assertion carrying it can be accepted, to make the key's
+// lifetime: the last instant it can be accepted then lies strictly inside
+// that lifetime, whatever the rounding of the clock it was checked
+// against, the store's expiry resolution and the time the write took. A
+// lifetime of exactly that time would expire the key at the instant its
+// proof is still accepted once more.
+const Margin = time.Second
+
 // New returns an empty store.
 func New(cfg Config) *Memory {
 	if cfg.Now == nil {
