@@ -77,7 +77,10 @@ type Config struct {
 	// [Enforcer.Check]: net/http ServeMux patterns ("GET /orders/{id}",
 	// "POST /orders", "/health") mapped to the scopes each needs, matched
 	// with the standard library's own matcher, most specific pattern
-	// first. Default: nil (no table).
+	// first. A path with an escape a router could decode into another
+	// path ("/admin%2Fusers", which ServeMux reads as one segment and a
+	// router that decodes first serves as "/admin/users") must meet the
+	// rule of every pattern its escaped and decoded forms match. Default: nil (no table).
 	Routes map[string]Rule
 
 	// AllowUnlisted lets requests that match no pattern in Routes through

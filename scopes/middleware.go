@@ -158,6 +158,19 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *refusa
 			rs, f := e.unlisted(r, h, p)
 			return p, rs, f
 		}
+		if r.URL.RawPath != "" {
+			// An escape such as %2F: a router that decodes the path
+			// before routing may serve it at another pattern's handler
+			// ("/admin%2Fusers" matched "GET /" here, served at "GET
+			// /admin/" there), so the path meets every rule its forms
+			// match, as an unlisted one does.
+			qs, _ := e.resolve(r)
+			if !slices.Contains(qs, rt.req) {
+				qs = append(qs, rt.req)
+			}
+			rs, f := e.decideAll(p, qs)
+			return p, rs, f
+		}
 		q = rt.req
 	}
 	rs, f := e.decide(p, q)

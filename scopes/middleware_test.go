@@ -3,6 +3,7 @@ package scopes
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -421,4 +422,57 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, 403, res.StatusCode)
 	assert.Equal(t, `Bearer error="insufficient_scope", scope="products:write"`, res.Header.Get("WWW-Authenticate"))
 	assert.Equal(t, 401, do("GET", "").StatusCode)
+}
+
+// TestListedEscapedSlash: ServeMux matches "/admin%2Fusers" as the one
+// segment "admin/users" (the catch-all), and a router that decodes escapes
+// before routing, as gin does, serves it as "/admin/users" at the admin
+// handler: the path must meet the admin rule too, over a real server.
+func TestListedEscapedSlash(t *testing.T) {
+	e, err := New(Config{Routes: map[string]Rule{
+		"GET /":       {},                       // any authenticated caller
+		"GET /admin/": {All: []string{"admin"}}, // admins only
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The application's router: decodes the path before routing, as gin
+	// does by default (UseRawPath false: it routes on r.URL.Path).
+	app := http.NewServeMux()
+	app.HandleFunc("GET /admin/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "admin area") })
+	app.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "public") })
+	decoding := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.RawPath = ""
+		app.ServeHTTP(w, r2)
+	})
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), gatehouse.Principal{
+				Subject: "reader", Method: gatehouse.MethodOpaque, TokenID: "t1", Scopes: []string{"read"},
+			})))
+		})
+	}
+	srv := httptest.NewServer(gatehouse.Chain(auth, e.Middleware)(decoding))
+	defer srv.Close()
+
+	// Sanity: the plain path is refused.
+	resp, err := http.Get(srv.URL + "/admin/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("/admin/users: status %d, want 403", resp.StatusCode)
+	}
+
+	resp, err = http.Get(srv.URL + "/admin%2Fusers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("/admin%%2Fusers with only scope \"read\": status %d body %q; want 403 (the admin rule of its decoded form)", resp.StatusCode, body)
+	}
 }
