@@ -147,15 +147,34 @@ func schemeLen(v, scheme string) int {
 // It is for handlers that take a bearer token outside the Authenticator
 // (a logout endpoint); such a handler should check [OneMethod] as well.
 func TokenFromHeader(h http.Header) (string, error) {
-	tok, _, rs := tokenFromHeader(h, false)
+	tok, _, err := tokenOrError(h, false)
+	return tok, err
+}
+
+// TokenFromHeaderDPoP is [TokenFromHeader] for a handler that also takes
+// DPoP-bound tokens, as the Authenticator does with Config.DPoP: it reads
+// a value of the scheme "DPoP" (RFC 9449 §7.1) exactly as a "Bearer" one,
+// and isDPoP reports which of the two the value used — also when err is
+// not nil ("DPoP" alone, a malformed token), so that the refusal can carry
+// that scheme's challenge first. It is for handlers that take an access
+// token outside the Authenticator; such a handler must then verify the
+// request's DPoP proof against the token's "cnf" claim itself.
+func TokenFromHeaderDPoP(h http.Header) (tok string, isDPoP bool, err error) {
+	return tokenOrError(h, true)
+}
+
+// tokenOrError is tokenFromHeader with the b64token grammar checked and
+// the reason turned into the error TokenFromHeader documents.
+func tokenOrError(h http.Header, dpopOK bool) (string, bool, error) {
+	tok, isDPoP, rs := tokenFromHeader(h, dpopOK)
 	if rs == rOK && !validToken(tok) {
 		rs = rMalformed
 	}
-	if rs == rMissing || rs == rEmpty {
-		return "", ErrNoToken
+	switch rs {
+	case rOK:
+		return tok, isDPoP, nil
+	case rMissing, rEmpty:
+		return "", isDPoP, ErrNoToken
 	}
-	if rs != rOK {
-		return "", refusals[rs].Err
-	}
-	return tok, nil
+	return "", isDPoP, refusals[rs].Err
 }

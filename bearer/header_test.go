@@ -161,3 +161,27 @@ func TestExportedTokenFromHeader(t *testing.T) {
 		assert.Equal(t, tc.token, tok, "%q", tc.values)
 	}
 }
+
+// TokenFromHeaderDPoP reads a DPoP value exactly as TokenFromHeader reads
+// the same value with "Bearer" in place of its scheme, says which scheme
+// it was (also when it is refused), and still reads Bearer values.
+func TestExportedTokenFromHeaderDPoP(t *testing.T) {
+	for _, rest := range []string{"", " \t", " abc", "\tabc ", " a.b-c_~+/==", "abc", " a b", " a,b", " " + strings.Repeat("a", MaxHeaderBytes)} {
+		for _, scheme := range []string{"DPoP", "dpop", "DPOP"} {
+			h := http.Header{"Authorization": {scheme + rest}}
+			tok, isDPoP, err := TokenFromHeaderDPoP(h)
+			wantTok, wantErr := TokenFromHeader(http.Header{"Authorization": {"Bearer" + rest}})
+			assert.Equal(t, wantTok, tok, "%q", scheme+rest)
+			assert.Equal(t, wantErr, err, "%q", scheme+rest)
+			if len(scheme+rest) <= MaxHeaderBytes {
+				assert.True(t, isDPoP, "%q", scheme+rest)
+			}
+		}
+	}
+	tok, isDPoP, err := TokenFromHeaderDPoP(http.Header{"Authorization": {"Bearer abc"}})
+	assert.NoError(t, err)
+	assert.False(t, isDPoP)
+	assert.Equal(t, "abc", tok)
+	_, _, err = TokenFromHeaderDPoP(http.Header{"Authorization": {"DPoP a", "DPoP b"}})
+	assert.ErrorIs(t, err, ErrMultipleHeaders)
+}

@@ -45,6 +45,29 @@ func testRefreshReuseGrace(t *testing.T, format func(*issuer.Config)) {
 		assert.True(t, refusedAsRevoked(t, f, newest.Data.AccessToken), "reuse revoked the family")
 	})
 
+	t.Run("measured exactly, not in whole seconds", func(t *testing.T) {
+		// A grace of 1.5 s: a retry 1.02 s after a rotation made late in
+		// a second is within it, though it falls two seconds on; one
+		// 1.9 s after a rotation made on the second is not, though it
+		// falls one second on.
+		exact := func(c *issuer.Config) { format(c); c.RefreshReuseGrace = 1500 * time.Millisecond }
+		for _, tc := range []struct {
+			rotateAt, retryAfter time.Duration
+			want                 int
+		}{
+			{990 * time.Millisecond, 1020 * time.Millisecond, http.StatusOK},
+			{time.Second, 1900 * time.Millisecond, http.StatusUnauthorized},
+		} {
+			f := newFixture(t, exact)
+			p1 := f.login(t, "127.0.0.2", "demo", demoPassword)
+			f.clock.Add(tc.rotateAt)
+			require.Equal(t, http.StatusOK, f.refreshWith("127.0.0.2", p1.Data.RefreshToken).Code)
+			f.clock.Add(tc.retryAfter)
+			w := f.refreshWith("127.0.0.2", p1.Data.RefreshToken)
+			assert.Equal(t, tc.want, w.Code, "a retry %v after the rotation: %s", tc.retryAfter, w.Body.String())
+		}
+	})
+
 	t.Run("second retry", func(t *testing.T) {
 		f := newFixture(t, grace)
 		p1 := f.login(t, "127.0.0.2", "demo", demoPassword)

@@ -41,6 +41,7 @@ type Issuer struct {
 	decoder       envelope.Decoder
 	challenge     string          // for a malformed or foreign access token
 	challengeNone string          // for a request without bearer credentials
+	realm         string          // Config.Realm, for the DPoP challenges of Logout
 	errManyAuth   *envelope.Error // Logout's 400 for several Authorization lines
 	errManyWays   *envelope.Error // Logout's 400 for a token sent by more than one method
 	resp          issuance.Responder
@@ -133,6 +134,7 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	i.challenge = envelope.BearerChallenge(cfg.Realm, "invalid_token", "", "")
 	i.challengeNone = envelope.BearerChallenge(cfg.Realm, "", "", "")
+	i.realm = cfg.Realm
 	i.resp = issuance.Responder{
 		Style:         cfg.Style,
 		ChallengeNone: i.challengeNone,

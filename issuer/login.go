@@ -23,6 +23,16 @@ type loginRequest struct {
 
 var errUsernameTooLong = envelope.ErrValidation.WithField("username").WithMessage("Field too long: username")
 
+// allowlistKeyOf returns the allowlist key login checks: the account's
+// when found, else that of a subject named as the user name, which names
+// no account (the check is made for its time alone).
+func allowlistKeyOf(acct Account, found bool, username string) string {
+	if found {
+		return Session{Subject: acct.subject(), Tenant: acct.Tenant}.allowlistKey()
+	}
+	return Session{Subject: username}.allowlistKey()
+}
+
 // Login is the POST /auth/login handler. It reads {"username","password"}
 // with the strict decoder and answers a token pair (see [Pair]), or:
 //
@@ -95,8 +105,8 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 		// read while the attempt is counted (its verdict applies after).
 		acct, err = i.credentials.LookupAccount(ctx, req.Username)
 		looked = true
-		if err == nil && !acct.Disabled && i.accounts != nil && i.throttle != nil {
-			key := Session{Subject: acct.subject(), Tenant: acct.Tenant}.allowlistKey()
+		if (err == nil || errors.Is(err, ErrAccountNotFound)) && i.accounts != nil && i.throttle != nil {
+			key := allowlistKeyOf(acct, err == nil && !acct.Disabled, req.Username)
 			allowed = async(func() error { return i.accounts.CheckAccount(ctx, key, addr) })
 		}
 	}
@@ -115,8 +125,8 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	if !looked {
 		acct, err = i.credentials.LookupAccount(ctx, req.Username)
 	}
-	// A disabled account is refused exactly as an unknown one: no allowlist
-	// check, the dummy hash, the same 401.
+	// A disabled account is refused exactly as an unknown one: the
+	// allowlist checked for its time alone, the dummy hash, the same 401.
 	found := err == nil && !acct.Disabled
 	if err != nil && !errors.Is(err, ErrAccountNotFound) {
 		i.endAttempt(ctx, &ipKey, &userKey)
@@ -126,15 +136,21 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 	session := Session{Subject: acct.subject(), Tenant: acct.Tenant, ClientID: acct.ClientID, Scopes: acct.Scopes}
 	if found {
 		ev.Subject, ev.Tenant = session.Subject, session.Tenant
-		if i.accounts != nil {
-			var err error
-			if allowed != nil {
-				err = allowed.wait()
-			} else {
-				err = i.accounts.CheckAccount(ctx, session.allowlistKey(), addr)
-			}
-			if err != nil {
-				if e := passThrough(err); e.Status == http.StatusForbidden {
+	}
+	if i.accounts != nil {
+		// An unknown or disabled account is checked too, under a key of
+		// no account of its own, so that it takes the round trip a known
+		// one takes: its 403 is ignored (the dummy hash then refuses it),
+		// a store failure answered as for a known account.
+		var err error
+		if allowed != nil {
+			err = allowed.wait()
+		} else {
+			err = i.accounts.CheckAccount(ctx, allowlistKeyOf(acct, found, req.Username), addr)
+		}
+		if err != nil {
+			if e := passThrough(err); found || e.Status != http.StatusForbidden {
+				if e.Status == http.StatusForbidden {
 					// A 403 tells an outsider that the account exists:
 					// probing for accounts this way costs the address
 					// attempts like guessing passwords. The user name's
@@ -144,7 +160,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 				} else {
 					i.endAttempt(ctx, &ipKey, &userKey) // the password was never checked
 				}
-				i.fail(w, r, ev, reasonIPDenied, passThrough(err))
+				i.fail(w, r, ev, reasonIPDenied, e)
 				return
 			}
 		}

@@ -1,9 +1,12 @@
 package issuer_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +232,37 @@ func FuzzLogin(f *testing.F) {
 			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
 		}
 	})
+}
+
+// countingChecker counts the allowlist checks an AccountChecker is asked.
+type countingChecker struct {
+	issuer.AccountChecker
+	n atomic.Int32
+}
+
+func (c *countingChecker) CheckAccount(ctx context.Context, key string, addr netip.Addr) error {
+	c.n.Add(1)
+	return c.AccountChecker.CheckAccount(ctx, key, addr)
+}
+
+// An unknown user name and a wrong password take the same path: one
+// allowlist check each (the unknown's under a key of no account, its
+// verdict ignored), then the password check, then the same 401.
+func TestLoginFailuresCheckTheAllowlistAlike(t *testing.T) {
+	var chk *countingChecker
+	f := newFixture(t, func(c *issuer.Config) {
+		chk = &countingChecker{AccountChecker: c.Accounts}
+		c.Accounts = chk
+	})
+	for _, user := range []string{"demo", "nobody", "123456"} {
+		before := chk.n.Load()
+		w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"`+user+`","password":"wrong-password"}`)
+		assert.Equal(t, http.StatusUnauthorized, w.Code, "%s: %s", user, w.Body.String())
+		assert.EqualValues(t, 1, chk.n.Load()-before, "%s: one allowlist check", user)
+	}
+	// From an address the demo account's list does not hold, an unknown
+	// user name named as its tenant is still refused as unknown (401),
+	// not as a listed account (403).
+	w := f.do("POST", "/auth/login", "127.0.0.9", `{"username":"123456","password":"wrong-password"}`)
+	assert.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
 }

@@ -20,7 +20,7 @@ func FuzzBearerToken(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		r := newHeaderRequest(h)
-		tok, rs := bearerToken(r)
+		tok, _, rs := accessToken(r, false)
 		if rs != authOK {
 			if tok != "" {
 				t.Fatalf("header %q refused but gave token %q", h, tok)
@@ -60,7 +60,7 @@ func TestBearerTokenHeaderLines(t *testing.T) {
 			if tc.lines != nil {
 				r.Header["Authorization"] = tc.lines
 			}
-			if _, got := bearerToken(r); got != tc.want {
+			if _, _, got := accessToken(r, false); got != tc.want {
 				t.Fatalf("got %d, want %d", got, tc.want)
 			}
 		})
@@ -73,10 +73,10 @@ func TestBearerTokenHeaderLines(t *testing.T) {
 func TestBearerTokenLengthCap(t *testing.T) {
 	const scheme = "Bearer "
 	ok := scheme + strings.Repeat("a", bearer.MaxHeaderBytes-len(scheme))
-	if _, got := bearerToken(newHeaderRequest(ok)); got != authOK {
+	if _, _, got := accessToken(newHeaderRequest(ok), false); got != authOK {
 		t.Fatalf("header of exactly MaxHeaderBytes: got %d, want authOK", got)
 	}
-	if tok, got := bearerToken(newHeaderRequest(ok + "a")); got != authBad || tok != "" {
+	if tok, _, got := accessToken(newHeaderRequest(ok+"a"), false); got != authBad || tok != "" {
 		t.Fatalf("header over MaxHeaderBytes: got a %d-byte token, %d, want authBad", len(tok), got)
 	}
 }

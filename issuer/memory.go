@@ -25,7 +25,9 @@ type MemoryRefreshConfig struct {
 	// at most RefreshRing+1 (its current token and the rotated ones reuse
 	// detection remembers), so it bounds the families too. Size it above
 	// the sessions started within one RefreshTTL times a few tokens each.
-	// Default: 131072 (about 27 MB).
+	// Default: 131072 (about 27 MB, and up to 4 MB more of the expiry
+	// entries of tokens a family's history no longer holds, which are
+	// dropped in bulk).
 	MaxTokens int
 	// MaxTokensPerSubject bounds how many of them the families of one
 	// subject (Session.Tenant and Session.Subject) hold, so that one
@@ -289,12 +291,21 @@ func (m *MemoryRefresh) purge(now time.Time) {
 	})
 }
 
-// drop forgets hash, a rotated token of fam, before it expires. m.mu must
-// be held.
+// drop forgets hash, a rotated token of fam, before it expires. Its
+// expiry entry stays in the queue until the queue holds half as many
+// such entries as live tokens (and 64 more); then the queue is rid of
+// them all, so that a session refreshed in a loop does not grow it. m.mu
+// must be held.
 func (m *MemoryRefresh) drop(fam *memFamily, hash [32]byte) {
 	if tok, ok := m.tokens[hash]; ok && tok.family == fam.ID {
 		delete(m.tokens, hash)
 		m.release(fam)
+	}
+	if live := len(m.tokens); m.expiry.Len() > live+live/2+64 {
+		m.expiry.Keep(func(h [32]byte, at time.Time) bool {
+			tok, ok := m.tokens[h]
+			return ok && tok.expiresAt.Equal(at)
+		})
 	}
 }
 

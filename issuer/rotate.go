@@ -106,7 +106,11 @@ func (i *Issuer) checkProof(ctx context.Context, p *proofOf, fam Family) (string
 // tenant and credential id as they become known. proof is the request
 // whose DPoP proof is checked, once the family is known (nil for none).
 func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *gatehouse.Event, proof *proofOf) (Pair, gatehouse.Reason, error) {
-	now := i.clock()
+	// The tokens' times are whole seconds (now); the store gets the exact
+	// time (exact), so that the reuse grace is measured as configured, not
+	// from the start of a second.
+	exact := i.now().UTC()
+	now := exact.Truncate(time.Second)
 	claims, ok := i.checkRefresh(token, now)
 	if !ok {
 		return Pair{}, reasonBadRefresh, errBadRefresh
@@ -180,7 +184,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	next := RefreshRecord{
 		Hash:       rtHash,
 		FamilyID:   famID,
-		IssuedAt:   now,
+		IssuedAt:   exact,
 		ExpiresAt:  exp,
 		MaxAge:     i.refreshMax,
 		ReuseGrace: i.reuseGrace,

@@ -2,6 +2,7 @@ package issuer_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -143,4 +144,23 @@ func TestLoginAttemptTakenBackWithoutPasswordCheck(t *testing.T) {
 		assert.Zero(t, f.throttle.Count("ip:127.0.0.10"), "the address's attempt is taken back when the user name refuses")
 		assert.Equal(t, "throttled", string(f.audit.Last().Reason))
 	})
+}
+
+// resetFails is the tests' Throttle whose Reset fails: its store went down
+// between Begin and the settlement.
+type resetFails struct{ *throttle }
+
+func (resetFails) Reset(context.Context, string) error {
+	return errors.New("throttle store: i/o timeout")
+}
+
+// A good login whose settlement fails answers 503, and takes the
+// address's attempt back all the same: the failure is the store's, not
+// the client's.
+func TestLoginSettlementFailureTakesTheAddressBack(t *testing.T) {
+	th := resetFails{newThrottle(5)}
+	f := newFixture(t, func(c *issuer.Config) { c.Throttle = th })
+	w := f.do("POST", "/auth/login", "127.0.0.2", `{"username":"demo","password":"`+demoPassword+`"}`)
+	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+	assert.Zero(t, th.Count("ip:127.0.0.2"))
 }

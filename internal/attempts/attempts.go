@@ -92,15 +92,18 @@ func End(ctx context.Context, t Throttle, attempts ...*Attempt) {
 // SettleGood settles the attempts of a request whose credential was good:
 // it forgets the failures of reset's key (the user name, the client) and
 // takes back good, the attempt against the address, whose earlier
-// failures stay.
+// failures stay. Both parts are applied even when one fails, as a
+// batching throttle's Settle applies them, and the first error is
+// returned: the request then answers 503, which counts against neither.
 func SettleGood(ctx context.Context, t Throttle, reset, good *Attempt) error {
 	if bt, ok := t.(Batch); ok {
 		return bt.Settle(ctx, []string{reset.Key}, toRatelimit([]*Attempt{good})...)
 	}
-	if err := t.Reset(ctx, reset.Key); err != nil {
-		return err
+	err := t.Reset(ctx, reset.Key)
+	if serr := t.Succeed(ctx, good.Key, good.ID); err == nil {
+		err = serr
 	}
-	return t.Succeed(ctx, good.Key, good.ID)
+	return err
 }
 
 // sameKeys reports whether got holds one attempt per key, in order.

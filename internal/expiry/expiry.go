@@ -87,8 +87,14 @@ func (q *Queue[K]) popHeap() {
 	last := len(h) - 1
 	h[0] = h[last]
 	h[last] = entry[K]{}
-	h = h[:last]
-	for i := 0; ; {
+	q.heap = h[:last]
+	q.down(0)
+}
+
+// down moves the heap's entry i down to its place.
+func (q *Queue[K]) down(i int) {
+	h := q.heap
+	for {
 		l, small := 2*i+1, i
 		if l < len(h) && h[l].at.Before(h[small].at) {
 			small = l
@@ -97,10 +103,37 @@ func (q *Queue[K]) popHeap() {
 			small = r
 		}
 		if small == i {
-			break
+			return
 		}
 		h[i], h[small] = h[small], h[i]
 		i = small
 	}
+}
+
+// Len returns the number of entries.
+func (q *Queue[K]) Len() int { return len(q.fifo) - q.head + len(q.heap) }
+
+// Keep removes every entry for which keep reports false, in time linear in
+// the queue's length: for a store that forgets some records before they
+// expire, whose entries would otherwise stay until their time.
+func (q *Queue[K]) Keep(keep func(key K, at time.Time) bool) {
+	fifo := q.fifo[:0]
+	for _, e := range q.fifo[q.head:] {
+		if keep(e.key, e.at) {
+			fifo = append(fifo, e)
+		}
+	}
+	clear(q.fifo[len(fifo):])
+	q.fifo, q.head = fifo, 0
+	h := q.heap[:0]
+	for _, e := range q.heap {
+		if keep(e.key, e.at) {
+			h = append(h, e)
+		}
+	}
+	clear(q.heap[len(h):])
 	q.heap = h
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
 }

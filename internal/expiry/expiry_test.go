@@ -52,3 +52,42 @@ func TestExpiryQueueOrder(t *testing.T) {
 	assert.Empty(t, q.fifo[q.head:])
 	assert.Empty(t, q.heap)
 }
+
+// TestExpiryQueueKeep drops the entries of odd keys from a queue with
+// entries in both its FIFO and its heap, after some were popped: the rest
+// still come out, earliest first, and Len counts them.
+func TestExpiryQueueKeep(t *testing.T) {
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var q Queue[int]
+	for k := range 3000 {
+		at := base.Add(time.Duration(k) * time.Millisecond)
+		if k%3 == 0 {
+			at = base.Add(time.Duration(rng.IntN(3000)) * time.Millisecond)
+		}
+		q.Push(k, at)
+	}
+	require.NotEmpty(t, q.heap)
+	q.PopExpired(base.Add(500*time.Millisecond), func(int, time.Time) {})
+	n := q.Len()
+	kept := 0
+	q.Keep(func(k int, _ time.Time) bool {
+		if k%2 == 0 {
+			kept++
+			return true
+		}
+		return false
+	})
+	require.Equal(t, kept, q.Len())
+	require.Less(t, q.Len(), n)
+	var last time.Time
+	popped := 0
+	q.PopExpired(base.Add(time.Hour), func(k int, at time.Time) {
+		assert.Zero(t, k%2, "only kept entries")
+		assert.False(t, at.Before(last), "earliest first")
+		last = at
+		popped++
+	})
+	assert.Equal(t, kept, popped)
+	assert.Zero(t, q.Len())
+}
