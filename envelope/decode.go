@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -103,6 +104,10 @@ func (d Decoder) Unmarshal(data []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
+	if isNull(data) {
+		// encoding/json takes null as "leave dst alone".
+		return ErrValidation.WithMessage("Request body must be a JSON object")
+	}
 	// Exactly one JSON value: anything but EOF after it is trailing data.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return ErrSyntax.WithMessage("Unexpected data after JSON body")
@@ -113,6 +118,11 @@ func (d Decoder) Unmarshal(data []byte, dst any) error {
 		return e
 	}
 	return checkRequired(dst)
+}
+
+// isNull reports whether the JSON text data, one valid value, is null.
+func isNull(data []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("null"))
 }
 
 func sizeError(err error) *Error {
@@ -184,24 +194,44 @@ type requiredField struct {
 
 var requiredCache sync.Map // reflect.Type -> []requiredField
 
+// requiredFields returns the fields of struct type t tagged
+// `envelope:"required"`, those of its embedded structs without a JSON name
+// included: encoding/json promotes their fields into the same object.
 func requiredFields(t reflect.Type) []requiredField {
 	if v, ok := requiredCache.Load(t); ok {
 		return v.([]requiredField)
 	}
 	var out []requiredField
+	addRequired(&out, t, nil, 0)
+	requiredCache.Store(t, out)
+	return out
+}
+
+// addRequired adds to out the required fields of struct type t, reached
+// from the decoded value through the field indexes prefix.
+func addRequired(out *[]requiredField, t reflect.Type, prefix []int, depth int) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		index := append(slices.Clip(prefix), i)
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && depth < 8 {
+			if et := deref(f.Type); et.Kind() == reflect.Struct {
+				addRequired(out, et, index, depth+1)
+				continue
+			}
+		}
 		if f.Tag.Get("envelope") != "required" || !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, requiredField{index: f.Index, name: name})
+		*out = append(*out, requiredField{index: index, name: name})
 	}
-	requiredCache.Store(t, out)
-	return out
 }
 
 func checkRequired(dst any) error {
@@ -210,7 +240,8 @@ func checkRequired(dst any) error {
 		return nil
 	}
 	for _, f := range requiredFields(v.Type()) {
-		if fv := v.FieldByIndex(f.index); fv.IsZero() || isEmptyCollection(fv) {
+		// A nil embedded pointer leaves its fields out altogether.
+		if fv, err := v.FieldByIndexErr(f.index); err != nil || fv.IsZero() || isEmptyCollection(fv) {
 			return ErrValidation.WithField(f.name).WithMessage("Missing required field: " + f.name)
 		}
 	}

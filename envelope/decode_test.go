@@ -63,7 +63,7 @@ func TestDecode(t *testing.T) {
 		{"missing field", `{"username":"demo"}`, ct, envelope.ErrValidation, "Missing required field: password"},
 		{"empty field", `{"username":"","password":"pw"}`, ct, envelope.ErrValidation, "Missing required field: username"},
 		{"empty array field", `{"username":"demo","password":"pw","roles":[]}`, ct, envelope.ErrValidation, "Missing required field: roles"},
-		{"null body", `null`, ct, envelope.ErrValidation, "Missing required field: username"},
+		{"null body", `null`, ct, envelope.ErrValidation, "Request body must be a JSON object"},
 		{"wrong type", `{"username":42,"password":"pw"}`, ct, envelope.ErrValidation, "Invalid type for field: username"},
 		{"array body", `[1,2]`, ct, envelope.ErrValidation, "Request body must be a JSON object"},
 		{"unknown field", `{"username":"demo","password":"pw","admin":true}`, ct, envelope.ErrValidation, "Unknown field: admin"},
@@ -357,4 +357,45 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A required field promoted from an embedded struct (one encoding/json
+// reads into the same object) is required too, also behind a nil
+// embedded pointer.
+func TestDecodeRequiredInEmbeddedStruct(t *testing.T) {
+	type Credentials struct {
+		Username string `json:"username" envelope:"required"`
+		Password string `json:"password" envelope:"required"`
+	}
+	type login struct {
+		Credentials
+		Remember bool `json:"remember"`
+	}
+	var dst login
+	err := (envelope.Decoder{}).Unmarshal([]byte(`{"remember":true}`), &dst)
+	require.ErrorIs(t, err, envelope.ErrValidation)
+	assert.Equal(t, "Missing required field: username", envelope.As(err).Message)
+	require.NoError(t, (envelope.Decoder{}).Unmarshal([]byte(`{"username":"u","password":"p"}`), &dst))
+	assert.Equal(t, "u", dst.Username)
+
+	type byPointer struct {
+		*Credentials
+		Remember bool `json:"remember"`
+	}
+	var p byPointer
+	err = (envelope.Decoder{}).Unmarshal([]byte(`{"remember":true}`), &p)
+	require.ErrorIs(t, err, envelope.ErrValidation)
+	require.NoError(t, (envelope.Decoder{}).Unmarshal([]byte(`{"username":"u","password":"p"}`), &p))
+}
+
+// Unmarshal, like Decode, refuses a JSON null: it is not an object.
+func TestUnmarshalNull(t *testing.T) {
+	var dst struct {
+		Remember bool `json:"remember"`
+	}
+	for _, data := range []string{`null`, " \n null\t"} {
+		err := (envelope.Decoder{}).Unmarshal([]byte(data), &dst)
+		require.ErrorIs(t, err, envelope.ErrValidation, "%q", data)
+		assert.Equal(t, "Request body must be a JSON object", envelope.As(err).Message)
+	}
 }

@@ -70,7 +70,27 @@ func (rw *recoverWriter) recovered(logger *slog.Logger, r *http.Request, v any) 
 	if style == nil {
 		style = Resolve(r, nil)
 	}
-	WriteStyle(rw.ResponseWriter, r, style, ErrInternal)
+	if !writeInternal(rw.ResponseWriter, r, style) {
+		// The style itself panicked (before anything was written, since
+		// a style renders the body before the response starts): the 500
+		// is rendered by the default style instead.
+		logger.LogAttrs(r.Context(), slog.LevelError, "envelope: the error style panicked rendering the 500; rendered with Nested",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		clear(rw.ResponseWriter.Header())
+		WriteStyle(rw.ResponseWriter, r, Nested, ErrInternal)
+	}
+}
+
+// writeInternal writes ErrInternal with style and reports false when the
+// style panicked.
+func writeInternal(w http.ResponseWriter, r *http.Request, style Style) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	WriteStyle(w, r, style, ErrInternal)
+	return true
 }
 
 // A recoverWriter records whether the response headers were sent, and the

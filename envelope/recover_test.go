@@ -286,3 +286,28 @@ func limiter(t *testing.T, cfg ratelimit.Config) *ratelimit.Limiter {
 	require.NoError(t, err)
 	return l
 }
+
+// A Style that panics is a user callback too: Recover answers the 500 with
+// the Nested style rather than panic again with the same one (which would
+// drop the connection), over a real server.
+func TestRecoverPanickingStyle(t *testing.T) {
+	style := envelope.StyleFunc(func(r *http.Request, e *envelope.Error) ([]byte, string) {
+		var m map[string]int
+		m[e.Code] = 1 // a bug in the application's style: nil map write
+		return nil, ""
+	})
+	h := envelope.Recover(slog.New(slog.DiscardHandler))(envelope.Use(style)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		envelope.Write(w, r, envelope.ErrUnauthorized)
+	})))
+	srv := httptest.NewServer(h)
+	srv.Config.ErrorLog = nil
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("connection dropped instead of a 500: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	assert.Contains(t, string(body), `"error"`)
+}

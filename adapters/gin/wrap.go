@@ -62,9 +62,10 @@ func Wrap(mw func(http.Handler) http.Handler) gin.HandlerFunc {
 			return
 		}
 		s := &call{Context: c.Request.Context(), c: c, writer: c.Writer, status: c.Writer.Status()}
+		s.mark.ResponseWriter = c.Writer
 		func() {
 			defer func() { s.returned = true }()
-			h.ServeHTTP(s.writer, c.Request.WithContext(s))
+			h.ServeHTTP(&s.mark, c.Request.WithContext(s))
 		}()
 		if !s.finished {
 			c.Abort()
@@ -80,6 +81,7 @@ type call struct {
 	context.Context
 	c        *gin.Context
 	writer   gin.ResponseWriter // c.Writer when the middleware was entered
+	mark     markWriter         // writer, as the middleware is given it
 	status   int                // writer.Status() at that moment
 	called   bool               // the middleware called next
 	finished bool               // the chain after Wrap ran and returned
@@ -111,7 +113,7 @@ func proceed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.called = true
-	if s.writer.Written() || s.writer.Status() != s.status {
+	if s.mark.started || s.writer.Written() || s.writer.Status() != s.status {
 		// The middleware answered, then called next: a handler's output
 		// would follow its answer. The request counts as refused.
 		return
@@ -123,7 +125,7 @@ func proceed(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c.Delete(principalKey{})
 	}
-	if !same(w, s.writer) {
+	if w != http.ResponseWriter(&s.mark) && !same(w, s.writer) {
 		a := newWriter(s.writer, w)
 		c.Writer = a
 		defer func() { c.Writer = s.writer }()
@@ -134,6 +136,43 @@ func proceed(w http.ResponseWriter, r *http.Request) {
 	}
 	s.finished = true
 }
+
+// A markWriter is gin's writer as Wrap hands it to the middleware. It
+// records whether the middleware gave the response a status or wrote to
+// it, which gin's writer cannot tell for a status of 200, its default.
+type markWriter struct {
+	gin.ResponseWriter
+	started bool
+}
+
+func (m *markWriter) WriteHeader(code int) {
+	m.started = true
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *markWriter) WriteHeaderNow() {
+	m.started = true
+	m.ResponseWriter.WriteHeaderNow()
+}
+
+func (m *markWriter) Write(b []byte) (int, error) {
+	m.started = true
+	return m.ResponseWriter.Write(b)
+}
+
+func (m *markWriter) WriteString(s string) (int, error) {
+	m.started = true
+	return m.ResponseWriter.WriteString(s)
+}
+
+// Flush sends the header: the response has started.
+func (m *markWriter) Flush() {
+	m.started = true
+	m.ResponseWriter.Flush()
+}
+
+// Unwrap returns gin's writer, for http.ResponseController.
+func (m *markWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
 // same reports whether w is the writer g, without the run-time panic of
 // comparing two interface values of one non-comparable type.

@@ -318,6 +318,10 @@ func TestAnswerThenNextIsRefused(t *testing.T) {
 	for name, answer := range map[string]func(w http.ResponseWriter){
 		"body":   func(w http.ResponseWriter) { _, _ = w.Write([]byte("answered")) },
 		"status": func(w http.ResponseWriter) { w.WriteHeader(http.StatusTeapot) },
+		// 200 is gin's default status: only the writer Wrap hands the
+		// middleware can tell it was given.
+		"status 200": func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) },
+		"flush":      func(w http.ResponseWriter) { w.(http.Flusher).Flush() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			reached := 0
