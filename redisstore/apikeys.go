@@ -93,8 +93,11 @@ func (a *APIKeys) Lookup(ctx context.Context, hash [32]byte) (*apikey.Record, er
 
 // Put implements [apikey.Store]. Only rec.Hash is written, never a key. It
 // claims the ID's index, then creates the record; when the hash is already
-// stored it releases an index it created. An ID whose index outlived an
-// interrupted Put is a duplicate until Delete(id) removes the index.
+// stored it releases an index it created. A Put refused as a duplicate of
+// the record stored under the same ID and hash (with another ExpiresAt,
+// say) never shortens that ID's index, so the stored key stays revocable
+// by its ID; the index's TTL may be lengthened. An ID whose index outlived
+// an interrupted Put is a duplicate until Delete(id) removes the index.
 func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	if rec.ID == "" || rec.Hash == ([32]byte{}) {
 		return fmt.Errorf("%w: a record needs an ID and a Hash", apikey.ErrInvalidRecord)
@@ -111,7 +114,7 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	index := a.s.key("keyid:", rec.ID)
 	ctx, cancel := a.s.ctx(ctx)
 	defer cancel()
-	claim, err := a.s.claimIndex(ctx, index, hx, ttl)
+	claim, err := a.s.claimIndex(ctx, index, hx, ttl, claimExtend)
 	if err != nil {
 		return wrap("put key", err)
 	}
@@ -138,7 +141,10 @@ func (a *APIKeys) Put(ctx context.Context, rec apikey.Record) error {
 	return nil
 }
 
-// Revoke implements [apikey.Store]; the first RevokedAt is kept.
+// Revoke implements [apikey.Store]; the first RevokedAt is kept. With
+// Config.MinReplicas it waits for that many replicas to acknowledge the
+// revocation, and otherwise fails with an error wrapping
+// [ErrNotReplicated] (the key was revoked on the master).
 func (a *APIKeys) Revoke(ctx context.Context, id string, at time.Time) error {
 	return a.byID(ctx, "revoke", id, at)
 }
@@ -150,7 +156,9 @@ func (a *APIKeys) Touch(ctx context.Context, id string, at time.Time) error {
 
 // Delete implements [apikey.Store]. It deletes the record, then its index
 // (an index left by an interrupted Put or Delete too, returning
-// apikey.ErrKeyNotFound).
+// apikey.ErrKeyNotFound). With Config.MinReplicas the record's deletion
+// waits for the replicas as Revoke's does; a deletion too few acknowledge
+// fails with an error wrapping [ErrNotReplicated] and leaves the index.
 func (a *APIKeys) Delete(ctx context.Context, id string) error {
 	return a.byID(ctx, "delete", id, time.Time{})
 }
@@ -166,7 +174,15 @@ func (a *APIKeys) byID(ctx context.Context, op, id string, at time.Time) error {
 	if hx == "" {
 		return fmt.Errorf("%w: %s", apikey.ErrKeyNotFound, id)
 	}
-	res, err := keyByIDScript.Run(ctx, a.s.client, []string{a.s.key("key:", hx)}, id, op, encTime(at)).Text()
+	keys, args := []string{a.s.key("key:", hx)}, []any{id, op, encTime(at)}
+	var res string
+	if op == "touch" {
+		res, err = keyByIDScript.Run(ctx, a.s.client, keys, args...).Text()
+	} else {
+		// Revoke and Delete take access away: with Config.MinReplicas
+		// they wait for the replicas.
+		res, err = a.s.runScript(ctx, keyByIDScript, keys, args...).Text()
+	}
 	if err != nil {
 		return wrap(op+" key", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -108,18 +109,34 @@ type Config struct {
 	// managed Redis that forbids CONFIG, once its maxmemory-policy is
 	// known to be noeviction.
 	SkipServerCheck bool
-	// RequirePersistence makes Check refuse a Redis that neither snapshots
-	// (save) nor logs writes (appendonly yes), which a restart empties.
-	// Off by default: replicas with failover (Sentinel, Cluster) are
-	// another way not to lose state, and a Redis holding only what can be
-	// rebuilt may run without either.
+	// RequirePersistence makes Check refuse a Redis that does not log
+	// every write to an append-only file fsynced at least every second:
+	// appendonly yes with appendfsync everysec or always is required.
+	// A Redis that persists nothing comes back empty from a restart,
+	// which the epoch records detect (see Store.Establish). One that only
+	// snapshots (save) comes back from its last snapshot: the revocations
+	// written since are gone while the epoch record, older, is still
+	// there, so the loss is not detected and revoked tokens pass again;
+	// it is refused. With appendfsync always no acknowledged write is
+	// lost; with everysec a crash of the Redis process loses none either,
+	// but a crash of its machine (or power loss) can lose about the last
+	// second of writes (two, when the disk is slow), and a revocation
+	// among them is lost undetected in the same way. Treat a restore from
+	// a backup or snapshot as a loss: delete the epoch records before the
+	// fleet uses the restored Redis, then re-seed and call Establish.
+	// Off by default: replicas with failover (Sentinel, Cluster, with
+	// MinReplicas) are another way not to lose state, and a Redis holding
+	// only what can be rebuilt may run without persistence.
 	RequirePersistence bool
-	// MinReplicas, when positive, makes revocation writes wait (Redis
-	// WAIT) until that many replicas have acknowledged them, so that a
-	// failover right after a logout does not lose the revocation; a write
-	// too few replicas acknowledge within ReplicaTimeout fails with an
-	// error wrapping ErrNotReplicated. Check also refuses a master with
-	// fewer connected replicas. 0 means no waiting.
+	// MinReplicas, when positive, makes the writes that take access away
+	// wait (Redis WAIT) until that many replicas have acknowledged them,
+	// so that a failover right after a logout does not lose the
+	// revocation: the bearer revocations (Revocations), allowlist writes
+	// (Lists.Set), API-key Revoke and Delete, opaque-token RevokeToken and
+	// DeleteToken, and Refresh.RevokeFamily. A write too few replicas
+	// acknowledge within ReplicaTimeout fails with an error wrapping
+	// ErrNotReplicated. Check also refuses a master with fewer connected
+	// replicas. 0 means no waiting.
 	MinReplicas int
 	// ReplicaTimeout bounds that wait; 0 means half of Timeout. It must be
 	// shorter than Timeout, which bounds the write and the wait together.
@@ -486,13 +503,20 @@ func (s *Store) hashKey(kind string, h [32]byte) string {
 }
 
 // ttl returns the time from now until t plus slack, at least slack, for
-// a key whose content no longer matters after t.
+// a key whose content no longer matters after t. A t too far away for a
+// time.Duration (about 292 years) gives the largest Duration: the key is
+// kept with that TTL.
 func (s *Store) ttl(t time.Time, slack time.Duration) time.Duration {
-	d := t.Sub(s.now()) + slack
-	if d < slack {
-		d = slack
+	return addTTL(max(t.Sub(s.now()), 0), slack)
+}
+
+// addTTL returns d + slack for a non-negative d and slack, or the largest
+// Duration when the sum does not fit one.
+func addTTL(d, slack time.Duration) time.Duration {
+	if d > math.MaxInt64-slack {
+		return math.MaxInt64
 	}
-	return d
+	return d + slack
 }
 
 // wrap prefixes a Redis error with the operation; nil stays nil.

@@ -16,7 +16,9 @@ import (
 // back empty) and a missing revocation or allowlist can no longer be told
 // from one that never existed. The middleware answers 503 until an
 // operator re-seeds what the application keeps in Redis (allowlists,
-// accounts, API keys) and calls [Store.Establish].
+// accounts, API keys) and calls [Store.Establish]. [Replay.Use] also
+// fails with an error wrapping it for one ttl after Establish wrote a new
+// record, while a key spent before the loss would still be alive.
 var ErrStateLost = errors.New("redisstore: Redis lost gatehouse's state (epoch record missing); re-seed it and call Store.Establish")
 
 // epochKey returns the key of the epoch record that shares key's hash
@@ -46,10 +48,12 @@ func epochSlotKey(prefix string, slot int) string {
 // (at most a second) before it writes: the revocation store refuses every
 // token issued before that second ("iat" earlier than it), since a
 // revocation made before the loss may be gone, while tokens issued from
-// it on — after Establish returns — pass. On a cluster it writes one
-// record per hash slot, 16,384 SET NX in one pipeline per node. It then
-// tells the local copy of every Store on the same prefix (see
-// [LocalCache]) to drop all it holds, and fails if it cannot.
+// it on — after Establish returns — pass. The replay store refuses every
+// single-use key while the epoch is younger than the key's ttl (see
+// [Replay]). On a cluster it writes one record per hash slot, 16,384 SET
+// NX in one pipeline per node. It then tells the local copy of every
+// Store on the same prefix (see [LocalCache]) to drop all it holds, and
+// fails if it cannot.
 func (s *Store) Establish(ctx context.Context) error {
 	now := s.now()
 	at := now.Truncate(time.Second).Add(time.Second)

@@ -24,14 +24,31 @@ import (
 const indexSlack = time.Minute
 
 // claimIndexScript points an id index at a record. KEYS: the index. ARGV:
-// hex hash, TTL in ms (0: none). It returns 'new' when it created the
-// index, 'same' when the index already pointed at the hash (its TTL is set
-// again), or 'dup' when it points at another record.
+// hex hash, TTL in ms (0: none), mode. It returns 'new' when it created
+// the index (with that TTL), 'dup' when the index points at another
+// record (and changes nothing), or 'same' when the index already pointed
+// at the hash. Then, in mode 'set', the index's TTL is set again (a
+// record replaced under its hash and ID carries the new TTL); in mode
+// 'extend' it is only ever lengthened — kept when it already lasts at
+// least that long, removed for a TTL of 0 — so that a claim for a record
+// that turns out to be a duplicate never shortens the index of the record
+// stored (which would leave that record unreachable by its ID), while a
+// record created after an interrupted Put is still covered.
 var claimIndexScript = newScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 'dup' end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local ms = tonumber(ARGV[2])
+if cur and ARGV[3] == 'extend' then
+  if ms == 0 then
+    redis.call('PERSIST', KEYS[1])
+  else
+    local left = redis.call('PTTL', KEYS[1])
+    if left >= 0 and left < ms then redis.call('PEXPIRE', KEYS[1], ms) end
+  end
+  return 'same'
+end
+if ms > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
@@ -49,14 +66,24 @@ end
 return 0
 `)
 
-// claimIndex runs claimIndexScript; ttl 0 means none, otherwise the index
-// lives indexSlack longer than ttl.
-func (s *Store) claimIndex(ctx context.Context, index, hash string, ttl time.Duration) (string, error) {
+// The modes of claimIndex for an index that already points at the hash:
+// set its TTL again (a record replaced under the same hash), or only
+// lengthen it (a record created only if absent, which may be a
+// duplicate).
+const (
+	claimSet    = "set"
+	claimExtend = "extend"
+)
+
+// claimIndex runs claimIndexScript in mode (claimSet or claimExtend); ttl
+// 0 means none, otherwise the index lives indexSlack longer than ttl (or
+// the largest Duration, for a ttl that close to it).
+func (s *Store) claimIndex(ctx context.Context, index, hash string, ttl time.Duration, mode string) (string, error) {
 	ms := int64(0)
 	if ttl > 0 {
-		ms = (ttl + indexSlack).Milliseconds()
+		ms = addTTL(ttl, indexSlack).Milliseconds()
 	}
-	return claimIndexScript.Run(ctx, s.client, []string{index}, hash, ms).Text()
+	return claimIndexScript.Run(ctx, s.client, []string{index}, hash, ms, mode).Text()
 }
 
 // releaseIndex runs releaseIndexScript.

@@ -73,3 +73,54 @@ func TestIndexLeftByInterruptedWrite(t *testing.T) {
 		})
 	})
 }
+
+// A Put refused as a duplicate of the record stored under the same ID and
+// hash, with another ExpiresAt, never shortens the ID's index: the stored
+// key stays revocable by its ID for as long as it lives. A Put that
+// creates the record after an interrupted Put (an index pointing at the
+// hash, no record) lengthens the index to cover the record.
+func TestAPIKeyDuplicatePutKeepsIndex(t *testing.T) {
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		ctx := context.Background()
+		s := newStore(t, nil)
+		c, keys := s.Client(), s.APIKeys()
+		pttl := func(key string) time.Duration {
+			t.Helper()
+			d, err := c.PTTL(ctx, s.Prefix()+key).Result()
+			require.NoError(t, err)
+			return d
+		}
+		soon := time.Now().Add(time.Second)
+
+		forever := apikey.Record{ID: "k1", Hash: apikey.Hash("ak_forever"), Subject: "alice"}
+		require.NoError(t, keys.Put(ctx, forever))
+		again := forever
+		again.ExpiresAt = soon
+		require.ErrorIs(t, keys.Put(ctx, again), apikey.ErrDuplicateKey)
+		assert.Equal(t, time.Duration(-1), pttl("keyid:k1"), "the index of a record without expiry keeps none")
+
+		day := apikey.Record{ID: "k2", Hash: apikey.Hash("ak_day"), Subject: "alice", ExpiresAt: time.Now().Add(24 * time.Hour)}
+		require.NoError(t, keys.Put(ctx, day))
+		before := pttl("keyid:k2")
+		again = day
+		again.ExpiresAt = soon
+		require.ErrorIs(t, keys.Put(ctx, again), apikey.ErrDuplicateKey)
+		assert.InDelta(t, before, pttl("keyid:k2"), float64(time.Second), "the index keeps its TTL")
+		assert.Greater(t, pttl("keyid:k2"), pttl("key:"+hexHash(day.Hash)), "the index outlives its record")
+
+		for _, id := range []string{"k1", "k2"} {
+			require.NoError(t, keys.Revoke(ctx, id, time.Now()), id)
+		}
+
+		// An interrupted Put left k3's index, with a short TTL, and no record.
+		h := apikey.Hash("ak_resumed")
+		require.NoError(t, c.Set(ctx, s.Prefix()+"keyid:k3", hexHash(h), time.Minute).Err())
+		require.NoError(t, keys.Put(ctx, apikey.Record{ID: "k3", Hash: h, Subject: "alice"}))
+		assert.Equal(t, time.Duration(-1), pttl("keyid:k3"), "a record without expiry: the index keeps none")
+		require.NoError(t, c.Set(ctx, s.Prefix()+"keyid:k4", hexHash(apikey.Hash("ak_resumed_day")), time.Minute).Err())
+		require.NoError(t, keys.Put(ctx, apikey.Record{ID: "k4", Hash: apikey.Hash("ak_resumed_day"), ExpiresAt: time.Now().Add(24 * time.Hour)}))
+		assert.Greater(t, pttl("keyid:k4"), pttl("key:"+hexHash(apikey.Hash("ak_resumed_day"))), "the index outlives its record")
+	})
+}
+
+func hexHash(h [32]byte) string { return hex.EncodeToString(h[:]) }

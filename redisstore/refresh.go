@@ -310,14 +310,17 @@ func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.Refr
 	return issuer.Family{}, wrap("rotate", errReply)
 }
 
-// RevokeFamily implements [issuer.RefreshStore].
+// RevokeFamily implements [issuer.RefreshStore]. With Config.MinReplicas
+// it waits for that many replicas to acknowledge the revocation, and
+// otherwise fails with an error wrapping [ErrNotReplicated] (the family
+// was revoked on the master).
 func (r *Refresh) RevokeFamily(ctx context.Context, id string) (issuer.Family, error) {
 	if err := ctx.Err(); err != nil {
 		return issuer.Family{}, err
 	}
 	ctx, cancel := r.s.ctx(ctx)
 	defer cancel()
-	reply, err := revokeFamilyScript.Run(ctx, r.s.client, []string{r.familyKey(id)}).Slice()
+	reply, err := r.s.runScript(ctx, revokeFamilyScript, []string{r.familyKey(id)}).Slice()
 	if errors.Is(err, redis.Nil) {
 		return issuer.Family{}, issuer.ErrRefreshNotFound
 	}

@@ -3,8 +3,6 @@ package redisstore
 import (
 	"context"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // revokePairScript is revokeScript on two keys of one subject, in one
@@ -44,17 +42,4 @@ func (r *Revocations) RevokeTokenAndSession(ctx context.Context, subject, jti st
 	defer r.s.invalidateLocal(invalSubject, subject)
 	return r.s.runWriteKeys(ctx, "revoke token and session", revokePairScript, keys,
 		r.expiryMS(tokenUntil), r.expiryMS(sessionUntil), r.s.inval, invalMessage(invalSubject, subject))
-}
-
-// runWriteKeys is runWrite for a script on several keys of one hash slot
-// (the WAIT of Config.MinReplicas goes to the master of keys[0]).
-func (s *Store) runWriteKeys(ctx context.Context, op string, script *redis.Script, keys []string, args ...any) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	if s.minReplicas == 0 {
-		return wrap(op, script.Run(ctx, s.client, keys, args...).Err())
-	}
-	return wrap(op, s.replicated(ctx, keys[0], func(p redis.Pipeliner) {
-		script.Eval(ctx, p, keys, args...)
-	}))
 }

@@ -31,8 +31,13 @@ var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough 
 //     counters, refresh families, single-use keys — so it is refused too.
 //     Under noeviction a full Redis refuses writes, which the middleware
 //     turns into 503s;
-//   - persists nothing (save "" and appendonly no) while
-//     Config.RequirePersistence is set;
+//   - does not log every write to an append-only file that it fsyncs
+//     at least every second (appendonly yes, appendfsync everysec or
+//     always) while Config.RequirePersistence is set: a Redis that
+//     persists nothing comes back empty, and one that only snapshots
+//     (save) comes back from its last snapshot, without the revocations
+//     written since but with its epoch record, so the loss goes unnoticed
+//     (see RequirePersistence);
 //   - has fewer connected replicas than Config.MinReplicas.
 //
 // It returns the Redis error when it cannot read the configuration: a
@@ -78,7 +83,7 @@ func (s *Store) checkNode(ctx context.Context, c redis.Cmdable, name string) err
 
 	params := []string{"maxmemory-policy"}
 	if s.persist {
-		params = append(params, "save", "appendonly")
+		params = append(params, "save", "appendonly", "appendfsync")
 	}
 	conf := make(map[string]string)
 	for _, p := range params {
@@ -95,8 +100,24 @@ func (s *Store) checkNode(ctx context.Context, c redis.Cmdable, name string) err
 	if p := conf["maxmemory-policy"]; p != "noeviction" {
 		return fmt.Errorf("%w: %s has maxmemory-policy %s, which can evict revocations, failure counts and refresh families under memory pressure; set it to noeviction", ErrServerConfig, name, p)
 	}
-	if s.persist && strings.TrimSpace(conf["save"]) == "" && conf["appendonly"] != "yes" {
-		return fmt.Errorf("%w: %s persists nothing (save \"\", appendonly no), so a restart empties it, and RequirePersistence is set", ErrServerConfig, name)
+	if s.persist {
+		return checkPersistence(name, conf)
+	}
+	return nil
+}
+
+// checkPersistence returns an error wrapping ErrServerConfig unless conf
+// (the server's save, appendonly and appendfsync) logs every write to an
+// append-only file fsynced at least every second.
+func checkPersistence(name string, conf map[string]string) error {
+	const want = "set appendonly yes with appendfsync everysec or always"
+	switch {
+	case conf["appendonly"] != "yes" && strings.TrimSpace(conf["save"]) == "":
+		return fmt.Errorf("%w: %s persists nothing (save \"\", appendonly no), so a restart empties it, and RequirePersistence is set; %s", ErrServerConfig, name, want)
+	case conf["appendonly"] != "yes":
+		return fmt.Errorf("%w: %s persists only snapshots (save %q, appendonly no): a restart from the last snapshot rolls back the revocations written since, undetected (the epoch record survives), and RequirePersistence is set; %s", ErrServerConfig, name, conf["save"], want)
+	case conf["appendfsync"] != "everysec" && conf["appendfsync"] != "always":
+		return fmt.Errorf("%w: %s has appendfsync %s, which leaves the append-only file's tail to the operating system (about 30 s of writes lost to a machine crash, undetected), and RequirePersistence is set; %s", ErrServerConfig, name, conf["appendfsync"], want)
 	}
 	return nil
 }
@@ -158,16 +179,39 @@ func (s *Store) replicated(ctx context.Context, key string, write func(p redis.P
 	return nil
 }
 
-// runWrite runs script on its one key under the Store's deadline: with
-// Config.MinReplicas, queued with a WAIT on the master that owns key (see
-// replicated); otherwise one EVALSHA, falling back to EVAL.
+// runWrite runs script on its one key under the Store's deadline (see
+// runScript).
 func (s *Store) runWrite(ctx context.Context, op string, script *redis.Script, key string, args ...any) error {
+	return s.runWriteKeys(ctx, op, script, []string{key}, args...)
+}
+
+// runWriteKeys runs script on keys of one hash slot under the Store's
+// deadline (see runScript).
+func (s *Store) runWriteKeys(ctx context.Context, op string, script *redis.Script, keys []string, args ...any) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	return wrap(op, s.runScript(ctx, script, keys, args...).Err())
+}
+
+// runScript runs a script that revokes or removes access, on keys of one
+// hash slot, and returns its reply: with Config.MinReplicas, queued with a
+// WAIT on the master that owns keys[0] (see replicated), so that its error
+// wraps ErrNotReplicated when too few replicas acknowledged the write
+// (the reply is still that of the applied script); otherwise one EVALSHA,
+// falling back to EVAL. The caller bounds ctx.
+func (s *Store) runScript(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	if s.minReplicas == 0 {
-		return wrap(op, script.Run(ctx, s.client, []string{key}, args...).Err())
+		return script.Run(ctx, s.client, keys, args...)
 	}
-	return wrap(op, s.replicated(ctx, key, func(p redis.Pipeliner) {
-		script.Eval(ctx, p, []string{key}, args...)
-	}))
+	var cmd *redis.Cmd
+	err := s.replicated(ctx, keys[0], func(p redis.Pipeliner) {
+		cmd = script.Eval(ctx, p, keys, args...)
+	})
+	if cmd == nil {
+		cmd = redis.NewCmd(ctx)
+	}
+	if err != nil && cmd.Err() == nil {
+		cmd.SetErr(err)
+	}
+	return cmd
 }

@@ -94,7 +94,7 @@ func (t *Tokens) Put(ctx context.Context, hash [32]byte, rec bearer.TokenRecord)
 	hx := hex.EncodeToString(hash[:])
 	ctx, cancel := t.s.ctx(ctx)
 	defer cancel()
-	claim, err := t.s.claimIndex(ctx, t.s.key("tokid:", rec.ID), hx, ttl)
+	claim, err := t.s.claimIndex(ctx, t.s.key("tokid:", rec.ID), hx, ttl, claimSet)
 	if err != nil {
 		return wrap("put token", err)
 	}
@@ -124,13 +124,18 @@ func (t *Tokens) Add(ctx context.Context, token string, rec bearer.TokenRecord) 
 }
 
 // RevokeToken marks the token with record id revoked, or returns
-// bearer.ErrTokenNotFound.
+// bearer.ErrTokenNotFound. With Config.MinReplicas it waits for that many
+// replicas to acknowledge the revocation, and otherwise fails with an
+// error wrapping [ErrNotReplicated] (the token was revoked on the master).
 func (t *Tokens) RevokeToken(ctx context.Context, id string) error {
 	return t.byID(ctx, "revoke", id)
 }
 
 // DeleteToken removes the token with record id, then its index, or returns
 // bearer.ErrTokenNotFound (removing an index left by an interrupted write).
+// With Config.MinReplicas the removal waits for the replicas as
+// RevokeToken's does; a removal too few acknowledge fails with an error
+// wrapping [ErrNotReplicated] and leaves the index.
 func (t *Tokens) DeleteToken(ctx context.Context, id string) error {
 	return t.byID(ctx, "delete", id)
 }
@@ -146,7 +151,7 @@ func (t *Tokens) byID(ctx context.Context, op, id string) error {
 	if hx == "" {
 		return bearer.ErrTokenNotFound
 	}
-	res, err := tokenByIDScript.Run(ctx, t.s.client, []string{t.s.key("tok:", hx)}, id, op).Text()
+	res, err := t.s.runScript(ctx, tokenByIDScript, []string{t.s.key("tok:", hx)}, id, op).Text()
 	if err != nil {
 		return wrap(op+" token", err)
 	}

@@ -53,3 +53,39 @@ func TestRecordTTLs(t *testing.T) {
 		assert.Equal(t, time.Duration(-1), pttl("tokid:tok_forever"))
 	})
 }
+
+// An expiry too far away for a time.Duration (here the year 9999, more
+// than 292 years on) keeps its key for the largest TTL a Duration holds,
+// about 292 years, rather than letting the slack added to the saturated
+// duration wrap around to the slack alone.
+func TestFarExpiryKeepsLargestTTL(t *testing.T) {
+	onEach(t, func(t *testing.T, newStore newStoreFunc) {
+		ctx := context.Background()
+		s := established(t, newStore(t, nil))
+		c := s.Client()
+		pttl := func(key string) time.Duration {
+			t.Helper()
+			d, err := c.PTTL(ctx, s.Prefix()+key).Result()
+			require.NoError(t, err)
+			return d
+		}
+		const centuries = 290 * 365 * 24 * time.Hour
+		far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+		tok := bearer.HashToken("opaque-far")
+		require.NoError(t, s.Tokens().Put(ctx, tok, bearer.TokenRecord{ID: "t-far", Subject: "alice", ExpiresAt: far}))
+		assert.Greater(t, pttl("tok:"+hex.EncodeToString(tok[:])), centuries, "opaque token")
+		assert.Greater(t, pttl("tokid:t-far"), centuries, "its index")
+
+		key := apikey.Hash("ak_far")
+		require.NoError(t, s.APIKeys().Put(ctx, apikey.Record{ID: "k-far", Hash: key, ExpiresAt: far}))
+		assert.Greater(t, pttl("key:"+hex.EncodeToString(key[:])), centuries, "API key")
+		assert.Greater(t, pttl("keyid:k-far"), centuries, "its index")
+		require.NoError(t, s.APIKeys().Revoke(ctx, "k-far", time.Now()), "revocable by its ID")
+
+		require.NoError(t, s.Revocations().RevokeToken(ctx, "alice", "jti-far", far))
+		revoked, err := s.Revocations().Revoked(ctx, &bearer.TokenRef{Subject: "alice", ID: "jti-far", IssuedAt: time.Now().Unix()})
+		require.NoError(t, err)
+		assert.True(t, revoked, "a revocation until 9999")
+	})
+}

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -10,6 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatehouse-go/gatehouse/apikey"
+	"github.com/gatehouse-go/gatehouse/bearer"
+	"github.com/gatehouse-go/gatehouse/issuer"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
 )
 
@@ -103,4 +108,81 @@ func onReplica(t *testing.T, c *redis.ClusterClient, key string) bool {
 	n, err := conn.Exists(ctx, key).Result()
 	require.NoError(t, err)
 	return n == 1
+}
+
+// The other writes that take access away — an API key's Revoke and
+// Delete, an opaque token's RevokeToken and DeleteToken, a refresh
+// family's RevokeFamily — wait for the replicas too: on the cluster the
+// change is on the replica when the call returns, and on a Redis without
+// replicas the call reports ErrNotReplicated rather than a success a
+// failover could undo. Touch, which takes nothing away, does not wait.
+func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	hash := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+	putAll := func(t *testing.T, s *Store) {
+		t.Helper()
+		for _, id := range []string{"k1", "k2"} {
+			require.NoError(t, s.APIKeys().Put(ctx, apikey.Record{ID: id, Hash: hash(id), Subject: "alice"}))
+		}
+		for _, id := range []string{"t1", "t2"} {
+			require.NoError(t, s.Tokens().Add(ctx, "opaque-"+id, bearer.TokenRecord{ID: id, Subject: "alice"}))
+		}
+		require.NoError(t, s.Refresh().Create(ctx, issuer.Family{ID: "fam1", Session: issuer.Session{Subject: "alice"}, CreatedAt: now},
+			issuer.RefreshRecord{Hash: hash("rt"), FamilyID: "fam1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	}
+
+	c := redistest.Cluster(t)
+	s, err := New(Config{Client: c, Prefix: redistest.Prefix(t, c), MinReplicas: 1, ReplicaTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	putAll(t, s)
+	onReplicaField := func(key, field, want string) bool {
+		t.Helper()
+		replica, err := c.SlaveForKey(ctx, key)
+		require.NoError(t, err)
+		conn := replica.Conn()
+		defer conn.Close()
+		require.NoError(t, conn.ReadOnly(ctx).Err())
+		v, err := conn.HGet(ctx, key, field).Result()
+		if errors.Is(err, redis.Nil) {
+			return want == ""
+		}
+		require.NoError(t, err)
+		return v == want
+	}
+	require.NoError(t, s.APIKeys().Revoke(ctx, "k1", now))
+	assert.True(t, onReplicaField(s.hashKey("key:", hash("k1")), "rev", "1"), "API key revoked on the replica")
+	require.NoError(t, s.APIKeys().Touch(ctx, "k1", now), "Touch")
+	require.NoError(t, s.APIKeys().Delete(ctx, "k2"))
+	assert.True(t, onReplicaField(s.hashKey("key:", hash("k2")), "id", ""), "API key deleted on the replica")
+	require.NoError(t, s.Tokens().RevokeToken(ctx, "t1"))
+	assert.True(t, onReplicaField(s.hashKey("tok:", bearer.HashToken("opaque-t1")), "rev", "1"), "token revoked on the replica")
+	require.NoError(t, s.Tokens().DeleteToken(ctx, "t2"))
+	assert.True(t, onReplicaField(s.hashKey("tok:", bearer.HashToken("opaque-t2")), "id", ""), "token deleted on the replica")
+	f, err := s.Refresh().RevokeFamily(ctx, "fam1")
+	require.NoError(t, err)
+	assert.True(t, f.Revoked)
+	assert.True(t, onReplicaField(s.refresh.familyKey("fam1"), "rev", "1"), "family revoked on the replica")
+	_, err = s.Refresh().RevokeFamily(ctx, "missing")
+	require.ErrorIs(t, err, issuer.ErrRefreshNotFound)
+	require.ErrorIs(t, s.APIKeys().Revoke(ctx, "missing", now), apikey.ErrKeyNotFound)
+	require.ErrorIs(t, s.Tokens().RevokeToken(ctx, "missing"), bearer.ErrTokenNotFound)
+
+	single := redistest.Client(t)
+	lone, err := New(Config{Client: single, Prefix: redistest.Prefix(t, single), MinReplicas: 1,
+		ReplicaTimeout: 50 * time.Millisecond, Timeout: 2 * time.Second, SkipServerCheck: true})
+	require.NoError(t, err)
+	require.ErrorIs(t, lone.Revocations().RevokeToken(ctx, "alice", "jti", now.Add(time.Hour)), ErrNotReplicated,
+		"the bearer revocation waits for the replica")
+	putAll(t, lone)
+	assert.ErrorIs(t, lone.APIKeys().Revoke(ctx, "k1", now), ErrNotReplicated, "API key Revoke")
+	assert.NoError(t, lone.APIKeys().Touch(ctx, "k1", now), "Touch does not wait")
+	assert.ErrorIs(t, lone.APIKeys().Delete(ctx, "k2"), ErrNotReplicated, "API key Delete")
+	assert.ErrorIs(t, lone.Tokens().RevokeToken(ctx, "t1"), ErrNotReplicated, "opaque token RevokeToken")
+	assert.ErrorIs(t, lone.Tokens().DeleteToken(ctx, "t2"), ErrNotReplicated, "opaque token DeleteToken")
+	_, err = lone.Refresh().RevokeFamily(ctx, "fam1")
+	assert.ErrorIs(t, err, ErrNotReplicated, "refresh family revocation (logout of a session)")
+	rec, err := lone.APIKeys().Lookup(ctx, hash("k1"))
+	require.NoError(t, err)
+	assert.True(t, rec.Revoked, "the revocation was applied on the master")
 }
