@@ -114,7 +114,7 @@ func allowlistSet(ctx context.Context, e *env, c *command, args []string) error 
 // (ipallow.ParsePrefixes: strict, no zones) and returns it as a prefix.
 func parseEntry(entry string) (netip.Prefix, error) {
 	if _, err := ipallow.ParsePrefixes([]string{entry}); err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid entry %q (want an IP address or CIDR prefix such as 10.0.0.0/8): %w; nothing written", entry, ipallow.ErrInvalidPrefix)
+		return netip.Prefix{}, fmt.Errorf("invalid entry %s (want an IP address or CIDR prefix such as 10.0.0.0/8): %w; nothing written", quoteArg(entry), ipallow.ErrInvalidPrefix)
 	}
 	s := strings.TrimSpace(entry)
 	if p, err := netip.ParsePrefix(s); err == nil {
@@ -122,7 +122,7 @@ func parseEntry(entry string) (netip.Prefix, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid entry %q: %w; nothing written", entry, ipallow.ErrInvalidPrefix)
+		return netip.Prefix{}, fmt.Errorf("invalid entry %s: %w; nothing written", quoteArg(entry), ipallow.ErrInvalidPrefix)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (c *command) parse(e *env, fs *flag.FlagSet, args []string) ([]string, erro
 				c.usage(e.stdout, fs)
 				return nil, errHelp
 			}
-			return nil, usageErrorf("%v", err)
+			return nil, usageErrorf("%s", hideSecrets(err.Error(), args))
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)
@@ -77,6 +78,62 @@ func noArgs(pos []string) error {
 	return nil
 }
 
+// secretPlaceholder stands in an error for a value that looks like a
+// secret.
+const secretPlaceholder = "(a value that looks like a secret, not shown)"
+
+// quoteArg is the form in which an error quotes s, a value the user typed
+// (an argument, a flag's value, an id or a file name): s quoted as %q does,
+// or secretPlaceholder when s, or one of its space-separated words, looks
+// like a token or key (looksSecret). Every error that quotes a user's value
+// quotes it through quoteArg.
+func quoteArg(s string) string {
+	if looksSecret(s) || slices.ContainsFunc(strings.Fields(s), looksSecret) {
+		return secretPlaceholder
+	}
+	return strconv.Quote(s)
+}
+
+// quoteArgs quotes the values ss as %q quotes a slice, each through
+// quoteArg.
+func quoteArgs(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = quoteArg(s)
+	}
+	return "[" + strings.Join(q, " ") + "]"
+}
+
+// hideSecrets returns msg, an error message of the flag package (which
+// quotes a value it cannot parse and names an undefined flag), with every
+// value of args that looks like a secret, whole or as a flag's name or
+// value (-name=value), replaced by its quoteArg form.
+func hideSecrets(msg string, args []string) string {
+	for _, a := range args {
+		name, value, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		for _, v := range []string{a, name, value} {
+			if v == "" || quoteArg(v) != secretPlaceholder {
+				continue
+			}
+			msg = strings.ReplaceAll(msg, strconv.Quote(v), secretPlaceholder)
+			msg = strings.ReplaceAll(msg, v, secretPlaceholder)
+		}
+	}
+	return msg
+}
+
+// refuseSecret returns nil when value, given as what (such as "-id" or
+// "the JTI"), does not look like a token or key (looksSecret). Otherwise it
+// returns a usage error that says what takes want, does not repeat the
+// value, and gives advice on the secret now in the shell history.
+func refuseSecret(what, value, want, advice string) error {
+	if !looksSecret(value) {
+		return nil
+	}
+	return usageErrorf("%s takes %s, not a token or key; the value given looks like one and was not echoed, but it is in your shell history: %s",
+		what, want, advice)
+}
+
 // listFlag is a repeatable string flag.
 type listFlag []string
 
@@ -101,13 +158,13 @@ func parseDuration(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil || days > 100_000 || days < -100_000 {
-			return 0, fmt.Errorf("invalid duration %q (want 90d, 12h, 30m…)", s)
+			return 0, fmt.Errorf("invalid duration %s (want 90d, 12h, 30m…)", quoteArg(s))
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (want 90d, 12h, 30m…)", s)
+		return 0, fmt.Errorf("invalid duration %s (want 90d, 12h, 30m…)", quoteArg(s))
 	}
 	return d, nil
 }
@@ -126,7 +183,7 @@ func parseInstant(s string, now time.Time) (time.Time, error) {
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("invalid time %q (want an RFC 3339 time such as 2030-01-02T15:04:05Z, or a duration from now such as 24h or 90d)", s)
+		return time.Time{}, fmt.Errorf("invalid time %s (want an RFC 3339 time such as 2030-01-02T15:04:05Z, or a duration from now such as 24h or 90d)", quoteArg(s))
 	}
 	return now.Add(d), nil
 }

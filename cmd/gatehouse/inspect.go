@@ -123,10 +123,13 @@ func tokenInspect(ctx context.Context, e *env, c *command, args []string) error 
 	if sources == 0 && o.redis.given() {
 		return usageErrorf("-redis needs a key source (-key, -jwks or -issuer)")
 	}
-	if o.issuerURL != "" && o.iss != "" && o.iss != o.issuerURL {
-		return usageErrorf("-iss %q differs from -issuer %q", o.iss, o.issuerURL)
-	}
 	o.auds, o.algs = words(aud...), words(alg...)
+	if err := o.refuseSecrets(); err != nil {
+		return err
+	}
+	if o.issuerURL != "" && o.iss != "" && o.iss != o.issuerURL {
+		return usageErrorf("-iss %s differs from -issuer %s", quoteArg(o.iss), quoteArg(o.issuerURL))
+	}
 	tok, err := readToken(e, pos[0])
 	if err != nil {
 		return err
@@ -167,6 +170,42 @@ func tokenInspect(ctx context.Context, e *env, c *command, args []string) error 
 	return nil
 }
 
+// inspectSecretAdvice is what to do about a token typed as the value of one
+// of token inspect's flags.
+const inspectSecretAdvice = "if it is a live token, revoke it by its jti with 'gatehouse revoke jti -token -', which reads it from stdin; give the token to inspect as TOKEN, or on stdin with -"
+
+// refuseSecrets refuses the flags that configure the Authenticator when a
+// value looks like a token or key (refuseSecret), and an -alg that is not
+// one of the algorithms bearer verifies (lookupAlg). bearer.New's
+// configuration errors quote the URLs, algorithms and key IDs of the
+// configuration, so the values they can quote are only those that quoteArg
+// shows.
+func (o *inspectOptions) refuseSecrets() error {
+	for _, f := range []struct {
+		name, want string
+		values     []string
+	}{
+		{"-jwks", "the JWK Set's URL", []string{o.jwksURL}},
+		{"-issuer", "the issuer's URL", []string{o.issuerURL}},
+		{"-iss", "the issuer's identifier (iss claim)", []string{o.iss}},
+		{"-kid", "the key's kid", []string{o.kid}},
+		{"-typ", "the required typ header", []string{o.typ}},
+		{"-aud", "the accepted audiences", o.auds},
+	} {
+		for _, v := range f.values {
+			if err := refuseSecret(f.name, v, f.want, inspectSecretAdvice); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range o.algs {
+		if _, err := lookupAlg(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // verdict builds the Authenticator o describes and returns its decision
 // on a request carrying tok.
 func (o *inspectOptions) verdict(ctx context.Context, e *env, tok string, d decoded) (*verdictJSON, error) {
@@ -179,7 +218,6 @@ func (o *inspectOptions) verdict(ctx context.Context, e *env, tok string, d deco
 		Fetch:     bearer.Fetch{Timeout: o.timeout},
 		Now:       e.now,
 	}
-	remote := ""
 	switch {
 	case o.keyFile != "":
 		if len(o.algs) > 1 {
@@ -200,14 +238,12 @@ func (o *inspectOptions) verdict(ctx context.Context, e *env, tok string, d deco
 			cfg.Keys = keys
 		}
 	case o.jwksURL != "":
-		remote = o.jwksURL
 		if o.iss != "" {
 			cfg.Issuers = []bearer.Issuer{{URL: o.iss, JWKSURL: o.jwksURL}}
 		} else {
 			cfg.JWKSURL = o.jwksURL
 		}
 	default:
-		remote = o.issuerURL
 		cfg.Issuers = []bearer.Issuer{{URL: o.issuerURL}}
 	}
 	if o.keyFile == "" {
@@ -227,7 +263,9 @@ func (o *inspectOptions) verdict(ctx context.Context, e *env, tok string, d deco
 	}
 	auth, err := bearer.New(cfg)
 	if errors.Is(err, bearer.ErrUnavailable) {
-		return nil, fmt.Errorf("no usable signing key from %s within %s: %w", remote, o.timeout, err)
+		// bearer's error names the key set by its URL without password
+		// or query.
+		return nil, fmt.Errorf("no usable signing key within %s: %w", o.timeout, err)
 	} else if err != nil {
 		return nil, err
 	}
@@ -277,21 +315,21 @@ func (o *inspectOptions) detail(row gatehouse.Refusal, d decoded, now time.Time,
 			return fmt.Sprintf("token issued in the future: %s, %s (iat)", timeText(iat), ago(iat, now))
 		}
 	case bearer.ReasonAudienceNotAccepted:
-		return fmt.Sprintf("token audience %q is none of %q", audiences(c), o.auds)
+		return fmt.Sprintf("token audience %q is none of %s", audiences(c), quoteArgs(o.auds))
 	case bearer.ReasonIssuerNotAccepted:
 		iss, _ := str(c, "iss")
 		want := o.iss
 		if want == "" {
 			want = o.issuerURL
 		}
-		return fmt.Sprintf("token issuer %q is not %q", iss, want)
+		return fmt.Sprintf("token issuer %q is not %s", iss, quoteArg(want))
 	case bearer.ReasonUnknownSigningKey:
 		kid, _ := str(h, "kid")
 		alg, _ := str(h, "alg")
 		return fmt.Sprintf("no key for kid %q and alg %q", kid, alg)
 	case bearer.ReasonTokenTypeNotAccepted:
 		typ, _ := str(h, "typ")
-		return fmt.Sprintf("token typ %q is not %q", typ, o.typ)
+		return fmt.Sprintf("token typ %q is not %s", typ, quoteArg(o.typ))
 	case bearer.ReasonInvalidToken:
 		if d.hdr == nil {
 			return "not a JWS (malformed token)"

@@ -78,7 +78,7 @@ func keyGenerate(ctx context.Context, e *env, c *command, args []string) error {
 	scopeList := words(*scopes)
 	for _, s := range scopeList {
 		if !gatehouse.ValidScope(s) {
-			return fmt.Errorf("invalid scope %q: %w", s, gatehouse.ErrMalformedScope)
+			return fmt.Errorf("invalid scope %s: %w", quoteArg(s), gatehouse.ErrMalformedScope)
 		}
 	}
 	var expiresAt time.Time
@@ -92,7 +92,7 @@ func keyGenerate(ctx context.Context, e *env, c *command, args []string) error {
 	}
 	key, rec, err := apikey.Generate(*envName)
 	if errors.Is(err, apikey.ErrInvalidEnv) {
-		return fmt.Errorf("invalid -env %q: want 1–16 characters of [a-z0-9], such as live or test", *envName)
+		return fmt.Errorf("invalid -env %s: want 1–16 characters of [a-z0-9], such as live or test", quoteArg(*envName))
 	} else if err != nil {
 		return err
 	}
@@ -166,8 +166,8 @@ func keyRevoke(ctx context.Context, e *env, c *command, args []string) error {
 	if *id == "" {
 		return usageErrorf("-id is required")
 	}
-	if looksSecret(*id) {
-		return usageErrorf("-id takes the key's id (key_…), not the key itself; the key was not echoed, but it is in your shell history: rotate it")
+	if err := refuseSecret("-id", *id, "the key's id (key_…)", "rotate the key"); err != nil {
+		return err
 	}
 	if err := rf.check(true); err != nil {
 		return err
@@ -181,7 +181,7 @@ func keyRevoke(ctx context.Context, e *env, c *command, args []string) error {
 	defer cancel()
 	at := e.now().UTC()
 	if err := store.APIKeys().Revoke(ctx, *id, at); errors.Is(err, apikey.ErrKeyNotFound) {
-		return fmt.Errorf("no key with id %q under prefix %q in %s", *id, rf.prefix, rf.describe())
+		return fmt.Errorf("no key with id %s under prefix %s in %s", quoteArg(*id), quoteArg(rf.prefix), rf.describe())
 	} else if err != nil {
 		return rf.storeErr("revoke the key", err)
 	}

@@ -71,7 +71,7 @@ func algNames() string {
 func lookupAlg(alg string) (algInfo, error) {
 	info, ok := algs[alg]
 	if !ok {
-		return algInfo{}, fmt.Errorf("unsupported algorithm %q (want one of %s)", alg, algNames())
+		return algInfo{}, fmt.Errorf("unsupported algorithm %s (want one of %s)", quoteArg(alg), algNames())
 	}
 	return info, nil
 }
@@ -204,7 +204,7 @@ func loadSigningKey(path, alg, kid string) (signingKey, error) {
 	if alg == "" {
 		alg = jwkAlg
 	} else if jwkAlg != "" && alg != jwkAlg {
-		return signingKey{}, fmt.Errorf("-alg %s does not match the key's own alg %s", alg, jwkAlg)
+		return signingKey{}, fmt.Errorf("-alg %s does not match the key's own alg %s", quoteArg(alg), jwkAlg)
 	}
 	if alg, err = fitAlg(key, alg); err != nil {
 		return signingKey{}, err

@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	if cmds == nil {
-		fmt.Fprintf(e.stderr, "gatehouse: unknown command %q (run 'gatehouse -h' for the list)\n", args[0])
+		fmt.Fprintf(e.stderr, "gatehouse: unknown command %s (run 'gatehouse -h' for the list)\n", quoteArg(args[0]))
 		return 2
 	}
 	if len(args) < 2 || isHelp(args[1]) {
@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	if c == nil {
-		fmt.Fprintf(e.stderr, "gatehouse: unknown command %q (run 'gatehouse %s -h' for the list)\n", args[0]+" "+args[1], args[0])
+		fmt.Fprintf(e.stderr, "gatehouse: unknown command %s (run 'gatehouse %s -h' for the list)\n", quoteArg(args[0]+" "+args[1]), args[0])
 		return 2
 	}
 	err := c.run(ctx, e, c, args[2:])

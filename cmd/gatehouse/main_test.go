@@ -164,29 +164,64 @@ func TestFlagsAfterArguments(t *testing.T) {
 	usage(t, gh(t, "", "allowlist", "get", "--", "acct", "-bogus"), "want one ACCOUNT")
 }
 
+// testJWT is a value that looks like a token (looksSecret).
+const testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
 // TestSecretsInTheWrongPlaceAreNotEchoed: a password, token or API key
-// typed where an argument, a file name or an id belongs is refused
-// without being repeated on stderr.
+// typed where an argument, a flag's value, a file name or an id belongs is
+// refused without being repeated on stderr or stdout. Nothing reaches the
+// Redis at 127.0.0.1:1, which nothing listens on.
 func TestSecretsInTheWrongPlaceAreNotEchoed(t *testing.T) {
-	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+	const jwt = testJWT
 	key, _, err := apikey.Generate("live")
 	require.NoError(t, err)
 	for _, c := range []struct {
 		name   string
 		secret string
 		code   int
+		stdin  string
 		args   []string
 	}{
-		{"password as an argument", "hunter2-correct-horse", 2, []string{"password", "hash", "hunter2-correct-horse"}},
-		{"token as -token's file", jwt, 1, []string{"revoke", "jti", "-token", jwt, "-redis", "127.0.0.1:1"}},
-		{"token as -key's file", jwt, 1, []string{"token", "inspect", "-key", jwt, "-"}},
-		{"API key as -id", key, 2, []string{"key", "revoke", "-id", key, "-redis", "127.0.0.1:1"}},
+		{"password as an argument", "hunter2-correct-horse", 2, "", []string{"password", "hash", "hunter2-correct-horse"}},
+		{"token as -token's file", jwt, 1, "", []string{"revoke", "jti", "-token", jwt, "-redis", "127.0.0.1:1"}},
+		{"token as -key's file", jwt, 1, "", []string{"token", "inspect", "-key", jwt, "-"}},
+		{"API key as -id", key, 2, "", []string{"key", "revoke", "-id", key, "-redis", "127.0.0.1:1"}},
+		{"token as a command", jwt, 2, "", []string{jwt}},
+		{"API key as a subcommand", key, 2, "", []string{"key", key}},
+		{"token as a flag's value", jwt, 2, jwt, []string{"token", "inspect", "-timeout", jwt, "-"}},
+		{"token as a flag", jwt, 2, "", []string{"revoke", "subject", "u", "-" + jwt, "-until", "1h", "-redis", "127.0.0.1:1"}},
+		{"token as revoke jti's second argument", jwt, 2, "", []string{"revoke", "jti", "j1", jwt, "-sub", "u", "-until", "1h", "-redis", "127.0.0.1:1"}},
+		{"API key as revoke session's second argument", key, 2, "", []string{"revoke", "session", "s1", key, "-sub", "u", "-until", "1h", "-redis", "127.0.0.1:1"}},
+		{"token as revoke subject's second argument", jwt, 2, "", []string{"revoke", "subject", "u", jwt, "-until", "1h", "-redis", "127.0.0.1:1"}},
+		{"token as -before", jwt, 1, "", []string{"revoke", "subject", "u", "-before", jwt, "-until", "1h", "-redis", "127.0.0.1:1"}},
+		{"token as -until", jwt, 1, "", []string{"revoke", "subject", "u", "-until", jwt, "-redis", "127.0.0.1:1"}},
+		{"token as an allowlist entry", jwt, 1, "", []string{"allowlist", "set", "acme", jwt, "-redis", "127.0.0.1:1"}},
+		{"API key as an allowlist entry", key, 1, "", []string{"allowlist", "set", "acme", key, "-redis", "127.0.0.1:1"}},
+		{"token as -jwks", jwt, 2, jwt, []string{"token", "inspect", "-jwks", jwt, "-"}},
+		{"token as -issuer", jwt, 2, jwt, []string{"token", "inspect", "-issuer", jwt, "-"}},
+		{"token as -iss", jwt, 2, jwt, []string{"token", "inspect", "-jwks", "https://id.example/jwks", "-iss", jwt, "-"}},
+		{"token as -aud", jwt, 2, jwt, []string{"token", "inspect", "-jwks", "https://id.example/jwks", "-aud", jwt, "-"}},
+		{"token as -alg", jwt, 1, jwt, []string{"token", "inspect", "-jwks", "https://id.example/jwks", "-alg", jwt, "-"}},
+		{"API key as -env", key, 1, "", []string{"key", "generate", "-env", key}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := gh(t, "", c.args...)
+			r := gh(t, c.stdin, c.args...)
 			assert.Equal(t, c.code, r.code, r.stderr)
 			assert.NotContains(t, r.stderr, c.secret)
 			assert.NotContains(t, r.stdout, c.secret)
 		})
 	}
+}
+
+// TestRevokeJTIMismatchDoesNotEchoTheArgument gives revoke jti -token both
+// a token and, as the JTI to compare with its jti, a value that looks like
+// a token: the mismatch is refused without repeating that value.
+func TestRevokeJTIMismatchDoesNotEchoTheArgument(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, gh(t, "", "jwk", "generate", "-alg", "ES256", "-out", filepath.Join(dir, "k.jwk")))
+	tok := strings.TrimSpace(ok(t, gh(t, "", "token", "mint", "-key", filepath.Join(dir, "k.jwk"), "-sub", "u", "-jti", "j-1")))
+	r := gh(t, tok, "revoke", "jti", testJWT, "-token", "-", "-redis", "127.0.0.1:1")
+	refused(t, r, "revoke jti", `is not the token's jti "j-1"`)
+	assert.NotContains(t, r.stderr, testJWT)
+	refused(t, gh(t, tok, "revoke", "jti", "j-2", "-token", "-", "-redis", "127.0.0.1:1"), "revoke jti", `JTI "j-2" is not the token's jti "j-1"`)
 }

@@ -185,8 +185,8 @@ func (r *redisFlags) storeErr(what string, err error) error {
 // lostState is the error of a read that found Redis without gatehouse's
 // epoch record under the prefix.
 func (r *redisFlags) lostState() error {
-	return fmt.Errorf("%s holds no gatehouse epoch record under prefix %q: it lost its data (or the application never started on it), so every check that reads it fails closed; %s",
-		r.describe(), r.prefix, reseedAdvice)
+	return fmt.Errorf("%s holds no gatehouse epoch record under prefix %s: it lost its data (or the application never started on it), so every check that reads it fails closed; %s",
+		r.describe(), quoteArg(r.prefix), reseedAdvice)
 }
 
 // reseedAdvice says what to do about a store that lost its data.
@@ -198,7 +198,7 @@ const reseedAdvice = "re-seed what the application keeps in Redis (allowlists, a
 // establishes the store.
 func (r *redisFlags) warnLost(e *env, c *command, probe func() error) {
 	if err := probe(); errors.Is(err, redisstore.ErrStateLost) {
-		fmt.Fprintf(e.stderr, "gatehouse: %s: note: written, but %s holds no gatehouse epoch record under prefix %q, so the checks that read it fail closed (503): this write is part of re-seeding it; once everything is seeded, restart the application or call redisstore's Store.Establish (this command never does)\n",
-			c.name, r.describe(), r.prefix)
+		fmt.Fprintf(e.stderr, "gatehouse: %s: note: written, but %s holds no gatehouse epoch record under prefix %s, so the checks that read it fail closed (503): this write is part of re-seeding it; once everything is seeded, restart the application or call redisstore's Store.Establish (this command never does)\n",
+			c.name, r.describe(), quoteArg(r.prefix))
 	}
 }

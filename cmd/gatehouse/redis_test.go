@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/redisstore"
 	"github.com/gatehouse-go/gatehouse/redisstore/redistest"
@@ -140,6 +141,36 @@ func TestRevokeRefusals(t *testing.T) {
 	refused(t, gh(t, "", append([]string{"revoke", "jti", "-token", "-"}, redisArgs...)...), "revoke jti", "no token on stdin")
 	refused(t, gh(t, "garbage", append([]string{"revoke", "jti", "-token", "-"}, redisArgs...)...), "revoke jti", "malformed token")
 	assert.Empty(t, keysUnder(t, rs, prefix), "nothing written")
+}
+
+// TestRevokeRefusesSecretArgument gives each revoke command a token or an
+// API key where its JTI, SID or SUBJECT belongs: a usage error that does
+// not repeat it, and nothing written to Redis.
+func TestRevokeRefusesSecretArgument(t *testing.T) {
+	rs, prefix := redisStore(t, true)
+	before := keysUnder(t, rs, prefix)
+	key, _, err := apikey.Generate("live")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		kind, secret string
+		args         []string
+	}{
+		{"jti", testJWT, []string{"-sub", "user-42"}},
+		{"jti", key, []string{"-sub", "user-42"}},
+		{"session", testJWT, []string{"-sub", "user-42"}},
+		{"subject", testJWT, nil},
+	} {
+		args := append([]string{"revoke", c.kind, c.secret, "-until", "1h", "-redis", redisAddr(), "-redis-prefix", prefix}, c.args...)
+		r := gh(t, "", args...)
+		usage(t, r, "looks like one and was not echoed")
+		assert.Contains(t, r.stderr, "revoke jti -token")
+		assert.NotContains(t, r.stderr, c.secret)
+	}
+	after := keysUnder(t, rs, prefix)
+	assert.ElementsMatch(t, before, after, "nothing written")
+	for _, k := range after {
+		assert.NotContains(t, k, "eyJ")
+	}
 }
 
 // TestRevokeUnestablished writes a revocation under a prefix without an

@@ -59,6 +59,18 @@ now plus the longest access-token lifetime.
 	},
 }
 
+// revokeArgs names the positional argument of each revoke command and
+// says what it takes.
+var revokeArgs = map[string]struct{ name, want string }{
+	"jti":     {"JTI", "the token's jti claim"},
+	"session": {"SID", "the session's sid claim"},
+	"subject": {"SUBJECT", "the tokens' subject (sub claim)"},
+}
+
+// revokeSecretAdvice is what to do about a token or key typed where a
+// revoke command's argument belongs.
+const revokeSecretAdvice = "revoke that token by its jti with 'gatehouse revoke jti -token FILE' (- for stdin), which reads it without echoing it, or rotate the key"
+
 func revoke(ctx context.Context, e *env, c *command, args []string, kind string) error {
 	fs := c.flags()
 	sub, before, token := new(""), new("now"), new("")
@@ -78,11 +90,19 @@ func revoke(ctx context.Context, e *env, c *command, args []string, kind string)
 		return err
 	}
 	if len(pos) > 1 {
-		return usageErrorf("unexpected argument %q", pos[1])
+		return usageErrorf("unexpected argument %s", quoteArg(pos[1]))
 	}
 	id := ""
 	if len(pos) == 1 {
 		id = pos[0]
+	}
+	// With -token, a JTI argument is only compared with the token's jti
+	// (fromToken), whose mismatch error quotes it through quoteArg.
+	if *token == "" {
+		arg := revokeArgs[kind]
+		if err := refuseSecret("the "+arg.name, id, arg.want, revokeSecretAdvice); err != nil {
+			return err
+		}
 	}
 	now := e.now()
 	var untilAt time.Time
@@ -99,7 +119,7 @@ func revoke(ctx context.Context, e *env, c *command, args []string, kind string)
 	}
 	switch {
 	case id == "":
-		return usageErrorf("the %s is required", map[string]string{"jti": "JTI", "session": "SID", "subject": "SUBJECT"}[kind])
+		return usageErrorf("the %s is required", revokeArgs[kind].name)
 	case kind != "subject" && !isSet(fs, "sub") && *token == "":
 		return usageErrorf(`-sub is required (-sub "" for tokens without sub)`)
 	case !untilSet:
@@ -112,7 +132,7 @@ func revoke(ctx context.Context, e *env, c *command, args []string, kind string)
 	var notBefore time.Time
 	if kind == "subject" {
 		if notBefore, err = parseInstant(*before, now); err != nil || notBefore.IsZero() {
-			return fmt.Errorf("-before: invalid time %q (want now or an RFC 3339 time)", *before)
+			return fmt.Errorf("-before: invalid time %s (want now or an RFC 3339 time)", quoteArg(*before))
 		}
 	}
 	if err := rf.check(true); err != nil {
@@ -193,12 +213,12 @@ func fromToken(e *env, file string, id, sub *string, until *time.Time, untilSet 
 		return errors.New("the token has no jti: revoke its session or its subject instead")
 	}
 	if *id != "" && *id != jti {
-		return fmt.Errorf("JTI %q is not the token's jti %q", *id, jti)
+		return fmt.Errorf("JTI %s is not the token's jti %q", quoteArg(*id), jti)
 	}
 	*id = jti
 	s, _ := str(d.cl, "sub")
 	if isSet(fs, "sub") && *sub != s {
-		return fmt.Errorf("-sub %q is not the token's sub %q", *sub, s)
+		return fmt.Errorf("-sub %s is not the token's sub %q", quoteArg(*sub), s)
 	}
 	*sub = s
 	if !*untilSet {

@@ -93,7 +93,7 @@ func tokenMint(_ context.Context, e *env, c *command, args []string) error {
 		scopes := words(*scope)
 		for _, s := range scopes {
 			if !gatehouse.ValidScope(s) {
-				return fmt.Errorf("invalid scope %q: %w", s, gatehouse.ErrMalformedScope)
+				return fmt.Errorf("invalid scope %s: %w", quoteArg(s), gatehouse.ErrMalformedScope)
 			}
 		}
 		m["scope"] = strings.Join(scopes, " ")
@@ -108,7 +108,7 @@ func tokenMint(_ context.Context, e *env, c *command, args []string) error {
 	for _, kv := range claims {
 		k, v, ok := strings.Cut(kv, "=")
 		if k == "" {
-			return usageErrorf("-claim %q: want k=v or k", kv)
+			return usageErrorf("-claim %s: want k=v or k", quoteArg(kv))
 		}
 		if !ok {
 			delete(m, k)

@@ -431,7 +431,8 @@ func TestInspectRemoteKeys(t *testing.T) {
 		assert.Equal(t, "user-42", out.Verdict.Principal.Subject)
 	}
 	r := gh(t, tok, "token", "inspect", "-issuer", srv.URL+"/elsewhere", "-aud", "api", "-timeout", "2s", "-")
-	refused(t, r, "token inspect", "no usable signing key from "+srv.URL+"/elsewhere within 2s")
+	refused(t, r, "token inspect", "no usable signing key within 2s")
+	assert.Contains(t, r.stderr, `issuer "`+srv.URL+`/elsewhere"`, "bearer's error names the issuer")
 	assert.Empty(t, r.stdout)
 
 	down := httptest.NewServer(http.NotFoundHandler())
@@ -439,10 +440,28 @@ func TestInspectRemoteKeys(t *testing.T) {
 	down.Close()
 	start := time.Now()
 	r = gh(t, tok, "token", "inspect", "-jwks", downURL+"/jwks", "-timeout", "1s", "-")
-	refused(t, r, "token inspect", "no usable signing key from "+downURL+"/jwks within 1s")
+	refused(t, r, "token inspect", "no usable signing key within 1s")
+	assert.Contains(t, r.stderr, "JWK Set "+downURL+"/jwks", "bearer's error names the key set")
 	assert.Less(t, time.Since(start), 15*time.Second)
 	r = gh(t, tok, "token", "inspect", "-jwks", "http://example.com/jwks", "-")
 	refused(t, r, "token inspect", "https")
+}
+
+// TestInspectRemoteKeysRedactsURL gives -jwks a URL with a password and a
+// query to a key set that answers 500: the refusal names the key set as
+// bearer's error does, without the password or the query.
+func TestInspectRemoteKeysRedactsURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	u := strings.Replace(srv.URL, "http://", "http://ops:pw-S3CRET@", 1) + "/jwks?api_key=Q-S3CRET"
+	r := gh(t, testJWT+"\n", "token", "inspect", "-jwks", u, "-timeout", "300ms", "-")
+	refused(t, r, "token inspect", "no usable signing key within 300ms")
+	assert.Contains(t, r.stderr, "JWK Set http://ops:xxxxx@"+strings.TrimPrefix(srv.URL, "http://")+"/jwks?…", "bearer's redacted URL")
+	assert.NotContains(t, r.stderr, "pw-S3CRET", "the URL's password")
+	assert.NotContains(t, r.stderr, "Q-S3CRET", "the URL's query")
+	assert.Empty(t, r.stdout)
 }
 
 // TestInspectRevocationsRedis checks a token's revocations in Redis as a
