@@ -171,8 +171,9 @@ func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
 }
 
 // ownScopes returns the request's own copy of the Principal's Scopes: the
-// one WithPrincipalRef made when they fit, else a new one. Empty or nil
-// Scopes are returned as they are.
+// one WithPrincipalRef made when they fit, else a new one. Empty Scopes
+// are returned without their capacity (nil stays nil), so that an append
+// cannot write into the shared array.
 func (c *principalCtx) ownScopes() []string {
 	s := c.p.Scopes
 	if n := len(s); n > 0 && n <= inlineScopes {
@@ -180,7 +181,7 @@ func (c *principalCtx) ownScopes() []string {
 	} else if n > inlineScopes {
 		return slices.Clone(s)
 	}
-	return s
+	return s[:0:0]
 }
 
 // PrincipalRefFrom returns a pointer to the Principal stored in ctx, without

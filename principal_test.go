@@ -196,3 +196,18 @@ func TestPrincipalIsZero(t *testing.T) {
 		assert.False(t, p.IsZero(), name)
 	}
 }
+
+// Empty Scopes with spare capacity are shared by every request: each
+// request's copy has none, so one request's append never writes where
+// another's does.
+func TestPrincipalFromEmptyScopesAreOwn(t *testing.T) {
+	shared := &gatehouse.Principal{Subject: "svc", Scopes: make([]string, 0, 4)}
+	pA, _ := gatehouse.PrincipalFrom(gatehouse.WithPrincipalRef(context.Background(), shared))
+	pB, _ := gatehouse.PrincipalFrom(gatehouse.WithPrincipalRef(context.Background(), shared))
+	mineA := append(pA.Scopes, "orders:read")
+	_ = append(pB.Scopes, "admin")
+	assert.Equal(t, []string{"orders:read"}, mineA)
+	assert.Empty(t, shared.Scopes[:cap(shared.Scopes)][0], "the shared array is untouched")
+	none, _ := gatehouse.PrincipalFrom(gatehouse.WithPrincipalRef(context.Background(), &gatehouse.Principal{Subject: "svc"}))
+	assert.Nil(t, none.Scopes, "nil stays nil")
+}

@@ -35,6 +35,10 @@ type claimSet struct {
 	seg  string // the payload segment, base64url; "" when m is given
 	once sync.Once
 	m    map[string]any
+	// custom is the *C Config.Custom decoded the claims into, shared by
+	// every request presenting the token and handed out only as a deep
+	// copy (CustomOf); nil without Config.Custom.
+	custom any
 }
 
 // claims returns the claim set's map, decoding it on first use.
@@ -139,8 +143,8 @@ func copyObject(m map[string]any) map[string]any {
 }
 
 // ClaimsFrom returns the verified JWT claims of the request's Principal, and
-// whether there were any (false for opaque tokens, for other
-// authentication methods, and when Config.Custom is set).
+// whether there were any (false for opaque tokens and for other
+// authentication methods).
 func ClaimsFrom(ctx context.Context) (Claims, bool) {
 	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
@@ -189,9 +193,10 @@ type custom[C any] struct {
 // it is not nil. An error refuses the token with 401 (its text is never
 // sent to the client). The registered claims are still checked by the
 // Authenticator as usual; C only needs the fields the application uses.
-// With Config.Custom set, Principal.Claims holds the *C, shared by every
-// request presenting the token; read the claims with [CustomFrom], which
-// returns the caller's own copy.
+// With Config.Custom set, Principal.Claims is still the token's [Claims];
+// the *C, shared by every request presenting the token, is read with
+// [CustomFrom] or [CustomOf], which return the caller's own deep copy, so
+// that no handler can change it for another request.
 //
 // Decoding and validation are claims-only and run once per token, when it
 // is first verified: the *C and the verdict are cached with the token, and
@@ -226,23 +231,34 @@ func (cc custom[C]) decode(ctx context.Context, payload []byte) (any, error) {
 }
 
 // CustomFrom returns the claims decoded by Config.Custom for the request's
-// Principal, and whether there were claims of type C. The *C is the
-// caller's own deep copy of the claims cached with the token: its
-// pointers, slices, maps, arrays, interfaces and exported struct fields
-// are copied all the way down, so a handler that changes it changes
-// nothing for other requests. Unexported fields are copied shallowly: a
-// type whose own UnmarshalJSON keeps pointers, slices or maps in
-// unexported fields shares what they refer to, and must not be changed
-// through them. The copy costs one allocation per pointer, slice and map
-// of the claims; Principal.Claims holds the shared *C itself, read-only.
+// Principal, and whether there were claims of type C: [CustomOf] of the
+// Principal in ctx.
 func CustomFrom[C any](ctx context.Context) (*C, bool) {
 	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
 		return nil, false
 	}
-	c, ok := p.Claims.(*C)
+	return CustomOf[C](*p)
+}
+
+// CustomOf returns the claims decoded by Config.Custom for p (as the
+// Authenticator's Check returns it, or a handler reads it), and whether
+// there were claims of type C. The *C is the caller's own deep copy of the
+// claims cached with the token: its pointers, slices, maps, arrays,
+// interfaces and exported struct fields are copied all the way down, so a
+// caller that changes it changes nothing for other requests. Unexported
+// fields are copied shallowly: a type whose own UnmarshalJSON keeps
+// pointers, slices or maps in unexported fields shares what they refer
+// to, and must not be changed through them. The copy costs one allocation
+// per pointer, slice and map of the claims.
+func CustomOf[C any](p gatehouse.Principal) (*C, bool) {
+	cl, ok := p.Claims.(Claims)
+	if !ok || cl.s == nil {
+		return nil, false
+	}
+	c, ok := cl.s.custom.(*C)
 	if !ok || c == nil {
-		return c, ok
+		return nil, false
 	}
 	return deepCopy(c), true
 }

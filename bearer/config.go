@@ -108,16 +108,18 @@ type Config struct {
 	// token skip them. Put per-request checks in a middleware after the
 	// Authenticator, reading gatehouse.PrincipalFrom. Optional.
 	Validate func(ctx context.Context, claims Claims) error
-	// Custom decodes the claims into an application type (see [Custom]);
-	// Principal.Claims then holds that value. Its validation runs once per
+	// Custom decodes the claims into an application type (see [Custom]),
+	// which CustomFrom and CustomOf hand out. Its validation runs once per
 	// token, like Validate. Optional.
 	Custom CustomClaims
 
-	// Revocations is asked on every request (cache hits included), in one
-	// call, whether the token was revoked: its "jti", its session (the
-	// "sid" claim) or every token of its subject issued up to a not-before
-	// instant (compared with "iat"). Tokens without a "jti" are then
-	// refused. Optional.
+	// Revocations is asked on every request that presents a JWT (cache
+	// hits included), in one call, whether the token was revoked: its
+	// "jti", its session (the "sid" claim) or every token of its subject
+	// issued up to a not-before instant (compared with "iat"). JWTs without
+	// a "jti" are then refused. An opaque token is revoked in its
+	// TokenStore (TokenRecord.Revoked), which every request reads, not
+	// here. Optional.
 	Revocations RevocationStore
 	// Tokens enables opaque bearer tokens looked up by hash. Optional.
 	Tokens TokenStore

@@ -67,21 +67,21 @@ func (ks *keySet) discover(ctx context.Context) (jwksURI string, retryAfter time
 			JWKSURI string `json:"jwks_uri"`
 		}
 		if err := json.Unmarshal(resp.body, &doc); err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a metadata document: %w", u, err))
+			errs = append(errs, fmt.Errorf("%s: not a metadata document: %w", safeURL(u), err))
 			continue
 		}
 		if doc.Issuer != ks.issuer {
-			return "", 0, fmt.Errorf("%w: %s names issuer %q, not %q", ErrDiscovery, u, doc.Issuer, ks.issuer)
+			return "", 0, fmt.Errorf("%w: %s names issuer %q, not %q", ErrDiscovery, safeURL(u), doc.Issuer, ks.issuer)
 		}
 		if doc.JWKSURI == "" {
-			return "", 0, fmt.Errorf("%w: %s has no jwks_uri", ErrDiscovery, u)
+			return "", 0, fmt.Errorf("%w: %s has no jwks_uri", ErrDiscovery, safeURL(u))
 		}
 		j, err := parseFetchURL("jwks_uri", doc.JWKSURI, ks.fetch.allowHTTP)
 		if err == nil && ks.issuerURL.Scheme == "https" && j.Scheme != "https" {
 			err = errors.New("an https issuer's jwks_uri must be https")
 		}
 		if err != nil {
-			return "", 0, fmt.Errorf("%w: %s: %w", ErrDiscovery, u, err)
+			return "", 0, fmt.Errorf("%w: %s: %w", ErrDiscovery, safeURL(u), err)
 		}
 		return doc.JWKSURI, 0, nil
 	}

@@ -87,7 +87,12 @@ func (f *fetcher) get(ctx context.Context, u, accept, etag string) (response, er
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return response{}, err
+		// A *url.Error quotes the whole URL, query included: name it
+		// as every other error of the fetch does.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return response{}, fmt.Errorf("GET %s: %w", safeURL(u), err)
 	}
 	defer resp.Body.Close()
 	now := time.Now()

@@ -118,7 +118,7 @@ func FuzzJWKSet(f *testing.F) {
 		if err != nil {
 			return
 		}
-		ks := &keySet{allowed: []string{"ES256", "RS256", "EdDSA"}, rsaAlg: "RS256", ready: make(chan struct{})}
+		ks := &keySet{allowed: []string{"ES256", "RS256", "EdDSA"}, rsaAlg: "RS256"}
 		ks.snap.Store(&jwkSnapshot{})
 		ks.publish(set)
 		for kid, k := range ks.snap.Load().byKID {

@@ -236,7 +236,7 @@ func TestValidTokensFirstSight(t *testing.T) {
 			m["org"], m["roles"] = "acme", []string{"admin"}
 			p, err := b.Check(bearerRequest(s.sign(t, m, nil)))
 			require.NoError(t, err)
-			oc, ok := p.Claims.(*orgClaims)
+			oc, ok := CustomOf[orgClaims](p)
 			require.True(t, ok)
 			assert.Equal(t, orgClaims{Org: "acme", Roles: []string{"admin"}}, *oc)
 		})

@@ -92,6 +92,13 @@ func bindKey(alg string, key any) (any, error) {
 		if curve := jwsalg.Curve(alg); pub.Curve != curve {
 			return nil, fmt.Errorf("%w: %s needs a key on %s", ErrConfig, alg, curve.Params().Name)
 		}
+		if pub.X == nil || pub.Y == nil {
+			return nil, fmt.Errorf("%w: %s key has no point", ErrConfig, alg)
+		}
+		if _, err := pub.ECDH(); err != nil {
+			// Its point is not on the curve.
+			return nil, fmt.Errorf("%w: %s key is not a point of %s", ErrConfig, alg, pub.Curve.Params().Name)
+		}
 		return pub, nil
 	case jwsalg.Ed25519:
 		pub, ok := key.(ed25519.PublicKey)
@@ -186,6 +193,10 @@ func keyFromJWK(j jwkset.JWK, explicit, rsaDefault string, allowHMAC bool) (Key,
 	m := j.Marshal()
 	if m.USE != "" && m.USE != jwkset.UseSig {
 		return Key{}, fmt.Errorf("%w: JWK use %q is not sig", ErrConfig, m.USE)
+	}
+	if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+		// RFC 7517 §4.3: the operations the key is for.
+		return Key{}, fmt.Errorf("%w: JWK key_ops %q do not include verify", ErrConfig, m.KEYOPS)
 	}
 	key := j.Key()
 	if v := reflect.ValueOf(key); !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {

@@ -58,6 +58,8 @@ func TestBindKey(t *testing.T) {
 		{"nil ECDSA public key", "ES256", (*ecdsa.PublicKey)(nil), false},
 		{"nil ECDSA private key", "ES256", (*ecdsa.PrivateKey)(nil), false},
 		{"zero ECDSA public key", "ES256", &ecdsa.PublicKey{}, false},
+		{"ECDSA key without a point", "ES256", &ecdsa.PublicKey{Curve: elliptic.P256()}, false},
+		{"ECDSA key off its curve", "ES256", &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(1)}, false},
 		{"nil HMAC secret", "HS256", []byte(nil), false},
 	}
 	for _, tc := range tests {
@@ -125,6 +127,8 @@ func TestParseJWK(t *testing.T) {
 		{"alg member wins", `{"kty":"EC","crv":"P-256","alg":"ES256","kid":"k","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`, "", "ES256"},
 		{"alg member conflicts", `{"kty":"EC","crv":"P-256","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`, "ES384", ""},
 		{"use enc refused", `{"kty":"EC","crv":"P-256","use":"enc","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`, "", ""},
+		{"key_ops without verify refused", `{"kty":"EC","crv":"P-256","key_ops":["encrypt","wrapKey"],"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`, "", ""},
+		{"key_ops with verify", `{"kty":"EC","crv":"P-256","key_ops":["verify"],"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`, "", "ES256"},
 		{"not JSON", `{`, "", ""},
 	}
 	for _, tc := range tests {

@@ -40,9 +40,7 @@ type keySet struct {
 	minRefresh, maxRefresh, refresh time.Duration
 	unknownInterval, unknownWait    time.Duration
 
-	snap      atomic.Pointer[jwkSnapshot]
-	ready     chan struct{} // closed after the first fetch that publishes a usable key
-	readyOnce sync.Once
+	snap atomic.Pointer[jwkSnapshot]
 
 	mu        sync.Mutex
 	jwksURL   string        // configured or discovered; "" until discovered
@@ -105,7 +103,6 @@ func newKeySet(issuer string, issuerURL *url.URL, jwksURL string, allowed []stri
 		refresh:         orDefault(f.Refresh, time.Hour),
 		unknownInterval: orDefault(f.UnknownKIDInterval, 10*time.Second),
 		unknownWait:     orDefault(f.UnknownKIDWait, 2*time.Second),
-		ready:           make(chan struct{}),
 		done:            make(chan struct{}),
 		wake:            make(chan struct{}, 1),
 		exited:          make(chan struct{}),
@@ -162,9 +159,6 @@ func (ks *keySet) run(ctx context.Context) {
 		ks.done = make(chan struct{})
 		ks.mu.Unlock()
 		close(done)
-		if len(ks.snap.Load().byKID) > 0 {
-			ks.readyOnce.Do(func() { close(ks.ready) })
-		}
 		next = time.Now().Add(delay)
 		timer.Reset(delay)
 	}
@@ -426,6 +420,27 @@ func (ks *keySet) usable() error {
 		return errors.New("the key set is empty")
 	}
 	return errors.New("no key set fetched yet")
+}
+
+// waitUsable waits until the set has a usable key, checking again after
+// each fetch, and reports whether it has one: false when ctx is done or
+// the set was closed first.
+func (ks *keySet) waitUsable(ctx context.Context) bool {
+	for {
+		ks.mu.Lock()
+		done := ks.done // taken before the check: a fetch ending after it closes done
+		ks.mu.Unlock()
+		if ks.usable() == nil {
+			return true
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return false
+		case <-ks.exited:
+			return ks.usable() == nil
+		}
+	}
 }
 
 // close stops the fetching goroutine and waits for it to exit.

@@ -421,3 +421,40 @@ func TestJWKSRedirectRules(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitReadyWaitsAgainAfterALoss: a set that had usable keys and lost
+// them (its provider publishes an empty set) is waited for again, until a
+// later fetch brings a key back.
+func TestWaitReadyWaitsAgainAfterALoss(t *testing.T) {
+	c := newClock(t0)
+	k1 := newSigner(t, "ES256", "k1")
+	srv := newJWKSServer(t, k1)
+	cfg := jwksConfig(c, srv.URL)
+	cfg.Fetch.Refresh, cfg.Fetch.MinRefresh = 30*time.Millisecond, 10*time.Millisecond
+	a := mustNew(t, cfg)
+	require.NoError(t, a.Ready(t.Context()))
+
+	srv.set(t) // the provider publishes an empty set for a while
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Ready(t.Context()) == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.Error(t, a.Ready(t.Context()), "the set never became unusable")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	type result struct {
+		err  error
+		took time.Duration
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		err := a.WaitReady(ctx)
+		done <- result{err, time.Since(start)}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	srv.set(t, k1) // the provider recovers; the next refresh (≤30 ms) has keys
+	got := <-done
+	assert.NoError(t, got.err, "WaitReady returned after %v without waiting for the set", got.took)
+}

@@ -54,7 +54,9 @@ type ResourceMetadata struct {
 
 	// BearerMethodsSupported lists how a token may be sent (RFC 6750 §2):
 	// "header", "body", "query", each at most once. Default: ["header"],
-	// the only method an [Authenticator] accepts.
+	// the only method an [Authenticator] accepts: Config.Metadata may list
+	// no other (New refuses it), while [NewMetadataHandler], which can
+	// describe another resource server, takes all three.
 	BearerMethodsSupported []string `json:"bearer_methods_supported,omitempty"`
 
 	// ResourceName is a human-readable name of the resource. Optional.
@@ -335,7 +337,9 @@ func (h *metadataHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // AuthorizationServers defaulted to the URLs of cfg.Issuers and its DPoP
 // members to cfg.DPoP's, and the
 // resource_metadata parameter of the challenges; nil and "" when its
-// Resource is not set.
+// Resource is not set. It refuses a document that advertises what the
+// Authenticator does not accept: a bearer method other than the header,
+// or DPoP while Config.DPoP is off.
 func newMetadata(cfg Config) (http.Handler, string, error) {
 	m := cfg.Metadata
 	if m.Resource == "" {
@@ -344,12 +348,23 @@ func newMetadata(cfg Config) (http.Handler, string, error) {
 		}
 		return nil, "", nil
 	}
+	// The Authenticator's own metadata advertises only what it accepts:
+	// the Authorization header, and DPoP only when it takes DPoP.
+	for _, b := range m.BearerMethodsSupported {
+		if b != "header" {
+			return nil, "", fmt.Errorf("%w: the Metadata's BearerMethodsSupported lists %q, but an Authenticator reads tokens from the Authorization header only", ErrConfig, b)
+		}
+	}
+	dpopOn := cfg.DPoP.Mode != DPoPOff && cfg.DPoP.Verifier != nil
+	if !dpopOn && (len(m.DPoPSigningAlgValuesSupported) > 0 || m.DPoPBoundAccessTokensRequired) {
+		return nil, "", fmt.Errorf("%w: the Metadata advertises DPoP, but Config.DPoP is off", ErrConfig)
+	}
 	if len(m.AuthorizationServers) == 0 {
 		for _, is := range cfg.Issuers {
 			m.AuthorizationServers = append(m.AuthorizationServers, is.URL)
 		}
 	}
-	if cfg.DPoP.Mode != DPoPOff && cfg.DPoP.Verifier != nil {
+	if dpopOn {
 		if len(m.DPoPSigningAlgValuesSupported) == 0 {
 			m.DPoPSigningAlgValuesSupported = cfg.DPoP.Verifier.Algorithms()
 		}

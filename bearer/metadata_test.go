@@ -360,3 +360,32 @@ func FuzzResourceMetadata(f *testing.F) {
 		assert.Equal(t, resource, doc.Resource)
 	})
 }
+
+// An Authenticator's own metadata advertises only what it accepts: New
+// refuses a bearer method other than the header, and DPoP members while
+// DPoP is off. NewMetadataHandler, which can describe another resource
+// server, still takes them.
+func TestAuthenticatorMetadataAdvertisesWhatItAccepts(t *testing.T) {
+	base := bearer.Config{
+		Algorithms: []string{"HS256"},
+		Issuers:    []bearer.Issuer{{URL: "https://issuer.test", Keys: []bearer.Key{{Algorithm: "HS256", Key: []byte(strings.Repeat("k", 32))}}}},
+	}
+	for name, m := range map[string]bearer.ResourceMetadata{
+		"query":         {Resource: "https://api.example.com", BearerMethodsSupported: []string{"query"}},
+		"body":          {Resource: "https://api.example.com", BearerMethodsSupported: []string{"header", "body"}},
+		"DPoP algs":     {Resource: "https://api.example.com", DPoPSigningAlgValuesSupported: []string{"ES256"}},
+		"DPoP required": {Resource: "https://api.example.com", DPoPBoundAccessTokensRequired: true},
+	} {
+		cfg := base
+		cfg.Metadata = m
+		_, err := bearer.New(cfg)
+		assert.ErrorIs(t, err, bearer.ErrConfig, name)
+		_, err = bearer.NewMetadataHandler(m)
+		assert.NoError(t, err, name)
+	}
+	cfg := base
+	cfg.Metadata = bearer.ResourceMetadata{Resource: "https://api.example.com", BearerMethodsSupported: []string{"header"}}
+	a, err := bearer.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, a.Close())
+}

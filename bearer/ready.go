@@ -68,16 +68,17 @@ func (a *Authenticator) Unready() []*IssuerError {
 	return out
 }
 
-// WaitReady waits until [Authenticator.Ready] reports nil, or ctx is done;
-// it then returns Ready's error.
+// WaitReady waits until [Authenticator.Ready] reports nil, or ctx is done
+// (or the Authenticator is closed); it then returns Ready's error. An
+// issuer whose set had usable keys and lost them (its provider now
+// publishes none this issuer may use) is waited for again: WaitReady looks
+// at the sets as they are, checking again after each fetch.
 func (a *Authenticator) WaitReady(ctx context.Context) error {
 	for _, is := range a.all {
 		if !is.needsRemote() {
 			continue
 		}
-		select {
-		case <-is.remote.ready:
-		case <-ctx.Done():
+		if !is.remote.waitUsable(ctx) {
 			return a.Ready(context.WithoutCancel(ctx))
 		}
 	}

@@ -452,6 +452,21 @@ func TestKeySetURLsRedacted(t *testing.T) {
 		assert.NotContains(t, err.Error(), secret)
 	}
 	assert.Contains(t, err.Error(), "JWK Set http://svc:xxxxx@", "an issuer-less set is named by its URL")
+
+	// A host that cannot be reached: the transport's error (a *url.Error,
+	// which quotes the whole URL) is named by the redacted URL too.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	logs = &logbuf.Buffer{}
+	u = strings.Replace(closed.URL, "http://", "http://svc:s3cr3t@", 1) + "/jwks?api_key=k3y"
+	a = newAuth(t, bearer.Config{Algorithms: []string{"ES256"}, JWKSURL: u, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "connection refused") }, 5*time.Second, 5*time.Millisecond)
+	err = a.Ready(context.Background())
+	require.Error(t, err)
+	for _, secret := range []string{"s3cr3t", "k3y"} {
+		assert.NotContains(t, logs.String(), secret)
+		assert.NotContains(t, err.Error(), secret)
+	}
 }
 
 // TestHTTPSIssuerKeepsHTTPSKeys: an https issuer's document naming a

@@ -36,9 +36,10 @@ type TokenRef struct {
 // one subject (the "sub" claim): a token (its "jti"), a session (every
 // token whose "sid" is the session id) and a whole subject (every token
 // issued at or before a not-before instant). Revoked answers for all three
-// at once and runs on every authenticated request, cache hits included: it
-// must be one read (one round trip for a network store), and an error
-// makes the request fail with 503, never pass.
+// at once and runs on every request authenticated with a JWT, cache hits
+// included: it must be one read (one round trip for a network store), and
+// an error makes the request fail with 503, never pass. (An opaque token
+// is revoked in its TokenStore record instead.)
 //
 // A store must remember each revocation at least until its until plus
 // [MaxLeeway] (a zero until means forever) and may forget it after. It

@@ -219,3 +219,21 @@ func TestRevokedSeesPrincipal(t *testing.T) {
 	require.Len(t, store.seen, 3)
 	assert.Equal(t, got[0], store.seen[2], "the store is told whom the token would authenticate")
 }
+
+// TestOpaqueRevocationLivesInTheStore: an opaque token is revoked through
+// its TokenRecord; the RevocationStore is asked about JWTs only, so a
+// subject revocation there does not reach the subject's opaque tokens.
+func TestOpaqueRevocationLivesInTheStore(t *testing.T) {
+	c := newClock(t0)
+	tokens := NewMemoryTokens()
+	require.NoError(t, tokens.Add(t.Context(), "opaque-secret-token-1", TokenRecord{ID: "tok-1", Subject: "user-42"}))
+	require.NoError(t, tokens.Add(t.Context(), "opaque-secret-token-2", TokenRecord{ID: "tok-2", Subject: "user-42", Revoked: true}))
+	revs := NewMemoryRevocations(c.Now)
+	a := mustNew(t, Config{Tokens: tokens, Revocations: revs, Now: c.Now})
+	c.Add(2 * time.Second)
+	require.NoError(t, revs.RevokeSubject(t.Context(), "user-42", c.Now(), c.Now().Add(time.Hour)))
+	_, err := a.Check(bearerRequest("opaque-secret-token-1"))
+	assert.NoError(t, err, "the RevocationStore is not asked about opaque tokens")
+	_, err = a.Check(bearerRequest("opaque-secret-token-2"))
+	assert.ErrorIs(t, err, ErrTokenRevoked)
+}

@@ -277,7 +277,7 @@ func (a *Authenticator) accept(ctx context.Context, tok string, is *issuerState,
 		var err error
 		// A copy: the payload may be on the stack, and the decoder is
 		// the application's.
-		if e.p.Claims, err = a.custom.decode(ctx, bytes.Clone(pb)); err != nil {
+		if e.claims.custom, err = a.custom.decode(ctx, bytes.Clone(pb)); err != nil {
 			return nil, rClaims, a.errs[rClaims].WithCause(fmt.Errorf("%w: %w", ErrClaims, err))
 		}
 	}

@@ -353,8 +353,10 @@ func TestCustomClaims(t *testing.T) {
 	var got *orgClaims
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = CustomFrom[orgClaims](r.Context())
-		_, ok := ClaimsFrom(r.Context())
-		assert.False(t, ok)
+		cl, ok := ClaimsFrom(r.Context())
+		assert.True(t, ok, "the claim set is there with Config.Custom too")
+		org, _ := cl.String("org")
+		assert.Equal(t, "acme", org)
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, bearerRequest(hs.sign(t, m, nil)))
@@ -375,6 +377,57 @@ func TestCustomClaims(t *testing.T) {
 			assert.ErrorIs(t, err, ErrClaims)
 		})
 	}
+}
+
+// TestCustomClaimsAreOwnCopies: the claims Config.Custom decoded are
+// cached with the token, and every reader gets a deep copy: a handler that
+// changes its copy, or a Check caller that changes its own, changes
+// nothing for the next request with the same token, over a real server.
+// Principal.Claims never exposes the shared *C.
+func TestCustomClaimsAreOwnCopies(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	cfg := baseConfig(c, hs)
+	cfg.Custom = Custom[orgClaims](nil)
+	a := mustNew(t, cfg)
+	m := claimsAt(t0)
+	m["org"], m["roles"] = "acme", []string{"viewer"}
+	tok := hs.sign(t, m, nil)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /mutate", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		oc, ok := CustomFrom[orgClaims](r.Context())
+		if assert.True(t, ok) {
+			oc.Org, oc.Roles[0] = "evil", "admin"
+		}
+		p, _ := gatehouse.PrincipalFrom(r.Context())
+		_, shared := p.Claims.(*orgClaims)
+		assert.False(t, shared, "Principal.Claims holds no *C")
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	var seen orgClaims
+	mux.Handle("GET /read", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if oc, ok := CustomFrom[orgClaims](r.Context()); assert.True(t, ok) {
+			seen = *oc
+		}
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	require.Equal(t, http.StatusNoContent, getWithToken(t, srv.URL+"/mutate", tok).StatusCode)
+	require.Equal(t, http.StatusOK, getWithToken(t, srv.URL+"/read", tok).StatusCode)
+	assert.Equal(t, orgClaims{Org: "acme", Roles: []string{"viewer"}}, seen)
+
+	p, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+	oc, ok := CustomOf[orgClaims](p)
+	require.True(t, ok)
+	oc.Roles[0] = "root"
+	p2, err := a.Check(bearerRequest(tok))
+	require.NoError(t, err)
+	oc2, _ := CustomOf[orgClaims](p2)
+	assert.Equal(t, []string{"viewer"}, oc2.Roles)
+	_, ok = CustomOf[struct{ X int }](p2)
+	assert.False(t, ok, "claims of another type")
 }
 
 // FuzzVerify checks every token against the former map-based path and
