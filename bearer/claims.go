@@ -13,7 +13,7 @@ import (
 
 // Claims is the verified claim set of a JWT, as decoded by encoding/json
 // (numbers are float64, arrays []any, objects map[string]any). It is what
-// Principal.Claims holds for a JWT unless Config.Custom is set, and what
+// Principal.Claims holds for a JWT (with Config.Custom too), and what
 // Config.Validate is given.
 //
 // Claims is read-only: one claim set is shared by every request that

@@ -92,11 +92,7 @@ func bindKey(alg string, key any) (any, error) {
 		if curve := jwsalg.Curve(alg); pub.Curve != curve {
 			return nil, fmt.Errorf("%w: %s needs a key on %s", ErrConfig, alg, curve.Params().Name)
 		}
-		if pub.X == nil || pub.Y == nil {
-			return nil, fmt.Errorf("%w: %s key has no point", ErrConfig, alg)
-		}
-		if _, err := pub.ECDH(); err != nil {
-			// Its point is not on the curve.
+		if !onCurve(pub) {
 			return nil, fmt.Errorf("%w: %s key is not a point of %s", ErrConfig, alg, pub.Curve.Params().Name)
 		}
 		return pub, nil
@@ -183,6 +179,19 @@ func ParseJWKSet(raw []byte) ([]Key, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// onCurve reports whether pub holds a point of its curve. crypto/ecdsa
+// refuses a point off the curve, and panics on a key built without one
+// (nil coordinates), which is then not a key either.
+func onCurve(pub *ecdsa.PublicKey) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := pub.ECDH()
+	return err == nil
 }
 
 // keyFromJWK binds a parsed JWK to one algorithm: its own "alg", else

@@ -458,3 +458,50 @@ func TestWaitReadyWaitsAgainAfterALoss(t *testing.T) {
 	got := <-done
 	assert.NoError(t, got.err, "WaitReady returned after %v without waiting for the set", got.took)
 }
+
+// TestWaitReadyLooksAgainAtEveryIssuer: an issuer that loses its keys
+// while WaitReady waits for another is waited for too, so WaitReady ends
+// only with every issuer ready at once, or with ctx.
+func TestWaitReadyLooksAgainAtEveryIssuer(t *testing.T) {
+	c := newClock(t0)
+	kA := newSigner(t, "ES256", "a1")
+	kB := newSigner(t, "ES256", "b1")
+	srvA := newJWKSServer(t, kA)
+	srvB := newJWKSServer(t) // B starts without keys
+	cfg := jwksConfig(c, srvA.URL)
+	cfg.Issuers = append(cfg.Issuers, Issuer{URL: "https://issuer-b.test", JWKSURL: srvB.URL})
+	cfg.Fetch.Refresh, cfg.Fetch.MinRefresh = 30*time.Millisecond, 10*time.Millisecond
+	cfg.WaitReady = 0
+	a := mustNew(t, cfg)
+
+	deadline := time.Now().Add(2 * time.Second)
+	for len(a.Unready()) != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // A fetched, B empty
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.WaitReady(ctx) }()
+	time.Sleep(50 * time.Millisecond) // WaitReady has passed A, waits for B
+
+	srvA.set(t) // A loses its keys
+	for a.all[0].remote.usable() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if a.all[0].remote.usable() == nil {
+		t.Fatal("setup: A never lost its keys")
+	}
+	srvB.set(t, kB) // B gets a key
+	select {
+	case err := <-done:
+		t.Fatalf("WaitReady returned %v with A unready and ctx not done", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	srvA.set(t, kA) // A gets its key back: both are ready
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(4 * time.Second):
+		t.Fatal("WaitReady did not return")
+	}
+}

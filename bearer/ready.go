@@ -72,17 +72,27 @@ func (a *Authenticator) Unready() []*IssuerError {
 // (or the Authenticator is closed); it then returns Ready's error. An
 // issuer whose set had usable keys and lost them (its provider now
 // publishes none this issuer may use) is waited for again: WaitReady looks
-// at the sets as they are, checking again after each fetch.
+// at the sets as they are, checking again after each fetch, until it finds
+// them all usable at once.
 func (a *Authenticator) WaitReady(ctx context.Context) error {
-	for _, is := range a.all {
-		if !is.needsRemote() {
-			continue
+	for {
+		// A pass that finds every set usable ends the wait; one that
+		// waited for a set looks at all of them again, since another may
+		// have lost its keys meanwhile.
+		waited := false
+		for _, is := range a.all {
+			if !is.needsRemote() || is.remote.usable() == nil {
+				continue
+			}
+			waited = true
+			if !is.remote.waitUsable(ctx) {
+				return a.Ready(context.WithoutCancel(ctx))
+			}
 		}
-		if !is.remote.waitUsable(ctx) {
-			return a.Ready(context.WithoutCancel(ctx))
+		if !waited {
+			return a.Ready(ctx)
 		}
 	}
-	return a.Ready(ctx)
 }
 
 // needsRemote reports whether the issuer can verify tokens only once its

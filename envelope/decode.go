@@ -8,9 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
-	"slices"
 	"strings"
-	"sync"
 )
 
 // DefaultMaxBodyBytes is the body size cap of the zero [Decoder].
@@ -187,59 +185,12 @@ func isJSONContentType(v string) bool {
 	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
-type requiredField struct {
-	index []int
-	name  string
-}
-
-var requiredCache sync.Map // reflect.Type -> []requiredField
-
-// requiredFields returns the fields of struct type t tagged
-// `envelope:"required"`, those of its embedded structs without a JSON name
-// included: encoding/json promotes their fields into the same object.
-func requiredFields(t reflect.Type) []requiredField {
-	if v, ok := requiredCache.Load(t); ok {
-		return v.([]requiredField)
-	}
-	var out []requiredField
-	addRequired(&out, t, nil, 0)
-	requiredCache.Store(t, out)
-	return out
-}
-
-// addRequired adds to out the required fields of struct type t, reached
-// from the decoded value through the field indexes prefix.
-func addRequired(out *[]requiredField, t reflect.Type, prefix []int, depth int) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		index := append(slices.Clip(prefix), i)
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" && depth < 8 {
-			if et := deref(f.Type); et.Kind() == reflect.Struct {
-				addRequired(out, et, index, depth+1)
-				continue
-			}
-		}
-		if f.Tag.Get("envelope") != "required" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		*out = append(*out, requiredField{index: index, name: name})
-	}
-}
-
 func checkRequired(dst any) error {
 	v := reflect.ValueOf(dst).Elem()
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	for _, f := range requiredFields(v.Type()) {
+	for _, f := range fieldsOf(v.Type()).required {
 		// A nil embedded pointer leaves its fields out altogether.
 		if fv, err := v.FieldByIndexErr(f.index); err != nil || fv.IsZero() || isEmptyCollection(fv) {
 			return ErrValidation.WithField(f.name).WithMessage("Missing required field: " + f.name)

@@ -399,3 +399,39 @@ func TestUnmarshalNull(t *testing.T) {
 		assert.Equal(t, "Request body must be a JSON object", envelope.As(err).Message)
 	}
 }
+
+// A required field is the one encoding/json decodes its name into: a
+// shallower field of the same name hides an embedded one (which is then
+// not required), and two untagged fields of one name at one depth are
+// neither decoded nor required.
+func TestDecodeRequiredFollowsJSONNames(t *testing.T) {
+	type Base struct {
+		Name string `json:"name" envelope:"required"`
+	}
+	type Outer struct {
+		Base
+		Name string `json:"name"`
+	}
+	var dst Outer
+	require.NoError(t, (envelope.Decoder{}).Unmarshal([]byte(`{"name":"alice"}`), &dst))
+	assert.Equal(t, "alice", dst.Name)
+
+	type A struct {
+		ID string `envelope:"required"`
+	}
+	type B struct {
+		ID string `envelope:"required"`
+	}
+	type Both struct {
+		A
+		B
+		Note string `json:"note" envelope:"required"`
+	}
+	var both Both
+	err := (envelope.Decoder{AllowUnknownFields: true}).Unmarshal([]byte(`{"note":"n"}`), &both)
+	require.NoError(t, err, "an ambiguous name is neither decoded nor required")
+	var empty Both
+	err = (envelope.Decoder{}).Unmarshal([]byte(`{}`), &empty)
+	require.Error(t, err)
+	assert.Equal(t, "Missing required field: note", envelope.As(err).Message)
+}

@@ -91,7 +91,7 @@ func (s *memberScanner) object(t reflect.Type) *Error {
 	var elem reflect.Type // the type of every member's value, for a map
 	switch {
 	case t != nil && t.Kind() == reflect.Struct:
-		fields = structFields(t)
+		fields = fieldsOf(t).byName
 	case t != nil && t.Kind() == reflect.Map:
 		elem = t.Elem()
 	}
@@ -194,59 +194,108 @@ func deref(t reflect.Type) reflect.Type {
 	return t
 }
 
-var fieldsCache sync.Map // reflect.Type -> map[string]reflect.Type
+// A jsonField is a struct field encoding/json decodes one member into.
+type jsonField struct {
+	name     string
+	index    []int // from the decoded struct, through embedded structs
+	typ      reflect.Type
+	tagged   bool // its name comes from a json tag
+	required bool // tagged envelope:"required"
+}
 
-// structFields returns the JSON member names encoding/json decodes into
-// struct type t, with the type of each, following its rules for tags,
-// unexported fields and embedded structs (an embedded struct without a
-// name tag contributes its fields; where names collide, the shallower
-// field wins, as in encoding/json).
-func structFields(t reflect.Type) map[string]reflect.Type {
+// A typeFields is what the decoder knows of a struct type: the type of
+// each member name encoding/json decodes, and its required fields in
+// declaration order.
+type typeFields struct {
+	byName   map[string]reflect.Type
+	required []jsonField
+}
+
+var fieldsCache sync.Map // reflect.Type -> *typeFields
+
+// fieldsOf returns the fields encoding/json decodes members of struct type
+// t into, following its rules for tags, unexported fields and embedded
+// structs (an embedded struct without a name tag contributes its fields).
+// Where names collide, the shallowest field wins, and at one depth the
+// only tagged one; when that leaves several, none does, and the name is
+// unknown, as encoding/json drops it.
+func fieldsOf(t reflect.Type) *typeFields {
 	if v, ok := fieldsCache.Load(t); ok {
-		return v.(map[string]reflect.Type)
+		return v.(*typeFields)
 	}
-	out := make(map[string]reflect.Type)
-	// Breadth first, as encoding/json resolves names: a field at a
-	// shallower depth hides one of the same name deeper down, whichever
-	// embedded struct comes first.
-	level := []reflect.Type{t}
+	tf := &typeFields{byName: make(map[string]reflect.Type)}
+	decided := make(map[string]bool) // names a shallower depth settled
+	type embedded struct {
+		t     reflect.Type
+		index []int
+	}
+	level := []embedded{{t: t}}
 	for depth := 0; len(level) > 0 && depth <= 8; depth++ {
-		var next []reflect.Type
-		for _, st := range level {
-			next = append(next, addStructFields(out, st)...)
+		var next []embedded
+		byName := make(map[string][]jsonField)
+		var names []string // in declaration order
+		for _, e := range level {
+			for i := 0; i < e.t.NumField(); i++ {
+				f := e.t.Field(i)
+				tag := f.Tag.Get("json")
+				if tag == "-" {
+					continue
+				}
+				name, _, _ := strings.Cut(tag, ",")
+				index := append(slices.Clip(e.index), i)
+				if f.Anonymous && name == "" {
+					if et := deref(f.Type); et.Kind() == reflect.Struct {
+						next = append(next, embedded{et, index})
+						continue
+					}
+				}
+				if !f.IsExported() {
+					continue
+				}
+				jf := jsonField{name: name, index: index, typ: f.Type, tagged: name != "", required: f.Tag.Get("envelope") == "required"}
+				if jf.name == "" {
+					jf.name = f.Name
+				}
+				if decided[jf.name] {
+					continue
+				}
+				if len(byName[jf.name]) == 0 {
+					names = append(names, jf.name)
+				}
+				byName[jf.name] = append(byName[jf.name], jf)
+			}
+		}
+		for _, name := range names {
+			decided[name] = true
+			if f, ok := dominant(byName[name]); ok {
+				tf.byName[name] = f.typ
+				if f.required {
+					tf.required = append(tf.required, f)
+				}
+			}
 		}
 		level = next
 	}
-	fieldsCache.Store(t, out)
-	return out
+	slices.SortFunc(tf.required, func(a, b jsonField) int { return slices.Compare(a.index, b.index) })
+	fieldsCache.Store(t, tf)
+	return tf
 }
 
-// addStructFields adds the named fields of struct type t to out, unless a
-// shallower field took the name, and returns its embedded structs without
-// a name tag, whose fields are promoted.
-func addStructFields(out map[string]reflect.Type, t reflect.Type) (embedded []reflect.Type) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			if et := deref(f.Type); et.Kind() == reflect.Struct {
-				embedded = append(embedded, et)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if _, taken := out[name]; !taken {
-			out[name] = f.Type
+// dominant returns the field of fs, fields of one name at one depth, that
+// encoding/json decodes the name into: the only one, or the only tagged
+// one; false when there is none.
+func dominant(fs []jsonField) (jsonField, bool) {
+	if len(fs) == 1 {
+		return fs[0], true
+	}
+	var tagged []jsonField
+	for _, f := range fs {
+		if f.tagged {
+			tagged = append(tagged, f)
 		}
 	}
-	return embedded
+	if len(tagged) == 1 {
+		return tagged[0], true
+	}
+	return jsonField{}, false
 }

@@ -70,27 +70,29 @@ func (rw *recoverWriter) recovered(logger *slog.Logger, r *http.Request, v any) 
 	if style == nil {
 		style = Resolve(r, nil)
 	}
-	if !writeInternal(rw.ResponseWriter, r, style) {
-		// The style itself panicked (before anything was written, since
-		// a style renders the body before the response starts): the 500
-		// is rendered by the default style instead.
+	e := writable(As(ErrInternal))
+	body, ct, ok := renderBody(r, style, e)
+	if !ok {
+		// The style is the application's code, and it panicked too:
+		// the 500 is rendered by the default style instead.
 		logger.LogAttrs(r.Context(), slog.LevelError, "envelope: the error style panicked rendering the 500; rendered with Nested",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		clear(rw.ResponseWriter.Header())
-		WriteStyle(rw.ResponseWriter, r, Nested, ErrInternal)
+		body, ct = Nested.AppendBody(nil, r, e)
 	}
+	respond(rw.ResponseWriter, e, body, contentTypeHeader(ct), nil)
 }
 
-// writeInternal writes ErrInternal with style and reports false when the
-// style panicked.
-func writeInternal(w http.ResponseWriter, r *http.Request, style Style) (ok bool) {
+// renderBody returns e's body and content type in style, and false when
+// the style panicked. Only the rendering is guarded: a panic of the
+// ResponseWriter itself is not the style's.
+func renderBody(r *http.Request, style Style, e *Error) (body []byte, ct string, ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	WriteStyle(w, r, style, ErrInternal)
-	return true
+	body, ct = Resolve(r, style).AppendBody(nil, r, e)
+	return body, ct, true
 }
 
 // A recoverWriter records whether the response headers were sent, and the

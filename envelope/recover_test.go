@@ -1,6 +1,7 @@
 package envelope_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -292,9 +293,7 @@ func limiter(t *testing.T, cfg ratelimit.Config) *ratelimit.Limiter {
 // drop the connection), over a real server.
 func TestRecoverPanickingStyle(t *testing.T) {
 	style := envelope.StyleFunc(func(r *http.Request, e *envelope.Error) ([]byte, string) {
-		var m map[string]int
-		m[e.Code] = 1 // a bug in the application's style: nil map write
-		return nil, ""
+		panic("a bug in the application's style")
 	})
 	h := envelope.Recover(slog.New(slog.DiscardHandler))(envelope.Use(style)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		envelope.Write(w, r, envelope.ErrUnauthorized)
@@ -310,4 +309,40 @@ func TestRecoverPanickingStyle(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	assert.Contains(t, string(body), `"error"`)
+}
+
+// A ResponseWriter that panics on its first Write, after the header went
+// out (as a writer outside Recover may, e.g. with http.ErrAbortHandler).
+type panickyWriter struct {
+	http.ResponseWriter
+	headers, writes int
+}
+
+func (p *panickyWriter) WriteHeader(code int) { p.headers++; p.ResponseWriter.WriteHeader(code) }
+func (p *panickyWriter) Write(b []byte) (int, error) {
+	p.writes++
+	if p.writes == 1 {
+		panic(http.ErrAbortHandler)
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+// TestRecoverPassesOnAWriterPanic: only the style's rendering of the 500
+// is guarded; a panic of the ResponseWriter while the 500 is written
+// (http.ErrAbortHandler here) goes on, and the 500 is not written twice.
+func TestRecoverPassesOnAWriterPanic(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pw := &panickyWriter{ResponseWriter: rec}
+	h := envelope.Recover(slog.New(slog.NewTextHandler(io.Discard, nil)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("boom")
+	}))
+	var aborted any
+	func() {
+		defer func() { aborted = recover() }()
+		h.ServeHTTP(pw, httptest.NewRequest("GET", "/", nil))
+	}()
+	if pw.headers != 1 || aborted != http.ErrAbortHandler {
+		t.Errorf("WriteHeader called %d times, body %q, panic passed on: %v; want one WriteHeader and http.ErrAbortHandler passed on",
+			pw.headers, bytes.TrimSpace(rec.Body.Bytes()), aborted)
+	}
 }

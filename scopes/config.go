@@ -80,7 +80,9 @@ type Config struct {
 	// first. A path with an escape a router could decode into another
 	// path ("/admin%2Fusers", which ServeMux reads as one segment and a
 	// router that decodes first serves as "/admin/users") must meet the
-	// rule of every pattern its escaped and decoded forms match. Default: nil (no table).
+	// rule of every pattern its escaped and decoded forms match, and one
+	// whose decoded form has dot segments ("..%2Fadmin") is refused with
+	// 403. Default: nil (no table).
 	Routes map[string]Rule
 
 	// AllowUnlisted lets requests that match no pattern in Routes through

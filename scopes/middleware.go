@@ -163,7 +163,12 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *refusa
 			// before routing may serve it at another pattern's handler
 			// ("/admin%2Fusers" matched "GET /" here, served at "GET
 			// /admin/" there), so the path meets every rule its forms
-			// match, as an unlisted one does.
+			// match, as an unlisted one does; one whose decoded form has
+			// dot segments ("..%2Fadmin") is refused, as resolve refuses
+			// it: routers disagree on resolving them.
+			if hasDotSegment(r.URL.Path) {
+				return p, rNotListed, &e.notListed
+			}
 			qs, _ := e.resolve(r)
 			if !slices.Contains(qs, rt.req) {
 				qs = append(qs, rt.req)

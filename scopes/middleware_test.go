@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"sync"
 	"testing"
 	"time"
@@ -474,5 +475,31 @@ func TestListedEscapedSlash(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("/admin%%2Fusers with only scope \"read\": status %d body %q; want 403 (the admin rule of its decoded form)", resp.StatusCode, body)
+	}
+}
+
+// TestListedEscapedDotSegments: a listed path whose escapes decode into
+// dot segments ("/files/..%2Fadmin%2Fusers", which ServeMux matches as one
+// segment of "GET /files/{name}", and a router that decodes and cleans
+// serves as "/admin/users") is refused: routers disagree on resolving dot
+// segments.
+func TestListedEscapedDotSegments(t *testing.T) {
+	e := must(New(Config{Routes: map[string]Rule{
+		"GET /files/{name}": {},                       // any authenticated caller
+		"GET /admin/":       {All: []string{"admin"}}, // admins only
+	}}))
+	reached := ""
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The application's router: decodes and cleans, then routes.
+		reached = path.Clean(r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	r := withScopes(httptest.NewRequest("GET", "/files/..%2Fadmin%2Fusers", nil), "read")
+	if r.URL.RawPath == "" {
+		t.Fatal("test setup: RawPath not set")
+	}
+	w := serve(e.Middleware(app), r)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("status %d, app served %q with only scope \"read\"; want 403 (the admin rule of the decoded form, or refused as a dot-segment path)", w.Code, reached)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -106,8 +105,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ClientID:   orDefault(getenv("DEMO_CLIENT_ID"), DefaultDemoClientID),
 		AllowedIPs: splitList(getenv("DEMO_ALLOWED_IPS")),
 	}
-	if _, err := strconv.ParseUint(demo.ClientID, 10, 64); err != nil {
-		return cfg, errors.New("DEMO_CLIENT_ID must be a positive integer")
+	if !numericClientID(demo.ClientID) {
+		return cfg, errors.New("DEMO_CLIENT_ID must be a positive integer of 1 to 15 digits without a leading zero (the login response's client_id is a JSON number)")
 	}
 	if demo.Username == Partner.Username {
 		return cfg, fmt.Errorf("DEMO_USERNAME must differ from the built-in %q account", Partner.Username)
@@ -180,4 +179,19 @@ func randomSecret() []byte {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// numericClientID reports whether id is a client id the login response
+// sends as a JSON number, as the API does: a positive decimal integer of 1
+// to 15 digits (a float64 holds it exactly) without a leading zero.
+func numericClientID(id string) bool {
+	if len(id) == 0 || len(id) > 15 || id[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -387,6 +387,8 @@ func TestFromEnv(t *testing.T) {
 		{"JWT_SECRET": "short"},
 		{"DEMO_CLIENT_ID": "abc"},
 		{"DEMO_CLIENT_ID": "654321"},
+		{"DEMO_CLIENT_ID": "0123456"},          // sent as a string, not a number
+		{"DEMO_CLIENT_ID": "1234567890123456"}, // more digits than a float64 holds exactly
 		{"DEMO_USERNAME": "partner"},
 		{"DEMO_ALLOWED_IPS": "300.1.1.1"},
 		{"TRUSTED_PROXIES": "not-a-cidr"},
