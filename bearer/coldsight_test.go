@@ -7,10 +7,11 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/median"
 )
 
 // BenchmarkFirstSightAfter measures what the state the core's caches and
@@ -123,52 +124,25 @@ func BenchmarkFirstSightAfter(b *testing.B) {
 		{"after-4MiB-sweep", sweeper(len(sweep))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			req, check := newMedian(), newMedian()
+			req, check := median.New(), median.New()
 			for b.Loop() {
 				bc.before()
 				t := time.Now()
 				serve()
-				req.add(time.Since(t))
+				req.Add(time.Since(t))
 				bc.before()
 				t = time.Now()
 				ok := checkHMAC()
-				check.add(time.Since(t))
+				check.Add(time.Since(t))
 				if !ok || w.code != 204 {
 					b.Fatalf("status %d, HMAC check %v", w.code, ok)
 				}
 			}
-			rm, cm := req.median(), check.median()
+			rm, cm := req.Value(), check.Value()
 			b.ReportMetric(rm, "request-median-ns")
 			b.ReportMetric(cm, "hmac-median-ns")
 			b.ReportMetric(rm-cm, "overhead-median-ns")
 		})
 	}
 	_ = sink
-}
-
-// A median keeps the last 65,536 samples of a duration, in room allocated
-// beforehand so that the timed loop allocates nothing, and returns their
-// median in nanoseconds (the upper middle one of an even number).
-type median struct {
-	v []float64
-	n int
-}
-
-func newMedian() *median { return &median{v: make([]float64, 0, 1<<16)} }
-
-func (m *median) add(d time.Duration) {
-	if len(m.v) < cap(m.v) {
-		m.v = append(m.v, float64(d))
-	} else {
-		m.v[m.n%len(m.v)] = float64(d)
-	}
-	m.n++
-}
-
-func (m *median) median() float64 {
-	if len(m.v) == 0 {
-		return 0
-	}
-	slices.Sort(m.v)
-	return m.v[len(m.v)/2]
 }

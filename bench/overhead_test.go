@@ -3,12 +3,12 @@ package bench
 import (
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/bench/contender"
 	"github.com/gatehouse-go/gatehouse/bench/fixture"
+	"github.com/gatehouse-go/gatehouse/internal/median"
 )
 
 // overheadBatch is the number of requests, then of signature checks, timed
@@ -135,7 +135,7 @@ func pairedOverhead(b *testing.B, a *fixture.Alg, token string, want int, pre *s
 	}
 	halves := []func() time.Duration{serve(h), check, serve(ctl)}
 	var sums [3]time.Duration
-	over, beyond := newMedian(), newMedian()
+	over, beyond := median.New(), median.New()
 	groups := 0
 	for b.Loop() {
 		var g [3]time.Duration
@@ -147,8 +147,8 @@ func pairedOverhead(b *testing.B, a *fixture.Alg, token string, want int, pre *s
 			g[j] = halves[j]()
 			sums[j] += g[j]
 		}
-		over.add(g[0] - g[1])
-		beyond.add(g[0] - g[2])
+		over.Add(g[0] - g[1])
+		beyond.Add(g[0] - g[2])
 		groups++
 	}
 	w.Reset()
@@ -167,35 +167,8 @@ func pairedOverhead(b *testing.B, a *fixture.Alg, token string, want int, pre *s
 		b.ReportMetric(float64(control-alone)/n, "control-ns/req")
 		b.ReportMetric(float64(through-control)/n, "beyond-ns/req")
 	}
-	b.ReportMetric(over.median()/overheadBatch, "overhead-median-ns/req")
-	b.ReportMetric(beyond.median()/overheadBatch, "beyond-median-ns/req")
-}
-
-// A median keeps the last 65,536 samples of a duration (in room
-// allocated beforehand, so that the timed loop allocates nothing) and
-// returns their median (the upper middle one of an even number).
-type median struct {
-	v []float64
-	n int
-}
-
-func newMedian() *median { return &median{v: make([]float64, 0, 1<<16)} }
-
-func (m *median) add(d time.Duration) {
-	if len(m.v) < cap(m.v) {
-		m.v = append(m.v, float64(d))
-	} else {
-		m.v[m.n%len(m.v)] = float64(d)
-	}
-	m.n++
-}
-
-func (m *median) median() float64 {
-	if len(m.v) == 0 {
-		return 0
-	}
-	slices.Sort(m.v)
-	return m.v[len(m.v)/2]
+	b.ReportMetric(over.Value()/overheadBatch, "overhead-median-ns/req")
+	b.ReportMetric(beyond.Value()/overheadBatch, "beyond-median-ns/req")
 }
 
 // signatureControl returns the control of BenchmarkPairedOverhead for
