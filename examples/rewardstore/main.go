@@ -63,6 +63,10 @@ Environment:
   DEMO_NEW_USERNAME, DEMO_NEW_PASSWORD
                     seed 001's rotated credentials: a second user name of the demo
                     client (same client id and whitelist); both or neither (default: none)
+  PARTNER_USERNAME  partner account user name (default "partner")
+  PARTNER_PASSWORD  partner account password (default: see below)
+  PARTNER_ALLOWED_IPS
+                    comma list of IPs/CIDRs the partner account may use (default: empty = all)
   TRUSTED_PROXIES   comma list of proxy CIDRs whose X-Forwarded-For is believed
                     (default: empty = only the connection address counts)
   ACCESS_TTL        access token lifetime, Go duration (default 1h)
@@ -79,7 +83,9 @@ Environment:
   REDIS_LOCAL_CACHE true keeps revocation answers and whitelists in the instance,
                     invalidated by Redis: an unchanged API call makes no round trip
 
-A second account, partner / partner-password (client id 654321), has no IP restrictions.
+A second account, partner (client id 654321), has no IP restrictions by default. Its
+password is PARTNER_PASSWORD; unset, it is the public partner-password only while
+DEMO_PASSWORD is unset too (the pure demo), and otherwise there is no partner account.
 `
 
 // bcryptCost is the cost the command hashes the account passwords at; 0
@@ -193,7 +199,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		base, curl = "https://"+ln.Addr().String(), "curl --cacert "+tlsFlags.CertFile+" --tlsv1.2"
 	}
 	if err := serve.Banner(stdout, func(w io.Writer) error {
-		printBanner(w, base, curl, cfg, store, srv.RandomSecret)
+		printBanner(w, base, curl, cfg, store, srv.RandomSecret, getenv)
 		return nil
 	}); err != nil {
 		ln.Close()
@@ -237,15 +243,22 @@ func storedLists(ctx context.Context, cfg *server.Config) error {
 
 // printBanner prints where the server listens, its accounts, token
 // lifetimes and shared-state store (described without credentials), and
-// curl lines to start with, calling curl as the command curl.
-func printBanner(w io.Writer, base, curl string, cfg server.Config, store string, randomSecret bool) {
+// curl lines to start with, calling curl as the command curl. It prints an
+// account's password only when it is the built-in public default, never
+// one set in the environment (getenv, as run's): the curl line then reads
+// the password from a shell variable of the same name.
+func printBanner(w io.Writer, base, curl string, cfg server.Config, store string, randomSecret bool, getenv func(string) string) {
 	fmt.Fprintf(w, "rewardstore listening on %s\n\n", base)
 	for _, a := range cfg.Accounts {
 		ips := "any"
 		if len(a.AllowedIPs) > 0 {
 			ips = strings.Join(a.AllowedIPs, ", ")
 		}
-		fmt.Fprintf(w, "  account  %-10s password %-18s client_id %-8s allowed IPs: %s\n", a.Username, a.Password, a.ClientID, ips)
+		pw := a.Password
+		if v := passwordVar(a, getenv); !publicPassword(a.Password) || v == "" || getenv(v) != "" {
+			pw = "(set by " + orDefault(v, "the configuration") + ")"
+		}
+		fmt.Fprintf(w, "  account  %-10s password %-18s client_id %-8s allowed IPs: %s\n", a.Username, pw, a.ClientID, ips)
 	}
 	fmt.Fprintf(w, "  tokens   access %v, refresh %v\n", orTTL(cfg.AccessTTL, time.Hour), orTTL(cfg.RefreshTTL, 168*time.Hour))
 	fmt.Fprintf(w, "  state    %s\n", store)
@@ -253,10 +266,47 @@ func printBanner(w io.Writer, base, curl string, cfg server.Config, store string
 		fmt.Fprintln(w, "  JWT_SECRET not set: signing with a random secret, tokens end with this process")
 	}
 	demo := cfg.Accounts[0]
-	fmt.Fprintf(w, "\nTry (jq reads the access token of the login's answer):\n")
+	password := demo.Password // the public default
+	fmt.Fprintf(w, "\nTry (jq reads the access token of the login's answer")
+	if getenv("DEMO_PASSWORD") != "" {
+		// Never the operator's password on stdout: the shell's variable,
+		// which the reader exports (or already has) before pasting.
+		password = `'"$DEMO_PASSWORD"'`
+		fmt.Fprintf(w, "; export DEMO_PASSWORD in this shell first")
+	}
+	fmt.Fprintf(w, "):\n")
 	fmt.Fprintf(w, "  ACCESS_TOKEN=$(%s -s -X POST %s/auth/login -H \"Content-Type: application/json\" -d '{\"username\":\"%s\",\"password\":\"%s\"}' | jq -r .data.access_token)   # → 200\n",
-		curl, base, demo.Username, demo.Password)
+		curl, base, demo.Username, password)
 	fmt.Fprintf(w, "  %s %s/api/v1/products -H \"Authorization: Bearer $ACCESS_TOKEN\"   # → 200\n\n", curl, base)
+}
+
+// passwordVar returns the environment variable that sets account a's
+// password in server.FromEnv, or "" for an account FromEnv does not make.
+func passwordVar(a server.Account, getenv func(string) string) string {
+	// FromEnv keeps the names apart, but DEMO_NEW_USERNAME may be the
+	// partner's default name when there is no partner account.
+	switch a.Username {
+	case orDefault(getenv("DEMO_USERNAME"), server.DefaultDemoUsername):
+		return "DEMO_PASSWORD"
+	case getenv("DEMO_NEW_USERNAME"):
+		return "DEMO_NEW_PASSWORD"
+	case orDefault(getenv("PARTNER_USERNAME"), server.DefaultPartnerUsername):
+		return "PARTNER_PASSWORD"
+	}
+	return ""
+}
+
+// publicPassword reports whether pw is one of the built-in passwords the
+// README and -help publish.
+func publicPassword(pw string) bool {
+	return pw == server.DefaultDemoPassword || pw == server.DefaultPartnerPassword
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func orTTL(d, def time.Duration) time.Duration {

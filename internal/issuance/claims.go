@@ -56,7 +56,7 @@ func DecodeClaims(raw []byte, dst any) error {
 		return errClaims
 	}
 	if isNull {
-		return nil // encoding/json leaves every field as it is
+		return errClaims // not an object, as ClaimsDecoder refuses it
 	}
 	s := v.Elem()
 	for i, f := range plan.fields {

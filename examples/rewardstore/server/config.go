@@ -79,18 +79,32 @@ const (
 	DefaultDemoUsername = "demo"
 	DefaultDemoPassword = "demo-password"
 	DefaultDemoClientID = "123456"
+
+	DefaultPartnerUsername = "partner"
+	DefaultPartnerPassword = "partner-password"
+	PartnerClientID        = "654321"
 )
 
-// Partner is the second built-in account, without IP restrictions.
-var Partner = Account{Username: "partner", Password: "partner-password", ClientID: "654321"}
+// Partner is the second built-in account of the default configuration
+// (the pure demo: DEMO_PASSWORD and PARTNER_PASSWORD unset), with its
+// public default password and without IP restrictions.
+var Partner = Account{Username: DefaultPartnerUsername, Password: DefaultPartnerPassword, ClientID: PartnerClientID}
 
 // FromEnv builds a Config from environment variables read through getenv
 // (os.Getenv in the command): JWT_SECRET, DEMO_USERNAME, DEMO_PASSWORD,
 // DEMO_CLIENT_ID, DEMO_ALLOWED_IPS, DEMO_NEW_USERNAME and
 // DEMO_NEW_PASSWORD (seed 001's rotated credentials: a second user name of
-// the demo client, with its client id and whitelist), TRUSTED_PROXIES,
-// ACCESS_TTL and REFRESH_TTL. It fails on an unparsable value, naming the
-// variable but never echoing a secret.
+// the demo client, with its client id and whitelist), PARTNER_USERNAME,
+// PARTNER_PASSWORD and PARTNER_ALLOWED_IPS, TRUSTED_PROXIES, ACCESS_TTL
+// and REFRESH_TTL. It fails on an unparsable value, naming the variable
+// but never echoing a secret.
+//
+// The partner account (client id [PartnerClientID]) exists with
+// PARTNER_PASSWORD set, and otherwise only in the pure demo, while the demo
+// account keeps its public default password too (DEMO_PASSWORD unset):
+// then its password is the public [DefaultPartnerPassword]. A server whose
+// operator chose the demo account's password has no account with a
+// published password.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var cfg Config
 	if s := getenv("JWT_SECRET"); s != "" {
@@ -108,21 +122,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if !numericClientID(demo.ClientID) {
 		return cfg, errors.New("DEMO_CLIENT_ID must be a positive integer of 1 to 15 digits without a leading zero (the login response's client_id is a JSON number)")
 	}
-	if demo.Username == Partner.Username {
-		return cfg, fmt.Errorf("DEMO_USERNAME must differ from the built-in %q account", Partner.Username)
-	}
-	if demo.ClientID == Partner.ClientID {
-		return cfg, fmt.Errorf("DEMO_CLIENT_ID must differ from the built-in partner's %s", Partner.ClientID)
-	}
 	if _, err := ipallow.ParsePrefixes(demo.AllowedIPs); err != nil {
 		return cfg, fmt.Errorf("DEMO_ALLOWED_IPS: %w", err)
 	}
-	cfg.Accounts = []Account{demo, Partner}
+	cfg.Accounts = []Account{demo}
+	partner, hasPartner, err := partnerFromEnv(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if hasPartner {
+		if demo.Username == partner.Username {
+			return cfg, errors.New("DEMO_USERNAME and PARTNER_USERNAME must differ")
+		}
+		if demo.ClientID == partner.ClientID {
+			return cfg, fmt.Errorf("DEMO_CLIENT_ID must differ from the partner account's %s", partner.ClientID)
+		}
+		cfg.Accounts = append(cfg.Accounts, partner)
+	}
 	switch next, pw := getenv("DEMO_NEW_USERNAME"), getenv("DEMO_NEW_PASSWORD"); {
 	case next == "" && pw == "":
 	case next == "" || pw == "":
 		return cfg, errors.New("DEMO_NEW_USERNAME and DEMO_NEW_PASSWORD go together")
-	case next == demo.Username || next == Partner.Username:
+	case next == demo.Username || hasPartner && next == partner.Username:
 		return cfg, errors.New("DEMO_NEW_USERNAME must differ from the other accounts' user names")
 	default:
 		// Seed 001's rotation: new credentials of the same client, so the
@@ -135,7 +156,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if _, err := ipallow.ParsePrefixes(cfg.TrustedProxies); err != nil {
 		return cfg, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	var err error
 	if cfg.AccessTTL, err = duration(getenv, "ACCESS_TTL", time.Hour); err != nil {
 		return cfg, err
 	}
@@ -143,6 +163,32 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// partnerFromEnv reads the partner account: PARTNER_PASSWORD's, or the
+// public default password's while DEMO_PASSWORD is unset too; ok is false
+// when there is none. PARTNER_USERNAME and PARTNER_ALLOWED_IPS without an
+// account to apply to are an error rather than ignored.
+func partnerFromEnv(getenv func(string) string) (a Account, ok bool, err error) {
+	a = Account{
+		Username:   orDefault(getenv("PARTNER_USERNAME"), DefaultPartnerUsername),
+		Password:   getenv("PARTNER_PASSWORD"),
+		ClientID:   PartnerClientID,
+		AllowedIPs: splitList(getenv("PARTNER_ALLOWED_IPS")),
+	}
+	if a.Password == "" {
+		if getenv("DEMO_PASSWORD") != "" {
+			if getenv("PARTNER_USERNAME") != "" || getenv("PARTNER_ALLOWED_IPS") != "" {
+				return Account{}, false, errors.New("PARTNER_USERNAME and PARTNER_ALLOWED_IPS need PARTNER_PASSWORD when DEMO_PASSWORD is set (without it there is no partner account)")
+			}
+			return Account{}, false, nil
+		}
+		a.Password = DefaultPartnerPassword
+	}
+	if _, err := ipallow.ParsePrefixes(a.AllowedIPs); err != nil {
+		return Account{}, false, fmt.Errorf("PARTNER_ALLOWED_IPS: %w", err)
+	}
+	return a, true, nil
 }
 
 func orDefault(v, def string) string {

@@ -398,6 +398,14 @@ func TestFromEnv(t *testing.T) {
 		{"DEMO_NEW_PASSWORD": "secret"},
 		{"DEMO_NEW_USERNAME": "demo", "DEMO_NEW_PASSWORD": "secret"},
 		{"DEMO_NEW_USERNAME": "partner", "DEMO_NEW_PASSWORD": "secret"},
+		{"PARTNER_USERNAME": "demo"},
+		{"PARTNER_PASSWORD": "secret", "DEMO_USERNAME": "partner"},
+		{"PARTNER_PASSWORD": "secret", "DEMO_CLIENT_ID": "654321"},
+		{"PARTNER_ALLOWED_IPS": "300.1.1.1"},
+		{"PARTNER_PASSWORD": "secret", "PARTNER_USERNAME": "next", "DEMO_NEW_USERNAME": "next", "DEMO_NEW_PASSWORD": "secret2"},
+		// Partner settings without a partner account to apply to.
+		{"DEMO_PASSWORD": "secret", "PARTNER_USERNAME": "partner2"},
+		{"DEMO_PASSWORD": "secret", "PARTNER_ALLOWED_IPS": "127.0.0.3"},
 	}
 	for _, vars := range bad {
 		_, err := server.FromEnv(func(k string) string { return vars[k] })
@@ -406,6 +414,57 @@ func TestFromEnv(t *testing.T) {
 			assert.NotContains(t, err.Error(), s)
 		}
 	}
+}
+
+// TestFromEnvPartnerAccount: the partner account has its public default
+// password only in the pure demo (DEMO_PASSWORD and PARTNER_PASSWORD
+// unset); with PARTNER_PASSWORD it has that one, and a server whose
+// operator set DEMO_PASSWORD but not PARTNER_PASSWORD has no partner.
+func TestFromEnvPartnerAccount(t *testing.T) {
+	fromEnv := func(vars map[string]string) server.Config {
+		t.Helper()
+		cfg, err := server.FromEnv(func(k string) string { return vars[k] })
+		require.NoError(t, err, "%v", vars)
+		return cfg
+	}
+	usernames := func(cfg server.Config) []string {
+		var out []string
+		for _, a := range cfg.Accounts {
+			out = append(out, a.Username)
+		}
+		return out
+	}
+
+	// The operator's own demo password: no account with a published one,
+	// whatever else is set.
+	cfg := fromEnv(map[string]string{
+		"JWT_SECRET": strings.Repeat("k", 32), "DEMO_PASSWORD": "chosen", "DEMO_ALLOWED_IPS": "127.0.0.2",
+		"DEMO_NEW_USERNAME": "new_api_username", "DEMO_NEW_PASSWORD": "rotated",
+	})
+	assert.Equal(t, []string{"demo", "new_api_username"}, usernames(cfg))
+	for _, a := range cfg.Accounts {
+		assert.NotEqual(t, server.DefaultPartnerPassword, a.Password)
+		assert.NotEqual(t, server.DefaultDemoPassword, a.Password)
+	}
+	// Without a partner, its name and client id are free.
+	cfg = fromEnv(map[string]string{"DEMO_PASSWORD": "chosen", "DEMO_USERNAME": "partner", "DEMO_CLIENT_ID": "654321"})
+	assert.Equal(t, []string{"partner"}, usernames(cfg))
+
+	// PARTNER_PASSWORD makes the partner account, with or without
+	// DEMO_PASSWORD, with the operator's user name and whitelist.
+	for _, demoPassword := range []string{"", "chosen"} {
+		cfg = fromEnv(map[string]string{"DEMO_PASSWORD": demoPassword, "PARTNER_PASSWORD": "partner-chosen",
+			"PARTNER_USERNAME": "acme", "PARTNER_ALLOWED_IPS": "127.0.0.3, 10.0.0.0/8"})
+		require.Len(t, cfg.Accounts, 2)
+		assert.Equal(t, server.Account{Username: "acme", Password: "partner-chosen", ClientID: server.PartnerClientID,
+			AllowedIPs: []string{"127.0.0.3", "10.0.0.0/8"}}, cfg.Accounts[1])
+	}
+
+	// The pure demo, with a whitelist for the partner: its public password.
+	cfg = fromEnv(map[string]string{"PARTNER_ALLOWED_IPS": "127.0.0.3"})
+	require.Len(t, cfg.Accounts, 2)
+	assert.Equal(t, server.Account{Username: "partner", Password: "partner-password", ClientID: "654321",
+		AllowedIPs: []string{"127.0.0.3"}}, cfg.Accounts[1])
 }
 
 // TestSharedStoresAcrossInstances builds two servers on the same injected

@@ -10,6 +10,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
@@ -175,12 +177,41 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("POST /v2/token", token)
 	mux.Handle("POST /v2/vouchers/reserve", clientSession(http.HandlerFunc(s.vouchers.reserve)))
 	mux.Handle("POST /v2/vouchers/{id}/confirm", m2mSession(http.HandlerFunc(s.vouchers.confirm)))
+	mux.Handle("/", noRoute(mux))
 	s.handler = mux
 	return s, nil
 }
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// errNoRoute is the answer to a path no route serves.
+var errNoRoute = envelope.ErrNotFound.WithMessage("No such endpoint")
+
+// noRoute answers the requests no route of mux matches, in the nested
+// envelope rather than net/http's text/plain: 405 with an Allow header
+// when the path has routes for other methods, else 404.
+func noRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range [...]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			envelope.Write(w, r, errNoRoute)
+			return
+		}
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		header := strings.Join(allow, ", ")
+		w.Header().Set("Allow", header)
+		envelope.Write(w, r, envelope.New(http.StatusMethodNotAllowed, "MethodNotAllowedError", "METHOD_NOT_ALLOWED", "Method not allowed; use "+header))
+	})
+}
 
 func listStores(w http.ResponseWriter, _ *http.Request) {
 	_ = envelope.OK(w, Stores)

@@ -356,6 +356,41 @@ func TestRefusals(t *testing.T) {
 	})
 }
 
+// TestUnroutedRequestsAnswerInEnvelope: a wrong method on an API route
+// answers 405 with an Allow header, an unknown path 404, both in the
+// nested envelope the README promises rather than net/http's text/plain.
+func TestUnroutedRequestsAnswerInEnvelope(t *testing.T) {
+	a := newAPI(t)
+	for _, c := range []struct{ method, path, allow string }{
+		{"GET", "/v2/vouchers/reserve", "POST"},
+		{"DELETE", "/v2/stores", "GET, HEAD"},
+		{"POST", "/v2/stores", "GET, HEAD"},
+		{"GET", "/v2/token", "POST"},
+		{"PUT", "/v2/vouchers/v_x/confirm", "POST"},
+		{"GET", "/v2/vouchers", ""},
+		{"POST", "/v2/vouchers/v_x", ""},
+		{"GET", "/", ""},
+		{"GET", "/v1/stores", ""},
+	} {
+		r := a.do(t, c.method, c.path, "", "", "apikey", apiKey)
+		assert.Equal(t, "application/json", r.header.Get("Content-Type"), "%s %s: %s", c.method, c.path, r.body)
+		var b struct {
+			Error struct{ Name, Code, Message string } `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.body), &b), "%s %s: %s", c.method, c.path, r.body)
+		if c.allow == "" {
+			assert.Equal(t, http.StatusNotFound, r.status, "%s %s", c.method, c.path)
+			assert.Equal(t, "NOT_FOUND", b.Error.Code, "%s %s", c.method, c.path)
+			assert.Empty(t, r.header.Get("Allow"))
+			continue
+		}
+		assert.Equal(t, http.StatusMethodNotAllowed, r.status, "%s %s", c.method, c.path)
+		assert.Equal(t, "METHOD_NOT_ALLOWED", b.Error.Code, "%s %s", c.method, c.path)
+		assert.Equal(t, c.allow, r.header.Get("Allow"), "%s %s", c.method, c.path)
+		assert.Equal(t, "Method not allowed; use "+c.allow, b.Error.Message)
+	}
+}
+
 func TestNewValidates(t *testing.T) {
 	for name, cfg := range map[string]server.Config{
 		"no client id":     {APISignature: []byte(apiSignature), ClientSecret: clientSecret},
