@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"reflect"
-	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse-go/gatehouse"
 	"github.com/gatehouse-go/gatehouse/internal/compact"
@@ -22,7 +22,9 @@ import (
 // booleans and null need no copy); nothing a caller does to what they
 // return changes the claim set. The claims of a token are decoded into
 // their map when one of its methods is first called, once per token (the
-// Authenticator itself reads the claims it needs without the map); after
+// Authenticator itself reads the claims it needs without the map; requests
+// that first call one at the same moment may each decode it, and all get
+// the one map kept); after
 // that, reading a string claim with [Claims.String] costs nothing. The
 // zero Claims is empty.
 type Claims struct {
@@ -32,9 +34,11 @@ type Claims struct {
 // A claimSet is a claim set as a map, given (NewClaims) or decoded on
 // first use from the verified payload segment.
 type claimSet struct {
-	seg  string // the payload segment, base64url; "" when m is given
-	once sync.Once
-	m    map[string]any
+	seg string // the payload segment, base64url; "" when m is given
+	// m is the map once decoded from seg (or given): readers that find it
+	// nil decode seg, and the first map stored is the one every reader
+	// gets.
+	m atomic.Pointer[map[string]any]
 	// custom is the *C Config.Custom decoded the claims into, shared by
 	// every request presenting the token and handed out only as a deep
 	// copy (CustomOf); nil without Config.Custom.
@@ -47,10 +51,15 @@ func (c Claims) claims() map[string]any {
 	if s == nil {
 		return nil
 	}
-	if s.seg != "" {
-		s.once.Do(s.decode)
+	if p := s.m.Load(); p != nil {
+		return *p
 	}
-	return s.m
+	if s.seg == "" {
+		return nil
+	}
+	m := s.decode()
+	s.m.CompareAndSwap(nil, &m)
+	return *s.m.Load()
 }
 
 // decode decodes seg as golang-jwt decodes a claim set (strict base64url,
@@ -58,12 +67,13 @@ func (c Claims) claims() map[string]any {
 // because compact.AppendDecode and compact.DecodeObject did, which accept
 // exactly what those accept, so it cannot fail; if it did, the set would
 // read as empty.
-func (s *claimSet) decode() {
+func (s *claimSet) decode() map[string]any {
 	var m map[string]any
 	raw, ok := compact.AppendDecode(nil, s.seg)
 	if ok && json.Unmarshal(raw, &m) == nil {
-		s.m = m
+		return m
 	}
+	return nil
 }
 
 // NewClaims returns Claims holding a deep copy of m's arrays ([]any) and
@@ -74,7 +84,10 @@ func NewClaims(m map[string]any) Claims {
 	if m == nil {
 		return Claims{}
 	}
-	return Claims{s: &claimSet{m: copyObject(m)}}
+	s := &claimSet{}
+	c := copyObject(m)
+	s.m.Store(&c)
+	return Claims{s: s}
 }
 
 // Get returns the claim name and whether the claim set has it (a null

@@ -9,7 +9,7 @@ import (
 // entry holds in place (a subject, a token id and a few scopes); longer
 // strings share one buffer of their own. It brings the entry to 512
 // bytes, one of the allocator's size classes.
-const entryText = 48
+const entryText = 64
 
 // reserve makes room in e for n bytes of strings to keep: in place when
 // they fit, else in one new buffer. It is called once, before keep.
