@@ -9,7 +9,7 @@
 # Knobs (environment): COUNT (passes over the benchmarks, default 5),
 # BENCHTIME (default 300ms), BENCH (benchmark regexp, default .), ROUNDS
 # (load rounds, default 9), DURATION (wrk duration per server per round,
-# default 3s), MAX_HOST_RATIO (default 32: the report refuses to rewrite
+# default 3s), MAX_HOST_RATIO (default 28: the report refuses to rewrite
 # RESULTS.md when the host control, the golang-jwt floor ÷ the HMAC check
 # for HS256, is above it, because the host then ran code-heavy work slow;
 # 0 writes anyway; results/ keeps the run either way).
@@ -38,7 +38,7 @@ done
 
 # A host that ran code-heavy work slow measured itself: stop before the
 # load comparison rather than after it (cmd/report's host control).
-go run ./cmd/report -bench results/micro.txt -check-host -max-host-ratio "${MAX_HOST_RATIO:-32}"
+go run ./cmd/report -bench results/micro.txt -check-host -max-host-ratio "${MAX_HOST_RATIO:-28}"
 
 echo "== load" >&2
 note "load start"
@@ -48,5 +48,5 @@ echo "== report" >&2
 note "report start"
 go run ./cmd/report -bench results/micro.txt -load results/load.json \
   -env results/env.txt -notes NOTES.md -out RESULTS.md -readme README.md -profile \
-  -max-host-ratio "${MAX_HOST_RATIO:-32}"
+  -max-host-ratio "${MAX_HOST_RATIO:-28}"
 echo "wrote RESULTS.md and the summary in README.md" >&2
