@@ -19,6 +19,8 @@ func FuzzDecodeJWS(f *testing.F) {
 	f.Add("a.b.c.d")
 	f.Add("")
 	f.Add("e30.W10.x")
+	f.Add("e30KXX00.e30.x") // a header of "{}\n]}4": trailing text after the object
+	f.Add("e30.bnVsbA.x")   // claims of null
 	f.Fuzz(func(t *testing.T, tok string) {
 		d, err := decodeJWS(tok)
 		if err != nil {

@@ -160,10 +160,12 @@ func decodeJWS(tok string) (decoded, error) {
 		if err != nil {
 			return decoded{}, fmt.Errorf("not a JWT: the %s is not base64url", name)
 		}
-		m := map[string]any{}
+		// The decoder alone would stop at the first value and accept
+		// trailing text such as "{}]"; json.Valid sees the whole part.
+		var m map[string]any
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil || dec.More() {
+		if !json.Valid(raw) || dec.Decode(&m) != nil || m == nil {
 			return decoded{}, fmt.Errorf("not a JWT: the %s is not a JSON object", name)
 		}
 		*dst = raw

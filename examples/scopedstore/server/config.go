@@ -132,7 +132,9 @@ func ParseTokens(r io.Reader) ([]TokenSpec, error) {
 	if err := dec.Decode(&entries); err != nil {
 		return nil, fmt.Errorf("want a JSON list of {\"token\",\"store\",\"scopes\"}: %w", err)
 	}
-	if dec.More() {
+	// Exactly one JSON value: anything but EOF after it (even a "]" that
+	// dec.More would skip) is trailing data.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("unexpected data after the JSON list")
 	}
 	if len(entries) == 0 {

@@ -23,6 +23,8 @@ func TestParseTokens(t *testing.T) {
 		{"an object, not a list", `{"token":"` + secret + `"}`, "want a JSON list"},
 		{"unknown member", `[{"token":"` + secret + `","store":"acme","scope":["products:read"]}]`, `unknown field "scope"`},
 		{"trailing data", `[] []`, "unexpected data"},
+		{"trailing close bracket", `[{"token":"` + secret + `","store":"acme","scopes":["products:read"]}]]`, "unexpected data"},
+		{"trailing close brace", `[{"token":"` + secret + `","store":"acme","scopes":["products:read"]}]}`, "unexpected data"},
 		{"empty list", `[]`, "holds no token"},
 		{"short token", `[{"token":"short","store":"acme","scopes":["products:read"]}]`, "entry 1: token must be at least 16 characters"},
 		{"token with space", `[{"token":"sst_with space_inside!","store":"acme","scopes":["products:read"]}]`, "entry 1: token must be printable ASCII"},
