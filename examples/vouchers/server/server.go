@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/envelope"
+	"github.com/gatehouse-go/gatehouse/examples/internal/serve"
 	"github.com/gatehouse-go/gatehouse/ratelimit"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 )
@@ -193,19 +193,10 @@ var errNoRoute = envelope.ErrNotFound.WithMessage("No such endpoint")
 // when the path has routes for other methods, else 404.
 func noRoute(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var allow []string
-		for _, m := range [...]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
-			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
-				allow = append(allow, m)
-			}
-		}
+		allow := serve.AllowedMethods(mux, r)
 		if len(allow) == 0 {
 			envelope.Write(w, r, errNoRoute)
 			return
-		}
-		if slices.Contains(allow, http.MethodGet) {
-			allow = append(allow, http.MethodHead)
 		}
 		header := strings.Join(allow, ", ")
 		w.Header().Set("Allow", header)
