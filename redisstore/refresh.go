@@ -271,7 +271,12 @@ func (r *Refresh) Lookup(ctx context.Context, familyID string, hash [32]byte, no
 	return f, nil
 }
 
-// Rotate implements [issuer.RefreshStore] in one Lua script.
+// Rotate implements [issuer.RefreshStore] in one Lua script. When it finds
+// a reused token and revokes the family, with Config.MinReplicas it waits
+// for that many replicas to acknowledge the revocation, and otherwise
+// fails with an error wrapping [ErrNotReplicated] rather than
+// [issuer.ErrRefreshReused] (the family was revoked on the master, and is
+// returned): a failover could undo a revocation no replica has.
 func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.RefreshRecord) (issuer.Family, error) {
 	if err := ctx.Err(); err != nil {
 		return issuer.Family{}, err
@@ -305,6 +310,14 @@ func (r *Refresh) Rotate(ctx context.Context, oldHash [32]byte, next issuer.Refr
 	case "revoked":
 		return f, issuer.ErrFamilyRevoked
 	case "reused":
+		if r.s.minReplicas > 0 {
+			// The script revoked the family on a connection that
+			// cannot be told to WAIT: the revocation is written again
+			// with a WAIT after it, which covers the first write too.
+			if err := r.s.runScript(ctx, revokeFamilyScript, []string{r.familyKey(next.FamilyID)}).Err(); err != nil {
+				return f, wrap("rotate", err)
+			}
+		}
 		return f, issuer.ErrRefreshReused
 	}
 	return issuer.Family{}, wrap("rotate", errReply)

@@ -96,6 +96,21 @@ func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	require.ErrorIs(t, lone.Lists().Set(ctx, "acct", nil), ErrNotReplicated)
 }
 
+// reuseFamily creates family "fam2", rotates its token "rt2" to "rt3",
+// then presents "rt2" again: reuse, which revokes the family. It returns
+// that second Rotate's result.
+func reuseFamily(t *testing.T, s *Store) (issuer.Family, error) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	hash := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+	require.NoError(t, s.Refresh().Create(ctx, issuer.Family{ID: "fam2", Session: issuer.Session{Subject: "alice"}, CreatedAt: now},
+		issuer.RefreshRecord{Hash: hash("rt2"), FamilyID: "fam2", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	_, err := s.Refresh().Rotate(ctx, hash("rt2"), issuer.RefreshRecord{Hash: hash("rt3"), FamilyID: "fam2", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+	require.NoError(t, err)
+	return s.Refresh().Rotate(ctx, hash("rt2"), issuer.RefreshRecord{Hash: hash("rt4"), FamilyID: "fam2", IssuedAt: now.Add(time.Second), ExpiresAt: now.Add(time.Hour)})
+}
+
 // onReplica reports whether key is on a replica of the master that owns it.
 func onReplica(t *testing.T, c *redis.ClusterClient, key string) bool {
 	t.Helper()
@@ -163,6 +178,8 @@ func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, f.Revoked)
 	assert.True(t, onReplicaField(s.refresh.familyKey("fam1"), "rev", "1"), "family revoked on the replica")
+	reuseFamily(t, s)
+	assert.True(t, onReplicaField(s.refresh.familyKey("fam2"), "rev", "1"), "family revoked for reuse on the replica")
 	_, err = s.Refresh().RevokeFamily(ctx, "missing")
 	require.ErrorIs(t, err, issuer.ErrRefreshNotFound)
 	require.ErrorIs(t, s.APIKeys().Revoke(ctx, "missing", now), apikey.ErrKeyNotFound)
@@ -182,6 +199,11 @@ func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
 	assert.ErrorIs(t, lone.Tokens().DeleteToken(ctx, "t2"), ErrNotReplicated, "opaque token DeleteToken")
 	_, err = lone.Refresh().RevokeFamily(ctx, "fam1")
 	assert.ErrorIs(t, err, ErrNotReplicated, "refresh family revocation (logout of a session)")
+	f, err = reuseFamily(t, lone)
+	assert.ErrorIs(t, err, ErrNotReplicated, "refresh family revocation for a reused token")
+	assert.NotErrorIs(t, err, issuer.ErrRefreshReused, "no reuse answer before the revocation is safe")
+	assert.Equal(t, "fam2", f.ID)
+	assert.True(t, f.Revoked, "the family was revoked on the master")
 	rec, err := lone.APIKeys().Lookup(ctx, hash("k1"))
 	require.NoError(t, err)
 	assert.True(t, rec.Revoked, "the revocation was applied on the master")

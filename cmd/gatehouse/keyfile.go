@@ -116,12 +116,38 @@ func readNamed(path, name string) ([]byte, error) {
 }
 
 // looksSecret reports whether s, given where a file name or an id belongs,
-// looks like a JWT or an API key, which must then not be echoed.
+// looks like a JWT or an API key, which must then not be echoed: an API
+// key, anything starting as an encoded JWT header does ("eyJ"), or the
+// compact form of a JWS or JWE — three or five dot-separated segments of
+// base64url characters, the first starting as an encoded JSON object does.
+// A URL, an e-mail address or a file name with two dots is none of these.
 func looksSecret(s string) bool {
 	if _, err := apikey.ParseKey(s); err == nil || strings.HasPrefix(s, "ak_") {
 		return true
 	}
-	return strings.HasPrefix(s, "eyJ") || strings.Count(s, ".") == 2 && len(s) > 40
+	return strings.HasPrefix(s, "eyJ") || looksCompact(s)
+}
+
+// looksCompact reports whether s has the shape of a compact JWS or JWE
+// (RFC 7515 §7.1, RFC 7516 §7.1): three or five segments of base64url
+// characters, the first one, a header, starting with "ey" or "ew" (the
+// encoding of "{" followed by a quote, a space or a line break).
+func looksCompact(s string) bool {
+	if n := strings.Count(s, "."); n != 2 && n != 4 {
+		return false
+	}
+	if !strings.HasPrefix(s, "ey") && !strings.HasPrefix(s, "ew") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.', c == '=':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // keyKind tells the three forms of key file apart.

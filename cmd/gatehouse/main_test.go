@@ -167,6 +167,36 @@ func TestFlagsAfterArguments(t *testing.T) {
 // testJWT is a value that looks like a token (looksSecret).
 const testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
 
+// TestLooksSecret: tokens and keys in every compact form look secret;
+// URLs, e-mail addresses, file names and ids with two dots do not, so a
+// JWK Set URL or a subject such as those is used and quoted as given.
+func TestLooksSecret(t *testing.T) {
+	key, _, err := apikey.Generate("live")
+	require.NoError(t, err)
+	for _, s := range []string{
+		testJWT, key, "ak_live_short",
+		"eyJhbGciOiJIUzI1NiJ9",                                  // a header alone
+		"ewogICJhbGciOiAiSFMyNTYiCn0.e30.c2ln",                  // a header with line breaks
+		"eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY.Y2lwaGVydGV4dA.dGFn", // a JWE
+		"eyAiYWxnIjogIkhTMjU2IiB9..c2ln",                        // a detached payload
+	} {
+		assert.True(t, looksSecret(s), s)
+	}
+	for _, s := range []string{
+		"https://idp.acme-industries.com/oauth2/v1/keys",
+		"jonathan.livingston-seagull@example-mail.com",
+		"a-very-long-key-file-name-for-testing.v2.pem",
+		"user-42", "key_01HZX3", "j.2.3", "",
+	} {
+		assert.False(t, looksSecret(s), s)
+	}
+	// Such a URL reaches the fetch (which nothing answers on port 1).
+	const jwks = "http://localhost:1/tenants/acme-industries.eu/jwks.json"
+	r := gh(t, testJWT, "token", "inspect", "-timeout", "100ms", "-jwks", jwks, "-")
+	assert.NotContains(t, r.stderr, "not a token or key")
+	assert.Contains(t, r.stderr, jwks)
+}
+
 // TestSecretsInTheWrongPlaceAreNotEchoed: a password, token or API key
 // typed where an argument, a flag's value, a file name or an id belongs is
 // refused without being repeated on stderr or stdout. Nothing reaches the
