@@ -133,7 +133,8 @@ type Config struct {
 	// so that a failover right after a logout does not lose the
 	// revocation: the bearer revocations (Revocations), allowlist writes
 	// (Lists.Set), API-key Revoke and Delete, opaque-token RevokeToken and
-	// DeleteToken, and Refresh.RevokeFamily. A write too few replicas
+	// DeleteToken, Refresh.RevokeFamily, and the revocation of a family
+	// whose token Refresh.Rotate finds reused. A write too few replicas
 	// acknowledge within ReplicaTimeout fails with an error wrapping
 	// ErrNotReplicated. Check also refuses a master with fewer connected
 	// replicas. 0 means no waiting.
