@@ -17,11 +17,12 @@ import (
 // confirmation reads a verified token's "cnf" claim (RFC 7800): the DPoP
 // key thumbprint "jkt" (RFC 9449 §6.1) and the certificate thumbprint
 // "x5t#S256" (RFC 8705 §3.1). A "cnf" that is not an object, a member of
-// either that is not a non-empty string, or a cnf naming neither — a
-// binding this package cannot check — is rBound: the token is bound to
-// something the request cannot prove. Of a member given twice, the last
-// counts, as in the decoded claim set. cnf was read from pb, which the
-// thumbprints returned may share.
+// either that is not a non-empty string, a cnf naming neither, or one
+// with any other member ("jwk", "kid", "jku": RFC 7800 §3, a binding this
+// package cannot check) is rBound: the token is bound to something the
+// request cannot prove. Of a member given twice, the last counts, as in
+// the decoded claim set. cnf was read from pb, which the thumbprints
+// returned may share.
 func confirmation(pb []byte, cnf compact.Value) (gatehouse.Confirmation, reason) {
 	switch cnf.Kind {
 	case compact.Absent, compact.Null:
@@ -42,6 +43,8 @@ func confirmation(pb []byte, cnf compact.Value) (gatehouse.Confirmation, reason)
 			jkt = v
 		case "x5t#S256":
 			x5t = v
+		default:
+			return gatehouse.Confirmation{}, rBound
 		}
 	}
 	j, ok1 := member(pb, jkt)

@@ -155,6 +155,27 @@ func TestDPoP(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, w.Code, "an unbound token is still a bearer token in DPoPAllowed")
 }
 
+// TestDPoPBoundToMore: a token bound to a DPoP key and to something
+// bearer cannot check as well (RFC 7800's "jwk", "kid") is refused even
+// with a valid proof of the key: a binding is never ignored.
+func TestDPoPBoundToMore(t *testing.T) {
+	key := newDPoPSigner(t)
+	a := dpopAuth(t, bearer.DPoPAllowed, nil, nil)
+	for name, cnf := range map[string]map[string]any{
+		"jwk": {"jkt": key.Thumbprint(), "jwk": map[string]any{"kty": "EC"}},
+		"kid": {"jkt": key.Thumbprint(), "kid": "k2"},
+	} {
+		tok := boundToken(t, cnf)
+		_, err := a.Check(dpopRequest("DPoP", tok, proofFor(t, key, "GET", bindingURL, tok)))
+		assert.ErrorIs(t, err, bearer.ErrBoundToken, name)
+		w, _ := serveBound(a, dpopRequest("DPoP", tok, proofFor(t, key, "GET", bindingURL, tok)))
+		assert.Equal(t, http.StatusUnauthorized, w.Code, name)
+	}
+	tok := boundToken(t, map[string]any{"jkt": key.Thumbprint()})
+	w, _ := serveBound(a, dpopRequest("DPoP", tok, proofFor(t, key, "GET", bindingURL, tok)))
+	assert.Equal(t, http.StatusNoContent, w.Code, "jkt alone")
+}
+
 // TestDPoPModes: Off treats the scheme as another one and still refuses
 // bound tokens; Required refuses bearer tokens.
 func TestDPoPModes(t *testing.T) {

@@ -258,9 +258,10 @@ func CustomFrom[C any](ctx context.Context) (*C, bool) {
 // Authenticator's Check returns it, or a handler reads it), and whether
 // there were claims of type C. The *C is the caller's own deep copy of the
 // claims cached with the token: its pointers, slices, maps, arrays,
-// interfaces and exported struct fields are copied all the way down, so a
-// caller that changes it changes nothing for other requests. Unexported
-// fields are copied shallowly: a type whose own UnmarshalJSON keeps
+// interfaces and exported struct fields (those promoted from an embedded
+// struct of an unexported type included) are copied all the way down, so
+// a caller that changes it changes nothing for other requests. Other
+// unexported fields are copied shallowly: a type whose own UnmarshalJSON keeps
 // pointers, slices or maps in unexported fields shares what they refer
 // to, and must not be changed through them. The copy costs one allocation
 // per pointer, slice and map of the claims.

@@ -12,7 +12,8 @@ func deepCopy[C any](c *C) *C {
 // copyInto sets dst, a settable value of src's type, to a deep copy of
 // src: pointers, slices, maps, arrays, interfaces and the exported fields
 // of structs are copied all the way down, so that nothing changed through
-// dst reaches src. Unexported struct fields are copied as they are
+// dst reaches src, the exported fields of embedded structs of unexported
+// types included. Other unexported struct fields are copied as they are
 // (shallowly): a type whose unexported fields hold pointers, slices or
 // maps (set by its own UnmarshalJSON) shares what they refer to. Past
 // maxMemberDepth levels, deeper than encoding/json decodes, values are
@@ -80,13 +81,28 @@ func copyInto(dst, src reflect.Value, depth int) {
 		dst.Set(n)
 	case reflect.Struct:
 		dst.Set(src) // unexported fields as they are
-		for i := range src.NumField() {
-			if f := dst.Field(i); f.CanSet() && !flat(f.Type()) {
-				copyInto(f, src.Field(i), depth+1)
-			}
-		}
+		copyFields(dst, src, depth)
 	default:
 		dst.Set(src)
+	}
+}
+
+// copyFields replaces the exported fields of the struct dst, already a
+// shallow copy of src, with deep copies of src's. An embedded struct of
+// an unexported type is an unexported field whose exported fields
+// encoding/json fills all the same (they are promoted): they are copied
+// too, as reflection lets them be set.
+func copyFields(dst, src reflect.Value, depth int) {
+	for i := range src.NumField() {
+		f := dst.Field(i)
+		switch {
+		case f.CanSet():
+			if !flat(f.Type()) {
+				copyInto(f, src.Field(i), depth+1)
+			}
+		case f.Kind() == reflect.Struct && dst.Type().Field(i).Anonymous && depth < maxMemberDepth:
+			copyFields(f, src.Field(i), depth+1)
+		}
 	}
 }
 

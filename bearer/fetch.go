@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -214,6 +215,10 @@ func orDefault(d, def time.Duration) time.Duration {
 func safeURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// Not a URL: everything from its first '?' on may be a query.
+		if i := strings.IndexByte(raw, '?'); i >= 0 {
+			raw = raw[:i] + "?…"
+		}
 		return redactURL(raw)
 	}
 	if u.RawQuery != "" {

@@ -381,6 +381,27 @@ func TestJWKSIssuerCheckedBeforeFetch(t *testing.T) {
 	assert.Equal(t, hits, srv.hits.Load(), "no refresh for a foreign issuer's kid")
 }
 
+// TestJWKSForeignIssuerWhileUnready: while the issuer has no keys, a
+// token without kid naming another issuer is refused as such (401), not
+// answered 503 as the issuer's own tokens are: the outage is no reason to
+// tell its sender to retry.
+func TestJWKSForeignIssuerWhileUnready(t *testing.T) {
+	srv := newJWKSServer(t)
+	srv.down.Store(true)
+	cfg := jwksConfig(newClock(t0), srv.URL)
+	cfg.WaitReady = 0
+	a := mustNew(t, cfg)
+	s := newSigner(t, "ES256", "")
+	claims := claimsAt(t0)
+	_, err := a.Check(bearerRequest(s.sign(t, claims, nil)))
+	assert.ErrorIs(t, err, ErrUnavailable, "the issuer's own token")
+	claims["iss"] = "https://evil.test"
+	_, err = a.Check(bearerRequest(s.sign(t, claims, nil)))
+	assert.ErrorIs(t, err, ErrIssuer)
+	_, err = a.Check(bearerRequest("eyJhbGciOiJFUzI1NiJ9.bm90IGpzb24.c2ln"))
+	assert.ErrorIs(t, err, ErrTokenInvalid, "claims that are not a claim set")
+}
+
 // TestJWKSRedirectRules checks that a redirect obeys the rules of the
 // configured URL: an https set may redirect to https, never to plain http
 // (where the keys could be replaced in transit). The refused target is

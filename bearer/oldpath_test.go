@@ -242,6 +242,11 @@ func oldConfirmation(c jwt.MapClaims) (gatehouse.Confirmation, reason) {
 	if !ok {
 		return gatehouse.Confirmation{}, rBound
 	}
+	for name := range m {
+		if name != "jkt" && name != "x5t#S256" {
+			return gatehouse.Confirmation{}, rBound
+		}
+	}
 	member := func(name string) (string, bool) {
 		v, present := m[name]
 		if !present {

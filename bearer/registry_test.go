@@ -469,6 +469,17 @@ func TestKeySetURLsRedacted(t *testing.T) {
 	}
 }
 
+// TestUnparseableURLRedacted: a JWK Set URL that does not parse is named
+// in New's error without its password or its query either.
+func TestUnparseableURLRedacted(t *testing.T) {
+	_, err := bearer.New(bearer.Config{Algorithms: []string{"ES256"}, JWKSURL: "https://svc:s3cr3t@idp.example.com/%zz?api_key=k3y"})
+	require.ErrorIs(t, err, bearer.ErrConfig)
+	for _, secret := range []string{"s3cr3t", "k3y"} {
+		assert.NotContains(t, err.Error(), secret)
+	}
+	assert.Contains(t, err.Error(), `"xxxxx@idp.example.com/%zz?…" is not an absolute URL`)
+}
+
 // TestHTTPSIssuerKeepsHTTPSKeys: an https issuer's document naming a
 // plain-http jwks_uri is refused, even on loopback.
 func TestHTTPSIssuerKeepsHTTPSKeys(t *testing.T) {

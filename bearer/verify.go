@@ -463,7 +463,8 @@ func (is *issuerState) checkHeader(t *jws, alg string) reason {
 // A kid the remote set does not hold costs a (rate-limited) fetch of the
 // set, a round trip to the provider. Before it, the claims are decoded and
 // the issuer checked: a token that is not a claim set, or from a foreign
-// issuer, never spends the fetch budget.
+// issuer, never spends the fetch budget. They are checked too before the
+// 503 of a set without usable keys, which such a token does not get.
 func (is *issuerState) keyFor(ctx context.Context, t *jws, alg string, c *payload, names *compact.Names) (sk *staticKey, rkey *remoteKey, kid string, rs reason) {
 	if rs = is.checkHeader(t, alg); rs != rOK {
 		return nil, nil, "", rs
@@ -495,6 +496,15 @@ func (is *issuerState) keyFor(ctx context.Context, t *jws, alg string, c *payloa
 	k, err := is.remote.key(ctx, kid, alg)
 	switch {
 	case errors.Is(err, ErrUnavailable):
+		// The 503 of an issuer without keys is for its own tokens: a
+		// token that is not a claim set, or that names another issuer,
+		// is refused as it would be were the keys there.
+		if !c.early(names) {
+			return nil, nil, "", rInvalid
+		}
+		if rs := is.checkIssuer(c.pb, c.vals); rs != rOK {
+			return nil, nil, "", rs
+		}
 		return nil, nil, "", rUnavailable
 	case err != nil:
 		return nil, nil, "", rUnknownKey

@@ -430,6 +430,52 @@ func TestCustomClaimsAreOwnCopies(t *testing.T) {
 	assert.False(t, ok, "claims of another type")
 }
 
+// accessClaims is embedded, under its unexported type, in
+// embeddedClaims: encoding/json fills its promoted fields all the same.
+type accessClaims struct {
+	Roles []string `json:"roles"`
+}
+
+type embeddedClaims struct {
+	accessClaims
+	Org string `json:"org"`
+}
+
+// TestCustomClaimsEmbeddedAreOwnCopies: the fields a custom claim type
+// promotes from an embedded struct of an unexported type are deep-copied
+// too: a handler that writes into its copy's roles does not grant them
+// to the next request with the same token.
+func TestCustomClaimsEmbeddedAreOwnCopies(t *testing.T) {
+	c := newClock(t0)
+	hs := newSigner(t, "HS256", "")
+	cfg := baseConfig(c, hs)
+	cfg.Custom = Custom[embeddedClaims](nil)
+	a := mustNew(t, cfg)
+	m := claimsAt(t0)
+	m["org"], m["roles"] = "acme", []string{"viewer"}
+	tok := hs.sign(t, m, nil)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /mutate", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ec, ok := CustomFrom[embeddedClaims](r.Context())
+		if assert.True(t, ok) && assert.Len(t, ec.Roles, 1) {
+			ec.Roles[0] = "admin"
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	var seen embeddedClaims
+	mux.Handle("GET /read", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ec, ok := CustomFrom[embeddedClaims](r.Context()); assert.True(t, ok) {
+			seen = *ec
+		}
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	require.Equal(t, http.StatusNoContent, getWithToken(t, srv.URL+"/mutate", tok).StatusCode)
+	require.Equal(t, http.StatusOK, getWithToken(t, srv.URL+"/read", tok).StatusCode)
+	assert.Equal(t, embeddedClaims{accessClaims: accessClaims{Roles: []string{"viewer"}}, Org: "acme"}, seen)
+}
+
 // FuzzVerify checks every token against the former map-based path and
 // the reference verification with golang-jwt's ParseWithClaims
 // (compareDecision, in every diffSetup): the same reason, Principal and
