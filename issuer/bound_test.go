@@ -3,8 +3,10 @@ package issuer_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,43 @@ func TestMemoryRefreshBoundPerSubject(t *testing.T) {
 	}
 	assert.Equal(t, (1<<17)/4, logins)
 	require.NoError(t, create(e, "other", "t1", "bob", time.Hour), "the others still log in")
+}
+
+// TestMemoryRefreshFullRingRotatesAtTheBound: over loopback, a session
+// whose ring is full (its current token and RefreshRing rotated ones)
+// refreshes on in a store at its bounds, in all and per subject: each such
+// rotation forgets the ring's oldest token, so it takes no room. It was
+// refused with 503 from its RefreshRing+1st refresh on, until tokens
+// expired a RefreshTTL later. A new login still finds no room, and the
+// tokens the ring still holds are still reuse.
+func TestMemoryRefreshFullRingRotatesAtTheBound(t *testing.T) {
+	const bound = issuer.RefreshRing + 1
+	store := mustMemoryRefresh(issuer.MemoryRefreshConfig{MaxTokens: bound, MaxTokensPerSubject: bound})
+	f := newFixture(t, func(c *issuer.Config) { c.Refresh = store })
+	srv := httptest.NewServer(f.mux)
+	defer srv.Close()
+	post := func(path, body string) (int, pairBody) {
+		res, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var p pairBody
+		if res.StatusCode == http.StatusOK {
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&p))
+		}
+		return res.StatusCode, p
+	}
+	code, p := post("/auth/login", `{"username":"partner","password":"partner-password"}`)
+	require.Equal(t, http.StatusOK, code)
+	var tokens []string
+	for n := 1; n <= 3*issuer.RefreshRing; n++ {
+		tokens = append(tokens, p.Data.RefreshToken)
+		code, p = post("/auth/refresh", `{"refresh_token":"`+p.Data.RefreshToken+`"}`)
+		require.Equal(t, http.StatusOK, code, "refresh %d", n)
+		require.LessOrEqual(t, store.Len(), bound)
+	}
+	code, _ = post("/auth/login", `{"username":"partner","password":"partner-password"}`)
+	assert.Equal(t, http.StatusServiceUnavailable, code, "a new session needs room")
+	code, _ = post("/auth/refresh", `{"refresh_token":"`+tokens[len(tokens)-issuer.RefreshRing]+`"}`)
+	assert.Equal(t, http.StatusUnauthorized, code, "a token the ring holds is reuse")
+	assert.Equal(t, issuer.ReasonRefreshReused, f.audit.Last().Reason)
 }

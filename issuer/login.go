@@ -160,7 +160,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 				} else {
 					i.endAttempt(ctx, &ipKey, &userKey) // the password was never checked
 				}
-				i.fail(w, r, ev, reasonIPDenied, e)
+				i.fail(w, r, ev, allowlistReason(e), e)
 				return
 			}
 		}
@@ -229,6 +229,16 @@ func (i *Issuer) endAttempt(ctx context.Context, as ...*attempt) {
 // error is the throttle's 503.
 func (i *Issuer) settleGood(ctx context.Context, reset, good *attempt) error {
 	return attempts.SettleGood(ctx, i.throttle, reset, good)
+}
+
+// allowlistReason is the audit reason of a refusal from the
+// AccountChecker: ip_denied for its 403, store_unavailable for its 503 (the
+// allowlist could not be read, so the address was not refused).
+func allowlistReason(e *envelope.Error) gatehouse.Reason {
+	if e.Status >= http.StatusInternalServerError {
+		return reasonStore
+	}
+	return reasonIPDenied
 }
 
 // throttleReason is the audit reason of a refusal from beginAttempt.

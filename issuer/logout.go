@@ -11,7 +11,6 @@ import (
 	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/dpop"
 	"github.com/gatehouse-go/gatehouse/envelope"
-	"github.com/gatehouse-go/gatehouse/internal/issuance"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -29,8 +28,9 @@ type logoutClaims struct {
 // (its cnf.jkt, RFC 9449 §6.1), "" for a token without "cnf" (or a null
 // one), and false for a "cnf" Logout cannot check, as the bearer
 // middleware refuses it: one that is not an object, a "jkt" that is not a
-// non-empty string, a certificate binding ("x5t#S256", RFC 8705), or
-// neither. Its members are read with exact names, like the claims.
+// non-empty string, a certificate binding ("x5t#S256", RFC 8705), any
+// other member ("jwk", "kid", …: RFC 7800 §3), or none. Its members are
+// read with exact names, like the claims.
 func (c *logoutClaims) boundKey() (string, bool) {
 	if c.Confirmation == nil || string(c.Confirmation) == "null" {
 		return "", true
@@ -39,12 +39,16 @@ func (c *logoutClaims) boundKey() (string, bool) {
 		JKT *string         `json:"jkt"`
 		X5T json.RawMessage `json:"x5t#S256"`
 	}
-	if issuance.ClaimsDecoder.Unmarshal(c.Confirmation, &cnf) != nil ||
+	if cnfDecoder.Unmarshal(c.Confirmation, &cnf) != nil ||
 		cnf.X5T != nil || cnf.JKT == nil || *cnf.JKT == "" {
 		return "", false
 	}
 	return *cnf.JKT, true
 }
+
+// cnfDecoder reads a "cnf" claim: exact member names, each once, and no
+// member but those of the binding read.
+var cnfDecoder = envelope.Decoder{}
 
 // logoutResult is the data of a successful logout response.
 type logoutResult struct {
@@ -184,7 +188,8 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		// refresh included, comes from a listed address.
 		acct := Session{Subject: c.Subject, Tenant: c.Tenant}.allowlistKey()
 		if err := i.accounts.CheckAccount(ctx, acct, gatehouse.ClientAddr(r)); err != nil {
-			i.fail(w, r, ev, reasonIPDenied, passThrough(err))
+			e := passThrough(err)
+			i.fail(w, r, ev, allowlistReason(e), e)
 			return
 		}
 	}

@@ -31,9 +31,10 @@ type MemoryRefreshConfig struct {
 	MaxTokens int
 	// MaxTokensPerSubject bounds how many of them the families of one
 	// subject (Session.Tenant and Session.Subject) hold, so that one
-	// caller who logs in or refreshes in a loop exhausts its own share,
-	// not the store. Default: a quarter of MaxTokens (32768 with its
-	// default: one session refreshed every 18 seconds for a week).
+	// caller who logs in in a loop exhausts its own share, not the store
+	// (a session refreshed in a loop holds at most RefreshRing+1).
+	// Default: a quarter of MaxTokens (32768 with its default: about 1900
+	// sessions whose rings are full).
 	MaxTokensPerSubject int
 }
 
@@ -48,7 +49,9 @@ type MemoryRefreshConfig struct {
 // rotated, whose reuse must still be detected — is never forgotten to make
 // room: when a bound is reached with live tokens, Create and Rotate fail
 // with [ErrStoreFull] (login and refresh answer 503, and the presented
-// refresh token stays valid) until the earliest of them expires.
+// refresh token stays valid) until the earliest of them expires. A Rotate
+// of a family whose ring is full takes no room (the ring forgets its
+// oldest token, as at every such rotation), so it succeeds at a bound.
 //
 // The zero value is not usable; call [NewMemoryRefresh]. It is safe for concurrent use, never fails except
 // as the interface documents, and holds state for one process only (use a
@@ -189,7 +192,9 @@ func (m *MemoryRefresh) Rotate(ctx context.Context, oldHash [32]byte, next Refre
 	if _, taken := m.tokens[next.Hash]; taken {
 		return Family{}, ErrFamilyExists
 	}
-	if !m.room(fam.owner(), next.IssuedAt) {
+	// A rotation that forgets the oldest token of a full ring holds as
+	// many tokens after as before: it needs no room.
+	if !m.ringFull(fam) && !m.room(fam.owner(), next.IssuedAt) {
 		return Family{}, ErrStoreFull
 	}
 	fam.rotated = append(fam.rotated, fam.current)
@@ -243,6 +248,17 @@ func (m *MemoryRefresh) find(familyID string, hash [32]byte, now time.Time) (*me
 		return nil, memToken{}, ErrRefreshNotFound
 	}
 	return fam, tok, nil
+}
+
+// ringFull reports whether a rotation of fam forgets the oldest of its
+// RefreshRing rotated tokens, which the store still holds. m.mu must be
+// held.
+func (m *MemoryRefresh) ringFull(fam *memFamily) bool {
+	if len(fam.rotated) < RefreshRing {
+		return false
+	}
+	tok, ok := m.tokens[fam.rotated[0]]
+	return ok && tok.family == fam.ID
 }
 
 // room reports whether one more token of owner's fits, purging the

@@ -160,7 +160,8 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	}
 	if i.accounts != nil {
 		if err := allow.check(ctx, i.accounts, fam.allowlistKey(), addr); err != nil {
-			return Pair{}, reasonIPDenied, passThrough(err)
+			e := passThrough(err)
+			return Pair{}, allowlistReason(e), e
 		}
 	}
 	limit, reason, err := i.recheck(ctx, fam, revoked)

@@ -60,3 +60,22 @@ func TestGenerateClientSecret(t *testing.T) {
 	assert.Equal(t, tokenendpoint.HashClientSecret(s1), h1)
 	assert.NotEqual(t, h1, h2)
 }
+
+// TestClientStoreKitSeedsEveryFlag: the conformance kit seeds a client
+// with every flag a store must persist set, RequireDPoP included, so that
+// a store that forgot one would fail it (a client whose tokens must be
+// DPoP-bound would get bearer tokens).
+func TestClientStoreKitSeedsEveryFlag(t *testing.T) {
+	var shortKey, requireDPoP bool
+	tokenendpointtest.TestClientStore(t, func(t *testing.T, clients ...tokenendpoint.Client) tokenendpoint.ClientStore {
+		for _, c := range clients {
+			shortKey = shortKey || c.InsecureShortAssertionKey
+			requireDPoP = requireDPoP || c.RequireDPoP
+		}
+		m, err := tokenendpoint.NewMemoryClients(clients...)
+		require.NoError(t, err)
+		return m
+	})
+	assert.True(t, shortKey, "InsecureShortAssertionKey")
+	assert.True(t, requireDPoP, "RequireDPoP")
+}

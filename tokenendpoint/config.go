@@ -50,7 +50,10 @@ type Config struct {
 	Replay ReplayStore
 	// Throttle limits failed client authentications per client address
 	// (key "ip:" + ratelimit.AddrKey(addr): an IPv4 address, an IPv6 /64)
-	// and per client ("client:<id>"). Each attempt is counted (Begin)
+	// and per client ("client:" and the SHA-256 of the client_id,
+	// base64url encoded: a client_id may be a secret, such as an API key,
+	// and is never written to the throttle's store as it is). Each
+	// attempt is counted (Begin)
 	// before the client is looked up; a throttle with BeginAll and Settle
 	// (ratelimit.FailureThrottle) counts and settles both keys with one
 	// call each. Optional.
@@ -81,7 +84,8 @@ type Config struct {
 	// the replay claim is spent), given its JSON claims and the replay
 	// claim's value, and returns the claims the client session's token
 	// carries besides the endpoint's: a value that marshals to a JSON
-	// object (a struct or a map), or nil for none. Its error refuses the
+	// object (a struct or a map), or nil for none (a nil map or pointer,
+	// which marshals to null, too). Its error refuses the
 	// grant with 400 invalid_grant: an error made by InvalidGrant gives the
 	// description, any other the generic "Invalid assertion". The claims
 	// may not name, in any letter case, a claim the endpoint sets (iss,

@@ -225,7 +225,7 @@ func TestDPoPRequired(t *testing.T) {
 		code, _ := oauthError(t, w)
 		assert.Equal(t, "invalid_dpop_proof", code)
 		assert.Equal(t, dpop.ReasonMissingProof, f.audit.Last().Reason)
-		assert.Zero(t, f.throttle.Count("client:shop"), "no client authentication was attempted")
+		assert.Zero(t, f.throttle.Count(clientKey("shop")), "no client authentication was attempted")
 		s := storekit.NewSigner(t)
 		assert.Equal(t, "DPoP", decodeToken(t, f.post("application/x-www-form-urlencoded", credentialsForm, "DPoP", f.proof(t, s))).TokenType)
 	})

@@ -1,6 +1,8 @@
 package tokenendpoint_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
@@ -25,6 +27,13 @@ func newClock() *clock { return storekit.NewClock() }
 type throttle = storekit.Throttle
 
 func newThrottle(limit int) *throttle { return storekit.NewThrottle(limit) }
+
+// clientKey is the Throttle key of the client_id id: "client:" and its
+// SHA-256, base64url encoded.
+func clientKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "client:" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
 
 // events collects audit events.
 type events = storekit.Events

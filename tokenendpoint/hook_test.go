@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -137,5 +139,33 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	require.ErrorIs(t, err, tokenendpoint.ErrConfig)
 	for _, want := range []string{"Issuer", "Clients", "TokenType", "negative", "ReplayClaim"} {
 		assert.ErrorContains(t, err, want)
+	}
+}
+
+// TestAssertionHookNilClaims: over loopback, a hook that returns a nil
+// map or a nil pointer (no claims for this assertion) grants a session
+// without application claims, as a nil interface does; it was refused
+// with 500, since they marshal to null.
+func TestAssertionHookNilClaims(t *testing.T) {
+	type claims struct {
+		Tier string `json:"tier"`
+	}
+	for name, none := range map[string]any{"nil map": map[string]any(nil), "nil pointer": (*claims)(nil), "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			f := newTokenFixture(t, func(c *tokenendpoint.Config) {
+				c.ReplayClaim = ""
+				c.Assertion = func(json.RawMessage, string) (any, error) { return none, nil }
+			})
+			srv := httptest.NewServer(f.mux)
+			defer srv.Close()
+			a := jws(t, jwtHeader, map[string]any{"iat": f.clock.Now().Unix(), "jti": "nil-1"}, shopKey)
+			res, err := http.PostForm(srv.URL+"/token", url.Values{"grant_type": {tokenendpoint.GrantJWTBearer}, "client_id": {"shop"}, "assertion": {a}})
+			require.NoError(t, err)
+			defer res.Body.Close()
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			var b tokenBody
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&b))
+			assert.Equal(t, sessionClaims{Kind: tokenendpoint.SessionClient, ClientID: "shop"}, f.verify(t, b.AccessToken), "no application claims")
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,9 +88,10 @@ var (
 // is checked against a dummy secret hash or HMAC key, so it takes the same
 // path and answers the same body as a wrong credential. With a Throttle,
 // every client authentication is counted against the client address
-// ("ip:" + ratelimit.AddrKey) and the client ("client:<id>") before the
-// client is looked up, so parallel guesses cannot outrun the count. A
-// failed one (wrong secret, bad assertion signature) stays counted; a
+// ("ip:" + ratelimit.AddrKey) and the client ("client:" and the base64url
+// SHA-256 of the client_id, which may be a secret) before the client is
+// looked up, so parallel guesses cannot outrun the count. A failed one
+// (wrong secret, bad assertion signature) stays counted; a
 // grant clears the client's count and takes back its attempt against the
 // address; any other refusal takes back both.
 func (ep *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +288,7 @@ func (ep *Endpoint) attempt(ctx context.Context, addr netip.Addr, clientID strin
 		tok, reason, e, _ := authenticate()
 		return tok, reason, e
 	}
-	ipKey, clientKey := attempt{Key: "ip:" + ratelimit.AddrKey(addr)}, attempt{Key: "client:" + clientID}
+	ipKey, clientKey := attempt{Key: "ip:" + ratelimit.AddrKey(addr)}, attempt{Key: clientThrottleKey(clientID)}
 	if e := ep.beginAttempt(ctx, &ipKey, &clientKey); e != nil {
 		return grantedToken{}, throttleReason(e), e
 	}
@@ -301,6 +303,15 @@ func (ep *Endpoint) attempt(ctx context.Context, addr netip.Addr, clientID strin
 		}
 	}
 	return tok, reason, e
+}
+
+// clientThrottleKey returns the Throttle key of the client_id clientID:
+// "client:" and the SHA-256 of the id, base64url encoded. A client_id may
+// be a secret (an API key, see ClientStore), so it never names a key of
+// the throttle's store as it was sent.
+func clientThrottleKey(clientID string) string {
+	sum := sha256.Sum256([]byte(clientID))
+	return "client:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // narrowScopes returns the scopes a session of c gets: the client's, or
@@ -334,8 +345,9 @@ type sessionPayload struct {
 }
 
 // issueSession signs the session token of kind for c with scopes, which
-// narrowScopes returned, and extra, the Assertion hook's claims (nil for
-// none), bound to the DPoP key of thumbprint jkt ("" for a bearer token).
+// narrowScopes returned, and extra, the Assertion hook's claims (nil, or a
+// value that marshals to null, for none), bound to the DPoP key of
+// thumbprint jkt ("" for a bearer token).
 func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, extra any, jkt string) (grantedToken, gatehouse.Reason, *envelope.Error) {
 	if err := issuance.CheckScopes(scopes); err != nil {
 		return grantedToken{}, reasonSign, envelope.ErrInternal.WithCause(err)
@@ -366,7 +378,9 @@ func (ep *Endpoint) issueSession(c Client, scopes []string, kind SessionKind, ex
 	}
 	if extra != nil {
 		more, err := json.Marshal(extra)
-		if err == nil {
+		// A nil map or pointer, which marshals to null, is no claims,
+		// as a nil interface is.
+		if err == nil && string(more) != "null" {
 			payload, err = issuance.MergeObject(payload, more)
 		}
 		if err != nil {

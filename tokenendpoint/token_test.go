@@ -1,7 +1,9 @@
 package tokenendpoint_test
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -134,11 +136,11 @@ func TestTokenThrottlesFailedClientAuthentication(t *testing.T) {
 	for range 4 {
 		require.Equal(t, http.StatusUnauthorized, f.postJSON(bad).Code)
 	}
-	assert.Equal(t, 4, f.throttle.Count("client:shop"))
+	assert.Equal(t, 4, f.throttle.Count(clientKey("shop")))
 	assert.Equal(t, 4, f.throttle.Count("ip:127.0.0.1"))
 	// A success clears the client's count, not the address's.
 	decodeToken(t, f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret}))
-	assert.Equal(t, 0, f.throttle.Count("client:shop"))
+	assert.Equal(t, 0, f.throttle.Count(clientKey("shop")))
 	assert.Equal(t, 4, f.throttle.Count("ip:127.0.0.1"))
 
 	// Bad assertion signatures count too.
@@ -387,6 +389,39 @@ func TestTokenScopeNarrowing(t *testing.T) {
 	b := decodeToken(t, f.post("application/x-www-form-urlencoded", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {"shop"}, "client_secret": {shopSecret}, "scope": {"vouchers:confirm"}}.Encode()))
 	assert.Equal(t, "vouchers:confirm", b.Scope)
+}
+
+// TestTokenScopeOfWhiteSpaceIsOmitted: over loopback, a scope of white
+// space only counts as omitted, and the white space around a scope is
+// ignored, in a JSON body as in a form: the same request grants the same
+// scopes in either encoding. In JSON, " " granted a session without any
+// scope and "\tvouchers:confirm" was invalid_scope.
+func TestTokenScopeOfWhiteSpaceIsOmitted(t *testing.T) {
+	f := newTokenFixture(t)
+	srv := httptest.NewServer(f.mux)
+	defer srv.Close()
+	grant := func(res *http.Response, err error) tokenBody {
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		var b tokenBody
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&b))
+		return b
+	}
+	for scope, want := range map[string]string{
+		" ":                    "vouchers:reserve vouchers:confirm",
+		"\t \r\n":              "vouchers:reserve vouchers:confirm",
+		" vouchers:confirm\t":  "vouchers:confirm",
+		"\tvouchers:confirm  ": "vouchers:confirm",
+	} {
+		form := grant(http.PostForm(srv.URL+"/token", url.Values{"grant_type": {"client_credentials"},
+			"client_id": {"shop"}, "client_secret": {shopSecret}, "scope": {scope}}))
+		body, err := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret, "scope": scope})
+		require.NoError(t, err)
+		js := grant(http.Post(srv.URL+"/token", "application/json", bytes.NewReader(body)))
+		assert.Equal(t, want, form.Scope, "form %q", scope)
+		assert.Equal(t, want, js.Scope, "JSON %q", scope)
+	}
 }
 
 func TestTokenStoreFailuresFailClosed(t *testing.T) {

@@ -79,8 +79,10 @@ var formParams = [...]string{"grant_type", "client_id", "client_secret", "assert
 // application/x-www-form-urlencoded body (RFC 6749), with the client
 // optionally authenticated by HTTP Basic (RFC 6749 §2.3.1, id and secret
 // form-encoded). The query string is never read. Parameters sent empty
-// count as omitted. Failures are invalid_request errors (400, or 413 / 415
-// for the body's size and type).
+// count as omitted; the scope is read without the white space around it,
+// in either encoding, so a scope of white space only is omitted too.
+// Failures are invalid_request errors (400, or 413 / 415 for the body's
+// size and type).
 func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBytes int64) (tokenRequest, *envelope.Error) {
 	var req tokenRequest
 	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -96,7 +98,7 @@ func parseTokenRequest(w http.ResponseWriter, r *http.Request, maxBytes int64) (
 			return req, e.WithOAuthCode("invalid_request")
 		}
 		req = tokenRequest{grantType: body.GrantType, clientID: body.ClientID,
-			clientSecret: body.ClientSecret, assertion: body.Assertion, scope: body.Scope}
+			clientSecret: body.ClientSecret, assertion: body.Assertion, scope: strings.TrimSpace(body.Scope)}
 	case "application/x-www-form-urlencoded":
 		if e := parseTokenForm(w, r, maxBytes, &req); e != nil {
 			return req, e

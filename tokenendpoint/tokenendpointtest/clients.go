@@ -12,7 +12,7 @@ import (
 
 // TestClientStore checks that a ClientStore returns exactly the clients it
 // was seeded with: lookups by exact client_id with every field intact
-// (InsecureShortAssertionKey included),
+// (InsecureShortAssertionKey and RequireDPoP included),
 // ErrClientNotFound for anything else (other case, prefixes, the empty id),
 // copies that the caller may modify (scopes and the assertion key),
 // context cancellation and concurrent reads. newStore must return a store
@@ -26,7 +26,9 @@ func TestClientStore(t *testing.T, newStore func(t *testing.T, clients ...tokene
 		Subject: "shop-subject", Tenant: "t-1", Scopes: []string{"vouchers:reserve", "stores:read"},
 	}
 	m2m := tokenendpoint.Client{ID: "server-1", SecretHash: tokenendpoint.HashClientSecret("another-secret")}
-	app := tokenendpoint.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef")}
+	// A client whose tokens must all be DPoP-bound: a store that forgot
+	// the flag would hand it bearer tokens.
+	app := tokenendpoint.Client{ID: "app-1", AssertionKey: []byte("0123456789abcdef0123456789abcdef"), RequireDPoP: true}
 	// A legacy client with a 15-byte signature: the store must keep
 	// the opt-in flag with the key, or the client could not sign in.
 	legacy := tokenendpoint.Client{ID: "legacy-1", AssertionKey: []byte("monApiSignature"), InsecureShortAssertionKey: true}
