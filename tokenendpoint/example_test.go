@@ -32,7 +32,7 @@ func Example() {
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /v2/token", ep)
-	mux.Handle("POST /v2/confirm", gatehouse.Chain(auth.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))(
+	mux.Handle("POST /v2/confirm", gatehouse.Chain(auth.Middleware, ep.RequireSession(tokenendpoint.SessionM2M))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, _ := tokenendpoint.SessionFrom(r.Context())
 			fmt.Fprintf(w, "%s session of %s", s.Kind, s.ClientID)

@@ -43,8 +43,9 @@ type Session struct {
 
 // SessionFrom returns the session of the request's Principal, and false
 // when the request was not authenticated by the bearer middleware with a
-// token-endpoint token (no Principal, an API key, another JWT, or claims
-// decoded by bearer.Config.Custom).
+// token-endpoint token (no Principal, an API key, a JWT without a session
+// kind, or claims decoded by bearer.Config.Custom). It does not check the
+// token's issuer (see [Endpoint.CheckSession]).
 func SessionFrom(ctx context.Context) (Session, bool) {
 	p, ok := gatehouse.PrincipalRefFrom(ctx)
 	if !ok {
@@ -94,6 +95,10 @@ var (
 // when there is no Principal at all and a 403 when there is one of another
 // kind: a client session on an m2m route, an m2m session on a client
 // route, an API key or any other token. Both wrap ErrWrongSession.
+//
+// It takes the "session_kind" claim of any token the bearer middleware
+// accepted as this package's: behind a middleware that trusts other
+// issuers too, use [Endpoint.CheckSession], which checks the issuer.
 func CheckSession(r *http.Request, kind SessionKind) (Session, error) {
 	p, ok := gatehouse.PrincipalRefFrom(r.Context())
 	if !ok {
@@ -103,10 +108,34 @@ func CheckSession(r *http.Request, kind SessionKind) (Session, error) {
 	if ok && s.Kind == kind && p.Method == gatehouse.MethodJWT {
 		return s, nil
 	}
-	if kind == SessionM2M {
-		return Session{}, errNeedM2M
+	return Session{}, wrongKind(kind)
+}
+
+// CheckSession is the package's [CheckSession] for this endpoint's own
+// sessions: the token's "iss" must also be Config.Issuer. Use it (or
+// [Endpoint.RequireSession]) when the bearer middleware in front of the
+// route trusts issuers besides this endpoint, such as an OpenID provider:
+// a token of another issuer that happens to carry a "session_kind" claim
+// is then refused with the 403 of a token of another kind, as any other
+// token is.
+func (ep *Endpoint) CheckSession(r *http.Request, kind SessionKind) (Session, error) {
+	s, err := CheckSession(r, kind)
+	if err != nil {
+		return Session{}, err
 	}
-	return Session{}, errNeedClient
+	if iss, _ := s.Claims.String("iss"); iss != ep.issuer {
+		return Session{}, wrongKind(kind)
+	}
+	return s, nil
+}
+
+// wrongKind is CheckSession's refusal of a Principal that is not a session
+// of kind.
+func wrongKind(kind SessionKind) *envelope.Error {
+	if kind == SessionM2M {
+		return errNeedM2M
+	}
+	return errNeedClient
 }
 
 // writeSessionRefusal renders err, a refusal of CheckSession, in the
@@ -133,10 +162,32 @@ func writeSessionRefusal(w http.ResponseWriter, r *http.Request, err error) {
 //		tokenendpoint.RequireSession(tokenendpoint.SessionClient))(order))
 //
 // It is safe for concurrent use and allocates nothing on either path.
+// Like CheckSession, it trusts any issuer the bearer middleware trusts;
+// [Endpoint.RequireSession] admits only the endpoint's own sessions.
 func RequireSession(kind SessionKind) gatehouse.Middleware {
+	return requireSession(func(r *http.Request) error {
+		_, err := CheckSession(r, kind)
+		return err
+	})
+}
+
+// RequireSession is the package's [RequireSession] for this endpoint's own
+// sessions: the token's "iss" must also be Config.Issuer
+// ([Endpoint.CheckSession]). Use it when the bearer middleware in front
+// of the route trusts other issuers as well.
+func (ep *Endpoint) RequireSession(kind SessionKind) gatehouse.Middleware {
+	return requireSession(func(r *http.Request) error {
+		_, err := ep.CheckSession(r, kind)
+		return err
+	})
+}
+
+// requireSession returns middleware that admits the requests check
+// passes and renders check's refusal otherwise.
+func requireSession(check func(r *http.Request) error) gatehouse.Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, err := CheckSession(r, kind); err != nil {
+			if err := check(r); err != nil {
 				writeSessionRefusal(w, r, err)
 				return
 			}

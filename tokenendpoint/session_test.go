@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse"
+	"github.com/gatehouse-go/gatehouse/bearer"
 	"github.com/gatehouse-go/gatehouse/tokenendpoint"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -62,6 +63,58 @@ func TestRequireSession(t *testing.T) {
 			w := httptest.NewRecorder()
 			tc.handler.ServeHTTP(w, r)
 			assert.Equal(t, tc.status, w.Code, w.Body.String())
+		})
+	}
+}
+
+// TestEndpointRequireSessionChecksIssuer: behind a bearer middleware that
+// trusts a second issuer, a token of that issuer carrying a session_kind
+// claim passes the package's RequireSession (which trusts every issuer
+// the middleware trusts) but not the Endpoint's, which admits only the
+// sessions the endpoint issued.
+func TestEndpointRequireSessionChecksIssuer(t *testing.T) {
+	f := newTokenFixture(t)
+	m2m := decodeToken(t, f.postJSON(map[string]string{"grant_type": "client_credentials", "client_id": "shop", "client_secret": shopSecret})).AccessToken
+	cfg := f.ep.BearerConfig(bearer.NewMemoryRevocations(nil))
+	require.Len(t, cfg.Issuers, 1)
+	other := cfg.Issuers[0]
+	other.URL = "https://idp.example"
+	cfg.Issuers = append(cfg.Issuers, other)
+	auth, err := bearer.New(cfg)
+	require.NoError(t, err)
+
+	foreign := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": other.URL, "aud": "rewardstore-api", "sub": "shop", "jti": "j-1", "client_id": "shop",
+		"iat": f.clock.Now().Unix(), "exp": f.clock.Now().Add(time.Hour).Unix(),
+		tokenendpoint.ClaimSessionKind: string(tokenendpoint.SessionM2M),
+	})
+	foreign.Header["typ"] = "at+jwt"
+	foreignToken, err := foreign.SignedString(testSecret)
+	require.NoError(t, err)
+
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	byPackage := gatehouse.Chain(auth.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))(ok)
+	byEndpoint := gatehouse.Chain(auth.Middleware, f.ep.RequireSession(tokenendpoint.SessionM2M))(ok)
+	for _, c := range []struct {
+		name    string
+		handler http.Handler
+		token   string
+		status  int
+	}{
+		{"the endpoint's session, package check", byPackage, m2m, http.StatusNoContent},
+		{"the endpoint's session, endpoint check", byEndpoint, m2m, http.StatusNoContent},
+		{"another issuer's token, package check", byPackage, foreignToken, http.StatusNoContent},
+		{"another issuer's token, endpoint check", byEndpoint, foreignToken, http.StatusForbidden},
+		{"no token, endpoint check", byEndpoint, "", http.StatusUnauthorized},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/v2/x", nil)
+			if c.token != "" {
+				r.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			w := httptest.NewRecorder()
+			c.handler.ServeHTTP(w, r)
+			assert.Equal(t, c.status, w.Code, w.Body.String())
 		})
 	}
 }

@@ -169,8 +169,8 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s := &Server{vouchers: newVouchers(cfg.Now)}
-	clientSession := gatehouse.Chain(sessions.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionClient))
-	m2mSession := gatehouse.Chain(sessions.Middleware, tokenendpoint.RequireSession(tokenendpoint.SessionM2M))
+	clientSession := gatehouse.Chain(sessions.Middleware, token.RequireSession(tokenendpoint.SessionClient))
+	m2mSession := gatehouse.Chain(sessions.Middleware, token.RequireSession(tokenendpoint.SessionM2M))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /v2/stores", byKey.Middleware(http.HandlerFunc(listStores)))
