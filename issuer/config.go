@@ -64,7 +64,8 @@ type Config struct {
 	// false (opaque).
 	RefreshJWT bool
 
-	// AccessTTL is the access-token lifetime. Default: 1h.
+	// AccessTTL is the access-token lifetime, at least one second.
+	// Default: 1h.
 	AccessTTL time.Duration
 	// RefreshTTL is each refresh token's lifetime, counted again at every
 	// rotation (a sliding window), up to RefreshMaxAge if set. It may be

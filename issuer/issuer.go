@@ -52,7 +52,8 @@ type Issuer struct {
 // New validates cfg and returns an Issuer. It fails with an error wrapping
 // ErrConfig that names every problem at once: Issuer, Key, Credentials or
 // Revocations missing, a key that does not suit its algorithm, a negative
-// lifetime, an unknown TokenType, a RefreshReuseGrace beyond one minute,
+// lifetime or a positive one below one second (AccessTTL, RefreshTTL,
+// RefreshMaxAge: token times are whole seconds), an unknown TokenType, a RefreshReuseGrace beyond one minute,
 // or, with RefreshJWT, Audiences empty (it would default to the Issuer)
 // or naming the Issuer. Building the dummy bcrypt hash costs one hash at
 // BcryptCost.
@@ -70,6 +71,16 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	if cfg.AccessTTL < 0 || cfg.RefreshTTL < 0 || cfg.RefreshMaxAge < 0 || cfg.SubjectRevocationHold < 0 || cfg.MaxBodyBytes < 0 {
 		bad("negative AccessTTL, RefreshTTL, RefreshMaxAge, SubjectRevocationHold or MaxBodyBytes")
+	}
+	// Token times are whole seconds: a shorter lifetime would issue
+	// tokens that expire when they are issued.
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"AccessTTL", cfg.AccessTTL}, {"RefreshTTL", cfg.RefreshTTL}, {"RefreshMaxAge", cfg.RefreshMaxAge}} {
+		if d.v > 0 && d.v < time.Second {
+			bad("%s %v is below one second (0 for the default)", d.name, d.v)
+		}
 	}
 	typ, err := issuance.CheckTokenType(cfg.TokenType)
 	if err != nil {

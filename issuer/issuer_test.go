@@ -54,6 +54,9 @@ func TestNewValidates(t *testing.T) {
 		{"public key", func(c *issuer.Config) { c.Key = issuer.SigningKey{Key: &p384.PublicKey} }, "key type"},
 		{"negative TTL", func(c *issuer.Config) { c.AccessTTL = -time.Second }, "negative"},
 		{"negative RefreshMaxAge", func(c *issuer.Config) { c.RefreshMaxAge = -time.Second }, "RefreshMaxAge"},
+		{"AccessTTL below a second", func(c *issuer.Config) { c.AccessTTL = 500 * time.Millisecond }, "AccessTTL 500ms is below one second"},
+		{"RefreshTTL below a second", func(c *issuer.Config) { c.RefreshTTL = time.Millisecond }, "RefreshTTL 1ms is below one second"},
+		{"RefreshMaxAge below a second", func(c *issuer.Config) { c.RefreshMaxAge = time.Nanosecond }, "RefreshMaxAge 1ns is below one second"},
 		{"empty audience", func(c *issuer.Config) { c.Audiences = []string{"a", ""} }, "Audience"},
 		{"bcrypt cost too high", func(c *issuer.Config) { c.BcryptCost = 99 }, "BcryptCost"},
 	}
