@@ -22,7 +22,9 @@ const maxOrigins = 1024
 
 // Transport is an http.RoundTripper that sends every request with a fresh
 // DPoP proof (RFC 9449 §4, §7): a new "jti", "iat" now, the request's
-// method and URI (without query and fragment) and, when the request
+// method (GET for an empty Method, as http.Transport reads it) and target
+// URI without query and fragment (with req.Host as its host when set, the
+// Host header the server then receives) and, when the request
 // presents an access token with "Authorization: DPoP <token>" (set by the
 // caller, or by the Transport from Token), its hash as "ath".
 //
@@ -78,7 +80,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		token = tok
 		out.Header.Set("Authorization", "DPoP "+tok)
 	}
-	origin := originOf(req.URL)
+	origin := targetOrigin(req)
 	htu := origin + req.URL.EscapedPath()
 	nonce := t.nonce(origin)
 	if err := t.sign(out, htu, token, nonce); err != nil {
@@ -134,7 +136,11 @@ func (t *Transport) sign(r *http.Request, htu, token, nonce string) error {
 	if t.Now != nil {
 		now = t.Now
 	}
-	proof, err := t.Signer.Sign(ProofRequest{Method: r.Method, URI: htu, AccessToken: token, Nonce: nonce, IssuedAt: now()})
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet // as every RoundTripper reads an empty Method
+	}
+	proof, err := t.Signer.Sign(ProofRequest{Method: method, URI: htu, AccessToken: token, Nonce: nonce, IssuedAt: now()})
 	if err != nil {
 		return err
 	}
@@ -171,6 +177,18 @@ func dpopToken(authz string) (string, bool) {
 // originOf returns scheme://host of u, the key of a server's nonce.
 func originOf(u *url.URL) string {
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
+// targetOrigin returns the origin of req's target URI, the key of its
+// server's nonce and the start of its proofs' "htu": the URL's scheme and
+// the host the request is addressed to, which is req.Host when set (the
+// Host header http.Transport then sends) and the URL's host otherwise.
+func targetOrigin(req *http.Request) string {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	return strings.ToLower(req.URL.Scheme) + "://" + strings.ToLower(host)
 }
 
 // replayable reports whether req can be sent again: it has no body, or a

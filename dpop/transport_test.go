@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,4 +250,29 @@ func TestTransportRemembersTheRetrysNonce(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"", "nonce-1", "nonce-2"}, seen)
+}
+
+// TestTransportSignsForRequestHost: a request addressed to a virtual host
+// through req.Host reaches the server with that Host header, so its
+// proof's "htu" names that host, as the server's verifier expects.
+func TestTransportSignsForRequestHost(t *testing.T) {
+	srv := newDPoPServer(t, false)
+	c := newClient(t, &dpop.Transport{Token: func(context.Context) (string, error) { return "tok-1", nil }})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/resource", nil)
+	req.Host = "api.example.test"
+	status, body := call(t, c, req)
+	assert.Equal(t, http.StatusOK, status, body)
+}
+
+// TestTransportEmptyMethodIsGET: an empty Method means GET to every
+// RoundTripper, so the Transport signs the proof for GET instead of
+// failing.
+func TestTransportEmptyMethodIsGET(t *testing.T) {
+	srv := newDPoPServer(t, false)
+	c := newClient(t, &dpop.Transport{Token: func(context.Context) (string, error) { return "tok-1", nil }})
+	u, err := url.Parse(srv.URL + "/resource")
+	require.NoError(t, err)
+	req := (&http.Request{URL: u, Header: http.Header{}}).WithContext(context.Background())
+	status, body := call(t, c, req)
+	assert.Equal(t, http.StatusOK, status, body)
 }

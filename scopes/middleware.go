@@ -154,7 +154,10 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *refusa
 	if e.routes != nil {
 		h, _ := e.routes.Handler(r)
 		rt, ok := h.(*route)
-		if !ok {
+		if !ok || r.Method == http.MethodConnect && cleanPath(r.URL.Path) != r.URL.Path {
+			// ServeMux neither cleans nor redirects the path of a CONNECT
+			// request: "/public/../admin" matches "/public/" as it
+			// stands. Such a path is judged as one the mux would redirect.
 			rs, f := e.unlisted(r, h, p)
 			return p, rs, f
 		}
@@ -184,10 +187,12 @@ func (e *Enforcer) check(r *http.Request) (*gatehouse.Principal, reason, *refusa
 
 // unlisted decides r, for which the route table's mux answered h instead
 // of a route: a redirect (an unclean path, a subtree root without its
-// slash), 404 or 405. Without AllowUnlisted it is refused. With it, a path
-// in canonical form that matches no pattern goes through unchecked; any
-// other path is resolved by [Enforcer.resolve], so that AllowUnlisted
-// never applies to a path that normalises onto a listed pattern.
+// slash), 404 or 405; or a route matched by the unclean path of a CONNECT
+// request, which the mux does not redirect. Without AllowUnlisted it is
+// refused. With it, a path in canonical form that matches no pattern goes
+// through unchecked; any other path is resolved by [Enforcer.resolve], so
+// that AllowUnlisted never applies to a path that normalises onto a listed
+// pattern.
 func (e *Enforcer) unlisted(r *http.Request, h http.Handler, p *gatehouse.Principal) (reason, *refusal) {
 	if e.cfg.AllowUnlisted {
 		if canonical(r, h) {

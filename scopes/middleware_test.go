@@ -1,9 +1,12 @@
 package scopes
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -501,5 +504,51 @@ func TestListedEscapedDotSegments(t *testing.T) {
 	w := serve(e.Middleware(app), r)
 	if w.Code != http.StatusForbidden {
 		t.Errorf("status %d, app served %q with only scope \"read\"; want 403 (the admin rule of the decoded form, or refused as a dot-segment path)", w.Code, reached)
+	}
+}
+
+// TestConnectPathNotCleaned: ServeMux neither cleans nor redirects the
+// path of a CONNECT request, so "/public/../admin/x" matches "/public/"
+// as it stands. Such a path is judged as the mux judges any unclean path:
+// refused with dot segments, and with AllowUnlisted held to the rule of
+// its cleaned form. Real requests over loopback, since a CONNECT with a
+// path reaches a handler only through net/http's own request parsing.
+func TestConnectPathNotCleaned(t *testing.T) {
+	for _, allowUnlisted := range []bool{false, true} {
+		e := must(New(Config{AllowUnlisted: allowUnlisted, Routes: map[string]Rule{
+			"/public/": {},
+			"/admin/":  {All: []string{"admin"}},
+		}}))
+		auth := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				next.ServeHTTP(w, withScopes(r, "read"))
+			})
+		}
+		srv := httptest.NewServer(gatehouse.Chain(auth, e.Middleware)(okHandler))
+		unclean := http.StatusForbidden // not listed as it stands
+		if allowUnlisted {
+			unclean = http.StatusNoContent // the rule of "/public/x"
+		}
+		for _, tc := range []struct {
+			target string
+			want   int
+		}{
+			{"/public/x", http.StatusNoContent},
+			{"/admin/x", http.StatusForbidden},
+			{"/public/../admin/x", http.StatusForbidden},
+			{"/public/./x", http.StatusForbidden},
+			{"//admin/x", http.StatusForbidden},
+			{"/public//x", unclean},
+		} {
+			c, err := net.Dial("tcp", srv.Listener.Addr().String())
+			require.NoError(t, err)
+			_, err = fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: api.test\r\n\r\n", tc.target)
+			require.NoError(t, err)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, resp.StatusCode, "CONNECT %s, AllowUnlisted %v", tc.target, allowUnlisted)
+			c.Close()
+		}
+		srv.Close()
 	}
 }
