@@ -132,15 +132,17 @@ type Config struct {
 	// wait (Redis WAIT) until that many replicas have acknowledged them,
 	// so that a failover right after a logout does not lose the
 	// revocation: the bearer revocations (Revocations), allowlist writes
-	// (Lists.Set), API-key Revoke and Delete, opaque-token RevokeToken and
-	// DeleteToken, Refresh.RevokeFamily, and the revocation of a family
-	// whose token Refresh.Rotate finds reused. A write too few replicas
+	// (Lists.Set and SetIfAbsent), API-key Revoke and Delete, opaque-token
+	// RevokeToken and DeleteToken, Refresh.RevokeFamily, the revocation of
+	// a family whose token Refresh.Rotate finds reused, and the account
+	// writes (Credentials.Put and Delete). A write too few replicas
 	// acknowledge within ReplicaTimeout fails with an error wrapping
 	// ErrNotReplicated. Check also refuses a master with fewer connected
 	// replicas. 0 means no waiting.
 	MinReplicas int
 	// ReplicaTimeout bounds that wait; 0 means half of Timeout. It must be
 	// shorter than Timeout, which bounds the write and the wait together.
+	// WAIT counts whole milliseconds: it is rounded up to the next one.
 	ReplicaTimeout time.Duration
 	// Now is the clock used to turn expiry instants into Redis TTLs (and
 	// to age the local copy's answers); nil means time.Now. Expiry

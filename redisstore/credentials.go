@@ -104,6 +104,14 @@ func (c *Credentials) LookupSubject(ctx context.Context, subject string) (issuer
 	return a, nil
 }
 
+// putAccountScript replaces the account KEYS[1] by the field/value pairs
+// ARGV, in one step.
+var putAccountScript = newScript(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+`)
+
 // releaseScript deletes the index entry KEYS[1] if it still names ARGV[1].
 var releaseScript = newScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -116,7 +124,11 @@ return 1
 // gatehouse.ErrMalformedScope), and with issuer.ErrSubjectTaken when another account has a's subject;
 // nothing is written then. Two Puts racing to give two accounts one
 // subject may both succeed; LookupSubject then finds the one that wrote
-// the index entry last.
+// the index entry last. The account is written in one script; with
+// Config.MinReplicas that write waits for the replicas (a Put may disable
+// the account or take scopes away) and, when too few acknowledge it, Put
+// fails with an error wrapping [ErrNotReplicated] (the account was
+// written on the master).
 func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	if a.Username == "" {
 		return errors.New("redisstore: account without username")
@@ -144,18 +156,17 @@ func (c *Credentials) Put(ctx context.Context, a issuer.Account) error {
 	if a.Disabled {
 		dis = "1"
 	}
-	_, err = c.s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, "pw", a.PasswordHash, "sub", a.Subject, "ten", a.Tenant, "cid", a.ClientID, "scp", encStrings(a.Scopes), "dis", dis)
-		return nil
-	})
-	if err != nil {
-		return wrap("put account", err)
+	werr := c.s.runScript(ctx, putAccountScript, []string{key},
+		"pw", a.PasswordHash, "sub", a.Subject, "ten", a.Tenant, "cid", a.ClientID, "scp", encStrings(a.Scopes), "dis", dis).Err()
+	if werr != nil && !errors.Is(werr, ErrNotReplicated) {
+		return wrap("put account", werr)
 	}
 	if found && oldSub != sub {
-		return c.release(ctx, oldSub, a.Username)
+		if err := c.release(ctx, oldSub, a.Username); err != nil {
+			return err
+		}
 	}
-	return nil
+	return wrap("put account", werr)
 }
 
 // subjectOf reads the subject of the stored account username (its "sub"
@@ -214,7 +225,10 @@ func (c *Credentials) release(ctx context.Context, subject, username string) err
 // Delete removes the account and its subject's index entry; deleting an
 // unknown account is not an error. Its sessions end at their next refresh;
 // its access tokens stay valid until they expire unless revoked
-// (issuer.Issuer.RevokeSubject).
+// (issuer.Issuer.RevokeSubject). With Config.MinReplicas the removal
+// waits for the replicas, and fails with an error wrapping
+// [ErrNotReplicated] when too few acknowledge it (the account was removed
+// on the master).
 func (c *Credentials) Delete(ctx context.Context, username string) error {
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
@@ -222,8 +236,13 @@ func (c *Credentials) Delete(ctx context.Context, username string) error {
 	if err != nil || !found {
 		return err
 	}
-	if err := c.s.client.Del(ctx, c.s.key("acct:", username)).Err(); err != nil {
-		return wrap("delete account", err)
+	key := c.s.key("acct:", username)
+	werr := c.s.replicated(ctx, key, func(p redis.Pipeliner) { p.Del(ctx, key) })
+	if werr != nil && !errors.Is(werr, ErrNotReplicated) {
+		return wrap("delete account", werr)
 	}
-	return c.release(ctx, sub, username)
+	if err := c.release(ctx, sub, username); err != nil {
+		return err
+	}
+	return wrap("delete account", werr)
 }

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,8 +20,17 @@ import (
 // its data loses the records of all its slots. It remembers the values it
 // read, so that a record written anew (a loss, then Establish) shows as
 // changed.
+//
+// On a single Redis it also reads, in the same pipeline, the address the
+// server answers on (CLIENT INFO's laddr), and fails once that is not the
+// address of its first read: the client now reaches another server (a
+// Sentinel failover, a primary endpoint that moved), while the
+// subscription, which the client does not move, may still be on the old
+// one and miss the new primary's invalidations.
 type epochCheck struct {
-	reads []epochRead
+	reads  []epochRead
+	single bool   // one Redis (or Sentinel): reads[0], with server
+	server string // the laddr of the first read; "" before it
 }
 
 // epochRead is one record an epochCheck reads.
@@ -51,7 +61,7 @@ var errNoOwnSlot = errors.New("redisstore: cluster master serves no stable hash 
 // since fails the check rather than reading another master's record.
 func newEpochCheck(ctx context.Context, client redis.UniversalClient, prefix string, nodes map[string]redis.UniversalClient) (*epochCheck, error) {
 	if _, ok := client.(*redis.ClusterClient); !ok {
-		return &epochCheck{reads: []epochRead{{node: client, key: prefix + "epoch"}}}, nil
+		return &epochCheck{reads: []epochRead{{node: client, key: prefix + "epoch"}}, single: true}, nil
 	}
 	ec := &epochCheck{reads: make([]epochRead, 0, len(nodes))}
 	for _, node := range nodes {
@@ -80,12 +90,37 @@ func newEpochCheck(ctx context.Context, client redis.UniversalClient, prefix str
 	return ec, nil
 }
 
+// errServerChanged ends a round on a single Redis whose client now
+// reaches another server than at the round's first check.
+var errServerChanged = errors.New("redisstore: the client reaches another Redis server than when the local copy subscribed")
+
 // read reads every record, at once, and reports what it found; a record
-// that cannot be read (Redis unreachable, a slot that moved) is an error.
+// that cannot be read (Redis unreachable, a slot that moved) is an error,
+// and so is, on a single Redis, a server other than at the first read.
 func (ec *epochCheck) read(ctx context.Context) (epochState, error) {
 	vals := make([]string, len(ec.reads))
 	errs := make([]error, len(ec.reads))
-	if len(ec.reads) == 1 {
+	if ec.single {
+		r := ec.reads[0]
+		var get *redis.StringCmd
+		var info *redis.ClientInfoCmd
+		_, _ = r.node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			get = p.Get(ctx, r.key)
+			info = p.ClientInfo(ctx)
+			return nil
+		}) // each command carries its own error
+		ci, err := info.Result()
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case ec.server == "":
+			ec.server = ci.LAddr
+		case ci.LAddr != ec.server:
+			return 0, fmt.Errorf("%w: %s, now %s", errServerChanged, ec.server, ci.LAddr)
+		}
+		vals[0], errs[0] = get.Result()
+	} else if len(ec.reads) == 1 {
 		vals[0], errs[0] = ec.reads[0].node.Get(ctx, ec.reads[0].key).Result()
 	} else {
 		var wg sync.WaitGroup

@@ -216,8 +216,11 @@ func parseList(raw string) ([]netip.Prefix, error) {
 // never overwrites a list that Set or another SetIfAbsent stored, even
 // concurrently — an empty list set on purpose included: it seeds a default
 // list without undoing an operator's edit.
-// Empty prefixes seed the explicit "no restriction" record. An invalid
-// prefix is an error wrapping ipallow.ErrInvalidPrefix and changes nothing.
+// Empty prefixes seed the explicit "no restriction" record. With
+// Config.MinReplicas the write waits for the replicas, as Set's does: a
+// seeded list that too few acknowledge reports whether it was written,
+// with an error wrapping [ErrNotReplicated]. An invalid prefix is an
+// error wrapping ipallow.ErrInvalidPrefix and changes nothing.
 func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []netip.Prefix) (bool, error) {
 	raw, err := listText(prefixes)
 	if err != nil {
@@ -228,6 +231,7 @@ func (l *Lists) SetIfAbsent(ctx context.Context, account string, prefixes []neti
 	key := l.s.key("ips:", account)
 	defer l.s.invalidateLocal(invalAccount, account)
 	l.s.forgetAhead(ctx, account)
-	n, err := seedListScript.Run(ctx, l.s.client, []string{key}, raw, l.s.inval, invalMessage(invalAccount, account)).Int()
-	return n == 1, wrap("seed allowlist", err)
+	cmd := l.s.runScript(ctx, seedListScript, []string{key}, raw, l.s.inval, invalMessage(invalAccount, account))
+	n, _ := cmd.Val().(int64) // the script's reply, kept beside ErrNotReplicated
+	return n == 1, wrap("seed allowlist", cmd.Err())
 }

@@ -44,7 +44,13 @@ const (
 // write's message carries a tag of its own) and applied once. Every
 // HealthCheck the Store compares the cluster's masters with the ones it
 // subscribed on, and when they differ (a failover, a node added) it drops
-// the copy and subscribes on the new set.
+// the copy and subscribes on the new set. On a single Redis (a Sentinel
+// deployment included) the Store checks every HealthCheck that its client
+// still reaches the server it subscribed on (CLIENT INFO's laddr, read with
+// the epoch record): go-redis moves a client's commands to the new primary
+// after a Sentinel failover, not its subscription, which would miss the
+// new primary's invalidations; when the server changed, the Store drops the
+// copy and subscribes again, on the new primary.
 //
 // The copy is fail-safe. It is used only while the Store's subscriptions
 // to the channel are all confirmed: when one subscription's connection
@@ -640,10 +646,12 @@ func (c *localCache) fresh(at time.Time) bool {
 	return c.now().Sub(at) < c.cfg.MaxAge
 }
 
-// tokenKey returns the key of a token's answer within its subject.
+// tokenKey returns the key of a token's answer within its subject: the
+// length of jti, jti and sid, so that two tokens whose jti and sid differ
+// never share a key (a jti or sid may hold any byte).
 func tokenKey(buf []byte, jti, sid string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(jti)))
 	buf = append(buf, jti...)
-	buf = append(buf, 0)
 	return append(buf, sid...)
 }
 

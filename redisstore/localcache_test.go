@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -752,4 +753,92 @@ func TestLocalCacheReadsItsOwnWrites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The copy keeps the answers of two tokens of one subject apart whatever
+// bytes their jti and sid hold: a token whose jti and sid run together to
+// the same text as another's (jti "a" with sid "b\x00", jti "a\x00b"
+// without a sid) does not pass on the other's answer once it is revoked.
+func TestLocalCacheTokensKeptApart(t *testing.T) {
+	for _, d := range cacheDeployments {
+		t.Run(d.name, func(t *testing.T) {
+			c := d.client(t)
+			prefix := redistest.Prefix(t, c)
+			establishPrefix(t, c, prefix)
+			s := cachedStore(t, c, prefix, redisstore.LocalCache{})
+			ctx := context.Background()
+			now := time.Now()
+			require.NoError(t, s.Revocations().RevokeToken(ctx, "alice", "a\x00b", now.Add(time.Hour)))
+			other := bearer.TokenRef{Subject: "alice", ID: "a", SessionID: "b\x00", IssuedAt: now.Unix()}
+			for range 2 { // from Redis, then from the copy
+				got, err := s.Revocations().Revoked(ctx, &other)
+				require.NoError(t, err)
+				require.False(t, got)
+			}
+			require.True(t, redisstore.LocalCacheHolds(s, "alice", ""), "the copy holds the first token's answer")
+			revoked := bearer.TokenRef{Subject: "alice", ID: "a\x00b", IssuedAt: now.Unix()}
+			got, err := s.Revocations().Revoked(ctx, &revoked)
+			require.NoError(t, err)
+			require.True(t, got, "the revoked token is refused, not answered with the other token's answer")
+		})
+	}
+}
+
+// After a Sentinel failover the copy follows the new primary: go-redis
+// moves the client's commands there but leaves the subscription on the old
+// primary, which Sentinel demotes only seconds later and which meanwhile
+// publishes nothing the new primary writes. The copy's check sees that the
+// client reaches another server, drops the copy and subscribes on the new
+// primary, so a revocation written there is honoured within a HealthCheck.
+func TestLocalCacheFollowsSentinelFailover(t *testing.T) {
+	ctx := context.Background()
+	master := redistest.StartServer(t)
+	_, mport, _ := net.SplitHostPort(master.Addr())
+	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", mport)
+	_, rport, _ := net.SplitHostPort(replica.Addr())
+	rc := redis.NewClient(redistest.Options(replica.Addr()))
+	defer rc.Close()
+	require.Eventually(t, func() bool {
+		return strings.Contains(rc.Info(ctx, "replication").Val(), "master_link_status:up")
+	}, 10*time.Second, 20*time.Millisecond)
+	sentinel := redistest.StartSentinel(t, "gatehouse", master)
+	sc := redis.NewSentinelClient(redistest.Options(sentinel.Addr()))
+	defer sc.Close()
+	require.Eventually(t, func() bool {
+		r, err := sc.Replicas(ctx, "gatehouse").Result()
+		return err == nil && len(r) == 1
+	}, 20*time.Second, 50*time.Millisecond, "the sentinel knows the replica")
+	failover := func() *redis.Client {
+		c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "gatehouse", SentinelAddrs: []string{sentinel.Addr()},
+			DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, ContextTimeoutEnabled: true, MaxRetries: 1})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	ca, cb := failover(), failover()
+	prefix := redistest.Prefix(t, cb)
+	establishPrefix(t, cb, prefix)
+	writer, err := redisstore.New(redisstore.Config{Client: cb, Prefix: prefix, Timeout: 2 * time.Second, SkipServerCheck: true})
+	require.NoError(t, err)
+	cached := cachedStore(t, ca, prefix, redisstore.LocalCache{})
+	now := time.Now()
+	tok := bearer.TokenRef{Subject: "alice", ID: "j", IssuedAt: now.Unix()}
+	for range 2 {
+		got, err := cached.Revocations().Revoked(ctx, &tok)
+		require.NoError(t, err)
+		require.False(t, got)
+	}
+	require.Eventually(t, func() bool { // NOGOODSLAVE until the sentinel has seen the replica's link up
+		return sc.Failover(ctx, "gatehouse").Err() == nil
+	}, 20*time.Second, 100*time.Millisecond, "the sentinel starts a failover")
+	require.Eventually(t, func() bool {
+		return strings.Contains(cb.Info(ctx, "server").Val(), "tcp_port:"+rport+"\r\n")
+	}, 30*time.Second, 50*time.Millisecond, "the writer follows the failover")
+	t.Logf("copy live after the switch: %v", cached.LocalCacheLive())
+	require.NoError(t, writer.Revocations().RevokeToken(ctx, "alice", "j", now.Add(time.Hour)))
+	start := time.Now()
+	require.Eventually(t, func() bool {
+		got, err := cached.Revocations().Revoked(ctx, &tok)
+		return err == nil && got
+	}, 3*time.Second, 10*time.Millisecond, "the revocation written on the new master reaches the copy (live: %v)", cached.LocalCacheLive())
+	t.Logf("refused after %v", time.Since(start))
 }

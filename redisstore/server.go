@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -155,7 +156,7 @@ func (s *Store) replicated(ctx context.Context, key string, write func(p redis.P
 	_, err := target.Pipelined(ctx, func(p redis.Pipeliner) error {
 		write(p)
 		if s.minReplicas > 0 {
-			wait = p.Do(ctx, "wait", s.minReplicas, s.replicaTimeout.Milliseconds())
+			wait = p.Do(ctx, "wait", s.minReplicas, waitMS(s.replicaTimeout))
 		}
 		return nil
 	})
@@ -177,6 +178,12 @@ func (s *Store) replicated(ctx context.Context, key string, write func(p redis.P
 		}
 	}
 	return nil
+}
+
+// waitMS returns d as WAIT's timeout: whole milliseconds, rounded up and
+// at least 1, since WAIT takes 0 to mean no timeout at all.
+func waitMS(d time.Duration) int64 {
+	return max(int64((d+time.Millisecond-1)/time.Millisecond), 1)
 }
 
 // runWrite runs script on its one key under the Store's deadline (see

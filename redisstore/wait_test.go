@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gatehouse-go/gatehouse/apikey"
 	"github.com/gatehouse-go/gatehouse/bearer"
@@ -67,10 +69,28 @@ func TestReplicatedWithoutReplicas(t *testing.T) {
 	assert.Equal(t, int64(1), c.Exists(ctx, key).Val())
 }
 
-// Revocations and allowlists are written through replicated: with
-// MinReplicas on the cluster, a logout's revocation is on the replica when
-// RevokeToken returns, and on a Redis without replicas the revocation
-// reports ErrNotReplicated (logout answers an error, not a false success).
+// A ReplicaTimeout below a millisecond still bounds the wait: WAIT takes
+// whole milliseconds, and its 0 would wait until the replicas acknowledge,
+// which without replicas is never (the write then failed with the
+// Timeout's deadline, not ErrNotReplicated).
+func TestReplicaTimeoutBelowOneMillisecond(t *testing.T) {
+	ctx := context.Background()
+	single := redistest.Client(t)
+	lone, err := New(Config{Client: single, Prefix: redistest.Prefix(t, single), MinReplicas: 1,
+		ReplicaTimeout: 500 * time.Microsecond, Timeout: time.Second, SkipServerCheck: true})
+	require.NoError(t, err)
+	err = lone.Revocations().RevokeToken(ctx, "alice", "jti", time.Now().Add(time.Hour))
+	require.ErrorIs(t, err, ErrNotReplicated)
+	assert.Equal(t, int64(1), waitMS(500*time.Microsecond))
+	assert.Equal(t, int64(2), waitMS(1500*time.Microsecond), "rounded up, never shortened")
+	assert.Equal(t, int64(1), waitMS(0))
+}
+
+// Revocations and allowlists (Set and SetIfAbsent) are written through
+// replicated: with MinReplicas on the cluster, a logout's revocation is on
+// the replica when RevokeToken returns, and on a Redis without replicas the
+// revocation reports ErrNotReplicated (logout answers an error, not a
+// false success).
 func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	ctx := context.Background()
 	until := time.Now().Add(time.Hour)
@@ -87,6 +107,11 @@ func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	}
 	require.NoError(t, s.Lists().Set(ctx, "acct", nil))
 	assert.True(t, onReplica(t, c, s.key("ips:", "acct")))
+	seeded := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	wrote, err := s.Lists().SetIfAbsent(ctx, "seeded", seeded)
+	require.NoError(t, err)
+	assert.True(t, wrote)
+	assert.True(t, onReplica(t, c, s.key("ips:", "seeded")), "a seeded allowlist is on the replica")
 
 	single := redistest.Client(t)
 	lone, err := New(Config{Client: single, Prefix: redistest.Prefix(t, single), MinReplicas: 1, ReplicaTimeout: 50 * time.Millisecond, SkipServerCheck: true})
@@ -94,6 +119,9 @@ func TestRevocationWritesWaitForReplicas(t *testing.T) {
 	require.ErrorIs(t, lone.Revocations().RevokeToken(ctx, "alice", "jti", until), ErrNotReplicated)
 	require.ErrorIs(t, lone.Revocations().RevokeSession(ctx, "alice", "sid", until), ErrNotReplicated)
 	require.ErrorIs(t, lone.Lists().Set(ctx, "acct", nil), ErrNotReplicated)
+	wrote, err = lone.Lists().SetIfAbsent(ctx, "seeded", seeded)
+	require.ErrorIs(t, err, ErrNotReplicated, "a seeded allowlist waits for the replicas as Set's does")
+	assert.True(t, wrote, "the seed was applied on the master")
 }
 
 // reuseFamily creates family "fam2", rotates its token "rt2" to "rt3",
@@ -127,7 +155,8 @@ func onReplica(t *testing.T, c *redis.ClusterClient, key string) bool {
 
 // The other writes that take access away — an API key's Revoke and
 // Delete, an opaque token's RevokeToken and DeleteToken, a refresh
-// family's RevokeFamily — wait for the replicas too: on the cluster the
+// family's RevokeFamily, an account's Put (disabling it) and Delete — wait
+// for the replicas too: on the cluster the
 // change is on the replica when the call returns, and on a Redis without
 // replicas the call reports ErrNotReplicated rather than a success a
 // failover could undo. Touch, which takes nothing away, does not wait.
@@ -135,6 +164,9 @@ func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	hash := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+	pw, err := issuer.HashPassword("password", bcrypt.MinCost)
+	require.NoError(t, err)
+	disabled := issuer.Account{Username: "alice", PasswordHash: pw, Disabled: true}
 	putAll := func(t *testing.T, s *Store) {
 		t.Helper()
 		for _, id := range []string{"k1", "k2"} {
@@ -180,6 +212,10 @@ func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
 	assert.True(t, onReplicaField(s.refresh.familyKey("fam1"), "rev", "1"), "family revoked on the replica")
 	reuseFamily(t, s)
 	assert.True(t, onReplicaField(s.refresh.familyKey("fam2"), "rev", "1"), "family revoked for reuse on the replica")
+	require.NoError(t, s.Credentials().Put(ctx, disabled))
+	assert.True(t, onReplicaField(s.key("acct:", "alice"), "dis", "1"), "account disabled on the replica")
+	require.NoError(t, s.Credentials().Delete(ctx, "alice"))
+	assert.True(t, onReplicaField(s.key("acct:", "alice"), "pw", ""), "account deleted on the replica")
 	_, err = s.Refresh().RevokeFamily(ctx, "missing")
 	require.ErrorIs(t, err, issuer.ErrRefreshNotFound)
 	require.ErrorIs(t, s.APIKeys().Revoke(ctx, "missing", now), apikey.ErrKeyNotFound)
@@ -207,4 +243,13 @@ func TestAccessRemovalWritesWaitForReplicas(t *testing.T) {
 	rec, err := lone.APIKeys().Lookup(ctx, hash("k1"))
 	require.NoError(t, err)
 	assert.True(t, rec.Revoked, "the revocation was applied on the master")
+	assert.ErrorIs(t, lone.Credentials().Put(ctx, disabled), ErrNotReplicated, "account Put (disabling it)")
+	acct, err := lone.Credentials().LookupAccount(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, acct.Disabled, "the account was disabled on the master")
+	assert.ErrorIs(t, lone.Credentials().Delete(ctx, "alice"), ErrNotReplicated, "account Delete")
+	_, err = lone.Credentials().LookupAccount(ctx, "alice")
+	assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "the account was deleted on the master")
+	_, err = lone.Credentials().LookupSubject(ctx, "alice")
+	assert.ErrorIs(t, err, issuer.ErrAccountNotFound, "and its subject's index entry released")
 }
