@@ -56,15 +56,22 @@ func TestRequireSession(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("POST", "/v2/x", nil)
-			if tc.token != "" {
-				r.Header.Set("Authorization", "Bearer "+tc.token)
-			}
-			w := httptest.NewRecorder()
-			tc.handler.ServeHTTP(w, r)
+			w := serveWithToken(tc.handler, tc.token)
 			assert.Equal(t, tc.status, w.Code, w.Body.String())
 		})
 	}
+}
+
+// serveWithToken serves a POST with token as its bearer token ("" for
+// none) and returns the answer.
+func serveWithToken(h http.Handler, token string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/v2/x", nil)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }
 
 // TestEndpointRequireSessionChecksIssuer: behind a bearer middleware that
@@ -108,12 +115,7 @@ func TestEndpointRequireSessionChecksIssuer(t *testing.T) {
 		{"no token, endpoint check", byEndpoint, "", http.StatusUnauthorized},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := httptest.NewRequest("POST", "/v2/x", nil)
-			if c.token != "" {
-				r.Header.Set("Authorization", "Bearer "+c.token)
-			}
-			w := httptest.NewRecorder()
-			c.handler.ServeHTTP(w, r)
+			w := serveWithToken(c.handler, c.token)
 			assert.Equal(t, c.status, w.Code, w.Body.String())
 		})
 	}
