@@ -45,7 +45,9 @@ type Decoder struct {
 // Decode reads r's body into dst, a pointer to a struct, with the zero
 // [Decoder]. Struct fields tagged `envelope:"required"` must be present and
 // non-zero: an empty string, an empty array and an empty object count as
-// missing.
+// missing. A pointer field is present when it is not nil, whatever it
+// points to ({"name":""} sets a *string), so that a handler can tell an
+// empty value from an absent one and validate it itself.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	return Decoder{}.Decode(w, r, dst)
 }

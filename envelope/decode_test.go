@@ -435,3 +435,48 @@ func TestDecodeRequiredFollowsJSONNames(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "Missing required field: note", envelope.As(err).Message)
 }
+
+// A required pointer field is present when the member is, whatever it
+// points to: an empty string, array or object behind it is the handler's
+// to validate, and only an absent member (or null) is missing.
+func TestDecodeRequiredPointerIsPresence(t *testing.T) {
+	type options struct {
+		Mode string `json:"mode"`
+	}
+	type body struct {
+		Name   *string   `json:"name" envelope:"required"`
+		Opts   *options  `json:"opts" envelope:"required"`
+		Roles  *[]string `json:"roles" envelope:"required"`
+		Enable *bool     `json:"enable" envelope:"required"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var dst body
+		if err := envelope.Decode(w, r, &dst); err != nil {
+			envelope.Write(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	cases := []struct{ body, missing string }{
+		{`{"name":"","opts":{},"roles":[],"enable":false}`, ""},
+		{`{"opts":{},"roles":[],"enable":false}`, "name"},
+		{`{"name":"n","opts":null,"roles":["r"],"enable":true}`, "opts"},
+		{`{"name":"n","opts":{},"roles":["r"]}`, "enable"},
+	}
+	for _, tc := range cases {
+		res, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.body))
+		require.NoError(t, err)
+		var got struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if tc.missing == "" {
+			assert.Equal(t, http.StatusNoContent, res.StatusCode, tc.body)
+			continue
+		}
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, tc.body)
+		assert.Equal(t, "Missing required field: "+tc.missing, got.Error.Message, tc.body)
+	}
+}

@@ -140,6 +140,12 @@ func TestRevokeRefusals(t *testing.T) {
 	refused(t, gh(t, "", append([]string{"revoke", "jti", "j", "-sub", "u", "-until", "-1h"}, redisArgs...)...), "revoke jti", "nothing written")
 	refused(t, gh(t, "", append([]string{"revoke", "jti", "-token", "-"}, redisArgs...)...), "revoke jti", "no token on stdin")
 	refused(t, gh(t, "garbage", append([]string{"revoke", "jti", "-token", "-"}, redisArgs...)...), "revoke jti", "malformed token")
+	// -before takes now or an RFC 3339 time, not a duration, which would
+	// be read into the future and revoke the subject's next sign-ins too.
+	for _, before := range []string{"1h", "90d", "never", ""} {
+		refused(t, gh(t, "", append([]string{"revoke", "subject", "u", "-before", before, "-until", "2h"}, redisArgs...)...), "revoke subject",
+			"-before: invalid time "+quoteArg(before))
+	}
 	assert.Empty(t, keysUnder(t, rs, prefix), "nothing written")
 }
 

@@ -131,8 +131,8 @@ func revoke(ctx context.Context, e *env, c *command, args []string, kind string)
 	}
 	var notBefore time.Time
 	if kind == "subject" {
-		if notBefore, err = parseInstant(*before, now); err != nil || notBefore.IsZero() {
-			return fmt.Errorf("-before: invalid time %s (want now or an RFC 3339 time)", quoteArg(*before))
+		if notBefore, err = parseBefore(*before, now); err != nil {
+			return err
 		}
 	}
 	if err := rf.check(true); err != nil {
@@ -184,6 +184,21 @@ func revoke(ctx context.Context, e *env, c *command, args []string, kind string)
 			subject, notBefore.UTC().Truncate(time.Second).Format(time.RFC3339), timeText(untilAt))
 	}
 	return nil
+}
+
+// parseBefore parses the -before of revoke subject: now or an RFC 3339
+// time. Unlike -until it takes no duration, which would be read from now
+// into the future ("-before 1h" would revoke the tokens the subject signs
+// in with during the next hour too).
+func parseBefore(s string, now time.Time) (time.Time, error) {
+	if s == "now" {
+		return now, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil || t.IsZero() {
+		return time.Time{}, fmt.Errorf("-before: invalid time %s (want now or an RFC 3339 time)", quoteArg(s))
+	}
+	return t, nil
 }
 
 // fromToken fills the jti, subject and expiry of revoke jti -token from
