@@ -174,9 +174,12 @@ func dpopToken(authz string) (string, bool) {
 	return token, token != ""
 }
 
-// originOf returns scheme://host of u, the key of a server's nonce.
-func originOf(u *url.URL) string {
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+// originOf returns scheme://host of u, in lower case.
+func originOf(u *url.URL) string { return origin(u.Scheme, u.Host) }
+
+// origin returns scheme://host in lower case.
+func origin(scheme, host string) string {
+	return strings.ToLower(scheme) + "://" + strings.ToLower(host)
 }
 
 // targetOrigin returns the origin of req's target URI, the key of its
@@ -188,7 +191,7 @@ func targetOrigin(req *http.Request) string {
 	if host == "" {
 		host = req.URL.Host
 	}
-	return strings.ToLower(req.URL.Scheme) + "://" + strings.ToLower(host)
+	return origin(req.URL.Scheme, host)
 }
 
 // replayable reports whether req can be sent again: it has no body, or a

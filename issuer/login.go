@@ -117,7 +117,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 			if allowed != nil {
 				_ = allowed.wait() // its verdict does not matter any more
 			}
-			i.fail(w, r, ev, throttleReason(e), e)
+			i.fail(w, r, ev, storeOr(e, reasonThrottled), e)
 			return
 		}
 	}
@@ -160,7 +160,7 @@ func (i *Issuer) Login(w http.ResponseWriter, r *http.Request) {
 				} else {
 					i.endAttempt(ctx, &ipKey, &userKey) // the password was never checked
 				}
-				i.fail(w, r, ev, allowlistReason(e), e)
+				i.fail(w, r, ev, storeOr(e, reasonIPDenied), e)
 				return
 			}
 		}
@@ -231,22 +231,15 @@ func (i *Issuer) settleGood(ctx context.Context, reset, good *attempt) error {
 	return attempts.SettleGood(ctx, i.throttle, reset, good)
 }
 
-// allowlistReason is the audit reason of a refusal from the
-// AccountChecker: ip_denied for its 403, store_unavailable for its 503 (the
-// allowlist could not be read, so the address was not refused).
-func allowlistReason(e *envelope.Error) gatehouse.Reason {
+// storeOr is the audit reason of e, a refusal from a store-backed check
+// (the throttle, the account allowlist): store_unavailable for its 5xx
+// (the store could not answer, so nothing was refused for cause), and
+// refused, the check's own reason, otherwise.
+func storeOr(e *envelope.Error, refused gatehouse.Reason) gatehouse.Reason {
 	if e.Status >= http.StatusInternalServerError {
 		return reasonStore
 	}
-	return reasonIPDenied
-}
-
-// throttleReason is the audit reason of a refusal from beginAttempt.
-func throttleReason(e *envelope.Error) gatehouse.Reason {
-	if e.Status >= http.StatusInternalServerError {
-		return reasonStore
-	}
-	return reasonThrottled
+	return refused
 }
 
 // passwordMatches runs exactly one bcrypt comparison whatever the input:

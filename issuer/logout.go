@@ -189,7 +189,7 @@ func (i *Issuer) Logout(w http.ResponseWriter, r *http.Request) {
 		acct := Session{Subject: c.Subject, Tenant: c.Tenant}.allowlistKey()
 		if err := i.accounts.CheckAccount(ctx, acct, gatehouse.ClientAddr(r)); err != nil {
 			e := passThrough(err)
-			i.fail(w, r, ev, allowlistReason(e), e)
+			i.fail(w, r, ev, storeOr(e, reasonIPDenied), e)
 			return
 		}
 	}

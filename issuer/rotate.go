@@ -161,7 +161,7 @@ func (i *Issuer) rotate(ctx context.Context, token string, addr netip.Addr, ev *
 	if i.accounts != nil {
 		if err := allow.check(ctx, i.accounts, fam.allowlistKey(), addr); err != nil {
 			e := passThrough(err)
-			return Pair{}, allowlistReason(e), e
+			return Pair{}, storeOr(e, reasonIPDenied), e
 		}
 	}
 	limit, reason, err := i.recheck(ctx, fam, revoked)
